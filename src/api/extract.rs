@@ -1,0 +1,82 @@
+//! What an API handler's signature asks for: `ApiCaller` (who, with which scopes) and
+//! `ApiJson<T>` (a JSON body whose every rejection is a JSON error).
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::auth::session::Session;
+use crate::auth::tokens;
+use crate::domain::actor::{Actor, Via};
+use crate::domain::api_key;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The authenticated caller: an API key (`X-Api-Key` or `Authorization: Bearer`), or the
+/// browser session of a signed-in person (whose unsafe requests must carry `X-CSRF-Token`).
+pub struct ApiCaller(pub Actor);
+
+fn presented_key(parts: &Parts) -> Option<&str> {
+    if let Some(k) = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(k);
+    }
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(key) = presented_key(parts) {
+            return Ok(ApiCaller(api_key::authenticate(&state.db, key).await?));
+        }
+        if let Some(Session(row)) = parts.extensions.get::<Session>() {
+            if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+                let presented = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+                if !presented.is_some_and(|p| tokens::same_token(p, &row.csrf_token)) {
+                    return Err(AppError::forbidden("a browser session must send its X-CSRF-Token").into());
+                }
+            }
+            return Ok(ApiCaller(Actor::person(row.user_id.clone(), Via::Api)));
+        }
+        Err(AppError::Unauthorized("send an API key in X-Api-Key or Authorization: Bearer".into()).into())
+    }
+}
+
+/// A JSON body. Wrong content type → 415, malformed JSON → 400, wrong shape → 422,
+/// too large → 413; each with the JSON error body.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(ApiError(match rejection {
+                JsonRejection::MissingJsonContentType(_) => {
+                    AppError::UnsupportedMediaType("send the body as application/json".into())
+                }
+                JsonRejection::JsonSyntaxError(e) => AppError::BadRequest(format!("the body is not valid JSON: {}", e.body_text())),
+                JsonRejection::JsonDataError(e) => {
+                    let text = e.body_text();
+                    let detail = text.rsplit_once("target type: ").map(|(_, d)| d).unwrap_or(&text);
+                    let field = detail.split_once(": ").map(|(f, _)| f.to_string()).filter(|f| !f.contains(' '));
+                    AppError::Invalid { field: field.unwrap_or_default(), message: detail.to_string() }
+                }
+                other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    AppError::PayloadTooLarge("the request body is too large".into())
+                }
+                other => AppError::BadRequest(other.body_text()),
+            })),
+        }
+    }
+}

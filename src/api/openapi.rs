@@ -1,0 +1,30 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::v1;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "pi-crm", description = "The pi-crm JSON API. Authenticate with `X-Api-Key: <key>` or `Authorization: Bearer <key>`. Errors are `{\"error\":{\"code\",\"message\",\"field\"}}`; lists are `{\"items\",\"next_cursor\"}`."),
+    paths(
+        v1::keys::create, v1::keys::list, v1::keys::revoke,
+        v1::workspaces::list, v1::workspaces::create, v1::workspaces::get, v1::workspaces::rename, v1::workspaces::delete,
+        v1::workspaces::members, v1::workspaces::add_member, v1::workspaces::remove_member,
+        v1::audit::list,
+    ),
+    modifiers(&Security),
+    security(("api_key" = []), ("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("api_key", SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-Api-Key"))));
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}

@@ -1,0 +1,3 @@
+pub mod audit;
+pub mod keys;
+pub mod workspaces;

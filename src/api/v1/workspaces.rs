@@ -1,0 +1,124 @@
+//! `/api/v1/workspaces` and its members.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::error::{ApiResult, ErrorBody};
+use crate::api::extract::{ApiCaller, ApiJson};
+use crate::domain::actor::Scope;
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::workspace::{self, Member, Role, WorkspaceAccess};
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct Workspace {
+    pub id: String,
+    pub name: String,
+    /// The caller's role.
+    pub role: Role,
+}
+
+impl From<WorkspaceAccess> for Workspace {
+    fn from(w: WorkspaceAccess) -> Self {
+        Workspace { id: w.id.to_string(), name: w.name, role: w.role }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WorkspaceList {
+    pub items: Vec<Workspace>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct WorkspaceInput {
+    pub name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct MemberInput {
+    pub email: String,
+    /// `editor` or `viewer`.
+    pub role: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MemberList {
+    pub items: Vec<Member>,
+    pub next_cursor: Option<String>,
+}
+
+/// Workspaces the caller can reach (any valid key may list them).
+#[utoipa::path(get, path = "/api/v1/workspaces", tag = "workspaces",
+    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = WorkspaceList), (status = 401, body = ErrorBody)))]
+pub async fn list(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Query(page): Query<PageRequest>) -> ApiResult<Json<Page<Workspace>>> {
+    let spec = page.parse()?;
+    let mut all = workspace::list(&state.db, &actor).await?;
+    all.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(Json(Page::slice(all, &spec, |w| w.id.to_string()).map(Workspace::from)))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces", tag = "workspaces", request_body = WorkspaceInput,
+    responses((status = 201, body = Workspace), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(State(state): State<AppState>, ApiCaller(actor): ApiCaller, ApiJson(input): ApiJson<WorkspaceInput>) -> ApiResult<Response> {
+    actor.require(Scope::ManageWorkspaces)?;
+    let ws = workspace::create(&state.db, &actor, &input.name).await?;
+    Ok((StatusCode::CREATED, Json(Workspace::from(ws))).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}", tag = "workspaces",
+    responses((status = 200, body = Workspace), (status = 404, body = ErrorBody)))]
+pub async fn get(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(ws): Path<String>) -> ApiResult<Json<Workspace>> {
+    Ok(Json(workspace::resolve(&state.db, &actor, &ws).await?.into()))
+}
+
+#[utoipa::path(patch, path = "/api/v1/workspaces/{ws}", tag = "workspaces", request_body = WorkspaceInput,
+    responses((status = 200, body = Workspace), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn rename(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(ws): Path<String>, ApiJson(input): ApiJson<WorkspaceInput>) -> ApiResult<Json<Workspace>> {
+    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+    actor.require(Scope::ManageWorkspaces)?;
+    Ok(Json(workspace::rename(&state.db, &actor, &ws, &input.name).await?.into()))
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{ws}", tag = "workspaces",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn delete(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(ws): Path<String>) -> ApiResult<StatusCode> {
+    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+    actor.require(Scope::ManageWorkspaces)?;
+    workspace::delete(&state.db, &actor, &ws).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everyone with access, the owner first.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/members", tag = "workspaces",
+    responses((status = 200, body = MemberList), (status = 404, body = ErrorBody)))]
+pub async fn members(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(ws): Path<String>) -> ApiResult<Json<Page<Member>>> {
+    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+    let items = workspace::members(&state.db, &ws).await?;
+    Ok(Json(Page { items, next_cursor: None }))
+}
+
+/// Shares the workspace with an existing user (201), or changes their role (200).
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/members", tag = "workspaces", request_body = MemberInput,
+    responses((status = 201, body = Member), (status = 200, body = Member), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_member(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(ws): Path<String>, ApiJson(input): ApiJson<MemberInput>) -> ApiResult<Response> {
+    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+    actor.require(Scope::ManageWorkspaces)?;
+    let (member, added) = workspace::add_member(&state.db, &actor, &ws, &input.email, &input.role).await?;
+    let status = if added { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(member)).into_response())
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/members/{user_id}", tag = "workspaces",
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn remove_member(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path((ws, user_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+    actor.require(Scope::ManageWorkspaces)?;
+    workspace::remove_member(&state.db, &actor, &ws, &user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

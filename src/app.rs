@@ -1,0 +1,192 @@
+//! Building and running the server: `App::build(config, listener)` then `run_until_stopped`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use tokio::net::TcpListener;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::client_ip::client_ip;
+use crate::auth::{cookies, password, session, tokens};
+use crate::config::Config;
+use crate::error::AppError;
+use crate::state::{AppState, Limits, SecretKey};
+use crate::storage::db;
+use crate::{api, assets, web};
+
+pub struct App {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl App {
+    /// Opens the data directory and database (migrating it), and binds nothing new: the
+    /// caller hands in the listener, so tests can use port 0.
+    pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<App> {
+        let state = open_state(config).await?;
+        let router = router(state.clone());
+        Ok(App { listener, router, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let sweeper = tokio::spawn(sweep_sessions(self.state.clone()));
+        password::warm_up();
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        sweeper.abort();
+        self.state.db.close().await;
+        Ok(())
+    }
+}
+
+/// Creates the data dir, secret key and database; shared by `serve` and every CLI command.
+pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
+    let secret = SecretKey::load_or_create(&config.data_dir.join("secret.key"))?;
+    let pool = db::open(&config.database_path()).await?;
+    db::migrate(&pool).await?;
+    Ok(AppState {
+        db: pool,
+        limits: Arc::new(Limits::from_config(&config)),
+        config: Arc::new(config),
+        secret: Arc::new(secret),
+    })
+}
+
+async fn sweep_sessions(state: AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        match session::sweep(&state).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "sweeping sessions failed"),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(web::router(state.clone()))
+        .merge(api::router())
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", api::openapi::ApiDoc::openapi()))
+        .route("/healthz", get(healthz))
+        .route("/assets/{name}", get(assets::serve))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), session::load_layer))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await {
+        Ok(_) => Json(serde_json::json!({"status": "ok", "db": "ok"})).into_response(),
+        Err(e) => {
+            tracing::error!(error = ?e, "health check: database unreachable");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "error", "db": "error"}))).into_response()
+        }
+    }
+}
+
+async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        api::error::ApiError(AppError::NotFound).into_response()
+    } else {
+        web::error::PageError(AppError::NotFound).into_response()
+    }
+}
+
+/// 100 requests a minute (configurable) per API key, per browser session, or per IP for
+/// anyone else. Static assets are exempt. Keys and sessions are bucketed by a digest of what
+/// was presented, so an unknown key cannot drain a real one's budget.
+async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    if path.starts_with("/assets/") {
+        return next.run(req).await;
+    }
+    let headers = req.headers();
+    let presented_key = headers
+        .get("x-api-key")
+        .or_else(|| headers.get(header::AUTHORIZATION))
+        .and_then(|v| v.to_str().ok());
+    let bucket = if let Some(k) = presented_key {
+        format!("key:{}", &tokens::sha256_hex(k)[..24])
+    } else if let Some(s) = cookies::get(headers, cookies::SESSION) {
+        format!("session:{}", &tokens::sha256_hex(s)[..24])
+    } else {
+        let (parts, body) = req.into_parts();
+        let ip = client_ip(&parts, &state.config.trusted_proxies).map(|ip| ip.to_string()).unwrap_or_default();
+        let req = Request::from_parts(parts, body);
+        return match state.limits.requests.take(&format!("ip:{ip}")) {
+            Ok(()) => next.run(req).await,
+            Err(wait) => limited(&req, wait),
+        };
+    };
+    match state.limits.requests.take(&bucket) {
+        Ok(()) => next.run(req).await,
+        Err(wait) => limited(&req, wait),
+    }
+}
+
+fn limited(req: &Request, wait: u64) -> Response {
+    let e = AppError::RateLimited { retry_after_secs: wait };
+    if req.uri().path().starts_with("/api/") {
+        api::error::ApiError(e).into_response()
+    } else {
+        web::error::PageError(e).into_response()
+    }
+}
+
+/// Headers on every response. The CSP allows no inline script anywhere; Swagger UI alone
+/// needs inline styles.
+async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let is_docs = req.uri().path().starts_with("/api/docs");
+    let is_head_or_get = matches!(*req.method(), Method::GET | Method::HEAD);
+    let mut response = next.run(req).await;
+    let h = response.headers_mut();
+    let style = if is_docs { "style-src 'self' 'unsafe-inline'" } else { "style-src 'self'" };
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; {style}; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if state.config.is_tls() {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    }
+    let is_html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_html && is_head_or_get && !is_docs {
+        // Pages hold CSRF tokens and private data: never cache them.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

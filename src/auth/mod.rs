@@ -1,0 +1,8 @@
+//! Who is calling: passwords, sessions, API keys, client addresses and rate limits.
+
+pub mod client_ip;
+pub mod cookies;
+pub mod password;
+pub mod rate_limit;
+pub mod session;
+pub mod tokens;

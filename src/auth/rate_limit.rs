@@ -1,0 +1,90 @@
+//! Token buckets keyed by string: `capacity` requests at once, refilled at `per_second`.
+//! Used for the general limit (per API key, session or IP) and for login throttling.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub struct Buckets {
+    capacity: f64,
+    per_second: f64,
+    state: Mutex<HashMap<String, Bucket>>,
+}
+
+#[derive(Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// Past this many tracked keys, full buckets (keys idle long enough to refill) are dropped.
+const PRUNE_ABOVE: usize = 10_000;
+
+impl Buckets {
+    pub fn new(capacity: u32, per_second: f64) -> Buckets {
+        Buckets {
+            capacity: f64::from(capacity.max(1)),
+            per_second,
+            state: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `n` requests a minute, all of which may come at once.
+    pub fn per_minute(n: u32) -> Buckets {
+        Buckets::new(n, f64::from(n) / 60.0)
+    }
+
+    fn refill(&self, b: &mut Bucket, now: Instant) {
+        let elapsed = now.duration_since(b.at).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * self.per_second).min(self.capacity);
+        b.at = now;
+    }
+
+    /// Takes one token, or says how many whole seconds until one is free.
+    pub fn take(&self, key: &str) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut map = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > PRUNE_ABOVE {
+            let (cap, rate) = (self.capacity, self.per_second);
+            map.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < cap);
+        }
+        let bucket = map.entry(key.to_string()).or_insert(Bucket {
+            tokens: self.capacity,
+            at: now,
+        });
+        self.refill(bucket, now);
+        if bucket.tokens >= 1.0 {
+            bucket.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = (1.0 - bucket.tokens) / self.per_second;
+            Err(wait.ceil().max(1.0) as u64)
+        }
+    }
+
+    /// Gives a token back (a login that succeeded should not count against the account).
+    pub fn refund(&self, key: &str) {
+        let mut map = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = map.get_mut(key) {
+            b.tokens = (b.tokens + 1.0).min(self.capacity);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_then_refusal_with_a_wait() {
+        let b = Buckets::per_minute(3);
+        assert!(b.take("k").is_ok());
+        assert!(b.take("k").is_ok());
+        assert!(b.take("k").is_ok());
+        let wait = b.take("k").unwrap_err();
+        assert!((1..=20).contains(&wait), "wait was {wait}");
+        assert!(b.take("other").is_ok(), "keys are independent");
+        b.refund("k");
+        assert!(b.take("k").is_ok());
+    }
+}

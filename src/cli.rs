@@ -1,0 +1,291 @@
+//! The command line (SPEC §3). Each command prints its result to stdout; errors are one plain
+//! sentence on stderr with a non-zero exit code.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::{self, App};
+use crate::config::{Config, Overrides};
+use crate::domain::actor::{Actor, Via};
+use crate::domain::api_key::{self, NewKey};
+use crate::domain::user;
+use crate::domain::workspace;
+use crate::error::AppError;
+use crate::storage;
+
+#[derive(Parser)]
+#[command(name = "pi-crm", version, about = "A self-hosted household CRM")]
+struct Cli {
+    /// Where the database, secret key and backups live.
+    #[arg(long, global = true, env = "PI_CRM_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// A TOML config file.
+    #[arg(long, global = true, env = "PI_CRM_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, env = "PI_CRM_BIND")]
+        bind: Option<SocketAddr>,
+    },
+    /// Apply pending database migrations (serve does this too).
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Apikey(KeyCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+    /// List accounts.
+    List,
+    /// Set a new password for an account; ends all its sessions.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        password: PasswordSource,
+    },
+}
+
+#[derive(Args)]
+struct PasswordSource {
+    /// Read the password from the first line of standard input instead of prompting.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create a key; prints it once, alone on the last line.
+    Create {
+        /// The email of the account the key acts for.
+        #[arg(long)]
+        user: String,
+        /// Comma-separated scopes, e.g. read:contacts,write:contacts.
+        #[arg(long)]
+        scopes: String,
+        /// Pin the key to one workspace (its id or its name).
+        #[arg(long)]
+        workspace: Option<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Last day the key works (YYYY-MM-DD, UTC).
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// List an account's keys.
+    List {
+        #[arg(long)]
+        user: String,
+    },
+    /// Revoke a key by id.
+    Revoke { id: String },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    let mut m = message.trim_end_matches('.').to_string();
+    if let Some(first) = m.get(..1) {
+        m = first.to_uppercase() + &m[1..];
+    }
+    eprintln!("error: {m}.");
+    ExitCode::FAILURE
+}
+
+/// A domain error as one sentence: field errors name the field.
+fn sentence(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Internal(inner) => inner,
+        AppError::Invalid { field, message } if !field.is_empty() => anyhow::anyhow!("{field}: {message}"),
+        AppError::NotFound => anyhow::anyhow!("no such item"),
+        other => anyhow::anyhow!("{}", other.public_message()),
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let bind = match &cli.command {
+        Command::Serve { bind } => *bind,
+        _ => None,
+    };
+    let overrides = Overrides { data_dir: cli.data_dir.clone(), bind };
+    let config = Config::load(cli.config.as_deref(), &overrides)?;
+    match cli.command {
+        Command::Serve { .. } => serve(config).await,
+        Command::Migrate => {
+            app::open_state(config).await?;
+            println!("the database is up to date");
+            Ok(())
+        }
+        Command::User(cmd) => user_command(config, cmd).await,
+        Command::Apikey(cmd) => key_command(config, cmd).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    crate::telemetry::init(&config.log);
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+    let data_dir = config.data_dir.clone();
+    let app = App::build(config, listener).await?;
+    tracing::info!(port = app.port(), data_dir = %data_dir.display(), "pi-crm is listening");
+    app.run_until(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
+
+fn read_password(source: &PasswordSource) -> anyhow::Result<String> {
+    if source.password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let password = line.trim_end_matches(['\n', '\r']).to_string();
+        if password.is_empty() {
+            anyhow::bail!("no password was given on standard input");
+        }
+        return Ok(password);
+    }
+    let first = rpassword::prompt_password("Password: ")
+        .map_err(|_| anyhow::anyhow!("cannot prompt for a password here; use --password-stdin"))?;
+    let again = rpassword::prompt_password("Again: ")?;
+    if first != again {
+        anyhow::bail!("the two passwords differ");
+    }
+    Ok(first)
+}
+
+async fn user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
+    let state = app::open_state(config).await?;
+    let db = &state.db;
+    match cmd {
+        UserCommand::Create { email, name, password } => {
+            let password = read_password(&password)?;
+            let u = user::create(db, None, Via::Cli, &email, &name, &password).await.map_err(sentence)?;
+            println!("created {} ({})", u.email, u.id);
+        }
+        UserCommand::List => {
+            for u in storage::users::list(db).await? {
+                println!("{}\t{}\t{}\t{}", u.id, u.email, u.name, u.created_at);
+            }
+        }
+        UserCommand::ResetPassword { email, password } => {
+            let target = find_user(db, &email).await?;
+            let password = read_password(&password)?;
+            let actor = Actor::person(target.id.clone(), Via::Cli);
+            user::reset_password(db, &actor, &email, &password).await.map_err(sentence)?;
+            println!("password changed for {}; their sessions have ended", target.email);
+        }
+    }
+    Ok(())
+}
+
+async fn find_user(db: &sqlx::SqlitePool, email: &str) -> anyhow::Result<user::User> {
+    let email = email.trim().to_lowercase();
+    storage::users::find_by_email(db, &email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))
+}
+
+async fn key_command(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
+    let state = app::open_state(config).await?;
+    let db = &state.db;
+    match cmd {
+        KeyCommand::Create { user, scopes, workspace: ws, description, expires } => {
+            let owner = find_user(db, &user).await?;
+            let actor = Actor::person(owner.id.clone(), Via::Cli);
+            let workspace_id = match ws {
+                Some(w) => Some(workspace_by_id_or_name(db, &actor, &w).await?),
+                None => None,
+            };
+            let new = NewKey {
+                description,
+                scopes: scopes.split(',').map(str::to_string).collect(),
+                workspace_id,
+                expires_at: expires,
+            };
+            let created = api_key::create(db, &actor, new).await.map_err(sentence)?;
+            eprintln!("API key {} for {} — shown once, keep it safe:", created.view.id, owner.email);
+            println!("{}", created.key);
+        }
+        KeyCommand::List { user } => {
+            let owner = find_user(db, &user).await?;
+            let actor = Actor::person(owner.id, Via::Cli);
+            for k in api_key::list(db, &actor).await.map_err(sentence)? {
+                println!(
+                    "{}\tpcrm_{}_…\t{}\t{}\t{}",
+                    k.id,
+                    k.prefix,
+                    k.scopes.join(","),
+                    k.expires_at.as_deref().unwrap_or("never expires"),
+                    k.description
+                );
+            }
+        }
+        KeyCommand::Revoke { id } => {
+            let key_id = crate::domain::ids::ApiKeyId::parse(id.trim()).ok_or_else(|| anyhow::anyhow!("no active key has the id {id}"))?;
+            let owner = storage::api_keys::owner_of(db, &key_id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no active key has the id {id}"))?;
+            let actor = Actor::person(owner, Via::Cli);
+            api_key::revoke(db, &actor, key_id.as_str()).await.map_err(sentence)?;
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}
+
+async fn workspace_by_id_or_name(db: &sqlx::SqlitePool, actor: &Actor, text: &str) -> anyhow::Result<String> {
+    let all = workspace::list(db, actor).await.map_err(sentence)?;
+    all.iter()
+        .find(|w| w.id.as_str() == text)
+        .or_else(|| all.iter().find(|w| w.name == text))
+        .map(|w| w.id.to_string())
+        .ok_or_else(|| anyhow::anyhow!("the account has no workspace called {text}"))
+}

@@ -1,0 +1,137 @@
+//! Settings in layers: built-in defaults, then a TOML file, then `PI_CRM_*` environment
+//! variables, then command-line flags (highest). See SPEC §2 for the names.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    /// The address people reach pi-crm at (e.g. `https://crm.example.home`). When it is https,
+    /// cookies are marked `Secure` and HSTS is sent.
+    pub public_url: Option<String>,
+    pub rate_limit_per_minute: u32,
+    pub login_attempts_per_hour: u32,
+    pub login_burst: u32,
+    /// Peers whose `X-Forwarded-For` is believed. Empty: the header is ignored.
+    /// A TOML array, or a comma-separated list in `PI_CRM_TRUSTED_PROXIES`.
+    #[serde(deserialize_with = "ip_list")]
+    pub trusted_proxies: Vec<IpAddr>,
+    pub default_phone_region: String,
+    pub max_upload_mb: u64,
+    /// A session unused this long is over.
+    pub session_idle_minutes: i64,
+    /// A session is over this long after login, however busy.
+    pub session_absolute_hours: i64,
+    /// Log filter in `tracing` syntax, e.g. `info` or `pi_crm=debug`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: "127.0.0.1:8080".parse().expect("valid default address"),
+            data_dir: PathBuf::from("./data"),
+            public_url: None,
+            rate_limit_per_minute: 100,
+            login_attempts_per_hour: 20,
+            login_burst: 10,
+            trusted_proxies: Vec::new(),
+            default_phone_region: "US".into(),
+            max_upload_mb: 50,
+            session_idle_minutes: 60 * 24 * 2,
+            session_absolute_hours: 24 * 30,
+            log: "info".into(),
+        }
+    }
+}
+
+/// Values given on the command line; each one set overrides every other layer.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<SocketAddr>,
+}
+
+impl Config {
+    /// Loads the layers. `config_file` comes from `--config` or `PI_CRM_CONFIG`; a named file
+    /// that does not exist is an error (a typo should not silently fall back to defaults).
+    pub fn load(config_file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(file) = config_file {
+            if !file.is_file() {
+                anyhow::bail!("the config file {} does not exist", file.display());
+            }
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        let env = Env::prefixed("PI_CRM_")
+            .ignore(&["config"])
+            .map(|key| key.as_str().to_ascii_lowercase().into());
+        let figment = figment.merge(env).merge(Serialized::defaults(overrides));
+        let mut config: Config = figment
+            .extract()
+            .map_err(|e| anyhow::anyhow!("the configuration is invalid: {e}"))?;
+        config.normalise()?;
+        Ok(config)
+    }
+
+    fn normalise(&mut self) -> anyhow::Result<()> {
+        if let Some(url) = &self.public_url {
+            let trimmed = url.trim().trim_end_matches('/').to_string();
+            if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) {
+                anyhow::bail!("public_url must start with http:// or https://");
+            }
+            self.public_url = Some(trimmed);
+        }
+        if self.rate_limit_per_minute == 0 || self.login_attempts_per_hour == 0 {
+            anyhow::bail!("rate limits must be at least 1");
+        }
+        if self.session_idle_minutes <= 0 || self.session_absolute_hours <= 0 {
+            anyhow::bail!("session timeouts must be positive");
+        }
+        self.default_phone_region = self.default_phone_region.to_ascii_uppercase();
+        Ok(())
+    }
+
+    /// True when pi-crm is reached over TLS (directly or through a proxy).
+    pub fn is_tls(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("pi-crm.db")
+    }
+}
+
+/// Accepts `["10.0.0.1", "::1"]` or `"10.0.0.1, ::1"` (what an environment variable holds).
+fn ip_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Text(String),
+        List(Vec<String>),
+    }
+    let items = match OneOrMany::deserialize(d)? {
+        OneOrMany::Text(s) => s.split(',').map(str::to_string).collect(),
+        OneOrMany::List(v) => v,
+    };
+    items
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| serde::de::Error::custom(format!("{s:?} is not an IP address")))
+        })
+        .collect()
+}

@@ -1,0 +1,183 @@
+//! API keys: `pcrm_<prefix>_<secret>`, 32 random bytes of secret, shown once and stored only
+//! as a SHA-256 digest. The prefix identifies a key in lists without revealing it.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use super::actor::{parse_scopes, Actor, KeyLimits, Scope, Via};
+use super::audit;
+use super::ids::ApiKeyId;
+use super::workspace;
+use crate::auth::tokens;
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::storage;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub prefix: String,
+    pub description: String,
+    pub scopes: Vec<String>,
+    pub workspace_id: Option<String>,
+    pub expires_at: Option<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+}
+
+impl ApiKeyView {
+    pub fn is_expired(&self) -> bool {
+        self.expires_at.as_deref().is_some_and(|e| e <= clock::now_text().as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewKey {
+    pub description: String,
+    pub scopes: Vec<String>,
+    pub workspace_id: Option<String>,
+    /// `YYYY-MM-DD` (the key works through the end of that day, UTC) or an RFC 3339 time.
+    pub expires_at: Option<String>,
+}
+
+/// The key as shown once, with its stored view.
+pub struct CreatedKey {
+    pub view: ApiKeyView,
+    pub key: String,
+}
+
+fn parse_expiry(raw: Option<&str>) -> AppResult<Option<String>> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let when = if let Some(t) = clock::parse(raw) {
+        t
+    } else if let Ok(d) = time::Date::parse(raw, time::macros::format_description!("[year]-[month]-[day]")) {
+        d.with_hms(23, 59, 59).expect("valid time").assume_utc()
+    } else {
+        return Err(AppError::invalid("expires_at", "use a date like 2027-01-31 or an RFC 3339 time"));
+    };
+    if when <= clock::now() {
+        return Err(AppError::invalid("expires_at", "the expiry must be in the future"));
+    }
+    Ok(Some(clock::format(when)))
+}
+
+pub async fn create(db: &SqlitePool, actor: &Actor, new: NewKey) -> AppResult<CreatedKey> {
+    actor.require(Scope::ManageKeys)?;
+    let description = new.description.trim().to_string();
+    if description.chars().count() > 200 {
+        return Err(AppError::invalid("description", "a description is at most 200 characters"));
+    }
+    let scopes = parse_scopes(&new.scopes, "scopes")?;
+    if let Some(beyond) = scopes.iter().find(|s| !actor.grantable_scopes().contains(s)) {
+        return Err(AppError::forbidden(format!("a key cannot grant the {beyond} scope it lacks itself")));
+    }
+    let requested_ws = new.workspace_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    // A pinned key only mints keys pinned to the same workspace.
+    let ws_text = requested_ws.map(str::to_string).or_else(|| actor.pinned_workspace().map(|w| w.to_string()));
+    let workspace = match ws_text {
+        Some(id) => Some(workspace::resolve(db, actor, &id).await?),
+        None => None,
+    };
+    let expires_at = parse_expiry(new.expires_at.as_deref())?;
+    let scope_names: Vec<String> = scopes.iter().map(|s| s.as_str().to_string()).collect();
+
+    let mut tx = db.begin().await?;
+    let prefix = tokens::random_hex(4);
+    let key = format!("pcrm_{prefix}_{}", tokens::random_hex(32));
+    let row = storage::api_keys::NewRow {
+        id: ApiKeyId::generate(),
+        user_id: actor.user_id.clone(),
+        prefix: prefix.clone(),
+        key_hash: tokens::sha256_hex(&key),
+        description,
+        scopes: serde_json::to_string(&scope_names).expect("strings serialise"),
+        workspace_id: workspace.as_ref().map(|w| w.id.clone()),
+        created_at: clock::now_text(),
+        expires_at,
+    };
+    storage::api_keys::insert(&mut tx, &row).await?;
+    audit::record(&mut tx, actor, "api_key.create", "api_key", Some(row.id.as_str()), row.workspace_id.as_ref()).await?;
+    tx.commit().await?;
+    let view = ApiKeyView {
+        id: row.id.to_string(),
+        prefix,
+        description: row.description,
+        scopes: scope_names,
+        workspace_id: row.workspace_id.map(|w| w.to_string()),
+        expires_at: row.expires_at,
+        created_at: row.created_at,
+        last_used_at: None,
+    };
+    Ok(CreatedKey { view, key })
+}
+
+/// The actor's keys that are not revoked, newest first. A pinned key sees only the keys
+/// pinned to its own workspace.
+pub async fn list(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<ApiKeyView>> {
+    actor.require(Scope::ManageKeys)?;
+    let mut keys = storage::api_keys::list_for_user(db, &actor.user_id).await?;
+    if let Some(pinned) = actor.pinned_workspace() {
+        keys.retain(|k| k.workspace_id.as_deref() == Some(pinned.as_str()));
+    }
+    Ok(keys)
+}
+
+pub async fn revoke(db: &SqlitePool, actor: &Actor, id: &str) -> AppResult<()> {
+    actor.require(Scope::ManageKeys)?;
+    let id = ApiKeyId::parse(id).ok_or(AppError::NotFound)?;
+    let key = storage::api_keys::find_for_user(db, &actor.user_id, &id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if let Some(pinned) = actor.pinned_workspace()
+        && key.workspace_id.as_deref() != Some(pinned.as_str())
+    {
+        return Err(AppError::NotFound);
+    }
+    let mut tx = db.begin().await?;
+    storage::api_keys::revoke(&mut tx, &id).await?;
+    audit::record(&mut tx, actor, "api_key.revoke", "api_key", Some(id.as_str()), None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Turns a presented key into an actor. Anything wrong — malformed, unknown, revoked,
+/// expired — is the same 401, so a caller learns nothing about which keys exist.
+pub async fn authenticate(db: &SqlitePool, presented: &str) -> AppResult<Actor> {
+    let refuse = || AppError::Unauthorized("the API key is missing, invalid, revoked or expired".into());
+    let presented = presented.trim();
+    if !presented.starts_with("pcrm_") || presented.len() > 100 {
+        return Err(refuse());
+    }
+    let found = storage::api_keys::find_active_by_hash(db, &tokens::sha256_hex(presented))
+        .await?
+        .ok_or_else(refuse)?;
+    let now = clock::now_text();
+    if found.expires_at.as_deref().is_some_and(|e| e <= now.as_str()) {
+        return Err(refuse());
+    }
+    // One write a minute at most: a busy integration must not turn every read into a write.
+    let stale = found
+        .last_used_at
+        .as_deref()
+        .and_then(clock::parse)
+        .is_none_or(|t| clock::now() - t > time::Duration::minutes(1));
+    if stale {
+        storage::api_keys::touch(db, &found.id).await?;
+    }
+    let scopes = found
+        .scopes
+        .iter()
+        .filter_map(|s| Scope::parse(s))
+        .collect();
+    Ok(Actor {
+        user_id: found.user_id,
+        via: Via::Api,
+        key: Some(KeyLimits {
+            key_id: found.id,
+            scopes,
+            pinned_workspace: found.workspace_id,
+        }),
+    })
+}

@@ -1,0 +1,103 @@
+//! The audit trail: every mutation, from every face, written in the same transaction as the
+//! change it describes, so there is never a change without its record.
+
+use serde::Serialize;
+use sqlx::{SqliteConnection, SqlitePool};
+
+use super::actor::{Actor, Via};
+use super::ids::{AuditId, WorkspaceId};
+use super::page::{Page, PageRequest};
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::storage;
+
+pub async fn record(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    action: &str,
+    entity_type: &str,
+    entity_id: Option<&str>,
+    workspace: Option<&WorkspaceId>,
+) -> AppResult<()> {
+    let entry = NewEntry {
+        id: AuditId::generate(),
+        user_id: Some(actor.user_id.as_str()),
+        workspace_id: workspace.map(WorkspaceId::as_str),
+        action,
+        entity_type,
+        entity_id,
+        via: actor.via,
+        timestamp: clock::now_text(),
+    };
+    storage::audit::insert(conn, &entry).await?;
+    Ok(())
+}
+
+pub struct NewEntry<'a> {
+    pub id: AuditId,
+    pub user_id: Option<&'a str>,
+    pub workspace_id: Option<&'a str>,
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: Option<&'a str>,
+    pub via: Via,
+    pub timestamp: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Entry {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub workspace_id: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub via: String,
+    pub timestamp: String,
+}
+
+/// Filters a person may apply; every one optional.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct Filter {
+    pub action: Option<String>,
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub via: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    #[serde(flatten)]
+    pub page: PageRequest,
+}
+
+/// What the actor may see: their own actions and everything done in workspaces they own
+/// (a key pinned to a workspace sees that workspace's entries only).
+pub async fn list(db: &SqlitePool, actor: &Actor, filter: &Filter) -> AppResult<Page<Entry>> {
+    let spec = filter.page.parse()?;
+    let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    if let Some(via) = clean(&filter.via)
+        && Via::parse(&via).is_none()
+    {
+        return Err(AppError::invalid("via", "via is one of ui, api, cli, job"));
+    }
+    for (name, value) in [("since", &filter.since), ("until", &filter.until)] {
+        if let Some(v) = clean(value)
+            && clock::parse(&v).is_none()
+            && time::Date::parse(&v, time::macros::format_description!("[year]-[month]-[day]")).is_err()
+        {
+            return Err(AppError::invalid(name, "use a date (2026-11-26) or an RFC 3339 time"));
+        }
+    }
+    let query = storage::audit::Query {
+        user_id: actor.user_id.clone(),
+        pinned: actor.pinned_workspace().cloned(),
+        action: clean(&filter.action),
+        entity_type: clean(&filter.entity_type),
+        entity_id: clean(&filter.entity_id),
+        via: clean(&filter.via),
+        since: clean(&filter.since),
+        // A bare date means "through the end of that day".
+        until: clean(&filter.until).map(|u| if u.len() == 10 { format!("{u}T23:59:59Z") } else { u }),
+    };
+    let rows = storage::audit::list(db, &query, &spec).await?;
+    Ok(Page::from_rows(rows, &spec, |e| e.id.clone()))
+}

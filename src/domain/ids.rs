@@ -1,0 +1,37 @@
+//! A type per id (habit 2), so a `WorkspaceId` can never be passed where a `UserId` belongs.
+//! Ids are UUIDv7: unique, and ordered by creation time, which cursor pagination relies on.
+
+macro_rules! id_type {
+    ($($name:ident),* $(,)?) => {$(
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, sqlx::Type)]
+        #[serde(transparent)]
+        #[sqlx(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn generate() -> Self {
+                $name(uuid::Uuid::now_v7().hyphenated().to_string())
+            }
+
+            /// Accepts only the canonical hyphenated form, so an id from a URL either names a
+            /// row exactly or is not found.
+            pub fn parse(text: &str) -> Option<Self> {
+                let parsed = uuid::Uuid::try_parse(text).ok()?;
+                let canonical = parsed.hyphenated().to_string();
+                (canonical == text).then_some($name(canonical))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    )*};
+}
+
+id_type!(UserId, WorkspaceId, ApiKeyId, SessionId, AuditId);

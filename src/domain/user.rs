@@ -1,0 +1,192 @@
+//! People who sign in: parsing of their email, name and password, and the account rules.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use super::actor::Actor;
+use super::audit;
+use super::ids::UserId;
+use crate::auth::password;
+use crate::error::{AppError, AppResult};
+use crate::storage;
+
+/// An email address, trimmed and lower-cased, with a plausible shape (one `@`, a dotted
+/// domain, no spaces). Deliverability is the mail server's business.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str, field: &str) -> AppResult<Email> {
+        let email = raw.trim().to_lowercase();
+        let bad = |why: &str| AppError::invalid(field, why.to_string());
+        if email.is_empty() {
+            return Err(bad("an email address is required"));
+        }
+        if email.len() > 254 {
+            return Err(bad("an email address is at most 254 characters"));
+        }
+        let Some((local, domain)) = email.split_once('@') else {
+            return Err(bad("an email address needs an @"));
+        };
+        let domain_ok = domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        let local_ok = !local.is_empty()
+            && local.len() <= 64
+            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:@\"".contains(c));
+        if !local_ok || !domain_ok {
+            return Err(bad("this is not a valid email address"));
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A display name: trimmed, 1–100 characters, no control characters.
+pub fn parse_name(raw: &str, field: &str) -> AppResult<String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid(field, "a name is required"));
+    }
+    if name.chars().count() > 100 {
+        return Err(AppError::invalid(field, "a name is at most 100 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::invalid(field, "a name cannot hold control characters"));
+    }
+    Ok(name.to_string())
+}
+
+/// A new password: at least 10 characters (NIST SP 800-63B allows 8; we ask a little more),
+/// at most 1024 so hashing cannot be used to burn CPU.
+pub struct NewPassword(String);
+
+impl NewPassword {
+    pub fn parse(raw: &str, field: &str) -> AppResult<NewPassword> {
+        let count = raw.chars().count();
+        if count < 10 {
+            return Err(AppError::invalid(field, "a password needs at least 10 characters"));
+        }
+        if count > 1024 {
+            return Err(AppError::invalid(field, "a password is at most 1024 characters"));
+        }
+        Ok(NewPassword(raw.to_string()))
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub created_at: String,
+}
+
+/// Creates an account. The first one is made by `/setup` or `pi-crm user create`; `actor` is
+/// `None` then, and the new user is recorded as the one who acted.
+pub async fn create(
+    db: &SqlitePool,
+    actor: Option<&Actor>,
+    via: super::actor::Via,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> AppResult<User> {
+    let email = Email::parse(email, "email")?;
+    let name = parse_name(name, "name")?;
+    let password = NewPassword::parse(password, "password")?;
+    let hash = password::hash(password.0).await?;
+    let mut tx = db.begin().await?;
+    let user = storage::users::insert(&mut tx, email.as_str(), &name, &hash)
+        .await
+        .map_err(|e| {
+            if storage::db::is_unique_violation(&e, "users.email") {
+                AppError::invalid("email", "an account with this email already exists")
+            } else {
+                e.into()
+            }
+        })?;
+    let acting = actor
+        .cloned()
+        .unwrap_or_else(|| Actor::person(user.id.clone(), via));
+    audit::record(&mut tx, &acting, "user.create", "user", Some(user.id.as_str()), None).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Checks an email and password. Unknown email and wrong password look the same and cost the
+/// same; both are `None`.
+pub async fn authenticate(db: &SqlitePool, email: &str, password: &str) -> AppResult<Option<User>> {
+    let email = email.trim().to_lowercase();
+    let found = storage::users::find_with_hash(db, &email).await?;
+    let (user, stored) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let ok = password::verify(password.to_string(), stored).await?;
+    Ok(if ok { user } else { None })
+}
+
+/// Changes the actor's password after checking the current one, and ends every other session
+/// of theirs (`keep_session` survives, so the person is not thrown out of the tab they used).
+pub async fn change_password(
+    db: &SqlitePool,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+    keep_session: Option<&super::ids::SessionId>,
+) -> AppResult<()> {
+    let new = NewPassword::parse(new, "new_password")?;
+    let stored = storage::users::hash_of(db, &actor.user_id).await?;
+    if !password::verify(current.to_string(), stored).await? {
+        return Err(AppError::invalid("current_password", "the current password is wrong"));
+    }
+    let hash = password::hash(new.0).await?;
+    set_password_hash(db, actor, &actor.user_id, &hash, keep_session).await
+}
+
+/// Sets a password without knowing the old one (operator reset from the CLI).
+pub async fn reset_password(db: &SqlitePool, actor: &Actor, email: &str, new: &str) -> AppResult<()> {
+    let new = NewPassword::parse(new, "password")?;
+    let email = Email::parse(email, "email")?;
+    let user = storage::users::find_by_email(db, email.as_str())
+        .await?
+        .ok_or_else(|| AppError::invalid("email", "no account has this email"))?;
+    let hash = password::hash(new.0).await?;
+    set_password_hash(db, actor, &user.id, &hash, None).await
+}
+
+async fn set_password_hash(
+    db: &SqlitePool,
+    actor: &Actor,
+    user_id: &UserId,
+    hash: &str,
+    keep_session: Option<&super::ids::SessionId>,
+) -> AppResult<()> {
+    let mut tx = db.begin().await?;
+    storage::users::set_password_hash(&mut tx, user_id, hash).await?;
+    storage::sessions::delete_all_for_user_except(&mut tx, user_id, keep_session).await?;
+    audit::record(&mut tx, actor, "user.password_change", "user", Some(user_id.as_str()), None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn rename(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()> {
+    let name = parse_name(name, "name")?;
+    let mut tx = db.begin().await?;
+    storage::users::set_name(&mut tx, &actor.user_id, &name).await?;
+    audit::record(&mut tx, actor, "user.update", "user", Some(actor.user_id.as_str()), None).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn any_exist(db: &SqlitePool) -> AppResult<bool> {
+    Ok(storage::users::count(db).await? > 0)
+}

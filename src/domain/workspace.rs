@@ -1,0 +1,206 @@
+//! Workspaces and explicit sharing. `resolve` is the one door to workspace data: it answers
+//! 404 for a workspace the caller neither owns nor was given, so existence is never revealed.
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+
+use super::actor::Actor;
+use super::audit;
+use super::ids::{UserId, WorkspaceId};
+use super::user::Email;
+use crate::error::{AppError, AppResult};
+use crate::storage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Editor,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Owner => "owner",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "viewer" => Some(Role::Viewer),
+            "editor" => Some(Role::Editor),
+            "owner" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+}
+
+/// A workspace the caller may reach, with their role in it. Only `resolve` and `list` make
+/// one, so holding it is proof of access.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkspaceAccess {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub role: Role,
+}
+
+impl WorkspaceAccess {
+    pub fn require_editor(&self) -> AppResult<()> {
+        if self.role >= Role::Editor {
+            Ok(())
+        } else {
+            Err(AppError::forbidden("viewers of this workspace cannot change it"))
+        }
+    }
+
+    pub fn require_owner(&self, what: &str) -> AppResult<()> {
+        if self.role == Role::Owner {
+            Ok(())
+        } else {
+            Err(AppError::forbidden(format!("only the workspace's owner can {what}")))
+        }
+    }
+}
+
+pub async fn resolve(db: &SqlitePool, actor: &Actor, id: &str) -> AppResult<WorkspaceAccess> {
+    let id = WorkspaceId::parse(id).ok_or(AppError::NotFound)?;
+    if actor.pinned_workspace().is_some_and(|pinned| *pinned != id) {
+        return Err(AppError::NotFound);
+    }
+    storage::workspaces::access(db, &actor.user_id, &id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn list(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<WorkspaceAccess>> {
+    let mut all = storage::workspaces::list_for_user(db, &actor.user_id).await?;
+    if let Some(pinned) = actor.pinned_workspace() {
+        all.retain(|w| w.id == *pinned);
+    }
+    Ok(all)
+}
+
+pub fn parse_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(AppError::invalid("name", "a workspace needs a name"));
+    }
+    if name.chars().count() > 80 {
+        return Err(AppError::invalid("name", "a workspace name is at most 80 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(AppError::invalid("name", "a workspace name cannot hold control characters"));
+    }
+    Ok(name.to_string())
+}
+
+fn name_taken(e: sqlx::Error) -> AppError {
+    if storage::db::is_unique_violation(&e, "workspaces.user_id") {
+        AppError::Conflict {
+            message: "you already have a workspace with this name".into(),
+            existing_id: None,
+        }
+    } else {
+        e.into()
+    }
+}
+
+pub async fn create(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<WorkspaceAccess> {
+    if actor.pinned_workspace().is_some() {
+        return Err(AppError::forbidden("a key pinned to one workspace cannot create others"));
+    }
+    let name = parse_name(name)?;
+    let mut tx = db.begin().await?;
+    let id = storage::workspaces::insert(&mut tx, &actor.user_id, &name)
+        .await
+        .map_err(name_taken)?;
+    audit::record(&mut tx, actor, "workspace.create", "workspace", Some(id.as_str()), Some(&id)).await?;
+    tx.commit().await?;
+    Ok(WorkspaceAccess { id, name, role: Role::Owner })
+}
+
+pub async fn rename(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, name: &str) -> AppResult<WorkspaceAccess> {
+    ws.require_owner("rename it")?;
+    let name = parse_name(name)?;
+    let mut tx = db.begin().await?;
+    storage::workspaces::rename(&mut tx, &ws.id, &name)
+        .await
+        .map_err(name_taken)?;
+    audit::record(&mut tx, actor, "workspace.rename", "workspace", Some(ws.id.as_str()), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(WorkspaceAccess { name, ..ws.clone() })
+}
+
+pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<()> {
+    ws.require_owner("delete it")?;
+    let mut tx = db.begin().await?;
+    storage::workspaces::delete(&mut tx, &ws.id).await?;
+    audit::record(&mut tx, actor, "workspace.delete", "workspace", Some(ws.id.as_str()), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+}
+
+/// Everyone with access, the owner first. Any member may see who else is in.
+pub async fn members(db: &SqlitePool, ws: &WorkspaceAccess) -> AppResult<Vec<Member>> {
+    Ok(storage::workspaces::members(db, &ws.id).await?)
+}
+
+/// Shares the workspace with an existing user, or changes their role. True when newly added.
+pub async fn add_member(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    email: &str,
+    role: &str,
+) -> AppResult<(Member, bool)> {
+    ws.require_owner("share it")?;
+    let role = match Role::parse(role.trim()) {
+        Some(r @ (Role::Editor | Role::Viewer)) => r,
+        _ => return Err(AppError::invalid("role", "role is editor or viewer")),
+    };
+    let email = Email::parse(email, "email")?;
+    let user = storage::users::find_by_email(db, email.as_str())
+        .await?
+        .ok_or_else(|| AppError::invalid("email", "no pi-crm account has this email"))?;
+    if user.id == actor.user_id || storage::workspaces::owner_of(db, &ws.id).await?.as_ref() == Some(&user.id) {
+        return Err(AppError::invalid("email", "the owner already has full access"));
+    }
+    let mut tx = db.begin().await?;
+    let added = storage::workspaces::upsert_member(&mut tx, &ws.id, &user.id, role.as_str()).await?;
+    let action = if added { "workspace.member_add" } else { "workspace.member_role" };
+    audit::record(&mut tx, actor, action, "user", Some(user.id.as_str()), Some(&ws.id)).await?;
+    tx.commit().await?;
+    let member = Member {
+        user_id: user.id.to_string(),
+        email: user.email,
+        name: user.name,
+        role: role.as_str().into(),
+    };
+    Ok((member, added))
+}
+
+/// The owner removes anyone; a member may remove themself (leave). 404 for a non-member.
+pub async fn remove_member(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, user_id: &str) -> AppResult<()> {
+    let user_id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
+    if user_id != actor.user_id {
+        ws.require_owner("remove its members")?;
+    }
+    let mut tx = db.begin().await?;
+    if !storage::workspaces::delete_member(&mut tx, &ws.id, &user_id).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(&mut tx, actor, "workspace.member_remove", "user", Some(user_id.as_str()), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! pi-crm: a self-hosted household CRM. `main.rs` only parses the command line and calls in.
+
+pub mod api;
+pub mod app;
+pub mod assets;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod state;
+pub mod storage;
+pub mod telemetry;
+pub mod web;

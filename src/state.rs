@@ -1,0 +1,82 @@
+//! What every request handler can reach.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+
+use crate::auth::rate_limit::Buckets;
+use crate::config::Config;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: SqlitePool,
+    pub config: Arc<Config>,
+    /// The data-dir secret: keys pre-session CSRF tokens (and later, encrypted settings).
+    pub secret: Arc<SecretKey>,
+    pub limits: Arc<Limits>,
+}
+
+pub struct Limits {
+    /// Per API key, per session, or per IP when neither is presented.
+    pub requests: Buckets,
+    pub login_per_account: Buckets,
+    pub login_per_ip: Buckets,
+}
+
+impl Limits {
+    pub fn from_config(c: &Config) -> Limits {
+        let login_rate = f64::from(c.login_attempts_per_hour) / 3600.0;
+        Limits {
+            requests: Buckets::per_minute(c.rate_limit_per_minute),
+            login_per_account: Buckets::new(c.login_burst, login_rate),
+            // A household shares one IP behind its router: allow it twice an account's budget.
+            login_per_ip: Buckets::new(c.login_burst * 2, login_rate * 2.0),
+        }
+    }
+}
+
+/// 32 random bytes kept in `data_dir/secret.key` (mode 0600). Its `Debug` never shows it.
+pub struct SecretKey(Vec<u8>);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(***)")
+    }
+}
+
+impl SecretKey {
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Reads the key, creating it on first start.
+    pub fn load_or_create(path: &Path) -> anyhow::Result<SecretKey> {
+        use std::io::Write;
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if path.exists() {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read the secret key {}: {e}", path.display()))?;
+            let bytes = hex::decode(text.trim())
+                .map_err(|_| anyhow::anyhow!("the secret key {} is damaged", path.display()))?;
+            if bytes.len() != 32 {
+                anyhow::bail!("the secret key {} is damaged", path.display());
+            }
+            let mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+            }
+            return Ok(SecretKey(bytes));
+        }
+        let hex_key = crate::auth::tokens::random_hex(32);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(|e| anyhow::anyhow!("cannot create the secret key {}: {e}", path.display()))?;
+        file.write_all(hex_key.as_bytes())?;
+        file.sync_all()?;
+        Ok(SecretKey(hex::decode(hex_key)?))
+    }
+}

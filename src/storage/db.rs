@@ -1,0 +1,50 @@
+//! The SQLite pool: every connection gets the same pragmas, and migrations are embedded.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Opens (creating if needed) the database at `path`. WAL lets readers run beside the one
+/// writer; `synchronous=NORMAL` is durable across power loss in WAL mode except for the last
+/// commits, which is the usual trade on SD cards.
+pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
+    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        .pragma("temp_store", "memory")
+        .pragma("cache_size", "-4000");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .min_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", path.display()))?;
+    Ok(pool)
+}
+
+/// Applies the migrations that have not run yet.
+pub async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| anyhow::anyhow!("migrating the database failed: {e}"))
+}
+
+/// True when a SQLite error is the violation of the named unique constraint or index
+/// (habit 4: insert and map the violation, never check-then-insert).
+pub fn is_unique_violation(err: &sqlx::Error, columns: &str) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation() && db.message().contains(columns)
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,9 @@
+//! SQL lives here, one file per aggregate. Workspace data is only reachable through a
+//! `WorkspaceAccess` resolved by `domain::workspace::resolve`.
+
+pub mod api_keys;
+pub mod audit;
+pub mod db;
+pub mod sessions;
+pub mod users;
+pub mod workspaces;

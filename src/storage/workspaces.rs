@@ -1,0 +1,135 @@
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::clock;
+use crate::domain::ids::{UserId, WorkspaceId};
+use crate::domain::workspace::{Member, Role, WorkspaceAccess};
+
+#[derive(sqlx::FromRow)]
+struct AccessRow {
+    id: WorkspaceId,
+    name: String,
+    role: String,
+}
+
+impl From<AccessRow> for WorkspaceAccess {
+    fn from(r: AccessRow) -> Self {
+        WorkspaceAccess {
+            id: r.id,
+            name: r.name,
+            role: Role::parse(&r.role).unwrap_or(Role::Viewer),
+        }
+    }
+}
+
+/// The caller's role in one workspace, or nothing when they have none.
+macro_rules! access_sql {
+    () => {
+        "
+    SELECT w.id, w.name, 'owner' AS role FROM workspaces w WHERE w.user_id = ?1
+    UNION ALL
+    SELECT w.id, w.name, m.role FROM workspaces w
+      JOIN workspace_members m ON m.workspace_id = w.id WHERE m.user_id = ?1"
+    };
+}
+
+pub async fn access(db: &SqlitePool, user: &UserId, ws: &WorkspaceId) -> Result<Option<WorkspaceAccess>, sqlx::Error> {
+    let row: Option<AccessRow> = sqlx::query_as(concat!("SELECT * FROM (", access_sql!(), ") WHERE id = ?2"))
+        .bind(user)
+        .bind(ws)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(Into::into))
+}
+
+pub async fn list_for_user(db: &SqlitePool, user: &UserId) -> Result<Vec<WorkspaceAccess>, sqlx::Error> {
+    let rows: Vec<AccessRow> = sqlx::query_as(concat!("SELECT * FROM (", access_sql!(), ") ORDER BY name COLLATE NOCASE, id"))
+        .bind(user)
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub async fn insert(conn: &mut SqliteConnection, owner: &UserId, name: &str) -> Result<WorkspaceId, sqlx::Error> {
+    let id = WorkspaceId::generate();
+    sqlx::query("INSERT INTO workspaces (id, user_id, name, created_at) VALUES (?, ?, ?, ?)")
+        .bind(&id)
+        .bind(owner)
+        .bind(name)
+        .bind(clock::now_text())
+        .execute(conn)
+        .await?;
+    Ok(id)
+}
+
+pub async fn rename(conn: &mut SqliteConnection, id: &WorkspaceId, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE workspaces SET name = ? WHERE id = ?")
+        .bind(name)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut SqliteConnection, id: &WorkspaceId) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM workspaces WHERE id = ?")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn owner_of(db: &SqlitePool, id: &WorkspaceId) -> Result<Option<UserId>, sqlx::Error> {
+    sqlx::query_scalar("SELECT user_id FROM workspaces WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn members(db: &SqlitePool, id: &WorkspaceId) -> Result<Vec<Member>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT u.id AS user_id, u.email, u.name, 'owner' AS role
+           FROM workspaces w JOIN users u ON u.id = w.user_id WHERE w.id = ?1
+         UNION ALL
+         SELECT * FROM (SELECT u.id AS user_id, u.email, u.name, m.role
+           FROM workspace_members m JOIN users u ON u.id = m.user_id
+          WHERE m.workspace_id = ?1 ORDER BY u.email)",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await
+}
+
+/// Adds a member or changes their role; true when the row is new.
+pub async fn upsert_member(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceId,
+    user: &UserId,
+    role: &str,
+) -> Result<bool, sqlx::Error> {
+    let existed: Option<String> =
+        sqlx::query_scalar("SELECT role FROM workspace_members WHERE workspace_id = ? AND user_id = ?")
+            .bind(ws)
+            .bind(user)
+            .fetch_optional(&mut *conn)
+            .await?;
+    sqlx::query(
+        "INSERT INTO workspace_members (workspace_id, user_id, role, added_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
+    )
+    .bind(ws)
+    .bind(user)
+    .bind(role)
+    .bind(clock::now_text())
+    .execute(conn)
+    .await?;
+    Ok(existed.is_none())
+}
+
+pub async fn delete_member(conn: &mut SqliteConnection, ws: &WorkspaceId, user: &UserId) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?")
+        .bind(ws)
+        .bind(user)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}

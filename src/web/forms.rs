@@ -1,0 +1,65 @@
+//! Field errors for re-rendered forms: the domain's `Invalid{field}` lands beside its input.
+
+use std::collections::HashMap;
+
+use crate::error::AppError;
+
+#[derive(Debug, Default)]
+pub struct FormErrors {
+    fields: HashMap<String, String>,
+    general: Option<String>,
+}
+
+impl FormErrors {
+    pub fn none() -> FormErrors {
+        FormErrors::default()
+    }
+
+    pub fn general_message(message: impl Into<String>) -> FormErrors {
+        FormErrors {
+            general: Some(message.into()),
+            ..FormErrors::default()
+        }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> FormErrors {
+        let mut fields = HashMap::new();
+        fields.insert(field.to_string(), message.into());
+        FormErrors { fields, general: None }
+    }
+
+    /// Splits an error into what a form can show. Anything that is not a user's mistake
+    /// (internal, not found, forbidden…) is returned for the error page instead.
+    pub fn from_error(e: AppError) -> Result<FormErrors, AppError> {
+        match e {
+            AppError::Invalid { field, message } => Ok(FormErrors::field(&field, message)),
+            AppError::Conflict { message, .. } => Ok(FormErrors::general_message(message)),
+            other => Err(other),
+        }
+    }
+
+    /// Like `from_error`, but a conflict is shown on `field`.
+    pub fn from_error_on(e: AppError, conflict_field: &str) -> Result<FormErrors, AppError> {
+        match e {
+            AppError::Conflict { message, .. } => Ok(FormErrors::field(conflict_field, message)),
+            other => FormErrors::from_error(other),
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.fields.get(field).map(String::as_str)
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.fields.contains_key(field)
+    }
+
+    /// A message that belongs to no single field, or a field message whose form has no such input.
+    pub fn general(&self) -> Option<&str> {
+        self.general.as_deref()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.general.is_none()
+    }
+}

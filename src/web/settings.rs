@@ -1,0 +1,311 @@
+//! `/settings/…`: profile and password, sessions, API keys, the audit log.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::chrome::{Chrome, CurrentUser};
+use super::error::PageError;
+use super::flash;
+use super::forms::FormErrors;
+use crate::domain::actor::Scope;
+use crate::domain::api_key::{self, ApiKeyView, NewKey};
+use crate::domain::ids::SessionId;
+use crate::domain::{audit, user};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::storage;
+use crate::storage::sessions::SessionListing;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings/profile.html")]
+struct ProfilePage {
+    chrome: Chrome,
+    tab: &'static str,
+    email: String,
+    name: String,
+    errors: FormErrors,
+}
+
+fn profile_page(user: &CurrentUser, chrome: Chrome, errors: FormErrors, name: Option<String>) -> Response {
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = ProfilePage {
+        chrome: chrome.in_section("settings"),
+        tab: "profile",
+        email: user.email.clone(),
+        name: name.unwrap_or_else(|| user.name.clone()),
+        errors,
+    };
+    (status, page).into_response()
+}
+
+pub async fn profile(user: CurrentUser, chrome: Chrome) -> Response {
+    profile_page(&user, chrome, FormErrors::none(), None)
+}
+
+#[derive(Deserialize)]
+pub struct ProfileForm {
+    #[serde(default)]
+    name: String,
+}
+
+pub async fn save_profile(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, PageError> {
+    match user::rename(&state.db, &user.actor(), &form.name).await {
+        Ok(()) => Ok(flash::redirect(&state, "/settings", "success", "Profile saved.")),
+        Err(e) => Ok(profile_page(&user, chrome, FormErrors::from_error(e)?, Some(form.name))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    let result = user::change_password(
+        &state.db,
+        &user.actor(),
+        &form.current_password,
+        &form.new_password,
+        Some(&user.session_id),
+    )
+    .await;
+    match result {
+        Ok(()) => Ok(flash::redirect(
+            &state,
+            "/settings",
+            "success",
+            "Password changed. Your other sessions have been signed out.",
+        )),
+        Err(e) => Ok(profile_page(&user, chrome, FormErrors::from_error(e)?, None)),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings/sessions.html")]
+struct SessionsPage {
+    chrome: Chrome,
+    tab: &'static str,
+    sessions: Vec<SessionListing>,
+    current: SessionId,
+}
+
+pub async fn sessions(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
+    let sessions = storage::sessions::list_for_user(&state.db, &user.id).await?;
+    Ok(SessionsPage {
+        chrome: chrome.in_section("settings"),
+        tab: "sessions",
+        sessions,
+        current: user.session_id,
+    }
+    .into_response())
+}
+
+pub async fn end_session(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let id = SessionId::parse(&id).ok_or(AppError::NotFound)?;
+    let mut tx = state.db.begin().await.map_err(AppError::from)?;
+    if !storage::sessions::delete_owned(&mut tx, &user.id, &id).await? {
+        return Err(AppError::NotFound.into());
+    }
+    audit::record(&mut tx, &user.actor(), "session.end", "session", Some(id.as_str()), None).await?;
+    tx.commit().await.map_err(AppError::from)?;
+    Ok(flash::redirect(&state, "/settings/sessions", "success", "That session has been signed out."))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings/keys.html")]
+struct KeysPage {
+    chrome: Chrome,
+    tab: &'static str,
+    keys: Vec<ApiKeyView>,
+    all_scopes: Vec<&'static str>,
+    created_key: Option<String>,
+    errors: FormErrors,
+}
+
+impl KeysPage {
+    fn workspace_name(&self, id: &str) -> String {
+        self.chrome
+            .workspaces
+            .iter()
+            .find(|w| w.id.as_str() == id)
+            .map(|w| w.name.clone())
+            .unwrap_or_else(|| "a workspace".into())
+    }
+}
+
+async fn keys_page(
+    state: &AppState,
+    user: &CurrentUser,
+    chrome: Chrome,
+    created_key: Option<String>,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    let keys = api_key::list(&state.db, &user.actor()).await?;
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = KeysPage {
+        chrome: chrome.in_section("settings"),
+        tab: "keys",
+        keys,
+        all_scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
+        created_key,
+        errors,
+    };
+    Ok((status, page).into_response())
+}
+
+pub async fn keys(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
+    keys_page(&state, &user, chrome, None, FormErrors::none()).await
+}
+
+pub async fn create_key(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    // Several `scopes` checkboxes share one name, which serde's flat form decoding cannot
+    // collect, so the pairs are read by hand.
+    let mut new = NewKey::default();
+    for (k, v) in form_urlencoded::parse(&body) {
+        match k.as_ref() {
+            "description" => new.description = v.into_owned(),
+            "scopes" => new.scopes.push(v.into_owned()),
+            "workspace_id" => new.workspace_id = Some(v.into_owned()),
+            "expires_at" => new.expires_at = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    match api_key::create(&state.db, &user.actor(), new).await {
+        // The key is rendered into this response only: it is never stored or shown again.
+        Ok(created) => keys_page(&state, &user, chrome, Some(created.key), FormErrors::none()).await,
+        Err(e) => {
+            let errors = FormErrors::from_error(e)?;
+            keys_page(&state, &user, chrome, None, errors).await
+        }
+    }
+}
+
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    api_key::revoke(&state.db, &user.actor(), &id).await?;
+    Ok(flash::redirect(&state, "/settings/keys", "success", "Key revoked. It stops working at once."))
+}
+
+pub struct AuditRow {
+    pub entry: audit::Entry,
+    pub who: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings/audit.html")]
+struct AuditPage {
+    chrome: Chrome,
+    tab: &'static str,
+    rows: Vec<AuditRow>,
+    vias: [&'static str; 4],
+    filter_action: String,
+    filter_entity_type: String,
+    filter_via: String,
+    filter_since: String,
+    filter_until: String,
+    error: Option<String>,
+    next_url: Option<String>,
+}
+
+impl AuditPage {
+    fn via_selected(&self, via: &str) -> bool {
+        self.filter_via == via
+    }
+}
+
+pub async fn audit_log(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Query(filter): Query<audit::Filter>,
+) -> Result<Response, PageError> {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (rows, next_url, error) = match audit::list(&state.db, &user.actor(), &filter).await {
+        Ok(page) => {
+            let mut names = std::collections::HashMap::new();
+            let mut rows = Vec::with_capacity(page.items.len());
+            for entry in page.items {
+                let who = match entry.user_id.as_deref() {
+                    Some(id) if id == user.id.as_str() => "you".to_string(),
+                    Some(id) => match names.get(id) {
+                        Some(n) => String::clone(n),
+                        None => {
+                            let name = match crate::domain::ids::UserId::parse(id) {
+                                Some(uid) => storage::users::find(&state.db, &uid).await?.map(|u| u.name),
+                                None => None,
+                            }
+                            .unwrap_or_else(|| "a removed account".into());
+                            names.insert(id.to_string(), name.clone());
+                            name
+                        }
+                    },
+                    None => "pi-crm".to_string(),
+                };
+                rows.push(AuditRow { entry, who });
+            }
+            let next_url = page.next_cursor.map(|c| {
+                let mut q = form_urlencoded::Serializer::new(String::new());
+                for (k, v) in [
+                    ("action", &filter.action),
+                    ("entity_type", &filter.entity_type),
+                    ("via", &filter.via),
+                    ("since", &filter.since),
+                    ("until", &filter.until),
+                ] {
+                    if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                        q.append_pair(k, v);
+                    }
+                }
+                q.append_pair("cursor", &c);
+                format!("/settings/audit?{}", q.finish())
+            });
+            (rows, next_url, None)
+        }
+        Err(AppError::Invalid { message, .. }) => (Vec::new(), None, Some(message)),
+        Err(e) => return Err(e.into()),
+    };
+    let page = AuditPage {
+        chrome: chrome.in_section("settings"),
+        tab: "audit",
+        rows,
+        vias: ["ui", "api", "cli", "job"],
+        filter_action: text(&filter.action),
+        filter_entity_type: text(&filter.entity_type),
+        filter_via: text(&filter.via),
+        filter_since: text(&filter.since),
+        filter_until: text(&filter.until),
+        error,
+        next_url,
+    };
+    Ok(page.into_response())
+}
