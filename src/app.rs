@@ -34,7 +34,11 @@ impl App {
     pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<App> {
         let state = open_state(config).await?;
         let router = router(state.clone());
-        Ok(App { listener, router, state })
+        Ok(App {
+            listener,
+            router,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -46,12 +50,19 @@ impl App {
     }
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let sweeper = tokio::spawn(sweep_sessions(self.state.clone()));
         password::warm_up();
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         sweeper.abort();
         self.state.db.close().await;
         Ok(())
@@ -60,8 +71,12 @@ impl App {
 
 /// Creates the data dir, secret key and database; shared by `serve` and every CLI command.
 pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(&config.data_dir)
-        .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
+    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the data directory {}: {e}",
+            config.data_dir.display()
+        )
+    })?;
     let secret = SecretKey::load_or_create(&config.data_dir.join("secret.key"))?;
     let pool = db::open(&config.database_path()).await?;
     db::migrate(&pool).await?;
@@ -89,23 +104,39 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(web::router(state.clone()))
         .merge(api::router())
-        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", api::openapi::ApiDoc::openapi()))
+        .merge(
+            SwaggerUi::new("/api/docs")
+                .url("/api/v1/openapi.json", api::openapi::ApiDoc::openapi()),
+        )
         .route("/healthz", get(healthz))
         .route("/assets/{name}", get(assets::serve))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
-        .layer(middleware::from_fn_with_state(state.clone(), session::load_layer))
-        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::load_layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await {
+    match sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(&state.db)
+        .await
+    {
         Ok(_) => Json(serde_json::json!({"status": "ok", "db": "ok"})).into_response(),
         Err(e) => {
             tracing::error!(error = ?e, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "error", "db": "error"}))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "error", "db": "error"})),
+            )
+                .into_response()
         }
     }
 }
@@ -137,7 +168,9 @@ async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> 
         format!("session:{}", &tokens::sha256_hex(s)[..24])
     } else {
         let (parts, body) = req.into_parts();
-        let ip = client_ip(&parts, &state.config.trusted_proxies).map(|ip| ip.to_string()).unwrap_or_default();
+        let ip = client_ip(&parts, &state.config.trusted_proxies)
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
         let req = Request::from_parts(parts, body);
         return match state.limits.requests.take(&format!("ip:{ip}")) {
             Ok(()) => next.run(req).await,
@@ -151,7 +184,9 @@ async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> 
 }
 
 fn limited(req: &Request, wait: u64) -> Response {
-    let e = AppError::RateLimited { retry_after_secs: wait };
+    let e = AppError::RateLimited {
+        retry_after_secs: wait,
+    };
     if req.uri().path().starts_with("/api/") {
         api::error::ApiError(e).into_response()
     } else {
@@ -166,7 +201,11 @@ async fn security_headers(State(state): State<AppState>, req: Request, next: Nex
     let is_head_or_get = matches!(*req.method(), Method::GET | Method::HEAD);
     let mut response = next.run(req).await;
     let h = response.headers_mut();
-    let style = if is_docs { "style-src 'self' 'unsafe-inline'" } else { "style-src 'self'" };
+    let style = if is_docs {
+        "style-src 'self' 'unsafe-inline'"
+    } else {
+        "style-src 'self'"
+    };
     let csp = format!(
         "default-src 'self'; script-src 'self'; {style}; img-src 'self' data:; connect-src 'self'; \
          object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
@@ -174,11 +213,20 @@ async fn security_headers(State(state): State<AppState>, req: Request, next: Nex
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if state.config.is_tls() {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     let is_html = h
         .get(header::CONTENT_TYPE)

@@ -107,7 +107,10 @@ enum KeyCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
@@ -130,7 +133,9 @@ fn fail(message: &str) -> ExitCode {
 fn sentence(e: AppError) -> anyhow::Error {
     match e {
         AppError::Internal(inner) => inner,
-        AppError::Invalid { field, message } if !field.is_empty() => anyhow::anyhow!("{field}: {message}"),
+        AppError::Invalid { field, message } if !field.is_empty() => {
+            anyhow::anyhow!("{field}: {message}")
+        }
         AppError::NotFound => anyhow::anyhow!("no such item"),
         other => anyhow::anyhow!("{}", other.public_message()),
     }
@@ -141,7 +146,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { bind } => *bind,
         _ => None,
     };
-    let overrides = Overrides { data_dir: cli.data_dir.clone(), bind };
+    let overrides = Overrides {
+        data_dir: cli.data_dir.clone(),
+        bind,
+    };
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     match cli.command {
         Command::Serve { .. } => serve(config).await,
@@ -205,9 +213,15 @@ async fn user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
     let state = app::open_state(config).await?;
     let db = &state.db;
     match cmd {
-        UserCommand::Create { email, name, password } => {
+        UserCommand::Create {
+            email,
+            name,
+            password,
+        } => {
             let password = read_password(&password)?;
-            let u = user::create(db, None, Via::Cli, &email, &name, &password).await.map_err(sentence)?;
+            let u = user::create(db, None, Via::Cli, &email, &name, &password)
+                .await
+                .map_err(sentence)?;
             println!("created {} ({})", u.email, u.id);
         }
         UserCommand::List => {
@@ -219,8 +233,13 @@ async fn user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             let target = find_user(db, &email).await?;
             let password = read_password(&password)?;
             let actor = Actor::person(target.id.clone(), Via::Cli);
-            user::reset_password(db, &actor, &email, &password).await.map_err(sentence)?;
-            println!("password changed for {}; their sessions have ended", target.email);
+            user::reset_password(db, &actor, &email, &password)
+                .await
+                .map_err(sentence)?;
+            println!(
+                "password changed for {}; their sessions have ended",
+                target.email
+            );
         }
     }
     Ok(())
@@ -237,7 +256,13 @@ async fn key_command(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
     let state = app::open_state(config).await?;
     let db = &state.db;
     match cmd {
-        KeyCommand::Create { user, scopes, workspace: ws, description, expires } => {
+        KeyCommand::Create {
+            user,
+            scopes,
+            workspace: ws,
+            description,
+            expires,
+        } => {
             let owner = find_user(db, &user).await?;
             let actor = Actor::person(owner.id.clone(), Via::Cli);
             let workspace_id = match ws {
@@ -251,7 +276,10 @@ async fn key_command(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
                 expires_at: expires,
             };
             let created = api_key::create(db, &actor, new).await.map_err(sentence)?;
-            eprintln!("API key {} for {} — shown once, keep it safe:", created.view.id, owner.email);
+            eprintln!(
+                "API key {} for {} — shown once, keep it safe:",
+                created.view.id, owner.email
+            );
             println!("{}", created.key);
         }
         KeyCommand::List { user } => {
@@ -269,19 +297,26 @@ async fn key_command(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
             }
         }
         KeyCommand::Revoke { id } => {
-            let key_id = crate::domain::ids::ApiKeyId::parse(id.trim()).ok_or_else(|| anyhow::anyhow!("no active key has the id {id}"))?;
+            let key_id = crate::domain::ids::ApiKeyId::parse(id.trim())
+                .ok_or_else(|| anyhow::anyhow!("no active key has the id {id}"))?;
             let owner = storage::api_keys::owner_of(db, &key_id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no active key has the id {id}"))?;
             let actor = Actor::person(owner, Via::Cli);
-            api_key::revoke(db, &actor, key_id.as_str()).await.map_err(sentence)?;
+            api_key::revoke(db, &actor, key_id.as_str())
+                .await
+                .map_err(sentence)?;
             println!("revoked {id}");
         }
     }
     Ok(())
 }
 
-async fn workspace_by_id_or_name(db: &sqlx::SqlitePool, actor: &Actor, text: &str) -> anyhow::Result<String> {
+async fn workspace_by_id_or_name(
+    db: &sqlx::SqlitePool,
+    actor: &Actor,
+    text: &str,
+) -> anyhow::Result<String> {
     let all = workspace::list(db, actor).await.map_err(sentence)?;
     all.iter()
         .find(|w| w.id.as_str() == text)

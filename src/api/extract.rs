@@ -1,11 +1,11 @@
 //! What an API handler's signature asks for: `ApiCaller` (who, with which scopes) and
 //! `ApiJson<T>` (a JSON body whose every rejection is a JSON error).
 
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, header};
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
@@ -28,26 +28,41 @@ fn presented_key(parts: &Parts) -> Option<&str> {
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
 }
 
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(key) = presented_key(parts) {
             return Ok(ApiCaller(api_key::authenticate(&state.db, key).await?));
         }
         if let Some(Session(row)) = parts.extensions.get::<Session>() {
             if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-                let presented = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+                let presented = parts
+                    .headers
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok());
                 if !presented.is_some_and(|p| tokens::same_token(p, &row.csrf_token)) {
-                    return Err(AppError::forbidden("a browser session must send its X-CSRF-Token").into());
+                    return Err(AppError::forbidden(
+                        "a browser session must send its X-CSRF-Token",
+                    )
+                    .into());
                 }
             }
             return Ok(ApiCaller(Actor::person(row.user_id.clone(), Via::Api)));
         }
-        Err(AppError::Unauthorized("send an API key in X-Api-Key or Authorization: Bearer".into()).into())
+        Err(
+            AppError::Unauthorized("send an API key in X-Api-Key or Authorization: Bearer".into())
+                .into(),
+        )
     }
 }
 
@@ -65,12 +80,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 JsonRejection::MissingJsonContentType(_) => {
                     AppError::UnsupportedMediaType("send the body as application/json".into())
                 }
-                JsonRejection::JsonSyntaxError(e) => AppError::BadRequest(format!("the body is not valid JSON: {}", e.body_text())),
+                JsonRejection::JsonSyntaxError(e) => {
+                    AppError::BadRequest(format!("the body is not valid JSON: {}", e.body_text()))
+                }
                 JsonRejection::JsonDataError(e) => {
                     let text = e.body_text();
-                    let detail = text.rsplit_once("target type: ").map(|(_, d)| d).unwrap_or(&text);
-                    let field = detail.split_once(": ").map(|(f, _)| f.to_string()).filter(|f| !f.contains(' '));
-                    AppError::Invalid { field: field.unwrap_or_default(), message: detail.to_string() }
+                    let detail = text
+                        .rsplit_once("target type: ")
+                        .map(|(_, d)| d)
+                        .unwrap_or(&text);
+                    let field = detail
+                        .split_once(": ")
+                        .map(|(f, _)| f.to_string())
+                        .filter(|f| !f.contains(' '));
+                    AppError::Invalid {
+                        field: field.unwrap_or_default(),
+                        message: detail.to_string(),
+                    }
                 }
                 other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
                     AppError::PayloadTooLarge("the request body is too large".into())

@@ -19,10 +19,24 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/keys", get(keys::list).post(keys::create))
         .route("/api/v1/keys/{id}", delete(keys::revoke))
-        .route("/api/v1/workspaces", get(workspaces::list).post(workspaces::create))
-        .route("/api/v1/workspaces/{ws}", get(workspaces::get).patch(workspaces::rename).delete(workspaces::delete))
-        .route("/api/v1/workspaces/{ws}/members", get(workspaces::members).post(workspaces::add_member))
-        .route("/api/v1/workspaces/{ws}/members/{user_id}", delete(workspaces::remove_member))
+        .route(
+            "/api/v1/workspaces",
+            get(workspaces::list).post(workspaces::create),
+        )
+        .route(
+            "/api/v1/workspaces/{ws}",
+            get(workspaces::get)
+                .patch(workspaces::rename)
+                .delete(workspaces::delete),
+        )
+        .route(
+            "/api/v1/workspaces/{ws}/members",
+            get(workspaces::members).post(workspaces::add_member),
+        )
+        .route(
+            "/api/v1/workspaces/{ws}/members/{user_id}",
+            delete(workspaces::remove_member),
+        )
         .route("/api/v1/audit", get(audit::list))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(middleware::from_fn(error::json_errors))

@@ -2,8 +2,8 @@
 //! user, the CSRF token and the times that enforce the idle and absolute timeouts.
 
 use axum::extract::{Request, State};
-use axum::http::header::SET_COOKIE;
 use axum::http::HeaderValue;
+use axum::http::header::SET_COOKIE;
 use axum::middleware::Next;
 use axum::response::Response;
 use sqlx::SqliteConnection;
@@ -38,7 +38,9 @@ async fn find_live(state: &AppState, token: &str) -> Result<Option<SessionRow>, 
     if token.len() != 64 {
         return Ok(None);
     }
-    let Some(row) = storage::sessions::find_by_token_hash(&state.db, &tokens::sha256_hex(token)).await? else {
+    let Some(row) =
+        storage::sessions::find_by_token_hash(&state.db, &tokens::sha256_hex(token)).await?
+    else {
         return Ok(None);
     };
     let now = clock::now();
@@ -71,9 +73,25 @@ pub async fn start(
     let token = tokens::random_hex(32);
     let csrf = tokens::random_hex(32);
     let ua = user_agent.map(|u| u.chars().take(200).collect::<String>());
-    let id = storage::sessions::insert(conn, user, &tokens::sha256_hex(&token), &csrf, ip, ua.as_deref()).await?;
+    let id = storage::sessions::insert(
+        conn,
+        user,
+        &tokens::sha256_hex(&token),
+        &csrf,
+        ip,
+        ua.as_deref(),
+    )
+    .await?;
     let max_age = state.config.session_absolute_hours * 3600;
-    Ok((id, cookies::set(cookies::SESSION, &token, Some(max_age), state.config.is_tls())))
+    Ok((
+        id,
+        cookies::set(
+            cookies::SESSION,
+            &token,
+            Some(max_age),
+            state.config.is_tls(),
+        ),
+    ))
 }
 
 pub fn clear_cookie(state: &AppState) -> String {
@@ -89,7 +107,9 @@ pub fn add_cookie(response: &mut Response, cookie: &str) {
 
 /// Removes expired sessions; run at start and then hourly.
 pub async fn sweep(state: &AppState) -> Result<u64, sqlx::Error> {
-    let idle_before = clock::text_from_now(-time::Duration::minutes(state.config.session_idle_minutes));
-    let created_before = clock::text_from_now(-time::Duration::hours(state.config.session_absolute_hours));
+    let idle_before =
+        clock::text_from_now(-time::Duration::minutes(state.config.session_idle_minutes));
+    let created_before =
+        clock::text_from_now(-time::Duration::hours(state.config.session_absolute_hours));
     storage::sessions::delete_expired(&state.db, &idle_before, &created_before).await
 }

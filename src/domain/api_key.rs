@@ -4,7 +4,7 @@
 use serde::Serialize;
 use sqlx::SqlitePool;
 
-use super::actor::{parse_scopes, Actor, KeyLimits, Scope, Via};
+use super::actor::{Actor, KeyLimits, Scope, Via, parse_scopes};
 use super::audit;
 use super::ids::ApiKeyId;
 use super::workspace;
@@ -27,7 +27,9 @@ pub struct ApiKeyView {
 
 impl ApiKeyView {
     pub fn is_expired(&self) -> bool {
-        self.expires_at.as_deref().is_some_and(|e| e <= clock::now_text().as_str())
+        self.expires_at
+            .as_deref()
+            .is_some_and(|e| e <= clock::now_text().as_str())
     }
 }
 
@@ -52,13 +54,22 @@ fn parse_expiry(raw: Option<&str>) -> AppResult<Option<String>> {
     };
     let when = if let Some(t) = clock::parse(raw) {
         t
-    } else if let Ok(d) = time::Date::parse(raw, time::macros::format_description!("[year]-[month]-[day]")) {
+    } else if let Ok(d) = time::Date::parse(
+        raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    ) {
         d.with_hms(23, 59, 59).expect("valid time").assume_utc()
     } else {
-        return Err(AppError::invalid("expires_at", "use a date like 2027-01-31 or an RFC 3339 time"));
+        return Err(AppError::invalid(
+            "expires_at",
+            "use a date like 2027-01-31 or an RFC 3339 time",
+        ));
     };
     if when <= clock::now() {
-        return Err(AppError::invalid("expires_at", "the expiry must be in the future"));
+        return Err(AppError::invalid(
+            "expires_at",
+            "the expiry must be in the future",
+        ));
     }
     Ok(Some(clock::format(when)))
 }
@@ -67,15 +78,29 @@ pub async fn create(db: &SqlitePool, actor: &Actor, new: NewKey) -> AppResult<Cr
     actor.require(Scope::ManageKeys)?;
     let description = new.description.trim().to_string();
     if description.chars().count() > 200 {
-        return Err(AppError::invalid("description", "a description is at most 200 characters"));
+        return Err(AppError::invalid(
+            "description",
+            "a description is at most 200 characters",
+        ));
     }
     let scopes = parse_scopes(&new.scopes, "scopes")?;
-    if let Some(beyond) = scopes.iter().find(|s| !actor.grantable_scopes().contains(s)) {
-        return Err(AppError::forbidden(format!("a key cannot grant the {beyond} scope it lacks itself")));
+    if let Some(beyond) = scopes
+        .iter()
+        .find(|s| !actor.grantable_scopes().contains(s))
+    {
+        return Err(AppError::forbidden(format!(
+            "a key cannot grant the {beyond} scope it lacks itself"
+        )));
     }
-    let requested_ws = new.workspace_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let requested_ws = new
+        .workspace_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     // A pinned key only mints keys pinned to the same workspace.
-    let ws_text = requested_ws.map(str::to_string).or_else(|| actor.pinned_workspace().map(|w| w.to_string()));
+    let ws_text = requested_ws
+        .map(str::to_string)
+        .or_else(|| actor.pinned_workspace().map(|w| w.to_string()));
     let workspace = match ws_text {
         Some(id) => Some(workspace::resolve(db, actor, &id).await?),
         None => None,
@@ -98,7 +123,15 @@ pub async fn create(db: &SqlitePool, actor: &Actor, new: NewKey) -> AppResult<Cr
         expires_at,
     };
     storage::api_keys::insert(&mut tx, &row).await?;
-    audit::record(&mut tx, actor, "api_key.create", "api_key", Some(row.id.as_str()), row.workspace_id.as_ref()).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "api_key.create",
+        "api_key",
+        Some(row.id.as_str()),
+        row.workspace_id.as_ref(),
+    )
+    .await?;
     tx.commit().await?;
     let view = ApiKeyView {
         id: row.id.to_string(),
@@ -137,7 +170,15 @@ pub async fn revoke(db: &SqlitePool, actor: &Actor, id: &str) -> AppResult<()> {
     }
     let mut tx = db.begin().await?;
     storage::api_keys::revoke(&mut tx, &id).await?;
-    audit::record(&mut tx, actor, "api_key.revoke", "api_key", Some(id.as_str()), None).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "api_key.revoke",
+        "api_key",
+        Some(id.as_str()),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -145,7 +186,8 @@ pub async fn revoke(db: &SqlitePool, actor: &Actor, id: &str) -> AppResult<()> {
 /// Turns a presented key into an actor. Anything wrong — malformed, unknown, revoked,
 /// expired — is the same 401, so a caller learns nothing about which keys exist.
 pub async fn authenticate(db: &SqlitePool, presented: &str) -> AppResult<Actor> {
-    let refuse = || AppError::Unauthorized("the API key is missing, invalid, revoked or expired".into());
+    let refuse =
+        || AppError::Unauthorized("the API key is missing, invalid, revoked or expired".into());
     let presented = presented.trim();
     if !presented.starts_with("pcrm_") || presented.len() > 100 {
         return Err(refuse());
@@ -154,7 +196,11 @@ pub async fn authenticate(db: &SqlitePool, presented: &str) -> AppResult<Actor> 
         .await?
         .ok_or_else(refuse)?;
     let now = clock::now_text();
-    if found.expires_at.as_deref().is_some_and(|e| e <= now.as_str()) {
+    if found
+        .expires_at
+        .as_deref()
+        .is_some_and(|e| e <= now.as_str())
+    {
         return Err(refuse());
     }
     // One write a minute at most: a busy integration must not turn every read into a write.

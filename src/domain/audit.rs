@@ -65,15 +65,25 @@ pub struct Filter {
     pub via: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
-    #[serde(flatten)]
-    pub page: PageRequest,
+    // Not `#[serde(flatten)]`ed from `PageRequest`: flattening breaks numbers in query strings.
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
 }
 
 /// What the actor may see: their own actions and everything done in workspaces they own
 /// (a key pinned to a workspace sees that workspace's entries only).
 pub async fn list(db: &SqlitePool, actor: &Actor, filter: &Filter) -> AppResult<Page<Entry>> {
-    let spec = filter.page.parse()?;
-    let clean = |v: &Option<String>| v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let spec = PageRequest {
+        limit: filter.limit,
+        cursor: filter.cursor.clone(),
+    }
+    .parse()?;
+    let clean = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     if let Some(via) = clean(&filter.via)
         && Via::parse(&via).is_none()
     {
@@ -82,9 +92,16 @@ pub async fn list(db: &SqlitePool, actor: &Actor, filter: &Filter) -> AppResult<
     for (name, value) in [("since", &filter.since), ("until", &filter.until)] {
         if let Some(v) = clean(value)
             && clock::parse(&v).is_none()
-            && time::Date::parse(&v, time::macros::format_description!("[year]-[month]-[day]")).is_err()
+            && time::Date::parse(
+                &v,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .is_err()
         {
-            return Err(AppError::invalid(name, "use a date (2026-11-26) or an RFC 3339 time"));
+            return Err(AppError::invalid(
+                name,
+                "use a date (2026-11-26) or an RFC 3339 time",
+            ));
         }
     }
     let query = storage::audit::Query {
@@ -96,7 +113,13 @@ pub async fn list(db: &SqlitePool, actor: &Actor, filter: &Filter) -> AppResult<
         via: clean(&filter.via),
         since: clean(&filter.since),
         // A bare date means "through the end of that day".
-        until: clean(&filter.until).map(|u| if u.len() == 10 { format!("{u}T23:59:59Z") } else { u }),
+        until: clean(&filter.until).map(|u| {
+            if u.len() == 10 {
+                format!("{u}T23:59:59Z")
+            } else {
+                u
+            }
+        }),
     };
     let rows = storage::audit::list(db, &query, &spec).await?;
     Ok(Page::from_rows(rows, &spec, |e| e.id.clone()))

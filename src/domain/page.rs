@@ -69,7 +69,11 @@ impl<T> Page<T> {
     pub fn slice(items: Vec<T>, spec: &PageSpec, id: impl Fn(&T) -> String) -> Page<T> {
         let rows: Vec<T> = items
             .into_iter()
-            .filter(|item| spec.after.as_ref().is_none_or(|after| id(item).as_str() > after.as_str()))
+            .filter(|item| {
+                spec.after
+                    .as_ref()
+                    .is_none_or(|after| id(item).as_str() > after.as_str())
+            })
             .take(spec.fetch() as usize)
             .collect();
         Page::from_rows(rows, spec, id)

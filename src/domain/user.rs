@@ -37,7 +37,9 @@ impl Email {
                 .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && !local.chars().any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:@\"".contains(c));
+            && !local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>()[]\\,;:@\"".contains(c));
         if !local_ok || !domain_ok {
             return Err(bad("this is not a valid email address"));
         }
@@ -59,7 +61,10 @@ pub fn parse_name(raw: &str, field: &str) -> AppResult<String> {
         return Err(AppError::invalid(field, "a name is at most 100 characters"));
     }
     if name.chars().any(char::is_control) {
-        return Err(AppError::invalid(field, "a name cannot hold control characters"));
+        return Err(AppError::invalid(
+            field,
+            "a name cannot hold control characters",
+        ));
     }
     Ok(name.to_string())
 }
@@ -72,10 +77,16 @@ impl NewPassword {
     pub fn parse(raw: &str, field: &str) -> AppResult<NewPassword> {
         let count = raw.chars().count();
         if count < 10 {
-            return Err(AppError::invalid(field, "a password needs at least 10 characters"));
+            return Err(AppError::invalid(
+                field,
+                "a password needs at least 10 characters",
+            ));
         }
         if count > 1024 {
-            return Err(AppError::invalid(field, "a password is at most 1024 characters"));
+            return Err(AppError::invalid(
+                field,
+                "a password is at most 1024 characters",
+            ));
         }
         Ok(NewPassword(raw.to_string()))
     }
@@ -116,7 +127,15 @@ pub async fn create(
     let acting = actor
         .cloned()
         .unwrap_or_else(|| Actor::person(user.id.clone(), via));
-    audit::record(&mut tx, &acting, "user.create", "user", Some(user.id.as_str()), None).await?;
+    audit::record(
+        &mut tx,
+        &acting,
+        "user.create",
+        "user",
+        Some(user.id.as_str()),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -146,14 +165,22 @@ pub async fn change_password(
     let new = NewPassword::parse(new, "new_password")?;
     let stored = storage::users::hash_of(db, &actor.user_id).await?;
     if !password::verify(current.to_string(), stored).await? {
-        return Err(AppError::invalid("current_password", "the current password is wrong"));
+        return Err(AppError::invalid(
+            "current_password",
+            "the current password is wrong",
+        ));
     }
     let hash = password::hash(new.0).await?;
     set_password_hash(db, actor, &actor.user_id, &hash, keep_session).await
 }
 
 /// Sets a password without knowing the old one (operator reset from the CLI).
-pub async fn reset_password(db: &SqlitePool, actor: &Actor, email: &str, new: &str) -> AppResult<()> {
+pub async fn reset_password(
+    db: &SqlitePool,
+    actor: &Actor,
+    email: &str,
+    new: &str,
+) -> AppResult<()> {
     let new = NewPassword::parse(new, "password")?;
     let email = Email::parse(email, "email")?;
     let user = storage::users::find_by_email(db, email.as_str())
@@ -173,7 +200,15 @@ async fn set_password_hash(
     let mut tx = db.begin().await?;
     storage::users::set_password_hash(&mut tx, user_id, hash).await?;
     storage::sessions::delete_all_for_user_except(&mut tx, user_id, keep_session).await?;
-    audit::record(&mut tx, actor, "user.password_change", "user", Some(user_id.as_str()), None).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "user.password_change",
+        "user",
+        Some(user_id.as_str()),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -182,7 +217,15 @@ pub async fn rename(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()>
     let name = parse_name(name, "name")?;
     let mut tx = db.begin().await?;
     storage::users::set_name(&mut tx, &actor.user_id, &name).await?;
-    audit::record(&mut tx, actor, "user.update", "user", Some(actor.user_id.as_str()), None).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "user.update",
+        "user",
+        Some(actor.user_id.as_str()),
+        None,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -11,7 +11,9 @@ use super::user::Email;
 use crate::error::{AppError, AppResult};
 use crate::storage;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -52,7 +54,9 @@ impl WorkspaceAccess {
         if self.role >= Role::Editor {
             Ok(())
         } else {
-            Err(AppError::forbidden("viewers of this workspace cannot change it"))
+            Err(AppError::forbidden(
+                "viewers of this workspace cannot change it",
+            ))
         }
     }
 
@@ -60,7 +64,9 @@ impl WorkspaceAccess {
         if self.role == Role::Owner {
             Ok(())
         } else {
-            Err(AppError::forbidden(format!("only the workspace's owner can {what}")))
+            Err(AppError::forbidden(format!(
+                "only the workspace's owner can {what}"
+            )))
         }
     }
 }
@@ -89,10 +95,16 @@ pub fn parse_name(raw: &str) -> AppResult<String> {
         return Err(AppError::invalid("name", "a workspace needs a name"));
     }
     if name.chars().count() > 80 {
-        return Err(AppError::invalid("name", "a workspace name is at most 80 characters"));
+        return Err(AppError::invalid(
+            "name",
+            "a workspace name is at most 80 characters",
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(AppError::invalid("name", "a workspace name cannot hold control characters"));
+        return Err(AppError::invalid(
+            "name",
+            "a workspace name cannot hold control characters",
+        ));
     }
     Ok(name.to_string())
 }
@@ -110,26 +122,53 @@ fn name_taken(e: sqlx::Error) -> AppError {
 
 pub async fn create(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<WorkspaceAccess> {
     if actor.pinned_workspace().is_some() {
-        return Err(AppError::forbidden("a key pinned to one workspace cannot create others"));
+        return Err(AppError::forbidden(
+            "a key pinned to one workspace cannot create others",
+        ));
     }
     let name = parse_name(name)?;
     let mut tx = db.begin().await?;
     let id = storage::workspaces::insert(&mut tx, &actor.user_id, &name)
         .await
         .map_err(name_taken)?;
-    audit::record(&mut tx, actor, "workspace.create", "workspace", Some(id.as_str()), Some(&id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "workspace.create",
+        "workspace",
+        Some(id.as_str()),
+        Some(&id),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(WorkspaceAccess { id, name, role: Role::Owner })
+    Ok(WorkspaceAccess {
+        id,
+        name,
+        role: Role::Owner,
+    })
 }
 
-pub async fn rename(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, name: &str) -> AppResult<WorkspaceAccess> {
+pub async fn rename(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    name: &str,
+) -> AppResult<WorkspaceAccess> {
     ws.require_owner("rename it")?;
     let name = parse_name(name)?;
     let mut tx = db.begin().await?;
     storage::workspaces::rename(&mut tx, &ws.id, &name)
         .await
         .map_err(name_taken)?;
-    audit::record(&mut tx, actor, "workspace.rename", "workspace", Some(ws.id.as_str()), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "workspace.rename",
+        "workspace",
+        Some(ws.id.as_str()),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(WorkspaceAccess { name, ..ws.clone() })
 }
@@ -138,7 +177,15 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> App
     ws.require_owner("delete it")?;
     let mut tx = db.begin().await?;
     storage::workspaces::delete(&mut tx, &ws.id).await?;
-    audit::record(&mut tx, actor, "workspace.delete", "workspace", Some(ws.id.as_str()), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "workspace.delete",
+        "workspace",
+        Some(ws.id.as_str()),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -173,13 +220,31 @@ pub async fn add_member(
     let user = storage::users::find_by_email(db, email.as_str())
         .await?
         .ok_or_else(|| AppError::invalid("email", "no pi-crm account has this email"))?;
-    if user.id == actor.user_id || storage::workspaces::owner_of(db, &ws.id).await?.as_ref() == Some(&user.id) {
-        return Err(AppError::invalid("email", "the owner already has full access"));
+    if user.id == actor.user_id
+        || storage::workspaces::owner_of(db, &ws.id).await?.as_ref() == Some(&user.id)
+    {
+        return Err(AppError::invalid(
+            "email",
+            "the owner already has full access",
+        ));
     }
     let mut tx = db.begin().await?;
-    let added = storage::workspaces::upsert_member(&mut tx, &ws.id, &user.id, role.as_str()).await?;
-    let action = if added { "workspace.member_add" } else { "workspace.member_role" };
-    audit::record(&mut tx, actor, action, "user", Some(user.id.as_str()), Some(&ws.id)).await?;
+    let added =
+        storage::workspaces::upsert_member(&mut tx, &ws.id, &user.id, role.as_str()).await?;
+    let action = if added {
+        "workspace.member_add"
+    } else {
+        "workspace.member_role"
+    };
+    audit::record(
+        &mut tx,
+        actor,
+        action,
+        "user",
+        Some(user.id.as_str()),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     let member = Member {
         user_id: user.id.to_string(),
@@ -191,7 +256,12 @@ pub async fn add_member(
 }
 
 /// The owner removes anyone; a member may remove themself (leave). 404 for a non-member.
-pub async fn remove_member(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, user_id: &str) -> AppResult<()> {
+pub async fn remove_member(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    user_id: &str,
+) -> AppResult<()> {
     let user_id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
     if user_id != actor.user_id {
         ws.require_owner("remove its members")?;
@@ -200,7 +270,15 @@ pub async fn remove_member(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess,
     if !storage::workspaces::delete_member(&mut tx, &ws.id, &user_id).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(&mut tx, actor, "workspace.member_remove", "user", Some(user_id.as_str()), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "workspace.member_remove",
+        "user",
+        Some(user_id.as_str()),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -80,7 +80,11 @@ pub async fn list_for_user(db: &SqlitePool, user: &UserId) -> Result<Vec<ApiKeyV
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-pub async fn find_for_user(db: &SqlitePool, user: &UserId, id: &ApiKeyId) -> Result<Option<ApiKeyView>, sqlx::Error> {
+pub async fn find_for_user(
+    db: &SqlitePool,
+    user: &UserId,
+    id: &ApiKeyId,
+) -> Result<Option<ApiKeyView>, sqlx::Error> {
     let row: Option<ViewRow> = sqlx::query_as(concat!(
         "SELECT ",
         view_columns!(),
@@ -111,8 +115,18 @@ pub struct ActiveKey {
     pub last_used_at: Option<String>,
 }
 
-pub async fn find_active_by_hash(db: &SqlitePool, hash: &str) -> Result<Option<ActiveKey>, sqlx::Error> {
-    type Row = (ApiKeyId, UserId, String, Option<WorkspaceId>, Option<String>, Option<String>);
+pub async fn find_active_by_hash(
+    db: &SqlitePool,
+    hash: &str,
+) -> Result<Option<ActiveKey>, sqlx::Error> {
+    type Row = (
+        ApiKeyId,
+        UserId,
+        String,
+        Option<WorkspaceId>,
+        Option<String>,
+        Option<String>,
+    );
     let row: Option<Row> = sqlx::query_as(
         "SELECT id, user_id, scopes, workspace_id, expires_at, last_used_at FROM api_keys
          WHERE key_hash = ? AND revoked_at IS NULL",
@@ -120,14 +134,16 @@ pub async fn find_active_by_hash(db: &SqlitePool, hash: &str) -> Result<Option<A
     .bind(hash)
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|(id, user_id, scopes, workspace_id, expires_at, last_used_at)| ActiveKey {
-        id,
-        user_id,
-        scopes: serde_json::from_str(&scopes).unwrap_or_default(),
-        workspace_id,
-        expires_at,
-        last_used_at,
-    }))
+    Ok(row.map(
+        |(id, user_id, scopes, workspace_id, expires_at, last_used_at)| ActiveKey {
+            id,
+            user_id,
+            scopes: serde_json::from_str(&scopes).unwrap_or_default(),
+            workspace_id,
+            expires_at,
+            last_used_at,
+        },
+    ))
 }
 
 pub async fn touch(db: &SqlitePool, id: &ApiKeyId) -> Result<(), sqlx::Error> {

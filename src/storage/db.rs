@@ -4,8 +4,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -42,9 +42,7 @@ pub async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
 /// (habit 4: insert and map the violation, never check-then-insert).
 pub fn is_unique_violation(err: &sqlx::Error, columns: &str) -> bool {
     match err {
-        sqlx::Error::Database(db) => {
-            db.is_unique_violation() && db.message().contains(columns)
-        }
+        sqlx::Error::Database(db) => db.is_unique_violation() && db.message().contains(columns),
         _ => false,
     }
 }

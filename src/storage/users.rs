@@ -52,10 +52,15 @@ pub async fn insert(
 }
 
 pub async fn count(db: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await
+    sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(db)
+        .await
 }
 
-pub async fn find_with_hash(db: &SqlitePool, email: &str) -> Result<Option<(User, String)>, sqlx::Error> {
+pub async fn find_with_hash(
+    db: &SqlitePool,
+    email: &str,
+) -> Result<Option<(User, String)>, sqlx::Error> {
     let row: Option<(UserId, String, String, String, String)> = sqlx::query_as(
         "SELECT id, email, name, created_at, password_hash FROM users WHERE email = ?",
     )
@@ -63,7 +68,15 @@ pub async fn find_with_hash(db: &SqlitePool, email: &str) -> Result<Option<(User
     .fetch_optional(db)
     .await?;
     Ok(row.map(|(id, email, name, created_at, hash)| {
-        (User { id, email, name, created_at }, hash)
+        (
+            User {
+                id,
+                email,
+                name,
+                created_at,
+            },
+            hash,
+        )
     }))
 }
 
@@ -114,7 +127,11 @@ pub async fn set_password_hash(
     Ok(())
 }
 
-pub async fn set_name(conn: &mut SqliteConnection, id: &UserId, name: &str) -> Result<(), sqlx::Error> {
+pub async fn set_name(
+    conn: &mut SqliteConnection,
+    id: &UserId,
+    name: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET name = ? WHERE id = ?")
         .bind(name)
         .bind(id)

@@ -2,14 +2,14 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 
-use super::chrome::{safe_next, Chrome};
+use super::chrome::{Chrome, safe_next};
 use super::error::PageError;
 use super::flash;
 use super::forms::FormErrors;
@@ -29,11 +29,20 @@ struct SetupPage {
     email: String,
 }
 
-pub async fn setup_page(State(state): State<AppState>, chrome: Chrome) -> Result<Response, PageError> {
+pub async fn setup_page(
+    State(state): State<AppState>,
+    chrome: Chrome,
+) -> Result<Response, PageError> {
     if user::any_exist(&state.db).await? {
         return Err(AppError::NotFound.into());
     }
-    Ok(SetupPage { chrome, errors: FormErrors::none(), name: String::new(), email: String::new() }.into_response())
+    Ok(SetupPage {
+        chrome,
+        errors: FormErrors::none(),
+        name: String::new(),
+        email: String::new(),
+    }
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -55,17 +64,43 @@ pub async fn setup_submit(
     if user::any_exist(&state.db).await? {
         return Err(AppError::NotFound.into());
     }
-    let created = match user::create(&state.db, None, Via::Ui, &form.email, &form.name, &form.password).await {
+    let created = match user::create(
+        &state.db,
+        None,
+        Via::Ui,
+        &form.email,
+        &form.name,
+        &form.password,
+    )
+    .await
+    {
         Ok(u) => u,
         Err(e) => {
             let errors = FormErrors::from_error(e)?;
-            let page = SetupPage { chrome, errors, name: form.name, email: form.email };
+            let page = SetupPage {
+                chrome,
+                errors,
+                name: form.name,
+                email: form.email,
+            };
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
     let mut conn = state.db.acquire().await.map_err(AppError::from)?;
-    let (_, cookie) = session::start(&mut conn, &state, &created.id, parts.ip.as_deref(), parts.user_agent.as_deref()).await?;
-    let mut response = flash::redirect(&state, "/", "success", "Your account is ready. Create a workspace to begin.");
+    let (_, cookie) = session::start(
+        &mut conn,
+        &state,
+        &created.id,
+        parts.ip.as_deref(),
+        parts.user_agent.as_deref(),
+    )
+    .await?;
+    let mut response = flash::redirect(
+        &state,
+        "/",
+        "success",
+        "Your account is ready. Create a workspace to begin.",
+    );
     session::add_cookie(&mut response, &cookie);
     Ok(response)
 }
@@ -97,7 +132,13 @@ pub async fn login_page(
     if session.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
-    Ok(LoginPage { chrome, errors: FormErrors::none(), email: String::new(), next }.into_response())
+    Ok(LoginPage {
+        chrome,
+        errors: FormErrors::none(),
+        email: String::new(),
+        next,
+    }
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -145,9 +186,24 @@ pub async fn login_submit(
     if let Some(axum::Extension(Session(old))) = previous {
         crate::storage::sessions::delete(&mut tx, &old.id).await?;
     }
-    let (session_id, cookie) = session::start(&mut tx, &state, &found.id, info.ip.as_deref(), info.user_agent.as_deref()).await?;
+    let (session_id, cookie) = session::start(
+        &mut tx,
+        &state,
+        &found.id,
+        info.ip.as_deref(),
+        info.user_agent.as_deref(),
+    )
+    .await?;
     let actor = Actor::person(found.id.clone(), Via::Ui);
-    audit::record(&mut tx, &actor, "session.login", "session", Some(session_id.as_str()), None).await?;
+    audit::record(
+        &mut tx,
+        &actor,
+        "session.login",
+        "session",
+        Some(session_id.as_str()),
+        None,
+    )
+    .await?;
     tx.commit().await.map_err(AppError::from)?;
     let mut response = Redirect::to(&next).into_response();
     session::add_cookie(&mut response, &cookie);
@@ -166,7 +222,9 @@ fn too_many(chrome: Chrome, email: String, next: String, wait: u64) -> Response 
         next,
     };
     let mut response = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
-    response.headers_mut().insert(header::RETRY_AFTER, wait.into());
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, wait.into());
     response
 }
 
@@ -178,7 +236,15 @@ pub async fn logout(
         let mut tx = state.db.begin().await.map_err(AppError::from)?;
         crate::storage::sessions::delete(&mut tx, &row.id).await?;
         let actor = Actor::person(row.user_id.clone(), Via::Ui);
-        audit::record(&mut tx, &actor, "session.logout", "session", Some(row.id.as_str()), None).await?;
+        audit::record(
+            &mut tx,
+            &actor,
+            "session.logout",
+            "session",
+            Some(row.id.as_str()),
+            None,
+        )
+        .await?;
         tx.commit().await.map_err(AppError::from)?;
     }
     let mut response = flash::redirect(&state, "/login", "success", "You have been logged out.");
@@ -195,7 +261,10 @@ pub struct RequestInfo {
 impl axum::extract::FromRequestParts<AppState> for RequestInfo {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(RequestInfo {
             ip: client_ip(parts, &state.config.trusted_proxies).map(|ip| ip.to_string()),
             user_agent: user_agent(&parts.headers),
@@ -204,5 +273,8 @@ impl axum::extract::FromRequestParts<AppState> for RequestInfo {
 }
 
 fn user_agent(headers: &HeaderMap) -> Option<String> {
-    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string)
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }

@@ -2,10 +2,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 
 use super::chrome::{Chrome, CurrentUser};
@@ -29,7 +29,12 @@ fn page(user: &CurrentUser, chrome: Chrome, errors: FormErrors, new_name: String
     let workspaces = chrome.workspaces.clone();
     DashboardPage {
         chrome: chrome.in_section("home"),
-        first_name: user.name.split_whitespace().next().unwrap_or(&user.name).to_string(),
+        first_name: user
+            .name
+            .split_whitespace()
+            .next()
+            .unwrap_or(&user.name)
+            .to_string(),
         workspaces,
         errors,
         new_name,
@@ -53,10 +58,19 @@ pub async fn create_workspace(
     Form(form): Form<NewWorkspace>,
 ) -> Result<Response, PageError> {
     match workspace::create(&state.db, &user.actor(), &form.name).await {
-        Ok(ws) => Ok(flash::redirect(&state, &format!("/workspaces/{}", ws.id), "success", "Workspace created.")),
+        Ok(ws) => Ok(flash::redirect(
+            &state,
+            &format!("/workspaces/{}", ws.id),
+            "success",
+            "Workspace created.",
+        )),
         Err(e) => {
             let errors = FormErrors::from_error_on(e, "name")?;
-            let status = if errors.has("name") { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::CONFLICT };
+            let status = if errors.has("name") {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::CONFLICT
+            };
             Ok((status, page(&user, chrome, errors, form.name)).into_response())
         }
     }

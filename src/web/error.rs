@@ -43,7 +43,10 @@ impl IntoResponse for PageError {
             other => {
                 let m = other.public_message();
                 let mut chars = m.chars();
-                chars.next().map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".").unwrap_or_default()
+                chars
+                    .next()
+                    .map(|c| c.to_uppercase().chain(chars).collect::<String>() + ".")
+                    .unwrap_or_default()
             }
         };
         let page = ErrorPage {

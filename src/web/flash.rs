@@ -37,7 +37,10 @@ pub fn redirect(state: &AppState, to: &str, kind: &'static str, message: &str) -
         .append_pair(kind, message)
         .finish();
     let mut response = Redirect::to(to).into_response();
-    add_cookie(&mut response, &cookies::set(cookies::FLASH, &value, Some(60), state.config.is_tls()));
+    add_cookie(
+        &mut response,
+        &cookies::set(cookies::FLASH, &value, Some(60), state.config.is_tls()),
+    );
     response
 }
 
@@ -46,7 +49,10 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let had_flash = cookies::get(req.headers(), cookies::FLASH).is_some();
     let mut response = next.run(req).await;
     if had_flash && !response.status().is_redirection() {
-        add_cookie(&mut response, &cookies::clear(cookies::FLASH, state.config.is_tls()));
+        add_cookie(
+            &mut response,
+            &cookies::clear(cookies::FLASH, state.config.is_tls()),
+        );
     }
     response
 }

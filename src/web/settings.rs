@@ -2,10 +2,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 
 use super::chrome::{Chrome, CurrentUser};
@@ -31,8 +31,17 @@ struct ProfilePage {
     errors: FormErrors,
 }
 
-fn profile_page(user: &CurrentUser, chrome: Chrome, errors: FormErrors, name: Option<String>) -> Response {
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+fn profile_page(
+    user: &CurrentUser,
+    chrome: Chrome,
+    errors: FormErrors,
+    name: Option<String>,
+) -> Response {
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = ProfilePage {
         chrome: chrome.in_section("settings"),
         tab: "profile",
@@ -60,8 +69,18 @@ pub async fn save_profile(
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, PageError> {
     match user::rename(&state.db, &user.actor(), &form.name).await {
-        Ok(()) => Ok(flash::redirect(&state, "/settings", "success", "Profile saved.")),
-        Err(e) => Ok(profile_page(&user, chrome, FormErrors::from_error(e)?, Some(form.name))),
+        Ok(()) => Ok(flash::redirect(
+            &state,
+            "/settings",
+            "success",
+            "Profile saved.",
+        )),
+        Err(e) => Ok(profile_page(
+            &user,
+            chrome,
+            FormErrors::from_error(e)?,
+            Some(form.name),
+        )),
     }
 }
 
@@ -94,7 +113,12 @@ pub async fn change_password(
             "success",
             "Password changed. Your other sessions have been signed out.",
         )),
-        Err(e) => Ok(profile_page(&user, chrome, FormErrors::from_error(e)?, None)),
+        Err(e) => Ok(profile_page(
+            &user,
+            chrome,
+            FormErrors::from_error(e)?,
+            None,
+        )),
     }
 }
 
@@ -107,7 +131,11 @@ struct SessionsPage {
     current: SessionId,
 }
 
-pub async fn sessions(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
+pub async fn sessions(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+) -> Result<Response, PageError> {
     let sessions = storage::sessions::list_for_user(&state.db, &user.id).await?;
     Ok(SessionsPage {
         chrome: chrome.in_section("settings"),
@@ -128,9 +156,22 @@ pub async fn end_session(
     if !storage::sessions::delete_owned(&mut tx, &user.id, &id).await? {
         return Err(AppError::NotFound.into());
     }
-    audit::record(&mut tx, &user.actor(), "session.end", "session", Some(id.as_str()), None).await?;
+    audit::record(
+        &mut tx,
+        &user.actor(),
+        "session.end",
+        "session",
+        Some(id.as_str()),
+        None,
+    )
+    .await?;
     tx.commit().await.map_err(AppError::from)?;
-    Ok(flash::redirect(&state, "/settings/sessions", "success", "That session has been signed out."))
+    Ok(flash::redirect(
+        &state,
+        "/settings/sessions",
+        "success",
+        "That session has been signed out.",
+    ))
 }
 
 #[derive(Template, WebTemplate)]
@@ -163,7 +204,11 @@ async fn keys_page(
     errors: FormErrors,
 ) -> Result<Response, PageError> {
     let keys = api_key::list(&state.db, &user.actor()).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = KeysPage {
         chrome: chrome.in_section("settings"),
         tab: "keys",
@@ -175,7 +220,11 @@ async fn keys_page(
     Ok((status, page).into_response())
 }
 
-pub async fn keys(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
+pub async fn keys(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+) -> Result<Response, PageError> {
     keys_page(&state, &user, chrome, None, FormErrors::none()).await
 }
 
@@ -199,7 +248,9 @@ pub async fn create_key(
     }
     match api_key::create(&state.db, &user.actor(), new).await {
         // The key is rendered into this response only: it is never stored or shown again.
-        Ok(created) => keys_page(&state, &user, chrome, Some(created.key), FormErrors::none()).await,
+        Ok(created) => {
+            keys_page(&state, &user, chrome, Some(created.key), FormErrors::none()).await
+        }
         Err(e) => {
             let errors = FormErrors::from_error(e)?;
             keys_page(&state, &user, chrome, None, errors).await
@@ -213,7 +264,12 @@ pub async fn revoke_key(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     api_key::revoke(&state.db, &user.actor(), &id).await?;
-    Ok(flash::redirect(&state, "/settings/keys", "success", "Key revoked. It stops working at once."))
+    Ok(flash::redirect(
+        &state,
+        "/settings/keys",
+        "success",
+        "Key revoked. It stops working at once.",
+    ))
 }
 
 pub struct AuditRow {
@@ -261,7 +317,9 @@ pub async fn audit_log(
                         Some(n) => String::clone(n),
                         None => {
                             let name = match crate::domain::ids::UserId::parse(id) {
-                                Some(uid) => storage::users::find(&state.db, &uid).await?.map(|u| u.name),
+                                Some(uid) => {
+                                    storage::users::find(&state.db, &uid).await?.map(|u| u.name)
+                                }
                                 None => None,
                             }
                             .unwrap_or_else(|| "a removed account".into());

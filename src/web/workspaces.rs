@@ -2,10 +2,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use serde::Deserialize;
 
 use super::chrome::{Chrome, CurrentUser};
@@ -38,7 +38,11 @@ async fn render(
     rename_value: Option<String>,
 ) -> Result<Response, PageError> {
     let members = workspace::members(&state.db, &ws).await?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let page = WorkspacePage {
         chrome: chrome.in_section("workspace").with_workspace(&ws),
         is_owner: ws.role == workspace::Role::Owner,
@@ -59,7 +63,16 @@ pub async fn show(
     Path(ws): Path<String>,
 ) -> Result<Response, PageError> {
     let ws = workspace::resolve(&state.db, &user.actor(), &ws).await?;
-    render(&state, &user, chrome, ws, FormErrors::none(), String::new(), None).await
+    render(
+        &state,
+        &user,
+        chrome,
+        ws,
+        FormErrors::none(),
+        String::new(),
+        None,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -78,10 +91,24 @@ pub async fn rename(
     let actor = user.actor();
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     match workspace::rename(&state.db, &actor, &ws, &form.name).await {
-        Ok(ws) => Ok(flash::redirect(&state, &format!("/workspaces/{}", ws.id), "success", "Workspace renamed.")),
+        Ok(ws) => Ok(flash::redirect(
+            &state,
+            &format!("/workspaces/{}", ws.id),
+            "success",
+            "Workspace renamed.",
+        )),
         Err(e) => {
             let errors = FormErrors::from_error_on(e, "name")?;
-            render(&state, &user, chrome, ws, errors, String::new(), Some(form.name)).await
+            render(
+                &state,
+                &user,
+                chrome,
+                ws,
+                errors,
+                String::new(),
+                Some(form.name),
+            )
+            .await
         }
     }
 }
@@ -107,7 +134,12 @@ pub async fn delete(
         return render(&state, &user, chrome, ws, errors, String::new(), None).await;
     }
     workspace::delete(&state.db, &actor, &ws).await?;
-    Ok(flash::redirect(&state, "/", "success", &format!("Workspace “{}” deleted.", ws.name)))
+    Ok(flash::redirect(
+        &state,
+        "/",
+        "success",
+        &format!("Workspace “{}” deleted.", ws.name),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -134,7 +166,12 @@ pub async fn add_member(
             } else {
                 format!("{} is now {}.", m.email, m.role)
             };
-            Ok(flash::redirect(&state, &format!("/workspaces/{}", ws.id), "success", &msg))
+            Ok(flash::redirect(
+                &state,
+                &format!("/workspaces/{}", ws.id),
+                "success",
+                &msg,
+            ))
         }
         Err(e) => {
             let errors = FormErrors::from_error_on(e, "email")?;
@@ -152,8 +189,17 @@ pub async fn remove_member(
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     workspace::remove_member(&state.db, &actor, &ws, &member).await?;
     if member == user.id.as_str() {
-        return Ok(flash::redirect(&state, "/", "success", &format!("You left “{}”.", ws.name)));
+        return Ok(flash::redirect(
+            &state,
+            "/",
+            "success",
+            &format!("You left “{}”.", ws.name),
+        ));
     }
-    Ok(flash::redirect(&state, &format!("/workspaces/{}", ws.id), "success", "Access removed."))
+    Ok(flash::redirect(
+        &state,
+        &format!("/workspaces/{}", ws.id),
+        "success",
+        "Access removed.",
+    ))
 }
-

@@ -1,7 +1,7 @@
 //! `/api/v1/audit`: needs `read:audit`.
 
-use axum::extract::{Query, State};
 use axum::Json;
+use axum::extract::{Query, State};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -25,7 +25,11 @@ pub struct AuditList {
            ("since" = Option<String>, Query, description = "date or RFC 3339"), ("until" = Option<String>, Query),
            ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = AuditList), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Query(filter): Query<Filter>) -> ApiResult<Json<Page<Entry>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Query(filter): Query<Filter>,
+) -> ApiResult<Json<Page<Entry>>> {
     actor.require(Scope::ReadAudit)?;
     Ok(Json(audit::list(&state.db, &actor, &filter).await?))
 }

@@ -1,9 +1,9 @@
 //! `/api/v1/keys`: needs `manage:keys` (or a browser session).
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -39,21 +39,41 @@ pub struct KeyList {
 
 #[utoipa::path(post, path = "/api/v1/keys", tag = "keys", request_body = KeyInput,
     responses((status = 201, body = CreatedKey), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, ApiCaller(actor): ApiCaller, ApiJson(input): ApiJson<KeyInput>) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    ApiJson(input): ApiJson<KeyInput>,
+) -> ApiResult<Response> {
     let created = api_key::create(
         &state.db,
         &actor,
-        NewKey { description: input.description, scopes: input.scopes, workspace_id: input.workspace_id, expires_at: input.expires_at },
+        NewKey {
+            description: input.description,
+            scopes: input.scopes,
+            workspace_id: input.workspace_id,
+            expires_at: input.expires_at,
+        },
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(CreatedKey { view: created.view, key: created.key })).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedKey {
+            view: created.view,
+            key: created.key,
+        }),
+    )
+        .into_response())
 }
 
 /// Keys that are not revoked, oldest first.
 #[utoipa::path(get, path = "/api/v1/keys", tag = "keys",
     params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = KeyList), (status = 403, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Query(page): Query<PageRequest>) -> ApiResult<Json<Page<ApiKeyView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Query(page): Query<PageRequest>,
+) -> ApiResult<Json<Page<ApiKeyView>>> {
     let spec = page.parse()?;
     let mut keys = api_key::list(&state.db, &actor).await?;
     keys.sort_by(|a, b| a.id.cmp(&b.id));
@@ -62,7 +82,11 @@ pub async fn list(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Qu
 
 #[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn revoke(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn revoke(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     api_key::revoke(&state.db, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,9 +1,9 @@
 //! `/api/v1/workspaces` and its members.
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -24,7 +24,11 @@ pub struct Workspace {
 
 impl From<WorkspaceAccess> for Workspace {
     fn from(w: WorkspaceAccess) -> Self {
-        Workspace { id: w.id.to_string(), name: w.name, role: w.role }
+        Workspace {
+            id: w.id.to_string(),
+            name: w.name,
+            role: w.role,
+        }
     }
 }
 
@@ -56,16 +60,26 @@ pub struct MemberList {
 #[utoipa::path(get, path = "/api/v1/workspaces", tag = "workspaces",
     params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = WorkspaceList), (status = 401, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Query(page): Query<PageRequest>) -> ApiResult<Json<Page<Workspace>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Query(page): Query<PageRequest>,
+) -> ApiResult<Json<Page<Workspace>>> {
     let spec = page.parse()?;
     let mut all = workspace::list(&state.db, &actor).await?;
     all.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(Json(Page::slice(all, &spec, |w| w.id.to_string()).map(Workspace::from)))
+    Ok(Json(
+        Page::slice(all, &spec, |w| w.id.to_string()).map(Workspace::from),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces", tag = "workspaces", request_body = WorkspaceInput,
     responses((status = 201, body = Workspace), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, ApiCaller(actor): ApiCaller, ApiJson(input): ApiJson<WorkspaceInput>) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    ApiJson(input): ApiJson<WorkspaceInput>,
+) -> ApiResult<Response> {
     actor.require(Scope::ManageWorkspaces)?;
     let ws = workspace::create(&state.db, &actor, &input.name).await?;
     Ok((StatusCode::CREATED, Json(Workspace::from(ws))).into_response())
@@ -73,21 +87,40 @@ pub async fn create(State(state): State<AppState>, ApiCaller(actor): ApiCaller, 
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}", tag = "workspaces",
     responses((status = 200, body = Workspace), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(ws): Path<String>) -> ApiResult<Json<Workspace>> {
-    Ok(Json(workspace::resolve(&state.db, &actor, &ws).await?.into()))
+pub async fn get(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+) -> ApiResult<Json<Workspace>> {
+    Ok(Json(
+        workspace::resolve(&state.db, &actor, &ws).await?.into(),
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{ws}", tag = "workspaces", request_body = WorkspaceInput,
     responses((status = 200, body = Workspace), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
-pub async fn rename(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(ws): Path<String>, ApiJson(input): ApiJson<WorkspaceInput>) -> ApiResult<Json<Workspace>> {
+pub async fn rename(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+    ApiJson(input): ApiJson<WorkspaceInput>,
+) -> ApiResult<Json<Workspace>> {
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     actor.require(Scope::ManageWorkspaces)?;
-    Ok(Json(workspace::rename(&state.db, &actor, &ws, &input.name).await?.into()))
+    Ok(Json(
+        workspace::rename(&state.db, &actor, &ws, &input.name)
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}", tag = "workspaces",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(ws): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+) -> ApiResult<StatusCode> {
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     actor.require(Scope::ManageWorkspaces)?;
     workspace::delete(&state.db, &actor, &ws).await?;
@@ -97,26 +130,47 @@ pub async fn delete(State(state): State<AppState>, ApiCaller(actor): ApiCaller, 
 /// Everyone with access, the owner first.
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/members", tag = "workspaces",
     responses((status = 200, body = MemberList), (status = 404, body = ErrorBody)))]
-pub async fn members(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(ws): Path<String>) -> ApiResult<Json<Page<Member>>> {
+pub async fn members(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+) -> ApiResult<Json<Page<Member>>> {
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     let items = workspace::members(&state.db, &ws).await?;
-    Ok(Json(Page { items, next_cursor: None }))
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
 /// Shares the workspace with an existing user (201), or changes their role (200).
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/members", tag = "workspaces", request_body = MemberInput,
     responses((status = 201, body = Member), (status = 200, body = Member), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn add_member(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(ws): Path<String>, ApiJson(input): ApiJson<MemberInput>) -> ApiResult<Response> {
+pub async fn add_member(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+    ApiJson(input): ApiJson<MemberInput>,
+) -> ApiResult<Response> {
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     actor.require(Scope::ManageWorkspaces)?;
-    let (member, added) = workspace::add_member(&state.db, &actor, &ws, &input.email, &input.role).await?;
-    let status = if added { StatusCode::CREATED } else { StatusCode::OK };
+    let (member, added) =
+        workspace::add_member(&state.db, &actor, &ws, &input.email, &input.role).await?;
+    let status = if added {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(member)).into_response())
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/members/{user_id}", tag = "workspaces",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn remove_member(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path((ws, user_id)): Path<(String, String)>) -> ApiResult<StatusCode> {
+pub async fn remove_member(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, user_id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     actor.require(Scope::ManageWorkspaces)?;
     workspace::remove_member(&state.db, &actor, &ws, &user_id).await?;

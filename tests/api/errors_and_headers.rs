@@ -1,0 +1,214 @@
+use serde_json::Value;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn healthz_answers_without_auth() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .anonymous()
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"status": "ok", "db": "ok"}));
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    for path in [
+        "/login",
+        "/healthz",
+        "/api/v1/workspaces",
+        "/nowhere",
+        "/assets/app.css",
+    ] {
+        let r = app.anonymous().get(app.url(path)).send().await.unwrap();
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("CSP on {path}"))
+            .to_str()
+            .unwrap();
+        for part in [
+            "script-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(csp.contains(part), "{path}: {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+        assert!(h.get("referrer-policy").is_some());
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "no HSTS over plain http"
+        );
+    }
+}
+
+#[tokio::test]
+async fn api_errors_are_json_with_the_right_status() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let key = app.key(&andy, &["manage:workspaces"], None).await;
+    let client = app.anonymous();
+    let url = app.url("/api/v1/workspaces");
+
+    let malformed = client
+        .post(&url)
+        .header("x-api-key", &key)
+        .header("content-type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), 400);
+    let wrong_type = client
+        .post(&url)
+        .header("x-api-key", &key)
+        .header("content-type", "text/plain")
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type.status(), 415);
+    let wrong_shape = client
+        .post(&url)
+        .header("x-api-key", &key)
+        .json(&serde_json::json!({"name": 42}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_shape.status(), 422);
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let too_big = client
+        .post(&url)
+        .header("x-api-key", &key)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_big.status(), 413);
+    let unknown = client
+        .get(app.url("/api/v1/nothing-here"))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    let method = client
+        .put(&url)
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(method.status(), 405);
+
+    for r in [malformed, wrong_type, wrong_shape, too_big, unknown, method] {
+        let status = r.status();
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{status}"
+        );
+        let body: Value = r.json().await.unwrap();
+        assert!(body["error"]["code"].is_string(), "{status}: {body}");
+        assert!(body["error"]["message"].is_string(), "{status}: {body}");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM workspaces").await,
+        0,
+        "no bad request wrote anything"
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_are_a_friendly_html_404() {
+    let app = TestApp::spawn().await;
+    let (_, b) = app.user_browser("andy@example.com").await;
+    let p = b.get("/no/such/page").await;
+    assert_eq!(p.status, 404);
+    assert!(p.body.contains("Page not found"));
+}
+
+#[tokio::test]
+async fn openapi_and_swagger_ui_are_served_from_the_binary() {
+    let app = TestApp::spawn().await;
+    let r = app
+        .anonymous()
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let doc: Value = r.json().await.unwrap();
+    for path in [
+        "/api/v1/keys",
+        "/api/v1/workspaces",
+        "/api/v1/workspaces/{ws}/members",
+        "/api/v1/audit",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} documented");
+    }
+    assert!(
+        doc["components"]["securitySchemes"]
+            .get("api_key")
+            .is_some()
+    );
+    let ui = app
+        .anonymous()
+        .get(app.url("/api/docs/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ui.status(), 200);
+    assert!(ui.text().await.unwrap().contains("swagger"));
+}
+
+#[tokio::test]
+async fn assets_are_embedded_and_cached_for_long() {
+    let app = TestApp::spawn().await;
+    for (name, kind) in [
+        ("app.css", "text/css"),
+        ("htmx.min.js", "text/javascript"),
+        ("app.js", "text/javascript"),
+    ] {
+        let r = app
+            .anonymous()
+            .get(app.url(&format!("/assets/{name}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(
+            r.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with(kind)
+        );
+        assert!(
+            r.headers()["cache-control"]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        assert!(!r.bytes().await.unwrap().is_empty());
+    }
+    assert_eq!(
+        app.anonymous()
+            .get(app.url("/assets/../Cargo.toml"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}

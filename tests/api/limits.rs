@@ -1,0 +1,146 @@
+use crate::common::{PASSWORD, TestApp};
+
+#[tokio::test]
+async fn api_keys_are_rate_limited_per_key_with_retry_after() {
+    let app = TestApp::spawn_with(|c| c.rate_limit_per_minute = 5).await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let first = app.api(&app.key(&andy, &["read:contacts"], None).await);
+    let second = app.api(&app.key(&andy, &["read:contacts"], None).await);
+    for _ in 0..5 {
+        assert_eq!(first.get("/api/v1/workspaces").await.status(), 200);
+    }
+    let r = first.get("/api/v1/workspaces").await;
+    assert_eq!(r.status(), 429);
+    let wait: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait));
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(
+        second.get("/api/v1/workspaces").await.status(),
+        200,
+        "each key has its own budget"
+    );
+    // Static assets are exempt.
+    assert_eq!(
+        app.anonymous()
+            .get(app.url("/assets/app.css"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn anonymous_requests_are_limited_per_ip_and_only_trusted_proxies_set_it() {
+    let app = TestApp::spawn_with(|c| c.rate_limit_per_minute = 3).await;
+    let anon = app.anonymous();
+    for _ in 0..3 {
+        assert_eq!(
+            anon.get(app.url("/healthz")).send().await.unwrap().status(),
+            200
+        );
+    }
+    // X-Forwarded-For is ignored without a trusted proxy: a spoofed header changes nothing.
+    let spoofed = anon
+        .get(app.url("/healthz"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spoofed.status(), 429);
+    assert!(spoofed.headers().get("retry-after").is_some());
+
+    let proxied = TestApp::spawn_with(|c| {
+        c.rate_limit_per_minute = 2;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let send = |ip: &'static str| {
+        let anon = proxied.anonymous();
+        let url = proxied.url("/healthz");
+        async move {
+            anon.get(url)
+                .header("x-forwarded-for", ip)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(send("198.51.100.1").await, 200);
+    assert_eq!(send("198.51.100.1").await, 200);
+    assert_eq!(send("198.51.100.1").await, 429);
+    assert_eq!(
+        send("198.51.100.2").await,
+        200,
+        "another client behind the proxy has its own budget"
+    );
+}
+
+#[tokio::test]
+async fn login_is_throttled_per_account_after_a_burst() {
+    let app = TestApp::spawn_with(|c| {
+        c.login_burst = 3;
+        c.login_attempts_per_hour = 20;
+    })
+    .await;
+    app.create_user("andy@example.com", "Andy").await;
+    let b = app.browser();
+    for _ in 0..3 {
+        let p = b
+            .submit(
+                "/login",
+                "/login",
+                &[
+                    ("email", "andy@example.com"),
+                    ("password", "wrong password"),
+                ],
+            )
+            .await;
+        assert_eq!(p.status, 401);
+    }
+    let p = b
+        .submit(
+            "/login",
+            "/login",
+            &[
+                ("email", "andy@example.com"),
+                ("password", "wrong password"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 429);
+    assert!(p.body.contains("Too many sign-in attempts"));
+    assert!(p.headers.get("retry-after").is_some());
+    // Even the right password waits: the account is under attack.
+    let p = b
+        .submit(
+            "/login",
+            "/login",
+            &[("email", "andy@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(p.status, 429);
+    // Another account is not affected (the per-IP budget is larger than one account's).
+    app.create_user("mona@example.com", "Mona").await;
+    b.login("mona@example.com", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn successful_logins_do_not_use_up_the_budget() {
+    let app = TestApp::spawn_with(|c| {
+        c.login_burst = 2;
+        c.login_attempts_per_hour = 1;
+    })
+    .await;
+    app.create_user("andy@example.com", "Andy").await;
+    for _ in 0..5 {
+        app.browser().login("andy@example.com", PASSWORD).await;
+    }
+}

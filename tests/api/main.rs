@@ -1,0 +1,13 @@
+//! Black-box tests: the real server over real HTTP with a real SQLite file.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod accounts;
+mod api_keys;
+mod audit;
+mod cli;
+mod errors_and_headers;
+mod limits;
+mod ui_pages;
+mod workspaces;

@@ -1,0 +1,209 @@
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn workspaces_are_created_renamed_shared_and_deleted_in_the_ui() {
+    let app = TestApp::spawn().await;
+    let (_, andy) = app.user_browser("andy@example.com").await;
+    let (_, mona) = app.user_browser("mona@example.com").await;
+
+    let empty = andy.submit("/", "/workspaces", &[("name", "")]).await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.body.contains("a workspace needs a name"));
+
+    let created = andy
+        .submit("/", "/workspaces", &[("name", "Loan Factory")])
+        .await;
+    assert_eq!(created.status, 303);
+    let ws_path = created.location.unwrap();
+    let page = andy.get(&ws_path).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Workspace created."), "flash shown once");
+    assert!(
+        !andy.get(&ws_path).await.body.contains("Workspace created."),
+        "and only once"
+    );
+
+    let dup = andy
+        .submit("/", "/workspaces", &[("name", "Loan Factory")])
+        .await;
+    assert_eq!(dup.status, 422);
+    assert!(dup.body.contains("already have a workspace with this name"));
+
+    let share = andy
+        .submit(
+            &ws_path,
+            &format!("{ws_path}/members"),
+            &[("email", "nobody@example.com"), ("role", "editor")],
+        )
+        .await;
+    assert_eq!(share.status, 422);
+    assert!(share.body.contains("no pi-crm account has this email"));
+    let share = andy
+        .submit(
+            &ws_path,
+            &format!("{ws_path}/members"),
+            &[("email", "mona@example.com"), ("role", "viewer")],
+        )
+        .await;
+    assert_eq!(share.status, 303);
+    let mona_view = mona.get(&ws_path).await;
+    assert_eq!(mona_view.status, 200);
+    assert!(mona_view.body.contains("viewer"));
+    assert!(
+        !mona_view.body.contains("Delete for good"),
+        "a viewer sees no owner controls"
+    );
+    let r = mona
+        .submit(&ws_path, &format!("{ws_path}/rename"), &[("name", "Mine")])
+        .await;
+    assert_eq!(r.status, 403);
+
+    let renamed = andy
+        .submit(
+            &ws_path,
+            &format!("{ws_path}/rename"),
+            &[("name", "LF Marketing")],
+        )
+        .await;
+    assert_eq!(renamed.status, 303);
+    assert!(mona.get("/").await.body.contains("LF Marketing"));
+
+    let wrong = andy
+        .submit(&ws_path, &format!("{ws_path}/delete"), &[("confirm", "LF")])
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("type the workspace"));
+    let deleted = andy
+        .submit(
+            &ws_path,
+            &format!("{ws_path}/delete"),
+            &[("confirm", "LF Marketing")],
+        )
+        .await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(mona.get(&ws_path).await.status, 404);
+    assert_eq!(app.count("SELECT COUNT(*) FROM workspace_members").await, 0);
+}
+
+#[tokio::test]
+async fn user_text_is_escaped_everywhere() {
+    let app = TestApp::spawn().await;
+    let (_, andy) = app.user_browser("andy@example.com").await;
+    let evil = "<script>alert(1)</script>";
+    let created = andy.submit("/", "/workspaces", &[("name", evil)]).await;
+    assert_eq!(created.status, 303);
+    andy.submit(
+        "/settings",
+        "/settings/profile",
+        &[("name", "<img src=x onerror=alert(1)>")],
+    )
+    .await;
+    for path in ["/", &created.location.unwrap(), "/settings"] {
+        let page = andy.get(path).await;
+        assert!(
+            !page.body.contains("<script>alert"),
+            "{path} escapes the workspace name"
+        );
+        assert!(
+            !page.body.contains("<img src=x"),
+            "{path} escapes the user name"
+        );
+        assert!(
+            page.body.contains("&lt;script&gt;")
+                || page.body.contains("&#60;script&#62;")
+                || path == "/settings"
+        );
+    }
+}
+
+#[tokio::test]
+async fn api_keys_are_created_shown_once_and_revoked_in_the_ui() {
+    let app = TestApp::spawn().await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let ws = app.workspace(&andy, "Loan Factory").await;
+    let none = b
+        .submit(
+            "/settings/keys",
+            "/settings/keys",
+            &[("description", "nothing")],
+        )
+        .await;
+    assert_eq!(none.status, 422);
+    assert!(none.body.contains("choose at least one scope"));
+
+    let created = b
+        .submit(
+            "/settings/keys",
+            "/settings/keys",
+            &[
+                ("description", "Zapier"),
+                ("scopes", "read:contacts"),
+                ("scopes", "write:contacts"),
+                ("workspace_id", &ws),
+                ("expires_at", ""),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200);
+    let start = created.body.find("pcrm_").unwrap();
+    let key: String = created.body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    assert_eq!(key.len(), 78, "{key}");
+    assert!(created.body.contains("will not be shown again"));
+    let later = b.get("/settings/keys").await;
+    assert!(!later.body.contains(&key), "never shown again");
+    assert!(later.body.contains("pinned to Loan Factory"));
+
+    let api = app.api(&key);
+    assert_eq!(api.get("/api/v1/workspaces").await.status(), 200);
+    let id: String = sqlx::query_scalar("SELECT id FROM api_keys")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let revoked = b
+        .submit(
+            "/settings/keys",
+            &format!("/settings/keys/{id}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(revoked.status, 303);
+    assert_eq!(api.get("/api/v1/workspaces").await.status(), 401);
+
+    // Someone else cannot revoke it (404), and it is already gone anyway.
+    let (_, mona) = app.user_browser("mona@example.com").await;
+    assert_eq!(
+        mona.submit(
+            "/settings/keys",
+            &format!("/settings/keys/{id}/revoke"),
+            &[]
+        )
+        .await
+        .status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn pages_are_not_cached_and_carry_the_csrf_meta_tag() {
+    let app = TestApp::spawn().await;
+    let (_, b) = app.user_browser("andy@example.com").await;
+    for path in [
+        "/",
+        "/settings",
+        "/settings/sessions",
+        "/settings/keys",
+        "/settings/audit",
+    ] {
+        let p = b.get(path).await;
+        assert_eq!(p.status, 200, "{path}");
+        assert_eq!(p.headers["cache-control"], "no-store", "{path}");
+        assert_eq!(p.csrf().len(), 64);
+        assert!(
+            p.body.contains("name=\"viewport\""),
+            "{path} is phone-ready"
+        );
+    }
+}

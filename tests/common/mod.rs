@@ -1,0 +1,304 @@
+//! The test harness (DESIGN habit 6): the real server on port 0 with a fresh data dir,
+//! reached over real HTTP by clients with their own cookie jars.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use pi_crm::app::App;
+use pi_crm::config::Config;
+use pi_crm::domain::actor::{Actor, Via};
+use pi_crm::domain::api_key::{self, NewKey};
+use pi_crm::domain::user::{self, User};
+use pi_crm::domain::workspace;
+use pi_crm::state::AppState;
+use reqwest::header::HeaderMap;
+use reqwest::redirect::Policy;
+use tempfile::TempDir;
+use tokio::sync::oneshot;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub base: String,
+    pub port: u16,
+    pub state: AppState,
+    pub dir: TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// Boots with the test defaults (generous rate limits so ordinary tests never trip them)
+    /// changed by `adjust`.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config {
+            data_dir: dir.path().join("data"),
+            rate_limit_per_minute: 100_000,
+            login_attempts_per_hour: 100_000,
+            login_burst: 1_000,
+            ..Config::default()
+        };
+        adjust(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let app = App::build(config, listener).await.expect("app builds");
+        let port = app.port();
+        let state = app.state().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run_until(async move {
+                let _ = rx.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            port,
+            state,
+            dir,
+            stop: Some(tx),
+            server: Some(server),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client with no cookies and no credentials, that does not follow redirects.
+    pub fn anonymous(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// A browser-like client: its own cookie jar, no redirect following.
+    pub fn browser(&self) -> Browser {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .redirect(Policy::none())
+            .cookie_provider(jar.clone())
+            .build()
+            .unwrap();
+        Browser {
+            client,
+            base: self.base.clone(),
+            jar,
+        }
+    }
+
+    pub async fn create_user(&self, email: &str, name: &str) -> User {
+        user::create(&self.state.db, None, Via::Cli, email, name, PASSWORD)
+            .await
+            .expect("user created")
+    }
+
+    /// A signed-in browser for a new user.
+    pub async fn user_browser(&self, email: &str) -> (User, Browser) {
+        let u = self
+            .create_user(email, email.split('@').next().unwrap())
+            .await;
+        let b = self.browser();
+        b.login(email, PASSWORD).await;
+        (u, b)
+    }
+
+    pub async fn workspace(&self, owner: &User, name: &str) -> String {
+        let actor = Actor::person(owner.id.clone(), Via::Cli);
+        workspace::create(&self.state.db, &actor, name)
+            .await
+            .expect("workspace")
+            .id
+            .to_string()
+    }
+
+    pub async fn key(&self, owner: &User, scopes: &[&str], pinned: Option<&str>) -> String {
+        let actor = Actor::person(owner.id.clone(), Via::Cli);
+        let new = NewKey {
+            description: "test".into(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            workspace_id: pinned.map(str::to_string),
+            expires_at: None,
+        };
+        api_key::create(&self.state.db, &actor, new)
+            .await
+            .expect("key")
+            .key
+    }
+
+    /// An API client that sends `key` in `X-Api-Key`.
+    pub fn api(&self, key: &str) -> Api {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", key.parse().unwrap());
+        Api {
+            client: reqwest::Client::builder()
+                .redirect(Policy::none())
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+            base: self.base.clone(),
+        }
+    }
+
+    pub async fn audit_actions(&self) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT action, via FROM audit_logs ORDER BY id")
+            .fetch_all(&self.state.db)
+            .await
+            .unwrap()
+    }
+
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.state.db)
+            .await
+            .unwrap()
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+    }
+}
+
+pub struct Api {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Api {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(format!("{}{}", self.base, path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn patch(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.client
+            .patch(format!("{}{}", self.base, path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.client
+            .delete(format!("{}{}", self.base, path))
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub base: String,
+    pub jar: Arc<reqwest::cookie::Jar>,
+}
+
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn csrf(&self) -> String {
+        let marker = "name=\"csrf-token\" content=\"";
+        let start = self.body.find(marker).expect("page has a csrf meta tag") + marker.len();
+        self.body[start..start + 64].to_string()
+    }
+}
+
+async fn page(r: reqwest::Response) -> Page {
+    Page {
+        status: r.status().as_u16(),
+        location: r
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string()),
+        headers: r.headers().clone(),
+        body: r.text().await.unwrap(),
+    }
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> Page {
+        page(
+            self.client
+                .get(format!("{}{}", self.base, path))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a form without adding a CSRF token (for testing its absence).
+    pub async fn post_raw(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        page(
+            self.client
+                .post(format!("{}{}", self.base, path))
+                .form(form)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a form the way the page at `from` would: with that page's CSRF token.
+    pub async fn submit(&self, from: &str, path: &str, form: &[(&str, &str)]) -> Page {
+        let token = self.get(from).await.csrf();
+        let mut fields: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        fields.extend_from_slice(form);
+        self.post_raw(path, &fields).await
+    }
+
+    /// Signs in through the login form (from the settings page when already signed in, since
+    /// `/login` then redirects away).
+    pub async fn login(&self, email: &str, password: &str) -> Page {
+        let from = if self.get("/login").await.status == 200 {
+            "/login"
+        } else {
+            "/settings"
+        };
+        let p = self
+            .submit(from, "/login", &[("email", email), ("password", password)])
+            .await;
+        assert_eq!(p.status, 303, "login of {email} failed: {}", p.body);
+        p
+    }
+
+    pub fn session_cookie(&self) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url: reqwest::Url = self.base.parse().unwrap();
+        let cookies = self.jar.cookies(&url)?;
+        cookies
+            .to_str()
+            .unwrap()
+            .split("; ")
+            .find_map(|c| c.strip_prefix("pcrm_session=").map(str::to_string))
+    }
+}
