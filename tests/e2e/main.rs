@@ -1,0 +1,233 @@
+//! End-to-end in a real headless Chromium (Debian `chromium` + `chromium-driver`), driving the
+//! real server. A failing step saves a screenshot to `target/e2e-screenshots/`; with
+//! `PI_CRM_SCREENSHOTS=1` every checkpoint is saved, for looking at the pages.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use common::TestApp;
+
+struct Driver {
+    process: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+fn start_driver() -> Driver {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let process = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver is installed (scripts/test installs Debian's chromium-driver)");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Driver { process, port };
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn browser(driver: &Driver, phone: bool) -> Client {
+    let mut args = vec![
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,900",
+    ];
+    let user_data = tempfile::tempdir().unwrap().keep();
+    let user_data_arg = format!("--user-data-dir={}", user_data.display());
+    args.push(&user_data_arg);
+    let mut options = json!({"binary": "/usr/bin/chromium", "args": args});
+    if phone {
+        options["mobileEmulation"] = json!({"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2.0}});
+    }
+    let mut caps = serde_json::Map::new();
+    caps.insert("goog:chromeOptions".into(), options);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a Chromium session")
+}
+
+fn shots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/e2e-screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(shots_dir().join(format!("{name}.png")), png);
+    }
+}
+
+/// Saves a screenshot at a checkpoint when asked to.
+async fn checkpoint(c: &Client, name: &str) {
+    if std::env::var_os("PI_CRM_SCREENSHOTS").is_some() {
+        shot(c, name).await;
+    }
+}
+
+async fn fill(c: &Client, css: &str, value: &str) {
+    let field = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("field {css}"));
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("button {css}")).click().await.unwrap();
+}
+
+/// The page's text, or nothing while a navigation replaces the document.
+async fn body_text(c: &Client) -> String {
+    match c.find(Locator::Css("body")).await {
+        Ok(body) => body.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
+async fn wait_for_text(c: &Client, text: &str) {
+    for _ in 0..50 {
+        if body_text(c).await.contains(text) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("page never showed {text:?}; it shows: {}", body_text(c).await);
+}
+
+/// Runs `steps`, keeping a screenshot if they fail.
+async fn run<F, Fut>(name: &str, phone: bool, steps: F)
+where
+    F: FnOnce(Client, TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let driver = start_driver();
+    let app = TestApp::spawn().await;
+    let c = browser(&driver, phone).await;
+    let keep = c.clone();
+    let outcome = tokio::spawn(steps(c, app)).await;
+    if outcome.is_err() {
+        shot(&keep, &format!("{name}-failure")).await;
+    }
+    let _ = keep.close().await;
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn setup_login_workspace_key_logout_on_a_laptop() {
+    run("laptop", false, |c, app| async move {
+        c.goto(&app.url("/")).await.unwrap();
+        assert!(c.current_url().await.unwrap().path().ends_with("/setup"));
+        checkpoint(&c, "01-setup").await;
+        fill(&c, "#name", "Andy Nguyen").await;
+        fill(&c, "#email", "andy@example.com").await;
+        fill(&c, "#password", "correct horse battery").await;
+        click(&c, "button[type=submit]").await;
+        wait_for_text(&c, "Hello, Andy").await;
+
+        click(&c, "form[action='/logout'] button").await;
+        wait_for_text(&c, "You have been logged out.").await;
+        checkpoint(&c, "02-login").await;
+        fill(&c, "#email", "andy@example.com").await;
+        fill(&c, "#password", "wrong password!!").await;
+        click(&c, "button[type=submit]").await;
+        wait_for_text(&c, "do not match an account").await;
+        fill(&c, "#password", "correct horse battery").await;
+        click(&c, "button[type=submit]").await;
+        wait_for_text(&c, "Hello, Andy").await;
+
+        fill(&c, "#ws-name", "Loan Factory").await;
+        click(&c, "#new-workspace button").await;
+        wait_for_text(&c, "Workspace created.").await;
+        wait_for_text(&c, "People with access").await;
+        checkpoint(&c, "03-workspace").await;
+
+        c.goto(&app.url("/settings/keys")).await.unwrap();
+        fill(&c, "#description", "Zapier sync").await;
+        click(&c, "input[value='read:contacts']").await;
+        click(&c, "input[value='manage:workspaces']").await;
+        click(&c, "form[action='/settings/keys'] button[type=submit]").await;
+        wait_for_text(&c, "will not be shown again").await;
+        checkpoint(&c, "04-key").await;
+        let key = c.find(Locator::Css("#new-key")).await.unwrap().text().await.unwrap();
+        let listed = app.api(key.trim()).get("/api/v1/workspaces").await;
+        assert_eq!(listed.status(), 200, "the key shown in the page works");
+        let body: serde_json::Value = listed.json().await.unwrap();
+        assert_eq!(body["items"][0]["name"], "Loan Factory");
+
+        c.goto(&app.url("/settings/audit")).await.unwrap();
+        wait_for_text(&c, "api_key.create").await;
+        checkpoint(&c, "05-audit").await;
+
+        click(&c, "form[action='/logout'] button").await;
+        wait_for_text(&c, "You have been logged out.").await;
+        c.goto(&app.url("/settings")).await.unwrap();
+        assert!(c.current_url().await.unwrap().path().ends_with("/login"), "signed out for real");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_menu_and_forms_work_on_a_phone() {
+    run("phone", true, |c, app| async move {
+        let andy = app.create_user("andy@example.com", "Andy").await;
+        app.workspace(&andy, "Borrowers").await;
+        c.goto(&app.url("/login")).await.unwrap();
+        fill(&c, "#email", "andy@example.com").await;
+        fill(&c, "#password", common::PASSWORD).await;
+        checkpoint(&c, "10-phone-login").await;
+        click(&c, "button[type=submit]").await;
+        wait_for_text(&c, "Hello, Andy").await;
+        checkpoint(&c, "11-phone-dashboard").await;
+
+        // The page fits: nothing wider than the screen.
+        let overflow = c
+            .execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(overflow, json!(false), "no sideways scrolling on a 360px phone");
+
+        // The desktop nav is hidden; the menu button opens a menu with Settings.
+        assert!(!c.find(Locator::Css("nav[aria-label=Main]")).await.unwrap().is_displayed().await.unwrap());
+        click(&c, "summary[aria-label=Menu]").await;
+        checkpoint(&c, "12-phone-menu").await;
+        c.find(Locator::LinkText("Settings")).await.unwrap().click().await.unwrap();
+        wait_for_text(&c, "Change password").await;
+        checkpoint(&c, "13-phone-settings").await;
+
+        c.goto(&app.url("/settings/keys")).await.unwrap();
+        checkpoint(&c, "14-phone-keys").await;
+        let overflow = c
+            .execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![])
+            .await
+            .unwrap();
+        assert_eq!(overflow, json!(false), "the keys page fits a phone");
+    })
+    .await;
+}
