@@ -58,8 +58,7 @@ impl App {
         password::warm_up();
         axum::serve(
             self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await?;
@@ -71,12 +70,8 @@ impl App {
 
 /// Creates the data dir, secret key and database; shared by `serve` and every CLI command.
 pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-        anyhow::anyhow!(
-            "cannot create the data directory {}: {e}",
-            config.data_dir.display()
-        )
-    })?;
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
     let secret = SecretKey::load_or_create(&config.data_dir.join("secret.key"))?;
     let pool = db::open(&config.database_path()).await?;
     db::migrate(&pool).await?;
@@ -104,31 +99,19 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(web::router(state.clone()))
         .merge(api::router())
-        .merge(
-            SwaggerUi::new("/api/docs")
-                .url("/api/v1/openapi.json", api::openapi::ApiDoc::openapi()),
-        )
+        .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", api::openapi::ApiDoc::openapi()))
         .route("/healthz", get(healthz))
         .route("/assets/{name}", get(assets::serve))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            session::load_layer,
-        ))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security_headers,
-        ))
+        .layer(middleware::from_fn_with_state(state.clone(), session::load_layer))
+        .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
 async fn healthz(State(state): State<AppState>) -> Response {
-    match sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&state.db)
-        .await
-    {
+    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await {
         Ok(_) => Json(serde_json::json!({"status": "ok", "db": "ok"})).into_response(),
         Err(e) => {
             tracing::error!(error = ?e, "health check: database unreachable");
@@ -184,9 +167,7 @@ async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> 
 }
 
 fn limited(req: &Request, wait: u64) -> Response {
-    let e = AppError::RateLimited {
-        retry_after_secs: wait,
-    };
+    let e = AppError::RateLimited { retry_after_secs: wait };
     if req.uri().path().starts_with("/api/") {
         api::error::ApiError(e).into_response()
     } else {
@@ -213,14 +194,8 @@ async fn security_headers(State(state): State<AppState>, req: Request, next: Nex
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if state.config.is_tls() {
         h.insert(

@@ -107,10 +107,7 @@ enum KeyCommand {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the runtime: {e}")),
     };
@@ -213,11 +210,7 @@ async fn user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
     let state = app::open_state(config).await?;
     let db = &state.db;
     match cmd {
-        UserCommand::Create {
-            email,
-            name,
-            password,
-        } => {
+        UserCommand::Create { email, name, password } => {
             let password = read_password(&password)?;
             let u = user::create(db, None, Via::Cli, &email, &name, &password)
                 .await
@@ -236,10 +229,7 @@ async fn user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             user::reset_password(db, &actor, &email, &password)
                 .await
                 .map_err(sentence)?;
-            println!(
-                "password changed for {}; their sessions have ended",
-                target.email
-            );
+            println!("password changed for {}; their sessions have ended", target.email);
         }
     }
     Ok(())
@@ -303,20 +293,14 @@ async fn key_command(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("no active key has the id {id}"))?;
             let actor = Actor::person(owner, Via::Cli);
-            api_key::revoke(db, &actor, key_id.as_str())
-                .await
-                .map_err(sentence)?;
+            api_key::revoke(db, &actor, key_id.as_str()).await.map_err(sentence)?;
             println!("revoked {id}");
         }
     }
     Ok(())
 }
 
-async fn workspace_by_id_or_name(
-    db: &sqlx::SqlitePool,
-    actor: &Actor,
-    text: &str,
-) -> anyhow::Result<String> {
+async fn workspace_by_id_or_name(db: &sqlx::SqlitePool, actor: &Actor, text: &str) -> anyhow::Result<String> {
     let all = workspace::list(db, actor).await.map_err(sentence)?;
     all.iter()
         .find(|w| w.id.as_str() == text)

@@ -103,9 +103,7 @@ impl Config {
 
     /// True when pi-crm is reached over TLS (directly or through a proxy).
     pub fn is_tls(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 
     pub fn database_path(&self) -> PathBuf {

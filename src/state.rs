@@ -55,9 +55,8 @@ impl SecretKey {
         use std::io::Write;
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         if path.exists() {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                anyhow::anyhow!("cannot read the secret key {}: {e}", path.display())
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read the secret key {}: {e}", path.display()))?;
             let bytes = hex::decode(text.trim())
                 .map_err(|_| anyhow::anyhow!("the secret key {} is damaged", path.display()))?;
             if bytes.len() != 32 {

@@ -4,8 +4,7 @@
 use tracing_subscriber::EnvFilter;
 
 pub fn init(default_filter: &str) {
-    let filter = EnvFilter::try_from_env("PI_CRM_LOG_FILTER")
-        .unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let filter = EnvFilter::try_from_env("PI_CRM_LOG_FILTER").unwrap_or_else(|_| EnvFilter::new(default_filter));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

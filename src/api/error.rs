@@ -76,15 +76,9 @@ pub async fn json_errors(req: Request, next: Next) -> Response {
     }
     let error = match status {
         StatusCode::NOT_FOUND => AppError::NotFound,
-        StatusCode::METHOD_NOT_ALLOWED => {
-            AppError::BadRequest("this method is not allowed here".into())
-        }
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            AppError::PayloadTooLarge("the request body is too large".into())
-        }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            AppError::UnsupportedMediaType("send application/json".into())
-        }
+        StatusCode::METHOD_NOT_ALLOWED => AppError::BadRequest("this method is not allowed here".into()),
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge("the request body is too large".into()),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType("send application/json".into()),
         s if s.is_server_error() => AppError::Internal(anyhow::anyhow!("{s} from a layer")),
         _ => AppError::BadRequest("the request could not be understood".into()),
     };

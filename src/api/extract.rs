@@ -28,41 +28,26 @@ fn presented_key(parts: &Parts) -> Option<&str> {
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
 }
 
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(key) = presented_key(parts) {
             return Ok(ApiCaller(api_key::authenticate(&state.db, key).await?));
         }
         if let Some(Session(row)) = parts.extensions.get::<Session>() {
             if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
-                let presented = parts
-                    .headers
-                    .get("x-csrf-token")
-                    .and_then(|v| v.to_str().ok());
+                let presented = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
                 if !presented.is_some_and(|p| tokens::same_token(p, &row.csrf_token)) {
-                    return Err(AppError::forbidden(
-                        "a browser session must send its X-CSRF-Token",
-                    )
-                    .into());
+                    return Err(AppError::forbidden("a browser session must send its X-CSRF-Token").into());
                 }
             }
             return Ok(ApiCaller(Actor::person(row.user_id.clone(), Via::Api)));
         }
-        Err(
-            AppError::Unauthorized("send an API key in X-Api-Key or Authorization: Bearer".into())
-                .into(),
-        )
+        Err(AppError::Unauthorized("send an API key in X-Api-Key or Authorization: Bearer".into()).into())
     }
 }
 
@@ -85,10 +70,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 }
                 JsonRejection::JsonDataError(e) => {
                     let text = e.body_text();
-                    let detail = text
-                        .rsplit_once("target type: ")
-                        .map(|(_, d)| d)
-                        .unwrap_or(&text);
+                    let detail = text.rsplit_once("target type: ").map(|(_, d)| d).unwrap_or(&text);
                     let field = detail
                         .split_once(": ")
                         .map(|(f, _)| f.to_string())

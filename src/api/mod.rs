@@ -19,10 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/keys", get(keys::list).post(keys::create))
         .route("/api/v1/keys/{id}", delete(keys::revoke))
-        .route(
-            "/api/v1/workspaces",
-            get(workspaces::list).post(workspaces::create),
-        )
+        .route("/api/v1/workspaces", get(workspaces::list).post(workspaces::create))
         .route(
             "/api/v1/workspaces/{ws}",
             get(workspaces::get)

@@ -7,10 +7,7 @@ use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 
 pub fn client_ip(parts: &Parts, trusted: &[IpAddr]) -> Option<IpAddr> {
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip())?;
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())?;
     if !trusted.contains(&peer) {
         return Some(peer);
     }

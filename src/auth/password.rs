@@ -33,11 +33,9 @@ pub async fn verify(password: String, stored: Option<String>) -> anyhow::Result<
             Some(phc) => phc,
             None => dummy_hash().to_string(),
         };
-        let parsed = PasswordHash::new(&phc)
-            .map_err(|e| anyhow::anyhow!("a stored password hash is malformed: {e}"))?;
-        let matches = hasher()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let parsed =
+            PasswordHash::new(&phc).map_err(|e| anyhow::anyhow!("a stored password hash is malformed: {e}"))?;
+        let matches = hasher().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(known && matches)
     })
     .await?

@@ -38,9 +38,7 @@ async fn find_live(state: &AppState, token: &str) -> Result<Option<SessionRow>, 
     if token.len() != 64 {
         return Ok(None);
     }
-    let Some(row) =
-        storage::sessions::find_by_token_hash(&state.db, &tokens::sha256_hex(token)).await?
-    else {
+    let Some(row) = storage::sessions::find_by_token_hash(&state.db, &tokens::sha256_hex(token)).await? else {
         return Ok(None);
     };
     let now = clock::now();
@@ -73,24 +71,11 @@ pub async fn start(
     let token = tokens::random_hex(32);
     let csrf = tokens::random_hex(32);
     let ua = user_agent.map(|u| u.chars().take(200).collect::<String>());
-    let id = storage::sessions::insert(
-        conn,
-        user,
-        &tokens::sha256_hex(&token),
-        &csrf,
-        ip,
-        ua.as_deref(),
-    )
-    .await?;
+    let id = storage::sessions::insert(conn, user, &tokens::sha256_hex(&token), &csrf, ip, ua.as_deref()).await?;
     let max_age = state.config.session_absolute_hours * 3600;
     Ok((
         id,
-        cookies::set(
-            cookies::SESSION,
-            &token,
-            Some(max_age),
-            state.config.is_tls(),
-        ),
+        cookies::set(cookies::SESSION, &token, Some(max_age), state.config.is_tls()),
     ))
 }
 
@@ -107,9 +92,7 @@ pub fn add_cookie(response: &mut Response, cookie: &str) {
 
 /// Removes expired sessions; run at start and then hourly.
 pub async fn sweep(state: &AppState) -> Result<u64, sqlx::Error> {
-    let idle_before =
-        clock::text_from_now(-time::Duration::minutes(state.config.session_idle_minutes));
-    let created_before =
-        clock::text_from_now(-time::Duration::hours(state.config.session_absolute_hours));
+    let idle_before = clock::text_from_now(-time::Duration::minutes(state.config.session_idle_minutes));
+    let created_before = clock::text_from_now(-time::Duration::hours(state.config.session_absolute_hours));
     storage::sessions::delete_expired(&state.db, &idle_before, &created_before).await
 }

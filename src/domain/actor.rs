@@ -80,8 +80,7 @@ pub fn parse_scopes<S: AsRef<str>>(names: &[S], field: &str) -> Result<Vec<Scope
     let mut scopes = Vec::new();
     for name in names {
         let name = name.as_ref().trim();
-        let scope = Scope::parse(name)
-            .ok_or_else(|| AppError::invalid(field, format!("unknown scope {name:?}")))?;
+        let scope = Scope::parse(name).ok_or_else(|| AppError::invalid(field, format!("unknown scope {name:?}")))?;
         if !scopes.contains(&scope) {
             scopes.push(scope);
         }
@@ -127,9 +126,7 @@ impl Actor {
         if self.has_scope(scope) {
             Ok(())
         } else {
-            Err(AppError::forbidden(format!(
-                "this API key lacks the {scope} scope"
-            )))
+            Err(AppError::forbidden(format!("this API key lacks the {scope} scope")))
         }
     }
 

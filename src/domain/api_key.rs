@@ -54,10 +54,7 @@ fn parse_expiry(raw: Option<&str>) -> AppResult<Option<String>> {
     };
     let when = if let Some(t) = clock::parse(raw) {
         t
-    } else if let Ok(d) = time::Date::parse(
-        raw,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    ) {
+    } else if let Ok(d) = time::Date::parse(raw, time::macros::format_description!("[year]-[month]-[day]")) {
         d.with_hms(23, 59, 59).expect("valid time").assume_utc()
     } else {
         return Err(AppError::invalid(
@@ -66,10 +63,7 @@ fn parse_expiry(raw: Option<&str>) -> AppResult<Option<String>> {
         ));
     };
     if when <= clock::now() {
-        return Err(AppError::invalid(
-            "expires_at",
-            "the expiry must be in the future",
-        ));
+        return Err(AppError::invalid("expires_at", "the expiry must be in the future"));
     }
     Ok(Some(clock::format(when)))
 }
@@ -84,19 +78,12 @@ pub async fn create(db: &SqlitePool, actor: &Actor, new: NewKey) -> AppResult<Cr
         ));
     }
     let scopes = parse_scopes(&new.scopes, "scopes")?;
-    if let Some(beyond) = scopes
-        .iter()
-        .find(|s| !actor.grantable_scopes().contains(s))
-    {
+    if let Some(beyond) = scopes.iter().find(|s| !actor.grantable_scopes().contains(s)) {
         return Err(AppError::forbidden(format!(
             "a key cannot grant the {beyond} scope it lacks itself"
         )));
     }
-    let requested_ws = new
-        .workspace_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
+    let requested_ws = new.workspace_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
     // A pinned key only mints keys pinned to the same workspace.
     let ws_text = requested_ws
         .map(str::to_string)
@@ -170,15 +157,7 @@ pub async fn revoke(db: &SqlitePool, actor: &Actor, id: &str) -> AppResult<()> {
     }
     let mut tx = db.begin().await?;
     storage::api_keys::revoke(&mut tx, &id).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        "api_key.revoke",
-        "api_key",
-        Some(id.as_str()),
-        None,
-    )
-    .await?;
+    audit::record(&mut tx, actor, "api_key.revoke", "api_key", Some(id.as_str()), None).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -186,8 +165,7 @@ pub async fn revoke(db: &SqlitePool, actor: &Actor, id: &str) -> AppResult<()> {
 /// Turns a presented key into an actor. Anything wrong — malformed, unknown, revoked,
 /// expired — is the same 401, so a caller learns nothing about which keys exist.
 pub async fn authenticate(db: &SqlitePool, presented: &str) -> AppResult<Actor> {
-    let refuse =
-        || AppError::Unauthorized("the API key is missing, invalid, revoked or expired".into());
+    let refuse = || AppError::Unauthorized("the API key is missing, invalid, revoked or expired".into());
     let presented = presented.trim();
     if !presented.starts_with("pcrm_") || presented.len() > 100 {
         return Err(refuse());
@@ -196,11 +174,7 @@ pub async fn authenticate(db: &SqlitePool, presented: &str) -> AppResult<Actor> 
         .await?
         .ok_or_else(refuse)?;
     let now = clock::now_text();
-    if found
-        .expires_at
-        .as_deref()
-        .is_some_and(|e| e <= now.as_str())
-    {
+    if found.expires_at.as_deref().is_some_and(|e| e <= now.as_str()) {
         return Err(refuse());
     }
     // One write a minute at most: a busy integration must not turn every read into a write.
@@ -212,11 +186,7 @@ pub async fn authenticate(db: &SqlitePool, presented: &str) -> AppResult<Actor> 
     if stale {
         storage::api_keys::touch(db, &found.id).await?;
     }
-    let scopes = found
-        .scopes
-        .iter()
-        .filter_map(|s| Scope::parse(s))
-        .collect();
+    let scopes = found.scopes.iter().filter_map(|s| Scope::parse(s)).collect();
     Ok(Actor {
         user_id: found.user_id,
         via: Via::Api,

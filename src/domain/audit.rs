@@ -92,16 +92,9 @@ pub async fn list(db: &SqlitePool, actor: &Actor, filter: &Filter) -> AppResult<
     for (name, value) in [("since", &filter.since), ("until", &filter.until)] {
         if let Some(v) = clean(value)
             && clock::parse(&v).is_none()
-            && time::Date::parse(
-                &v,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .is_err()
+            && time::Date::parse(&v, time::macros::format_description!("[year]-[month]-[day]")).is_err()
         {
-            return Err(AppError::invalid(
-                name,
-                "use a date (2026-11-26) or an RFC 3339 time",
-            ));
+            return Err(AppError::invalid(name, "use a date (2026-11-26) or an RFC 3339 time"));
         }
     }
     let query = storage::audit::Query {
@@ -113,13 +106,7 @@ pub async fn list(db: &SqlitePool, actor: &Actor, filter: &Filter) -> AppResult<
         via: clean(&filter.via),
         since: clean(&filter.since),
         // A bare date means "through the end of that day".
-        until: clean(&filter.until).map(|u| {
-            if u.len() == 10 {
-                format!("{u}T23:59:59Z")
-            } else {
-                u
-            }
-        }),
+        until: clean(&filter.until).map(|u| if u.len() == 10 { format!("{u}T23:59:59Z") } else { u }),
     };
     let rows = storage::audit::list(db, &query, &spec).await?;
     Ok(Page::from_rows(rows, &spec, |e| e.id.clone()))

@@ -32,9 +32,7 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
         let local_ok = !local.is_empty()
             && local.len() <= 64
             && !local
@@ -61,10 +59,7 @@ pub fn parse_name(raw: &str, field: &str) -> AppResult<String> {
         return Err(AppError::invalid(field, "a name is at most 100 characters"));
     }
     if name.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            field,
-            "a name cannot hold control characters",
-        ));
+        return Err(AppError::invalid(field, "a name cannot hold control characters"));
     }
     Ok(name.to_string())
 }
@@ -77,16 +72,10 @@ impl NewPassword {
     pub fn parse(raw: &str, field: &str) -> AppResult<NewPassword> {
         let count = raw.chars().count();
         if count < 10 {
-            return Err(AppError::invalid(
-                field,
-                "a password needs at least 10 characters",
-            ));
+            return Err(AppError::invalid(field, "a password needs at least 10 characters"));
         }
         if count > 1024 {
-            return Err(AppError::invalid(
-                field,
-                "a password is at most 1024 characters",
-            ));
+            return Err(AppError::invalid(field, "a password is at most 1024 characters"));
         }
         Ok(NewPassword(raw.to_string()))
     }
@@ -124,18 +113,8 @@ pub async fn create(
                 e.into()
             }
         })?;
-    let acting = actor
-        .cloned()
-        .unwrap_or_else(|| Actor::person(user.id.clone(), via));
-    audit::record(
-        &mut tx,
-        &acting,
-        "user.create",
-        "user",
-        Some(user.id.as_str()),
-        None,
-    )
-    .await?;
+    let acting = actor.cloned().unwrap_or_else(|| Actor::person(user.id.clone(), via));
+    audit::record(&mut tx, &acting, "user.create", "user", Some(user.id.as_str()), None).await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -165,22 +144,14 @@ pub async fn change_password(
     let new = NewPassword::parse(new, "new_password")?;
     let stored = storage::users::hash_of(db, &actor.user_id).await?;
     if !password::verify(current.to_string(), stored).await? {
-        return Err(AppError::invalid(
-            "current_password",
-            "the current password is wrong",
-        ));
+        return Err(AppError::invalid("current_password", "the current password is wrong"));
     }
     let hash = password::hash(new.0).await?;
     set_password_hash(db, actor, &actor.user_id, &hash, keep_session).await
 }
 
 /// Sets a password without knowing the old one (operator reset from the CLI).
-pub async fn reset_password(
-    db: &SqlitePool,
-    actor: &Actor,
-    email: &str,
-    new: &str,
-) -> AppResult<()> {
+pub async fn reset_password(db: &SqlitePool, actor: &Actor, email: &str, new: &str) -> AppResult<()> {
     let new = NewPassword::parse(new, "password")?;
     let email = Email::parse(email, "email")?;
     let user = storage::users::find_by_email(db, email.as_str())

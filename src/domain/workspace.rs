@@ -11,9 +11,7 @@ use super::user::Email;
 use crate::error::{AppError, AppResult};
 use crate::storage;
 
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -54,9 +52,7 @@ impl WorkspaceAccess {
         if self.role >= Role::Editor {
             Ok(())
         } else {
-            Err(AppError::forbidden(
-                "viewers of this workspace cannot change it",
-            ))
+            Err(AppError::forbidden("viewers of this workspace cannot change it"))
         }
     }
 
@@ -64,9 +60,7 @@ impl WorkspaceAccess {
         if self.role == Role::Owner {
             Ok(())
         } else {
-            Err(AppError::forbidden(format!(
-                "only the workspace's owner can {what}"
-            )))
+            Err(AppError::forbidden(format!("only the workspace's owner can {what}")))
         }
     }
 }
@@ -95,10 +89,7 @@ pub fn parse_name(raw: &str) -> AppResult<String> {
         return Err(AppError::invalid("name", "a workspace needs a name"));
     }
     if name.chars().count() > 80 {
-        return Err(AppError::invalid(
-            "name",
-            "a workspace name is at most 80 characters",
-        ));
+        return Err(AppError::invalid("name", "a workspace name is at most 80 characters"));
     }
     if name.chars().any(char::is_control) {
         return Err(AppError::invalid(
@@ -148,12 +139,7 @@ pub async fn create(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<Wor
     })
 }
 
-pub async fn rename(
-    db: &SqlitePool,
-    actor: &Actor,
-    ws: &WorkspaceAccess,
-    name: &str,
-) -> AppResult<WorkspaceAccess> {
+pub async fn rename(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, name: &str) -> AppResult<WorkspaceAccess> {
     ws.require_owner("rename it")?;
     let name = parse_name(name)?;
     let mut tx = db.begin().await?;
@@ -220,31 +206,17 @@ pub async fn add_member(
     let user = storage::users::find_by_email(db, email.as_str())
         .await?
         .ok_or_else(|| AppError::invalid("email", "no pi-crm account has this email"))?;
-    if user.id == actor.user_id
-        || storage::workspaces::owner_of(db, &ws.id).await?.as_ref() == Some(&user.id)
-    {
-        return Err(AppError::invalid(
-            "email",
-            "the owner already has full access",
-        ));
+    if user.id == actor.user_id || storage::workspaces::owner_of(db, &ws.id).await?.as_ref() == Some(&user.id) {
+        return Err(AppError::invalid("email", "the owner already has full access"));
     }
     let mut tx = db.begin().await?;
-    let added =
-        storage::workspaces::upsert_member(&mut tx, &ws.id, &user.id, role.as_str()).await?;
+    let added = storage::workspaces::upsert_member(&mut tx, &ws.id, &user.id, role.as_str()).await?;
     let action = if added {
         "workspace.member_add"
     } else {
         "workspace.member_role"
     };
-    audit::record(
-        &mut tx,
-        actor,
-        action,
-        "user",
-        Some(user.id.as_str()),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::record(&mut tx, actor, action, "user", Some(user.id.as_str()), Some(&ws.id)).await?;
     tx.commit().await?;
     let member = Member {
         user_id: user.id.to_string(),
@@ -256,12 +228,7 @@ pub async fn add_member(
 }
 
 /// The owner removes anyone; a member may remove themself (leave). 404 for a non-member.
-pub async fn remove_member(
-    db: &SqlitePool,
-    actor: &Actor,
-    ws: &WorkspaceAccess,
-    user_id: &str,
-) -> AppResult<()> {
+pub async fn remove_member(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, user_id: &str) -> AppResult<()> {
     let user_id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
     if user_id != actor.user_id {
         ws.require_owner("remove its members")?;

@@ -80,11 +80,7 @@ pub async fn list_for_user(db: &SqlitePool, user: &UserId) -> Result<Vec<ApiKeyV
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-pub async fn find_for_user(
-    db: &SqlitePool,
-    user: &UserId,
-    id: &ApiKeyId,
-) -> Result<Option<ApiKeyView>, sqlx::Error> {
+pub async fn find_for_user(db: &SqlitePool, user: &UserId, id: &ApiKeyId) -> Result<Option<ApiKeyView>, sqlx::Error> {
     let row: Option<ViewRow> = sqlx::query_as(concat!(
         "SELECT ",
         view_columns!(),
@@ -115,10 +111,7 @@ pub struct ActiveKey {
     pub last_used_at: Option<String>,
 }
 
-pub async fn find_active_by_hash(
-    db: &SqlitePool,
-    hash: &str,
-) -> Result<Option<ActiveKey>, sqlx::Error> {
+pub async fn find_active_by_hash(db: &SqlitePool, hash: &str) -> Result<Option<ActiveKey>, sqlx::Error> {
     type Row = (
         ApiKeyId,
         UserId,

@@ -40,15 +40,13 @@ pub async fn list(db: &SqlitePool, q: &Query, page: &PageSpec) -> Result<Vec<Ent
     );
     match &q.pinned {
         Some(ws) => {
-            sql.push("workspace_id = ")
-                .push_bind(ws.as_str().to_string());
+            sql.push("workspace_id = ").push_bind(ws.as_str().to_string());
             sql.push(" AND workspace_id IN (SELECT id FROM workspaces WHERE user_id = ")
                 .push_bind(q.user_id.as_str().to_string())
                 .push(")");
         }
         None => {
-            sql.push("(user_id = ")
-                .push_bind(q.user_id.as_str().to_string());
+            sql.push("(user_id = ").push_bind(q.user_id.as_str().to_string());
             sql.push(" OR workspace_id IN (SELECT id FROM workspaces WHERE user_id = ")
                 .push_bind(q.user_id.as_str().to_string())
                 .push("))");
@@ -62,8 +60,7 @@ pub async fn list(db: &SqlitePool, q: &Query, page: &PageSpec) -> Result<Vec<Ent
     ];
     for (column, value) in exact {
         if let Some(v) = value {
-            sql.push(format_args!(" AND {column} = "))
-                .push_bind(v.clone());
+            sql.push(format_args!(" AND {column} = ")).push_bind(v.clone());
         }
     }
     if let Some(since) = &q.since {

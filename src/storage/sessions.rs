@@ -50,10 +50,7 @@ pub async fn insert(
     Ok(id)
 }
 
-pub async fn find_by_token_hash(
-    db: &SqlitePool,
-    token_hash: &str,
-) -> Result<Option<SessionRow>, sqlx::Error> {
+pub async fn find_by_token_hash(db: &SqlitePool, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id, s.user_id, u.email AS user_email, u.name AS user_name, s.csrf_token,
                 s.created_at, s.last_seen_at
@@ -83,11 +80,7 @@ pub async fn delete(conn: &mut SqliteConnection, id: &SessionId) -> Result<(), s
 }
 
 /// Ends one of `user_id`'s sessions; false when they have no such session.
-pub async fn delete_owned(
-    conn: &mut SqliteConnection,
-    user_id: &UserId,
-    id: &SessionId,
-) -> Result<bool, sqlx::Error> {
+pub async fn delete_owned(conn: &mut SqliteConnection, user_id: &UserId, id: &SessionId) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE id = ? AND user_id = ?")
         .bind(id)
         .bind(user_id)
@@ -110,10 +103,7 @@ pub async fn delete_all_for_user_except(
     Ok(done.rows_affected())
 }
 
-pub async fn list_for_user(
-    db: &SqlitePool,
-    user_id: &UserId,
-) -> Result<Vec<SessionListing>, sqlx::Error> {
+pub async fn list_for_user(db: &SqlitePool, user_id: &UserId) -> Result<Vec<SessionListing>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions
          WHERE user_id = ? ORDER BY last_seen_at DESC",
@@ -124,11 +114,7 @@ pub async fn list_for_user(
 }
 
 /// Removes sessions past either timeout; `idle_before` and `created_before` are cut-off times.
-pub async fn delete_expired(
-    db: &SqlitePool,
-    idle_before: &str,
-    created_before: &str,
-) -> Result<u64, sqlx::Error> {
+pub async fn delete_expired(db: &SqlitePool, idle_before: &str, created_before: &str) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?")
         .bind(idle_before)
         .bind(created_before)

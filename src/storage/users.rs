@@ -52,21 +52,15 @@ pub async fn insert(
 }
 
 pub async fn count(db: &SqlitePool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM users")
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await
 }
 
-pub async fn find_with_hash(
-    db: &SqlitePool,
-    email: &str,
-) -> Result<Option<(User, String)>, sqlx::Error> {
-    let row: Option<(UserId, String, String, String, String)> = sqlx::query_as(
-        "SELECT id, email, name, created_at, password_hash FROM users WHERE email = ?",
-    )
-    .bind(email)
-    .fetch_optional(db)
-    .await?;
+pub async fn find_with_hash(db: &SqlitePool, email: &str) -> Result<Option<(User, String)>, sqlx::Error> {
+    let row: Option<(UserId, String, String, String, String)> =
+        sqlx::query_as("SELECT id, email, name, created_at, password_hash FROM users WHERE email = ?")
+            .bind(email)
+            .fetch_optional(db)
+            .await?;
     Ok(row.map(|(id, email, name, created_at, hash)| {
         (
             User {
@@ -81,28 +75,25 @@ pub async fn find_with_hash(
 }
 
 pub async fn find_by_email(db: &SqlitePool, email: &str) -> Result<Option<User>, sqlx::Error> {
-    let row: Option<UserRow> =
-        sqlx::query_as("SELECT id, email, name, created_at FROM users WHERE email = ?")
-            .bind(email)
-            .fetch_optional(db)
-            .await?;
+    let row: Option<UserRow> = sqlx::query_as("SELECT id, email, name, created_at FROM users WHERE email = ?")
+        .bind(email)
+        .fetch_optional(db)
+        .await?;
     Ok(row.map(User::from))
 }
 
 pub async fn find(db: &SqlitePool, id: &UserId) -> Result<Option<User>, sqlx::Error> {
-    let row: Option<UserRow> =
-        sqlx::query_as("SELECT id, email, name, created_at FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
+    let row: Option<UserRow> = sqlx::query_as("SELECT id, email, name, created_at FROM users WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
     Ok(row.map(User::from))
 }
 
 pub async fn list(db: &SqlitePool) -> Result<Vec<User>, sqlx::Error> {
-    let rows: Vec<UserRow> =
-        sqlx::query_as("SELECT id, email, name, created_at FROM users ORDER BY email")
-            .fetch_all(db)
-            .await?;
+    let rows: Vec<UserRow> = sqlx::query_as("SELECT id, email, name, created_at FROM users ORDER BY email")
+        .fetch_all(db)
+        .await?;
     Ok(rows.into_iter().map(User::from).collect())
 }
 
@@ -113,11 +104,7 @@ pub async fn hash_of(db: &SqlitePool, id: &UserId) -> Result<Option<String>, sql
         .await
 }
 
-pub async fn set_password_hash(
-    conn: &mut SqliteConnection,
-    id: &UserId,
-    hash: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn set_password_hash(conn: &mut SqliteConnection, id: &UserId, hash: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?")
         .bind(hash)
         .bind(clock::now_text())
@@ -127,11 +114,7 @@ pub async fn set_password_hash(
     Ok(())
 }
 
-pub async fn set_name(
-    conn: &mut SqliteConnection,
-    id: &UserId,
-    name: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn set_name(conn: &mut SqliteConnection, id: &UserId, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET name = ? WHERE id = ?")
         .bind(name)
         .bind(id)

@@ -32,24 +32,16 @@ macro_rules! access_sql {
     };
 }
 
-pub async fn access(
-    db: &SqlitePool,
-    user: &UserId,
-    ws: &WorkspaceId,
-) -> Result<Option<WorkspaceAccess>, sqlx::Error> {
-    let row: Option<AccessRow> =
-        sqlx::query_as(concat!("SELECT * FROM (", access_sql!(), ") WHERE id = ?2"))
-            .bind(user)
-            .bind(ws)
-            .fetch_optional(db)
-            .await?;
+pub async fn access(db: &SqlitePool, user: &UserId, ws: &WorkspaceId) -> Result<Option<WorkspaceAccess>, sqlx::Error> {
+    let row: Option<AccessRow> = sqlx::query_as(concat!("SELECT * FROM (", access_sql!(), ") WHERE id = ?2"))
+        .bind(user)
+        .bind(ws)
+        .fetch_optional(db)
+        .await?;
     Ok(row.map(Into::into))
 }
 
-pub async fn list_for_user(
-    db: &SqlitePool,
-    user: &UserId,
-) -> Result<Vec<WorkspaceAccess>, sqlx::Error> {
+pub async fn list_for_user(db: &SqlitePool, user: &UserId) -> Result<Vec<WorkspaceAccess>, sqlx::Error> {
     let rows: Vec<AccessRow> = sqlx::query_as(concat!(
         "SELECT * FROM (",
         access_sql!(),
@@ -61,11 +53,7 @@ pub async fn list_for_user(
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-pub async fn insert(
-    conn: &mut SqliteConnection,
-    owner: &UserId,
-    name: &str,
-) -> Result<WorkspaceId, sqlx::Error> {
+pub async fn insert(conn: &mut SqliteConnection, owner: &UserId, name: &str) -> Result<WorkspaceId, sqlx::Error> {
     let id = WorkspaceId::generate();
     sqlx::query("INSERT INTO workspaces (id, user_id, name, created_at) VALUES (?, ?, ?, ?)")
         .bind(&id)
@@ -77,11 +65,7 @@ pub async fn insert(
     Ok(id)
 }
 
-pub async fn rename(
-    conn: &mut SqliteConnection,
-    id: &WorkspaceId,
-    name: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn rename(conn: &mut SqliteConnection, id: &WorkspaceId, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE workspaces SET name = ? WHERE id = ?")
         .bind(name)
         .bind(id)
@@ -126,13 +110,12 @@ pub async fn upsert_member(
     user: &UserId,
     role: &str,
 ) -> Result<bool, sqlx::Error> {
-    let existed: Option<String> = sqlx::query_scalar(
-        "SELECT role FROM workspace_members WHERE workspace_id = ? AND user_id = ?",
-    )
-    .bind(ws)
-    .bind(user)
-    .fetch_optional(&mut *conn)
-    .await?;
+    let existed: Option<String> =
+        sqlx::query_scalar("SELECT role FROM workspace_members WHERE workspace_id = ? AND user_id = ?")
+            .bind(ws)
+            .bind(user)
+            .fetch_optional(&mut *conn)
+            .await?;
     sqlx::query(
         "INSERT INTO workspace_members (workspace_id, user_id, role, added_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
@@ -146,11 +129,7 @@ pub async fn upsert_member(
     Ok(existed.is_none())
 }
 
-pub async fn delete_member(
-    conn: &mut SqliteConnection,
-    ws: &WorkspaceId,
-    user: &UserId,
-) -> Result<bool, sqlx::Error> {
+pub async fn delete_member(conn: &mut SqliteConnection, ws: &WorkspaceId, user: &UserId) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?")
         .bind(ws)
         .bind(user)

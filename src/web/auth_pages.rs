@@ -29,10 +29,7 @@ struct SetupPage {
     email: String,
 }
 
-pub async fn setup_page(
-    State(state): State<AppState>,
-    chrome: Chrome,
-) -> Result<Response, PageError> {
+pub async fn setup_page(State(state): State<AppState>, chrome: Chrome) -> Result<Response, PageError> {
     if user::any_exist(&state.db).await? {
         return Err(AppError::NotFound.into());
     }
@@ -64,16 +61,7 @@ pub async fn setup_submit(
     if user::any_exist(&state.db).await? {
         return Err(AppError::NotFound.into());
     }
-    let created = match user::create(
-        &state.db,
-        None,
-        Via::Ui,
-        &form.email,
-        &form.name,
-        &form.password,
-    )
-    .await
-    {
+    let created = match user::create(&state.db, None, Via::Ui, &form.email, &form.name, &form.password).await {
         Ok(u) => u,
         Err(e) => {
             let errors = FormErrors::from_error(e)?;
@@ -222,9 +210,7 @@ fn too_many(chrome: Chrome, email: String, next: String, wait: u64) -> Response 
         next,
     };
     let mut response = (StatusCode::TOO_MANY_REQUESTS, page).into_response();
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, wait.into());
+    response.headers_mut().insert(header::RETRY_AFTER, wait.into());
     response
 }
 
@@ -261,10 +247,7 @@ pub struct RequestInfo {
 impl axum::extract::FromRequestParts<AppState> for RequestInfo {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         Ok(RequestInfo {
             ip: client_ip(parts, &state.config.trusted_proxies).map(|ip| ip.to_string()),
             user_agent: user_agent(&parts.headers),

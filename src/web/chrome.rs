@@ -59,10 +59,7 @@ impl Chrome {
 impl FromRequestParts<AppState> for Chrome {
     type Rejection = super::error::PageError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let session = parts.extensions.get::<Session>().cloned();
         let csrf = parts
             .extensions
@@ -70,9 +67,7 @@ impl FromRequestParts<AppState> for Chrome {
             .map(|t| t.0.clone())
             .unwrap_or_default();
         let workspaces = match &session {
-            Some(s) => {
-                workspace::list(&state.db, &Actor::person(s.0.user_id.clone(), Via::Ui)).await?
-            }
+            Some(s) => workspace::list(&state.db, &Actor::person(s.0.user_id.clone(), Via::Ui)).await?,
             None => Vec::new(),
         };
         Ok(Chrome {
@@ -108,10 +103,7 @@ impl CurrentUser {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(Session(row)) = parts.extensions.get::<Session>().cloned() {
             return Ok(CurrentUser {
                 id: row.user_id,
@@ -126,11 +118,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         if !any_users {
             return Err(Redirect::to("/setup").into_response());
         }
-        let path = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/");
+        let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let target = if path == "/" {
             "/login".to_string()
         } else {
@@ -144,12 +132,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// Only a local path may be a post-login destination (never `//evil.example` or a URL).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.contains("://") =>
-        {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://") => {
             n.to_string()
         }
         _ => "/".to_string(),

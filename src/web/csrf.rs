@@ -54,10 +54,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
                 let bytes = match to_bytes(body, FORM_LIMIT).await {
                     Ok(b) => b,
                     Err(_) => {
-                        return PageError(AppError::PayloadTooLarge(
-                            "this form is too large".into(),
-                        ))
-                        .into_response();
+                        return PageError(AppError::PayloadTooLarge("this form is too large".into())).into_response();
                     }
                 };
                 let token = form_urlencoded::parse(&bytes)
@@ -96,8 +93,7 @@ fn is_form(headers: &axum::http::HeaderMap) -> bool {
 /// Before sign-in there is no session row; the token is an HMAC of the browser's random
 /// `pcrm_pre` cookie under the data-dir secret, so a page from another site cannot know it.
 fn pre_session_token(state: &AppState, pre: &str) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(state.secret.bytes())
-        .expect("HMAC takes any key length");
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(state.secret.bytes()).expect("HMAC takes any key length");
     mac.update(b"csrf:");
     mac.update(pre.as_bytes());
     hex::encode(mac.finalize().into_bytes())

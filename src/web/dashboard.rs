@@ -29,12 +29,7 @@ fn page(user: &CurrentUser, chrome: Chrome, errors: FormErrors, new_name: String
     let workspaces = chrome.workspaces.clone();
     DashboardPage {
         chrome: chrome.in_section("home"),
-        first_name: user
-            .name
-            .split_whitespace()
-            .next()
-            .unwrap_or(&user.name)
-            .to_string(),
+        first_name: user.name.split_whitespace().next().unwrap_or(&user.name).to_string(),
         workspaces,
         errors,
         new_name,

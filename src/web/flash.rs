@@ -49,10 +49,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     let had_flash = cookies::get(req.headers(), cookies::FLASH).is_some();
     let mut response = next.run(req).await;
     if had_flash && !response.status().is_redirection() {
-        add_cookie(
-            &mut response,
-            &cookies::clear(cookies::FLASH, state.config.is_tls()),
-        );
+        add_cookie(&mut response, &cookies::clear(cookies::FLASH, state.config.is_tls()));
     }
     response
 }

@@ -25,10 +25,7 @@ impl FormErrors {
     pub fn field(field: &str, message: impl Into<String>) -> FormErrors {
         let mut fields = HashMap::new();
         fields.insert(field.to_string(), message.into());
-        FormErrors {
-            fields,
-            general: None,
-        }
+        FormErrors { fields, general: None }
     }
 
     /// Splits an error into what a form can show. Anything that is not a user's mistake

@@ -18,14 +18,8 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::show))
-        .route(
-            "/setup",
-            get(auth_pages::setup_page).post(auth_pages::setup_submit),
-        )
-        .route(
-            "/login",
-            get(auth_pages::login_page).post(auth_pages::login_submit),
-        )
+        .route("/setup", get(auth_pages::setup_page).post(auth_pages::setup_submit))
+        .route("/login", get(auth_pages::login_page).post(auth_pages::login_submit))
         .route("/logout", post(auth_pages::logout))
         .route("/workspaces", post(dashboard::create_workspace))
         .route("/workspaces/{ws}", get(workspaces::show))
@@ -41,10 +35,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/settings/password", post(settings::change_password))
         .route("/settings/sessions", get(settings::sessions))
         .route("/settings/sessions/{id}/end", post(settings::end_session))
-        .route(
-            "/settings/keys",
-            get(settings::keys).post(settings::create_key),
-        )
+        .route("/settings/keys", get(settings::keys).post(settings::create_key))
         .route("/settings/keys/{id}/revoke", post(settings::revoke_key))
         .route("/settings/audit", get(settings::audit_log))
         .layer(middleware::from_fn_with_state(state.clone(), flash::layer))

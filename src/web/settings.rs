@@ -31,12 +31,7 @@ struct ProfilePage {
     errors: FormErrors,
 }
 
-fn profile_page(
-    user: &CurrentUser,
-    chrome: Chrome,
-    errors: FormErrors,
-    name: Option<String>,
-) -> Response {
+fn profile_page(user: &CurrentUser, chrome: Chrome, errors: FormErrors, name: Option<String>) -> Response {
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -69,18 +64,8 @@ pub async fn save_profile(
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, PageError> {
     match user::rename(&state.db, &user.actor(), &form.name).await {
-        Ok(()) => Ok(flash::redirect(
-            &state,
-            "/settings",
-            "success",
-            "Profile saved.",
-        )),
-        Err(e) => Ok(profile_page(
-            &user,
-            chrome,
-            FormErrors::from_error(e)?,
-            Some(form.name),
-        )),
+        Ok(()) => Ok(flash::redirect(&state, "/settings", "success", "Profile saved.")),
+        Err(e) => Ok(profile_page(&user, chrome, FormErrors::from_error(e)?, Some(form.name))),
     }
 }
 
@@ -113,12 +98,7 @@ pub async fn change_password(
             "success",
             "Password changed. Your other sessions have been signed out.",
         )),
-        Err(e) => Ok(profile_page(
-            &user,
-            chrome,
-            FormErrors::from_error(e)?,
-            None,
-        )),
+        Err(e) => Ok(profile_page(&user, chrome, FormErrors::from_error(e)?, None)),
     }
 }
 
@@ -131,11 +111,7 @@ struct SessionsPage {
     current: SessionId,
 }
 
-pub async fn sessions(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-) -> Result<Response, PageError> {
+pub async fn sessions(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
     let sessions = storage::sessions::list_for_user(&state.db, &user.id).await?;
     Ok(SessionsPage {
         chrome: chrome.in_section("settings"),
@@ -220,11 +196,7 @@ async fn keys_page(
     Ok((status, page).into_response())
 }
 
-pub async fn keys(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-) -> Result<Response, PageError> {
+pub async fn keys(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
     keys_page(&state, &user, chrome, None, FormErrors::none()).await
 }
 
@@ -248,9 +220,7 @@ pub async fn create_key(
     }
     match api_key::create(&state.db, &user.actor(), new).await {
         // The key is rendered into this response only: it is never stored or shown again.
-        Ok(created) => {
-            keys_page(&state, &user, chrome, Some(created.key), FormErrors::none()).await
-        }
+        Ok(created) => keys_page(&state, &user, chrome, Some(created.key), FormErrors::none()).await,
         Err(e) => {
             let errors = FormErrors::from_error(e)?;
             keys_page(&state, &user, chrome, None, errors).await
@@ -317,9 +287,7 @@ pub async fn audit_log(
                         Some(n) => String::clone(n),
                         None => {
                             let name = match crate::domain::ids::UserId::parse(id) {
-                                Some(uid) => {
-                                    storage::users::find(&state.db, &uid).await?.map(|u| u.name)
-                                }
+                                Some(uid) => storage::users::find(&state.db, &uid).await?.map(|u| u.name),
                                 None => None,
                             }
                             .unwrap_or_else(|| "a removed account".into());

@@ -63,16 +63,7 @@ pub async fn show(
     Path(ws): Path<String>,
 ) -> Result<Response, PageError> {
     let ws = workspace::resolve(&state.db, &user.actor(), &ws).await?;
-    render(
-        &state,
-        &user,
-        chrome,
-        ws,
-        FormErrors::none(),
-        String::new(),
-        None,
-    )
-    .await
+    render(&state, &user, chrome, ws, FormErrors::none(), String::new(), None).await
 }
 
 #[derive(Deserialize)]
@@ -99,16 +90,7 @@ pub async fn rename(
         )),
         Err(e) => {
             let errors = FormErrors::from_error_on(e, "name")?;
-            render(
-                &state,
-                &user,
-                chrome,
-                ws,
-                errors,
-                String::new(),
-                Some(form.name),
-            )
-            .await
+            render(&state, &user, chrome, ws, errors, String::new(), Some(form.name)).await
         }
     }
 }

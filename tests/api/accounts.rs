@@ -18,11 +18,7 @@ async fn first_visit_goes_to_setup_which_creates_the_first_user_then_disappears(
         .submit(
             "/setup",
             "/setup",
-            &[
-                ("email", "andy@localhost"),
-                ("name", "Andy"),
-                ("password", PASSWORD),
-            ],
+            &[("email", "andy@localhost"), ("name", "Andy"), ("password", PASSWORD)],
         )
         .await;
     assert_eq!(bad.status, 422);
@@ -31,11 +27,7 @@ async fn first_visit_goes_to_setup_which_creates_the_first_user_then_disappears(
         .submit(
             "/setup",
             "/setup",
-            &[
-                ("email", "andy@example.com"),
-                ("name", "Andy"),
-                ("password", "short"),
-            ],
+            &[("email", "andy@example.com"), ("name", "Andy"), ("password", "short")],
         )
         .await;
     assert_eq!(short.status, 422);
@@ -62,10 +54,7 @@ async fn first_visit_goes_to_setup_which_creates_the_first_user_then_disappears(
         .fetch_one(&app.state.db)
         .await
         .unwrap();
-    assert_eq!(
-        email, "andy@example.com",
-        "emails are trimmed and lower-cased"
-    );
+    assert_eq!(email, "andy@example.com", "emails are trimmed and lower-cased");
 
     // Setup is gone for everyone once a user exists.
     let other = app.browser();
@@ -74,11 +63,7 @@ async fn first_visit_goes_to_setup_which_creates_the_first_user_then_disappears(
         .submit(
             "/login",
             "/setup",
-            &[
-                ("email", "evil@example.com"),
-                ("name", "Evil"),
-                ("password", PASSWORD),
-            ],
+            &[("email", "evil@example.com"), ("name", "Evil"), ("password", PASSWORD)],
         )
         .await;
     assert_eq!(again.status, 404);
@@ -108,21 +93,12 @@ async fn login_and_logout_rotate_and_destroy_the_session() {
         .await;
     assert_eq!(login.status, 303);
     assert_eq!(login.location.as_deref(), Some("/settings"));
-    let set_cookie = login
-        .headers
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let set_cookie = login.headers.get("set-cookie").unwrap().to_str().unwrap().to_string();
     assert!(
         set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
         "{set_cookie}"
     );
-    assert!(
-        !set_cookie.contains("Secure"),
-        "plain http has no Secure cookies"
-    );
+    assert!(!set_cookie.contains("Secure"), "plain http has no Secure cookies");
     let first = b.session_cookie().expect("session cookie");
 
     // Logging in again replaces the session: the old token stops working (rotation).
@@ -169,20 +145,14 @@ async fn unknown_email_and_wrong_password_answer_identically() {
         .submit(
             "/login",
             "/login",
-            &[
-                ("email", "andy@example.com"),
-                ("password", "wrong password!"),
-            ],
+            &[("email", "andy@example.com"), ("password", "wrong password!")],
         )
         .await;
     let unknown = b
         .submit(
             "/login",
             "/login",
-            &[
-                ("email", "nobody@example.com"),
-                ("password", "wrong password!"),
-            ],
+            &[("email", "nobody@example.com"), ("password", "wrong password!")],
         )
         .await;
     assert_eq!(wrong.status, 401);
@@ -216,10 +186,7 @@ async fn unknown_email_costs_the_same_argon2_work_as_a_wrong_password() {
     known.sort();
     unknown.sort();
     let (k, u) = (known[2].as_secs_f64(), unknown[2].as_secs_f64());
-    assert!(
-        u > k * 0.5 && u < k * 2.0,
-        "known {k:.4}s vs unknown {u:.4}s"
-    );
+    assert!(u > k * 0.5 && u < k * 2.0, "known {k:.4}s vs unknown {u:.4}s");
 }
 
 #[tokio::test]
@@ -271,20 +238,13 @@ async fn password_change_ends_the_other_sessions_but_not_this_one() {
         .await;
     assert_eq!(wrong.status, 422);
     assert!(wrong.body.contains("current password is wrong"));
-    assert_eq!(
-        phone.get("/settings").await.status,
-        200,
-        "a failed change ends nothing"
-    );
+    assert_eq!(phone.get("/settings").await.status, 200, "a failed change ends nothing");
 
     let ok = laptop
         .submit(
             "/settings",
             "/settings/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", "a brand new password"),
-            ],
+            &[("current_password", PASSWORD), ("new_password", "a brand new password")],
         )
         .await;
     assert_eq!(ok.status, 303);
@@ -293,11 +253,7 @@ async fn password_change_ends_the_other_sessions_but_not_this_one() {
         200,
         "the tab that changed it stays in"
     );
-    assert_eq!(
-        phone.get("/settings").await.status,
-        303,
-        "every other session is over"
-    );
+    assert_eq!(phone.get("/settings").await.status, 303, "every other session is over");
     let again = app.browser();
     let p = again
         .submit(
@@ -307,9 +263,7 @@ async fn password_change_ends_the_other_sessions_but_not_this_one() {
         )
         .await;
     assert_eq!(p.status, 401, "the old password no longer works");
-    again
-        .login("andy@example.com", "a brand new password")
-        .await;
+    again.login("andy@example.com", "a brand new password").await;
 }
 
 #[tokio::test]
@@ -332,10 +286,7 @@ async fn sessions_page_lists_and_ends_own_sessions_only() {
 
     // Monalisa cannot end Andy's session: it is a 404 to her.
     let path = format!("/settings/sessions/{phone_id}/end");
-    assert_eq!(
-        mona.submit("/settings/sessions", &path, &[]).await.status,
-        404
-    );
+    assert_eq!(mona.submit("/settings/sessions", &path, &[]).await.status, 404);
     assert_eq!(phone.get("/settings").await.status, 200);
 
     let ended = laptop.submit("/settings/sessions", &path, &[]).await;
@@ -348,9 +299,7 @@ async fn sessions_page_lists_and_ends_own_sessions_only() {
 async fn profile_name_changes_and_bad_names_are_refused() {
     let app = TestApp::spawn().await;
     let (_, b) = app.user_browser("andy@example.com").await;
-    let bad = b
-        .submit("/settings", "/settings/profile", &[("name", "   ")])
-        .await;
+    let bad = b.submit("/settings", "/settings/profile", &[("name", "   ")]).await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("a name is required"));
     let ok = b
@@ -367,10 +316,7 @@ async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
     let missing = b.post_raw("/workspaces", &[("name", "Sneaky")]).await;
     assert_eq!(missing.status, 403);
     let wrong = b
-        .post_raw(
-            "/workspaces",
-            &[("name", "Sneaky"), ("csrf_token", &"0".repeat(64))],
-        )
+        .post_raw("/workspaces", &[("name", "Sneaky"), ("csrf_token", &"0".repeat(64))])
         .await;
     assert_eq!(wrong.status, 403);
     assert!(wrong.body.contains("reload the page"), "{}", wrong.body);
@@ -396,10 +342,7 @@ async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
     // Login forms are protected before sign-in too.
     let anon = app.browser();
     let r = anon
-        .post_raw(
-            "/login",
-            &[("email", "andy@example.com"), ("password", PASSWORD)],
-        )
+        .post_raw("/login", &[("email", "andy@example.com"), ("password", PASSWORD)])
         .await;
     assert_eq!(r.status, 403);
 }
@@ -408,21 +351,13 @@ async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
 async fn login_redirect_target_must_be_local() {
     let app = TestApp::spawn().await;
     app.create_user("andy@example.com", "Andy").await;
-    for evil in [
-        "//evil.example/",
-        "https://evil.example/",
-        "/\\evil.example",
-    ] {
+    for evil in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
         let b = app.browser();
         let p = b
             .submit(
                 "/login",
                 "/login",
-                &[
-                    ("email", "andy@example.com"),
-                    ("password", PASSWORD),
-                    ("next", evil),
-                ],
+                &[("email", "andy@example.com"), ("password", PASSWORD), ("next", evil)],
             )
             .await;
         assert_eq!(p.location.as_deref(), Some("/"), "next={evil}");
@@ -435,12 +370,7 @@ async fn cookies_are_secure_and_hsts_is_sent_behind_https() {
     app.create_user("andy@example.com", "Andy").await;
     let anon = app.anonymous();
     let login_page = anon.get(app.url("/login")).send().await.unwrap();
-    assert!(
-        login_page
-            .headers()
-            .get("strict-transport-security")
-            .is_some()
-    );
+    assert!(login_page.headers().get("strict-transport-security").is_some());
     let pre = login_page
         .headers()
         .get("set-cookie")

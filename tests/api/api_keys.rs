@@ -30,11 +30,7 @@ async fn a_key_is_shown_once_stored_hashed_and_works_in_either_header() {
     let key = created["key"].as_str().unwrap().to_string();
     let prefix = created["prefix"].as_str().unwrap();
     assert!(key.starts_with(&format!("pcrm_{prefix}_")));
-    assert_eq!(
-        key.len(),
-        "pcrm_".len() + 8 + 1 + 64,
-        "32 random bytes of secret"
-    );
+    assert_eq!(key.len(), "pcrm_".len() + 8 + 1 + 64, "32 random bytes of secret");
     assert_eq!(created["expires_at"], "2099-01-31T23:59:59Z");
     assert_eq!(created["scopes"], json!(["read:contacts", "manage:keys"]));
 
@@ -43,10 +39,7 @@ async fn a_key_is_shown_once_stored_hashed_and_works_in_either_header() {
         .fetch_all(&app.state.db)
         .await
         .unwrap();
-    assert!(
-        dump.iter()
-            .all(|(h, _)| h != &key && !key.contains(h.as_str()))
-    );
+    assert!(dump.iter().all(|(h, _)| h != &key && !key.contains(h.as_str())));
 
     let by_header = app.api(&key);
     let listed: Value = by_header.get("/api/v1/keys").await.json().await.unwrap();
@@ -70,51 +63,30 @@ async fn missing_bad_revoked_and_expired_keys_are_401() {
     let app = TestApp::spawn().await;
     let andy = app.create_user("andy@example.com", "Andy").await;
     let anon = app.anonymous();
-    let r = anon
-        .get(app.url("/api/v1/workspaces"))
-        .send()
-        .await
-        .unwrap();
+    let r = anon.get(app.url("/api/v1/workspaces")).send().await.unwrap();
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "unauthorized");
 
     assert_eq!(
-        app.api("pcrm_deadbeef_0000")
-            .get("/api/v1/workspaces")
-            .await
-            .status(),
+        app.api("pcrm_deadbeef_0000").get("/api/v1/workspaces").await.status(),
         401
     );
-    assert_eq!(
-        app.api("nonsense").get("/api/v1/workspaces").await.status(),
-        401
-    );
+    assert_eq!(app.api("nonsense").get("/api/v1/workspaces").await.status(), 401);
 
     let key = app.key(&andy, &["manage:keys"], None).await;
     let api = app.api(&key);
     let list: Value = api.get("/api/v1/keys").await.json().await.unwrap();
     let id = list["items"][0]["id"].as_str().unwrap().to_string();
-    assert_eq!(
-        api.delete(&format!("/api/v1/keys/{id}")).await.status(),
-        204
-    );
-    assert_eq!(
-        api.get("/api/v1/keys").await.status(),
-        401,
-        "revoked at once"
-    );
+    assert_eq!(api.delete(&format!("/api/v1/keys/{id}")).await.status(), 204);
+    assert_eq!(api.get("/api/v1/keys").await.status(), 401, "revoked at once");
 
     let key = app.key(&andy, &["manage:keys"], None).await;
     sqlx::query("UPDATE api_keys SET expires_at = '2001-01-01T00:00:00Z' WHERE revoked_at IS NULL")
         .execute(&app.state.db)
         .await
         .unwrap();
-    assert_eq!(
-        app.api(&key).get("/api/v1/workspaces").await.status(),
-        401,
-        "expired"
-    );
+    assert_eq!(app.api(&key).get("/api/v1/workspaces").await.status(), 401, "expired");
 }
 
 #[tokio::test]
@@ -124,10 +96,7 @@ async fn key_creation_validates_and_never_widens_access() {
     let mona = app.create_user("mona@example.com", "Monalisa").await;
     let mona_ws = app.workspace(&mona, "Mona's").await;
     let lf = app.workspace(&andy, "Loan Factory").await;
-    let limited = app.api(
-        &app.key(&andy, &["manage:keys", "read:contacts"], None)
-            .await,
-    );
+    let limited = app.api(&app.key(&andy, &["manage:keys", "read:contacts"], None).await);
 
     let r = limited
         .post("/api/v1/keys", json!({"scopes": ["write:contacts"]}))
@@ -139,13 +108,7 @@ async fn key_creation_validates_and_never_widens_access() {
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["field"], "scopes");
-    assert_eq!(
-        limited
-            .post("/api/v1/keys", json!({"scopes": []}))
-            .await
-            .status(),
-        422
-    );
+    assert_eq!(limited.post("/api/v1/keys", json!({"scopes": []})).await.status(), 422);
     let r = limited
         .post(
             "/api/v1/keys",
@@ -169,17 +132,11 @@ async fn key_creation_validates_and_never_widens_access() {
             json!({"scopes": ["read:contacts"], "workspace_id": mona_ws}),
         )
         .await;
-    assert_eq!(
-        r.status(),
-        404,
-        "pinning to someone else's workspace reveals nothing"
-    );
+    assert_eq!(r.status(), 404, "pinning to someone else's workspace reveals nothing");
 
     // A pinned key mints only keys pinned to the same workspace.
     let pinned = app.api(&app.key(&andy, &["manage:keys"], Some(&lf)).await);
-    let r = pinned
-        .post("/api/v1/keys", json!({"scopes": ["manage:keys"]}))
-        .await;
+    let r = pinned.post("/api/v1/keys", json!({"scopes": ["manage:keys"]})).await;
     assert_eq!(r.status(), 201);
     let k: Value = r.json().await.unwrap();
     assert_eq!(k["workspace_id"], lf.as_str());
@@ -204,22 +161,8 @@ async fn another_users_key_is_a_404() {
     let mona_api = app.api(&app.key(&mona, &["manage:keys"], None).await);
     let andy_keys: Value = andy_api.get("/api/v1/keys").await.json().await.unwrap();
     let id = andy_keys["items"][0]["id"].as_str().unwrap();
-    assert_eq!(
-        mona_api
-            .delete(&format!("/api/v1/keys/{id}"))
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(mona_api.delete(&format!("/api/v1/keys/{id}")).await.status(), 404);
     let mona_keys: Value = mona_api.get("/api/v1/keys").await.json().await.unwrap();
-    assert_eq!(
-        mona_keys["items"].as_array().unwrap().len(),
-        1,
-        "only her own"
-    );
-    assert_eq!(
-        andy_api.get("/api/v1/keys").await.status(),
-        200,
-        "still alive"
-    );
+    assert_eq!(mona_keys["items"].as_array().unwrap().len(), 1, "only her own");
+    assert_eq!(andy_api.get("/api/v1/keys").await.status(), 200, "still alive");
 }

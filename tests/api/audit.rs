@@ -6,15 +6,9 @@ use crate::common::TestApp;
 async fn every_mutation_is_audited_with_its_face() {
     let app = TestApp::spawn().await;
     let (andy, b) = app.user_browser("andy@example.com").await;
-    b.submit("/", "/workspaces", &[("name", "From the UI")])
-        .await;
-    let api = app.api(
-        &app.key(&andy, &["manage:workspaces", "read:audit"], None)
-            .await,
-    );
-    let r = api
-        .post("/api/v1/workspaces", json!({"name": "From the API"}))
-        .await;
+    b.submit("/", "/workspaces", &[("name", "From the UI")]).await;
+    let api = app.api(&app.key(&andy, &["manage:workspaces", "read:audit"], None).await);
+    let r = api.post("/api/v1/workspaces", json!({"name": "From the API"})).await;
     let ws: Value = r.json().await.unwrap();
     api.patch(
         &format!("/api/v1/workspaces/{}", ws["id"].as_str().unwrap()),
@@ -52,21 +46,10 @@ async fn every_mutation_is_audited_with_its_face() {
         assert!(items[0].get(key).is_some(), "{key} present");
     }
     let only_ui: Value = api.get("/api/v1/audit?via=ui").await.json().await.unwrap();
-    assert!(
-        only_ui["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|e| e["via"] == "ui")
-    );
+    assert!(only_ui["items"].as_array().unwrap().iter().all(|e| e["via"] == "ui"));
     assert_eq!(api.get("/api/v1/audit?via=telepathy").await.status(), 422);
     assert_eq!(api.get("/api/v1/audit?since=yesterday").await.status(), 422);
-    let future: Value = api
-        .get("/api/v1/audit?since=2999-01-01")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let future: Value = api.get("/api/v1/audit?since=2999-01-01").await.json().await.unwrap();
     assert!(future["items"].as_array().unwrap().is_empty());
 
     // Paging walks every entry exactly once.
@@ -109,10 +92,7 @@ async fn audit_needs_its_scope_and_shows_nothing_of_other_users() {
 
     // The owner of a shared workspace sees what members did in it.
     let ws = app.workspace(&andy, "Shared").await;
-    let andy_api = app.api(
-        &app.key(&andy, &["read:audit", "manage:workspaces"], None)
-            .await,
-    );
+    let andy_api = app.api(&app.key(&andy, &["read:audit", "manage:workspaces"], None).await);
     andy_api
         .post(
             &format!("/api/v1/workspaces/{ws}/members"),
@@ -151,8 +131,5 @@ async fn the_audit_page_filters_and_escapes() {
     let bad = b.get("/settings/audit?since=%3Cscript%3E").await;
     assert_eq!(bad.status, 200);
     assert!(bad.body.contains("use a date"));
-    assert!(
-        !bad.body.contains("<script>"),
-        "the filter value is escaped"
-    );
+    assert!(!bad.body.contains("<script>"), "the filter value is escaped");
 }

@@ -15,12 +15,7 @@ fn pi_crm(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output 
         .spawn()
         .unwrap();
     if let Some(input) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     }
     drop(child.stdin.take());
     child.wait_with_output().unwrap()
@@ -68,9 +63,7 @@ fn users_and_keys_from_the_command_line() {
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(
-        err.starts_with("error: ")
-            && err.contains("already exists")
-            && err.trim_end().ends_with('.'),
+        err.starts_with("error: ") && err.contains("already exists") && err.trim_end().ends_with('.'),
         "{err}"
     );
     assert_eq!(err.trim_end().lines().count(), 1, "one sentence");
@@ -159,11 +152,7 @@ fn users_and_keys_from_the_command_line() {
     );
     assert!(!out.status.success());
 
-    let out = pi_crm(
-        &data,
-        &["apikey", "list", "--user", "andy@example.com"],
-        None,
-    );
+    let out = pi_crm(&data, &["apikey", "list", "--user", "andy@example.com"], None);
     let listing = text(&out.stdout);
     assert!(
         listing.contains("backup script") && !listing.contains(&key),
@@ -175,11 +164,7 @@ fn users_and_keys_from_the_command_line() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = pi_crm(&data, &["apikey", "revoke", &id], None);
     assert!(!out.status.success(), "revoking twice is an error");
-    let out = pi_crm(
-        &data,
-        &["apikey", "list", "--user", "andy@example.com"],
-        None,
-    );
+    let out = pi_crm(&data, &["apikey", "list", "--user", "andy@example.com"], None);
     assert!(text(&out.stdout).trim().is_empty());
 
     let out = pi_crm(
@@ -254,27 +239,15 @@ fn config_file_env_and_flags_layer_in_that_order() {
         "the file sets data_dir"
     );
     run(
-        &[(
-            "PI_CRM_DATA_DIR",
-            dir.path().join("from-env").display().to_string(),
-        )],
+        &[("PI_CRM_DATA_DIR", dir.path().join("from-env").display().to_string())],
         None,
     );
-    assert!(
-        dir.path().join("from-env/pi-crm.db").exists(),
-        "env beats the file"
-    );
+    assert!(dir.path().join("from-env/pi-crm.db").exists(), "env beats the file");
     run(
-        &[(
-            "PI_CRM_DATA_DIR",
-            dir.path().join("from-env2").display().to_string(),
-        )],
+        &[("PI_CRM_DATA_DIR", dir.path().join("from-env2").display().to_string())],
         Some(&dir.path().join("from-flag")),
     );
-    assert!(
-        dir.path().join("from-flag/pi-crm.db").exists(),
-        "the flag beats env"
-    );
+    assert!(dir.path().join("from-flag/pi-crm.db").exists(), "the flag beats env");
     assert!(!dir.path().join("from-env2").exists());
     use std::os::unix::fs::PermissionsExt;
     let mode = std::fs::metadata(dir.path().join("from-flag/secret.key"))
@@ -320,22 +293,11 @@ fn serve_starts_answers_and_stops_on_sigterm() {
         "zero config: ./data/pi-crm.db"
     );
     let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
     let status = child.wait().unwrap();
     assert!(status.success(), "graceful exit on SIGTERM");
     let mut logs = String::new();
     use std::io::Read;
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
     assert!(logs.contains("shutting down"));
 }

@@ -5,12 +5,7 @@ use crate::common::TestApp;
 #[tokio::test]
 async fn healthz_answers_without_auth() {
     let app = TestApp::spawn().await;
-    let r = app
-        .anonymous()
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let r = app.anonymous().get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body, serde_json::json!({"status": "ok", "db": "ok"}));
@@ -44,10 +39,7 @@ async fn every_response_carries_the_security_headers() {
         assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"));
         assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
         assert!(h.get("referrer-policy").is_some());
-        assert!(
-            h.get("strict-transport-security").is_none(),
-            "no HSTS over plain http"
-        );
+        assert!(h.get("strict-transport-security").is_none(), "no HSTS over plain http");
     }
 }
 
@@ -102,12 +94,7 @@ async fn api_errors_are_json_with_the_right_status() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
-    let method = client
-        .put(&url)
-        .header("x-api-key", &key)
-        .send()
-        .await
-        .unwrap();
+    let method = client.put(&url).header("x-api-key", &key).send().await.unwrap();
     assert_eq!(method.status(), 405);
 
     for r in [malformed, wrong_type, wrong_shape, too_big, unknown, method] {
@@ -158,17 +145,8 @@ async fn openapi_and_swagger_ui_are_served_from_the_binary() {
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} documented");
     }
-    assert!(
-        doc["components"]["securitySchemes"]
-            .get("api_key")
-            .is_some()
-    );
-    let ui = app
-        .anonymous()
-        .get(app.url("/api/docs/"))
-        .send()
-        .await
-        .unwrap();
+    assert!(doc["components"]["securitySchemes"].get("api_key").is_some());
+    let ui = app.anonymous().get(app.url("/api/docs/")).send().await.unwrap();
     assert_eq!(ui.status(), 200);
     assert!(ui.text().await.unwrap().contains("swagger"));
 }
@@ -188,18 +166,8 @@ async fn assets_are_embedded_and_cached_for_long() {
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
-        assert!(
-            r.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .starts_with(kind)
-        );
-        assert!(
-            r.headers()["cache-control"]
-                .to_str()
-                .unwrap()
-                .contains("immutable")
-        );
+        assert!(r.headers()["content-type"].to_str().unwrap().starts_with(kind));
+        assert!(r.headers()["cache-control"].to_str().unwrap().contains("immutable"));
         assert!(!r.bytes().await.unwrap().is_empty());
     }
     assert_eq!(

@@ -11,11 +11,7 @@ async fn api_keys_are_rate_limited_per_key_with_retry_after() {
     }
     let r = first.get("/api/v1/workspaces").await;
     assert_eq!(r.status(), 429);
-    let wait: u64 = r.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!((1..=60).contains(&wait));
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
@@ -41,10 +37,7 @@ async fn anonymous_requests_are_limited_per_ip_and_only_trusted_proxies_set_it()
     let app = TestApp::spawn_with(|c| c.rate_limit_per_minute = 3).await;
     let anon = app.anonymous();
     for _ in 0..3 {
-        assert_eq!(
-            anon.get(app.url("/healthz")).send().await.unwrap().status(),
-            200
-        );
+        assert_eq!(anon.get(app.url("/healthz")).send().await.unwrap().status(), 200);
     }
     // X-Forwarded-For is ignored without a trusted proxy: a spoofed header changes nothing.
     let spoofed = anon
@@ -97,10 +90,7 @@ async fn login_is_throttled_per_account_after_a_burst() {
             .submit(
                 "/login",
                 "/login",
-                &[
-                    ("email", "andy@example.com"),
-                    ("password", "wrong password"),
-                ],
+                &[("email", "andy@example.com"), ("password", "wrong password")],
             )
             .await;
         assert_eq!(p.status, 401);
@@ -109,10 +99,7 @@ async fn login_is_throttled_per_account_after_a_burst() {
         .submit(
             "/login",
             "/login",
-            &[
-                ("email", "andy@example.com"),
-                ("password", "wrong password"),
-            ],
+            &[("email", "andy@example.com"), ("password", "wrong password")],
         )
         .await;
     assert_eq!(p.status, 429);

@@ -10,9 +10,7 @@ async fn workspaces_are_created_renamed_shared_and_deleted_in_the_ui() {
     assert_eq!(empty.status, 422);
     assert!(empty.body.contains("a workspace needs a name"));
 
-    let created = andy
-        .submit("/", "/workspaces", &[("name", "Loan Factory")])
-        .await;
+    let created = andy.submit("/", "/workspaces", &[("name", "Loan Factory")]).await;
     assert_eq!(created.status, 303);
     let ws_path = created.location.unwrap();
     let page = andy.get(&ws_path).await;
@@ -23,9 +21,7 @@ async fn workspaces_are_created_renamed_shared_and_deleted_in_the_ui() {
         "and only once"
     );
 
-    let dup = andy
-        .submit("/", "/workspaces", &[("name", "Loan Factory")])
-        .await;
+    let dup = andy.submit("/", "/workspaces", &[("name", "Loan Factory")]).await;
     assert_eq!(dup.status, 422);
     assert!(dup.body.contains("already have a workspace with this name"));
 
@@ -59,11 +55,7 @@ async fn workspaces_are_created_renamed_shared_and_deleted_in_the_ui() {
     assert_eq!(r.status, 403);
 
     let renamed = andy
-        .submit(
-            &ws_path,
-            &format!("{ws_path}/rename"),
-            &[("name", "LF Marketing")],
-        )
+        .submit(&ws_path, &format!("{ws_path}/rename"), &[("name", "LF Marketing")])
         .await;
     assert_eq!(renamed.status, 303);
     assert!(mona.get("/").await.body.contains("LF Marketing"));
@@ -74,11 +66,7 @@ async fn workspaces_are_created_renamed_shared_and_deleted_in_the_ui() {
     assert_eq!(wrong.status, 422);
     assert!(wrong.body.contains("type the workspace"));
     let deleted = andy
-        .submit(
-            &ws_path,
-            &format!("{ws_path}/delete"),
-            &[("confirm", "LF Marketing")],
-        )
+        .submit(&ws_path, &format!("{ws_path}/delete"), &[("confirm", "LF Marketing")])
         .await;
     assert_eq!(deleted.status, 303);
     assert_eq!(mona.get(&ws_path).await.status, 404);
@@ -104,15 +92,8 @@ async fn user_text_is_escaped_everywhere() {
             !page.body.contains("<script>alert"),
             "{path} escapes the workspace name"
         );
-        assert!(
-            !page.body.contains("<img src=x"),
-            "{path} escapes the user name"
-        );
-        assert!(
-            page.body.contains("&lt;script&gt;")
-                || page.body.contains("&#60;script&#62;")
-                || path == "/settings"
-        );
+        assert!(!page.body.contains("<img src=x"), "{path} escapes the user name");
+        assert!(page.body.contains("&lt;script&gt;") || page.body.contains("&#60;script&#62;") || path == "/settings");
     }
 }
 
@@ -122,11 +103,7 @@ async fn api_keys_are_created_shown_once_and_revoked_in_the_ui() {
     let (andy, b) = app.user_browser("andy@example.com").await;
     let ws = app.workspace(&andy, "Loan Factory").await;
     let none = b
-        .submit(
-            "/settings/keys",
-            "/settings/keys",
-            &[("description", "nothing")],
-        )
+        .submit("/settings/keys", "/settings/keys", &[("description", "nothing")])
         .await;
     assert_eq!(none.status, 422);
     assert!(none.body.contains("choose at least one scope"));
@@ -163,11 +140,7 @@ async fn api_keys_are_created_shown_once_and_revoked_in_the_ui() {
         .await
         .unwrap();
     let revoked = b
-        .submit(
-            "/settings/keys",
-            &format!("/settings/keys/{id}/revoke"),
-            &[],
-        )
+        .submit("/settings/keys", &format!("/settings/keys/{id}/revoke"), &[])
         .await;
     assert_eq!(revoked.status, 303);
     assert_eq!(api.get("/api/v1/workspaces").await.status(), 401);
@@ -175,13 +148,9 @@ async fn api_keys_are_created_shown_once_and_revoked_in_the_ui() {
     // Someone else cannot revoke it (404), and it is already gone anyway.
     let (_, mona) = app.user_browser("mona@example.com").await;
     assert_eq!(
-        mona.submit(
-            "/settings/keys",
-            &format!("/settings/keys/{id}/revoke"),
-            &[]
-        )
-        .await
-        .status,
+        mona.submit("/settings/keys", &format!("/settings/keys/{id}/revoke"), &[])
+            .await
+            .status,
         404
     );
 }
@@ -201,9 +170,6 @@ async fn pages_are_not_cached_and_carry_the_csrf_meta_tag() {
         assert_eq!(p.status, 200, "{path}");
         assert_eq!(p.headers["cache-control"], "no-store", "{path}");
         assert_eq!(p.csrf().len(), 64);
-        assert!(
-            p.body.contains("name=\"viewport\""),
-            "{path} is phone-ready"
-        );
+        assert!(p.body.contains("name=\"viewport\""), "{path} is phone-ready");
     }
 }

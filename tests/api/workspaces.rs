@@ -19,9 +19,7 @@ async fn workspace_crud_over_the_api() {
     assert_eq!(ws["role"], "owner");
     let id = ws["id"].as_str().unwrap().to_string();
 
-    let dup = api
-        .post("/api/v1/workspaces", json!({"name": "Loan Factory"}))
-        .await;
+    let dup = api.post("/api/v1/workspaces", json!({"name": "Loan Factory"})).await;
     assert_eq!(dup.status(), 409);
     let body: Value = dup.json().await.unwrap();
     assert_eq!(body["error"]["code"], "conflict");
@@ -31,19 +29,13 @@ async fn workspace_crud_over_the_api() {
     let body: Value = empty.json().await.unwrap();
     assert_eq!(body["error"]["field"], "name");
 
-    api.post("/api/v1/workspaces", json!({"name": "Personal"}))
-        .await;
+    api.post("/api/v1/workspaces", json!({"name": "Personal"})).await;
     let list: Value = api.get("/api/v1/workspaces").await.json().await.unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
     assert!(list["next_cursor"].is_null());
 
     // Paging: one at a time, following next_cursor to the end.
-    let first: Value = api
-        .get("/api/v1/workspaces?limit=1")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = api.get("/api/v1/workspaces?limit=1").await.json().await.unwrap();
     assert_eq!(first["items"].as_array().unwrap().len(), 1);
     let cursor = first["next_cursor"].as_str().expect("a next page");
     let second: Value = api
@@ -56,48 +48,24 @@ async fn workspace_crud_over_the_api() {
     assert_ne!(first["items"][0]["id"], second["items"][0]["id"]);
     assert!(second["next_cursor"].is_null());
     assert_eq!(api.get("/api/v1/workspaces?limit=0").await.status(), 422);
-    assert_eq!(
-        api.get("/api/v1/workspaces?cursor=garbage").await.status(),
-        422
-    );
+    assert_eq!(api.get("/api/v1/workspaces?cursor=garbage").await.status(), 422);
 
     let renamed = api
         .patch(&format!("/api/v1/workspaces/{id}"), json!({"name": "LF"}))
         .await;
     assert_eq!(renamed.status(), 200);
-    let one: Value = api
-        .get(&format!("/api/v1/workspaces/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let one: Value = api.get(&format!("/api/v1/workspaces/{id}")).await.json().await.unwrap();
     assert_eq!(one["name"], "LF");
     assert_eq!(
-        api.patch(
-            &format!("/api/v1/workspaces/{id}"),
-            json!({"name": "Personal"})
-        )
-        .await
-        .status(),
+        api.patch(&format!("/api/v1/workspaces/{id}"), json!({"name": "Personal"}))
+            .await
+            .status(),
         409
     );
 
-    assert_eq!(
-        api.delete(&format!("/api/v1/workspaces/{id}"))
-            .await
-            .status(),
-        204
-    );
-    assert_eq!(
-        api.get(&format!("/api/v1/workspaces/{id}")).await.status(),
-        404
-    );
-    assert_eq!(
-        api.delete(&format!("/api/v1/workspaces/{id}"))
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(api.delete(&format!("/api/v1/workspaces/{id}")).await.status(), 204);
+    assert_eq!(api.get(&format!("/api/v1/workspaces/{id}")).await.status(), 404);
+    assert_eq!(api.delete(&format!("/api/v1/workspaces/{id}")).await.status(), 404);
 }
 
 #[tokio::test]
@@ -114,10 +82,7 @@ async fn another_users_workspace_is_a_404_everywhere() {
         ("DELETE", format!("/api/v1/workspaces/{ws}")),
         ("GET", format!("/api/v1/workspaces/{ws}/members")),
         ("POST", format!("/api/v1/workspaces/{ws}/members")),
-        (
-            "DELETE",
-            format!("/api/v1/workspaces/{ws}/members/{}", andy.id),
-        ),
+        ("DELETE", format!("/api/v1/workspaces/{ws}/members/{}", andy.id)),
     ];
     for (method, path) in &paths {
         let r = match *method {
@@ -134,12 +99,7 @@ async fn another_users_workspace_is_a_404_everywhere() {
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "not_found");
     }
-    let list: Value = mona_api
-        .get("/api/v1/workspaces")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = mona_api.get("/api/v1/workspaces").await.json().await.unwrap();
     assert!(list["items"].as_array().unwrap().is_empty());
 
     // The same in the UI.
@@ -148,24 +108,13 @@ async fn another_users_workspace_is_a_404_everywhere() {
         b.login("mona@example.com", crate::common::PASSWORD).await;
         ((), b)
     };
-    assert_eq!(
-        mona_browser.get(&format!("/workspaces/{ws}")).await.status,
-        404
-    );
+    assert_eq!(mona_browser.get(&format!("/workspaces/{ws}")).await.status, 404);
     let r = mona_browser
-        .submit(
-            "/",
-            &format!("/workspaces/{ws}/rename"),
-            &[("name", "mine")],
-        )
+        .submit("/", &format!("/workspaces/{ws}/rename"), &[("name", "mine")])
         .await;
     assert_eq!(r.status, 404);
     let r = mona_browser
-        .submit(
-            "/",
-            &format!("/workspaces/{ws}/delete"),
-            &[("confirm", "Borrowers")],
-        )
+        .submit("/", &format!("/workspaces/{ws}/delete"), &[("confirm", "Borrowers")])
         .await;
     assert_eq!(r.status, 404);
     assert_eq!(
@@ -175,10 +124,7 @@ async fn another_users_workspace_is_a_404_everywhere() {
     );
 
     // A malformed id is a 404 too, not a 400 that hints at the format.
-    assert_eq!(
-        mona_api.get("/api/v1/workspaces/not-a-uuid").await.status(),
-        404
-    );
+    assert_eq!(mona_api.get("/api/v1/workspaces/not-a-uuid").await.status(), 404);
 }
 
 #[tokio::test]
@@ -194,32 +140,20 @@ async fn sharing_gives_viewers_read_and_editors_write_and_only_owners_share() {
     let members = format!("/api/v1/workspaces/{ws}/members");
 
     let bad_role = andy_api
-        .post(
-            &members,
-            json!({"email": "mona@example.com", "role": "admin"}),
-        )
+        .post(&members, json!({"email": "mona@example.com", "role": "admin"}))
         .await;
     assert_eq!(bad_role.status(), 422);
     let nobody = andy_api
-        .post(
-            &members,
-            json!({"email": "ghost@example.com", "role": "editor"}),
-        )
+        .post(&members, json!({"email": "ghost@example.com", "role": "editor"}))
         .await;
     assert_eq!(nobody.status(), 422);
     let me = andy_api
-        .post(
-            &members,
-            json!({"email": "andy@example.com", "role": "viewer"}),
-        )
+        .post(&members, json!({"email": "andy@example.com", "role": "viewer"}))
         .await;
     assert_eq!(me.status(), 422, "the owner cannot demote themself");
 
     let added = andy_api
-        .post(
-            &members,
-            json!({"email": "MONA@example.com", "role": "viewer"}),
-        )
+        .post(&members, json!({"email": "MONA@example.com", "role": "viewer"}))
         .await;
     assert_eq!(added.status(), 201);
     let m: Value = added.json().await.unwrap();
@@ -244,29 +178,17 @@ async fn sharing_gives_viewers_read_and_editors_write_and_only_owners_share() {
             .status(),
         403
     );
+    assert_eq!(mona_api.delete(&format!("/api/v1/workspaces/{ws}")).await.status(), 403);
     assert_eq!(
         mona_api
-            .delete(&format!("/api/v1/workspaces/{ws}"))
-            .await
-            .status(),
-        403
-    );
-    assert_eq!(
-        mona_api
-            .post(
-                &members,
-                json!({"email": "kid@example.com", "role": "viewer"})
-            )
+            .post(&members, json!({"email": "kid@example.com", "role": "viewer"}))
             .await
             .status(),
         403
     );
 
     let promoted = andy_api
-        .post(
-            &members,
-            json!({"email": "mona@example.com", "role": "editor"}),
-        )
+        .post(&members, json!({"email": "mona@example.com", "role": "editor"}))
         .await;
     assert_eq!(promoted.status(), 200, "changing a role answers 200");
     let seen: Value = mona_api
@@ -278,73 +200,25 @@ async fn sharing_gives_viewers_read_and_editors_write_and_only_owners_share() {
     assert_eq!(seen["role"], "editor");
     assert_eq!(
         mona_api
-            .post(
-                &members,
-                json!({"email": "kid@example.com", "role": "viewer"})
-            )
+            .post(&members, json!({"email": "kid@example.com", "role": "viewer"}))
             .await
             .status(),
         403
     );
 
     // The kid was never added: still a 404.
-    assert_eq!(
-        kid_api
-            .get(&format!("/api/v1/workspaces/{ws}"))
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(kid_api.get(&format!("/api/v1/workspaces/{ws}")).await.status(), 404);
 
     // A member may leave; only the owner removes others.
     andy_api
-        .post(
-            &members,
-            json!({"email": "kid@example.com", "role": "viewer"}),
-        )
+        .post(&members, json!({"email": "kid@example.com", "role": "viewer"}))
         .await;
-    assert_eq!(
-        mona_api
-            .delete(&format!("{members}/{}", kid.id))
-            .await
-            .status(),
-        403
-    );
-    assert_eq!(
-        kid_api
-            .delete(&format!("{members}/{}", kid.id))
-            .await
-            .status(),
-        204
-    );
-    assert_eq!(
-        kid_api
-            .get(&format!("/api/v1/workspaces/{ws}"))
-            .await
-            .status(),
-        404
-    );
-    assert_eq!(
-        andy_api
-            .delete(&format!("{members}/{}", mona.id))
-            .await
-            .status(),
-        204
-    );
-    assert_eq!(
-        mona_api
-            .get(&format!("/api/v1/workspaces/{ws}"))
-            .await
-            .status(),
-        404
-    );
-    assert_eq!(
-        andy_api
-            .delete(&format!("{members}/{}", mona.id))
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(mona_api.delete(&format!("{members}/{}", kid.id)).await.status(), 403);
+    assert_eq!(kid_api.delete(&format!("{members}/{}", kid.id)).await.status(), 204);
+    assert_eq!(kid_api.get(&format!("/api/v1/workspaces/{ws}")).await.status(), 404);
+    assert_eq!(andy_api.delete(&format!("{members}/{}", mona.id)).await.status(), 204);
+    assert_eq!(mona_api.get(&format!("/api/v1/workspaces/{ws}")).await.status(), 404);
+    assert_eq!(andy_api.delete(&format!("{members}/{}", mona.id)).await.status(), 404);
 }
 
 #[tokio::test]
@@ -359,28 +233,15 @@ async fn a_pinned_key_sees_only_its_workspace() {
     let items = list["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["id"], lf.as_str());
+    assert_eq!(api.get(&format!("/api/v1/workspaces/{home}")).await.status(), 404);
     assert_eq!(
-        api.get(&format!("/api/v1/workspaces/{home}"))
-            .await
-            .status(),
-        404
-    );
-    assert_eq!(
-        api.post("/api/v1/workspaces", json!({"name": "New"}))
-            .await
-            .status(),
+        api.post("/api/v1/workspaces", json!({"name": "New"})).await.status(),
         403
     );
 
     // Deleting the workspace deletes the keys pinned to it rather than widening them.
     let andy_api = app.api(&app.key(&andy, ALL, None).await);
-    assert_eq!(
-        andy_api
-            .delete(&format!("/api/v1/workspaces/{lf}"))
-            .await
-            .status(),
-        204
-    );
+    assert_eq!(andy_api.delete(&format!("/api/v1/workspaces/{lf}")).await.status(), 204);
     assert_eq!(api.get("/api/v1/workspaces").await.status(), 401);
 }
 
@@ -391,24 +252,11 @@ async fn scopes_are_enforced_on_workspace_writes_but_any_key_may_read() {
     let ws = app.workspace(&andy, "Borrowers").await;
     let reader = app.api(&app.key(&andy, &["read:contacts"], None).await);
     assert_eq!(reader.get("/api/v1/workspaces").await.status(), 200);
-    assert_eq!(
-        reader
-            .get(&format!("/api/v1/workspaces/{ws}"))
-            .await
-            .status(),
-        200
-    );
-    let r = reader
-        .post("/api/v1/workspaces", json!({"name": "x"}))
-        .await;
+    assert_eq!(reader.get(&format!("/api/v1/workspaces/{ws}")).await.status(), 200);
+    let r = reader.post("/api/v1/workspaces", json!({"name": "x"})).await;
     assert_eq!(r.status(), 403);
     let body: Value = r.json().await.unwrap();
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("manage:workspaces")
-    );
+    assert!(body["error"]["message"].as_str().unwrap().contains("manage:workspaces"));
     assert_eq!(
         reader
             .patch(&format!("/api/v1/workspaces/{ws}"), json!({"name": "x"}))
@@ -416,13 +264,7 @@ async fn scopes_are_enforced_on_workspace_writes_but_any_key_may_read() {
             .status(),
         403
     );
-    assert_eq!(
-        reader
-            .delete(&format!("/api/v1/workspaces/{ws}"))
-            .await
-            .status(),
-        403
-    );
+    assert_eq!(reader.delete(&format!("/api/v1/workspaces/{ws}")).await.status(), 403);
     assert_eq!(
         reader
             .post(

@@ -44,9 +44,7 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let app = App::build(config, listener).await.expect("app builds");
         let port = app.port();
         let state = app.state().clone();
@@ -74,10 +72,7 @@ impl TestApp {
 
     /// A client with no cookies and no credentials, that does not follow redirects.
     pub fn anonymous(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .redirect(Policy::none())
-            .build()
-            .unwrap()
+        reqwest::Client::builder().redirect(Policy::none()).build().unwrap()
     }
 
     /// A browser-like client: its own cookie jar, no redirect following.
@@ -103,9 +98,7 @@ impl TestApp {
 
     /// A signed-in browser for a new user.
     pub async fn user_browser(&self, email: &str) -> (User, Browser) {
-        let u = self
-            .create_user(email, email.split('@').next().unwrap())
-            .await;
+        let u = self.create_user(email, email.split('@').next().unwrap()).await;
         let b = self.browser();
         b.login(email, PASSWORD).await;
         (u, b)
@@ -128,10 +121,7 @@ impl TestApp {
             workspace_id: pinned.map(str::to_string),
             expires_at: None,
         };
-        api_key::create(&self.state.db, &actor, new)
-            .await
-            .expect("key")
-            .key
+        api_key::create(&self.state.db, &actor, new).await.expect("key").key
     }
 
     /// An API client that sends `key` in `X-Api-Key`.
@@ -156,10 +146,7 @@ impl TestApp {
     }
 
     pub async fn count(&self, sql: &'static str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.state.db)
-            .await
-            .unwrap()
+        sqlx::query_scalar(sql).fetch_one(&self.state.db).await.unwrap()
     }
 
     pub async fn stop(mut self) {
@@ -179,11 +166,7 @@ pub struct Api {
 
 impl Api {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{}", self.base, path))
-            .send()
-            .await
-            .unwrap()
+        self.client.get(format!("{}{}", self.base, path)).send().await.unwrap()
     }
     pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.client
@@ -234,10 +217,7 @@ impl Page {
 async fn page(r: reqwest::Response) -> Page {
     Page {
         status: r.status().as_u16(),
-        location: r
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string()),
+        location: r.headers().get("location").map(|v| v.to_str().unwrap().to_string()),
         headers: r.headers().clone(),
         body: r.text().await.unwrap(),
     }
@@ -245,14 +225,7 @@ async fn page(r: reqwest::Response) -> Page {
 
 impl Browser {
     pub async fn get(&self, path: &str) -> Page {
-        page(
-            self.client
-                .get(format!("{}{}", self.base, path))
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        page(self.client.get(format!("{}{}", self.base, path)).send().await.unwrap()).await
     }
 
     /// Posts a form without adding a CSRF token (for testing its absence).

@@ -27,7 +27,11 @@ impl Drop for Driver {
 }
 
 fn start_driver() -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let process = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -92,13 +96,21 @@ async fn checkpoint(c: &Client, name: &str) {
 }
 
 async fn fill(c: &Client, css: &str, value: &str) {
-    let field = c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("field {css}"));
+    let field = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("field {css}"));
     field.clear().await.unwrap();
     field.send_keys(value).await.unwrap();
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("button {css}")).click().await.unwrap();
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("button {css}"))
+        .click()
+        .await
+        .unwrap();
 }
 
 /// The page's text, or nothing while a navigation replaces the document.
@@ -188,7 +200,10 @@ async fn setup_login_workspace_key_logout_on_a_laptop() {
         click(&c, "form[action='/logout'] button").await;
         wait_for_text(&c, "You have been logged out.").await;
         c.goto(&app.url("/settings")).await.unwrap();
-        assert!(c.current_url().await.unwrap().path().ends_with("/login"), "signed out for real");
+        assert!(
+            c.current_url().await.unwrap().path().ends_with("/login"),
+            "signed out for real"
+        );
     })
     .await;
 }
@@ -208,23 +223,41 @@ async fn the_menu_and_forms_work_on_a_phone() {
 
         // The page fits: nothing wider than the screen.
         let overflow = c
-            .execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![])
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth;",
+                vec![],
+            )
             .await
             .unwrap();
         assert_eq!(overflow, json!(false), "no sideways scrolling on a 360px phone");
 
         // The desktop nav is hidden; the menu button opens a menu with Settings.
-        assert!(!c.find(Locator::Css("nav[aria-label=Main]")).await.unwrap().is_displayed().await.unwrap());
+        assert!(
+            !c.find(Locator::Css("nav[aria-label=Main]"))
+                .await
+                .unwrap()
+                .is_displayed()
+                .await
+                .unwrap()
+        );
         click(&c, "summary[aria-label=Menu]").await;
         checkpoint(&c, "12-phone-menu").await;
-        c.find(Locator::LinkText("Settings")).await.unwrap().click().await.unwrap();
+        c.find(Locator::LinkText("Settings"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
         wait_for_text(&c, "Change password").await;
         checkpoint(&c, "13-phone-settings").await;
 
         c.goto(&app.url("/settings/keys")).await.unwrap();
         checkpoint(&c, "14-phone-keys").await;
         let overflow = c
-            .execute("return document.documentElement.scrollWidth > window.innerWidth;", vec![])
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth;",
+                vec![],
+            )
             .await
             .unwrap();
         assert_eq!(overflow, json!(false), "the keys page fits a phone");

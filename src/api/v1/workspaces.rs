@@ -68,9 +68,7 @@ pub async fn list(
     let spec = page.parse()?;
     let mut all = workspace::list(&state.db, &actor).await?;
     all.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(Json(
-        Page::slice(all, &spec, |w| w.id.to_string()).map(Workspace::from),
-    ))
+    Ok(Json(Page::slice(all, &spec, |w| w.id.to_string()).map(Workspace::from)))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces", tag = "workspaces", request_body = WorkspaceInput,
@@ -92,9 +90,7 @@ pub async fn get(
     ApiCaller(actor): ApiCaller,
     Path(ws): Path<String>,
 ) -> ApiResult<Json<Workspace>> {
-    Ok(Json(
-        workspace::resolve(&state.db, &actor, &ws).await?.into(),
-    ))
+    Ok(Json(workspace::resolve(&state.db, &actor, &ws).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{ws}", tag = "workspaces", request_body = WorkspaceInput,
@@ -108,9 +104,7 @@ pub async fn rename(
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     actor.require(Scope::ManageWorkspaces)?;
     Ok(Json(
-        workspace::rename(&state.db, &actor, &ws, &input.name)
-            .await?
-            .into(),
+        workspace::rename(&state.db, &actor, &ws, &input.name).await?.into(),
     ))
 }
 
@@ -154,13 +148,8 @@ pub async fn add_member(
 ) -> ApiResult<Response> {
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     actor.require(Scope::ManageWorkspaces)?;
-    let (member, added) =
-        workspace::add_member(&state.db, &actor, &ws, &input.email, &input.role).await?;
-    let status = if added {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let (member, added) = workspace::add_member(&state.db, &actor, &ws, &input.email, &input.role).await?;
+    let status = if added { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(member)).into_response())
 }
 

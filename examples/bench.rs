@@ -1,0 +1,200 @@
+//! The benchmark harness behind `scripts/bench`: runs the release binary as a user would and
+//! prints each figure SPEC §14 asks of the foundation. Later issues add their figures here.
+//!
+//!   cargo run --release --example bench -- target/release/pi-crm
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "benchmark password";
+
+fn main() {
+    let binary = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "target/release/pi-crm".into()),
+    );
+    assert!(binary.exists(), "build the release binary first: cargo build --release");
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+
+    let size = std::fs::metadata(&binary).unwrap().len();
+    println!("machine: {} cores, {}", cores(), cpu_model());
+    println!("release binary (stripped): {:.1} MB", size as f64 / 1e6);
+
+    let out = Command::new(&binary)
+        .arg("--data-dir")
+        .arg(&data)
+        .args([
+            "user",
+            "create",
+            "--email",
+            "bench@example.com",
+            "--name",
+            "Bench",
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes())?;
+            c.wait()
+        })
+        .unwrap();
+    assert!(out.success());
+
+    // Start-up: median of several cold starts, each timed from spawn to the first 200.
+    let mut starts = Vec::new();
+    for _ in 0..5 {
+        let port = free_port();
+        let t = Instant::now();
+        let mut server = spawn_server(&binary, &data, port);
+        wait_healthy(port);
+        starts.push(t.elapsed());
+        stop(&mut server);
+    }
+    starts.sort();
+    println!(
+        "start to first answered /healthz: p50 {:.1} ms (of 5 starts)",
+        ms(starts[2])
+    );
+
+    let port = free_port();
+    let mut server = spawn_server(&binary, &data, port);
+    wait_healthy(port);
+    std::thread::sleep(Duration::from_secs(2));
+    println!("idle RSS after start: {:.1} MB", rss_mb(server.id(), "VmRSS"));
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let logins = runtime.block_on(login_latencies(port, 40));
+    println!(
+        "login (POST /login, Argon2id m=19456 t=2 p=1): p50 {:.1} ms, p99 {:.1} ms (n={})",
+        ms(percentile(&logins, 50)),
+        ms(percentile(&logins, 99)),
+        logins.len()
+    );
+    println!("peak RSS after the logins: {:.1} MB", rss_mb(server.id(), "VmHWM"));
+    stop(&mut server);
+}
+
+async fn login_latencies(port: u16, n: usize) -> Vec<Duration> {
+    let base = format!("http://127.0.0.1:{port}");
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let page = client
+            .get(format!("{base}/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let marker = "name=\"csrf-token\" content=\"";
+        let at = page.find(marker).unwrap() + marker.len();
+        let csrf = page[at..at + 64].to_string();
+        let t = Instant::now();
+        let r = client
+            .post(format!("{base}/login"))
+            .form(&[
+                ("csrf_token", csrf.as_str()),
+                ("email", "bench@example.com"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        times.push(t.elapsed());
+        assert_eq!(r.status(), 303, "login succeeded");
+    }
+    times.sort();
+    times
+}
+
+fn spawn_server(binary: &Path, data: &Path, port: u16) -> Child {
+    Command::new(binary)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("PI_CRM_LOG", "warn")
+        .env("PI_CRM_RATE_LIMIT_PER_MINUTE", "1000000")
+        .env("PI_CRM_LOGIN_ATTEMPTS_PER_HOUR", "1000000")
+        .env("PI_CRM_LOGIN_BURST", "1000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap()
+}
+
+fn wait_healthy(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+            let mut buf = String::new();
+            if s.read_to_string(&mut buf).is_ok() && buf.starts_with("HTTP/1.1 200") {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    panic!("the server did not become healthy");
+}
+
+fn stop(child: &mut Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    let _ = child.wait();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn rss_mb(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    kb / 1024.0
+}
+
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    sorted[((sorted.len() - 1) * p) / 100]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
