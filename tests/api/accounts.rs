@@ -186,7 +186,8 @@ async fn unknown_email_costs_the_same_argon2_work_as_a_wrong_password() {
     known.sort();
     unknown.sort();
     let (k, u) = (known[2].as_secs_f64(), unknown[2].as_secs_f64());
-    assert!(u > k * 0.5 && u < k * 2.0, "known {k:.4}s vs unknown {u:.4}s");
+    // Wide bounds: other tests share the two cores. Skipping the hash would be ~1000x faster.
+    assert!(u > k / 5.0 && u < k * 5.0, "known {k:.4}s vs unknown {u:.4}s");
 }
 
 #[tokio::test]
