@@ -87,7 +87,10 @@ fn main() {
         }
         burst.join_all().await.into_iter().flatten().max().unwrap()
     });
-    println!("8 concurrent logins: slowest {:.1} ms (hashes run one at a time)", ms(slowest));
+    println!(
+        "8 concurrent logins: slowest {:.1} ms (hashes run one at a time)",
+        ms(slowest)
+    );
     println!("peak RSS during the logins: {:.1} MB", rss_mb(server.id(), "VmHWM"));
     std::thread::sleep(Duration::from_secs(1));
     println!("RSS after the logins: {:.1} MB", rss_mb(server.id(), "VmRSS"));

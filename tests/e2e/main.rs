@@ -38,9 +38,11 @@ fn start_driver() -> Driver {
         .stderr(Stdio::null())
         .spawn()
         .expect("chromedriver is installed (scripts/test installs Debian's chromium-driver)");
+    // From here the Drop impl kills and waits for the process, whatever happens.
+    let driver = Driver { process, port };
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Driver { process, port };
+            return driver;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
