@@ -34,4 +34,4 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(UserId, WorkspaceId, ApiKeyId, SessionId, AuditId);
+id_type!(UserId, WorkspaceId, ApiKeyId, SessionId, AuditId, ContactId, FieldDefinitionId, ListId, CommunicationId);

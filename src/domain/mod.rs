@@ -3,7 +3,15 @@
 pub mod actor;
 pub mod api_key;
 pub mod audit;
+pub mod comms;
+pub mod contact;
+pub mod field;
+pub mod field_definition;
 pub mod ids;
+pub mod list;
+pub mod merge;
 pub mod page;
+pub mod phone;
+pub mod search;
 pub mod user;
 pub mod workspace;

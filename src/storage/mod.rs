@@ -3,7 +3,13 @@
 
 pub mod api_keys;
 pub mod audit;
+pub mod comms;
+pub mod contact_search;
+pub mod contacts;
 pub mod db;
+pub mod duplicates;
+pub mod fields;
+pub mod lists;
 pub mod sessions;
 pub mod users;
 pub mod workspaces;

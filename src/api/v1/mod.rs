@@ -1,3 +1,6 @@
 pub mod audit;
+pub mod contacts;
+pub mod fields;
 pub mod keys;
+pub mod lists;
 pub mod workspaces;

@@ -1,0 +1,240 @@
+//! Contacts, their lists and their timeline, under `/api/v1/workspaces/{ws}/contacts`.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::error::{ApiResult, ErrorBody};
+use crate::api::extract::{ApiCaller, ApiJson};
+use crate::domain::actor::Actor;
+use crate::domain::comms::{self, Communication, CommunicationInput};
+use crate::domain::contact::{self, Contact, ContactInput};
+use crate::domain::field_definition;
+use crate::domain::ids::ContactId;
+use crate::domain::merge::{self, MergeInput};
+use crate::domain::page::Page;
+use crate::domain::workspace::{self, WorkspaceAccess};
+use crate::domain::{list, search};
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct ContactPage {
+    pub items: Vec<Contact>,
+    pub next_cursor: Option<String>,
+}
+
+async fn contact_json(state: &AppState, ws: &WorkspaceAccess, record: &contact::ContactRecord) -> ApiResult<Json<Contact>> {
+    let fields = field_definition::applicable(&state.db, ws).await?;
+    Ok(Json(record.to_json(&fields)))
+}
+
+async fn access(state: &AppState, actor: &Actor, ws: &str) -> ApiResult<WorkspaceAccess> {
+    Ok(workspace::resolve(&state.db, actor, ws).await?)
+}
+
+/// Search and list. `q`, `list`, `field.NAME=VALUE`, `field.NAME.(eq|ne|gt|gte|lt|lte|contains)=VALUE`,
+/// `sort` (created, oldest, name), `limit`, `cursor`.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/contacts", tag = "contacts",
+    params(("q" = Option<String>, Query), ("list" = Option<String>, Query, description = "list id or name"),
+           ("sort" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = ContactPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+    Query(params): Query<search::Params>,
+) -> ApiResult<Json<Page<Contact>>> {
+    let ws = access(&state, &actor, &ws).await?;
+    let (page, fields) = search::search(&state.db, &actor, &ws, &state.config.default_phone_region, &params).await?;
+    Ok(Json(page.map(|c| c.to_json(&fields))))
+}
+
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/contacts", tag = "contacts", request_body = ContactInput,
+    responses((status = 201, body = Contact), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> ApiResult<Response> {
+    let ws = access(&state, &actor, &ws).await?;
+    let record = contact::create(&state.db, &actor, &ws, &state.config.default_phone_region, input).await?;
+    Ok((StatusCode::CREATED, contact_json(&state, &ws, &record).await?).into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/contacts/{id}", tag = "contacts",
+    responses((status = 200, body = Contact), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, id)): Path<(String, String)>,
+) -> ApiResult<Json<Contact>> {
+    let ws = access(&state, &actor, &ws).await?;
+    let record = contact::get(&state.db, &actor, &ws, &id).await?;
+    contact_json(&state, &ws, &record).await
+}
+
+#[utoipa::path(patch, path = "/api/v1/workspaces/{ws}/contacts/{id}", tag = "contacts", request_body = ContactInput,
+    responses((status = 200, body = Contact), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<ContactInput>,
+) -> ApiResult<Json<Contact>> {
+    let ws = access(&state, &actor, &ws).await?;
+    let record = contact::update(&state.db, &actor, &ws, &state.config.default_phone_region, &id, input).await?;
+    contact_json(&state, &ws, &record).await
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/contacts/{id}", tag = "contacts",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, id)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let ws = access(&state, &actor, &ws).await?;
+    contact::delete(&state.db, &actor, &ws, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Merges `other_id` into this contact; the other is deleted.
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/contacts/{id}/merge", tag = "contacts", request_body = MergeInput,
+    responses((status = 200, body = Contact), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn merge(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<MergeInput>,
+) -> ApiResult<Json<Contact>> {
+    let ws = access(&state, &actor, &ws).await?;
+    let record = merge::merge(&state.db, &actor, &ws, &id, input).await?;
+    contact_json(&state, &ws, &record).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DuplicatePair {
+    pub reason: String,
+    pub a: Contact,
+    pub b: Contact,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DuplicateList {
+    pub items: Vec<DuplicatePair>,
+    pub next_cursor: Option<String>,
+}
+
+/// Pairs of contacts that may be the same person (same name and company, or one's email or
+/// phone stored as the other's custom value).
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/duplicates", tag = "contacts",
+    responses((status = 200, body = DuplicateList), (status = 404, body = ErrorBody)))]
+pub async fn duplicates(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+) -> ApiResult<Json<Page<DuplicatePair>>> {
+    let ws = access(&state, &actor, &ws).await?;
+    let fields = field_definition::applicable(&state.db, &ws).await?;
+    let pairs = merge::possible_duplicates(&state.db, &actor, &ws).await?;
+    let items = pairs
+        .into_iter()
+        .map(|p| DuplicatePair { reason: p.reason, a: p.a.to_json(&fields), b: p.b.to_json(&fields) })
+        .collect();
+    Ok(Json(Page { items, next_cursor: None }))
+}
+
+fn contact_id(id: &str) -> ApiResult<ContactId> {
+    ContactId::parse(id).ok_or(AppError::NotFound.into())
+}
+
+/// Adds the contact to a list; for a pipeline stage this moves it there.
+#[utoipa::path(put, path = "/api/v1/workspaces/{ws}/contacts/{id}/lists/{list_id}", tag = "contacts",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn add_to_list(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, id, list_id)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let ws = access(&state, &actor, &ws).await?;
+    list::add_contact(&state.db, &actor, &ws, &contact_id(&id)?, &list_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/contacts/{id}/lists/{list_id}", tag = "contacts",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn remove_from_list(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, id, list_id)): Path<(String, String, String)>,
+) -> ApiResult<StatusCode> {
+    let ws = access(&state, &actor, &ws).await?;
+    list::remove_contact(&state.db, &actor, &ws, &contact_id(&id)?, &list_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+pub struct TimelineQuery {
+    limit: Option<u32>,
+    cursor: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CommunicationPage {
+    pub items: Vec<Communication>,
+    pub next_cursor: Option<String>,
+}
+
+/// The contact's timeline: pinned entries first, then newest first.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/contacts/{id}/communications", tag = "contacts",
+    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = CommunicationPage), (status = 404, body = ErrorBody)))]
+pub async fn communications(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, id)): Path<(String, String)>,
+    Query(q): Query<TimelineQuery>,
+) -> ApiResult<Json<Page<Communication>>> {
+    let ws = access(&state, &actor, &ws).await?;
+    let page = comms::timeline(&state.db, &actor, &ws, &contact_id(&id)?, q.limit, q.cursor.as_deref()).await?;
+    Ok(Json(page))
+}
+
+/// Logs a note, a call, or an email or text that happened elsewhere.
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/contacts/{id}/communications", tag = "contacts",
+    request_body = CommunicationInput,
+    responses((status = 201, body = Communication), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn add_communication(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, id)): Path<(String, String)>,
+    ApiJson(input): ApiJson<CommunicationInput>,
+) -> ApiResult<Response> {
+    let ws = access(&state, &actor, &ws).await?;
+    let entry = comms::add(&state.db, &actor, &ws, &contact_id(&id)?, input).await?;
+    Ok((StatusCode::CREATED, Json(entry)).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PinInput {
+    pub pinned: bool,
+}
+
+/// Pins an entry to the top of the timeline, or unpins it.
+#[utoipa::path(patch, path = "/api/v1/workspaces/{ws}/contacts/{id}/communications/{entry}", tag = "contacts",
+    request_body = PinInput, responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn pin_communication(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, id, entry)): Path<(String, String, String)>,
+    ApiJson(input): ApiJson<PinInput>,
+) -> ApiResult<StatusCode> {
+    let ws = access(&state, &actor, &ws).await?;
+    comms::set_pinned(&state.db, &actor, &ws, &contact_id(&id)?, &entry, input.pinned).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

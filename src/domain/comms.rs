@@ -1,0 +1,241 @@
+//! The communication log: everything that happened with a contact, newest first, pinned
+//! notices on top. People add notes and calls; pi-crm itself writes stage changes, tracked
+//! field changes, merges (and, with later features, emails, texts and AI actions).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::{SqliteConnection, SqlitePool};
+
+use super::actor::{Actor, Scope};
+use super::audit;
+use super::ids::{CommunicationId, ContactId};
+use super::page::{DEFAULT_LIMIT, MAX_LIMIT, Page};
+use super::workspace::WorkspaceAccess;
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::storage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Email,
+    Text,
+    Call,
+    Ai,
+    StageChange,
+    Note,
+    System,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Email => "email",
+            Kind::Text => "text",
+            Kind::Call => "call",
+            Kind::Ai => "ai",
+            Kind::StageChange => "stage_change",
+            Kind::Note => "note",
+            Kind::System => "system",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Kind> {
+        [Kind::Email, Kind::Text, Kind::Call, Kind::Ai, Kind::StageChange, Kind::Note, Kind::System]
+            .into_iter()
+            .find(|k| k.as_str() == text)
+    }
+
+    /// Kinds a person may log by hand; the rest are written by pi-crm as things happen.
+    fn is_manual(self) -> bool {
+        matches!(self, Kind::Note | Kind::Call | Kind::Email | Kind::Text)
+    }
+}
+
+pub const STATUSES: &[&str] = &["queued", "sent", "delivered", "opened", "bounced", "failed", "received"];
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Communication {
+    pub id: String,
+    pub contact_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub content: Value,
+    pub status: Option<String>,
+    pub timestamp: String,
+    pub pinned: bool,
+}
+
+impl Communication {
+    /// The text a person reads in the timeline, whatever the kind.
+    pub fn summary(&self) -> String {
+        let s = |k: &str| self.content.get(k).and_then(Value::as_str).map(str::to_string);
+        match self.kind.as_str() {
+            "stage_change" => {
+                let name = |k: &str| self.content.get(k).and_then(|v| v.get("name")).and_then(Value::as_str);
+                match (name("from"), name("to")) {
+                    (Some(f), Some(t)) => format!("Moved from {f} to {t}"),
+                    (None, Some(t)) => format!("Moved to {t}"),
+                    (Some(f), None) => format!("Taken out of {f}"),
+                    (None, None) => "Stage changed".into(),
+                }
+            }
+            "system" => s("message").unwrap_or_else(|| "Updated".into()),
+            _ => s("body").or_else(|| s("subject")).unwrap_or_default(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct CommunicationInput {
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A JSON object; notes and calls need a non-empty `body`.
+    #[schema(value_type = Object)]
+    pub content: Value,
+    pub status: Option<String>,
+    #[serde(default)]
+    pub pinned: bool,
+}
+
+/// Writes an entry as part of a larger change (in its transaction).
+pub async fn record(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    kind: Kind,
+    content: Value,
+    status: Option<&str>,
+) -> AppResult<()> {
+    let entry = Communication {
+        id: CommunicationId::generate().to_string(),
+        contact_id: contact.to_string(),
+        kind: kind.as_str().into(),
+        content,
+        status: status.map(str::to_string),
+        timestamp: clock::now_text(),
+        pinned: false,
+    };
+    storage::comms::insert(conn, &ws.id, Some(&actor.user_id), &entry).await?;
+    Ok(())
+}
+
+pub async fn add(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    input: CommunicationInput,
+) -> AppResult<Communication> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let kind = Kind::parse(input.kind.trim()).ok_or_else(|| {
+        AppError::invalid("type", "type is one of email, text, call, ai, stage_change, note, system")
+    })?;
+    if !kind.is_manual() {
+        return Err(AppError::invalid("type", format!("{} entries are written by pi-crm itself", kind.as_str())));
+    }
+    let Value::Object(map) = &input.content else {
+        return Err(AppError::invalid("content", "content is a JSON object"));
+    };
+    let body = map.get("body").and_then(Value::as_str).map(str::trim).unwrap_or("");
+    if matches!(kind, Kind::Note | Kind::Call) && body.is_empty() {
+        return Err(AppError::invalid("content", "write something in content.body"));
+    }
+    if serde_json::to_string(&input.content).map(|s| s.len()).unwrap_or(0) > 64 * 1024 {
+        return Err(AppError::invalid("content", "content is at most 64 KiB"));
+    }
+    let status = match input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(s) if STATUSES.contains(&s) => Some(s.to_string()),
+        Some(s) => return Err(AppError::invalid("status", format!("unknown status {s:?}"))),
+        None => None,
+    };
+    let entry = Communication {
+        id: CommunicationId::generate().to_string(),
+        contact_id: contact.to_string(),
+        kind: kind.as_str().into(),
+        content: input.content,
+        status,
+        timestamp: clock::now_text(),
+        pinned: input.pinned,
+    };
+    let mut tx = db.begin().await?;
+    if !storage::contacts::exists(&mut tx, &ws.id, contact).await? {
+        return Err(AppError::NotFound);
+    }
+    storage::comms::insert(&mut tx, &ws.id, Some(&actor.user_id), &entry).await?;
+    audit::record(&mut tx, actor, "communication.create", "communication", Some(&entry.id), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(entry)
+}
+
+pub async fn set_pinned(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    id: &str,
+    pinned: bool,
+) -> AppResult<()> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let id = CommunicationId::parse(id).ok_or(AppError::NotFound)?;
+    let mut tx = db.begin().await?;
+    if !storage::comms::set_pinned(&mut tx, &ws.id, contact, &id, pinned).await? {
+        return Err(AppError::NotFound);
+    }
+    let action = if pinned { "communication.pin" } else { "communication.unpin" };
+    audit::record(&mut tx, actor, action, "communication", Some(id.as_str()), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Where a page of the timeline starts: after an entry that was pinned or not.
+pub struct TimelineCursor {
+    pub pinned: bool,
+    pub id: String,
+}
+
+impl TimelineCursor {
+    fn parse(text: &str) -> AppResult<TimelineCursor> {
+        let bad = || AppError::invalid("cursor", "this cursor is not valid");
+        let (flag, id) = text.split_once('.').ok_or_else(bad)?;
+        let pinned = match flag {
+            "p" => true,
+            "u" => false,
+            _ => return Err(bad()),
+        };
+        CommunicationId::parse(id).ok_or_else(bad)?;
+        Ok(TimelineCursor { pinned, id: id.to_string() })
+    }
+
+    fn of(c: &Communication) -> String {
+        format!("{}.{}", if c.pinned { "p" } else { "u" }, c.id)
+    }
+}
+
+pub async fn timeline(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    limit: Option<u32>,
+    cursor: Option<&str>,
+) -> AppResult<Page<Communication>> {
+    actor.require(Scope::ReadContacts)?;
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(AppError::invalid("limit", format!("limit must be between 1 and {MAX_LIMIT}")));
+    }
+    let after = cursor.filter(|c| !c.is_empty()).map(TimelineCursor::parse).transpose()?;
+    let mut conn = db.acquire().await?;
+    if !storage::contacts::exists(&mut conn, &ws.id, contact).await? {
+        return Err(AppError::NotFound);
+    }
+    let mut rows = storage::comms::page(db, &ws.id, contact, after.as_ref(), i64::from(limit) + 1).await?;
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next_cursor = if more { rows.last().map(TimelineCursor::of) } else { None };
+    Ok(Page { items: rows, next_cursor })
+}

@@ -1,0 +1,403 @@
+//! Contacts: exactly six data fields (names, primary email and phone, company); everything
+//! else is a typed custom field. Emails are lower-cased, phones E.164, and both are unique per
+//! workspace — a duplicate is a 409 naming the contact that has it.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sqlx::{SqliteConnection, SqlitePool};
+
+use super::actor::{Actor, Scope};
+use super::field_definition::{self, FieldSet};
+use super::ids::ContactId;
+use super::list::ContactList;
+use super::phone::Phone;
+use super::user::Email;
+use super::workspace::WorkspaceAccess;
+use super::{audit, comms};
+use crate::clock;
+use crate::error::{AppError, AppResult};
+use crate::storage;
+
+/// A contact as stored: base fields, raw custom values, lists.
+#[derive(Debug, Clone, Default)]
+pub struct ContactRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub created_on: String,
+    pub base: BaseFields,
+    /// Canonical stored text by field name, including orphans (values whose definition is gone).
+    pub custom: BTreeMap<String, String>,
+    pub lists: Vec<ContactList>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BaseFields {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub primary_email: Option<String>,
+    pub primary_phone: Option<String>,
+    pub company: Option<String>,
+}
+
+impl BaseFields {
+    pub fn get(&self, name: &str) -> Option<&String> {
+        match name {
+            "first_name" => self.first_name.as_ref(),
+            "last_name" => self.last_name.as_ref(),
+            "primary_email" => self.primary_email.as_ref(),
+            "primary_phone" => self.primary_phone.as_ref(),
+            "company" => self.company.as_ref(),
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, name: &str, value: Option<String>) {
+        match name {
+            "first_name" => self.first_name = value,
+            "last_name" => self.last_name = value,
+            "primary_email" => self.primary_email = value,
+            "primary_phone" => self.primary_phone = value,
+            "company" => self.company = value,
+            _ => {}
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first_name.is_none()
+            && self.last_name.is_none()
+            && self.primary_email.is_none()
+            && self.primary_phone.is_none()
+            && self.company.is_none()
+    }
+}
+
+impl ContactRecord {
+    /// "Ada Lovelace", or the email, phone or company when there is no name.
+    pub fn display_name(&self) -> String {
+        let b = &self.base;
+        let name = [b.first_name.as_deref(), b.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if !name.is_empty() {
+            return name;
+        }
+        b.company.clone().or_else(|| b.primary_email.clone()).or_else(|| b.primary_phone.clone()).unwrap_or_default()
+    }
+
+    pub fn stage(&self) -> Option<&ContactList> {
+        self.lists.iter().find(|l| l.is_primary)
+    }
+
+    pub fn tags(&self) -> impl Iterator<Item = &ContactList> {
+        self.lists.iter().filter(|l| !l.is_primary)
+    }
+
+    /// The JSON face (SPEC §6): custom values keep their type (numbers, booleans, JSON).
+    pub fn to_json(&self, fields: &FieldSet) -> Contact {
+        Contact {
+            id: self.id.clone(),
+            workspace_id: self.workspace_id.clone(),
+            created_on: self.created_on.clone(),
+            first_name: self.base.first_name.clone(),
+            last_name: self.base.last_name.clone(),
+            primary_email: self.base.primary_email.clone(),
+            primary_phone: self.base.primary_phone.clone(),
+            company: self.base.company.clone(),
+            custom_fields: self
+                .custom
+                .iter()
+                .map(|(k, v)| (k.clone(), super::field::to_json(fields.type_of(k), v)))
+                .collect(),
+            lists: self
+                .lists
+                .iter()
+                .map(|l| ListRef { id: l.id.clone(), name: l.name.clone(), is_primary: l.is_primary })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Contact {
+    pub id: String,
+    pub workspace_id: String,
+    pub created_on: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub primary_email: Option<String>,
+    pub primary_phone: Option<String>,
+    pub company: Option<String>,
+    #[schema(value_type = Object)]
+    pub custom_fields: Map<String, Value>,
+    pub lists: Vec<ListRef>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ListRef {
+    pub id: String,
+    pub name: String,
+    pub is_primary: bool,
+}
+
+/// Input for create and update. For update, an absent base field is left alone and `null`
+/// (or "") clears it; in `custom_fields`, `null` removes a value (orphans included).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub primary_email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub primary_phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub company: Option<Option<String>>,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub custom_fields: Map<String, Value>,
+}
+
+fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+impl ContactInput {
+    fn base_patch(&self) -> [(&'static str, &Option<Option<String>>); 5] {
+        [
+            ("first_name", &self.first_name),
+            ("last_name", &self.last_name),
+            ("primary_email", &self.primary_email),
+            ("primary_phone", &self.primary_phone),
+            ("company", &self.company),
+        ]
+    }
+}
+
+/// Parses one base field's text. Empty means "no value".
+pub fn parse_base(name: &str, raw: &str, region: &str) -> AppResult<Option<String>> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let limit = |max: usize| -> AppResult<Option<String>> {
+        if text.chars().count() > max {
+            return Err(AppError::invalid(name, format!("at most {max} characters")));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(AppError::invalid(name, "control characters are not allowed"));
+        }
+        Ok(Some(text.to_string()))
+    };
+    match name {
+        "first_name" | "last_name" => limit(100),
+        "company" => limit(200),
+        "primary_email" => Email::parse(text, name).map(|e| Some(e.as_str().to_string())),
+        "primary_phone" => Phone::parse(text, region, name).map(|p| Some(p.into_string())),
+        _ => Err(AppError::invalid(name, "not a contact field")),
+    }
+}
+
+/// Applies custom-field input to `values`. Returns the names whose value changed.
+fn apply_custom(
+    values: &mut BTreeMap<String, String>,
+    input: &Map<String, Value>,
+    fields: &FieldSet,
+    region: &str,
+) -> AppResult<Vec<String>> {
+    let mut changed = Vec::new();
+    for (name, value) in input {
+        let field = format!("custom_fields.{name}");
+        let new = match value {
+            Value::Null => None,
+            Value::String(s) if s.trim().is_empty() => None,
+            v => {
+                let def = fields
+                    .get(name)
+                    .ok_or_else(|| AppError::invalid(&field, format!("no custom field named {name} is defined here")))?;
+                Some(def.spec(region).parse_json(v)?)
+            }
+        };
+        if new.is_none() && fields.get(name).is_none() && !values.contains_key(name) {
+            return Err(AppError::invalid(&field, format!("no custom field named {name} is defined here")));
+        }
+        let old = values.get(name).cloned();
+        if old != new {
+            changed.push(name.clone());
+            match new {
+                Some(v) => values.insert(name.clone(), v),
+                None => values.remove(name),
+            };
+        }
+    }
+    Ok(changed)
+}
+
+fn check_required(values: &BTreeMap<String, String>, fields: &FieldSet, only: Option<&[String]>) -> AppResult<()> {
+    for def in fields.0.iter().filter(|d| d.is_required) {
+        let relevant = only.is_none_or(|names| names.contains(&def.field_name));
+        if relevant && !values.contains_key(&def.field_name) {
+            return Err(AppError::invalid(&format!("custom_fields.{}", def.field_name), format!("{} is required", def.label)));
+        }
+    }
+    Ok(())
+}
+
+fn require_something(base: &BaseFields) -> AppResult<()> {
+    if base.is_empty() {
+        return Err(AppError::invalid(
+            "first_name",
+            "a contact needs at least a name, an email, a phone number or a company",
+        ));
+    }
+    Ok(())
+}
+
+/// Maps a unique violation on email or phone to a 409 naming the contact that has it.
+async fn conflict_of(conn: &mut SqliteConnection, ws: &WorkspaceAccess, base: &BaseFields, e: sqlx::Error) -> AppError {
+    for (column, value) in [("primary_email", &base.primary_email), ("primary_phone", &base.primary_phone)] {
+        if storage::db::is_unique_violation(&e, &format!("base_contacts.{column}"))
+            && let Some(v) = value
+        {
+            let existing = storage::contacts::id_by_unique(conn, &ws.id, column, v).await.ok().flatten();
+            let what = if column == "primary_email" { "email" } else { "phone number" };
+            return AppError::Conflict {
+                message: format!("another contact in this workspace already has this {what}"),
+                existing_id: existing,
+            };
+        }
+    }
+    e.into()
+}
+
+pub async fn create(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    region: &str,
+    input: ContactInput,
+) -> AppResult<ContactRecord> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let fields = field_definition::applicable(db, ws).await?;
+    let mut base = BaseFields::default();
+    for (name, value) in input.base_patch() {
+        if let Some(Some(text)) = value {
+            base.set(name, parse_base(name, text, region)?);
+        }
+    }
+    require_something(&base)?;
+    let mut custom = BTreeMap::new();
+    apply_custom(&mut custom, &input.custom_fields, &fields, region)?;
+    for def in &fields.0 {
+        if let Some(default) = &def.default_value
+            && !input.custom_fields.contains_key(&def.field_name)
+        {
+            custom.insert(def.field_name.clone(), default.clone());
+        }
+    }
+    check_required(&custom, &fields, None)?;
+
+    let record = ContactRecord {
+        id: ContactId::generate().to_string(),
+        workspace_id: ws.id.to_string(),
+        created_on: clock::now_text(),
+        base,
+        custom,
+        lists: Vec::new(),
+    };
+    let mut tx = db.begin().await?;
+    if let Err(e) = storage::contacts::insert(&mut tx, &record).await {
+        let err = conflict_of(&mut tx, ws, &record.base, e).await;
+        return Err(err);
+    }
+    audit::record(&mut tx, actor, "contact.create", "contact", Some(&record.id), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+pub async fn get(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &str) -> AppResult<ContactRecord> {
+    actor.require(Scope::ReadContacts)?;
+    let id = ContactId::parse(id).ok_or(AppError::NotFound)?;
+    storage::contacts::load(db, &ws.id, &id).await?.ok_or(AppError::NotFound)
+}
+
+pub async fn update(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    region: &str,
+    id: &str,
+    input: ContactInput,
+) -> AppResult<ContactRecord> {
+    let mut record = get(db, actor, ws, id).await?;
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let fields = field_definition::applicable(db, ws).await?;
+    let before = record.clone();
+    for (name, value) in input.base_patch() {
+        if let Some(v) = value {
+            let parsed = match v {
+                Some(text) => parse_base(name, text, region)?,
+                None => None,
+            };
+            record.base.set(name, parsed);
+        }
+    }
+    require_something(&record.base)?;
+    let changed = apply_custom(&mut record.custom, &input.custom_fields, &fields, region)?;
+    check_required(&record.custom, &fields, Some(&changed))?;
+
+    let contact_id = ContactId::parse(&record.id).ok_or(AppError::NotFound)?;
+    let mut tx = db.begin().await?;
+    if record.base != before.base
+        && let Err(e) = storage::contacts::update_base(&mut tx, &ws.id, &record).await
+    {
+        let err = conflict_of(&mut tx, ws, &record.base, e).await;
+        return Err(err);
+    }
+    for name in &changed {
+        match record.custom.get(name) {
+            Some(v) => storage::contacts::set_value(&mut tx, &ws.id, &contact_id, name, v).await?,
+            None => storage::contacts::delete_value(&mut tx, &contact_id, name).await?,
+        }
+        if let Some(def) = fields.get(name).filter(|d| d.is_tracked) {
+            let content = serde_json::json!({
+                "event": "field_change",
+                "field": name,
+                "message": format!("{} changed from {} to {}", def.label,
+                    before.custom.get(name).map(String::as_str).unwrap_or("nothing"),
+                    record.custom.get(name).map(String::as_str).unwrap_or("nothing")),
+                "from": before.custom.get(name),
+                "to": record.custom.get(name),
+            });
+            comms::record(&mut tx, actor, ws, &contact_id, comms::Kind::System, content, None).await?;
+        }
+    }
+    audit::record(&mut tx, actor, "contact.update", "contact", Some(&record.id), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &str) -> AppResult<()> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let id = ContactId::parse(id).ok_or(AppError::NotFound)?;
+    let mut tx = db.begin().await?;
+    if !storage::contacts::delete(&mut tx, &ws.id, &id).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(&mut tx, actor, "contact.delete", "contact", Some(id.as_str()), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(())
+}

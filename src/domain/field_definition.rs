@@ -1,0 +1,282 @@
+//! Custom field definitions: user-global (`workspace_id` NULL) or per workspace. A workspace's
+//! fields are its own definitions plus its owner's globals, a workspace definition overriding a
+//! global one of the same name. Another user's globals never apply.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::SqlitePool;
+
+use super::actor::{Actor, Scope};
+use super::audit;
+use super::field::{FieldSpec, FieldType, parse_field_name};
+use super::ids::{FieldDefinitionId, WorkspaceId};
+use super::workspace::WorkspaceAccess;
+use crate::error::{AppError, AppResult};
+use crate::storage;
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FieldDefinition {
+    pub id: String,
+    /// `null`: user-global.
+    pub workspace_id: Option<String>,
+    pub field_name: String,
+    pub label: String,
+    pub field_type: FieldType,
+    pub is_required: bool,
+    pub default_value: Option<String>,
+    pub options: Vec<String>,
+    /// Changes to this field are logged on the contact's timeline.
+    pub is_tracked: bool,
+}
+
+impl FieldDefinition {
+    pub fn spec<'a>(&'a self, region: &'a str) -> FieldSpec<'a> {
+        FieldSpec {
+            name: &self.field_name,
+            field_type: self.field_type,
+            options: &self.options,
+            phone_region: region,
+        }
+    }
+
+    pub fn is_global(&self) -> bool {
+        self.workspace_id.is_none()
+    }
+}
+
+/// The definitions that apply in one workspace, in creation order.
+#[derive(Debug, Clone, Default)]
+pub struct FieldSet(pub Vec<FieldDefinition>);
+
+impl FieldSet {
+    pub fn get(&self, name: &str) -> Option<&FieldDefinition> {
+        self.0.iter().find(|d| d.field_name == name)
+    }
+
+    pub fn type_of(&self, name: &str) -> Option<FieldType> {
+        self.get(name).map(|d| d.field_type)
+    }
+}
+
+pub async fn applicable(db: &SqlitePool, ws: &WorkspaceAccess) -> AppResult<FieldSet> {
+    Ok(FieldSet(storage::fields::applicable(db, &ws.id).await?))
+}
+
+/// Where a definition lives.
+#[derive(Clone, Copy)]
+pub enum Home<'a> {
+    Global,
+    Workspace(&'a WorkspaceAccess),
+}
+
+impl Home<'_> {
+    fn workspace_id(&self) -> Option<&WorkspaceId> {
+        match self {
+            Home::Global => None,
+            Home::Workspace(ws) => Some(&ws.id),
+        }
+    }
+
+    fn check_write(&self, actor: &Actor) -> AppResult<()> {
+        actor.require(Scope::WriteContacts)?;
+        match self {
+            Home::Global if actor.pinned_workspace().is_some() => {
+                Err(AppError::forbidden("a key pinned to one workspace cannot change user-global fields"))
+            }
+            Home::Global => Ok(()),
+            Home::Workspace(ws) => ws.require_editor(),
+        }
+    }
+}
+
+pub async fn list_global(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<FieldDefinition>> {
+    actor.require(Scope::ReadContacts)?;
+    Ok(storage::fields::list_global(db, &actor.user_id).await?)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct DefinitionInput {
+    pub field_name: Option<String>,
+    pub label: Option<String>,
+    pub field_type: Option<String>,
+    pub is_required: Option<bool>,
+    /// JSON `null` clears it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Object>)]
+    pub default_value: Option<Value>,
+    pub options: Option<Vec<String>>,
+    pub is_tracked: Option<bool>,
+}
+
+/// Distinguishes "absent" (None) from "null" (Some(Null)) for PATCH.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+fn parse_label(raw: &str) -> AppResult<String> {
+    let label = raw.trim();
+    if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {
+        return Err(AppError::invalid("label", "a label is 1 to 100 characters"));
+    }
+    Ok(label.to_string())
+}
+
+fn parse_options(field_type: FieldType, options: Option<Vec<String>>) -> AppResult<Vec<String>> {
+    let options: Vec<String> = options
+        .unwrap_or_default()
+        .into_iter()
+        .map(|o| o.trim().to_string())
+        .filter(|o| !o.is_empty())
+        .collect();
+    if field_type != FieldType::Select {
+        if !options.is_empty() {
+            return Err(AppError::invalid("options", "only a choice field has options"));
+        }
+        return Ok(options);
+    }
+    if options.is_empty() {
+        return Err(AppError::invalid("options", "a choice field needs at least one option"));
+    }
+    if options.len() > 200 || options.iter().any(|o| o.chars().count() > 100) {
+        return Err(AppError::invalid("options", "at most 200 options of at most 100 characters"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(dup) = options.iter().find(|o| !seen.insert(o.to_lowercase())) {
+        return Err(AppError::invalid("options", format!("{dup:?} is listed twice")));
+    }
+    Ok(options)
+}
+
+fn parse_default(spec: &FieldSpec<'_>, value: Option<&Value>) -> AppResult<Option<String>> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(v) => spec.parse_json(v).map(Some).map_err(|e| match e {
+            AppError::Invalid { message, .. } => AppError::invalid("default_value", message),
+            other => other,
+        }),
+    }
+}
+
+pub async fn create(
+    db: &SqlitePool,
+    actor: &Actor,
+    home: Home<'_>,
+    region: &str,
+    input: DefinitionInput,
+) -> AppResult<FieldDefinition> {
+    home.check_write(actor)?;
+    let field_name = parse_field_name(input.field_name.as_deref().unwrap_or(""))?;
+    let label = match input.label.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
+        Some(l) => parse_label(l)?,
+        None => humanise(&field_name),
+    };
+    let field_type = input
+        .field_type
+        .as_deref()
+        .map(|t| FieldType::parse(t.trim()).ok_or_else(|| AppError::invalid("field_type", format!("unknown type {t:?}"))))
+        .transpose()?
+        .unwrap_or(FieldType::Text);
+    let options = parse_options(field_type, input.options)?;
+    let mut def = FieldDefinition {
+        id: FieldDefinitionId::generate().to_string(),
+        workspace_id: home.workspace_id().map(|w| w.to_string()),
+        field_name,
+        label,
+        field_type,
+        is_required: input.is_required.unwrap_or(false),
+        default_value: None,
+        options,
+        is_tracked: input.is_tracked.unwrap_or(false),
+    };
+    def.default_value = parse_default(&def.spec(region), input.default_value.as_ref())?;
+    let mut tx = db.begin().await?;
+    storage::fields::insert(&mut tx, &actor.user_id, &def).await.map_err(|e| {
+        if storage::db::is_unique_violation(&e, "custom_field_definitions") {
+            AppError::Conflict { message: format!("a field named {} exists already here", def.field_name), existing_id: None }
+        } else {
+            e.into()
+        }
+    })?;
+    audit::record(&mut tx, actor, "custom_field.create", "custom_field_definition", Some(&def.id), home.workspace_id())
+        .await?;
+    tx.commit().await?;
+    Ok(def)
+}
+
+async fn find(db: &SqlitePool, actor: &Actor, home: Home<'_>, id: &str) -> AppResult<FieldDefinition> {
+    let id = FieldDefinitionId::parse(id).ok_or(AppError::NotFound)?;
+    let found = match home {
+        Home::Global => storage::fields::find_global(db, &actor.user_id, &id).await?,
+        Home::Workspace(ws) => storage::fields::find_in_workspace(db, &ws.id, &id).await?,
+    };
+    found.ok_or(AppError::NotFound)
+}
+
+/// Changes label, required, default, options or tracking. The name and type stay: values
+/// already stored were parsed for that type.
+pub async fn update(
+    db: &SqlitePool,
+    actor: &Actor,
+    home: Home<'_>,
+    region: &str,
+    id: &str,
+    input: DefinitionInput,
+) -> AppResult<FieldDefinition> {
+    let mut def = find(db, actor, home, id).await?;
+    home.check_write(actor)?;
+    if input.field_name.as_deref().is_some_and(|n| n.trim() != def.field_name) {
+        return Err(AppError::invalid("field_name", "a field's name cannot change; define a new field instead"));
+    }
+    if input.field_type.as_deref().is_some_and(|t| t.trim() != def.field_type.as_str()) {
+        return Err(AppError::invalid("field_type", "a field's type cannot change; define a new field instead"));
+    }
+    if let Some(label) = input.label.as_deref() {
+        def.label = parse_label(label)?;
+    }
+    if let Some(r) = input.is_required {
+        def.is_required = r;
+    }
+    if let Some(t) = input.is_tracked {
+        def.is_tracked = t;
+    }
+    if input.options.is_some() {
+        def.options = parse_options(def.field_type, input.options)?;
+    }
+    if input.default_value.is_some() {
+        def.default_value = parse_default(&def.spec(region), input.default_value.as_ref())?;
+    }
+    let mut tx = db.begin().await?;
+    storage::fields::update(&mut tx, &def).await?;
+    audit::record(&mut tx, actor, "custom_field.update", "custom_field_definition", Some(&def.id), home.workspace_id())
+        .await?;
+    tx.commit().await?;
+    Ok(def)
+}
+
+/// Deletes the definition; stored values stay, shown as orphans until re-defined or removed.
+pub async fn delete(db: &SqlitePool, actor: &Actor, home: Home<'_>, id: &str) -> AppResult<FieldDefinition> {
+    let def = find(db, actor, home, id).await?;
+    home.check_write(actor)?;
+    let mut tx = db.begin().await?;
+    storage::fields::delete(&mut tx, &def.id).await?;
+    audit::record(&mut tx, actor, "custom_field.delete", "custom_field_definition", Some(&def.id), home.workspace_id())
+        .await?;
+    tx.commit().await?;
+    Ok(def)
+}
+
+/// How many stored values a definition's name has where it applies (for the delete warning).
+pub async fn value_count(db: &SqlitePool, actor: &Actor, def: &FieldDefinition) -> AppResult<i64> {
+    Ok(match &def.workspace_id {
+        Some(ws) => storage::fields::count_values_in(db, ws, &def.field_name).await?,
+        None => storage::fields::count_values_for_owner(db, &actor.user_id, &def.field_name).await?,
+    })
+}
+
+/// `loan_amount` → `Loan amount`.
+pub fn humanise(field_name: &str) -> String {
+    let spaced = field_name.replace('_', " ");
+    let mut chars = spaced.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}

@@ -1,0 +1,189 @@
+//! Contact lists. Primary lists are pipeline stages: a contact is in at most one, and moving
+//! it writes a `stage_change` entry on its timeline. Other lists are tags, any number.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{SqliteConnection, SqlitePool};
+
+use super::actor::{Actor, Scope};
+use super::ids::{ContactId, ListId};
+use super::workspace::WorkspaceAccess;
+use super::{audit, comms};
+use crate::error::{AppError, AppResult};
+use crate::storage;
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ContactList {
+    pub id: String,
+    pub name: String,
+    pub is_primary: bool,
+    /// Order of stages on the pipeline board.
+    pub position: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct ListInput {
+    pub name: Option<String>,
+    pub is_primary: Option<bool>,
+    pub position: Option<i64>,
+}
+
+fn parse_name(raw: &str) -> AppResult<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
+        return Err(AppError::invalid("name", "a list name is 1 to 80 characters"));
+    }
+    Ok(name.to_string())
+}
+
+fn name_taken(e: sqlx::Error) -> AppError {
+    if storage::db::is_unique_violation(&e, "contact_lists") {
+        AppError::conflict("this workspace already has a list with that name")
+    } else {
+        e.into()
+    }
+}
+
+pub async fn all(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<Vec<ContactList>> {
+    actor.require(Scope::ReadContacts)?;
+    Ok(storage::lists::all(db, &ws.id).await?)
+}
+
+pub async fn create(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, input: ListInput) -> AppResult<ContactList> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let name = parse_name(input.name.as_deref().unwrap_or(""))?;
+    let is_primary = input.is_primary.unwrap_or(false);
+    let mut tx = db.begin().await?;
+    let position = match input.position {
+        Some(p) => p,
+        None => storage::lists::next_position(&mut tx, &ws.id).await?,
+    };
+    let list = ContactList { id: ListId::generate().to_string(), name, is_primary, position };
+    storage::lists::insert(&mut tx, &ws.id, &list).await.map_err(name_taken)?;
+    audit::record(&mut tx, actor, "list.create", "contact_list", Some(&list.id), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(list)
+}
+
+pub async fn find(db: &SqlitePool, ws: &WorkspaceAccess, id: &str) -> AppResult<ContactList> {
+    let id = ListId::parse(id).ok_or(AppError::NotFound)?;
+    storage::lists::find(db, &ws.id, &id).await?.ok_or(AppError::NotFound)
+}
+
+/// Renames, reorders, or turns a tag into a stage (or back). Turning a tag into a stage is
+/// refused when some contact would then be in two stages.
+pub async fn update(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    id: &str,
+    input: ListInput,
+) -> AppResult<ContactList> {
+    let mut list = find(db, ws, id).await?;
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    if let Some(name) = input.name.as_deref() {
+        list.name = parse_name(name)?;
+    }
+    if let Some(p) = input.position {
+        list.position = p;
+    }
+    let becomes_stage = input.is_primary == Some(true) && !list.is_primary;
+    if let Some(p) = input.is_primary {
+        list.is_primary = p;
+    }
+    let mut tx = db.begin().await?;
+    storage::lists::update(&mut tx, &list).await.map_err(|e| {
+        if becomes_stage && storage::db::is_unique_violation(&e, "contact_list_assignments") {
+            AppError::conflict("some contacts in this list are already in another stage")
+        } else {
+            name_taken(e)
+        }
+    })?;
+    audit::record(&mut tx, actor, "list.update", "contact_list", Some(&list.id), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(list)
+}
+
+pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &str) -> AppResult<()> {
+    let list = find(db, ws, id).await?;
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let mut tx = db.begin().await?;
+    storage::lists::delete(&mut tx, &list.id).await?;
+    audit::record(&mut tx, actor, "list.delete", "contact_list", Some(&list.id), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Puts a contact in a list. For a stage this is a move: it leaves its current stage, and the
+/// move is logged on its timeline. Adding to a list it is already in changes nothing.
+pub async fn add_contact(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    list_id: &str,
+) -> AppResult<()> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let list = find(db, ws, list_id).await?;
+    let mut tx = db.begin().await?;
+    if !storage::contacts::exists(&mut tx, &ws.id, contact).await? {
+        return Err(AppError::NotFound);
+    }
+    if storage::lists::is_member(&mut tx, contact, &list.id).await? {
+        return Ok(());
+    }
+    if list.is_primary {
+        let from = storage::lists::stage_of(&mut tx, contact).await?;
+        storage::lists::leave_stage(&mut tx, contact).await?;
+        storage::lists::assign(&mut tx, contact, &list).await?;
+        log_stage_change(&mut tx, actor, ws, contact, from.as_ref(), Some(&list)).await?;
+    } else {
+        storage::lists::assign(&mut tx, contact, &list).await?;
+    }
+    audit::record(&mut tx, actor, "list.add_contact", "contact", Some(contact.as_str()), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn remove_contact(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    list_id: &str,
+) -> AppResult<()> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let list = find(db, ws, list_id).await?;
+    let mut tx = db.begin().await?;
+    if !storage::contacts::exists(&mut tx, &ws.id, contact).await? {
+        return Err(AppError::NotFound);
+    }
+    if !storage::lists::unassign(&mut tx, contact, &list.id).await? {
+        return Err(AppError::NotFound);
+    }
+    if list.is_primary {
+        log_stage_change(&mut tx, actor, ws, contact, Some(&list), None).await?;
+    }
+    audit::record(&mut tx, actor, "list.remove_contact", "contact", Some(contact.as_str()), Some(&ws.id)).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn log_stage_change(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    from: Option<&ContactList>,
+    to: Option<&ContactList>,
+) -> AppResult<()> {
+    let content = serde_json::json!({
+        "from": from.map(|l| serde_json::json!({"id": l.id, "name": l.name})),
+        "to": to.map(|l| serde_json::json!({"id": l.id, "name": l.name})),
+    });
+    comms::record(conn, actor, ws, contact, comms::Kind::StageChange, content, None).await
+}

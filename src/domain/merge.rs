@@ -1,0 +1,176 @@
+//! Merging two contacts into one, and finding the pairs that may be the same person.
+//! A merge is one transaction: the survivor takes the union of custom fields (the caller says
+//! which side wins each conflict), the other's lists and timeline, and the other is deleted.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+
+use super::actor::{Actor, Scope};
+use super::contact::{self, ContactRecord};
+use super::field::BASE_FIELDS;
+use super::ids::ContactId;
+use super::workspace::WorkspaceAccess;
+use super::{audit, comms};
+use crate::error::{AppError, AppResult};
+use crate::storage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    This,
+    Other,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct MergeInput {
+    pub other_id: String,
+    /// For each field where both have different values: `this` (the default) or `other`.
+    #[serde(default)]
+    pub prefer: BTreeMap<String, Side>,
+}
+
+/// A field where the two contacts disagree.
+#[derive(Debug, Clone, Serialize)]
+pub struct Conflict {
+    pub field: String,
+    pub this: String,
+    pub other: String,
+}
+
+/// The fields (base and custom) where both contacts have different values.
+pub fn conflicts(this: &ContactRecord, other: &ContactRecord) -> Vec<Conflict> {
+    let mut out = Vec::new();
+    for name in BASE_FIELDS {
+        if let (Some(a), Some(b)) = (this.base.get(name), other.base.get(name))
+            && a != b
+        {
+            out.push(Conflict { field: name.to_string(), this: a.clone(), other: b.clone() });
+        }
+    }
+    for (name, a) in &this.custom {
+        if let Some(b) = other.custom.get(name)
+            && a != b
+        {
+            out.push(Conflict { field: name.clone(), this: a.clone(), other: b.clone() });
+        }
+    }
+    out
+}
+
+pub async fn merge(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    this_id: &str,
+    input: MergeInput,
+) -> AppResult<ContactRecord> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let this = contact::get(db, actor, ws, this_id).await?;
+    let other = contact::get(db, actor, ws, input.other_id.trim())
+        .await
+        .map_err(|e| match e {
+            AppError::NotFound => AppError::invalid("other_id", "no such contact in this workspace"),
+            other => other,
+        })?;
+    if this.id == other.id {
+        return Err(AppError::invalid("other_id", "a contact cannot be merged with itself"));
+    }
+    let known: Vec<&str> = BASE_FIELDS.iter().copied().chain(this.custom.keys().map(String::as_str)).chain(other.custom.keys().map(String::as_str)).collect();
+    if let Some(unknown) = input.prefer.keys().find(|k| !known.contains(&k.as_str())) {
+        return Err(AppError::invalid("prefer", format!("neither contact has a field named {unknown}")));
+    }
+    let prefer = |name: &str| input.prefer.get(name).copied().unwrap_or(Side::This);
+
+    let mut merged = this.clone();
+    for name in BASE_FIELDS {
+        let chosen = match (this.base.get(name), other.base.get(name)) {
+            (Some(a), Some(b)) => Some(if prefer(name) == Side::Other { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        set_base(&mut merged, name, chosen.cloned());
+    }
+    for (name, value) in &other.custom {
+        if !this.custom.contains_key(name) || prefer(name) == Side::Other {
+            merged.custom.insert(name.clone(), value.clone());
+        }
+    }
+
+    let this_id = ContactId::parse(&this.id).ok_or(AppError::NotFound)?;
+    let other_id = ContactId::parse(&other.id).ok_or(AppError::NotFound)?;
+    let mut tx = db.begin().await?;
+    // The other contact's history and lists move first; deleting it then frees its email and
+    // phone for the survivor.
+    storage::comms::reassign(&mut tx, &other_id, &this_id).await?;
+    let this_stage = storage::lists::stage_of(&mut tx, &this_id).await?;
+    for list in &other.lists {
+        let take_stage = list.is_primary && (this_stage.is_none() || prefer("stage") == Side::Other);
+        if !list.is_primary || take_stage {
+            if list.is_primary {
+                storage::lists::leave_stage(&mut tx, &this_id).await?;
+            }
+            storage::lists::assign(&mut tx, &this_id, list).await?;
+        }
+    }
+    storage::contacts::delete(&mut tx, &ws.id, &other_id).await?;
+    storage::contacts::update_base(&mut tx, &ws.id, &merged).await?;
+    for (name, value) in &merged.custom {
+        if this.custom.get(name) != Some(value) {
+            storage::contacts::set_value(&mut tx, &ws.id, &this_id, name, value).await?;
+        }
+    }
+    let content = serde_json::json!({
+        "event": "merge",
+        "message": format!("Merged with {}", other.display_name()),
+        "merged_contact": {
+            "id": other.id,
+            "first_name": other.base.first_name, "last_name": other.base.last_name,
+            "primary_email": other.base.primary_email, "primary_phone": other.base.primary_phone,
+            "company": other.base.company, "custom_fields": other.custom,
+        },
+    });
+    comms::record(&mut tx, actor, ws, &this_id, comms::Kind::System, content, None).await?;
+    audit::record(&mut tx, actor, "contact.merge", "contact", Some(&this.id), Some(&ws.id)).await?;
+    audit::record(&mut tx, actor, "contact.delete", "contact", Some(&other.id), Some(&ws.id)).await?;
+    tx.commit().await?;
+    contact::get(db, actor, ws, &this.id).await
+}
+
+fn set_base(c: &mut ContactRecord, name: &str, value: Option<String>) {
+    let b = &mut c.base;
+    match name {
+        "first_name" => b.first_name = value,
+        "last_name" => b.last_name = value,
+        "primary_email" => b.primary_email = value,
+        "primary_phone" => b.primary_phone = value,
+        "company" => b.company = value,
+        _ => {}
+    }
+}
+
+/// Two contacts that may be one person, and why.
+#[derive(Debug, Clone)]
+pub struct PossibleDuplicate {
+    pub reason: String,
+    pub a: ContactRecord,
+    pub b: ContactRecord,
+}
+
+/// Pairs sharing a name and company, or where one's email or phone is the other's custom
+/// email or phone value (primary email and phone are unique, so they cannot collide directly).
+pub async fn possible_duplicates(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<Vec<PossibleDuplicate>> {
+    actor.require(Scope::ReadContacts)?;
+    let pairs = storage::duplicates::pairs(db, &ws.id, 100).await?;
+    let mut out = Vec::with_capacity(pairs.len());
+    for (a, b, reason) in pairs {
+        let (Some(a), Some(b)) = (ContactId::parse(&a), ContactId::parse(&b)) else { continue };
+        if let (Some(a), Some(b)) =
+            (storage::contacts::load(db, &ws.id, &a).await?, storage::contacts::load(db, &ws.id, &b).await?)
+        {
+            out.push(PossibleDuplicate { reason, a, b });
+        }
+    }
+    Ok(out)
+}

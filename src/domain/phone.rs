@@ -1,0 +1,62 @@
+//! Phone numbers, stored in E.164. Numbers typed without a `+` are read in the configured
+//! default region (US unless set otherwise).
+
+use std::str::FromStr;
+
+use phonenumber::country;
+
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(raw: &str, default_region: &str, field: &str) -> AppResult<Phone> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err(AppError::invalid(field, "a phone number is required"));
+        }
+        if text.len() > 40 {
+            return Err(AppError::invalid(field, "a phone number is at most 40 characters"));
+        }
+        let region = country::Id::from_str(default_region).ok();
+        let number = phonenumber::parse(region, text)
+            .map_err(|_| AppError::invalid(field, format!("{text:?} is not a phone number")))?;
+        if !phonenumber::is_valid(&number) {
+            return Err(AppError::invalid(field, format!("{text:?} is not a valid phone number")));
+        }
+        Ok(Phone(number.format().mode(phonenumber::Mode::E164).to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// The digits of a search term, when it looks like part of a phone number (so "(415) 555"
+/// finds +1415555…).
+pub fn search_digits(term: &str) -> Option<String> {
+    let digits: String = term.chars().filter(char::is_ascii_digit).collect();
+    let only_phone_chars = term.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    (digits.len() >= 3 && only_phone_chars).then_some(digits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_to_e164() {
+        assert_eq!(Phone::parse("(415) 555-0123", "US", "p").unwrap().as_str(), "+14155550123");
+        assert_eq!(Phone::parse("+44 20 7946 0958", "US", "p").unwrap().as_str(), "+442079460958");
+        assert_eq!(Phone::parse("030 901820", "DE", "p").unwrap().as_str(), "+4930901820");
+        assert!(Phone::parse("12", "US", "p").is_err());
+        assert!(Phone::parse("call me", "US", "p").is_err());
+        assert_eq!(search_digits("(415) 555"), Some("415555".into()));
+        assert_eq!(search_digits("ada"), None);
+    }
+}

@@ -1,0 +1,232 @@
+//! Finding contacts: `q` (name, email, phone in any formatting, company, custom values),
+//! `list=` (a list id or name), `field.NAME=VALUE` and typed comparisons
+//! (`field.loan_amount.gte=250000`, `field.closing_date.lt=2027-01-01`), `sort=` (`created`,
+//! newest first, the default; `oldest`; `name`), `limit` and `cursor`.
+
+use serde_json::json;
+use sqlx::SqlitePool;
+
+use super::actor::{Actor, Scope};
+use super::contact::ContactRecord;
+use super::field::FieldType;
+use super::field_definition::{self, FieldSet};
+use super::ids::ListId;
+use super::list;
+use super::page::{DEFAULT_LIMIT, MAX_LIMIT, Page};
+use super::workspace::WorkspaceAccess;
+use crate::error::{AppError, AppResult};
+use crate::storage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Newest,
+    Oldest,
+    Name,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+    Contains,
+}
+
+impl Op {
+    fn parse(text: &str) -> Option<Op> {
+        Some(match text {
+            "eq" => Op::Eq,
+            "ne" => Op::Ne,
+            "gt" => Op::Gt,
+            "gte" => Op::Gte,
+            "lt" => Op::Lt,
+            "lte" => Op::Lte,
+            "contains" => Op::Contains,
+            _ => return None,
+        })
+    }
+
+    pub fn is_range(self) -> bool {
+        matches!(self, Op::Gt | Op::Gte | Op::Lt | Op::Lte)
+    }
+}
+
+/// A comparison on one custom field, its value already parsed for the field's type.
+#[derive(Debug, Clone)]
+pub struct FieldFilter {
+    pub name: String,
+    pub op: Op,
+    pub value: FilterValue,
+}
+
+#[derive(Debug, Clone)]
+pub enum FilterValue {
+    Text(String),
+    Number(f64),
+}
+
+/// Where the next page starts: the sort key of the last contact seen.
+#[derive(Debug, Clone)]
+pub enum After {
+    Id(String),
+    Name { last: String, first: String, id: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct ContactQuery {
+    pub words: Vec<String>,
+    pub list: Option<ListId>,
+    pub filters: Vec<FieldFilter>,
+    pub sort: Sort,
+    pub limit: u32,
+    pub after: Option<After>,
+}
+
+impl ContactQuery {
+    pub fn newest(limit: u32) -> ContactQuery {
+        ContactQuery { words: Vec::new(), list: None, filters: Vec::new(), sort: Sort::Newest, limit, after: None }
+    }
+}
+
+/// The raw query string, as pairs (a name may repeat).
+pub type Params = Vec<(String, String)>;
+
+pub async fn parse(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    fields: &FieldSet,
+    region: &str,
+    params: &Params,
+) -> AppResult<ContactQuery> {
+    let mut query = ContactQuery::newest(DEFAULT_LIMIT);
+    let mut cursor = None;
+    for (key, value) in params {
+        let value = value.trim();
+        match key.as_str() {
+            "q" => query.words = value.split_whitespace().take(8).map(str::to_string).collect(),
+            "list" if value.is_empty() => {}
+            "list" => query.list = Some(find_list(db, ws, value).await?),
+            "sort" => {
+                query.sort = match value {
+                    "" | "created" | "-created" | "newest" => Sort::Newest,
+                    "oldest" | "+created" => Sort::Oldest,
+                    "name" => Sort::Name,
+                    _ => return Err(AppError::invalid("sort", "sort is created, oldest or name")),
+                }
+            }
+            "limit" => {
+                query.limit = value
+                    .parse()
+                    .ok()
+                    .filter(|l| (1..=MAX_LIMIT).contains(l))
+                    .ok_or_else(|| AppError::invalid("limit", format!("limit must be between 1 and {MAX_LIMIT}")))?
+            }
+            "cursor" if !value.is_empty() => cursor = Some(value.to_string()),
+            k if k.starts_with("field.") && !value.is_empty() => {
+                query.filters.push(parse_filter(&k["field.".len()..], value, fields, region)?)
+            }
+            _ => {}
+        }
+    }
+    if query.filters.len() > 10 {
+        return Err(AppError::invalid("field", "at most 10 field filters at once"));
+    }
+    query.after = cursor.map(|c| decode_cursor(&c, query.sort)).transpose()?;
+    Ok(query)
+}
+
+async fn find_list(db: &SqlitePool, ws: &WorkspaceAccess, value: &str) -> AppResult<ListId> {
+    if let Ok(found) = list::find(db, ws, value).await {
+        return ListId::parse(&found.id).ok_or(AppError::NotFound);
+    }
+    let mut conn = db.acquire().await?;
+    storage::lists::find_by_name(&mut conn, &ws.id, value)
+        .await?
+        .and_then(|l| ListId::parse(&l.id))
+        .ok_or_else(|| AppError::invalid("list", format!("no list called {value:?} here")))
+}
+
+fn parse_filter(key: &str, value: &str, fields: &FieldSet, region: &str) -> AppResult<FieldFilter> {
+    let (name, op) = match key.rsplit_once('.') {
+        Some((name, op)) => {
+            (name, Op::parse(op).ok_or_else(|| AppError::invalid(&format!("field.{key}"), format!("unknown comparison {op:?}")))?)
+        }
+        None => (key, Op::Eq),
+    };
+    let field = format!("field.{name}");
+    let def = fields.get(name).ok_or_else(|| AppError::invalid(&field, format!("no custom field named {name} here")))?;
+    let spec = def.spec(region);
+    let reword = |e: AppError| match e {
+        AppError::Invalid { message, .. } => AppError::invalid(&field, message),
+        other => other,
+    };
+    let value = match (op, def.field_type) {
+        (Op::Contains, _) => FilterValue::Text(value.to_string()),
+        (o, FieldType::Number) if o.is_range() => {
+            let canonical = spec.parse_text(value).map_err(reword)?;
+            FilterValue::Number(canonical.parse().unwrap_or_default())
+        }
+        (o, FieldType::Date | FieldType::Datetime) if o.is_range() => {
+            FilterValue::Text(spec.parse_text(value).map_err(reword)?)
+        }
+        (o, _) if o.is_range() => {
+            return Err(AppError::invalid(&field, "only number and date fields compare by size"));
+        }
+        _ => FilterValue::Text(spec.parse_text(value).map_err(reword)?),
+    };
+    Ok(FieldFilter { name: name.to_string(), op, value })
+}
+
+fn decode_cursor(text: &str, sort: Sort) -> AppResult<After> {
+    let bad = || AppError::invalid("cursor", "this cursor is not valid");
+    let bytes = hex::decode(text).map_err(|_| bad())?;
+    let parts: Vec<String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    match (sort, parts.as_slice()) {
+        (Sort::Name, [last, first, id]) => Ok(After::Name { last: last.clone(), first: first.clone(), id: id.clone() }),
+        (Sort::Newest | Sort::Oldest, [id]) => Ok(After::Id(id.clone())),
+        _ => Err(bad()),
+    }
+}
+
+/// The cursor after `c`. Name keys are folded as SQLite's `lower()` folds them (ASCII only),
+/// so the next page starts exactly where the index says.
+fn encode_cursor(c: &ContactRecord, sort: Sort) -> String {
+    let fold = |v: &Option<String>| v.as_deref().unwrap_or("").to_ascii_lowercase();
+    let parts = match sort {
+        Sort::Name => json!([fold(&c.base.last_name), fold(&c.base.first_name), c.id]),
+        _ => json!([c.id]),
+    };
+    hex::encode(parts.to_string())
+}
+
+pub async fn run(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    query: &ContactQuery,
+) -> AppResult<Page<ContactRecord>> {
+    actor.require(Scope::ReadContacts)?;
+    let mut rows = storage::contact_search::find(db, &ws.id, query).await?;
+    let more = rows.len() > query.limit as usize;
+    rows.truncate(query.limit as usize);
+    storage::contacts::fill(db, &mut rows).await?;
+    let next_cursor = if more { rows.last().map(|c| encode_cursor(c, query.sort)) } else { None };
+    Ok(Page { items: rows, next_cursor })
+}
+
+/// Parses and runs a search in one go (both faces use this).
+pub async fn search(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    region: &str,
+    params: &Params,
+) -> AppResult<(Page<ContactRecord>, FieldSet)> {
+    actor.require(Scope::ReadContacts)?;
+    let fields = field_definition::applicable(db, ws).await?;
+    let query = parse(db, ws, &fields, region, params).await?;
+    Ok((run(db, actor, ws, &query).await?, fields))
+}

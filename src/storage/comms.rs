@@ -1,0 +1,127 @@
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::domain::comms::{Communication, TimelineCursor};
+use crate::domain::ids::{CommunicationId, ContactId, UserId, WorkspaceId};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    contact_id: String,
+    #[sqlx(rename = "type")]
+    kind: String,
+    content: String,
+    status: Option<String>,
+    timestamp: String,
+    pinned: bool,
+}
+
+impl From<Row> for Communication {
+    fn from(r: Row) -> Self {
+        Communication {
+            id: r.id,
+            contact_id: r.contact_id,
+            kind: r.kind,
+            content: serde_json::from_str(&r.content).unwrap_or(serde_json::Value::Null),
+            status: r.status,
+            timestamp: r.timestamp,
+            pinned: r.pinned,
+        }
+    }
+}
+
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceId,
+    user: Option<&UserId>,
+    c: &Communication,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO communication_logs (id, workspace_id, contact_id, type, content, status, pinned, user_id, timestamp)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&c.id)
+    .bind(ws)
+    .bind(&c.contact_id)
+    .bind(&c.kind)
+    .bind(c.content.to_string())
+    .bind(&c.status)
+    .bind(c.pinned)
+    .bind(user)
+    .bind(&c.timestamp)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_pinned(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceId,
+    contact: &ContactId,
+    id: &CommunicationId,
+    pinned: bool,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE communication_logs SET pinned = ? WHERE id = ? AND contact_id = ? AND workspace_id = ?")
+            .bind(pinned)
+            .bind(id)
+            .bind(contact)
+            .bind(ws)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Pinned entries first, then the rest, each newest first.
+pub async fn page(
+    db: &SqlitePool,
+    ws: &WorkspaceId,
+    contact: &ContactId,
+    after: Option<&TimelineCursor>,
+    fetch: i64,
+) -> Result<Vec<Communication>, sqlx::Error> {
+    let base = "SELECT id, contact_id, type, content, status, timestamp, pinned FROM communication_logs
+                 WHERE contact_id = ? AND workspace_id = ?";
+    let rows: Vec<Row> = match after {
+        None => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!("{base} ORDER BY pinned DESC, id DESC LIMIT ?")))
+                .bind(contact)
+                .bind(ws)
+                .bind(fetch)
+                .fetch_all(db)
+                .await?
+        }
+        Some(c) if c.pinned => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{base} AND ((pinned = 1 AND id < ?) OR pinned = 0) ORDER BY pinned DESC, id DESC LIMIT ?"
+            )))
+            .bind(contact)
+            .bind(ws)
+            .bind(&c.id)
+            .bind(fetch)
+            .fetch_all(db)
+            .await?
+        }
+        Some(c) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{base} AND pinned = 0 AND id < ? ORDER BY pinned DESC, id DESC LIMIT ?"
+            )))
+            .bind(contact)
+            .bind(ws)
+            .bind(&c.id)
+            .bind(fetch)
+            .fetch_all(db)
+            .await?
+        }
+    };
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// Moves a merged contact's history to the survivor.
+pub async fn reassign(conn: &mut SqliteConnection, from: &ContactId, to: &ContactId) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE communication_logs SET contact_id = ? WHERE contact_id = ?")
+        .bind(to)
+        .bind(from)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

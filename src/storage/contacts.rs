@@ -1,0 +1,205 @@
+use std::collections::BTreeMap;
+
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::clock;
+use crate::domain::contact::{BaseFields, ContactRecord};
+use crate::domain::ids::{ContactId, WorkspaceId};
+
+#[derive(sqlx::FromRow)]
+pub struct BaseRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub created_on: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub primary_email: Option<String>,
+    pub primary_phone: Option<String>,
+    pub company: Option<String>,
+}
+
+impl From<BaseRow> for ContactRecord {
+    fn from(r: BaseRow) -> Self {
+        ContactRecord {
+            id: r.id,
+            workspace_id: r.workspace_id,
+            created_on: r.created_on,
+            base: BaseFields {
+                first_name: r.first_name,
+                last_name: r.last_name,
+                primary_email: r.primary_email,
+                primary_phone: r.primary_phone,
+                company: r.company,
+            },
+            custom: BTreeMap::new(),
+            lists: Vec::new(),
+        }
+    }
+}
+
+pub const BASE_COLUMNS: [&str; 8] =
+    ["id", "workspace_id", "created_on", "first_name", "last_name", "primary_email", "primary_phone", "company"];
+
+pub async fn insert(conn: &mut SqliteConnection, c: &ContactRecord) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO base_contacts (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&c.id)
+    .bind(&c.workspace_id)
+    .bind(&c.created_on)
+    .bind(&c.base.first_name)
+    .bind(&c.base.last_name)
+    .bind(&c.base.primary_email)
+    .bind(&c.base.primary_phone)
+    .bind(&c.base.company)
+    .execute(&mut *conn)
+    .await?;
+    let now = clock::now_text();
+    for (name, value) in &c.custom {
+        sqlx::query(
+            "INSERT INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&c.id)
+        .bind(&c.workspace_id)
+        .bind(name)
+        .bind(value)
+        .bind(&now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn update_base(conn: &mut SqliteConnection, ws: &WorkspaceId, c: &ContactRecord) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE base_contacts SET first_name = ?, last_name = ?, primary_email = ?, primary_phone = ?, company = ?
+          WHERE id = ? AND workspace_id = ?",
+    )
+    .bind(&c.base.first_name)
+    .bind(&c.base.last_name)
+    .bind(&c.base.primary_email)
+    .bind(&c.base.primary_phone)
+    .bind(&c.base.company)
+    .bind(&c.id)
+    .bind(ws)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_value(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceId,
+    contact: &ContactId,
+    name: &str,
+    value: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (contact_id, field_name) DO UPDATE SET field_value = excluded.field_value, updated_at = excluded.updated_at",
+    )
+    .bind(contact)
+    .bind(ws)
+    .bind(name)
+    .bind(value)
+    .bind(clock::now_text())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete_value(conn: &mut SqliteConnection, contact: &ContactId, name: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM custom_fields WHERE contact_id = ? AND field_name = ?")
+        .bind(contact)
+        .bind(name)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut SqliteConnection, ws: &WorkspaceId, id: &ContactId) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM base_contacts WHERE id = ? AND workspace_id = ?")
+        .bind(id)
+        .bind(ws)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn exists(conn: &mut SqliteConnection, ws: &WorkspaceId, id: &ContactId) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM base_contacts WHERE id = ? AND workspace_id = ?")
+        .bind(id)
+        .bind(ws)
+        .fetch_optional(conn)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The contact holding a unique email or phone; `column` is one of those two names.
+pub async fn id_by_unique(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceId,
+    column: &str,
+    value: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let sql = match column {
+        "primary_email" => "SELECT id FROM base_contacts WHERE workspace_id = ? AND primary_email = ?",
+        _ => "SELECT id FROM base_contacts WHERE workspace_id = ? AND primary_phone = ?",
+    };
+    sqlx::query_scalar(sql).bind(ws).bind(value).fetch_optional(conn).await
+}
+
+/// One contact with its custom values and lists.
+pub async fn load(db: &SqlitePool, ws: &WorkspaceId, id: &ContactId) -> Result<Option<ContactRecord>, sqlx::Error> {
+    let row: Option<BaseRow> = sqlx::query_as(
+        "SELECT id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company
+           FROM base_contacts WHERE id = ? AND workspace_id = ?",
+    )
+    .bind(id)
+    .bind(ws)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let mut records = vec![ContactRecord::from(row)];
+    fill(db, &mut records).await?;
+    Ok(records.pop())
+}
+
+/// Adds custom values and lists to a page of contacts, with one query each.
+pub async fn fill(db: &SqlitePool, records: &mut [ContactRecord]) -> Result<(), sqlx::Error> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+    let mut q = sqlx::QueryBuilder::new("SELECT contact_id, field_name, field_value FROM custom_fields WHERE contact_id IN (");
+    let mut sep = q.separated(", ");
+    for id in &ids {
+        sep.push_bind(id.clone());
+    }
+    q.push(")");
+    let values: Vec<(String, String, String)> = q.build_query_as().fetch_all(db).await?;
+    let index: std::collections::HashMap<String, usize> =
+        records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+    for (contact, name, value) in values {
+        if let Some(&i) = index.get(&contact) {
+            records[i].custom.insert(name, value);
+        }
+    }
+    for (contact, list) in super::lists::for_contacts(db, &ids).await? {
+        if let Some(&i) = index.get(&contact) {
+            records[i].lists.push(list);
+        }
+    }
+    Ok(())
+}
+
+/// Every custom value of one contact (for merging).
+pub async fn values_of(conn: &mut SqliteConnection, id: &ContactId) -> Result<BTreeMap<String, String>, sqlx::Error> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT field_name, field_value FROM custom_fields WHERE contact_id = ?")
+            .bind(id)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().collect())
+}

@@ -1,0 +1,170 @@
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::clock;
+use crate::domain::field::FieldType;
+use crate::domain::field_definition::FieldDefinition;
+use crate::domain::ids::{FieldDefinitionId, UserId, WorkspaceId};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    workspace_id: Option<String>,
+    field_name: String,
+    label: String,
+    field_type: String,
+    is_required: bool,
+    default_value: Option<String>,
+    options: Option<String>,
+    is_tracked: bool,
+}
+
+impl From<Row> for FieldDefinition {
+    fn from(r: Row) -> Self {
+        FieldDefinition {
+            id: r.id,
+            workspace_id: r.workspace_id,
+            field_name: r.field_name,
+            label: r.label,
+            field_type: FieldType::parse(&r.field_type).unwrap_or(FieldType::Text),
+            is_required: r.is_required,
+            default_value: r.default_value,
+            options: r.options.and_then(|o| serde_json::from_str(&o).ok()).unwrap_or_default(),
+            is_tracked: r.is_tracked,
+        }
+    }
+}
+
+macro_rules! columns {
+    () => {
+        "id, workspace_id, field_name, label, field_type, is_required, default_value, options, is_tracked, created_at"
+    };
+}
+
+pub async fn applicable(db: &SqlitePool, ws: &WorkspaceId) -> Result<Vec<FieldDefinition>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "SELECT * FROM (SELECT ",
+        columns!(),
+        " FROM custom_field_definitions WHERE workspace_id = ?1
+         UNION ALL
+         SELECT ",
+        columns!(),
+        " FROM custom_field_definitions
+          WHERE workspace_id IS NULL
+            AND user_id = (SELECT user_id FROM workspaces WHERE id = ?1)
+            AND field_name NOT IN (SELECT field_name FROM custom_field_definitions WHERE workspace_id = ?1))
+         ORDER BY created_at, id"
+    ))
+    .bind(ws)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub async fn list_global(db: &SqlitePool, user: &UserId) -> Result<Vec<FieldDefinition>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM custom_field_definitions WHERE workspace_id IS NULL AND user_id = ? ORDER BY created_at, id"
+    ))
+    .bind(user)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub async fn find_global(
+    db: &SqlitePool,
+    user: &UserId,
+    id: &FieldDefinitionId,
+) -> Result<Option<FieldDefinition>, sqlx::Error> {
+    let row: Option<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM custom_field_definitions WHERE id = ? AND user_id = ? AND workspace_id IS NULL"
+    ))
+    .bind(id)
+    .bind(user)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(Into::into))
+}
+
+pub async fn find_in_workspace(
+    db: &SqlitePool,
+    ws: &WorkspaceId,
+    id: &FieldDefinitionId,
+) -> Result<Option<FieldDefinition>, sqlx::Error> {
+    let row: Option<Row> =
+        sqlx::query_as(concat!("SELECT ", columns!(), " FROM custom_field_definitions WHERE id = ? AND workspace_id = ?"))
+            .bind(id)
+            .bind(ws)
+            .fetch_optional(db)
+            .await?;
+    Ok(row.map(Into::into))
+}
+
+fn options_json(def: &FieldDefinition) -> Option<String> {
+    (!def.options.is_empty()).then(|| serde_json::to_string(&def.options).expect("strings serialise"))
+}
+
+pub async fn insert(conn: &mut SqliteConnection, owner: &UserId, def: &FieldDefinition) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO custom_field_definitions
+           (id, user_id, workspace_id, field_name, label, field_type, is_required, default_value, options, is_tracked, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&def.id)
+    .bind(owner)
+    .bind(&def.workspace_id)
+    .bind(&def.field_name)
+    .bind(&def.label)
+    .bind(def.field_type.as_str())
+    .bind(def.is_required)
+    .bind(&def.default_value)
+    .bind(options_json(def))
+    .bind(def.is_tracked)
+    .bind(clock::now_text())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn update(conn: &mut SqliteConnection, def: &FieldDefinition) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE custom_field_definitions
+            SET label = ?, is_required = ?, default_value = ?, options = ?, is_tracked = ? WHERE id = ?",
+    )
+    .bind(&def.label)
+    .bind(def.is_required)
+    .bind(&def.default_value)
+    .bind(options_json(def))
+    .bind(def.is_tracked)
+    .bind(&def.id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn delete(conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM custom_field_definitions WHERE id = ?").bind(id).execute(conn).await?;
+    Ok(())
+}
+
+pub async fn count_values_in(db: &SqlitePool, ws: &str, field_name: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM custom_fields WHERE workspace_id = ? AND field_name = ?")
+        .bind(ws)
+        .bind(field_name)
+        .fetch_one(db)
+        .await
+}
+
+pub async fn count_values_for_owner(db: &SqlitePool, owner: &UserId, field_name: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM custom_fields
+          WHERE field_name = ? AND workspace_id IN (SELECT id FROM workspaces WHERE user_id = ?)",
+    )
+    .bind(field_name)
+    .bind(owner)
+    .fetch_one(db)
+    .await
+}
