@@ -36,19 +36,46 @@ pub fn router() -> Router<AppState> {
             delete(workspaces::remove_member),
         )
         .route("/api/v1/audit", get(audit::list))
-        .route("/api/v1/custom-fields", get(fields::list_global).post(fields::create_global))
-        .route("/api/v1/custom-fields/{id}", patch(fields::update_global).delete(fields::delete_global))
-        .route(&format!("{WS}/custom-fields"), get(fields::list_workspace).post(fields::create_workspace))
-        .route(&format!("{WS}/custom-fields/{{id}}"), patch(fields::update_workspace).delete(fields::delete_workspace))
+        .route(
+            "/api/v1/custom-fields",
+            get(fields::list_global).post(fields::create_global),
+        )
+        .route(
+            "/api/v1/custom-fields/{id}",
+            patch(fields::update_global).delete(fields::delete_global),
+        )
+        .route(
+            &format!("{WS}/custom-fields"),
+            get(fields::list_workspace).post(fields::create_workspace),
+        )
+        .route(
+            &format!("{WS}/custom-fields/{{id}}"),
+            patch(fields::update_workspace).delete(fields::delete_workspace),
+        )
         .route(&format!("{WS}/contacts"), get(contacts::list).post(contacts::create))
-        .route(&format!("{WS}/contacts/{{id}}"), get(contacts::get).patch(contacts::update).delete(contacts::delete))
+        .route(
+            &format!("{WS}/contacts/{{id}}"),
+            get(contacts::get).patch(contacts::update).delete(contacts::delete),
+        )
         .route(&format!("{WS}/contacts/{{id}}/merge"), post(contacts::merge))
-        .route(&format!("{WS}/contacts/{{id}}/lists/{{list_id}}"), put(contacts::add_to_list).delete(contacts::remove_from_list))
-        .route(&format!("{WS}/contacts/{{id}}/communications"), get(contacts::communications).post(contacts::add_communication))
-        .route(&format!("{WS}/contacts/{{id}}/communications/{{entry}}"), patch(contacts::pin_communication))
+        .route(
+            &format!("{WS}/contacts/{{id}}/lists/{{list_id}}"),
+            put(contacts::add_to_list).delete(contacts::remove_from_list),
+        )
+        .route(
+            &format!("{WS}/contacts/{{id}}/communications"),
+            get(contacts::communications).post(contacts::add_communication),
+        )
+        .route(
+            &format!("{WS}/contacts/{{id}}/communications/{{entry}}"),
+            patch(contacts::pin_communication),
+        )
         .route(&format!("{WS}/duplicates"), get(contacts::duplicates))
         .route(&format!("{WS}/lists"), get(lists::all).post(lists::create))
-        .route(&format!("{WS}/lists/{{id}}"), patch(lists::update).delete(lists::delete))
+        .route(
+            &format!("{WS}/lists/{{id}}"),
+            patch(lists::update).delete(lists::delete),
+        )
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(middleware::from_fn(error::json_errors))
 }

@@ -40,9 +40,17 @@ impl Kind {
     }
 
     pub fn parse(text: &str) -> Option<Kind> {
-        [Kind::Email, Kind::Text, Kind::Call, Kind::Ai, Kind::StageChange, Kind::Note, Kind::System]
-            .into_iter()
-            .find(|k| k.as_str() == text)
+        [
+            Kind::Email,
+            Kind::Text,
+            Kind::Call,
+            Kind::Ai,
+            Kind::StageChange,
+            Kind::Note,
+            Kind::System,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == text)
     }
 
     /// Kinds a person may log by hand; the rest are written by pi-crm as things happen.
@@ -131,10 +139,16 @@ pub async fn add(
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
     let kind = Kind::parse(input.kind.trim()).ok_or_else(|| {
-        AppError::invalid("type", "type is one of email, text, call, ai, stage_change, note, system")
+        AppError::invalid(
+            "type",
+            "type is one of email, text, call, ai, stage_change, note, system",
+        )
     })?;
     if !kind.is_manual() {
-        return Err(AppError::invalid("type", format!("{} entries are written by pi-crm itself", kind.as_str())));
+        return Err(AppError::invalid(
+            "type",
+            format!("{} entries are written by pi-crm itself", kind.as_str()),
+        ));
     }
     let Value::Object(map) = &input.content else {
         return Err(AppError::invalid("content", "content is a JSON object"));
@@ -165,7 +179,15 @@ pub async fn add(
         return Err(AppError::NotFound);
     }
     storage::comms::insert(&mut tx, &ws.id, Some(&actor.user_id), &entry).await?;
-    audit::record(&mut tx, actor, "communication.create", "communication", Some(&entry.id), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "communication.create",
+        "communication",
+        Some(&entry.id),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(entry)
 }
@@ -185,7 +207,11 @@ pub async fn set_pinned(
     if !storage::comms::set_pinned(&mut tx, &ws.id, contact, &id, pinned).await? {
         return Err(AppError::NotFound);
     }
-    let action = if pinned { "communication.pin" } else { "communication.unpin" };
+    let action = if pinned {
+        "communication.pin"
+    } else {
+        "communication.unpin"
+    };
     audit::record(&mut tx, actor, action, "communication", Some(id.as_str()), Some(&ws.id)).await?;
     tx.commit().await?;
     Ok(())
@@ -207,7 +233,10 @@ impl TimelineCursor {
             _ => return Err(bad()),
         };
         CommunicationId::parse(id).ok_or_else(bad)?;
-        Ok(TimelineCursor { pinned, id: id.to_string() })
+        Ok(TimelineCursor {
+            pinned,
+            id: id.to_string(),
+        })
     }
 
     fn of(c: &Communication) -> String {
@@ -226,9 +255,15 @@ pub async fn timeline(
     actor.require(Scope::ReadContacts)?;
     let limit = limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(AppError::invalid("limit", format!("limit must be between 1 and {MAX_LIMIT}")));
+        return Err(AppError::invalid(
+            "limit",
+            format!("limit must be between 1 and {MAX_LIMIT}"),
+        ));
     }
-    let after = cursor.filter(|c| !c.is_empty()).map(TimelineCursor::parse).transpose()?;
+    let after = cursor
+        .filter(|c| !c.is_empty())
+        .map(TimelineCursor::parse)
+        .transpose()?;
     let mut conn = db.acquire().await?;
     if !storage::contacts::exists(&mut conn, &ws.id, contact).await? {
         return Err(AppError::NotFound);
@@ -236,6 +271,13 @@ pub async fn timeline(
     let mut rows = storage::comms::page(db, &ws.id, contact, after.as_ref(), i64::from(limit) + 1).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
-    let next_cursor = if more { rows.last().map(TimelineCursor::of) } else { None };
-    Ok(Page { items: rows, next_cursor })
+    let next_cursor = if more {
+        rows.last().map(TimelineCursor::of)
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows,
+        next_cursor,
+    })
 }

@@ -85,7 +85,11 @@ impl ContactRecord {
         if !name.is_empty() {
             return name;
         }
-        b.company.clone().or_else(|| b.primary_email.clone()).or_else(|| b.primary_phone.clone()).unwrap_or_default()
+        b.company
+            .clone()
+            .or_else(|| b.primary_email.clone())
+            .or_else(|| b.primary_phone.clone())
+            .unwrap_or_default()
     }
 
     pub fn stage(&self) -> Option<&ContactList> {
@@ -115,7 +119,11 @@ impl ContactRecord {
             lists: self
                 .lists
                 .iter()
-                .map(|l| ListRef { id: l.id.clone(), name: l.name.clone(), is_primary: l.is_primary })
+                .map(|l| ListRef {
+                    id: l.id.clone(),
+                    name: l.name.clone(),
+                    is_primary: l.is_primary,
+                })
                 .collect(),
         }
     }
@@ -222,14 +230,17 @@ fn apply_custom(
             Value::Null => None,
             Value::String(s) if s.trim().is_empty() => None,
             v => {
-                let def = fields
-                    .get(name)
-                    .ok_or_else(|| AppError::invalid(&field, format!("no custom field named {name} is defined here")))?;
+                let def = fields.get(name).ok_or_else(|| {
+                    AppError::invalid(&field, format!("no custom field named {name} is defined here"))
+                })?;
                 Some(def.spec(region).parse_json(v)?)
             }
         };
         if new.is_none() && fields.get(name).is_none() && !values.contains_key(name) {
-            return Err(AppError::invalid(&field, format!("no custom field named {name} is defined here")));
+            return Err(AppError::invalid(
+                &field,
+                format!("no custom field named {name} is defined here"),
+            ));
         }
         let old = values.get(name).cloned();
         if old != new {
@@ -247,7 +258,10 @@ fn check_required(values: &BTreeMap<String, String>, fields: &FieldSet, only: Op
     for def in fields.0.iter().filter(|d| d.is_required) {
         let relevant = only.is_none_or(|names| names.contains(&def.field_name));
         if relevant && !values.contains_key(&def.field_name) {
-            return Err(AppError::invalid(&format!("custom_fields.{}", def.field_name), format!("{} is required", def.label)));
+            return Err(AppError::invalid(
+                &format!("custom_fields.{}", def.field_name),
+                format!("{} is required", def.label),
+            ));
         }
     }
     Ok(())
@@ -265,12 +279,22 @@ fn require_something(base: &BaseFields) -> AppResult<()> {
 
 /// Maps a unique violation on email or phone to a 409 naming the contact that has it.
 async fn conflict_of(conn: &mut SqliteConnection, ws: &WorkspaceAccess, base: &BaseFields, e: sqlx::Error) -> AppError {
-    for (column, value) in [("primary_email", &base.primary_email), ("primary_phone", &base.primary_phone)] {
+    for (column, value) in [
+        ("primary_email", &base.primary_email),
+        ("primary_phone", &base.primary_phone),
+    ] {
         if storage::db::is_unique_violation(&e, &format!("base_contacts.{column}"))
             && let Some(v) = value
         {
-            let existing = storage::contacts::id_by_unique(conn, &ws.id, column, v).await.ok().flatten();
-            let what = if column == "primary_email" { "email" } else { "phone number" };
+            let existing = storage::contacts::id_by_unique(conn, &ws.id, column, v)
+                .await
+                .ok()
+                .flatten();
+            let what = if column == "primary_email" {
+                "email"
+            } else {
+                "phone number"
+            };
             return AppError::Conflict {
                 message: format!("another contact in this workspace already has this {what}"),
                 existing_id: existing,
@@ -321,7 +345,15 @@ pub async fn create(
         let err = conflict_of(&mut tx, ws, &record.base, e).await;
         return Err(err);
     }
-    audit::record(&mut tx, actor, "contact.create", "contact", Some(&record.id), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "contact.create",
+        "contact",
+        Some(&record.id),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -329,7 +361,9 @@ pub async fn create(
 pub async fn get(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &str) -> AppResult<ContactRecord> {
     actor.require(Scope::ReadContacts)?;
     let id = ContactId::parse(id).ok_or(AppError::NotFound)?;
-    storage::contacts::load(db, &ws.id, &id).await?.ok_or(AppError::NotFound)
+    storage::contacts::load(db, &ws.id, &id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 pub async fn update(
@@ -384,7 +418,15 @@ pub async fn update(
             comms::record(&mut tx, actor, ws, &contact_id, comms::Kind::System, content, None).await?;
         }
     }
-    audit::record(&mut tx, actor, "contact.update", "contact", Some(&record.id), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "contact.update",
+        "contact",
+        Some(&record.id),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -397,7 +439,15 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &s
     if !storage::contacts::delete(&mut tx, &ws.id, &id).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(&mut tx, actor, "contact.delete", "contact", Some(id.as_str()), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "contact.delete",
+        "contact",
+        Some(id.as_str()),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

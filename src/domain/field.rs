@@ -92,7 +92,9 @@ pub fn parse_field_name(raw: &str) -> AppResult<String> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if !ok {
         return Err(AppError::invalid(
             "field_name",
@@ -100,7 +102,10 @@ pub fn parse_field_name(raw: &str) -> AppResult<String> {
         ));
     }
     if BASE_FIELDS.contains(&name) || name == "id" {
-        return Err(AppError::invalid("field_name", format!("{name} is a base field already")));
+        return Err(AppError::invalid(
+            "field_name",
+            format!("{name} is a base field already"),
+        ));
     }
     Ok(name.to_string())
 }
@@ -135,7 +140,11 @@ impl FieldSpec<'_> {
             (FieldType::Number, Value::Number(n)) => self.parse_text(&n.to_string()),
             (FieldType::Boolean, Value::Bool(b)) => Ok(b.to_string()),
             (_, Value::String(s)) => self.parse_text(s),
-            (t, other) => Err(self.bad(format!("expected {} but got {}", t.label().to_lowercase(), kind_of(other)))),
+            (t, other) => Err(self.bad(format!(
+                "expected {} but got {}",
+                t.label().to_lowercase(),
+                kind_of(other)
+            ))),
         }
     }
 
@@ -192,7 +201,9 @@ impl FieldSpec<'_> {
                 "false" | "no" | "n" | "0" | "off" => Ok("false".into()),
                 _ => Err(self.bad(format!("{text:?} is not yes or no"))),
             },
-            FieldType::Email => Email::parse(text, &format!("custom_fields.{}", self.name)).map(|e| e.as_str().to_string()),
+            FieldType::Email => {
+                Email::parse(text, &format!("custom_fields.{}", self.name)).map(|e| e.as_str().to_string())
+            }
             FieldType::Phone => {
                 Phone::parse(text, self.phone_region, &format!("custom_fields.{}", self.name)).map(Phone::into_string)
             }
@@ -287,17 +298,37 @@ mod tests {
         assert!(spec(FieldType::Number).parse_text("lots").is_err());
         assert_eq!(spec(FieldType::Date).parse_text(" 1815-12-10 ").unwrap(), "1815-12-10");
         assert!(spec(FieldType::Date).parse_text("1815-02-30").is_err());
-        assert_eq!(spec(FieldType::Datetime).parse_text("2026-11-26T10:00:00+01:00").unwrap(), "2026-11-26T09:00:00Z");
-        assert_eq!(spec(FieldType::Datetime).parse_text("2026-11-26T10:00").unwrap(), "2026-11-26T10:00:00Z");
+        assert_eq!(
+            spec(FieldType::Datetime)
+                .parse_text("2026-11-26T10:00:00+01:00")
+                .unwrap(),
+            "2026-11-26T09:00:00Z"
+        );
+        assert_eq!(
+            spec(FieldType::Datetime).parse_text("2026-11-26T10:00").unwrap(),
+            "2026-11-26T10:00:00Z"
+        );
         assert_eq!(spec(FieldType::Boolean).parse_text("Yes").unwrap(), "true");
         assert_eq!(spec(FieldType::Boolean).parse_json(&json!(false)).unwrap(), "false");
-        assert_eq!(spec(FieldType::Email).parse_text(" Ada@Example.COM ").unwrap(), "ada@example.com");
-        assert_eq!(spec(FieldType::Phone).parse_text("415 555 0187").unwrap(), "+14155550187");
-        assert_eq!(spec(FieldType::Url).parse_text("https://lf.example/loan/1").unwrap(), "https://lf.example/loan/1");
+        assert_eq!(
+            spec(FieldType::Email).parse_text(" Ada@Example.COM ").unwrap(),
+            "ada@example.com"
+        );
+        assert_eq!(
+            spec(FieldType::Phone).parse_text("415 555 0187").unwrap(),
+            "+14155550187"
+        );
+        assert_eq!(
+            spec(FieldType::Url).parse_text("https://lf.example/loan/1").unwrap(),
+            "https://lf.example/loan/1"
+        );
         assert!(spec(FieldType::Url).parse_text("javascript:alert(1)").is_err());
         assert_eq!(spec(FieldType::Select).parse_text("lead").unwrap(), "Lead");
         assert!(spec(FieldType::Select).parse_text("Lost").is_err());
-        assert_eq!(spec(FieldType::Json).parse_json(&json!({"a": [1, 2]})).unwrap(), "{\"a\":[1,2]}");
+        assert_eq!(
+            spec(FieldType::Json).parse_json(&json!({"a": [1, 2]})).unwrap(),
+            "{\"a\":[1,2]}"
+        );
         assert!(spec(FieldType::Text).parse_json(&json!(42)).is_err());
         let err = spec(FieldType::Date).parse_text("tomorrow").unwrap_err();
         assert_eq!(err.field(), Some("custom_fields.f"));

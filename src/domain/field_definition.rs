@@ -80,9 +80,9 @@ impl Home<'_> {
     fn check_write(&self, actor: &Actor) -> AppResult<()> {
         actor.require(Scope::WriteContacts)?;
         match self {
-            Home::Global if actor.pinned_workspace().is_some() => {
-                Err(AppError::forbidden("a key pinned to one workspace cannot change user-global fields"))
-            }
+            Home::Global if actor.pinned_workspace().is_some() => Err(AppError::forbidden(
+                "a key pinned to one workspace cannot change user-global fields",
+            )),
             Home::Global => Ok(()),
             Home::Workspace(ws) => ws.require_editor(),
         }
@@ -138,7 +138,10 @@ fn parse_options(field_type: FieldType, options: Option<Vec<String>>) -> AppResu
         return Err(AppError::invalid("options", "a choice field needs at least one option"));
     }
     if options.len() > 200 || options.iter().any(|o| o.chars().count() > 100) {
-        return Err(AppError::invalid("options", "at most 200 options of at most 100 characters"));
+        return Err(AppError::invalid(
+            "options",
+            "at most 200 options of at most 100 characters",
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     if let Some(dup) = options.iter().find(|o| !seen.insert(o.to_lowercase())) {
@@ -174,7 +177,9 @@ pub async fn create(
     let field_type = input
         .field_type
         .as_deref()
-        .map(|t| FieldType::parse(t.trim()).ok_or_else(|| AppError::invalid("field_type", format!("unknown type {t:?}"))))
+        .map(|t| {
+            FieldType::parse(t.trim()).ok_or_else(|| AppError::invalid("field_type", format!("unknown type {t:?}")))
+        })
         .transpose()?
         .unwrap_or(FieldType::Text);
     let options = parse_options(field_type, input.options)?;
@@ -191,15 +196,27 @@ pub async fn create(
     };
     def.default_value = parse_default(&def.spec(region), input.default_value.as_ref())?;
     let mut tx = db.begin().await?;
-    storage::fields::insert(&mut tx, &actor.user_id, &def).await.map_err(|e| {
-        if storage::db::is_unique_violation(&e, "custom_field_definitions") {
-            AppError::Conflict { message: format!("a field named {} exists already here", def.field_name), existing_id: None }
-        } else {
-            e.into()
-        }
-    })?;
-    audit::record(&mut tx, actor, "custom_field.create", "custom_field_definition", Some(&def.id), home.workspace_id())
-        .await?;
+    storage::fields::insert(&mut tx, &actor.user_id, &def)
+        .await
+        .map_err(|e| {
+            if storage::db::is_unique_violation(&e, "custom_field_definitions") {
+                AppError::Conflict {
+                    message: format!("a field named {} exists already here", def.field_name),
+                    existing_id: None,
+                }
+            } else {
+                e.into()
+            }
+        })?;
+    audit::record(
+        &mut tx,
+        actor,
+        "custom_field.create",
+        "custom_field_definition",
+        Some(&def.id),
+        home.workspace_id(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(def)
 }
@@ -226,10 +243,20 @@ pub async fn update(
     let mut def = find(db, actor, home, id).await?;
     home.check_write(actor)?;
     if input.field_name.as_deref().is_some_and(|n| n.trim() != def.field_name) {
-        return Err(AppError::invalid("field_name", "a field's name cannot change; define a new field instead"));
+        return Err(AppError::invalid(
+            "field_name",
+            "a field's name cannot change; define a new field instead",
+        ));
     }
-    if input.field_type.as_deref().is_some_and(|t| t.trim() != def.field_type.as_str()) {
-        return Err(AppError::invalid("field_type", "a field's type cannot change; define a new field instead"));
+    if input
+        .field_type
+        .as_deref()
+        .is_some_and(|t| t.trim() != def.field_type.as_str())
+    {
+        return Err(AppError::invalid(
+            "field_type",
+            "a field's type cannot change; define a new field instead",
+        ));
     }
     if let Some(label) = input.label.as_deref() {
         def.label = parse_label(label)?;
@@ -248,8 +275,15 @@ pub async fn update(
     }
     let mut tx = db.begin().await?;
     storage::fields::update(&mut tx, &def).await?;
-    audit::record(&mut tx, actor, "custom_field.update", "custom_field_definition", Some(&def.id), home.workspace_id())
-        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "custom_field.update",
+        "custom_field_definition",
+        Some(&def.id),
+        home.workspace_id(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(def)
 }
@@ -260,8 +294,15 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, home: Home<'_>, id: &str) ->
     home.check_write(actor)?;
     let mut tx = db.begin().await?;
     storage::fields::delete(&mut tx, &def.id).await?;
-    audit::record(&mut tx, actor, "custom_field.delete", "custom_field_definition", Some(&def.id), home.workspace_id())
-        .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "custom_field.delete",
+        "custom_field_definition",
+        Some(&def.id),
+        home.workspace_id(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(def)
 }
@@ -278,5 +319,8 @@ pub async fn value_count(db: &SqlitePool, actor: &Actor, def: &FieldDefinition) 
 pub fn humanise(field_name: &str) -> String {
     let spaced = field_name.replace('_', " ");
     let mut chars = spaced.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

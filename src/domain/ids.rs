@@ -34,4 +34,14 @@ macro_rules! id_type {
     )*};
 }
 
-id_type!(UserId, WorkspaceId, ApiKeyId, SessionId, AuditId, ContactId, FieldDefinitionId, ListId, CommunicationId);
+id_type!(
+    UserId,
+    WorkspaceId,
+    ApiKeyId,
+    SessionId,
+    AuditId,
+    ContactId,
+    FieldDefinitionId,
+    ListId,
+    CommunicationId
+);

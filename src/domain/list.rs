@@ -58,9 +58,24 @@ pub async fn create(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, input:
         Some(p) => p,
         None => storage::lists::next_position(&mut tx, &ws.id).await?,
     };
-    let list = ContactList { id: ListId::generate().to_string(), name, is_primary, position };
-    storage::lists::insert(&mut tx, &ws.id, &list).await.map_err(name_taken)?;
-    audit::record(&mut tx, actor, "list.create", "contact_list", Some(&list.id), Some(&ws.id)).await?;
+    let list = ContactList {
+        id: ListId::generate().to_string(),
+        name,
+        is_primary,
+        position,
+    };
+    storage::lists::insert(&mut tx, &ws.id, &list)
+        .await
+        .map_err(name_taken)?;
+    audit::record(
+        &mut tx,
+        actor,
+        "list.create",
+        "contact_list",
+        Some(&list.id),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(list)
 }
@@ -100,7 +115,15 @@ pub async fn update(
             name_taken(e)
         }
     })?;
-    audit::record(&mut tx, actor, "list.update", "contact_list", Some(&list.id), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "list.update",
+        "contact_list",
+        Some(&list.id),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(list)
 }
@@ -111,7 +134,15 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &s
     ws.require_editor()?;
     let mut tx = db.begin().await?;
     storage::lists::delete(&mut tx, &list.id).await?;
-    audit::record(&mut tx, actor, "list.delete", "contact_list", Some(&list.id), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "list.delete",
+        "contact_list",
+        Some(&list.id),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -143,7 +174,15 @@ pub async fn add_contact(
     } else {
         storage::lists::assign(&mut tx, contact, &list).await?;
     }
-    audit::record(&mut tx, actor, "list.add_contact", "contact", Some(contact.as_str()), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "list.add_contact",
+        "contact",
+        Some(contact.as_str()),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -168,7 +207,15 @@ pub async fn remove_contact(
     if list.is_primary {
         log_stage_change(&mut tx, actor, ws, contact, Some(&list), None).await?;
     }
-    audit::record(&mut tx, actor, "list.remove_contact", "contact", Some(contact.as_str()), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "list.remove_contact",
+        "contact",
+        Some(contact.as_str()),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -46,14 +46,22 @@ pub fn conflicts(this: &ContactRecord, other: &ContactRecord) -> Vec<Conflict> {
         if let (Some(a), Some(b)) = (this.base.get(name), other.base.get(name))
             && a != b
         {
-            out.push(Conflict { field: name.to_string(), this: a.clone(), other: b.clone() });
+            out.push(Conflict {
+                field: name.to_string(),
+                this: a.clone(),
+                other: b.clone(),
+            });
         }
     }
     for (name, a) in &this.custom {
         if let Some(b) = other.custom.get(name)
             && a != b
         {
-            out.push(Conflict { field: name.clone(), this: a.clone(), other: b.clone() });
+            out.push(Conflict {
+                field: name.clone(),
+                this: a.clone(),
+                other: b.clone(),
+            });
         }
     }
     out
@@ -78,9 +86,17 @@ pub async fn merge(
     if this.id == other.id {
         return Err(AppError::invalid("other_id", "a contact cannot be merged with itself"));
     }
-    let known: Vec<&str> = BASE_FIELDS.iter().copied().chain(this.custom.keys().map(String::as_str)).chain(other.custom.keys().map(String::as_str)).collect();
+    let known: Vec<&str> = BASE_FIELDS
+        .iter()
+        .copied()
+        .chain(this.custom.keys().map(String::as_str))
+        .chain(other.custom.keys().map(String::as_str))
+        .collect();
     if let Some(unknown) = input.prefer.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(AppError::invalid("prefer", format!("neither contact has a field named {unknown}")));
+        return Err(AppError::invalid(
+            "prefer",
+            format!("neither contact has a field named {unknown}"),
+        ));
     }
     let prefer = |name: &str| input.prefer.get(name).copied().unwrap_or(Side::This);
 
@@ -133,7 +149,15 @@ pub async fn merge(
     });
     comms::record(&mut tx, actor, ws, &this_id, comms::Kind::System, content, None).await?;
     audit::record(&mut tx, actor, "contact.merge", "contact", Some(&this.id), Some(&ws.id)).await?;
-    audit::record(&mut tx, actor, "contact.delete", "contact", Some(&other.id), Some(&ws.id)).await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "contact.delete",
+        "contact",
+        Some(&other.id),
+        Some(&ws.id),
+    )
+    .await?;
     tx.commit().await?;
     contact::get(db, actor, ws, &this.id).await
 }
@@ -160,15 +184,22 @@ pub struct PossibleDuplicate {
 
 /// Pairs sharing a name and company, or where one's email or phone is the other's custom
 /// email or phone value (primary email and phone are unique, so they cannot collide directly).
-pub async fn possible_duplicates(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<Vec<PossibleDuplicate>> {
+pub async fn possible_duplicates(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+) -> AppResult<Vec<PossibleDuplicate>> {
     actor.require(Scope::ReadContacts)?;
     let pairs = storage::duplicates::pairs(db, &ws.id, 100).await?;
     let mut out = Vec::with_capacity(pairs.len());
     for (a, b, reason) in pairs {
-        let (Some(a), Some(b)) = (ContactId::parse(&a), ContactId::parse(&b)) else { continue };
-        if let (Some(a), Some(b)) =
-            (storage::contacts::load(db, &ws.id, &a).await?, storage::contacts::load(db, &ws.id, &b).await?)
-        {
+        let (Some(a), Some(b)) = (ContactId::parse(&a), ContactId::parse(&b)) else {
+            continue;
+        };
+        if let (Some(a), Some(b)) = (
+            storage::contacts::load(db, &ws.id, &a).await?,
+            storage::contacts::load(db, &ws.id, &b).await?,
+        ) {
             out.push(PossibleDuplicate { reason, a, b });
         }
     }

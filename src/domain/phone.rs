@@ -23,7 +23,10 @@ impl Phone {
         let number = phonenumber::parse(region, text)
             .map_err(|_| AppError::invalid(field, format!("{text:?} is not a phone number")))?;
         if !phonenumber::is_valid(&number) {
-            return Err(AppError::invalid(field, format!("{text:?} is not a valid phone number")));
+            return Err(AppError::invalid(
+                field,
+                format!("{text:?} is not a valid phone number"),
+            ));
         }
         Ok(Phone(number.format().mode(phonenumber::Mode::E164).to_string()))
     }
@@ -51,8 +54,14 @@ mod tests {
 
     #[test]
     fn normalises_to_e164() {
-        assert_eq!(Phone::parse("(415) 555-0123", "US", "p").unwrap().as_str(), "+14155550123");
-        assert_eq!(Phone::parse("+44 20 7946 0958", "US", "p").unwrap().as_str(), "+442079460958");
+        assert_eq!(
+            Phone::parse("(415) 555-0123", "US", "p").unwrap().as_str(),
+            "+14155550123"
+        );
+        assert_eq!(
+            Phone::parse("+44 20 7946 0958", "US", "p").unwrap().as_str(),
+            "+442079460958"
+        );
         assert_eq!(Phone::parse("030 901820", "DE", "p").unwrap().as_str(), "+4930901820");
         assert!(Phone::parse("12", "US", "p").is_err());
         assert!(Phone::parse("call me", "US", "p").is_err());

@@ -87,7 +87,14 @@ pub struct ContactQuery {
 
 impl ContactQuery {
     pub fn newest(limit: u32) -> ContactQuery {
-        ContactQuery { words: Vec::new(), list: None, filters: Vec::new(), sort: Sort::Newest, limit, after: None }
+        ContactQuery {
+            words: Vec::new(),
+            list: None,
+            filters: Vec::new(),
+            sort: Sort::Newest,
+            limit,
+            after: None,
+        }
     }
 }
 
@@ -126,7 +133,9 @@ pub async fn parse(
             }
             "cursor" if !value.is_empty() => cursor = Some(value.to_string()),
             k if k.starts_with("field.") && !value.is_empty() => {
-                query.filters.push(parse_filter(&k["field.".len()..], value, fields, region)?)
+                query
+                    .filters
+                    .push(parse_filter(&k["field.".len()..], value, fields, region)?)
             }
             _ => {}
         }
@@ -151,13 +160,17 @@ async fn find_list(db: &SqlitePool, ws: &WorkspaceAccess, value: &str) -> AppRes
 
 fn parse_filter(key: &str, value: &str, fields: &FieldSet, region: &str) -> AppResult<FieldFilter> {
     let (name, op) = match key.rsplit_once('.') {
-        Some((name, op)) => {
-            (name, Op::parse(op).ok_or_else(|| AppError::invalid(&format!("field.{key}"), format!("unknown comparison {op:?}")))?)
-        }
+        Some((name, op)) => (
+            name,
+            Op::parse(op)
+                .ok_or_else(|| AppError::invalid(&format!("field.{key}"), format!("unknown comparison {op:?}")))?,
+        ),
         None => (key, Op::Eq),
     };
     let field = format!("field.{name}");
-    let def = fields.get(name).ok_or_else(|| AppError::invalid(&field, format!("no custom field named {name} here")))?;
+    let def = fields
+        .get(name)
+        .ok_or_else(|| AppError::invalid(&field, format!("no custom field named {name} here")))?;
     let spec = def.spec(region);
     let reword = |e: AppError| match e {
         AppError::Invalid { message, .. } => AppError::invalid(&field, message),
@@ -177,7 +190,11 @@ fn parse_filter(key: &str, value: &str, fields: &FieldSet, region: &str) -> AppR
         }
         _ => FilterValue::Text(spec.parse_text(value).map_err(reword)?),
     };
-    Ok(FieldFilter { name: name.to_string(), op, value })
+    Ok(FieldFilter {
+        name: name.to_string(),
+        op,
+        value,
+    })
 }
 
 fn decode_cursor(text: &str, sort: Sort) -> AppResult<After> {
@@ -185,7 +202,11 @@ fn decode_cursor(text: &str, sort: Sort) -> AppResult<After> {
     let bytes = hex::decode(text).map_err(|_| bad())?;
     let parts: Vec<String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     match (sort, parts.as_slice()) {
-        (Sort::Name, [last, first, id]) => Ok(After::Name { last: last.clone(), first: first.clone(), id: id.clone() }),
+        (Sort::Name, [last, first, id]) => Ok(After::Name {
+            last: last.clone(),
+            first: first.clone(),
+            id: id.clone(),
+        }),
         (Sort::Newest | Sort::Oldest, [id]) => Ok(After::Id(id.clone())),
         _ => Err(bad()),
     }
@@ -213,8 +234,15 @@ pub async fn run(
     let more = rows.len() > query.limit as usize;
     rows.truncate(query.limit as usize);
     storage::contacts::fill(db, &mut rows).await?;
-    let next_cursor = if more { rows.last().map(|c| encode_cursor(c, query.sort)) } else { None };
-    Ok(Page { items: rows, next_cursor })
+    let next_cursor = if more {
+        rows.last().map(|c| encode_cursor(c, query.sort))
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows,
+        next_cursor,
+    })
 }
 
 /// Parses and runs a search in one go (both faces use this).

@@ -83,12 +83,14 @@ pub async fn page(
                  WHERE contact_id = ? AND workspace_id = ?";
     let rows: Vec<Row> = match after {
         None => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("{base} ORDER BY pinned DESC, id DESC LIMIT ?")))
-                .bind(contact)
-                .bind(ws)
-                .bind(fetch)
-                .fetch_all(db)
-                .await?
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{base} ORDER BY pinned DESC, id DESC LIMIT ?"
+            )))
+            .bind(contact)
+            .bind(ws)
+            .bind(fetch)
+            .fetch_all(db)
+            .await?
         }
         Some(c) if c.pinned => {
             sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -78,7 +78,9 @@ fn filter_condition(ws: &WorkspaceId, f: &FieldFilter) -> Expr {
 
 pub fn statement(ws: &WorkspaceId, q: &ContactQuery) -> SelectStatement {
     let mut sel = Query::select();
-    sel.columns(BASE_COLUMNS.map(Alias::new)).from(Alias::new("base_contacts")).and_where(col("workspace_id").eq(ws.as_str()));
+    sel.columns(BASE_COLUMNS.map(Alias::new))
+        .from(Alias::new("base_contacts"))
+        .and_where(col("workspace_id").eq(ws.as_str()));
     for word in &q.words {
         sel.cond_where(word_condition(ws, word));
     }
@@ -122,6 +124,8 @@ pub fn statement(ws: &WorkspaceId, q: &ContactQuery) -> SelectStatement {
 /// One page plus one row (to know whether another page follows), without values or lists.
 pub async fn find(db: &SqlitePool, ws: &WorkspaceId, q: &ContactQuery) -> Result<Vec<ContactRecord>, sqlx::Error> {
     let (sql, values) = statement(ws, q).build_sqlx(SqliteQueryBuilder);
-    let rows: Vec<BaseRow> = sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values).fetch_all(db).await?;
+    let rows: Vec<BaseRow> = sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
+        .fetch_all(db)
+        .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }

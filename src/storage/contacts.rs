@@ -37,8 +37,16 @@ impl From<BaseRow> for ContactRecord {
     }
 }
 
-pub const BASE_COLUMNS: [&str; 8] =
-    ["id", "workspace_id", "created_on", "first_name", "last_name", "primary_email", "primary_phone", "company"];
+pub const BASE_COLUMNS: [&str; 8] = [
+    "id",
+    "workspace_id",
+    "created_on",
+    "first_name",
+    "last_name",
+    "primary_email",
+    "primary_phone",
+    "company",
+];
 
 pub async fn insert(conn: &mut SqliteConnection, c: &ContactRecord) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -172,7 +180,8 @@ pub async fn fill(db: &SqlitePool, records: &mut [ContactRecord]) -> Result<(), 
         return Ok(());
     }
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-    let mut q = sqlx::QueryBuilder::new("SELECT contact_id, field_name, field_value FROM custom_fields WHERE contact_id IN (");
+    let mut q =
+        sqlx::QueryBuilder::new("SELECT contact_id, field_name, field_value FROM custom_fields WHERE contact_id IN (");
     let mut sep = q.separated(", ");
     for id in &ids {
         sep.push_bind(id.clone());

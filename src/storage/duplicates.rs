@@ -5,7 +5,11 @@ use crate::domain::ids::WorkspaceId;
 /// Up to `limit` pairs `(a, b, reason)` of contacts that may be the same person, `a < b`.
 /// Every branch starts from an index: names through `base_contacts_by_name`, shared values
 /// from the email- and phone-typed custom fields into the unique email/phone indexes.
-pub async fn pairs(db: &SqlitePool, ws: &WorkspaceId, limit: i64) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+pub async fn pairs(
+    db: &SqlitePool,
+    ws: &WorkspaceId,
+    limit: i64,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
     sqlx::query_as(
         "WITH typed AS (
             SELECT field_name, field_type FROM custom_field_definitions

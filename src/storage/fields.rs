@@ -28,7 +28,10 @@ impl From<Row> for FieldDefinition {
             field_type: FieldType::parse(&r.field_type).unwrap_or(FieldType::Text),
             is_required: r.is_required,
             default_value: r.default_value,
-            options: r.options.and_then(|o| serde_json::from_str(&o).ok()).unwrap_or_default(),
+            options: r
+                .options
+                .and_then(|o| serde_json::from_str(&o).ok())
+                .unwrap_or_default(),
             is_tracked: r.is_tracked,
         }
     }
@@ -94,12 +97,15 @@ pub async fn find_in_workspace(
     ws: &WorkspaceId,
     id: &FieldDefinitionId,
 ) -> Result<Option<FieldDefinition>, sqlx::Error> {
-    let row: Option<Row> =
-        sqlx::query_as(concat!("SELECT ", columns!(), " FROM custom_field_definitions WHERE id = ? AND workspace_id = ?"))
-            .bind(id)
-            .bind(ws)
-            .fetch_optional(db)
-            .await?;
+    let row: Option<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM custom_field_definitions WHERE id = ? AND workspace_id = ?"
+    ))
+    .bind(id)
+    .bind(ws)
+    .fetch_optional(db)
+    .await?;
     Ok(row.map(Into::into))
 }
 
@@ -146,7 +152,10 @@ pub async fn update(conn: &mut SqliteConnection, def: &FieldDefinition) -> Resul
 }
 
 pub async fn delete(conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM custom_field_definitions WHERE id = ?").bind(id).execute(conn).await?;
+    sqlx::query("DELETE FROM custom_field_definitions WHERE id = ?")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

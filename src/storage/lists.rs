@@ -14,7 +14,12 @@ struct Row {
 
 impl From<Row> for ContactList {
     fn from(r: Row) -> Self {
-        ContactList { id: r.id, name: r.name, is_primary: r.is_primary, position: r.position }
+        ContactList {
+            id: r.id,
+            name: r.name,
+            is_primary: r.is_primary,
+            position: r.position,
+        }
     }
 }
 
@@ -93,7 +98,10 @@ pub async fn update(conn: &mut SqliteConnection, list: &ContactList) -> Result<(
 }
 
 pub async fn delete(conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM contact_lists WHERE id = ?").bind(id).execute(conn).await?;
+    sqlx::query("DELETE FROM contact_lists WHERE id = ?")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -165,6 +173,16 @@ pub async fn for_contacts(db: &SqlitePool, ids: &[String]) -> Result<Vec<(String
     let rows: Vec<(String, String, String, bool, i64)> = q.build_query_as().fetch_all(db).await?;
     Ok(rows
         .into_iter()
-        .map(|(c, id, name, is_primary, position)| (c, ContactList { id, name, is_primary, position }))
+        .map(|(c, id, name, is_primary, position)| {
+            (
+                c,
+                ContactList {
+                    id,
+                    name,
+                    is_primary,
+                    position,
+                },
+            )
+        })
         .collect())
 }

@@ -7,6 +7,7 @@ mod accounts;
 mod api_keys;
 mod audit;
 mod cli;
+mod contacts;
 mod errors_and_headers;
 mod limits;
 mod ui_pages;

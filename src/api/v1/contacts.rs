@@ -27,7 +27,11 @@ pub struct ContactPage {
     pub next_cursor: Option<String>,
 }
 
-async fn contact_json(state: &AppState, ws: &WorkspaceAccess, record: &contact::ContactRecord) -> ApiResult<Json<Contact>> {
+async fn contact_json(
+    state: &AppState,
+    ws: &WorkspaceAccess,
+    record: &contact::ContactRecord,
+) -> ApiResult<Json<Contact>> {
     let fields = field_definition::applicable(&state.db, ws).await?;
     Ok(Json(record.to_json(&fields)))
 }
@@ -144,9 +148,16 @@ pub async fn duplicates(
     let pairs = merge::possible_duplicates(&state.db, &actor, &ws).await?;
     let items = pairs
         .into_iter()
-        .map(|p| DuplicatePair { reason: p.reason, a: p.a.to_json(&fields), b: p.b.to_json(&fields) })
+        .map(|p| DuplicatePair {
+            reason: p.reason,
+            a: p.a.to_json(&fields),
+            b: p.b.to_json(&fields),
+        })
         .collect();
-    Ok(Json(Page { items, next_cursor: None }))
+    Ok(Json(Page {
+        items,
+        next_cursor: None,
+    }))
 }
 
 fn contact_id(id: &str) -> ApiResult<ContactId> {

@@ -24,7 +24,10 @@ pub struct DefinitionList {
 }
 
 fn page(items: Vec<FieldDefinition>) -> Json<Page<FieldDefinition>> {
-    Json(Page { items, next_cursor: None })
+    Json(Page {
+        items,
+        next_cursor: None,
+    })
 }
 
 fn created(def: FieldDefinition) -> Response {
@@ -33,7 +36,10 @@ fn created(def: FieldDefinition) -> Response {
 
 #[utoipa::path(get, path = "/api/v1/custom-fields", tag = "custom fields",
     responses((status = 200, body = DefinitionList)))]
-pub async fn list_global(State(state): State<AppState>, ApiCaller(actor): ApiCaller) -> ApiResult<Json<Page<FieldDefinition>>> {
+pub async fn list_global(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+) -> ApiResult<Json<Page<FieldDefinition>>> {
     Ok(page(field_definition::list_global(&state.db, &actor).await?))
 }
 
@@ -44,7 +50,14 @@ pub async fn create_global(
     ApiCaller(actor): ApiCaller,
     ApiJson(input): ApiJson<DefinitionInput>,
 ) -> ApiResult<Response> {
-    let def = field_definition::create(&state.db, &actor, Home::Global, &state.config.default_phone_region, input).await?;
+    let def = field_definition::create(
+        &state.db,
+        &actor,
+        Home::Global,
+        &state.config.default_phone_region,
+        input,
+    )
+    .await?;
     Ok(created(def))
 }
 
@@ -57,13 +70,19 @@ pub async fn update_global(
     ApiJson(input): ApiJson<DefinitionInput>,
 ) -> ApiResult<Json<FieldDefinition>> {
     let region = &state.config.default_phone_region;
-    Ok(Json(field_definition::update(&state.db, &actor, Home::Global, region, &id, input).await?))
+    Ok(Json(
+        field_definition::update(&state.db, &actor, Home::Global, region, &id, input).await?,
+    ))
 }
 
 /// Deletes the definition; stored values are kept as orphans.
 #[utoipa::path(delete, path = "/api/v1/custom-fields/{id}", tag = "custom fields",
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete_global(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(id): Path<String>) -> ApiResult<StatusCode> {
+pub async fn delete_global(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
     field_definition::delete(&state.db, &actor, Home::Global, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -90,7 +109,9 @@ pub async fn create_workspace(
 ) -> ApiResult<Response> {
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     let region = &state.config.default_phone_region;
-    Ok(created(field_definition::create(&state.db, &actor, Home::Workspace(&ws), region, input).await?))
+    Ok(created(
+        field_definition::create(&state.db, &actor, Home::Workspace(&ws), region, input).await?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{ws}/custom-fields/{id}", tag = "custom fields", request_body = DefinitionInput,
@@ -103,7 +124,9 @@ pub async fn update_workspace(
 ) -> ApiResult<Json<FieldDefinition>> {
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     let region = &state.config.default_phone_region;
-    Ok(Json(field_definition::update(&state.db, &actor, Home::Workspace(&ws), region, &id, input).await?))
+    Ok(Json(
+        field_definition::update(&state.db, &actor, Home::Workspace(&ws), region, &id, input).await?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/custom-fields/{id}", tag = "custom fields",

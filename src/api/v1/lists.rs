@@ -23,9 +23,16 @@ pub struct ListPage {
 /// Stages first (in board order), then tags by name.
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/lists", tag = "lists",
     responses((status = 200, body = ListPage), (status = 404, body = ErrorBody)))]
-pub async fn all(State(state): State<AppState>, ApiCaller(actor): ApiCaller, Path(ws): Path<String>) -> ApiResult<Json<Page<ContactList>>> {
+pub async fn all(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+) -> ApiResult<Json<Page<ContactList>>> {
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
-    Ok(Json(Page { items: list::all(&state.db, &actor, &ws).await?, next_cursor: None }))
+    Ok(Json(Page {
+        items: list::all(&state.db, &actor, &ws).await?,
+        next_cursor: None,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/lists", tag = "lists", request_body = ListInput,
