@@ -69,3 +69,10 @@ mod tests {
         assert_eq!(search_digits("ada"), None);
     }
 }
+
+/// How a stored E.164 number reads to a person: `+1 415-555-0123`.
+pub fn display(e164: &str) -> String {
+    phonenumber::parse(None, e164)
+        .map(|n| n.format().mode(phonenumber::Mode::International).to_string())
+        .unwrap_or_else(|_| e164.to_string())
+}

@@ -186,3 +186,10 @@ pub async fn for_contacts(db: &SqlitePool, ids: &[String]) -> Result<Vec<(String
         })
         .collect())
 }
+
+pub async fn count_members(db: &SqlitePool, list: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM contact_list_assignments WHERE list_id = ?")
+        .bind(list)
+        .fetch_one(db)
+        .await
+}

@@ -15,11 +15,13 @@ use crate::domain::user;
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::state::AppState;
 
+#[derive(Clone)]
 pub struct UserBrief {
     pub email: String,
     pub name: String,
 }
 
+#[derive(Clone)]
 pub struct Chrome {
     pub user: Option<UserBrief>,
     pub csrf: String,

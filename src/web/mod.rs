@@ -2,11 +2,15 @@
 
 pub mod auth_pages;
 pub mod chrome;
+pub mod contacts;
 pub mod csrf;
 pub mod dashboard;
 pub mod error;
+pub mod fields;
 pub mod flash;
 pub mod forms;
+pub mod lists;
+pub mod pipeline;
 pub mod settings;
 pub mod workspaces;
 
@@ -38,6 +42,60 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/settings/keys", get(settings::keys).post(settings::create_key))
         .route("/settings/keys/{id}/revoke", post(settings::revoke_key))
         .route("/settings/audit", get(settings::audit_log))
+        .route("/settings/fields", get(fields::page).post(fields::create))
+        .route("/settings/fields/{id}", get(fields::edit).post(fields::update))
+        .route(
+            "/settings/fields/{id}/delete",
+            get(fields::delete_page).post(fields::delete),
+        )
+        .route(
+            "/workspaces/{ws}/contacts",
+            get(contacts::list_page).post(contacts::create),
+        )
+        .route("/workspaces/{ws}/contacts/new", get(contacts::new_page))
+        .route(
+            "/workspaces/{ws}/contacts/{id}",
+            get(contacts::show).post(contacts::update),
+        )
+        .route("/workspaces/{ws}/contacts/{id}/edit", get(contacts::edit_page))
+        .route(
+            "/workspaces/{ws}/contacts/{id}/delete",
+            get(contacts::delete_page).post(contacts::delete),
+        )
+        .route(
+            "/workspaces/{ws}/contacts/{id}/stage",
+            post(contacts::timeline::set_stage),
+        )
+        .route(
+            "/workspaces/{ws}/contacts/{id}/lists",
+            post(contacts::timeline::add_tag),
+        )
+        .route(
+            "/workspaces/{ws}/contacts/{id}/lists/{list_id}/remove",
+            post(contacts::timeline::remove_tag),
+        )
+        .route(
+            "/workspaces/{ws}/contacts/{id}/timeline",
+            post(contacts::timeline::add_entry),
+        )
+        .route(
+            "/workspaces/{ws}/contacts/{id}/timeline/{entry}/pin",
+            post(contacts::timeline::pin),
+        )
+        .route(
+            "/workspaces/{ws}/contacts/{id}/fields/{name}/remove",
+            post(contacts::timeline::remove_value),
+        )
+        .route(
+            "/workspaces/{ws}/contacts/{id}/merge",
+            get(contacts::merge::merge_page).post(contacts::merge::merge),
+        )
+        .route("/workspaces/{ws}/duplicates", get(contacts::merge::duplicates))
+        .route("/workspaces/{ws}/pipeline", get(pipeline::board))
+        .route("/workspaces/{ws}/pipeline/move", post(pipeline::move_card))
+        .route("/workspaces/{ws}/lists", get(lists::page).post(lists::create))
+        .route("/workspaces/{ws}/lists/{id}", post(lists::update))
+        .route("/workspaces/{ws}/lists/{id}/delete", post(lists::delete))
         .layer(middleware::from_fn_with_state(state.clone(), flash::layer))
         .layer(middleware::from_fn_with_state(state, csrf::layer))
 }

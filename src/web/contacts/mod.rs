@@ -1,0 +1,462 @@
+//! `/workspaces/{ws}/contacts…`: the list with search and filters, the detail page, the forms.
+
+pub mod merge;
+pub mod timeline;
+pub mod views;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use self::views::{ContactRow, FieldDisplay, FieldInput};
+use super::chrome::{Chrome, CurrentUser};
+use super::error::PageError;
+use super::flash;
+use super::forms::FormErrors;
+use crate::domain::actor::Actor;
+use crate::domain::comms::{self, Communication};
+use crate::domain::contact::{self, ContactInput, ContactRecord};
+use crate::domain::field_definition::{self, FieldDefinition};
+use crate::domain::ids::ContactId;
+use crate::domain::list::{self, ContactList};
+use crate::domain::search::{self, Params};
+use crate::domain::workspace::{self, WorkspaceAccess};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The signed-in person, the workspace they opened (or a 404), and the page frame set to it.
+pub async fn open(
+    state: &AppState,
+    user: &CurrentUser,
+    chrome: Chrome,
+    ws: &str,
+    section: &'static str,
+) -> Result<(Actor, WorkspaceAccess, Chrome), PageError> {
+    let actor = user.actor();
+    let ws = workspace::resolve(&state.db, &actor, ws).await?;
+    let chrome = chrome.in_section(section).with_workspace(&ws);
+    Ok((actor, ws, chrome))
+}
+
+/// Reads a contact form (`first_name`…, `cf.<field>`) into the same input the API takes.
+/// Every field is sent, so an empty one clears its value.
+pub fn contact_input(pairs: &[(String, String)]) -> ContactInput {
+    let mut input = ContactInput::default();
+    let mut custom = Map::new();
+    for (key, value) in pairs {
+        let v = Some(Some(value.clone()));
+        match key.as_str() {
+            "first_name" => input.first_name = v,
+            "last_name" => input.last_name = v,
+            "primary_email" => input.primary_email = v,
+            "primary_phone" => input.primary_phone = v,
+            "company" => input.company = v,
+            k => {
+                if let Some(name) = k.strip_prefix("cf.") {
+                    let value = if value.trim().is_empty() {
+                        Value::Null
+                    } else {
+                        Value::String(value.clone())
+                    };
+                    custom.insert(name.to_string(), value);
+                }
+            }
+        }
+    }
+    input.custom_fields = custom;
+    input
+}
+
+fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    form_urlencoded::parse(body)
+        .into_owned()
+        .filter(|(k, _)| k != "csrf_token")
+        .collect()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "contacts/list.html")]
+struct ListPage {
+    chrome: Chrome,
+    ws: WorkspaceAccess,
+    rows: Vec<ContactRow>,
+    columns: Vec<String>,
+    lists: Vec<ContactList>,
+    fields: Vec<FieldDefinition>,
+    q: String,
+    list: String,
+    sort: String,
+    filter_field: String,
+    filter_op: String,
+    filter_value: String,
+    error: Option<String>,
+    next_url: Option<String>,
+    first_url: Option<String>,
+    can_edit: bool,
+}
+
+impl ListPage {
+    fn is(&self, a: &str, b: &str) -> bool {
+        a == b
+    }
+}
+
+/// The list page's form sends one filter as `ff`/`fo`/`fv`; it becomes `field.NAME.OP=VALUE`.
+fn search_params(raw: &[(String, String)]) -> Params {
+    let get = |k: &str| {
+        raw.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let mut params: Params = raw
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "ff" | "fo" | "fv"))
+        .cloned()
+        .collect();
+    let (field, op, value) = (get("ff"), get("fo"), get("fv"));
+    if !field.is_empty() && !value.is_empty() {
+        let op = if op.is_empty() { "eq".to_string() } else { op };
+        params.push((format!("field.{field}.{op}"), value));
+    }
+    params
+}
+
+pub async fn list_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(ws): Path<String>,
+    Query(raw): Query<Params>,
+) -> Result<Response, PageError> {
+    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let params = search_params(&raw);
+    let fields = field_definition::applicable(&state.db, &ws).await?;
+    let lists = list::all(&state.db, &actor, &ws).await?;
+    let region = &state.config.default_phone_region;
+    let get = |k: &str| {
+        raw.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (page, error) = match search::parse(&state.db, &ws, &fields, region, &params).await {
+        Ok(query) => (Some(search::run(&state.db, &actor, &ws, &query).await?), None),
+        Err(AppError::Invalid { message, .. }) => (None, Some(message)),
+        Err(e) => return Err(e.into()),
+    };
+    let shown: Vec<&FieldDefinition> = fields.0.iter().take(3).collect();
+    let (rows, next_cursor) = match page {
+        Some(p) => (p.items.iter().map(|c| views::row(c, &shown)).collect(), p.next_cursor),
+        None => (Vec::new(), None),
+    };
+    let base_query = |cursor: Option<&str>| {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in raw.iter().filter(|(k, _)| k != "cursor") {
+            q.append_pair(k, v);
+        }
+        if let Some(c) = cursor {
+            q.append_pair("cursor", c);
+        }
+        format!("/workspaces/{}/contacts?{}", ws.id, q.finish())
+    };
+    let first_url = raw.iter().any(|(k, _)| k == "cursor").then(|| base_query(None));
+    let page = ListPage {
+        next_url: next_cursor.as_deref().map(|c| base_query(Some(c))),
+        first_url,
+        columns: shown.iter().map(|d| d.label.clone()).collect(),
+        rows,
+        can_edit: ws.require_editor().is_ok(),
+        chrome,
+        lists,
+        fields: fields.0.clone(),
+        q: get("q"),
+        list: get("list"),
+        sort: get("sort"),
+        filter_field: get("ff"),
+        filter_op: get("fo"),
+        filter_value: get("fv"),
+        error,
+        ws,
+    };
+    Ok(page.into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "contacts/form.html")]
+struct FormPage {
+    chrome: Chrome,
+    ws: WorkspaceAccess,
+    contact_id: Option<String>,
+    title: String,
+    base: Vec<FieldInput>,
+    custom: Vec<FieldInput>,
+    errors: FormErrors,
+    /// The contact that already has the email or phone typed, after a conflict.
+    existing: Option<String>,
+}
+
+async fn form_page(
+    state: &AppState,
+    chrome: Chrome,
+    ws: WorkspaceAccess,
+    contact: Option<&ContactRecord>,
+    submitted: Option<&[(String, String)]>,
+    (errors, existing): (FormErrors, Option<String>),
+) -> Result<Response, PageError> {
+    let fields = field_definition::applicable(&state.db, &ws).await?;
+    let (base, custom) = views::form_inputs(contact, &fields, submitted, &errors);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = FormPage {
+        chrome,
+        contact_id: contact.map(|c| c.id.clone()),
+        title: contact
+            .map(|c| format!("Edit {}", c.display_name()))
+            .unwrap_or_else(|| "New contact".into()),
+        ws,
+        base,
+        custom,
+        errors,
+        existing,
+    };
+    Ok((status, page).into_response())
+}
+
+pub async fn new_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(ws): Path<String>,
+) -> Result<Response, PageError> {
+    let (_, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    ws.require_editor()?;
+    form_page(&state, chrome, ws, None, None, (FormErrors::none(), None)).await
+}
+
+/// A form error names its field; a conflict (duplicate email or phone) links the contact.
+fn form_errors(e: AppError, ws: &WorkspaceAccess) -> Result<(FormErrors, Option<String>), AppError> {
+    match e {
+        AppError::Conflict {
+            message,
+            existing_id: Some(id),
+        } => Ok((
+            FormErrors::general_message(message),
+            Some(format!("/workspaces/{}/contacts/{id}", ws.id)),
+        )),
+        other => FormErrors::from_error(other).map(|f| (f, None)),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(ws): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let pairs = form_pairs(&body);
+    match contact::create(
+        &state.db,
+        &actor,
+        &ws,
+        &state.config.default_phone_region,
+        contact_input(&pairs),
+    )
+    .await
+    {
+        Ok(c) => Ok(flash::redirect(
+            &state,
+            &format!("/workspaces/{}/contacts/{}", ws.id, c.id),
+            "success",
+            "Contact added.",
+        )),
+        Err(e) => {
+            let errors = form_errors(e, &ws)?;
+            form_page(&state, chrome, ws, None, Some(&pairs), errors).await
+        }
+    }
+}
+
+pub async fn edit_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let c = contact::get(&state.db, &actor, &ws, &id).await?;
+    ws.require_editor()?;
+    form_page(&state, chrome, ws, Some(&c), None, (FormErrors::none(), None)).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws, id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let pairs = form_pairs(&body);
+    let region = &state.config.default_phone_region;
+    match contact::update(&state.db, &actor, &ws, region, &id, contact_input(&pairs)).await {
+        Ok(c) => Ok(flash::redirect(
+            &state,
+            &format!("/workspaces/{}/contacts/{}", ws.id, c.id),
+            "success",
+            "Saved.",
+        )),
+        Err(e) => {
+            let errors = form_errors(e, &ws)?;
+            let c = contact::get(&state.db, &actor, &ws, &id).await?;
+            form_page(&state, chrome, ws, Some(&c), Some(&pairs), errors).await
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "contacts/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    ws: WorkspaceAccess,
+    c: ContactRecord,
+    name: String,
+    phone: String,
+    values: Vec<FieldDisplay>,
+    orphans: Vec<(String, String)>,
+    stages: Vec<ContactList>,
+    tags: Vec<ContactList>,
+    timeline: Vec<Communication>,
+    more_timeline: Option<String>,
+    can_edit: bool,
+    errors: FormErrors,
+}
+
+impl ShowPage {
+    fn in_list(&self, id: &str) -> bool {
+        self.c.lists.iter().any(|l| l.id == id)
+    }
+
+    fn when(&self, ts: &str) -> String {
+        ts.replace('T', " ")
+            .trim_end_matches('Z')
+            .get(..16)
+            .unwrap_or(ts)
+            .to_string()
+    }
+}
+
+pub async fn show_contact(
+    state: &AppState,
+    user: &CurrentUser,
+    chrome: Chrome,
+    ws: &str,
+    id: &str,
+    cursor: Option<&str>,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    let (actor, ws, chrome) = open(state, user, chrome, ws, "contacts").await?;
+    let c = contact::get(&state.db, &actor, &ws, id).await?;
+    let fields = field_definition::applicable(&state.db, &ws).await?;
+    let lists = list::all(&state.db, &actor, &ws).await?;
+    let contact_id = ContactId::parse(&c.id).ok_or(AppError::NotFound)?;
+    let timeline = comms::timeline(&state.db, &actor, &ws, &contact_id, Some(30), cursor).await?;
+    let (values, orphans) = views::custom_values(&c, &fields);
+    let (stages, tags) = lists.into_iter().partition(|l| l.is_primary);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = ShowPage {
+        name: c.display_name(),
+        phone: c
+            .base
+            .primary_phone
+            .as_deref()
+            .map(crate::domain::phone::display)
+            .unwrap_or_default(),
+        more_timeline: timeline
+            .next_cursor
+            .map(|cur| format!("/workspaces/{}/contacts/{}?cursor={cur}#timeline", ws.id, c.id)),
+        timeline: timeline.items,
+        can_edit: ws.require_editor().is_ok(),
+        chrome,
+        values,
+        orphans,
+        stages,
+        tags,
+        c,
+        ws,
+        errors,
+    };
+    Ok((status, page).into_response())
+}
+
+#[derive(serde::Deserialize)]
+pub struct CursorQuery {
+    cursor: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws, id)): Path<(String, String)>,
+    Query(q): Query<CursorQuery>,
+) -> Result<Response, PageError> {
+    show_contact(&state, &user, chrome, &ws, &id, q.cursor.as_deref(), FormErrors::none()).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "contacts/delete.html")]
+struct DeletePage {
+    chrome: Chrome,
+    ws: WorkspaceAccess,
+    id: String,
+    name: String,
+}
+
+pub async fn delete_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let c = contact::get(&state.db, &actor, &ws, &id).await?;
+    ws.require_editor()?;
+    Ok(DeletePage {
+        chrome,
+        name: c.display_name(),
+        id: c.id,
+        ws,
+    }
+    .into_response())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let c = contact::get(&state.db, &actor, &ws, &id).await?;
+    contact::delete(&state.db, &actor, &ws, &id).await?;
+    let message = format!("{} deleted.", c.display_name());
+    Ok(flash::redirect(
+        &state,
+        &format!("/workspaces/{}/contacts", ws.id),
+        "success",
+        &message,
+    ))
+}

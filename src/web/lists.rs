@@ -1,0 +1,201 @@
+//! `/workspaces/{ws}/lists`: pipeline stages (in board order) and tags.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::chrome::{Chrome, CurrentUser};
+use super::contacts::open;
+use super::error::PageError;
+use super::flash;
+use super::forms::FormErrors;
+use crate::domain::list::{self, ContactList, ListInput};
+use crate::domain::workspace::WorkspaceAccess;
+use crate::state::AppState;
+use crate::storage;
+
+pub struct ListRow {
+    pub list: ContactList,
+    pub members: i64,
+}
+
+pub struct ListSection {
+    pub title: &'static str,
+    pub stages: bool,
+    pub rows: Vec<ListRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "lists.html")]
+struct ListsPage {
+    chrome: Chrome,
+    ws: WorkspaceAccess,
+    sections: [ListSection; 2],
+    can_edit: bool,
+    errors: FormErrors,
+    new_name: String,
+}
+
+async fn render(
+    state: &AppState,
+    user: &CurrentUser,
+    chrome: Chrome,
+    ws: &str,
+    errors: FormErrors,
+    new_name: String,
+) -> Result<Response, PageError> {
+    let (actor, ws, chrome) = open(state, user, chrome, ws, "lists").await?;
+    let mut stages = Vec::new();
+    let mut tags = Vec::new();
+    for l in list::all(&state.db, &actor, &ws).await? {
+        let members = storage::lists::count_members(&state.db, &l.id).await?;
+        let row = ListRow { list: l, members };
+        if row.list.is_primary {
+            stages.push(row)
+        } else {
+            tags.push(row)
+        }
+    }
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let can_edit = ws.require_editor().is_ok();
+    let sections = [
+        ListSection {
+            title: "Pipeline stages",
+            stages: true,
+            rows: stages,
+        },
+        ListSection {
+            title: "Lists (tags)",
+            stages: false,
+            rows: tags,
+        },
+    ];
+    Ok((
+        status,
+        ListsPage {
+            chrome,
+            ws,
+            sections,
+            can_edit,
+            errors,
+            new_name,
+        },
+    )
+        .into_response())
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(ws): Path<String>,
+) -> Result<Response, PageError> {
+    render(&state, &user, chrome, &ws, FormErrors::none(), String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct NewList {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(ws_text): Path<String>,
+    Form(form): Form<NewList>,
+) -> Result<Response, PageError> {
+    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "lists").await?;
+    let input = ListInput {
+        name: Some(form.name.clone()),
+        is_primary: Some(form.kind == "stage"),
+        position: None,
+    };
+    match list::create(&state.db, &actor, &ws, input).await {
+        Ok(l) => Ok(flash::redirect(
+            &state,
+            &format!("/workspaces/{}/lists", ws.id),
+            "success",
+            &format!("“{}” created.", l.name),
+        )),
+        Err(e) => {
+            render(
+                &state,
+                &user,
+                chrome,
+                &ws_text,
+                FormErrors::from_error_on(e, "name")?,
+                form.name,
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct EditList {
+    name: Option<String>,
+    position: Option<i64>,
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws_text, id)): Path<(String, String)>,
+    Form(form): Form<EditList>,
+) -> Result<Response, PageError> {
+    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "lists").await?;
+    let input = ListInput {
+        name: form.name,
+        is_primary: None,
+        position: form.position,
+    };
+    match list::update(&state.db, &actor, &ws, &id, input).await {
+        Ok(_) => Ok(flash::redirect(
+            &state,
+            &format!("/workspaces/{}/lists", ws.id),
+            "success",
+            "List saved.",
+        )),
+        Err(e) => {
+            render(
+                &state,
+                &user,
+                chrome,
+                &ws_text,
+                FormErrors::from_error_on(e, "rename")?,
+                String::new(),
+            )
+            .await
+        }
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (actor, ws, _) = open(&state, &user, chrome, &ws, "lists").await?;
+    let l = list::find(&state.db, &ws, &id).await?;
+    list::delete(&state.db, &actor, &ws, &id).await?;
+    Ok(flash::redirect(
+        &state,
+        &format!("/workspaces/{}/lists", ws.id),
+        "success",
+        &format!("“{}” deleted.", l.name),
+    ))
+}

@@ -1,0 +1,118 @@
+//! `/workspaces/{ws}/pipeline`: a column per stage; each card moves with a select and a button
+//! (htmx swaps the board in place; without script the form posts and the page reloads), so it
+//! works on a phone where dragging does not.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::chrome::{Chrome, CurrentUser};
+use super::contacts::open;
+use super::error::PageError;
+use super::flash;
+use crate::domain::ids::{ContactId, ListId};
+use crate::domain::list::{self, ContactList};
+use crate::domain::search::{self, ContactQuery, Sort};
+use crate::domain::workspace::WorkspaceAccess;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::storage;
+
+/// Cards shown per column; the column links to the full list beyond that.
+const PER_COLUMN: u32 = 50;
+
+pub struct Card {
+    pub id: String,
+    pub name: String,
+    pub company: String,
+}
+
+pub struct Column {
+    pub stage: ContactList,
+    pub cards: Vec<Card>,
+    pub total: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pipeline.html")]
+struct BoardPage {
+    chrome: Chrome,
+    ws: WorkspaceAccess,
+    columns: Vec<Column>,
+    stages: Vec<ContactList>,
+    can_edit: bool,
+}
+
+pub async fn board(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(ws): Path<String>,
+) -> Result<Response, PageError> {
+    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "pipeline").await?;
+    let stages: Vec<ContactList> = list::all(&state.db, &actor, &ws)
+        .await?
+        .into_iter()
+        .filter(|l| l.is_primary)
+        .collect();
+    let mut columns = Vec::with_capacity(stages.len());
+    for stage in &stages {
+        let mut q = ContactQuery::newest(PER_COLUMN);
+        q.sort = Sort::Name;
+        q.list = ListId::parse(&stage.id);
+        let page = search::run(&state.db, &actor, &ws, &q).await?;
+        let total = storage::lists::count_members(&state.db, &stage.id).await?;
+        let cards = page
+            .items
+            .iter()
+            .map(|c| Card {
+                id: c.id.clone(),
+                name: c.display_name(),
+                company: c.base.company.clone().unwrap_or_default(),
+            })
+            .collect();
+        columns.push(Column {
+            stage: stage.clone(),
+            cards,
+            total,
+        });
+    }
+    let can_edit = ws.require_editor().is_ok();
+    Ok(BoardPage {
+        chrome,
+        ws,
+        columns,
+        stages,
+        can_edit,
+    }
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    contact_id: String,
+    #[serde(default)]
+    stage: String,
+}
+
+pub async fn move_card(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(ws): Path<String>,
+    Form(form): Form<MoveForm>,
+) -> Result<Response, PageError> {
+    let (actor, ws, _) = open(&state, &user, chrome, &ws, "pipeline").await?;
+    let contact = ContactId::parse(form.contact_id.trim()).ok_or(AppError::NotFound)?;
+    list::add_contact(&state.db, &actor, &ws, &contact, form.stage.trim()).await?;
+    Ok(flash::redirect(
+        &state,
+        &format!("/workspaces/{}/pipeline", ws.id),
+        "success",
+        "Moved.",
+    ))
+}
