@@ -48,6 +48,13 @@ pub fn search_digits(term: &str) -> Option<String> {
     (digits.len() >= 3 && only_phone_chars).then_some(digits)
 }
 
+/// How a stored E.164 number reads to a person: `+1 415-555-0123`.
+pub fn display(e164: &str) -> String {
+    phonenumber::parse(None, e164)
+        .map(|n| n.format().mode(phonenumber::Mode::International).to_string())
+        .unwrap_or_else(|_| e164.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,11 +75,4 @@ mod tests {
         assert_eq!(search_digits("(415) 555"), Some("415555".into()));
         assert_eq!(search_digits("ada"), None);
     }
-}
-
-/// How a stored E.164 number reads to a person: `+1 415-555-0123`.
-pub fn display(e164: &str) -> String {
-    phonenumber::parse(None, e164)
-        .map(|n| n.format().mode(phonenumber::Mode::International).to_string())
-        .unwrap_or_else(|_| e164.to_string())
 }

@@ -267,16 +267,26 @@ async fn find(
         .ok_or(PageError(AppError::NotFound))
 }
 
+/// Which face of the edit page to show.
+struct EditView {
+    form: Option<DefinitionForm>,
+    errors: FormErrors,
+    confirm_delete: bool,
+}
+
 async fn edit_page(
     state: &AppState,
     user: &CurrentUser,
     chrome: Chrome,
     scope: &str,
     id: &str,
-    form: Option<DefinitionForm>,
-    errors: FormErrors,
-    confirm_delete: bool,
+    view: EditView,
 ) -> Result<Response, PageError> {
+    let EditView {
+        form,
+        errors,
+        confirm_delete,
+    } = view;
     let actor = user.actor();
     let ws = scope_of(state, &actor, scope).await?;
     let def = find(state, &actor, &ws, id).await?;
@@ -307,7 +317,19 @@ pub async fn edit(
     Path(id): Path<String>,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Response, PageError> {
-    edit_page(&state, &user, chrome, &q.scope, &id, None, FormErrors::none(), false).await
+    edit_page(
+        &state,
+        &user,
+        chrome,
+        &q.scope,
+        &id,
+        EditView {
+            form: None,
+            errors: FormErrors::none(),
+            confirm_delete: false,
+        },
+    )
+    .await
 }
 
 pub async fn update(
@@ -346,7 +368,19 @@ pub async fn update(
         }
         Err(e) => {
             let errors = FormErrors::from_error(e)?;
-            edit_page(&state, &user, chrome, &q.scope, &id, Some(form), errors, false).await
+            edit_page(
+                &state,
+                &user,
+                chrome,
+                &q.scope,
+                &id,
+                EditView {
+                    form: Some(form),
+                    errors,
+                    confirm_delete: false,
+                },
+            )
+            .await
         }
     }
 }
@@ -358,7 +392,19 @@ pub async fn delete_page(
     Path(id): Path<String>,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Response, PageError> {
-    edit_page(&state, &user, chrome, &q.scope, &id, None, FormErrors::none(), true).await
+    edit_page(
+        &state,
+        &user,
+        chrome,
+        &q.scope,
+        &id,
+        EditView {
+            form: None,
+            errors: FormErrors::none(),
+            confirm_delete: true,
+        },
+    )
+    .await
 }
 
 pub async fn delete(

@@ -937,7 +937,7 @@ async fn another_users_contacts_lists_and_fields_are_404_and_scopes_hold() {
     let mona_ws = app.workspace(&mona, "Mine").await;
     let mona_api = app.api(&app.key(&mona, RW, None).await);
     let paths = [
-        format!("{url}"),
+        url.clone(),
         format!("{url}/{id}"),
         format!("{url}/{id}/communications"),
         format!("/api/v1/workspaces/{ws}/lists"),

@@ -8,6 +8,7 @@ mod api_keys;
 mod audit;
 mod cli;
 mod contacts;
+mod contacts_ui;
 mod errors_and_headers;
 mod limits;
 mod ui_pages;

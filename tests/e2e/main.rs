@@ -266,3 +266,144 @@ async fn the_menu_and_forms_work_on_a_phone() {
     })
     .await;
 }
+
+async fn select(c: &Client, css: &str, value: &str) {
+    let el = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("select {css}"));
+    el.select_by_value(value)
+        .await
+        .unwrap_or_else(|_| panic!("option {value} in {css}"));
+}
+
+/// Andy's day: a custom field, a contact with it, the pipeline, and a merge of a duplicate.
+async fn contacts_flow(c: Client, app: TestApp, phone: bool) {
+    let tag = if phone { "phone" } else { "laptop" };
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Borrowers").await;
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(&c, "#email", "andy@example.com").await;
+    fill(&c, "#password", common::PASSWORD).await;
+    click(&c, "button[type=submit]").await;
+    wait_for_text(&c, "Hello, Andy").await;
+
+    // A custom field, in settings.
+    c.goto(&app.url(&format!("/settings/fields?scope={ws}"))).await.unwrap();
+    fill(&c, "#field_name", "loan_amount").await;
+    fill(&c, "#label", "Loan amount").await;
+    select(&c, "#field_type", "number").await;
+    click(&c, "form[action^='/settings/fields'] button[type=submit]").await;
+    wait_for_text(&c, "Field “Loan amount” added.").await;
+    checkpoint(&c, &format!("20-{tag}-fields")).await;
+
+    // Stages.
+    c.goto(&app.url(&format!("/workspaces/{ws}/lists"))).await.unwrap();
+    for stage in ["Lead", "Application", "Closed"] {
+        fill(&c, "#list-name", stage).await;
+        click(&c, "form[action$='/lists'] button[type=submit]").await;
+        wait_for_text(&c, &format!("“{stage}” created.")).await;
+    }
+
+    // A contact with a bad value first: the form comes back with the error beside the field.
+    c.goto(&app.url(&format!("/workspaces/{ws}/contacts/new")))
+        .await
+        .unwrap();
+    fill(&c, "#f-first_name", "Ada").await;
+    fill(&c, "#f-last_name", "Lovelace").await;
+    fill(&c, "#f-primary_email", "ada@engines.example").await;
+    fill(&c, "#f-primary_phone", "(415) 555-0123").await;
+    fill(&c, "#f-company", "Analytical Engines").await;
+    fill(&c, "#f-cf-loan_amount", "350000").await;
+    click(&c, "form button[type=submit]").await;
+    wait_for_text(&c, "Contact added.").await;
+    wait_for_text(&c, "+1 415-555-0123").await;
+    checkpoint(&c, &format!("21-{tag}-contact")).await;
+
+    // Into the pipeline from the detail page, then across the board.
+    let stage_id: String = sqlx::query_scalar("SELECT id FROM contact_lists WHERE name = 'Lead'")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    select(&c, "#stage", &stage_id).await;
+    click(&c, "form[action$='/stage'] button").await;
+    wait_for_text(&c, "Moved to Lead").await;
+    c.goto(&app.url(&format!("/workspaces/{ws}/pipeline"))).await.unwrap();
+    wait_for_text(&c, "Ada Lovelace").await;
+    checkpoint(&c, &format!("22-{tag}-pipeline")).await;
+    let next: String = sqlx::query_scalar("SELECT id FROM contact_lists WHERE name = 'Application'")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    select(&c, "#board select[name=stage]", &next).await;
+    click(&c, "#board form button").await;
+    for _ in 0..50 {
+        let stage: Option<String> = sqlx::query_scalar(
+            "SELECT l.name FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id WHERE a.is_primary = 1",
+        )
+        .fetch_optional(&app.state.db)
+        .await
+        .unwrap();
+        if stage.as_deref() == Some("Application") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    wait_for_text(&c, "Application").await;
+    checkpoint(&c, &format!("23-{tag}-pipeline-moved")).await;
+
+    // A duplicate, found and merged.
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Ada", "last_name": "Lovelace", "company": "Analytical Engines", "primary_phone": "+14155550999", "custom_fields": {"loan_amount": 410000}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    c.goto(&app.url(&format!("/workspaces/{ws}/duplicates"))).await.unwrap();
+    wait_for_text(&c, "same name and company").await;
+    checkpoint(&c, &format!("24-{tag}-duplicates")).await;
+    c.find(Locator::LinkText("Compare & merge"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&c, "Merge contacts").await;
+    checkpoint(&c, &format!("25-{tag}-merge")).await;
+    click(&c, "input[name='prefer.loan_amount'][value=other]").await;
+    click(&c, "form[action$='/merge'] button[type=submit]").await;
+    wait_for_text(&c, "Merged.").await;
+    checkpoint(&c, &format!("26-{tag}-merged")).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 1);
+    let kept: String = sqlx::query_scalar("SELECT field_value FROM custom_fields WHERE field_name = 'loan_amount'")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(kept, "410000", "the other contact's loan amount was chosen");
+
+    c.goto(&app.url(&format!("/workspaces/{ws}/contacts"))).await.unwrap();
+    wait_for_text(&c, "Ada Lovelace").await;
+    checkpoint(&c, &format!("27-{tag}-list")).await;
+    if phone {
+        let overflow = c
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(overflow, json!(false), "the contact list fits a phone");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_custom_field_pipeline_and_merge_on_a_laptop() {
+    run("contacts-laptop", false, |c, app| contacts_flow(c, app, false)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_custom_field_pipeline_and_merge_on_a_phone() {
+    run("contacts-phone", true, |c, app| contacts_flow(c, app, true)).await;
+}

@@ -130,6 +130,7 @@ pub fn display_value(def: &FieldDefinition, stored: &str) -> FieldDisplay {
         FieldType::Email => (stored.to_string(), Some(format!("mailto:{stored}"))),
         FieldType::Phone => (phone::display(stored), Some(format!("tel:{stored}"))),
         FieldType::Date => (pretty_date(stored), None),
+        FieldType::Number => (group_digits(stored), None),
         FieldType::Datetime => (stored.replace('T', " ").replace('Z', " UTC"), None),
         _ => (stored.to_string(), None),
     };
@@ -140,6 +141,26 @@ pub fn display_value(def: &FieldDefinition, stored: &str) -> FieldDisplay {
         href,
         multiline: def.field_type == FieldType::LongText,
         monospace: def.field_type == FieldType::Json,
+    }
+}
+
+/// `350000.5` → `350,000.5`: big amounts (loans) read at a glance.
+pub fn group_digits(number: &str) -> String {
+    let (sign, rest) = number.strip_prefix('-').map(|r| ("-", r)).unwrap_or(("", number));
+    let (int, frac) = rest.split_once('.').map(|(i, f)| (i, Some(f))).unwrap_or((rest, None));
+    if !int.bytes().all(|b| b.is_ascii_digit()) {
+        return number.to_string();
+    }
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
     }
 }
 
@@ -197,5 +218,19 @@ pub fn row(c: &ContactRecord, columns: &[&FieldDefinition]) -> ContactRow {
                     .unwrap_or_default()
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped_for_reading() {
+        assert_eq!(group_digits("350000"), "350,000");
+        assert_eq!(group_digits("-1234567.25"), "-1,234,567.25");
+        assert_eq!(group_digits("999"), "999");
+        assert_eq!(group_digits("1e21"), "1e21");
+        assert_eq!(pretty_date("1815-12-10"), "10 Dec 1815");
     }
 }
