@@ -1,7 +1,9 @@
 //! The benchmark harness behind `scripts/bench`: runs the release binary as a user would and
-//! prints each figure SPEC §14 asks of the foundation. Later issues add their figures here.
+//! prints each figure SPEC §14 asks for: the foundation's here, the contacts' in `contacts.rs`.
 //!
-//!   cargo run --release --example bench -- target/release/pi-crm
+//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts]
+
+mod contacts;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -18,14 +20,24 @@ fn main() {
             .unwrap_or_else(|| "target/release/pi-crm".into()),
     );
     assert!(binary.exists(), "build the release binary first: cargo build --release");
+    let only = std::env::args().nth(2).unwrap_or_default();
+    println!("machine: {} cores, {}", cores(), cpu_model());
+    if only.is_empty() || only == "foundation" {
+        foundation(&binary);
+    }
+    if only.is_empty() || only == "contacts" {
+        contacts::run(&binary);
+    }
+}
+
+fn foundation(binary: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
 
-    let size = std::fs::metadata(&binary).unwrap().len();
-    println!("machine: {} cores, {}", cores(), cpu_model());
+    let size = std::fs::metadata(binary).unwrap().len();
     println!("release binary (stripped): {:.1} MB", size as f64 / 1e6);
 
-    let out = Command::new(&binary)
+    let out = Command::new(binary)
         .arg("--data-dir")
         .arg(&data)
         .args([
@@ -52,7 +64,7 @@ fn main() {
     for _ in 0..5 {
         let port = free_port();
         let t = Instant::now();
-        let mut server = spawn_server(&binary, &data, port);
+        let mut server = spawn_server(binary, &data, port);
         wait_healthy(port);
         starts.push(t.elapsed());
         stop(&mut server);
@@ -64,7 +76,7 @@ fn main() {
     );
 
     let port = free_port();
-    let mut server = spawn_server(&binary, &data, port);
+    let mut server = spawn_server(binary, &data, port);
     wait_healthy(port);
     std::thread::sleep(Duration::from_secs(2));
     println!("idle RSS after start: {:.1} MB", rss_mb(server.id(), "VmRSS"));
@@ -135,7 +147,7 @@ async fn login_latencies(port: u16, n: usize) -> Vec<Duration> {
     times
 }
 
-fn spawn_server(binary: &Path, data: &Path, port: u16) -> Child {
+pub fn spawn_server(binary: &Path, data: &Path, port: u16) -> Child {
     Command::new(binary)
         .arg("--data-dir")
         .arg(data)
@@ -150,7 +162,7 @@ fn spawn_server(binary: &Path, data: &Path, port: u16) -> Child {
         .unwrap()
 }
 
-fn wait_healthy(port: u16) {
+pub fn wait_healthy(port: u16) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
@@ -165,12 +177,12 @@ fn wait_healthy(port: u16) {
     panic!("the server did not become healthy");
 }
 
-fn stop(child: &mut Child) {
+pub fn stop(child: &mut Child) {
     let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
     let _ = child.wait();
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -178,7 +190,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn rss_mb(pid: u32, field: &str) -> f64 {
+pub fn rss_mb(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let kb: f64 = status
         .lines()
@@ -189,11 +201,11 @@ fn rss_mb(pid: u32, field: &str) -> f64 {
     kb / 1024.0
 }
 
-fn percentile(sorted: &[Duration], p: usize) -> Duration {
+pub fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[((sorted.len() - 1) * p) / 100]
 }
 
-fn ms(d: Duration) -> f64 {
+pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
