@@ -158,20 +158,75 @@ pub async fn id_by_unique(
     sqlx::query_scalar(sql).bind(ws).bind(value).fetch_optional(conn).await
 }
 
-/// One contact with its custom values and lists.
+/// One contact with its custom values and lists, in a single statement: a `GET contact` is
+/// the hottest path, and every statement costs a round trip to SQLite's connection thread.
+/// Values and lists are found by contact id alone (their primary keys); a contact outside
+/// the workspace has no `c` row, and then nothing is returned.
 pub async fn load(db: &SqlitePool, ws: &WorkspaceId, id: &ContactId) -> Result<Option<ContactRecord>, sqlx::Error> {
-    let row: Option<BaseRow> = sqlx::query_as(
-        "SELECT id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company
-           FROM base_contacts WHERE id = ? AND workspace_id = ?",
+    type Row = (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        i64,
+        i64,
+    );
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT 'c', id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company, 0, 0
+           FROM base_contacts WHERE id = ?1 AND workspace_id = ?2
+         UNION ALL
+         SELECT 'v', field_name, field_value, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
+           FROM custom_fields WHERE contact_id = ?1
+         UNION ALL
+         SELECT 'l', l.id, l.name, NULL, NULL, NULL, NULL, NULL, NULL, l.is_primary, l.position
+           FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id
+          WHERE a.contact_id = ?1 AND l.workspace_id = ?2",
     )
     .bind(id)
     .bind(ws)
-    .fetch_optional(db)
+    .fetch_all(db)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let mut records = vec![ContactRecord::from(row)];
-    fill(db, &mut records).await?;
-    Ok(records.pop())
+    let mut record: Option<ContactRecord> = None;
+    let mut values = Vec::new();
+    let mut lists = Vec::new();
+    for (kind, a, b, created_on, first_name, last_name, primary_email, primary_phone, company, n1, n2) in rows {
+        match kind.as_str() {
+            "c" => {
+                record = Some(ContactRecord::from(BaseRow {
+                    id: a.unwrap_or_default(),
+                    workspace_id: b.unwrap_or_default(),
+                    created_on: created_on.unwrap_or_default(),
+                    first_name,
+                    last_name,
+                    primary_email,
+                    primary_phone,
+                    company,
+                }))
+            }
+            "v" => values.push((a.unwrap_or_default(), b.unwrap_or_default())),
+            _ => lists.push(crate::domain::list::ContactList {
+                id: a.unwrap_or_default(),
+                name: b.unwrap_or_default(),
+                is_primary: n1 != 0,
+                position: n2,
+            }),
+        }
+    }
+    let Some(mut record) = record else { return Ok(None) };
+    record.custom.extend(values);
+    lists.sort_by(|x, y| {
+        y.is_primary
+            .cmp(&x.is_primary)
+            .then(x.position.cmp(&y.position))
+            .then(x.name.cmp(&y.name))
+    });
+    record.lists = lists;
+    Ok(Some(record))
 }
 
 /// Adds custom values and lists to a page of contacts, with one query each.
