@@ -59,20 +59,9 @@ fn foundation(binary: &Path) {
         .unwrap();
     assert!(out.success());
 
-    // Start-up: median of several cold starts, each timed from spawn to the first 200.
-    let mut starts = Vec::new();
-    for _ in 0..5 {
-        let port = free_port();
-        let t = Instant::now();
-        let mut server = spawn_server(binary, &data, port);
-        wait_healthy(port);
-        starts.push(t.elapsed());
-        stop(&mut server);
-    }
-    starts.sort();
     println!(
         "start to first answered /healthz: p50 {:.1} ms (of 5 starts)",
-        ms(starts[2])
+        ms(median_start(binary, &data))
     );
 
     let port = free_port();
@@ -160,6 +149,21 @@ pub fn spawn_server(binary: &Path, data: &Path, port: u16) -> Child {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap()
+}
+
+/// The median of five cold starts, each timed from spawn to the first answered `/healthz`.
+pub fn median_start(binary: &Path, data: &Path) -> Duration {
+    let mut starts = Vec::new();
+    for _ in 0..5 {
+        let port = free_port();
+        let t = Instant::now();
+        let mut server = spawn_server(binary, data, port);
+        wait_healthy(port);
+        starts.push(t.elapsed());
+        stop(&mut server);
+    }
+    starts.sort();
+    starts[2]
 }
 
 pub fn wait_healthy(port: u16) {

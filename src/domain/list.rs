@@ -147,6 +147,25 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &s
     Ok(())
 }
 
+/// The checks before changing a contact's lists: the scope, the role, the list and the contact
+/// (both in this workspace, else 404), and the transaction the change happens in.
+async fn open_membership<'a>(
+    db: &'a SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    list_id: &str,
+) -> AppResult<(ContactList, sqlx::Transaction<'a, sqlx::Sqlite>)> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let list = find(db, ws, list_id).await?;
+    let mut tx = db.begin().await?;
+    if !storage::contacts::exists(&mut tx, &ws.id, contact).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok((list, tx))
+}
+
 /// Puts a contact in a list. For a stage this is a move: it leaves its current stage, and the
 /// move is logged on its timeline. Adding to a list it is already in changes nothing.
 pub async fn add_contact(
@@ -156,13 +175,7 @@ pub async fn add_contact(
     contact: &ContactId,
     list_id: &str,
 ) -> AppResult<()> {
-    actor.require(Scope::WriteContacts)?;
-    ws.require_editor()?;
-    let list = find(db, ws, list_id).await?;
-    let mut tx = db.begin().await?;
-    if !storage::contacts::exists(&mut tx, &ws.id, contact).await? {
-        return Err(AppError::NotFound);
-    }
+    let (list, mut tx) = open_membership(db, actor, ws, contact, list_id).await?;
     if storage::lists::is_member(&mut tx, contact, &list.id).await? {
         return Ok(());
     }
@@ -194,13 +207,7 @@ pub async fn remove_contact(
     contact: &ContactId,
     list_id: &str,
 ) -> AppResult<()> {
-    actor.require(Scope::WriteContacts)?;
-    ws.require_editor()?;
-    let list = find(db, ws, list_id).await?;
-    let mut tx = db.begin().await?;
-    if !storage::contacts::exists(&mut tx, &ws.id, contact).await? {
-        return Err(AppError::NotFound);
-    }
+    let (list, mut tx) = open_membership(db, actor, ws, contact, list_id).await?;
     if !storage::lists::unassign(&mut tx, contact, &list.id).await? {
         return Err(AppError::NotFound);
     }
