@@ -274,6 +274,17 @@ struct EditView {
     confirm_delete: bool,
 }
 
+impl EditView {
+    /// The page as first shown: the edit form, or the delete confirmation.
+    fn showing(confirm_delete: bool) -> EditView {
+        EditView {
+            form: None,
+            errors: FormErrors::none(),
+            confirm_delete,
+        }
+    }
+}
+
 async fn edit_page(
     state: &AppState,
     user: &CurrentUser,
@@ -317,19 +328,7 @@ pub async fn edit(
     Path(id): Path<String>,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Response, PageError> {
-    edit_page(
-        &state,
-        &user,
-        chrome,
-        &q.scope,
-        &id,
-        EditView {
-            form: None,
-            errors: FormErrors::none(),
-            confirm_delete: false,
-        },
-    )
-    .await
+    edit_page(&state, &user, chrome, &q.scope, &id, EditView::showing(false)).await
 }
 
 pub async fn update(
@@ -392,19 +391,7 @@ pub async fn delete_page(
     Path(id): Path<String>,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Response, PageError> {
-    edit_page(
-        &state,
-        &user,
-        chrome,
-        &q.scope,
-        &id,
-        EditView {
-            form: None,
-            errors: FormErrors::none(),
-            confirm_delete: true,
-        },
-    )
-    .await
+    edit_page(&state, &user, chrome, &q.scope, &id, EditView::showing(true)).await
 }
 
 pub async fn delete(
