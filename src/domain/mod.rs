@@ -8,6 +8,7 @@ pub mod contact;
 pub mod field;
 pub mod field_definition;
 pub mod ids;
+pub mod import;
 pub mod list;
 pub mod merge;
 pub mod page;

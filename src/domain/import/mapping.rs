@@ -1,0 +1,266 @@
+//! Recognising columns: the headers that Google (old and new), Outlook (English and German),
+//! Thunderbird, Apple and plain files use, mapped to base fields or to custom fields with a
+//! sensible type. The first email and phone column become primary; the rest become custom.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::field::FieldType;
+
+/// Where one column goes (SPEC §11 mapping JSON): a base field name, `"skip"`, or
+/// `{"custom": "birthday", "type": "date"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Target {
+    Field(String),
+    Custom {
+        custom: String,
+        #[serde(rename = "type", default = "text_type")]
+        field_type: String,
+    },
+}
+
+fn text_type() -> String {
+    "text".into()
+}
+
+impl Target {
+    pub fn skip() -> Target {
+        Target::Field("skip".into())
+    }
+
+    fn base(name: &str) -> Target {
+        Target::Field(name.into())
+    }
+
+    fn custom(name: &str, t: FieldType) -> Target {
+        Target::Custom {
+            custom: name.into(),
+            field_type: t.as_str().into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OnDuplicate {
+    Skip,
+    Update,
+    Merge,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Mapping {
+    pub columns: BTreeMap<String, Target>,
+    #[serde(default = "default_policy")]
+    pub on_duplicate: OnDuplicate,
+}
+
+fn default_policy() -> OnDuplicate {
+    OnDuplicate::Skip
+}
+
+/// What a header means, before first/second occurrences are sorted out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Meaning {
+    First,
+    Last,
+    FullName,
+    Email,
+    Phone,
+    Company,
+    Custom(&'static str, FieldType),
+}
+
+/// `"E-mail 1 - Value"` → `"email1value"`; `"Straße geschäftlich"` keeps its letters.
+fn key(header: &str) -> String {
+    header.to_lowercase().chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+fn meaning(header: &str) -> Option<Meaning> {
+    use FieldType as T;
+    use Meaning::*;
+    let k = key(header);
+    let k = k.as_str();
+    Some(match k {
+        "firstname" | "givenname" | "first" | "vorname" | "prenom" | "nombre" => First,
+        "lastname" | "familyname" | "surname" | "last" | "nachname" | "nom" | "apellidos" => Last,
+        "name" | "fullname" | "displayname" | "anzeigename" | "nameanzeigen" => FullName,
+        "company" | "organization" | "organisation" | "organizationname" | "organization1name" | "firma"
+        | "companyname" | "org" => Company,
+        "birthday" | "geburtstag" | "birthdate" | "dateofbirth" | "bday" => Custom("birthday", T::Date),
+        "notes" | "note" | "notizen" | "comments" => Custom("notes", T::LongText),
+        "title" | "jobtitle" | "organization1title" | "position" | "funktion" | "role" => Custom("job_title", T::Text),
+        "department" | "abteilung" | "organization1department" => Custom("department", T::Text),
+        "nickname" | "spitzname" => Custom("nickname", T::Text),
+        "middlename" | "additionalname" | "weiterevornamen" => Custom("middle_name", T::Text),
+        "website" | "webpage" | "webpage1" | "website1value" | "webseite" | "websitehome" | "websitework" | "url" => {
+            Custom("website", T::Url)
+        }
+        "address" | "address1formatted" | "homeaddress" | "address1" | "businessaddress" | "workaddress"
+        | "adresse" => Custom("address", T::LongText),
+        "groupmembership" | "categories" | "kategorien" | "labels" => Custom("groups", T::Text),
+        _ => {
+            if k.contains("mail") && !k.contains("type") && !k.contains("label") && !k.contains("display") {
+                Email
+            } else if (k.contains("phone")
+                || k.contains("mobile")
+                || k.contains("telefon")
+                || k.contains("fax")
+                || k.contains("pager")
+                || k.contains("handy")
+                || k.starts_with("tel"))
+                && !k.contains("type")
+                && !k.contains("label")
+            {
+                Phone
+            } else {
+                return None;
+            }
+        }
+    })
+}
+
+/// The suggested mapping for a header row.
+pub fn suggest(columns: &[String]) -> Mapping {
+    let meanings: Vec<Option<Meaning>> = columns.iter().map(|c| meaning(c)).collect();
+    let has_split_name = meanings
+        .iter()
+        .any(|m| matches!(m, Some(Meaning::First | Meaning::Last)));
+    let mut taken: Vec<&str> = Vec::new();
+    let mut emails = 0;
+    let mut phones = 0;
+    let mut mapped = BTreeMap::new();
+    for (column, m) in columns.iter().zip(meanings) {
+        if column.is_empty() || mapped.contains_key(column) {
+            continue;
+        }
+        let target = match m {
+            Some(Meaning::First) if !taken.contains(&"first_name") => {
+                taken.push("first_name");
+                Target::base("first_name")
+            }
+            Some(Meaning::Last) if !taken.contains(&"last_name") => {
+                taken.push("last_name");
+                Target::base("last_name")
+            }
+            // A lone full-name column (no first/last columns) becomes the first name.
+            Some(Meaning::FullName) if !has_split_name && !taken.contains(&"first_name") => {
+                taken.push("first_name");
+                Target::base("first_name")
+            }
+            Some(Meaning::Company) if !taken.contains(&"company") => {
+                taken.push("company");
+                Target::base("company")
+            }
+            Some(Meaning::Email) => {
+                emails += 1;
+                match emails {
+                    1 => Target::base("primary_email"),
+                    2 => Target::custom("alternate_email", FieldType::Email),
+                    n => Target::custom(leak_name("email", n), FieldType::Email),
+                }
+            }
+            Some(Meaning::Phone) => {
+                phones += 1;
+                match phones {
+                    1 => Target::base("primary_phone"),
+                    2 => Target::custom("other_phone", FieldType::Phone),
+                    n => Target::custom(leak_name("phone", n), FieldType::Phone),
+                }
+            }
+            Some(Meaning::Custom(name, t)) if !taken.contains(&name) => {
+                taken.push(name);
+                Target::custom(name, t)
+            }
+            _ => Target::skip(),
+        };
+        mapped.insert(column.clone(), target);
+    }
+    Mapping {
+        columns: mapped,
+        on_duplicate: OnDuplicate::Skip,
+    }
+}
+
+/// `email_3`, `phone_4`…: field names for the third and later emails and phones.
+fn leak_name(prefix: &str, n: usize) -> &'static str {
+    const EMAILS: [&str; 8] = [
+        "email_3", "email_4", "email_5", "email_6", "email_7", "email_8", "email_9", "email_10",
+    ];
+    const PHONES: [&str; 8] = [
+        "phone_3", "phone_4", "phone_5", "phone_6", "phone_7", "phone_8", "phone_9", "phone_10",
+    ];
+    let list = if prefix == "email" { &EMAILS } else { &PHONES };
+    list.get(n.saturating_sub(3))
+        .copied()
+        .unwrap_or(if prefix == "email" { "email_more" } else { "phone_more" })
+}
+
+/// Google's multi-value cells: `home@x.com ::: work@x.com` → the first value (the rest are
+/// kept by the importer as further values).
+pub fn split_multi(cell: &str) -> Vec<&str> {
+    cell.split(" ::: ").map(str::trim).filter(|s| !s.is_empty()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn recognises_common_exports() {
+        let google = suggest(&cols(&[
+            "Name",
+            "Given Name",
+            "Family Name",
+            "Birthday",
+            "E-mail 1 - Type",
+            "E-mail 1 - Value",
+            "E-mail 2 - Value",
+            "Phone 1 - Type",
+            "Phone 1 - Value",
+            "Organization 1 - Name",
+        ]));
+        assert_eq!(google.columns["Given Name"], Target::base("first_name"));
+        assert_eq!(google.columns["Family Name"], Target::base("last_name"));
+        assert_eq!(google.columns["Name"], Target::skip());
+        assert_eq!(google.columns["E-mail 1 - Type"], Target::skip());
+        assert_eq!(google.columns["E-mail 1 - Value"], Target::base("primary_email"));
+        assert_eq!(
+            google.columns["E-mail 2 - Value"],
+            Target::custom("alternate_email", FieldType::Email)
+        );
+        assert_eq!(google.columns["Phone 1 - Value"], Target::base("primary_phone"));
+        assert_eq!(google.columns["Organization 1 - Name"], Target::base("company"));
+        assert_eq!(google.columns["Birthday"], Target::custom("birthday", FieldType::Date));
+        let outlook_de = suggest(&cols(&[
+            "Vorname",
+            "Nachname",
+            "Firma",
+            "E-Mail-Adresse",
+            "Telefon geschäftlich",
+            "Mobiltelefon",
+        ]));
+        assert_eq!(outlook_de.columns["Vorname"], Target::base("first_name"));
+        assert_eq!(outlook_de.columns["E-Mail-Adresse"], Target::base("primary_email"));
+        assert_eq!(
+            outlook_de.columns["Telefon geschäftlich"],
+            Target::base("primary_phone")
+        );
+        assert_eq!(outlook_de.columns["Firma"], Target::base("company"));
+        let plain = suggest(&cols(&["email", "phone", "name"]));
+        assert_eq!(plain.columns["name"], Target::base("first_name"));
+        let json = serde_json::to_value(&google).unwrap();
+        assert_eq!(
+            json["columns"]["Birthday"],
+            serde_json::json!({"custom": "birthday", "type": "date"})
+        );
+        assert_eq!(json["on_duplicate"], "skip");
+        assert_eq!(split_multi("a@x.com ::: b@x.com"), ["a@x.com", "b@x.com"]);
+    }
+}
