@@ -418,6 +418,7 @@ pub async fn update(
             comms::record(&mut tx, actor, ws, &contact_id, comms::Kind::System, content, None).await?;
         }
     }
+    storage::contacts::refresh_search(&mut tx, &record.id).await?;
     audit::record(
         &mut tx,
         actor,

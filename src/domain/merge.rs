@@ -147,6 +147,7 @@ pub async fn merge(
             "company": other.base.company, "custom_fields": other.custom,
         },
     });
+    storage::contacts::refresh_search(&mut tx, &this.id).await?;
     comms::record(&mut tx, actor, ws, &this_id, comms::Kind::System, content, None).await?;
     audit::record(&mut tx, actor, "contact.merge", "contact", Some(&this.id), Some(&ws.id)).await?;
     audit::record(

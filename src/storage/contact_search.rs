@@ -33,17 +33,44 @@ fn values_of(ws: &WorkspaceId) -> SelectStatement {
     sub
 }
 
+/// Contacts whose search document (`contact_search`, a trigram FTS5 index over names, email,
+/// phone, company and custom values) contains `fragment`. Three characters or more go through
+/// the index as a MATCH phrase, which also folds case beyond ASCII (Müller finds MÜLLER);
+/// shorter fragments have no trigram and are matched with LIKE.
+fn search_document_contains(fragment: &str) -> Expr {
+    if fragment.chars().count() >= 3 {
+        let phrase = format!("\"{}\"", fragment.replace('"', "\"\""));
+        Expr::cust_with_values(
+            "base_contacts.rowid IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)",
+            [phrase],
+        )
+    } else {
+        Expr::cust_with_values(
+            "base_contacts.rowid IN (SELECT rowid FROM contact_search WHERE body LIKE ?)",
+            [format!("%{fragment}%")],
+        )
+    }
+}
+
 fn word_condition(ws: &WorkspaceId, word: &str) -> Cond {
     let mut any = Cond::any();
-    for column in ["first_name", "last_name", "primary_email", "company"] {
-        any = any.add(col(column).like(contains_pattern(word)));
+    // The trigram index cannot honour LIKE's ESCAPE clause, so a word holding a wildcard
+    // character is matched the slow, exact way instead.
+    if word.contains(['%', '_', '\\']) {
+        for column in ["first_name", "last_name", "primary_email", "company"] {
+            any = any.add(col(column).like(contains_pattern(word)));
+        }
+        let mut sub = values_of(ws);
+        sub.and_where(col("field_value").like(contains_pattern(word)));
+        return any.add(col("id").in_subquery(sub));
     }
-    if let Some(digits) = search_digits(word) {
-        any = any.add(col("primary_phone").like(contains_pattern(&digits)));
+    any = any.add(search_document_contains(word));
+    if let Some(digits) = search_digits(word)
+        && digits != word
+    {
+        any = any.add(search_document_contains(&digits));
     }
-    let mut sub = values_of(ws);
-    sub.and_where(col("field_value").like(contains_pattern(word)));
-    any.add(col("id").in_subquery(sub))
+    any
 }
 
 fn filter_condition(ws: &WorkspaceId, f: &FieldFilter) -> Expr {

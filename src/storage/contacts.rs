@@ -76,6 +76,46 @@ pub async fn insert(conn: &mut SqliteConnection, c: &ContactRecord) -> Result<()
         .execute(&mut *conn)
         .await?;
     }
+    refresh_search(conn, &c.id).await
+}
+
+/// Rebuilds every search document of a workspace in one statement (after bulk loads).
+pub async fn rebuild_search(conn: &mut SqliteConnection, ws: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM contact_search WHERE rowid IN (SELECT rowid FROM base_contacts WHERE workspace_id = ?)")
+        .bind(ws)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO contact_search (rowid, body)
+         SELECT c.rowid,
+                coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.primary_email, '')
+                || ' ' || coalesce(c.primary_phone, '') || ' ' || coalesce(c.company, '') || ' ' ||
+                coalesce((SELECT group_concat(v.field_value, ' ') FROM custom_fields v WHERE v.contact_id = c.id), '')
+           FROM base_contacts c WHERE c.workspace_id = ?",
+    )
+    .bind(ws)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Rewrites one contact's search document from its current fields and values.
+pub async fn refresh_search(conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM contact_search WHERE rowid = (SELECT rowid FROM base_contacts WHERE id = ?)")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO contact_search (rowid, body)
+         SELECT c.rowid,
+                coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.primary_email, '')
+                || ' ' || coalesce(c.primary_phone, '') || ' ' || coalesce(c.company, '') || ' ' ||
+                coalesce((SELECT group_concat(v.field_value, ' ') FROM custom_fields v WHERE v.contact_id = c.id), '')
+           FROM base_contacts c WHERE c.id = ?",
+    )
+    .bind(id)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

@@ -1089,3 +1089,91 @@ async fn another_users_contacts_lists_and_fields_are_404_and_scopes_hold() {
     );
     assert_eq!(mona_api.post(&url, json!({"first_name": "x"})).await.status(), 403);
 }
+
+#[tokio::test]
+async fn the_search_index_follows_every_write() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    define(&api, &ws, json!({"field_name": "nickname"})).await;
+    let url = format!("/api/v1/workspaces/{ws}/contacts");
+    let found = |v: Value| {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    let a: Value = api
+        .post(
+            &url,
+            json!({"first_name": "Jörg", "last_name": "Müller", "primary_phone": "+4930901820"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = a["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        found(api.get(&format!("{url}?q=jörg")).await.json().await.unwrap()),
+        [id.clone()]
+    );
+    assert_eq!(
+        found(api.get(&format!("{url}?q=MÜLLER")).await.json().await.unwrap()),
+        [id.clone()],
+        "case folds beyond ASCII"
+    );
+    assert_eq!(
+        found(api.get(&format!("{url}?q=901%20820")).await.json().await.unwrap()),
+        [id.clone()],
+        "phone digits"
+    );
+    assert_eq!(
+        found(api.get(&format!("{url}?q=j")).await.json().await.unwrap()),
+        [id.clone()],
+        "short words too"
+    );
+
+    api.patch(
+        &format!("{url}/{id}"),
+        json!({"last_name": "Schmidt", "custom_fields": {"nickname": "Jojo"}}),
+    )
+    .await;
+    assert!(
+        found(api.get(&format!("{url}?q=müller")).await.json().await.unwrap()).is_empty(),
+        "old text is gone"
+    );
+    assert_eq!(
+        found(api.get(&format!("{url}?q=schmidt%20jojo")).await.json().await.unwrap()),
+        [id.clone()]
+    );
+
+    let b: Value = api
+        .post(
+            &url,
+            json!({"first_name": "Zed", "custom_fields": {"nickname": "Zorro"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    api.post(
+        &format!("{url}/{id}/merge"),
+        json!({"other_id": b["id"], "prefer": {"nickname": "other"}}),
+    )
+    .await;
+    assert_eq!(
+        found(api.get(&format!("{url}?q=zorro")).await.json().await.unwrap()),
+        [id.clone()],
+        "merged values are findable"
+    );
+    assert!(found(api.get(&format!("{url}?q=jojo")).await.json().await.unwrap()).is_empty());
+
+    api.delete(&format!("{url}/{id}")).await;
+    assert!(found(api.get(&format!("{url}?q=zorro")).await.json().await.unwrap()).is_empty());
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM contact_search").await,
+        0,
+        "deleted contacts leave no document"
+    );
+}
