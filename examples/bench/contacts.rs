@@ -150,7 +150,11 @@ pub fn run(binary: &Path) {
             &time_gets(&api, &format!("{contacts}?field.loan_amount.gte=990000"), 300).await,
         );
         report(
-            "API search q=torvalds (trigram index)",
+            "API search q=lovelace.77777 (one match, trigram index)",
+            &time_gets(&api, &format!("{contacts}?q=lovelace.77777"), 100).await,
+        );
+        report(
+            "API search q=torvalds (5,000 matches, trigram index)",
             &time_gets(&api, &format!("{contacts}?q=torvalds"), 50).await,
         );
     });

@@ -1116,21 +1116,21 @@ async fn the_search_index_follows_every_write() {
     let id = a["id"].as_str().unwrap().to_string();
     assert_eq!(
         found(api.get(&format!("{url}?q=jörg")).await.json().await.unwrap()),
-        [id.clone()]
+        [id.as_str()]
     );
     assert_eq!(
         found(api.get(&format!("{url}?q=MÜLLER")).await.json().await.unwrap()),
-        [id.clone()],
+        [id.as_str()],
         "case folds beyond ASCII"
     );
     assert_eq!(
         found(api.get(&format!("{url}?q=901%20820")).await.json().await.unwrap()),
-        [id.clone()],
+        [id.as_str()],
         "phone digits"
     );
     assert_eq!(
         found(api.get(&format!("{url}?q=j")).await.json().await.unwrap()),
-        [id.clone()],
+        [id.as_str()],
         "short words too"
     );
 
@@ -1145,7 +1145,7 @@ async fn the_search_index_follows_every_write() {
     );
     assert_eq!(
         found(api.get(&format!("{url}?q=schmidt%20jojo")).await.json().await.unwrap()),
-        [id.clone()]
+        [id.as_str()]
     );
 
     let b: Value = api
@@ -1164,7 +1164,7 @@ async fn the_search_index_follows_every_write() {
     .await;
     assert_eq!(
         found(api.get(&format!("{url}?q=zorro")).await.json().await.unwrap()),
-        [id.clone()],
+        [id.as_str()],
         "merged values are findable"
     );
     assert!(found(api.get(&format!("{url}?q=jojo")).await.json().await.unwrap()).is_empty());
