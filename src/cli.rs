@@ -46,6 +46,18 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Apikey(KeyCommand),
+    /// Write every contact of a workspace to stdout as CSV or vCard 4.0.
+    Export {
+        /// The email of the account whose workspace it is (or who it is shared with).
+        #[arg(long)]
+        user: String,
+        /// The workspace's id or name.
+        #[arg(long)]
+        workspace: String,
+        /// csv or vcf.
+        #[arg(long, default_value = "csv")]
+        format: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -157,6 +169,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(cmd) => user_command(config, cmd).await,
         Command::Apikey(cmd) => key_command(config, cmd).await,
+        Command::Export {
+            user,
+            workspace,
+            format,
+        } => export_command(config, &user, &workspace, &format).await,
     }
 }
 
@@ -307,4 +324,26 @@ async fn workspace_by_id_or_name(db: &sqlx::SqlitePool, actor: &Actor, text: &st
         .or_else(|| all.iter().find(|w| w.name == text))
         .map(|w| w.id.to_string())
         .ok_or_else(|| anyhow::anyhow!("the account has no workspace called {text}"))
+}
+
+async fn export_command(config: Config, user_email: &str, ws: &str, format: &str) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    let state = app::open_state(config).await?;
+    let db = &state.db;
+    let owner = find_user(db, user_email).await?;
+    let actor = Actor::person(owner.id, Via::Cli);
+    let ws_id = workspace_by_id_or_name(db, &actor, ws).await?;
+    let ws = workspace::resolve(db, &actor, &ws_id).await.map_err(sentence)?;
+    let format = crate::domain::export::Format::parse(format).map_err(sentence)?;
+    let export = crate::domain::export::prepare(db, &actor, &ws, format)
+        .await
+        .map_err(sentence)?;
+    let mut stream = std::pin::pin!(export.stream());
+    let mut out = std::io::stdout().lock();
+    while let Some(chunk) = stream.next().await {
+        out.write_all(&chunk?)?;
+    }
+    out.flush()?;
+    Ok(())
 }

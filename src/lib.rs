@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod download;
 pub mod error;
 pub mod state;
 pub mod storage;

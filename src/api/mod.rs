@@ -71,6 +71,7 @@ pub fn router() -> Router<AppState> {
             patch(contacts::pin_communication),
         )
         .route(&format!("{WS}/duplicates"), get(contacts::duplicates))
+        .route(&format!("{WS}/export"), get(contacts::export))
         .route(&format!("{WS}/lists"), get(lists::all).post(lists::create))
         .route(
             &format!("{WS}/lists/{{id}}"),

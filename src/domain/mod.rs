@@ -5,6 +5,7 @@ pub mod api_key;
 pub mod audit;
 pub mod comms;
 pub mod contact;
+pub mod export;
 pub mod field;
 pub mod field_definition;
 pub mod ids;

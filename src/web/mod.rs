@@ -91,6 +91,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(contacts::merge::merge_page).post(contacts::merge::merge),
         )
         .route("/workspaces/{ws}/duplicates", get(contacts::merge::duplicates))
+        .route("/workspaces/{ws}/export", get(contacts::export))
         .route("/workspaces/{ws}/pipeline", get(pipeline::board))
         .route("/workspaces/{ws}/pipeline/move", post(pipeline::move_card))
         .route("/workspaces/{ws}/lists", get(lists::page).post(lists::create))

@@ -10,6 +10,7 @@ mod cli;
 mod contacts;
 mod contacts_ui;
 mod errors_and_headers;
+mod export;
 mod import_reading;
 mod limits;
 mod ui_pages;

@@ -249,3 +249,26 @@ pub async fn pin_communication(
     comms::set_pinned(&state.db, &actor, &ws, &contact_id(&id)?, &entry, input.pinned).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: String,
+}
+
+/// Every contact of the workspace as CSV (base fields, then one column per custom field) or
+/// vCard 4.0, streamed.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/export", tag = "contacts",
+    params(("format" = Option<String>, Query, description = "csv (default) or vcf")),
+    responses((status = 200, description = "the file", content_type = "text/csv"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn export(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> ApiResult<Response> {
+    let ws = access(&state, &actor, &ws).await?;
+    let format = crate::domain::export::Format::parse(&q.format)?;
+    let export = crate::domain::export::prepare(&state.db, &actor, &ws, format).await?;
+    Ok(crate::download::export(export, &ws.name))
+}

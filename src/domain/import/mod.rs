@@ -2,6 +2,7 @@
 //! book gave them becomes a table, with its encoding and delimiter detected and its columns
 //! recognised (`preview`, the dry run of SPEC §6).
 
+pub mod cells;
 pub mod decode;
 pub mod mapping;
 pub mod table;

@@ -96,7 +96,7 @@ pub fn parse_csv(text: &str, delimiter: u8) -> AppResult<Table> {
         }
         // csv counts the line a record starts on from 0 here; people count the header as line 1.
         let line = record.position().map(|p| p.line() + 1).unwrap_or(0);
-        let mut cells: Vec<String> = record.iter().map(str::to_string).collect();
+        let mut cells: Vec<String> = record.iter().map(|c| super::cells::restore(c).to_string()).collect();
         let extra = cells
             .iter()
             .skip(columns.len())

@@ -29,6 +29,8 @@ struct Card {
     phones: Vec<String>,
     addresses: Vec<String>,
     urls: Vec<String>,
+    /// pi-crm's own custom fields (`X-PI-CRM-LOAN_AMOUNT`), by field name.
+    custom: Vec<(String, String)>,
 }
 
 struct Property {
@@ -223,7 +225,11 @@ fn apply(card: &mut Card, p: &Property) {
             push_value(&mut card.addresses, parts.join(", "));
         }
         "URL" => push_value(&mut card.urls, p.text()),
-        _ => {}
+        other => {
+            if let Some(field) = other.strip_prefix(crate::domain::export::VCARD_EXTENSION) {
+                card.custom.push((field.to_ascii_lowercase(), p.text()));
+            }
+        }
     }
 }
 
@@ -309,6 +315,14 @@ fn to_table(cards: Vec<Card>) -> Table {
     ] {
         columns.extend((1..=n).map(|i| format!("{label} {i}")));
     }
+    // pi-crm's own custom fields, one column each, named after the field.
+    let mut custom_names: Vec<String> = Vec::new();
+    for (name, _) in cards.iter().flat_map(|c| &c.custom) {
+        if !custom_names.contains(name) {
+            custom_names.push(name.clone());
+        }
+    }
+    columns.extend(custom_names.iter().cloned());
     let rows = cards
         .into_iter()
         .map(|c| {
@@ -337,6 +351,13 @@ fn to_table(cards: Vec<Card>) -> Table {
             cells.extend(pad(&c.phones, phones));
             cells.extend(pad(&c.addresses, addresses));
             cells.extend(pad(&c.urls, urls));
+            cells.extend(custom_names.iter().map(|n| {
+                c.custom
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
+            }));
             Row {
                 line: c.line,
                 cells,

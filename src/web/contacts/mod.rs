@@ -460,3 +460,23 @@ pub async fn delete(
         &message,
     ))
 }
+
+#[derive(serde::Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: String,
+}
+
+/// The export buttons: the same stream the API serves.
+pub async fn export(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(ws): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> Result<Response, PageError> {
+    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let format = crate::domain::export::Format::parse(&q.format)?;
+    let export = crate::domain::export::prepare(&state.db, &actor, &ws, format).await?;
+    Ok(crate::download::export(export, &ws.name))
+}

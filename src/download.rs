@@ -1,0 +1,46 @@
+//! A streamed file download, for both faces (the export button and the export API).
+
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::domain::export::Export;
+
+/// `Borrowers 2026!` → `Borrowers-2026`: a filename any browser and shell takes as is.
+fn safe_name(name: &str) -> String {
+    let mut cleaned = String::new();
+    for c in name.chars() {
+        let c = if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' };
+        if !(c == '-' && cleaned.ends_with('-')) {
+            cleaned.push(c);
+        }
+    }
+    let trimmed = cleaned.trim_matches('-');
+    if trimmed.is_empty() {
+        "contacts".into()
+    } else {
+        trimmed.chars().take(60).collect()
+    }
+}
+
+pub fn export(export: Export, workspace_name: &str) -> Response {
+    let format = export.format();
+    let filename = format!(
+        "{}-{}.{}",
+        safe_name(workspace_name),
+        crate::clock::now_text().get(..10).unwrap_or("export"),
+        format.extension()
+    );
+    (
+        [
+            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        Body::from_stream(export.stream()),
+    )
+        .into_response()
+}
