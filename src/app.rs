@@ -19,7 +19,7 @@ use crate::auth::{cookies, password, session, tokens};
 use crate::config::Config;
 use crate::error::AppError;
 use crate::state::{AppState, Limits, SecretKey};
-use crate::storage::db;
+use crate::storage::{self, db};
 use crate::{api, assets, web};
 
 pub struct App {
@@ -55,6 +55,7 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let sweeper = tokio::spawn(sweep_sessions(self.state.clone()));
+        let importer = crate::jobs::imports::spawn(self.state.clone());
         password::warm_up();
         axum::serve(
             self.listener,
@@ -63,6 +64,7 @@ impl App {
         .with_graceful_shutdown(shutdown)
         .await?;
         sweeper.abort();
+        importer.abort();
         self.state.db.close().await;
         Ok(())
     }
@@ -75,7 +77,9 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
     let secret = SecretKey::load_or_create(&config.data_dir.join("secret.key"))?;
     let pool = db::open(&config.database_path()).await?;
     db::migrate(&pool).await?;
+    storage::imports::requeue_interrupted(&pool).await?;
     Ok(AppState {
+        imports: Arc::default(),
         db: pool,
         limits: Arc::new(Limits::from_config(&config)),
         config: Arc::new(config),
@@ -98,7 +102,7 @@ async fn sweep_sessions(state: AppState) {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(web::router(state.clone()))
-        .merge(api::router())
+        .merge(api::router(state.config.max_upload_bytes()))
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", api::openapi::ApiDoc::openapi()))
         .route("/healthz", get(healthz))
         .route("/assets/{name}", get(assets::serve))

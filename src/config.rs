@@ -106,6 +106,13 @@ impl Config {
         self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 
+    /// The largest upload accepted, in bytes (multipart overhead included).
+    pub fn max_upload_bytes(&self) -> usize {
+        (self.max_upload_mb as usize)
+            .saturating_mul(1024 * 1024)
+            .saturating_add(64 * 1024)
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("pi-crm.db")
     }

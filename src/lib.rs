@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod download;
 pub mod error;
+pub mod jobs;
 pub mod state;
 pub mod storage;
 pub mod telemetry;

@@ -14,8 +14,9 @@ use crate::state::AppState;
 /// JSON bodies are small; uploads (imports) get their own limit on their own routes.
 const JSON_LIMIT: usize = 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
-    use v1::{audit, contacts, fields, keys, lists, workspaces};
+/// `max_upload` bounds the import routes; every other JSON body stays under `JSON_LIMIT`.
+pub fn router(max_upload: usize) -> Router<AppState> {
+    use v1::{audit, contacts, fields, imports, keys, lists, workspaces};
     const WS: &str = "/api/v1/workspaces/{ws}";
     Router::new()
         .route("/api/v1/keys", get(keys::list).post(keys::create))
@@ -72,6 +73,14 @@ pub fn router() -> Router<AppState> {
         )
         .route(&format!("{WS}/duplicates"), get(contacts::duplicates))
         .route(&format!("{WS}/export"), get(contacts::export))
+        .route(
+            &format!("{WS}/imports"),
+            get(imports::list)
+                .post(imports::create)
+                .layer(DefaultBodyLimit::max(max_upload)),
+        )
+        .route(&format!("{WS}/imports/{{id}}"), get(imports::get))
+        .route(&format!("{WS}/imports/{{id}}/revert"), post(imports::revert))
         .route(&format!("{WS}/lists"), get(lists::all).post(lists::create))
         .route(
             &format!("{WS}/lists/{{id}}"),

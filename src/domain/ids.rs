@@ -43,5 +43,6 @@ id_type!(
     ContactId,
     FieldDefinitionId,
     ListId,
-    CommunicationId
+    CommunicationId,
+    ImportId
 );

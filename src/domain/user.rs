@@ -28,7 +28,9 @@ impl Email {
         let Some((local, domain)) = email.split_once('@') else {
             return Err(bad("an email address needs an @"));
         };
-        let domain_ok = domain.contains('.')
+        // A domain without a dot (`user@localhost`, `contact@invalid`) is rare but legal, and
+        // real address books hold them; only the shape is checked here.
+        let domain_ok = !domain.is_empty()
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")

@@ -307,3 +307,70 @@ pub async fn values_of(conn: &mut SqliteConnection, id: &ContactId) -> Result<BT
             .await?;
     Ok(rows.into_iter().collect())
 }
+
+/// Which contacts of a workspace hold these emails or phones: value → contact id.
+pub async fn ids_by_email_or_phone(
+    db: &SqlitePool,
+    ws: &WorkspaceId,
+    values: &[String],
+) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
+    let mut found = std::collections::HashMap::new();
+    for chunk in values.chunks(400) {
+        for column in ["primary_email", "primary_phone"] {
+            let mut q =
+                sqlx::QueryBuilder::new(format!("SELECT {column}, id FROM base_contacts WHERE workspace_id = "));
+            q.push_bind(ws.as_str().to_string());
+            q.push(format!(" AND {column} IN ("));
+            let mut sep = q.separated(", ");
+            for v in chunk {
+                sep.push_bind(v.clone());
+            }
+            q.push(")");
+            let rows: Vec<(String, String)> = q.build_query_as().fetch_all(db).await?;
+            found.extend(rows);
+        }
+    }
+    Ok(found)
+}
+
+/// Inserts many new contacts with their values in a few multi-row statements (imports). The
+/// caller refreshes their search documents afterwards, all at once.
+pub async fn insert_many(conn: &mut SqliteConnection, contacts: &[ContactRecord]) -> Result<(), sqlx::Error> {
+    if contacts.is_empty() {
+        return Ok(());
+    }
+    let mut base = sqlx::QueryBuilder::new(
+        "INSERT INTO base_contacts (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company) ",
+    );
+    base.push_values(contacts, |mut b, c| {
+        b.push_bind(c.id.clone())
+            .push_bind(c.workspace_id.clone())
+            .push_bind(c.created_on.clone())
+            .push_bind(c.base.first_name.clone())
+            .push_bind(c.base.last_name.clone())
+            .push_bind(c.base.primary_email.clone())
+            .push_bind(c.base.primary_phone.clone())
+            .push_bind(c.base.company.clone());
+    });
+    base.build().execute(&mut *conn).await?;
+    let values: Vec<(&ContactRecord, &String, &String)> = contacts
+        .iter()
+        .flat_map(|c| c.custom.iter().map(move |(k, v)| (c, k, v)))
+        .collect();
+    let now = clock::now_text();
+    // 5 parameters a row; SQLite takes 32766 per statement.
+    for chunk in values.chunks(5000) {
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at) ",
+        );
+        q.push_values(chunk, |mut b, (c, k, v)| {
+            b.push_bind(c.id.clone())
+                .push_bind(c.workspace_id.clone())
+                .push_bind((*k).clone())
+                .push_bind((*v).clone())
+                .push_bind(now.clone());
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}

@@ -18,7 +18,7 @@ async fn first_visit_goes_to_setup_which_creates_the_first_user_then_disappears(
         .submit(
             "/setup",
             "/setup",
-            &[("email", "andy@localhost"), ("name", "Andy"), ("password", PASSWORD)],
+            &[("email", "andy@exa mple.com"), ("name", "Andy"), ("password", PASSWORD)],
         )
         .await;
     assert_eq!(bad.status, 422);

@@ -12,6 +12,7 @@ mod contacts_ui;
 mod errors_and_headers;
 mod export;
 mod import_reading;
+mod imports;
 mod limits;
 mod ui_pages;
 mod workspaces;

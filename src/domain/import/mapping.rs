@@ -84,11 +84,11 @@ fn meaning(header: &str) -> Option<Meaning> {
     let k = key(header);
     let k = k.as_str();
     Some(match k {
-        "firstname" | "givenname" | "first" | "vorname" | "prenom" | "nombre" => First,
-        "lastname" | "familyname" | "surname" | "last" | "nachname" | "nom" | "apellidos" => Last,
-        "name" | "fullname" | "displayname" | "anzeigename" | "nameanzeigen" => FullName,
+        "firstname" | "givenname" | "first" | "vorname" | "prenom" | "nombre" | "ngiven" => First,
+        "lastname" | "familyname" | "surname" | "last" | "nachname" | "nom" | "apellidos" | "nfamily" => Last,
+        "name" | "fullname" | "displayname" | "anzeigename" | "nameanzeigen" | "nfn" => FullName,
         "company" | "organization" | "organisation" | "organizationname" | "organization1name" | "firma"
-        | "companyname" | "org" => Company,
+        | "companyname" | "org" | "orgname" => Company,
         "birthday" | "geburtstag" | "birthdate" | "dateofbirth" | "bday" => Custom("birthday", T::Date),
         "notes" | "note" | "notizen" | "comments" => Custom("notes", T::LongText),
         "title" | "jobtitle" | "organization1title" | "position" | "funktion" | "role" => Custom("job_title", T::Text),
@@ -162,6 +162,13 @@ pub fn suggest(columns: &[String]) -> Mapping {
                     n => Target::custom(leak_name("email", n), FieldType::Email),
                 }
             }
+            // Work numbers are often a company's switchboard, shared by many contacts, and faxes
+            // are no one's phone: neither becomes the (unique) primary phone.
+            Some(Meaning::Phone) if is_fax(column) => Target::custom("fax", FieldType::Phone),
+            Some(Meaning::Phone) if is_work(column) && !taken.contains(&"work_phone") => {
+                taken.push("work_phone");
+                Target::custom("work_phone", FieldType::Phone)
+            }
             Some(Meaning::Phone) => {
                 phones += 1;
                 match phones {
@@ -182,6 +189,25 @@ pub fn suggest(columns: &[String]) -> Mapping {
         columns: mapped,
         on_duplicate: OnDuplicate::Skip,
     }
+}
+
+fn is_fax(header: &str) -> bool {
+    key(header).contains("fax")
+}
+
+fn is_work(header: &str) -> bool {
+    let k = key(header);
+    [
+        "work",
+        "business",
+        "geschäftlich",
+        "geschaftlich",
+        "office",
+        "company",
+        "büro",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
 }
 
 /// `email_3`, `phone_4`…: field names for the third and later emails and phones.
@@ -250,8 +276,9 @@ mod tests {
         assert_eq!(outlook_de.columns["E-Mail-Adresse"], Target::base("primary_email"));
         assert_eq!(
             outlook_de.columns["Telefon geschäftlich"],
-            Target::base("primary_phone")
+            Target::custom("work_phone", FieldType::Phone)
         );
+        assert_eq!(outlook_de.columns["Mobiltelefon"], Target::base("primary_phone"));
         assert_eq!(outlook_de.columns["Firma"], Target::base("company"));
         let plain = suggest(&cols(&["email", "phone", "name"]));
         assert_eq!(plain.columns["name"], Target::base("first_name"));

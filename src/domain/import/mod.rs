@@ -4,7 +4,9 @@
 
 pub mod cells;
 pub mod decode;
+pub mod job;
 pub mod mapping;
+pub mod plan;
 pub mod table;
 pub mod vcard;
 

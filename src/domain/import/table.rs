@@ -57,6 +57,37 @@ fn first_record(text: &str) -> &str {
     text
 }
 
+/// The line each record starts on (1-based), with the csv parser's rules: line breaks inside
+/// quotes belong to the field, and blank lines are no record.
+fn record_start_lines(text: &str) -> Vec<u64> {
+    let mut starts = Vec::new();
+    let mut line = 1u64;
+    let mut quoted = false;
+    let mut at_record_start = true;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => quoted = !quoted,
+            '\r' | '\n' if !quoted => {
+                if c == '\r' && chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                line += 1;
+                at_record_start = true;
+                continue;
+            }
+            '\n' => line += 1,
+            '\r' if chars.peek() != Some(&'\n') => line += 1,
+            _ => {}
+        }
+        if at_record_start {
+            starts.push(line);
+            at_record_start = false;
+        }
+    }
+    starts
+}
+
 pub fn parse_csv(text: &str, delimiter: u8) -> AppResult<Table> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -85,8 +116,13 @@ pub fn parse_csv(text: &str, delimiter: u8) -> AppResult<Table> {
             "the first row should name the columns, but it is empty",
         ));
     }
+    // Line numbers are counted here rather than taken from csv's positions, which count
+    // differently for CR LF and LF files; people count the header as line 1.
+    let starts = record_start_lines(text);
     let mut rows = Vec::new();
+    let mut record_index = 0;
     for record in records {
+        record_index += 1;
         let record = record.map_err(|e| {
             let line = e.position().map(|p| p.line()).unwrap_or(0);
             AppError::invalid("file", format!("line {line} cannot be read: {e}"))
@@ -94,8 +130,7 @@ pub fn parse_csv(text: &str, delimiter: u8) -> AppResult<Table> {
         if record.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
-        // csv counts the line a record starts on from 0 here; people count the header as line 1.
-        let line = record.position().map(|p| p.line() + 1).unwrap_or(0);
+        let line = starts.get(record_index).copied().unwrap_or(0);
         let mut cells: Vec<String> = record.iter().map(|c| super::cells::restore(c).to_string()).collect();
         let extra = cells
             .iter()

@@ -1,0 +1,163 @@
+//! `/api/v1/workspaces/{ws}/imports`: upload (multipart `file`, optional `mapping` JSON and
+//! `on_duplicate`), dry run, progress and report, revert.
+
+use axum::Json;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::error::{ApiResult, ErrorBody};
+use crate::api::extract::ApiCaller;
+use crate::domain::import::job::{self, ImportView};
+use crate::domain::import::mapping::{Mapping, OnDuplicate};
+use crate::domain::import::{self, Preview};
+use crate::domain::page::Page;
+use crate::domain::workspace;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// What a multipart upload carries.
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+    pub mapping: Option<Mapping>,
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge("the file is larger than this server accepts (max_upload_mb)".into())
+    } else {
+        AppError::BadRequest(format!("the upload could not be read: {}", e.body_text()))
+    }
+}
+
+/// Reads `file`, `mapping` and `on_duplicate` from a multipart body (other parts are ignored).
+pub async fn read_upload(mut multipart: Multipart) -> Result<Upload, AppError> {
+    let mut file = None;
+    let mut mapping: Option<Mapping> = None;
+    let mut policy: Option<String> = None;
+    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+        match field.name().unwrap_or("") {
+            "file" => {
+                let name = field.file_name().unwrap_or("upload").to_string();
+                file = Some((name, field.bytes().await.map_err(multipart_error)?.to_vec()));
+            }
+            "mapping" => {
+                let text = field.text().await.map_err(multipart_error)?;
+                if !text.trim().is_empty() {
+                    mapping = Some(
+                        serde_json::from_str(&text)
+                            .map_err(|e| AppError::invalid("mapping", format!("the mapping is not valid: {e}")))?,
+                    );
+                }
+            }
+            "on_duplicate" => policy = Some(field.text().await.map_err(multipart_error)?),
+            _ => {}
+        }
+    }
+    let (filename, bytes) = file.ok_or_else(|| AppError::invalid("file", "send the file in a part named \"file\""))?;
+    if let Some(p) = policy.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        let parsed: OnDuplicate = serde_json::from_value(serde_json::Value::String(p.to_string()))
+            .map_err(|_| AppError::invalid("on_duplicate", "on_duplicate is skip, update or merge"))?;
+        match mapping.as_mut() {
+            Some(m) => m.on_duplicate = parsed,
+            None => {
+                let file = import::read(&bytes)?;
+                let mut m = import::mapping::suggest(&file.table.columns);
+                m.on_duplicate = parsed;
+                mapping = Some(m);
+            }
+        }
+    }
+    Ok(Upload {
+        filename,
+        bytes,
+        mapping,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct DryRun {
+    #[serde(default)]
+    dry_run: bool,
+}
+
+/// Upload a CSV or vCard file. With `?dry_run=true`: the preview (format, encoding,
+/// delimiter, columns, suggested mapping, sample rows) and nothing written. Otherwise the
+/// import is queued: 202 with its id; follow it with `GET …/imports/{id}`.
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/imports", tag = "imports",
+    params(("dry_run" = Option<bool>, Query)),
+    request_body(content_type = "multipart/form-data", description = "file, and optionally mapping (JSON, SPEC §11) and on_duplicate"),
+    responses((status = 200, body = Preview), (status = 202, body = ImportView), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+    Query(q): Query<DryRun>,
+    multipart: Multipart,
+) -> ApiResult<Response> {
+    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+    actor.require(crate::domain::actor::Scope::WriteContacts)?;
+    let upload = read_upload(multipart).await?;
+    if q.dry_run {
+        return Ok(Json(import::preview(&upload.bytes)?).into_response());
+    }
+    let view = job::create(
+        &state.db,
+        &state.imports,
+        &actor,
+        &ws,
+        &upload.filename,
+        &upload.bytes,
+        upload.mapping,
+        false,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(view)).into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ImportList {
+    pub items: Vec<ImportView>,
+    pub next_cursor: Option<String>,
+}
+
+/// The workspace's imports, newest first (the last 100).
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/imports", tag = "imports",
+    responses((status = 200, body = ImportList), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path(ws): Path<String>,
+) -> ApiResult<Json<Page<ImportView>>> {
+    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+    Ok(Json(Page {
+        items: job::list(&state.db, &state.imports, &actor, &ws).await?,
+        next_cursor: None,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/imports/{id}", tag = "imports",
+    responses((status = 200, body = ImportView), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, id)): Path<(String, String)>,
+) -> ApiResult<Json<ImportView>> {
+    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+    Ok(Json(job::get(&state.db, &state.imports, &actor, &ws, &id).await?))
+}
+
+/// Removes what the import created and restores what it updated.
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/imports/{id}/revert", tag = "imports",
+    responses((status = 200, body = ImportView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn revert(
+    State(state): State<AppState>,
+    ApiCaller(actor): ApiCaller,
+    Path((ws, id)): Path<(String, String)>,
+) -> ApiResult<Json<ImportView>> {
+    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+    Ok(Json(job::revert(&state.db, &state.imports, &actor, &ws, &id).await?))
+}

@@ -1,0 +1,3 @@
+//! Background work that lives in the database, so a restart loses nothing.
+
+pub mod imports;

@@ -1,0 +1,213 @@
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::clock;
+use crate::domain::ids::{ImportId, UserId, WorkspaceId};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ImportRow {
+    pub id: String,
+    pub workspace_id: String,
+    pub user_id: Option<String>,
+    pub filename: String,
+    pub format: String,
+    pub encoding: String,
+    pub status: String,
+    pub mapping: Option<String>,
+    pub rows_total: i64,
+    pub report: Option<String>,
+    pub via: String,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
+macro_rules! columns {
+    () => {
+        "id, workspace_id, user_id, filename, format, encoding, status, mapping, rows_total, report, via, created_at, finished_at"
+    };
+}
+
+pub struct NewImport<'a> {
+    pub id: &'a ImportId,
+    pub workspace: &'a WorkspaceId,
+    pub user: &'a UserId,
+    pub filename: &'a str,
+    pub format: &'a str,
+    pub encoding: &'a str,
+    pub status: &'a str,
+    pub mapping: Option<&'a str>,
+    pub file: &'a [u8],
+    pub rows_total: i64,
+    pub via: &'a str,
+}
+
+pub async fn insert(conn: &mut SqliteConnection, n: &NewImport<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO imports (id, workspace_id, user_id, filename, format, encoding, status, mapping, file, rows_total, via, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(n.id)
+    .bind(n.workspace)
+    .bind(n.user)
+    .bind(n.filename)
+    .bind(n.format)
+    .bind(n.encoding)
+    .bind(n.status)
+    .bind(n.mapping)
+    .bind(n.file)
+    .bind(n.rows_total)
+    .bind(n.via)
+    .bind(clock::now_text())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(db: &SqlitePool, ws: &WorkspaceId, id: &ImportId) -> Result<Option<ImportRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM imports WHERE id = ? AND workspace_id = ?"
+    ))
+    .bind(id)
+    .bind(ws)
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn list(db: &SqlitePool, ws: &WorkspaceId, limit: i64) -> Result<Vec<ImportRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM imports WHERE workspace_id = ? AND status <> 'draft' ORDER BY id DESC LIMIT ?"
+    ))
+    .bind(ws)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+pub async fn file_of(db: &SqlitePool, id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT file FROM imports WHERE id = ?")
+        .bind(id)
+        .fetch_optional(db)
+        .await
+        .map(Option::flatten)
+}
+
+/// Takes the oldest queued import, atomically, so two workers never run the same one.
+pub async fn claim_next(db: &SqlitePool) -> Result<Option<ImportRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "UPDATE imports SET status = 'running'
+          WHERE id = (SELECT id FROM imports WHERE status = 'queued' ORDER BY id LIMIT 1)
+         RETURNING ",
+        columns!()
+    ))
+    .fetch_optional(db)
+    .await
+}
+
+/// After a crash, an import that was running rolled back with it: run it again.
+pub async fn requeue_interrupted(db: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("UPDATE imports SET status = 'queued' WHERE status = 'running'")
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn set_mapping_and_queue(conn: &mut SqliteConnection, id: &str, mapping: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE imports SET mapping = ?, status = 'queued' WHERE id = ? AND status = 'draft'")
+        .bind(mapping)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn finish(conn: &mut SqliteConnection, id: &str, status: &str, report: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE imports SET status = ?, report = ?, file = NULL, finished_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(report)
+        .bind(clock::now_text())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_status(conn: &mut SqliteConnection, id: &str, status: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE imports SET status = ? WHERE id = ?")
+        .bind(status)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn add_item(
+    conn: &mut SqliteConnection,
+    import: &str,
+    contact: &str,
+    action: &str,
+    before: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT OR IGNORE INTO import_items (import_id, contact_id, action, before) VALUES (?, ?, ?, ?)")
+        .bind(import)
+        .bind(contact)
+        .bind(action)
+        .bind(before)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn add_items<'a>(
+    conn: &mut SqliteConnection,
+    import: &str,
+    contacts: impl Iterator<Item = &'a str>,
+    action: &str,
+) -> Result<(), sqlx::Error> {
+    let ids: Vec<&str> = contacts.collect();
+    for chunk in ids.chunks(5000) {
+        let mut q = sqlx::QueryBuilder::new("INSERT OR IGNORE INTO import_items (import_id, contact_id, action) ");
+        q.push_values(chunk, |mut b, id| {
+            b.push_bind(import.to_string())
+                .push_bind(id.to_string())
+                .push_bind(action.to_string());
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+pub async fn items(
+    conn: &mut SqliteConnection,
+    import: &str,
+) -> Result<Vec<(String, String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as("SELECT contact_id, action, before FROM import_items WHERE import_id = ?")
+        .bind(import)
+        .fetch_all(conn)
+        .await
+}
+
+/// Refreshes the search documents of everything one import touched, in two statements.
+pub async fn refresh_search(conn: &mut SqliteConnection, import: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM contact_search WHERE rowid IN
+           (SELECT c.rowid FROM base_contacts c JOIN import_items i ON i.contact_id = c.id WHERE i.import_id = ?)",
+    )
+    .bind(import)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO contact_search (rowid, body)
+         SELECT c.rowid,
+                coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.primary_email, '')
+                || ' ' || coalesce(c.primary_phone, '') || ' ' || coalesce(c.company, '') || ' ' ||
+                coalesce((SELECT group_concat(v.field_value, ' ') FROM custom_fields v WHERE v.contact_id = c.id), '')
+           FROM base_contacts c JOIN import_items i ON i.contact_id = c.id WHERE i.import_id = ?",
+    )
+    .bind(import)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,591 @@
+//! Imports over the API: dry run, the job, all-or-nothing, duplicates, revert, isolation.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::common::{Api, TestApp};
+
+fn corpus(name: &str) -> Vec<u8> {
+    std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/testdata")
+            .join(name),
+    )
+    .unwrap()
+}
+
+async fn upload(
+    api: &Api,
+    ws: &str,
+    query: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    mapping: Option<Value>,
+    policy: Option<&str>,
+) -> reqwest::Response {
+    let mut form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+    );
+    if let Some(m) = mapping {
+        form = form.text("mapping", m.to_string());
+    }
+    if let Some(p) = policy {
+        form = form.text("on_duplicate", p.to_string());
+    }
+    api.client
+        .post(format!("{}/api/v1/workspaces/{ws}/imports{query}", api.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Waits for the worker (it is woken at once; this only bounds a broken run).
+async fn finished(api: &Api, ws: &str, id: &str) -> Value {
+    for _ in 0..200 {
+        let v: Value = api
+            .get(&format!("/api/v1/workspaces/{ws}/imports/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if !matches!(v["status"].as_str(), Some("queued" | "running")) {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("import {id} never finished");
+}
+
+async fn run(api: &Api, ws: &str, name: &str, bytes: Vec<u8>, mapping: Option<Value>, policy: Option<&str>) -> Value {
+    let r = upload(api, ws, "", name, bytes, mapping, policy).await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    let v: Value = r.json().await.unwrap();
+    // The worker is woken at once, so the answer may already show it running or finished.
+    assert!(
+        matches!(v["status"].as_str(), Some("queued" | "running" | "done" | "failed")),
+        "{v}"
+    );
+    finished(api, ws, v["id"].as_str().unwrap()).await
+}
+
+async fn setup(app: &TestApp) -> (Api, String) {
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Borrowers").await;
+    (
+        app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await),
+        ws,
+    )
+}
+
+#[tokio::test]
+async fn a_dry_run_previews_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let r = upload(
+        &api,
+        &ws,
+        "?dry_run=true",
+        "tb.csv",
+        corpus("contacts_csv/thunderbird_semicolon.csv"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let p: Value = r.json().await.unwrap();
+    for key in [
+        "format",
+        "encoding",
+        "delimiter",
+        "columns",
+        "suggested_mapping",
+        "sample_rows",
+    ] {
+        assert!(p.get(key).is_some(), "{key}: {p}");
+    }
+    assert_eq!(p["delimiter"], ";");
+    assert_eq!(p["suggested_mapping"]["on_duplicate"], "skip");
+    assert_eq!(app.count("SELECT COUNT(*) FROM imports").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
+}
+
+#[tokio::test]
+async fn google_csv_imports_with_extra_fields_created() {
+    // A German Google export: its phones are German numbers.
+    let app = TestApp::spawn_with(|c| c.default_phone_region = "DE".into()).await;
+    let (api, ws) = setup(&app).await;
+    let v = run(
+        &api,
+        &ws,
+        "google.csv",
+        corpus("contacts_csv/google_legacy_tine20_5rows.csv"),
+        None,
+        None,
+    )
+    .await;
+    // One row carries a number that is no phone number anywhere; the file is refused, saying where.
+    assert_eq!(v["status"], "failed", "{v}");
+    assert_eq!(v["report"]["errors"][0]["column"], "Phone 1 - Value");
+    assert_eq!(v["report"]["errors"][0]["line"], 4);
+    let mut mapping = v["mapping"].clone();
+    mapping["columns"]["Phone 1 - Value"] = json!({"custom": "phone_text", "type": "text"});
+    let v = run(
+        &api,
+        &ws,
+        "google.csv",
+        corpus("contacts_csv/google_legacy_tine20_5rows.csv"),
+        Some(mapping),
+        None,
+    )
+    .await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["created"], 5, "{v}");
+    assert_eq!(v["progress"]["rows_done"], 5);
+    assert_eq!(v["progress"]["rows_total"], 5);
+    let contacts: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?limit=10&sort=name"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(contacts["items"].as_array().unwrap().len(), 5);
+    assert!(
+        contacts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["first_name"].is_string() || c["last_name"].is_string())
+    );
+    // Searching finds imported people (the search index was refreshed).
+    let name = contacts["items"][0]["last_name"]
+        .as_str()
+        .or(contacts["items"][0]["first_name"].as_str())
+        .unwrap()
+        .to_string();
+    let found: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?q={name}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(!found["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_bad_row_fails_the_whole_file_with_line_and_column() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let csv = "First Name,Email,Birthday\nAda,ada@example.com,1815-12-10\nBob,not-an-email,1900-01-01\nCy,cy@example.com,someday\n";
+    let v = run(&api, &ws, "bad.csv", csv.as_bytes().to_vec(), None, None).await;
+    assert_eq!(v["status"], "failed");
+    let errors = v["report"]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{v}");
+    assert_eq!(errors[0]["line"], 3);
+    assert_eq!(errors[0]["column"], "Email");
+    assert_eq!(errors[1]["line"], 4);
+    assert_eq!(errors[1]["column"], "Birthday");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM base_contacts").await,
+        0,
+        "all or nothing"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM custom_field_definitions").await,
+        0,
+        "not even the new fields"
+    );
+}
+
+#[tokio::test]
+async fn duplicates_are_skipped_updated_or_merged_and_an_import_reverts() {
+    // These files come from a German address book: their phones are German numbers.
+    let app = TestApp::spawn_with(|c| c.default_phone_region = "DE".into()).await;
+    let (api, ws) = setup(&app).await;
+    let first = run(
+        &api,
+        &ws,
+        "1.csv",
+        corpus("contacts_csv/tine20_latin1_duplicate_import_1.csv"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(first["status"], "done", "{first}");
+    let created = first["report"]["created"].as_u64().unwrap();
+    assert!(created >= 2);
+    let again = run(
+        &api,
+        &ws,
+        "2.csv",
+        corpus("contacts_csv/tine20_latin1_duplicate_import_2.csv"),
+        None,
+        Some("skip"),
+    )
+    .await;
+    assert_eq!(again["report"]["created"], 0, "{again}");
+    assert_eq!(again["report"]["duplicates"], created);
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await as u64, created);
+
+    let merged = run(
+        &api,
+        &ws,
+        "2.csv",
+        corpus("contacts_csv/tine20_latin1_duplicate_import_2.csv"),
+        None,
+        Some("merge"),
+    )
+    .await;
+    assert_eq!(merged["status"], "done", "{merged}");
+    assert!(
+        merged["report"]["updated"].as_u64().unwrap() >= 1,
+        "the extra phone/e-mail fill gaps: {merged}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await as u64, created);
+
+    // Reverting the merge puts the contacts back as they were; reverting the first removes them.
+    let before_values = app.count("SELECT COUNT(*) FROM custom_fields").await;
+    let r = api
+        .post(
+            &format!(
+                "/api/v1/workspaces/{ws}/imports/{}/revert",
+                merged["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert!(app.count("SELECT COUNT(*) FROM custom_fields").await <= before_values);
+    let r = api
+        .post(
+            &format!(
+                "/api/v1/workspaces/{ws}/imports/{}/revert",
+                first["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "reverted");
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
+    let r = api
+        .post(
+            &format!(
+                "/api/v1/workspaces/{ws}/imports/{}/revert",
+                first["id"].as_str().unwrap()
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 409, "only once");
+}
+
+#[tokio::test]
+async fn duplicates_inside_one_file_are_counted() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let csv = "Name,Email,Phone\nAda,ada@example.com,\nAda L,ADA@example.com,+1 415 555 0123\nBob,,415-555-0123\n";
+    let v = run(&api, &ws, "d.csv", csv.as_bytes().to_vec(), None, Some("update")).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["created"], 1);
+    assert_eq!(v["report"]["duplicates"], 2);
+    let c: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["items"][0]["first_name"], "Bob", "update: later rows win");
+    assert_eq!(c["items"][0]["primary_phone"], "+14155550123");
+}
+
+#[tokio::test]
+async fn vcards_import_and_exports_reimport_to_the_same_contacts() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let v = run(
+        &api,
+        &ws,
+        "tb.vcf",
+        corpus("vcard/thunderbird_export_v40_2cards.vcf"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["created"], 2);
+    let v = run(
+        &api,
+        &ws,
+        "gmail.vcf",
+        corpus("vcard/ezvcard_gmail-list.vcf"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(v["report"]["created"], 3, "{v}");
+
+    let csv = api
+        .get(&format!("/api/v1/workspaces/{ws}/export?format=csv"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let andy = pi_crm::storage::users::find_by_email(&app.state.db, "andy@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let copy = app.workspace(&andy, "Copy").await;
+    let fields: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/custom-fields"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut columns = serde_json::Map::new();
+    for f in fields["items"].as_array().unwrap() {
+        columns.insert(
+            f["field_name"].as_str().unwrap().into(),
+            json!({"custom": f["field_name"], "type": f["field_type"]}),
+        );
+    }
+    for b in ["first_name", "last_name", "primary_email", "primary_phone", "company"] {
+        columns.insert(b.into(), json!(b));
+    }
+    let back = run(
+        &api,
+        &copy,
+        "export.csv",
+        csv,
+        Some(json!({"columns": columns, "on_duplicate": "skip"})),
+        None,
+    )
+    .await;
+    assert_eq!(back["status"], "done", "{back}");
+    let strip = |v: Value| -> Vec<Value> {
+        let mut items: Vec<Value> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                let mut c = c.clone();
+                for k in ["id", "workspace_id", "created_on", "lists"] {
+                    c.as_object_mut().unwrap().remove(k);
+                }
+                c
+            })
+            .collect();
+        items.sort_by_key(|c| c.to_string());
+        items
+    };
+    let original = strip(
+        api.get(&format!("/api/v1/workspaces/{ws}/contacts?limit=200"))
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    let copied = strip(
+        api.get(&format!("/api/v1/workspaces/{copy}/contacts?limit=200"))
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(original, copied, "an export re-imports to identical data");
+}
+
+#[tokio::test]
+async fn junk_phone_numbers_fail_the_file_and_say_where() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let v = run(
+        &api,
+        &ws,
+        "android.vcf",
+        corpus("vcard/ezvcard_John_Doe_ANDROID.vcf"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(v["status"], "failed");
+    let errors = v["report"]["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["column"] == "Phone 1" && e["message"].as_str().unwrap().contains("123456789")),
+        "{v}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
+    // Mapping the phones to skip lets the rest in.
+    let preview: Value = upload(
+        &api,
+        &ws,
+        "?dry_run=true",
+        "a.vcf",
+        corpus("vcard/ezvcard_John_Doe_ANDROID.vcf"),
+        None,
+        None,
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let mut mapping = preview["suggested_mapping"].clone();
+    for (column, target) in mapping["columns"].as_object_mut().unwrap() {
+        if column.starts_with("Phone") || column.starts_with("Email 2") {
+            *target = json!("skip");
+        }
+    }
+    let v = run(
+        &api,
+        &ws,
+        "android.vcf",
+        corpus("vcard/ezvcard_John_Doe_ANDROID.vcf"),
+        Some(mapping),
+        None,
+    )
+    .await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(
+        v["report"]["created"].as_u64().unwrap() + v["report"]["duplicates"].as_u64().unwrap(),
+        6
+    );
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_clearly_and_write_nothing() {
+    let app = TestApp::spawn_with(|c| c.max_upload_mb = 1).await;
+    let (api, ws) = setup(&app).await;
+    for (bytes, status, why) in [
+        (Vec::new(), 422, "empty"),
+        (vec![0u8, 1, 2, 3, 255, 254, 0, 0, 7, 8, 9], 422, "binary"),
+        (vec![b'a'; 2 * 1024 * 1024], 413, "larger"),
+        (
+            (0..10_000)
+                .map(|i| format!("c{i}"))
+                .collect::<Vec<_>>()
+                .join(",")
+                .into_bytes(),
+            422,
+            "columns",
+        ),
+        (corpus("vcard/monica_broken_begin_line.vcard"), 422, "vCard"),
+    ] {
+        let r = upload(&api, &ws, "", "x", bytes, None, None).await;
+        assert_eq!(r.status(), status, "{why}");
+        let e: Value = r.json().await.unwrap();
+        assert!(e["error"]["message"].as_str().unwrap().contains(why), "{why}: {e}");
+    }
+    let r = upload(
+        &api,
+        &ws,
+        "",
+        "x.csv",
+        b"Name\nAda\n".to_vec(),
+        Some(json!({"columns": {"Nope": "first_name"}})),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let r = upload(
+        &api,
+        &ws,
+        "",
+        "x.csv",
+        b"Name\nAda\n".to_vec(),
+        Some(json!({"columns": {"Name": "shoe_size"}})),
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let r = upload(&api, &ws, "", "x.csv", b"Name\nAda\n".to_vec(), None, Some("sometimes")).await;
+    assert_eq!(r.status(), 422);
+    let r = api
+        .client
+        .post(format!("{}/api/v1/workspaces/{ws}/imports", api.base))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error());
+    assert_eq!(app.count("SELECT COUNT(*) FROM imports").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
+    assert_eq!(
+        app.anonymous().get(app.url("/healthz")).send().await.unwrap().status(),
+        200,
+        "the server stays up"
+    );
+}
+
+#[tokio::test]
+async fn imports_are_isolated_and_scoped() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let v = run(&api, &ws, "a.csv", b"Name\nAda\n".to_vec(), None, None).await;
+    let id = v["id"].as_str().unwrap();
+    let mona = app.create_user("mona@example.com", "Mona").await;
+    let mona_ws = app.workspace(&mona, "Mine").await;
+    let mona_api = app.api(&app.key(&mona, &["read:contacts", "write:contacts"], None).await);
+    assert_eq!(
+        mona_api.get(&format!("/api/v1/workspaces/{ws}/imports")).await.status(),
+        404
+    );
+    assert_eq!(
+        mona_api
+            .get(&format!("/api/v1/workspaces/{ws}/imports/{id}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        mona_api
+            .get(&format!("/api/v1/workspaces/{mona_ws}/imports/{id}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        mona_api
+            .post(&format!("/api/v1/workspaces/{mona_ws}/imports/{id}/revert"), json!({}))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        upload(&mona_api, &ws, "", "x.csv", b"Name\nEve\n".to_vec(), None, None)
+            .await
+            .status(),
+        404
+    );
+    let andy = pi_crm::storage::users::find_by_email(&app.state.db, "andy@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let reader = app.api(&app.key(&andy, &["read:contacts"], None).await);
+    assert_eq!(
+        upload(&reader, &ws, "", "x.csv", b"Name\nEve\n".to_vec(), None, None)
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        reader
+            .post(&format!("/api/v1/workspaces/{ws}/imports/{id}/revert"), json!({}))
+            .await
+            .status(),
+        403
+    );
+    let list: Value = reader
+        .get(&format!("/api/v1/workspaces/{ws}/imports"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+}
