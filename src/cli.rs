@@ -46,6 +46,21 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Apikey(KeyCommand),
+    /// Import a CSV or vCard file into a workspace (all or nothing); prints the report.
+    Import {
+        #[arg(long)]
+        user: String,
+        /// The workspace's id or name.
+        #[arg(long)]
+        workspace: String,
+        /// A mapping JSON file (SPEC §11); without one, the columns are recognised.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// skip, update or merge (overrides the mapping file's).
+        #[arg(long)]
+        on_duplicate: Option<String>,
+        file: PathBuf,
+    },
     /// Write every contact of a workspace to stdout as CSV or vCard 4.0.
     Export {
         /// The email of the account whose workspace it is (or who it is shared with).
@@ -169,6 +184,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::User(cmd) => user_command(config, cmd).await,
         Command::Apikey(cmd) => key_command(config, cmd).await,
+        Command::Import {
+            user,
+            workspace,
+            mapping,
+            on_duplicate,
+            file,
+        } => {
+            import_command(
+                config,
+                &user,
+                &workspace,
+                mapping.as_deref(),
+                on_duplicate.as_deref(),
+                &file,
+            )
+            .await
+        }
         Command::Export {
             user,
             workspace,
@@ -345,5 +377,79 @@ async fn export_command(config: Config, user_email: &str, ws: &str, format: &str
         out.write_all(&chunk?)?;
     }
     out.flush()?;
+    Ok(())
+}
+
+async fn import_command(
+    config: Config,
+    user_email: &str,
+    ws: &str,
+    mapping_file: Option<&std::path::Path>,
+    on_duplicate: Option<&str>,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use crate::domain::import::{job, mapping::Mapping};
+    let state = app::open_state(config).await?;
+    let db = &state.db;
+    let owner = find_user(db, user_email).await?;
+    let actor = Actor::person(owner.id, Via::Cli);
+    let ws_id = workspace_by_id_or_name(db, &actor, ws).await?;
+    let ws = workspace::resolve(db, &actor, &ws_id).await.map_err(sentence)?;
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let mut mapping: Option<Mapping> = match mapping_file {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            Some(serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("the mapping file is not valid: {e}"))?)
+        }
+        None => None,
+    };
+    if let Some(policy) = on_duplicate {
+        let parsed = serde_json::from_value(serde_json::Value::String(policy.to_string()))
+            .map_err(|_| anyhow::anyhow!("--on-duplicate is skip, update or merge"))?;
+        let m = mapping.get_or_insert_with(|| {
+            crate::domain::import::read(&bytes)
+                .map(|f| crate::domain::import::mapping::suggest(&f.table.columns))
+                .unwrap_or(Mapping {
+                    columns: Default::default(),
+                    on_duplicate: crate::domain::import::mapping::OnDuplicate::Skip,
+                })
+        });
+        m.on_duplicate = parsed;
+    }
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let created = job::create(db, &state.imports, &actor, &ws, &name, &bytes, mapping, false)
+        .await
+        .map_err(sentence)?;
+    crate::jobs::imports::drain(&state).await?;
+    // A running server may have picked the job up first: wait for it to finish there.
+    let view = loop {
+        let view = job::get(db, &state.imports, &actor, &ws, &created.id)
+            .await
+            .map_err(sentence)?;
+        if !matches!(view.status.as_str(), "queued" | "running") {
+            break view;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let r = &view.report;
+    println!(
+        "import {}: {} ({} created, {} updated, {} duplicates, {} skipped)",
+        view.id, view.status, r.created, r.updated, r.duplicates, r.skipped
+    );
+    for e in &r.errors {
+        eprintln!(
+            "line {}{}: {}",
+            e.line,
+            e.column.as_deref().map(|c| format!(", column {c}")).unwrap_or_default(),
+            e.message
+        );
+    }
+    if view.status != "done" {
+        anyhow::bail!("nothing was imported: {} row problem(s), listed above", r.errors.len());
+    }
     Ok(())
 }

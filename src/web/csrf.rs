@@ -50,6 +50,22 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
             .map(str::to_string);
         let presented = match header_token {
             Some(t) => Some(t),
+            None if is_multipart(&parts.headers) => {
+                // Uploads carry the token as a form part; read the body (within the upload
+                // limit) to find it, then hand the same bytes on.
+                let bytes = match to_bytes(body, state.config.max_upload_bytes()).await {
+                    Ok(b) => b,
+                    Err(_) => {
+                        return PageError(AppError::PayloadTooLarge(
+                            "the file is larger than this server accepts".into(),
+                        ))
+                        .into_response();
+                    }
+                };
+                let token = multipart_boundary(&parts.headers).and_then(|b| multipart_field(&bytes, &b, "csrf_token"));
+                body = Body::from(bytes);
+                token
+            }
             None if is_form(&parts.headers) => {
                 let bytes = match to_bytes(body, FORM_LIMIT).await {
                     Ok(b) => b,
@@ -81,6 +97,42 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         );
     }
     response
+}
+
+fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
+fn multipart_boundary(headers: &axum::http::HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    value
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("boundary="))
+        .map(|b| b.trim_matches('"').to_string())
+        .next()
+}
+
+/// The text of one small part of a multipart body, by name. Only the first 64 KiB are read:
+/// pi-crm's upload forms put `csrf_token` before the file, and a 50 MB file need not be copied.
+fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
+    let delimiter = format!("--{boundary}");
+    let wanted = format!("name=\"{name}\"");
+    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
+    for part in text.split(delimiter.as_str()) {
+        let Some((head, value)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        let disposition = head
+            .lines()
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))?;
+        if disposition.contains(&wanted) {
+            return Some(value.trim_end_matches("\r\n").trim_end_matches('-').trim().to_string());
+        }
+    }
+    None
 }
 
 fn is_form(headers: &axum::http::HeaderMap) -> bool {

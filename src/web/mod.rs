@@ -9,6 +9,7 @@ pub mod error;
 pub mod fields;
 pub mod flash;
 pub mod forms;
+pub mod imports;
 pub mod lists;
 pub mod pipeline;
 pub mod settings;
@@ -20,6 +21,7 @@ use axum::{Router, middleware};
 use crate::state::AppState;
 
 pub fn router(state: AppState) -> Router<AppState> {
+    let upload_limit = axum::extract::DefaultBodyLimit::max(state.config.max_upload_bytes());
     Router::new()
         .route("/", get(dashboard::show))
         .route("/setup", get(auth_pages::setup_page).post(auth_pages::setup_submit))
@@ -92,6 +94,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/workspaces/{ws}/duplicates", get(contacts::merge::duplicates))
         .route("/workspaces/{ws}/export", get(contacts::export))
+        .route(
+            "/workspaces/{ws}/imports",
+            get(imports::index).post(imports::upload).layer(upload_limit),
+        )
+        .route("/workspaces/{ws}/imports/{id}", get(imports::show))
+        .route("/workspaces/{ws}/imports/{id}/map", get(imports::map))
+        .route("/workspaces/{ws}/imports/{id}/start", post(imports::start))
+        .route("/workspaces/{ws}/imports/{id}/progress", get(imports::progress))
+        .route("/workspaces/{ws}/imports/{id}/revert", post(imports::revert))
         .route("/workspaces/{ws}/pipeline", get(pipeline::board))
         .route("/workspaces/{ws}/pipeline/move", post(pipeline::move_card))
         .route("/workspaces/{ws}/lists", get(lists::page).post(lists::create))

@@ -13,6 +13,7 @@ mod errors_and_headers;
 mod export;
 mod import_reading;
 mod imports;
+mod imports_ui;
 mod limits;
 mod ui_pages;
 mod workspaces;

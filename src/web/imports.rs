@@ -1,0 +1,417 @@
+//! `/workspaces/{ws}/imports`: upload → preview and mapping → progress → report, and history.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+use super::chrome::{Chrome, CurrentUser};
+use super::contacts::open;
+use super::error::PageError;
+use super::flash;
+use crate::domain::field::FieldType;
+use crate::domain::field_definition::{self, FieldDefinition};
+use crate::domain::import::job::{self, ImportView};
+use crate::domain::import::mapping::{Mapping, OnDuplicate, Target};
+use crate::domain::workspace::WorkspaceAccess;
+use crate::error::AppError;
+use crate::state::AppState;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "imports/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    ws: WorkspaceAccess,
+    imports: Vec<ImportView>,
+    error: Option<String>,
+    can_edit: bool,
+    max_mb: u64,
+}
+
+async fn index_page(
+    state: &AppState,
+    user: &CurrentUser,
+    chrome: Chrome,
+    ws: &str,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let (actor, ws, chrome) = open(state, user, chrome, ws, "contacts").await?;
+    let imports = job::list(&state.db, &state.imports, &actor, &ws).await?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let can_edit = ws.require_editor().is_ok();
+    let page = IndexPage {
+        chrome,
+        ws,
+        imports,
+        error,
+        can_edit,
+        max_mb: state.config.max_upload_mb,
+    };
+    Ok((status, page).into_response())
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(ws): Path<String>,
+) -> Result<Response, PageError> {
+    index_page(&state, &user, chrome, &ws, None).await
+}
+
+/// The upload: kept as a draft until the person has checked the mapping.
+pub async fn upload(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(ws_text): Path<String>,
+    multipart: Multipart,
+) -> Result<Response, PageError> {
+    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "contacts").await?;
+    let result = async {
+        let upload = crate::api::v1::imports::read_upload(multipart).await?;
+        job::create(
+            &state.db,
+            &state.imports,
+            &actor,
+            &ws,
+            &upload.filename,
+            &upload.bytes,
+            None,
+            true,
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(view) => {
+            Ok(axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}/map", ws.id, view.id)).into_response())
+        }
+        Err(AppError::Invalid { message, .. }) => index_page(&state, &user, chrome, &ws_text, Some(message)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One column of the mapping step.
+pub struct ColumnChoice {
+    pub index: usize,
+    pub name: String,
+    pub samples: Vec<String>,
+    /// The selected option's value: `skip`, `base:<field>`, `field:<name>` or `new`.
+    pub selected: String,
+    pub new_name: String,
+    pub new_type: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "imports/map.html")]
+struct MapPage {
+    chrome: Chrome,
+    ws: WorkspaceAccess,
+    import: ImportView,
+    columns: Vec<ColumnChoice>,
+    fields: Vec<FieldDefinition>,
+    types: Vec<(&'static str, &'static str)>,
+    rows_total: usize,
+    error: Option<String>,
+}
+
+impl MapPage {
+    fn is(&self, a: &str, b: &str) -> bool {
+        a == b
+    }
+
+    /// Whether a column's current choice is `prefix:value`.
+    fn chosen(&self, c: &ColumnChoice, prefix: &str, value: &str) -> bool {
+        c.selected.strip_prefix(prefix).and_then(|r| r.strip_prefix(':')) == Some(value)
+    }
+
+    fn policy_is(&self, policy: &str) -> bool {
+        let current = self
+            .import
+            .mapping
+            .as_ref()
+            .map(|m| m.on_duplicate.clone())
+            .unwrap_or(OnDuplicate::Skip);
+        let name = match current {
+            OnDuplicate::Skip => "skip",
+            OnDuplicate::Update => "update",
+            OnDuplicate::Merge => "merge",
+        };
+        name == policy
+    }
+
+    fn base_choices(&self) -> &'static [(&'static str, &'static str)] {
+        &BASE_CHOICES
+    }
+}
+
+const BASE_CHOICES: [(&str, &str); 5] = [
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("primary_email", "Email"),
+    ("primary_phone", "Phone"),
+    ("company", "Company"),
+];
+
+fn slug(header: &str) -> String {
+    let mut out = String::new();
+    for c in header.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('_') && !out.is_empty() {
+            out.push('_');
+        }
+    }
+    let out = out.trim_end_matches('_').to_string();
+    if out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out
+    } else {
+        format!("f_{out}")
+    }
+}
+
+async fn map_page(
+    state: &AppState,
+    user: &CurrentUser,
+    chrome: Chrome,
+    ws: &str,
+    id: &str,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let (actor, ws, chrome) = open(state, user, chrome, ws, "contacts").await?;
+    let import = job::get(&state.db, &state.imports, &actor, &ws, id).await?;
+    if import.status != "draft" {
+        return Ok(
+            axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}", ws.id, import.id)).into_response(),
+        );
+    }
+    let preview = job::draft_preview(&state.db, &actor, &ws, id).await?;
+    let fields = field_definition::applicable(&state.db, &ws).await?;
+    let mapping = import
+        .mapping
+        .clone()
+        .unwrap_or_else(|| preview.suggested_mapping.clone());
+    let columns = preview
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(index, name)| {
+            let samples = preview
+                .sample_rows
+                .iter()
+                .map(|r| r.get(index).cloned().unwrap_or_default())
+                .filter(|s| !s.is_empty())
+                .take(3)
+                .collect();
+            let (selected, new_name, new_type) = match mapping.columns.get(name) {
+                Some(Target::Field(f)) if f != "skip" => (format!("base:{f}"), slug(name), "text".into()),
+                Some(Target::Custom { custom, field_type }) if fields.get(custom).is_some() => {
+                    (format!("field:{custom}"), custom.clone(), field_type.clone())
+                }
+                Some(Target::Custom { custom, field_type }) => ("new".into(), custom.clone(), field_type.clone()),
+                _ => ("skip".into(), slug(name), "text".into()),
+            };
+            ColumnChoice {
+                index,
+                name: name.clone(),
+                samples,
+                selected,
+                new_name,
+                new_type,
+            }
+        })
+        .collect();
+    let types = FieldType::ALL
+        .iter()
+        .filter(|t| **t != FieldType::Select)
+        .map(|t| (t.as_str(), t.label()))
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = MapPage {
+        chrome,
+        ws,
+        import,
+        columns,
+        fields: fields.0,
+        types,
+        rows_total: preview.rows_total,
+        error,
+    };
+    Ok((status, page).into_response())
+}
+
+pub async fn map(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    map_page(&state, &user, chrome, &ws, &id, None).await
+}
+
+/// Reads the mapping form: `c.N` (column name), `t.N` (target), `n.N`/`y.N` (new field name
+/// and type), and `on_duplicate`.
+fn mapping_from_form(body: &[u8]) -> Result<Mapping, AppError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let mut columns = std::collections::BTreeMap::new();
+    for (key, name) in pairs.iter().filter(|(k, _)| k.starts_with("c.")) {
+        let i = &key[2..];
+        let target = get(&format!("t.{i}"));
+        let t = match target.as_str() {
+            "" | "skip" => Target::skip(),
+            "new" => Target::Custom {
+                custom: get(&format!("n.{i}")).trim().to_string(),
+                field_type: get(&format!("y.{i}")),
+            },
+            other => match (other.strip_prefix("base:"), other.strip_prefix("field:")) {
+                (Some(base), _) => Target::Field(base.to_string()),
+                (_, Some(field)) => Target::Custom {
+                    custom: field.to_string(),
+                    field_type: "text".into(),
+                },
+                _ => {
+                    return Err(AppError::invalid(
+                        "mapping",
+                        format!("{other:?} is not a choice on this page"),
+                    ));
+                }
+            },
+        };
+        columns.insert(name.clone(), t);
+    }
+    let on_duplicate = match get("on_duplicate").as_str() {
+        "update" => OnDuplicate::Update,
+        "merge" => OnDuplicate::Merge,
+        _ => OnDuplicate::Skip,
+    };
+    Ok(Mapping { columns, on_duplicate })
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws_text, id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Response, PageError> {
+    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "contacts").await?;
+    let result = match mapping_from_form(&body) {
+        Ok(mapping) => job::start(&state.db, &state.imports, &actor, &ws, &id, mapping).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(view) => {
+            Ok(axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}", ws.id, view.id)).into_response())
+        }
+        Err(AppError::Invalid { message, .. }) => map_page(&state, &user, chrome, &ws_text, &id, Some(message)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "imports/show.html")]
+struct ShowPage {
+    chrome: Chrome,
+    ws: WorkspaceAccess,
+    import: ImportView,
+    can_edit: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "imports/progress.html")]
+struct ProgressBlock {
+    ws: WorkspaceAccess,
+    import: ImportView,
+    can_edit: bool,
+    csrf: String,
+}
+
+impl ShowPage {
+    fn percent(&self) -> u64 {
+        percent(&self.import)
+    }
+}
+
+impl ProgressBlock {
+    fn percent(&self) -> u64 {
+        percent(&self.import)
+    }
+}
+
+fn percent(i: &ImportView) -> u64 {
+    (i.progress.rows_done * 100)
+        .checked_div(i.progress.rows_total)
+        .unwrap_or(if i.status == "done" { 100 } else { 0 })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let import = job::get(&state.db, &state.imports, &actor, &ws, &id).await?;
+    let can_edit = ws.require_editor().is_ok();
+    Ok(ShowPage {
+        chrome,
+        ws,
+        import,
+        can_edit,
+    }
+    .into_response())
+}
+
+/// The progress block alone, for htmx to poll while the import runs.
+pub async fn progress(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let csrf = chrome.csrf.clone();
+    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let import = job::get(&state.db, &state.imports, &actor, &ws, &id).await?;
+    let can_edit = ws.require_editor().is_ok();
+    Ok(ProgressBlock {
+        ws,
+        import,
+        can_edit,
+        csrf,
+    }
+    .into_response())
+}
+
+pub async fn revert(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path((ws, id)): Path<(String, String)>,
+) -> Result<Response, PageError> {
+    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
+    job::revert(&state.db, &state.imports, &actor, &ws, &id).await?;
+    let url = format!("/workspaces/{}/imports/{id}", ws.id);
+    Ok(flash::redirect(
+        &state,
+        &url,
+        "success",
+        "Import reverted: its new contacts are gone and updated ones are as they were.",
+    ))
+}

@@ -1,0 +1,291 @@
+//! The import pages over HTTP: upload (multipart with its CSRF token), mapping, progress,
+//! report, revert; and the CLI.
+
+use std::time::Duration;
+
+use crate::common::{Browser, TestApp};
+
+async fn upload(
+    b: &Browser,
+    ws: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    csrf: Option<String>,
+) -> (u16, Option<String>, String) {
+    let mut form = reqwest::multipart::Form::new();
+    if let Some(token) = csrf {
+        form = form.text("csrf_token", token);
+    }
+    form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(bytes).file_name(name.to_string()),
+    );
+    let r = b
+        .client
+        .post(format!("{}/workspaces/{ws}/imports", b.base))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").map(|v| v.to_str().unwrap().to_string());
+    (status, location, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn upload_map_run_report_and_revert_in_the_ui() {
+    let app = TestApp::spawn().await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let index = b.get(&format!("/workspaces/{ws}/imports")).await;
+    assert_eq!(index.status, 200);
+    assert!(index.body.contains("enctype=\"multipart/form-data\""));
+
+    let csv = "Given Name,Family Name,E-mail 1 - Value,Birthday,Shoe size\nAda,Lovelace,ada@example.com,1815-12-10,38\nGrace,Hopper,grace@example.com,1906-12-09,39\n";
+    let (status, _, _) = upload(&b, &ws, "g.csv", csv.as_bytes().to_vec(), None).await;
+    assert_eq!(status, 403, "an upload without the CSRF token is refused");
+    let (status, _, _) = upload(&b, &ws, "g.csv", csv.as_bytes().to_vec(), Some("0".repeat(64))).await;
+    assert_eq!(status, 403);
+    assert_eq!(app.count("SELECT COUNT(*) FROM imports").await, 0);
+
+    let token = index.csrf();
+    let (status, body_or_location, body) = upload(&b, &ws, "empty.csv", Vec::new(), Some(token.clone())).await;
+    assert_eq!(status, 422, "{body_or_location:?}");
+    assert!(body.contains("the file is empty"));
+
+    let (status, location, _) = upload(&b, &ws, "google.csv", csv.as_bytes().to_vec(), Some(token)).await;
+    assert_eq!(status, 303);
+    let map_url = location.unwrap();
+    assert!(map_url.ends_with("/map"));
+    let map = b.get(&map_url).await;
+    assert_eq!(map.status, 200);
+    assert!(map.body.contains("Ada") && map.body.contains("Shoe size"));
+    assert!(
+        map.body.contains("value=\"base:first_name\" selected"),
+        "recognised columns are preselected"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM base_contacts").await,
+        0,
+        "nothing is written before the start"
+    );
+
+    let start_url = map_url.replace("/map", "/start");
+    let form = [
+        ("c.0", "Given Name"),
+        ("t.0", "base:first_name"),
+        ("c.1", "Family Name"),
+        ("t.1", "base:last_name"),
+        ("c.2", "E-mail 1 - Value"),
+        ("t.2", "base:primary_email"),
+        ("c.3", "Birthday"),
+        ("t.3", "new"),
+        ("n.3", "birthday"),
+        ("y.3", "date"),
+        ("c.4", "Shoe size"),
+        ("t.4", "new"),
+        ("n.4", "shoe_size"),
+        ("y.4", "number"),
+        ("on_duplicate", "skip"),
+    ];
+    let started = b.submit(&map_url, &start_url, &form).await;
+    assert_eq!(started.status, 303);
+    let show_url = started.location.unwrap();
+    let mut page = b.get(&show_url).await;
+    for _ in 0..100 {
+        if page.body.contains("id=\"import-report\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        page = b.get(&show_url).await;
+    }
+    assert!(page.body.contains("Done"), "{}", page.body);
+    assert!(page.body.contains("Revert this import"));
+    let progress = b.get(&format!("{show_url}/progress")).await;
+    assert_eq!(progress.status, 200);
+    assert!(
+        progress.body.starts_with("<div id=\"import-progress\""),
+        "the htmx partial is the block alone"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 2);
+    let shoe: String =
+        sqlx::query_scalar("SELECT field_type FROM custom_field_definitions WHERE field_name = 'shoe_size'")
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(shoe, "number");
+    assert!(
+        b.get(&format!("/workspaces/{ws}/imports"))
+            .await
+            .body
+            .contains("google.csv")
+    );
+
+    let reverted = b.submit(&show_url, &format!("{show_url}/revert"), &[]).await;
+    assert_eq!(reverted.status, 303);
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
+    assert!(b.get(&show_url).await.body.contains("Reverted"));
+}
+
+#[tokio::test]
+async fn a_bad_mapping_comes_back_with_the_reason_and_others_imports_are_404() {
+    let app = TestApp::spawn().await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let token = b.get(&format!("/workspaces/{ws}/imports")).await.csrf();
+    let (_, location, _) = upload(
+        &b,
+        &ws,
+        "a.csv",
+        b"Name,Mail\nAda,ada@example.com\n".to_vec(),
+        Some(token),
+    )
+    .await;
+    let map_url = location.unwrap();
+    let start_url = map_url.replace("/map", "/start");
+    let bad = b
+        .submit(
+            &map_url,
+            &start_url,
+            &[
+                ("c.0", "Name"),
+                ("t.0", "base:first_name"),
+                ("c.1", "Mail"),
+                ("t.1", "base:first_name"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("two columns are mapped to first_name"));
+
+    let (_, mona) = app.user_browser("mona@example.com").await;
+    let id = map_url.split('/').nth(4).unwrap().to_string();
+    for path in [
+        format!("/workspaces/{ws}/imports"),
+        format!("/workspaces/{ws}/imports/{id}"),
+        format!("/workspaces/{ws}/imports/{id}/map"),
+        format!("/workspaces/{ws}/imports/{id}/progress"),
+    ] {
+        assert_eq!(mona.get(&path).await.status, 404, "{path}");
+    }
+    assert_eq!(
+        mona.submit("/", &start_url, &[("c.0", "Name"), ("t.0", "base:first_name")])
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        mona.submit("/", &format!("/workspaces/{ws}/imports/{id}/revert"), &[])
+            .await
+            .status,
+        404
+    );
+}
+
+#[test]
+fn the_cli_imports_all_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |args: &[&str], stdin: Option<&str>| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pi-crm"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(s) = stdin {
+            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    };
+    assert!(
+        run(
+            &[
+                "user",
+                "create",
+                "--email",
+                "a@example.com",
+                "--name",
+                "A",
+                "--password-stdin"
+            ],
+            Some("correct horse battery\n")
+        )
+        .status
+        .success()
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let config = pi_crm::config::Config {
+            data_dir: data.clone(),
+            ..Default::default()
+        };
+        let state = pi_crm::app::open_state(config).await.unwrap();
+        let owner = pi_crm::storage::users::find_by_email(&state.db, "a@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        let actor = pi_crm::domain::actor::Actor::person(owner.id, pi_crm::domain::actor::Via::Cli);
+        pi_crm::domain::workspace::create(&state.db, &actor, "Home")
+            .await
+            .unwrap();
+        state.db.close().await;
+    });
+    let good = dir.path().join("good.csv");
+    std::fs::write(&good, "First Name,Email\nAda,ada@example.com\nBob,bob@example.com\n").unwrap();
+    let out = run(
+        &[
+            "import",
+            "--user",
+            "a@example.com",
+            "--workspace",
+            "Home",
+            good.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("done (2 created"));
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "First Name,Email\nCy,cy@example.com\nDee,nope\n").unwrap();
+    let out = run(
+        &[
+            "import",
+            "--user",
+            "a@example.com",
+            "--workspace",
+            "Home",
+            bad.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 3, column Email"), "{err}");
+    let out = run(&["export", "--user", "a@example.com", "--workspace", "Home"], None);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 3, "header and the two good contacts only: {text}");
+    let out = run(
+        &[
+            "import",
+            "--user",
+            "a@example.com",
+            "--workspace",
+            "Home",
+            good.to_str().unwrap(),
+            "--on-duplicate",
+            "merge",
+        ],
+        None,
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("2 duplicates"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
