@@ -407,3 +407,64 @@ async fn contacts_custom_field_pipeline_and_merge_on_a_laptop() {
 async fn contacts_custom_field_pipeline_and_merge_on_a_phone() {
     run("contacts-phone", true, |c, app| contacts_flow(c, app, true)).await;
 }
+
+/// Importing a file as a person would: upload, check the columns, watch it run, read the report.
+async fn import_flow(c: Client, app: TestApp, phone: bool) {
+    let tag = if phone { "phone" } else { "laptop" };
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Borrowers").await;
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(&c, "#email", "andy@example.com").await;
+    fill(&c, "#password", common::PASSWORD).await;
+    click(&c, "button[type=submit]").await;
+    wait_for_text(&c, "Hello, Andy").await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("google-contacts.csv");
+    std::fs::write(
+        &file,
+        "Given Name,Family Name,E-mail 1 - Value,Phone 1 - Value,Birthday,Notes\n\
+         Ada,Lovelace,ada@example.com,+1 415 555 0123,1815-12-10,Met at the open house\n\
+         Grace,Hopper,grace@example.com,+1 415 555 0124,1906-12-09,\"Prefers email, not calls\"\n",
+    )
+    .unwrap();
+    c.goto(&app.url(&format!("/workspaces/{ws}/imports"))).await.unwrap();
+    checkpoint(&c, &format!("30-{tag}-imports")).await;
+    c.find(Locator::Css("#file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    click(&c, "form[enctype] button[type=submit]").await;
+    wait_for_text(&c, "Check the columns").await;
+    checkpoint(&c, &format!("31-{tag}-mapping")).await;
+    click(&c, "form[action$='/start'] button[type=submit]").await;
+    wait_for_text(&c, "Revert this import").await;
+    checkpoint(&c, &format!("32-{tag}-report")).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 2);
+    c.goto(&app.url(&format!("/workspaces/{ws}/contacts?q=hopper")))
+        .await
+        .unwrap();
+    wait_for_text(&c, "Grace Hopper").await;
+    if phone {
+        let overflow = c
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(overflow, json!(false), "fits a phone");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_a_google_export_on_a_laptop() {
+    run("import-laptop", false, |c, app| import_flow(c, app, false)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_a_google_export_on_a_phone() {
+    run("import-phone", true, |c, app| import_flow(c, app, true)).await;
+}
