@@ -78,6 +78,7 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
     let pool = db::open(&config.database_path()).await?;
     db::migrate(&pool).await?;
     storage::imports::requeue_interrupted(&pool).await?;
+    storage::imports::delete_stale_drafts(&pool).await?;
     Ok(AppState {
         imports: Arc::default(),
         db: pool,

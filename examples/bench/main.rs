@@ -1,9 +1,10 @@
 //! The benchmark harness behind `scripts/bench`: runs the release binary as a user would and
 //! prints each figure SPEC §14 asks for: the foundation's here, the contacts' in `contacts.rs`.
 //!
-//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts]
+//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|imports]
 
 mod contacts;
+mod imports;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -27,6 +28,9 @@ fn main() {
     }
     if only.is_empty() || only == "contacts" {
         contacts::run(&binary);
+    }
+    if only.is_empty() || only == "imports" {
+        imports::run(&binary);
     }
 }
 

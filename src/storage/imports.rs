@@ -106,6 +106,16 @@ pub async fn claim_next(db: &SqlitePool) -> Result<Option<ImportRow>, sqlx::Erro
     .await
 }
 
+/// Uploads whose mapping step was never finished keep their file only for a day.
+pub async fn delete_stale_drafts(db: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let cutoff = clock::text_from_now(-time::Duration::days(1));
+    let done = sqlx::query("DELETE FROM imports WHERE status = 'draft' AND created_at < ?")
+        .bind(cutoff)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 /// After a crash, an import that was running rolled back with it: run it again.
 pub async fn requeue_interrupted(db: &SqlitePool) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("UPDATE imports SET status = 'queued' WHERE status = 'running'")

@@ -1,0 +1,182 @@
+//! Import and export at 100k (issue 4): a 100,000-row CSV with 10 custom-field columns uploaded
+//! to the running server (the real multipart path and job), then both exports downloaded.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use pi_crm::config::Config;
+use pi_crm::domain::actor::{Actor, Via};
+use pi_crm::domain::api_key::{self, NewKey};
+use pi_crm::domain::{user, workspace};
+use serde_json::{Value, json};
+
+use super::{free_port, rss_mb, stop, wait_healthy};
+
+const ROWS: usize = 100_000;
+
+fn csv() -> String {
+    let mut out = String::with_capacity(ROWS * 200);
+    out.push_str("First Name,Last Name,Email,Phone,Company,Loan amount,City,Birthday,Source,First time buyer,Credit score,Realtor,Closing date,Alt email,Notes\n");
+    for i in 0..ROWS {
+        out.push_str(&format!(
+            "Person{i},Family{},person{i}@example.com,+1415{},\"Homes {}, Inc.\",{},City{},{}-{:02}-{:02},Referral,{},{},Realtor {},{}-{:02}-{:02},p{i}@alt.example,\"Met at open house, {}\"\n",
+            i % 997,
+            2_000_000 + i,
+            i % 300,
+            100_000 + (i * 7919 % 900) * 1000,
+            i % 50,
+            1950 + i % 50,
+            1 + i % 12,
+            1 + i % 28,
+            i % 3 == 0,
+            580 + i % 270,
+            i % 200,
+            2026 + i % 2,
+            1 + i % 12,
+            1 + i % 28,
+            i % 40
+        ));
+    }
+    out
+}
+
+fn mapping() -> Value {
+    json!({"columns": {
+        "First Name": "first_name", "Last Name": "last_name", "Email": "primary_email", "Phone": "primary_phone",
+        "Company": "company",
+        "Loan amount": {"custom": "loan_amount", "type": "number"},
+        "City": {"custom": "city", "type": "text"},
+        "Birthday": {"custom": "birthday", "type": "date"},
+        "Source": {"custom": "source", "type": "text"},
+        "First time buyer": {"custom": "first_time_buyer", "type": "boolean"},
+        "Credit score": {"custom": "credit_score", "type": "number"},
+        "Realtor": {"custom": "realtor", "type": "text"},
+        "Closing date": {"custom": "closing_date", "type": "date"},
+        "Alt email": {"custom": "alt_email", "type": "email"},
+        "Notes": {"custom": "notes", "type": "long_text"}
+    }, "on_duplicate": "skip"})
+}
+
+pub fn run(binary: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (ws, key) = rt.block_on(async {
+        let config = Config {
+            data_dir: data.clone(),
+            ..Config::default()
+        };
+        let state = pi_crm::app::open_state(config).await.unwrap();
+        let owner = user::create(
+            &state.db,
+            None,
+            Via::Cli,
+            "bench@example.com",
+            "Bench",
+            "benchmark password",
+        )
+        .await
+        .unwrap();
+        let actor = Actor::person(owner.id, Via::Cli);
+        let ws = workspace::create(&state.db, &actor, "Imported").await.unwrap();
+        let new = NewKey {
+            description: "bench".into(),
+            scopes: vec!["read:contacts".into(), "write:contacts".into()],
+            ..NewKey::default()
+        };
+        let key = api_key::create(&state.db, &actor, new).await.unwrap().key;
+        state.db.close().await;
+        (ws.id.to_string(), key)
+    });
+    let file = csv();
+    println!(
+        "\n== import and export: {ROWS} rows x 15 columns (10 custom), {:.1} MB CSV",
+        file.len() as f64 / 1e6
+    );
+
+    let port = free_port();
+    let mut server = std::process::Command::new(binary)
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env("PI_CRM_LOG", "warn")
+        .env("PI_CRM_RATE_LIMIT_PER_MINUTE", "1000000")
+        .env("PI_CRM_MAX_UPLOAD_MB", "100")
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_healthy(port);
+    let pid = server.id();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-api-key", key.parse().unwrap());
+    let client = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    println!("RSS before the import: {:.1} MB", rss_mb(pid, "VmRSS"));
+    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+
+    rt.block_on(async {
+        let started = Instant::now();
+        let form = reqwest::multipart::Form::new()
+            .text("mapping", mapping().to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(file.into_bytes()).file_name("big.csv"),
+            );
+        let r = client
+            .post(format!("{base}/api/v1/workspaces/{ws}/imports"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+        let accepted = started.elapsed();
+        let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let done = loop {
+            let v: Value = client
+                .get(format!("{base}/api/v1/workspaces/{ws}/imports/{id}"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if !matches!(v["status"].as_str(), Some("queued" | "running")) {
+                break v;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let elapsed = started.elapsed();
+        assert_eq!(done["status"], "done", "{done}");
+        assert_eq!(done["report"]["created"], ROWS as u64);
+        println!(
+            "import of {ROWS} rows: {:.1} s from upload to done ({:.0} rows/s; the upload was accepted in {:.2} s)",
+            elapsed.as_secs_f64(),
+            ROWS as f64 / elapsed.as_secs_f64(),
+            accepted.as_secs_f64()
+        );
+        println!("peak RSS during the import: {:.1} MB", rss_mb(pid, "VmHWM"));
+
+        for format in ["csv", "vcf"] {
+            let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+            let started = Instant::now();
+            let r = client
+                .get(format!("{base}/api/v1/workspaces/{ws}/export?format={format}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            let bytes = r.bytes().await.unwrap();
+            let elapsed = started.elapsed();
+            println!(
+                "export {format} of {ROWS} contacts: {:.1} s, {:.1} MB, peak server RSS {:.1} MB",
+                elapsed.as_secs_f64(),
+                bytes.len() as f64 / 1e6,
+                rss_mb(pid, "VmHWM")
+            );
+        }
+    });
+    stop(&mut server);
+}
