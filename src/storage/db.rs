@@ -45,6 +45,8 @@ pub async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
     // per index, so start-up stays fast at any size.
     sqlx::query("PRAGMA analysis_limit = 400").execute(pool).await?;
     sqlx::query("PRAGMA optimize = 0x10002").execute(pool).await?;
+    // Start-up read schema and statistics pages; an idle server need not keep them cached.
+    sqlx::query("PRAGMA shrink_memory").execute(pool).await?;
     Ok(())
 }
 
