@@ -79,20 +79,29 @@ pub async fn insert(conn: &mut SqliteConnection, c: &ContactRecord) -> Result<()
     refresh_search(conn, &c.id).await
 }
 
+/// A contact's search document (for `contact_search`), from `base_contacts c`: names, email,
+/// phone, company and every custom value. One definition for every statement that writes one.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! search_document_sql {
+    () => {
+        "coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.primary_email, '')
+         || ' ' || coalesce(c.primary_phone, '') || ' ' || coalesce(c.company, '') || ' ' ||
+         coalesce((SELECT group_concat(v.field_value, ' ') FROM custom_fields v WHERE v.contact_id = c.id), '')"
+    };
+}
+
 /// Rebuilds every search document of a workspace in one statement (after bulk loads).
 pub async fn rebuild_search(conn: &mut SqliteConnection, ws: &str) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM contact_search WHERE rowid IN (SELECT rowid FROM base_contacts WHERE workspace_id = ?)")
         .bind(ws)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "INSERT INTO contact_search (rowid, body)
-         SELECT c.rowid,
-                coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.primary_email, '')
-                || ' ' || coalesce(c.primary_phone, '') || ' ' || coalesce(c.company, '') || ' ' ||
-                coalesce((SELECT group_concat(v.field_value, ' ') FROM custom_fields v WHERE v.contact_id = c.id), '')
-           FROM base_contacts c WHERE c.workspace_id = ?",
-    )
+    sqlx::query(concat!(
+        "INSERT INTO contact_search (rowid, body) SELECT c.rowid, ",
+        search_document_sql!(),
+        " FROM base_contacts c WHERE c.workspace_id = ?"
+    ))
     .bind(ws)
     .execute(conn)
     .await?;
@@ -105,14 +114,11 @@ pub async fn refresh_search(conn: &mut SqliteConnection, id: &str) -> Result<(),
         .bind(id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(
-        "INSERT INTO contact_search (rowid, body)
-         SELECT c.rowid,
-                coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.primary_email, '')
-                || ' ' || coalesce(c.primary_phone, '') || ' ' || coalesce(c.company, '') || ' ' ||
-                coalesce((SELECT group_concat(v.field_value, ' ') FROM custom_fields v WHERE v.contact_id = c.id), '')
-           FROM base_contacts c WHERE c.id = ?",
-    )
+    sqlx::query(concat!(
+        "INSERT INTO contact_search (rowid, body) SELECT c.rowid, ",
+        search_document_sql!(),
+        " FROM base_contacts c WHERE c.id = ?"
+    ))
     .bind(id)
     .execute(conn)
     .await?;

@@ -208,14 +208,11 @@ pub async fn refresh_search(conn: &mut SqliteConnection, import: &str) -> Result
     .bind(import)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO contact_search (rowid, body)
-         SELECT c.rowid,
-                coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.primary_email, '')
-                || ' ' || coalesce(c.primary_phone, '') || ' ' || coalesce(c.company, '') || ' ' ||
-                coalesce((SELECT group_concat(v.field_value, ' ') FROM custom_fields v WHERE v.contact_id = c.id), '')
-           FROM base_contacts c JOIN import_items i ON i.contact_id = c.id WHERE i.import_id = ?",
-    )
+    sqlx::query(concat!(
+        "INSERT INTO contact_search (rowid, body) SELECT c.rowid, ",
+        crate::search_document_sql!(),
+        " FROM base_contacts c JOIN import_items i ON i.contact_id = c.id WHERE i.import_id = ?"
+    ))
     .bind(import)
     .execute(conn)
     .await?;
