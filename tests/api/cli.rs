@@ -1,25 +1,9 @@
 //! The real binary, run as an operator would.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn pi_crm(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pi-crm"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env_remove("PI_CRM_CONFIG")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    if let Some(input) = stdin {
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
-}
+use crate::common::pi_crm;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).to_string()

@@ -1,7 +1,7 @@
 //! Export: CSV and vCard, streamed, formulas neutralised, and read back by the importer's
 //! reader to the same data.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::common::{Api, TestApp};
 use pi_crm::domain::import;
@@ -197,94 +197,39 @@ async fn export_is_scoped_isolated_and_validated() {
 fn the_cli_exports_the_same_file() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let run = |args: &[&str], stdin: Option<&str>| {
-        use std::io::Write;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pi-crm"))
-            .arg("--data-dir")
-            .arg(&data)
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(s) = stdin {
-            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().unwrap()
-    };
-    assert!(
-        run(
-            &[
-                "user",
-                "create",
-                "--email",
-                "a@example.com",
-                "--name",
-                "A",
-                "--password-stdin"
-            ],
-            Some("correct horse battery\n")
-        )
-        .status
-        .success()
+    crate::common::cli_account(
+        &data,
+        "a@example.com",
+        "Home",
+        &[json!({"first_name": "Ada", "primary_email": "ada@example.com"})],
     );
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let config = pi_crm::config::Config {
-            data_dir: data.clone(),
-            ..Default::default()
-        };
-        let state = pi_crm::app::open_state(config).await.unwrap();
-        let owner = pi_crm::storage::users::find_by_email(&state.db, "a@example.com")
-            .await
-            .unwrap()
-            .unwrap();
-        let actor = pi_crm::domain::actor::Actor::person(owner.id, pi_crm::domain::actor::Via::Cli);
-        let ws = pi_crm::domain::workspace::create(&state.db, &actor, "Home")
-            .await
-            .unwrap();
-        let input: pi_crm::domain::contact::ContactInput =
-            serde_json::from_value(json!({"first_name": "Ada", "primary_email": "ada@example.com"})).unwrap();
-        pi_crm::domain::contact::create(&state.db, &actor, &ws, "US", input)
-            .await
-            .unwrap();
-        state.db.close().await;
-    });
-    let out = run(
-        &[
-            "export",
-            "--user",
-            "a@example.com",
-            "--workspace",
-            "Home",
-            "--format",
-            "csv",
-        ],
-        None,
-    );
+    let run = |args: &[&str]| crate::common::pi_crm(&data, args, None);
+    let out = run(&[
+        "export",
+        "--user",
+        "a@example.com",
+        "--workspace",
+        "Home",
+        "--format",
+        "csv",
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(
         text,
         "first_name,last_name,primary_email,primary_phone,company\nAda,,ada@example.com,,\n"
     );
-    let out = run(&["export", "--user", "a@example.com", "--workspace", "Nope"], None);
+    let out = run(&["export", "--user", "a@example.com", "--workspace", "Nope"]);
     assert!(!out.status.success());
-    let out = run(
-        &[
-            "export",
-            "--user",
-            "a@example.com",
-            "--workspace",
-            "Home",
-            "--format",
-            "pdf",
-        ],
-        None,
-    );
+    let out = run(&[
+        "export",
+        "--user",
+        "a@example.com",
+        "--workspace",
+        "Home",
+        "--format",
+        "pdf",
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not csv or vcf"));
-    let _: Value = json!(null);
 }

@@ -186,103 +186,46 @@ async fn a_bad_mapping_comes_back_with_the_reason_and_others_imports_are_404() {
 fn the_cli_imports_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let run = |args: &[&str], stdin: Option<&str>| {
-        use std::io::Write;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pi-crm"))
-            .arg("--data-dir")
-            .arg(&data)
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(s) = stdin {
-            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().unwrap()
-    };
-    assert!(
-        run(
-            &[
-                "user",
-                "create",
-                "--email",
-                "a@example.com",
-                "--name",
-                "A",
-                "--password-stdin"
-            ],
-            Some("correct horse battery\n")
-        )
-        .status
-        .success()
-    );
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let config = pi_crm::config::Config {
-            data_dir: data.clone(),
-            ..Default::default()
-        };
-        let state = pi_crm::app::open_state(config).await.unwrap();
-        let owner = pi_crm::storage::users::find_by_email(&state.db, "a@example.com")
-            .await
-            .unwrap()
-            .unwrap();
-        let actor = pi_crm::domain::actor::Actor::person(owner.id, pi_crm::domain::actor::Via::Cli);
-        pi_crm::domain::workspace::create(&state.db, &actor, "Home")
-            .await
-            .unwrap();
-        state.db.close().await;
-    });
+    crate::common::cli_account(&data, "a@example.com", "Home", &[]);
+    let run = |args: &[&str]| crate::common::pi_crm(&data, args, None);
     let good = dir.path().join("good.csv");
     std::fs::write(&good, "First Name,Email\nAda,ada@example.com\nBob,bob@example.com\n").unwrap();
-    let out = run(
-        &[
-            "import",
-            "--user",
-            "a@example.com",
-            "--workspace",
-            "Home",
-            good.to_str().unwrap(),
-        ],
-        None,
-    );
+    let out = run(&[
+        "import",
+        "--user",
+        "a@example.com",
+        "--workspace",
+        "Home",
+        good.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("done (2 created"));
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "First Name,Email\nCy,cy@example.com\nDee,nope\n").unwrap();
-    let out = run(
-        &[
-            "import",
-            "--user",
-            "a@example.com",
-            "--workspace",
-            "Home",
-            bad.to_str().unwrap(),
-        ],
-        None,
-    );
+    let out = run(&[
+        "import",
+        "--user",
+        "a@example.com",
+        "--workspace",
+        "Home",
+        bad.to_str().unwrap(),
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 3, column Email"), "{err}");
-    let out = run(&["export", "--user", "a@example.com", "--workspace", "Home"], None);
+    let out = run(&["export", "--user", "a@example.com", "--workspace", "Home"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().count(), 3, "header and the two good contacts only: {text}");
-    let out = run(
-        &[
-            "import",
-            "--user",
-            "a@example.com",
-            "--workspace",
-            "Home",
-            good.to_str().unwrap(),
-            "--on-duplicate",
-            "merge",
-        ],
-        None,
-    );
+    let out = run(&[
+        "import",
+        "--user",
+        "a@example.com",
+        "--workspace",
+        "Home",
+        good.to_str().unwrap(),
+        "--on-duplicate",
+        "merge",
+    ]);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("2 duplicates"),
         "{}",

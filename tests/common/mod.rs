@@ -275,3 +275,55 @@ impl Browser {
             .find_map(|c| c.strip_prefix("pcrm_session=").map(str::to_string))
     }
 }
+
+/// Runs the real `pi-crm` binary against `data`, feeding `stdin` if given.
+pub fn pi_crm(data: &std::path::Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pi-crm"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env_remove("PI_CRM_CONFIG")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+/// An account made with the CLI, owning a workspace `ws` that holds `contacts` (JSON inputs).
+pub fn cli_account(data: &std::path::Path, email: &str, ws: &str, contacts: &[serde_json::Value]) {
+    let made = pi_crm(
+        data,
+        &["user", "create", "--email", email, "--name", "Cli", "--password-stdin"],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let config = Config {
+            data_dir: data.to_path_buf(),
+            ..Config::default()
+        };
+        let state = pi_crm::app::open_state(config).await.unwrap();
+        let owner = pi_crm::storage::users::find_by_email(&state.db, email)
+            .await
+            .unwrap()
+            .unwrap();
+        let actor = Actor::person(owner.id, Via::Cli);
+        let ws = workspace::create(&state.db, &actor, ws).await.unwrap();
+        for c in contacts {
+            let input: pi_crm::domain::contact::ContactInput = serde_json::from_value(c.clone()).unwrap();
+            pi_crm::domain::contact::create(&state.db, &actor, &ws, "US", input)
+                .await
+                .unwrap();
+        }
+        state.db.close().await;
+    });
+}
