@@ -232,3 +232,154 @@ fn the_cli_imports_all_or_nothing() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+/// A server killed (-9) in the middle of an import leaves the database as before it; started
+/// again, it runs the import from the start and finishes it.
+#[test]
+fn an_import_survives_kill_9_and_resumes_on_restart() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    crate::common::cli_account(&data, "a@example.com", "Home", &[]);
+    let key_out = crate::common::pi_crm(
+        &data,
+        &[
+            "apikey",
+            "create",
+            "--user",
+            "a@example.com",
+            "--scopes",
+            "read:contacts,write:contacts",
+        ],
+        None,
+    );
+    let stdout = String::from_utf8(key_out.stdout).unwrap();
+    let key = stdout.trim_end().lines().last().unwrap().to_string();
+    let serve = |port: u16| {
+        Command::new(env!("CARGO_BIN_EXE_pi-crm"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+            .env("PI_CRM_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = serve(port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rows = 20_000;
+    let (ws, id) = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let ws: String = loop {
+            if let Ok(r) = client
+                .get(format!("{base}/api/v1/workspaces"))
+                .header("x-api-key", &key)
+                .send()
+                .await
+            {
+                let v: serde_json::Value = r.json().await.unwrap();
+                break v["items"][0]["id"].as_str().unwrap().to_string();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        let mut csv = String::from("First Name,Email,Notes\n");
+        for i in 0..rows {
+            csv.push_str(&format!("P{i},p{i}@example.com,note {i}\n"));
+        }
+        let form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("big.csv"),
+        );
+        let r = client
+            .post(format!("{base}/api/v1/workspaces/{ws}/imports"))
+            .header("x-api-key", &key)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        (ws, id)
+    });
+    // Kill it the moment the worker has claimed the import.
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        for _ in 0..2000 {
+            let v: serde_json::Value = client
+                .get(format!("http://127.0.0.1:{port}/api/v1/workspaces/{ws}/imports/{id}"))
+                .header("x-api-key", &key)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if v["status"] != "queued" {
+                assert_eq!(v["status"], "running", "20,000 rows take longer than a poll: {v}");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    });
+    let _ = Command::new("kill").args(["-9", &server.id().to_string()]).status();
+    let _ = server.wait();
+    let counts = |data: &std::path::Path| {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let db = pi_crm::storage::db::open(&data.join("pi-crm.db")).await.unwrap();
+            let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM base_contacts")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+            let status: String = sqlx::query_scalar("SELECT status FROM imports")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+            db.close().await;
+            (contacts, status)
+        })
+    };
+    let (contacts, status) = counts(&data);
+    assert_eq!(status, "running", "killed mid-run");
+    assert_eq!(contacts, 0, "a killed import writes nothing");
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = serve(port);
+    let finished = rt.block_on(async {
+        let client = reqwest::Client::new();
+        for _ in 0..1200 {
+            if let Ok(r) = client
+                .get(format!("http://127.0.0.1:{port}/api/v1/workspaces/{ws}/imports/{id}"))
+                .header("x-api-key", &key)
+                .send()
+                .await
+            {
+                let v: serde_json::Value = r.json().await.unwrap();
+                if v["status"] == "done" || v["status"] == "failed" {
+                    return v;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the import did not finish after the restart");
+    });
+    let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let _ = server.wait();
+    assert_eq!(finished["status"], "done", "{finished}");
+    assert_eq!(finished["report"]["created"], rows);
+    assert_eq!(counts(&data).0, rows as i64);
+}
