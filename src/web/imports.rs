@@ -36,7 +36,7 @@ async fn index_page(
     ws: &str,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(state, user, chrome, ws, "contacts").await?;
+    let (actor, ws, chrome) = open(state, user, chrome, ws, "imports").await?;
     let imports = job::list(&state.db, &state.imports, &actor, &ws).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -72,7 +72,7 @@ pub async fn upload(
     Path(ws_text): Path<String>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "contacts").await?;
+    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "imports").await?;
     let result = async {
         let upload = crate::api::v1::imports::read_upload(multipart).await?;
         job::create(
@@ -184,7 +184,7 @@ async fn map_page(
     id: &str,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(state, user, chrome, ws, "contacts").await?;
+    let (actor, ws, chrome) = open(state, user, chrome, ws, "imports").await?;
     let import = job::get(&state.db, &state.imports, &actor, &ws, id).await?;
     if import.status != "draft" {
         return Ok(
@@ -311,7 +311,7 @@ pub async fn start(
     Path((ws_text, id)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "contacts").await?;
+    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "imports").await?;
     let result = match mapping_from_form(&body) {
         Ok(mapping) => job::start(&state.db, &state.imports, &actor, &ws, &id, mapping).await,
         Err(e) => Err(e),
@@ -367,7 +367,7 @@ pub async fn show(
     chrome: Chrome,
     Path((ws, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "imports").await?;
     let import = job::get(&state.db, &state.imports, &actor, &ws, &id).await?;
     let can_edit = ws.require_editor().is_ok();
     Ok(ShowPage {
@@ -387,7 +387,7 @@ pub async fn progress(
     Path((ws, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
     let csrf = chrome.csrf.clone();
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let (actor, ws, _) = open(&state, &user, chrome, &ws, "imports").await?;
     let import = job::get(&state.db, &state.imports, &actor, &ws, &id).await?;
     let can_edit = ws.require_editor().is_ok();
     Ok(ProgressBlock {
@@ -405,7 +405,7 @@ pub async fn revert(
     chrome: Chrome,
     Path((ws, id)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let (actor, ws, _) = open(&state, &user, chrome, &ws, "imports").await?;
     job::revert(&state.db, &state.imports, &actor, &ws, &id).await?;
     let url = format!("/workspaces/{}/imports/{id}", ws.id);
     Ok(flash::redirect(
