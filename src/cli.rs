@@ -396,7 +396,7 @@ async fn import_command(
     let ws_id = workspace_by_id_or_name(db, &actor, ws).await?;
     let ws = workspace::resolve(db, &actor, &ws_id).await.map_err(sentence)?;
     let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
-    let mut mapping: Option<Mapping> = match mapping_file {
+    let mapping: Option<Mapping> = match mapping_file {
         Some(path) => {
             let text =
                 std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
@@ -404,19 +404,7 @@ async fn import_command(
         }
         None => None,
     };
-    if let Some(policy) = on_duplicate {
-        let parsed = serde_json::from_value(serde_json::Value::String(policy.to_string()))
-            .map_err(|_| anyhow::anyhow!("--on-duplicate is skip, update or merge"))?;
-        let m = mapping.get_or_insert_with(|| {
-            crate::domain::import::read(&bytes)
-                .map(|f| crate::domain::import::mapping::suggest(&f.table.columns))
-                .unwrap_or(Mapping {
-                    columns: Default::default(),
-                    on_duplicate: crate::domain::import::mapping::OnDuplicate::Skip,
-                })
-        });
-        m.on_duplicate = parsed;
-    }
+    let mapping = crate::domain::import::mapping_for(&bytes, mapping, on_duplicate).map_err(sentence)?;
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

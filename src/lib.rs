@@ -14,4 +14,5 @@ pub mod jobs;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod upload;
 pub mod web;

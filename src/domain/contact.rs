@@ -53,7 +53,7 @@ impl BaseFields {
         }
     }
 
-    fn set(&mut self, name: &str, value: Option<String>) {
+    pub fn set(&mut self, name: &str, value: Option<String>) {
         match name {
             "first_name" => self.first_name = value,
             "last_name" => self.last_name = value,

@@ -8,7 +8,7 @@ use sqlx::SqlitePool;
 
 use super::actor::{Actor, Scope};
 use super::contact::ContactRecord;
-use super::field::FieldType;
+use super::field::{BASE_FIELDS, FieldType};
 use super::field_definition::{self, FieldSet};
 use super::import::cells;
 use super::search::{self, After, ContactQuery, Sort};
@@ -16,7 +16,6 @@ use super::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 
 const PAGE: u32 = 500;
-const BASE_COLUMNS: [&str; 5] = ["first_name", "last_name", "primary_email", "primary_phone", "company"];
 /// vCard properties for custom fields without a standard one: `X-PI-CRM-LOAN_AMOUNT:350000`.
 pub const VCARD_EXTENSION: &str = "X-PI-CRM-";
 
@@ -114,7 +113,7 @@ impl Export {
         match self.format {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(Vec::new());
-                let names = BASE_COLUMNS
+                let names = BASE_FIELDS
                     .iter()
                     .map(|s| s.to_string())
                     .chain(self.fields.0.iter().map(|d| d.field_name.clone()));
@@ -130,7 +129,7 @@ impl Export {
             Format::Csv => {
                 let mut w = csv::Writer::from_writer(Vec::new());
                 for c in contacts {
-                    let base = BASE_COLUMNS.iter().map(|n| c.base.get(n).cloned().unwrap_or_default());
+                    let base = BASE_FIELDS.iter().map(|n| c.base.get(n).cloned().unwrap_or_default());
                     let custom = self
                         .fields
                         .0

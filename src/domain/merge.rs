@@ -31,42 +31,6 @@ pub struct MergeInput {
     pub prefer: BTreeMap<String, Side>,
 }
 
-/// A field where the two contacts disagree.
-#[derive(Debug, Clone, Serialize)]
-pub struct Conflict {
-    pub field: String,
-    pub this: String,
-    pub other: String,
-}
-
-/// The fields (base and custom) where both contacts have different values.
-pub fn conflicts(this: &ContactRecord, other: &ContactRecord) -> Vec<Conflict> {
-    let mut out = Vec::new();
-    for name in BASE_FIELDS {
-        if let (Some(a), Some(b)) = (this.base.get(name), other.base.get(name))
-            && a != b
-        {
-            out.push(Conflict {
-                field: name.to_string(),
-                this: a.clone(),
-                other: b.clone(),
-            });
-        }
-    }
-    for (name, a) in &this.custom {
-        if let Some(b) = other.custom.get(name)
-            && a != b
-        {
-            out.push(Conflict {
-                field: name.clone(),
-                this: a.clone(),
-                other: b.clone(),
-            });
-        }
-    }
-    out
-}
-
 pub async fn merge(
     db: &SqlitePool,
     actor: &Actor,
@@ -106,7 +70,7 @@ pub async fn merge(
             (Some(a), Some(b)) => Some(if prefer(name) == Side::Other { b } else { a }),
             (a, b) => a.or(b),
         };
-        set_base(&mut merged, name, chosen.cloned());
+        merged.base.set(name, chosen.cloned());
     }
     for (name, value) in &other.custom {
         if !this.custom.contains_key(name) || prefer(name) == Side::Other {
@@ -161,18 +125,6 @@ pub async fn merge(
     .await?;
     tx.commit().await?;
     contact::get(db, actor, ws, &this.id).await
-}
-
-fn set_base(c: &mut ContactRecord, name: &str, value: Option<String>) {
-    let b = &mut c.base;
-    match name {
-        "first_name" => b.first_name = value,
-        "last_name" => b.last_name = value,
-        "primary_email" => b.primary_email = value,
-        "primary_phone" => b.primary_phone = value,
-        "company" => b.company = value,
-        _ => {}
-    }
 }
 
 /// Two contacts that may be one person, and why.

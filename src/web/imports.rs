@@ -74,7 +74,7 @@ pub async fn upload(
 ) -> Result<Response, PageError> {
     let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "imports").await?;
     let result = async {
-        let upload = crate::api::v1::imports::read_upload(multipart).await?;
+        let upload = crate::upload::read(multipart).await?;
         job::create(
             &state.db,
             &state.imports,
@@ -147,17 +147,9 @@ impl MapPage {
     }
 
     fn base_choices(&self) -> &'static [(&'static str, &'static str)] {
-        &BASE_CHOICES
+        &super::contacts::views::BASE_LABELS
     }
 }
-
-const BASE_CHOICES: [(&str, &str); 5] = [
-    ("first_name", "First name"),
-    ("last_name", "Last name"),
-    ("primary_email", "Email"),
-    ("primary_phone", "Phone"),
-    ("company", "Company"),
-];
 
 fn slug(header: &str) -> String {
     let mut out = String::new();

@@ -11,72 +11,10 @@ use utoipa::ToSchema;
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::ApiCaller;
 use crate::domain::import::job::{self, ImportView};
-use crate::domain::import::mapping::{Mapping, OnDuplicate};
 use crate::domain::import::{self, Preview};
 use crate::domain::page::Page;
 use crate::domain::workspace;
-use crate::error::AppError;
 use crate::state::AppState;
-
-/// What a multipart upload carries.
-pub struct Upload {
-    pub filename: String,
-    pub bytes: Vec<u8>,
-    pub mapping: Option<Mapping>,
-}
-
-fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::PayloadTooLarge("the file is larger than this server accepts (max_upload_mb)".into())
-    } else {
-        AppError::BadRequest(format!("the upload could not be read: {}", e.body_text()))
-    }
-}
-
-/// Reads `file`, `mapping` and `on_duplicate` from a multipart body (other parts are ignored).
-pub async fn read_upload(mut multipart: Multipart) -> Result<Upload, AppError> {
-    let mut file = None;
-    let mut mapping: Option<Mapping> = None;
-    let mut policy: Option<String> = None;
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
-        match field.name().unwrap_or("") {
-            "file" => {
-                let name = field.file_name().unwrap_or("upload").to_string();
-                file = Some((name, field.bytes().await.map_err(multipart_error)?.to_vec()));
-            }
-            "mapping" => {
-                let text = field.text().await.map_err(multipart_error)?;
-                if !text.trim().is_empty() {
-                    mapping = Some(
-                        serde_json::from_str(&text)
-                            .map_err(|e| AppError::invalid("mapping", format!("the mapping is not valid: {e}")))?,
-                    );
-                }
-            }
-            "on_duplicate" => policy = Some(field.text().await.map_err(multipart_error)?),
-            _ => {}
-        }
-    }
-    let (filename, bytes) = file.ok_or_else(|| AppError::invalid("file", "send the file in a part named \"file\""))?;
-    if let Some(p) = policy.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        let parsed: OnDuplicate = serde_json::from_value(serde_json::Value::String(p.to_string()))
-            .map_err(|_| AppError::invalid("on_duplicate", "on_duplicate is skip, update or merge"))?;
-        match mapping.as_mut() {
-            Some(m) => m.on_duplicate = parsed,
-            None => {
-                let file = import::read(&bytes)?;
-                let mut m = import::mapping::suggest(&file.table.columns);
-                m.on_duplicate = parsed;
-                mapping = Some(m);
-            }
-        }
-    }
-    Ok(Upload {
-        filename,
-        bytes,
-        mapping,
-    })
-}
 
 #[derive(Deserialize)]
 pub struct DryRun {
@@ -100,7 +38,7 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     actor.require(crate::domain::actor::Scope::WriteContacts)?;
-    let upload = read_upload(multipart).await?;
+    let upload = crate::upload::read(multipart).await?;
     if q.dry_run {
         return Ok(Json(import::preview(&upload.bytes)?).into_response());
     }

@@ -278,16 +278,21 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         .unwrap_or_else(|| mapping::suggest(&file.table.columns));
     let fields = field_definition::applicable(db, &ws).await?;
     let total = file.table.rows.len() as u64;
-    let plan = plan::plan(db, &ws, &file.table, &mapping, &fields, region, |done| {
-        jobs.set(&row.id, done / 2)
+    let plan = plan::plan(db, &ws, &file.table, &mapping, &fields, region, |checked| {
+        jobs.set(&row.id, bar(total, checked, total, false))
     })
     .await?;
     if !plan.report.errors.is_empty() {
         return Ok(plan.report);
     }
-    let report = plan.report.clone();
+    let plan::Plan {
+        new_fields,
+        creates,
+        updates,
+        report,
+    } = plan;
     let mut tx = db.begin().await?;
-    for def in &plan.new_fields {
+    for def in &new_fields {
         storage::fields::insert(&mut tx, &actor.user_id, def).await?;
         audit::record(
             &mut tx,
@@ -300,18 +305,26 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         .await?;
     }
     let now = clock::now_text();
-    for (i, chunk) in plan.creates.chunks(200).enumerate() {
-        let records: Vec<ContactRecord> = chunk
-            .iter()
+    let to_write = creates.len() as u64;
+    let mut written = 0;
+    // Moved, not copied, a chunk at a time: each planned contact is freed once written.
+    let mut creates = creates.into_iter();
+    loop {
+        let records: Vec<ContactRecord> = creates
+            .by_ref()
+            .take(200)
             .map(|p| ContactRecord {
                 id: ContactId::generate().to_string(),
                 workspace_id: ws.id.to_string(),
                 created_on: now.clone(),
-                base: p.base.clone(),
-                custom: p.custom.clone(),
+                base: p.base,
+                custom: p.custom,
                 lists: Vec::new(),
             })
             .collect();
+        if records.is_empty() {
+            break;
+        }
         storage::contacts::insert_many(&mut tx, &records).await.map_err(|e| {
             if storage::db::is_unique_violation(&e, "base_contacts") {
                 AppError::invalid(
@@ -323,12 +336,10 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
             }
         })?;
         storage::imports::add_items(&mut tx, &row.id, records.iter().map(|r| r.id.as_str()), "created").await?;
-        jobs.set(
-            &row.id,
-            total / 2 + ((i + 1) * 200).min(plan.creates.len()) as u64 * total / 2 / plan.creates.len().max(1) as u64,
-        );
+        written += records.len() as u64;
+        jobs.set(&row.id, bar(total, written, to_write, true));
     }
-    for (before, after) in &plan.updates {
+    for (before, after) in &updates {
         let id = ContactId::parse(&after.id).ok_or(AppError::NotFound)?;
         storage::contacts::update_base(&mut tx, &ws.id, after).await?;
         for (name, value) in &after.custom {
@@ -354,6 +365,13 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     audit::record(&mut tx, &actor, "import.run", "import", Some(&row.id), Some(&ws.id)).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// Rows "done" for the progress bar: its first half is checking the rows, its second writing
+/// them.
+fn bar(total: u64, done: u64, of: u64, writing: bool) -> u64 {
+    let half = (done * total / 2).checked_div(of).unwrap_or(total / 2);
+    if writing { total / 2 + half } else { half }
 }
 
 /// Undoes an import: deletes the contacts it created and puts back the ones it updated.

@@ -57,6 +57,17 @@ pub struct Mapping {
     pub on_duplicate: OnDuplicate,
 }
 
+impl OnDuplicate {
+    pub fn parse(text: &str) -> Option<OnDuplicate> {
+        match text.trim() {
+            "skip" => Some(OnDuplicate::Skip),
+            "update" => Some(OnDuplicate::Update),
+            "merge" => Some(OnDuplicate::Merge),
+            _ => None,
+        }
+    }
+}
+
 fn default_policy() -> OnDuplicate {
     OnDuplicate::Skip
 }

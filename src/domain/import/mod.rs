@@ -82,3 +82,19 @@ pub fn preview(bytes: &[u8]) -> AppResult<Preview> {
         columns: file.table.columns,
     })
 }
+
+/// The mapping an import runs with: the one given, or the suggested one for the file, with the
+/// duplicate policy overridden when one is named (`on_duplicate` beside the mapping).
+pub fn mapping_for(bytes: &[u8], given: Option<Mapping>, policy: Option<&str>) -> AppResult<Option<Mapping>> {
+    let Some(policy) = policy.map(str::trim).filter(|p| !p.is_empty()) else {
+        return Ok(given);
+    };
+    let policy = mapping::OnDuplicate::parse(policy)
+        .ok_or_else(|| crate::error::AppError::invalid("on_duplicate", "on_duplicate is skip, update or merge"))?;
+    let mut mapping = match given {
+        Some(m) => m,
+        None => mapping::suggest(&read(bytes)?.table.columns),
+    };
+    mapping.on_duplicate = policy;
+    Ok(Some(mapping))
+}

@@ -146,7 +146,7 @@ fn combine(into: &mut Planned, from: &Planned, policy: &OnDuplicate) {
         if let Some(v) = from.base.get(name) {
             let empty = into.base.get(name).is_none();
             if *policy == OnDuplicate::Update || empty {
-                set_base(&mut into.base, name, Some(v.clone()));
+                into.base.set(name, Some(v.clone()));
             }
         }
     }
@@ -154,17 +154,6 @@ fn combine(into: &mut Planned, from: &Planned, policy: &OnDuplicate) {
         if *policy == OnDuplicate::Update || !into.custom.contains_key(k) {
             into.custom.insert(k.clone(), v.clone());
         }
-    }
-}
-
-fn set_base(b: &mut BaseFields, name: &str, value: Option<String>) {
-    match name {
-        "first_name" => b.first_name = value,
-        "last_name" => b.last_name = value,
-        "primary_email" => b.primary_email = value,
-        "primary_phone" => b.primary_phone = value,
-        "company" => b.company = value,
-        _ => {}
     }
 }
 
@@ -197,7 +186,7 @@ fn parse_row(
             Column::Base(name) => {
                 any = true;
                 match parse_base(name, values[0], region) {
-                    Ok(v) => set_base(&mut planned.base, name, v),
+                    Ok(v) => planned.base.set(name, v),
                     Err(e) => errors.push(error(e.public_message())),
                 }
             }

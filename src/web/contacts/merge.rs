@@ -9,7 +9,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::open;
+use super::{open, views};
 use crate::domain::contact::{self, ContactRecord};
 use crate::domain::field_definition::{self, FieldSet};
 use crate::domain::merge::{self, MergeInput, Side};
@@ -31,43 +31,22 @@ pub struct CompareRow {
 }
 
 fn compare(this: &ContactRecord, other: &ContactRecord, fields: &FieldSet) -> Vec<CompareRow> {
-    let base = [
-        ("first_name", "First name"),
-        ("last_name", "Last name"),
-        ("primary_email", "Email"),
-        ("primary_phone", "Phone"),
-        ("company", "Company"),
-    ];
-    let mut rows: Vec<CompareRow> = base
+    let row = |field: &str, label: String, a: Option<&String>, b: Option<&String>| CompareRow {
+        conflict: a.is_some() && b.is_some() && a != b,
+        this: a.map(|v| views::readable(field, v, fields)).unwrap_or_default(),
+        other: b.map(|v| views::readable(field, v, fields)).unwrap_or_default(),
+        field: field.to_string(),
+        label,
+    };
+    let mut rows: Vec<CompareRow> = views::BASE_LABELS
         .iter()
-        .map(|(f, label)| {
-            (
-                f.to_string(),
-                label.to_string(),
-                this.base.get(f).cloned(),
-                other.base.get(f).cloned(),
-            )
-        })
-        .chain({
-            let names: BTreeSet<&String> = this.custom.keys().chain(other.custom.keys()).collect();
-            names.into_iter().map(|n| {
-                let label = fields.get(n).map(|d| d.label.clone()).unwrap_or_else(|| n.clone());
-                (
-                    n.clone(),
-                    label,
-                    this.custom.get(n).cloned(),
-                    other.custom.get(n).cloned(),
-                )
-            })
-        })
-        .map(|(field, label, a, b)| CompareRow {
-            conflict: a.is_some() && b.is_some() && a != b,
-            this: a.unwrap_or_default(),
-            other: b.unwrap_or_default(),
-            field,
-            label,
-        })
+        .map(|(f, label)| row(f, label.to_string(), this.base.get(f), other.base.get(f)))
         .collect();
+    let names: BTreeSet<&String> = this.custom.keys().chain(other.custom.keys()).collect();
+    for n in names {
+        let label = fields.get(n).map(|d| d.label.clone()).unwrap_or_else(|| n.clone());
+        rows.push(row(n, label, this.custom.get(n), other.custom.get(n)));
+    }
     let stage = |c: &ContactRecord| c.stage().map(|l| l.name.clone());
     let (a, b) = (stage(this), stage(other));
     rows.push(CompareRow {

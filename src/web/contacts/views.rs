@@ -45,13 +45,32 @@ fn input_value(t: FieldType, stored: &str) -> String {
     }
 }
 
-const BASE_LABELS: [(&str, &str, &str); 5] = [
-    ("first_name", "First name", "text"),
-    ("last_name", "Last name", "text"),
-    ("primary_email", "Email", "email"),
-    ("primary_phone", "Phone", "tel"),
-    ("company", "Company", "text"),
+/// The base fields as people read them, for every page that lists them.
+pub const BASE_LABELS: [(&str, &str); 5] = [
+    ("first_name", "First name"),
+    ("last_name", "Last name"),
+    ("primary_email", "Email"),
+    ("primary_phone", "Phone"),
+    ("company", "Company"),
 ];
+
+fn base_input_kind(name: &str) -> &'static str {
+    match name {
+        "primary_email" => "email",
+        "primary_phone" => "tel",
+        _ => "text",
+    }
+}
+
+/// A stored value as people read it: a base field (phones formatted) or a custom one by its
+/// definition (kept as stored when the definition is gone).
+pub fn readable(name: &str, stored: &str, fields: &FieldSet) -> String {
+    match fields.get(name) {
+        _ if name == "primary_phone" => phone::display(stored),
+        Some(def) => display_value(def, stored).text,
+        None => stored.to_string(),
+    }
+}
 
 /// The form's inputs: the six base fields, then every custom field that applies. `submitted`
 /// holds what the person typed when the form comes back with errors.
@@ -64,11 +83,11 @@ pub fn form_inputs(
     let typed = |key: &str| submitted.and_then(|s| s.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()));
     let base = BASE_LABELS
         .iter()
-        .map(|(name, label, kind)| FieldInput {
+        .map(|(name, label)| FieldInput {
             key: name.to_string(),
             id: format!("f-{name}"),
             label: label.to_string(),
-            kind,
+            kind: base_input_kind(name),
             value: typed(name)
                 .or_else(|| contact.and_then(|c| c.base.get(name).cloned()))
                 .map(|v| {
