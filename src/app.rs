@@ -79,13 +79,31 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
     db::migrate(&pool).await?;
     storage::imports::requeue_interrupted(&pool).await?;
     storage::imports::delete_stale_drafts(&pool).await?;
+    let uploads = config.data_dir.join("imports");
+    keep_only_waiting_uploads(&pool, &uploads).await?;
     Ok(AppState {
-        imports: Arc::default(),
+        imports: Arc::new(crate::domain::import::job::Jobs::new(uploads)),
         db: pool,
         limits: Arc::new(Limits::from_config(&config)),
         config: Arc::new(config),
         secret: Arc::new(secret),
     })
+}
+
+/// Upload files on disk match the imports that still need them: files of imports queued by an
+/// older version move out of the database, and files nobody waits for are removed.
+async fn keep_only_waiting_uploads(pool: &sqlx::SqlitePool, dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    storage::imports::move_out_legacy_files(pool, |id, bytes| {
+        std::fs::write(storage::upload_files::path_for(dir, id), bytes)
+    })
+    .await?;
+    let waiting = storage::imports::waiting_ids(pool).await?.into_iter().collect();
+    let removed = storage::upload_files::sweep(dir, &waiting)?;
+    if removed > 0 {
+        tracing::info!(removed, "upload files no import needs were removed");
+    }
+    Ok(())
 }
 
 async fn sweep_sessions(state: AppState) {

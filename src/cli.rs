@@ -395,7 +395,8 @@ async fn import_command(
     let actor = Actor::person(owner.id, Via::Cli);
     let ws_id = workspace_by_id_or_name(db, &actor, ws).await?;
     let ws = workspace::resolve(db, &actor, &ws_id).await.map_err(sentence)?;
-    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let upload = crate::storage::upload_files::UploadFile::copy_from(&state.imports.uploads, file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let mapping: Option<Mapping> = match mapping_file {
         Some(path) => {
             let text =
@@ -404,12 +405,17 @@ async fn import_command(
         }
         None => None,
     };
-    let mapping = crate::domain::import::mapping_for(&bytes, mapping, on_duplicate).map_err(sentence)?;
     let name = file
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let created = job::create(db, &state.imports, &actor, &ws, &name, &bytes, mapping, false)
+    let upload = job::Upload {
+        filename: name,
+        file: upload,
+        mapping,
+        on_duplicate: on_duplicate.map(str::to_string),
+    };
+    let created = job::create(db, &state.imports, &actor, &ws, upload, false)
         .await
         .map_err(sentence)?;
     crate::jobs::imports::drain(&state).await?;

@@ -1,18 +1,16 @@
 //! Reading an import upload (multipart `file`, optional `mapping` JSON and `on_duplicate`),
-//! for both faces: the upload page and the imports API.
+//! for both faces: the upload page and the imports API. The file goes straight to disk as it
+//! arrives, so an upload as large as the limit never sits in memory.
+
+use std::path::Path;
 
 use axum::extract::Multipart;
 use axum::http::StatusCode;
+use tokio::io::AsyncWriteExt;
 
-use crate::domain::import::{self, mapping::Mapping};
+use crate::domain::import::job::Upload;
 use crate::error::AppError;
-
-/// What a multipart upload carries.
-pub struct Upload {
-    pub filename: String,
-    pub bytes: Vec<u8>,
-    pub mapping: Option<Mapping>,
-}
+use crate::storage::upload_files::UploadFile;
 
 fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -22,16 +20,27 @@ fn multipart_error(e: axum::extract::multipart::MultipartError) -> AppError {
     }
 }
 
-/// Reads `file`, `mapping` and `on_duplicate` from a multipart body (other parts are ignored).
-pub async fn read(mut multipart: Multipart) -> Result<Upload, AppError> {
+fn disk_error(e: std::io::Error) -> AppError {
+    AppError::Internal(anyhow::anyhow!("the upload could not be stored: {e}"))
+}
+
+/// Reads `file` (into a file in `dir`), `mapping` and `on_duplicate` from a multipart body;
+/// other parts are ignored.
+pub async fn read(mut multipart: Multipart, dir: &Path) -> Result<Upload, AppError> {
     let mut file = None;
-    let mut mapping: Option<Mapping> = None;
-    let mut policy: Option<String> = None;
-    while let Some(field) = multipart.next_field().await.map_err(multipart_error)? {
+    let mut mapping = None;
+    let mut on_duplicate = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(multipart_error)? {
         match field.name().unwrap_or("") {
             "file" => {
                 let name = field.file_name().unwrap_or("upload").to_string();
-                file = Some((name, field.bytes().await.map_err(multipart_error)?.to_vec()));
+                let (upload, std_file) = UploadFile::create(dir).map_err(disk_error)?;
+                let mut out = tokio::fs::File::from_std(std_file);
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    out.write_all(&chunk).await.map_err(disk_error)?;
+                }
+                out.flush().await.map_err(disk_error)?;
+                file = Some((name, upload));
             }
             "mapping" => {
                 let text = field.text().await.map_err(multipart_error)?;
@@ -42,15 +51,15 @@ pub async fn read(mut multipart: Multipart) -> Result<Upload, AppError> {
                     );
                 }
             }
-            "on_duplicate" => policy = Some(field.text().await.map_err(multipart_error)?),
+            "on_duplicate" => on_duplicate = Some(field.text().await.map_err(multipart_error)?),
             _ => {}
         }
     }
-    let (filename, bytes) = file.ok_or_else(|| AppError::invalid("file", "send the file in a part named \"file\""))?;
-    let mapping = import::mapping_for(&bytes, mapping, policy.as_deref())?;
+    let (filename, file) = file.ok_or_else(|| AppError::invalid("file", "send the file in a part named \"file\""))?;
     Ok(Upload {
         filename,
-        bytes,
+        file,
         mapping,
+        on_duplicate,
     })
 }

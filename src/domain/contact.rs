@@ -64,7 +64,7 @@ impl BaseFields {
         }
     }
 
-    fn is_empty(&self) -> bool {
+    pub fn is_empty(&self) -> bool {
         self.first_name.is_none()
             && self.last_name.is_none()
             && self.primary_email.is_none()

@@ -208,7 +208,11 @@ pub async fn id_by_unique(
 /// the hottest path, and every statement costs a round trip to SQLite's connection thread.
 /// Values and lists are found by contact id alone (their primary keys); a contact outside
 /// the workspace has no `c` row, and then nothing is returned.
-pub async fn load(db: &SqlitePool, ws: &WorkspaceId, id: &ContactId) -> Result<Option<ContactRecord>, sqlx::Error> {
+pub async fn load<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+    ws: &WorkspaceId,
+    id: &ContactId,
+) -> Result<Option<ContactRecord>, sqlx::Error> {
     type Row = (
         String,
         Option<String>,
@@ -339,44 +343,144 @@ pub async fn ids_by_email_or_phone(
     Ok(found)
 }
 
-/// Inserts many new contacts with their values in a few multi-row statements (imports). The
-/// caller refreshes their search documents afterwards, all at once.
-pub async fn insert_many(conn: &mut SqliteConnection, contacts: &[ContactRecord]) -> Result<(), sqlx::Error> {
-    if contacts.is_empty() {
-        return Ok(());
+/// Which of these emails and phone numbers a contact of the workspace holds already.
+pub async fn held_emails_and_phones(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceId,
+    values: &[&str],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let mut held = std::collections::HashSet::new();
+    for chunk in values.chunks(10_000) {
+        for column in ["primary_email", "primary_phone"] {
+            let mut q = sqlx::QueryBuilder::new(format!("SELECT {column} FROM base_contacts WHERE workspace_id = "));
+            q.push_bind(ws.to_string());
+            q.push(format!(" AND {column} IN (SELECT value FROM json_each("));
+            q.push_bind(serde_json::to_string(chunk).expect("strings serialise"));
+            q.push("))");
+            let found: Vec<String> = q.build_query_scalar().fetch_all(&mut *conn).await?;
+            held.extend(found);
+        }
     }
-    let mut base = sqlx::QueryBuilder::new(
-        "INSERT INTO base_contacts (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company) ",
-    );
-    base.push_values(contacts, |mut b, c| {
-        b.push_bind(c.id.clone())
-            .push_bind(c.workspace_id.clone())
-            .push_bind(c.created_on.clone())
-            .push_bind(c.base.first_name.clone())
-            .push_bind(c.base.last_name.clone())
-            .push_bind(c.base.primary_email.clone())
-            .push_bind(c.base.primary_phone.clone())
-            .push_bind(c.base.company.clone());
-    });
-    base.build().execute(&mut *conn).await?;
-    let values: Vec<(&ContactRecord, &String, &String)> = contacts
-        .iter()
-        .flat_map(|c| c.custom.iter().map(move |(k, v)| (c, k, v)))
-        .collect();
+    Ok(held)
+}
+
+/// A contact an import creates.
+pub struct NewContact<'a> {
+    pub id: &'a str,
+    pub base: &'a BaseFields,
+}
+
+/// Inserts many new contacts in multi-row statements, leaving out each one whose email or
+/// phone is already taken (by an earlier contact or an earlier row of the same statement):
+/// returns the `id → rowid` of those written; the caller deals with the others one by one.
+pub async fn insert_new(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceId,
+    created_on: &str,
+    contacts: &[NewContact<'_>],
+) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
+    let mut written = std::collections::HashMap::with_capacity(contacts.len());
+    // 8 parameters a row; SQLite takes 32766 per statement.
+    for chunk in contacts.chunks(4000) {
+        let mut q = sqlx::QueryBuilder::new(
+            "INSERT INTO base_contacts (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company) ",
+        );
+        q.push_values(chunk, |mut b, c| {
+            b.push_bind(c.id.to_string())
+                .push_bind(ws.to_string())
+                .push_bind(created_on.to_string())
+                .push_bind(c.base.first_name.clone())
+                .push_bind(c.base.last_name.clone())
+                .push_bind(c.base.primary_email.clone())
+                .push_bind(c.base.primary_phone.clone())
+                .push_bind(c.base.company.clone());
+        });
+        q.push(" ON CONFLICT DO NOTHING RETURNING id, rowid");
+        let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
+        written.extend(rows);
+    }
+    Ok(written)
+}
+
+/// Inserts custom values `(contact, field, value)` of new contacts, many to a statement.
+pub async fn insert_values(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceId,
+    values: &[(&str, &str, &str)],
+) -> Result<(), sqlx::Error> {
     let now = clock::now_text();
-    // 5 parameters a row; SQLite takes 32766 per statement.
-    for chunk in values.chunks(5000) {
+    // 5 parameters a row.
+    for chunk in values.chunks(6000) {
         let mut q = sqlx::QueryBuilder::new(
             "INSERT INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at) ",
         );
-        q.push_values(chunk, |mut b, (c, k, v)| {
-            b.push_bind(c.id.clone())
-                .push_bind(c.workspace_id.clone())
-                .push_bind((*k).clone())
-                .push_bind((*v).clone())
+        q.push_values(chunk, |mut b, (contact, name, value)| {
+            b.push_bind(contact.to_string())
+                .push_bind(ws.to_string())
+                .push_bind(name.to_string())
+                .push_bind(value.to_string())
                 .push_bind(now.clone());
         });
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// A contact's search document, as `search_document_sql!` builds it in SQL (custom values in
+/// field-name order, as SQLite's `group_concat` reads them off the primary key). An import
+/// writes the documents of the contacts it creates from what it holds, rather than reading
+/// every value back.
+pub fn search_document(base: &BaseFields, custom: &BTreeMap<String, String>) -> String {
+    let field = |v: &Option<String>| v.as_deref().unwrap_or("").to_string();
+    let values: Vec<&str> = custom.values().map(String::as_str).collect();
+    [
+        field(&base.first_name),
+        field(&base.last_name),
+        field(&base.primary_email),
+        field(&base.primary_phone),
+        field(&base.company),
+        values.join(" "),
+    ]
+    .join(" ")
+}
+
+/// Adds search documents for contacts that have none yet, by rowid.
+pub async fn insert_search_documents(conn: &mut SqliteConnection, docs: &[(i64, String)]) -> Result<(), sqlx::Error> {
+    for chunk in docs.chunks(10_000) {
+        let mut q = sqlx::QueryBuilder::new("INSERT INTO contact_search (rowid, body) ");
+        q.push_values(chunk, |mut b, (rowid, body)| {
+            b.push_bind(*rowid).push_bind(body.clone());
+        });
+        q.build().execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// How many custom values the whole database holds.
+pub async fn count_values(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM custom_fields").fetch_one(conn).await
+}
+
+/// Drops the value lookup index inside the caller's transaction and returns the statement
+/// that makes it again. A large import adds its values without it and `restore_value_index`
+/// rebuilds it with one sort: inserting a million values into it one by one lands each on a
+/// random page and is several times slower. Both happen in the import's transaction, so a
+/// crash or a rollback brings the index back as it was.
+pub async fn pause_value_index(conn: &mut SqliteConnection) -> Result<Option<String>, sqlx::Error> {
+    let sql: Option<String> =
+        sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'custom_fields_lookup'")
+            .fetch_optional(&mut *conn)
+            .await?;
+    if sql.is_some() {
+        sqlx::query("DROP INDEX custom_fields_lookup").execute(&mut *conn).await?;
+    }
+    Ok(sql)
+}
+
+pub async fn restore_value_index(conn: &mut SqliteConnection, sql: &str) -> Result<(), sqlx::Error> {
+    // The index build sorts every value; a helper thread sorts half of them on the other core.
+    sqlx::query("PRAGMA threads = 1").execute(&mut *conn).await?;
+    let built = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *conn).await;
+    sqlx::query("PRAGMA threads = 0").execute(&mut *conn).await?;
+    built.map(|_| ())
 }

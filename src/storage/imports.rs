@@ -35,15 +35,14 @@ pub struct NewImport<'a> {
     pub encoding: &'a str,
     pub status: &'a str,
     pub mapping: Option<&'a str>,
-    pub file: &'a [u8],
     pub rows_total: i64,
     pub via: &'a str,
 }
 
 pub async fn insert(conn: &mut SqliteConnection, n: &NewImport<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO imports (id, workspace_id, user_id, filename, format, encoding, status, mapping, file, rows_total, via, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO imports (id, workspace_id, user_id, filename, format, encoding, status, mapping, rows_total, via, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(n.id)
     .bind(n.workspace)
@@ -53,7 +52,6 @@ pub async fn insert(conn: &mut SqliteConnection, n: &NewImport<'_>) -> Result<()
     .bind(n.encoding)
     .bind(n.status)
     .bind(n.mapping)
-    .bind(n.file)
     .bind(n.rows_total)
     .bind(n.via)
     .bind(clock::now_text())
@@ -86,12 +84,33 @@ pub async fn list(db: &SqlitePool, ws: &WorkspaceId, limit: i64) -> Result<Vec<I
     .await
 }
 
-pub async fn file_of(db: &SqlitePool, id: &str) -> Result<Option<Vec<u8>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT file FROM imports WHERE id = ?")
-        .bind(id)
-        .fetch_optional(db)
+/// Imports whose file is still needed: drafts and those waiting or running.
+pub async fn waiting_ids(db: &SqlitePool) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM imports WHERE status IN ('draft', 'queued', 'running')")
+        .fetch_all(db)
         .await
-        .map(Option::flatten)
+}
+
+/// Files of imports uploaded before they were kept on disk (one at a time): written out by
+/// `write`, then cleared here.
+pub async fn move_out_legacy_files(
+    db: &SqlitePool,
+    mut write: impl FnMut(&str, &[u8]) -> std::io::Result<()>,
+) -> anyhow::Result<u64> {
+    let mut moved = 0;
+    loop {
+        let next: Option<(String, Vec<u8>)> =
+            sqlx::query_as("SELECT id, file FROM imports WHERE file IS NOT NULL LIMIT 1")
+                .fetch_optional(db)
+                .await?;
+        let Some((id, file)) = next else { return Ok(moved) };
+        write(&id, &file)?;
+        sqlx::query("UPDATE imports SET file = NULL WHERE id = ?")
+            .bind(&id)
+            .execute(db)
+            .await?;
+        moved += 1;
+    }
 }
 
 /// Takes the oldest queued import, atomically, so two workers never run the same one.
@@ -153,40 +172,52 @@ pub async fn set_status(conn: &mut SqliteConnection, id: &str, status: &str) -> 
     Ok(())
 }
 
-pub async fn add_item(
+/// Records a contact an import changed, with its state before (to revert to) and its line.
+pub async fn add_updated(
     conn: &mut SqliteConnection,
     import: &str,
     contact: &str,
-    action: &str,
-    before: Option<&str>,
+    before: &str,
+    line: u64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT OR IGNORE INTO import_items (import_id, contact_id, action, before) VALUES (?, ?, ?, ?)")
-        .bind(import)
-        .bind(contact)
-        .bind(action)
-        .bind(before)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT OR IGNORE INTO import_items (import_id, contact_id, action, before, line) VALUES (?, ?, 'updated', ?, ?)",
+    )
+    .bind(import)
+    .bind(contact)
+    .bind(before)
+    .bind(line as i64)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-pub async fn add_items<'a>(
-    conn: &mut SqliteConnection,
-    import: &str,
-    contacts: impl Iterator<Item = &'a str>,
-    action: &str,
-) -> Result<(), sqlx::Error> {
-    let ids: Vec<&str> = contacts.collect();
-    for chunk in ids.chunks(5000) {
-        let mut q = sqlx::QueryBuilder::new("INSERT OR IGNORE INTO import_items (import_id, contact_id, action) ");
-        q.push_values(chunk, |mut b, id| {
+/// Records the contacts an import created, with the line each came from.
+pub async fn add_created(conn: &mut SqliteConnection, import: &str, created: &[(&str, u64)]) -> Result<(), sqlx::Error> {
+    for chunk in created.chunks(8000) {
+        let mut q = sqlx::QueryBuilder::new("INSERT INTO import_items (import_id, contact_id, action, line) ");
+        q.push_values(chunk, |mut b, (id, line)| {
             b.push_bind(import.to_string())
                 .push_bind(id.to_string())
-                .push_bind(action.to_string());
+                .push_bind("created")
+                .push_bind(*line as i64);
         });
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
+}
+
+/// What an import did to one contact so far (`created` / `updated`) and from which line.
+pub async fn item(
+    conn: &mut SqliteConnection,
+    import: &str,
+    contact: &str,
+) -> Result<Option<(String, Option<i64>)>, sqlx::Error> {
+    sqlx::query_as("SELECT action, line FROM import_items WHERE import_id = ? AND contact_id = ?")
+        .bind(import)
+        .bind(contact)
+        .fetch_optional(conn)
+        .await
 }
 
 pub async fn items(
@@ -197,24 +228,4 @@ pub async fn items(
         .bind(import)
         .fetch_all(conn)
         .await
-}
-
-/// Refreshes the search documents of everything one import touched, in two statements.
-pub async fn refresh_search(conn: &mut SqliteConnection, import: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "DELETE FROM contact_search WHERE rowid IN
-           (SELECT c.rowid FROM base_contacts c JOIN import_items i ON i.contact_id = c.id WHERE i.import_id = ?)",
-    )
-    .bind(import)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(concat!(
-        "INSERT INTO contact_search (rowid, body) SELECT c.rowid, ",
-        crate::search_document_sql!(),
-        " FROM base_contacts c JOIN import_items i ON i.contact_id = c.id WHERE i.import_id = ?"
-    ))
-    .bind(import)
-    .execute(conn)
-    .await?;
-    Ok(())
 }

@@ -12,5 +12,6 @@ pub mod fields;
 pub mod imports;
 pub mod lists;
 pub mod sessions;
+pub mod upload_files;
 pub mod users;
 pub mod workspaces;

@@ -74,18 +74,8 @@ pub async fn upload(
 ) -> Result<Response, PageError> {
     let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "imports").await?;
     let result = async {
-        let upload = crate::upload::read(multipart).await?;
-        job::create(
-            &state.db,
-            &state.imports,
-            &actor,
-            &ws,
-            &upload.filename,
-            &upload.bytes,
-            None,
-            true,
-        )
-        .await
+        let upload = crate::upload::read(multipart, &state.imports.uploads).await?;
+        job::create(&state.db, &state.imports, &actor, &ws, upload, true).await
     }
     .await;
     match result {
@@ -183,7 +173,7 @@ async fn map_page(
             axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}", ws.id, import.id)).into_response(),
         );
     }
-    let preview = job::draft_preview(&state.db, &actor, &ws, id).await?;
+    let preview = job::draft_preview(&state.db, &state.imports, &actor, &ws, id).await?;
     let fields = field_definition::applicable(&state.db, &ws).await?;
     let mapping = import
         .mapping

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::ApiCaller;
 use crate::domain::import::job::{self, ImportView};
-use crate::domain::import::{self, Preview};
+use crate::domain::import::Preview;
 use crate::domain::page::Page;
 use crate::domain::workspace;
 use crate::state::AppState;
@@ -38,21 +38,11 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     actor.require(crate::domain::actor::Scope::WriteContacts)?;
-    let upload = crate::upload::read(multipart).await?;
+    let upload = crate::upload::read(multipart, &state.imports.uploads).await?;
     if q.dry_run {
-        return Ok(Json(import::preview(&upload.bytes)?).into_response());
+        return Ok(Json(job::preview_upload(&upload).await?).into_response());
     }
-    let view = job::create(
-        &state.db,
-        &state.imports,
-        &actor,
-        &ws,
-        &upload.filename,
-        &upload.bytes,
-        upload.mapping,
-        false,
-    )
-    .await?;
+    let view = job::create(&state.db, &state.imports, &actor, &ws, upload, false).await?;
     Ok((StatusCode::ACCEPTED, Json(view)).into_response())
 }
 

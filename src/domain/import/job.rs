@@ -1,16 +1,21 @@
-//! An import as a durable job: created (or drafted, in the UI's two steps), queued, run by the
-//! worker in one transaction — all or nothing per file — and revertible afterwards.
+//! An import as a durable job: created (or drafted, in the UI's two steps) from a file kept on
+//! disk, queued, run by the worker in one transaction — all or nothing per file — and
+//! revertible afterwards. The file is read as it is written: a thread parses it a chunk at a
+//! time while the chunk before is being written, so neither it nor its contacts are ever held
+//! whole.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde::Serialize;
 use sqlx::SqlitePool;
 use tokio::sync::Notify;
 
-use super::mapping::{self, Mapping};
-use super::plan::{self, Report, RowError};
-use crate::clock;
+use super::mapping::Mapping;
+use super::plan::{self, Parsed, Report, RowError};
+use super::source::Source;
+use super::write::Writer;
 use crate::domain::actor::{Actor, Scope, Via};
 use crate::domain::audit;
 use crate::domain::contact::ContactRecord;
@@ -20,16 +25,34 @@ use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 use crate::storage;
 use crate::storage::imports::ImportRow;
+use crate::storage::upload_files::{self, UploadFile};
 
-/// Progress of running imports (rows handled so far), and the bell that wakes the worker.
-/// Progress lives in memory: the import's own transaction holds SQLite's write lock.
-#[derive(Default)]
+/// Rows parsed ahead of the writer; two chunks may wait, so memory stays at a few thousand.
+const CHUNK_ROWS: usize = 1000;
+/// An import adding at least this many values, to a database holding fewer than three times
+/// as many, rebuilds the value index once rather than inserting into it value by value.
+const REBUILD_INDEX_FROM: u64 = 20_000;
+/// A file with this many bad rows has said enough.
+const MAX_ERRORS: usize = 1000;
+
+/// Running imports' progress (rows handled so far), where upload files wait, and the bell
+/// that wakes the worker. Progress lives in memory: the import's own transaction holds
+/// SQLite's write lock.
 pub struct Jobs {
     progress: Mutex<HashMap<String, u64>>,
     pub wake: Notify,
+    pub uploads: PathBuf,
 }
 
 impl Jobs {
+    pub fn new(uploads: PathBuf) -> Jobs {
+        Jobs {
+            progress: Mutex::default(),
+            wake: Notify::new(),
+            uploads,
+        }
+    }
+
     fn set(&self, id: &str, done: u64) {
         self.progress
             .lock()
@@ -44,6 +67,25 @@ impl Jobs {
     fn clear(&self, id: &str) {
         self.progress.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
     }
+
+    fn file(&self, id: &str) -> PathBuf {
+        upload_files::path_for(&self.uploads, id)
+    }
+}
+
+/// A file as uploaded, with what came beside it.
+pub struct Upload {
+    pub filename: String,
+    pub file: UploadFile,
+    pub mapping: Option<Mapping>,
+    pub on_duplicate: Option<String>,
+}
+
+/// Runs file reading off the async threads: it is CPU work and blocking reads.
+pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> AppResult<T> + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -97,29 +139,32 @@ fn view(row: ImportRow, jobs: &Jobs) -> ImportView {
     }
 }
 
-/// Takes an uploaded file: reads it (a file that cannot be read is refused now, with the
-/// reason), checks the mapping (the suggested one when none is given), and queues the import
-/// — or keeps it as a draft for the UI's mapping step.
-#[allow(clippy::too_many_arguments)]
+/// Takes an uploaded file: reads it through (a file that cannot be read is refused now, with
+/// the reason), checks the mapping (the suggested one when none is given), and queues the
+/// import — or keeps it as a draft for the UI's mapping step.
 pub async fn create(
     db: &SqlitePool,
     jobs: &Jobs,
     actor: &Actor,
     ws: &WorkspaceAccess,
-    filename: &str,
-    bytes: &[u8],
-    mapping: Option<Mapping>,
+    upload: Upload,
     draft: bool,
 ) -> AppResult<ImportView> {
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
-    let file = super::read(bytes)?;
-    let mapping = mapping.unwrap_or_else(|| mapping::suggest(&file.table.columns));
+    let path = upload.file.path().to_path_buf();
+    let (source, scan) = blocking(move || {
+        let source = Source::from_file(path)?;
+        let scan = source.scan(0)?;
+        Ok((source, scan))
+    })
+    .await?;
+    let mapping = super::mapping_for(&scan.columns, upload.mapping, upload.on_duplicate.as_deref())?;
     let fields = field_definition::applicable(db, ws).await?;
-    plan::check_mapping(&file.table, &mapping, &fields, ws)?;
+    plan::check_mapping(&scan.columns, &mapping, &fields, ws)?;
     let id = ImportId::generate();
     let mapping_json = serde_json::to_string(&mapping).expect("a mapping serialises");
-    let name: String = filename.chars().filter(|c| !c.is_control()).take(200).collect();
+    let name: String = upload.filename.chars().filter(|c| !c.is_control()).take(200).collect();
     let mut tx = db.begin().await?;
     storage::imports::insert(
         &mut tx,
@@ -128,12 +173,11 @@ pub async fn create(
             workspace: &ws.id,
             user: &actor.user_id,
             filename: if name.is_empty() { "upload" } else { &name },
-            format: file.format,
-            encoding: file.encoding,
+            format: source.format_name(),
+            encoding: source.encoding(),
             status: if draft { "draft" } else { "queued" },
             mapping: Some(&mapping_json),
-            file: bytes,
-            rows_total: file.table.rows.len() as i64,
+            rows_total: scan.rows as i64,
             via: actor.via.as_str(),
         },
     )
@@ -147,7 +191,14 @@ pub async fn create(
         Some(&ws.id),
     )
     .await?;
-    tx.commit().await?;
+    upload
+        .file
+        .keep_for(&jobs.uploads, &id)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    if let Err(e) = tx.commit().await {
+        upload_files::remove(&jobs.uploads, id.as_str());
+        return Err(e.into());
+    }
     jobs.wake.notify_one();
     get(db, jobs, actor, ws, id.as_str()).await
 }
@@ -167,12 +218,9 @@ pub async fn start(
     if row.status != "draft" {
         return Err(AppError::conflict("this import has already been started"));
     }
-    let bytes = storage::imports::file_of(db, &row.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let file = super::read(&bytes)?;
+    let columns = columns_of(jobs.file(&row.id)).await?;
     let fields = field_definition::applicable(db, ws).await?;
-    plan::check_mapping(&file.table, &mapping, &fields, ws)?;
+    plan::check_mapping(&columns, &mapping, &fields, ws)?;
     let mut tx = db.begin().await?;
     let json = serde_json::to_string(&mapping).expect("a mapping serialises");
     if !storage::imports::set_mapping_and_queue(&mut tx, &row.id, &json).await? {
@@ -182,6 +230,20 @@ pub async fn start(
     tx.commit().await?;
     jobs.wake.notify_one();
     get(db, jobs, actor, ws, id).await
+}
+
+/// The dry run: what an upload holds, with nothing kept.
+pub async fn preview_upload(upload: &Upload) -> AppResult<super::Preview> {
+    let path = upload.file.path().to_path_buf();
+    blocking(move || super::preview_of(&Source::from_file(path)?)).await
+}
+
+/// The column names of an import's file.
+async fn columns_of(path: PathBuf) -> AppResult<Vec<String>> {
+    if !path.exists() {
+        return Err(AppError::NotFound);
+    }
+    blocking(move || Ok(Source::from_file(path)?.rows()?.0)).await
 }
 
 async fn find(db: &SqlitePool, ws: &WorkspaceAccess, id: &str) -> AppResult<ImportRow> {
@@ -206,16 +268,18 @@ pub async fn list(db: &SqlitePool, jobs: &Jobs, actor: &Actor, ws: &WorkspaceAcc
 /// The draft's file, read again, for the mapping step.
 pub async fn draft_preview(
     db: &SqlitePool,
+    jobs: &Jobs,
     actor: &Actor,
     ws: &WorkspaceAccess,
     id: &str,
 ) -> AppResult<super::Preview> {
     actor.require(Scope::WriteContacts)?;
     let row = find(db, ws, id).await?;
-    let bytes = storage::imports::file_of(db, &row.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    super::preview(&bytes)
+    let path = jobs.file(&row.id);
+    if !path.exists() {
+        return Err(AppError::NotFound);
+    }
+    blocking(move || super::preview_of(&Source::from_file(path)?)).await
 }
 
 /// Runs one claimed import to its end: `done` with everything written, or `failed` with every
@@ -223,6 +287,7 @@ pub async fn draft_preview(
 pub async fn run(db: &SqlitePool, jobs: &Jobs, region: &str, row: ImportRow) -> AppResult<()> {
     let outcome = run_inner(db, jobs, region, &row).await;
     jobs.clear(&row.id);
+    upload_files::remove(&jobs.uploads, &row.id);
     let (status, report) = match outcome {
         Ok(report) if report.errors.is_empty() => return Ok(()),
         Ok(report) => ("failed", report),
@@ -267,30 +332,46 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     let actor = Actor::person(user, Via::Job);
     let ws = crate::domain::workspace::resolve(db, &actor, ws_id.as_str()).await?;
     ws.require_editor()?;
-    let bytes = storage::imports::file_of(db, &row.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let file = super::read(&bytes)?;
+    let path = jobs.file(&row.id);
+    if !path.exists() {
+        return Err(AppError::invalid("file", "the uploaded file is gone; upload it again"));
+    }
+    let (headers, rows) = blocking(move || Source::from_file(path)?.rows()).await?;
     let mapping: Mapping = row
         .mapping
         .as_deref()
         .and_then(|m| serde_json::from_str(m).ok())
-        .unwrap_or_else(|| mapping::suggest(&file.table.columns));
+        .unwrap_or_else(|| super::mapping::suggest(&headers));
     let fields = field_definition::applicable(db, &ws).await?;
-    let total = file.table.rows.len() as u64;
-    let plan = plan::plan(db, &ws, &file.table, &mapping, &fields, region, |checked| {
-        jobs.set(&row.id, bar(total, checked, total, false))
-    })
-    .await?;
-    if !plan.report.errors.is_empty() {
-        return Ok(plan.report);
-    }
-    let plan::Plan {
-        new_fields,
-        creates,
-        updates,
-        report,
-    } = plan;
+    let (columns, new_fields) = plan::resolve_columns(&headers, &mapping, &fields, &ws)?;
+    let custom_columns = columns.iter().filter(|c| matches!(c, plan::Column::Custom(_))).count() as u64;
+    let all_fields: Vec<&field_definition::FieldDefinition> = fields.0.iter().chain(new_fields.iter()).collect();
+    let mut writer = Writer::new(&row.id, &ws.id, mapping.on_duplicate.clone(), &all_fields);
+
+    // The reader: parses rows on a blocking thread, a chunk at a time, while the writer writes
+    // the chunk before; it stops when the writer hangs up.
+    let (sender, mut chunks) = tokio::sync::mpsc::channel::<AppResult<Vec<Parsed>>>(2);
+    let region_owned = region.to_string();
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        for row in rows {
+            let parsed = match row {
+                Ok(row) => plan::parse_row(&row, &headers, &columns, &region_owned),
+                Err(e) => {
+                    let _ = sender.blocking_send(Err(e));
+                    return;
+                }
+            };
+            chunk.push(parsed);
+            if chunk.len() == CHUNK_ROWS && sender.blocking_send(Ok(std::mem::take(&mut chunk))).is_err() {
+                return;
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = sender.blocking_send(Ok(chunk));
+        }
+    });
+
     let mut tx = db.begin().await?;
     for def in &new_fields {
         storage::fields::insert(&mut tx, &actor.user_id, def).await?;
@@ -304,57 +385,36 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         )
         .await?;
     }
-    let now = clock::now_text();
-    let to_write = creates.len() as u64;
-    let mut written = 0;
-    // Moved, not copied, a chunk at a time: each planned contact is freed once written.
-    let mut creates = creates.into_iter();
-    loop {
-        let records: Vec<ContactRecord> = creates
-            .by_ref()
-            .take(200)
-            .map(|p| ContactRecord {
-                id: ContactId::generate().to_string(),
-                workspace_id: ws.id.to_string(),
-                created_on: now.clone(),
-                base: p.base,
-                custom: p.custom,
-                lists: Vec::new(),
-            })
-            .collect();
-        if records.is_empty() {
+    let new_values = (row.rows_total.max(0) as u64) * custom_columns;
+    let paused_index = if new_values >= REBUILD_INDEX_FROM
+        && (storage::contacts::count_values(&mut tx).await? as u64) < new_values * 3
+    {
+        storage::contacts::pause_value_index(&mut tx).await?
+    } else {
+        None
+    };
+    let mut done = 0u64;
+    while let Some(chunk) = chunks.recv().await {
+        let chunk = chunk?;
+        done += chunk.len() as u64;
+        writer.write(&mut tx, chunk).await?;
+        jobs.set(&row.id, done);
+        if writer.report.errors.len() >= MAX_ERRORS {
             break;
         }
-        storage::contacts::insert_many(&mut tx, &records).await.map_err(|e| {
-            if storage::db::is_unique_violation(&e, "base_contacts") {
-                AppError::invalid(
-                    "file",
-                    "another contact took one of these emails or phone numbers while the import ran; run it again",
-                )
-            } else {
-                e.into()
-            }
-        })?;
-        storage::imports::add_items(&mut tx, &row.id, records.iter().map(|r| r.id.as_str()), "created").await?;
-        written += records.len() as u64;
-        jobs.set(&row.id, bar(total, written, to_write, true));
     }
-    for (before, after) in &updates {
-        let id = ContactId::parse(&after.id).ok_or(AppError::NotFound)?;
-        storage::contacts::update_base(&mut tx, &ws.id, after).await?;
-        for (name, value) in &after.custom {
-            if before.custom.get(name) != Some(value) {
-                storage::contacts::set_value(&mut tx, &ws.id, &id, name, value).await?;
-            }
-        }
-        let snapshot = serde_json::json!({
-            "first_name": before.base.first_name, "last_name": before.base.last_name,
-            "primary_email": before.base.primary_email, "primary_phone": before.base.primary_phone,
-            "company": before.base.company, "custom_fields": before.custom,
-        });
-        storage::imports::add_item(&mut tx, &row.id, &after.id, "updated", Some(&snapshot.to_string())).await?;
+    drop(chunks);
+    reader.await.map_err(|e| AppError::Internal(e.into()))?;
+    let mut report = writer.report;
+    if !report.errors.is_empty() {
+        // Dropping the transaction rolls every row back.
+        report.errors.sort_by_key(|e| e.line);
+        report.errors.truncate(MAX_ERRORS);
+        return Ok(report);
     }
-    storage::imports::refresh_search(&mut tx, &row.id).await?;
+    if let Some(sql) = paused_index {
+        storage::contacts::restore_value_index(&mut tx, &sql).await?;
+    }
     storage::imports::finish(
         &mut tx,
         &row.id,
@@ -365,13 +425,6 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     audit::record(&mut tx, &actor, "import.run", "import", Some(&row.id), Some(&ws.id)).await?;
     tx.commit().await?;
     Ok(report)
-}
-
-/// Rows "done" for the progress bar: its first half is checking the rows, its second writing
-/// them.
-fn bar(total: u64, done: u64, of: u64, writing: bool) -> u64 {
-    let half = (done * total / 2).checked_div(of).unwrap_or(total / 2);
-    if writing { total / 2 + half } else { half }
 }
 
 /// Undoes an import: deletes the contacts it created and puts back the ones it updated.

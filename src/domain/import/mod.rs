@@ -7,19 +7,22 @@ pub mod decode;
 pub mod job;
 pub mod mapping;
 pub mod plan;
+pub mod source;
 pub mod table;
 pub mod vcard;
+pub mod write;
 
 use serde::Serialize;
 
 use self::mapping::Mapping;
+use self::source::Source;
 use self::table::Table;
 use crate::error::AppResult;
 
 /// How many rows a preview shows.
 pub const SAMPLE_ROWS: usize = 5;
 
-/// A file read and understood.
+/// A file read whole and understood (tests and small inputs; imports stream from a `Source`).
 pub struct ReadFile {
     pub format: &'static str,
     pub encoding: &'static str,
@@ -28,23 +31,16 @@ pub struct ReadFile {
 }
 
 pub fn read(bytes: &[u8]) -> AppResult<ReadFile> {
-    let decoded = decode::decode(bytes)?;
-    let text = decoded.text.trim_start_matches('\u{feff}');
-    if vcard::looks_like_vcard(text) {
-        return Ok(ReadFile {
-            format: "vcf",
-            encoding: decoded.encoding,
-            delimiter: None,
-            table: vcard::parse(text)?,
-        });
-    }
-    let delimiter = table::detect_delimiter(text);
-    let table = table::parse_csv(text, delimiter)?;
+    let source = Source::from_bytes(bytes)?;
+    let (columns, rows) = source.rows()?;
     Ok(ReadFile {
-        format: "csv",
-        encoding: decoded.encoding,
-        delimiter: Some(delimiter as char),
-        table,
+        format: source.format_name(),
+        encoding: source.encoding(),
+        delimiter: source.delimiter(),
+        table: Table {
+            columns,
+            rows: rows.collect::<AppResult<_>>()?,
+        },
     })
 }
 
@@ -64,37 +60,32 @@ pub struct Preview {
     pub rows_total: usize,
 }
 
-pub fn preview(bytes: &[u8]) -> AppResult<Preview> {
-    let file = read(bytes)?;
+/// Reads the whole source once and describes it.
+pub fn preview_of(source: &Source) -> AppResult<Preview> {
+    let scan = source.scan(SAMPLE_ROWS)?;
     Ok(Preview {
-        format: file.format.into(),
-        encoding: file.encoding.into(),
-        delimiter: file.delimiter.map(|d| d.to_string()),
-        suggested_mapping: mapping::suggest(&file.table.columns),
-        sample_rows: file
-            .table
-            .rows
-            .iter()
-            .take(SAMPLE_ROWS)
-            .map(|r| r.cells.clone())
-            .collect(),
-        rows_total: file.table.rows.len(),
-        columns: file.table.columns,
+        format: source.format_name().into(),
+        encoding: source.encoding().into(),
+        delimiter: source.delimiter().map(|d| d.to_string()),
+        suggested_mapping: mapping::suggest(&scan.columns),
+        sample_rows: scan.samples,
+        rows_total: scan.rows as usize,
+        columns: scan.columns,
     })
 }
 
-/// The mapping an import runs with: the one given, or the suggested one for the file, with the
-/// duplicate policy overridden when one is named (`on_duplicate` beside the mapping).
-pub fn mapping_for(bytes: &[u8], given: Option<Mapping>, policy: Option<&str>) -> AppResult<Option<Mapping>> {
-    let Some(policy) = policy.map(str::trim).filter(|p| !p.is_empty()) else {
-        return Ok(given);
-    };
-    let policy = mapping::OnDuplicate::parse(policy)
-        .ok_or_else(|| crate::error::AppError::invalid("on_duplicate", "on_duplicate is skip, update or merge"))?;
-    let mut mapping = match given {
-        Some(m) => m,
-        None => mapping::suggest(&read(bytes)?.table.columns),
-    };
-    mapping.on_duplicate = policy;
-    Ok(Some(mapping))
+pub fn preview(bytes: &[u8]) -> AppResult<Preview> {
+    preview_of(&Source::from_bytes(bytes)?)
+}
+
+/// The mapping an import runs with: the one given, or the suggested one for the file's
+/// columns, with the duplicate policy overridden when one is named (`on_duplicate` beside the
+/// mapping).
+pub fn mapping_for(columns: &[String], given: Option<Mapping>, policy: Option<&str>) -> AppResult<Mapping> {
+    let mut mapping = given.unwrap_or_else(|| mapping::suggest(columns));
+    if let Some(policy) = policy.map(str::trim).filter(|p| !p.is_empty()) {
+        mapping.on_duplicate = mapping::OnDuplicate::parse(policy)
+            .ok_or_else(|| crate::error::AppError::invalid("on_duplicate", "on_duplicate is skip, update or merge"))?;
+    }
+    Ok(mapping)
 }

@@ -57,89 +57,174 @@ fn first_record(text: &str) -> &str {
     text
 }
 
-/// The line each record starts on (1-based), with the csv parser's rules: line breaks inside
-/// quotes belong to the field, and blank lines are no record.
-fn record_start_lines(text: &str) -> Vec<u64> {
-    let mut starts = Vec::new();
-    let mut line = 1u64;
-    let mut quoted = false;
-    let mut at_record_start = true;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => quoted = !quoted,
-            '\r' | '\n' if !quoted => {
-                if c == '\r' && chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                line += 1;
-                at_record_start = true;
-                continue;
-            }
-            '\n' => line += 1,
-            '\r' if chars.peek() != Some(&'\n') => line += 1,
-            _ => {}
-        }
-        if at_record_start {
-            starts.push(line);
-            at_record_start = false;
-        }
-    }
-    starts
+/// No real contact row comes near this; a quote that never closes would otherwise swallow
+/// the rest of the file into one field.
+const MAX_RECORD_BYTES: usize = 4 * 1024 * 1024;
+
+/// A CSV file's rows, read as they are asked for: the header first (`open`), then one row at
+/// a time, so a file of any size is never held whole. Parsed with csv-core, fed by hand, so
+/// each row's first line is counted here from the bytes themselves (line breaks inside quotes
+/// too; CR LF, LF or CR endings; blank lines skipped), as people see them in an editor.
+pub struct CsvRows<R> {
+    input: std::io::BufReader<R>,
+    core: csv_core::Reader,
+    columns: usize,
+    /// Line breaks seen so far, and whether the last byte was a CR (of a possible CR LF).
+    line: u64,
+    after_cr: bool,
+    done: bool,
+    out: Vec<u8>,
+    ends: Vec<usize>,
 }
 
-pub fn parse_csv(text: &str, delimiter: u8) -> AppResult<Table> {
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => return Err(AppError::invalid("file", format!("the header row cannot be read: {e}"))),
-        None => return Err(AppError::invalid("file", "the file is empty")),
-    };
-    let columns: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-    if columns.len() > MAX_COLUMNS {
-        return Err(AppError::invalid(
-            "file",
-            format!(
-                "the file has {} columns; pi-crm reads at most {MAX_COLUMNS}",
-                columns.len()
-            ),
-        ));
-    }
-    if columns.iter().all(String::is_empty) {
-        return Err(AppError::invalid(
-            "file",
-            "the first row should name the columns, but it is empty",
-        ));
-    }
-    // Line numbers are counted here rather than taken from csv's positions, which count
-    // differently for CR LF and LF files; people count the header as line 1.
-    let starts = record_start_lines(text);
-    let mut rows = Vec::new();
-    let mut record_index = 0;
-    for record in records {
-        record_index += 1;
-        let record = record.map_err(|e| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            AppError::invalid("file", format!("line {line} cannot be read: {e}"))
-        })?;
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let line = starts.get(record_index).copied().unwrap_or(0);
-        let mut cells: Vec<String> = record.iter().map(|c| super::cells::restore(c).to_string()).collect();
-        let extra = cells
+impl<R: std::io::Read> CsvRows<R> {
+    /// Reads the header row; refuses a file without one, or with more columns than any
+    /// contact export has.
+    pub fn open(input: R, delimiter: u8) -> AppResult<(Vec<String>, Self)> {
+        let mut rows = CsvRows {
+            input: std::io::BufReader::with_capacity(64 * 1024, input),
+            core: csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
+            columns: 0,
+            line: 1,
+            after_cr: false,
+            done: false,
+            out: vec![0; 4096],
+            ends: vec![0; 64],
+        };
+        let Some((_, header)) = rows.record()? else {
+            return Err(AppError::invalid("file", "the file is empty"));
+        };
+        // A byte-order mark can survive decoding (a UTF-8 mark inside UTF-16 text, as some
+        // exporters write); it is no part of the first column's name.
+        let columns: Vec<String> = header
             .iter()
-            .skip(columns.len())
-            .filter(|c| !c.trim().is_empty())
-            .count();
-        cells.resize(columns.len(), String::new());
-        rows.push(Row { line, cells, extra });
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        if columns.len() > MAX_COLUMNS {
+            return Err(AppError::invalid(
+                "file",
+                format!(
+                    "the file has {} columns; pi-crm reads at most {MAX_COLUMNS}",
+                    columns.len()
+                ),
+            ));
+        }
+        if columns.iter().all(String::is_empty) {
+            return Err(AppError::invalid(
+                "file",
+                "the first row should name the columns, but it is empty",
+            ));
+        }
+        rows.columns = columns.len();
+        Ok((columns, rows))
     }
+
+    /// Counts the line breaks in bytes the parser consumed; returns where the record's first
+    /// byte is, when `start` (line breaks before a record belong to no record).
+    fn count_lines(line: &mut u64, after_cr: &mut bool, bytes: &[u8], start: &mut Option<u64>) {
+        for &b in bytes {
+            match b {
+                b'\n' if *after_cr => *after_cr = false,
+                b'\n' => *line += 1,
+                b'\r' => {
+                    *line += 1;
+                    *after_cr = true;
+                }
+                _ => {
+                    *after_cr = false;
+                    if start.is_none() {
+                        *start = Some(*line);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next record with the line it starts on; `None` at the end of the file.
+    fn record(&mut self) -> AppResult<Option<(u64, Vec<String>)>> {
+        use std::io::BufRead;
+        use csv_core::ReadRecordResult;
+        if self.done {
+            return Ok(None);
+        }
+        let (mut outlen, mut endlen) = (0, 0);
+        let mut start: Option<u64> = None;
+        loop {
+            let input = self.input.fill_buf().map_err(super::decode::read_error)?;
+            let (result, nin, nout, nend) =
+                self.core
+                    .read_record(input, &mut self.out[outlen..], &mut self.ends[endlen..]);
+            Self::count_lines(&mut self.line, &mut self.after_cr, &input[..nin], &mut start);
+            self.input.consume(nin);
+            outlen += nout;
+            endlen += nend;
+            match result {
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => {
+                    if self.out.len() >= MAX_RECORD_BYTES {
+                        return Err(AppError::invalid(
+                            "file",
+                            format!(
+                                "the row on line {} never ends (a quote that is not closed?)",
+                                start.unwrap_or(self.line)
+                            ),
+                        ));
+                    }
+                    self.out.resize(self.out.len() * 2, 0);
+                }
+                ReadRecordResult::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                ReadRecordResult::Record => {
+                    let mut cells = Vec::with_capacity(endlen);
+                    let mut from = 0;
+                    for &end in &self.ends[..endlen] {
+                        cells.push(String::from_utf8_lossy(&self.out[from..end]).into_owned());
+                        from = end;
+                    }
+                    return Ok(Some((start.unwrap_or(self.line), cells)));
+                }
+                ReadRecordResult::End => {
+                    self.done = true;
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
+impl<R: std::io::Read> Iterator for CsvRows<R> {
+    type Item = AppResult<Row>;
+
+    fn next(&mut self) -> Option<AppResult<Row>> {
+        loop {
+            let (line, cells) = match self.record() {
+                Ok(Some(record)) => record,
+                Ok(None) => return None,
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
+            };
+            if cells.iter().all(|c| c.trim().is_empty()) {
+                continue;
+            }
+            let mut cells: Vec<String> = cells
+                .into_iter()
+                .map(|c| match super::cells::restore(&c) {
+                    restored if restored.len() == c.len() => c,
+                    restored => restored.to_string(),
+                })
+                .collect();
+            let extra = cells.iter().skip(self.columns).filter(|c| !c.trim().is_empty()).count();
+            cells.resize(self.columns, String::new());
+            return Some(Ok(Row { line, cells, extra }));
+        }
+    }
+}
+
+/// Reads a whole CSV text into a table (small inputs and tests).
+pub fn parse_csv(text: &str, delimiter: u8) -> AppResult<Table> {
+    let (columns, rows) = CsvRows::open(text.as_bytes(), delimiter)?;
+    let rows = rows.collect::<AppResult<Vec<Row>>>()?;
     Ok(Table { columns, rows })
 }
 

@@ -1,0 +1,264 @@
+//! Writing an import's rows, a chunk at a time, inside the import's one transaction.
+//!
+//! Most rows are new people: they go in with multi-row inserts that leave out any row whose
+//! email or phone is already taken — by a contact of the workspace or by an earlier row of the
+//! file, since the file's own rows are written as it goes. The rows left out, and those that
+//! could not be created on their own, are looked at one by one: a duplicate (the same email;
+//! or, without an email, the same phone) is skipped or combined by the chosen policy; a phone
+//! that belongs to someone else is an error. Nothing in the file is held beyond the chunk, and
+//! the database itself remembers what came before. When any row is bad the caller rolls the
+//! whole transaction back, so every row is still checked against the rows before it.
+
+use std::collections::BTreeMap;
+
+use sqlx::SqliteConnection;
+
+use super::mapping::OnDuplicate;
+use super::plan::{Parsed, Planned, Report, RowError, combine};
+use crate::domain::field_definition::FieldDefinition;
+use crate::domain::ids::{ContactId, WorkspaceId};
+use crate::error::{AppError, AppResult};
+use crate::storage;
+use crate::storage::contacts::NewContact;
+
+pub struct Writer {
+    import: String,
+    ws: WorkspaceId,
+    policy: OnDuplicate,
+    created_on: String,
+    /// Field name → default value, for the contacts this import creates.
+    defaults: Vec<(String, String)>,
+    /// Field name → label, of the fields every new contact must have.
+    required: Vec<(String, String)>,
+    pub report: Report,
+}
+
+impl Writer {
+    pub fn new(import: &str, ws: &WorkspaceId, policy: OnDuplicate, fields: &[&FieldDefinition]) -> Writer {
+        Writer {
+            import: import.to_string(),
+            ws: ws.clone(),
+            policy,
+            created_on: crate::clock::now_text(),
+            defaults: fields
+                .iter()
+                .filter_map(|d| Some((d.field_name.clone(), d.default_value.clone()?)))
+                .collect(),
+            required: fields
+                .iter()
+                .filter(|d| d.is_required && d.default_value.is_none())
+                .map(|d| (d.field_name.clone(), d.label.clone()))
+                .collect(),
+            report: Report::default(),
+        }
+    }
+
+    /// Why a row cannot become a new contact, if it cannot.
+    fn create_errors(&self, p: &Planned) -> Vec<RowError> {
+        let error = |message: String| RowError {
+            line: p.line,
+            column: None,
+            message,
+        };
+        let mut errors = Vec::new();
+        if p.base.is_empty() {
+            errors.push(error(
+                "a contact needs at least a name, an email, a phone number or a company".into(),
+            ));
+        }
+        for (name, label) in &self.required {
+            if !p.custom.contains_key(name) {
+                errors.push(error(format!("{label} is required")));
+            }
+        }
+        errors
+    }
+
+    /// Writes a chunk of rows in file order. A row is sent to the multi-row insert only when
+    /// neither its email nor its phone is held — by a contact, as looked up for the whole
+    /// chunk at once, or by any earlier row of the chunk; any other row is written on its own,
+    /// after the rows before it, so the file's order decides (later rows win an update).
+    pub async fn write(&mut self, conn: &mut SqliteConnection, rows: Vec<Parsed>) -> AppResult<()> {
+        let keys: Vec<&str> = rows
+            .iter()
+            .filter_map(|r| match r {
+                Parsed::Contact(p) => Some(p),
+                _ => None,
+            })
+            .flat_map(|p| [p.base.primary_email.as_deref(), p.base.primary_phone.as_deref()])
+            .flatten()
+            .collect();
+        let mut held = storage::contacts::held_emails_and_phones(conn, &self.ws, &keys).await?;
+        let mut batch = Vec::new();
+        for row in rows {
+            match row {
+                Parsed::Empty => self.report.skipped += 1,
+                Parsed::Invalid(errors) => self.report.errors.extend(errors),
+                Parsed::Contact(p) => {
+                    let keys = [&p.base.primary_email, &p.base.primary_phone];
+                    let free = keys.iter().all(|k| k.as_ref().is_none_or(|k| !held.contains(k)));
+                    held.extend(keys.into_iter().flatten().cloned());
+                    if free && self.create_errors(&p).is_empty() {
+                        batch.push(p);
+                    } else {
+                        self.insert_batch(conn, std::mem::take(&mut batch)).await?;
+                        self.write_one(conn, p).await?;
+                    }
+                }
+            }
+        }
+        self.insert_batch(conn, batch).await
+    }
+
+    /// Inserts rows nobody holds the email or phone of, in multi-row statements. A row the
+    /// database still refuses (a race the lookup could not see) is written on its own.
+    async fn insert_batch(&mut self, conn: &mut SqliteConnection, batch: Vec<Planned>) -> AppResult<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let new: Vec<(String, Planned)> = batch
+            .into_iter()
+            .map(|p| (ContactId::generate().to_string(), p))
+            .collect();
+        let written = storage::contacts::insert_new(
+            conn,
+            &self.ws,
+            &self.created_on,
+            &new.iter()
+                .map(|(id, p)| NewContact { id, base: &p.base })
+                .collect::<Vec<_>>(),
+        )
+        .await?;
+        let mut created = Vec::with_capacity(written.len());
+        let mut refused = Vec::new();
+        for (id, mut p) in new {
+            match written.get(&id) {
+                Some(&rowid) => {
+                    for (name, value) in &self.defaults {
+                        p.custom.entry(name.clone()).or_insert_with(|| value.clone());
+                    }
+                    created.push((id, rowid, p));
+                }
+                None => refused.push(p),
+            }
+        }
+        self.record_created(conn, &created).await?;
+        for p in refused {
+            self.write_one(conn, p).await?;
+        }
+        Ok(())
+    }
+
+    async fn record_created(&mut self, conn: &mut SqliteConnection, created: &[(String, i64, Planned)]) -> AppResult<()> {
+        let values: Vec<(&str, &str, &str)> = created
+            .iter()
+            .flat_map(|(id, _, p)| p.custom.iter().map(move |(k, v)| (id.as_str(), k.as_str(), v.as_str())))
+            .collect();
+        storage::contacts::insert_values(conn, &self.ws, &values).await?;
+        let docs: Vec<(i64, String)> = created
+            .iter()
+            .map(|(_, rowid, p)| (*rowid, storage::contacts::search_document(&p.base, &p.custom)))
+            .collect();
+        storage::contacts::insert_search_documents(conn, &docs).await?;
+        let items: Vec<(&str, u64)> = created.iter().map(|(id, _, p)| (id.as_str(), p.line)).collect();
+        storage::imports::add_created(conn, &self.import, &items).await?;
+        self.report.created += created.len() as u64;
+        Ok(())
+    }
+
+    async fn holder(&self, conn: &mut SqliteConnection, column: &str, value: Option<&str>) -> AppResult<Option<String>> {
+        Ok(match value {
+            Some(v) => storage::contacts::id_by_unique(conn, &self.ws, column, v).await?,
+            None => None,
+        })
+    }
+
+    /// A row that is a duplicate, clashes with someone, or cannot be created on its own.
+    async fn write_one(&mut self, conn: &mut SqliteConnection, p: Planned) -> AppResult<()> {
+        let by_email = self.holder(conn, "primary_email", p.base.primary_email.as_deref()).await?;
+        let by_phone = self.holder(conn, "primary_phone", p.base.primary_phone.as_deref()).await?;
+        let same_person = match p.base.primary_email {
+            Some(_) => by_email,
+            None => by_phone.clone(),
+        };
+        let Some(target) = same_person else {
+            if let (Some(holder), Some(phone)) = (by_phone, &p.base.primary_phone) {
+                return self.phone_clash(conn, p.line, phone, &holder).await;
+            }
+            let errors = self.create_errors(&p);
+            if errors.is_empty() {
+                // Left out of a multi-row insert, yet nobody holds its email or phone.
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "line {} was neither written nor a duplicate",
+                    p.line
+                )));
+            }
+            self.report.errors.extend(errors);
+            return Ok(());
+        };
+        self.report.duplicates += 1;
+        if self.policy == OnDuplicate::Skip {
+            self.report.skipped += 1;
+            return Ok(());
+        }
+        let id = ContactId::parse(&target).ok_or(AppError::NotFound)?;
+        let before = storage::contacts::load(&mut *conn, &self.ws, &id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        let mut after = Planned {
+            line: p.line,
+            base: before.base.clone(),
+            custom: before.custom.clone(),
+        };
+        combine(&mut after, &p, &self.policy);
+        if after.base == before.base && after.custom == before.custom {
+            return Ok(());
+        }
+        if let (Some(phone), Some(holder)) = (&after.base.primary_phone, &by_phone)
+            && after.base.primary_phone != before.base.primary_phone
+            && *holder != target
+        {
+            return self.phone_clash(conn, p.line, phone, holder).await;
+        }
+        if storage::imports::item(conn, &self.import, &target).await?.is_none() {
+            let snapshot = serde_json::json!({
+                "first_name": before.base.first_name, "last_name": before.base.last_name,
+                "primary_email": before.base.primary_email, "primary_phone": before.base.primary_phone,
+                "company": before.base.company, "custom_fields": before.custom,
+            });
+            storage::imports::add_updated(conn, &self.import, &target, &snapshot.to_string(), p.line).await?;
+            self.report.updated += 1;
+        }
+        let mut record = before.clone();
+        record.base = after.base;
+        storage::contacts::update_base(conn, &self.ws, &record).await?;
+        for (name, value) in changed(&before.custom, &after.custom) {
+            storage::contacts::set_value(conn, &self.ws, &id, name, value).await?;
+        }
+        storage::contacts::refresh_search(conn, &target).await?;
+        Ok(())
+    }
+
+    async fn phone_clash(&mut self, conn: &mut SqliteConnection, line: u64, phone: &str, holder: &str) -> AppResult<()> {
+        let message = match storage::imports::item(conn, &self.import, holder).await? {
+            Some((_, Some(other_line))) => format!(
+                "its phone number {phone} is also on line {other_line}, for someone else; a primary phone belongs to one contact, so map that column to a custom phone field"
+            ),
+            _ => format!("its phone number {phone} already belongs to another contact here"),
+        };
+        self.report.errors.push(RowError {
+            line,
+            column: None,
+            message,
+        });
+        Ok(())
+    }
+}
+
+/// The values of `after` that `before` lacks or holds differently.
+fn changed<'a>(
+    before: &'a BTreeMap<String, String>,
+    after: &'a BTreeMap<String, String>,
+) -> impl Iterator<Item = (&'a String, &'a String)> {
+    after.iter().filter(move |(k, v)| before.get(*k) != Some(*v))
+}
