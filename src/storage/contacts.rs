@@ -370,18 +370,19 @@ pub struct NewContact<'a> {
     pub base: &'a BaseFields,
 }
 
-/// Inserts many new contacts in multi-row statements, leaving out each one whose email or
-/// phone is already taken (by an earlier contact or an earlier row of the same statement):
-/// returns the `id → rowid` of those written; the caller deals with the others one by one.
+/// Inserts many new contacts, leaving out each one whose email or phone is already taken (by
+/// an earlier contact or an earlier row of the same statement): returns the ids of those
+/// written; the caller deals with the others one by one.
 pub async fn insert_new(
     conn: &mut SqliteConnection,
     ws: &WorkspaceId,
     created_on: &str,
     contacts: &[NewContact<'_>],
-) -> Result<std::collections::HashMap<String, i64>, sqlx::Error> {
-    let mut written = std::collections::HashMap::with_capacity(contacts.len());
-    // 8 parameters a row; SQLite takes 32766 per statement.
-    for chunk in contacts.chunks(4000) {
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    let mut written = std::collections::HashSet::with_capacity(contacts.len());
+    // Statements of a few thousand parameters: fewer round trips than single rows, and each
+    // prepared statement (kept in the connection's cache) stays small.
+    for chunk in contacts.chunks(BULK_ROWS) {
         let mut q = sqlx::QueryBuilder::new(
             "INSERT INTO base_contacts (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company) ",
         );
@@ -395,12 +396,15 @@ pub async fn insert_new(
                 .push_bind(c.base.primary_phone.clone())
                 .push_bind(c.base.company.clone());
         });
-        q.push(" ON CONFLICT DO NOTHING RETURNING id, rowid");
-        let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *conn).await?;
+        q.push(" ON CONFLICT DO NOTHING RETURNING id");
+        let rows: Vec<String> = q.build_query_scalar().fetch_all(&mut *conn).await?;
         written.extend(rows);
     }
     Ok(written)
 }
+
+/// Rows per multi-row statement of a bulk write.
+const BULK_ROWS: usize = 500;
 
 /// Inserts custom values `(contact, field, value)` of new contacts, many to a statement.
 pub async fn insert_values(
@@ -409,8 +413,7 @@ pub async fn insert_values(
     values: &[(&str, &str, &str)],
 ) -> Result<(), sqlx::Error> {
     let now = clock::now_text();
-    // 5 parameters a row.
-    for chunk in values.chunks(6000) {
+    for chunk in values.chunks(BULK_ROWS * 2) {
         let mut q = sqlx::QueryBuilder::new(
             "INSERT INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at) ",
         );
@@ -426,39 +429,11 @@ pub async fn insert_values(
     Ok(())
 }
 
-/// A contact's search document, as `search_document_sql!` builds it in SQL (custom values in
-/// field-name order, as SQLite's `group_concat` reads them off the primary key). An import
-/// writes the documents of the contacts it creates from what it holds, rather than reading
-/// every value back.
-pub fn search_document(base: &BaseFields, custom: &BTreeMap<String, String>) -> String {
-    let field = |v: &Option<String>| v.as_deref().unwrap_or("").to_string();
-    let values: Vec<&str> = custom.values().map(String::as_str).collect();
-    [
-        field(&base.first_name),
-        field(&base.last_name),
-        field(&base.primary_email),
-        field(&base.primary_phone),
-        field(&base.company),
-        values.join(" "),
-    ]
-    .join(" ")
-}
-
-/// Adds search documents for contacts that have none yet, by rowid.
-pub async fn insert_search_documents(conn: &mut SqliteConnection, docs: &[(i64, String)]) -> Result<(), sqlx::Error> {
-    for chunk in docs.chunks(10_000) {
-        let mut q = sqlx::QueryBuilder::new("INSERT INTO contact_search (rowid, body) ");
-        q.push_values(chunk, |mut b, (rowid, body)| {
-            b.push_bind(*rowid).push_bind(body.clone());
-        });
-        q.build().execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 /// How many custom values the whole database holds.
 pub async fn count_values(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM custom_fields").fetch_one(conn).await
+    sqlx::query_scalar("SELECT count(*) FROM custom_fields")
+        .fetch_one(conn)
+        .await
 }
 
 /// Drops the value lookup index inside the caller's transaction and returns the statement
@@ -472,15 +447,23 @@ pub async fn pause_value_index(conn: &mut SqliteConnection) -> Result<Option<Str
             .fetch_optional(&mut *conn)
             .await?;
     if sql.is_some() {
-        sqlx::query("DROP INDEX custom_fields_lookup").execute(&mut *conn).await?;
+        sqlx::query("DROP INDEX custom_fields_lookup")
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(sql)
 }
 
 pub async fn restore_value_index(conn: &mut SqliteConnection, sql: &str) -> Result<(), sqlx::Error> {
-    // The index build sorts every value; a helper thread sorts half of them on the other core.
+    // The build sorts every value of the database. Its runs go to temporary files rather than
+    // memory (the pool's `temp_store = memory` would hold them all: 170 MB at a million
+    // values), and a helper thread sorts half of them on the other core.
+    sqlx::query("PRAGMA temp_store = file").execute(&mut *conn).await?;
     sqlx::query("PRAGMA threads = 1").execute(&mut *conn).await?;
-    let built = sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(&mut *conn).await;
+    let built = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut *conn)
+        .await;
     sqlx::query("PRAGMA threads = 0").execute(&mut *conn).await?;
+    sqlx::query("PRAGMA temp_store = memory").execute(&mut *conn).await?;
     built.map(|_| ())
 }

@@ -523,6 +523,133 @@ async fn bad_uploads_are_refused_clearly_and_write_nothing() {
     );
 }
 
+/// Rows of a plausible contact file, `size` bytes or a little more.
+fn rows_of_size(size: usize) -> Vec<u8> {
+    let mut csv = b"Name,Email,Notes\n".to_vec();
+    let mut i = 0;
+    while csv.len() < size {
+        csv.extend_from_slice(format!("Person {i},p{i}@example.com,\"met at the open house, row {i}\"\n").as_bytes());
+        i += 1;
+    }
+    csv
+}
+
+fn upload_files_left(app: &TestApp) -> usize {
+    std::fs::read_dir(app.dir.path().join("data/imports"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_50_mb_file_is_read_through_and_refused_whole_when_its_end_is_bad() {
+    // The default upload limit is 50 MB: a file of that size arrives (to disk, not memory),
+    // is read through at upload, and a binary tail refuses all of it.
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let mut big = rows_of_size(50 * 1000 * 1000 - 16);
+    big.extend_from_slice(b"Zed,z@example.com,\x00\x01\n");
+    assert!(big.len() >= 50_000_000 && big.len() < 50 * 1024 * 1024);
+    let r = upload(&api, &ws, "", "big.csv", big, None, None).await;
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert!(e["error"]["message"].as_str().unwrap().contains("binary"), "{e}");
+
+    // Over the limit (and the room left for the multipart wrapping): 413, nothing kept.
+    let r = upload(
+        &api,
+        &ws,
+        "",
+        "huge.csv",
+        rows_of_size(50 * 1024 * 1024 + 128 * 1024),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.status(), 413);
+
+    // A quote that never closes would make the rest of the file one field: it is refused with
+    // the line it starts on.
+    let mut open_quote = b"Name,Notes\nAda,fine\nBob,\"never closed\n".to_vec();
+    open_quote.extend(b"Cy,plain text without quotes\n".repeat(200_000));
+    let r = upload(&api, &ws, "", "q.csv", open_quote, None, None).await;
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert!(e["error"]["message"].as_str().unwrap().contains("line 3"), "{e}");
+
+    assert_eq!(app.count("SELECT COUNT(*) FROM imports").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
+    assert_eq!(upload_files_left(&app), 0, "refused uploads leave no file behind");
+    assert_eq!(
+        app.anonymous().get(app.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_large_file_imports_in_chunks_and_its_file_is_removed() {
+    // Several of the writer's chunks, duplicates across chunk edges, and a value index rebuilt
+    // at the end (enough values): every row lands once and the index answers filters.
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let mut csv = String::from("Name,Email,Phone,Score,Age,City,Source\n");
+    for i in 0..5000 {
+        csv.push_str(&format!(
+            "P{i},p{i}@example.com,+1415{:07},{},{},City {},Referral\n",
+            2_000_000 + i,
+            i % 100,
+            20 + i % 70,
+            i % 50
+        ));
+    }
+    // The same people again, later in the file: duplicates of rows in earlier chunks.
+    for i in (0..5000).step_by(500) {
+        csv.push_str(&format!("Again {i},P{i}@EXAMPLE.com,,{},,,\n", 1000 + i));
+    }
+    let mapping = json!({"columns": {"Name": "first_name", "Email": "primary_email", "Phone": "primary_phone",
+        "Score": {"custom": "score", "type": "number"}, "Age": {"custom": "age", "type": "number"},
+        "City": {"custom": "city", "type": "text"}, "Source": {"custom": "source", "type": "text"}},
+        "on_duplicate": "update"});
+    let v = run(&api, &ws, "big.csv", csv.into_bytes(), Some(mapping), None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["created"], 5000);
+    assert_eq!(v["report"]["duplicates"], 10);
+    assert_eq!(
+        v["report"]["updated"], 0,
+        "contacts this import created are not 'updated'"
+    );
+    assert_eq!(v["progress"]["rows_done"], 5010);
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 5000);
+    assert_eq!(app.count("SELECT COUNT(*) FROM custom_fields").await, 20_000);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'custom_fields_lookup'")
+            .await,
+        1,
+        "the value index is back"
+    );
+    let found: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?field.score=1500"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
+    assert_eq!(
+        found["items"][0]["first_name"], "Again 500",
+        "update: the later row wins"
+    );
+    let searched: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?q=p4321@example"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        searched["items"][0]["first_name"], "P4321",
+        "created contacts are searchable"
+    );
+    assert_eq!(upload_files_left(&app), 0, "a finished import's file is removed");
+}
+
 #[tokio::test]
 async fn imports_are_isolated_and_scoped() {
     let app = TestApp::spawn().await;

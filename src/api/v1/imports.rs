@@ -10,8 +10,8 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::ApiCaller;
-use crate::domain::import::job::{self, ImportView};
 use crate::domain::import::Preview;
+use crate::domain::import::job::{self, ImportView};
 use crate::domain::page::Page;
 use crate::domain::workspace;
 use crate::state::AppState;

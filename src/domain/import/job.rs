@@ -27,8 +27,8 @@ use crate::storage;
 use crate::storage::imports::ImportRow;
 use crate::storage::upload_files::{self, UploadFile};
 
-/// Rows parsed ahead of the writer; two chunks may wait, so memory stays at a few thousand.
-const CHUNK_ROWS: usize = 1000;
+/// Rows parsed ahead of the writer; one chunk may wait, so memory holds about a thousand rows.
+const CHUNK_ROWS: usize = 500;
 /// An import adding at least this many values, to a database holding fewer than three times
 /// as many, rebuilds the value index once rather than inserting into it value by value.
 const REBUILD_INDEX_FROM: u64 = 20_000;
@@ -350,7 +350,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
 
     // The reader: parses rows on a blocking thread, a chunk at a time, while the writer writes
     // the chunk before; it stops when the writer hangs up.
-    let (sender, mut chunks) = tokio::sync::mpsc::channel::<AppResult<Vec<Parsed>>>(2);
+    let (sender, mut chunks) = tokio::sync::mpsc::channel::<AppResult<Vec<Parsed>>>(1);
     let region_owned = region.to_string();
     let reader = tokio::task::spawn_blocking(move || {
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
@@ -405,13 +405,14 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     }
     drop(chunks);
     reader.await.map_err(|e| AppError::Internal(e.into()))?;
-    let mut report = writer.report;
-    if !report.errors.is_empty() {
+    if !writer.report.errors.is_empty() {
         // Dropping the transaction rolls every row back.
+        let mut report = writer.report;
         report.errors.sort_by_key(|e| e.line);
         report.errors.truncate(MAX_ERRORS);
         return Ok(report);
     }
+    let report = writer.finish(&mut tx).await?;
     if let Some(sql) = paused_index {
         storage::contacts::restore_value_index(&mut tx, &sql).await?;
     }

@@ -143,7 +143,8 @@ fn raw(origin: &Origin) -> AppResult<Box<dyn Read + Send>> {
     Ok(match origin {
         Origin::File(path) => Box::new(std::io::BufReader::with_capacity(
             64 * 1024,
-            std::fs::File::open(path).map_err(|e| AppError::Internal(anyhow::anyhow!("cannot open the upload: {e}")))?,
+            std::fs::File::open(path)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot open the upload: {e}")))?,
         )),
         Origin::Bytes(bytes) => Box::new(std::io::Cursor::new(bytes.clone())),
     })

@@ -142,8 +142,8 @@ impl<R: std::io::Read> CsvRows<R> {
 
     /// The next record with the line it starts on; `None` at the end of the file.
     fn record(&mut self) -> AppResult<Option<(u64, Vec<String>)>> {
-        use std::io::BufRead;
         use csv_core::ReadRecordResult;
+        use std::io::BufRead;
         if self.done {
             return Ok(None);
         }

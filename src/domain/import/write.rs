@@ -8,6 +8,11 @@
 //! that belongs to someone else is an error. Nothing in the file is held beyond the chunk, and
 //! the database itself remembers what came before. When any row is bad the caller rolls the
 //! whole transaction back, so every row is still checked against the rows before it.
+//!
+//! Search documents are written once at the end (`finish`), in one statement: FTS5 writes
+//! its pending index to disk at every statement that could be rolled back on its own, and a
+//! statement per chunk meant a segment per chunk and merging them over and over — half the
+//! import's time.
 
 use std::collections::BTreeMap;
 
@@ -132,14 +137,13 @@ impl Writer {
         let mut created = Vec::with_capacity(written.len());
         let mut refused = Vec::new();
         for (id, mut p) in new {
-            match written.get(&id) {
-                Some(&rowid) => {
-                    for (name, value) in &self.defaults {
-                        p.custom.entry(name.clone()).or_insert_with(|| value.clone());
-                    }
-                    created.push((id, rowid, p));
+            if written.contains(&id) {
+                for (name, value) in &self.defaults {
+                    p.custom.entry(name.clone()).or_insert_with(|| value.clone());
                 }
-                None => refused.push(p),
+                created.push((id, p));
+            } else {
+                refused.push(p);
             }
         }
         self.record_created(conn, &created).await?;
@@ -149,24 +153,24 @@ impl Writer {
         Ok(())
     }
 
-    async fn record_created(&mut self, conn: &mut SqliteConnection, created: &[(String, i64, Planned)]) -> AppResult<()> {
+    async fn record_created(&mut self, conn: &mut SqliteConnection, created: &[(String, Planned)]) -> AppResult<()> {
         let values: Vec<(&str, &str, &str)> = created
             .iter()
-            .flat_map(|(id, _, p)| p.custom.iter().map(move |(k, v)| (id.as_str(), k.as_str(), v.as_str())))
+            .flat_map(|(id, p)| p.custom.iter().map(move |(k, v)| (id.as_str(), k.as_str(), v.as_str())))
             .collect();
         storage::contacts::insert_values(conn, &self.ws, &values).await?;
-        let docs: Vec<(i64, String)> = created
-            .iter()
-            .map(|(_, rowid, p)| (*rowid, storage::contacts::search_document(&p.base, &p.custom)))
-            .collect();
-        storage::contacts::insert_search_documents(conn, &docs).await?;
-        let items: Vec<(&str, u64)> = created.iter().map(|(id, _, p)| (id.as_str(), p.line)).collect();
+        let items: Vec<(&str, u64)> = created.iter().map(|(id, p)| (id.as_str(), p.line)).collect();
         storage::imports::add_created(conn, &self.import, &items).await?;
         self.report.created += created.len() as u64;
         Ok(())
     }
 
-    async fn holder(&self, conn: &mut SqliteConnection, column: &str, value: Option<&str>) -> AppResult<Option<String>> {
+    async fn holder(
+        &self,
+        conn: &mut SqliteConnection,
+        column: &str,
+        value: Option<&str>,
+    ) -> AppResult<Option<String>> {
         Ok(match value {
             Some(v) => storage::contacts::id_by_unique(conn, &self.ws, column, v).await?,
             None => None,
@@ -175,8 +179,12 @@ impl Writer {
 
     /// A row that is a duplicate, clashes with someone, or cannot be created on its own.
     async fn write_one(&mut self, conn: &mut SqliteConnection, p: Planned) -> AppResult<()> {
-        let by_email = self.holder(conn, "primary_email", p.base.primary_email.as_deref()).await?;
-        let by_phone = self.holder(conn, "primary_phone", p.base.primary_phone.as_deref()).await?;
+        let by_email = self
+            .holder(conn, "primary_email", p.base.primary_email.as_deref())
+            .await?;
+        let by_phone = self
+            .holder(conn, "primary_phone", p.base.primary_phone.as_deref())
+            .await?;
         let same_person = match p.base.primary_email {
             Some(_) => by_email,
             None => by_phone.clone(),
@@ -235,11 +243,16 @@ impl Writer {
         for (name, value) in changed(&before.custom, &after.custom) {
             storage::contacts::set_value(conn, &self.ws, &id, name, value).await?;
         }
-        storage::contacts::refresh_search(conn, &target).await?;
         Ok(())
     }
 
-    async fn phone_clash(&mut self, conn: &mut SqliteConnection, line: u64, phone: &str, holder: &str) -> AppResult<()> {
+    async fn phone_clash(
+        &mut self,
+        conn: &mut SqliteConnection,
+        line: u64,
+        phone: &str,
+        holder: &str,
+    ) -> AppResult<()> {
         let message = match storage::imports::item(conn, &self.import, holder).await? {
             Some((_, Some(other_line))) => format!(
                 "its phone number {phone} is also on line {other_line}, for someone else; a primary phone belongs to one contact, so map that column to a custom phone field"
@@ -252,6 +265,15 @@ impl Writer {
             message,
         });
         Ok(())
+    }
+}
+
+impl Writer {
+    /// Writes the search documents of every contact the import created or changed; the
+    /// report is then final.
+    pub async fn finish(self, conn: &mut SqliteConnection) -> AppResult<Report> {
+        storage::imports::refresh_search(conn, &self.import).await?;
+        Ok(self.report)
     }
 }
 
