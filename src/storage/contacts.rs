@@ -318,31 +318,6 @@ pub async fn values_of(conn: &mut SqliteConnection, id: &ContactId) -> Result<BT
     Ok(rows.into_iter().collect())
 }
 
-/// Which contacts of a workspace hold these emails or phones: value → contact id.
-pub async fn ids_by_email_or_phone(
-    db: &SqlitePool,
-    ws: &WorkspaceId,
-    values: &[String],
-) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
-    let mut found = std::collections::HashMap::new();
-    for chunk in values.chunks(400) {
-        for column in ["primary_email", "primary_phone"] {
-            let mut q =
-                sqlx::QueryBuilder::new(format!("SELECT {column}, id FROM base_contacts WHERE workspace_id = "));
-            q.push_bind(ws.as_str().to_string());
-            q.push(format!(" AND {column} IN ("));
-            let mut sep = q.separated(", ");
-            for v in chunk {
-                sep.push_bind(v.clone());
-            }
-            q.push(")");
-            let rows: Vec<(String, String)> = q.build_query_as().fetch_all(db).await?;
-            found.extend(rows);
-        }
-    }
-    Ok(found)
-}
-
 /// Which of these emails and phone numbers a contact of the workspace holds already.
 pub async fn held_emails_and_phones(
     conn: &mut SqliteConnection,

@@ -221,16 +221,16 @@ impl<R: std::io::Read> Iterator for CsvRows<R> {
     }
 }
 
-/// Reads a whole CSV text into a table (small inputs and tests).
-pub fn parse_csv(text: &str, delimiter: u8) -> AppResult<Table> {
-    let (columns, rows) = CsvRows::open(text.as_bytes(), delimiter)?;
-    let rows = rows.collect::<AppResult<Vec<Row>>>()?;
-    Ok(Table { columns, rows })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Reads a whole CSV text into a table.
+    pub fn parse_csv(text: &str, delimiter: u8) -> AppResult<Table> {
+        let (columns, rows) = CsvRows::open(text.as_bytes(), delimiter)?;
+        let rows = rows.collect::<AppResult<Vec<Row>>>()?;
+        Ok(Table { columns, rows })
+    }
 
     #[test]
     fn delimiters_quotes_and_ragged_rows() {
