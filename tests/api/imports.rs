@@ -647,6 +647,13 @@ async fn a_large_file_imports_in_chunks_and_its_file_is_removed() {
         searched["items"][0]["first_name"], "P4321",
         "created contacts are searchable"
     );
+    // The file goes just after the commit that makes the import done.
+    for _ in 0..100 {
+        if upload_files_left(&app) == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(upload_files_left(&app), 0, "a finished import's file is removed");
 }
 
