@@ -318,27 +318,6 @@ pub async fn values_of(conn: &mut SqliteConnection, id: &ContactId) -> Result<BT
     Ok(rows.into_iter().collect())
 }
 
-/// Which of these emails and phone numbers a contact of the workspace holds already.
-pub async fn held_emails_and_phones(
-    conn: &mut SqliteConnection,
-    ws: &WorkspaceId,
-    values: &[&str],
-) -> Result<std::collections::HashSet<String>, sqlx::Error> {
-    let mut held = std::collections::HashSet::new();
-    for chunk in values.chunks(10_000) {
-        for column in ["primary_email", "primary_phone"] {
-            let mut q = sqlx::QueryBuilder::new(format!("SELECT {column} FROM base_contacts WHERE workspace_id = "));
-            q.push_bind(ws.to_string());
-            q.push(format!(" AND {column} IN (SELECT value FROM json_each("));
-            q.push_bind(serde_json::to_string(chunk).expect("strings serialise"));
-            q.push("))");
-            let found: Vec<String> = q.build_query_scalar().fetch_all(&mut *conn).await?;
-            held.extend(found);
-        }
-    }
-    Ok(held)
-}
-
 /// A contact an import creates.
 pub struct NewContact<'a> {
     pub id: &'a str,

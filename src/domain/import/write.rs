@@ -14,7 +14,7 @@
 //! statement per chunk meant a segment per chunk and merging them over and over — half the
 //! import's time.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use sqlx::SqliteConnection;
 
@@ -79,52 +79,48 @@ impl Writer {
         errors
     }
 
-    /// Writes a chunk of rows in file order. A row is sent to the multi-row insert only when
-    /// neither its email nor its phone is held — by a contact, as looked up for the whole
-    /// chunk at once, or by any earlier row of the chunk; any other row is written on its own,
-    /// after the rows before it, so the file's order decides (later rows win an update).
+    /// Writes a chunk of rows in file order. Rows go to a multi-row insert in batches; the
+    /// database refuses those whose email or phone someone holds, and they are then written
+    /// one by one, right after their batch. That keeps the file's order (later rows win an
+    /// update) as long as a batch never holds the same email or phone twice: a duplicate
+    /// combined into its contact could otherwise hand that contact a phone a later row of the
+    /// same batch already took. So a repeated email or phone closes the batch before it.
     pub async fn write(&mut self, conn: &mut SqliteConnection, rows: Vec<Parsed>) -> AppResult<()> {
-        let keys: Vec<&str> = rows
-            .iter()
-            .filter_map(|r| match r {
-                Parsed::Contact(p) => Some(p),
-                _ => None,
-            })
-            .flat_map(|p| [p.base.primary_email.as_deref(), p.base.primary_phone.as_deref()])
-            .flatten()
-            .collect();
-        let mut held = storage::contacts::held_emails_and_phones(conn, &self.ws, &keys).await?;
-        let mut batch = Vec::new();
+        let mut batch: Vec<Planned> = Vec::new();
+        let mut in_batch: HashSet<String> = HashSet::new();
         for row in rows {
             match row {
                 Parsed::Empty => self.report.skipped += 1,
                 Parsed::Invalid(errors) => self.report.errors.extend(errors),
                 Parsed::Contact(p) => {
                     let keys = [&p.base.primary_email, &p.base.primary_phone];
-                    let free = keys.iter().all(|k| k.as_ref().is_none_or(|k| !held.contains(k)));
-                    held.extend(keys.into_iter().flatten().cloned());
-                    if free && self.create_errors(&p).is_empty() {
-                        batch.push(p);
-                    } else {
+                    if keys.iter().any(|k| k.as_ref().is_some_and(|k| in_batch.contains(k))) {
                         self.insert_batch(conn, std::mem::take(&mut batch)).await?;
-                        self.write_one(conn, p).await?;
+                        in_batch.clear();
                     }
+                    in_batch.extend(keys.into_iter().flatten().cloned());
+                    batch.push(p);
                 }
             }
         }
         self.insert_batch(conn, batch).await
     }
 
-    /// Inserts rows nobody holds the email or phone of, in multi-row statements. A row the
-    /// database still refuses (a race the lookup could not see) is written on its own.
+    /// Inserts a batch in multi-row statements; the rows refused (a duplicate, a phone held by
+    /// someone else) or that cannot be created on their own are then written one by one.
     async fn insert_batch(&mut self, conn: &mut SqliteConnection, batch: Vec<Planned>) -> AppResult<()> {
         if batch.is_empty() {
             return Ok(());
         }
-        let new: Vec<(String, Planned)> = batch
-            .into_iter()
-            .map(|p| (ContactId::generate().to_string(), p))
-            .collect();
+        let mut new = Vec::with_capacity(batch.len());
+        let mut one_by_one = Vec::new();
+        for p in batch {
+            if self.create_errors(&p).is_empty() {
+                new.push((ContactId::generate().to_string(), p));
+            } else {
+                one_by_one.push(p);
+            }
+        }
         let written = storage::contacts::insert_new(
             conn,
             &self.ws,
@@ -135,7 +131,6 @@ impl Writer {
         )
         .await?;
         let mut created = Vec::with_capacity(written.len());
-        let mut refused = Vec::new();
         for (id, mut p) in new {
             if written.contains(&id) {
                 for (name, value) in &self.defaults {
@@ -143,11 +138,12 @@ impl Writer {
                 }
                 created.push((id, p));
             } else {
-                refused.push(p);
+                one_by_one.push(p);
             }
         }
         self.record_created(conn, &created).await?;
-        for p in refused {
+        one_by_one.sort_by_key(|p| p.line);
+        for p in one_by_one {
             self.write_one(conn, p).await?;
         }
         Ok(())
@@ -195,7 +191,7 @@ impl Writer {
             }
             let errors = self.create_errors(&p);
             if errors.is_empty() {
-                // Left out of a multi-row insert, yet nobody holds its email or phone.
+                // Refused by the insert, yet nobody holds its email or phone.
                 return Err(AppError::Internal(anyhow::anyhow!(
                     "line {} was neither written nor a duplicate",
                     p.line
