@@ -658,6 +658,42 @@ async fn a_large_file_imports_in_chunks_and_its_file_is_removed() {
 }
 
 #[tokio::test]
+async fn files_of_imports_queued_by_an_older_version_move_out_of_the_database_at_start() {
+    // Before uploads were kept on disk, a waiting import's file sat in `imports.file`.
+    let app = TestApp::spawn().await;
+    let (_, ws) = setup(&app).await;
+    let user: String = sqlx::query_scalar("SELECT id FROM users WHERE email = 'andy@example.com'")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let id = "01a216d1-09a9-7030-8234-bb2ab7af57f9";
+    sqlx::query(
+        "INSERT INTO imports (id, workspace_id, user_id, filename, format, encoding, status, file, rows_total, via, created_at)
+         VALUES (?, ?, ?, 'old.csv', 'csv', 'UTF-8', 'draft', ?, 1, 'ui', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+    )
+    .bind(id)
+    .bind(&ws)
+    .bind(&user)
+    .bind(b"Name\nAda\n".to_vec())
+    .execute(&app.state.db)
+    .await
+    .unwrap();
+    std::fs::write(app.dir.path().join("data/imports/stray-file"), b"left by a crash").unwrap();
+    let restarted = pi_crm::app::open_state((*app.state.config).clone()).await.unwrap();
+    let on_disk = std::fs::read(app.dir.path().join("data/imports").join(id)).unwrap();
+    assert_eq!(on_disk, b"Name\nAda\n");
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM imports WHERE file IS NOT NULL").await,
+        0
+    );
+    assert!(
+        !app.dir.path().join("data/imports/stray-file").exists(),
+        "a file no import waits for is swept"
+    );
+    restarted.db.close().await;
+}
+
+#[tokio::test]
 async fn imports_are_isolated_and_scoped() {
     let app = TestApp::spawn().await;
     let (api, ws) = setup(&app).await;
