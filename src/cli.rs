@@ -15,6 +15,7 @@ use crate::domain::api_key::{self, NewKey};
 use crate::domain::user;
 use crate::domain::workspace;
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::storage;
 
 #[derive(Parser)]
@@ -358,15 +359,25 @@ async fn workspace_by_id_or_name(db: &sqlx::SqlitePool, actor: &Actor, text: &st
         .ok_or_else(|| anyhow::anyhow!("the account has no workspace called {text}"))
 }
 
+/// Opens the data dir and a workspace of an account, acting as that account (import, export).
+async fn open_workspace(
+    config: Config,
+    user_email: &str,
+    ws: &str,
+) -> anyhow::Result<(AppState, Actor, workspace::WorkspaceAccess)> {
+    let state = app::open_state(config).await?;
+    let owner = find_user(&state.db, user_email).await?;
+    let actor = Actor::person(owner.id, Via::Cli);
+    let ws_id = workspace_by_id_or_name(&state.db, &actor, ws).await?;
+    let ws = workspace::resolve(&state.db, &actor, &ws_id).await.map_err(sentence)?;
+    Ok((state, actor, ws))
+}
+
 async fn export_command(config: Config, user_email: &str, ws: &str, format: &str) -> anyhow::Result<()> {
     use futures_util::StreamExt;
     use std::io::Write;
-    let state = app::open_state(config).await?;
+    let (state, actor, ws) = open_workspace(config, user_email, ws).await?;
     let db = &state.db;
-    let owner = find_user(db, user_email).await?;
-    let actor = Actor::person(owner.id, Via::Cli);
-    let ws_id = workspace_by_id_or_name(db, &actor, ws).await?;
-    let ws = workspace::resolve(db, &actor, &ws_id).await.map_err(sentence)?;
     let format = crate::domain::export::Format::parse(format).map_err(sentence)?;
     let export = crate::domain::export::prepare(db, &actor, &ws, format)
         .await
@@ -389,12 +400,8 @@ async fn import_command(
     file: &std::path::Path,
 ) -> anyhow::Result<()> {
     use crate::domain::import::{job, mapping::Mapping};
-    let state = app::open_state(config).await?;
+    let (state, actor, ws) = open_workspace(config, user_email, ws).await?;
     let db = &state.db;
-    let owner = find_user(db, user_email).await?;
-    let actor = Actor::person(owner.id, Via::Cli);
-    let ws_id = workspace_by_id_or_name(db, &actor, ws).await?;
-    let ws = workspace::resolve(db, &actor, &ws_id).await.map_err(sentence)?;
     let upload = crate::storage::upload_files::UploadFile::copy_from(&state.imports.uploads, file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let mapping: Option<Mapping> = match mapping_file {

@@ -11,6 +11,18 @@ use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::storage;
 
+/// Records a mutation of one object inside a workspace: most entries.
+pub async fn in_workspace(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceId,
+    action: &str,
+    entity_type: &str,
+    entity_id: &str,
+) -> AppResult<()> {
+    record(conn, actor, action, entity_type, Some(entity_id), Some(ws)).await
+}
+
 pub async fn record(
     conn: &mut SqliteConnection,
     actor: &Actor,

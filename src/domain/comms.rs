@@ -179,13 +179,13 @@ pub async fn add(
         return Err(AppError::NotFound);
     }
     storage::comms::insert(&mut tx, &ws.id, Some(&actor.user_id), &entry).await?;
-    audit::record(
+    audit::in_workspace(
         &mut tx,
         actor,
+        &ws.id,
         "communication.create",
         "communication",
-        Some(&entry.id),
-        Some(&ws.id),
+        &entry.id,
     )
     .await?;
     tx.commit().await?;
@@ -212,7 +212,7 @@ pub async fn set_pinned(
     } else {
         "communication.unpin"
     };
-    audit::record(&mut tx, actor, action, "communication", Some(id.as_str()), Some(&ws.id)).await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, action, "communication", id.as_str()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -32,7 +32,7 @@ pub struct ContactRecord {
     pub lists: Vec<ContactList>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BaseFields {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -345,15 +345,7 @@ pub async fn create(
         let err = conflict_of(&mut tx, ws, &record.base, e).await;
         return Err(err);
     }
-    audit::record(
-        &mut tx,
-        actor,
-        "contact.create",
-        "contact",
-        Some(&record.id),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "contact.create", "contact", &record.id).await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -419,15 +411,7 @@ pub async fn update(
         }
     }
     storage::contacts::refresh_search(&mut tx, &record.id).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        "contact.update",
-        "contact",
-        Some(&record.id),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "contact.update", "contact", &record.id).await?;
     tx.commit().await?;
     Ok(record)
 }
@@ -440,15 +424,7 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &s
     if !storage::contacts::delete(&mut tx, &ws.id, &id).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(
-        &mut tx,
-        actor,
-        "contact.delete",
-        "contact",
-        Some(id.as_str()),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "contact.delete", "contact", id.as_str()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -67,15 +67,7 @@ pub async fn create(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, input:
     storage::lists::insert(&mut tx, &ws.id, &list)
         .await
         .map_err(name_taken)?;
-    audit::record(
-        &mut tx,
-        actor,
-        "list.create",
-        "contact_list",
-        Some(&list.id),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "list.create", "contact_list", &list.id).await?;
     tx.commit().await?;
     Ok(list)
 }
@@ -115,15 +107,7 @@ pub async fn update(
             name_taken(e)
         }
     })?;
-    audit::record(
-        &mut tx,
-        actor,
-        "list.update",
-        "contact_list",
-        Some(&list.id),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "list.update", "contact_list", &list.id).await?;
     tx.commit().await?;
     Ok(list)
 }
@@ -134,15 +118,7 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &s
     ws.require_editor()?;
     let mut tx = db.begin().await?;
     storage::lists::delete(&mut tx, &list.id).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        "list.delete",
-        "contact_list",
-        Some(&list.id),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "list.delete", "contact_list", &list.id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -187,15 +163,7 @@ pub async fn add_contact(
     } else {
         storage::lists::assign(&mut tx, contact, &list).await?;
     }
-    audit::record(
-        &mut tx,
-        actor,
-        "list.add_contact",
-        "contact",
-        Some(contact.as_str()),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "list.add_contact", "contact", contact.as_str()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -214,13 +182,13 @@ pub async fn remove_contact(
     if list.is_primary {
         log_stage_change(&mut tx, actor, ws, contact, Some(&list), None).await?;
     }
-    audit::record(
+    audit::in_workspace(
         &mut tx,
         actor,
+        &ws.id,
         "list.remove_contact",
         "contact",
-        Some(contact.as_str()),
-        Some(&ws.id),
+        contact.as_str(),
     )
     .await?;
     tx.commit().await?;

@@ -113,16 +113,8 @@ pub async fn merge(
     });
     storage::contacts::refresh_search(&mut tx, &this.id).await?;
     comms::record(&mut tx, actor, ws, &this_id, comms::Kind::System, content, None).await?;
-    audit::record(&mut tx, actor, "contact.merge", "contact", Some(&this.id), Some(&ws.id)).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        "contact.delete",
-        "contact",
-        Some(&other.id),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "contact.merge", "contact", &this.id).await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "contact.delete", "contact", &other.id).await?;
     tx.commit().await?;
     contact::get(db, actor, ws, &this.id).await
 }

@@ -146,15 +146,7 @@ pub async fn rename(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, name: 
     storage::workspaces::rename(&mut tx, &ws.id, &name)
         .await
         .map_err(name_taken)?;
-    audit::record(
-        &mut tx,
-        actor,
-        "workspace.rename",
-        "workspace",
-        Some(ws.id.as_str()),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "workspace.rename", "workspace", ws.id.as_str()).await?;
     tx.commit().await?;
     Ok(WorkspaceAccess { name, ..ws.clone() })
 }
@@ -163,15 +155,7 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> App
     ws.require_owner("delete it")?;
     let mut tx = db.begin().await?;
     storage::workspaces::delete(&mut tx, &ws.id).await?;
-    audit::record(
-        &mut tx,
-        actor,
-        "workspace.delete",
-        "workspace",
-        Some(ws.id.as_str()),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "workspace.delete", "workspace", ws.id.as_str()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -216,7 +200,7 @@ pub async fn add_member(
     } else {
         "workspace.member_role"
     };
-    audit::record(&mut tx, actor, action, "user", Some(user.id.as_str()), Some(&ws.id)).await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, action, "user", user.id.as_str()).await?;
     tx.commit().await?;
     let member = Member {
         user_id: user.id.to_string(),
@@ -237,13 +221,13 @@ pub async fn remove_member(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess,
     if !storage::workspaces::delete_member(&mut tx, &ws.id, &user_id).await? {
         return Err(AppError::NotFound);
     }
-    audit::record(
+    audit::in_workspace(
         &mut tx,
         actor,
+        &ws.id,
         "workspace.member_remove",
         "user",
-        Some(user_id.as_str()),
-        Some(&ws.id),
+        user_id.as_str(),
     )
     .await?;
     tx.commit().await?;

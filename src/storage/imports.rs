@@ -225,14 +225,28 @@ pub async fn item(
         .await
 }
 
-pub async fn items(
-    conn: &mut SqliteConnection,
-    import: &str,
-) -> Result<Vec<(String, String, Option<String>)>, sqlx::Error> {
-    sqlx::query_as("SELECT contact_id, action, before FROM import_items WHERE import_id = ?")
-        .bind(import)
-        .fetch_all(conn)
-        .await
+/// Deletes, in one statement, the contacts an import created (still in the workspace).
+pub async fn delete_created(conn: &mut SqliteConnection, ws: &WorkspaceId, import: &str) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM base_contacts WHERE workspace_id = ? AND id IN
+           (SELECT contact_id FROM import_items WHERE import_id = ? AND action = 'created')",
+    )
+    .bind(ws)
+    .bind(import)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The contacts an import updated, with the JSON of each as it was before.
+pub async fn updated_items(conn: &mut SqliteConnection, import: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT contact_id, before FROM import_items
+          WHERE import_id = ? AND action = 'updated' AND before IS NOT NULL",
+    )
+    .bind(import)
+    .fetch_all(conn)
+    .await
 }
 
 /// Writes the search documents of everything one import touched, in two statements: the

@@ -223,19 +223,19 @@ pub fn read_error(e: io::Error) -> AppError {
     }
 }
 
-/// Detects and decodes a whole file held in memory (tests and small inputs).
-pub fn decode(bytes: &[u8]) -> AppResult<(String, &'static str)> {
-    let detected = detect(bytes)?;
-    let mut text = String::new();
-    DecodeReader::new(&bytes[detected.bom_len..], detected.encoding)
-        .read_to_string(&mut text)
-        .map_err(read_error)?;
-    Ok((text, detected.name()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Detects and decodes a whole file held in memory.
+    pub fn decode(bytes: &[u8]) -> AppResult<(String, &'static str)> {
+        let detected = detect(bytes)?;
+        let mut text = String::new();
+        DecodeReader::new(&bytes[detected.bom_len..], detected.encoding)
+            .read_to_string(&mut text)
+            .map_err(read_error)?;
+        Ok((text, detected.name()))
+    }
 
     #[test]
     fn boms_utf16_and_legacy_encodings() {

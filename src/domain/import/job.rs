@@ -15,7 +15,7 @@ use tokio::sync::Notify;
 use super::mapping::Mapping;
 use super::plan::{self, Parsed, Report, RowError};
 use super::source::Source;
-use super::write::Writer;
+use super::write::{Before, Writer};
 use crate::domain::actor::{Actor, Scope, Via};
 use crate::domain::audit;
 use crate::domain::contact::ContactRecord;
@@ -68,8 +68,9 @@ impl Jobs {
         self.progress.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
     }
 
-    fn file(&self, id: &str) -> PathBuf {
-        upload_files::path_for(&self.uploads, id)
+    /// The file an import waits with, if it is still there.
+    fn file(&self, id: &str) -> Option<PathBuf> {
+        Some(upload_files::path_for(&self.uploads, id)).filter(|p| p.exists())
     }
 }
 
@@ -182,15 +183,7 @@ pub async fn create(
         },
     )
     .await?;
-    audit::record(
-        &mut tx,
-        actor,
-        "import.create",
-        "import",
-        Some(id.as_str()),
-        Some(&ws.id),
-    )
-    .await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "import.create", "import", id.as_str()).await?;
     upload
         .file
         .keep_for(&jobs.uploads, &id)
@@ -218,7 +211,8 @@ pub async fn start(
     if row.status != "draft" {
         return Err(AppError::conflict("this import has already been started"));
     }
-    let columns = columns_of(jobs.file(&row.id)).await?;
+    let path = jobs.file(&row.id).ok_or(AppError::NotFound)?;
+    let columns = blocking(move || Ok(Source::from_file(path)?.rows()?.0)).await?;
     let fields = field_definition::applicable(db, ws).await?;
     plan::check_mapping(&columns, &mapping, &fields, ws)?;
     let mut tx = db.begin().await?;
@@ -226,7 +220,7 @@ pub async fn start(
     if !storage::imports::set_mapping_and_queue(&mut tx, &row.id, &json).await? {
         return Err(AppError::conflict("this import has already been started"));
     }
-    audit::record(&mut tx, actor, "import.start", "import", Some(&row.id), Some(&ws.id)).await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "import.start", "import", &row.id).await?;
     tx.commit().await?;
     jobs.wake.notify_one();
     get(db, jobs, actor, ws, id).await
@@ -234,16 +228,11 @@ pub async fn start(
 
 /// The dry run: what an upload holds, with nothing kept.
 pub async fn preview_upload(upload: &Upload) -> AppResult<super::Preview> {
-    let path = upload.file.path().to_path_buf();
-    blocking(move || super::preview_of(&Source::from_file(path)?)).await
+    preview_file(upload.file.path().to_path_buf()).await
 }
 
-/// The column names of an import's file.
-async fn columns_of(path: PathBuf) -> AppResult<Vec<String>> {
-    if !path.exists() {
-        return Err(AppError::NotFound);
-    }
-    blocking(move || Ok(Source::from_file(path)?.rows()?.0)).await
+async fn preview_file(path: PathBuf) -> AppResult<super::Preview> {
+    blocking(move || super::preview_of(&Source::from_file(path)?)).await
 }
 
 async fn find(db: &SqlitePool, ws: &WorkspaceAccess, id: &str) -> AppResult<ImportRow> {
@@ -275,11 +264,7 @@ pub async fn draft_preview(
 ) -> AppResult<super::Preview> {
     actor.require(Scope::WriteContacts)?;
     let row = find(db, ws, id).await?;
-    let path = jobs.file(&row.id);
-    if !path.exists() {
-        return Err(AppError::NotFound);
-    }
-    blocking(move || super::preview_of(&Source::from_file(path)?)).await
+    preview_file(jobs.file(&row.id).ok_or(AppError::NotFound)?).await
 }
 
 /// Runs one claimed import to its end: `done` with everything written, or `failed` with every
@@ -332,10 +317,9 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     let actor = Actor::person(user, Via::Job);
     let ws = crate::domain::workspace::resolve(db, &actor, ws_id.as_str()).await?;
     ws.require_editor()?;
-    let path = jobs.file(&row.id);
-    if !path.exists() {
-        return Err(AppError::invalid("file", "the uploaded file is gone; upload it again"));
-    }
+    let path = jobs
+        .file(&row.id)
+        .ok_or_else(|| AppError::invalid("file", "the uploaded file is gone; upload it again"))?;
     let (headers, rows) = blocking(move || Source::from_file(path)?.rows()).await?;
     let mapping: Mapping = row
         .mapping
@@ -375,13 +359,13 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     let mut tx = db.begin().await?;
     for def in &new_fields {
         storage::fields::insert(&mut tx, &actor.user_id, def).await?;
-        audit::record(
+        audit::in_workspace(
             &mut tx,
             &actor,
+            &ws.id,
             "custom_field.create",
             "custom_field_definition",
-            Some(&def.id),
-            Some(&ws.id),
+            &def.id,
         )
         .await?;
     }
@@ -423,7 +407,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         &serde_json::to_string(&report).expect("serialises"),
     )
     .await?;
-    audit::record(&mut tx, &actor, "import.run", "import", Some(&row.id), Some(&ws.id)).await?;
+    audit::in_workspace(&mut tx, &actor, &ws.id, "import.run", "import", &row.id).await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -446,39 +430,18 @@ pub async fn revert(
         )));
     }
     let mut tx = db.begin().await?;
-    for (contact, action, before) in storage::imports::items(&mut tx, &row.id).await? {
-        let Some(cid) = ContactId::parse(&contact) else {
+    storage::imports::delete_created(&mut tx, &ws.id, &row.id).await?;
+    for (contact, before) in storage::imports::updated_items(&mut tx, &row.id).await? {
+        let (Some(cid), Ok(before)) = (ContactId::parse(&contact), serde_json::from_str::<Before>(&before)) else {
             continue;
         };
-        if action == "created" {
-            storage::contacts::delete(&mut tx, &ws.id, &cid).await?;
-            continue;
-        }
-        let Some(before) = before
-            .as_deref()
-            .and_then(|b| serde_json::from_str::<serde_json::Value>(b).ok())
-        else {
-            continue;
-        };
-        let text = |k: &str| before.get(k).and_then(|v| v.as_str()).map(str::to_string);
         let record = ContactRecord {
             id: contact.clone(),
-            workspace_id: ws.id.to_string(),
-            base: crate::domain::contact::BaseFields {
-                first_name: text("first_name"),
-                last_name: text("last_name"),
-                primary_email: text("primary_email"),
-                primary_phone: text("primary_phone"),
-                company: text("company"),
-            },
+            base: before.base,
             ..ContactRecord::default()
         };
         storage::contacts::update_base(&mut tx, &ws.id, &record).await?;
-        let old: std::collections::BTreeMap<String, String> = before
-            .get("custom_fields")
-            .cloned()
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default();
+        let old = before.custom_fields;
         let now = storage::contacts::values_of(&mut tx, &cid).await?;
         for name in now.keys().filter(|k| !old.contains_key(*k)) {
             storage::contacts::delete_value(&mut tx, &cid, name).await?;
@@ -489,7 +452,7 @@ pub async fn revert(
         storage::contacts::refresh_search(&mut tx, &contact).await?;
     }
     storage::imports::set_status(&mut tx, &row.id, "reverted").await?;
-    audit::record(&mut tx, actor, "import.revert", "import", Some(&row.id), Some(&ws.id)).await?;
+    audit::in_workspace(&mut tx, actor, &ws.id, "import.revert", "import", &row.id).await?;
     tx.commit().await?;
     get(db, jobs, actor, ws, id).await
 }

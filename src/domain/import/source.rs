@@ -15,7 +15,6 @@ use crate::error::{AppError, AppResult};
 /// Decoded text enough to tell a vCard from a CSV and to count a CSV header's delimiters.
 const HEAD: u64 = 64 * 1024;
 
-#[derive(Clone)]
 enum Origin {
     File(PathBuf),
     Bytes(Arc<[u8]>),
@@ -27,7 +26,6 @@ pub enum Format {
     Vcard,
 }
 
-#[derive(Clone)]
 pub struct Source {
     origin: Origin,
     detected: Detected,

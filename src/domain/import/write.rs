@@ -16,15 +16,26 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
 use super::mapping::OnDuplicate;
 use super::plan::{Parsed, Planned, Report, RowError, combine};
+use crate::domain::contact::BaseFields;
 use crate::domain::field_definition::FieldDefinition;
 use crate::domain::ids::{ContactId, WorkspaceId};
 use crate::error::{AppError, AppResult};
 use crate::storage;
 use crate::storage::contacts::NewContact;
+
+/// A contact as it was before an import updated it (`import_items.before`), for revert.
+#[derive(Serialize, Deserialize)]
+pub struct Before {
+    #[serde(flatten)]
+    pub base: BaseFields,
+    #[serde(default)]
+    pub custom_fields: BTreeMap<String, String>,
+}
 
 pub struct Writer {
     import: String,
@@ -225,12 +236,12 @@ impl Writer {
             return self.phone_clash(conn, p.line, phone, holder).await;
         }
         if storage::imports::item(conn, &self.import, &target).await?.is_none() {
-            let snapshot = serde_json::json!({
-                "first_name": before.base.first_name, "last_name": before.base.last_name,
-                "primary_email": before.base.primary_email, "primary_phone": before.base.primary_phone,
-                "company": before.base.company, "custom_fields": before.custom,
-            });
-            storage::imports::add_updated(conn, &self.import, &target, &snapshot.to_string(), p.line).await?;
+            let snapshot = Before {
+                base: before.base.clone(),
+                custom_fields: before.custom.clone(),
+            };
+            let snapshot = serde_json::to_string(&snapshot).expect("a contact serialises");
+            storage::imports::add_updated(conn, &self.import, &target, &snapshot, p.line).await?;
             self.report.updated += 1;
         }
         let mut record = before.clone();
@@ -262,9 +273,7 @@ impl Writer {
         });
         Ok(())
     }
-}
 
-impl Writer {
     /// Writes the search documents of every contact the import created or changed; the
     /// report is then final.
     pub async fn finish(self, conn: &mut SqliteConnection) -> AppResult<Report> {
