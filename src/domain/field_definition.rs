@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use super::actor::{Actor, Scope};
 use super::audit;
@@ -196,7 +196,20 @@ pub async fn create(
     };
     def.default_value = parse_default(&def.spec(region), input.default_value.as_ref())?;
     let mut tx = db.begin().await?;
-    storage::fields::insert(&mut tx, &actor.user_id, &def)
+    insert(&mut tx, actor, home, &def).await?;
+    tx.commit().await?;
+    Ok(def)
+}
+
+/// Stores a new definition, audited, inside the caller's transaction (a field made in
+/// settings, or one an import's mapping asks for). A name taken meanwhile is a 409.
+pub async fn insert(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    home: Home<'_>,
+    def: &FieldDefinition,
+) -> AppResult<()> {
+    storage::fields::insert(&mut *conn, &actor.user_id, def)
         .await
         .map_err(|e| {
             if storage::db::is_unique_violation(&e, "custom_field_definitions") {
@@ -209,16 +222,14 @@ pub async fn create(
             }
         })?;
     audit::record(
-        &mut tx,
+        conn,
         actor,
         "custom_field.create",
         "custom_field_definition",
         Some(&def.id),
         home.workspace_id(),
     )
-    .await?;
-    tx.commit().await?;
-    Ok(def)
+    .await
 }
 
 async fn find(db: &SqlitePool, actor: &Actor, home: Home<'_>, id: &str) -> AppResult<FieldDefinition> {

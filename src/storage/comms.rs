@@ -81,40 +81,22 @@ pub async fn page(
 ) -> Result<Vec<Communication>, sqlx::Error> {
     let base = "SELECT id, contact_id, type, content, status, timestamp, pinned FROM communication_logs
                  WHERE contact_id = ? AND workspace_id = ?";
-    let rows: Vec<Row> = match after {
-        None => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{base} ORDER BY pinned DESC, id DESC LIMIT ?"
-            )))
-            .bind(contact)
-            .bind(ws)
-            .bind(fetch)
-            .fetch_all(db)
-            .await?
-        }
-        Some(c) if c.pinned => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{base} AND ((pinned = 1 AND id < ?) OR pinned = 0) ORDER BY pinned DESC, id DESC LIMIT ?"
-            )))
-            .bind(contact)
-            .bind(ws)
-            .bind(&c.id)
-            .bind(fetch)
-            .fetch_all(db)
-            .await?
-        }
-        Some(c) => {
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "{base} AND pinned = 0 AND id < ? ORDER BY pinned DESC, id DESC LIMIT ?"
-            )))
-            .bind(contact)
-            .bind(ws)
-            .bind(&c.id)
-            .bind(fetch)
-            .fetch_all(db)
-            .await?
-        }
+    // After a pinned entry come the older pinned ones, then every unpinned one; after an
+    // unpinned entry, only older unpinned ones.
+    let (after_cursor, cursor) = match after {
+        None => ("", None),
+        Some(c) if c.pinned => (" AND ((pinned = 1 AND id < ?) OR pinned = 0)", Some(&c.id)),
+        Some(c) => (" AND pinned = 0 AND id < ?", Some(&c.id)),
     };
+    let mut q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{base}{after_cursor} ORDER BY pinned DESC, id DESC LIMIT ?"
+    )))
+    .bind(contact)
+    .bind(ws);
+    if let Some(id) = cursor {
+        q = q.bind(id);
+    }
+    let rows: Vec<Row> = q.bind(fetch).fetch_all(db).await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 

@@ -278,11 +278,7 @@ fn mapping_from_form(body: &[u8]) -> Result<Mapping, AppError> {
         };
         columns.insert(name.clone(), t);
     }
-    let on_duplicate = match get("on_duplicate").as_str() {
-        "update" => OnDuplicate::Update,
-        "merge" => OnDuplicate::Merge,
-        _ => OnDuplicate::Skip,
-    };
+    let on_duplicate = OnDuplicate::parse(&get("on_duplicate")).unwrap_or(OnDuplicate::Skip);
     Ok(Mapping { columns, on_duplicate })
 }
 

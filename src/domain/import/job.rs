@@ -332,42 +332,11 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     let all_fields: Vec<&field_definition::FieldDefinition> = fields.0.iter().chain(new_fields.iter()).collect();
     let mut writer = Writer::new(&row.id, &ws.id, mapping.on_duplicate.clone(), &all_fields);
 
-    // The reader: parses rows on a blocking thread, a chunk at a time, while the writer writes
-    // the chunk before; it stops when the writer hangs up.
-    let (sender, mut chunks) = tokio::sync::mpsc::channel::<AppResult<Vec<Parsed>>>(1);
-    let region_owned = region.to_string();
-    let reader = tokio::task::spawn_blocking(move || {
-        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
-        for row in rows {
-            let parsed = match row {
-                Ok(row) => plan::parse_row(&row, &headers, &columns, &region_owned),
-                Err(e) => {
-                    let _ = sender.blocking_send(Err(e));
-                    return;
-                }
-            };
-            chunk.push(parsed);
-            if chunk.len() == CHUNK_ROWS && sender.blocking_send(Ok(std::mem::take(&mut chunk))).is_err() {
-                return;
-            }
-        }
-        if !chunk.is_empty() {
-            let _ = sender.blocking_send(Ok(chunk));
-        }
-    });
+    let (mut chunks, reader) = spawn_reader(rows, headers, columns, region.to_string());
 
     let mut tx = db.begin().await?;
     for def in &new_fields {
-        storage::fields::insert(&mut tx, &actor.user_id, def).await?;
-        audit::in_workspace(
-            &mut tx,
-            &actor,
-            &ws.id,
-            "custom_field.create",
-            "custom_field_definition",
-            &def.id,
-        )
-        .await?;
+        field_definition::insert(&mut tx, &actor, field_definition::Home::Workspace(&ws), def).await?;
     }
     let new_values = (row.rows_total.max(0) as u64) * custom_columns;
     let paused_index = if new_values >= REBUILD_INDEX_FROM
@@ -410,6 +379,40 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     audit::in_workspace(&mut tx, &actor, &ws.id, "import.run", "import", &row.id).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// The reader: parses rows on a blocking thread, a chunk at a time, while the writer writes
+/// the chunk before; it stops at the first error it sends, or when the writer hangs up.
+fn spawn_reader(
+    rows: super::source::Rows,
+    headers: Vec<String>,
+    columns: Vec<plan::Column>,
+    region: String,
+) -> (
+    tokio::sync::mpsc::Receiver<AppResult<Vec<Parsed>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (sender, chunks) = tokio::sync::mpsc::channel(1);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut chunk = Vec::with_capacity(CHUNK_ROWS);
+        for row in rows {
+            let parsed = match row {
+                Ok(row) => plan::parse_row(&row, &headers, &columns, &region),
+                Err(e) => {
+                    let _ = sender.blocking_send(Err(e));
+                    return;
+                }
+            };
+            chunk.push(parsed);
+            if chunk.len() == CHUNK_ROWS && sender.blocking_send(Ok(std::mem::take(&mut chunk))).is_err() {
+                return;
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = sender.blocking_send(Ok(chunk));
+        }
+    });
+    (chunks, reader)
 }
 
 /// Undoes an import: deletes the contacts it created and puts back the ones it updated.
