@@ -177,6 +177,20 @@ pub fn run(binary: &Path) {
                 rss_mb(pid, "VmHWM")
             );
         }
+
+        let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+        let started = Instant::now();
+        let r = client
+            .post(format!("{base}/api/v1/workspaces/{ws}/imports/{id}/revert"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        println!(
+            "revert of that import ({ROWS} contacts removed): {:.1} s, peak server RSS {:.1} MB",
+            started.elapsed().as_secs_f64(),
+            rss_mb(pid, "VmHWM")
+        );
     });
     stop(&mut server);
 }

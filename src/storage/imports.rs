@@ -225,16 +225,30 @@ pub async fn item(
         .await
 }
 
-/// Deletes, in one statement, the contacts an import created (still in the workspace).
+/// How many custom values the contacts an import created hold now.
+pub async fn values_of_created(conn: &mut SqliteConnection, import: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM custom_fields WHERE contact_id IN
+           (SELECT contact_id FROM import_items WHERE import_id = ? AND action = 'created')",
+    )
+    .bind(import)
+    .fetch_one(conn)
+    .await
+}
+
+/// Deletes, in one statement, the contacts an import created (still in the workspace); their
+/// search documents go with them (a trigger), with FTS5's merging paused as for an import.
 pub async fn delete_created(conn: &mut SqliteConnection, ws: &WorkspaceId, import: &str) -> Result<u64, sqlx::Error> {
+    fts_merging(conn, false).await?;
     let done = sqlx::query(
         "DELETE FROM base_contacts WHERE workspace_id = ? AND id IN
            (SELECT contact_id FROM import_items WHERE import_id = ? AND action = 'created')",
     )
     .bind(ws)
     .bind(import)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    fts_merging(conn, true).await?;
     Ok(done.rows_affected())
 }
 

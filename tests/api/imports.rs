@@ -655,6 +655,24 @@ async fn a_large_file_imports_in_chunks_and_its_file_is_removed() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(upload_files_left(&app), 0, "a finished import's file is removed");
+
+    // Reverting 5,000 contacts and their 20,000 values also goes without the value index,
+    // rebuilt once; their search documents go with them.
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/imports/{}/revert", v["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM custom_fields").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM contact_search").await, 0);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'custom_fields_lookup'")
+            .await,
+        1
+    );
 }
 
 #[tokio::test]

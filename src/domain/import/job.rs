@@ -29,9 +29,14 @@ use crate::storage::upload_files::{self, UploadFile};
 
 /// Rows parsed ahead of the writer; one chunk may wait, so memory holds about a thousand rows.
 const CHUNK_ROWS: usize = 500;
-/// An import adding at least this many values, to a database holding fewer than three times
-/// as many, rebuilds the value index once rather than inserting into it value by value.
+/// Adding or removing at least this many custom values, in a database holding fewer than three
+/// times as many others, goes faster without the value index, rebuilt once afterwards, than
+/// through it value by value (`storage::contacts::pause_value_index`).
 const REBUILD_INDEX_FROM: u64 = 20_000;
+
+fn rebuild_pays(changed: u64, untouched: u64) -> bool {
+    changed >= REBUILD_INDEX_FROM && untouched < changed * 3
+}
 /// A file with this many bad rows has said enough.
 const MAX_ERRORS: usize = 1000;
 
@@ -339,9 +344,8 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         field_definition::insert(&mut tx, &actor, field_definition::Home::Workspace(&ws), def).await?;
     }
     let new_values = (row.rows_total.max(0) as u64) * custom_columns;
-    let paused_index = if new_values >= REBUILD_INDEX_FROM
-        && (storage::contacts::count_values(&mut tx).await? as u64) < new_values * 3
-    {
+    let existing = storage::contacts::count_values(&mut tx).await? as u64;
+    let paused_index = if rebuild_pays(new_values, existing) {
         storage::contacts::pause_value_index(&mut tx).await?
     } else {
         None
@@ -433,7 +437,17 @@ pub async fn revert(
         )));
     }
     let mut tx = db.begin().await?;
+    let removed = storage::imports::values_of_created(&mut tx, &row.id).await? as u64;
+    let total = storage::contacts::count_values(&mut tx).await? as u64;
+    let paused_index = if rebuild_pays(removed, total.saturating_sub(removed)) {
+        storage::contacts::pause_value_index(&mut tx).await?
+    } else {
+        None
+    };
     storage::imports::delete_created(&mut tx, &ws.id, &row.id).await?;
+    if let Some(sql) = paused_index {
+        storage::contacts::restore_value_index(&mut tx, &sql).await?;
+    }
     for (contact, before) in storage::imports::updated_items(&mut tx, &row.id).await? {
         let (Some(cid), Ok(before)) = (ContactId::parse(&contact), serde_json::from_str::<Before>(&before)) else {
             continue;
