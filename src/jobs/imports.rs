@@ -11,8 +11,12 @@ use crate::storage;
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = drain(&state).await {
-                tracing::error!(error = ?e, "the import worker failed");
+            match drain(&state).await {
+                Ok(_) => {}
+                // Another long write (a revert, an import run by the CLI) holds the database
+                // past the busy timeout: the queue is looked at again shortly.
+                Err(e) if is_busy(&e) => tracing::debug!("the import worker waits for the database"),
+                Err(e) => tracing::error!(error = ?e, "the import worker failed"),
             }
             tokio::select! {
                 _ = state.imports.wake.notified() => {}
@@ -20,6 +24,10 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+fn is_busy(e: &anyhow::Error) -> bool {
+    matches!(e.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::Database(db)) if db.code().as_deref() == Some("5"))
 }
 
 /// Runs queued imports until none is left; returns how many ran.

@@ -412,12 +412,12 @@ pub async fn restore_value_index(conn: &mut SqliteConnection, sql: &str) -> Resu
     // The build sorts every value of the database. Its runs go to temporary files rather than
     // memory (the pool's `temp_store = memory` would hold them all: 170 MB at a million
     // values), and a helper thread sorts half of them on the other core.
-    sqlx::query("PRAGMA temp_store = file").execute(&mut *conn).await?;
+    super::db::temp_on_disk(conn, true).await?;
     sqlx::query("PRAGMA threads = 1").execute(&mut *conn).await?;
     let built = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
         .execute(&mut *conn)
         .await;
     sqlx::query("PRAGMA threads = 0").execute(&mut *conn).await?;
-    sqlx::query("PRAGMA temp_store = memory").execute(&mut *conn).await?;
+    super::db::temp_on_disk(conn, false).await?;
     built.map(|_| ())
 }

@@ -58,3 +58,17 @@ pub fn is_unique_violation(err: &sqlx::Error, columns: &str) -> bool {
         _ => false,
     }
 }
+
+/// Where this connection keeps temporary data: memory (the pool's setting, fast for the small
+/// sorts of everyday queries) or files. Bulk work switches to files: a million-value index
+/// sort, or the statement journal of a delete that touches every page of an import — each
+/// hundreds of MB in memory. A statement journal's home is fixed when a transaction begins,
+/// so set this before `BEGIN` for that; a sort reads it as it runs.
+pub async fn temp_on_disk(conn: &mut sqlx::SqliteConnection, on_disk: bool) -> Result<(), sqlx::Error> {
+    let sql = if on_disk {
+        "PRAGMA temp_store = file"
+    } else {
+        "PRAGMA temp_store = memory"
+    };
+    sqlx::query(sql).execute(conn).await.map(|_| ())
+}
