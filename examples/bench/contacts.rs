@@ -228,7 +228,7 @@ async fn seed(data: &Path) -> Seeded {
     .unwrap()
     .key;
 
-    let mut tx = db.begin().await.unwrap();
+    let mut tx = pi_crm::storage::db::begin_write(db).await.unwrap();
     let stages: Vec<String> = (0..4).map(|_| ListId::generate().to_string()).collect();
     for (i, (id, name)) in stages
         .iter()

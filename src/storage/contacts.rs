@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -337,87 +337,103 @@ pub async fn insert_new(
     // Statements of a few thousand parameters: fewer round trips than single rows, and each
     // prepared statement (kept in the connection's cache) stays small.
     for chunk in contacts.chunks(BULK_ROWS) {
-        let mut q = sqlx::QueryBuilder::new(
-            "INSERT INTO base_contacts (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company) ",
-        );
+        let mut q = sqlx::QueryBuilder::new("WITH k(ws, at) AS (VALUES (");
+        q.push_bind(ws.as_str())
+            .push(", ")
+            .push_bind(created_on)
+            .push(")), batch AS (");
         q.push_values(chunk, |mut b, c| {
-            b.push_bind(c.id.to_string())
-                .push_bind(ws.to_string())
-                .push_bind(created_on.to_string())
-                .push_bind(c.base.first_name.clone())
-                .push_bind(c.base.last_name.clone())
-                .push_bind(c.base.primary_email.clone())
-                .push_bind(c.base.primary_phone.clone())
-                .push_bind(c.base.company.clone());
+            b.push_bind(c.id)
+                .push_bind(c.base.first_name.as_deref())
+                .push_bind(c.base.last_name.as_deref())
+                .push_bind(c.base.primary_email.as_deref())
+                .push_bind(c.base.primary_phone.as_deref())
+                .push_bind(c.base.company.as_deref());
         });
-        q.push(" ON CONFLICT DO NOTHING RETURNING id");
-        let rows: Vec<String> = q.build_query_scalar().fetch_all(&mut *conn).await?;
-        written.extend(rows);
+        q.push(
+            ") INSERT OR FAIL INTO base_contacts
+                 (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company)
+               SELECT b.column1, k.ws, k.at, b.column2, b.column3, b.column4, b.column5, b.column6
+                 FROM batch b CROSS JOIN k WHERE true ON CONFLICT DO NOTHING",
+        );
+        let inserted = q.build().execute(&mut *conn).await?.rows_affected();
+        // Nearly always every row goes in. Only then is asking which ones did left out: the
+        // ids are new, so those that exist now are those this statement wrote. (`RETURNING`
+        // would hand back every id, a row at a time, from sqlx's worker thread.)
+        if inserted == chunk.len() as u64 {
+            written.extend(chunk.iter().map(|c| c.id.to_string()));
+        } else {
+            written.extend(existing(conn, chunk.iter().map(|c| c.id)).await?);
+        }
     }
     Ok(written)
+}
+
+/// Which of `ids` name a contact, asked in one statement and answered in one row.
+async fn existing(conn: &mut SqliteConnection, ids: impl Iterator<Item = &str>) -> Result<Vec<String>, sqlx::Error> {
+    let ids = serde_json::to_string(&ids.collect::<Vec<_>>()).expect("text serialises");
+    let found: String = sqlx::query_scalar(
+        "SELECT json_group_array(id) FROM base_contacts WHERE id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(ids)
+    .fetch_one(conn)
+    .await?;
+    Ok(serde_json::from_str(&found).expect("SQLite writes a JSON array of text"))
 }
 
 /// Rows per multi-row statement of a bulk write.
 const BULK_ROWS: usize = 500;
 
-/// Inserts custom values `(contact, field, value)` of new contacts, many to a statement.
+/// Inserts the custom values of new contacts, `(contact id, field name → value)`, many
+/// contacts to a statement. Each contact is one row of a VALUES list with a column per field
+/// name, which the statement unfolds into a value per field: a fifth of the parameters of a
+/// row per value, where the workspace, the time and the field name would repeat each time.
 pub async fn insert_values(
     conn: &mut SqliteConnection,
     ws: &WorkspaceId,
-    values: &[(&str, &str, &str)],
+    contacts: &[(&str, &BTreeMap<String, String>)],
 ) -> Result<(), sqlx::Error> {
     let now = clock::now_text();
-    for chunk in values.chunks(BULK_ROWS * 2) {
-        let mut q = sqlx::QueryBuilder::new(
-            "INSERT INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at) ",
-        );
-        q.push_values(chunk, |mut b, (contact, name, value)| {
-            b.push_bind(contact.to_string())
-                .push_bind(ws.to_string())
-                .push_bind(name.to_string())
-                .push_bind(value.to_string())
-                .push_bind(now.clone());
+    for chunk in contacts.chunks(BULK_ROWS) {
+        let names: BTreeSet<&str> = chunk
+            .iter()
+            .flat_map(|(_, values)| values.keys().map(String::as_str))
+            .collect();
+        if names.is_empty() {
+            continue;
+        }
+        let mut q = sqlx::QueryBuilder::new("WITH k(ws, now) AS (VALUES (");
+        q.push_bind(ws.as_str())
+            .push(", ")
+            .push_bind(now.as_str())
+            .push(")), f(i, name) AS (");
+        q.push_values(names.iter().enumerate(), |mut b, (i, name)| {
+            b.push(i.to_string()).push_bind(*name);
         });
+        q.push("), batch AS (");
+        q.push_values(chunk, |mut b, (id, values)| {
+            b.push_bind(*id);
+            for name in &names {
+                b.push_bind(values.get(*name).map(String::as_str));
+            }
+        });
+        // CROSS JOIN keeps the batch as the outer loop, so values go in in key order.
+        q.push(
+            ") INSERT OR FAIL INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at)
+              SELECT * FROM (SELECT batch.column1, k.ws, f.name, CASE f.i",
+        );
+        for i in 0..names.len() {
+            q.push(format!(" WHEN {i} THEN batch.column{}", i + 2));
+        }
+        q.push(" END AS value, k.now FROM batch CROSS JOIN f CROSS JOIN k) WHERE value IS NOT NULL");
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-/// How many custom values the whole database holds.
-pub async fn count_values(conn: &mut SqliteConnection) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM custom_fields")
+/// How many contacts and custom values the whole database holds.
+pub async fn count_rows(conn: &mut SqliteConnection) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as("SELECT (SELECT count(*) FROM base_contacts), (SELECT count(*) FROM custom_fields)")
         .fetch_one(conn)
         .await
-}
-
-/// Drops the value lookup index inside the caller's transaction and returns the statement
-/// that makes it again. A large import adds its values without it and `restore_value_index`
-/// rebuilds it with one sort: inserting a million values into it one by one lands each on a
-/// random page and is several times slower. Both happen in the import's transaction, so a
-/// crash or a rollback brings the index back as it was.
-pub async fn pause_value_index(conn: &mut SqliteConnection) -> Result<Option<String>, sqlx::Error> {
-    let sql: Option<String> =
-        sqlx::query_scalar("SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = 'custom_fields_lookup'")
-            .fetch_optional(&mut *conn)
-            .await?;
-    if sql.is_some() {
-        sqlx::query("DROP INDEX custom_fields_lookup")
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(sql)
-}
-
-pub async fn restore_value_index(conn: &mut SqliteConnection, sql: &str) -> Result<(), sqlx::Error> {
-    // The build sorts every value of the database. Its runs go to temporary files rather than
-    // memory (the pool's `temp_store = memory` would hold them all: 170 MB at a million
-    // values), and a helper thread sorts half of them on the other core.
-    super::db::temp_on_disk(conn, true).await?;
-    sqlx::query("PRAGMA threads = 1").execute(&mut *conn).await?;
-    let built = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
-        .execute(&mut *conn)
-        .await;
-    sqlx::query("PRAGMA threads = 0").execute(&mut *conn).await?;
-    super::db::temp_on_disk(conn, false).await?;
-    built.map(|_| ())
 }

@@ -202,7 +202,7 @@ pub async fn add_created(
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO import_items (import_id, contact_id, action, line)
+        "INSERT OR FAIL INTO import_items (import_id, contact_id, action, line)
          SELECT ?1, value ->> 0, 'created', value ->> 1 FROM json_each(?2)",
     )
     .bind(import)
@@ -225,11 +225,12 @@ pub async fn item(
         .await
 }
 
-/// How many custom values the contacts an import created hold now.
-pub async fn values_of_created(conn: &mut SqliteConnection, import: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM custom_fields WHERE contact_id IN
-           (SELECT contact_id FROM import_items WHERE import_id = ? AND action = 'created')",
+/// How many contacts an import created, and how many custom values they hold now.
+pub async fn created_rows(conn: &mut SqliteConnection, import: &str) -> Result<(i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT count(*), (SELECT count(*) FROM custom_fields WHERE contact_id IN
+                (SELECT contact_id FROM import_items WHERE import_id = ?1 AND action = 'created'))
+           FROM import_items WHERE import_id = ?1 AND action = 'created'",
     )
     .bind(import)
     .fetch_one(conn)

@@ -11,6 +11,7 @@ pub mod duplicates;
 pub mod fields;
 pub mod imports;
 pub mod lists;
+pub mod paused_indexes;
 pub mod sessions;
 pub mod upload_files;
 pub mod users;

@@ -32,7 +32,11 @@ macro_rules! access_sql {
     };
 }
 
-pub async fn access(db: &SqlitePool, user: &UserId, ws: &WorkspaceId) -> Result<Option<WorkspaceAccess>, sqlx::Error> {
+pub async fn access<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+    user: &UserId,
+    ws: &WorkspaceId,
+) -> Result<Option<WorkspaceAccess>, sqlx::Error> {
     let row: Option<AccessRow> = sqlx::query_as(concat!("SELECT * FROM (", access_sql!(), ") WHERE id = ?2"))
         .bind(user)
         .bind(ws)

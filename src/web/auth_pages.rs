@@ -169,7 +169,9 @@ pub async fn login_submit(
     limits.login_per_account.refund(&account_key);
     limits.login_per_ip.refund(&ip_key);
 
-    let mut tx = state.db.begin().await.map_err(AppError::from)?;
+    let mut tx = crate::storage::db::begin_write(&state.db)
+        .await
+        .map_err(AppError::from)?;
     // Whatever session this browser had ends here; the new one has a fresh id (rotation).
     if let Some(axum::Extension(Session(old))) = previous {
         crate::storage::sessions::delete(&mut tx, &old.id).await?;
@@ -219,7 +221,9 @@ pub async fn logout(
     session: Option<axum::Extension<Session>>,
 ) -> Result<Response, PageError> {
     if let Some(axum::Extension(Session(row))) = session {
-        let mut tx = state.db.begin().await.map_err(AppError::from)?;
+        let mut tx = crate::storage::db::begin_write(&state.db)
+            .await
+            .map_err(AppError::from)?;
         crate::storage::sessions::delete(&mut tx, &row.id).await?;
         let actor = Actor::person(row.user_id.clone(), Via::Ui);
         audit::record(

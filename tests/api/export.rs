@@ -135,7 +135,7 @@ async fn large_exports_stream_every_contact_once() {
     let andy = app.create_user("andy@example.com", "Andy").await;
     let ws = app.workspace(&andy, "Big").await;
     let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
-    let mut tx = app.state.db.begin().await.unwrap();
+    let mut tx = pi_crm::storage::db::begin_write(&app.state.db).await.unwrap();
     for i in 0..1_234 {
         let id = pi_crm::domain::ids::ContactId::generate();
         sqlx::query("INSERT INTO base_contacts (id, workspace_id, created_on, first_name) VALUES (?, ?, '2026-01-01T00:00:00Z', ?)")

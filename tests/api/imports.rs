@@ -587,55 +587,77 @@ async fn a_50_mb_file_is_read_through_and_refused_whole_when_its_end_is_bad() {
 
 #[tokio::test]
 async fn a_large_file_imports_in_chunks_and_its_file_is_removed() {
-    // Several of the writer's chunks, duplicates across chunk edges, and a value index rebuilt
-    // at the end (enough values): every row lands once and the index answers filters.
+    // Many of the writer's chunks, duplicates across chunk edges, and enough contacts and
+    // values that the name and value indexes are set aside and built again at the end: every
+    // row lands once, and the indexes answer filters and the sort by name.
     let app = TestApp::spawn().await;
     let (api, ws) = setup(&app).await;
-    let mut csv = String::from("Name,Email,Phone,Score,Age,City,Source\n");
-    for i in 0..5000 {
+    let mut csv = String::from("Name,Last,Email,Phone,Score,City\n");
+    for i in 0..20_000 {
         csv.push_str(&format!(
-            "P{i},p{i}@example.com,+1415{:07},{},{},City {},Referral\n",
+            "P{i},Family {:03},p{i}@example.com,+1415{:07},{},City {}\n",
+            (i * 7919) % 997,
             2_000_000 + i,
             i % 100,
-            20 + i % 70,
             i % 50
         ));
     }
     // The same people again, later in the file: duplicates of rows in earlier chunks.
-    for i in (0..5000).step_by(500) {
-        csv.push_str(&format!("Again {i},P{i}@EXAMPLE.com,,{},,,\n", 1000 + i));
+    for i in (0..20_000).step_by(2000) {
+        csv.push_str(&format!(
+            "Again {i},Family {:03},P{i}@EXAMPLE.com,,{},\n",
+            (i * 7919) % 997,
+            1000 + i
+        ));
     }
-    let mapping = json!({"columns": {"Name": "first_name", "Email": "primary_email", "Phone": "primary_phone",
-        "Score": {"custom": "score", "type": "number"}, "Age": {"custom": "age", "type": "number"},
-        "City": {"custom": "city", "type": "text"}, "Source": {"custom": "source", "type": "text"}},
+    let mapping = json!({"columns": {"Name": "first_name", "Last": "last_name", "Email": "primary_email",
+        "Phone": "primary_phone", "Score": {"custom": "score", "type": "number"},
+        "City": {"custom": "city", "type": "text"}},
         "on_duplicate": "update"});
     let v = run(&api, &ws, "big.csv", csv.into_bytes(), Some(mapping), None).await;
     assert_eq!(v["status"], "done", "{v}");
-    assert_eq!(v["report"]["created"], 5000);
+    assert_eq!(v["report"]["created"], 20_000);
     assert_eq!(v["report"]["duplicates"], 10);
     assert_eq!(
         v["report"]["updated"], 0,
         "contacts this import created are not 'updated'"
     );
-    assert_eq!(v["progress"]["rows_done"], 5010);
-    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 5000);
-    assert_eq!(app.count("SELECT COUNT(*) FROM custom_fields").await, 20_000);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'custom_fields_lookup'")
-            .await,
-        1,
-        "the value index is back"
-    );
+    assert_eq!(v["progress"]["rows_done"], 20_010);
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 20_000);
+    assert_eq!(app.count("SELECT COUNT(*) FROM custom_fields").await, 40_000);
+    assert_eq!(app.count(INDEXES_SET_ASIDE).await, 2, "both indexes are back");
     let found: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts?field.score=1500"))
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?field.score=3000"))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(found["items"].as_array().unwrap().len(), 1, "{found}");
     assert_eq!(
-        found["items"][0]["first_name"], "Again 500",
+        found["items"][0]["first_name"], "Again 2000",
         "update: the later row wins"
+    );
+    let by_name: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?sort=name&limit=3"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let firsts: Vec<(&str, &str)> = by_name["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["last_name"].as_str().unwrap(), c["first_name"].as_str().unwrap()))
+        .collect();
+    // Family 000 is i = 0 and every 997th i after it: P0 (updated to "Again 0"), P10967, P11964…
+    assert_eq!(
+        firsts,
+        [
+            ("Family 000", "Again 0"),
+            ("Family 000", "P10967"),
+            ("Family 000", "P11964")
+        ],
+        "{by_name}"
     );
     let searched: Value = api
         .get(&format!("/api/v1/workspaces/{ws}/contacts?q=p4321@example"))
@@ -656,8 +678,8 @@ async fn a_large_file_imports_in_chunks_and_its_file_is_removed() {
     }
     assert_eq!(upload_files_left(&app), 0, "a finished import's file is removed");
 
-    // Reverting 5,000 contacts and their 20,000 values also goes without the value index,
-    // rebuilt once; their search documents go with them.
+    // Reverting 20,000 contacts and their 40,000 values also sets both indexes aside and
+    // builds them again; the search documents go with the contacts.
     let r = api
         .post(
             &format!("/api/v1/workspaces/{ws}/imports/{}/revert", v["id"].as_str().unwrap()),
@@ -668,12 +690,12 @@ async fn a_large_file_imports_in_chunks_and_its_file_is_removed() {
     assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM custom_fields").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM contact_search").await, 0);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'custom_fields_lookup'")
-            .await,
-        1
-    );
+    assert_eq!(app.count(INDEXES_SET_ASIDE).await, 2);
 }
+
+/// The indexes a large import or revert drops and builds again; both must exist afterwards.
+const INDEXES_SET_ASIDE: &str = "SELECT COUNT(*) FROM sqlite_schema
+    WHERE type = 'index' AND name IN ('custom_fields_lookup', 'base_contacts_by_name')";
 
 #[tokio::test]
 async fn files_of_imports_queued_by_an_older_version_move_out_of_the_database_at_start() {

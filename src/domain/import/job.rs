@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde::Serialize;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::Notify;
 
 use super::mapping::Mapping;
@@ -25,18 +25,37 @@ use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 use crate::storage;
 use crate::storage::imports::ImportRow;
+use crate::storage::paused_indexes::{self, Paused};
 use crate::storage::upload_files::{self, UploadFile};
 
 /// Rows parsed ahead of the writer; one chunk may wait, so memory holds about a thousand rows.
 const CHUNK_ROWS: usize = 500;
-/// Adding or removing at least this many custom values, in a database holding fewer than three
-/// times as many others, goes faster without the value index, rebuilt once afterwards, than
-/// through it value by value (`storage::contacts::pause_value_index`).
+/// Adding or removing at least this many contacts, or custom values, in a database holding
+/// fewer than three times as many others, goes faster with the indexes their keys scatter over
+/// set aside and built again once (`storage::paused_indexes`) than through them row by row.
 const REBUILD_INDEX_FROM: u64 = 20_000;
 
 fn rebuild_pays(changed: u64, untouched: u64) -> bool {
     changed >= REBUILD_INDEX_FROM && untouched < changed * 3
 }
+
+/// Sets aside the indexes that a change of this many contacts and values is better off
+/// building again afterwards; `untouched` counts the contacts and values it leaves alone.
+async fn pause_indexes(
+    tx: &mut SqliteConnection,
+    (contacts, values): (u64, u64),
+    (untouched_contacts, untouched_values): (u64, u64),
+) -> AppResult<Paused> {
+    let mut names = Vec::new();
+    if rebuild_pays(contacts, untouched_contacts) {
+        names.push(paused_indexes::CONTACT_NAMES);
+    }
+    if rebuild_pays(values, untouched_values) {
+        names.push(paused_indexes::CUSTOM_VALUES);
+    }
+    Ok(paused_indexes::pause(tx, &names).await?)
+}
+
 /// A file with this many bad rows has said enough.
 const MAX_ERRORS: usize = 1000;
 
@@ -171,7 +190,7 @@ pub async fn create(
     let id = ImportId::generate();
     let mapping_json = serde_json::to_string(&mapping).expect("a mapping serialises");
     let name: String = upload.filename.chars().filter(|c| !c.is_control()).take(200).collect();
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::db::begin_write(db).await?;
     storage::imports::insert(
         &mut tx,
         &storage::imports::NewImport {
@@ -220,7 +239,7 @@ pub async fn start(
     let columns = blocking(move || Ok(Source::from_file(path)?.rows()?.0)).await?;
     let fields = field_definition::applicable(db, ws).await?;
     plan::check_mapping(&columns, &mapping, &fields, ws)?;
-    let mut tx = db.begin().await?;
+    let mut tx = crate::storage::db::begin_write(db).await?;
     let json = serde_json::to_string(&mapping).expect("a mapping serialises");
     if !storage::imports::set_mapping_and_queue(&mut tx, &row.id, &json).await? {
         return Err(AppError::conflict("this import has already been started"));
@@ -320,6 +339,9 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         .ok_or(AppError::NotFound)?;
     // The worker acts for the person who started the import, through their current access.
     let actor = Actor::person(user, Via::Job);
+    // Every row the import writes points at its workspace, its person, or a contact it made
+    // itself. Their access is checked again once the write lock is held, so nobody can take
+    // the workspace or the person away before the commit, and the rows need no key checks.
     let ws = crate::domain::workspace::resolve(db, &actor, ws_id.as_str()).await?;
     ws.require_editor()?;
     let path = jobs
@@ -339,17 +361,17 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
 
     let (mut chunks, reader) = spawn_reader(rows, headers, columns, region.to_string());
 
-    let mut tx = db.begin().await?;
+    let mut conn = storage::db::unchecked_writer(db).await?;
+    let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
+    crate::domain::workspace::resolve(&mut *tx, &actor, ws_id.as_str())
+        .await?
+        .require_editor()?;
     for def in &new_fields {
         field_definition::insert(&mut tx, &actor, field_definition::Home::Workspace(&ws), def).await?;
     }
-    let new_values = (row.rows_total.max(0) as u64) * custom_columns;
-    let existing = storage::contacts::count_values(&mut tx).await? as u64;
-    let paused_index = if rebuild_pays(new_values, existing) {
-        storage::contacts::pause_value_index(&mut tx).await?
-    } else {
-        None
-    };
+    let rows = row.rows_total.max(0) as u64;
+    let (contacts, values) = storage::contacts::count_rows(&mut tx).await?;
+    let paused = pause_indexes(&mut tx, (rows, rows * custom_columns), (contacts as u64, values as u64)).await?;
     let mut done = 0u64;
     while let Some(chunk) = chunks.recv().await {
         let chunk = chunk?;
@@ -370,9 +392,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         return Ok(report);
     }
     let report = writer.finish(&mut tx).await?;
-    if let Some(sql) = paused_index {
-        storage::contacts::restore_value_index(&mut tx, &sql).await?;
-    }
+    paused.rebuild(&mut tx).await?;
     storage::imports::finish(
         &mut tx,
         &row.id,
@@ -388,17 +408,19 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
 /// Deletes what an import created and puts back what it updated, inside the caller's
 /// transaction.
 async fn undo(tx: &mut SqliteConnection, actor: &Actor, ws: &WorkspaceAccess, row: &ImportRow) -> AppResult<()> {
-    let removed = storage::imports::values_of_created(&mut *tx, &row.id).await? as u64;
-    let total = storage::contacts::count_values(&mut *tx).await? as u64;
-    let paused_index = if rebuild_pays(removed, total.saturating_sub(removed)) {
-        storage::contacts::pause_value_index(&mut *tx).await?
-    } else {
-        None
-    };
+    let (contacts, values) = storage::imports::created_rows(&mut *tx, &row.id).await?;
+    let (all_contacts, all_values) = storage::contacts::count_rows(&mut *tx).await?;
+    let paused = pause_indexes(
+        &mut *tx,
+        (contacts as u64, values as u64),
+        (
+            (all_contacts - contacts).max(0) as u64,
+            (all_values - values).max(0) as u64,
+        ),
+    )
+    .await?;
     storage::imports::delete_created(&mut *tx, &ws.id, &row.id).await?;
-    if let Some(sql) = paused_index {
-        storage::contacts::restore_value_index(&mut *tx, &sql).await?;
-    }
+    paused.rebuild(&mut *tx).await?;
     for (contact, before) in storage::imports::updated_items(&mut *tx, &row.id).await? {
         let (Some(cid), Ok(before)) = (ContactId::parse(&contact), serde_json::from_str::<Before>(&before)) else {
             continue;
@@ -480,7 +502,7 @@ pub async fn revert(
     let mut conn = db.acquire().await?;
     storage::db::temp_on_disk(&mut conn, true).await?;
     let undone = async {
-        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
         undo(&mut tx, actor, ws, &row).await?;
         tx.commit().await?;
         Ok::<_, AppError>(())

@@ -161,10 +161,8 @@ impl Writer {
     }
 
     async fn record_created(&mut self, conn: &mut SqliteConnection, created: &[(String, Planned)]) -> AppResult<()> {
-        let values: Vec<(&str, &str, &str)> = created
-            .iter()
-            .flat_map(|(id, p)| p.custom.iter().map(move |(k, v)| (id.as_str(), k.as_str(), v.as_str())))
-            .collect();
+        let values: Vec<(&str, &BTreeMap<String, String>)> =
+            created.iter().map(|(id, p)| (id.as_str(), &p.custom)).collect();
         storage::contacts::insert_values(conn, &self.ws, &values).await?;
         let items: Vec<(&str, u64)> = created.iter().map(|(id, p)| (id.as_str(), p.line)).collect();
         storage::imports::add_created(conn, &self.import, &items).await?;
