@@ -383,6 +383,9 @@ async fn existing(conn: &mut SqliteConnection, ids: impl Iterator<Item = &str>) 
 
 /// Rows per multi-row statement of a bulk write.
 const BULK_ROWS: usize = 500;
+/// Bound parameters a bulk statement stays under (SQLite allows 32,766, less a margin for the
+/// statement's own).
+const MAX_PARAMETERS: usize = 32_000;
 
 /// Inserts the custom values of new contacts, `(contact id, field name → value)`, many
 /// contacts to a statement. Each contact is one row of a VALUES list with a column per field
@@ -394,14 +397,17 @@ pub async fn insert_values(
     contacts: &[(&str, &BTreeMap<String, String>)],
 ) -> Result<(), sqlx::Error> {
     let now = clock::now_text();
-    for chunk in contacts.chunks(BULK_ROWS) {
-        let names: BTreeSet<&str> = chunk
-            .iter()
-            .flat_map(|(_, values)| values.keys().map(String::as_str))
-            .collect();
-        if names.is_empty() {
-            continue;
-        }
+    let names: BTreeSet<&str> = contacts
+        .iter()
+        .flat_map(|(_, values)| values.keys().map(String::as_str))
+        .collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    // A file may map hundreds of columns to fields: keep each statement within SQLite's
+    // 32,766 parameters.
+    let rows = (MAX_PARAMETERS / (names.len() + 1)).clamp(1, BULK_ROWS);
+    for chunk in contacts.chunks(rows) {
         let mut q = sqlx::QueryBuilder::new("WITH k(ws, now) AS (VALUES (");
         q.push_bind(ws.as_str())
             .push(", ")

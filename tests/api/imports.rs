@@ -799,3 +799,44 @@ async fn imports_are_isolated_and_scoped() {
         .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_file_with_hundreds_of_custom_columns_imports_every_value() {
+    // 400 custom fields × 600 rows: more values per statement than SQLite's 32,766 parameters
+    // if a statement took a whole chunk of rows.
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let fields: Vec<String> = (0..400).map(|f| format!("Extra {f:03}")).collect();
+    let mut csv = format!("Email,{}\n", fields.join(","));
+    for i in 0..600 {
+        let cells: Vec<String> = (0..400).map(|f| format!("v{i}-{f}")).collect();
+        csv.push_str(&format!("wide{i}@example.com,{}\n", cells.join(",")));
+    }
+    let mut columns = serde_json::Map::new();
+    columns.insert("Email".into(), json!("primary_email"));
+    for (f, header) in fields.iter().enumerate() {
+        columns.insert(
+            header.clone(),
+            json!({"custom": format!("extra_{f:03}"), "type": "text"}),
+        );
+    }
+    let v = run(
+        &api,
+        &ws,
+        "wide.csv",
+        csv.into_bytes(),
+        Some(json!({"columns": columns})),
+        None,
+    )
+    .await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["created"], 600);
+    assert_eq!(app.count("SELECT COUNT(*) FROM custom_fields").await, 240_000);
+    let found: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?field.extra_399=v599-399"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["items"][0]["primary_email"], "wide599@example.com", "{found}");
+}
