@@ -95,7 +95,7 @@ pub async fn create(db: &SqlitePool, actor: &Actor, new: NewKey) -> AppResult<Cr
     let expires_at = parse_expiry(new.expires_at.as_deref())?;
     let scope_names: Vec<String> = scopes.iter().map(|s| s.as_str().to_string()).collect();
 
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     let prefix = tokens::random_hex(4);
     let key = format!("pcrm_{prefix}_{}", tokens::random_hex(32));
     let row = storage::api_keys::NewRow {
@@ -155,7 +155,7 @@ pub async fn revoke(db: &SqlitePool, actor: &Actor, id: &str) -> AppResult<()> {
     {
         return Err(AppError::NotFound);
     }
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     storage::api_keys::revoke(&mut tx, &id).await?;
     audit::record(&mut tx, actor, "api_key.revoke", "api_key", Some(id.as_str()), None).await?;
     tx.commit().await?;

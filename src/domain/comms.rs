@@ -174,7 +174,7 @@ pub async fn add(
         timestamp: clock::now_text(),
         pinned: input.pinned,
     };
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     if !storage::contacts::exists(&mut tx, &ws.id, contact).await? {
         return Err(AppError::NotFound);
     }
@@ -203,7 +203,7 @@ pub async fn set_pinned(
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
     let id = CommunicationId::parse(id).ok_or(AppError::NotFound)?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     if !storage::comms::set_pinned(&mut tx, &ws.id, contact, &id, pinned).await? {
         return Err(AppError::NotFound);
     }

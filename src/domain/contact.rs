@@ -340,7 +340,7 @@ pub async fn create(
         custom,
         lists: Vec::new(),
     };
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     if let Err(e) = storage::contacts::insert(&mut tx, &record).await {
         let err = conflict_of(&mut tx, ws, &record.base, e).await;
         return Err(err);
@@ -385,7 +385,7 @@ pub async fn update(
     check_required(&record.custom, &fields, Some(&changed))?;
 
     let contact_id = ContactId::parse(&record.id).ok_or(AppError::NotFound)?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     if record.base != before.base
         && let Err(e) = storage::contacts::update_base(&mut tx, &ws.id, &record).await
     {
@@ -420,7 +420,7 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &s
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
     let id = ContactId::parse(id).ok_or(AppError::NotFound)?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     if !storage::contacts::delete(&mut tx, &ws.id, &id).await? {
         return Err(AppError::NotFound);
     }

@@ -195,7 +195,7 @@ pub async fn create(
         is_tracked: input.is_tracked.unwrap_or(false),
     };
     def.default_value = parse_default(&def.spec(region), input.default_value.as_ref())?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     insert(&mut tx, actor, home, &def).await?;
     tx.commit().await?;
     Ok(def)
@@ -284,7 +284,7 @@ pub async fn update(
     if input.default_value.is_some() {
         def.default_value = parse_default(&def.spec(region), input.default_value.as_ref())?;
     }
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     storage::fields::update(&mut tx, &def).await?;
     audit::record(
         &mut tx,
@@ -303,7 +303,7 @@ pub async fn update(
 pub async fn delete(db: &SqlitePool, actor: &Actor, home: Home<'_>, id: &str) -> AppResult<FieldDefinition> {
     let def = find(db, actor, home, id).await?;
     home.check_write(actor)?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     storage::fields::delete(&mut tx, &def.id).await?;
     audit::record(
         &mut tx,

@@ -53,7 +53,7 @@ pub async fn create(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, input:
     ws.require_editor()?;
     let name = parse_name(input.name.as_deref().unwrap_or(""))?;
     let is_primary = input.is_primary.unwrap_or(false);
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     let position = match input.position {
         Some(p) => p,
         None => storage::lists::next_position(&mut tx, &ws.id).await?,
@@ -99,7 +99,7 @@ pub async fn update(
     if let Some(p) = input.is_primary {
         list.is_primary = p;
     }
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     storage::lists::update(&mut tx, &list).await.map_err(|e| {
         if becomes_stage && storage::db::is_unique_violation(&e, "contact_list_assignments") {
             AppError::conflict("some contacts in this list are already in another stage")
@@ -116,7 +116,7 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &s
     let list = find(db, ws, id).await?;
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     storage::lists::delete(&mut tx, &list.id).await?;
     audit::in_workspace(&mut tx, actor, &ws.id, "list.delete", "contact_list", &list.id).await?;
     tx.commit().await?;
@@ -135,7 +135,7 @@ async fn open_membership<'a>(
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
     let list = find(db, ws, list_id).await?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     if !storage::contacts::exists(&mut tx, &ws.id, contact).await? {
         return Err(AppError::NotFound);
     }

@@ -80,7 +80,7 @@ pub async fn merge(
 
     let this_id = ContactId::parse(&this.id).ok_or(AppError::NotFound)?;
     let other_id = ContactId::parse(&other.id).ok_or(AppError::NotFound)?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     // The other contact's history and lists move first; deleting it then frees its email and
     // phone for the survivor.
     storage::comms::reassign(&mut tx, &other_id, &this_id).await?;

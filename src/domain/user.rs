@@ -105,7 +105,7 @@ pub async fn create(
     let name = parse_name(name, "name")?;
     let password = NewPassword::parse(password, "password")?;
     let hash = password::hash(password.0).await?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     let user = storage::users::insert(&mut tx, email.as_str(), &name, &hash)
         .await
         .map_err(|e| {
@@ -170,7 +170,7 @@ async fn set_password_hash(
     hash: &str,
     keep_session: Option<&super::ids::SessionId>,
 ) -> AppResult<()> {
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     storage::users::set_password_hash(&mut tx, user_id, hash).await?;
     storage::sessions::delete_all_for_user_except(&mut tx, user_id, keep_session).await?;
     audit::record(
@@ -188,7 +188,7 @@ async fn set_password_hash(
 
 pub async fn rename(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()> {
     let name = parse_name(name, "name")?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     storage::users::set_name(&mut tx, &actor.user_id, &name).await?;
     audit::record(
         &mut tx,

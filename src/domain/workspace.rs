@@ -118,7 +118,7 @@ pub async fn create(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<Wor
         ));
     }
     let name = parse_name(name)?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     let id = storage::workspaces::insert(&mut tx, &actor.user_id, &name)
         .await
         .map_err(name_taken)?;
@@ -142,7 +142,7 @@ pub async fn create(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<Wor
 pub async fn rename(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, name: &str) -> AppResult<WorkspaceAccess> {
     ws.require_owner("rename it")?;
     let name = parse_name(name)?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     storage::workspaces::rename(&mut tx, &ws.id, &name)
         .await
         .map_err(name_taken)?;
@@ -153,7 +153,7 @@ pub async fn rename(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, name: 
 
 pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<()> {
     ws.require_owner("delete it")?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     storage::workspaces::delete(&mut tx, &ws.id).await?;
     audit::in_workspace(&mut tx, actor, &ws.id, "workspace.delete", "workspace", ws.id.as_str()).await?;
     tx.commit().await?;
@@ -193,7 +193,7 @@ pub async fn add_member(
     if user.id == actor.user_id || storage::workspaces::owner_of(db, &ws.id).await?.as_ref() == Some(&user.id) {
         return Err(AppError::invalid("email", "the owner already has full access"));
     }
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     let added = storage::workspaces::upsert_member(&mut tx, &ws.id, &user.id, role.as_str()).await?;
     let action = if added {
         "workspace.member_add"
@@ -217,7 +217,7 @@ pub async fn remove_member(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess,
     if user_id != actor.user_id {
         ws.require_owner("remove its members")?;
     }
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     if !storage::workspaces::delete_member(&mut tx, &ws.id, &user_id).await? {
         return Err(AppError::NotFound);
     }

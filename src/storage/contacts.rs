@@ -337,11 +337,8 @@ pub async fn insert_new(
     // Statements of a few thousand parameters: fewer round trips than single rows, and each
     // prepared statement (kept in the connection's cache) stays small.
     for chunk in contacts.chunks(BULK_ROWS) {
-        let mut q = sqlx::QueryBuilder::new("WITH k(ws, at) AS (VALUES (");
-        q.push_bind(ws.as_str())
-            .push(", ")
-            .push_bind(created_on)
-            .push(")), batch AS (");
+        let mut q = with_workspace_and_time(ws, created_on);
+        q.push(", batch AS (");
         q.push_values(chunk, |mut b, c| {
             b.push_bind(c.id)
                 .push_bind(c.base.first_name.as_deref())
@@ -381,6 +378,14 @@ async fn existing(conn: &mut SqliteConnection, ids: impl Iterator<Item = &str>) 
     Ok(serde_json::from_str(&found).expect("SQLite writes a JSON array of text"))
 }
 
+/// The start of a bulk insert: the workspace and time every row shares, bound once as `k(ws, at)`
+/// rather than once per row.
+fn with_workspace_and_time(ws: &WorkspaceId, at: &str) -> sqlx::QueryBuilder<sqlx::Sqlite> {
+    let mut q = sqlx::QueryBuilder::new("WITH k(ws, at) AS (VALUES (");
+    q.push_bind(ws.as_str()).push(", ").push_bind(at).push("))");
+    q
+}
+
 /// Rows per multi-row statement of a bulk write.
 const BULK_ROWS: usize = 500;
 /// Bound parameters a bulk statement stays under (SQLite allows 32,766, less a margin for the
@@ -408,11 +413,8 @@ pub async fn insert_values(
     // 32,766 parameters.
     let rows = (MAX_PARAMETERS / (names.len() + 1)).clamp(1, BULK_ROWS);
     for chunk in contacts.chunks(rows) {
-        let mut q = sqlx::QueryBuilder::new("WITH k(ws, now) AS (VALUES (");
-        q.push_bind(ws.as_str())
-            .push(", ")
-            .push_bind(now.as_str())
-            .push(")), f(i, name) AS (");
+        let mut q = with_workspace_and_time(ws, &now);
+        q.push(", f(i, name) AS (");
         q.push_values(names.iter().enumerate(), |mut b, (i, name)| {
             b.push(i.to_string()).push_bind(*name);
         });
@@ -431,15 +433,34 @@ pub async fn insert_values(
         for i in 0..names.len() {
             q.push(format!(" WHEN {i} THEN batch.column{}", i + 2));
         }
-        q.push(" END AS value, k.now FROM batch CROSS JOIN f CROSS JOIN k) WHERE value IS NOT NULL");
+        q.push(" END AS value, k.at FROM batch CROSS JOIN f CROSS JOIN k) WHERE value IS NOT NULL");
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
 }
 
+/// A number of contacts and of custom values.
+#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
+pub struct RowCounts {
+    pub contacts: i64,
+    pub values: i64,
+}
+
+impl RowCounts {
+    /// These counts less `other`'s, never below zero.
+    pub fn without(self, other: RowCounts) -> RowCounts {
+        RowCounts {
+            contacts: (self.contacts - other.contacts).max(0),
+            values: (self.values - other.values).max(0),
+        }
+    }
+}
+
 /// How many contacts and custom values the whole database holds.
-pub async fn count_rows(conn: &mut SqliteConnection) -> Result<(i64, i64), sqlx::Error> {
-    sqlx::query_as("SELECT (SELECT count(*) FROM base_contacts), (SELECT count(*) FROM custom_fields)")
-        .fetch_one(conn)
-        .await
+pub async fn count_rows(conn: &mut SqliteConnection) -> Result<RowCounts, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM base_contacts) AS contacts, (SELECT count(*) FROM custom_fields) AS \"values\"",
+    )
+    .fetch_one(conn)
+    .await
 }

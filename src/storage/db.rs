@@ -74,15 +74,22 @@ pub async fn temp_on_disk(conn: &mut sqlx::SqliteConnection, on_disk: bool) -> R
     sqlx::query(sql).execute(conn).await.map(|_| ())
 }
 
-/// A connection of its own that does not check foreign keys, for one bulk write whose every
-/// row points at rows it made itself or that the caller checked while holding the write lock
-/// (begin with `BEGIN_WRITE`, then check: nobody can delete them until the commit). An import's
-/// million custom values otherwise cost a million look-ups of their contact and workspace
-/// (0.6 s of a 100k-row import). The connection is closed, never handed back to the pool, so
-/// no other work inherits the unchecked keys, even if the write is abandoned half-way.
-pub async fn unchecked_writer(pool: &SqlitePool) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
+/// A connection of its own for one bulk job that changes the connection's settings (below,
+/// and `temp_on_disk`). It is closed afterwards, never handed back to the pool, so no other
+/// work inherits those settings, even when the job is abandoned half-way.
+pub async fn own_connection(pool: &SqlitePool) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
     let mut conn = pool.acquire().await?;
     conn.close_on_drop();
+    Ok(conn)
+}
+
+/// A connection of its own (`own_connection`) that does not check foreign keys, for one bulk
+/// write whose every row points at rows it made itself or that the caller checked while
+/// holding the write lock (begin with `BEGIN_WRITE`, then check: nobody can delete them until
+/// the commit). An import's million custom values otherwise cost a million look-ups of their
+/// contact and workspace (0.6 s of a 100k-row import).
+pub async fn unchecked_writer(pool: &SqlitePool) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
+    let mut conn = own_connection(pool).await?;
     sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
     Ok(conn)
 }

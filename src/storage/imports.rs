@@ -2,6 +2,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
 use crate::domain::ids::{ImportId, UserId, WorkspaceId};
+use crate::storage::contacts::RowCounts;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ImportRow {
@@ -226,10 +227,10 @@ pub async fn item(
 }
 
 /// How many contacts an import created, and how many custom values they hold now.
-pub async fn created_rows(conn: &mut SqliteConnection, import: &str) -> Result<(i64, i64), sqlx::Error> {
+pub async fn created_rows(conn: &mut SqliteConnection, import: &str) -> Result<RowCounts, sqlx::Error> {
     sqlx::query_as(
-        "SELECT count(*), (SELECT count(*) FROM custom_fields WHERE contact_id IN
-                (SELECT contact_id FROM import_items WHERE import_id = ?1 AND action = 'created'))
+        "SELECT count(*) AS contacts, (SELECT count(*) FROM custom_fields WHERE contact_id IN
+                (SELECT contact_id FROM import_items WHERE import_id = ?1 AND action = 'created')) AS \"values\"
            FROM import_items WHERE import_id = ?1 AND action = 'created'",
     )
     .bind(import)

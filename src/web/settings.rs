@@ -128,9 +128,7 @@ pub async fn end_session(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let id = SessionId::parse(&id).ok_or(AppError::NotFound)?;
-    let mut tx = crate::storage::db::begin_write(&state.db)
-        .await
-        .map_err(AppError::from)?;
+    let mut tx = storage::db::begin_write(&state.db).await.map_err(AppError::from)?;
     if !storage::sessions::delete_owned(&mut tx, &user.id, &id).await? {
         return Err(AppError::NotFound.into());
     }

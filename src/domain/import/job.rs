@@ -21,9 +21,10 @@ use crate::domain::audit;
 use crate::domain::contact::ContactRecord;
 use crate::domain::field_definition;
 use crate::domain::ids::{ContactId, ImportId, UserId, WorkspaceId};
-use crate::domain::workspace::WorkspaceAccess;
+use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
 use crate::storage;
+use crate::storage::contacts::RowCounts;
 use crate::storage::imports::ImportRow;
 use crate::storage::paused_indexes::{self, Paused};
 use crate::storage::upload_files::{self, UploadFile};
@@ -33,24 +34,20 @@ const CHUNK_ROWS: usize = 500;
 /// Adding or removing at least this many contacts, or custom values, in a database holding
 /// fewer than three times as many others, goes faster with the indexes their keys scatter over
 /// set aside and built again once (`storage::paused_indexes`) than through them row by row.
-const REBUILD_INDEX_FROM: u64 = 20_000;
+const REBUILD_INDEX_FROM: i64 = 20_000;
 
-fn rebuild_pays(changed: u64, untouched: u64) -> bool {
+fn rebuild_pays(changed: i64, untouched: i64) -> bool {
     changed >= REBUILD_INDEX_FROM && untouched < changed * 3
 }
 
 /// Sets aside the indexes that a change of this many contacts and values is better off
-/// building again afterwards; `untouched` counts the contacts and values it leaves alone.
-async fn pause_indexes(
-    tx: &mut SqliteConnection,
-    (contacts, values): (u64, u64),
-    (untouched_contacts, untouched_values): (u64, u64),
-) -> AppResult<Paused> {
+/// building again afterwards, given how many it leaves alone.
+async fn pause_indexes(tx: &mut SqliteConnection, changed: RowCounts, untouched: RowCounts) -> AppResult<Paused> {
     let mut names = Vec::new();
-    if rebuild_pays(contacts, untouched_contacts) {
+    if rebuild_pays(changed.contacts, untouched.contacts) {
         names.push(paused_indexes::CONTACT_NAMES);
     }
-    if rebuild_pays(values, untouched_values) {
+    if rebuild_pays(changed.values, untouched.values) {
         names.push(paused_indexes::CUSTOM_VALUES);
     }
     Ok(paused_indexes::pause(tx, &names).await?)
@@ -190,7 +187,7 @@ pub async fn create(
     let id = ImportId::generate();
     let mapping_json = serde_json::to_string(&mapping).expect("a mapping serialises");
     let name: String = upload.filename.chars().filter(|c| !c.is_control()).take(200).collect();
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     storage::imports::insert(
         &mut tx,
         &storage::imports::NewImport {
@@ -239,7 +236,7 @@ pub async fn start(
     let columns = blocking(move || Ok(Source::from_file(path)?.rows()?.0)).await?;
     let fields = field_definition::applicable(db, ws).await?;
     plan::check_mapping(&columns, &mapping, &fields, ws)?;
-    let mut tx = crate::storage::db::begin_write(db).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     let json = serde_json::to_string(&mapping).expect("a mapping serialises");
     if !storage::imports::set_mapping_and_queue(&mut tx, &row.id, &json).await? {
         return Err(AppError::conflict("this import has already been started"));
@@ -339,10 +336,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         .ok_or(AppError::NotFound)?;
     // The worker acts for the person who started the import, through their current access.
     let actor = Actor::person(user, Via::Job);
-    // Every row the import writes points at its workspace, its person, or a contact it made
-    // itself. Their access is checked again once the write lock is held, so nobody can take
-    // the workspace or the person away before the commit, and the rows need no key checks.
-    let ws = crate::domain::workspace::resolve(db, &actor, ws_id.as_str()).await?;
+    let ws = workspace::resolve(db, &actor, ws_id.as_str()).await?;
     ws.require_editor()?;
     let path = jobs
         .file(&row.id)
@@ -355,23 +349,30 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         .unwrap_or_else(|| super::mapping::suggest(&headers));
     let fields = field_definition::applicable(db, &ws).await?;
     let (columns, new_fields) = plan::resolve_columns(&headers, &mapping, &fields, &ws)?;
-    let custom_columns = columns.iter().filter(|c| matches!(c, plan::Column::Custom(_))).count() as u64;
+    let custom_columns = columns.iter().filter(|c| matches!(c, plan::Column::Custom(_))).count() as i64;
     let all_fields: Vec<&field_definition::FieldDefinition> = fields.0.iter().chain(new_fields.iter()).collect();
     let mut writer = Writer::new(&row.id, &ws.id, mapping.on_duplicate.clone(), &all_fields);
 
     let (mut chunks, reader) = spawn_reader(rows, headers, columns, region.to_string());
 
+    // Every row the import writes points at its workspace, its person, or a contact it made
+    // itself. Their access is checked again now that the write lock is held, so nobody can
+    // take the workspace or the person away before the commit, and the rows need no key checks.
     let mut conn = storage::db::unchecked_writer(db).await?;
     let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
-    crate::domain::workspace::resolve(&mut *tx, &actor, ws_id.as_str())
+    workspace::resolve(&mut *tx, &actor, ws_id.as_str())
         .await?
         .require_editor()?;
     for def in &new_fields {
         field_definition::insert(&mut tx, &actor, field_definition::Home::Workspace(&ws), def).await?;
     }
-    let rows = row.rows_total.max(0) as u64;
-    let (contacts, values) = storage::contacts::count_rows(&mut tx).await?;
-    let paused = pause_indexes(&mut tx, (rows, rows * custom_columns), (contacts as u64, values as u64)).await?;
+    let rows = row.rows_total.max(0);
+    let incoming = RowCounts {
+        contacts: rows,
+        values: rows * custom_columns,
+    };
+    let existing = storage::contacts::count_rows(&mut tx).await?;
+    let paused = pause_indexes(&mut tx, incoming, existing).await?;
     let mut done = 0u64;
     while let Some(chunk) = chunks.recv().await {
         let chunk = chunk?;
@@ -408,17 +409,9 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
 /// Deletes what an import created and puts back what it updated, inside the caller's
 /// transaction.
 async fn undo(tx: &mut SqliteConnection, actor: &Actor, ws: &WorkspaceAccess, row: &ImportRow) -> AppResult<()> {
-    let (contacts, values) = storage::imports::created_rows(&mut *tx, &row.id).await?;
-    let (all_contacts, all_values) = storage::contacts::count_rows(&mut *tx).await?;
-    let paused = pause_indexes(
-        &mut *tx,
-        (contacts as u64, values as u64),
-        (
-            (all_contacts - contacts).max(0) as u64,
-            (all_values - values).max(0) as u64,
-        ),
-    )
-    .await?;
+    let created = storage::imports::created_rows(&mut *tx, &row.id).await?;
+    let all = storage::contacts::count_rows(&mut *tx).await?;
+    let paused = pause_indexes(&mut *tx, created, all.without(created)).await?;
     storage::imports::delete_created(&mut *tx, &ws.id, &row.id).await?;
     paused.rebuild(&mut *tx).await?;
     for (contact, before) in storage::imports::updated_items(&mut *tx, &row.id).await? {
@@ -497,19 +490,13 @@ pub async fn revert(
             row.status
         )));
     }
-    // Deleting an import's contacts touches most pages of the contact tables; the statement's
+    // Deleting an import's contacts touches most pages of the contact tables; the statements'
     // journal goes to a temporary file rather than memory (280 MB at 100k contacts).
-    let mut conn = db.acquire().await?;
+    let mut conn = storage::db::own_connection(db).await?;
     storage::db::temp_on_disk(&mut conn, true).await?;
-    let undone = async {
-        let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
-        undo(&mut tx, actor, ws, &row).await?;
-        tx.commit().await?;
-        Ok::<_, AppError>(())
-    }
-    .await;
-    storage::db::temp_on_disk(&mut conn, false).await?;
-    undone?;
+    let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
+    undo(&mut tx, actor, ws, &row).await?;
+    tx.commit().await?;
     drop(conn);
     get(db, jobs, actor, ws, id).await
 }
