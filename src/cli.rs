@@ -306,7 +306,7 @@ async fn key_command(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
             let owner = find_user(db, &user).await?;
             let actor = Actor::person(owner.id.clone(), Via::Cli);
             let workspace_id = match ws {
-                Some(w) => Some(workspace_by_id_or_name(db, &actor, &w).await?),
+                Some(w) => Some(workspace_by_id_or_name(db, &actor, &w).await?.id().to_string()),
                 None => None,
             };
             let new = NewKey {
@@ -339,23 +339,25 @@ async fn key_command(config: Config, cmd: KeyCommand) -> anyhow::Result<()> {
         KeyCommand::Revoke { id } => {
             let key_id = crate::domain::ids::ApiKeyId::parse(id.trim())
                 .ok_or_else(|| anyhow::anyhow!("no active key has the id {id}"))?;
-            let owner = storage::api_keys::owner_of(db, &key_id)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("no active key has the id {id}"))?;
-            let actor = Actor::person(owner, Via::Cli);
-            api_key::revoke(db, &actor, key_id.as_str()).await.map_err(sentence)?;
+            if !api_key::revoke_by_operator(db, &key_id).await.map_err(sentence)? {
+                anyhow::bail!("no active key has the id {id}");
+            }
             println!("revoked {id}");
         }
     }
     Ok(())
 }
 
-async fn workspace_by_id_or_name(db: &sqlx::SqlitePool, actor: &Actor, text: &str) -> anyhow::Result<String> {
+async fn workspace_by_id_or_name(
+    db: &sqlx::SqlitePool,
+    actor: &Actor,
+    text: &str,
+) -> anyhow::Result<workspace::WorkspaceAccess> {
     let all = workspace::list(db, actor).await.map_err(sentence)?;
-    all.iter()
-        .find(|w| w.id.as_str() == text)
-        .or_else(|| all.iter().find(|w| w.name == text))
-        .map(|w| w.id.to_string())
+    let by_id = all.iter().position(|w| w.id().as_str() == text);
+    let found = by_id.or_else(|| all.iter().position(|w| w.name() == text));
+    found
+        .map(|i| all[i].clone())
         .ok_or_else(|| anyhow::anyhow!("the account has no workspace called {text}"))
 }
 
@@ -368,8 +370,7 @@ async fn open_workspace(
     let state = app::open_state(config).await?;
     let owner = find_user(&state.db, user_email).await?;
     let actor = Actor::person(owner.id, Via::Cli);
-    let ws_id = workspace_by_id_or_name(&state.db, &actor, ws).await?;
-    let ws = workspace::resolve(&state.db, &actor, &ws_id).await.map_err(sentence)?;
+    let ws = workspace_by_id_or_name(&state.db, &actor, ws).await?;
     Ok((state, actor, ws))
 }
 
@@ -428,9 +429,8 @@ async fn import_command(
     crate::jobs::imports::drain(&state).await?;
     // A running server may have picked the job up first: wait for it to finish there.
     let view = loop {
-        let view = job::get(db, &state.imports, &actor, &ws, &created.id)
-            .await
-            .map_err(sentence)?;
+        let id = crate::domain::ids::ImportId::parse(&created.id).expect("the import's own id");
+        let view = job::get(db, &state.imports, &actor, &ws, &id).await.map_err(sentence)?;
         if !matches!(view.status.as_str(), "queued" | "running") {
             break view;
         }

@@ -236,7 +236,7 @@ async fn seed(data: &Path) -> Seeded {
         .enumerate()
     {
         sqlx::query("INSERT INTO contact_lists (id, workspace_id, name, is_primary, position, created_at) VALUES (?, ?, ?, 1, ?, '2026-01-01T00:00:00Z')")
-            .bind(id).bind(ws.id.as_str()).bind(name).bind(i as i64).execute(&mut *tx).await.unwrap();
+            .bind(id).bind(ws.id().as_str()).bind(name).bind(i as i64).execute(&mut *tx).await.unwrap();
     }
     let mut sample_ids = Vec::new();
     for chunk in 0..CONTACTS / 100 {
@@ -247,7 +247,7 @@ async fn seed(data: &Path) -> Seeded {
             "INSERT INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at) ",
         );
         let mut stage_rows = sqlx::QueryBuilder::new(
-            "INSERT INTO contact_list_assignments (contact_id, list_id, is_primary, assigned_at) ",
+            "INSERT INTO contact_list_assignments (contact_id, list_id, workspace_id, is_primary, assigned_at) ",
         );
         let rows: Vec<(String, usize)> = (0..100)
             .map(|j| (ContactId::generate().to_string(), chunk * 100 + j))
@@ -255,7 +255,7 @@ async fn seed(data: &Path) -> Seeded {
         contacts.push_values(&rows, |mut b, (id, i)| {
             let (first, last) = (FIRST[i % FIRST.len()], LAST[(i / FIRST.len()) % LAST.len()]);
             b.push_bind(id.clone())
-                .push_bind(ws.id.as_str().to_string())
+                .push_bind(ws.id().as_str().to_string())
                 .push_bind("2026-01-01T00:00:00Z")
                 .push_bind(first)
                 .push_bind(last)
@@ -308,7 +308,7 @@ async fn seed(data: &Path) -> Seeded {
             .collect();
         values.push_values(&custom, |mut b, (id, name, value)| {
             b.push_bind(id.clone())
-                .push_bind(ws.id.as_str().to_string())
+                .push_bind(ws.id().as_str().to_string())
                 .push_bind(*name)
                 .push_bind(value.clone())
                 .push_bind("2026-01-01T00:00:00Z");
@@ -318,6 +318,7 @@ async fn seed(data: &Path) -> Seeded {
         stage_rows.push_values(&staged, |mut b, (id, i)| {
             b.push_bind(id.clone())
                 .push_bind(stages[i % 4].clone())
+                .push_bind(ws.id().as_str().to_string())
                 .push_bind(1)
                 .push_bind("2026-01-01T00:00:00Z");
         });
@@ -326,13 +327,11 @@ async fn seed(data: &Path) -> Seeded {
             sample_ids.extend(rows.iter().take(10).map(|(id, _)| id.clone()));
         }
     }
-    pi_crm::storage::contacts::rebuild_search(&mut tx, ws.id.as_str())
-        .await
-        .unwrap();
+    pi_crm::storage::contacts::rebuild_search(&mut tx, &ws).await.unwrap();
     tx.commit().await.unwrap();
     state.db.close().await;
     Seeded {
-        workspace: ws.id.to_string(),
+        workspace: ws.id().to_string(),
         key,
         sample_ids,
     }

@@ -89,7 +89,7 @@ pub fn run(binary: &Path) {
         };
         let key = api_key::create(&state.db, &actor, new).await.unwrap().key;
         state.db.close().await;
-        (ws.id.to_string(), key)
+        (ws.id().to_string(), key)
     });
     let file = csv();
     println!(

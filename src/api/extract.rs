@@ -1,5 +1,8 @@
-//! What an API handler's signature asks for: `ApiCaller` (who, with which scopes) and
-//! `ApiJson<T>` (a JSON body whose every rejection is a JSON error).
+//! What an API handler's signature asks for: `ApiCaller` (who, with which scopes), `ApiWs<R>`
+//! (the `{ws}` of the path, reached by that caller with at least role `R`), `ApiPath<T>` (the
+//! path's ids, typed) and `ApiJson<T>` (a JSON body whose every rejection is a JSON error).
+
+use std::marker::PhantomData;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -11,8 +14,10 @@ use serde::de::DeserializeOwned;
 use super::error::ApiError;
 use crate::auth::session::Session;
 use crate::auth::tokens;
+use crate::auth::workspace::{self as ws_access, Needs, Viewer};
 use crate::domain::actor::{Actor, Via};
 use crate::domain::api_key;
+use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -48,6 +53,39 @@ impl FromRequestParts<AppState> for ApiCaller {
             return Ok(ApiCaller(Actor::person(row.user_id.clone(), Via::Api)));
         }
         Err(AppError::Unauthorized("send an API key in X-Api-Key or Authorization: Bearer".into()).into())
+    }
+}
+
+/// The caller and the workspace of the path's `{ws}`: 404 when they cannot reach it, 403 when
+/// their role there is below `R`. Handlers never resolve a workspace by hand.
+pub struct ApiWs<R: Needs = Viewer> {
+    pub actor: Actor,
+    pub ws: WorkspaceAccess,
+    role: PhantomData<R>,
+}
+
+impl<R: Needs> FromRequestParts<AppState> for ApiWs<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ApiCaller(actor) = ApiCaller::from_request_parts(parts, state).await?;
+        let ws = ws_access::from_path::<R>(parts, state, &actor).await?;
+        Ok(ApiWs {
+            actor,
+            ws,
+            role: PhantomData,
+        })
+    }
+}
+
+/// The path's ids, typed; a malformed one is a 404 like any id that names nothing.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send> FromRequestParts<AppState> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ApiPath(ws_access::path_ids(parts, state).await?))
     }
 }
 

@@ -89,7 +89,7 @@ pub async fn create(db: &SqlitePool, actor: &Actor, new: NewKey) -> AppResult<Cr
         .map(str::to_string)
         .or_else(|| actor.pinned_workspace().map(|w| w.to_string()));
     let workspace = match ws_text {
-        Some(id) => Some(workspace::resolve(db, actor, &id).await?),
+        Some(id) => Some(workspace::resolve_text(db, actor, &id).await?),
         None => None,
     };
     let expires_at = parse_expiry(new.expires_at.as_deref())?;
@@ -105,7 +105,7 @@ pub async fn create(db: &SqlitePool, actor: &Actor, new: NewKey) -> AppResult<Cr
         key_hash: tokens::sha256_hex(&key),
         description,
         scopes: serde_json::to_string(&scope_names).expect("strings serialise"),
-        workspace_id: workspace.as_ref().map(|w| w.id.clone()),
+        workspace_id: workspace.as_ref().map(|w| w.id().clone()),
         created_at: clock::now_text(),
         expires_at,
     };
@@ -144,10 +144,9 @@ pub async fn list(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<ApiKeyView>> 
     Ok(keys)
 }
 
-pub async fn revoke(db: &SqlitePool, actor: &Actor, id: &str) -> AppResult<()> {
+pub async fn revoke(db: &SqlitePool, actor: &Actor, id: &ApiKeyId) -> AppResult<()> {
     actor.require(Scope::ManageKeys)?;
-    let id = ApiKeyId::parse(id).ok_or(AppError::NotFound)?;
-    let key = storage::api_keys::find_for_user(db, &actor.user_id, &id)
+    let key = storage::api_keys::find_for_user(db, &actor.user_id, id)
         .await?
         .ok_or(AppError::NotFound)?;
     if let Some(pinned) = actor.pinned_workspace()
@@ -156,10 +155,20 @@ pub async fn revoke(db: &SqlitePool, actor: &Actor, id: &str) -> AppResult<()> {
         return Err(AppError::NotFound);
     }
     let mut tx = storage::db::begin_write(db).await?;
-    storage::api_keys::revoke(&mut tx, &id).await?;
+    storage::api_keys::revoke(&mut tx, &actor.user_id, id).await?;
     audit::record(&mut tx, actor, "api_key.revoke", "api_key", Some(id.as_str()), None).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Revokes a key on the operator's word (the CLI, run by whoever holds the data dir), acting
+/// as the key's owner. False when no active key has this id.
+pub async fn revoke_by_operator(db: &SqlitePool, id: &ApiKeyId) -> AppResult<bool> {
+    let Some(owner) = storage::api_keys::owner_of(db, id).await? else {
+        return Ok(false);
+    };
+    revoke(db, &Actor::person(owner, Via::Cli), id).await?;
+    Ok(true)
 }
 
 /// Turns a presented key into an actor. Anything wrong — malformed, unknown, revoked,

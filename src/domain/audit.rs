@@ -85,6 +85,7 @@ pub struct Filter {
 /// What the actor may see: their own actions and everything done in workspaces they own
 /// (a key pinned to a workspace sees that workspace's entries only).
 pub async fn list(db: &SqlitePool, actor: &Actor, filter: &Filter) -> AppResult<Page<Entry>> {
+    actor.require(super::actor::Scope::ReadAudit)?;
     let spec = PageRequest {
         limit: filter.limit,
         cursor: filter.cursor.clone(),

@@ -125,7 +125,7 @@ pub async fn record(
         timestamp: clock::now_text(),
         pinned: false,
     };
-    storage::comms::insert(conn, &ws.id, Some(&actor.user_id), &entry).await?;
+    storage::comms::insert(conn, ws, Some(&actor.user_id), &entry).await?;
     Ok(())
 }
 
@@ -175,14 +175,14 @@ pub async fn add(
         pinned: input.pinned,
     };
     let mut tx = storage::db::begin_write(db).await?;
-    if !storage::contacts::exists(&mut tx, &ws.id, contact).await? {
+    if !storage::contacts::exists(&mut tx, ws, contact).await? {
         return Err(AppError::NotFound);
     }
-    storage::comms::insert(&mut tx, &ws.id, Some(&actor.user_id), &entry).await?;
+    storage::comms::insert(&mut tx, ws, Some(&actor.user_id), &entry).await?;
     audit::in_workspace(
         &mut tx,
         actor,
-        &ws.id,
+        ws.id(),
         "communication.create",
         "communication",
         &entry.id,
@@ -197,14 +197,13 @@ pub async fn set_pinned(
     actor: &Actor,
     ws: &WorkspaceAccess,
     contact: &ContactId,
-    id: &str,
+    id: &CommunicationId,
     pinned: bool,
 ) -> AppResult<()> {
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
-    let id = CommunicationId::parse(id).ok_or(AppError::NotFound)?;
     let mut tx = storage::db::begin_write(db).await?;
-    if !storage::comms::set_pinned(&mut tx, &ws.id, contact, &id, pinned).await? {
+    if !storage::comms::set_pinned(&mut tx, ws, contact, id, pinned).await? {
         return Err(AppError::NotFound);
     }
     let action = if pinned {
@@ -212,7 +211,7 @@ pub async fn set_pinned(
     } else {
         "communication.unpin"
     };
-    audit::in_workspace(&mut tx, actor, &ws.id, action, "communication", id.as_str()).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), action, "communication", id.as_str()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -265,10 +264,10 @@ pub async fn timeline(
         .map(TimelineCursor::parse)
         .transpose()?;
     let mut conn = db.acquire().await?;
-    if !storage::contacts::exists(&mut conn, &ws.id, contact).await? {
+    if !storage::contacts::exists(&mut conn, ws, contact).await? {
         return Err(AppError::NotFound);
     }
-    let mut rows = storage::comms::page(db, &ws.id, contact, after.as_ref(), i64::from(limit) + 1).await?;
+    let mut rows = storage::comms::page(db, ws, contact, after.as_ref(), i64::from(limit) + 1).await?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let next_cursor = if more {

@@ -286,7 +286,7 @@ async fn conflict_of(conn: &mut SqliteConnection, ws: &WorkspaceAccess, base: &B
         if storage::db::is_unique_violation(&e, &format!("base_contacts.{column}"))
             && let Some(v) = value
         {
-            let existing = storage::contacts::id_by_unique(conn, &ws.id, column, v)
+            let existing = storage::contacts::id_by_unique(conn, ws, column, v)
                 .await
                 .ok()
                 .flatten();
@@ -334,28 +334,25 @@ pub async fn create(
 
     let record = ContactRecord {
         id: ContactId::generate().to_string(),
-        workspace_id: ws.id.to_string(),
+        workspace_id: ws.id().to_string(),
         created_on: clock::now_text(),
         base,
         custom,
         lists: Vec::new(),
     };
     let mut tx = storage::db::begin_write(db).await?;
-    if let Err(e) = storage::contacts::insert(&mut tx, &record).await {
+    if let Err(e) = storage::contacts::insert(&mut tx, ws, &record).await {
         let err = conflict_of(&mut tx, ws, &record.base, e).await;
         return Err(err);
     }
-    audit::in_workspace(&mut tx, actor, &ws.id, "contact.create", "contact", &record.id).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "contact.create", "contact", &record.id).await?;
     tx.commit().await?;
     Ok(record)
 }
 
-pub async fn get(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &str) -> AppResult<ContactRecord> {
+pub async fn get(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &ContactId) -> AppResult<ContactRecord> {
     actor.require(Scope::ReadContacts)?;
-    let id = ContactId::parse(id).ok_or(AppError::NotFound)?;
-    storage::contacts::load(db, &ws.id, &id)
-        .await?
-        .ok_or(AppError::NotFound)
+    storage::contacts::load(db, ws, id).await?.ok_or(AppError::NotFound)
 }
 
 pub async fn update(
@@ -363,7 +360,7 @@ pub async fn update(
     actor: &Actor,
     ws: &WorkspaceAccess,
     region: &str,
-    id: &str,
+    id: &ContactId,
     input: ContactInput,
 ) -> AppResult<ContactRecord> {
     let mut record = get(db, actor, ws, id).await?;
@@ -384,18 +381,18 @@ pub async fn update(
     let changed = apply_custom(&mut record.custom, &input.custom_fields, &fields, region)?;
     check_required(&record.custom, &fields, Some(&changed))?;
 
-    let contact_id = ContactId::parse(&record.id).ok_or(AppError::NotFound)?;
+    let contact_id = id.clone();
     let mut tx = storage::db::begin_write(db).await?;
     if record.base != before.base
-        && let Err(e) = storage::contacts::update_base(&mut tx, &ws.id, &record).await
+        && let Err(e) = storage::contacts::update_base(&mut tx, ws, &record).await
     {
         let err = conflict_of(&mut tx, ws, &record.base, e).await;
         return Err(err);
     }
     for name in &changed {
         match record.custom.get(name) {
-            Some(v) => storage::contacts::set_value(&mut tx, &ws.id, &contact_id, name, v).await?,
-            None => storage::contacts::delete_value(&mut tx, &contact_id, name).await?,
+            Some(v) => storage::contacts::set_value(&mut tx, ws, &contact_id, name, v).await?,
+            None => storage::contacts::delete_value(&mut tx, ws, &contact_id, name).await?,
         }
         if let Some(def) = fields.get(name).filter(|d| d.is_tracked) {
             let content = serde_json::json!({
@@ -410,21 +407,20 @@ pub async fn update(
             comms::record(&mut tx, actor, ws, &contact_id, comms::Kind::System, content, None).await?;
         }
     }
-    storage::contacts::refresh_search(&mut tx, &record.id).await?;
-    audit::in_workspace(&mut tx, actor, &ws.id, "contact.update", "contact", &record.id).await?;
+    storage::contacts::refresh_search(&mut tx, ws, &record.id).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "contact.update", "contact", &record.id).await?;
     tx.commit().await?;
     Ok(record)
 }
 
-pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &str) -> AppResult<()> {
+pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &ContactId) -> AppResult<()> {
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
-    let id = ContactId::parse(id).ok_or(AppError::NotFound)?;
     let mut tx = storage::db::begin_write(db).await?;
-    if !storage::contacts::delete(&mut tx, &ws.id, &id).await? {
+    if !storage::contacts::delete(&mut tx, ws, id).await? {
         return Err(AppError::NotFound);
     }
-    audit::in_workspace(&mut tx, actor, &ws.id, "contact.delete", "contact", id.as_str()).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "contact.delete", "contact", id.as_str()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -59,7 +59,13 @@ impl FieldSet {
 }
 
 pub async fn applicable(db: &SqlitePool, ws: &WorkspaceAccess) -> AppResult<FieldSet> {
-    Ok(FieldSet(storage::fields::applicable(db, &ws.id).await?))
+    Ok(FieldSet(storage::fields::applicable(db, ws).await?))
+}
+
+/// The definitions that apply in a workspace, for a caller who asked to see them.
+pub async fn list_in_workspace(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<FieldSet> {
+    actor.require(Scope::ReadContacts)?;
+    applicable(db, ws).await
 }
 
 /// Where a definition lives.
@@ -69,11 +75,18 @@ pub enum Home<'a> {
     Workspace(&'a WorkspaceAccess),
 }
 
-impl Home<'_> {
-    fn workspace_id(&self) -> Option<&WorkspaceId> {
+impl<'a> Home<'a> {
+    fn workspace_id(&self) -> Option<&'a WorkspaceId> {
         match self {
             Home::Global => None,
-            Home::Workspace(ws) => Some(&ws.id),
+            Home::Workspace(ws) => Some(ws.id()),
+        }
+    }
+
+    fn owner(self, actor: &'a Actor) -> storage::fields::Owner<'a> {
+        match self {
+            Home::Global => storage::fields::Owner::Global(&actor.user_id),
+            Home::Workspace(ws) => storage::fields::Owner::Workspace(ws),
         }
     }
 
@@ -232,11 +245,10 @@ pub async fn insert(
     .await
 }
 
-async fn find(db: &SqlitePool, actor: &Actor, home: Home<'_>, id: &str) -> AppResult<FieldDefinition> {
-    let id = FieldDefinitionId::parse(id).ok_or(AppError::NotFound)?;
+async fn find(db: &SqlitePool, actor: &Actor, home: Home<'_>, id: &FieldDefinitionId) -> AppResult<FieldDefinition> {
     let found = match home {
-        Home::Global => storage::fields::find_global(db, &actor.user_id, &id).await?,
-        Home::Workspace(ws) => storage::fields::find_in_workspace(db, &ws.id, &id).await?,
+        Home::Global => storage::fields::find_global(db, &actor.user_id, id).await?,
+        Home::Workspace(ws) => storage::fields::find_in_workspace(db, ws, id).await?,
     };
     found.ok_or(AppError::NotFound)
 }
@@ -248,7 +260,7 @@ pub async fn update(
     actor: &Actor,
     home: Home<'_>,
     region: &str,
-    id: &str,
+    id: &FieldDefinitionId,
     input: DefinitionInput,
 ) -> AppResult<FieldDefinition> {
     let mut def = find(db, actor, home, id).await?;
@@ -285,7 +297,7 @@ pub async fn update(
         def.default_value = parse_default(&def.spec(region), input.default_value.as_ref())?;
     }
     let mut tx = storage::db::begin_write(db).await?;
-    storage::fields::update(&mut tx, &def).await?;
+    storage::fields::update(&mut tx, home.owner(actor), &def).await?;
     audit::record(
         &mut tx,
         actor,
@@ -300,11 +312,16 @@ pub async fn update(
 }
 
 /// Deletes the definition; stored values stay, shown as orphans until re-defined or removed.
-pub async fn delete(db: &SqlitePool, actor: &Actor, home: Home<'_>, id: &str) -> AppResult<FieldDefinition> {
+pub async fn delete(
+    db: &SqlitePool,
+    actor: &Actor,
+    home: Home<'_>,
+    id: &FieldDefinitionId,
+) -> AppResult<FieldDefinition> {
     let def = find(db, actor, home, id).await?;
     home.check_write(actor)?;
     let mut tx = storage::db::begin_write(db).await?;
-    storage::fields::delete(&mut tx, &def.id).await?;
+    storage::fields::delete(&mut tx, home.owner(actor), &def.id).await?;
     audit::record(
         &mut tx,
         actor,
@@ -319,10 +336,10 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, home: Home<'_>, id: &str) ->
 }
 
 /// How many stored values a definition's name has where it applies (for the delete warning).
-pub async fn value_count(db: &SqlitePool, actor: &Actor, def: &FieldDefinition) -> AppResult<i64> {
-    Ok(match &def.workspace_id {
-        Some(ws) => storage::fields::count_values_in(db, ws, &def.field_name).await?,
-        None => storage::fields::count_values_for_owner(db, &actor.user_id, &def.field_name).await?,
+pub async fn value_count(db: &SqlitePool, actor: &Actor, home: Home<'_>, def: &FieldDefinition) -> AppResult<i64> {
+    Ok(match home {
+        Home::Workspace(ws) => storage::fields::count_values_in(db, ws, &def.field_name).await?,
+        Home::Global => storage::fields::count_values_for_owner(db, &actor.user_id, &def.field_name).await?,
     })
 }
 

@@ -3,10 +3,19 @@
 
 macro_rules! id_type {
     ($($name:ident),* $(,)?) => {$(
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, sqlx::Type)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, sqlx::Type)]
         #[serde(transparent)]
         #[sqlx(transparent)]
         pub struct $name(String);
+
+        /// Only a canonical id deserialises (from a path or a body): anything else is refused
+        /// before it reaches a query.
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::parse(&text).ok_or_else(|| serde::de::Error::custom(concat!("not a valid ", stringify!($name))))
+            }
+        }
 
         impl $name {
             pub fn generate() -> Self {
@@ -19,6 +28,12 @@ macro_rules! id_type {
                 let parsed = uuid::Uuid::try_parse(text).ok()?;
                 let canonical = parsed.hyphenated().to_string();
                 (canonical == text).then_some($name(canonical))
+            }
+
+            /// `parse` for an id a form or a query names: malformed is "not found", as for
+            /// an id that names nothing.
+            pub fn found(text: &str) -> Result<Self, crate::error::AppError> {
+                Self::parse(text.trim()).ok_or(crate::error::AppError::NotFound)
             }
 
             pub fn as_str(&self) -> &str {

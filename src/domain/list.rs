@@ -45,7 +45,25 @@ fn name_taken(e: sqlx::Error) -> AppError {
 
 pub async fn all(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<Vec<ContactList>> {
     actor.require(Scope::ReadContacts)?;
-    Ok(storage::lists::all(db, &ws.id).await?)
+    Ok(storage::lists::all(db, ws).await?)
+}
+
+/// Every list with how many contacts it holds (counted in one statement).
+pub async fn all_with_counts(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+) -> AppResult<Vec<(ContactList, i64)>> {
+    let lists = all(db, actor, ws).await?;
+    let counts: std::collections::HashMap<String, i64> =
+        storage::lists::member_counts(db, ws).await?.into_iter().collect();
+    Ok(lists
+        .into_iter()
+        .map(|l| {
+            let n = counts.get(&l.id).copied().unwrap_or(0);
+            (l, n)
+        })
+        .collect())
 }
 
 pub async fn create(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, input: ListInput) -> AppResult<ContactList> {
@@ -56,7 +74,7 @@ pub async fn create(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, input:
     let mut tx = storage::db::begin_write(db).await?;
     let position = match input.position {
         Some(p) => p,
-        None => storage::lists::next_position(&mut tx, &ws.id).await?,
+        None => storage::lists::next_position(&mut tx, ws).await?,
     };
     let list = ContactList {
         id: ListId::generate().to_string(),
@@ -64,17 +82,14 @@ pub async fn create(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, input:
         is_primary,
         position,
     };
-    storage::lists::insert(&mut tx, &ws.id, &list)
-        .await
-        .map_err(name_taken)?;
-    audit::in_workspace(&mut tx, actor, &ws.id, "list.create", "contact_list", &list.id).await?;
+    storage::lists::insert(&mut tx, ws, &list).await.map_err(name_taken)?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "list.create", "contact_list", &list.id).await?;
     tx.commit().await?;
     Ok(list)
 }
 
-pub async fn find(db: &SqlitePool, ws: &WorkspaceAccess, id: &str) -> AppResult<ContactList> {
-    let id = ListId::parse(id).ok_or(AppError::NotFound)?;
-    storage::lists::find(db, &ws.id, &id).await?.ok_or(AppError::NotFound)
+pub async fn find(db: &SqlitePool, ws: &WorkspaceAccess, id: &ListId) -> AppResult<ContactList> {
+    storage::lists::find(db, ws, id).await?.ok_or(AppError::NotFound)
 }
 
 /// Renames, reorders, or turns a tag into a stage (or back). Turning a tag into a stage is
@@ -83,7 +98,7 @@ pub async fn update(
     db: &SqlitePool,
     actor: &Actor,
     ws: &WorkspaceAccess,
-    id: &str,
+    id: &ListId,
     input: ListInput,
 ) -> AppResult<ContactList> {
     let mut list = find(db, ws, id).await?;
@@ -100,25 +115,25 @@ pub async fn update(
         list.is_primary = p;
     }
     let mut tx = storage::db::begin_write(db).await?;
-    storage::lists::update(&mut tx, &list).await.map_err(|e| {
+    storage::lists::update(&mut tx, ws, &list).await.map_err(|e| {
         if becomes_stage && storage::db::is_unique_violation(&e, "contact_list_assignments") {
             AppError::conflict("some contacts in this list are already in another stage")
         } else {
             name_taken(e)
         }
     })?;
-    audit::in_workspace(&mut tx, actor, &ws.id, "list.update", "contact_list", &list.id).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "list.update", "contact_list", &list.id).await?;
     tx.commit().await?;
     Ok(list)
 }
 
-pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &str) -> AppResult<()> {
+pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &ListId) -> AppResult<()> {
     let list = find(db, ws, id).await?;
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
     let mut tx = storage::db::begin_write(db).await?;
-    storage::lists::delete(&mut tx, &list.id).await?;
-    audit::in_workspace(&mut tx, actor, &ws.id, "list.delete", "contact_list", &list.id).await?;
+    storage::lists::delete(&mut tx, ws, &list.id).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "list.delete", "contact_list", &list.id).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -130,13 +145,13 @@ async fn open_membership<'a>(
     actor: &Actor,
     ws: &WorkspaceAccess,
     contact: &ContactId,
-    list_id: &str,
+    list_id: &ListId,
 ) -> AppResult<(ContactList, sqlx::Transaction<'a, sqlx::Sqlite>)> {
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
     let list = find(db, ws, list_id).await?;
     let mut tx = storage::db::begin_write(db).await?;
-    if !storage::contacts::exists(&mut tx, &ws.id, contact).await? {
+    if !storage::contacts::exists(&mut tx, ws, contact).await? {
         return Err(AppError::NotFound);
     }
     Ok((list, tx))
@@ -149,21 +164,21 @@ pub async fn add_contact(
     actor: &Actor,
     ws: &WorkspaceAccess,
     contact: &ContactId,
-    list_id: &str,
+    list_id: &ListId,
 ) -> AppResult<()> {
     let (list, mut tx) = open_membership(db, actor, ws, contact, list_id).await?;
-    if storage::lists::is_member(&mut tx, contact, &list.id).await? {
+    if storage::lists::is_member(&mut tx, ws, contact, &list.id).await? {
         return Ok(());
     }
     if list.is_primary {
-        let from = storage::lists::stage_of(&mut tx, contact).await?;
-        storage::lists::leave_stage(&mut tx, contact).await?;
-        storage::lists::assign(&mut tx, contact, &list).await?;
+        let from = storage::lists::stage_of(&mut tx, ws, contact).await?;
+        storage::lists::leave_stage(&mut tx, ws, contact).await?;
+        storage::lists::assign(&mut tx, ws, contact, &list).await?;
         log_stage_change(&mut tx, actor, ws, contact, from.as_ref(), Some(&list)).await?;
     } else {
-        storage::lists::assign(&mut tx, contact, &list).await?;
+        storage::lists::assign(&mut tx, ws, contact, &list).await?;
     }
-    audit::in_workspace(&mut tx, actor, &ws.id, "list.add_contact", "contact", contact.as_str()).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "list.add_contact", "contact", contact.as_str()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -173,10 +188,10 @@ pub async fn remove_contact(
     actor: &Actor,
     ws: &WorkspaceAccess,
     contact: &ContactId,
-    list_id: &str,
+    list_id: &ListId,
 ) -> AppResult<()> {
     let (list, mut tx) = open_membership(db, actor, ws, contact, list_id).await?;
-    if !storage::lists::unassign(&mut tx, contact, &list.id).await? {
+    if !storage::lists::unassign(&mut tx, ws, contact, &list.id).await? {
         return Err(AppError::NotFound);
     }
     if list.is_primary {
@@ -185,7 +200,7 @@ pub async fn remove_contact(
     audit::in_workspace(
         &mut tx,
         actor,
-        &ws.id,
+        ws.id(),
         "list.remove_contact",
         "contact",
         contact.as_str(),

@@ -35,18 +35,22 @@ pub async fn merge(
     db: &SqlitePool,
     actor: &Actor,
     ws: &WorkspaceAccess,
-    this_id: &str,
+    this_id: &ContactId,
     input: MergeInput,
 ) -> AppResult<ContactRecord> {
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
-    let this = contact::get(db, actor, ws, this_id).await?;
-    let other = contact::get(db, actor, ws, input.other_id.trim())
-        .await
-        .map_err(|e| match e {
-            AppError::NotFound => AppError::invalid("other_id", "no such contact in this workspace"),
-            other => other,
-        })?;
+    // Both contacts are read under the write lock the merge then writes with, so an edit
+    // made meanwhile is either merged or waits; it is never overwritten by a stale copy.
+    let mut tx = storage::db::begin_write(db).await?;
+    let this = storage::contacts::load(&mut *tx, ws, this_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let no_other = || AppError::invalid("other_id", "no such contact in this workspace");
+    let other_id = ContactId::parse(input.other_id.trim()).ok_or_else(no_other)?;
+    let other = storage::contacts::load(&mut *tx, ws, &other_id)
+        .await?
+        .ok_or_else(no_other)?;
     if this.id == other.id {
         return Err(AppError::invalid("other_id", "a contact cannot be merged with itself"));
     }
@@ -78,27 +82,24 @@ pub async fn merge(
         }
     }
 
-    let this_id = ContactId::parse(&this.id).ok_or(AppError::NotFound)?;
-    let other_id = ContactId::parse(&other.id).ok_or(AppError::NotFound)?;
-    let mut tx = storage::db::begin_write(db).await?;
     // The other contact's history and lists move first; deleting it then frees its email and
     // phone for the survivor.
-    storage::comms::reassign(&mut tx, &other_id, &this_id).await?;
-    let this_stage = storage::lists::stage_of(&mut tx, &this_id).await?;
+    storage::comms::reassign(&mut tx, ws, &other_id, this_id).await?;
+    let this_stage = storage::lists::stage_of(&mut tx, ws, this_id).await?;
     for list in &other.lists {
         let take_stage = list.is_primary && (this_stage.is_none() || prefer("stage") == Side::Other);
         if !list.is_primary || take_stage {
             if list.is_primary {
-                storage::lists::leave_stage(&mut tx, &this_id).await?;
+                storage::lists::leave_stage(&mut tx, ws, this_id).await?;
             }
-            storage::lists::assign(&mut tx, &this_id, list).await?;
+            storage::lists::assign(&mut tx, ws, this_id, list).await?;
         }
     }
-    storage::contacts::delete(&mut tx, &ws.id, &other_id).await?;
-    storage::contacts::update_base(&mut tx, &ws.id, &merged).await?;
+    storage::contacts::delete(&mut tx, ws, &other_id).await?;
+    storage::contacts::update_base(&mut tx, ws, &merged).await?;
     for (name, value) in &merged.custom {
         if this.custom.get(name) != Some(value) {
-            storage::contacts::set_value(&mut tx, &ws.id, &this_id, name, value).await?;
+            storage::contacts::set_value(&mut tx, ws, this_id, name, value).await?;
         }
     }
     let content = serde_json::json!({
@@ -111,12 +112,12 @@ pub async fn merge(
             "company": other.base.company, "custom_fields": other.custom,
         },
     });
-    storage::contacts::refresh_search(&mut tx, &this.id).await?;
-    comms::record(&mut tx, actor, ws, &this_id, comms::Kind::System, content, None).await?;
-    audit::in_workspace(&mut tx, actor, &ws.id, "contact.merge", "contact", &this.id).await?;
-    audit::in_workspace(&mut tx, actor, &ws.id, "contact.delete", "contact", &other.id).await?;
+    storage::contacts::refresh_search(&mut tx, ws, &this.id).await?;
+    comms::record(&mut tx, actor, ws, this_id, comms::Kind::System, content, None).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "contact.merge", "contact", &this.id).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "contact.delete", "contact", &other.id).await?;
     tx.commit().await?;
-    contact::get(db, actor, ws, &this.id).await
+    contact::get(db, actor, ws, this_id).await
 }
 
 /// Two contacts that may be one person, and why.
@@ -135,15 +136,15 @@ pub async fn possible_duplicates(
     ws: &WorkspaceAccess,
 ) -> AppResult<Vec<PossibleDuplicate>> {
     actor.require(Scope::ReadContacts)?;
-    let pairs = storage::duplicates::pairs(db, &ws.id, 100).await?;
+    let pairs = storage::duplicates::pairs(db, ws, 100).await?;
     let mut out = Vec::with_capacity(pairs.len());
     for (a, b, reason) in pairs {
         let (Some(a), Some(b)) = (ContactId::parse(&a), ContactId::parse(&b)) else {
             continue;
         };
         if let (Some(a), Some(b)) = (
-            storage::contacts::load(db, &ws.id, &a).await?,
-            storage::contacts::load(db, &ws.id, &b).await?,
+            storage::contacts::load(db, ws, &a).await?,
+            storage::contacts::load(db, ws, &b).await?,
         ) {
             out.push(PossibleDuplicate { reason, a, b });
         }

@@ -148,11 +148,13 @@ pub async fn parse(
 }
 
 async fn find_list(db: &SqlitePool, ws: &WorkspaceAccess, value: &str) -> AppResult<ListId> {
-    if let Ok(found) = list::find(db, ws, value).await {
+    if let Some(id) = ListId::parse(value)
+        && let Ok(found) = list::find(db, ws, &id).await
+    {
         return ListId::parse(&found.id).ok_or(AppError::NotFound);
     }
     let mut conn = db.acquire().await?;
-    storage::lists::find_by_name(&mut conn, &ws.id, value)
+    storage::lists::find_by_name(&mut conn, ws, value)
         .await?
         .and_then(|l| ListId::parse(&l.id))
         .ok_or_else(|| AppError::invalid("list", format!("no list called {value:?} here")))
@@ -230,10 +232,10 @@ pub async fn run(
     query: &ContactQuery,
 ) -> AppResult<Page<ContactRecord>> {
     actor.require(Scope::ReadContacts)?;
-    let mut rows = storage::contact_search::find(db, &ws.id, query).await?;
+    let mut rows = storage::contact_search::find(db, ws, query).await?;
     let more = rows.len() > query.limit as usize;
     rows.truncate(query.limit as usize);
-    storage::contacts::fill(db, &mut rows).await?;
+    storage::contacts::fill(db, ws, &mut rows).await?;
     let next_cursor = if more {
         rows.last().map(|c| encode_cursor(c, query.sort))
     } else {

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
-use super::actor::Actor;
+use super::actor::{Actor, Scope};
 use super::audit;
 use super::ids::{UserId, WorkspaceId};
 use super::user::Email;
@@ -38,16 +38,56 @@ impl Role {
     }
 }
 
-/// A workspace the caller may reach, with their role in it. Only `resolve` and `list` make
-/// one, so holding it is proof of access.
+/// A workspace the caller may reach, with their role in it. Its fields are private and only
+/// this module makes one (`resolve`, `list`, `create`), after the membership check, so holding
+/// it is proof of access: every storage function on workspace data takes one, and the compiler
+/// refuses a query scoped by an id that was merely parsed.
 #[derive(Debug, Clone, Serialize)]
 pub struct WorkspaceAccess {
-    pub id: WorkspaceId,
-    pub name: String,
-    pub role: Role,
+    id: WorkspaceId,
+    name: String,
+    role: Role,
 }
 
 impl WorkspaceAccess {
+    fn from_row(row: storage::workspaces::AccessRow) -> WorkspaceAccess {
+        WorkspaceAccess {
+            id: row.id,
+            name: row.name,
+            // A role the schema's CHECK does not know cannot be stored; read it as the least.
+            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
+        }
+    }
+
+    pub fn id(&self) -> &WorkspaceId {
+        &self.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.role == Role::Owner
+    }
+
+    pub fn can_edit(&self) -> bool {
+        self.role >= Role::Editor
+    }
+
+    /// 403 unless the caller's role is at least `needed`.
+    pub fn require_role(&self, needed: Role) -> AppResult<()> {
+        match needed {
+            Role::Viewer => Ok(()),
+            Role::Editor => self.require_editor(),
+            Role::Owner => self.require_owner("do this"),
+        }
+    }
+
     pub fn require_editor(&self) -> AppResult<()> {
         if self.role >= Role::Editor {
             Ok(())
@@ -65,18 +105,38 @@ impl WorkspaceAccess {
     }
 }
 
-pub async fn resolve<'e>(db: impl sqlx::SqliteExecutor<'e>, actor: &Actor, id: &str) -> AppResult<WorkspaceAccess> {
-    let id = WorkspaceId::parse(id).ok_or(AppError::NotFound)?;
-    if actor.pinned_workspace().is_some_and(|pinned| *pinned != id) {
+/// The one door: the workspace `id` as `actor` may reach it, or 404 — whether it does not
+/// exist or belongs to someone else, the answer is the same.
+pub async fn resolve<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+    actor: &Actor,
+    id: &WorkspaceId,
+) -> AppResult<WorkspaceAccess> {
+    if actor.pinned_workspace().is_some_and(|pinned| pinned != id) {
         return Err(AppError::NotFound);
     }
-    storage::workspaces::access(db, &actor.user_id, &id)
+    storage::workspaces::access(db, &actor.user_id, id)
         .await?
+        .map(WorkspaceAccess::from_row)
         .ok_or(AppError::NotFound)
 }
 
+/// `resolve` for an id still in text (a CLI argument, a form field): malformed is 404 too.
+pub async fn resolve_text<'e>(
+    db: impl sqlx::SqliteExecutor<'e>,
+    actor: &Actor,
+    id: &str,
+) -> AppResult<WorkspaceAccess> {
+    let id = WorkspaceId::parse(id).ok_or(AppError::NotFound)?;
+    resolve(db, actor, &id).await
+}
+
 pub async fn list(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<WorkspaceAccess>> {
-    let mut all = storage::workspaces::list_for_user(db, &actor.user_id).await?;
+    let mut all: Vec<WorkspaceAccess> = storage::workspaces::list_for_user(db, &actor.user_id)
+        .await?
+        .into_iter()
+        .map(WorkspaceAccess::from_row)
+        .collect();
     if let Some(pinned) = actor.pinned_workspace() {
         all.retain(|w| w.id == *pinned);
     }
@@ -112,6 +172,7 @@ fn name_taken(e: sqlx::Error) -> AppError {
 }
 
 pub async fn create(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<WorkspaceAccess> {
+    actor.require(Scope::ManageWorkspaces)?;
     if actor.pinned_workspace().is_some() {
         return Err(AppError::forbidden(
             "a key pinned to one workspace cannot create others",
@@ -140,10 +201,11 @@ pub async fn create(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<Wor
 }
 
 pub async fn rename(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, name: &str) -> AppResult<WorkspaceAccess> {
+    actor.require(Scope::ManageWorkspaces)?;
     ws.require_owner("rename it")?;
     let name = parse_name(name)?;
     let mut tx = storage::db::begin_write(db).await?;
-    storage::workspaces::rename(&mut tx, &ws.id, &name)
+    storage::workspaces::rename(&mut tx, ws, &name)
         .await
         .map_err(name_taken)?;
     audit::in_workspace(&mut tx, actor, &ws.id, "workspace.rename", "workspace", ws.id.as_str()).await?;
@@ -152,9 +214,10 @@ pub async fn rename(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, name: 
 }
 
 pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<()> {
+    actor.require(Scope::ManageWorkspaces)?;
     ws.require_owner("delete it")?;
     let mut tx = storage::db::begin_write(db).await?;
-    storage::workspaces::delete(&mut tx, &ws.id).await?;
+    storage::workspaces::delete(&mut tx, ws).await?;
     audit::in_workspace(&mut tx, actor, &ws.id, "workspace.delete", "workspace", ws.id.as_str()).await?;
     tx.commit().await?;
     Ok(())
@@ -170,7 +233,7 @@ pub struct Member {
 
 /// Everyone with access, the owner first. Any member may see who else is in.
 pub async fn members(db: &SqlitePool, ws: &WorkspaceAccess) -> AppResult<Vec<Member>> {
-    Ok(storage::workspaces::members(db, &ws.id).await?)
+    Ok(storage::workspaces::members(db, ws).await?)
 }
 
 /// Shares the workspace with an existing user, or changes their role. True when newly added.
@@ -181,6 +244,7 @@ pub async fn add_member(
     email: &str,
     role: &str,
 ) -> AppResult<(Member, bool)> {
+    actor.require(Scope::ManageWorkspaces)?;
     ws.require_owner("share it")?;
     let role = match Role::parse(role.trim()) {
         Some(r @ (Role::Editor | Role::Viewer)) => r,
@@ -190,11 +254,11 @@ pub async fn add_member(
     let user = storage::users::find_by_email(db, email.as_str())
         .await?
         .ok_or_else(|| AppError::invalid("email", "no pi-crm account has this email"))?;
-    if user.id == actor.user_id || storage::workspaces::owner_of(db, &ws.id).await?.as_ref() == Some(&user.id) {
+    if user.id == actor.user_id || storage::workspaces::owner_of(db, ws).await?.as_ref() == Some(&user.id) {
         return Err(AppError::invalid("email", "the owner already has full access"));
     }
     let mut tx = storage::db::begin_write(db).await?;
-    let added = storage::workspaces::upsert_member(&mut tx, &ws.id, &user.id, role.as_str()).await?;
+    let added = storage::workspaces::upsert_member(&mut tx, ws, &user.id, role.as_str()).await?;
     let action = if added {
         "workspace.member_add"
     } else {
@@ -212,13 +276,13 @@ pub async fn add_member(
 }
 
 /// The owner removes anyone; a member may remove themself (leave). 404 for a non-member.
-pub async fn remove_member(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, user_id: &str) -> AppResult<()> {
-    let user_id = UserId::parse(user_id).ok_or(AppError::NotFound)?;
-    if user_id != actor.user_id {
+pub async fn remove_member(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, user_id: &UserId) -> AppResult<()> {
+    actor.require(Scope::ManageWorkspaces)?;
+    if *user_id != actor.user_id {
         ws.require_owner("remove its members")?;
     }
     let mut tx = storage::db::begin_write(db).await?;
-    if !storage::workspaces::delete_member(&mut tx, &ws.id, &user_id).await? {
+    if !storage::workspaces::delete_member(&mut tx, ws, user_id).await? {
         return Err(AppError::NotFound);
     }
     audit::in_workspace(

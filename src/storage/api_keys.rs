@@ -93,10 +93,11 @@ pub async fn find_for_user(db: &SqlitePool, user: &UserId, id: &ApiKeyId) -> Res
     Ok(row.map(Into::into))
 }
 
-pub async fn revoke(conn: &mut SqliteConnection, id: &ApiKeyId) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ?")
+pub async fn revoke(conn: &mut SqliteConnection, user: &UserId, id: &ApiKeyId) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND user_id = ?")
         .bind(clock::now_text())
         .bind(id)
+        .bind(user)
         .execute(conn)
         .await?;
     Ok(())

@@ -1,7 +1,8 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::domain::comms::{Communication, TimelineCursor};
-use crate::domain::ids::{CommunicationId, ContactId, UserId, WorkspaceId};
+use crate::domain::ids::{CommunicationId, ContactId, UserId};
+use crate::domain::workspace::WorkspaceAccess;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -31,7 +32,7 @@ impl From<Row> for Communication {
 
 pub async fn insert(
     conn: &mut SqliteConnection,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     user: Option<&UserId>,
     c: &Communication,
 ) -> Result<(), sqlx::Error> {
@@ -40,7 +41,7 @@ pub async fn insert(
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&c.id)
-    .bind(ws)
+    .bind(ws.id())
     .bind(&c.contact_id)
     .bind(&c.kind)
     .bind(c.content.to_string())
@@ -55,7 +56,7 @@ pub async fn insert(
 
 pub async fn set_pinned(
     conn: &mut SqliteConnection,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     contact: &ContactId,
     id: &CommunicationId,
     pinned: bool,
@@ -65,7 +66,7 @@ pub async fn set_pinned(
             .bind(pinned)
             .bind(id)
             .bind(contact)
-            .bind(ws)
+            .bind(ws.id())
             .execute(conn)
             .await?;
     Ok(done.rows_affected() > 0)
@@ -74,7 +75,7 @@ pub async fn set_pinned(
 /// Pinned entries first, then the rest, each newest first.
 pub async fn page(
     db: &SqlitePool,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     contact: &ContactId,
     after: Option<&TimelineCursor>,
     fetch: i64,
@@ -92,7 +93,7 @@ pub async fn page(
         "{base}{after_cursor} ORDER BY pinned DESC, id DESC LIMIT ?"
     )))
     .bind(contact)
-    .bind(ws);
+    .bind(ws.id());
     if let Some(id) = cursor {
         q = q.bind(id);
     }
@@ -101,10 +102,16 @@ pub async fn page(
 }
 
 /// Moves a merged contact's history to the survivor.
-pub async fn reassign(conn: &mut SqliteConnection, from: &ContactId, to: &ContactId) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE communication_logs SET contact_id = ? WHERE contact_id = ?")
+pub async fn reassign(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    from: &ContactId,
+    to: &ContactId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE communication_logs SET contact_id = ? WHERE contact_id = ? AND workspace_id = ?")
         .bind(to)
         .bind(from)
+        .bind(ws.id())
         .execute(conn)
         .await?;
     Ok(())

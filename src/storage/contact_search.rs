@@ -7,9 +7,9 @@ use sqlx::SqlitePool;
 
 use super::contacts::{BASE_COLUMNS, BaseRow};
 use crate::domain::contact::ContactRecord;
-use crate::domain::ids::WorkspaceId;
 use crate::domain::phone::search_digits;
 use crate::domain::search::{After, ContactQuery, FieldFilter, FilterValue, Op, Sort};
+use crate::domain::workspace::WorkspaceAccess;
 
 fn col(name: &'static str) -> Expr {
     Expr::col(Alias::new(name))
@@ -25,11 +25,11 @@ fn contains_pattern(word: &str) -> LikeExpr {
     LikeExpr::new(format!("%{escaped}%")).escape('\\')
 }
 
-fn values_of(ws: &WorkspaceId) -> SelectStatement {
+fn values_of(ws: &WorkspaceAccess) -> SelectStatement {
     let mut sub = Query::select();
     sub.column(Alias::new("contact_id"))
         .from(Alias::new("custom_fields"))
-        .and_where(col("workspace_id").eq(ws.as_str()));
+        .and_where(col("workspace_id").eq(ws.id().as_str()));
     sub
 }
 
@@ -52,7 +52,7 @@ fn search_document_contains(fragment: &str) -> Expr {
     }
 }
 
-fn word_condition(ws: &WorkspaceId, word: &str) -> Cond {
+fn word_condition(ws: &WorkspaceAccess, word: &str) -> Cond {
     let mut any = Cond::any();
     // The trigram index cannot honour LIKE's ESCAPE clause, so a word holding a wildcard
     // character is matched the slow, exact way instead.
@@ -73,7 +73,7 @@ fn word_condition(ws: &WorkspaceId, word: &str) -> Cond {
     any
 }
 
-fn filter_condition(ws: &WorkspaceId, f: &FieldFilter) -> Expr {
+fn filter_condition(ws: &WorkspaceAccess, f: &FieldFilter) -> Expr {
     let mut sub = values_of(ws);
     sub.and_where(col("field_name").eq(f.name.as_str()));
     let value = col("field_value");
@@ -103,11 +103,11 @@ fn filter_condition(ws: &WorkspaceId, f: &FieldFilter) -> Expr {
     col("id").in_subquery(sub)
 }
 
-pub fn statement(ws: &WorkspaceId, q: &ContactQuery) -> SelectStatement {
+pub fn statement(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
     let mut sel = Query::select();
     sel.columns(BASE_COLUMNS.map(Alias::new))
         .from(Alias::new("base_contacts"))
-        .and_where(col("workspace_id").eq(ws.as_str()));
+        .and_where(col("workspace_id").eq(ws.id().as_str()));
     for word in &q.words {
         sel.cond_where(word_condition(ws, word));
     }
@@ -118,6 +118,7 @@ pub fn statement(ws: &WorkspaceId, q: &ContactQuery) -> SelectStatement {
         let mut sub = Query::select();
         sub.column(Alias::new("contact_id"))
             .from(Alias::new("contact_list_assignments"))
+            .and_where(col("workspace_id").eq(ws.id().as_str()))
             .and_where(col("list_id").eq(list.as_str()));
         sel.and_where(col("id").in_subquery(sub));
     }
@@ -149,7 +150,7 @@ pub fn statement(ws: &WorkspaceId, q: &ContactQuery) -> SelectStatement {
 }
 
 /// One page plus one row (to know whether another page follows), without values or lists.
-pub async fn find(db: &SqlitePool, ws: &WorkspaceId, q: &ContactQuery) -> Result<Vec<ContactRecord>, sqlx::Error> {
+pub async fn find(db: &SqlitePool, ws: &WorkspaceAccess, q: &ContactQuery) -> Result<Vec<ContactRecord>, sqlx::Error> {
     let (sql, values) = statement(ws, q).build_sqlx(SqliteQueryBuilder);
     let rows: Vec<BaseRow> = sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
         .fetch_all(db)

@@ -4,7 +4,8 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
 use crate::domain::contact::{BaseFields, ContactRecord};
-use crate::domain::ids::{ContactId, WorkspaceId};
+use crate::domain::ids::ContactId;
+use crate::domain::workspace::WorkspaceAccess;
 
 #[derive(sqlx::FromRow)]
 pub struct BaseRow {
@@ -48,13 +49,13 @@ pub const BASE_COLUMNS: [&str; 8] = [
     "company",
 ];
 
-pub async fn insert(conn: &mut SqliteConnection, c: &ContactRecord) -> Result<(), sqlx::Error> {
+pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, c: &ContactRecord) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO base_contacts (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&c.id)
-    .bind(&c.workspace_id)
+    .bind(ws.id())
     .bind(&c.created_on)
     .bind(&c.base.first_name)
     .bind(&c.base.last_name)
@@ -69,14 +70,14 @@ pub async fn insert(conn: &mut SqliteConnection, c: &ContactRecord) -> Result<()
             "INSERT INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at) VALUES (?, ?, ?, ?, ?)",
         )
         .bind(&c.id)
-        .bind(&c.workspace_id)
+        .bind(ws.id())
         .bind(name)
         .bind(value)
         .bind(&now)
         .execute(&mut *conn)
         .await?;
     }
-    refresh_search(conn, &c.id).await
+    refresh_search(conn, ws, &c.id).await
 }
 
 /// A contact's search document (for `contact_search`), from `base_contacts c`: names, email,
@@ -92,9 +93,9 @@ macro_rules! search_document_sql {
 }
 
 /// Rebuilds every search document of a workspace in one statement (after bulk loads).
-pub async fn rebuild_search(conn: &mut SqliteConnection, ws: &str) -> Result<(), sqlx::Error> {
+pub async fn rebuild_search(conn: &mut SqliteConnection, ws: &WorkspaceAccess) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM contact_search WHERE rowid IN (SELECT rowid FROM base_contacts WHERE workspace_id = ?)")
-        .bind(ws)
+        .bind(ws.id())
         .execute(&mut *conn)
         .await?;
     sqlx::query(concat!(
@@ -102,30 +103,38 @@ pub async fn rebuild_search(conn: &mut SqliteConnection, ws: &str) -> Result<(),
         search_document_sql!(),
         " FROM base_contacts c WHERE c.workspace_id = ?"
     ))
-    .bind(ws)
+    .bind(ws.id())
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// Rewrites one contact's search document from its current fields and values.
-pub async fn refresh_search(conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM contact_search WHERE rowid = (SELECT rowid FROM base_contacts WHERE id = ?)")
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+pub async fn refresh_search(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM contact_search WHERE rowid = (SELECT rowid FROM base_contacts WHERE id = ? AND workspace_id = ?)",
+    )
+    .bind(id)
+    .bind(ws.id())
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(concat!(
         "INSERT INTO contact_search (rowid, body) SELECT c.rowid, ",
         search_document_sql!(),
-        " FROM base_contacts c WHERE c.id = ?"
+        " FROM base_contacts c WHERE c.id = ? AND c.workspace_id = ?"
     ))
     .bind(id)
+    .bind(ws.id())
     .execute(conn)
     .await?;
     Ok(())
 }
 
-pub async fn update_base(conn: &mut SqliteConnection, ws: &WorkspaceId, c: &ContactRecord) -> Result<(), sqlx::Error> {
+pub async fn update_base(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    c: &ContactRecord,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE base_contacts SET first_name = ?, last_name = ?, primary_email = ?, primary_phone = ?, company = ?
           WHERE id = ? AND workspace_id = ?",
@@ -136,7 +145,7 @@ pub async fn update_base(conn: &mut SqliteConnection, ws: &WorkspaceId, c: &Cont
     .bind(&c.base.primary_phone)
     .bind(&c.base.company)
     .bind(&c.id)
-    .bind(ws)
+    .bind(ws.id())
     .execute(conn)
     .await?;
     Ok(())
@@ -144,7 +153,7 @@ pub async fn update_base(conn: &mut SqliteConnection, ws: &WorkspaceId, c: &Cont
 
 pub async fn set_value(
     conn: &mut SqliteConnection,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     contact: &ContactId,
     name: &str,
     value: &str,
@@ -154,7 +163,7 @@ pub async fn set_value(
          ON CONFLICT (contact_id, field_name) DO UPDATE SET field_value = excluded.field_value, updated_at = excluded.updated_at",
     )
     .bind(contact)
-    .bind(ws)
+    .bind(ws.id())
     .bind(name)
     .bind(value)
     .bind(clock::now_text())
@@ -163,28 +172,34 @@ pub async fn set_value(
     Ok(())
 }
 
-pub async fn delete_value(conn: &mut SqliteConnection, contact: &ContactId, name: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM custom_fields WHERE contact_id = ? AND field_name = ?")
+pub async fn delete_value(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    name: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM custom_fields WHERE contact_id = ? AND field_name = ? AND workspace_id = ?")
         .bind(contact)
         .bind(name)
+        .bind(ws.id())
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn delete(conn: &mut SqliteConnection, ws: &WorkspaceId, id: &ContactId) -> Result<bool, sqlx::Error> {
+pub async fn delete(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &ContactId) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM base_contacts WHERE id = ? AND workspace_id = ?")
         .bind(id)
-        .bind(ws)
+        .bind(ws.id())
         .execute(conn)
         .await?;
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn exists(conn: &mut SqliteConnection, ws: &WorkspaceId, id: &ContactId) -> Result<bool, sqlx::Error> {
+pub async fn exists(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &ContactId) -> Result<bool, sqlx::Error> {
     let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM base_contacts WHERE id = ? AND workspace_id = ?")
         .bind(id)
-        .bind(ws)
+        .bind(ws.id())
         .fetch_optional(conn)
         .await?;
     Ok(found.is_some())
@@ -193,7 +208,7 @@ pub async fn exists(conn: &mut SqliteConnection, ws: &WorkspaceId, id: &ContactI
 /// The contact holding a unique email or phone; `column` is one of those two names.
 pub async fn id_by_unique(
     conn: &mut SqliteConnection,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     column: &str,
     value: &str,
 ) -> Result<Option<String>, sqlx::Error> {
@@ -201,16 +216,20 @@ pub async fn id_by_unique(
         "primary_email" => "SELECT id FROM base_contacts WHERE workspace_id = ? AND primary_email = ?",
         _ => "SELECT id FROM base_contacts WHERE workspace_id = ? AND primary_phone = ?",
     };
-    sqlx::query_scalar(sql).bind(ws).bind(value).fetch_optional(conn).await
+    sqlx::query_scalar(sql)
+        .bind(ws.id())
+        .bind(value)
+        .fetch_optional(conn)
+        .await
 }
 
 /// One contact with its custom values and lists, in a single statement: a `GET contact` is
 /// the hottest path, and every statement costs a round trip to SQLite's connection thread.
-/// Values and lists are found by contact id alone (their primary keys); a contact outside
-/// the workspace has no `c` row, and then nothing is returned.
+/// Every part is kept inside the workspace, and a contact outside it has no `c` row, so then
+/// nothing is returned.
 pub async fn load<'e>(
     db: impl sqlx::SqliteExecutor<'e>,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     id: &ContactId,
 ) -> Result<Option<ContactRecord>, sqlx::Error> {
     type Row = (
@@ -231,14 +250,14 @@ pub async fn load<'e>(
            FROM base_contacts WHERE id = ?1 AND workspace_id = ?2
          UNION ALL
          SELECT 'v', field_name, field_value, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
-           FROM custom_fields WHERE contact_id = ?1
+           FROM custom_fields WHERE contact_id = ?1 AND workspace_id = ?2
          UNION ALL
          SELECT 'l', l.id, l.name, NULL, NULL, NULL, NULL, NULL, NULL, l.is_primary, l.position
-           FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id
-          WHERE a.contact_id = ?1 AND l.workspace_id = ?2",
+           FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id AND l.workspace_id = a.workspace_id
+          WHERE a.contact_id = ?1 AND a.workspace_id = ?2",
     )
     .bind(id)
-    .bind(ws)
+    .bind(ws.id())
     .fetch_all(db)
     .await?;
     let mut record: Option<ContactRecord> = None;
@@ -280,13 +299,15 @@ pub async fn load<'e>(
 }
 
 /// Adds custom values and lists to a page of contacts, with one query each.
-pub async fn fill(db: &SqlitePool, records: &mut [ContactRecord]) -> Result<(), sqlx::Error> {
+pub async fn fill(db: &SqlitePool, ws: &WorkspaceAccess, records: &mut [ContactRecord]) -> Result<(), sqlx::Error> {
     if records.is_empty() {
         return Ok(());
     }
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
     let mut q =
-        sqlx::QueryBuilder::new("SELECT contact_id, field_name, field_value FROM custom_fields WHERE contact_id IN (");
+        sqlx::QueryBuilder::new("SELECT contact_id, field_name, field_value FROM custom_fields WHERE workspace_id = ");
+    q.push_bind(ws.id().clone());
+    q.push(" AND contact_id IN (");
     let mut sep = q.separated(", ");
     for id in &ids {
         sep.push_bind(id.clone());
@@ -300,7 +321,7 @@ pub async fn fill(db: &SqlitePool, records: &mut [ContactRecord]) -> Result<(), 
             records[i].custom.insert(name, value);
         }
     }
-    for (contact, list) in super::lists::for_contacts(db, &ids).await? {
+    for (contact, list) in super::lists::for_contacts(db, ws, &ids).await? {
         if let Some(&i) = index.get(&contact) {
             records[i].lists.push(list);
         }
@@ -309,10 +330,15 @@ pub async fn fill(db: &SqlitePool, records: &mut [ContactRecord]) -> Result<(), 
 }
 
 /// Every custom value of one contact (for merging).
-pub async fn values_of(conn: &mut SqliteConnection, id: &ContactId) -> Result<BTreeMap<String, String>, sqlx::Error> {
+pub async fn values_of(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &ContactId,
+) -> Result<BTreeMap<String, String>, sqlx::Error> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT field_name, field_value FROM custom_fields WHERE contact_id = ?")
+        sqlx::query_as("SELECT field_name, field_value FROM custom_fields WHERE contact_id = ? AND workspace_id = ?")
             .bind(id)
+            .bind(ws.id())
             .fetch_all(conn)
             .await?;
     Ok(rows.into_iter().collect())
@@ -329,7 +355,7 @@ pub struct NewContact<'a> {
 /// written; the caller deals with the others one by one.
 pub async fn insert_new(
     conn: &mut SqliteConnection,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     created_on: &str,
     contacts: &[NewContact<'_>],
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
@@ -380,9 +406,9 @@ async fn existing(conn: &mut SqliteConnection, ids: impl Iterator<Item = &str>) 
 
 /// The start of a bulk insert: the workspace and time every row shares, bound once as `k(ws, at)`
 /// rather than once per row.
-fn with_workspace_and_time(ws: &WorkspaceId, at: &str) -> sqlx::QueryBuilder<sqlx::Sqlite> {
+fn with_workspace_and_time(ws: &WorkspaceAccess, at: &str) -> sqlx::QueryBuilder<sqlx::Sqlite> {
     let mut q = sqlx::QueryBuilder::new("WITH k(ws, at) AS (VALUES (");
-    q.push_bind(ws.as_str()).push(", ").push_bind(at).push("))");
+    q.push_bind(ws.id().as_str()).push(", ").push_bind(at).push("))");
     q
 }
 
@@ -398,7 +424,7 @@ const MAX_PARAMETERS: usize = 32_000;
 /// row per value, where the workspace, the time and the field name would repeat each time.
 pub async fn insert_values(
     conn: &mut SqliteConnection,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     contacts: &[(&str, &BTreeMap<String, String>)],
 ) -> Result<(), sqlx::Error> {
     let now = clock::now_text();

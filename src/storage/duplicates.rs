@@ -1,13 +1,13 @@
 use sqlx::SqlitePool;
 
-use crate::domain::ids::WorkspaceId;
+use crate::domain::workspace::WorkspaceAccess;
 
 /// Up to `limit` pairs `(a, b, reason)` of contacts that may be the same person, `a < b`.
 /// Every branch starts from an index: names through `base_contacts_by_name`, shared values
 /// from the email- and phone-typed custom fields into the unique email/phone indexes.
 pub async fn pairs(
     db: &SqlitePool,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     limit: i64,
 ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
     sqlx::query_as(
@@ -38,7 +38,7 @@ pub async fn pairs(
              WHERE v.workspace_id = ?1 AND v.field_name IN (SELECT field_name FROM typed WHERE field_type = 'phone')
          ) ORDER BY a, b LIMIT ?2",
     )
-    .bind(ws)
+    .bind(ws.id())
     .bind(limit)
     .fetch_all(db)
     .await

@@ -3,7 +3,8 @@ use sqlx::{SqliteConnection, SqlitePool};
 use crate::clock;
 use crate::domain::field::FieldType;
 use crate::domain::field_definition::FieldDefinition;
-use crate::domain::ids::{FieldDefinitionId, UserId, WorkspaceId};
+use crate::domain::ids::{FieldDefinitionId, UserId};
+use crate::domain::workspace::WorkspaceAccess;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -43,7 +44,7 @@ macro_rules! columns {
     };
 }
 
-pub async fn applicable(db: &SqlitePool, ws: &WorkspaceId) -> Result<Vec<FieldDefinition>, sqlx::Error> {
+pub async fn applicable(db: &SqlitePool, ws: &WorkspaceAccess) -> Result<Vec<FieldDefinition>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(concat!(
         "SELECT * FROM (SELECT ",
         columns!(),
@@ -57,7 +58,7 @@ pub async fn applicable(db: &SqlitePool, ws: &WorkspaceId) -> Result<Vec<FieldDe
             AND field_name NOT IN (SELECT field_name FROM custom_field_definitions WHERE workspace_id = ?1))
          ORDER BY created_at, id"
     ))
-    .bind(ws)
+    .bind(ws.id())
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())
@@ -94,7 +95,7 @@ pub async fn find_global(
 
 pub async fn find_in_workspace(
     db: &SqlitePool,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     id: &FieldDefinitionId,
 ) -> Result<Option<FieldDefinition>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(concat!(
@@ -103,7 +104,7 @@ pub async fn find_in_workspace(
         " FROM custom_field_definitions WHERE id = ? AND workspace_id = ?"
     ))
     .bind(id)
-    .bind(ws)
+    .bind(ws.id())
     .fetch_optional(db)
     .await?;
     Ok(row.map(Into::into))
@@ -135,33 +136,56 @@ pub async fn insert(conn: &mut SqliteConnection, owner: &UserId, def: &FieldDefi
     Ok(())
 }
 
-pub async fn update(conn: &mut SqliteConnection, def: &FieldDefinition) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Where a definition lives, as storage scopes it: the owner's global set or one workspace.
+#[derive(Clone, Copy)]
+pub enum Owner<'a> {
+    Global(&'a UserId),
+    Workspace(&'a WorkspaceAccess),
+}
+
+impl Owner<'_> {
+    /// The clause that keeps a statement inside this home, and its one parameter.
+    fn clause(&self) -> (&'static str, String) {
+        match self {
+            Owner::Global(user) => ("workspace_id IS NULL AND user_id = ?", user.to_string()),
+            Owner::Workspace(ws) => ("workspace_id = ?", ws.id().to_string()),
+        }
+    }
+}
+
+pub async fn update(conn: &mut SqliteConnection, owner: Owner<'_>, def: &FieldDefinition) -> Result<(), sqlx::Error> {
+    let (home, key) = owner.clause();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE custom_field_definitions
-            SET label = ?, is_required = ?, default_value = ?, options = ?, is_tracked = ? WHERE id = ?",
-    )
+            SET label = ?, is_required = ?, default_value = ?, options = ?, is_tracked = ? WHERE id = ? AND {home}"
+    )))
     .bind(&def.label)
     .bind(def.is_required)
     .bind(&def.default_value)
     .bind(options_json(def))
     .bind(def.is_tracked)
     .bind(&def.id)
+    .bind(key)
     .execute(conn)
     .await?;
     Ok(())
 }
 
-pub async fn delete(conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM custom_field_definitions WHERE id = ?")
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub async fn delete(conn: &mut SqliteConnection, owner: Owner<'_>, id: &str) -> Result<(), sqlx::Error> {
+    let (home, key) = owner.clause();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM custom_field_definitions WHERE id = ? AND {home}"
+    )))
+    .bind(id)
+    .bind(key)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-pub async fn count_values_in(db: &SqlitePool, ws: &str, field_name: &str) -> Result<i64, sqlx::Error> {
+pub async fn count_values_in(db: &SqlitePool, ws: &WorkspaceAccess, field_name: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM custom_fields WHERE workspace_id = ? AND field_name = ?")
-        .bind(ws)
+        .bind(ws.id())
         .bind(field_name)
         .fetch_one(db)
         .await

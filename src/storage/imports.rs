@@ -1,7 +1,8 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::domain::ids::{ImportId, UserId, WorkspaceId};
+use crate::domain::ids::{ImportId, UserId};
+use crate::domain::workspace::WorkspaceAccess;
 use crate::storage::contacts::RowCounts;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,7 +30,7 @@ macro_rules! columns {
 
 pub struct NewImport<'a> {
     pub id: &'a ImportId,
-    pub workspace: &'a WorkspaceId,
+    pub workspace: &'a WorkspaceAccess,
     pub user: &'a UserId,
     pub filename: &'a str,
     pub format: &'a str,
@@ -46,7 +47,7 @@ pub async fn insert(conn: &mut SqliteConnection, n: &NewImport<'_>) -> Result<()
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(n.id)
-    .bind(n.workspace)
+    .bind(n.workspace.id())
     .bind(n.user)
     .bind(n.filename)
     .bind(n.format)
@@ -61,25 +62,25 @@ pub async fn insert(conn: &mut SqliteConnection, n: &NewImport<'_>) -> Result<()
     Ok(())
 }
 
-pub async fn find(db: &SqlitePool, ws: &WorkspaceId, id: &ImportId) -> Result<Option<ImportRow>, sqlx::Error> {
+pub async fn find(db: &SqlitePool, ws: &WorkspaceAccess, id: &ImportId) -> Result<Option<ImportRow>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
         " FROM imports WHERE id = ? AND workspace_id = ?"
     ))
     .bind(id)
-    .bind(ws)
+    .bind(ws.id())
     .fetch_optional(db)
     .await
 }
 
-pub async fn list(db: &SqlitePool, ws: &WorkspaceId, limit: i64) -> Result<Vec<ImportRow>, sqlx::Error> {
+pub async fn list(db: &SqlitePool, ws: &WorkspaceAccess, limit: i64) -> Result<Vec<ImportRow>, sqlx::Error> {
     sqlx::query_as(concat!(
         "SELECT ",
         columns!(),
         " FROM imports WHERE workspace_id = ? AND status <> 'draft' ORDER BY id DESC LIMIT ?"
     ))
-    .bind(ws)
+    .bind(ws.id())
     .bind(limit)
     .fetch_all(db)
     .await
@@ -144,30 +145,74 @@ pub async fn requeue_interrupted(db: &SqlitePool) -> Result<u64, sqlx::Error> {
     Ok(done.rows_affected())
 }
 
-pub async fn set_mapping_and_queue(conn: &mut SqliteConnection, id: &str, mapping: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE imports SET mapping = ?, status = 'queued' WHERE id = ? AND status = 'draft'")
-        .bind(mapping)
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub async fn set_mapping_and_queue(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &str,
+    mapping: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE imports SET mapping = ?, status = 'queued' WHERE id = ? AND workspace_id = ? AND status = 'draft'",
+    )
+    .bind(mapping)
+    .bind(id)
+    .bind(ws.id())
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
-pub async fn finish(conn: &mut SqliteConnection, id: &str, status: &str, report: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE imports SET status = ?, report = ?, file = NULL, finished_at = ? WHERE id = ?")
-        .bind(status)
-        .bind(report)
-        .bind(clock::now_text())
-        .bind(id)
-        .execute(conn)
-        .await?;
+pub async fn finish(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &str,
+    status: &str,
+    report: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE imports SET status = ?, report = ?, file = NULL, finished_at = ? WHERE id = ? AND workspace_id = ?",
+    )
+    .bind(status)
+    .bind(report)
+    .bind(clock::now_text())
+    .bind(id)
+    .bind(ws.id())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
-pub async fn set_status(conn: &mut SqliteConnection, id: &str, status: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE imports SET status = ? WHERE id = ?")
+/// Closes a claimed import that could not run, inside the workspace its row names (the job may
+/// no longer be able to resolve the person's access: that can be why it failed).
+pub async fn finish_claimed(
+    conn: &mut SqliteConnection,
+    row: &ImportRow,
+    status: &str,
+    report: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE imports SET status = ?, report = ?, file = NULL, finished_at = ? WHERE id = ? AND workspace_id = ?",
+    )
+    .bind(status)
+    .bind(report)
+    .bind(clock::now_text())
+    .bind(&row.id)
+    .bind(&row.workspace_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_status(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &str,
+    status: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE imports SET status = ? WHERE id = ? AND workspace_id = ?")
         .bind(status)
         .bind(id)
+        .bind(ws.id())
         .execute(conn)
         .await?;
     Ok(())
@@ -176,15 +221,18 @@ pub async fn set_status(conn: &mut SqliteConnection, id: &str, status: &str) -> 
 /// Records a contact an import changed, with its state before (to revert to) and its line.
 pub async fn add_updated(
     conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
     import: &str,
     contact: &str,
     before: &str,
     line: u64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT OR IGNORE INTO import_items (import_id, contact_id, action, before, line) VALUES (?, ?, 'updated', ?, ?)",
+        "INSERT OR IGNORE INTO import_items (import_id, workspace_id, contact_id, action, before, line)
+         VALUES (?, ?, ?, 'updated', ?, ?)",
     )
     .bind(import)
+    .bind(ws.id())
     .bind(contact)
     .bind(before)
     .bind(line as i64)
@@ -196,6 +244,7 @@ pub async fn add_updated(
 /// Records the contacts an import created, with the line each came from (one JSON array).
 pub async fn add_created(
     conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
     import: &str,
     created: &[(&str, u64)],
 ) -> Result<(), sqlx::Error> {
@@ -203,11 +252,12 @@ pub async fn add_created(
         return Ok(());
     }
     sqlx::query(
-        "INSERT OR FAIL INTO import_items (import_id, contact_id, action, line)
-         SELECT ?1, value ->> 0, 'created', value ->> 1 FROM json_each(?2)",
+        "INSERT OR FAIL INTO import_items (import_id, workspace_id, contact_id, action, line)
+         SELECT ?1, ?3, value ->> 0, 'created', value ->> 1 FROM json_each(?2)",
     )
     .bind(import)
     .bind(serde_json::to_string(created).expect("text serialises"))
+    .bind(ws.id())
     .execute(conn)
     .await?;
     Ok(())
@@ -216,24 +266,32 @@ pub async fn add_created(
 /// What an import did to one contact so far (`created` / `updated`) and from which line.
 pub async fn item(
     conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
     import: &str,
     contact: &str,
 ) -> Result<Option<(String, Option<i64>)>, sqlx::Error> {
-    sqlx::query_as("SELECT action, line FROM import_items WHERE import_id = ? AND contact_id = ?")
+    sqlx::query_as("SELECT action, line FROM import_items WHERE import_id = ? AND contact_id = ? AND workspace_id = ?")
         .bind(import)
         .bind(contact)
+        .bind(ws.id())
         .fetch_optional(conn)
         .await
 }
 
 /// How many contacts an import created, and how many custom values they hold now.
-pub async fn created_rows(conn: &mut SqliteConnection, import: &str) -> Result<RowCounts, sqlx::Error> {
+pub async fn created_rows(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    import: &str,
+) -> Result<RowCounts, sqlx::Error> {
     sqlx::query_as(
-        "SELECT count(*) AS contacts, (SELECT count(*) FROM custom_fields WHERE contact_id IN
-                (SELECT contact_id FROM import_items WHERE import_id = ?1 AND action = 'created')) AS \"values\"
-           FROM import_items WHERE import_id = ?1 AND action = 'created'",
+        "SELECT count(*) AS contacts, (SELECT count(*) FROM custom_fields WHERE workspace_id = ?2 AND contact_id IN
+                (SELECT contact_id FROM import_items WHERE import_id = ?1 AND workspace_id = ?2 AND action = 'created'))
+                AS \"values\"
+           FROM import_items WHERE import_id = ?1 AND workspace_id = ?2 AND action = 'created'",
     )
     .bind(import)
+    .bind(ws.id())
     .fetch_one(conn)
     .await
 }
@@ -246,16 +304,22 @@ const DELETE_BATCH: i64 = 5_000;
 /// Deletes the contacts an import created (still in the workspace), in batches of
 /// `DELETE_BATCH` in id order; their values go with them (cascade) and their search documents
 /// too (a trigger), with FTS5's merging paused as for an import.
-pub async fn delete_created(conn: &mut SqliteConnection, ws: &WorkspaceId, import: &str) -> Result<u64, sqlx::Error> {
+pub async fn delete_created(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    import: &str,
+) -> Result<u64, sqlx::Error> {
     fts_merging(conn, false).await?;
     let mut deleted = 0;
     let mut after = String::new();
     loop {
         let last: Option<String> = sqlx::query_scalar(
             "SELECT max(contact_id) FROM (SELECT contact_id FROM import_items
-              WHERE import_id = ? AND action = 'created' AND contact_id > ? ORDER BY contact_id LIMIT ?)",
+              WHERE import_id = ? AND workspace_id = ? AND action = 'created' AND contact_id > ?
+              ORDER BY contact_id LIMIT ?)",
         )
         .bind(import)
+        .bind(ws.id())
         .bind(&after)
         .bind(DELETE_BATCH)
         .fetch_one(&mut *conn)
@@ -266,7 +330,7 @@ pub async fn delete_created(conn: &mut SqliteConnection, ws: &WorkspaceId, impor
                (SELECT contact_id FROM import_items WHERE import_id = ? AND action = 'created'
                   AND contact_id > ? AND contact_id <= ?)",
         )
-        .bind(ws)
+        .bind(ws.id())
         .bind(import)
         .bind(&after)
         .bind(&last)
@@ -280,12 +344,17 @@ pub async fn delete_created(conn: &mut SqliteConnection, ws: &WorkspaceId, impor
 }
 
 /// The contacts an import updated, with the JSON of each as it was before.
-pub async fn updated_items(conn: &mut SqliteConnection, import: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+pub async fn updated_items(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    import: &str,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT contact_id, before FROM import_items
-          WHERE import_id = ? AND action = 'updated' AND before IS NOT NULL",
+          WHERE import_id = ? AND workspace_id = ? AND action = 'updated' AND before IS NOT NULL",
     )
     .bind(import)
+    .bind(ws.id())
     .fetch_all(conn)
     .await
 }
@@ -296,22 +365,29 @@ pub async fn updated_items(conn: &mut SqliteConnection, import: &str) -> Result<
 /// of the work (2.5 s of 3.8 s for 100k contacts), so it is paused for these statements and
 /// left to later writes, a little at a time. Searches over the extra segments measured the
 /// same (0.7 ms against 0.4 ms after a full merge).
-pub async fn refresh_search(conn: &mut SqliteConnection, import: &str) -> Result<(), sqlx::Error> {
+pub async fn refresh_search(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    import: &str,
+) -> Result<(), sqlx::Error> {
     fts_merging(conn, false).await?;
     sqlx::query(
         "DELETE FROM contact_search WHERE rowid IN
            (SELECT c.rowid FROM import_items i JOIN base_contacts c ON c.id = i.contact_id
-             WHERE i.import_id = ? AND i.action = 'updated')",
+             WHERE i.import_id = ? AND i.workspace_id = ? AND c.workspace_id = i.workspace_id AND i.action = 'updated')",
     )
     .bind(import)
+    .bind(ws.id())
     .execute(&mut *conn)
     .await?;
     sqlx::query(concat!(
         "INSERT INTO contact_search (rowid, body) SELECT c.rowid, ",
         crate::search_document_sql!(),
-        " FROM import_items i JOIN base_contacts c ON c.id = i.contact_id WHERE i.import_id = ?"
+        " FROM import_items i JOIN base_contacts c ON c.id = i.contact_id AND c.workspace_id = i.workspace_id
+           WHERE i.import_id = ? AND i.workspace_id = ?"
     ))
     .bind(import)
+    .bind(ws.id())
     .execute(&mut *conn)
     .await?;
     fts_merging(conn, true).await

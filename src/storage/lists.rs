@@ -1,8 +1,9 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::domain::ids::{ContactId, ListId, WorkspaceId};
+use crate::domain::ids::{ContactId, ListId};
 use crate::domain::list::ContactList;
+use crate::domain::workspace::WorkspaceAccess;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -23,21 +24,21 @@ impl From<Row> for ContactList {
     }
 }
 
-pub async fn all(db: &SqlitePool, ws: &WorkspaceId) -> Result<Vec<ContactList>, sqlx::Error> {
+pub async fn all(db: &SqlitePool, ws: &WorkspaceAccess) -> Result<Vec<ContactList>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, name, is_primary, position FROM contact_lists WHERE workspace_id = ?
          ORDER BY is_primary DESC, position, name COLLATE NOCASE",
     )
-    .bind(ws)
+    .bind(ws.id())
     .fetch_all(db)
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
-pub async fn find(db: &SqlitePool, ws: &WorkspaceId, id: &ListId) -> Result<Option<ContactList>, sqlx::Error> {
+pub async fn find(db: &SqlitePool, ws: &WorkspaceAccess, id: &ListId) -> Result<Option<ContactList>, sqlx::Error> {
     let row: Option<Row> =
         sqlx::query_as("SELECT id, name, is_primary, position FROM contact_lists WHERE workspace_id = ? AND id = ?")
-            .bind(ws)
+            .bind(ws.id())
             .bind(id)
             .fetch_optional(db)
             .await?;
@@ -46,31 +47,31 @@ pub async fn find(db: &SqlitePool, ws: &WorkspaceId, id: &ListId) -> Result<Opti
 
 pub async fn find_by_name(
     conn: &mut SqliteConnection,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     name: &str,
 ) -> Result<Option<ContactList>, sqlx::Error> {
     let row: Option<Row> =
         sqlx::query_as("SELECT id, name, is_primary, position FROM contact_lists WHERE workspace_id = ? AND name = ?")
-            .bind(ws)
+            .bind(ws.id())
             .bind(name)
             .fetch_optional(conn)
             .await?;
     Ok(row.map(Into::into))
 }
 
-pub async fn next_position(conn: &mut SqliteConnection, ws: &WorkspaceId) -> Result<i64, sqlx::Error> {
+pub async fn next_position(conn: &mut SqliteConnection, ws: &WorkspaceAccess) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COALESCE(MAX(position), -1) + 1 FROM contact_lists WHERE workspace_id = ?")
-        .bind(ws)
+        .bind(ws.id())
         .fetch_one(conn)
         .await
 }
 
-pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceId, list: &ContactList) -> Result<(), sqlx::Error> {
+pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, list: &ContactList) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO contact_lists (id, workspace_id, name, is_primary, position, created_at) VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(&list.id)
-    .bind(ws)
+    .bind(ws.id())
     .bind(&list.name)
     .bind(list.is_primary)
     .bind(list.position)
@@ -81,65 +82,93 @@ pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceId, list: &Contac
 }
 
 /// Also copies `is_primary` onto the assignments, where the one-stage index enforces it.
-pub async fn update(conn: &mut SqliteConnection, list: &ContactList) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE contact_lists SET name = ?, is_primary = ?, position = ? WHERE id = ?")
+pub async fn update(conn: &mut SqliteConnection, ws: &WorkspaceAccess, list: &ContactList) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE contact_lists SET name = ?, is_primary = ?, position = ? WHERE id = ? AND workspace_id = ?")
         .bind(&list.name)
         .bind(list.is_primary)
         .bind(list.position)
         .bind(&list.id)
+        .bind(ws.id())
         .execute(&mut *conn)
         .await?;
-    sqlx::query("UPDATE contact_list_assignments SET is_primary = ? WHERE list_id = ?")
+    sqlx::query("UPDATE contact_list_assignments SET is_primary = ? WHERE list_id = ? AND workspace_id = ?")
         .bind(list.is_primary)
         .bind(&list.id)
+        .bind(ws.id())
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn delete(conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM contact_lists WHERE id = ?")
+pub async fn delete(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM contact_lists WHERE id = ? AND workspace_id = ?")
         .bind(id)
+        .bind(ws.id())
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn is_member(conn: &mut SqliteConnection, contact: &ContactId, list: &str) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM contact_list_assignments WHERE contact_id = ? AND list_id = ?")
-            .bind(contact)
-            .bind(list)
-            .fetch_optional(conn)
-            .await?;
+pub async fn is_member(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    list: &str,
+) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM contact_list_assignments WHERE contact_id = ? AND list_id = ? AND workspace_id = ?",
+    )
+    .bind(contact)
+    .bind(list)
+    .bind(ws.id())
+    .fetch_optional(conn)
+    .await?;
     Ok(found.is_some())
 }
 
-pub async fn stage_of(conn: &mut SqliteConnection, contact: &ContactId) -> Result<Option<ContactList>, sqlx::Error> {
+pub async fn stage_of(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+) -> Result<Option<ContactList>, sqlx::Error> {
     let row: Option<Row> = sqlx::query_as(
         "SELECT l.id, l.name, l.is_primary, l.position FROM contact_list_assignments a
-           JOIN contact_lists l ON l.id = a.list_id WHERE a.contact_id = ? AND a.is_primary = 1",
+           JOIN contact_lists l ON l.id = a.list_id AND l.workspace_id = a.workspace_id
+          WHERE a.contact_id = ? AND a.workspace_id = ? AND a.is_primary = 1",
     )
     .bind(contact)
+    .bind(ws.id())
     .fetch_optional(conn)
     .await?;
     Ok(row.map(Into::into))
 }
 
-pub async fn leave_stage(conn: &mut SqliteConnection, contact: &ContactId) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM contact_list_assignments WHERE contact_id = ? AND is_primary = 1")
+pub async fn leave_stage(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM contact_list_assignments WHERE contact_id = ? AND workspace_id = ? AND is_primary = 1")
         .bind(contact)
+        .bind(ws.id())
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn assign(conn: &mut SqliteConnection, contact: &ContactId, list: &ContactList) -> Result<(), sqlx::Error> {
+pub async fn assign(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    list: &ContactList,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT OR IGNORE INTO contact_list_assignments (contact_id, list_id, is_primary, assigned_at) VALUES (?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO contact_list_assignments (contact_id, list_id, workspace_id, is_primary, assigned_at)
+         VALUES (?, ?, ?, ?, ?)",
     )
     .bind(contact)
     .bind(&list.id)
+    .bind(ws.id())
     .bind(list.is_primary)
     .bind(clock::now_text())
     .execute(conn)
@@ -147,24 +176,37 @@ pub async fn assign(conn: &mut SqliteConnection, contact: &ContactId, list: &Con
     Ok(())
 }
 
-pub async fn unassign(conn: &mut SqliteConnection, contact: &ContactId, list: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM contact_list_assignments WHERE contact_id = ? AND list_id = ?")
-        .bind(contact)
-        .bind(list)
-        .execute(conn)
-        .await?;
+pub async fn unassign(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    list: &str,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("DELETE FROM contact_list_assignments WHERE contact_id = ? AND list_id = ? AND workspace_id = ?")
+            .bind(contact)
+            .bind(list)
+            .bind(ws.id())
+            .execute(conn)
+            .await?;
     Ok(done.rows_affected() > 0)
 }
 
 /// The lists of many contacts at once (a page of the contact list).
-pub async fn for_contacts(db: &SqlitePool, ids: &[String]) -> Result<Vec<(String, ContactList)>, sqlx::Error> {
+pub async fn for_contacts(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    ids: &[String],
+) -> Result<Vec<(String, ContactList)>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut q = sqlx::QueryBuilder::new(
         "SELECT a.contact_id, l.id, l.name, l.is_primary, l.position FROM contact_list_assignments a
-           JOIN contact_lists l ON l.id = a.list_id WHERE a.contact_id IN (",
+           JOIN contact_lists l ON l.id = a.list_id AND l.workspace_id = a.workspace_id WHERE a.workspace_id = ",
     );
+    q.push_bind(ws.id().clone());
+    q.push(" AND a.contact_id IN (");
     let mut sep = q.separated(", ");
     for id in ids {
         sep.push_bind(id.clone());
@@ -187,9 +229,10 @@ pub async fn for_contacts(db: &SqlitePool, ids: &[String]) -> Result<Vec<(String
         .collect())
 }
 
-pub async fn count_members(db: &SqlitePool, list: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM contact_list_assignments WHERE list_id = ?")
-        .bind(list)
-        .fetch_one(db)
+/// How many contacts each list of the workspace holds, in one statement (no query per list).
+pub async fn member_counts(db: &SqlitePool, ws: &WorkspaceAccess) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    sqlx::query_as("SELECT list_id, COUNT(*) FROM contact_list_assignments WHERE workspace_id = ? GROUP BY list_id")
+        .bind(ws.id())
+        .fetch_all(db)
         .await
 }

@@ -2,23 +2,14 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
 use crate::domain::ids::{UserId, WorkspaceId};
-use crate::domain::workspace::{Member, Role, WorkspaceAccess};
+use crate::domain::workspace::{Member, WorkspaceAccess};
 
+/// A membership as stored. Only `domain::workspace` turns it into a `WorkspaceAccess`.
 #[derive(sqlx::FromRow)]
-struct AccessRow {
-    id: WorkspaceId,
-    name: String,
-    role: String,
-}
-
-impl From<AccessRow> for WorkspaceAccess {
-    fn from(r: AccessRow) -> Self {
-        WorkspaceAccess {
-            id: r.id,
-            name: r.name,
-            role: Role::parse(&r.role).unwrap_or(Role::Viewer),
-        }
-    }
+pub struct AccessRow {
+    pub id: WorkspaceId,
+    pub name: String,
+    pub role: String,
 }
 
 /// The caller's role in one workspace, or nothing when they have none.
@@ -36,25 +27,23 @@ pub async fn access<'e>(
     db: impl sqlx::SqliteExecutor<'e>,
     user: &UserId,
     ws: &WorkspaceId,
-) -> Result<Option<WorkspaceAccess>, sqlx::Error> {
-    let row: Option<AccessRow> = sqlx::query_as(concat!("SELECT * FROM (", access_sql!(), ") WHERE id = ?2"))
+) -> Result<Option<AccessRow>, sqlx::Error> {
+    sqlx::query_as(concat!("SELECT * FROM (", access_sql!(), ") WHERE id = ?2"))
         .bind(user)
         .bind(ws)
         .fetch_optional(db)
-        .await?;
-    Ok(row.map(Into::into))
+        .await
 }
 
-pub async fn list_for_user(db: &SqlitePool, user: &UserId) -> Result<Vec<WorkspaceAccess>, sqlx::Error> {
-    let rows: Vec<AccessRow> = sqlx::query_as(concat!(
+pub async fn list_for_user(db: &SqlitePool, user: &UserId) -> Result<Vec<AccessRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
         "SELECT * FROM (",
         access_sql!(),
         ") ORDER BY name COLLATE NOCASE, id"
     ))
     .bind(user)
     .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    .await
 }
 
 pub async fn insert(conn: &mut SqliteConnection, owner: &UserId, name: &str) -> Result<WorkspaceId, sqlx::Error> {
@@ -69,31 +58,31 @@ pub async fn insert(conn: &mut SqliteConnection, owner: &UserId, name: &str) -> 
     Ok(id)
 }
 
-pub async fn rename(conn: &mut SqliteConnection, id: &WorkspaceId, name: &str) -> Result<(), sqlx::Error> {
+pub async fn rename(conn: &mut SqliteConnection, ws: &WorkspaceAccess, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE workspaces SET name = ? WHERE id = ?")
         .bind(name)
-        .bind(id)
+        .bind(ws.id())
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn delete(conn: &mut SqliteConnection, id: &WorkspaceId) -> Result<(), sqlx::Error> {
+pub async fn delete(conn: &mut SqliteConnection, ws: &WorkspaceAccess) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM workspaces WHERE id = ?")
-        .bind(id)
+        .bind(ws.id())
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn owner_of(db: &SqlitePool, id: &WorkspaceId) -> Result<Option<UserId>, sqlx::Error> {
+pub async fn owner_of(db: &SqlitePool, ws: &WorkspaceAccess) -> Result<Option<UserId>, sqlx::Error> {
     sqlx::query_scalar("SELECT user_id FROM workspaces WHERE id = ?")
-        .bind(id)
+        .bind(ws.id())
         .fetch_optional(db)
         .await
 }
 
-pub async fn members(db: &SqlitePool, id: &WorkspaceId) -> Result<Vec<Member>, sqlx::Error> {
+pub async fn members(db: &SqlitePool, ws: &WorkspaceAccess) -> Result<Vec<Member>, sqlx::Error> {
     sqlx::query_as(
         "SELECT u.id AS user_id, u.email, u.name, 'owner' AS role
            FROM workspaces w JOIN users u ON u.id = w.user_id WHERE w.id = ?1
@@ -102,7 +91,7 @@ pub async fn members(db: &SqlitePool, id: &WorkspaceId) -> Result<Vec<Member>, s
            FROM workspace_members m JOIN users u ON u.id = m.user_id
           WHERE m.workspace_id = ?1 ORDER BY u.email)",
     )
-    .bind(id)
+    .bind(ws.id())
     .fetch_all(db)
     .await
 }
@@ -110,13 +99,13 @@ pub async fn members(db: &SqlitePool, id: &WorkspaceId) -> Result<Vec<Member>, s
 /// Adds a member or changes their role; true when the row is new.
 pub async fn upsert_member(
     conn: &mut SqliteConnection,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     user: &UserId,
     role: &str,
 ) -> Result<bool, sqlx::Error> {
     let existed: Option<String> =
         sqlx::query_scalar("SELECT role FROM workspace_members WHERE workspace_id = ? AND user_id = ?")
-            .bind(ws)
+            .bind(ws.id())
             .bind(user)
             .fetch_optional(&mut *conn)
             .await?;
@@ -124,7 +113,7 @@ pub async fn upsert_member(
         "INSERT INTO workspace_members (workspace_id, user_id, role, added_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
     )
-    .bind(ws)
+    .bind(ws.id())
     .bind(user)
     .bind(role)
     .bind(clock::now_text())
@@ -133,9 +122,13 @@ pub async fn upsert_member(
     Ok(existed.is_none())
 }
 
-pub async fn delete_member(conn: &mut SqliteConnection, ws: &WorkspaceId, user: &UserId) -> Result<bool, sqlx::Error> {
+pub async fn delete_member(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    user: &UserId,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM workspace_members WHERE workspace_id = ? AND user_id = ?")
-        .bind(ws)
+        .bind(ws.id())
         .bind(user)
         .execute(conn)
         .await?;

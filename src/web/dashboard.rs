@@ -55,7 +55,7 @@ pub async fn create_workspace(
     match workspace::create(&state.db, &user.actor(), &form.name).await {
         Ok(ws) => Ok(flash::redirect(
             &state,
-            &format!("/workspaces/{}", ws.id),
+            &format!("/workspaces/{}", ws.id()),
             "success",
             "Workspace created.",
         )),

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -16,9 +16,11 @@ use super::forms::FormErrors;
 use crate::domain::actor::Actor;
 use crate::domain::field::FieldType;
 use crate::domain::field_definition::{self, DefinitionInput, FieldDefinition, Home};
+use crate::domain::ids::FieldDefinitionId;
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::extract::PagePath;
 
 #[derive(Deserialize, Default)]
 pub struct ScopeQuery {
@@ -32,7 +34,7 @@ pub struct ScopeQuery {
 async fn scope_of(state: &AppState, actor: &Actor, scope: &str) -> Result<Option<WorkspaceAccess>, PageError> {
     match scope {
         "" | "global" => Ok(None),
-        ws => Ok(Some(workspace::resolve(&state.db, actor, ws).await?)),
+        ws => Ok(Some(workspace::resolve_text(&state.db, actor, ws).await?)),
     }
 }
 
@@ -44,7 +46,9 @@ fn home(ws: &Option<WorkspaceAccess>) -> Home<'_> {
 }
 
 fn scope_param(ws: &Option<WorkspaceAccess>) -> String {
-    ws.as_ref().map(|w| w.id.to_string()).unwrap_or_else(|| "global".into())
+    ws.as_ref()
+        .map(|w| w.id().to_string())
+        .unwrap_or_else(|| "global".into())
 }
 
 /// What the add/edit form shows.
@@ -170,7 +174,7 @@ async fn fields_page(
         scope: scope_param(&ws),
         scope_name: ws
             .as_ref()
-            .map(|w| w.name.clone())
+            .map(|w| w.name().to_string())
             .unwrap_or_else(|| "All my workspaces".into()),
         can_edit: ws.as_ref().is_none_or(|w| w.require_editor().is_ok()),
         definitions,
@@ -255,7 +259,7 @@ async fn find(
     state: &AppState,
     actor: &Actor,
     ws: &Option<WorkspaceAccess>,
-    id: &str,
+    id: &FieldDefinitionId,
 ) -> Result<FieldDefinition, PageError> {
     let all = match ws {
         Some(w) => field_definition::applicable(&state.db, w).await?.0,
@@ -263,7 +267,7 @@ async fn find(
     };
     // In a workspace's view only its own definitions are edited here; globals are edited globally.
     all.into_iter()
-        .find(|d| d.id == id && d.workspace_id == ws.as_ref().map(|w| w.id.to_string()))
+        .find(|d| d.id == id.as_str() && d.workspace_id == ws.as_ref().map(|w| w.id().to_string()))
         .ok_or(PageError(AppError::NotFound))
 }
 
@@ -290,7 +294,7 @@ async fn edit_page(
     user: &CurrentUser,
     chrome: Chrome,
     scope: &str,
-    id: &str,
+    id: &FieldDefinitionId,
     view: EditView,
 ) -> Result<Response, PageError> {
     let EditView {
@@ -301,7 +305,7 @@ async fn edit_page(
     let actor = user.actor();
     let ws = scope_of(state, &actor, scope).await?;
     let def = find(state, &actor, &ws, id).await?;
-    let values = field_definition::value_count(&state.db, &actor, &def).await?;
+    let values = field_definition::value_count(&state.db, &actor, home(&ws), &def).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -325,7 +329,7 @@ pub async fn edit(
     State(state): State<AppState>,
     user: CurrentUser,
     chrome: Chrome,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<FieldDefinitionId>,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Response, PageError> {
     edit_page(&state, &user, chrome, &q.scope, &id, EditView::showing(false)).await
@@ -335,7 +339,7 @@ pub async fn update(
     State(state): State<AppState>,
     user: CurrentUser,
     chrome: Chrome,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<FieldDefinitionId>,
     Query(q): Query<ScopeQuery>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
@@ -388,7 +392,7 @@ pub async fn delete_page(
     State(state): State<AppState>,
     user: CurrentUser,
     chrome: Chrome,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<FieldDefinitionId>,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Response, PageError> {
     edit_page(&state, &user, chrome, &q.scope, &id, EditView::showing(true)).await
@@ -397,7 +401,7 @@ pub async fn delete_page(
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<FieldDefinitionId>,
     Query(q): Query<ScopeQuery>,
 ) -> Result<Response, PageError> {
     let actor = user.actor();

@@ -2,21 +2,24 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::chrome::{Chrome, CurrentUser};
-use super::contacts::open;
+use super::chrome::Chrome;
 use super::error::PageError;
 use super::flash;
+use crate::auth::workspace::Editor;
+use crate::domain::actor::Actor;
 use crate::domain::field::FieldType;
 use crate::domain::field_definition::{self, FieldDefinition};
+use crate::domain::ids::{ImportId, WorkspaceId};
 use crate::domain::import::job::{self, ImportView};
 use crate::domain::import::mapping::{Mapping, OnDuplicate, Target};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::extract::{PagePath, PageWs};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "imports/index.html")]
@@ -31,13 +34,13 @@ struct IndexPage {
 
 async fn index_page(
     state: &AppState,
-    user: &CurrentUser,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
     chrome: Chrome,
-    ws: &str,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(state, user, chrome, ws, "imports").await?;
-    let imports = job::list(&state.db, &state.imports, &actor, &ws).await?;
+    let chrome = chrome.in_section("imports");
+    let imports = job::list(&state.db, &state.imports, actor, ws).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -46,7 +49,7 @@ async fn index_page(
     let can_edit = ws.require_editor().is_ok();
     let page = IndexPage {
         chrome,
-        ws,
+        ws: ws.clone(),
         imports,
         error,
         can_edit,
@@ -57,32 +60,34 @@ async fn index_page(
 
 pub async fn index(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
 ) -> Result<Response, PageError> {
-    index_page(&state, &user, chrome, &ws, None).await
+    index_page(&state, &actor, &ws, chrome, None).await
 }
 
 /// The upload: kept as a draft until the person has checked the mapping.
 pub async fn upload(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws_text): Path<String>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
     multipart: Multipart,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "imports").await?;
+    let chrome = chrome.in_section("imports");
     let result = async {
         let upload = crate::upload::read(multipart, &state.imports.uploads).await?;
         job::create(&state.db, &state.imports, &actor, &ws, upload, true).await
     }
     .await;
     match result {
-        Ok(view) => {
-            Ok(axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}/map", ws.id, view.id)).into_response())
-        }
-        Err(AppError::Invalid { message, .. }) => index_page(&state, &user, chrome, &ws_text, Some(message)).await,
+        Ok(view) => Ok(
+            axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}/map", ws.id(), view.id)).into_response(),
+        ),
+        Err(AppError::Invalid { message, .. }) => index_page(&state, &actor, &ws, chrome, Some(message)).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -160,21 +165,21 @@ fn slug(header: &str) -> String {
 
 async fn map_page(
     state: &AppState,
-    user: &CurrentUser,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
     chrome: Chrome,
-    ws: &str,
-    id: &str,
+    id: &ImportId,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(state, user, chrome, ws, "imports").await?;
-    let import = job::get(&state.db, &state.imports, &actor, &ws, id).await?;
+    let chrome = chrome.in_section("imports");
+    let import = job::get(&state.db, &state.imports, actor, ws, id).await?;
     if import.status != "draft" {
         return Ok(
-            axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}", ws.id, import.id)).into_response(),
+            axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}", ws.id(), import.id)).into_response(),
         );
     }
-    let preview = job::draft_preview(&state.db, &state.imports, &actor, &ws, id).await?;
-    let fields = field_definition::applicable(&state.db, &ws).await?;
+    let preview = job::draft_preview(&state.db, &state.imports, actor, ws, id).await?;
+    let fields = field_definition::applicable(&state.db, ws).await?;
     let mapping = import
         .mapping
         .clone()
@@ -221,7 +226,7 @@ async fn map_page(
     };
     let page = MapPage {
         chrome,
-        ws,
+        ws: ws.clone(),
         import,
         columns,
         fields: fields.0,
@@ -234,11 +239,16 @@ async fn map_page(
 
 pub async fn map(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
+    PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
 ) -> Result<Response, PageError> {
-    map_page(&state, &user, chrome, &ws, &id, None).await
+    map_page(&state, &actor, &ws, chrome, &id, None).await
 }
 
 /// Reads the mapping form: `c.N` (column name), `t.N` (target), `n.N`/`y.N` (new field name
@@ -284,21 +294,26 @@ fn mapping_from_form(body: &[u8]) -> Result<Mapping, AppError> {
 
 pub async fn start(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws_text, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "imports").await?;
+    let chrome = chrome.in_section("imports");
     let result = match mapping_from_form(&body) {
         Ok(mapping) => job::start(&state.db, &state.imports, &actor, &ws, &id, mapping).await,
         Err(e) => Err(e),
     };
     match result {
         Ok(view) => {
-            Ok(axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}", ws.id, view.id)).into_response())
+            Ok(axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}", ws.id(), view.id)).into_response())
         }
-        Err(AppError::Invalid { message, .. }) => map_page(&state, &user, chrome, &ws_text, &id, Some(message)).await,
+        Err(AppError::Invalid { message, .. }) => map_page(&state, &actor, &ws, chrome, &id, Some(message)).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -341,16 +356,21 @@ fn percent(i: &ImportView) -> u64 {
 
 pub async fn show(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
+    PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "imports").await?;
+    let chrome = chrome.in_section("imports");
     let import = job::get(&state.db, &state.imports, &actor, &ws, &id).await?;
     let can_edit = ws.require_editor().is_ok();
     Ok(ShowPage {
         chrome,
-        ws,
+        ws: ws.clone(),
         import,
         can_edit,
     }
@@ -360,16 +380,21 @@ pub async fn show(
 /// The progress block alone, for htmx to poll while the import runs.
 pub async fn progress(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
+    PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
 ) -> Result<Response, PageError> {
     let csrf = chrome.csrf.clone();
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "imports").await?;
+    let _chrome = chrome.in_section("imports");
     let import = job::get(&state.db, &state.imports, &actor, &ws, &id).await?;
     let can_edit = ws.require_editor().is_ok();
     Ok(ProgressBlock {
-        ws,
+        ws: ws.clone(),
         import,
         can_edit,
         csrf,
@@ -379,13 +404,18 @@ pub async fn progress(
 
 pub async fn revert(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "imports").await?;
+    let _chrome = chrome.in_section("imports");
     job::revert(&state.db, &state.imports, &actor, &ws, &id).await?;
-    let url = format!("/workspaces/{}/imports/{id}", ws.id);
+    let url = format!("/workspaces/{}/imports/{id}", ws.id());
     Ok(flash::redirect(
         &state,
         &url,

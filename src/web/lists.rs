@@ -3,20 +3,22 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::chrome::{Chrome, CurrentUser};
-use super::contacts::open;
+use super::chrome::Chrome;
 use super::error::PageError;
 use super::flash;
 use super::forms::FormErrors;
+use crate::auth::workspace::Editor;
+use crate::domain::actor::Actor;
+use crate::domain::ids::{ListId, WorkspaceId};
 use crate::domain::list::{self, ContactList, ListInput};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::state::AppState;
-use crate::storage;
+use crate::web::extract::{PagePath, PageWs};
 
 pub struct ListRow {
     pub list: ContactList,
@@ -42,17 +44,16 @@ struct ListsPage {
 
 async fn render(
     state: &AppState,
-    user: &CurrentUser,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
     chrome: Chrome,
-    ws: &str,
     errors: FormErrors,
     new_name: String,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(state, user, chrome, ws, "lists").await?;
+    let chrome = chrome.in_section("lists");
     let mut stages = Vec::new();
     let mut tags = Vec::new();
-    for l in list::all(&state.db, &actor, &ws).await? {
-        let members = storage::lists::count_members(&state.db, &l.id).await?;
+    for (l, members) in list::all_with_counts(&state.db, actor, ws).await? {
         let row = ListRow { list: l, members };
         if row.list.is_primary {
             stages.push(row)
@@ -82,7 +83,7 @@ async fn render(
         status,
         ListsPage {
             chrome,
-            ws,
+            ws: ws.clone(),
             sections,
             can_edit,
             errors,
@@ -94,11 +95,15 @@ async fn render(
 
 pub async fn page(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
 ) -> Result<Response, PageError> {
-    render(&state, &user, chrome, &ws, FormErrors::none(), String::new()).await
+    render(&state, &actor, &ws, chrome, FormErrors::none(), String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -111,12 +116,10 @@ pub struct NewList {
 
 pub async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws_text): Path<String>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
     Form(form): Form<NewList>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "lists").await?;
+    let chrome = chrome.in_section("lists");
     let input = ListInput {
         name: Some(form.name.clone()),
         is_primary: Some(form.kind == "stage"),
@@ -125,16 +128,16 @@ pub async fn create(
     match list::create(&state.db, &actor, &ws, input).await {
         Ok(l) => Ok(flash::redirect(
             &state,
-            &format!("/workspaces/{}/lists", ws.id),
+            &format!("/workspaces/{}/lists", ws.id()),
             "success",
             &format!("“{}” created.", l.name),
         )),
         Err(e) => {
             render(
                 &state,
-                &user,
+                &actor,
+                &ws,
                 chrome,
-                &ws_text,
                 FormErrors::from_error_on(e, "name")?,
                 form.name,
             )
@@ -151,12 +154,17 @@ pub struct EditList {
 
 pub async fn update(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws_text, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ListId)>,
     Form(form): Form<EditList>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "lists").await?;
+    let chrome = chrome.in_section("lists");
     let input = ListInput {
         name: form.name,
         is_primary: None,
@@ -165,16 +173,16 @@ pub async fn update(
     match list::update(&state.db, &actor, &ws, &id, input).await {
         Ok(_) => Ok(flash::redirect(
             &state,
-            &format!("/workspaces/{}/lists", ws.id),
+            &format!("/workspaces/{}/lists", ws.id()),
             "success",
             "List saved.",
         )),
         Err(e) => {
             render(
                 &state,
-                &user,
+                &actor,
+                &ws,
                 chrome,
-                &ws_text,
                 FormErrors::from_error_on(e, "rename")?,
                 String::new(),
             )
@@ -185,16 +193,21 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ListId)>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "lists").await?;
+    let _chrome = chrome.in_section("lists");
     let l = list::find(&state.db, &ws, &id).await?;
     list::delete(&state.db, &actor, &ws, &id).await?;
     Ok(flash::redirect(
         &state,
-        &format!("/workspaces/{}/lists", ws.id),
+        &format!("/workspaces/{}/lists", ws.id()),
         "success",
         &format!("“{}” deleted.", l.name),
     ))

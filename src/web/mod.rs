@@ -6,6 +6,7 @@ pub mod contacts;
 pub mod csrf;
 pub mod dashboard;
 pub mod error;
+pub mod extract;
 pub mod fields;
 pub mod flash;
 pub mod forms;

@@ -5,21 +5,20 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::chrome::{Chrome, CurrentUser};
-use super::contacts::open;
+use super::chrome::Chrome;
 use super::error::PageError;
 use super::flash;
+use crate::auth::workspace::Editor;
 use crate::domain::ids::{ContactId, ListId};
 use crate::domain::list::{self, ContactList};
 use crate::domain::search::{self, ContactQuery, Sort};
 use crate::domain::workspace::WorkspaceAccess;
-use crate::error::AppError;
 use crate::state::AppState;
-use crate::storage;
+use crate::web::extract::PageWs;
 
 /// Cards shown per column; the column links to the full list beyond that.
 const PER_COLUMN: u32 = 50;
@@ -48,23 +47,26 @@ struct BoardPage {
 
 pub async fn board(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "pipeline").await?;
-    let stages: Vec<ContactList> = list::all(&state.db, &actor, &ws)
+    let chrome = chrome.in_section("pipeline");
+    let stages: Vec<(ContactList, i64)> = list::all_with_counts(&state.db, &actor, &ws)
         .await?
         .into_iter()
-        .filter(|l| l.is_primary)
+        .filter(|(l, _)| l.is_primary)
         .collect();
     let mut columns = Vec::with_capacity(stages.len());
-    for stage in &stages {
+    for (stage, total) in &stages {
         let mut q = ContactQuery::newest(PER_COLUMN);
         q.sort = Sort::Name;
         q.list = ListId::parse(&stage.id);
         let page = search::run(&state.db, &actor, &ws, &q).await?;
-        let total = storage::lists::count_members(&state.db, &stage.id).await?;
         let cards = page
             .items
             .iter()
@@ -77,7 +79,7 @@ pub async fn board(
         columns.push(Column {
             stage: stage.clone(),
             cards,
-            total,
+            total: *total,
         });
     }
     let can_edit = ws.require_editor().is_ok();
@@ -85,7 +87,7 @@ pub async fn board(
         chrome,
         ws,
         columns,
-        stages,
+        stages: stages.into_iter().map(|(l, _)| l).collect(),
         can_edit,
     }
     .into_response())
@@ -101,17 +103,21 @@ pub struct MoveForm {
 
 pub async fn move_card(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
     Form(form): Form<MoveForm>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "pipeline").await?;
-    let contact = ContactId::parse(form.contact_id.trim()).ok_or(AppError::NotFound)?;
-    list::add_contact(&state.db, &actor, &ws, &contact, form.stage.trim()).await?;
+    let _chrome = chrome.in_section("pipeline");
+    let contact = ContactId::found(&form.contact_id)?;
+    list::add_contact(&state.db, &actor, &ws, &contact, &ListId::found(&form.stage)?).await?;
     Ok(flash::redirect(
         &state,
-        &format!("/workspaces/{}/pipeline", ws.id),
+        &format!("/workspaces/{}/pipeline", ws.id()),
         "success",
         "Moved.",
     ))

@@ -14,12 +14,14 @@ use super::flash;
 use super::forms::FormErrors;
 use crate::domain::actor::Scope;
 use crate::domain::api_key::{self, ApiKeyView, NewKey};
+use crate::domain::ids::ApiKeyId;
 use crate::domain::ids::SessionId;
 use crate::domain::{audit, user};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::storage;
 use crate::storage::sessions::SessionListing;
+use crate::web::extract::PagePath;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "settings/profile.html")]
@@ -166,8 +168,8 @@ impl KeysPage {
         self.chrome
             .workspaces
             .iter()
-            .find(|w| w.id.as_str() == id)
-            .map(|w| w.name.clone())
+            .find(|w| w.id().as_str() == id)
+            .map(|w| w.name().to_string())
             .unwrap_or_else(|| "a workspace".into())
     }
 }
@@ -231,7 +233,7 @@ pub async fn create_key(
 pub async fn revoke_key(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<ApiKeyId>,
 ) -> Result<Response, PageError> {
     api_key::revoke(&state.db, &user.actor(), &id).await?;
     Ok(flash::redirect(

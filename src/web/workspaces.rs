@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,8 +12,11 @@ use super::chrome::{Chrome, CurrentUser};
 use super::error::PageError;
 use super::flash;
 use super::forms::FormErrors;
+use crate::auth::workspace::Owner;
+use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::workspace::{self, Member, WorkspaceAccess};
 use crate::state::AppState;
+use crate::web::extract::{PagePath, PageWs};
 
 #[derive(Template, WebTemplate)]
 #[template(path = "workspaces/show.html")]
@@ -45,9 +48,9 @@ async fn render(
     };
     let page = WorkspacePage {
         chrome: chrome.in_section("workspace").with_workspace(&ws),
-        is_owner: ws.role == workspace::Role::Owner,
+        is_owner: ws.role() == workspace::Role::Owner,
         me: user.id.to_string(),
-        rename_value: rename_value.unwrap_or_else(|| ws.name.clone()),
+        rename_value: rename_value.unwrap_or_else(|| ws.name().to_string()),
         ws,
         members,
         errors,
@@ -58,11 +61,14 @@ async fn render(
 
 pub async fn show(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user,
+        actor: _,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
 ) -> Result<Response, PageError> {
-    let ws = workspace::resolve(&state.db, &user.actor(), &ws).await?;
     render(&state, &user, chrome, ws, FormErrors::none(), String::new(), None).await
 }
 
@@ -74,17 +80,19 @@ pub struct NameForm {
 
 pub async fn rename(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Owner>,
     Form(form): Form<NameForm>,
 ) -> Result<Response, PageError> {
-    let actor = user.actor();
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     match workspace::rename(&state.db, &actor, &ws, &form.name).await {
         Ok(ws) => Ok(flash::redirect(
             &state,
-            &format!("/workspaces/{}", ws.id),
+            &format!("/workspaces/{}", ws.id()),
             "success",
             "Workspace renamed.",
         )),
@@ -103,15 +111,17 @@ pub struct DeleteForm {
 
 pub async fn delete(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Owner>,
     Form(form): Form<DeleteForm>,
 ) -> Result<Response, PageError> {
-    let actor = user.actor();
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     ws.require_owner("delete it")?;
-    if form.confirm.trim() != ws.name {
+    if form.confirm.trim() != ws.name() {
         let errors = FormErrors::field("confirm", "type the workspace's name exactly to confirm");
         return render(&state, &user, chrome, ws, errors, String::new(), None).await;
     }
@@ -120,7 +130,7 @@ pub async fn delete(
         &state,
         "/",
         "success",
-        &format!("Workspace “{}” deleted.", ws.name),
+        &format!("Workspace “{}” deleted.", ws.name()),
     ))
 }
 
@@ -134,13 +144,15 @@ pub struct MemberForm {
 
 pub async fn add_member(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Owner>,
     Form(form): Form<MemberForm>,
 ) -> Result<Response, PageError> {
-    let actor = user.actor();
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     match workspace::add_member(&state.db, &actor, &ws, &form.email, &form.role).await {
         Ok((m, added)) => {
             let msg = if added {
@@ -150,7 +162,7 @@ pub async fn add_member(
             };
             Ok(flash::redirect(
                 &state,
-                &format!("/workspaces/{}", ws.id),
+                &format!("/workspaces/{}", ws.id()),
                 "success",
                 &msg,
             ))
@@ -164,23 +176,27 @@ pub async fn add_member(
 
 pub async fn remove_member(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Path((ws, member)): Path<(String, String)>,
+    PageWs {
+        user,
+        actor,
+        ws,
+        chrome: _,
+        ..
+    }: PageWs,
+    PagePath((_, member)): PagePath<(WorkspaceId, UserId)>,
 ) -> Result<Response, PageError> {
-    let actor = user.actor();
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     workspace::remove_member(&state.db, &actor, &ws, &member).await?;
-    if member == user.id.as_str() {
+    if member == user.id {
         return Ok(flash::redirect(
             &state,
             "/",
             "success",
-            &format!("You left “{}”.", ws.name),
+            &format!("You left “{}”.", ws.name()),
         ));
     }
     Ok(flash::redirect(
         &state,
-        &format!("/workspaces/{}", ws.id),
+        &format!("/workspaces/{}", ws.id()),
         "success",
         "Access removed.",
     ))

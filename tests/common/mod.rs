@@ -109,7 +109,7 @@ impl TestApp {
         workspace::create(&self.state.db, &actor, name)
             .await
             .expect("workspace")
-            .id
+            .id()
             .to_string()
     }
 

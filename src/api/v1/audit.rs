@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::ApiCaller;
-use crate::domain::actor::Scope;
 use crate::domain::audit::{self, Entry, Filter};
 use crate::domain::page::Page;
 use crate::state::AppState;
@@ -30,6 +29,5 @@ pub async fn list(
     ApiCaller(actor): ApiCaller,
     Query(filter): Query<Filter>,
 ) -> ApiResult<Json<Page<Entry>>> {
-    actor.require(Scope::ReadAudit)?;
     Ok(Json(audit::list(&state.db, &actor, &filter).await?))
 }

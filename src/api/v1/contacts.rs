@@ -1,24 +1,23 @@
 //! Contacts, their lists and their timeline, under `/api/v1/workspaces/{ws}/contacts`.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
-use crate::api::extract::{ApiCaller, ApiJson};
-use crate::domain::actor::Actor;
+use crate::api::extract::{ApiJson, ApiPath, ApiWs};
+use crate::auth::workspace::Editor;
 use crate::domain::comms::{self, Communication, CommunicationInput};
 use crate::domain::contact::{self, Contact, ContactInput};
 use crate::domain::field_definition;
-use crate::domain::ids::ContactId;
+use crate::domain::ids::{CommunicationId, ContactId, ListId, WorkspaceId};
 use crate::domain::merge::{self, MergeInput};
 use crate::domain::page::Page;
-use crate::domain::workspace::{self, WorkspaceAccess};
+use crate::domain::workspace::WorkspaceAccess;
 use crate::domain::{list, search};
-use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -36,10 +35,6 @@ async fn contact_json(
     Ok(Json(record.to_json(&fields)))
 }
 
-async fn access(state: &AppState, actor: &Actor, ws: &str) -> ApiResult<WorkspaceAccess> {
-    Ok(workspace::resolve(&state.db, actor, ws).await?)
-}
-
 /// Search and list. `q`, `list`, `field.NAME=VALUE`, `field.NAME.(eq|ne|gt|gte|lt|lte|contains)=VALUE`,
 /// `sort` (created, oldest, name), `limit`, `cursor`.
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/contacts", tag = "contacts",
@@ -48,11 +43,9 @@ async fn access(state: &AppState, actor: &Actor, ws: &str) -> ApiResult<Workspac
     responses((status = 200, body = ContactPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
+    ApiWs { actor, ws, .. }: ApiWs,
     Query(params): Query<search::Params>,
 ) -> ApiResult<Json<Page<Contact>>> {
-    let ws = access(&state, &actor, &ws).await?;
     let (page, fields) = search::search(&state.db, &actor, &ws, &state.config.default_phone_region, &params).await?;
     Ok(Json(page.map(|c| c.to_json(&fields))))
 }
@@ -61,11 +54,9 @@ pub async fn list(
     responses((status = 201, body = Contact), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiJson(input): ApiJson<ContactInput>,
 ) -> ApiResult<Response> {
-    let ws = access(&state, &actor, &ws).await?;
     let record = contact::create(&state.db, &actor, &ws, &state.config.default_phone_region, input).await?;
     Ok((StatusCode::CREATED, contact_json(&state, &ws, &record).await?).into_response())
 }
@@ -74,10 +65,9 @@ pub async fn create(
     responses((status = 200, body = Contact), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
 ) -> ApiResult<Json<Contact>> {
-    let ws = access(&state, &actor, &ws).await?;
     let record = contact::get(&state.db, &actor, &ws, &id).await?;
     contact_json(&state, &ws, &record).await
 }
@@ -86,11 +76,10 @@ pub async fn get(
     responses((status = 200, body = Contact), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
     ApiJson(input): ApiJson<ContactInput>,
 ) -> ApiResult<Json<Contact>> {
-    let ws = access(&state, &actor, &ws).await?;
     let record = contact::update(&state.db, &actor, &ws, &state.config.default_phone_region, &id, input).await?;
     contact_json(&state, &ws, &record).await
 }
@@ -99,10 +88,9 @@ pub async fn update(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
 ) -> ApiResult<StatusCode> {
-    let ws = access(&state, &actor, &ws).await?;
     contact::delete(&state.db, &actor, &ws, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -112,11 +100,10 @@ pub async fn delete(
     responses((status = 200, body = Contact), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn merge(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
     ApiJson(input): ApiJson<MergeInput>,
 ) -> ApiResult<Json<Contact>> {
-    let ws = access(&state, &actor, &ws).await?;
     let record = merge::merge(&state.db, &actor, &ws, &id, input).await?;
     contact_json(&state, &ws, &record).await
 }
@@ -140,10 +127,8 @@ pub struct DuplicateList {
     responses((status = 200, body = DuplicateList), (status = 404, body = ErrorBody)))]
 pub async fn duplicates(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
+    ApiWs { actor, ws, .. }: ApiWs,
 ) -> ApiResult<Json<Page<DuplicatePair>>> {
-    let ws = access(&state, &actor, &ws).await?;
     let fields = field_definition::applicable(&state.db, &ws).await?;
     let pairs = merge::possible_duplicates(&state.db, &actor, &ws).await?;
     let items = pairs
@@ -160,20 +145,15 @@ pub async fn duplicates(
     }))
 }
 
-fn contact_id(id: &str) -> ApiResult<ContactId> {
-    ContactId::parse(id).ok_or(AppError::NotFound.into())
-}
-
 /// Adds the contact to a list; for a pipeline stage this moves it there.
 #[utoipa::path(put, path = "/api/v1/workspaces/{ws}/contacts/{id}/lists/{list_id}", tag = "contacts",
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn add_to_list(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id, list_id)): Path<(String, String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
+    ApiPath((_, id, list_id)): ApiPath<(WorkspaceId, ContactId, ListId)>,
 ) -> ApiResult<StatusCode> {
-    let ws = access(&state, &actor, &ws).await?;
-    list::add_contact(&state.db, &actor, &ws, &contact_id(&id)?, &list_id).await?;
+    list::add_contact(&state.db, &actor, &ws, &id, &list_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -181,11 +161,10 @@ pub async fn add_to_list(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn remove_from_list(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id, list_id)): Path<(String, String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
+    ApiPath((_, id, list_id)): ApiPath<(WorkspaceId, ContactId, ListId)>,
 ) -> ApiResult<StatusCode> {
-    let ws = access(&state, &actor, &ws).await?;
-    list::remove_contact(&state.db, &actor, &ws, &contact_id(&id)?, &list_id).await?;
+    list::remove_contact(&state.db, &actor, &ws, &id, &list_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -207,12 +186,11 @@ pub struct CommunicationPage {
     responses((status = 200, body = CommunicationPage), (status = 404, body = ErrorBody)))]
 pub async fn communications(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
     Query(q): Query<TimelineQuery>,
 ) -> ApiResult<Json<Page<Communication>>> {
-    let ws = access(&state, &actor, &ws).await?;
-    let page = comms::timeline(&state.db, &actor, &ws, &contact_id(&id)?, q.limit, q.cursor.as_deref()).await?;
+    let page = comms::timeline(&state.db, &actor, &ws, &id, q.limit, q.cursor.as_deref()).await?;
     Ok(Json(page))
 }
 
@@ -222,12 +200,11 @@ pub async fn communications(
     responses((status = 201, body = Communication), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_communication(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
     ApiJson(input): ApiJson<CommunicationInput>,
 ) -> ApiResult<Response> {
-    let ws = access(&state, &actor, &ws).await?;
-    let entry = comms::add(&state.db, &actor, &ws, &contact_id(&id)?, input).await?;
+    let entry = comms::add(&state.db, &actor, &ws, &id, input).await?;
     Ok((StatusCode::CREATED, Json(entry)).into_response())
 }
 
@@ -241,12 +218,11 @@ pub struct PinInput {
     request_body = PinInput, responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn pin_communication(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id, entry)): Path<(String, String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs,
+    ApiPath((_, id, entry)): ApiPath<(WorkspaceId, ContactId, CommunicationId)>,
     ApiJson(input): ApiJson<PinInput>,
 ) -> ApiResult<StatusCode> {
-    let ws = access(&state, &actor, &ws).await?;
-    comms::set_pinned(&state.db, &actor, &ws, &contact_id(&id)?, &entry, input.pinned).await?;
+    comms::set_pinned(&state.db, &actor, &ws, &id, &entry, input.pinned).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -263,12 +239,10 @@ pub struct ExportQuery {
     responses((status = 200, description = "the file", content_type = "text/csv"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
+    ApiWs { actor, ws, .. }: ApiWs,
     Query(q): Query<ExportQuery>,
 ) -> ApiResult<Response> {
-    let ws = access(&state, &actor, &ws).await?;
     let format = crate::domain::export::Format::parse(&q.format)?;
     let export = crate::domain::export::prepare(&state.db, &actor, &ws, format).await?;
-    Ok(crate::download::export(export, &ws.name))
+    Ok(crate::download::export(export, ws.name()))
 }

@@ -3,18 +3,17 @@
 //! the workspace's own plus its owner's globals).
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
-use crate::api::extract::{ApiCaller, ApiJson};
-use crate::domain::actor::Scope;
+use crate::api::extract::{ApiCaller, ApiJson, ApiPath, ApiWs};
 use crate::domain::field_definition::{self, DefinitionInput, FieldDefinition, Home};
+use crate::domain::ids::{FieldDefinitionId, WorkspaceId};
 use crate::domain::page::Page;
-use crate::domain::workspace;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -66,7 +65,7 @@ pub async fn create_global(
 pub async fn update_global(
     State(state): State<AppState>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<FieldDefinitionId>,
     ApiJson(input): ApiJson<DefinitionInput>,
 ) -> ApiResult<Json<FieldDefinition>> {
     let region = &state.config.default_phone_region;
@@ -81,7 +80,7 @@ pub async fn update_global(
 pub async fn delete_global(
     State(state): State<AppState>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<FieldDefinitionId>,
 ) -> ApiResult<StatusCode> {
     field_definition::delete(&state.db, &actor, Home::Global, &id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -91,23 +90,20 @@ pub async fn delete_global(
     responses((status = 200, body = DefinitionList), (status = 404, body = ErrorBody)))]
 pub async fn list_workspace(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
+    ApiWs { actor, ws, .. }: ApiWs,
 ) -> ApiResult<Json<Page<FieldDefinition>>> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
-    actor.require(Scope::ReadContacts)?;
-    Ok(page(field_definition::applicable(&state.db, &ws).await?.0))
+    Ok(page(
+        field_definition::list_in_workspace(&state.db, &actor, &ws).await?.0,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/custom-fields", tag = "custom fields", request_body = DefinitionInput,
     responses((status = 201, body = FieldDefinition), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create_workspace(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
+    ApiWs { actor, ws, .. }: ApiWs,
     ApiJson(input): ApiJson<DefinitionInput>,
 ) -> ApiResult<Response> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     let region = &state.config.default_phone_region;
     Ok(created(
         field_definition::create(&state.db, &actor, Home::Workspace(&ws), region, input).await?,
@@ -118,11 +114,10 @@ pub async fn create_workspace(
     responses((status = 200, body = FieldDefinition), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update_workspace(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, FieldDefinitionId)>,
     ApiJson(input): ApiJson<DefinitionInput>,
 ) -> ApiResult<Json<FieldDefinition>> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     let region = &state.config.default_phone_region;
     Ok(Json(
         field_definition::update(&state.db, &actor, Home::Workspace(&ws), region, &id, input).await?,
@@ -133,10 +128,9 @@ pub async fn update_workspace(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete_workspace(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, FieldDefinitionId)>,
 ) -> ApiResult<StatusCode> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     field_definition::delete(&state.db, &actor, Home::Workspace(&ws), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

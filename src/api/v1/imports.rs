@@ -2,18 +2,19 @@
 //! `on_duplicate`), dry run, progress and report, revert.
 
 use axum::Json;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
-use crate::api::extract::ApiCaller;
+use crate::api::extract::{ApiPath, ApiWs};
+use crate::auth::workspace::Editor;
+use crate::domain::ids::{ImportId, WorkspaceId};
 use crate::domain::import::Preview;
 use crate::domain::import::job::{self, ImportView};
 use crate::domain::page::Page;
-use crate::domain::workspace;
 use crate::state::AppState;
 
 #[derive(Deserialize)]
@@ -31,16 +32,13 @@ pub struct DryRun {
     responses((status = 200, body = Preview), (status = 202, body = ImportView), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
+    ApiWs { actor, ws, .. }: ApiWs,
     Query(q): Query<DryRun>,
     multipart: Multipart,
 ) -> ApiResult<Response> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
-    actor.require(crate::domain::actor::Scope::WriteContacts)?;
     let upload = crate::upload::read(multipart, &state.imports.uploads).await?;
     if q.dry_run {
-        return Ok(Json(job::preview_upload(&upload).await?).into_response());
+        return Ok(Json(job::preview_upload(&actor, &upload).await?).into_response());
     }
     let view = job::create(&state.db, &state.imports, &actor, &ws, upload, false).await?;
     Ok((StatusCode::ACCEPTED, Json(view)).into_response())
@@ -55,12 +53,7 @@ pub struct ImportList {
 /// The workspace's imports, newest first (the last 100).
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/imports", tag = "imports",
     responses((status = 200, body = ImportList), (status = 404, body = ErrorBody)))]
-pub async fn list(
-    State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
-) -> ApiResult<Json<Page<ImportView>>> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+pub async fn list(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs) -> ApiResult<Json<Page<ImportView>>> {
     Ok(Json(Page {
         items: job::list(&state.db, &state.imports, &actor, &ws).await?,
         next_cursor: None,
@@ -71,10 +64,9 @@ pub async fn list(
     responses((status = 200, body = ImportView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, ImportId)>,
 ) -> ApiResult<Json<ImportView>> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     Ok(Json(job::get(&state.db, &state.imports, &actor, &ws, &id).await?))
 }
 
@@ -83,9 +75,8 @@ pub async fn get(
     responses((status = 200, body = ImportView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn revert(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, ImportId)>,
 ) -> ApiResult<Json<ImportView>> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     Ok(Json(job::revert(&state.db, &state.imports, &actor, &ws, &id).await?))
 }

@@ -1,15 +1,16 @@
 //! `/api/v1/keys`: needs `manage:keys` (or a browser session).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
-use crate::api::extract::{ApiCaller, ApiJson};
+use crate::api::extract::{ApiCaller, ApiJson, ApiPath};
 use crate::domain::api_key::{self, ApiKeyView, NewKey};
+use crate::domain::ids::ApiKeyId;
 use crate::domain::page::{Page, PageRequest};
 use crate::state::AppState;
 
@@ -85,7 +86,7 @@ pub async fn list(
 pub async fn revoke(
     State(state): State<AppState>,
     ApiCaller(actor): ApiCaller,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<ApiKeyId>,
 ) -> ApiResult<StatusCode> {
     api_key::revoke(&state.db, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,17 +1,18 @@
 //! `/api/v1/workspaces/{ws}/lists`: tags and pipeline stages.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
-use crate::api::extract::{ApiCaller, ApiJson};
+use crate::api::extract::{ApiJson, ApiPath, ApiWs};
+use crate::auth::workspace::Editor;
+use crate::domain::ids::{ListId, WorkspaceId};
 use crate::domain::list::{self, ContactList, ListInput};
 use crate::domain::page::Page;
-use crate::domain::workspace;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -23,12 +24,7 @@ pub struct ListPage {
 /// Stages first (in board order), then tags by name.
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/lists", tag = "lists",
     responses((status = 200, body = ListPage), (status = 404, body = ErrorBody)))]
-pub async fn all(
-    State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
-) -> ApiResult<Json<Page<ContactList>>> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+pub async fn all(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs) -> ApiResult<Json<Page<ContactList>>> {
     Ok(Json(Page {
         items: list::all(&state.db, &actor, &ws).await?,
         next_cursor: None,
@@ -39,11 +35,9 @@ pub async fn all(
     responses((status = 201, body = ContactList), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiJson(input): ApiJson<ListInput>,
 ) -> ApiResult<Response> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     let created = list::create(&state.db, &actor, &ws, input).await?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -52,11 +46,10 @@ pub async fn create(
     responses((status = 200, body = ContactList), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, ListId)>,
     ApiJson(input): ApiJson<ListInput>,
 ) -> ApiResult<Json<ContactList>> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     Ok(Json(list::update(&state.db, &actor, &ws, &id, input).await?))
 }
 
@@ -64,10 +57,9 @@ pub async fn update(
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, ListId)>,
 ) -> ApiResult<StatusCode> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
     list::delete(&state.db, &actor, &ws, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

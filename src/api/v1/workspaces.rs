@@ -1,15 +1,16 @@
 //! `/api/v1/workspaces` and its members.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
-use crate::api::extract::{ApiCaller, ApiJson};
-use crate::domain::actor::Scope;
+use crate::api::extract::{ApiCaller, ApiJson, ApiPath, ApiWs};
+use crate::auth::workspace::Owner;
+use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::workspace::{self, Member, Role, WorkspaceAccess};
 use crate::state::AppState;
@@ -25,9 +26,9 @@ pub struct Workspace {
 impl From<WorkspaceAccess> for Workspace {
     fn from(w: WorkspaceAccess) -> Self {
         Workspace {
-            id: w.id.to_string(),
-            name: w.name,
-            role: w.role,
+            id: w.id().to_string(),
+            name: w.name().to_string(),
+            role: w.role(),
         }
     }
 }
@@ -67,8 +68,10 @@ pub async fn list(
 ) -> ApiResult<Json<Page<Workspace>>> {
     let spec = page.parse()?;
     let mut all = workspace::list(&state.db, &actor).await?;
-    all.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(Json(Page::slice(all, &spec, |w| w.id.to_string()).map(Workspace::from)))
+    all.sort_by(|a, b| a.id().cmp(b.id()));
+    Ok(Json(
+        Page::slice(all, &spec, |w| w.id().to_string()).map(Workspace::from),
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces", tag = "workspaces", request_body = WorkspaceInput,
@@ -78,31 +81,23 @@ pub async fn create(
     ApiCaller(actor): ApiCaller,
     ApiJson(input): ApiJson<WorkspaceInput>,
 ) -> ApiResult<Response> {
-    actor.require(Scope::ManageWorkspaces)?;
     let ws = workspace::create(&state.db, &actor, &input.name).await?;
     Ok((StatusCode::CREATED, Json(Workspace::from(ws))).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}", tag = "workspaces",
     responses((status = 200, body = Workspace), (status = 404, body = ErrorBody)))]
-pub async fn get(
-    State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
-) -> ApiResult<Json<Workspace>> {
-    Ok(Json(workspace::resolve(&state.db, &actor, &ws).await?.into()))
+pub async fn get(State(_state): State<AppState>, ApiWs { ws, .. }: ApiWs) -> ApiResult<Json<Workspace>> {
+    Ok(Json(ws.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{ws}", tag = "workspaces", request_body = WorkspaceInput,
     responses((status = 200, body = Workspace), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn rename(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
+    ApiWs { actor, ws, .. }: ApiWs<Owner>,
     ApiJson(input): ApiJson<WorkspaceInput>,
 ) -> ApiResult<Json<Workspace>> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
-    actor.require(Scope::ManageWorkspaces)?;
     Ok(Json(
         workspace::rename(&state.db, &actor, &ws, &input.name).await?.into(),
     ))
@@ -110,13 +105,7 @@ pub async fn rename(
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}", tag = "workspaces",
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn delete(
-    State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
-) -> ApiResult<StatusCode> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
-    actor.require(Scope::ManageWorkspaces)?;
+pub async fn delete(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs<Owner>) -> ApiResult<StatusCode> {
     workspace::delete(&state.db, &actor, &ws).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -124,12 +113,7 @@ pub async fn delete(
 /// Everyone with access, the owner first.
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/members", tag = "workspaces",
     responses((status = 200, body = MemberList), (status = 404, body = ErrorBody)))]
-pub async fn members(
-    State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
-) -> ApiResult<Json<Page<Member>>> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
+pub async fn members(State(state): State<AppState>, ApiWs { ws, .. }: ApiWs) -> ApiResult<Json<Page<Member>>> {
     let items = workspace::members(&state.db, &ws).await?;
     Ok(Json(Page {
         items,
@@ -142,12 +126,9 @@ pub async fn members(
     responses((status = 201, body = Member), (status = 200, body = Member), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn add_member(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path(ws): Path<String>,
+    ApiWs { actor, ws, .. }: ApiWs<Owner>,
     ApiJson(input): ApiJson<MemberInput>,
 ) -> ApiResult<Response> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
-    actor.require(Scope::ManageWorkspaces)?;
     let (member, added) = workspace::add_member(&state.db, &actor, &ws, &input.email, &input.role).await?;
     let status = if added { StatusCode::CREATED } else { StatusCode::OK };
     Ok((status, Json(member)).into_response())
@@ -157,11 +138,9 @@ pub async fn add_member(
     responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn remove_member(
     State(state): State<AppState>,
-    ApiCaller(actor): ApiCaller,
-    Path((ws, user_id)): Path<(String, String)>,
+    ApiWs { actor, ws, .. }: ApiWs,
+    ApiPath((_, user_id)): ApiPath<(WorkspaceId, UserId)>,
 ) -> ApiResult<StatusCode> {
-    let ws = workspace::resolve(&state.db, &actor, &ws).await?;
-    actor.require(Scope::ManageWorkspaces)?;
     workspace::remove_member(&state.db, &actor, &ws, &user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -192,7 +192,7 @@ pub async fn create(
         &mut tx,
         &storage::imports::NewImport {
             id: &id,
-            workspace: &ws.id,
+            workspace: ws,
             user: &actor.user_id,
             filename: if name.is_empty() { "upload" } else { &name },
             format: source.format_name(),
@@ -204,7 +204,7 @@ pub async fn create(
         },
     )
     .await?;
-    audit::in_workspace(&mut tx, actor, &ws.id, "import.create", "import", id.as_str()).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "import.create", "import", id.as_str()).await?;
     upload
         .file
         .keep_for(&jobs.uploads, &id)
@@ -214,7 +214,7 @@ pub async fn create(
         return Err(e.into());
     }
     jobs.wake.notify_one();
-    get(db, jobs, actor, ws, id.as_str()).await
+    get(db, jobs, actor, ws, &id).await
 }
 
 /// Queues a draft with the mapping the person chose.
@@ -223,7 +223,7 @@ pub async fn start(
     jobs: &Jobs,
     actor: &Actor,
     ws: &WorkspaceAccess,
-    id: &str,
+    id: &ImportId,
     mapping: Mapping,
 ) -> AppResult<ImportView> {
     actor.require(Scope::WriteContacts)?;
@@ -238,17 +238,18 @@ pub async fn start(
     plan::check_mapping(&columns, &mapping, &fields, ws)?;
     let mut tx = storage::db::begin_write(db).await?;
     let json = serde_json::to_string(&mapping).expect("a mapping serialises");
-    if !storage::imports::set_mapping_and_queue(&mut tx, &row.id, &json).await? {
+    if !storage::imports::set_mapping_and_queue(&mut tx, ws, &row.id, &json).await? {
         return Err(AppError::conflict("this import has already been started"));
     }
-    audit::in_workspace(&mut tx, actor, &ws.id, "import.start", "import", &row.id).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "import.start", "import", &row.id).await?;
     tx.commit().await?;
     jobs.wake.notify_one();
     get(db, jobs, actor, ws, id).await
 }
 
 /// The dry run: what an upload holds, with nothing kept.
-pub async fn preview_upload(upload: &Upload) -> AppResult<super::Preview> {
+pub async fn preview_upload(actor: &Actor, upload: &Upload) -> AppResult<super::Preview> {
+    actor.require(Scope::WriteContacts)?;
     preview_file(upload.file.path().to_path_buf()).await
 }
 
@@ -256,19 +257,24 @@ async fn preview_file(path: PathBuf) -> AppResult<super::Preview> {
     blocking(move || super::preview_of(&Source::from_file(path)?)).await
 }
 
-async fn find(db: &SqlitePool, ws: &WorkspaceAccess, id: &str) -> AppResult<ImportRow> {
-    let id = ImportId::parse(id).ok_or(AppError::NotFound)?;
-    storage::imports::find(db, &ws.id, &id).await?.ok_or(AppError::NotFound)
+async fn find(db: &SqlitePool, ws: &WorkspaceAccess, id: &ImportId) -> AppResult<ImportRow> {
+    storage::imports::find(db, ws, id).await?.ok_or(AppError::NotFound)
 }
 
-pub async fn get(db: &SqlitePool, jobs: &Jobs, actor: &Actor, ws: &WorkspaceAccess, id: &str) -> AppResult<ImportView> {
+pub async fn get(
+    db: &SqlitePool,
+    jobs: &Jobs,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    id: &ImportId,
+) -> AppResult<ImportView> {
     actor.require(Scope::ReadContacts)?;
     Ok(view(find(db, ws, id).await?, jobs))
 }
 
 pub async fn list(db: &SqlitePool, jobs: &Jobs, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<Vec<ImportView>> {
     actor.require(Scope::ReadContacts)?;
-    Ok(storage::imports::list(db, &ws.id, 100)
+    Ok(storage::imports::list(db, ws, 100)
         .await?
         .into_iter()
         .map(|r| view(r, jobs))
@@ -281,7 +287,7 @@ pub async fn draft_preview(
     jobs: &Jobs,
     actor: &Actor,
     ws: &WorkspaceAccess,
-    id: &str,
+    id: &ImportId,
 ) -> AppResult<super::Preview> {
     actor.require(Scope::WriteContacts)?;
     let row = find(db, ws, id).await?;
@@ -317,9 +323,11 @@ pub async fn run(db: &SqlitePool, jobs: &Jobs, region: &str, row: ImportRow) -> 
         }
     };
     let mut conn = db.acquire().await?;
-    storage::imports::finish(
+    // The person may have lost the workspace (that can be why it failed): the job closes its
+    // own claimed row, inside the workspace that row names.
+    storage::imports::finish_claimed(
         &mut conn,
-        &row.id,
+        &row,
         status,
         &serde_json::to_string(&report).expect("serialises"),
     )
@@ -336,7 +344,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         .ok_or(AppError::NotFound)?;
     // The worker acts for the person who started the import, through their current access.
     let actor = Actor::person(user, Via::Job);
-    let ws = workspace::resolve(db, &actor, ws_id.as_str()).await?;
+    let ws = workspace::resolve(db, &actor, &ws_id).await?;
     ws.require_editor()?;
     let path = jobs
         .file(&row.id)
@@ -351,7 +359,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     let (columns, new_fields) = plan::resolve_columns(&headers, &mapping, &fields, &ws)?;
     let custom_columns = columns.iter().filter(|c| matches!(c, plan::Column::Custom(_))).count() as i64;
     let all_fields: Vec<&field_definition::FieldDefinition> = fields.0.iter().chain(new_fields.iter()).collect();
-    let mut writer = Writer::new(&row.id, &ws.id, mapping.on_duplicate.clone(), &all_fields);
+    let mut writer = Writer::new(&row.id, &ws, mapping.on_duplicate.clone(), &all_fields);
 
     let (mut chunks, reader) = spawn_reader(rows, headers, columns, region.to_string());
 
@@ -360,9 +368,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     // take the workspace or the person away before the commit, and the rows need no key checks.
     let mut conn = storage::db::unchecked_writer(db).await?;
     let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
-    workspace::resolve(&mut *tx, &actor, ws_id.as_str())
-        .await?
-        .require_editor()?;
+    workspace::resolve(&mut *tx, &actor, &ws_id).await?.require_editor()?;
     for def in &new_fields {
         field_definition::insert(&mut tx, &actor, field_definition::Home::Workspace(&ws), def).await?;
     }
@@ -396,12 +402,13 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     paused.rebuild(&mut tx).await?;
     storage::imports::finish(
         &mut tx,
+        &ws,
         &row.id,
         "done",
         &serde_json::to_string(&report).expect("serialises"),
     )
     .await?;
-    audit::in_workspace(&mut tx, &actor, &ws.id, "import.run", "import", &row.id).await?;
+    audit::in_workspace(&mut tx, &actor, ws.id(), "import.run", "import", &row.id).await?;
     tx.commit().await?;
     Ok(report)
 }
@@ -409,12 +416,12 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
 /// Deletes what an import created and puts back what it updated, inside the caller's
 /// transaction.
 async fn undo(tx: &mut SqliteConnection, actor: &Actor, ws: &WorkspaceAccess, row: &ImportRow) -> AppResult<()> {
-    let created = storage::imports::created_rows(&mut *tx, &row.id).await?;
+    let created = storage::imports::created_rows(&mut *tx, ws, &row.id).await?;
     let all = storage::contacts::count_rows(&mut *tx).await?;
     let paused = pause_indexes(&mut *tx, created, all.without(created)).await?;
-    storage::imports::delete_created(&mut *tx, &ws.id, &row.id).await?;
+    storage::imports::delete_created(&mut *tx, ws, &row.id).await?;
     paused.rebuild(&mut *tx).await?;
-    for (contact, before) in storage::imports::updated_items(&mut *tx, &row.id).await? {
+    for (contact, before) in storage::imports::updated_items(&mut *tx, ws, &row.id).await? {
         let (Some(cid), Ok(before)) = (ContactId::parse(&contact), serde_json::from_str::<Before>(&before)) else {
             continue;
         };
@@ -423,19 +430,19 @@ async fn undo(tx: &mut SqliteConnection, actor: &Actor, ws: &WorkspaceAccess, ro
             base: before.base,
             ..ContactRecord::default()
         };
-        storage::contacts::update_base(&mut *tx, &ws.id, &record).await?;
+        storage::contacts::update_base(&mut *tx, ws, &record).await?;
         let old = before.custom_fields;
-        let now = storage::contacts::values_of(&mut *tx, &cid).await?;
+        let now = storage::contacts::values_of(&mut *tx, ws, &cid).await?;
         for name in now.keys().filter(|k| !old.contains_key(*k)) {
-            storage::contacts::delete_value(&mut *tx, &cid, name).await?;
+            storage::contacts::delete_value(&mut *tx, ws, &cid, name).await?;
         }
         for (name, value) in &old {
-            storage::contacts::set_value(&mut *tx, &ws.id, &cid, name, value).await?;
+            storage::contacts::set_value(&mut *tx, ws, &cid, name, value).await?;
         }
-        storage::contacts::refresh_search(&mut *tx, &contact).await?;
+        storage::contacts::refresh_search(&mut *tx, ws, &contact).await?;
     }
-    storage::imports::set_status(&mut *tx, &row.id, "reverted").await?;
-    audit::in_workspace(&mut *tx, actor, &ws.id, "import.revert", "import", &row.id).await?;
+    storage::imports::set_status(&mut *tx, ws, &row.id, "reverted").await?;
+    audit::in_workspace(&mut *tx, actor, ws.id(), "import.revert", "import", &row.id).await?;
     Ok(())
 }
 
@@ -479,7 +486,7 @@ pub async fn revert(
     jobs: &Jobs,
     actor: &Actor,
     ws: &WorkspaceAccess,
-    id: &str,
+    id: &ImportId,
 ) -> AppResult<ImportView> {
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;

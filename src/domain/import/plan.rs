@@ -111,7 +111,7 @@ pub fn resolve_columns(
                     }
                     let def = FieldDefinition {
                         id: FieldDefinitionId::generate().to_string(),
-                        workspace_id: Some(ws.id.to_string()),
+                        workspace_id: Some(ws.id().to_string()),
                         label: humanise(&field_name),
                         field_name,
                         field_type: t,

@@ -23,7 +23,8 @@ use super::mapping::OnDuplicate;
 use super::plan::{Parsed, Planned, Report, RowError, combine};
 use crate::domain::contact::BaseFields;
 use crate::domain::field_definition::FieldDefinition;
-use crate::domain::ids::{ContactId, WorkspaceId};
+use crate::domain::ids::ContactId;
+use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 use crate::storage;
 use crate::storage::contacts::NewContact;
@@ -39,7 +40,7 @@ pub struct Before {
 
 pub struct Writer {
     import: String,
-    ws: WorkspaceId,
+    ws: WorkspaceAccess,
     policy: OnDuplicate,
     created_on: String,
     /// Field name → default value, for the contacts this import creates.
@@ -50,7 +51,7 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn new(import: &str, ws: &WorkspaceId, policy: OnDuplicate, fields: &[&FieldDefinition]) -> Writer {
+    pub fn new(import: &str, ws: &WorkspaceAccess, policy: OnDuplicate, fields: &[&FieldDefinition]) -> Writer {
         Writer {
             import: import.to_string(),
             ws: ws.clone(),
@@ -165,7 +166,7 @@ impl Writer {
             created.iter().map(|(id, p)| (id.as_str(), &p.custom)).collect();
         storage::contacts::insert_values(conn, &self.ws, &values).await?;
         let items: Vec<(&str, u64)> = created.iter().map(|(id, p)| (id.as_str(), p.line)).collect();
-        storage::imports::add_created(conn, &self.import, &items).await?;
+        storage::imports::add_created(conn, &self.ws, &self.import, &items).await?;
         self.report.created += created.len() as u64;
         Ok(())
     }
@@ -233,13 +234,16 @@ impl Writer {
         {
             return self.phone_clash(conn, p.line, phone, holder).await;
         }
-        if storage::imports::item(conn, &self.import, &target).await?.is_none() {
+        if storage::imports::item(conn, &self.ws, &self.import, &target)
+            .await?
+            .is_none()
+        {
             let snapshot = Before {
                 base: before.base.clone(),
                 custom_fields: before.custom.clone(),
             };
             let snapshot = serde_json::to_string(&snapshot).expect("a contact serialises");
-            storage::imports::add_updated(conn, &self.import, &target, &snapshot, p.line).await?;
+            storage::imports::add_updated(conn, &self.ws, &self.import, &target, &snapshot, p.line).await?;
             self.report.updated += 1;
         }
         let mut record = before.clone();
@@ -258,7 +262,7 @@ impl Writer {
         phone: &str,
         holder: &str,
     ) -> AppResult<()> {
-        let message = match storage::imports::item(conn, &self.import, holder).await? {
+        let message = match storage::imports::item(conn, &self.ws, &self.import, holder).await? {
             Some((_, Some(other_line))) => format!(
                 "its phone number {phone} is also on line {other_line}, for someone else; a primary phone belongs to one contact, so map that column to a custom phone field"
             ),
@@ -275,7 +279,7 @@ impl Writer {
     /// Writes the search documents of every contact the import created or changed; the
     /// report is then final.
     pub async fn finish(self, conn: &mut SqliteConnection) -> AppResult<Report> {
-        storage::imports::refresh_search(conn, &self.import).await?;
+        storage::imports::refresh_search(conn, &self.ws, &self.import).await?;
         Ok(self.report)
     }
 }

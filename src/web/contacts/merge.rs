@@ -5,19 +5,22 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{open, views};
+use super::views;
+use crate::auth::workspace::Editor;
 use crate::domain::contact::{self, ContactRecord};
 use crate::domain::field_definition::{self, FieldSet};
+use crate::domain::ids::{ContactId, WorkspaceId};
 use crate::domain::merge::{self, MergeInput, Side};
 use crate::domain::search::{self, ContactQuery};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::state::AppState;
-use crate::web::chrome::{Chrome, CurrentUser};
+use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
+use crate::web::extract::{PagePath, PageWs};
 use crate::web::flash;
 
 /// One row of the side-by-side comparison.
@@ -81,17 +84,15 @@ pub struct MergeQuery {
 
 pub async fn merge_page(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     Query(query): Query<MergeQuery>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
-    ws.require_editor()?;
+    let chrome = chrome.in_section("contacts");
     let this = contact::get(&state.db, &actor, &ws, &id).await?;
     let fields = field_definition::applicable(&state.db, &ws).await?;
     let other = match query.other.as_deref().filter(|o| !o.is_empty() && *o != this.id) {
-        Some(o) => Some(contact::get(&state.db, &actor, &ws, o).await?),
+        Some(o) => Some(contact::get(&state.db, &actor, &ws, &ContactId::found(o)?).await?),
         None => None,
     };
     let q = query.q.clone().unwrap_or_else(|| this.display_name());
@@ -127,12 +128,17 @@ pub async fn merge_page(
 
 pub async fn merge(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let _chrome = chrome.in_section("contacts");
     let mut other_id = String::new();
     let mut prefer = BTreeMap::new();
     for (k, v) in form_urlencoded::parse(&body) {
@@ -143,7 +149,7 @@ pub async fn merge(
         }
     }
     let merged = merge::merge(&state.db, &actor, &ws, &id, MergeInput { other_id, prefer }).await?;
-    let url = format!("/workspaces/{}/contacts/{}", ws.id, merged.id);
+    let url = format!("/workspaces/{}/contacts/{}", ws.id(), merged.id);
     Ok(flash::redirect(
         &state,
         &url,
@@ -184,11 +190,15 @@ struct DuplicatesPage {
 
 pub async fn duplicates(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let chrome = chrome.in_section("contacts");
     let pairs = merge::possible_duplicates(&state.db, &actor, &ws)
         .await?
         .into_iter()

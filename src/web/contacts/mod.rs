@@ -6,40 +6,28 @@ pub mod views;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use self::views::{ContactRow, FieldDisplay, FieldInput};
-use super::chrome::{Chrome, CurrentUser};
+use super::chrome::Chrome;
 use super::error::PageError;
 use super::flash;
 use super::forms::FormErrors;
+use crate::auth::workspace::Editor;
 use crate::domain::actor::Actor;
 use crate::domain::comms::{self, Communication};
 use crate::domain::contact::{self, ContactInput, ContactRecord};
 use crate::domain::field_definition::{self, FieldDefinition};
-use crate::domain::ids::ContactId;
+use crate::domain::ids::{ContactId, WorkspaceId};
 use crate::domain::list::{self, ContactList};
 use crate::domain::search::{self, Params};
-use crate::domain::workspace::{self, WorkspaceAccess};
+use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// The signed-in person, the workspace they opened (or a 404), and the page frame set to it.
-pub async fn open(
-    state: &AppState,
-    user: &CurrentUser,
-    chrome: Chrome,
-    ws: &str,
-    section: &'static str,
-) -> Result<(Actor, WorkspaceAccess, Chrome), PageError> {
-    let actor = user.actor();
-    let ws = workspace::resolve(&state.db, &actor, ws).await?;
-    let chrome = chrome.in_section(section).with_workspace(&ws);
-    Ok((actor, ws, chrome))
-}
+use crate::web::extract::{PagePath, PageWs};
 
 /// Reads a contact form (`first_name`…, `cf.<field>`) into the same input the API takes.
 /// Every field is sent, so an empty one clears its value.
@@ -127,12 +115,16 @@ fn search_params(raw: &[(String, String)]) -> Params {
 
 pub async fn list_page(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
     Query(raw): Query<Params>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let chrome = chrome.in_section("contacts");
     let params = search_params(&raw);
     let fields = field_definition::applicable(&state.db, &ws).await?;
     let lists = list::all(&state.db, &actor, &ws).await?;
@@ -161,7 +153,7 @@ pub async fn list_page(
         if let Some(c) = cursor {
             q.append_pair("cursor", c);
         }
-        format!("/workspaces/{}/contacts?{}", ws.id, q.finish())
+        format!("/workspaces/{}/contacts?{}", ws.id(), q.finish())
     };
     let first_url = raw.iter().any(|(k, _)| k == "cursor").then(|| base_query(None));
     let page = ListPage {
@@ -231,11 +223,15 @@ async fn form_page(
 
 pub async fn new_page(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user: _,
+        actor: _,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
 ) -> Result<Response, PageError> {
-    let (_, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let chrome = chrome.in_section("contacts");
     ws.require_editor()?;
     form_page(&state, chrome, ws, None, None, (FormErrors::none(), None)).await
 }
@@ -248,7 +244,7 @@ fn form_errors(e: AppError, ws: &WorkspaceAccess) -> Result<(FormErrors, Option<
             existing_id: Some(id),
         } => Ok((
             FormErrors::general_message(message),
-            Some(format!("/workspaces/{}/contacts/{id}", ws.id)),
+            Some(format!("/workspaces/{}/contacts/{id}", ws.id())),
         )),
         other => FormErrors::from_error(other).map(|f| (f, None)),
     }
@@ -256,12 +252,16 @@ fn form_errors(e: AppError, ws: &WorkspaceAccess) -> Result<(FormErrors, Option<
 
 pub async fn create(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let chrome = chrome.in_section("contacts");
     let pairs = form_pairs(&body);
     match contact::create(
         &state.db,
@@ -274,7 +274,7 @@ pub async fn create(
     {
         Ok(c) => Ok(flash::redirect(
             &state,
-            &format!("/workspaces/{}/contacts/{}", ws.id, c.id),
+            &format!("/workspaces/{}/contacts/{}", ws.id(), c.id),
             "success",
             "Contact added.",
         )),
@@ -287,11 +287,16 @@ pub async fn create(
 
 pub async fn edit_page(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let chrome = chrome.in_section("contacts");
     let c = contact::get(&state.db, &actor, &ws, &id).await?;
     ws.require_editor()?;
     form_page(&state, chrome, ws, Some(&c), None, (FormErrors::none(), None)).await
@@ -299,18 +304,23 @@ pub async fn edit_page(
 
 pub async fn update(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let chrome = chrome.in_section("contacts");
     let pairs = form_pairs(&body);
     let region = &state.config.default_phone_region;
     match contact::update(&state.db, &actor, &ws, region, &id, contact_input(&pairs)).await {
         Ok(c) => Ok(flash::redirect(
             &state,
-            &format!("/workspaces/{}/contacts/{}", ws.id, c.id),
+            &format!("/workspaces/{}/contacts/{}", ws.id(), c.id),
             "success",
             "Saved.",
         )),
@@ -356,19 +366,19 @@ impl ShowPage {
 
 pub async fn show_contact(
     state: &AppState,
-    user: &CurrentUser,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
     chrome: Chrome,
-    ws: &str,
-    id: &str,
+    id: &ContactId,
     cursor: Option<&str>,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(state, user, chrome, ws, "contacts").await?;
-    let c = contact::get(&state.db, &actor, &ws, id).await?;
-    let fields = field_definition::applicable(&state.db, &ws).await?;
-    let lists = list::all(&state.db, &actor, &ws).await?;
+    let chrome = chrome.in_section("contacts");
+    let c = contact::get(&state.db, actor, ws, id).await?;
+    let fields = field_definition::applicable(&state.db, ws).await?;
+    let lists = list::all(&state.db, actor, ws).await?;
     let contact_id = ContactId::parse(&c.id).ok_or(AppError::NotFound)?;
-    let timeline = comms::timeline(&state.db, &actor, &ws, &contact_id, Some(30), cursor).await?;
+    let timeline = comms::timeline(&state.db, actor, ws, &contact_id, Some(30), cursor).await?;
     let (values, orphans) = views::custom_values(&c, &fields);
     let (stages, tags) = lists.into_iter().partition(|l| l.is_primary);
     let status = if errors.is_empty() {
@@ -386,7 +396,7 @@ pub async fn show_contact(
             .unwrap_or_default(),
         more_timeline: timeline
             .next_cursor
-            .map(|cur| format!("/workspaces/{}/contacts/{}?cursor={cur}#timeline", ws.id, c.id)),
+            .map(|cur| format!("/workspaces/{}/contacts/{}?cursor={cur}#timeline", ws.id(), c.id)),
         timeline: timeline.items,
         can_edit: ws.require_editor().is_ok(),
         chrome,
@@ -395,7 +405,7 @@ pub async fn show_contact(
         stages,
         tags,
         c,
-        ws,
+        ws: ws.clone(),
         errors,
     };
     Ok((status, page).into_response())
@@ -408,12 +418,26 @@ pub struct CursorQuery {
 
 pub async fn show(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     Query(q): Query<CursorQuery>,
 ) -> Result<Response, PageError> {
-    show_contact(&state, &user, chrome, &ws, &id, q.cursor.as_deref(), FormErrors::none()).await
+    show_contact(
+        &state,
+        &actor,
+        &ws,
+        chrome,
+        &id,
+        q.cursor.as_deref(),
+        FormErrors::none(),
+    )
+    .await
 }
 
 #[derive(Template, WebTemplate)]
@@ -427,11 +451,16 @@ struct DeletePage {
 
 pub async fn delete_page(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, chrome) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let chrome = chrome.in_section("contacts");
     let c = contact::get(&state.db, &actor, &ws, &id).await?;
     ws.require_editor()?;
     Ok(DeletePage {
@@ -445,17 +474,22 @@ pub async fn delete_page(
 
 pub async fn delete(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let _chrome = chrome.in_section("contacts");
     let c = contact::get(&state.db, &actor, &ws, &id).await?;
     contact::delete(&state.db, &actor, &ws, &id).await?;
     let message = format!("{} deleted.", c.display_name());
     Ok(flash::redirect(
         &state,
-        &format!("/workspaces/{}/contacts", ws.id),
+        &format!("/workspaces/{}/contacts", ws.id()),
         "success",
         &message,
     ))
@@ -470,13 +504,17 @@ pub struct ExportQuery {
 /// The export buttons: the same stream the API serves.
 pub async fn export(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(ws): Path<String>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let _chrome = chrome.in_section("contacts");
     let format = crate::domain::export::Format::parse(&q.format)?;
     let export = crate::domain::export::prepare(&state.db, &actor, &ws, format).await?;
-    Ok(crate::download::export(export, &ws.name))
+    Ok(crate::download::export(export, ws.name()))
 }

@@ -1,29 +1,27 @@
 //! The detail page's small forms: stage and tags, notes and calls, pins, orphan removal.
 
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{open, show_contact};
+use super::show_contact;
+use crate::auth::workspace::Editor;
 use crate::domain::comms::{self, CommunicationInput};
 use crate::domain::contact::{self, ContactInput};
-use crate::domain::ids::ContactId;
+use crate::domain::ids::{CommunicationId, ContactId, ListId, WorkspaceId};
 use crate::domain::list;
+use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::chrome::{Chrome, CurrentUser};
 use crate::web::error::PageError;
+use crate::web::extract::{PagePath, PageWs};
 use crate::web::flash;
 use crate::web::forms::FormErrors;
 
-fn contact_url(ws: &str, id: &str) -> String {
-    format!("/workspaces/{ws}/contacts/{id}")
-}
-
-fn contact_id(id: &str) -> Result<ContactId, PageError> {
-    ContactId::parse(id).ok_or(PageError(AppError::NotFound))
+fn contact_url(ws: &WorkspaceAccess, id: &ContactId) -> String {
+    format!("/workspaces/{}/contacts/{id}", ws.id())
 }
 
 #[derive(Deserialize)]
@@ -35,22 +33,26 @@ pub struct StageForm {
 /// Moves the contact to a stage, or out of the pipeline when `stage` is empty.
 pub async fn set_stage(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     Form(form): Form<StageForm>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let _chrome = chrome.in_section("contacts");
     let c = contact::get(&state.db, &actor, &ws, &id).await?;
-    let cid = contact_id(&c.id)?;
     match (form.stage.trim(), c.stage()) {
-        ("", Some(current)) => list::remove_contact(&state.db, &actor, &ws, &cid, &current.id).await?,
+        ("", Some(current)) => list::remove_contact(&state.db, &actor, &ws, &id, &ListId::found(&current.id)?).await?,
         ("", None) => {}
-        (stage, _) => list::add_contact(&state.db, &actor, &ws, &cid, stage).await?,
+        (stage, _) => list::add_contact(&state.db, &actor, &ws, &id, &ListId::found(stage)?).await?,
     }
     Ok(flash::redirect(
         &state,
-        &contact_url(ws.id.as_str(), &c.id),
+        &contact_url(&ws, &id),
         "success",
         "Stage updated.",
     ))
@@ -64,17 +66,22 @@ pub struct TagForm {
 
 pub async fn add_tag(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     Form(form): Form<TagForm>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
-    let cid = contact_id(&id)?;
-    list::add_contact(&state.db, &actor, &ws, &cid, form.list_id.trim()).await?;
+    let _chrome = chrome.in_section("contacts");
+    let cid = id.clone();
+    list::add_contact(&state.db, &actor, &ws, &cid, &ListId::found(&form.list_id)?).await?;
     Ok(flash::redirect(
         &state,
-        &contact_url(ws.id.as_str(), &id),
+        &contact_url(&ws, &id),
         "success",
         "Added to the list.",
     ))
@@ -82,16 +89,21 @@ pub async fn add_tag(
 
 pub async fn remove_tag(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id, list_id)): Path<(String, String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id, list_id)): PagePath<(WorkspaceId, ContactId, ListId)>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
-    let cid = contact_id(&id)?;
+    let _chrome = chrome.in_section("contacts");
+    let cid = id.clone();
     list::remove_contact(&state.db, &actor, &ws, &cid, &list_id).await?;
     Ok(flash::redirect(
         &state,
-        &contact_url(ws.id.as_str(), &id),
+        &contact_url(&ws, &id),
         "success",
         "Removed from the list.",
     ))
@@ -110,13 +122,18 @@ pub struct EntryForm {
 /// Adds a note or a logged call to the timeline.
 pub async fn add_entry(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws_text, id)): Path<(String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     Form(form): Form<EntryForm>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome.clone(), &ws_text, "contacts").await?;
-    let cid = contact_id(&id)?;
+    let chrome = chrome.in_section("contacts");
+    let cid = id.clone();
     let kind = if form.kind == "call" { "call" } else { "note" };
     let input = CommunicationInput {
         kind: kind.into(),
@@ -129,14 +146,14 @@ pub async fn add_entry(
             let message = if kind == "call" { "Call logged." } else { "Note added." };
             Ok(flash::redirect(
                 &state,
-                &format!("{}#timeline", contact_url(ws.id.as_str(), &id)),
+                &format!("{}#timeline", contact_url(&ws, &id)),
                 "success",
                 message,
             ))
         }
         Err(AppError::Invalid { .. }) => {
             let errors = FormErrors::field("body", "write something first");
-            show_contact(&state, &user, chrome, &ws_text, &id, None, errors).await
+            show_contact(&state, &actor, &ws, chrome, &id, None, errors).await
         }
         Err(e) => Err(e.into()),
     }
@@ -150,19 +167,24 @@ pub struct PinForm {
 
 pub async fn pin(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id, entry)): Path<(String, String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id, entry)): PagePath<(WorkspaceId, ContactId, CommunicationId)>,
     Form(form): Form<PinForm>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
-    let cid = contact_id(&id)?;
+    let _chrome = chrome.in_section("contacts");
+    let cid = id.clone();
     let pinned = form.pinned == "true";
     comms::set_pinned(&state.db, &actor, &ws, &cid, &entry, pinned).await?;
     let message = if pinned { "Pinned to the top." } else { "Unpinned." };
     Ok(flash::redirect(
         &state,
-        &format!("{}#timeline", contact_url(ws.id.as_str(), &id)),
+        &format!("{}#timeline", contact_url(&ws, &id)),
         "success",
         message,
     ))
@@ -171,17 +193,22 @@ pub async fn pin(
 /// Removes a value whose field definition is gone (an orphan).
 pub async fn remove_value(
     State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path((ws, id, name)): Path<(String, String, String)>,
+    PageWs {
+        user: _,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Editor>,
+    PagePath((_, id, name)): PagePath<(WorkspaceId, ContactId, String)>,
 ) -> Result<Response, PageError> {
-    let (actor, ws, _) = open(&state, &user, chrome, &ws, "contacts").await?;
+    let _chrome = chrome.in_section("contacts");
     let mut input = ContactInput::default();
     input.custom_fields.insert(name.clone(), serde_json::Value::Null);
     contact::update(&state.db, &actor, &ws, &state.config.default_phone_region, &id, input).await?;
     Ok(flash::redirect(
         &state,
-        &contact_url(ws.id.as_str(), &id),
+        &contact_url(&ws, &id),
         "success",
         &format!("Removed the {name} value."),
     ))
