@@ -110,7 +110,7 @@ async fn sweep_sessions(state: AppState) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
         every.tick().await;
-        match session::sweep(&state).await {
+        match crate::domain::session::sweep(&state.db, session::lifetimes(&state)).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = ?e, "sweeping sessions failed"),

@@ -15,5 +15,6 @@ pub mod merge;
 pub mod page;
 pub mod phone;
 pub mod search;
+pub mod session;
 pub mod user;
 pub mod workspace;

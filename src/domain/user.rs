@@ -203,6 +203,11 @@ pub async fn rename(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()>
     Ok(())
 }
 
+/// A person's display name, for showing who did something (`None` for a removed account).
+pub async fn name_of(db: &SqlitePool, id: &UserId) -> AppResult<Option<String>> {
+    Ok(storage::users::find(db, id).await?.map(|u| u.name))
+}
+
 pub async fn any_exist(db: &SqlitePool) -> AppResult<bool> {
     Ok(storage::users::count(db).await? > 0)
 }

@@ -46,7 +46,10 @@ impl Paused {
         if self.0.is_empty() {
             return Ok(());
         }
-        super::db::temp_on_disk(conn, true).await?;
+        // SQLite refuses to move temp storage once this transaction has used it (a very wide
+        // file's value statements do); the sort then runs in memory, which is what it did
+        // before the switch existed, rather than failing the import.
+        let on_disk = super::db::temp_on_disk(conn, true).await.is_ok();
         sqlx::query("PRAGMA threads = 1").execute(&mut *conn).await?;
         let mut built = Ok(());
         for sql in self.0 {
@@ -59,7 +62,9 @@ impl Paused {
             }
         }
         sqlx::query("PRAGMA threads = 0").execute(&mut *conn).await?;
-        super::db::temp_on_disk(conn, false).await?;
+        if on_disk {
+            super::db::temp_on_disk(conn, false).await?;
+        }
         built
     }
 }

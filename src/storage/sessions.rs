@@ -2,26 +2,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
 use crate::domain::ids::{SessionId, UserId};
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SessionRow {
-    pub id: SessionId,
-    pub user_id: UserId,
-    pub user_email: String,
-    pub user_name: String,
-    pub csrf_token: String,
-    pub created_at: String,
-    pub last_seen_at: String,
-}
-
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SessionListing {
-    pub id: SessionId,
-    pub created_at: String,
-    pub last_seen_at: String,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
+use crate::domain::session::{Listing, SignedIn};
 
 pub async fn insert(
     conn: &mut SqliteConnection,
@@ -50,7 +31,7 @@ pub async fn insert(
     Ok(id)
 }
 
-pub async fn find_by_token_hash(db: &SqlitePool, token_hash: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+pub async fn find_by_token_hash(db: &SqlitePool, token_hash: &str) -> Result<Option<SignedIn>, sqlx::Error> {
     sqlx::query_as(
         "SELECT s.id, s.user_id, u.email AS user_email, u.name AS user_name, s.csrf_token,
                 s.created_at, s.last_seen_at
@@ -103,7 +84,7 @@ pub async fn delete_all_for_user_except(
     Ok(done.rows_affected())
 }
 
-pub async fn list_for_user(db: &SqlitePool, user_id: &UserId) -> Result<Vec<SessionListing>, sqlx::Error> {
+pub async fn list_for_user(db: &SqlitePool, user_id: &UserId) -> Result<Vec<Listing>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, created_at, last_seen_at, ip, user_agent FROM sessions
          WHERE user_id = ? ORDER BY last_seen_at DESC",

@@ -15,8 +15,9 @@ use super::flash;
 use super::forms::FormErrors;
 use crate::auth::client_ip::client_ip;
 use crate::auth::session::{self, Session};
-use crate::domain::actor::{Actor, Via};
-use crate::domain::{audit, user};
+use crate::domain::actor::Via;
+use crate::domain::session as domain_session;
+use crate::domain::user;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -74,15 +75,15 @@ pub async fn setup_submit(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let mut conn = state.db.acquire().await.map_err(AppError::from)?;
-    let (_, cookie) = session::start(
-        &mut conn,
-        &state,
+    let started = domain_session::login(
+        &state.db,
         &created.id,
+        None,
         parts.ip.as_deref(),
         parts.user_agent.as_deref(),
     )
     .await?;
+    let cookie = session::cookie_for(&state, &started);
     let mut response = flash::redirect(
         &state,
         "/",
@@ -169,32 +170,17 @@ pub async fn login_submit(
     limits.login_per_account.refund(&account_key);
     limits.login_per_ip.refund(&ip_key);
 
-    let mut tx = crate::storage::db::begin_write(&state.db)
-        .await
-        .map_err(AppError::from)?;
     // Whatever session this browser had ends here; the new one has a fresh id (rotation).
-    if let Some(axum::Extension(Session(old))) = previous {
-        crate::storage::sessions::delete(&mut tx, &old.id).await?;
-    }
-    let (session_id, cookie) = session::start(
-        &mut tx,
-        &state,
+    let old = previous.map(|axum::Extension(Session(old))| old.id);
+    let started = domain_session::login(
+        &state.db,
         &found.id,
+        old.as_ref(),
         info.ip.as_deref(),
         info.user_agent.as_deref(),
     )
     .await?;
-    let actor = Actor::person(found.id.clone(), Via::Ui);
-    audit::record(
-        &mut tx,
-        &actor,
-        "session.login",
-        "session",
-        Some(session_id.as_str()),
-        None,
-    )
-    .await?;
-    tx.commit().await.map_err(AppError::from)?;
+    let cookie = session::cookie_for(&state, &started);
     let mut response = Redirect::to(&next).into_response();
     session::add_cookie(&mut response, &cookie);
     Ok(response)
@@ -221,21 +207,7 @@ pub async fn logout(
     session: Option<axum::Extension<Session>>,
 ) -> Result<Response, PageError> {
     if let Some(axum::Extension(Session(row))) = session {
-        let mut tx = crate::storage::db::begin_write(&state.db)
-            .await
-            .map_err(AppError::from)?;
-        crate::storage::sessions::delete(&mut tx, &row.id).await?;
-        let actor = Actor::person(row.user_id.clone(), Via::Ui);
-        audit::record(
-            &mut tx,
-            &actor,
-            "session.logout",
-            "session",
-            Some(row.id.as_str()),
-            None,
-        )
-        .await?;
-        tx.commit().await.map_err(AppError::from)?;
+        domain_session::logout(&state.db, &row).await?;
     }
     let mut response = flash::redirect(&state, "/login", "success", "You have been logged out.");
     session::add_cookie(&mut response, &session::clear_cookie(&state));

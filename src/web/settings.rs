@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -16,11 +16,10 @@ use crate::domain::actor::Scope;
 use crate::domain::api_key::{self, ApiKeyView, NewKey};
 use crate::domain::ids::ApiKeyId;
 use crate::domain::ids::SessionId;
+use crate::domain::session::{self as domain_session, Listing as SessionListing};
 use crate::domain::{audit, user};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::storage;
-use crate::storage::sessions::SessionListing;
 use crate::web::extract::PagePath;
 
 #[derive(Template, WebTemplate)]
@@ -114,7 +113,7 @@ struct SessionsPage {
 }
 
 pub async fn sessions(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
-    let sessions = storage::sessions::list_for_user(&state.db, &user.id).await?;
+    let sessions = domain_session::list(&state.db, &user.actor()).await?;
     Ok(SessionsPage {
         chrome: chrome.in_section("settings"),
         tab: "sessions",
@@ -127,23 +126,9 @@ pub async fn sessions(State(state): State<AppState>, user: CurrentUser, chrome: 
 pub async fn end_session(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(id): Path<String>,
+    PagePath(id): PagePath<SessionId>,
 ) -> Result<Response, PageError> {
-    let id = SessionId::parse(&id).ok_or(AppError::NotFound)?;
-    let mut tx = storage::db::begin_write(&state.db).await.map_err(AppError::from)?;
-    if !storage::sessions::delete_owned(&mut tx, &user.id, &id).await? {
-        return Err(AppError::NotFound.into());
-    }
-    audit::record(
-        &mut tx,
-        &user.actor(),
-        "session.end",
-        "session",
-        Some(id.as_str()),
-        None,
-    )
-    .await?;
-    tx.commit().await.map_err(AppError::from)?;
+    domain_session::end(&state.db, &user.actor(), &id).await?;
     Ok(flash::redirect(
         &state,
         "/settings/sessions",
@@ -289,7 +274,7 @@ pub async fn audit_log(
                         Some(n) => String::clone(n),
                         None => {
                             let name = match crate::domain::ids::UserId::parse(id) {
-                                Some(uid) => storage::users::find(&state.db, &uid).await?.map(|u| u.name),
+                                Some(uid) => crate::domain::user::name_of(&state.db, &uid).await?,
                                 None => None,
                             }
                             .unwrap_or_else(|| "a removed account".into());

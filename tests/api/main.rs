@@ -15,6 +15,7 @@ mod fuzz_readers;
 mod import_reading;
 mod imports;
 mod imports_ui;
+mod isolation;
 mod limits;
 mod ui_pages;
 mod workspaces;
