@@ -196,8 +196,8 @@ async fn every_api_route_hides_another_persons_objects() {
         "another person's objects must be 404:\n{}",
         wrong.join("\n")
     );
-    // Nothing of Andy's changed.
-    assert_eq!(app.count("SELECT count(*) FROM base_contacts").await, 1);
+    // Nothing of Andy's changed: Ada, and Grace from the import.
+    assert_eq!(app.count("SELECT count(*) FROM base_contacts").await, 2);
     assert_eq!(app.count("SELECT count(*) FROM contact_lists").await, 1);
     assert_eq!(
         app.count("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL")
@@ -233,7 +233,7 @@ async fn a_viewer_key_is_refused_every_write_in_the_workspace() {
         }
     }
     assert!(wrong.is_empty(), "a viewer's writes must be 403:\n{}", wrong.join("\n"));
-    assert_eq!(app.count("SELECT count(*) FROM base_contacts").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM base_contacts").await, 2);
     app.stop().await;
 }
 
@@ -308,7 +308,7 @@ async fn every_ui_route_hides_another_persons_objects() {
         "another person's pages must be 404:\n{}",
         wrong.join("\n")
     );
-    assert_eq!(app.count("SELECT count(*) FROM base_contacts").await, 1);
+    assert_eq!(app.count("SELECT count(*) FROM base_contacts").await, 2);
     app.stop().await;
 }
 

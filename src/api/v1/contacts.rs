@@ -218,7 +218,7 @@ pub struct PinInput {
     request_body = PinInput, responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn pin_communication(
     State(state): State<AppState>,
-    ApiWs { actor, ws, .. }: ApiWs,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiPath((_, id, entry)): ApiPath<(WorkspaceId, ContactId, CommunicationId)>,
     ApiJson(input): ApiJson<PinInput>,
 ) -> ApiResult<StatusCode> {

@@ -32,7 +32,7 @@ pub struct DryRun {
     responses((status = 200, body = Preview), (status = 202, body = ImportView), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    ApiWs { actor, ws, .. }: ApiWs,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
     Query(q): Query<DryRun>,
     multipart: Multipart,
 ) -> ApiResult<Response> {
