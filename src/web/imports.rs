@@ -60,13 +60,7 @@ async fn index_page(
 
 pub async fn index(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, chrome, .. }: PageWs,
 ) -> Result<Response, PageError> {
     index_page(&state, &actor, &ws, chrome, None).await
 }
@@ -239,13 +233,7 @@ async fn map_page(
 
 pub async fn map(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, chrome, .. }: PageWs,
     PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
 ) -> Result<Response, PageError> {
     map_page(&state, &actor, &ws, chrome, &id, None).await
@@ -294,13 +282,7 @@ fn mapping_from_form(body: &[u8]) -> Result<Mapping, AppError> {
 
 pub async fn start(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
@@ -356,13 +338,7 @@ fn percent(i: &ImportView) -> u64 {
 
 pub async fn show(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, chrome, .. }: PageWs,
     PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("imports");
@@ -380,17 +356,10 @@ pub async fn show(
 /// The progress block alone, for htmx to poll while the import runs.
 pub async fn progress(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, chrome, .. }: PageWs,
     PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
 ) -> Result<Response, PageError> {
     let csrf = chrome.csrf.clone();
-    let _chrome = chrome.in_section("imports");
     let import = job::get(&state.db, &state.imports, &actor, &ws, &id).await?;
     let can_edit = ws.require_editor().is_ok();
     Ok(ProgressBlock {
@@ -404,16 +373,9 @@ pub async fn progress(
 
 pub async fn revert(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
 ) -> Result<Response, PageError> {
-    let _chrome = chrome.in_section("imports");
     job::revert(&state.db, &state.imports, &actor, &ws, &id).await?;
     let url = format!("/workspaces/{}/imports/{id}", ws.id());
     Ok(flash::redirect(

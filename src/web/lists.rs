@@ -95,13 +95,7 @@ async fn render(
 
 pub async fn page(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, chrome, .. }: PageWs,
 ) -> Result<Response, PageError> {
     render(&state, &actor, &ws, chrome, FormErrors::none(), String::new()).await
 }
@@ -154,13 +148,7 @@ pub struct EditList {
 
 pub async fn update(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ListId)>,
     Form(form): Form<EditList>,
 ) -> Result<Response, PageError> {
@@ -193,16 +181,9 @@ pub async fn update(
 
 pub async fn delete(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ListId)>,
 ) -> Result<Response, PageError> {
-    let _chrome = chrome.in_section("lists");
     let l = list::find(&state.db, &ws, &id).await?;
     list::delete(&state.db, &actor, &ws, &id).await?;
     Ok(flash::redirect(

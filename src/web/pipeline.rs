@@ -47,13 +47,7 @@ struct BoardPage {
 
 pub async fn board(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, chrome, .. }: PageWs,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("pipeline");
     let stages: Vec<(ContactList, i64)> = list::all_with_counts(&state.db, &actor, &ws)
@@ -103,16 +97,9 @@ pub struct MoveForm {
 
 pub async fn move_card(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
     Form(form): Form<MoveForm>,
 ) -> Result<Response, PageError> {
-    let _chrome = chrome.in_section("pipeline");
     let contact = ContactId::found(&form.contact_id)?;
     list::add_contact(&state.db, &actor, &ws, &contact, &ListId::found(&form.stage)?).await?;
     Ok(flash::redirect(

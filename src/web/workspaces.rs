@@ -61,13 +61,7 @@ async fn render(
 
 pub async fn show(
     State(state): State<AppState>,
-    PageWs {
-        user,
-        actor: _,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { user, ws, chrome, .. }: PageWs,
 ) -> Result<Response, PageError> {
     render(&state, &user, chrome, ws, FormErrors::none(), String::new(), None).await
 }
@@ -176,13 +170,7 @@ pub async fn add_member(
 
 pub async fn remove_member(
     State(state): State<AppState>,
-    PageWs {
-        user,
-        actor,
-        ws,
-        chrome: _,
-        ..
-    }: PageWs,
+    PageWs { user, actor, ws, .. }: PageWs,
     PagePath((_, member)): PagePath<(WorkspaceId, UserId)>,
 ) -> Result<Response, PageError> {
     workspace::remove_member(&state.db, &actor, &ws, &member).await?;

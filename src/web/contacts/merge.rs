@@ -128,17 +128,10 @@ pub async fn merge_page(
 
 pub async fn merge(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
-    let _chrome = chrome.in_section("contacts");
     let mut other_id = String::new();
     let mut prefer = BTreeMap::new();
     for (k, v) in form_urlencoded::parse(&body) {
@@ -190,13 +183,7 @@ struct DuplicatesPage {
 
 pub async fn duplicates(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, chrome, .. }: PageWs,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
     let pairs = merge::possible_duplicates(&state.db, &actor, &ws)

@@ -115,13 +115,7 @@ fn search_params(raw: &[(String, String)]) -> Params {
 
 pub async fn list_page(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, chrome, .. }: PageWs,
     Query(raw): Query<Params>,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
@@ -221,16 +215,7 @@ async fn form_page(
     Ok((status, page).into_response())
 }
 
-pub async fn new_page(
-    State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor: _,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
-) -> Result<Response, PageError> {
+pub async fn new_page(State(state): State<AppState>, PageWs { ws, chrome, .. }: PageWs) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
     ws.require_editor()?;
     form_page(&state, chrome, ws, None, None, (FormErrors::none(), None)).await
@@ -252,13 +237,7 @@ fn form_errors(e: AppError, ws: &WorkspaceAccess) -> Result<(FormErrors, Option<
 
 pub async fn create(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
@@ -287,13 +266,7 @@ pub async fn create(
 
 pub async fn edit_page(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, chrome, .. }: PageWs,
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
@@ -304,13 +277,7 @@ pub async fn edit_page(
 
 pub async fn update(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     body: axum::body::Bytes,
 ) -> Result<Response, PageError> {
@@ -418,13 +385,7 @@ pub struct CursorQuery {
 
 pub async fn show(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, chrome, .. }: PageWs,
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     Query(q): Query<CursorQuery>,
 ) -> Result<Response, PageError> {
@@ -451,13 +412,7 @@ struct DeletePage {
 
 pub async fn delete_page(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, chrome, .. }: PageWs,
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
@@ -474,16 +429,9 @@ pub async fn delete_page(
 
 pub async fn delete(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
 ) -> Result<Response, PageError> {
-    let _chrome = chrome.in_section("contacts");
     let c = contact::get(&state.db, &actor, &ws, &id).await?;
     contact::delete(&state.db, &actor, &ws, &id).await?;
     let message = format!("{} deleted.", c.display_name());
@@ -504,16 +452,9 @@ pub struct ExportQuery {
 /// The export buttons: the same stream the API serves.
 pub async fn export(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs,
+    PageWs { actor, ws, .. }: PageWs,
     Query(q): Query<ExportQuery>,
 ) -> Result<Response, PageError> {
-    let _chrome = chrome.in_section("contacts");
     let format = crate::domain::export::Format::parse(&q.format)?;
     let export = crate::domain::export::prepare(&state.db, &actor, &ws, format).await?;
     Ok(crate::download::export(export, ws.name()))

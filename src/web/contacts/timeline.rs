@@ -33,17 +33,10 @@ pub struct StageForm {
 /// Moves the contact to a stage, or out of the pipeline when `stage` is empty.
 pub async fn set_stage(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     Form(form): Form<StageForm>,
 ) -> Result<Response, PageError> {
-    let _chrome = chrome.in_section("contacts");
     let c = contact::get(&state.db, &actor, &ws, &id).await?;
     match (form.stage.trim(), c.stage()) {
         ("", Some(current)) => list::remove_contact(&state.db, &actor, &ws, &id, &ListId::found(&current.id)?).await?,
@@ -66,17 +59,10 @@ pub struct TagForm {
 
 pub async fn add_tag(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     Form(form): Form<TagForm>,
 ) -> Result<Response, PageError> {
-    let _chrome = chrome.in_section("contacts");
     let cid = id.clone();
     list::add_contact(&state.db, &actor, &ws, &cid, &ListId::found(&form.list_id)?).await?;
     Ok(flash::redirect(
@@ -89,16 +75,9 @@ pub async fn add_tag(
 
 pub async fn remove_tag(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id, list_id)): PagePath<(WorkspaceId, ContactId, ListId)>,
 ) -> Result<Response, PageError> {
-    let _chrome = chrome.in_section("contacts");
     let cid = id.clone();
     list::remove_contact(&state.db, &actor, &ws, &cid, &list_id).await?;
     Ok(flash::redirect(
@@ -122,13 +101,7 @@ pub struct EntryForm {
 /// Adds a note or a logged call to the timeline.
 pub async fn add_entry(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     Form(form): Form<EntryForm>,
 ) -> Result<Response, PageError> {
@@ -167,17 +140,10 @@ pub struct PinForm {
 
 pub async fn pin(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id, entry)): PagePath<(WorkspaceId, ContactId, CommunicationId)>,
     Form(form): Form<PinForm>,
 ) -> Result<Response, PageError> {
-    let _chrome = chrome.in_section("contacts");
     let cid = id.clone();
     let pinned = form.pinned == "true";
     comms::set_pinned(&state.db, &actor, &ws, &cid, &entry, pinned).await?;
@@ -193,16 +159,9 @@ pub async fn pin(
 /// Removes a value whose field definition is gone (an orphan).
 pub async fn remove_value(
     State(state): State<AppState>,
-    PageWs {
-        user: _,
-        actor,
-        ws,
-        chrome,
-        ..
-    }: PageWs<Editor>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id, name)): PagePath<(WorkspaceId, ContactId, String)>,
 ) -> Result<Response, PageError> {
-    let _chrome = chrome.in_section("contacts");
     let mut input = ContactInput::default();
     input.custom_fields.insert(name.clone(), serde_json::Value::Null);
     contact::update(&state.db, &actor, &ws, &state.config.default_phone_region, &id, input).await?;
