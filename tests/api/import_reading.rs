@@ -1,4 +1,4 @@
-//! Reading the real-world corpus in `../shared/testdata` (exports from Google, Outlook,
+//! Reading the real-world corpus in `tests/fixtures/corpus` (copied from the shared corpus; sources and licences in its SOURCES.md) (exports from Google, Outlook,
 //! Thunderbird, iOS, Android, Evolution, Roundcube, tine20, Monica): every file is read with
 //! its encoding, delimiter, row count and key values as a person would expect them.
 
@@ -8,7 +8,7 @@ use pi_crm::domain::import::{self, mapping::Target};
 
 fn corpus(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/testdata")
+        .join("tests/fixtures/corpus")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }

@@ -10,7 +10,7 @@ use crate::common::{Api, TestApp};
 fn corpus(name: &str) -> Vec<u8> {
     std::fs::read(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/testdata")
+            .join("tests/fixtures/corpus")
             .join(name),
     )
     .unwrap()
