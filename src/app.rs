@@ -171,7 +171,7 @@ async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> 
     let bucket = if let Some(k) = presented_key {
         format!("key:{}", &tokens::sha256_hex(k)[..24])
     } else if let Some(s) = cookies::get(headers, cookies::SESSION) {
-        format!("session:{}", &tokens::sha256_hex(s)[..24])
+        format!("session:{}", &tokens::sha256_hex(&s)[..24])
     } else {
         let (parts, body) = req.into_parts();
         let ip = client_ip(&parts, &state.config.trusted_proxies)

@@ -107,6 +107,19 @@ impl AppError {
     }
 }
 
+/// For `map_err` after an insert or update (habit 4: write, then map the violation; never
+/// check first): the violation of the named unique constraint or index becomes `mapped()`,
+/// any other database error stays what it is.
+pub fn on_unique(constraint: &str, mapped: impl FnOnce() -> AppError) -> impl FnOnce(sqlx::Error) -> AppError {
+    move |e| {
+        if crate::storage::db::is_unique_violation(&e, constraint) {
+            mapped()
+        } else {
+            e.into()
+        }
+    }
+}
+
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         AppError::Internal(e.into())

@@ -337,7 +337,7 @@ async fn seed(data: &Path) -> Seeded {
     }
 }
 
-async fn login(base: &str) -> reqwest::Client {
+pub async fn login(base: &str) -> reqwest::Client {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

@@ -11,7 +11,7 @@ use super::audit;
 use super::field::{FieldSpec, FieldType, parse_field_name};
 use super::ids::{FieldDefinitionId, WorkspaceId};
 use super::workspace::WorkspaceAccess;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, on_unique};
 use crate::storage;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -224,16 +224,9 @@ pub async fn insert(
 ) -> AppResult<()> {
     storage::fields::insert(&mut *conn, &actor.user_id, def)
         .await
-        .map_err(|e| {
-            if storage::db::is_unique_violation(&e, "custom_field_definitions") {
-                AppError::Conflict {
-                    message: format!("a field named {} exists already here", def.field_name),
-                    existing_id: None,
-                }
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(on_unique("custom_field_definitions", || {
+            AppError::conflict(format!("a field named {} exists already here", def.field_name))
+        }))?;
     audit::record(
         conn,
         actor,

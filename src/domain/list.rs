@@ -8,7 +8,7 @@ use super::actor::{Actor, Scope};
 use super::ids::{ContactId, ListId};
 use super::workspace::WorkspaceAccess;
 use super::{audit, comms};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, on_unique};
 use crate::storage;
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -36,11 +36,9 @@ fn parse_name(raw: &str) -> AppResult<String> {
 }
 
 fn name_taken(e: sqlx::Error) -> AppError {
-    if storage::db::is_unique_violation(&e, "contact_lists") {
+    on_unique("contact_lists", || {
         AppError::conflict("this workspace already has a list with that name")
-    } else {
-        e.into()
-    }
+    })(e)
 }
 
 pub async fn all(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<Vec<ContactList>> {

@@ -7,7 +7,7 @@ use super::actor::Actor;
 use super::audit;
 use super::ids::UserId;
 use crate::auth::password;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, on_unique};
 use crate::storage;
 
 /// An email address, trimmed and lower-cased, with a plausible shape (one `@`, a dotted
@@ -108,13 +108,9 @@ pub async fn create(
     let mut tx = storage::db::begin_write(db).await?;
     let user = storage::users::insert(&mut tx, email.as_str(), &name, &hash)
         .await
-        .map_err(|e| {
-            if storage::db::is_unique_violation(&e, "users.email") {
-                AppError::invalid("email", "an account with this email already exists")
-            } else {
-                e.into()
-            }
-        })?;
+        .map_err(on_unique("users.email", || {
+            AppError::invalid("email", "an account with this email already exists")
+        }))?;
     let acting = actor.cloned().unwrap_or_else(|| Actor::person(user.id.clone(), via));
     audit::record(&mut tx, &acting, "user.create", "user", Some(user.id.as_str()), None).await?;
     tx.commit().await?;

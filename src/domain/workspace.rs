@@ -8,7 +8,7 @@ use super::actor::{Actor, Scope};
 use super::audit;
 use super::ids::{UserId, WorkspaceId};
 use super::user::Email;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, on_unique};
 use crate::storage;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
@@ -161,14 +161,9 @@ pub fn parse_name(raw: &str) -> AppResult<String> {
 }
 
 fn name_taken(e: sqlx::Error) -> AppError {
-    if storage::db::is_unique_violation(&e, "workspaces.user_id") {
-        AppError::Conflict {
-            message: "you already have a workspace with this name".into(),
-            existing_id: None,
-        }
-    } else {
-        e.into()
-    }
+    on_unique("workspaces.user_id", || {
+        AppError::conflict("you already have a workspace with this name")
+    })(e)
 }
 
 pub async fn create(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<WorkspaceAccess> {

@@ -2,11 +2,12 @@
 //! form as `csrf_token` and into every page as `<meta name="csrf-token">`, and required on every
 //! state-changing request, from the form body or the `X-CSRF-Token` header (htmx).
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -31,7 +32,6 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         None => {
             let pre = cookies::get(&parts.headers, cookies::PRE_SESSION)
                 .filter(|v| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()))
-                .map(str::to_string)
                 .unwrap_or_else(|| {
                     let fresh = tokens::random_hex(16);
                     new_pre = Some(fresh.clone());
@@ -51,19 +51,11 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         let presented = match header_token {
             Some(t) => Some(t),
             None if is_multipart(&parts.headers) => {
-                // Uploads carry the token as a form part; read the body (within the upload
-                // limit) to find it, then hand the same bytes on.
-                let bytes = match to_bytes(body, state.config.max_upload_bytes()).await {
-                    Ok(b) => b,
-                    Err(_) => {
-                        return PageError(AppError::PayloadTooLarge(
-                            "the file is larger than this server accepts".into(),
-                        ))
-                        .into_response();
-                    }
-                };
-                let token = multipart_boundary(&parts.headers).and_then(|b| multipart_field(&bytes, &b, "csrf_token"));
-                body = Body::from(bytes);
+                // Uploads carry the token as their first form part: read only until that part
+                // closes, then hand the consumed bytes on, followed by the untouched stream.
+                let boundary = multipart_boundary(&parts.headers).unwrap_or_default();
+                let (token, rest) = multipart_token(body, &boundary).await;
+                body = rest;
                 token
             }
             None if is_form(&parts.headers) => {
@@ -115,24 +107,80 @@ fn multipart_boundary(headers: &axum::http::HeaderMap) -> Option<String> {
         .next()
 }
 
-/// The text of one small part of a multipart body, by name. Only the first 64 KiB are read:
-/// pi-crm's upload forms put `csrf_token` before the file, and a 50 MB file need not be copied.
-fn multipart_field(body: &[u8], boundary: &str, name: &str) -> Option<String> {
+/// How much of an upload is read to find its token. pi-crm's upload forms put `csrf_token`
+/// first, so a 50 MB file is never held: only this prefix is, and it is handed on unchanged.
+const TOKEN_PREFIX_LIMIT: usize = 64 * 1024;
+
+/// Reads the start of a multipart body until the `csrf_token` part is complete (or a file part
+/// begins, or the prefix limit is reached), and returns the token with a body that replays the
+/// bytes read and then streams the rest.
+async fn multipart_token(body: Body, boundary: &str) -> (Option<String>, Body) {
+    let mut stream = body.into_data_stream();
+    let mut prefix = Vec::new();
+    let mut token = None;
+    let mut failed = None;
+    while !boundary.is_empty() {
+        match scan_parts(&prefix, boundary, "csrf_token") {
+            Scan::Found(t) => {
+                token = Some(t);
+                break;
+            }
+            Scan::Absent => break,
+            Scan::NeedMore if prefix.len() >= TOKEN_PREFIX_LIMIT => break,
+            Scan::NeedMore => {}
+        }
+        match stream.next().await {
+            Some(Ok(chunk)) => prefix.extend_from_slice(&chunk),
+            Some(Err(e)) => {
+                failed = Some(e);
+                break;
+            }
+            None => break,
+        }
+    }
+    let head: Vec<Result<Bytes, axum::Error>> = match failed {
+        Some(e) => vec![Ok(Bytes::from(prefix)), Err(e)],
+        None => vec![Ok(Bytes::from(prefix))],
+    };
+    (token, Body::from_stream(futures_util::stream::iter(head).chain(stream)))
+}
+
+#[derive(Debug, PartialEq)]
+enum Scan {
+    Found(String),
+    /// The body so far is complete up to a file part (or its end) without the field.
+    Absent,
+    NeedMore,
+}
+
+/// Looks for one small text part by name among the complete parts at the start of `body`.
+fn scan_parts(body: &[u8], boundary: &str, name: &str) -> Scan {
     let delimiter = format!("--{boundary}");
     let wanted = format!("name=\"{name}\"");
-    let text = String::from_utf8_lossy(&body[..body.len().min(64 * 1024)]);
-    for part in text.split(delimiter.as_str()) {
+    let text = String::from_utf8_lossy(body);
+    let mut pieces = text.split(delimiter.as_str()).skip(1).peekable();
+    while let Some(part) = pieces.next() {
+        if part.starts_with("--") {
+            return Scan::Absent; // the closing delimiter: no more parts
+        }
         let Some((head, value)) = part.split_once("\r\n\r\n") else {
-            continue;
+            return Scan::NeedMore;
         };
         let disposition = head
             .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))?;
+            .find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))
+            .unwrap_or_default();
+        if disposition.contains("filename=") {
+            return Scan::Absent; // a file: the token should have come before it
+        }
+        if pieces.peek().is_none() {
+            return Scan::NeedMore; // this part has not closed yet
+        }
         if disposition.contains(&wanted) {
-            return Some(value.trim_end_matches("\r\n").trim_end_matches('-').trim().to_string());
+            return Scan::Found(value.strip_suffix("\r\n").unwrap_or(value).trim().to_string());
         }
     }
-    None
+    Scan::NeedMore
 }
 
 fn is_form(headers: &axum::http::HeaderMap) -> bool {
@@ -149,4 +197,70 @@ fn pre_session_token(state: &AppState, pre: &str) -> String {
     mac.update(b"csrf:");
     mac.update(pre.as_bytes());
     hex::encode(mac.finalize().into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const B: &str = "XyZ";
+
+    fn body(parts: &[(&str, &str)], file: bool) -> String {
+        let mut out = String::new();
+        for (name, value) in parts {
+            out.push_str(&format!(
+                "--{B}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        if file {
+            out.push_str(&format!(
+                "--{B}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nName\r\nAnn\r\n"
+            ));
+        }
+        out.push_str(&format!("--{B}--\r\n"));
+        out
+    }
+
+    #[test]
+    fn finds_the_token_only_once_its_part_has_closed() {
+        let full = body(&[("csrf_token", "abc123")], true);
+        assert_eq!(
+            scan_parts(full.as_bytes(), B, "csrf_token"),
+            Scan::Found("abc123".into())
+        );
+        for cut in 0..full
+            .find("\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"")
+            .unwrap()
+            + 7
+        {
+            let scan = scan_parts(&full.as_bytes()[..cut], B, "csrf_token");
+            assert_eq!(scan, Scan::NeedMore, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn a_file_before_the_token_or_no_token_is_absent() {
+        let file_first = format!(
+            "--{B}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\nx\r\n--{B}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\nabc\r\n--{B}--\r\n"
+        );
+        assert_eq!(scan_parts(file_first.as_bytes(), B, "csrf_token"), Scan::Absent);
+        let none = body(&[("mapping", "{}")], false);
+        assert_eq!(scan_parts(none.as_bytes(), B, "csrf_token"), Scan::Absent);
+        let later = body(&[("mode", "x"), ("csrf_token", "t")], true);
+        assert_eq!(scan_parts(later.as_bytes(), B, "csrf_token"), Scan::Found("t".into()));
+    }
+
+    #[tokio::test]
+    async fn the_body_handed_on_is_byte_for_byte_the_upload() {
+        let full = body(&[("csrf_token", "tok")], true);
+        let chunks: Vec<Result<Bytes, std::io::Error>> = full
+            .as_bytes()
+            .chunks(7)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let (token, rest) = multipart_token(Body::from_stream(futures_util::stream::iter(chunks)), B).await;
+        assert_eq!(token.as_deref(), Some("tok"));
+        let replayed = to_bytes(rest, usize::MAX).await.unwrap();
+        assert_eq!(replayed, full.as_bytes());
+    }
 }

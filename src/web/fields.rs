@@ -6,13 +6,14 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::Form;
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::chrome::{Chrome, CurrentUser};
 use super::error::PageError;
 use super::flash;
-use super::forms::FormErrors;
+use super::forms::{FormErrors, checkbox};
 use crate::domain::actor::Actor;
 use crate::domain::field::FieldType;
 use crate::domain::field_definition::{self, DefinitionInput, FieldDefinition, Home};
@@ -51,15 +52,18 @@ fn scope_param(ws: &Option<WorkspaceAccess>) -> String {
         .unwrap_or_else(|| "global".into())
 }
 
-/// What the add/edit form shows.
-#[derive(Default)]
+/// What the add/edit form shows, and what it sends.
+#[derive(Default, Deserialize)]
+#[serde(default)]
 pub struct DefinitionForm {
     pub field_name: String,
     pub label: String,
     pub field_type: String,
+    #[serde(deserialize_with = "checkbox")]
     pub is_required: bool,
     pub default_value: String,
     pub options: String,
+    #[serde(deserialize_with = "checkbox")]
     pub is_tracked: bool,
 }
 
@@ -74,23 +78,6 @@ impl DefinitionForm {
             options: d.options.join("\n"),
             is_tracked: d.is_tracked,
         }
-    }
-
-    fn parse(body: &[u8]) -> DefinitionForm {
-        let mut f = DefinitionForm::default();
-        for (k, v) in form_urlencoded::parse(body) {
-            match k.as_ref() {
-                "field_name" => f.field_name = v.into_owned(),
-                "label" => f.label = v.into_owned(),
-                "field_type" => f.field_type = v.into_owned(),
-                "is_required" => f.is_required = true,
-                "default_value" => f.default_value = v.into_owned(),
-                "options" => f.options = v.into_owned(),
-                "is_tracked" => f.is_tracked = true,
-                _ => {}
-            }
-        }
-        f
     }
 
     fn input(&self) -> DefinitionInput {
@@ -204,11 +191,10 @@ pub async fn create(
     user: CurrentUser,
     chrome: Chrome,
     Query(q): Query<ScopeQuery>,
-    body: axum::body::Bytes,
+    Form(form): Form<DefinitionForm>,
 ) -> Result<Response, PageError> {
     let actor = user.actor();
     let ws = scope_of(&state, &actor, &q.scope).await?;
-    let form = DefinitionForm::parse(&body);
     match field_definition::create(
         &state.db,
         &actor,
@@ -341,12 +327,11 @@ pub async fn update(
     chrome: Chrome,
     PagePath(id): PagePath<FieldDefinitionId>,
     Query(q): Query<ScopeQuery>,
-    body: axum::body::Bytes,
+    Form(form): Form<DefinitionForm>,
 ) -> Result<Response, PageError> {
     let actor = user.actor();
     let ws = scope_of(&state, &actor, &q.scope).await?;
     find(&state, &actor, &ws, &id).await?;
-    let form = DefinitionForm::parse(&body);
     let mut input = form.input();
     input.field_name = None;
     input.field_type = None;

@@ -19,8 +19,8 @@ pub struct Flash {
 impl Flash {
     pub fn from_headers(headers: &HeaderMap) -> Option<Flash> {
         let raw = cookies::get(headers, cookies::FLASH)?;
-        let (kind, message) = form_urlencoded::parse(raw.as_bytes()).next()?;
-        let kind = match kind.as_ref() {
+        let (kind, message) = raw.split_once(':')?;
+        let kind = match kind {
             "error" => "error",
             _ => "success",
         };
@@ -33,9 +33,7 @@ impl Flash {
 
 /// Redirects to `to`, showing `message` on the next page.
 pub fn redirect(state: &AppState, to: &str, kind: &'static str, message: &str) -> Response {
-    let value = form_urlencoded::Serializer::new(String::new())
-        .append_pair(kind, message)
-        .finish();
+    let value = format!("{kind}:{message}");
     let mut response = Redirect::to(to).into_response();
     add_cookie(
         &mut response,

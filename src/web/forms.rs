@@ -2,7 +2,34 @@
 
 use std::collections::HashMap;
 
+use serde::{Deserialize, Deserializer};
+
 use crate::error::AppError;
+
+/// An HTML checkbox: sent (with any value) when ticked, absent when not; pair with
+/// `#[serde(default)]`.
+pub fn checkbox<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    String::deserialize(d).map(|_| true)
+}
+
+/// A form whose names are data (custom fields, `prefer.<field>`, `t.<column>`), read in order
+/// with repeated names kept; the CSRF token, checked by the layer, is left out.
+#[derive(Debug, Default)]
+pub struct Pairs(pub Vec<(String, String)>);
+
+impl<'de> Deserialize<'de> for Pairs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let all = Vec::<(String, String)>::deserialize(d)?;
+        Ok(Pairs(all.into_iter().filter(|(k, _)| k != "csrf_token").collect()))
+    }
+}
+
+impl Pairs {
+    /// The first value sent under `name`, or "".
+    pub fn first(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+}
 
 #[derive(Debug, Default)]
 pub struct FormErrors {

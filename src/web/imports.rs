@@ -5,10 +5,12 @@ use askama_web::WebTemplate;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::Form;
 
 use super::chrome::Chrome;
 use super::error::PageError;
 use super::flash;
+use super::forms::Pairs;
 use crate::auth::workspace::Editor;
 use crate::domain::actor::Actor;
 use crate::domain::field::FieldType;
@@ -241,17 +243,10 @@ pub async fn map(
 
 /// Reads the mapping form: `c.N` (column name), `t.N` (target), `n.N`/`y.N` (new field name
 /// and type), and `on_duplicate`.
-fn mapping_from_form(body: &[u8]) -> Result<Mapping, AppError> {
-    let pairs: Vec<(String, String)> = form_urlencoded::parse(body).into_owned().collect();
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+fn mapping_from_form(form: &Pairs) -> Result<Mapping, AppError> {
+    let get = |k: &str| form.first(k).to_string();
     let mut columns = std::collections::BTreeMap::new();
-    for (key, name) in pairs.iter().filter(|(k, _)| k.starts_with("c.")) {
+    for (key, name) in form.0.iter().filter(|(k, _)| k.starts_with("c.")) {
         let i = &key[2..];
         let target = get(&format!("t.{i}"));
         let t = match target.as_str() {
@@ -284,10 +279,10 @@ pub async fn start(
     State(state): State<AppState>,
     PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
-    body: axum::body::Bytes,
+    Form(form): Form<Pairs>,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("imports");
-    let result = match mapping_from_form(&body) {
+    let result = match mapping_from_form(&form) {
         Ok(mapping) => job::start(&state.db, &state.imports, &actor, &ws, &id, mapping).await,
         Err(e) => Err(e),
     };

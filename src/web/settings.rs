@@ -2,10 +2,10 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::chrome::{Chrome, CurrentUser};
@@ -187,24 +187,29 @@ pub async fn keys(State(state): State<AppState>, user: CurrentUser, chrome: Chro
     keys_page(&state, &user, chrome, None, FormErrors::none()).await
 }
 
+/// The new-key form: several `scopes` checkboxes share one name.
+#[derive(Deserialize)]
+pub struct KeyForm {
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    workspace_id: Option<String>,
+    expires_at: Option<String>,
+}
+
 pub async fn create_key(
     State(state): State<AppState>,
     user: CurrentUser,
     chrome: Chrome,
-    body: axum::body::Bytes,
+    Form(form): Form<KeyForm>,
 ) -> Result<Response, PageError> {
-    // Several `scopes` checkboxes share one name, which serde's flat form decoding cannot
-    // collect, so the pairs are read by hand.
-    let mut new = NewKey::default();
-    for (k, v) in form_urlencoded::parse(&body) {
-        match k.as_ref() {
-            "description" => new.description = v.into_owned(),
-            "scopes" => new.scopes.push(v.into_owned()),
-            "workspace_id" => new.workspace_id = Some(v.into_owned()),
-            "expires_at" => new.expires_at = Some(v.into_owned()),
-            _ => {}
-        }
-    }
+    let new = NewKey {
+        description: form.description,
+        scopes: form.scopes,
+        workspace_id: form.workspace_id,
+        expires_at: form.expires_at,
+    };
     match api_key::create(&state.db, &user.actor(), new).await {
         // The key is rendered into this response only: it is never stored or shown again.
         Ok(created) => keys_page(&state, &user, chrome, Some(created.key), FormErrors::none()).await,

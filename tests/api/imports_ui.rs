@@ -383,3 +383,29 @@ fn an_import_survives_kill_9_and_resumes_on_restart() {
     assert_eq!(finished["report"]["created"], rows);
     assert_eq!(counts(&data).0, rows as i64);
 }
+
+#[tokio::test]
+async fn a_web_upload_over_the_limit_is_refused_after_its_token_and_leaves_nothing() {
+    // The CSRF check reads only the token part; the size limit still holds on the rest.
+    let app = TestApp::spawn_with(|c| c.max_upload_mb = 1).await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let token = b.get(&format!("/workspaces/{ws}/imports")).await.csrf();
+    let mut big = b"Name,Email\n".to_vec();
+    while big.len() < 2 * 1024 * 1024 {
+        big.extend_from_slice(b"Ada Lovelace,ada@example.com\n");
+    }
+    let (status, _, body) = upload(&b, &ws, "big.csv", big, Some(token.clone())).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body.contains("larger than this server accepts"), "{body}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM imports").await, 0);
+    let left = std::fs::read_dir(app.dir.path().join("data/imports"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(left, 0, "a refused upload leaves no file behind");
+
+    // A small file with the same token still goes through.
+    let (status, location, _) = upload(&b, &ws, "ok.csv", b"Name\nAda\n".to_vec(), Some(token)).await;
+    assert_eq!(status, 303);
+    assert!(location.unwrap().ends_with("/map"));
+}

@@ -7,6 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::Form;
 use serde::Deserialize;
 
 use super::views;
@@ -22,6 +23,7 @@ use crate::web::chrome::Chrome;
 use crate::web::error::PageError;
 use crate::web::extract::{PagePath, PageWs};
 use crate::web::flash;
+use crate::web::forms::Pairs;
 
 /// One row of the side-by-side comparison.
 pub struct CompareRow {
@@ -130,17 +132,17 @@ pub async fn merge(
     State(state): State<AppState>,
     PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
-    body: axum::body::Bytes,
+    Form(form): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let mut other_id = String::new();
-    let mut prefer = BTreeMap::new();
-    for (k, v) in form_urlencoded::parse(&body) {
-        if k == "other_id" {
-            other_id = v.into_owned();
-        } else if let Some(field) = k.strip_prefix("prefer.") {
-            prefer.insert(field.to_string(), if v == "other" { Side::Other } else { Side::This });
-        }
-    }
+    let other_id = form.first("other_id").to_string();
+    let prefer: BTreeMap<String, Side> = form
+        .0
+        .iter()
+        .filter_map(|(k, v)| {
+            let field = k.strip_prefix("prefer.")?;
+            Some((field.to_string(), if v == "other" { Side::Other } else { Side::This }))
+        })
+        .collect();
     let merged = merge::merge(&state.db, &actor, &ws, &id, MergeInput { other_id, prefer }).await?;
     let url = format!("/workspaces/{}/contacts/{}", ws.id(), merged.id);
     Ok(flash::redirect(

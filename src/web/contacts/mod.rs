@@ -9,13 +9,14 @@ use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::Form;
 use serde_json::{Map, Value};
 
 use self::views::{ContactRow, FieldDisplay, FieldInput};
 use super::chrome::Chrome;
 use super::error::PageError;
 use super::flash;
-use super::forms::FormErrors;
+use super::forms::{FormErrors, Pairs};
 use crate::auth::workspace::Editor;
 use crate::domain::actor::Actor;
 use crate::domain::comms::{self, Communication};
@@ -56,13 +57,6 @@ pub fn contact_input(pairs: &[(String, String)]) -> ContactInput {
     }
     input.custom_fields = custom;
     input
-}
-
-fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
-    form_urlencoded::parse(body)
-        .into_owned()
-        .filter(|(k, _)| k != "csrf_token")
-        .collect()
 }
 
 #[derive(Template, WebTemplate)]
@@ -238,10 +232,9 @@ fn form_errors(e: AppError, ws: &WorkspaceAccess) -> Result<(FormErrors, Option<
 pub async fn create(
     State(state): State<AppState>,
     PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
-    body: axum::body::Bytes,
+    Form(Pairs(pairs)): Form<Pairs>,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
-    let pairs = form_pairs(&body);
     match contact::create(
         &state.db,
         &actor,
@@ -279,10 +272,9 @@ pub async fn update(
     State(state): State<AppState>,
     PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
-    body: axum::body::Bytes,
+    Form(Pairs(pairs)): Form<Pairs>,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
-    let pairs = form_pairs(&body);
     let region = &state.config.default_phone_region;
     match contact::update(&state.db, &actor, &ws, region, &id, contact_input(&pairs)).await {
         Ok(c) => Ok(flash::redirect(

@@ -1,8 +1,8 @@
 //! The detail page's small forms: stage and tags, notes and calls, pins, orphan removal.
 
-use axum::Form;
 use axum::extract::State;
 use axum::response::Response;
+use axum_extra::extract::Form;
 use serde::Deserialize;
 use serde_json::json;
 
