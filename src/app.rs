@@ -1,6 +1,5 @@
 //! Building and running the server: `App::build(config, listener)` then `run_until_stopped`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,8 +13,9 @@ use tokio::net::TcpListener;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::auth::api_key::CheckedKey;
 use crate::auth::client_ip::client_ip;
-use crate::auth::{cookies, password, session, tokens};
+use crate::auth::{password, session};
 use crate::config::Config;
 use crate::error::AppError;
 use crate::state::{AppState, Limits, SecretKey};
@@ -55,16 +55,17 @@ impl App {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let sweeper = tokio::spawn(sweep_sessions(self.state.clone()));
+        let recorder = tokio::spawn(record_activity(self.state.clone()));
         let importer = crate::jobs::imports::spawn(self.state.clone());
         password::warm_up();
-        axum::serve(
-            self.listener,
-            self.router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        let limits = crate::serve::ConnectionLimits::from_config(&self.state.config);
+        crate::serve::serve(self.listener, self.router, limits, shutdown).await?;
         sweeper.abort();
+        recorder.abort();
         importer.abort();
+        if let Err(e) = self.state.activity.flush(&self.state.db).await {
+            tracing::warn!(error = ?e, "recording last use of sessions and keys failed at shutdown");
+        }
         self.state.db.close().await;
         Ok(())
     }
@@ -82,6 +83,7 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
     let uploads = config.data_dir.join("imports");
     keep_only_waiting_uploads(&pool, &uploads).await?;
     Ok(AppState {
+        activity: Arc::default(),
         imports: Arc::new(crate::domain::import::job::Jobs::new(uploads)),
         db: pool,
         limits: Arc::new(Limits::from_config(&config)),
@@ -106,6 +108,17 @@ async fn keep_only_waiting_uploads(pool: &sqlx::SqlitePool, dir: &std::path::Pat
     Ok(())
 }
 
+async fn record_activity(state: AppState) {
+    let mut every = tokio::time::interval(crate::domain::activity::FLUSH_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        every.tick().await;
+        if let Err(e) = state.activity.flush(&state.db).await {
+            tracing::warn!(error = ?e, "recording last use of sessions and keys failed; will retry");
+        }
+    }
+}
+
 async fn sweep_sessions(state: AppState) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {
@@ -127,6 +140,10 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{name}", get(assets::serve))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::api_key::layer,
+        ))
         .layer(middleware::from_fn_with_state(state.clone(), session::load_layer))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -155,43 +172,46 @@ async fn not_found(req: Request) -> Response {
     }
 }
 
-/// 100 requests a minute (configurable) per API key, per browser session, or per IP for
-/// anyone else. Static assets are exempt. Keys and sessions are bucketed by a digest of what
-/// was presented, so an unknown key cannot drain a real one's budget.
+/// 100 requests a minute (configurable) per valid API key, per live browser session, or per
+/// IP for anyone else: a made-up key or cookie counts against its IP, so inventing one buys no
+/// fresh budget. Static assets are exempt. Runs after the session and key are checked.
 async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    if path.starts_with("/assets/") {
+    if req.uri().path().starts_with("/assets/") {
         return next.run(req).await;
     }
-    let headers = req.headers();
-    let presented_key = headers
-        .get("x-api-key")
-        .or_else(|| headers.get(header::AUTHORIZATION))
-        .and_then(|v| v.to_str().ok());
-    let bucket = if let Some(k) = presented_key {
-        format!("key:{}", &tokens::sha256_hex(k)[..24])
-    } else if let Some(s) = cookies::get(headers, cookies::SESSION) {
-        format!("session:{}", &tokens::sha256_hex(&s)[..24])
-    } else {
-        let (parts, body) = req.into_parts();
-        let ip = client_ip(&parts, &state.config.trusted_proxies)
-            .map(|ip| ip.to_string())
-            .unwrap_or_default();
-        let req = Request::from_parts(parts, body);
-        return match state.limits.requests.take(&format!("ip:{ip}")) {
-            Ok(()) => next.run(req).await,
-            Err(wait) => limited(&req, wait),
-        };
+    let key_bucket = req
+        .extensions()
+        .get::<CheckedKey>()
+        .and_then(|k| k.0.as_ref())
+        .and_then(|actor| actor.key.as_ref())
+        .map(|k| format!("key:{}", k.key_id));
+    let session_bucket = || {
+        req.extensions()
+            .get::<session::Session>()
+            .map(|s| format!("session:{}", s.0.id))
+    };
+    let bucket = match key_bucket.or_else(session_bucket) {
+        Some(bucket) => bucket,
+        None => {
+            let (parts, body) = req.into_parts();
+            let ip = client_ip(&parts, &state.config.trusted_proxies)
+                .map(|ip| ip.to_string())
+                .unwrap_or_default();
+            return match state.limits.requests.take(&format!("ip:{ip}")) {
+                Ok(()) => next.run(Request::from_parts(parts, body)).await,
+                Err(wait) => limited(parts.uri.path(), wait),
+            };
+        }
     };
     match state.limits.requests.take(&bucket) {
         Ok(()) => next.run(req).await,
-        Err(wait) => limited(&req, wait),
+        Err(wait) => limited(req.uri().path(), wait),
     }
 }
 
-fn limited(req: &Request, wait: u64) -> Response {
+fn limited(path: &str, wait: u64) -> Response {
     let e = AppError::RateLimited { retry_after_secs: wait };
-    if req.uri().path().starts_with("/api/") {
+    if path.starts_with("/api/") {
         api::error::ApiError(e).into_response()
     } else {
         web::error::PageError(e).into_response()

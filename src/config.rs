@@ -31,6 +31,14 @@ pub struct Config {
     pub session_absolute_hours: i64,
     /// Log filter in `tracing` syntax, e.g. `info` or `pi_crm=debug`.
     pub log: String,
+    /// A connection must send a request's head within this many seconds; it is also how long
+    /// a kept-alive connection may wait silently for its next request.
+    pub header_read_timeout_secs: u64,
+    /// A connection whose request body or response stalls this long is closed.
+    pub idle_timeout_secs: u64,
+    /// Open connections at most (further ones are closed at once); also kept below the
+    /// process's open-file limit.
+    pub max_connections: usize,
 }
 
 impl Default for Config {
@@ -48,6 +56,9 @@ impl Default for Config {
             session_idle_minutes: 60 * 24 * 2,
             session_absolute_hours: 24 * 30,
             log: "info".into(),
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections: 4096,
         }
     }
 }
@@ -96,6 +107,9 @@ impl Config {
         }
         if self.session_idle_minutes <= 0 || self.session_absolute_hours <= 0 {
             anyhow::bail!("session timeouts must be positive");
+        }
+        if self.header_read_timeout_secs == 0 || self.idle_timeout_secs == 0 || self.max_connections == 0 {
+            anyhow::bail!("connection timeouts and max_connections must be at least 1");
         }
         self.default_phone_region = self.default_phone_region.to_ascii_uppercase();
         Ok(())

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod download;
 pub mod error;
 pub mod jobs;
+pub mod serve;
 pub mod state;
 pub mod storage;
 pub mod telemetry;

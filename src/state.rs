@@ -15,6 +15,8 @@ pub struct AppState {
     /// The data-dir secret: keys pre-session CSRF tokens (and later, encrypted settings).
     pub secret: Arc<SecretKey>,
     pub limits: Arc<Limits>,
+    /// When sessions and keys were last used, waiting to be written.
+    pub activity: Arc<crate::domain::activity::Activity>,
     /// Progress of running imports, and the worker's wake-up bell.
     pub imports: Arc<crate::domain::import::job::Jobs>,
 }

@@ -14,7 +14,7 @@ use pi_crm::domain::ids::{ContactId, ListId};
 use pi_crm::domain::{user, workspace};
 use serde_json::json;
 
-use super::{free_port, median_start, ms, percentile, rss_mb, spawn_server, stop, wait_healthy};
+use super::{free_port, median_start, ms, page_csrf, percentile, rss_mb, spawn_server, stop, wait_healthy};
 
 const CONTACTS: usize = 100_000;
 const PASSWORD: &str = "benchmark password";
@@ -343,20 +343,11 @@ pub async fn login(base: &str) -> reqwest::Client {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let page = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let marker = "name=\"csrf-token\" content=\"";
-    let at = page.find(marker).unwrap() + marker.len();
+    let csrf = page_csrf(&client, &format!("{base}/login")).await;
     let r = client
         .post(format!("{base}/login"))
         .form(&[
-            ("csrf_token", &page[at..at + 64]),
+            ("csrf_token", csrf.as_str()),
             ("email", "bench@example.com"),
             ("password", PASSWORD),
         ])

@@ -11,7 +11,7 @@ use pi_crm::domain::{user, workspace};
 use serde_json::{Value, json};
 
 use super::contacts::login;
-use super::{free_port, rss_mb, stop, wait_healthy};
+use super::{free_port, page_csrf, rss_mb, stop, wait_healthy};
 
 const ROWS: usize = 100_000;
 
@@ -212,17 +212,7 @@ async fn web_upload(base: &str, ws: &str, pid: u32) {
         i += 1;
     }
     let client = login(base).await;
-    let page = client
-        .get(format!("{base}/workspaces/{ws}/imports"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let marker = "name=\"csrf-token\" content=\"";
-    let at = page.find(marker).unwrap() + marker.len();
-    let token = page[at..at + 64].to_string();
+    let token = page_csrf(&client, &format!("{base}/workspaces/{ws}/imports")).await;
     let mb = file.len() as f64 / 1e6;
     let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
     let before = rss_mb(pid, "VmRSS");

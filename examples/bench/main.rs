@@ -111,17 +111,7 @@ async fn login_latencies(port: u16, n: usize) -> Vec<Duration> {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
-        let page = client
-            .get(format!("{base}/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let marker = "name=\"csrf-token\" content=\"";
-        let at = page.find(marker).unwrap() + marker.len();
-        let csrf = page[at..at + 64].to_string();
+        let csrf = page_csrf(&client, &format!("{base}/login")).await;
         let t = Instant::now();
         let r = client
             .post(format!("{base}/login"))
@@ -138,6 +128,14 @@ async fn login_latencies(port: u16, n: usize) -> Vec<Duration> {
     }
     times.sort();
     times
+}
+
+/// Fetches a page and returns the CSRF token its `<meta name="csrf-token">` carries.
+pub async fn page_csrf(client: &reqwest::Client, url: &str) -> String {
+    let page = client.get(url).send().await.unwrap().text().await.unwrap();
+    let marker = "name=\"csrf-token\" content=\"";
+    let at = page.find(marker).expect("a page with a CSRF token") + marker.len();
+    page[at..at + 64].to_string()
 }
 
 pub fn spawn_server(binary: &Path, data: &Path, port: u16) -> Child {

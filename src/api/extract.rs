@@ -7,11 +7,12 @@ use std::marker::PhantomData;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::Method;
 use axum::http::request::Parts;
-use axum::http::{Method, header};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use crate::auth::api_key::{CheckedKey, presented};
 use crate::auth::session::Session;
 use crate::auth::tokens;
 use crate::auth::workspace::{self as ws_access, Needs, Viewer};
@@ -25,23 +26,17 @@ use crate::state::AppState;
 /// browser session of a signed-in person (whose unsafe requests must carry `X-CSRF-Token`).
 pub struct ApiCaller(pub Actor);
 
-fn presented_key(parts: &Parts) -> Option<&str> {
-    if let Some(k) = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return Some(k);
-    }
-    parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-}
-
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(key) = presented_key(parts) {
-            return Ok(ApiCaller(api_key::authenticate(&state.db, key).await?));
+        if let Some(CheckedKey(checked)) = parts.extensions.get::<CheckedKey>() {
+            return checked.clone().map(ApiCaller).ok_or_else(|| {
+                AppError::Unauthorized("the API key is missing, invalid, revoked or expired".into()).into()
+            });
+        }
+        if let Some(key) = presented(&parts.headers) {
+            return Ok(ApiCaller(api_key::authenticate(&state.db, &state.activity, key).await?));
         }
         if let Some(Session(row)) = parts.extensions.get::<Session>() {
             if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {

@@ -1,5 +1,6 @@
 //! Who is calling: passwords, sessions, API keys, client addresses and rate limits.
 
+pub mod api_key;
 pub mod client_ip;
 pub mod cookies;
 pub mod password;

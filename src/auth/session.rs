@@ -19,7 +19,7 @@ pub struct Session(pub SignedIn);
 /// indexed read when a cookie is present and nothing otherwise.
 pub async fn load_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     if let Some(token) = cookies::get(req.headers(), cookies::SESSION) {
-        match session::find_live(&state.db, &token, lifetimes(&state)).await {
+        match session::find_live(&state.db, &state.activity, &token, lifetimes(&state)).await {
             Ok(Some(row)) => {
                 req.extensions_mut().insert(Session(row));
             }

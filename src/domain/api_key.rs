@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sqlx::SqlitePool;
 
+use super::activity::Activity;
 use super::actor::{Actor, KeyLimits, Scope, Via, parse_scopes};
 use super::audit;
 use super::ids::ApiKeyId;
@@ -173,7 +174,7 @@ pub async fn revoke_by_operator(db: &SqlitePool, id: &ApiKeyId) -> AppResult<boo
 
 /// Turns a presented key into an actor. Anything wrong — malformed, unknown, revoked,
 /// expired — is the same 401, so a caller learns nothing about which keys exist.
-pub async fn authenticate(db: &SqlitePool, presented: &str) -> AppResult<Actor> {
+pub async fn authenticate(db: &SqlitePool, activity: &Activity, presented: &str) -> AppResult<Actor> {
     let refuse = || AppError::Unauthorized("the API key is missing, invalid, revoked or expired".into());
     let presented = presented.trim();
     if !presented.starts_with("pcrm_") || presented.len() > 100 {
@@ -186,15 +187,7 @@ pub async fn authenticate(db: &SqlitePool, presented: &str) -> AppResult<Actor> 
     if found.expires_at.as_deref().is_some_and(|e| e <= now.as_str()) {
         return Err(refuse());
     }
-    // One write a minute at most: a busy integration must not turn every read into a write.
-    let stale = found
-        .last_used_at
-        .as_deref()
-        .and_then(clock::parse)
-        .is_none_or(|t| clock::now() - t > time::Duration::minutes(1));
-    if stale {
-        storage::api_keys::touch(db, &found.id).await?;
-    }
+    activity.key_used(&found.id);
     let scopes = found.scopes.iter().filter_map(|s| Scope::parse(s)).collect();
     Ok(Actor {
         user_id: found.user_id,

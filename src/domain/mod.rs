@@ -1,5 +1,6 @@
 //! Business rules, once, for every face (web, API, CLI, jobs).
 
+pub mod activity;
 pub mod actor;
 pub mod api_key;
 pub mod audit;

@@ -113,7 +113,7 @@ pub async fn parse(
     for (key, value) in params {
         let value = value.trim();
         match key.as_str() {
-            "q" => query.words = value.split_whitespace().take(8).map(str::to_string).collect(),
+            "q" => query.words = search_words(value),
             "list" if value.is_empty() => {}
             "list" => query.list = Some(find_list(db, ws, value).await?),
             "sort" => {
@@ -145,6 +145,18 @@ pub async fn parse(
     }
     query.after = cursor.map(|c| decode_cursor(&c, query.sort)).transpose()?;
     Ok(query)
+}
+
+/// The words of a search box, at most 8. Control characters (a NUL would end FTS5's string
+/// early) separate words like spaces do; double quotes, which people type out of habit from
+/// web search, are dropped. Every other character is literal text: each word reaches the
+/// index as one quoted phrase, so FTS5 operators (`OR`, `NEAR(`, `*`, `^`, `-`) are just words.
+pub fn search_words(q: &str) -> Vec<String> {
+    q.split(|c: char| c.is_whitespace() || c.is_control() || c == '"')
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(str::to_string)
+        .collect()
 }
 
 async fn find_list(db: &SqlitePool, ws: &WorkspaceAccess, value: &str) -> AppResult<ListId> {

@@ -101,11 +101,43 @@ pub async fn create(
     name: &str,
     password: &str,
 ) -> AppResult<User> {
-    let email = Email::parse(email, "email")?;
-    let name = parse_name(name, "name")?;
-    let password = NewPassword::parse(password, "password")?;
+    insert(db, actor, via, NewAccount { email, name, password }, false).await
+}
+
+/// The first account, from the setup page. "No account yet" is checked inside the write
+/// transaction that inserts it, so setups racing each other make exactly one; the others
+/// find the page gone (404).
+pub async fn create_first(
+    db: &SqlitePool,
+    via: super::actor::Via,
+    email: &str,
+    name: &str,
+    password: &str,
+) -> AppResult<User> {
+    insert(db, None, via, NewAccount { email, name, password }, true).await
+}
+
+struct NewAccount<'a> {
+    email: &'a str,
+    name: &'a str,
+    password: &'a str,
+}
+
+async fn insert(
+    db: &SqlitePool,
+    actor: Option<&Actor>,
+    via: super::actor::Via,
+    new: NewAccount<'_>,
+    only_if_first: bool,
+) -> AppResult<User> {
+    let email = Email::parse(new.email, "email")?;
+    let name = parse_name(new.name, "name")?;
+    let password = NewPassword::parse(new.password, "password")?;
     let hash = password::hash(password.0).await?;
     let mut tx = storage::db::begin_write(db).await?;
+    if only_if_first && storage::users::count(&mut *tx).await? > 0 {
+        return Err(AppError::NotFound);
+    }
     let user = storage::users::insert(&mut tx, email.as_str(), &name, &hash)
         .await
         .map_err(on_unique("users.email", || {

@@ -140,12 +140,18 @@ pub async fn find_active_by_hash(db: &SqlitePool, hash: &str) -> Result<Option<A
     ))
 }
 
-pub async fn touch(db: &SqlitePool, id: &ApiKeyId) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
-        .bind(clock::now_text())
-        .bind(id)
-        .execute(db)
-        .await?;
+/// Records when each key was last used (never moving a time backwards).
+pub async fn touch_all(
+    conn: &mut SqliteConnection,
+    used: &std::collections::HashMap<ApiKeyId, String>,
+) -> Result<(), sqlx::Error> {
+    for (id, at) in used {
+        sqlx::query("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1 AND coalesce(last_used_at, '') < ?2")
+            .bind(id)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

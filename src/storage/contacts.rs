@@ -178,7 +178,7 @@ pub async fn delete_value(
     contact: &ContactId,
     name: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM custom_fields WHERE contact_id = ? AND field_name = ? AND workspace_id = ?")
+    sqlx::query("DELETE FROM custom_fields WHERE contact_id = ? AND field_name = ? AND +workspace_id = ?")
         .bind(contact)
         .bind(name)
         .bind(ws.id())
@@ -250,7 +250,7 @@ pub async fn load<'e>(
            FROM base_contacts WHERE id = ?1 AND workspace_id = ?2
          UNION ALL
          SELECT 'v', field_name, field_value, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
-           FROM custom_fields WHERE contact_id = ?1 AND workspace_id = ?2
+           FROM custom_fields WHERE contact_id = ?1 AND +workspace_id = ?2
          UNION ALL
          SELECT 'l', l.id, l.name, NULL, NULL, NULL, NULL, NULL, NULL, l.is_primary, l.position
            FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id AND l.workspace_id = a.workspace_id
@@ -304,8 +304,10 @@ pub async fn fill(db: &SqlitePool, ws: &WorkspaceAccess, records: &mut [ContactR
         return Ok(());
     }
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+    // `+workspace_id`: the filter must not steer the planner to `custom_fields_lookup`, which
+    // would walk every value in the workspace for each page instead of 500 primary-key ranges.
     let mut q =
-        sqlx::QueryBuilder::new("SELECT contact_id, field_name, field_value FROM custom_fields WHERE workspace_id = ");
+        sqlx::QueryBuilder::new("SELECT contact_id, field_name, field_value FROM custom_fields WHERE +workspace_id = ");
     q.push_bind(ws.id().clone());
     q.push(" AND contact_id IN (");
     let mut sep = q.separated(", ");
@@ -336,7 +338,7 @@ pub async fn values_of(
     id: &ContactId,
 ) -> Result<BTreeMap<String, String>, sqlx::Error> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT field_name, field_value FROM custom_fields WHERE contact_id = ? AND workspace_id = ?")
+        sqlx::query_as("SELECT field_name, field_value FROM custom_fields WHERE contact_id = ? AND +workspace_id = ?")
             .bind(id)
             .bind(ws.id())
             .fetch_all(conn)

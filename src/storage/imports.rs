@@ -169,17 +169,7 @@ pub async fn finish(
     status: &str,
     report: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE imports SET status = ?, report = ?, file = NULL, finished_at = ? WHERE id = ? AND workspace_id = ?",
-    )
-    .bind(status)
-    .bind(report)
-    .bind(clock::now_text())
-    .bind(id)
-    .bind(ws.id())
-    .execute(conn)
-    .await?;
-    Ok(())
+    close(conn, ws.id().as_str(), id, status, report).await
 }
 
 /// Closes a claimed import that could not run, inside the workspace its row names (the job may
@@ -190,14 +180,24 @@ pub async fn finish_claimed(
     status: &str,
     report: &str,
 ) -> Result<(), sqlx::Error> {
+    close(conn, row.workspace_id.as_str(), &row.id, status, report).await
+}
+
+async fn close(
+    conn: &mut SqliteConnection,
+    workspace_id: &str,
+    id: &str,
+    status: &str,
+    report: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE imports SET status = ?, report = ?, file = NULL, finished_at = ? WHERE id = ? AND workspace_id = ?",
     )
     .bind(status)
     .bind(report)
     .bind(clock::now_text())
-    .bind(&row.id)
-    .bind(&row.workspace_id)
+    .bind(id)
+    .bind(workspace_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -285,7 +285,7 @@ pub async fn created_rows(
     import: &str,
 ) -> Result<RowCounts, sqlx::Error> {
     sqlx::query_as(
-        "SELECT count(*) AS contacts, (SELECT count(*) FROM custom_fields WHERE workspace_id = ?2 AND contact_id IN
+        "SELECT count(*) AS contacts, (SELECT count(*) FROM custom_fields WHERE +workspace_id = ?2 AND contact_id IN
                 (SELECT contact_id FROM import_items WHERE import_id = ?1 AND workspace_id = ?2 AND action = 'created'))
                 AS \"values\"
            FROM import_items WHERE import_id = ?1 AND workspace_id = ?2 AND action = 'created'",

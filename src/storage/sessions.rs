@@ -43,12 +43,18 @@ pub async fn find_by_token_hash(db: &SqlitePool, token_hash: &str) -> Result<Opt
     .await
 }
 
-pub async fn touch(db: &SqlitePool, id: &SessionId) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE id = ?")
-        .bind(clock::now_text())
-        .bind(id)
-        .execute(db)
-        .await?;
+/// Records when each session was last seen (never moving a time backwards).
+pub async fn touch_all(
+    conn: &mut SqliteConnection,
+    seen: &std::collections::HashMap<SessionId, String>,
+) -> Result<(), sqlx::Error> {
+    for (id, at) in seen {
+        sqlx::query("UPDATE sessions SET last_seen_at = ?2 WHERE id = ?1 AND last_seen_at < ?2")
+            .bind(id)
+            .bind(at)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -51,7 +51,7 @@ pub async fn insert(
     })
 }
 
-pub async fn count(db: &SqlitePool) -> Result<i64, sqlx::Error> {
+pub async fn count<'c>(db: impl sqlx::SqliteExecutor<'c>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(db).await
 }
 

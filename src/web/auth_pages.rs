@@ -62,7 +62,7 @@ pub async fn setup_submit(
     if user::any_exist(&state.db).await? {
         return Err(AppError::NotFound.into());
     }
-    let created = match user::create(&state.db, None, Via::Ui, &form.email, &form.name, &form.password).await {
+    let created = match user::create_first(&state.db, Via::Ui, &form.email, &form.name, &form.password).await {
         Ok(u) => u,
         Err(e) => {
             let errors = FormErrors::from_error(e)?;

@@ -134,9 +134,19 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// Only a local path may be a post-login destination (never `//evil.example` or a URL).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://") => {
-            n.to_string()
-        }
+        Some(n) if is_local_path(n) => n.to_string(),
         _ => "/".to_string(),
     }
+}
+
+/// A path on this site only: it starts with one `/`, and has no backslash or control
+/// character (browsers drop tabs and newlines, so `/\t/evil.example` would become
+/// `//evil.example`) and no scheme.
+fn is_local_path(n: &str) -> bool {
+    n.starts_with('/')
+        && !n.starts_with("//")
+        && !n.contains('\\')
+        && !n.chars().any(char::is_control)
+        && !n.contains("://")
+        && n.len() <= 2048
 }

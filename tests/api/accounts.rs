@@ -201,6 +201,9 @@ async fn idle_and_absolute_timeouts_end_a_session() {
         .await
         .unwrap();
     assert_eq!(b.get("/settings").await.status, 303, "idle too long");
+    // Reading never writes: the expired row is left for the sweep, which removes it.
+    let lifetimes = pi_crm::auth::session::lifetimes(&app.state);
+    pi_crm::domain::session::sweep(&app.state.db, lifetimes).await.unwrap();
     assert_eq!(
         app.count("SELECT COUNT(*) FROM sessions").await,
         0,
@@ -352,7 +355,17 @@ async fn a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing() {
 async fn login_redirect_target_must_be_local() {
     let app = TestApp::spawn().await;
     app.create_user("andy@example.com", "Andy").await;
-    for evil in ["//evil.example/", "https://evil.example/", "/\\evil.example"] {
+    let evils = [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+        // Browsers drop tabs and newlines from a Location, so these would become `//evil…`.
+        "/\t/evil.example/landing2",
+        "/\n/evil.example/",
+        "/\r/evil.example/",
+        "/\u{b}/evil.example/",
+    ];
+    for evil in evils {
         let b = app.browser();
         let p = b
             .submit(
@@ -361,8 +374,21 @@ async fn login_redirect_target_must_be_local() {
                 &[("email", "andy@example.com"), ("password", PASSWORD), ("next", evil)],
             )
             .await;
-        assert_eq!(p.location.as_deref(), Some("/"), "next={evil}");
+        assert_eq!(p.location.as_deref(), Some("/"), "next={evil:?}");
+        // Signed in, `/login?next=…` sends the person on at once: the same rule holds.
+        let encoded: String = evil.bytes().map(|b| format!("%{b:02X}")).collect();
+        let p = b.get(&format!("/login?next={encoded}")).await;
+        assert_eq!(p.status, 303, "next={evil:?}: {}", p.body);
+        assert_eq!(p.location.as_deref(), Some("/"), "next={evil:?}");
     }
+    let b = app.browser();
+    b.login("andy@example.com", PASSWORD).await;
+    let p = b.get("/login?next=%2Fsettings%3Ftab%3Dkeys").await;
+    assert_eq!(
+        p.location.as_deref(),
+        Some("/settings?tab=keys"),
+        "a local path is kept"
+    );
 }
 
 #[tokio::test]
@@ -380,4 +406,33 @@ async fn cookies_are_secure_and_hsts_is_sent_behind_https() {
         .unwrap()
         .to_string();
     assert!(pre.contains("; Secure"), "{pre}");
+}
+
+#[tokio::test]
+async fn concurrent_setups_make_exactly_one_first_account() {
+    let app = TestApp::spawn().await;
+    let mut ready = Vec::new();
+    for i in 0..6 {
+        let b = app.browser();
+        let token = b.get("/setup").await.csrf();
+        ready.push((i, b, token));
+    }
+    let attempts = ready.into_iter().map(|(i, b, token)| async move {
+        let email = format!("owner{i}@example.com");
+        b.post_raw(
+            "/setup",
+            &[
+                ("csrf_token", token.as_str()),
+                ("email", email.as_str()),
+                ("name", "Owner"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await
+        .status
+    });
+    let statuses = futures_util::future::join_all(attempts).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 303).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 303 || *s == 404), "{statuses:?}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM users").await, 1);
 }

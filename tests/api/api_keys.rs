@@ -42,6 +42,14 @@ async fn a_key_is_shown_once_stored_hashed_and_works_in_either_header() {
     assert!(dump.iter().all(|(h, _)| h != &key && !key.contains(h.as_str())));
 
     let by_header = app.api(&key);
+    assert_eq!(by_header.get("/api/v1/keys").await.status(), 200);
+    // Use is noted in memory and written every 30 s (and at shutdown), never on the request.
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM api_keys WHERE last_used_at IS NOT NULL")
+            .await,
+        0
+    );
+    app.state.activity.flush(&app.state.db).await.unwrap();
     let listed: Value = by_header.get("/api/v1/keys").await.json().await.unwrap();
     let item = &listed["items"][0];
     assert!(item.get("key").is_none(), "a list never shows the key");

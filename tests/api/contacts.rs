@@ -457,6 +457,30 @@ async fn search_by_name_email_phone_company_custom_values_and_typed_filters() {
         ["Ada"],
         "every word must match"
     );
+    // Search input is text, never FTS5 syntax: NUL separates words, double quotes are
+    // dropped, and operators are plain words; none fails or widens the search.
+    for (query, expected) in [
+        ("q=love%00lace", &["Ada"][..]),
+        ("q=ada%00engines", &["Ada"][..]),
+        ("q=%22lovelace", &["Ada"][..]),
+        ("q=lovelace%22%20OR%20%22hopper", &[][..]),
+        ("q=NEAR(ada%20grace)", &[][..]),
+        ("q=hopper*", &[][..]),
+        ("q=-ada", &[][..]),
+        ("q=ada%20AND%20NOT", &[][..]),
+        ("q=%5E%22ada", &[][..]),
+    ] {
+        let r = api.get(&q(query)).await;
+        assert_eq!(r.status(), 200, "{query}");
+        assert_eq!(names(r.json().await.unwrap()), expected, "{query}");
+    }
+    let r = api.get(&q("q=%00")).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        names(r.json().await.unwrap()).len(),
+        3,
+        "a query of only control characters is empty"
+    );
     assert_eq!(
         names(api.get(&q("field.loan_amount=350000")).await.json().await.unwrap()),
         ["Ada"]

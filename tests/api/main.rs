@@ -12,6 +12,7 @@ mod contacts_ui;
 mod errors_and_headers;
 mod export;
 mod fuzz_readers;
+mod hardening;
 mod import_reading;
 mod imports;
 mod imports_ui;

@@ -145,7 +145,7 @@ pub struct FieldDisplay {
 pub fn display_value(def: &FieldDefinition, stored: &str) -> FieldDisplay {
     let (text, href) = match def.field_type {
         FieldType::Boolean => ((if stored == "true" { "Yes" } else { "No" }).to_string(), None),
-        FieldType::Url => (stored.to_string(), Some(stored.to_string())),
+        FieldType::Url => (stored.to_string(), web_link(stored)),
         FieldType::Email => (stored.to_string(), Some(format!("mailto:{stored}"))),
         FieldType::Phone => (phone::display(stored), Some(format!("tel:{stored}"))),
         FieldType::Date => (pretty_date(stored), None),
@@ -161,6 +161,14 @@ pub fn display_value(def: &FieldDefinition, stored: &str) -> FieldDisplay {
         multiline: def.field_type == FieldType::LongText,
         monospace: def.field_type == FieldType::Json,
     }
+}
+
+/// A stored url becomes a link only when it is `http(s)`. Values are checked when written, but
+/// a field's type can change after (a workspace field shadowing a global one, then deleted),
+/// so a `javascript:` text must never reach an `href` however it was stored.
+fn web_link(stored: &str) -> Option<String> {
+    let url = url::Url::parse(stored).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.to_string())
 }
 
 /// `350000.5` → `350,000.5`: big amounts (loans) read at a glance.
@@ -251,5 +259,25 @@ mod tests {
         assert_eq!(group_digits("999"), "999");
         assert_eq!(group_digits("1e21"), "1e21");
         assert_eq!(pretty_date("1815-12-10"), "10 Dec 1815");
+    }
+
+    #[test]
+    fn only_web_addresses_become_links_whatever_was_stored() {
+        assert_eq!(
+            web_link("https://example.com/a?b=1").as_deref(),
+            Some("https://example.com/a?b=1")
+        );
+        assert_eq!(web_link("http://example.com").as_deref(), Some("http://example.com/"));
+        for hostile in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            " javascript:alert(1)",
+            "data:text/html,<b>",
+            "vbscript:x",
+            "//evil.example",
+            "not a url",
+        ] {
+            assert_eq!(web_link(hostile), None, "{hostile}");
+        }
     }
 }

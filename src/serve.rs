@@ -1,0 +1,113 @@
+//! The HTTP server loop: the router behind hyper, with the limits `axum::serve` leaves unset.
+//!
+//! - A connection must send a request's head within `header_read_timeout`; hyper applies the
+//!   same timer while a kept-alive connection waits for its next request, so silent and
+//!   half-open connections (slowloris) are closed instead of piling up.
+//! - A body or response that stalls for `idle_timeout` ends its connection.
+//! - At most `max_connections` are open at once, kept below the open-file limit (raised to its
+//!   hard maximum at start); a connection beyond that is closed at once, so accepting never
+//!   fails for want of file descriptors and the server stays reachable.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::connect_info::IntoMakeServiceWithConnectInfo;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_io_timeout::TimeoutStream;
+use tower_service::Service;
+
+use crate::config::Config;
+
+/// Descriptors kept free for the database, upload files and logs.
+const RESERVED_FILES: u64 = 64;
+/// How long requests in flight may take to finish after shutdown begins (the systemd unit
+/// allows 20 s before it kills).
+const DRAIN: Duration = Duration::from_secs(15);
+
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub header_read: Duration,
+    pub idle: Duration,
+    pub max_connections: usize,
+}
+
+impl ConnectionLimits {
+    /// The configured limits, with `max_connections` fitted under the open-file limit.
+    pub fn from_config(c: &Config) -> ConnectionLimits {
+        let files = rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024);
+        let fits = usize::try_from(files.saturating_sub(RESERVED_FILES).max(16)).unwrap_or(usize::MAX);
+        if c.max_connections > fits {
+            tracing::warn!(
+                configured = c.max_connections,
+                open_file_limit = files,
+                "max_connections lowered to fit the open-file limit"
+            );
+        }
+        ConnectionLimits {
+            header_read: Duration::from_secs(c.header_read_timeout_secs),
+            idle: Duration::from_secs(c.idle_timeout_secs),
+            max_connections: c.max_connections.min(fits),
+        }
+    }
+}
+
+/// Serves `router` until `shutdown` resolves, then lets requests in flight finish (up to 15 s).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut make_service: IntoMakeServiceWithConnectInfo<Router, SocketAddr> =
+        router.into_make_service_with_connect_info::<SocketAddr>();
+    let open = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(limits.header_read);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before accept: wait a moment
+                    // rather than spin.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            tracing::debug!(%peer, "connection limit reached: closing a new connection");
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let mut timed = TimeoutStream::new(stream);
+        timed.set_read_timeout(Some(limits.idle));
+        timed.set_write_timeout(Some(limits.idle));
+        let io = TokioIo::new(Box::pin(timed));
+        let Ok(tower_service) = make_service.call(peer).await;
+        let connection = http.serve_connection(io, TowerToHyperService::new(tower_service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+        tracing::warn!("some requests were still running when the server stopped");
+    }
+    Ok(())
+}

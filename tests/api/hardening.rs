@@ -1,0 +1,131 @@
+//! Hostile or heavy use (issue 10): each test here failed before its fix.
+
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::common::TestApp;
+
+#[tokio::test]
+async fn made_up_keys_and_cookies_share_their_ips_budget() {
+    let app = TestApp::spawn_with(|c| c.rate_limit_per_minute = 5).await;
+    let anon = app.anonymous();
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let r = if i % 2 == 0 {
+            anon.get(app.url("/api/v1/workspaces"))
+                .header("x-api-key", format!("pcrm_made_up_{i:040}"))
+                .send()
+                .await
+                .unwrap()
+        } else {
+            anon.get(app.url("/healthz"))
+                .header("cookie", format!("pcrm_session={:064x}", i))
+                .send()
+                .await
+                .unwrap()
+        };
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(&statuses[..5], &[401, 200, 401, 200, 401], "{statuses:?}");
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+
+    // A real key has its own budget, untouched by the made-up ones.
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let real = app.api(&app.key(&andy, &["read:contacts"], None).await);
+    assert_eq!(real.get("/api/v1/workspaces").await.status(), 200);
+}
+
+#[tokio::test]
+async fn reads_with_a_key_or_session_never_wait_on_a_writer() {
+    let app = TestApp::spawn().await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let key = app.key(&andy, &["read:contacts"], None).await;
+    // Another writer (a long import, say) holds the write lock throughout.
+    let mut tx = pi_crm::storage::db::begin_write(&app.state.db).await.unwrap();
+    sqlx::query("UPDATE users SET name = name")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    assert_eq!(
+        app.api(&key).get("/api/v1/workspaces").await.status(),
+        200,
+        "a never-used key"
+    );
+    assert_eq!(b.get("/settings").await.status, 200, "a session");
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    tx.rollback().await.unwrap();
+    // The use is written at the next flush.
+    app.state.activity.flush(&app.state.db).await.unwrap();
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM api_keys WHERE last_used_at IS NOT NULL")
+            .await,
+        1
+    );
+}
+
+/// Opens a connection that sends half a request head and then nothing.
+async fn half_open(port: u16) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    s
+}
+
+async fn closed_by_server(s: &mut TcpStream, within: Duration) -> bool {
+    let mut buf = [0u8; 512];
+    matches!(tokio::time::timeout(within, s.read(&mut buf)).await, Ok(Ok(0) | Err(_)))
+}
+
+#[tokio::test]
+async fn silent_and_half_open_connections_are_closed_and_never_crowd_out_others() {
+    let app = TestApp::spawn_with(|c| {
+        c.header_read_timeout_secs = 1;
+        c.max_connections = 40;
+    })
+    .await;
+    let mut slow = Vec::new();
+    for _ in 0..30 {
+        slow.push(half_open(app.port).await);
+    }
+    // Others are still served while the slow ones wait.
+    let started = Instant::now();
+    let r = app.anonymous().get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // The slow ones are closed once their head is overdue.
+    for s in &mut slow {
+        assert!(
+            closed_by_server(s, Duration::from_secs(3)).await,
+            "a half-open connection was kept"
+        );
+    }
+
+    // Over the cap, a new connection is closed at once instead of waiting for a slot.
+    let mut held = Vec::new();
+    for _ in 0..40 {
+        held.push(half_open(app.port).await);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut extra = half_open(app.port).await;
+    assert!(closed_by_server(&mut extra, Duration::from_millis(500)).await);
+    // Once the held ones time out, the server answers again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        app.anonymous().get(app.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_that_goes_quiet_is_closed() {
+    let app = TestApp::spawn_with(|c| c.header_read_timeout_secs = 1).await;
+    let mut s = TcpStream::connect(("127.0.0.1", app.port)).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).await.unwrap();
+    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
+    // No next request: the idle connection ends with the head timeout.
+    assert!(closed_by_server(&mut s, Duration::from_secs(3)).await);
+}
