@@ -11,6 +11,7 @@ use super::actor::{Actor, Scope};
 use super::contact::{self, ContactRecord};
 use super::field::BASE_FIELDS;
 use super::ids::ContactId;
+use super::page::{Page, PageRequest};
 use super::workspace::WorkspaceAccess;
 use super::{audit, comms};
 use crate::error::{AppError, AppResult};
@@ -128,15 +129,30 @@ pub struct PossibleDuplicate {
     pub b: ContactRecord,
 }
 
-/// Pairs sharing a name and company, or where one's email or phone is the other's custom
-/// email or phone value (primary email and phone are unique, so they cannot collide directly).
+/// A page of pairs sharing a name and company, or where one's email or phone is the other's
+/// custom email or phone value. The cursor is the last pair seen, `<a>_<b>`.
 pub async fn possible_duplicates(
     db: &SqlitePool,
     actor: &Actor,
     ws: &WorkspaceAccess,
-) -> AppResult<Vec<PossibleDuplicate>> {
+    request: &PageRequest,
+) -> AppResult<Page<PossibleDuplicate>> {
     actor.require(Scope::ReadContacts)?;
-    let pairs = storage::duplicates::pairs(db, ws, 100).await?;
+    let spec = PageRequest {
+        limit: request.limit,
+        cursor: None,
+    }
+    .parse()?;
+    let after = match request.cursor.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c) => Some(
+            c.split_once('_')
+                .and_then(|(a, b)| Some((ContactId::parse(a)?, ContactId::parse(b)?)))
+                .ok_or_else(|| AppError::invalid("cursor", "this cursor is not valid"))?,
+        ),
+    };
+    let after = after.as_ref().map(|(a, b)| (a.as_str(), b.as_str()));
+    let pairs = storage::duplicates::pairs(db, ws, after, spec.fetch()).await?;
     let mut out = Vec::with_capacity(pairs.len());
     for (a, b, reason) in pairs {
         let (Some(a), Some(b)) = (ContactId::parse(&a), ContactId::parse(&b)) else {
@@ -149,5 +165,5 @@ pub async fn possible_duplicates(
             out.push(PossibleDuplicate { reason, a, b });
         }
     }
-    Ok(out)
+    Ok(Page::from_rows(out, &spec, |p| format!("{}_{}", p.a.id, p.b.id)))
 }

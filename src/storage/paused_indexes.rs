@@ -14,6 +14,8 @@ use sqlx::SqliteConnection;
 pub const CUSTOM_VALUES: &str = "custom_fields_lookup";
 /// Contacts by workspace and name: the list's sort.
 pub const CONTACT_NAMES: &str = "base_contacts_by_name";
+/// Contacts by workspace, name and company: the duplicates view's namesakes.
+pub const SAME_PERSON: &str = "base_contacts_same_person";
 
 /// The statements that make the set-aside indexes again.
 #[must_use = "the indexes stay dropped until rebuilt"]

@@ -129,3 +129,83 @@ async fn a_kept_alive_connection_that_goes_quiet_is_closed() {
     // No next request: the idle connection ends with the head timeout.
     assert!(closed_by_server(&mut s, Duration::from_secs(3)).await);
 }
+
+#[tokio::test]
+async fn thousands_of_namesakes_are_paged_as_a_chain_not_a_square() {
+    // 3,000 "John Smith, Acme" once made 4.5M pairs sorted in memory (648 MB at 3,000 rows,
+    // over 6 GB at 10,000). Now they are a chain of 2,999, read a page at a time.
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let key = app.key(&andy, &["read:contacts", "write:contacts"], None).await;
+    let api = app.api(&key);
+    let mut csv = String::from("First Name,Last Name,Company\n");
+    csv.push_str(&"John,Smith,Acme\n".repeat(3000));
+    csv.push_str("Ann,Lee,\nann,LEE,\nAnn,Lee,Other Co\n");
+    let mapping =
+        serde_json::json!({"columns": {"First Name": "first_name", "Last Name": "last_name", "Company": "company"}});
+    let form = reqwest::multipart::Form::new()
+        .text("mapping", mapping.to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("same.csv"),
+        );
+    let r = api
+        .client
+        .post(app.url(&format!("/api/v1/workspaces/{ws}/imports")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    loop {
+        let v: serde_json::Value = api
+            .get(&format!("/api/v1/workspaces/{ws}/imports/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        match v["status"].as_str() {
+            Some("queued" | "running") => tokio::time::sleep(Duration::from_millis(50)).await,
+            _ => {
+                assert_eq!(v["report"]["created"], 3003, "{v}");
+                break;
+            }
+        }
+    }
+
+    let mut pairs = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("/api/v1/workspaces/{ws}/duplicates?limit=200");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let page: serde_json::Value = api.get(&url).await.json().await.unwrap();
+        for p in page["items"].as_array().unwrap() {
+            let (a, b) = (p["a"]["id"].as_str().unwrap(), p["b"]["id"].as_str().unwrap());
+            assert!(a < b);
+            assert_eq!(p["reason"], "same name and company");
+            assert_eq!(
+                p["a"]["first_name"].as_str().unwrap().to_lowercase(),
+                p["b"]["first_name"].as_str().unwrap().to_lowercase()
+            );
+            pairs.push((a.to_string(), b.to_string()));
+        }
+        cursor = page["next_cursor"].as_str().map(str::to_string);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(pairs.len(), 2999 + 1, "a chain per name: 2,999 Johns and one Ann pair");
+    let distinct: std::collections::BTreeSet<_> = pairs.iter().collect();
+    assert_eq!(distinct.len(), pairs.len(), "no pair twice across pages");
+    let bad = api
+        .get(&format!("/api/v1/workspaces/{ws}/duplicates?cursor=not-a-cursor"))
+        .await;
+    assert_eq!(bad.status(), 422);
+}

@@ -15,7 +15,7 @@ use crate::domain::contact::{self, Contact, ContactInput};
 use crate::domain::field_definition;
 use crate::domain::ids::{CommunicationId, ContactId, ListId, WorkspaceId};
 use crate::domain::merge::{self, MergeInput};
-use crate::domain::page::Page;
+use crate::domain::page::{Page, PageRequest};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::domain::{list, search};
 use crate::state::AppState;
@@ -124,25 +124,20 @@ pub struct DuplicateList {
 /// Pairs of contacts that may be the same person (same name and company, or one's email or
 /// phone stored as the other's custom value).
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/duplicates", tag = "contacts",
+    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = DuplicateList), (status = 404, body = ErrorBody)))]
 pub async fn duplicates(
     State(state): State<AppState>,
     ApiWs { actor, ws, .. }: ApiWs,
+    Query(page): Query<PageRequest>,
 ) -> ApiResult<Json<Page<DuplicatePair>>> {
     let fields = field_definition::applicable(&state.db, &ws).await?;
-    let pairs = merge::possible_duplicates(&state.db, &actor, &ws).await?;
-    let items = pairs
-        .into_iter()
-        .map(|p| DuplicatePair {
-            reason: p.reason,
-            a: p.a.to_json(&fields),
-            b: p.b.to_json(&fields),
-        })
-        .collect();
-    Ok(Json(Page {
-        items,
-        next_cursor: None,
-    }))
+    let pairs = merge::possible_duplicates(&state.db, &actor, &ws, &page).await?;
+    Ok(Json(pairs.map(|p| DuplicatePair {
+        reason: p.reason,
+        a: p.a.to_json(&fields),
+        b: p.b.to_json(&fields),
+    })))
 }
 
 /// Adds the contact to a list; for a pipeline stage this moves it there.

@@ -46,6 +46,7 @@ async fn pause_indexes(tx: &mut SqliteConnection, changed: RowCounts, untouched:
     let mut names = Vec::new();
     if rebuild_pays(changed.contacts, untouched.contacts) {
         names.push(paused_indexes::CONTACT_NAMES);
+        names.push(paused_indexes::SAME_PERSON);
     }
     if rebuild_pays(changed.values, untouched.values) {
         names.push(paused_indexes::CUSTOM_VALUES);

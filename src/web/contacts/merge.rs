@@ -16,6 +16,7 @@ use crate::domain::contact::{self, ContactRecord};
 use crate::domain::field_definition::{self, FieldSet};
 use crate::domain::ids::{ContactId, WorkspaceId};
 use crate::domain::merge::{self, MergeInput, Side};
+use crate::domain::page::PageRequest;
 use crate::domain::search::{self, ContactQuery};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::state::AppState;
@@ -181,15 +182,20 @@ struct DuplicatesPage {
     chrome: Chrome,
     ws: WorkspaceAccess,
     pairs: Vec<DuplicateView>,
+    /// The next page's cursor, when there is one.
+    next: Option<String>,
 }
 
 pub async fn duplicates(
     State(state): State<AppState>,
     PageWs { actor, ws, chrome, .. }: PageWs,
+    Query(page): Query<PageRequest>,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
-    let pairs = merge::possible_duplicates(&state.db, &actor, &ws)
-        .await?
+    let found = merge::possible_duplicates(&state.db, &actor, &ws, &page).await?;
+    let next = found.next_cursor;
+    let pairs = found
+        .items
         .into_iter()
         .map(|p| DuplicateView {
             reason: p.reason,
@@ -201,5 +207,11 @@ pub async fn duplicates(
             b_detail: detail(&p.b),
         })
         .collect();
-    Ok(DuplicatesPage { chrome, ws, pairs }.into_response())
+    Ok(DuplicatesPage {
+        chrome,
+        ws,
+        pairs,
+        next,
+    }
+    .into_response())
 }
