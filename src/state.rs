@@ -24,7 +24,13 @@ pub struct AppState {
 pub struct Limits {
     /// Per API key, per session, or per IP when neither is presented.
     pub requests: Buckets,
+    /// Sign-in attempts at one account from one address: the budget a guesser spends and the
+    /// owner, signing in from elsewhere, never shares.
+    pub login_per_source: Buckets,
+    /// Sign-in attempts at one account from anywhere: ten sources' worth, against guessing
+    /// spread over many addresses.
     pub login_per_account: Buckets,
+    /// Sign-in attempts from one address at any account, against spraying many accounts.
     pub login_per_ip: Buckets,
 }
 
@@ -33,7 +39,8 @@ impl Limits {
         let login_rate = f64::from(c.login_attempts_per_hour) / 3600.0;
         Limits {
             requests: Buckets::per_minute(c.rate_limit_per_minute),
-            login_per_account: Buckets::new(c.login_burst, login_rate),
+            login_per_source: Buckets::new(c.login_burst, login_rate),
+            login_per_account: Buckets::new(c.login_burst * 10, login_rate * 10.0),
             // A household shares one IP behind its router: allow it twice an account's budget.
             login_per_ip: Buckets::new(c.login_burst * 2, login_rate * 2.0),
         }

@@ -194,7 +194,24 @@ pub fn run(binary: &Path) {
             rss_mb(pid, "VmHWM")
         );
     });
+    settle(pid);
     stop(&mut server);
+}
+
+/// Idle RSS after the heavy work above: how soon memory goes back (target ≤ 30 MB within a
+/// minute).
+fn settle(pid: u32) {
+    let started = Instant::now();
+    let mut rss = rss_mb(pid, "VmRSS");
+    println!("RSS right after the import, exports and revert: {rss:.1} MB");
+    while rss > 30.0 && started.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_secs(2));
+        rss = rss_mb(pid, "VmRSS");
+    }
+    println!(
+        "idle RSS after that work: {rss:.1} MB after {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// A 45 MB file through the web form, as a person uploads it: the CSRF check reads only the

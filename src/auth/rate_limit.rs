@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
+use crate::state::Limits;
+
 pub struct Buckets {
     capacity: f64,
     per_second: f64,
@@ -86,5 +88,45 @@ mod tests {
         assert!(b.take("other").is_ok(), "keys are independent");
         b.refund("k");
         assert!(b.take("k").is_ok());
+    }
+}
+
+/// One sign-in attempt against its three budgets (see `Limits`): by this address at this
+/// account, at this account from anywhere, and from this address at any account. A guesser
+/// spends the budgets of their own address, so the owner signing in from another one is never
+/// locked out by them; spreading guesses over many addresses runs into the account's budget.
+/// A successful sign-in gives its tokens back.
+pub struct LoginAttempt<'a> {
+    limits: &'a Limits,
+    keys: [String; 3],
+}
+
+impl<'a> LoginAttempt<'a> {
+    pub fn begin(limits: &'a Limits, account: &str, source: &str) -> Result<LoginAttempt<'a>, u64> {
+        let keys = [
+            format!("{account}\u{1f}{source}"),
+            account.to_string(),
+            source.to_string(),
+        ];
+        let buckets = [
+            &limits.login_per_source,
+            &limits.login_per_account,
+            &limits.login_per_ip,
+        ];
+        for (i, bucket) in buckets.iter().enumerate() {
+            if let Err(wait) = bucket.take(&keys[i]) {
+                for (earlier, key) in buckets[..i].iter().zip(&keys) {
+                    earlier.refund(key);
+                }
+                return Err(wait);
+            }
+        }
+        Ok(LoginAttempt { limits, keys })
+    }
+
+    pub fn succeeded(self) {
+        self.limits.login_per_source.refund(&self.keys[0]);
+        self.limits.login_per_account.refund(&self.keys[1]);
+        self.limits.login_per_ip.refund(&self.keys[2]);
     }
 }

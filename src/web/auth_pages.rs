@@ -14,6 +14,7 @@ use super::error::PageError;
 use super::flash;
 use super::forms::FormErrors;
 use crate::auth::client_ip::client_ip;
+use crate::auth::rate_limit::LoginAttempt;
 use crate::auth::session::{self, Session};
 use crate::domain::actor::Via;
 use crate::domain::session as domain_session;
@@ -147,16 +148,12 @@ pub async fn login_submit(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref());
-    let account_key = format!("login:{}", form.email.trim().to_lowercase());
-    let ip_key = format!("login-ip:{}", info.ip.as_deref().unwrap_or("unknown"));
-    let limits = &state.limits;
-    if let Err(wait) = limits.login_per_ip.take(&ip_key) {
-        return Ok(too_many(chrome, form.email, next, wait));
-    }
-    if let Err(wait) = limits.login_per_account.take(&account_key) {
-        limits.login_per_ip.refund(&ip_key);
-        return Ok(too_many(chrome, form.email, next, wait));
-    }
+    let account = form.email.trim().to_lowercase();
+    let source = info.ip.as_deref().unwrap_or("unknown");
+    let attempt = match LoginAttempt::begin(&state.limits, &account, source) {
+        Ok(attempt) => attempt,
+        Err(wait) => return Ok(too_many(chrome, form.email, next, wait)),
+    };
     let Some(found) = user::authenticate(&state.db, &form.email, &form.password).await? else {
         tracing::info!(ip = info.ip.as_deref().unwrap_or("-"), "failed login");
         let page = LoginPage {
@@ -167,8 +164,7 @@ pub async fn login_submit(
         };
         return Ok((StatusCode::UNAUTHORIZED, page).into_response());
     };
-    limits.login_per_account.refund(&account_key);
-    limits.login_per_ip.refund(&ip_key);
+    attempt.succeeded();
 
     // Whatever session this browser had ends here; the new one has a fresh id (rotation).
     let old = previous.map(|axum::Extension(Session(old))| old.id);

@@ -131,3 +131,73 @@ async fn successful_logins_do_not_use_up_the_budget() {
         app.browser().login("andy@example.com", PASSWORD).await;
     }
 }
+
+#[tokio::test]
+async fn a_guesser_locks_only_their_own_address_out_of_an_account() {
+    // Behind a trusted proxy, so each request can come from its own address.
+    let app = TestApp::spawn_with(|c| {
+        c.login_burst = 3;
+        c.login_attempts_per_hour = 20;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    app.create_user("andy@example.com", "Andy").await;
+    let attempt = |from: &'static str, password: &'static str| {
+        let b = app.browser();
+        async move {
+            let token = b.get("/login").await.csrf();
+            let r = b
+                .client
+                .post(format!("{}/login", b.base))
+                .header("x-forwarded-for", from)
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("email", "andy@example.com"),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .unwrap();
+            r.status().as_u16()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(attempt("203.0.113.9", "wrong password").await, 401);
+    }
+    assert_eq!(attempt("203.0.113.9", "wrong password").await, 429);
+    assert_eq!(
+        attempt("203.0.113.9", PASSWORD).await,
+        429,
+        "the guesser's address waits"
+    );
+    assert_eq!(
+        attempt("198.51.100.7", PASSWORD).await,
+        303,
+        "the owner, elsewhere, signs in"
+    );
+
+    // Guesses spread over many addresses run into the account's own budget (ten addresses'
+    // worth), and then every address waits.
+    let sources = [
+        "203.0.113.10",
+        "203.0.113.11",
+        "203.0.113.12",
+        "203.0.113.13",
+        "203.0.113.14",
+        "203.0.113.15",
+        "203.0.113.16",
+        "203.0.113.17",
+        "203.0.113.18",
+        "203.0.113.19",
+    ];
+    let mut refused = 0;
+    for from in sources {
+        for _ in 0..3 {
+            if attempt(from, "wrong password").await == 429 {
+                refused += 1;
+            }
+        }
+    }
+    assert!(refused >= 3, "the account's budget ran out ({refused} refused)");
+    assert_eq!(attempt("198.51.100.8", "wrong password").await, 429);
+}

@@ -11,6 +11,7 @@ mod contacts;
 mod contacts_ui;
 mod errors_and_headers;
 mod export;
+mod fuzz_inputs;
 mod fuzz_readers;
 mod hardening;
 mod import_reading;
