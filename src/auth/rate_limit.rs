@@ -73,24 +73,6 @@ impl Buckets {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_burst_then_refusal_with_a_wait() {
-        let b = Buckets::per_minute(3);
-        assert!(b.take("k").is_ok());
-        assert!(b.take("k").is_ok());
-        assert!(b.take("k").is_ok());
-        let wait = b.take("k").unwrap_err();
-        assert!((1..=20).contains(&wait), "wait was {wait}");
-        assert!(b.take("other").is_ok(), "keys are independent");
-        b.refund("k");
-        assert!(b.take("k").is_ok());
-    }
-}
-
 /// One sign-in attempt against its three budgets (see `Limits`): by this address at this
 /// account, at this account from anywhere, and from this address at any account. A guesser
 /// spends the budgets of their own address, so the owner signing in from another one is never
@@ -128,5 +110,23 @@ impl<'a> LoginAttempt<'a> {
         self.limits.login_per_source.refund(&self.keys[0]);
         self.limits.login_per_account.refund(&self.keys[1]);
         self.limits.login_per_ip.refund(&self.keys[2]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_then_refusal_with_a_wait() {
+        let b = Buckets::per_minute(3);
+        assert!(b.take("k").is_ok());
+        assert!(b.take("k").is_ok());
+        assert!(b.take("k").is_ok());
+        let wait = b.take("k").unwrap_err();
+        assert!((1..=20).contains(&wait), "wait was {wait}");
+        assert!(b.take("other").is_ok(), "keys are independent");
+        b.refund("k");
+        assert!(b.take("k").is_ok());
     }
 }
