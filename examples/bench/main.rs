@@ -99,7 +99,41 @@ fn foundation(binary: &Path) {
     println!("peak RSS during the logins: {:.1} MB", rss_mb(server.id(), "VmHWM"));
     std::thread::sleep(Duration::from_secs(1));
     println!("RSS after the logins: {:.1} MB", rss_mb(server.id(), "VmRSS"));
+    healthz_beside_half_open(port, 2000);
     stop(&mut server);
+}
+
+/// `/healthz` while `n` connections sit half-open (slowloris): each sent half a request head
+/// and then nothing. They are held until the server's header-read timeout closes them.
+fn healthz_beside_half_open(port: u16, n: usize) {
+    let mut held = Vec::with_capacity(n);
+    for _ in 0..n {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+            break;
+        };
+        let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n");
+        held.push(s);
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut answer = String::new();
+        let _ = s.read_to_string(&mut answer);
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+        times.push(t.elapsed());
+    }
+    times.sort();
+    println!(
+        "/healthz beside {} half-open connections: p50 {:.1} ms, p99 {:.1} ms (n=20)",
+        held.len(),
+        ms(percentile(&times, 50)),
+        ms(percentile(&times, 99))
+    );
 }
 
 async fn login_latencies(port: u16, n: usize) -> Vec<Duration> {

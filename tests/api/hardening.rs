@@ -144,39 +144,8 @@ async fn thousands_of_namesakes_are_paged_as_a_chain_not_a_square() {
     csv.push_str("Ann,Lee,\nann,LEE,\nAnn,Lee,Other Co\n");
     let mapping =
         serde_json::json!({"columns": {"First Name": "first_name", "Last Name": "last_name", "Company": "company"}});
-    let form = reqwest::multipart::Form::new()
-        .text("mapping", mapping.to_string())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("same.csv"),
-        );
-    let r = api
-        .client
-        .post(app.url(&format!("/api/v1/workspaces/{ws}/imports")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
-    let id = r.json::<serde_json::Value>().await.unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    loop {
-        let v: serde_json::Value = api
-            .get(&format!("/api/v1/workspaces/{ws}/imports/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        match v["status"].as_str() {
-            Some("queued" | "running") => tokio::time::sleep(Duration::from_millis(50)).await,
-            _ => {
-                assert_eq!(v["report"]["created"], 3003, "{v}");
-                break;
-            }
-        }
-    }
+    let done = crate::imports::run(&api, &ws, "same.csv", csv.into_bytes(), Some(mapping), None).await;
+    assert_eq!(done["report"]["created"], 3003, "{done}");
 
     let mut pairs = Vec::new();
     let mut cursor: Option<String> = None;

@@ -16,7 +16,7 @@ fn corpus(name: &str) -> Vec<u8> {
     .unwrap()
 }
 
-async fn upload(
+pub(crate) async fn upload(
     api: &Api,
     ws: &str,
     query: &str,
@@ -44,7 +44,7 @@ async fn upload(
 }
 
 /// Waits for the worker (it is woken at once; this only bounds a broken run).
-async fn finished(api: &Api, ws: &str, id: &str) -> Value {
+pub(crate) async fn finished(api: &Api, ws: &str, id: &str) -> Value {
     for _ in 0..200 {
         let v: Value = api
             .get(&format!("/api/v1/workspaces/{ws}/imports/{id}"))
@@ -60,7 +60,14 @@ async fn finished(api: &Api, ws: &str, id: &str) -> Value {
     panic!("import {id} never finished");
 }
 
-async fn run(api: &Api, ws: &str, name: &str, bytes: Vec<u8>, mapping: Option<Value>, policy: Option<&str>) -> Value {
+pub(crate) async fn run(
+    api: &Api,
+    ws: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    mapping: Option<Value>,
+    policy: Option<&str>,
+) -> Value {
     let r = upload(api, ws, "", name, bytes, mapping, policy).await;
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     let v: Value = r.json().await.unwrap();
