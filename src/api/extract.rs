@@ -31,9 +31,7 @@ impl FromRequestParts<AppState> for ApiCaller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         if let Some(CheckedKey(checked)) = parts.extensions.get::<CheckedKey>() {
-            return checked.clone().map(ApiCaller).ok_or_else(|| {
-                AppError::Unauthorized("the API key is missing, invalid, revoked or expired".into()).into()
-            });
+            return checked.clone().map(ApiCaller).ok_or_else(|| api_key::refused().into());
         }
         if let Some(key) = presented(&parts.headers) {
             return Ok(ApiCaller(api_key::authenticate(&state.db, &state.activity, key).await?));

@@ -85,31 +85,39 @@ pub struct LoginAttempt<'a> {
 
 impl<'a> LoginAttempt<'a> {
     pub fn begin(limits: &'a Limits, account: &str, source: &str) -> Result<LoginAttempt<'a>, u64> {
-        let keys = [
-            format!("{account}\u{1f}{source}"),
-            account.to_string(),
-            source.to_string(),
-        ];
-        let buckets = [
-            &limits.login_per_source,
-            &limits.login_per_account,
-            &limits.login_per_ip,
-        ];
-        for (i, bucket) in buckets.iter().enumerate() {
-            if let Err(wait) = bucket.take(&keys[i]) {
-                for (earlier, key) in buckets[..i].iter().zip(&keys) {
+        let attempt = LoginAttempt {
+            limits,
+            keys: [
+                format!("{account}\u{1f}{source}"),
+                account.to_string(),
+                source.to_string(),
+            ],
+        };
+        let budgets = attempt.budgets();
+        for (i, (bucket, key)) in budgets.iter().enumerate() {
+            if let Err(wait) = bucket.take(key) {
+                for (earlier, key) in &budgets[..i] {
                     earlier.refund(key);
                 }
                 return Err(wait);
             }
         }
-        Ok(LoginAttempt { limits, keys })
+        Ok(attempt)
+    }
+
+    /// Each budget with this attempt's key in it.
+    fn budgets(&self) -> [(&'a Buckets, &str); 3] {
+        [
+            (&self.limits.login_per_source, &self.keys[0]),
+            (&self.limits.login_per_account, &self.keys[1]),
+            (&self.limits.login_per_ip, &self.keys[2]),
+        ]
     }
 
     pub fn succeeded(self) {
-        self.limits.login_per_source.refund(&self.keys[0]);
-        self.limits.login_per_account.refund(&self.keys[1]);
-        self.limits.login_per_ip.refund(&self.keys[2]);
+        for (bucket, key) in self.budgets() {
+            bucket.refund(key);
+        }
     }
 }
 

@@ -172,20 +172,24 @@ pub async fn revoke_by_operator(db: &SqlitePool, id: &ApiKeyId) -> AppResult<boo
     Ok(true)
 }
 
+/// The one answer to any key that does not work, whatever the reason.
+pub fn refused() -> AppError {
+    AppError::Unauthorized("the API key is missing, invalid, revoked or expired".into())
+}
+
 /// Turns a presented key into an actor. Anything wrong — malformed, unknown, revoked,
 /// expired — is the same 401, so a caller learns nothing about which keys exist.
 pub async fn authenticate(db: &SqlitePool, activity: &Activity, presented: &str) -> AppResult<Actor> {
-    let refuse = || AppError::Unauthorized("the API key is missing, invalid, revoked or expired".into());
     let presented = presented.trim();
     if !presented.starts_with("pcrm_") || presented.len() > 100 {
-        return Err(refuse());
+        return Err(refused());
     }
     let found = storage::api_keys::find_active_by_hash(db, &tokens::sha256_hex(presented))
         .await?
-        .ok_or_else(refuse)?;
+        .ok_or_else(refused)?;
     let now = clock::now_text();
     if found.expires_at.as_deref().is_some_and(|e| e <= now.as_str()) {
-        return Err(refuse());
+        return Err(refused());
     }
     activity.key_used(&found.id);
     let scopes = found.scopes.iter().filter_map(|s| Scope::parse(s)).collect();

@@ -11,7 +11,7 @@ use super::actor::{Actor, Scope};
 use super::contact::{self, ContactRecord};
 use super::field::BASE_FIELDS;
 use super::ids::ContactId;
-use super::page::{Page, PageRequest};
+use super::page::{Page, PageRequest, PageSpec};
 use super::workspace::WorkspaceAccess;
 use super::{audit, comms};
 use crate::error::{AppError, AppResult};
@@ -138,11 +138,10 @@ pub async fn possible_duplicates(
     request: &PageRequest,
 ) -> AppResult<Page<PossibleDuplicate>> {
     actor.require(Scope::ReadContacts)?;
-    let spec = PageRequest {
-        limit: request.limit,
-        cursor: None,
-    }
-    .parse()?;
+    let spec = PageSpec {
+        limit: request.limit()?,
+        after: None,
+    };
     let after = match request.cursor.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(c) => Some(

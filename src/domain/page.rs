@@ -22,7 +22,8 @@ pub struct PageSpec {
 }
 
 impl PageRequest {
-    pub fn parse(&self) -> AppResult<PageSpec> {
+    /// The page size asked for, checked; for lists whose cursor is not one id.
+    pub fn limit(&self) -> AppResult<u32> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
             return Err(AppError::invalid(
@@ -30,6 +31,11 @@ impl PageRequest {
                 format!("limit must be between 1 and {MAX_LIMIT}"),
             ));
         }
+        Ok(limit)
+    }
+
+    pub fn parse(&self) -> AppResult<PageSpec> {
+        let limit = self.limit()?;
         let after = match self.cursor.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(c) if uuid::Uuid::try_parse(c).is_ok() => Some(c.to_string()),
