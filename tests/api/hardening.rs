@@ -173,6 +173,20 @@ async fn thousands_of_namesakes_are_paged_as_a_chain_not_a_square() {
     assert_eq!(pairs.len(), 2999 + 1, "a chain per name: 2,999 Johns and one Ann pair");
     let distinct: std::collections::BTreeSet<_> = pairs.iter().collect();
     assert_eq!(distinct.len(), pairs.len(), "no pair twice across pages");
+    // The page shows 50 pairs and a link to the next ones.
+    let b = app.browser();
+    b.login("andy@example.com", crate::common::PASSWORD).await;
+    let first = b.get(&format!("/workspaces/{ws}/duplicates")).await;
+    assert_eq!(first.status, 200);
+    assert_eq!(first.body.matches("Compare &amp; merge").count(), 50);
+    let marker = format!("/workspaces/{ws}/duplicates?cursor=");
+    let at = first.body.find(&marker).expect("a link to more pairs");
+    let next = &first.body[at..at + first.body[at..].find('"').unwrap()];
+    let second = b.get(next).await;
+    assert_eq!(second.status, 200);
+    assert_eq!(second.body.matches("Compare &amp; merge").count(), 50);
+    assert_ne!(first.body, second.body);
+
     let bad = api
         .get(&format!("/api/v1/workspaces/{ws}/duplicates?cursor=not-a-cursor"))
         .await;
