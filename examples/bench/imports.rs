@@ -119,6 +119,7 @@ pub fn run(binary: &Path) {
 
     rt.block_on(async {
         web_upload(&base, &ws, pid).await;
+        vcard_dry_runs(&client, &base, &ws, pid).await;
         let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
         let started = Instant::now();
         let form = reqwest::multipart::Form::new()
@@ -250,4 +251,48 @@ async fn web_upload(base: &str, ws: &str, pid: u32) {
         started.elapsed().as_secs_f64(),
         rss_mb(pid, "VmHWM")
     );
+}
+
+/// A 45 MB vCard previewed (`?dry_run=true`), then four at once: the cards are read as a
+/// stream, twice, so the server's peak does not grow with the file.
+async fn vcard_dry_runs(client: &reqwest::Client, base: &str, ws: &str, pid: u32) {
+    const SIZE: usize = 45 * 1000 * 1000;
+    let mut file = String::with_capacity(SIZE + 500);
+    let mut i = 0;
+    while file.len() < SIZE {
+        file.push_str(&format!(
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Card{};Person{i};;;\r\nFN:Person{i} Card{}\r\nORG:Homes {}\r\nEMAIL;TYPE=INTERNET:card{i}@example.com\r\nTEL;TYPE=CELL:+1415{}\r\nADR;TYPE=HOME:;;{i} Main St;Springfield;CA;94000;USA\r\nNOTE:Met at an open house\\, asked about rates\r\nEND:VCARD\r\n",
+            i % 997,
+            i % 997,
+            i % 300,
+            3_000_000 + i
+        ));
+        i += 1;
+    }
+    let bytes = file.into_bytes();
+    let mb = bytes.len() as f64 / 1e6;
+    let dry_run = |bytes: Vec<u8>| async move {
+        let form =
+            reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name("big.vcf"));
+        let r = client
+            .post(format!("{base}/api/v1/workspaces/{ws}/imports?dry_run=true"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        let preview: Value = r.json().await.unwrap();
+        assert_eq!(preview["rows_total"], i as u64, "{preview}");
+    };
+    for n in [1, 4] {
+        let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
+        let before = rss_mb(pid, "VmRSS");
+        let started = Instant::now();
+        futures_util::future::join_all((0..n).map(|_| dry_run(bytes.clone()))).await;
+        println!(
+            "vCard dry run, {n} at once, {mb:.1} MB and {i} cards each: {:.1} s, server RSS {before:.1} MB before, peak {:.1} MB",
+            started.elapsed().as_secs_f64(),
+            rss_mb(pid, "VmHWM")
+        );
+    }
 }

@@ -3,7 +3,7 @@
 //! reads it from the start as often as needed — to check it at upload, to show a preview, to
 //! run the import — with only a chunk of it in memory at a time.
 
-use std::io::Read;
+use std::io::{BufReader, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -94,19 +94,24 @@ impl Source {
     }
 
     /// The column names and the rows, read from the start of the file. A CSV streams; a
-    /// vCard is read whole, since its columns are the union of every card's properties.
+    /// vCard is read twice, since its columns are the union of every card's properties.
     pub fn rows(&self) -> AppResult<(Vec<String>, Rows)> {
-        let mut text = self.text()?;
+        let text = self.text()?;
         match self.format {
             Format::Csv { delimiter } => {
                 let (columns, rows) = CsvRows::open(text, delimiter)?;
                 Ok((columns, Box::new(rows)))
             }
             Format::Vcard => {
-                let mut all = String::new();
-                text.read_to_string(&mut all).map_err(decode::read_error)?;
-                let table = vcard::parse(all.trim_start_matches('\u{feff}'))?;
-                Ok((table.columns, Box::new(table.rows.into_iter().map(Ok))))
+                // Two passes over the file on disk: the first gathers the columns, the second
+                // turns each card into a row as it is read. No card is held beyond its own.
+                let mut shape = vcard::Shape::default();
+                for card in vcard::cards(BufReader::new(text)) {
+                    shape.add(&card?);
+                }
+                let columns = shape.columns();
+                let rows = vcard::cards(BufReader::new(self.text()?)).map(move |card| card.map(|c| shape.row(c)));
+                Ok((columns, Box::new(rows)))
             }
         }
     }

@@ -2,7 +2,9 @@
 //! quoted-printable with charsets, grouped properties (`item1.EMAIL`), several EMAIL/TEL/ADR/URL,
 //! `tel:` URIs, stray lines before the first card. Photos and keys are skipped, never fatal.
 
-use super::table::{Row, Table};
+use std::io::BufRead;
+
+use super::table::Row;
 use crate::error::{AppError, AppResult};
 
 /// True when the text is meant as vCard: a `BEGIN:V…` line near the top or an `END:VCARD`
@@ -15,7 +17,7 @@ pub fn looks_like_vcard(text: &str) -> bool {
 }
 
 #[derive(Default)]
-struct Card {
+pub struct Card {
     line: u64,
     first: String,
     last: String,
@@ -39,34 +41,104 @@ struct Property {
     value: String,
 }
 
-/// Joins folded lines (a line starting with a space or tab continues the previous one) and
-/// quoted-printable soft breaks (`=` at the end of a line), keeping each logical line's number.
-fn unfold(text: &str) -> Vec<(u64, String)> {
-    let mut out: Vec<(u64, String)> = Vec::new();
-    let mut qp_continues = false;
-    for (i, raw) in text.split('\n').enumerate() {
-        let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if let Some(last) = out.last_mut() {
-            if qp_continues {
-                last.1.pop();
-                last.1.push_str(line);
-                qp_continues = is_qp(&last.1) && last.1.ends_with('=');
-                continue;
-            }
-            if line.starts_with(' ') || line.starts_with('\t') {
-                last.1.push_str(&line[1..]);
-                qp_continues = is_qp(&last.1) && last.1.ends_with('=');
-                continue;
-            }
+/// Longest logical line kept. Longer ones are photos, sounds or keys folded over thousands of
+/// lines; they are skipped whole instead of gathered in memory.
+const MAX_LINE: usize = 256 * 1024;
+
+/// The file's logical lines, read as they come: folded lines (a line starting with a space or
+/// tab continues the one before) and quoted-printable soft breaks (`=` at the end of a line)
+/// are joined, and each logical line keeps the number of the line it starts on.
+struct LogicalLines<R> {
+    reader: R,
+    /// The logical line being gathered, its first line's number, and whether it grew too long.
+    pending: Option<(u64, String, bool)>,
+    qp_continues: bool,
+    number: u64,
+    raw: String,
+    failed: bool,
+}
+
+impl<R: BufRead> LogicalLines<R> {
+    fn new(reader: R) -> Self {
+        LogicalLines {
+            reader,
+            pending: None,
+            qp_continues: false,
+            number: 0,
+            raw: String::new(),
+            failed: false,
         }
-        if line.trim().is_empty() {
-            qp_continues = false;
-            continue;
-        }
-        out.push((i as u64 + 1, line.to_string()));
-        qp_continues = is_qp(line) && line.ends_with('=');
     }
-    out
+
+    fn extend(&mut self, tail: &str) {
+        if let Some((_, line, too_long)) = self.pending.as_mut() {
+            if line.len() + tail.len() > MAX_LINE {
+                *too_long = true;
+            } else if !*too_long {
+                line.push_str(tail);
+            }
+            self.qp_continues = is_qp(line) && line.ends_with('=');
+            if self.qp_continues && !*too_long {
+                line.pop();
+            }
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for LogicalLines<R> {
+    type Item = AppResult<(u64, String)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.failed {
+                return None;
+            }
+            self.raw.clear();
+            let read = match self.reader.read_line(&mut self.raw) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(super::decode::read_error(e)));
+                }
+            };
+            if read == 0 {
+                let (number, line, too_long) = self.pending.take()?;
+                if too_long {
+                    return None;
+                }
+                return Some(Ok((number, line)));
+            }
+            self.number += 1;
+            let raw = std::mem::take(&mut self.raw);
+            let mut line = raw.strip_suffix('\n').unwrap_or(&raw);
+            line = line.strip_suffix('\r').unwrap_or(line);
+            if self.number == 1 {
+                line = line.trim_start_matches('\u{feff}');
+            }
+            let continues = self.pending.is_some() && (self.qp_continues || line.starts_with([' ', '\t']));
+            if continues {
+                let tail = if self.qp_continues { line } else { &line[1..] };
+                self.extend(tail);
+                self.raw = raw;
+                continue;
+            }
+            if line.trim().is_empty() {
+                self.qp_continues = false;
+                self.raw = raw;
+                continue;
+            }
+            let started = (self.number, line.to_string(), false);
+            self.qp_continues = false;
+            let done = self.pending.replace(started);
+            // A soft break on the new line's own end is noted as if it had been extended.
+            self.extend("");
+            self.raw = raw;
+            match done {
+                Some((_, _, true)) | None => continue,
+                Some((number, line, false)) => return Some(Ok((number, line))),
+            }
+        }
+    }
 }
 
 fn is_qp(line: &str) -> bool {
@@ -250,127 +322,191 @@ fn normalise_date(text: &str) -> String {
     t.to_string()
 }
 
-pub fn parse(text: &str) -> AppResult<Table> {
-    let mut cards = Vec::new();
-    let mut current: Option<Card> = None;
-    for (line, content) in unfold(text) {
-        let upper = content.trim().to_ascii_uppercase();
-        if upper == "BEGIN:VCARD" {
-            current = Some(Card {
-                line,
-                ..Card::default()
-            });
-            continue;
-        }
-        if upper == "END:VCARD" {
-            if let Some(card) = current.take() {
-                cards.push(card);
-            }
-            continue;
-        }
-        if let (Some(card), Some(p)) = (current.as_mut(), parse_property(&content)) {
-            apply(card, &p);
-        }
-    }
-    if let Some(card) = current {
-        return Err(AppError::invalid(
-            "file",
-            format!("the vCard that starts on line {} has no END:VCARD", card.line),
-        ));
-    }
-    if cards.is_empty() {
-        return Err(AppError::invalid(
-            "file",
-            "no vCard found: a vCard starts with BEGIN:VCARD and ends with END:VCARD",
-        ));
-    }
-    Ok(to_table(cards))
+/// The cards of a vCard file, one at a time, as the file is read. A card left open at the end,
+/// or a file without any, is an error at the end.
+pub struct Cards<R> {
+    lines: LogicalLines<R>,
+    current: Option<Card>,
+    found: bool,
+    finished: bool,
 }
 
-fn to_table(cards: Vec<Card>) -> Table {
-    let most = |f: fn(&Card) -> usize| cards.iter().map(f).max().unwrap_or(0);
-    let (emails, phones, addresses, urls) = (
-        most(|c| c.emails.len()),
-        most(|c| c.phones.len()),
-        most(|c| c.addresses.len()),
-        most(|c| c.urls.len()),
-    );
-    let mut columns: Vec<String> = [
-        "First name",
-        "Last name",
-        "Full name",
-        "Organization",
-        "Title",
-        "Nickname",
-        "Birthday",
-        "Notes",
-    ]
-    .map(String::from)
-    .to_vec();
-    for (label, n) in [
-        ("Email", emails),
-        ("Phone", phones),
-        ("Address", addresses),
-        ("Website", urls),
-    ] {
-        columns.extend((1..=n).map(|i| format!("{label} {i}")));
+pub fn cards<R: BufRead>(reader: R) -> Cards<R> {
+    Cards {
+        lines: LogicalLines::new(reader),
+        current: None,
+        found: false,
+        finished: false,
     }
-    // pi-crm's own custom fields, one column each, named after the field.
-    let mut custom_names: Vec<String> = Vec::new();
-    for (name, _) in cards.iter().flat_map(|c| &c.custom) {
-        if !custom_names.contains(name) {
-            custom_names.push(name.clone());
+}
+
+impl<R: BufRead> Iterator for Cards<R> {
+    type Item = AppResult<Card>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.finished {
+            return None;
+        }
+        while let Some(next) = self.lines.next() {
+            let (line, content) = match next {
+                Ok(next) => next,
+                Err(e) => {
+                    self.finished = true;
+                    return Some(Err(e));
+                }
+            };
+            let upper = content.trim().to_ascii_uppercase();
+            if upper == "BEGIN:VCARD" {
+                self.current = Some(Card {
+                    line,
+                    ..Card::default()
+                });
+                continue;
+            }
+            if upper == "END:VCARD" {
+                if let Some(card) = self.current.take() {
+                    self.found = true;
+                    return Some(Ok(card));
+                }
+                continue;
+            }
+            if let (Some(card), Some(p)) = (self.current.as_mut(), parse_property(&content)) {
+                apply(card, &p);
+            }
+        }
+        self.finished = true;
+        if let Some(card) = self.current.take() {
+            return Some(Err(AppError::invalid(
+                "file",
+                format!("the vCard that starts on line {} has no END:VCARD", card.line),
+            )));
+        }
+        if !self.found {
+            return Some(Err(AppError::invalid(
+                "file",
+                "no vCard found: a vCard starts with BEGIN:VCARD and ends with END:VCARD",
+            )));
+        }
+        None
+    }
+}
+
+/// The columns a file's cards need: as many emails, phones, addresses and websites as the
+/// fullest card has, and each of pi-crm's own custom fields that any card carries. Gathered in
+/// a first pass over the file, so the second can turn each card into a row as it is read.
+#[derive(Default)]
+pub struct Shape {
+    emails: usize,
+    phones: usize,
+    addresses: usize,
+    urls: usize,
+    custom: Vec<String>,
+}
+
+const NAMED_COLUMNS: [&str; 8] = [
+    "First name",
+    "Last name",
+    "Full name",
+    "Organization",
+    "Title",
+    "Nickname",
+    "Birthday",
+    "Notes",
+];
+
+impl Shape {
+    pub fn add(&mut self, card: &Card) {
+        self.emails = self.emails.max(card.emails.len());
+        self.phones = self.phones.max(card.phones.len());
+        self.addresses = self.addresses.max(card.addresses.len());
+        self.urls = self.urls.max(card.urls.len());
+        for (name, _) in &card.custom {
+            if !self.custom.contains(name) {
+                self.custom.push(name.clone());
+            }
         }
     }
-    columns.extend(custom_names.iter().cloned());
-    let rows = cards
-        .into_iter()
-        .map(|c| {
-            let pad = |list: &[String], n: usize| {
-                (0..n)
-                    .map(|i| list.get(i).cloned().unwrap_or_default())
-                    .collect::<Vec<_>>()
-            };
-            // A card without N (phones often export only FN) keeps its name as the first name.
-            let first = if c.first.is_empty() && c.last.is_empty() {
-                c.full.clone()
-            } else {
-                c.first.clone()
-            };
-            let mut cells = vec![
-                first,
-                c.last.clone(),
-                c.full.clone(),
-                c.org.clone(),
-                c.title.clone(),
-                c.nickname.clone(),
-                c.birthday.clone(),
-                c.notes.join("\n\n"),
-            ];
-            cells.extend(pad(&c.emails, emails));
-            cells.extend(pad(&c.phones, phones));
-            cells.extend(pad(&c.addresses, addresses));
-            cells.extend(pad(&c.urls, urls));
-            cells.extend(custom_names.iter().map(|n| {
-                c.custom
-                    .iter()
-                    .find(|(k, _)| k == n)
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_default()
-            }));
-            Row {
-                line: c.line,
-                cells,
-                extra: 0,
-            }
-        })
-        .collect();
-    Table { columns, rows }
+
+    pub fn columns(&self) -> Vec<String> {
+        let mut columns: Vec<String> = NAMED_COLUMNS.map(String::from).to_vec();
+        for (label, n) in [
+            ("Email", self.emails),
+            ("Phone", self.phones),
+            ("Address", self.addresses),
+            ("Website", self.urls),
+        ] {
+            columns.extend((1..=n).map(|i| format!("{label} {i}")));
+        }
+        // pi-crm's own custom fields, one column each, named after the field.
+        columns.extend(self.custom.iter().cloned());
+        columns
+    }
+
+    pub fn row(&self, card: Card) -> Row {
+        let pad = |list: Vec<String>, n: usize| {
+            let mut list = list;
+            list.resize(n, String::new());
+            list
+        };
+        // A card without N (phones often export only FN) keeps its name as the first name.
+        let first = if card.first.is_empty() && card.last.is_empty() {
+            card.full.clone()
+        } else {
+            card.first
+        };
+        let mut cells = vec![
+            first,
+            card.last,
+            card.full,
+            card.org,
+            card.title,
+            card.nickname,
+            card.birthday,
+            card.notes.join("\n\n"),
+        ];
+        cells.extend(pad(card.emails, self.emails));
+        cells.extend(pad(card.phones, self.phones));
+        cells.extend(pad(card.addresses, self.addresses));
+        cells.extend(pad(card.urls, self.urls));
+        let mut custom = card.custom;
+        cells.extend(self.custom.iter().map(|name| {
+            custom
+                .iter_mut()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| std::mem::take(v))
+                .unwrap_or_default()
+        }));
+        Row {
+            line: card.line,
+            cells,
+            extra: 0,
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Table {
+        columns: Vec<String>,
+        rows: Vec<Row>,
+    }
+
+    /// Both passes over text in memory, as `Source::rows` makes them over a file.
+    fn parse(text: &str) -> AppResult<Table> {
+        let mut shape = Shape::default();
+        for card in cards(text.as_bytes()) {
+            shape.add(&card?);
+        }
+        let rows = cards(text.as_bytes())
+            .map(|c| c.map(|c| shape.row(c)))
+            .collect::<AppResult<_>>()?;
+        Ok(Table {
+            columns: shape.columns(),
+            rows,
+        })
+    }
 
     #[test]
     fn folding_escapes_quoted_printable_and_groups() {
@@ -388,5 +524,28 @@ mod tests {
         assert_eq!(t.rows[0].line, 2);
         assert!(parse("BEGIN:VCAR\nFN:x\nEND:VCARD").is_err());
         assert!(parse("BEGIN:VCARD\nFN:x\n").is_err());
+    }
+
+    #[test]
+    fn a_photo_folded_over_megabytes_is_skipped_and_the_card_kept() {
+        let mut text = String::from("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann Lee\r\nPHOTO;ENCODING=b;TYPE=JPEG:AAAA\r\n");
+        for _ in 0..40_000 {
+            text.push_str(" QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2\r\n");
+        }
+        text.push_str("EMAIL:ann@example.com\r\nEND:VCARD\r\nBEGIN:VCARD\r\nFN:Bo\r\nEND:VCARD\r\n");
+        let t = parse(&text).unwrap();
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.rows[0].cells[0], "Ann Lee");
+        assert_eq!(t.rows[0].cells[8], "ann@example.com");
+        assert_eq!(t.rows[1].line, 40_007);
+    }
+
+    #[test]
+    fn columns_come_from_every_card_and_rows_are_padded_to_them() {
+        let text = "BEGIN:VCARD\nFN:A\nEND:VCARD\nBEGIN:VCARD\nFN:B\nTEL:1\nTEL:2\nX-PI-CRM-LOAN:5\nEND:VCARD\n";
+        let t = parse(text).unwrap();
+        assert_eq!(t.columns[8..], ["Phone 1", "Phone 2", "loan"]);
+        assert_eq!(t.rows[0].cells[8..], ["", "", ""]);
+        assert_eq!(t.rows[1].cells[8..], ["1", "2", "5"]);
     }
 }
