@@ -347,7 +347,7 @@ impl<R: BufRead> Iterator for Cards<R> {
         if self.finished {
             return None;
         }
-        while let Some(next) = self.lines.next() {
+        for next in self.lines.by_ref() {
             let (line, content) = match next {
                 Ok(next) => next,
                 Err(e) => {
