@@ -11,7 +11,7 @@ use pi_crm::domain::{user, workspace};
 use serde_json::{Value, json};
 
 use super::contacts::login;
-use super::{free_port, page_csrf, rss_mb, stop, wait_healthy};
+use super::{free_port, page_csrf, rss_mb, spawn_server, stop, wait_healthy};
 
 const ROWS: usize = 100_000;
 
@@ -65,33 +65,7 @@ pub fn run(binary: &Path) {
         .enable_all()
         .build()
         .unwrap();
-    let (ws, key) = rt.block_on(async {
-        let config = Config {
-            data_dir: data.clone(),
-            ..Config::default()
-        };
-        let state = pi_crm::app::open_state(config).await.unwrap();
-        let owner = user::create(
-            &state.db,
-            None,
-            Via::Cli,
-            "bench@example.com",
-            "Bench",
-            "benchmark password",
-        )
-        .await
-        .unwrap();
-        let actor = Actor::person(owner.id, Via::Cli);
-        let ws = workspace::create(&state.db, &actor, "Imported").await.unwrap();
-        let new = NewKey {
-            description: "bench".into(),
-            scopes: vec!["read:contacts".into(), "write:contacts".into()],
-            ..NewKey::default()
-        };
-        let key = api_key::create(&state.db, &actor, new).await.unwrap().key;
-        state.db.close().await;
-        (ws.id().to_string(), key)
-    });
+    let (ws, key) = rt.block_on(seed(&data, &["bench@example.com"])).remove(0);
     let file = csv();
     println!(
         "\n== import and export: {ROWS} rows x 15 columns (10 custom), {:.1} MB CSV",
@@ -99,16 +73,7 @@ pub fn run(binary: &Path) {
     );
 
     let port = free_port();
-    let mut server = std::process::Command::new(binary)
-        .arg("--data-dir")
-        .arg(&data)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("PI_CRM_LOG", "warn")
-        .env("PI_CRM_RATE_LIMIT_PER_MINUTE", "1000000")
-        .env("PI_CRM_MAX_UPLOAD_MB", "100")
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut server = spawn_server(binary, &data, port);
     wait_healthy(port);
     let pid = server.id();
     let base = format!("http://127.0.0.1:{port}");
@@ -197,6 +162,33 @@ pub fn run(binary: &Path) {
     });
     settle(pid);
     stop(&mut server);
+}
+
+/// A fresh data dir with one person per email, each with a workspace and a read-write API
+/// key: `(workspace id, key)` each.
+pub async fn seed(data: &Path, emails: &[&str]) -> Vec<(String, String)> {
+    let config = Config {
+        data_dir: data.to_path_buf(),
+        ..Config::default()
+    };
+    let state = pi_crm::app::open_state(config).await.unwrap();
+    let mut out = Vec::new();
+    for email in emails {
+        let owner = user::create(&state.db, None, Via::Cli, email, "Bench", "benchmark password")
+            .await
+            .unwrap();
+        let actor = Actor::person(owner.id, Via::Cli);
+        let ws = workspace::create(&state.db, &actor, "Imported").await.unwrap();
+        let new = NewKey {
+            description: "bench".into(),
+            scopes: vec!["read:contacts".into(), "write:contacts".into()],
+            ..NewKey::default()
+        };
+        let key = api_key::create(&state.db, &actor, new).await.unwrap().key;
+        out.push((ws.id().to_string(), key));
+    }
+    state.db.close().await;
+    out
 }
 
 /// Idle RSS after the heavy work above: how soon memory goes back (target ≤ 30 MB within a

@@ -1,8 +1,9 @@
 //! The benchmark harness behind `scripts/bench`: runs the release binary as a user would and
 //! prints each figure SPEC §14 asks for: the foundation's here, the contacts' in `contacts.rs`.
 //!
-//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|imports]
+//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|imports|busy]
 
+mod busy_import;
 mod contacts;
 mod imports;
 
@@ -31,6 +32,9 @@ fn main() {
     }
     if only.is_empty() || only == "imports" {
         imports::run(&binary);
+    }
+    if only.is_empty() || only == "busy" {
+        busy_import::run(&binary);
     }
 }
 
@@ -181,6 +185,7 @@ pub fn spawn_server(binary: &Path, data: &Path, port: u16) -> Child {
         .env("PI_CRM_RATE_LIMIT_PER_MINUTE", "1000000")
         .env("PI_CRM_LOGIN_ATTEMPTS_PER_HOUR", "1000000")
         .env("PI_CRM_LOGIN_BURST", "1000000")
+        .env("PI_CRM_MAX_UPLOAD_MB", "200")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
