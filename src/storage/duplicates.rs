@@ -10,6 +10,7 @@ use crate::domain::workspace::WorkspaceAccess;
 ///   half a million;
 /// - a custom email or phone value pairs with the contact whose primary email or phone it is,
 ///   through `custom_fields_lookup` and the contacts' unique indexes.
+///
 /// Contacts of an unfinished import take no part (`storage::contacts::VISIBLE`).
 pub async fn pairs(
     db: &SqlitePool,
