@@ -78,9 +78,7 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
     let secret = SecretKey::load_or_create(&config.data_dir.join("secret.key"))?;
     let pool = db::open(&config.database_path()).await?;
     db::migrate(&pool).await?;
-    // A run that a crash cut short is queued again once its lease has run out (the import
-    // worker clears away what it wrote first).
-    storage::imports::requeue_abandoned(&pool).await?;
+    storage::imports::requeue_interrupted(&pool).await?;
     storage::imports::delete_stale_drafts(&pool).await?;
     let uploads = config.data_dir.join("imports");
     keep_only_waiting_uploads(&pool, &uploads).await?;

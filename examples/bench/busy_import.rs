@@ -1,4 +1,5 @@
-//! Other people's writes during a 1M-row import (SPEC §14: p99 ≤ 1 s, no errors): one person
+//! Other people's writes during a 1M-row import (SPEC §14: p99 ≤ 1 s, no errors; not met yet, see
+//! docs/benchmarks.md and issue 10): one person
 //! imports a million contacts while another, in her own workspace, creates contacts from four
 //! clients as fast as the server answers.
 
@@ -13,12 +14,19 @@ use super::imports::seed;
 use super::{free_port, rss_mb, spawn_server, stop, wait_healthy};
 
 const ROWS: usize = 1_000_000;
+
+fn rows() -> usize {
+    std::env::var("BENCH_BUSY_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(ROWS)
+}
 const WRITERS: usize = 4;
 
 fn csv() -> Vec<u8> {
-    let mut out = String::with_capacity(ROWS * 64);
+    let mut out = String::with_capacity(rows() * 64);
     out.push_str("First Name,Last Name,Email,Phone,Loan amount,City\n");
-    for i in 0..ROWS {
+    for i in 0..rows() {
         out.push_str(&format!(
             "Person{i},Family{},person{i}@example.com,+1415{},{},City{}\n",
             i % 997,
@@ -47,7 +55,8 @@ pub fn run(binary: &Path) {
     let ((andy_ws, andy_key), (mona_ws, mona_key)) = (seeded[0].clone(), seeded[1].clone());
     let file = csv();
     println!(
-        "\n== writes beside a {ROWS}-row import ({:.1} MB CSV), {WRITERS} clients creating contacts in another workspace",
+        "\n== writes beside a {}-row import ({:.1} MB CSV), {WRITERS} clients creating contacts in another workspace",
+        rows(),
         file.len() as f64 / 1e6
     );
     let port = free_port();
@@ -116,7 +125,7 @@ pub fn run(binary: &Path) {
         let elapsed = started.elapsed();
         importing.store(false, Ordering::Relaxed);
         assert_eq!(done["status"], "done", "{done}");
-        assert_eq!(done["report"]["created"], ROWS as u64);
+        assert_eq!(done["report"]["created"], rows() as u64);
         let (mut times, mut errors) = (Vec::new(), Vec::new());
         for w in writers {
             let (t, e) = w.await.unwrap();
@@ -126,9 +135,10 @@ pub fn run(binary: &Path) {
         times.sort();
         let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
         println!(
-            "import of {ROWS} rows: {:.1} s ({:.0} rows/s), peak RSS {:.1} MB",
+            "import of {} rows: {:.1} s ({:.0} rows/s), peak RSS {:.1} MB",
+            rows(),
             elapsed.as_secs_f64(),
-            ROWS as f64 / elapsed.as_secs_f64(),
+            rows() as f64 / elapsed.as_secs_f64(),
             rss_mb(pid, "VmHWM")
         );
         println!(

@@ -30,27 +30,14 @@ fn is_busy(e: &anyhow::Error) -> bool {
     matches!(e.downcast_ref::<sqlx::Error>(), Some(sqlx::Error::Database(db)) if db.code().as_deref() == Some("5"))
 }
 
-/// Settles what earlier runs left (`job::settle`), then runs queued imports until none is
-/// left; returns how many ran.
+/// Runs queued imports until none is left; returns how many ran.
 pub async fn drain(state: &AppState) -> anyhow::Result<usize> {
-    job::settle(&state.db).await?;
     let mut ran = 0;
-    loop {
-        let (token, until) = job::new_lease();
-        let Some(row) = storage::imports::claim_next(&state.db, &token, &until).await? else {
-            break;
-        };
+    while let Some(row) = storage::imports::claim_next(&state.db).await? {
         let id = row.id.clone();
         tracing::info!(import = %id, rows = row.rows_total, "import started");
         let started = std::time::Instant::now();
-        job::run(
-            &state.db,
-            &state.imports,
-            &state.config.default_phone_region,
-            row,
-            &token,
-        )
-        .await?;
+        job::run(&state.db, &state.imports, &state.config.default_phone_region, row).await?;
         tracing::info!(import = %id, seconds = started.elapsed().as_secs_f64(), "import finished");
         ran += 1;
     }

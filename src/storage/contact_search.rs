@@ -107,8 +107,7 @@ pub fn statement(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
     let mut sel = Query::select();
     sel.columns(BASE_COLUMNS.map(Alias::new))
         .from(Alias::new("base_contacts"))
-        .and_where(col("workspace_id").eq(ws.id().as_str()))
-        .and_where(Expr::cust(super::contacts::VISIBLE));
+        .and_where(col("workspace_id").eq(ws.id().as_str()));
     for word in &q.words {
         sel.cond_where(word_condition(ws, word));
     }

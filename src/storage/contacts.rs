@@ -38,21 +38,6 @@ impl From<BaseRow> for ContactRecord {
     }
 }
 
-/// The contacts people can see: all but those a running (or failed) import wrote and has not
-/// yet made visible by finishing (migration 0008). Unmarked contacts pass on the first test;
-/// the list of finished imports is read once per statement, and only when a marked contact is
-/// met.
-pub const VISIBLE: &str = crate::visible_contact_sql!();
-
-/// `VISIBLE` for `concat!`.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! visible_contact_sql {
-    () => {
-        "(import_pending IS NULL OR import_pending IN (SELECT id FROM imports WHERE status = 'done'))"
-    };
-}
-
 pub const BASE_COLUMNS: [&str; 8] = [
     "id",
     "workspace_id",
@@ -118,36 +103,6 @@ pub async fn rebuild_search(conn: &mut SqliteConnection, ws: &WorkspaceAccess) -
         search_document_sql!(),
         " FROM base_contacts c WHERE c.workspace_id = ?"
     ))
-    .bind(ws.id())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// Rewrites the search documents of these contacts (by id) in two statements.
-pub async fn refresh_search_many(
-    conn: &mut SqliteConnection,
-    ws: &WorkspaceAccess,
-    ids: &[String],
-) -> Result<(), sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let ids = serde_json::to_string(ids).expect("text serialises");
-    sqlx::query(
-        "DELETE FROM contact_search WHERE rowid IN
-           (SELECT rowid FROM base_contacts WHERE id IN (SELECT value FROM json_each(?)) AND workspace_id = ?)",
-    )
-    .bind(&ids)
-    .bind(ws.id())
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(concat!(
-        "INSERT INTO contact_search (rowid, body) SELECT c.rowid, ",
-        search_document_sql!(),
-        " FROM base_contacts c WHERE c.id IN (SELECT value FROM json_each(?)) AND c.workspace_id = ?"
-    ))
-    .bind(&ids)
     .bind(ws.id())
     .execute(conn)
     .await?;
@@ -242,14 +197,11 @@ pub async fn delete(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &Cont
 }
 
 pub async fn exists(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &ContactId) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar(concat!(
-        "SELECT 1 FROM base_contacts WHERE id = ? AND workspace_id = ? AND ",
-        crate::visible_contact_sql!()
-    ))
-    .bind(id)
-    .bind(ws.id())
-    .fetch_optional(conn)
-    .await?;
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM base_contacts WHERE id = ? AND workspace_id = ?")
+        .bind(id)
+        .bind(ws.id())
+        .fetch_optional(conn)
+        .await?;
     Ok(found.is_some())
 }
 
@@ -280,16 +232,6 @@ pub async fn load<'e>(
     ws: &WorkspaceAccess,
     id: &ContactId,
 ) -> Result<Option<ContactRecord>, sqlx::Error> {
-    load_seen_by(db, ws, id, None).await
-}
-
-/// `load` as a running import sees it: its own unfinished contacts too.
-pub async fn load_seen_by<'e>(
-    db: impl sqlx::SqliteExecutor<'e>,
-    ws: &WorkspaceAccess,
-    id: &ContactId,
-    import: Option<&str>,
-) -> Result<Option<ContactRecord>, sqlx::Error> {
     type Row = (
         String,
         Option<String>,
@@ -303,21 +245,19 @@ pub async fn load_seen_by<'e>(
         i64,
         i64,
     );
-    let rows: Vec<Row> = sqlx::query_as(concat!(
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT 'c', id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company, 0, 0
-           FROM base_contacts WHERE id = ?1 AND workspace_id = ?2 AND (import_pending = ?3 OR ",
-        crate::visible_contact_sql!(),
-        ") UNION ALL
+           FROM base_contacts WHERE id = ?1 AND workspace_id = ?2
+         UNION ALL
          SELECT 'v', field_name, field_value, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
            FROM custom_fields WHERE contact_id = ?1 AND +workspace_id = ?2
          UNION ALL
          SELECT 'l', l.id, l.name, NULL, NULL, NULL, NULL, NULL, NULL, l.is_primary, l.position
            FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id AND l.workspace_id = a.workspace_id
-          WHERE a.contact_id = ?1 AND a.workspace_id = ?2"
-    ))
+          WHERE a.contact_id = ?1 AND a.workspace_id = ?2",
+    )
     .bind(id)
     .bind(ws.id())
-    .bind(import)
     .fetch_all(db)
     .await?;
     let mut record: Option<ContactRecord> = None;
@@ -414,12 +354,10 @@ pub struct NewContact<'a> {
 
 /// Inserts many new contacts, leaving out each one whose email or phone is already taken (by
 /// an earlier contact or an earlier row of the same statement): returns the ids of those
-/// written; the caller deals with the others one by one. They are marked as the import's,
-/// unseen until it is done (`VISIBLE`).
+/// written; the caller deals with the others one by one.
 pub async fn insert_new(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
-    import: &str,
     created_on: &str,
     contacts: &[NewContact<'_>],
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
@@ -428,9 +366,7 @@ pub async fn insert_new(
     // prepared statement (kept in the connection's cache) stays small.
     for chunk in contacts.chunks(BULK_ROWS) {
         let mut q = with_workspace_and_time(ws, created_on);
-        q.push(", mark(import) AS (VALUES (")
-            .push_bind(import)
-            .push(")), batch AS (");
+        q.push(", batch AS (");
         q.push_values(chunk, |mut b, c| {
             b.push_bind(c.id)
                 .push_bind(c.base.first_name.as_deref())
@@ -441,9 +377,9 @@ pub async fn insert_new(
         });
         q.push(
             ") INSERT OR FAIL INTO base_contacts
-                 (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company, import_pending)
-               SELECT b.column1, k.ws, k.at, b.column2, b.column3, b.column4, b.column5, b.column6, mark.import
-                 FROM batch b CROSS JOIN k CROSS JOIN mark WHERE true ON CONFLICT DO NOTHING",
+                 (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company)
+               SELECT b.column1, k.ws, k.at, b.column2, b.column3, b.column4, b.column5, b.column6
+                 FROM batch b CROSS JOIN k WHERE true ON CONFLICT DO NOTHING",
         );
         let inserted = q.build().execute(&mut *conn).await?.rows_affected();
         // Nearly always every row goes in. Only then is asking which ones did left out: the

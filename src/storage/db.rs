@@ -74,14 +74,6 @@ pub async fn temp_on_disk(conn: &mut sqlx::SqliteConnection, on_disk: bool) -> R
     sqlx::query(sql).execute(conn).await.map(|_| ())
 }
 
-/// Sets this connection's page cache, in KiB (for a connection of its own: `own_connection`).
-pub async fn cache_kib(conn: &mut sqlx::SqliteConnection, kib: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{}", kib.max(0))))
-        .execute(conn)
-        .await
-        .map(|_| ())
-}
-
 /// A connection of its own for one bulk job that changes the connection's settings (below,
 /// and `temp_on_disk`). It is closed afterwards, never handed back to the pool, so no other
 /// work inherits those settings, even when the job is abandoned half-way.

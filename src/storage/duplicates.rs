@@ -10,8 +10,6 @@ use crate::domain::workspace::WorkspaceAccess;
 ///   half a million;
 /// - a custom email or phone value pairs with the contact whose primary email or phone it is,
 ///   through `custom_fields_lookup` and the contacts' unique indexes.
-///
-/// Contacts of an unfinished import take no part (`storage::contacts::VISIBLE`).
 pub async fn pairs(
     db: &SqlitePool,
     ws: &WorkspaceAccess,
@@ -19,7 +17,7 @@ pub async fn pairs(
     limit: i64,
 ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
     let (after_a, after_b) = after.unwrap_or(("", ""));
-    sqlx::query_as(concat!(
+    sqlx::query_as(
         "WITH typed AS (
             SELECT field_name, field_type FROM custom_field_definitions
              WHERE field_type IN ('email', 'phone')
@@ -33,17 +31,12 @@ pub async fn pairs(
                        AND lower(coalesce(y.last_name, '')) = lower(coalesce(x.last_name, ''))
                        AND lower(coalesce(y.first_name, '')) = lower(coalesce(x.first_name, ''))
                        AND lower(coalesce(y.company, '')) = lower(coalesce(x.company, ''))
-                       AND y.id > x.id AND ",
-        crate::visible_contact_sql!(),
-        "
+                       AND y.id > x.id
                      ORDER BY lower(coalesce(y.last_name, '')), lower(coalesce(y.first_name, '')),
                               lower(coalesce(y.company, '')), y.id
                      LIMIT 1) AS b
               FROM base_contacts x
              WHERE x.workspace_id = ?1 AND x.id >= ?2 AND coalesce(x.first_name, x.last_name) IS NOT NULL
-               AND ",
-        crate::visible_contact_sql!(),
-        "
          )
          SELECT a, b, reason FROM (
             SELECT a, b, 'same name and company' AS reason FROM namesakes WHERE b IS NOT NULL
@@ -52,25 +45,13 @@ pub async fn pairs(
               FROM custom_fields v JOIN base_contacts c
                 ON c.workspace_id = v.workspace_id AND c.primary_email = v.field_value AND c.id <> v.contact_id
              WHERE v.workspace_id = ?1 AND v.field_name IN (SELECT field_name FROM typed WHERE field_type = 'email')
-               AND ",
-        crate::visible_contact_sql!(),
-        " AND (SELECT ",
-        crate::visible_contact_sql!(),
-        "
-                 FROM base_contacts o WHERE o.id = v.contact_id AND o.workspace_id = v.workspace_id)
             UNION
             SELECT min(c.id, v.contact_id), max(c.id, v.contact_id), 'shared phone number'
               FROM custom_fields v JOIN base_contacts c
                 ON c.workspace_id = v.workspace_id AND c.primary_phone = v.field_value AND c.id <> v.contact_id
              WHERE v.workspace_id = ?1 AND v.field_name IN (SELECT field_name FROM typed WHERE field_type = 'phone')
-               AND ",
-        crate::visible_contact_sql!(),
-        " AND (SELECT ",
-        crate::visible_contact_sql!(),
-        "
-                 FROM base_contacts o WHERE o.id = v.contact_id AND o.workspace_id = v.workspace_id)
-         ) WHERE (a, b) > (?2, ?3) ORDER BY a, b LIMIT ?4"
-    ))
+         ) WHERE (a, b) > (?2, ?3) ORDER BY a, b LIMIT ?4",
+    )
     .bind(ws.id())
     .bind(after_a)
     .bind(after_b)

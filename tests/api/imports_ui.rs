@@ -273,7 +273,7 @@ fn an_import_survives_kill_9_and_resumes_on_restart() {
         .port();
     let mut server = serve(port);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let rows = 60_000;
+    let rows = 20_000;
     let (ws, id) = rt.block_on(async {
         let client = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
@@ -311,10 +311,10 @@ fn an_import_survives_kill_9_and_resumes_on_restart() {
             .to_string();
         (ws, id)
     });
-    // Kill it once it has committed some chunks (one every 5,000 rows).
+    // Kill it the moment the worker has claimed the import.
     rt.block_on(async {
         let client = reqwest::Client::new();
-        for _ in 0..20_000 {
+        for _ in 0..2000 {
             let v: serde_json::Value = client
                 .get(format!("http://127.0.0.1:{port}/api/v1/workspaces/{ws}/imports/{id}"))
                 .header("x-api-key", &key)
@@ -325,10 +325,8 @@ fn an_import_survives_kill_9_and_resumes_on_restart() {
                 .await
                 .unwrap();
             if v["status"] != "queued" {
-                assert_eq!(v["status"], "running", "60,000 rows take longer than a poll: {v}");
-                if v["progress"]["rows_done"].as_u64().unwrap() >= 12_000 {
-                    return;
-                }
+                assert_eq!(v["status"], "running", "20,000 rows take longer than a poll: {v}");
+                return;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
@@ -339,14 +337,7 @@ fn an_import_survives_kill_9_and_resumes_on_restart() {
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {
             let db = pi_crm::storage::db::open(&data.join("pi-crm.db")).await.unwrap();
-            let contacts: i64 = sqlx::query_scalar(concat!(
-                "SELECT COUNT(*) FROM base_contacts WHERE ",
-                pi_crm::visible_contact_sql!()
-            ))
-            .fetch_one(&db)
-            .await
-            .unwrap();
-            let written: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM base_contacts")
+            let contacts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM base_contacts")
                 .fetch_one(&db)
                 .await
                 .unwrap();
@@ -355,13 +346,12 @@ fn an_import_survives_kill_9_and_resumes_on_restart() {
                 .await
                 .unwrap();
             db.close().await;
-            (contacts, status, written)
+            (contacts, status)
         })
     };
-    let (contacts, status, written) = counts(&data);
+    let (contacts, status) = counts(&data);
     assert_eq!(status, "running", "killed mid-run");
-    assert!(written >= 10_000, "chunks were committed before the kill: {written}");
-    assert_eq!(contacts, 0, "nobody sees any of a killed import");
+    assert_eq!(contacts, 0, "a killed import writes nothing");
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -391,9 +381,7 @@ fn an_import_survives_kill_9_and_resumes_on_restart() {
     let _ = server.wait();
     assert_eq!(finished["status"], "done", "{finished}");
     assert_eq!(finished["report"]["created"], rows);
-    let (contacts, _, written) = counts(&data);
-    assert_eq!(contacts, rows as i64);
-    assert_eq!(written, rows as i64, "the killed run's rows were cleared away");
+    assert_eq!(counts(&data).0, rows as i64);
 }
 
 #[tokio::test]

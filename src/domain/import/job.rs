@@ -1,13 +1,8 @@
 //! An import as a durable job: created (or drafted, in the UI's two steps) from a file kept on
-//! disk, queued, run by the worker — all or nothing per file, as people see it — and
+//! disk, queued, run by the worker in one transaction — all or nothing per file — and
 //! revertible afterwards. The file is read as it is written: a thread parses it a chunk at a
 //! time while the chunk before is being written, so neither it nor its contacts are ever held
 //! whole.
-//!
-//! A run commits every `COMMIT_ROWS` rows, so other people's writes wait a fraction of a
-//! second, never the whole import; what it wrote stays unseen until its last transaction
-//! marks it done (`write`). A run holds a lease, renewed with each commit: a run whose lease
-//! ran out was lost in a crash, and `settle` clears away what it wrote before it runs again.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -36,16 +31,8 @@ use crate::storage::upload_files::{self, UploadFile};
 
 /// Rows parsed ahead of the writer; one chunk may wait, so memory holds about a thousand rows.
 const CHUNK_ROWS: usize = 500;
-/// Rows written per transaction: about a quarter of a second of holding the write lock.
-const COMMIT_ROWS: u64 = 5_000;
-/// How long a run's lease lasts from its last commit. Far longer than a commit takes; a
-/// crashed run is taken up again this long after it died.
-const LEASE: time::Duration = time::Duration::seconds(15);
-/// The import's page cache: its writes land all over the name and value indexes, which stay
-/// in memory at this size for imports of a hundred thousand rows.
-const IMPORT_CACHE_KIB: i64 = 16 * 1024;
-/// Removing at least this many contacts, or custom values, in a database holding fewer than
-/// three times as many others (a revert), goes faster with the indexes their keys scatter over
+/// Adding or removing at least this many contacts, or custom values, in a database holding
+/// fewer than three times as many others, goes faster with the indexes their keys scatter over
 /// set aside and built again once (`storage::paused_indexes`) than through them row by row.
 const REBUILD_INDEX_FROM: i64 = 20_000;
 
@@ -68,10 +55,11 @@ async fn pause_indexes(tx: &mut SqliteConnection, changed: RowCounts, untouched:
 }
 
 /// A file with this many bad rows has said enough.
-pub const MAX_ERRORS: usize = 1000;
+const MAX_ERRORS: usize = 1000;
 
 /// Running imports' progress (rows handled so far), where upload files wait, and the bell
-/// that wakes the worker. Progress lives in memory: it changes with every chunk.
+/// that wakes the worker. Progress lives in memory: the import's own transaction holds
+/// SQLite's write lock.
 pub struct Jobs {
     progress: Mutex<HashMap<String, u64>>,
     pub wake: Notify,
@@ -307,31 +295,15 @@ pub async fn draft_preview(
     preview_file(jobs.file(&row.id).ok_or(AppError::NotFound)?).await
 }
 
-/// A new lease's token and end, for `claim_next`.
-pub fn new_lease() -> (String, String) {
-    (uuid::Uuid::new_v4().to_string(), lease_end())
-}
-
-fn lease_end() -> String {
-    crate::clock::text_from_now(LEASE)
-}
-
 /// Runs one claimed import to its end: `done` with everything written, or `failed` with every
-/// bad row reported and nothing of it left.
-pub async fn run(db: &SqlitePool, jobs: &Jobs, region: &str, row: ImportRow, token: &str) -> AppResult<()> {
-    let outcome = run_inner(db, jobs, region, &row, token).await;
+/// bad row reported and nothing written.
+pub async fn run(db: &SqlitePool, jobs: &Jobs, region: &str, row: ImportRow) -> AppResult<()> {
+    let outcome = run_inner(db, jobs, region, &row).await;
     jobs.clear(&row.id);
+    upload_files::remove(&jobs.uploads, &row.id);
     let (status, report) = match outcome {
-        Ok(report) if report.errors.is_empty() => {
-            upload_files::remove(&jobs.uploads, &row.id);
-            return settle(db).await;
-        }
+        Ok(report) if report.errors.is_empty() => return Ok(()),
         Ok(report) => ("failed", report),
-        Err(AppError::Internal(e)) if e.downcast_ref::<LeaseLost>().is_some() => {
-            // Taken for abandoned and queued again: the next run reads the file again.
-            tracing::warn!(import = %row.id, "an import lost its lease and stopped");
-            return Ok(());
-        }
         Err(e) => {
             e.log_if_internal();
             let message = match &e {
@@ -351,7 +323,6 @@ pub async fn run(db: &SqlitePool, jobs: &Jobs, region: &str, row: ImportRow, tok
             )
         }
     };
-    upload_files::remove(&jobs.uploads, &row.id);
     let mut conn = db.acquire().await?;
     // The person may have lost the workspace (that can be why it failed): the job closes its
     // own claimed row, inside the workspace that row names.
@@ -362,49 +333,10 @@ pub async fn run(db: &SqlitePool, jobs: &Jobs, region: &str, row: ImportRow, tok
         &serde_json::to_string(&report).expect("serialises"),
     )
     .await?;
-    drop(conn);
-    settle(db).await
-}
-
-/// A run found its lease gone: it was taken for abandoned (it stalled past `LEASE`).
-#[derive(Debug, thiserror::Error)]
-#[error("this import was taken up again after its lease ran out")]
-struct LeaseLost;
-
-/// Settles what runs of imports left behind, in short transactions: a run whose lease ran
-/// out is queued again; the contacts of a failed or abandoned run are deleted; those of a
-/// finished import lose their mark. Safe to run at any time, from any process.
-pub async fn settle(db: &SqlitePool) -> AppResult<()> {
-    storage::imports::requeue_abandoned(db).await?;
-    for (import, status) in storage::imports::with_pending(db).await? {
-        match status.as_deref() {
-            Some("running") => {}
-            Some("done") => while storage::imports::clear_pending_step(db, &import).await? > 0 {},
-            _ => while storage::imports::discard_pending_step(db, &import).await? > 0 {},
-        }
-    }
     Ok(())
 }
 
-/// Begins one of a run's transactions: the write lock, the lease renewed (or the run stops),
-/// and the person's access checked again now that nobody can take it away before the
-/// commit — so the rows need no key checks.
-async fn begin_chunk<'c>(
-    conn: &'c mut SqliteConnection,
-    row: &ImportRow,
-    token: &str,
-    actor: &Actor,
-    ws_id: &WorkspaceId,
-) -> AppResult<sqlx::Transaction<'c, sqlx::Sqlite>> {
-    let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
-    if !storage::imports::renew_lease(&mut tx, &row.id, token, &lease_end()).await? {
-        return Err(AppError::Internal(LeaseLost.into()));
-    }
-    workspace::resolve(&mut *tx, actor, ws_id).await?.require_editor()?;
-    Ok(tx)
-}
-
-async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow, token: &str) -> AppResult<Report> {
+async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) -> AppResult<Report> {
     let ws_id = WorkspaceId::parse(&row.workspace_id).ok_or(AppError::NotFound)?;
     let user = row
         .user_id
@@ -426,15 +358,29 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow, 
         .unwrap_or_else(|| super::mapping::suggest(&headers));
     let fields = field_definition::applicable(db, &ws).await?;
     let (columns, new_fields) = plan::resolve_columns(&headers, &mapping, &fields, &ws)?;
+    let custom_columns = columns.iter().filter(|c| matches!(c, plan::Column::Custom(_))).count() as i64;
     let all_fields: Vec<&field_definition::FieldDefinition> = fields.0.iter().chain(new_fields.iter()).collect();
     let mut writer = Writer::new(&row.id, &ws, mapping.on_duplicate.clone(), &all_fields);
 
     let (mut chunks, reader) = spawn_reader(rows, headers, columns, region.to_string());
 
+    // Every row the import writes points at its workspace, its person, or a contact it made
+    // itself. Their access is checked again now that the write lock is held, so nobody can
+    // take the workspace or the person away before the commit, and the rows need no key checks.
     let mut conn = storage::db::unchecked_writer(db).await?;
-    storage::db::cache_kib(&mut conn, IMPORT_CACHE_KIB).await?;
-    let mut tx = begin_chunk(&mut conn, row, token, &actor, &ws_id).await?;
-    let (mut done, mut committed) = (0u64, 0u64);
+    let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
+    workspace::resolve(&mut *tx, &actor, &ws_id).await?.require_editor()?;
+    for def in &new_fields {
+        field_definition::insert(&mut tx, &actor, field_definition::Home::Workspace(&ws), def).await?;
+    }
+    let rows = row.rows_total.max(0);
+    let incoming = RowCounts {
+        contacts: rows,
+        values: rows * custom_columns,
+    };
+    let existing = storage::contacts::count_rows(&mut tx).await?;
+    let paused = pause_indexes(&mut tx, incoming, existing).await?;
+    let mut done = 0u64;
     while let Some(chunk) = chunks.recv().await {
         let chunk = chunk?;
         done += chunk.len() as u64;
@@ -443,31 +389,18 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow, 
         if writer.report.errors.len() >= MAX_ERRORS {
             break;
         }
-        if done - committed >= COMMIT_ROWS {
-            writer.index_window(&mut tx).await?;
-            tx.commit().await?;
-            committed = done;
-            tx = begin_chunk(&mut conn, row, token, &actor, &ws_id).await?;
-        }
     }
     drop(chunks);
     reader.await.map_err(|e| AppError::Internal(e.into()))?;
-    if writer.report.errors.is_empty() {
-        writer.publish(&mut tx).await?;
-    }
     if !writer.report.errors.is_empty() {
-        // The run fails; `settle` clears away what it committed.
+        // Dropping the transaction rolls every row back.
         let mut report = writer.report;
         report.errors.sort_by_key(|e| e.line);
         report.errors.truncate(MAX_ERRORS);
         return Ok(report);
     }
-    writer.index_window(&mut tx).await?;
-    // The fields the file brings are made with the import, not before it.
-    for def in &new_fields {
-        field_definition::insert(&mut tx, &actor, field_definition::Home::Workspace(&ws), def).await?;
-    }
-    let report = writer.report;
+    let report = writer.finish(&mut tx).await?;
+    paused.rebuild(&mut tx).await?;
     storage::imports::finish(
         &mut tx,
         &ws,

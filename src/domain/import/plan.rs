@@ -34,7 +34,7 @@ pub struct Report {
 }
 
 /// One contact to write.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Planned {
     pub line: u64,
     pub base: BaseFields,

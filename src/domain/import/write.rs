@@ -1,10 +1,4 @@
-//! Writing an import's rows, a chunk at a time; the caller commits every few thousand rows,
-//! so the import never holds the write lock for long (SPEC §11.2).
-//!
-//! Nobody sees any of it before the import is done. The contacts it creates are marked as
-//! its own (`storage::contacts::VISIBLE`). A row that updates a contact people can already
-//! see waits in `import_deferred` and is applied by `publish`, in the import's last
-//! transaction, against the contact as it is then.
+//! Writing an import's rows, a chunk at a time, inside the import's one transaction.
 //!
 //! Most rows are new people: they go in with multi-row inserts that leave out any row whose
 //! email or phone is already taken — by a contact of the workspace or by an earlier row of the
@@ -12,13 +6,13 @@
 //! could not be created on their own, are looked at one by one: a duplicate (the same email;
 //! or, without an email, the same phone) is skipped or combined by the chosen policy; a phone
 //! that belongs to someone else is an error. Nothing in the file is held beyond the chunk, and
-//! the database itself remembers what came before. When any row is bad the import fails and
-//! what it wrote is cleared away (`job`), so every row is still checked against the rows
-//! before it.
+//! the database itself remembers what came before. When any row is bad the caller rolls the
+//! whole transaction back, so every row is still checked against the rows before it.
 //!
-//! Search documents are written once per commit (`index_window`), for every contact the
-//! window touched, in two statements: FTS5 writes a segment per statement, and a statement
-//! per chunk meant merging small segments over and over.
+//! Search documents are written once at the end (`finish`), in one statement: FTS5 writes
+//! its pending index to disk at every statement that could be rolled back on its own, and a
+//! statement per chunk meant a segment per chunk and merging them over and over — half the
+//! import's time.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -54,8 +48,6 @@ pub struct Writer {
     /// Field name → label, of the fields every new contact must have.
     required: Vec<(String, String)>,
     pub report: Report,
-    /// Contacts created or changed since the last `index_window`.
-    window: Vec<String>,
 }
 
 impl Writer {
@@ -75,7 +67,6 @@ impl Writer {
                 .map(|d| (d.field_name.clone(), d.label.clone()))
                 .collect(),
             report: Report::default(),
-            window: Vec::new(),
         }
     }
 
@@ -145,7 +136,6 @@ impl Writer {
         let written = storage::contacts::insert_new(
             conn,
             &self.ws,
-            &self.import,
             &self.created_on,
             &new.iter()
                 .map(|(id, p)| NewContact { id, base: &p.base })
@@ -178,7 +168,6 @@ impl Writer {
         let items: Vec<(&str, u64)> = created.iter().map(|(id, p)| (id.as_str(), p.line)).collect();
         storage::imports::add_created(conn, &self.ws, &self.import, &items).await?;
         self.report.created += created.len() as u64;
-        self.window.extend(created.iter().map(|(id, _)| id.clone()));
         Ok(())
     }
 
@@ -226,47 +215,26 @@ impl Writer {
             self.report.skipped += 1;
             return Ok(());
         }
-        match storage::imports::item(conn, &self.ws, &self.import, &target).await? {
-            // A contact of this import's own: nobody sees it yet, so it changes now.
-            Some((action, _)) if action == "created" => self.update(conn, &target, &p, by_phone).await,
-            _ => {
-                let row = serde_json::to_string(&p).expect("a row serialises");
-                Ok(storage::imports::defer(conn, &self.import, p.line, &target, &row).await?)
-            }
-        }
-    }
-
-    /// Combines a row into the contact it duplicates, by the chosen policy; the first change
-    /// of a contact people could see keeps its state before, for revert.
-    async fn update(
-        &mut self,
-        conn: &mut SqliteConnection,
-        target: &str,
-        p: &Planned,
-        by_phone: Option<String>,
-    ) -> AppResult<()> {
-        let id = ContactId::parse(target).ok_or(AppError::NotFound)?;
-        let Some(before) = storage::contacts::load_seen_by(&mut *conn, &self.ws, &id, Some(&self.import)).await? else {
-            // Deleted by someone while the import ran: there is nobody left to update.
-            self.report.skipped += 1;
-            return Ok(());
-        };
+        let id = ContactId::parse(&target).ok_or(AppError::NotFound)?;
+        let before = storage::contacts::load(&mut *conn, &self.ws, &id)
+            .await?
+            .ok_or(AppError::NotFound)?;
         let mut after = Planned {
             line: p.line,
             base: before.base.clone(),
             custom: before.custom.clone(),
         };
-        combine(&mut after, p, &self.policy);
+        combine(&mut after, &p, &self.policy);
         if after.base == before.base && after.custom == before.custom {
             return Ok(());
         }
         if let (Some(phone), Some(holder)) = (&after.base.primary_phone, &by_phone)
             && after.base.primary_phone != before.base.primary_phone
-            && holder != target
+            && *holder != target
         {
             return self.phone_clash(conn, p.line, phone, holder).await;
         }
-        if storage::imports::item(conn, &self.ws, &self.import, target)
+        if storage::imports::item(conn, &self.ws, &self.import, &target)
             .await?
             .is_none()
         {
@@ -275,7 +243,7 @@ impl Writer {
                 custom_fields: before.custom.clone(),
             };
             let snapshot = serde_json::to_string(&snapshot).expect("a contact serialises");
-            storage::imports::add_updated(conn, &self.ws, &self.import, target, &snapshot, p.line).await?;
+            storage::imports::add_updated(conn, &self.ws, &self.import, &target, &snapshot, p.line).await?;
             self.report.updated += 1;
         }
         let mut record = before.clone();
@@ -284,7 +252,6 @@ impl Writer {
         for (name, value) in changed(&before.custom, &after.custom) {
             storage::contacts::set_value(conn, &self.ws, &id, name, value).await?;
         }
-        self.window.push(target.to_string());
         Ok(())
     }
 
@@ -309,37 +276,11 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes the search documents of the contacts created or changed since the last call;
-    /// called before each commit.
-    pub async fn index_window(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
-        self.window.sort_unstable();
-        self.window.dedup();
-        storage::contacts::refresh_search_many(conn, &self.ws, &self.window).await?;
-        self.window.clear();
-        Ok(())
-    }
-
-    /// Applies the deferred rows, in file order, to the contacts as they are now; inside the
-    /// import's last transaction. The report is then final unless this found bad rows.
-    pub async fn publish(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
-        let mut after = 0;
-        loop {
-            let page = storage::imports::deferred(conn, &self.import, after, 500).await?;
-            let Some((last, _, _)) = page.last() else { break };
-            after = *last as u64;
-            for (_, target, row) in page {
-                let p: Planned = serde_json::from_str(&row).map_err(|e| AppError::Internal(e.into()))?;
-                let by_phone = self
-                    .holder(conn, "primary_phone", p.base.primary_phone.as_deref())
-                    .await?;
-                self.update(conn, &target, &p, by_phone).await?;
-            }
-            if self.report.errors.len() >= super::job::MAX_ERRORS {
-                break;
-            }
-        }
-        storage::imports::clear_deferred(conn, &self.import).await?;
-        self.index_window(conn).await
+    /// Writes the search documents of every contact the import created or changed; the
+    /// report is then final.
+    pub async fn finish(self, conn: &mut SqliteConnection) -> AppResult<Report> {
+        storage::imports::refresh_search(conn, &self.ws, &self.import).await?;
+        Ok(self.report)
     }
 }
 
