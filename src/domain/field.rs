@@ -166,8 +166,7 @@ impl FieldSpec<'_> {
                 Ok(raw.trim_end().trim_start_matches(['\n', '\r']).to_string())
             }
             FieldType::Number => {
-                let n: f64 = text
-                    .replace(',', "")
+                let n: f64 = plain_number(text)
                     .parse()
                     .map_err(|_| self.bad(format!("{text:?} is not a number")))?;
                 if !n.is_finite() {
@@ -175,12 +174,10 @@ impl FieldSpec<'_> {
                 }
                 Ok(canonical_number(n))
             }
-            FieldType::Date => {
-                let fmt = time::macros::format_description!("[year]-[month]-[day]");
-                let d = time::Date::parse(text, fmt)
-                    .map_err(|_| self.bad(format!("{text:?} is not a date like 1815-12-10")))?;
-                Ok(d.format(fmt).expect("dates format"))
-            }
+            // Empty for an exporter's "no date" placeholder (`0/0/00`): no value.
+            FieldType::Date => super::dates::parse(text, self.phone_region)
+                .map(Option::unwrap_or_default)
+                .map_err(|e| self.bad(e)),
             FieldType::Datetime => {
                 if let Some(t) = crate::clock::parse(text) {
                     return Ok(crate::clock::format(t.replace_nanosecond(0).unwrap_or(t)));
@@ -240,6 +237,27 @@ fn kind_of(v: &Value) -> &'static str {
         Value::String(_) => "text",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
+    }
+}
+
+/// A number as spreadsheets write it, in Rust's syntax: a currency sign and spaces dropped;
+/// `1,234,567.50` (US) and `1.234.567,50` (European) both become `1234567.50`. A lone comma
+/// is a thousands separator before exactly three digits (`1,500`), else a decimal comma (`2,5`).
+fn plain_number(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .filter(|c| !matches!(c, '$' | '€' | '£' | '¥' | ' ' | '\u{a0}' | '\u{202f}' | '\''))
+        .collect();
+    let (last_dot, last_comma) = (kept.rfind('.'), kept.rfind(','));
+    let decimal_comma = match (last_dot, last_comma) {
+        (Some(d), Some(c)) => c > d,
+        (None, Some(c)) => kept.matches(',').count() == 1 && kept.len() - c - 1 != 3,
+        _ => false,
+    };
+    if decimal_comma {
+        kept.replace('.', "").replace(',', ".")
+    } else {
+        kept.replace(',', "")
     }
 }
 
@@ -332,6 +350,18 @@ mod tests {
         assert!(spec(FieldType::Text).parse_json(&json!(42)).is_err());
         let err = spec(FieldType::Date).parse_text("tomorrow").unwrap_err();
         assert_eq!(err.field(), Some("custom_fields.f"));
+    }
+
+    #[test]
+    fn numbers_as_spreadsheets_write_them() {
+        let n = |t: &str| spec(FieldType::Number).parse_text(t).unwrap();
+        assert_eq!(n("$350,000.00"), "350000");
+        assert_eq!(n("350.000,50 €"), "350000.5");
+        assert_eq!(n("1,500"), "1500");
+        assert_eq!(n("2,5"), "2.5");
+        assert_eq!(n("-12.75"), "-12.75");
+        assert_eq!(n("1 234 567"), "1234567");
+        assert!(spec(FieldType::Number).parse_text("12 apples").is_err());
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod api_key;
 pub mod audit;
 pub mod comms;
 pub mod contact;
+pub mod dates;
 pub mod export;
 pub mod field;
 pub mod field_definition;

@@ -847,3 +847,73 @@ async fn a_file_with_hundreds_of_custom_columns_imports_every_value() {
         .unwrap();
     assert_eq!(found["items"][0]["primary_email"], "wide599@example.com", "{found}");
 }
+
+/// Dates and amounts as people and exporters write them (issue 11 point 2): Outlook's
+/// `12/9/1906` and its `0/0/00` for "no date", Google's year-less `--07-04`, month names,
+/// European `D.M.YYYY`; amounts with a currency sign and thousands separators.
+#[tokio::test]
+async fn dates_and_amounts_are_read_as_people_write_them() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let csv = "Name,E-mail,Birthday,Loan amount\n\
+        Ann,ann@example.com,12/9/1906,\"$350,000.00\"\n\
+        Bo,bo@example.com,0/0/00,\"1,500\"\n\
+        Cy,cy@example.com,--07-04,250000\n\
+        Di,di@example.com,\"Jul 4, 1980\",\"1.234.567,50 €\"\n\
+        Ed,ed@example.com,24.12.1975,\n\
+        Flo,flo@example.com,00.00.0000,\n";
+    let mapping = json!({"columns": {"Name": "first_name", "E-mail": "primary_email",
+        "Birthday": {"custom": "birthday", "type": "date"},
+        "Loan amount": {"custom": "loan_amount", "type": "number"}}});
+    let v = run(&api, &ws, "people.csv", csv.as_bytes().to_vec(), Some(mapping), None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["created"], 6);
+    let list: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?sort=oldest&limit=10"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let got: Vec<(String, Value, Value)> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["first_name"].as_str().unwrap().to_string(),
+                c["custom_fields"]["birthday"].clone(),
+                c["custom_fields"]["loan_amount"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("Ann".into(), json!("1906-12-09"), json!(350000)),
+            ("Bo".into(), Value::Null, json!(1500)),
+            ("Cy".into(), json!("--07-04"), json!(250000)),
+            ("Di".into(), json!("1980-07-04"), json!(1234567.5)),
+            ("Ed".into(), json!("1975-12-24"), Value::Null),
+            ("Flo".into(), Value::Null, Value::Null),
+        ]
+    );
+    // The same reading serves the API's own writes.
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Gus", "custom_fields": {"birthday": "4 July", "loan_amount": "$1,000"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["custom_fields"]["birthday"], "--07-04");
+    assert_eq!(c["custom_fields"]["loan_amount"], 1000);
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Hal", "custom_fields": {"birthday": "2/30/1980"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("not a day of the calendar"));
+}

@@ -192,12 +192,8 @@ pub fn group_digits(number: &str) -> String {
 }
 
 /// `1815-12-10` → `10 Dec 1815`.
-pub fn pretty_date(iso: &str) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    match time::Date::parse(iso, fmt) {
-        Ok(d) => format!("{} {} {}", d.day(), &d.month().to_string()[..3], d.year()),
-        Err(_) => iso.to_string(),
-    }
+pub fn pretty_date(stored: &str) -> String {
+    crate::domain::dates::display(stored).unwrap_or_else(|| stored.to_string())
 }
 
 /// The contact's custom values split into those with a definition and orphans.
@@ -258,7 +254,8 @@ mod tests {
         assert_eq!(group_digits("-1234567.25"), "-1,234,567.25");
         assert_eq!(group_digits("999"), "999");
         assert_eq!(group_digits("1e21"), "1e21");
-        assert_eq!(pretty_date("1815-12-10"), "10 Dec 1815");
+        assert_eq!(pretty_date("1815-12-10"), "December 10, 1815");
+        assert_eq!(pretty_date("--07-04"), "July 4");
     }
 
     #[test]
