@@ -19,7 +19,14 @@ impl Phone {
         if text.len() > 40 {
             return Err(AppError::invalid(field, "a phone number is at most 40 characters"));
         }
-        let region = country::Id::from_str(default_region).ok();
+        // A number written with its country code is read without the default region: given
+        // one, the phonenumber crate strips *that* region's national prefix from any number
+        // (a US default took the 1 off +86 139…, a different valid Chinese number).
+        let region = if text.starts_with('+') {
+            None
+        } else {
+            country::Id::from_str(default_region).ok()
+        };
         let number = phonenumber::parse(region, text)
             .map_err(|_| AppError::invalid(field, format!("{text:?} is not a phone number")))?;
         if !phonenumber::is_valid(&number) {
@@ -70,6 +77,22 @@ mod tests {
             "+442079460958"
         );
         assert_eq!(Phone::parse("030 901820", "DE", "p").unwrap().as_str(), "+4930901820");
+        // International numbers keep every digit whatever the default region.
+        for (written, e164) in [
+            ("+86 139 1099 8888", "+8613910998888"),
+            ("+86 10 6552 9988", "+861065529988"),
+            ("+49 30 901820", "+4930901820"),
+            ("+44 20 7946 0958", "+442079460958"),
+            ("+1 415 555 0123", "+14155550123"),
+        ] {
+            for region in ["US", "DE", "CN"] {
+                assert_eq!(
+                    Phone::parse(written, region, "p").unwrap().as_str(),
+                    e164,
+                    "{written} in {region}"
+                );
+            }
+        }
         assert!(Phone::parse("12", "US", "p").is_err());
         assert!(Phone::parse("call me", "US", "p").is_err());
         assert_eq!(search_digits("(415) 555"), Some("415555".into()));

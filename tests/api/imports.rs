@@ -917,3 +917,49 @@ async fn dates_and_amounts_are_read_as_people_write_them() {
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("not a day of the calendar"));
 }
+
+/// Google Contacts' current export (2024 header, CRLF, a quoted address over two lines), as
+/// Google writes it: the phonetic-name columns are no phones, the mobile is the primary phone,
+/// a birthday without a year is kept as one, and a Beijing mobile is a phone number.
+#[tokio::test]
+async fn a_current_google_export_imports_with_nothing_mapped_by_hand() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let bytes = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imports/google_contacts_current.csv"),
+    )
+    .unwrap();
+    let v = run(&api, &ws, "contacts.csv", bytes, None, None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["created"], 3, "{v}");
+    assert_eq!(v["mapping"]["columns"]["Phonetic First Name"], "skip");
+    let list: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?sort=name"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let people: Vec<Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            json!({"name": [c["first_name"], c["last_name"]], "email": c["primary_email"],
+                   "phone": c["primary_phone"], "company": c["company"], "custom": c["custom_fields"]})
+        })
+        .collect();
+    assert_eq!(
+        people,
+        vec![
+            json!({"name": ["Maria", "Gonzalez"], "email": "maria.gonzalez@example.com", "phone": "+14155550134",
+                   "company": "Pacific Realty", "custom": {
+                       "address": "12 Elm St\nSan Mateo, CA 94401", "alternate_email": "maria@pacificrealty.example",
+                       "birthday": "--07-04", "groups": "* myContacts", "job_title": "Broker",
+                       "notes": "Met at the open house on Elm St", "other_phone": "+14155550199"}}),
+            json!({"name": ["Tom", "O'Brien"], "email": null, "phone": "+14155550177", "company": null,
+                   "custom": {"birthday": "1975-12-09", "groups": "* myContacts, Realtors", "nickname": "Tommy"}}),
+            json!({"name": ["Wei", "Zhang"], "email": "wei.zhang@example.com", "phone": "+8613910998888",
+                   "company": null, "custom": {"birthday": "1980-03-22", "groups": "* myContacts"}}),
+        ]
+    );
+}

@@ -95,15 +95,19 @@ fn meaning(header: &str) -> Option<Meaning> {
     let k = key(header);
     let k = k.as_str();
     Some(match k {
-        "firstname" | "givenname" | "first" | "vorname" | "prenom" | "nombre" | "ngiven" => First,
+        "firstname" | "givenname" | "first" | "vorname" | "prenom" | "prénom" | "nombre" | "ngiven" => First,
         "lastname" | "familyname" | "surname" | "last" | "nachname" | "nom" | "apellidos" | "nfamily" => Last,
         "name" | "fullname" | "displayname" | "anzeigename" | "nameanzeigen" | "nfn" => FullName,
         "company" | "organization" | "organisation" | "organizationname" | "organization1name" | "firma"
         | "companyname" | "org" | "orgname" => Company,
         "birthday" | "geburtstag" | "birthdate" | "dateofbirth" | "bday" => Custom("birthday", T::Date),
         "notes" | "note" | "notizen" | "comments" => Custom("notes", T::LongText),
-        "title" | "jobtitle" | "organization1title" | "position" | "funktion" | "role" => Custom("job_title", T::Text),
-        "department" | "abteilung" | "organization1department" => Custom("department", T::Text),
+        "title" | "jobtitle" | "organization1title" | "organizationtitle" | "position" | "funktion" | "role" => {
+            Custom("job_title", T::Text)
+        }
+        "department" | "abteilung" | "organization1department" | "organizationdepartment" => {
+            Custom("department", T::Text)
+        }
         "nickname" | "spitzname" => Custom("nickname", T::Text),
         "middlename" | "additionalname" | "weiterevornamen" => Custom("middle_name", T::Text),
         "website" | "webpage" | "webpage1" | "website1value" | "webseite" | "websitehome" | "websitework" | "url" => {
@@ -115,22 +119,105 @@ fn meaning(header: &str) -> Option<Meaning> {
         _ => {
             if k.contains("mail") && !k.contains("type") && !k.contains("label") && !k.contains("display") {
                 Email
-            } else if (k.contains("phone")
-                || k.contains("mobile")
-                || k.contains("telefon")
-                || k.contains("fax")
-                || k.contains("pager")
-                || k.contains("handy")
-                || k.starts_with("tel"))
-                && !k.contains("type")
-                && !k.contains("label")
-            {
+            } else if is_phone_key(k) {
                 Phone
             } else {
                 return None;
             }
         }
     })
+}
+
+/// A header that names a phone number's column: not its type or label column, and not
+/// Google's "Phonetic First Name", which only starts like one.
+fn is_phone_key(k: &str) -> bool {
+    let phoneish = [
+        "phone",
+        "mobile",
+        "mobil",
+        "cell",
+        "telefon",
+        "téléphone",
+        "telephone",
+        "fax",
+        "pager",
+        "handy",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+        || k.starts_with("tel")
+        || ["callback", "telex", "isdn", "ttytdd", "télécopie", "telecopie"]
+            .iter()
+            .any(|w| k.contains(w));
+    phoneish && !k.contains("phonetic") && !k.contains("type") && !k.contains("label")
+}
+
+/// Numbers that are never anyone's own line, so never the primary phone: another person's
+/// (an assistant's), a device's (pager, car, radio, telex, TTY), a switchboard's, a fax.
+/// Each becomes a custom phone field named after its column.
+fn is_not_personal(k: &str) -> bool {
+    [
+        "assistant",
+        "pager",
+        "piepser",
+        "car",
+        "auto",
+        "callback",
+        "rückruf",
+        "radio",
+        "telex",
+        "ttytdd",
+        "isdn",
+        "companymain",
+        "hauptnummer",
+        "fax",
+        "télécopie",
+        "telecopie",
+    ]
+    .iter()
+    .any(|w| k.contains(w))
+}
+
+/// A mobile number's column: the first choice for the primary phone.
+fn is_mobile(k: &str) -> bool {
+    ["mobile", "mobil", "cell", "handy", "portable"]
+        .iter()
+        .any(|w| k.contains(w))
+}
+
+/// `"Assistant's Phone"` → `assistants_phone`: a field name from a header.
+fn field_name_of(header: &str) -> String {
+    let mut name = String::new();
+    for c in header.to_lowercase().chars() {
+        // Field names are ASCII: the accents of French and German headers are taken off.
+        let plain = match c {
+            'à' | 'â' | 'á' => "a",
+            'ä' => "ae",
+            'ç' => "c",
+            'é' | 'è' | 'ê' | 'ë' => "e",
+            'î' | 'ï' | 'í' => "i",
+            'ô' | 'ó' => "o",
+            'ö' => "oe",
+            'ù' | 'û' | 'ú' => "u",
+            'ü' => "ue",
+            'ß' => "ss",
+            _ => "",
+        };
+        if !plain.is_empty() {
+            name.push_str(plain);
+        } else if c.is_ascii_alphanumeric() {
+            name.push(c);
+        } else if c.is_whitespace() || c == '-' || c == '_' {
+            if !name.ends_with('_') && !name.is_empty() {
+                name.push('_');
+            }
+        }
+    }
+    let name = name.trim_end_matches('_').to_string();
+    match name.chars().next() {
+        Some(c) if c.is_ascii_alphabetic() => name,
+        _ => format!("phone_{name}"),
+    }
 }
 
 /// The suggested mapping for a header row.
@@ -141,8 +228,19 @@ pub fn suggest(columns: &[String]) -> Mapping {
         .any(|m| matches!(m, Some(Meaning::First | Meaning::Last)));
     let mut taken: Vec<&str> = Vec::new();
     let mut emails = 0;
-    let mut phones = 0;
     let mut mapped = BTreeMap::new();
+    // The primary phone is the mobile number, else the first personal one (SPEC §11.2).
+    let personal = |(c, m): &(&String, &Option<Meaning>)| {
+        matches!(m, Some(Meaning::Phone)) && !is_not_personal(&key(c)) && !is_work(c)
+    };
+    let candidates: Vec<(&String, &Option<Meaning>)> = columns.iter().zip(meanings.iter()).filter(personal).collect();
+    let primary_phone = candidates
+        .iter()
+        .find(|(c, _)| is_mobile(&key(c)))
+        .or(candidates.first())
+        .map(|(c, _)| (*c).clone());
+    let mut other_phones = 0;
+    let mut phone_names: Vec<String> = Vec::new();
     for (column, m) in columns.iter().zip(meanings) {
         if column.is_empty() || mapped.contains_key(column) {
             continue;
@@ -173,19 +271,32 @@ pub fn suggest(columns: &[String]) -> Mapping {
                     n => Target::custom(leak_name("email", n), FieldType::Email),
                 }
             }
-            // Work numbers are often a company's switchboard, shared by many contacts, and faxes
-            // are no one's phone: neither becomes the (unique) primary phone.
-            Some(Meaning::Phone) if is_fax(column) => Target::custom("fax", FieldType::Phone),
-            Some(Meaning::Phone) if is_work(column) && !taken.contains(&"work_phone") => {
+            Some(Meaning::Phone) if primary_phone.as_ref() == Some(column) => Target::base("primary_phone"),
+            // Work numbers are often a company's switchboard, shared by many contacts: a custom
+            // field, like the numbers that are nobody's own line (`is_not_personal`).
+            Some(Meaning::Phone)
+                if is_work(column) && !is_not_personal(&key(column)) && !taken.contains(&"work_phone") =>
+            {
                 taken.push("work_phone");
                 Target::custom("work_phone", FieldType::Phone)
             }
+            Some(Meaning::Phone) if is_not_personal(&key(column)) || is_work(column) => {
+                let name = field_name_of(column);
+                if phone_names.contains(&name) {
+                    Target::skip()
+                } else {
+                    phone_names.push(name.clone());
+                    Target::Custom {
+                        custom: name,
+                        field_type: FieldType::Phone.as_str().into(),
+                    }
+                }
+            }
             Some(Meaning::Phone) => {
-                phones += 1;
-                match phones {
-                    1 => Target::base("primary_phone"),
-                    2 => Target::custom("other_phone", FieldType::Phone),
-                    n => Target::custom(leak_name("phone", n), FieldType::Phone),
+                other_phones += 1;
+                match other_phones {
+                    1 => Target::custom("other_phone", FieldType::Phone),
+                    n => Target::custom(leak_name("phone", n + 1), FieldType::Phone),
                 }
             }
             Some(Meaning::Custom(name, t)) if !taken.contains(&name) => {
@@ -300,5 +411,83 @@ mod tests {
         );
         assert_eq!(json["on_duplicate"], "skip");
         assert_eq!(split_multi("a@x.com ::: b@x.com"), ["a@x.com", "b@x.com"]);
+    }
+
+    #[test]
+    fn only_a_persons_own_number_becomes_the_primary_phone() {
+        // Google Contacts' current header: the phonetic name columns are no phones.
+        let google = suggest(&cols(&[
+            "First Name",
+            "Phonetic First Name",
+            "Phonetic Middle Name",
+            "Phonetic Last Name",
+            "Phone 1 - Label",
+            "Phone 1 - Value",
+            "Phone 2 - Label",
+            "Phone 2 - Value",
+        ]));
+        assert_eq!(google.columns["Phonetic First Name"], Target::skip());
+        assert_eq!(google.columns["Phone 1 - Label"], Target::skip());
+        assert_eq!(google.columns["Phone 1 - Value"], Target::base("primary_phone"));
+        assert_eq!(
+            google.columns["Phone 2 - Value"],
+            Target::custom("other_phone", FieldType::Phone)
+        );
+        // Outlook (English): the mobile is primary, whatever comes first.
+        let outlook = suggest(&cols(&[
+            "Assistant's Phone",
+            "Business Fax",
+            "Business Phone",
+            "Callback",
+            "Car Phone",
+            "Company Main Phone",
+            "Home Phone",
+            "Mobile Phone",
+            "Pager",
+            "Radio Phone",
+            "Telex",
+        ]));
+        assert_eq!(outlook.columns["Mobile Phone"], Target::base("primary_phone"));
+        assert_eq!(
+            outlook.columns["Assistant's Phone"],
+            Target::custom("assistants_phone", FieldType::Phone)
+        );
+        assert_eq!(
+            outlook.columns["Business Phone"],
+            Target::custom("work_phone", FieldType::Phone)
+        );
+        assert_eq!(
+            outlook.columns["Business Fax"],
+            Target::custom("business_fax", FieldType::Phone)
+        );
+        assert_eq!(
+            outlook.columns["Car Phone"],
+            Target::custom("car_phone", FieldType::Phone)
+        );
+        assert_eq!(
+            outlook.columns["Company Main Phone"],
+            Target::custom("company_main_phone", FieldType::Phone)
+        );
+        assert_eq!(
+            outlook.columns["Home Phone"],
+            Target::custom("other_phone", FieldType::Phone)
+        );
+        assert_eq!(outlook.columns["Pager"], Target::custom("pager", FieldType::Phone));
+        // Without a mobile, the first personal number; an assistant's never.
+        let plain = suggest(&cols(&["Assistant's Phone", "Home Phone", "Other Phone"]));
+        assert_eq!(plain.columns["Home Phone"], Target::base("primary_phone"));
+        // French Outlook.
+        let fr = suggest(&cols(&[
+            "Prénom",
+            "Téléphone domicile",
+            "Tél. mobile",
+            "Télécopie bureau",
+        ]));
+        assert_eq!(fr.columns["Prénom"], Target::base("first_name"));
+        assert_eq!(fr.columns["Tél. mobile"], Target::base("primary_phone"));
+        assert_eq!(
+            fr.columns["Télécopie bureau"],
+            Target::custom("telecopie_bureau", FieldType::Phone)
+        );
     }
 }
