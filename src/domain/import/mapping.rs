@@ -207,10 +207,8 @@ fn field_name_of(header: &str) -> String {
             name.push_str(plain);
         } else if c.is_ascii_alphanumeric() {
             name.push(c);
-        } else if c.is_whitespace() || c == '-' || c == '_' {
-            if !name.ends_with('_') && !name.is_empty() {
-                name.push('_');
-            }
+        } else if (c.is_whitespace() || c == '-' || c == '_') && !name.ends_with('_') && !name.is_empty() {
+            name.push('_');
         }
     }
     let name = name.trim_end_matches('_').to_string();
@@ -311,10 +309,6 @@ pub fn suggest(columns: &[String]) -> Mapping {
         columns: mapped,
         on_duplicate: OnDuplicate::Skip,
     }
-}
-
-fn is_fax(header: &str) -> bool {
-    key(header).contains("fax")
 }
 
 fn is_work(header: &str) -> bool {
