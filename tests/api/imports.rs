@@ -932,7 +932,17 @@ async fn a_current_google_export_imports_with_nothing_mapped_by_hand() {
     let v = run(&api, &ws, "contacts.csv", bytes, None, None).await;
     assert_eq!(v["status"], "done", "{v}");
     assert_eq!(v["report"]["created"], 3, "{v}");
-    assert_eq!(v["mapping"]["columns"]["Phonetic First Name"], "skip");
+    assert_eq!(
+        v["mapping"]["columns"]["Phonetic First Name"],
+        json!({"custom": "phonetic_first_name", "type": "text"}),
+        "no phone: a column of its own"
+    );
+    assert_eq!(
+        v["mapping"]["columns"]["Phone 1 - Label"], "skip",
+        "describes Phone 1 - Value"
+    );
+    assert_eq!(v["mapping"]["columns"]["Address 1 - Label"], "skip");
+    assert_eq!(v["mapping"]["columns"]["Photo"], "skip", "empty throughout");
     let list: Value = api
         .get(&format!("/api/v1/workspaces/{ws}/contacts?sort=name"))
         .await
@@ -954,12 +964,125 @@ async fn a_current_google_export_imports_with_nothing_mapped_by_hand() {
             json!({"name": ["Maria", "Gonzalez"], "email": "maria.gonzalez@example.com", "phone": "+14155550134",
                    "company": "Pacific Realty", "custom": {
                        "address": "12 Elm St\nSan Mateo, CA 94401", "alternate_email": "maria@pacificrealty.example",
+                       "address_1_city": "San Mateo", "address_1_postal_code": "94401", "address_1_region": "CA",
+                       "address_1_street": "12 Elm St",
                        "birthday": "--07-04", "groups": "* myContacts", "job_title": "Broker",
                        "notes": "Met at the open house on Elm St", "other_phone": "+14155550199"}}),
             json!({"name": ["Tom", "O'Brien"], "email": null, "phone": "+14155550177", "company": null,
-                   "custom": {"birthday": "1975-12-09", "groups": "* myContacts, Realtors", "nickname": "Tommy"}}),
+                   "custom": {"birthday": "1975-12-09", "groups": "* myContacts, Realtors", "name_prefix": "Dr.",
+                              "nickname": "Tommy"}}),
             json!({"name": ["Wei", "Zhang"], "email": "wei.zhang@example.com", "phone": "+8613910998888",
-                   "company": null, "custom": {"birthday": "1980-03-22", "groups": "* myContacts"}}),
+                   "company": null, "custom": {"birthday": "1980-03-22", "groups": "* myContacts",
+                                               "phonetic_first_name": "Wei", "phonetic_last_name": "Zhang"}}),
         ]
     );
+}
+
+/// pi-crm's own CSV export re-imports with nothing lost and nothing mapped by hand: into a
+/// fresh workspace (each custom column becomes a field of the type its values show; a ZIP
+/// code with a leading zero stays text), and into a workspace that already has one of the
+/// fields under another label.
+#[tokio::test]
+async fn our_own_csv_export_reimports_with_every_value() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let (from, fresh, other) = (
+        app.workspace(&andy, "Borrowers").await,
+        app.workspace(&andy, "Fresh").await,
+        app.workspace(&andy, "Other").await,
+    );
+    for (ws, name, t, label) in [
+        (&from, "loan_amount", "number", "Loan amount"),
+        (&from, "closing", "date", "Closing"),
+        (&from, "realtor", "text", "Realtor"),
+        (&from, "zip", "text", "ZIP"),
+        (&from, "first_time_buyer", "boolean", "First-time buyer"),
+        (&from, "birthday", "date", "Birthday"),
+        (&other, "closing", "date", "Closing date"),
+    ] {
+        let r = api
+            .post(
+                &format!("/api/v1/workspaces/{ws}/custom-fields"),
+                json!({"field_name": name, "field_type": t, "label": label}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    for c in [
+        json!({"first_name": "Ann", "last_name": "Lee", "primary_email": "ann@example.com", "primary_phone": "+14155550134",
+               "company": "=Acme", "custom_fields": {"loan_amount": 350000, "closing": "2026-03-01", "realtor": "Bo Tate",
+               "zip": "02139", "first_time_buyer": true, "birthday": "--07-04"}}),
+        json!({"first_name": "Cy", "custom_fields": {"loan_amount": 1250.5, "first_time_buyer": false, "zip": "94401"}}),
+    ] {
+        let r = api.post(&format!("/api/v1/workspaces/{from}/contacts"), c).await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
+    let csv = api
+        .get(&format!("/api/v1/workspaces/{from}/export?format=csv"))
+        .await
+        .bytes()
+        .await
+        .unwrap()
+        .to_vec();
+    let people = |ws: String| {
+        let api = &api;
+        async move {
+            let list: Value = api
+                .get(&format!("/api/v1/workspaces/{ws}/contacts?sort=name"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            list["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    json!([
+                        c["first_name"],
+                        c["last_name"],
+                        c["primary_email"],
+                        c["primary_phone"],
+                        c["company"],
+                        c["custom_fields"]
+                    ])
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    let want = people(from.clone()).await;
+    assert_eq!(want.len(), 2);
+    for ws in [&fresh, &other] {
+        let v = run(&api, ws, "export.csv", csv.clone(), None, None).await;
+        assert_eq!(v["status"], "done", "{v}");
+        assert_eq!(people(ws.to_string()).await, want, "into {ws}: {}", v["mapping"]);
+    }
+    let fields: Value = api
+        .get(&format!("/api/v1/workspaces/{fresh}/custom-fields"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let types: Vec<(String, String)> = fields["items"]
+        .as_array()
+        .unwrap_or_else(|| fields.as_array().unwrap())
+        .iter()
+        .map(|f| {
+            (
+                f["field_name"].as_str().unwrap().into(),
+                f["field_type"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for (name, t) in [
+        ("loan_amount", "number"),
+        ("closing", "date"),
+        ("realtor", "text"),
+        ("zip", "text"),
+        ("first_time_buyer", "boolean"),
+        ("birthday", "date"),
+    ] {
+        assert!(types.contains(&(name.into(), t.into())), "{name}: {types:?}");
+    }
 }

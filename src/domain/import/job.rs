@@ -182,8 +182,8 @@ pub async fn create(
         Ok((source, scan))
     })
     .await?;
-    let mapping = super::mapping_for(&scan.columns, upload.mapping, upload.on_duplicate.as_deref())?;
     let fields = field_definition::applicable(db, ws).await?;
+    let mapping = super::mapping_for(&scan, &fields, upload.mapping, upload.on_duplicate.as_deref())?;
     plan::check_mapping(&scan.columns, &mapping, &fields, ws)?;
     let id = ImportId::generate();
     let mapping_json = serde_json::to_string(&mapping).expect("a mapping serialises");
@@ -251,11 +251,11 @@ pub async fn start(
 /// The dry run: what an upload holds, with nothing kept.
 pub async fn preview_upload(actor: &Actor, upload: &Upload) -> AppResult<super::Preview> {
     actor.require(Scope::WriteContacts)?;
-    preview_file(upload.file.path().to_path_buf()).await
+    preview_file(upload.file.path().to_path_buf(), None).await
 }
 
-async fn preview_file(path: PathBuf) -> AppResult<super::Preview> {
-    blocking(move || super::preview_of(&Source::from_file(path)?)).await
+async fn preview_file(path: PathBuf, fields: Option<field_definition::FieldSet>) -> AppResult<super::Preview> {
+    blocking(move || super::preview_of(&Source::from_file(path)?, fields.as_ref())).await
 }
 
 async fn find(db: &SqlitePool, ws: &WorkspaceAccess, id: &ImportId) -> AppResult<ImportRow> {
@@ -292,7 +292,8 @@ pub async fn draft_preview(
 ) -> AppResult<super::Preview> {
     actor.require(Scope::WriteContacts)?;
     let row = find(db, ws, id).await?;
-    preview_file(jobs.file(&row.id).ok_or(AppError::NotFound)?).await
+    let fields = field_definition::applicable(db, ws).await?;
+    preview_file(jobs.file(&row.id).ok_or(AppError::NotFound)?, Some(fields)).await
 }
 
 /// Runs one claimed import to its end: `done` with everything written, or `failed` with every

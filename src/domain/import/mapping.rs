@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::source::Scan;
 use crate::domain::field::FieldType;
+use crate::domain::field_definition::FieldSet;
 
 /// Where one column goes (SPEC §11 mapping JSON): a base field name, `"skip"`, or
 /// `{"custom": "birthday", "type": "date"}`.
@@ -338,6 +340,105 @@ fn leak_name(prefix: &str, n: usize) -> &'static str {
     list.get(n.saturating_sub(3))
         .copied()
         .unwrap_or(if prefix == "email" { "email_more" } else { "phone_more" })
+}
+
+/// The suggested mapping for a file read through (`Source::scan`): the header's meanings
+/// (`suggest`), then each column that means nothing known — a custom field of the workspace
+/// whose name or label it matches, ignoring case, spaces and punctuation (pi-crm's own export
+/// into another workspace); else, when any of its cells holds text, a new custom field named
+/// after it with the type its values suggest; else skipped. A `… Label` or `… Type` column
+/// beside its `… Value` column only describes that one, and stays skipped.
+pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
+    let mut mapping = suggest(&scan.columns);
+    let mut used: Vec<String> = mapping
+        .columns
+        .values()
+        .filter_map(|t| match t {
+            Target::Custom { custom, .. } => Some(custom.clone()),
+            Target::Field(_) => None,
+        })
+        .collect();
+    for (column, seen) in scan.columns.iter().zip(&scan.seen) {
+        if column.is_empty() || meaning(column).is_some() || describes_a_sibling(column, &scan.columns) {
+            continue;
+        }
+        let k = key(column);
+        let existing = fields.and_then(|f| {
+            f.0.iter()
+                .find(|d| key(&d.field_name) == k || key(&d.label) == k)
+                .map(|d| (d.field_name.clone(), d.field_type))
+        });
+        let target = match existing {
+            Some((name, t)) => Some((name, t)),
+            None if seen.filled > 0 => {
+                let name = field_name_of(column);
+                let free = crate::domain::field::parse_field_name(&name).is_ok();
+                free.then(|| (name, infer_type(column, &seen.examples)))
+            }
+            None => None,
+        };
+        if let Some((name, t)) = target.filter(|(name, _)| !used.contains(name)) {
+            used.push(name.clone());
+            mapping.columns.insert(
+                column.clone(),
+                Target::Custom {
+                    custom: name,
+                    field_type: t.as_str().into(),
+                },
+            );
+        }
+    }
+    mapping
+}
+
+/// `Phone 1 - Label` beside `Phone 1 - Value`, `Address 1 - Type` beside `Address 1 -
+/// Formatted`: a column about the other columns of its group.
+fn describes_a_sibling(column: &str, columns: &[String]) -> bool {
+    let lower = column.to_lowercase();
+    ["label", "type"].iter().any(|suffix| {
+        lower.strip_suffix(suffix).is_some_and(|stem| {
+            !stem.trim().is_empty()
+                && columns
+                    .iter()
+                    .any(|c| c != column && c.to_lowercase().starts_with(stem))
+        })
+    })
+}
+
+/// The type a column's values suggest: the narrowest that reads every example. Codes written
+/// in digits (ZIP and postal codes, anything with a leading zero) stay text: as numbers they
+/// would lose their zeros.
+fn infer_type(header: &str, examples: &[String]) -> FieldType {
+    let k = key(header);
+    let is_code = ["zip", "postal", "postcode", "plz", "code"]
+        .iter()
+        .any(|w| k.contains(w))
+        || examples
+            .iter()
+            .any(|e| e.len() > 1 && e.starts_with('0') && !e.starts_with("0."));
+    let all = |f: &dyn Fn(&str) -> bool| !examples.is_empty() && examples.iter().all(|e| f(e));
+    let spec = |t| crate::domain::field::FieldSpec {
+        name: "x",
+        field_type: t,
+        options: &[],
+        phone_region: "US",
+    };
+    let reads_as = |t: FieldType| move |e: &str| spec(t).parse_text(e).is_ok_and(|v| !v.is_empty());
+    if all(&|e: &str| matches!(e.to_ascii_lowercase().as_str(), "yes" | "no" | "true" | "false")) {
+        FieldType::Boolean
+    } else if !is_code && all(&reads_as(FieldType::Number)) {
+        FieldType::Number
+    } else if all(&|e: &str| e.chars().any(|c| c.is_ascii_digit()) && reads_as(FieldType::Date)(e)) {
+        FieldType::Date
+    } else if all(&|e: &str| e.contains('@') && reads_as(FieldType::Email)(e)) {
+        FieldType::Email
+    } else if all(&|e: &str| e.starts_with("http") && reads_as(FieldType::Url)(e)) {
+        FieldType::Url
+    } else if examples.iter().any(|e| e.contains('\n') || e.chars().count() > 200) {
+        FieldType::LongText
+    } else {
+        FieldType::Text
+    }
 }
 
 /// Google's multi-value cells: `home@x.com ::: work@x.com` → the first value (the rest are

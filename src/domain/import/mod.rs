@@ -17,6 +17,7 @@ use serde::Serialize;
 use self::mapping::Mapping;
 use self::source::Source;
 use self::table::Table;
+use crate::domain::field_definition::FieldSet;
 use crate::error::AppResult;
 
 /// How many rows a preview shows.
@@ -60,14 +61,15 @@ pub struct Preview {
     pub rows_total: usize,
 }
 
-/// Reads the whole source once and describes it.
-pub fn preview_of(source: &Source) -> AppResult<Preview> {
+/// Reads the whole source once and describes it; the suggested mapping knows the
+/// workspace's custom fields when they are given.
+pub fn preview_of(source: &Source, fields: Option<&FieldSet>) -> AppResult<Preview> {
     let scan = source.scan(SAMPLE_ROWS)?;
     Ok(Preview {
         format: source.format_name().into(),
         encoding: source.encoding().into(),
         delimiter: source.delimiter().map(|d| d.to_string()),
-        suggested_mapping: mapping::suggest(&scan.columns),
+        suggested_mapping: mapping::suggest_for(&scan, fields),
         sample_rows: scan.samples,
         rows_total: scan.rows as usize,
         columns: scan.columns,
@@ -75,14 +77,19 @@ pub fn preview_of(source: &Source) -> AppResult<Preview> {
 }
 
 pub fn preview(bytes: &[u8]) -> AppResult<Preview> {
-    preview_of(&Source::from_bytes(bytes)?)
+    preview_of(&Source::from_bytes(bytes)?, None)
 }
 
 /// The mapping an import runs with: the one given, or the suggested one for the file's
 /// columns, with the duplicate policy overridden when one is named (`on_duplicate` beside the
 /// mapping).
-pub fn mapping_for(columns: &[String], given: Option<Mapping>, policy: Option<&str>) -> AppResult<Mapping> {
-    let mut mapping = given.unwrap_or_else(|| mapping::suggest(columns));
+pub fn mapping_for(
+    scan: &source::Scan,
+    fields: &FieldSet,
+    given: Option<Mapping>,
+    policy: Option<&str>,
+) -> AppResult<Mapping> {
+    let mut mapping = given.unwrap_or_else(|| mapping::suggest_for(scan, Some(fields)));
     if let Some(policy) = policy.map(str::trim).filter(|p| !p.is_empty()) {
         mapping.on_duplicate = mapping::OnDuplicate::parse(policy)
             .ok_or_else(|| crate::error::AppError::invalid("on_duplicate", "on_duplicate is skip, update or merge"))?;

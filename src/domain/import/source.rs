@@ -121,12 +121,16 @@ impl Source {
     pub fn scan(&self, samples: usize) -> AppResult<Scan> {
         let (columns, rows) = self.rows()?;
         let mut scan = Scan {
+            seen: vec![ColumnSeen::default(); columns.len()],
             columns,
             samples: Vec::new(),
             rows: 0,
         };
         for row in rows {
             let row = row?;
+            for (seen, cell) in scan.seen.iter_mut().zip(&row.cells) {
+                seen.note(cell);
+            }
             if scan.samples.len() < samples {
                 scan.samples.push(row.cells);
             }
@@ -140,6 +144,30 @@ pub struct Scan {
     pub columns: Vec<String>,
     pub samples: Vec<Vec<String>>,
     pub rows: u64,
+    /// Per column: how many cells hold text, and the first few of them (to infer a type).
+    pub seen: Vec<ColumnSeen>,
+}
+
+/// Examples kept per column for type inference.
+const EXAMPLES: usize = 50;
+
+#[derive(Debug, Clone, Default)]
+pub struct ColumnSeen {
+    pub filled: u64,
+    pub examples: Vec<String>,
+}
+
+impl ColumnSeen {
+    fn note(&mut self, cell: &str) {
+        let cell = cell.trim();
+        if cell.is_empty() {
+            return;
+        }
+        self.filled += 1;
+        if self.examples.len() < EXAMPLES {
+            self.examples.push(cell.chars().take(300).collect());
+        }
+    }
 }
 
 fn raw(origin: &Origin) -> AppResult<Box<dyn Read + Send>> {
