@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::imports::seed;
+use super::imports::{finished, seed};
 use super::{free_port, rss_mb, spawn_server, stop, wait_healthy};
 
 const ROWS: usize = 1_000_000;
@@ -108,20 +108,7 @@ pub fn run(binary: &Path) {
                 })
             })
             .collect();
-        let done = loop {
-            let v: Value = andy
-                .get(format!("{base}/api/v1/workspaces/{andy_ws}/imports/{id}"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if !matches!(v["status"].as_str(), Some("queued" | "running")) {
-                break v;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        };
+        let done = finished(&andy, &base, &andy_ws, &id).await;
         let elapsed = started.elapsed();
         importing.store(false, Ordering::Relaxed);
         assert_eq!(done["status"], "done", "{done}");

@@ -102,20 +102,7 @@ pub fn run(binary: &Path) {
         assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
         let accepted = started.elapsed();
         let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-        let done = loop {
-            let v: Value = client
-                .get(format!("{base}/api/v1/workspaces/{ws}/imports/{id}"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if !matches!(v["status"].as_str(), Some("queued" | "running")) {
-                break v;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let done = finished(&client, &base, &ws, &id).await;
         let elapsed = started.elapsed();
         assert_eq!(done["status"], "done", "{done}");
         assert_eq!(done["report"]["created"], ROWS as u64);
@@ -162,6 +149,24 @@ pub fn run(binary: &Path) {
     });
     settle(pid);
     stop(&mut server);
+}
+
+/// Polls an import until it has run; its last state.
+pub async fn finished(client: &reqwest::Client, base: &str, ws: &str, id: &str) -> Value {
+    loop {
+        let v: Value = client
+            .get(format!("{base}/api/v1/workspaces/{ws}/imports/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if !matches!(v["status"].as_str(), Some("queued" | "running")) {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// A fresh data dir with one person per email, each with a workspace and a read-write API
