@@ -295,6 +295,11 @@ async fn contacts_flow(c: Client, app: TestApp, phone: bool) {
     select(&c, "#field_type", "number").await;
     click(&c, "form[action^='/settings/fields'] button[type=submit]").await;
     wait_for_text(&c, "Field “Loan amount” added.").await;
+    fill(&c, "#field_name", "birthday").await;
+    fill(&c, "#label", "Birthday").await;
+    select(&c, "#field_type", "date").await;
+    click(&c, "form[action^='/settings/fields'] button[type=submit]").await;
+    wait_for_text(&c, "Field “Birthday” added.").await;
     checkpoint(&c, &format!("20-{tag}-fields")).await;
 
     // Stages.
@@ -315,9 +320,12 @@ async fn contacts_flow(c: Client, app: TestApp, phone: bool) {
     fill(&c, "#f-primary_phone", "(415) 555-0123").await;
     fill(&c, "#f-company", "Analytical Engines").await;
     fill(&c, "#f-cf-loan_amount", "350000").await;
+    // A birthday as people say it, without a year: typed, not picked.
+    fill(&c, "#f-cf-birthday", "Dec 10").await;
     click(&c, "form button[type=submit]").await;
     wait_for_text(&c, "Contact added.").await;
     wait_for_text(&c, "+1 415-555-0123").await;
+    wait_for_text(&c, "December 10").await;
     checkpoint(&c, &format!("21-{tag}-contact")).await;
 
     // Into the pipeline from the detail page, then across the board.
