@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::contacts::api_client;
 use super::imports::{finished, seed};
 use super::{free_port, rss_mb, spawn_server, stop, wait_healthy};
 
@@ -38,12 +39,6 @@ fn csv() -> Vec<u8> {
     out.into_bytes()
 }
 
-fn client(key: &str) -> reqwest::Client {
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("x-api-key", key.parse().unwrap());
-    reqwest::Client::builder().default_headers(headers).build().unwrap()
-}
-
 pub fn run(binary: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
@@ -65,7 +60,7 @@ pub fn run(binary: &Path) {
     let pid = server.id();
     let base = format!("http://127.0.0.1:{port}");
     rt.block_on(async {
-        let andy = client(&andy_key);
+        let andy = api_client(&andy_key);
         let mapping = json!({"columns": {"First Name": "first_name", "Last Name": "last_name",
             "Email": "primary_email", "Phone": "primary_phone",
             "Loan amount": {"custom": "loan_amount", "type": "number"},
@@ -86,7 +81,8 @@ pub fn run(binary: &Path) {
         let importing = Arc::new(AtomicBool::new(true));
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
-                let (mona, base, ws, importing) = (client(&mona_key), base.clone(), mona_ws.clone(), importing.clone());
+                let (mona, base, ws, importing) =
+                    (api_client(&mona_key), base.clone(), mona_ws.clone(), importing.clone());
                 tokio::spawn(async move {
                     let (mut times, mut errors, mut n) = (Vec::new(), Vec::new(), 0);
                     while importing.load(Ordering::Relaxed) {

@@ -358,7 +358,8 @@ pub async fn login(base: &str) -> reqwest::Client {
     client
 }
 
-fn api_client(key: &str) -> reqwest::Client {
+/// A client that sends this API key with every request.
+pub fn api_client(key: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert("x-api-key", key.parse().unwrap());
     reqwest::Client::builder().default_headers(headers).build().unwrap()

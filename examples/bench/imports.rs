@@ -10,7 +10,7 @@ use pi_crm::domain::api_key::{self, NewKey};
 use pi_crm::domain::{user, workspace};
 use serde_json::{Value, json};
 
-use super::contacts::login;
+use super::contacts::{api_client, login};
 use super::{free_port, page_csrf, rss_mb, spawn_server, stop, wait_healthy};
 
 const ROWS: usize = 100_000;
@@ -77,9 +77,7 @@ pub fn run(binary: &Path) {
     wait_healthy(port);
     let pid = server.id();
     let base = format!("http://127.0.0.1:{port}");
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("x-api-key", key.parse().unwrap());
-    let client = reqwest::Client::builder().default_headers(headers).build().unwrap();
+    let client = api_client(&key);
     println!("RSS before the import: {:.1} MB", rss_mb(pid, "VmRSS"));
 
     rt.block_on(async {
