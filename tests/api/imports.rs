@@ -978,12 +978,21 @@ async fn a_current_google_export_imports_with_nothing_mapped_by_hand() {
     );
 }
 
-/// pi-crm's own CSV export re-imports with nothing lost and nothing mapped by hand: into a
-/// fresh workspace (each custom column becomes a field of the type its values show; a ZIP
-/// code with a leading zero stays text), and into a workspace that already has one of the
-/// fields under another label.
+/// pi-crm's own exports, CSV and vCard, re-import with nothing lost and nothing mapped by
+/// hand: into a fresh workspace (each custom column becomes a field of the type its values
+/// show; a ZIP code with a leading zero stays text), and into a workspace that already has one
+/// of the fields under another label.
 #[tokio::test]
 async fn our_own_csv_export_reimports_with_every_value() {
+    reimport_own_export("csv").await;
+}
+
+#[tokio::test]
+async fn our_own_vcard_export_reimports_with_every_value() {
+    reimport_own_export("vcf").await;
+}
+
+async fn reimport_own_export(format: &str) {
     let app = TestApp::spawn().await;
     let andy = app.create_user("andy@example.com", "Andy").await;
     let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
@@ -1018,8 +1027,8 @@ async fn our_own_csv_export_reimports_with_every_value() {
         let r = api.post(&format!("/api/v1/workspaces/{from}/contacts"), c).await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     }
-    let csv = api
-        .get(&format!("/api/v1/workspaces/{from}/export?format=csv"))
+    let file = api
+        .get(&format!("/api/v1/workspaces/{from}/export?format={format}"))
         .await
         .bytes()
         .await
@@ -1054,7 +1063,7 @@ async fn our_own_csv_export_reimports_with_every_value() {
     let want = people(from.clone()).await;
     assert_eq!(want.len(), 2);
     for ws in [&fresh, &other] {
-        let v = run(&api, ws, "export.csv", csv.clone(), None, None).await;
+        let v = run(&api, ws, &format!("export.{format}"), file.clone(), None, None).await;
         assert_eq!(v["status"], "done", "{v}");
         assert_eq!(people(ws.to_string()).await, want, "into {ws}: {}", v["mapping"]);
     }
