@@ -441,13 +441,25 @@ async fn import_command(
         "import {}: {} ({} created, {} updated, {} duplicates, {} skipped)",
         view.id, view.status, r.created, r.updated, r.duplicates, r.skipped
     );
+    let place = |line: u64, column: Option<&str>| {
+        format!(
+            "line {line}{}",
+            column.map(|c| format!(", column {c}")).unwrap_or_default()
+        )
+    };
     for e in &r.errors {
+        eprintln!("{}: {}", place(e.line, e.column.as_deref()), e.message);
+    }
+    for p in &r.problems {
         eprintln!(
-            "line {}{}: {}",
-            e.line,
-            e.column.as_deref().map(|c| format!(", column {c}")).unwrap_or_default(),
-            e.message
+            "{}: {:?} left empty: {}",
+            place(p.line, p.column.as_deref()),
+            p.value,
+            p.message
         );
+    }
+    if r.problems_total > r.problems.len() as u64 {
+        eprintln!("… and {} more problems", r.problems_total - r.problems.len() as u64);
     }
     if view.status != "done" {
         anyhow::bail!("nothing was imported: {} row problem(s), listed above", r.errors.len());

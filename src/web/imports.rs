@@ -17,7 +17,7 @@ use crate::domain::field::FieldType;
 use crate::domain::field_definition::{self, FieldDefinition};
 use crate::domain::ids::{ImportId, WorkspaceId};
 use crate::domain::import::job::{self, ImportView};
-use crate::domain::import::mapping::{Mapping, OnDuplicate, Target};
+use crate::domain::import::mapping::{Mapping, OnDuplicate, OnProblem, Target};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -242,7 +242,7 @@ pub async fn map(
 }
 
 /// Reads the mapping form: `c.N` (column name), `t.N` (target), `n.N`/`y.N` (new field name
-/// and type), and `on_duplicate`.
+/// and type), `on_duplicate` and the `on_problem` checkbox.
 fn mapping_from_form(form: &Pairs) -> Result<Mapping, AppError> {
     let get = |k: &str| form.first(k).to_string();
     let mut columns = std::collections::BTreeMap::new();
@@ -272,7 +272,16 @@ fn mapping_from_form(form: &Pairs) -> Result<Mapping, AppError> {
         columns.insert(name.clone(), t);
     }
     let on_duplicate = OnDuplicate::parse(&get("on_duplicate")).unwrap_or(OnDuplicate::Skip);
-    Ok(Mapping { columns, on_duplicate })
+    let on_problem = if get("on_problem") == "stop" {
+        OnProblem::Stop
+    } else {
+        OnProblem::SkipCell
+    };
+    Ok(Mapping {
+        columns,
+        on_duplicate,
+        on_problem,
+    })
 }
 
 pub async fn start(

@@ -134,22 +134,11 @@ async fn google_csv_imports_with_extra_fields_created() {
         None,
     )
     .await;
-    // One row carries a number that is no phone number anywhere; the file is refused, saying where.
-    assert_eq!(v["status"], "failed", "{v}");
-    assert_eq!(v["report"]["errors"][0]["column"], "Phone 1 - Value");
-    assert_eq!(v["report"]["errors"][0]["line"], 4);
-    let mut mapping = v["mapping"].clone();
-    mapping["columns"]["Phone 1 - Value"] = json!({"custom": "phone_text", "type": "text"});
-    let v = run(
-        &api,
-        &ws,
-        "google.csv",
-        corpus("contacts_csv/google_legacy_tine20_5rows.csv"),
-        Some(mapping),
-        None,
-    )
-    .await;
+    // One row carries a number that is no phone number anywhere: left out of that contact and
+    // reported, saying where; the file goes in.
     assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["problems"][0]["column"], "Phone 1 - Value");
+    assert_eq!(v["report"]["problems"][0]["line"], 4);
     assert_eq!(v["report"]["created"], 5, "{v}");
     assert_eq!(v["progress"]["rows_done"], 5);
     assert_eq!(v["progress"]["rows_total"], 5);
@@ -187,7 +176,9 @@ async fn a_bad_row_fails_the_whole_file_with_line_and_column() {
     let app = TestApp::spawn().await;
     let (api, ws) = setup(&app).await;
     let csv = "First Name,Email,Birthday\nAda,ada@example.com,1815-12-10\nBob,not-an-email,1900-01-01\nCy,cy@example.com,someday\n";
-    let v = run(&api, &ws, "bad.csv", csv.as_bytes().to_vec(), None, None).await;
+    let stop = json!({"columns": {"First Name": "first_name", "Email": "primary_email",
+        "Birthday": {"custom": "birthday", "type": "date"}}, "on_problem": "stop"});
+    let v = run(&api, &ws, "bad.csv", csv.as_bytes().to_vec(), Some(stop), None).await;
     assert_eq!(v["status"], "failed");
     let errors = v["report"]["errors"].as_array().unwrap();
     assert_eq!(errors.len(), 2, "{v}");
@@ -204,6 +195,53 @@ async fn a_bad_row_fails_the_whole_file_with_line_and_column() {
         app.count("SELECT COUNT(*) FROM custom_field_definitions").await,
         0,
         "not even the new fields"
+    );
+}
+
+/// By default a cell that cannot be read is left empty and reported (SPEC §11.2): the rest
+/// of its row and of the file go in.
+#[tokio::test]
+async fn a_bad_cell_is_left_empty_and_reported_and_the_file_goes_in() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let csv = "First Name,Email,Birthday,Phone\nAda,ada@example.com,1815-12-10,\nBob,not-an-email,1900-01-01,\nCy,cy@example.com,someday,\n,,,business 1\n";
+    let v = run(&api, &ws, "bad.csv", csv.as_bytes().to_vec(), None, None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["mapping"]["on_problem"], "skip_cell");
+    assert_eq!(v["report"]["created"], 3);
+    assert_eq!(v["report"]["skipped"], 1, "a row with nothing readable left");
+    assert_eq!(v["report"]["errors"], json!([]));
+    assert_eq!(v["report"]["problems_total"], 3);
+    let problems: Vec<(u64, &str, &str)> = v["report"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap(),
+                p["column"].as_str().unwrap(),
+                p["value"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            (3, "Email", "not-an-email"),
+            (4, "Birthday", "someday"),
+            (5, "Phone", "business 1")
+        ]
+    );
+    let bob: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?q=Bob"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bob["items"][0]["primary_email"], Value::Null);
+    assert_eq!(
+        bob["items"][0]["custom_fields"]["birthday"], "1900-01-01",
+        "the rest of the row went in"
     );
 }
 
@@ -408,28 +446,9 @@ async fn vcards_import_and_exports_reimport_to_the_same_contacts() {
 }
 
 #[tokio::test]
-async fn junk_phone_numbers_fail_the_file_and_say_where() {
+async fn junk_phone_numbers_are_reported_or_stop_the_file_as_asked() {
     let app = TestApp::spawn().await;
     let (api, ws) = setup(&app).await;
-    let v = run(
-        &api,
-        &ws,
-        "android.vcf",
-        corpus("vcard/ezvcard_John_Doe_ANDROID.vcf"),
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(v["status"], "failed");
-    let errors = v["report"]["errors"].as_array().unwrap();
-    assert!(
-        errors
-            .iter()
-            .any(|e| e["column"] == "Phone 1" && e["message"].as_str().unwrap().contains("123456789")),
-        "{v}"
-    );
-    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
-    // Mapping the phones to skip lets the rest in.
     let preview: Value = upload(
         &api,
         &ws,
@@ -443,26 +462,46 @@ async fn junk_phone_numbers_fail_the_file_and_say_where() {
     .json()
     .await
     .unwrap();
-    let mut mapping = preview["suggested_mapping"].clone();
-    for (column, target) in mapping["columns"].as_object_mut().unwrap() {
-        if column.starts_with("Phone") || column.starts_with("Email 2") {
-            *target = json!("skip");
-        }
-    }
+    let mut stop = preview["suggested_mapping"].clone();
+    stop["on_problem"] = json!("stop");
     let v = run(
         &api,
         &ws,
         "android.vcf",
         corpus("vcard/ezvcard_John_Doe_ANDROID.vcf"),
-        Some(mapping),
+        Some(stop),
+        None,
+    )
+    .await;
+    assert_eq!(v["status"], "failed");
+    let errors = v["report"]["errors"].as_array().unwrap();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["column"] == "Phone 1" && e["message"].as_str().unwrap().contains("123456789")),
+        "{v}"
+    );
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
+    // By default the number is left out of its contact, reported, and the rest goes in.
+    let v = run(
+        &api,
+        &ws,
+        "android.vcf",
+        corpus("vcard/ezvcard_John_Doe_ANDROID.vcf"),
+        None,
         None,
     )
     .await;
     assert_eq!(v["status"], "done", "{v}");
-    assert_eq!(
-        v["report"]["created"].as_u64().unwrap() + v["report"]["duplicates"].as_u64().unwrap(),
-        6
+    assert!(
+        v["report"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["column"] == "Phone 1" && p["value"] == "123456789"),
+        "{v}"
     );
+    assert!(v["report"]["created"].as_u64().unwrap() >= 1);
 }
 
 #[tokio::test]

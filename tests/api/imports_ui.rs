@@ -202,12 +202,20 @@ fn the_cli_imports_all_or_nothing() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("done (2 created"));
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "First Name,Email\nCy,cy@example.com\nDee,nope\n").unwrap();
+    let stop = dir.path().join("stop.json");
+    std::fs::write(
+        &stop,
+        r#"{"columns": {"First Name": "first_name", "Email": "primary_email"}, "on_problem": "stop"}"#,
+    )
+    .unwrap();
     let out = run(&[
         "import",
         "--user",
         "a@example.com",
         "--workspace",
         "Home",
+        "--mapping",
+        stop.to_str().unwrap(),
         bad.to_str().unwrap(),
     ]);
     assert!(!out.status.success());

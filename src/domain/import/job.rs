@@ -361,9 +361,15 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     let (columns, new_fields) = plan::resolve_columns(&headers, &mapping, &fields, &ws)?;
     let custom_columns = columns.iter().filter(|c| matches!(c, plan::Column::Custom(_))).count() as i64;
     let all_fields: Vec<&field_definition::FieldDefinition> = fields.0.iter().chain(new_fields.iter()).collect();
-    let mut writer = Writer::new(&row.id, &ws, mapping.on_duplicate.clone(), &all_fields);
+    let mut writer = Writer::new(
+        &row.id,
+        &ws,
+        mapping.on_duplicate.clone(),
+        mapping.on_problem,
+        &all_fields,
+    );
 
-    let (mut chunks, reader) = spawn_reader(rows, headers, columns, region.to_string());
+    let (mut chunks, reader) = spawn_reader(rows, headers, columns, region.to_string(), mapping.on_problem);
 
     // Every row the import writes points at its workspace, its person, or a contact it made
     // itself. Their access is checked again now that the write lock is held, so nobody can
@@ -455,6 +461,7 @@ fn spawn_reader(
     headers: Vec<String>,
     columns: Vec<plan::Column>,
     region: String,
+    on_problem: super::mapping::OnProblem,
 ) -> (
     tokio::sync::mpsc::Receiver<AppResult<Vec<Parsed>>>,
     tokio::task::JoinHandle<()>,
@@ -464,7 +471,7 @@ fn spawn_reader(
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         for row in rows {
             let parsed = match row {
-                Ok(row) => plan::parse_row(&row, &headers, &columns, &region),
+                Ok(row) => plan::parse_row(&row, &headers, &columns, &region, on_problem),
                 Err(e) => {
                     let _ = sender.blocking_send(Err(e));
                     return;

@@ -52,11 +52,23 @@ pub enum OnDuplicate {
     Merge,
 }
 
+/// What a cell that cannot be read does (SPEC §11.2): by default it is left empty and
+/// reported, and the rest of the row and file go in; `stop` keeps the file all-or-nothing.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnProblem {
+    #[default]
+    SkipCell,
+    Stop,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Mapping {
     pub columns: BTreeMap<String, Target>,
     #[serde(default = "default_policy")]
     pub on_duplicate: OnDuplicate,
+    #[serde(default)]
+    pub on_problem: OnProblem,
 }
 
 impl OnDuplicate {
@@ -310,6 +322,7 @@ pub fn suggest(columns: &[String]) -> Mapping {
     Mapping {
         columns: mapped,
         on_duplicate: OnDuplicate::Skip,
+        on_problem: OnProblem::SkipCell,
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::mapping::{Mapping, OnDuplicate, Target, split_multi};
+use super::mapping::{Mapping, OnDuplicate, OnProblem, Target, split_multi};
 use super::table::Row;
 use crate::domain::contact::{BaseFields, parse_base};
 use crate::domain::field::{BASE_FIELDS, FieldType, parse_field_name};
@@ -24,13 +24,43 @@ pub struct RowError {
     pub message: String,
 }
 
+/// A cell that could not be read, left empty on its contact (or a row left out for want of
+/// anything usable), reported instead of sinking the file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct Problem {
+    pub line: u64,
+    pub column: Option<String>,
+    pub value: String,
+    pub message: String,
+}
+
+/// Problems kept in a report; beyond them only `problems_total` counts.
+pub const MAX_PROBLEMS: usize = 1000;
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Report {
     pub created: u64,
     pub updated: u64,
     pub duplicates: u64,
     pub skipped: u64,
+    /// The first `MAX_PROBLEMS` problems, in file order.
+    #[serde(default)]
+    pub problems: Vec<Problem>,
+    #[serde(default)]
+    pub problems_total: u64,
+    /// What stopped the file: with `on_problem: stop`, or a file that cannot be read.
     pub errors: Vec<RowError>,
+}
+
+impl Report {
+    pub fn add_problems(&mut self, problems: impl IntoIterator<Item = Problem>) {
+        for p in problems {
+            self.problems_total += 1;
+            if self.problems.len() < MAX_PROBLEMS {
+                self.problems.push(p);
+            }
+        }
+    }
 }
 
 /// One contact to write.
@@ -39,13 +69,17 @@ pub struct Planned {
     pub line: u64,
     pub base: BaseFields,
     pub custom: BTreeMap<String, String>,
+    /// Cells of the row left out because they could not be read.
+    pub problems: Vec<Problem>,
 }
 
-/// A row as read: nothing in any mapped column, bad values, or a contact.
+/// A row as read: nothing in any mapped column, bad values (when they stop the file), a
+/// contact, or a row with nothing readable left (its problems say why).
 pub enum Parsed {
     Empty,
     Invalid(Vec<RowError>),
     Contact(Planned),
+    Unreadable(Vec<Problem>),
 }
 
 pub enum Column {
@@ -159,12 +193,14 @@ pub fn combine(into: &mut Planned, from: &Planned, policy: &OnDuplicate) {
     }
 }
 
-/// Parses one row against the resolved columns (`headers` names them in errors).
-pub fn parse_row(row: &Row, headers: &[String], columns: &[Column], region: &str) -> Parsed {
+/// Parses one row against the resolved columns (`headers` names them in errors). A cell that
+/// cannot be read is a problem: left out (`SkipCell`) or an error that stops the file (`Stop`).
+pub fn parse_row(row: &Row, headers: &[String], columns: &[Column], region: &str, on_problem: OnProblem) -> Parsed {
     let mut planned = Planned {
         line: row.line,
         base: BaseFields::default(),
         custom: BTreeMap::new(),
+        problems: Vec::new(),
     };
     let mut errors = Vec::new();
     let mut any = false;
@@ -182,10 +218,17 @@ pub fn parse_row(row: &Row, headers: &[String], columns: &[Column], region: &str
             column: Some(header.clone()),
             message,
         };
+        let problem = |message: String| Problem {
+            line: row.line,
+            column: Some(header.clone()),
+            value: cell.trim().chars().take(200).collect(),
+            message,
+        };
         match column {
             Column::Skip => {}
             Column::Base(name) => match parse_base(name, values[0], region) {
                 Ok(v) => planned.base.set(name, v),
+                Err(e) if on_problem == OnProblem::SkipCell => planned.problems.push(problem(e.public_message())),
                 Err(e) => errors.push(error(e.public_message())),
             },
             Column::Custom(def) => {
@@ -198,13 +241,17 @@ pub fn parse_row(row: &Row, headers: &[String], columns: &[Column], region: &str
                         planned.custom.insert(def.field_name.clone(), v);
                     }
                     Ok(_) => {}
+                    Err(e) if on_problem == OnProblem::SkipCell => planned.problems.push(problem(e.public_message())),
                     Err(e) => errors.push(error(e.public_message())),
                 }
             }
         }
     }
+    let readable = !planned.base.is_empty() || !planned.custom.is_empty();
     if !errors.is_empty() {
         Parsed::Invalid(errors)
+    } else if !readable && !planned.problems.is_empty() {
+        Parsed::Unreadable(planned.problems)
     } else if any {
         Parsed::Contact(planned)
     } else {

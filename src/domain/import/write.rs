@@ -19,8 +19,8 @@ use std::collections::{BTreeMap, HashSet};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
-use super::mapping::OnDuplicate;
-use super::plan::{Parsed, Planned, Report, RowError, combine};
+use super::mapping::{OnDuplicate, OnProblem};
+use super::plan::{Parsed, Planned, Problem, Report, RowError, combine};
 use crate::domain::contact::BaseFields;
 use crate::domain::field_definition::FieldDefinition;
 use crate::domain::ids::ContactId;
@@ -42,6 +42,7 @@ pub struct Writer {
     import: String,
     ws: WorkspaceAccess,
     policy: OnDuplicate,
+    on_problem: OnProblem,
     created_on: String,
     /// Field name → default value, for the contacts this import creates.
     defaults: Vec<(String, String)>,
@@ -51,11 +52,18 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn new(import: &str, ws: &WorkspaceAccess, policy: OnDuplicate, fields: &[&FieldDefinition]) -> Writer {
+    pub fn new(
+        import: &str,
+        ws: &WorkspaceAccess,
+        policy: OnDuplicate,
+        on_problem: OnProblem,
+        fields: &[&FieldDefinition],
+    ) -> Writer {
         Writer {
             import: import.to_string(),
             ws: ws.clone(),
             policy,
+            on_problem,
             created_on: crate::clock::now_text(),
             defaults: fields
                 .iter()
@@ -91,6 +99,23 @@ impl Writer {
         errors
     }
 
+    /// A row that cannot go in as it is: left out and reported as a problem, or (with
+    /// `on_problem: stop`) an error that stops the file.
+    fn refuse_row(&mut self, errors: Vec<RowError>) {
+        match self.on_problem {
+            OnProblem::Stop => self.report.errors.extend(errors),
+            OnProblem::SkipCell => {
+                self.report.skipped += 1;
+                self.report.add_problems(errors.into_iter().map(|e| Problem {
+                    line: e.line,
+                    column: e.column,
+                    value: String::new(),
+                    message: format!("row left out: {}", e.message),
+                }));
+            }
+        }
+    }
+
     /// Writes a chunk of rows in file order. Rows go to a multi-row insert in batches; the
     /// database refuses those whose email or phone someone holds, and they are then written
     /// one by one, right after their batch. That keeps the file's order (later rows win an
@@ -104,7 +129,12 @@ impl Writer {
             match row {
                 Parsed::Empty => self.report.skipped += 1,
                 Parsed::Invalid(errors) => self.report.errors.extend(errors),
-                Parsed::Contact(p) => {
+                Parsed::Unreadable(problems) => {
+                    self.report.skipped += 1;
+                    self.report.add_problems(problems);
+                }
+                Parsed::Contact(mut p) => {
+                    self.report.add_problems(std::mem::take(&mut p.problems));
                     let keys = [&p.base.primary_email, &p.base.primary_phone];
                     if keys.iter().any(|k| k.as_ref().is_some_and(|k| in_batch.contains(k))) {
                         self.insert_batch(conn, std::mem::take(&mut batch)).await?;
@@ -207,7 +237,7 @@ impl Writer {
                     p.line
                 )));
             }
-            self.report.errors.extend(errors);
+            self.refuse_row(errors);
             return Ok(());
         };
         self.report.duplicates += 1;
@@ -223,6 +253,7 @@ impl Writer {
             line: p.line,
             base: before.base.clone(),
             custom: before.custom.clone(),
+            problems: Vec::new(),
         };
         combine(&mut after, &p, &self.policy);
         if after.base == before.base && after.custom == before.custom {
@@ -268,11 +299,11 @@ impl Writer {
             ),
             _ => format!("its phone number {phone} already belongs to another contact here"),
         };
-        self.report.errors.push(RowError {
+        self.refuse_row(vec![RowError {
             line,
             column: None,
             message,
-        });
+        }]);
         Ok(())
     }
 
