@@ -1134,3 +1134,37 @@ async fn reimport_own_export(format: &str) {
         assert!(types.contains(&(name.into(), t.into())), "{name}: {types:?}");
     }
 }
+
+/// Every real-world file of the corpus imports under the default settings (issue 11): what
+/// cannot be read is reported, nothing is refused wholesale — except the deliberately broken
+/// vCard, refused with the reason.
+#[tokio::test]
+async fn every_corpus_file_imports_with_the_defaults() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus");
+    let mut files: Vec<PathBuf> = ["contacts_csv", "vcard"]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
+        .map(|e| e.unwrap().path())
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("csv" | "vcf" | "vcard")))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 30, "{files:?}");
+    for (i, path) in files.iter().enumerate() {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let ws = app.workspace(&andy, &format!("File {i}")).await;
+        let r = upload(&api, &ws, "", name, std::fs::read(path).unwrap(), None, None).await;
+        if name == "monica_broken_begin_line.vcard" {
+            assert_eq!(r.status(), 422, "{name}");
+            assert!(r.text().await.unwrap().contains("no vCard found"), "{name}");
+            continue;
+        }
+        assert_eq!(r.status(), 202, "{name}: {}", r.text().await.unwrap());
+        let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let v = finished(&api, &ws, &id).await;
+        assert_eq!(v["status"], "done", "{name}: {v}");
+        assert!(v["report"]["created"].as_u64().unwrap() >= 1, "{name}: {v}");
+    }
+}
