@@ -433,7 +433,9 @@ async fn import_flow(c: Client, app: TestApp, phone: bool) {
         &file,
         "Given Name,Family Name,E-mail 1 - Value,Phone 1 - Value,Birthday,Notes\n\
          Ada,Lovelace,ada@example.com,+1 415 555 0123,1815-12-10,Met at the open house\n\
-         Grace,Hopper,grace@example.com,+1 415 555 0124,1906-12-09,\"Prefers email, not calls\"\n",
+         Grace,Hopper,grace@example.com,+1 415 555 0124,1906-12-09,\"Prefers email, not calls\"\n\
+         Alan,Turing,alan@example.com,+1 415 555 0125,sometime in June,Birthday unreadable\n\
+         Joan,Clarke,joan@example.com,+1 415 555 0126,--06-24,A birthday without a year\n",
     )
     .unwrap();
     c.goto(&app.url(&format!("/workspaces/{ws}/imports"))).await.unwrap();
@@ -449,8 +451,11 @@ async fn import_flow(c: Client, app: TestApp, phone: bool) {
     checkpoint(&c, &format!("31-{tag}-mapping")).await;
     click(&c, "form[action$='/start'] button[type=submit]").await;
     wait_for_text(&c, "Revert this import").await;
+    // The unreadable birthday is listed, the rest of the file went in.
+    wait_for_text(&c, "1 value could not be read").await;
+    wait_for_text(&c, "sometime in June").await;
     checkpoint(&c, &format!("32-{tag}-report")).await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 2);
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 4);
     c.goto(&app.url(&format!("/workspaces/{ws}/contacts?q=hopper")))
         .await
         .unwrap();
