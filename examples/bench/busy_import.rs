@@ -42,10 +42,7 @@ fn csv() -> Vec<u8> {
 pub fn run(binary: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = super::runtime();
     let seeded = rt.block_on(seed(&data, &["andy@example.com", "mona@example.com"]));
     let ((andy_ws, andy_key), (mona_ws, mona_key)) = (seeded[0].clone(), seeded[1].clone());
     let file = csv();

@@ -90,10 +90,7 @@ const SOURCES: &[&str] = &["Referral", "Website", "Open house", "Realtor", "Past
 pub fn run(binary: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = super::runtime();
     let started = Instant::now();
     let seeded = rt.block_on(seed(&data));
     println!(

@@ -61,10 +61,7 @@ fn mapping() -> Value {
 pub fn run(binary: &Path) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = super::runtime();
     let (ws, key) = rt.block_on(seed(&data, &["bench@example.com"])).remove(0);
     let file = csv();
     println!(

@@ -176,6 +176,14 @@ pub async fn page_csrf(client: &reqwest::Client, url: &str) -> String {
     page[at..at + 64].to_string()
 }
 
+/// A multi-threaded tokio runtime for a section's async work.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 pub fn spawn_server(binary: &Path, data: &Path, port: u16) -> Child {
     Command::new(binary)
         .arg("--data-dir")
