@@ -134,7 +134,19 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// Only a local path may be a post-login destination (never `//evil.example` or a URL).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if is_local_path(n) => n.to_string(),
+        // A `Location` header is ASCII: other characters go percent-encoded (as browsers send
+        // them), so a path with `é` in it is kept, not turned into an unreadable header.
+        Some(n) if is_local_path(n) => n
+            .chars()
+            .map(|c| {
+                if c.is_ascii() {
+                    c.to_string()
+                } else {
+                    let mut buf = [0u8; 4];
+                    c.encode_utf8(&mut buf).bytes().map(|b| format!("%{b:02X}")).collect()
+                }
+            })
+            .collect(),
         _ => "/".to_string(),
     }
 }

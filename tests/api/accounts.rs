@@ -389,6 +389,10 @@ async fn login_redirect_target_must_be_local() {
         Some("/settings?tab=keys"),
         "a local path is kept"
     );
+    // Found by the fuzz test: a path with non-ASCII letters went into `Location` raw, a header
+    // no client could read as text. It goes percent-encoded, as browsers send it.
+    let p = b.get("/login?next=%2Fcontacts%3Fq%3DZo%C3%AB").await;
+    assert_eq!(p.location.as_deref(), Some("/contacts?q=Zo%C3%AB"));
 }
 
 #[tokio::test]
