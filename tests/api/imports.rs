@@ -1168,3 +1168,57 @@ async fn every_corpus_file_imports_with_the_defaults() {
         assert!(v["report"]["created"].as_u64().unwrap() >= 1, "{name}: {v}");
     }
 }
+
+/// Outlook's English CSV export, as Outlook writes it: `0/0/00` is no date, `12/9/1906` is
+/// December 9th, the mobile (not the assistant's line, listed first) is the primary phone,
+/// and every other number lands in a field named after its column.
+#[tokio::test]
+async fn an_outlook_export_imports_with_nothing_mapped_by_hand() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let bytes =
+        std::fs::read(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imports/outlook_en.csv")).unwrap();
+    let v = run(&api, &ws, "outlook.csv", bytes, None, None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["created"], 3, "{v}");
+    assert_eq!(v["report"]["problems_total"], 0, "{v}");
+    let list: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?sort=name"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let people: Vec<Value> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            json!([
+                c["first_name"],
+                c["last_name"],
+                c["primary_email"],
+                c["primary_phone"],
+                c["company"],
+                c["custom_fields"]
+            ])
+        })
+        .collect();
+    assert_eq!(
+        people,
+        vec![
+            // No mobile: the first personal number is the primary phone, for this contact.
+            json!(["Sam", "Lee", null, "+14155550150", null, {
+                "birthday": "1980-07-04", "groups": "Borrowers", "phone_3": "+14155550151", "suffix": "Jr."}]),
+            json!(["Linda", "Park", "linda.park@example.com", "+16505550140", null, {
+                "assistants_phone": "+16505550190", "groups": "Borrowers", "home_city": "Palo Alto",
+                "home_postal_code": "02139", "home_state": "CA", "home_street": "12 Oak Ave",
+                "name_prefix": "Ms.", "notes": "Pre-approved for $450,000"}]),
+            json!(["Raj", "Patel", "raj@patelrealty.example", "+14085550111", "Patel Realty", {
+                "alternate_email": "raj.patel@example.com", "anniversary": "2015-06-15",
+                "assistants_phone": "+14085550100", "birthday": "1906-12-09", "business_fax": "+14085550199",
+                "company_main_phone": "+14085550100", "groups": "Realtors;VIP", "job_title": "Realtor",
+                "middle_name": "K.", "pager": "+14085550112", "website": "http://patelrealty.example/",
+                "work_phone": "+14085550123"}]),
+        ]
+    );
+}

@@ -192,6 +192,16 @@ fn is_not_personal(k: &str) -> bool {
     .any(|w| k.contains(w))
 }
 
+/// The fields suggested for a person's further numbers (`other_phone`, `phone_3`, …): on a
+/// row without the primary column's number, the first of them that has one is the primary
+/// phone (`plan::parse_row`).
+pub fn is_personal_phone_field(name: &str) -> bool {
+    name == "other_phone"
+        || name
+            .strip_prefix("phone_")
+            .is_some_and(|n| n == "more" || n.parse::<u32>().is_ok())
+}
+
 /// A mobile number's column: the first choice for the primary phone.
 fn is_mobile(k: &str) -> bool {
     ["mobile", "mobil", "cell", "handy", "portable"]
@@ -239,6 +249,10 @@ pub fn suggest(columns: &[String]) -> Mapping {
         .iter()
         .any(|m| matches!(m, Some(Meaning::First | Meaning::Last)));
     let mut taken: Vec<&str> = Vec::new();
+    // Outlook has both "Title" (Mr., Ms.) and "Job Title": then "Title" is the name's prefix.
+    if columns.iter().any(|c| key(c) == "jobtitle") {
+        taken.push("job_title_from_title");
+    }
     let mut emails = 0;
     let mut mapped = BTreeMap::new();
     // The primary phone is the mobile number, else the first personal one (SPEC §11.2).
@@ -310,6 +324,11 @@ pub fn suggest(columns: &[String]) -> Mapping {
                     1 => Target::custom("other_phone", FieldType::Phone),
                     n => Target::custom(leak_name("phone", n + 1), FieldType::Phone),
                 }
+            }
+            Some(Meaning::Custom("job_title", _))
+                if key(column) == "title" && taken.contains(&"job_title_from_title") =>
+            {
+                Target::custom("name_prefix", FieldType::Text)
             }
             Some(Meaning::Custom(name, t)) if !taken.contains(&name) => {
                 taken.push(name);
@@ -422,6 +441,13 @@ fn describes_a_sibling(column: &str, columns: &[String]) -> bool {
 /// in digits (ZIP and postal codes, anything with a leading zero) stay text: as numbers they
 /// would lose their zeros.
 fn infer_type(header: &str, examples: &[String]) -> FieldType {
+    // Exporters' "no date" (`0/0/00`) says nothing about the column's type.
+    let examples: Vec<String> = examples
+        .iter()
+        .filter(|e| !e.chars().all(|c| matches!(c, '0' | '/' | '.' | '-' | ' ')))
+        .cloned()
+        .collect();
+    let examples = examples.as_slice();
     let k = key(header);
     let is_code = ["zip", "postal", "postcode", "plz", "code"]
         .iter()

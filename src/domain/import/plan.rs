@@ -193,6 +193,28 @@ pub fn combine(into: &mut Planned, from: &Planned, policy: &OnDuplicate) {
     }
 }
 
+/// A row without a number in the primary phone's column takes its first further personal
+/// number (`other_phone`, `phone_3`, …) as the primary: "the mobile, else the first personal
+/// one" holds per contact, not only per column.
+fn promote_phone(planned: &mut Planned, columns: &[Column]) {
+    if planned.base.primary_phone.is_some() || !columns.iter().any(|c| matches!(c, Column::Base("primary_phone"))) {
+        return;
+    }
+    let first = columns.iter().find_map(|c| match c {
+        Column::Custom(def)
+            if def.field_type == FieldType::Phone
+                && super::mapping::is_personal_phone_field(&def.field_name)
+                && planned.custom.contains_key(&def.field_name) =>
+        {
+            Some(def.field_name.clone())
+        }
+        _ => None,
+    });
+    if let Some(name) = first {
+        planned.base.primary_phone = planned.custom.remove(&name);
+    }
+}
+
 /// Parses one row against the resolved columns (`headers` names them in errors). A cell that
 /// cannot be read is a problem: left out (`SkipCell`) or an error that stops the file (`Stop`).
 pub fn parse_row(row: &Row, headers: &[String], columns: &[Column], region: &str, on_problem: OnProblem) -> Parsed {
@@ -247,6 +269,7 @@ pub fn parse_row(row: &Row, headers: &[String], columns: &[Column], region: &str
             }
         }
     }
+    promote_phone(&mut planned, columns);
     let readable = !planned.base.is_empty() || !planned.custom.is_empty();
     if !errors.is_empty() {
         Parsed::Invalid(errors)
