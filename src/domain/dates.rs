@@ -26,7 +26,7 @@ const MONTHS: [&str; 12] = [
 /// zeros), `Err` with an example of what is understood when it cannot be read.
 pub fn parse(text: &str, region: &str) -> Result<Option<String>, String> {
     let text = text.trim();
-    if text.is_empty() || text.chars().all(|c| matches!(c, '0' | '/' | '.' | '-' | ' ')) {
+    if is_placeholder(text) {
         return Ok(None);
     }
     let read = by_numbers(text, region).or_else(|| by_month_name(text));
@@ -38,6 +38,12 @@ pub fn parse(text: &str, region: &str) -> Result<Option<String>, String> {
             "{text:?} is not a date pi-crm can read (1980-07-04, 7/4/1980, 4.7.1980, Jul 4 1980 or --07-04)"
         )),
     }
+}
+
+/// Empty, or an exporter's "no date" (`0/0/00`, `00.00.0000`, `0000-00-00`): zeros and
+/// separators only.
+pub fn is_placeholder(text: &str) -> bool {
+    text.trim().chars().all(|c| matches!(c, '0' | '/' | '.' | '-' | ' '))
 }
 
 /// A stored date shown to people: `1980-07-04` as "July 4, 1980", `--07-04` as "July 4".

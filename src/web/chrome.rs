@@ -134,21 +134,20 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// Only a local path may be a post-login destination (never `//evil.example` or a URL).
 pub fn safe_next(next: Option<&str>) -> String {
     match next {
-        // A `Location` header is ASCII: other characters go percent-encoded (as browsers send
-        // them), so a path with `é` in it is kept, not turned into an unreadable header.
-        Some(n) if is_local_path(n) => n
-            .chars()
-            .map(|c| {
-                if c.is_ascii() {
-                    c.to_string()
-                } else {
-                    let mut buf = [0u8; 4];
-                    c.encode_utf8(&mut buf).bytes().map(|b| format!("%{b:02X}")).collect()
-                }
-            })
-            .collect(),
+        Some(n) if is_local_path(n) => as_location(n).unwrap_or_else(|| "/".to_string()),
         _ => "/".to_string(),
     }
+}
+
+/// A local path as a `Location` header carries it: ASCII, with other characters
+/// percent-encoded (the `url` crate's rules, as browsers send them), so a path with `é` in it is
+/// kept rather than turned into a header no client can read as text.
+fn as_location(path: &str) -> Option<String> {
+    let base = url::Url::parse("http://pi-crm.invalid/").expect("a valid base");
+    let url = base.join(path).ok()?;
+    let location = &url[url::Position::BeforePath..];
+    // Dot segments are resolved: `/.//evil.example` would come out as `//evil.example`.
+    is_local_path(location).then(|| location.to_string())
 }
 
 /// A path on this site only: it starts with one `/`, and has no backslash or control

@@ -142,23 +142,6 @@ impl MapPage {
     }
 }
 
-fn slug(header: &str) -> String {
-    let mut out = String::new();
-    for c in header.to_lowercase().chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('_') && !out.is_empty() {
-            out.push('_');
-        }
-    }
-    let out = out.trim_end_matches('_').to_string();
-    if out.starts_with(|c: char| c.is_ascii_lowercase()) {
-        out
-    } else {
-        format!("f_{out}")
-    }
-}
-
 async fn map_page(
     state: &AppState,
     actor: &Actor,
@@ -193,12 +176,20 @@ async fn map_page(
                 .take(3)
                 .collect();
             let (selected, new_name, new_type) = match mapping.columns.get(name) {
-                Some(Target::Field(f)) if f != "skip" => (format!("base:{f}"), slug(name), "text".into()),
+                Some(Target::Field(f)) if f != "skip" => (
+                    format!("base:{f}"),
+                    crate::domain::import::mapping::field_name_of(name),
+                    "text".into(),
+                ),
                 Some(Target::Custom { custom, field_type }) if fields.get(custom).is_some() => {
                     (format!("field:{custom}"), custom.clone(), field_type.clone())
                 }
                 Some(Target::Custom { custom, field_type }) => ("new".into(), custom.clone(), field_type.clone()),
-                _ => ("skip".into(), slug(name), "text".into()),
+                _ => (
+                    "skip".into(),
+                    crate::domain::import::mapping::field_name_of(name),
+                    "text".into(),
+                ),
             };
             ColumnChoice {
                 index,

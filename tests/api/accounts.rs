@@ -364,6 +364,8 @@ async fn login_redirect_target_must_be_local() {
         "/\n/evil.example/",
         "/\r/evil.example/",
         "/\u{b}/evil.example/",
+        // A dot segment that resolves to a scheme-relative `//evil…`.
+        "/.//evil.example/",
     ];
     for evil in evils {
         let b = app.browser();

@@ -79,6 +79,34 @@ pub(crate) async fn run(
     finished(api, ws, v["id"].as_str().unwrap()).await
 }
 
+/// A workspace's contacts, by name, as the API lists them.
+async fn contacts_by_name(api: &Api, ws: &str) -> Vec<Value> {
+    let list: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/contacts?sort=name"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    list["items"].as_array().unwrap().clone()
+}
+
+/// Each contact's base fields and custom values, for exact comparisons.
+fn base_and_custom(contacts: &[Value]) -> Vec<Value> {
+    contacts
+        .iter()
+        .map(|c| {
+            json!([
+                c["first_name"],
+                c["last_name"],
+                c["primary_email"],
+                c["primary_phone"],
+                c["company"],
+                c["custom_fields"]
+            ])
+        })
+        .collect()
+}
+
 async fn setup(app: &TestApp) -> (Api, String) {
     let andy = app.create_user("andy@example.com", "Andy").await;
     let ws = app.workspace(&andy, "Borrowers").await;
@@ -982,15 +1010,8 @@ async fn a_current_google_export_imports_with_nothing_mapped_by_hand() {
     );
     assert_eq!(v["mapping"]["columns"]["Address 1 - Label"], "skip");
     assert_eq!(v["mapping"]["columns"]["Photo"], "skip", "empty throughout");
-    let list: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts?sort=name"))
+    let people: Vec<Value> = contacts_by_name(&api, &ws)
         .await
-        .json()
-        .await
-        .unwrap();
-    let people: Vec<Value> = list["items"]
-        .as_array()
-        .unwrap()
         .iter()
         .map(|c| {
             json!({"name": [c["first_name"], c["last_name"]], "email": c["primary_email"],
@@ -1073,38 +1094,17 @@ async fn reimport_own_export(format: &str) {
         .await
         .unwrap()
         .to_vec();
-    let people = |ws: String| {
-        let api = &api;
-        async move {
-            let list: Value = api
-                .get(&format!("/api/v1/workspaces/{ws}/contacts?sort=name"))
-                .await
-                .json()
-                .await
-                .unwrap();
-            list["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| {
-                    json!([
-                        c["first_name"],
-                        c["last_name"],
-                        c["primary_email"],
-                        c["primary_phone"],
-                        c["company"],
-                        c["custom_fields"]
-                    ])
-                })
-                .collect::<Vec<_>>()
-        }
-    };
-    let want = people(from.clone()).await;
+    let want = base_and_custom(&contacts_by_name(&api, &from).await);
     assert_eq!(want.len(), 2);
     for ws in [&fresh, &other] {
         let v = run(&api, ws, &format!("export.{format}"), file.clone(), None, None).await;
         assert_eq!(v["status"], "done", "{v}");
-        assert_eq!(people(ws.to_string()).await, want, "into {ws}: {}", v["mapping"]);
+        assert_eq!(
+            base_and_custom(&contacts_by_name(&api, ws).await),
+            want,
+            "into {ws}: {}",
+            v["mapping"]
+        );
     }
     let fields: Value = api
         .get(&format!("/api/v1/workspaces/{fresh}/custom-fields"))
@@ -1182,27 +1182,7 @@ async fn an_outlook_export_imports_with_nothing_mapped_by_hand() {
     assert_eq!(v["status"], "done", "{v}");
     assert_eq!(v["report"]["created"], 3, "{v}");
     assert_eq!(v["report"]["problems_total"], 0, "{v}");
-    let list: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts?sort=name"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let people: Vec<Value> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| {
-            json!([
-                c["first_name"],
-                c["last_name"],
-                c["primary_email"],
-                c["primary_phone"],
-                c["company"],
-                c["custom_fields"]
-            ])
-        })
-        .collect();
+    let people = base_and_custom(&contacts_by_name(&api, &ws).await);
     assert_eq!(
         people,
         vec![

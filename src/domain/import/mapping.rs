@@ -145,24 +145,25 @@ fn meaning(header: &str) -> Option<Meaning> {
 /// A header that names a phone number's column: not its type or label column, and not
 /// Google's "Phonetic First Name", which only starts like one.
 fn is_phone_key(k: &str) -> bool {
+    // "phone" also finds telephone and téléphone; "mobil" finds mobile.
     let phoneish = [
         "phone",
-        "mobile",
         "mobil",
         "cell",
         "telefon",
-        "téléphone",
-        "telephone",
         "fax",
         "pager",
         "handy",
+        "callback",
+        "telex",
+        "isdn",
+        "ttytdd",
+        "télécopie",
+        "telecopie",
     ]
     .iter()
     .any(|w| k.contains(w))
-        || k.starts_with("tel")
-        || ["callback", "telex", "isdn", "ttytdd", "télécopie", "telecopie"]
-            .iter()
-            .any(|w| k.contains(w));
+        || k.starts_with("tel");
     phoneish && !k.contains("phonetic") && !k.contains("type") && !k.contains("label")
 }
 
@@ -209,8 +210,9 @@ fn is_mobile(k: &str) -> bool {
         .any(|w| k.contains(w))
 }
 
-/// `"Assistant's Phone"` → `assistants_phone`: a field name from a header.
-fn field_name_of(header: &str) -> String {
+/// `"Assistant's Phone"` → `assistants_phone`, `"Télécopie bureau"` → `telecopie_bureau`: a
+/// field name from a header, for every suggestion (`f_…` when it would not start with a letter).
+pub fn field_name_of(header: &str) -> String {
     let mut name = String::new();
     for c in header.to_lowercase().chars() {
         // Field names are ASCII: the accents of French and German headers are taken off.
@@ -238,7 +240,7 @@ fn field_name_of(header: &str) -> String {
     let name = name.trim_end_matches('_').to_string();
     match name.chars().next() {
         Some(c) if c.is_ascii_alphabetic() => name,
-        _ => format!("phone_{name}"),
+        _ => format!("f_{name}"),
     }
 }
 
@@ -250,9 +252,7 @@ pub fn suggest(columns: &[String]) -> Mapping {
         .any(|m| matches!(m, Some(Meaning::First | Meaning::Last)));
     let mut taken: Vec<&str> = Vec::new();
     // Outlook has both "Title" (Mr., Ms.) and "Job Title": then "Title" is the name's prefix.
-    if columns.iter().any(|c| key(c) == "jobtitle") {
-        taken.push("job_title_from_title");
-    }
+    let title_is_prefix = columns.iter().any(|c| key(c) == "jobtitle");
     let mut emails = 0;
     let mut mapped = BTreeMap::new();
     // The primary phone is the mobile number, else the first personal one (SPEC §11.2).
@@ -325,9 +325,7 @@ pub fn suggest(columns: &[String]) -> Mapping {
                     n => Target::custom(leak_name("phone", n + 1), FieldType::Phone),
                 }
             }
-            Some(Meaning::Custom("job_title", _))
-                if key(column) == "title" && taken.contains(&"job_title_from_title") =>
-            {
+            Some(Meaning::Custom("job_title", _)) if title_is_prefix && key(column) == "title" => {
                 Target::custom("name_prefix", FieldType::Text)
             }
             Some(Meaning::Custom(name, t)) if !taken.contains(&name) => {
@@ -444,7 +442,7 @@ fn infer_type(header: &str, examples: &[String]) -> FieldType {
     // Exporters' "no date" (`0/0/00`) says nothing about the column's type.
     let examples: Vec<String> = examples
         .iter()
-        .filter(|e| !e.chars().all(|c| matches!(c, '0' | '/' | '.' | '-' | ' ')))
+        .filter(|e| !crate::domain::dates::is_placeholder(e))
         .cloned()
         .collect();
     let examples = examples.as_slice();
