@@ -1,6 +1,6 @@
 //! Contacts: exactly six data fields (names, primary email and phone, company); everything
-//! else is a typed custom field. Emails are lower-cased, phones E.164, and both are unique per
-//! workspace — a duplicate is a 409 naming the contact that has it.
+//! else is a typed custom field. Emails are lower-cased and unique per workspace (a duplicate
+//! is a 409 naming the contact that has it); phones are E.164 and may be shared (SPEC §4).
 
 use std::collections::BTreeMap;
 
@@ -62,6 +62,24 @@ impl BaseFields {
             "company" => self.company = value,
             _ => {}
         }
+    }
+
+    /// First and last name as one key that ignores case, accents and spacing: "José  García"
+    /// and "jose garcia" are the same name. Two contacts without an email are the same person
+    /// when they share a phone and this key (SPEC §4).
+    pub fn name_key(&self) -> String {
+        use unicode_normalization::UnicodeNormalization;
+        let full = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let plain: String = full
+            .nfkd()
+            .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+            .collect::<String>()
+            .to_lowercase();
+        plain.split_whitespace().collect::<Vec<_>>().join(" ")
     }
 
     pub fn is_empty(&self) -> bool {
@@ -277,29 +295,16 @@ fn require_something(base: &BaseFields) -> AppResult<()> {
     Ok(())
 }
 
-/// Maps a unique violation on email or phone to a 409 naming the contact that has it.
+/// Maps a unique violation on the email to a 409 naming the contact that has it.
 async fn conflict_of(conn: &mut SqliteConnection, ws: &WorkspaceAccess, base: &BaseFields, e: sqlx::Error) -> AppError {
-    for (column, value) in [
-        ("primary_email", &base.primary_email),
-        ("primary_phone", &base.primary_phone),
-    ] {
-        if storage::db::is_unique_violation(&e, &format!("base_contacts.{column}"))
-            && let Some(v) = value
-        {
-            let existing = storage::contacts::id_by_unique(conn, ws, column, v)
-                .await
-                .ok()
-                .flatten();
-            let what = if column == "primary_email" {
-                "email"
-            } else {
-                "phone number"
-            };
-            return AppError::Conflict {
-                message: format!("another contact in this workspace already has this {what}"),
-                existing_id: existing,
-            };
-        }
+    if storage::db::is_unique_violation(&e, "base_contacts.primary_email")
+        && let Some(email) = &base.primary_email
+    {
+        let existing = storage::contacts::id_by_email(conn, ws, email).await.ok().flatten();
+        return AppError::Conflict {
+            message: "another contact in this workspace already has this email".into(),
+            existing_id: existing,
+        };
     }
     e.into()
 }

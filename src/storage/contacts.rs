@@ -205,22 +205,51 @@ pub async fn exists(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &Cont
     Ok(found.is_some())
 }
 
-/// The contact holding a unique email or phone; `column` is one of those two names.
-pub async fn id_by_unique(
+/// The contact whose primary email this is.
+pub async fn id_by_email(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
-    column: &str,
-    value: &str,
+    email: &str,
 ) -> Result<Option<String>, sqlx::Error> {
-    let sql = match column {
-        "primary_email" => "SELECT id FROM base_contacts WHERE workspace_id = ? AND primary_email = ?",
-        _ => "SELECT id FROM base_contacts WHERE workspace_id = ? AND primary_phone = ?",
-    };
-    sqlx::query_scalar(sql)
+    sqlx::query_scalar("SELECT id FROM base_contacts WHERE workspace_id = ? AND primary_email = ?")
         .bind(ws.id())
-        .bind(value)
+        .bind(email)
         .fetch_optional(conn)
         .await
+}
+
+/// The contacts whose primary phone is one of `phones`, with their names: `(id, base)`,
+/// oldest first. Phones may be shared, so each phone can name several contacts.
+pub async fn holding_phones(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    phones: &[&str],
+) -> Result<Vec<(String, BaseFields)>, sqlx::Error> {
+    if phones.is_empty() {
+        return Ok(Vec::new());
+    }
+    let phones = serde_json::to_string(phones).expect("text serialises");
+    let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT id, first_name, last_name, primary_phone FROM base_contacts
+          WHERE workspace_id = ? AND primary_phone IN (SELECT value FROM json_each(?))
+          ORDER BY id",
+    )
+    .bind(ws.id())
+    .bind(phones)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, first_name, last_name, primary_phone)| {
+            let base = BaseFields {
+                first_name,
+                last_name,
+                primary_phone,
+                ..BaseFields::default()
+            };
+            (id, base)
+        })
+        .collect())
 }
 
 /// One contact with its custom values and lists, in a single statement: a `GET contact` is
@@ -352,8 +381,8 @@ pub struct NewContact<'a> {
     pub base: &'a BaseFields,
 }
 
-/// Inserts many new contacts, leaving out each one whose email or phone is already taken (by
-/// an earlier contact or an earlier row of the same statement): returns the ids of those
+/// Inserts many new contacts, leaving out each one whose email is already taken (by an
+/// earlier contact or an earlier row of the same statement): returns the ids of those
 /// written; the caller deals with the others one by one.
 pub async fn insert_new(
     conn: &mut SqliteConnection,

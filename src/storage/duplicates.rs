@@ -8,8 +8,13 @@ use crate::domain::workspace::WorkspaceAccess;
 ///   next one of its name found through `base_contacts_same_person` with one seek: a thousand
 ///   "John Smith, Acme" make 999 pairs (merging along the chain folds them all), never
 ///   half a million;
-/// - a custom email or phone value pairs with the contact whose primary email or phone it is,
-///   through `custom_fields_lookup` and the contacts' unique indexes.
+/// - contacts with the same primary phone (phones may be shared, SPEC §4) pair as a chain too,
+///   through `base_contacts_phone`;
+/// - a custom email value pairs with the contact whose primary email it is, and a custom
+///   phone value with the first contact whose primary phone it is (the chain joins the rest),
+///   through `custom_fields_lookup` and those indexes.
+///
+/// A pair found for several reasons is one pair, its reasons joined.
 pub async fn pairs(
     db: &SqlitePool,
     ws: &WorkspaceAccess,
@@ -37,9 +42,19 @@ pub async fn pairs(
                      LIMIT 1) AS b
               FROM base_contacts x
              WHERE x.workspace_id = ?1 AND x.id >= ?2 AND coalesce(x.first_name, x.last_name) IS NOT NULL
+         ),
+         phone_sharers AS (
+            SELECT x.id AS a,
+                   (SELECT y.id FROM base_contacts y
+                     WHERE y.workspace_id = x.workspace_id AND y.primary_phone = x.primary_phone AND y.id > x.id
+                     ORDER BY y.id LIMIT 1) AS b
+              FROM base_contacts x
+             WHERE x.workspace_id = ?1 AND x.id >= ?2 AND x.primary_phone IS NOT NULL
          )
-         SELECT a, b, reason FROM (
+         SELECT a, b, group_concat(reason, ' and ') FROM (
             SELECT a, b, 'same name and company' AS reason FROM namesakes WHERE b IS NOT NULL
+            UNION
+            SELECT a, b, 'shared phone number' FROM phone_sharers WHERE b IS NOT NULL
             UNION
             SELECT min(c.id, v.contact_id) AS a, max(c.id, v.contact_id) AS b, 'shared email'
               FROM custom_fields v JOIN base_contacts c
@@ -48,9 +63,12 @@ pub async fn pairs(
             UNION
             SELECT min(c.id, v.contact_id), max(c.id, v.contact_id), 'shared phone number'
               FROM custom_fields v JOIN base_contacts c
-                ON c.workspace_id = v.workspace_id AND c.primary_phone = v.field_value AND c.id <> v.contact_id
+                ON c.id = (SELECT h.id FROM base_contacts h
+                            WHERE h.workspace_id = v.workspace_id AND h.primary_phone = v.field_value
+                              AND h.id <> v.contact_id
+                            ORDER BY h.id LIMIT 1)
              WHERE v.workspace_id = ?1 AND v.field_name IN (SELECT field_name FROM typed WHERE field_type = 'phone')
-         ) WHERE (a, b) > (?2, ?3) ORDER BY a, b LIMIT ?4",
+         ) WHERE (a, b) > (?2, ?3) GROUP BY a, b ORDER BY a, b LIMIT ?4",
     )
     .bind(ws.id())
     .bind(after_a)

@@ -165,7 +165,7 @@ async fn bad_values_are_422_naming_the_field_and_nothing_is_written() {
 }
 
 #[tokio::test]
-async fn duplicate_email_or_phone_is_a_409_naming_the_existing_contact() {
+async fn duplicate_email_is_a_409_naming_the_existing_contact_and_a_shared_phone_is_welcome() {
     let app = TestApp::spawn().await;
     let (api, ws) = setup(&app).await;
     let url = format!("/api/v1/workspaces/{ws}/contacts");
@@ -178,15 +178,43 @@ async fn duplicate_email_or_phone_is_a_409_naming_the_existing_contact() {
         .json()
         .await
         .unwrap();
-    for body in [
-        json!({"first_name": "Ada2", "primary_email": "ADA@example.com "}),
-        json!({"first_name": "Ada3", "primary_phone": "415-555-0123"}),
-    ] {
-        let r = api.post(&url, body).await;
-        assert_eq!(r.status(), 409);
-        let e: Value = r.json().await.unwrap();
-        assert_eq!(e["error"]["existing_id"], first["id"]);
-    }
+    let r = api
+        .post(&url, json!({"first_name": "Ada2", "primary_email": "ADA@example.com "}))
+        .await;
+    assert_eq!(r.status(), 409);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["existing_id"], first["id"]);
+    assert_eq!(
+        e["error"]["message"],
+        "another contact in this workspace already has this email"
+    );
+
+    // Spouses share a landline (SPEC §4): both are contacts, and the duplicates view shows
+    // them side by side, once, for the phone.
+    let r = api
+        .post(
+            &url,
+            json!({"first_name": "William", "last_name": "King", "primary_phone": "415-555-0123"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let spouse: Value = r.json().await.unwrap();
+    assert_eq!(spouse["primary_phone"], "+14155550123");
+    let dups: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/duplicates"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let items = dups["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{dups}");
+    assert_eq!(items[0]["reason"], "shared phone number");
+    let mut ids = [items[0]["a"]["id"].clone(), items[0]["b"]["id"].clone()];
+    ids.sort_by_key(|v| v.to_string());
+    let mut expected = [first["id"].clone(), spouse["id"].clone()];
+    expected.sort_by_key(|v| v.to_string());
+    assert_eq!(ids, expected);
+
     // Updating another contact onto the same email is a conflict too.
     let second: Value = api
         .post(&url, json!({"first_name": "Bob", "primary_email": "bob@example.com"}))

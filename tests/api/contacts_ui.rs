@@ -59,6 +59,7 @@ async fn create_edit_and_delete_a_contact_through_the_forms() {
             &[
                 ("first_name", "Ada"),
                 ("last_name", "Lovelace"),
+                ("primary_email", "ada@example.com"),
                 ("primary_phone", "415 555 0123"),
                 ("cf.birthday", "1815-12-10"),
             ],
@@ -76,13 +77,13 @@ async fn create_edit_and_delete_a_contact_through_the_forms() {
             &format!("/workspaces/{ws}/contacts"),
             &[
                 ("first_name", "Copy"),
-                ("primary_phone", "+1 415 555 0123"),
+                ("primary_email", " ADA@example.com"),
                 ("cf.birthday", "1815-12-10"),
             ],
         )
         .await;
     assert_eq!(dup.status, 422);
-    assert!(dup.body.contains("already has this phone number"));
+    assert!(dup.body.contains("already has this email"));
     assert!(
         dup.body.contains(&format!("href=\"{url}\"")),
         "links the existing contact"

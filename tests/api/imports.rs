@@ -361,19 +361,59 @@ async fn duplicates_are_skipped_updated_or_merged_and_an_import_reverts() {
 async fn duplicates_inside_one_file_are_counted() {
     let app = TestApp::spawn().await;
     let (api, ws) = setup(&app).await;
-    let csv = "Name,Email,Phone\nAda,ada@example.com,\nAda L,ADA@example.com,+1 415 555 0123\nBob,,415-555-0123\n";
+    let csv = "Name,Email,Phone\nAda,ada@example.com,\nAda L,ADA@example.com,+1 415 555 0123\nBob,,415-555-0123\nBob,,(415) 555-0123\n";
     let v = run(&api, &ws, "d.csv", csv.as_bytes().to_vec(), None, Some("update")).await;
     assert_eq!(v["status"], "done", "{v}");
-    assert_eq!(v["report"]["created"], 1);
+    assert_eq!(v["report"]["created"], 2, "Bob shares Ada's phone but is not Ada: {v}");
     assert_eq!(v["report"]["duplicates"], 2);
-    let c: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(c["items"][0]["first_name"], "Bob", "update: later rows win");
-    assert_eq!(c["items"][0]["primary_phone"], "+14155550123");
+    let c = contacts_by_name(&api, &ws).await;
+    let names: Vec<&str> = c.iter().map(|c| c["first_name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Ada L", "Bob"], "update: later rows win");
+    assert!(c.iter().all(|c| c["primary_phone"] == "+14155550123"));
+}
+
+/// SPEC §4: a row with an email is the same person as the contact with that email; a row
+/// without one is the same person only when phone and name (ignoring case, accents and
+/// spacing) both match — a contact that was there before, or an earlier row of the file.
+/// Spouses on one landline are two contacts.
+#[tokio::test]
+async fn a_shared_phone_makes_a_duplicate_only_with_the_same_name() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Maria", "last_name": "Lopez", "primary_phone": "+14155550111"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let csv = "First Name,Last Name,E-mail Address,Mobile Phone,Company\n\
+               Ada,,ada@example.com,,\n\
+               Ada,L,ADA@example.com,+1 415 555 0123,\n\
+               Bob,King,,415-555-0123,\n\
+               Bob,King,,(415) 555-0123,King Realty\n\
+               bob , KING,,415.555.0123,\n\
+               Ana,King,,415-555-0123,\n\
+               Jos\u{e9},Garc\u{ed}a,,415-555-0188,\n\
+               Jose,Garcia,,415-555-0188,Casa\n\
+               Jose,Garcia,,415-555-0199,\n\
+               Maria,Lopez,,415 555 0111,Acme\n";
+    let v = run(&api, &ws, "shared.csv", csv.as_bytes().to_vec(), None, Some("merge")).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["created"], 5, "{v}");
+    assert_eq!(v["report"]["duplicates"], 5, "{v}");
+    assert_eq!(v["report"]["updated"], 1, "Maria was there before: {v}");
+    assert_eq!(v["report"]["problems"], json!([]));
+    let got = base_and_custom(&contacts_by_name(&api, &ws).await);
+    let want = [
+        json!(["Jose", "Garcia", null, "+14155550199", null, {}]),
+        json!(["Jos\u{e9}", "Garc\u{ed}a", null, "+14155550188", "Casa", {}]),
+        json!(["Ana", "King", null, "+14155550123", null, {}]),
+        json!(["Bob", "King", null, "+14155550123", "King Realty", {}]),
+        json!(["Ada", "L", "ada@example.com", "+14155550123", null, {}]),
+        json!(["Maria", "Lopez", null, "+14155550111", "Acme", {}]),
+    ];
+    assert_eq!(got, want);
 }
 
 #[tokio::test]

@@ -19,5 +19,6 @@ mod imports;
 mod imports_ui;
 mod isolation;
 mod limits;
+mod migrations;
 mod ui_pages;
 mod workspaces;

@@ -1,13 +1,13 @@
 //! Writing an import's rows, a chunk at a time, inside the import's one transaction.
 //!
-//! Most rows are new people: they go in with multi-row inserts that leave out any row whose
-//! email or phone is already taken — by a contact of the workspace or by an earlier row of the
-//! file, since the file's own rows are written as it goes. The rows left out, and those that
-//! could not be created on their own, are looked at one by one: a duplicate (the same email;
-//! or, without an email, the same phone) is skipped or combined by the chosen policy; a phone
-//! that belongs to someone else is an error. Nothing in the file is held beyond the chunk, and
-//! the database itself remembers what came before. When any row is bad the caller rolls the
-//! whole transaction back, so every row is still checked against the rows before it.
+//! Most rows are new people: they go in with multi-row inserts. A row is a duplicate (SPEC §4)
+//! of a contact with the same email, or — without an email — of one with the same phone and
+//! the same name, whether that contact was there before or came from an earlier row of the
+//! file, since the file's own rows are written as it goes. The email's unique index leaves
+//! out the first kind from the insert; the second is looked up for each batch before it, as
+//! phones may be shared. Those rows, and rows that could not be created on their own, are
+//! looked at one by one: a duplicate is skipped or combined by the chosen policy. Nothing in
+//! the file is held beyond the chunk, and the database itself remembers what came before.
 //!
 //! Search documents are written once at the end (`finish`), in one statement: FTS5 writes
 //! its pending index to disk at every statement that could be rolled back on its own, and a
@@ -117,11 +117,9 @@ impl Writer {
     }
 
     /// Writes a chunk of rows in file order. Rows go to a multi-row insert in batches; the
-    /// database refuses those whose email or phone someone holds, and they are then written
-    /// one by one, right after their batch. That keeps the file's order (later rows win an
-    /// update) as long as a batch never holds the same email or phone twice: a duplicate
-    /// combined into its contact could otherwise hand that contact a phone a later row of the
-    /// same batch already took. So a repeated email or phone closes the batch before it.
+    /// duplicates among them are then written one by one, right after their batch. That keeps
+    /// the file's order (later rows win an update) as long as a batch never holds the same
+    /// person twice, so a row that repeats an earlier one's key closes the batch before it.
     pub async fn write(&mut self, conn: &mut SqliteConnection, rows: Vec<Parsed>) -> AppResult<()> {
         let mut batch: Vec<Planned> = Vec::new();
         let mut in_batch: HashSet<String> = HashSet::new();
@@ -135,12 +133,13 @@ impl Writer {
                 }
                 Parsed::Contact(mut p) => {
                     self.report.add_problems(std::mem::take(&mut p.problems));
-                    let keys = [&p.base.primary_email, &p.base.primary_phone];
-                    if keys.iter().any(|k| k.as_ref().is_some_and(|k| in_batch.contains(k))) {
+                    if let Some(key) = person_key(&p)
+                        && !in_batch.insert(key.clone())
+                    {
                         self.insert_batch(conn, std::mem::take(&mut batch)).await?;
                         in_batch.clear();
+                        in_batch.insert(key);
                     }
-                    in_batch.extend(keys.into_iter().flatten().cloned());
                     batch.push(p);
                 }
             }
@@ -148,16 +147,19 @@ impl Writer {
         self.insert_batch(conn, batch).await
     }
 
-    /// Inserts a batch in multi-row statements; the rows refused (a duplicate, a phone held by
-    /// someone else) or that cannot be created on their own are then written one by one.
+    /// Inserts a batch in multi-row statements; the duplicates (left out by the email's
+    /// index, or found here by phone and name) and the rows that cannot be created on their
+    /// own are then written one by one.
     async fn insert_batch(&mut self, conn: &mut SqliteConnection, batch: Vec<Planned>) -> AppResult<()> {
         if batch.is_empty() {
             return Ok(());
         }
+        let by_phone = self.phone_namesakes(conn, &batch).await?;
         let mut new = Vec::with_capacity(batch.len());
         let mut one_by_one = Vec::new();
         for p in batch {
-            if self.create_errors(&p).is_empty() {
+            let namesake = phone_and_name(&p).is_some_and(|k| by_phone.contains(&k));
+            if self.create_errors(&p).is_empty() && !namesake {
                 new.push((ContactId::generate().to_string(), p));
             } else {
                 one_by_one.push(p);
@@ -191,6 +193,25 @@ impl Writer {
         Ok(())
     }
 
+    /// The `(phone, name)` keys of the workspace's contacts that the batch's rows without an
+    /// email would duplicate, in one look-up.
+    async fn phone_namesakes(
+        &self,
+        conn: &mut SqliteConnection,
+        batch: &[Planned],
+    ) -> AppResult<HashSet<(String, String)>> {
+        let phones: Vec<&str> = batch
+            .iter()
+            .filter(|p| p.base.primary_email.is_none())
+            .filter_map(|p| p.base.primary_phone.as_deref())
+            .collect();
+        let holders = storage::contacts::holding_phones(conn, &self.ws, &phones).await?;
+        Ok(holders
+            .into_iter()
+            .filter_map(|(_, base)| Some((base.primary_phone.clone()?, base.name_key())))
+            .collect())
+    }
+
     async fn record_created(&mut self, conn: &mut SqliteConnection, created: &[(String, Planned)]) -> AppResult<()> {
         let values: Vec<(&str, &BTreeMap<String, String>)> =
             created.iter().map(|(id, p)| (id.as_str(), &p.custom)).collect();
@@ -201,37 +222,28 @@ impl Writer {
         Ok(())
     }
 
-    async fn holder(
-        &self,
-        conn: &mut SqliteConnection,
-        column: &str,
-        value: Option<&str>,
-    ) -> AppResult<Option<String>> {
-        Ok(match value {
-            Some(v) => storage::contacts::id_by_unique(conn, &self.ws, column, v).await?,
-            None => None,
-        })
+    /// The contact a row duplicates: the one with its email, or, without an email, the first
+    /// with its phone and name.
+    async fn same_person(&self, conn: &mut SqliteConnection, p: &Planned) -> AppResult<Option<String>> {
+        if let Some(email) = &p.base.primary_email {
+            return Ok(storage::contacts::id_by_email(conn, &self.ws, email).await?);
+        }
+        let Some((phone, name)) = phone_and_name(p) else {
+            return Ok(None);
+        };
+        let holders = storage::contacts::holding_phones(conn, &self.ws, &[phone.as_str()]).await?;
+        Ok(holders
+            .into_iter()
+            .find(|(_, base)| base.name_key() == name)
+            .map(|(id, _)| id))
     }
 
-    /// A row that is a duplicate, clashes with someone, or cannot be created on its own.
+    /// A row that is a duplicate or cannot be created on its own.
     async fn write_one(&mut self, conn: &mut SqliteConnection, p: Planned) -> AppResult<()> {
-        let by_email = self
-            .holder(conn, "primary_email", p.base.primary_email.as_deref())
-            .await?;
-        let by_phone = self
-            .holder(conn, "primary_phone", p.base.primary_phone.as_deref())
-            .await?;
-        let same_person = match p.base.primary_email {
-            Some(_) => by_email,
-            None => by_phone.clone(),
-        };
-        let Some(target) = same_person else {
-            if let (Some(holder), Some(phone)) = (by_phone, &p.base.primary_phone) {
-                return self.phone_clash(conn, p.line, phone, &holder).await;
-            }
+        let Some(target) = self.same_person(conn, &p).await? else {
             let errors = self.create_errors(&p);
             if errors.is_empty() {
-                // Refused by the insert, yet nobody holds its email or phone.
+                // Refused by the insert, yet nobody holds its email.
                 return Err(AppError::Internal(anyhow::anyhow!(
                     "line {} was neither written nor a duplicate",
                     p.line
@@ -259,12 +271,6 @@ impl Writer {
         if after.base == before.base && after.custom == before.custom {
             return Ok(());
         }
-        if let (Some(phone), Some(holder)) = (&after.base.primary_phone, &by_phone)
-            && after.base.primary_phone != before.base.primary_phone
-            && *holder != target
-        {
-            return self.phone_clash(conn, p.line, phone, holder).await;
-        }
         if storage::imports::item(conn, &self.ws, &self.import, &target)
             .await?
             .is_none()
@@ -286,32 +292,27 @@ impl Writer {
         Ok(())
     }
 
-    async fn phone_clash(
-        &mut self,
-        conn: &mut SqliteConnection,
-        line: u64,
-        phone: &str,
-        holder: &str,
-    ) -> AppResult<()> {
-        let message = match storage::imports::item(conn, &self.ws, &self.import, holder).await? {
-            Some((_, Some(other_line))) => format!(
-                "its phone number {phone} is also on line {other_line}, for someone else; a primary phone belongs to one contact, so map that column to a custom phone field"
-            ),
-            _ => format!("its phone number {phone} already belongs to another contact here"),
-        };
-        self.refuse_row(vec![RowError {
-            line,
-            column: None,
-            message,
-        }]);
-        Ok(())
-    }
-
     /// Writes the search documents of every contact the import created or changed; the
     /// report is then final.
     pub async fn finish(self, conn: &mut SqliteConnection) -> AppResult<Report> {
         storage::imports::refresh_search(conn, &self.ws, &self.import).await?;
         Ok(self.report)
+    }
+}
+
+/// A row without an email and with a phone: that phone, and its name as `name_key` has it.
+fn phone_and_name(p: &Planned) -> Option<(String, String)> {
+    match (&p.base.primary_email, &p.base.primary_phone) {
+        (None, Some(phone)) => Some((phone.clone(), p.base.name_key())),
+        _ => None,
+    }
+}
+
+/// What makes two rows of a file the same person: the email, else phone and name.
+fn person_key(p: &Planned) -> Option<String> {
+    match &p.base.primary_email {
+        Some(email) => Some(email.clone()),
+        None => phone_and_name(p).map(|(phone, name)| format!("{phone}\n{name}")),
     }
 }
 

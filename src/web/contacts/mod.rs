@@ -175,7 +175,7 @@ struct FormPage {
     base: Vec<FieldInput>,
     custom: Vec<FieldInput>,
     errors: FormErrors,
-    /// The contact that already has the email or phone typed, after a conflict.
+    /// The contact that already has the email typed, after a conflict.
     existing: Option<String>,
 }
 
@@ -215,7 +215,7 @@ pub async fn new_page(State(state): State<AppState>, PageWs { ws, chrome, .. }: 
     form_page(&state, chrome, ws, None, None, (FormErrors::none(), None)).await
 }
 
-/// A form error names its field; a conflict (duplicate email or phone) links the contact.
+/// A form error names its field; a conflict (duplicate email) links the contact.
 fn form_errors(e: AppError, ws: &WorkspaceAccess) -> Result<(FormErrors, Option<String>), AppError> {
     match e {
         AppError::Conflict {

@@ -1,0 +1,119 @@
+//! Migrations on a database that already holds data: nothing is lost, the schema's rules
+//! still hold afterwards.
+
+use pi_crm::storage::db;
+use sqlx::SqlitePool;
+
+/// A database as version 7 of the schema left it: two contacts, with custom values, a list,
+/// a log entry and their search documents.
+async fn version_7_with_data(path: &std::path::Path) -> SqlitePool {
+    let pool = db::open(path).await.unwrap();
+    db::MIGRATOR.run_to(7, &pool).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO users (id, email, password_hash, name, created_at, password_changed_at)
+              VALUES ('u1', 'andy@example.com', 'x', 'Andy', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+         INSERT INTO workspaces (id, user_id, name, created_at) VALUES ('w1', 'u1', 'Borrowers', '2026-01-01T00:00:00Z');
+         INSERT INTO base_contacts (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone)
+              VALUES ('c1', 'w1', '2026-01-01', 'Ada', 'King', 'ada@example.com', '+14155550123'),
+                     ('c2', 'w1', '2026-01-01', 'Bob', 'Stone', NULL, '+14155550199');
+         INSERT INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at)
+              VALUES ('c1', 'w1', 'loan_number', 'LN-4417', '2026-01-01T00:00:00Z'),
+                     ('c2', 'w1', 'loan_number', 'LN-9001', '2026-01-01T00:00:00Z');
+         INSERT INTO contact_lists (id, workspace_id, name, created_at) VALUES ('l1', 'w1', 'VIP', '2026-01-01T00:00:00Z');
+         INSERT INTO contact_list_assignments (contact_id, list_id, workspace_id, assigned_at)
+              VALUES ('c1', 'l1', 'w1', '2026-01-01T00:00:00Z');
+         INSERT INTO communication_logs (id, workspace_id, contact_id, type, content, timestamp)
+              VALUES ('g1', 'w1', 'c1', 'note', '{\"body\":\"called\"}', '2026-01-01T00:00:00Z');
+         INSERT INTO contact_search (rowid, body)
+              SELECT rowid, first_name || ' ' || last_name || ' ' || (SELECT group_concat(field_value, ' ')
+                       FROM custom_fields v WHERE v.contact_id = c.id)
+                FROM base_contacts c;",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool
+}
+
+async fn count(pool: &SqlitePool, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
+}
+
+/// Searches as the product does: the search document's rowid names its contact.
+async fn found_by_search(pool: &SqlitePool, word: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT c.id FROM contact_search s JOIN base_contacts c ON c.rowid = s.rowid
+          WHERE contact_search MATCH ? ORDER BY c.id",
+    )
+    .bind(format!("\"{word}\""))
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn phones_become_shareable_without_losing_a_row_or_a_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = version_7_with_data(&dir.path().join("crm.db")).await;
+    let shared = "INSERT INTO base_contacts (id, workspace_id, created_on, first_name, primary_phone)
+                  VALUES ('c3', 'w1', '2026-01-02', 'Cleo', '+14155550123')";
+    assert!(
+        sqlx::query(shared).execute(&pool).await.is_err(),
+        "version 7 refuses a shared phone"
+    );
+
+    db::migrate(&pool).await.unwrap();
+    // The rebuild ran again, as after a crash before sqlx recorded it: still the same data.
+    let script = db::MIGRATOR.iter().find(|m| m.version == 8).unwrap();
+    sqlx::raw_sql(script.sql.clone()).execute(&pool).await.unwrap();
+
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM base_contacts").await, 2);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM custom_fields").await, 2);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM contact_list_assignments").await, 1);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM communication_logs").await, 1);
+    assert_eq!(found_by_search(&pool, "LN-9001").await, ["c2"], "rowids kept");
+    let problems: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+
+    // Phones may be shared now; emails stay unique.
+    sqlx::query(shared).execute(&pool).await.unwrap();
+    let same_email = "INSERT INTO base_contacts (id, workspace_id, created_on, primary_email)
+                      VALUES ('c4', 'w1', '2026-01-02', 'ada@example.com')";
+    let err = sqlx::query(same_email).execute(&pool).await.unwrap_err();
+    assert!(db::is_unique_violation(&err, "base_contacts.primary_email"), "{err}");
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "EXPLAIN QUERY PLAN SELECT id FROM base_contacts WHERE workspace_id = 'w1' AND primary_phone = '+14155550123'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert!(plan[0].3.contains("base_contacts_phone"), "{plan:?}");
+
+    // Foreign keys are back on, and deleting cascades as before, search document included.
+    let mut conn = pool.acquire().await.unwrap();
+    let on: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(on, 1);
+    sqlx::query("DELETE FROM base_contacts WHERE id = 'c1'")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM custom_fields").await, 1);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM contact_list_assignments").await, 0);
+    assert_eq!(count(&pool, "SELECT COUNT(*) FROM communication_logs").await, 0);
+    assert!(found_by_search(&pool, "LN-4417").await.is_empty());
+    let refused = sqlx::query(
+        "INSERT INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at)
+         VALUES ('nobody', 'w1', 'x', 'y', 'z')",
+    )
+    .execute(&pool)
+    .await;
+    assert!(refused.is_err(), "a value without its contact is refused");
+    pool.close().await;
+}
