@@ -1,10 +1,11 @@
-//! A streamed file download, for both faces (the export button and the export API).
+//! Streamed file downloads, for both faces: exports, and an import's problem rows.
 
 use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use crate::domain::export::Export;
+use crate::domain::import::problem_rows::ProblemRowsCsv;
 
 /// `Borrowers 2026!` → `Borrowers-2026`: a filename any browser and shell takes as is.
 fn safe_name(name: &str) -> String {
@@ -31,16 +32,26 @@ pub fn export(export: Export, workspace_name: &str) -> Response {
         crate::clock::now_text().get(..10).unwrap_or("export"),
         format.extension()
     );
+    attachment(format.content_type(), &filename, Body::from_stream(export.stream()))
+}
+
+/// The rows of an import that had a problem, as a CSV.
+pub fn problem_rows(csv: ProblemRowsCsv) -> Response {
+    let filename = format!("{}.csv", safe_name(csv.filename.trim_end_matches(".csv")));
+    attachment("text/csv; charset=utf-8", &filename, Body::from_stream(csv.stream()))
+}
+
+fn attachment(content_type: &str, filename: &str, body: Body) -> Response {
     (
         [
-            (header::CONTENT_TYPE, format.content_type().to_string()),
+            (header::CONTENT_TYPE, content_type.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{filename}\""),
             ),
             (header::CACHE_CONTROL, "no-store".to_string()),
         ],
-        Body::from_stream(export.stream()),
+        body,
     )
         .into_response()
 }

@@ -81,6 +81,7 @@ pub fn router(max_upload: usize) -> Router<AppState> {
         )
         .route(&format!("{WS}/imports/{{id}}"), get(imports::get))
         .route(&format!("{WS}/imports/{{id}}/revert"), post(imports::revert))
+        .route(&format!("{WS}/imports/{{id}}/problems.csv"), get(imports::problem_rows))
         .route(&format!("{WS}/lists"), get(lists::all).post(lists::create))
         .route(
             &format!("{WS}/lists/{{id}}"),

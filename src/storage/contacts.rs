@@ -229,7 +229,8 @@ pub async fn holding_phones(
         return Ok(Vec::new());
     }
     let phones = serde_json::to_string(phones).expect("text serialises");
-    let rows: Vec<(String, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+    type Row = (String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, first_name, last_name, primary_phone FROM base_contacts
           WHERE workspace_id = ? AND primary_phone IN (SELECT value FROM json_each(?))
           ORDER BY id",

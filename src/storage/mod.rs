@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod db;
 pub mod duplicates;
 pub mod fields;
+pub mod import_problems;
 pub mod imports;
 pub mod lists;
 pub mod paused_indexes;

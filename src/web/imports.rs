@@ -18,6 +18,7 @@ use crate::domain::field_definition::{self, FieldDefinition};
 use crate::domain::ids::{ImportId, WorkspaceId};
 use crate::domain::import::job::{self, ImportView};
 use crate::domain::import::mapping::{Mapping, OnDuplicate, OnProblem, Target};
+use crate::domain::import::preview::ColumnProblems;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -97,6 +98,8 @@ pub struct ColumnChoice {
     pub selected: String,
     pub new_name: String,
     pub new_type: String,
+    /// The values the chosen mapping cannot read in this column.
+    pub problems: Option<ColumnProblems>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -109,6 +112,9 @@ struct MapPage {
     fields: Vec<FieldDefinition>,
     types: Vec<(&'static str, &'static str)>,
     rows_total: usize,
+    /// The mapping shown: stored with the draft, or being tried.
+    mapping: Mapping,
+    problems_total: u64,
     error: Option<String>,
 }
 
@@ -123,13 +129,7 @@ impl MapPage {
     }
 
     fn policy_is(&self, policy: &str) -> bool {
-        let current = self
-            .import
-            .mapping
-            .as_ref()
-            .map(|m| m.on_duplicate.clone())
-            .unwrap_or(OnDuplicate::Skip);
-        let name = match current {
+        let name = match self.mapping.on_duplicate {
             OnDuplicate::Skip => "skip",
             OnDuplicate::Update => "update",
             OnDuplicate::Merge => "merge",
@@ -137,17 +137,24 @@ impl MapPage {
         name == policy
     }
 
+    fn stops_on_problems(&self) -> bool {
+        self.mapping.on_problem == OnProblem::Stop
+    }
+
     fn base_choices(&self) -> &'static [(&'static str, &'static str)] {
         &super::contacts::views::BASE_LABELS
     }
 }
 
+/// The mapping step, with the mapping stored with the draft, or with `trying`: the choices
+/// the person made on the page, checked again or refused.
 async fn map_page(
     state: &AppState,
     actor: &Actor,
     ws: &WorkspaceAccess,
     chrome: Chrome,
     id: &ImportId,
+    trying: Option<Mapping>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("imports");
@@ -157,12 +164,19 @@ async fn map_page(
             axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}", ws.id(), import.id)).into_response(),
         );
     }
-    let preview = job::draft_preview(&state.db, &state.imports, actor, ws, id).await?;
+    let region = &state.config.default_phone_region;
+    // A mapping that cannot work is shown as chosen, with the error, and no counts.
+    let preview = match job::draft_preview(&state.db, &state.imports, actor, ws, id, trying.clone(), region).await {
+        Err(AppError::Invalid { .. }) if trying.is_some() => {
+            let mut preview = job::draft_preview(&state.db, &state.imports, actor, ws, id, None, region).await?;
+            preview.problems.clear();
+            preview.problems_total = 0;
+            preview
+        }
+        other => other?,
+    };
     let fields = field_definition::applicable(&state.db, ws).await?;
-    let mapping = import
-        .mapping
-        .clone()
-        .unwrap_or_else(|| preview.suggested_mapping.clone());
+    let mapping = trying.unwrap_or_else(|| preview.suggested_mapping.clone());
     let columns = preview
         .columns
         .iter()
@@ -198,6 +212,7 @@ async fn map_page(
                 selected,
                 new_name,
                 new_type,
+                problems: preview.problems.iter().find(|p| p.column == *name).cloned(),
             }
         })
         .collect();
@@ -219,6 +234,8 @@ async fn map_page(
         fields: fields.0,
         types,
         rows_total: preview.rows_total,
+        problems_total: preview.problems_total,
+        mapping,
         error,
     };
     Ok((status, page).into_response())
@@ -229,7 +246,7 @@ pub async fn map(
     PageWs { actor, ws, chrome, .. }: PageWs,
     PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
 ) -> Result<Response, PageError> {
-    map_page(&state, &actor, &ws, chrome, &id, None).await
+    map_page(&state, &actor, &ws, chrome, &id, None, None).await
 }
 
 /// Reads the mapping form: `c.N` (column name), `t.N` (target), `n.N`/`y.N` (new field name
@@ -283,14 +300,33 @@ pub async fn start(
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("imports");
     let result = match mapping_from_form(&form) {
-        Ok(mapping) => job::start(&state.db, &state.imports, &actor, &ws, &id, mapping).await,
-        Err(e) => Err(e),
+        Ok(mapping) => job::start(&state.db, &state.imports, &actor, &ws, &id, mapping.clone())
+            .await
+            .map_err(|e| (e, Some(mapping))),
+        Err(e) => Err((e, None)),
     };
     match result {
         Ok(view) => {
             Ok(axum::response::Redirect::to(&format!("/workspaces/{}/imports/{}", ws.id(), view.id)).into_response())
         }
-        Err(AppError::Invalid { message, .. }) => map_page(&state, &actor, &ws, chrome, &id, Some(message)).await,
+        Err((AppError::Invalid { message, .. }, trying)) => {
+            map_page(&state, &actor, &ws, chrome, &id, trying, Some(message)).await
+        }
+        Err((e, _)) => Err(e.into()),
+    }
+}
+
+/// "Check these choices": the mapping page again, its counts for the columns as chosen.
+pub async fn check(
+    State(state): State<AppState>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
+    Form(form): Form<Pairs>,
+) -> Result<Response, PageError> {
+    let chrome = chrome.in_section("imports");
+    match mapping_from_form(&form) {
+        Ok(mapping) => map_page(&state, &actor, &ws, chrome, &id, Some(mapping), None).await,
+        Err(AppError::Invalid { message, .. }) => map_page(&state, &actor, &ws, chrome, &id, None, Some(message)).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -379,4 +415,14 @@ pub async fn revert(
         "success",
         "Import reverted: its new contacts are gone and updated ones are as they were.",
     ))
+}
+
+/// The rows that had a problem, as a CSV to fix and import again.
+pub async fn problem_rows(
+    State(state): State<AppState>,
+    PageWs { actor, ws, .. }: PageWs,
+    PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
+) -> Result<Response, PageError> {
+    let csv = crate::domain::import::problem_rows::prepare(&state.db, &actor, &ws, &id).await?;
+    Ok(crate::download::problem_rows(csv))
 }

@@ -100,10 +100,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(imports::index).post(imports::upload).layer(upload_limit),
         )
         .route("/workspaces/{ws}/imports/{id}", get(imports::show))
-        .route("/workspaces/{ws}/imports/{id}/map", get(imports::map))
+        .route(
+            "/workspaces/{ws}/imports/{id}/map",
+            get(imports::map).post(imports::check),
+        )
         .route("/workspaces/{ws}/imports/{id}/start", post(imports::start))
         .route("/workspaces/{ws}/imports/{id}/progress", get(imports::progress))
         .route("/workspaces/{ws}/imports/{id}/revert", post(imports::revert))
+        .route("/workspaces/{ws}/imports/{id}/problems.csv", get(imports::problem_rows))
         .route("/workspaces/{ws}/pipeline", get(pipeline::board))
         .route("/workspaces/{ws}/pipeline/move", post(pipeline::move_card))
         .route("/workspaces/{ws}/lists", get(lists::page).post(lists::create))

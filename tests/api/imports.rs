@@ -144,8 +144,34 @@ async fn a_dry_run_previews_and_writes_nothing() {
     }
     assert_eq!(p["delimiter"], ";");
     assert_eq!(p["suggested_mapping"]["on_duplicate"], "skip");
+    assert_eq!(p["problems_total"], 0);
+
+    // With a mapping given, the dry run counts what that mapping cannot read, by column.
+    let csv = "Name,Closing,Amount\nAda,2026-07-04,\"$350,000\"\nBob,soon,lots\nCy,tbd,12\nDee,soon,\n";
+    let mapping = json!({"columns": {"Name": "first_name",
+        "Closing": {"custom": "closing", "type": "date"}, "Amount": {"custom": "amount", "type": "number"}}});
+    let r = upload(&api, &ws, "?dry_run=true", "m.csv", csv.into(), Some(mapping), None).await;
+    assert_eq!(r.status(), 200);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["problems_total"], 4, "{p}");
+    assert_eq!(p["problems"][0]["column"], "Closing");
+    assert_eq!(p["problems"][0]["count"], 3);
+    assert_eq!(p["problems"][0]["examples"], json!(["soon", "tbd"]));
+    assert_eq!(p["problems"][1]["column"], "Amount");
+    assert_eq!(p["problems"][1]["count"], 1);
+    assert_eq!(p["problems"][1]["examples"], json!(["lots"]));
+    assert!(p["problems"][1]["message"].as_str().unwrap().contains("lots"), "{p}");
+    let bad = json!({"columns": {"Nope": "first_name"}});
+    let r = upload(&api, &ws, "?dry_run=true", "m.csv", csv.into(), Some(bad), None).await;
+    assert_eq!(
+        r.status(),
+        422,
+        "a mapping that cannot work is refused, as by the import"
+    );
+
     assert_eq!(app.count("SELECT COUNT(*) FROM imports").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM custom_field_definitions").await, 0);
 }
 
 #[tokio::test]
@@ -271,6 +297,70 @@ async fn a_bad_cell_is_left_empty_and_reported_and_the_file_goes_in() {
         bob["items"][0]["custom_fields"]["birthday"], "1900-01-01",
         "the rest of the row went in"
     );
+}
+
+/// SPEC §11.2: the rows that had a problem come back as the file had them, with a last
+/// column saying what was wrong, to be fixed and imported again (the `problem` column is then
+/// skipped). Nobody else can fetch them.
+#[tokio::test]
+async fn the_problem_rows_download_as_a_csv_to_fix_and_import_again() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let csv = "First Name,Email,Birthday,Phone,Notes\n\
+               Ada,ada@example.com,1815-12-10,,\n\
+               Bob,not-an-email,1900-01-01,,\"Said \"\"call me\"\", later\"\n\
+               \"=HYPERLINK(\"\"http://x\"\")\",,someday,,\n\
+               ,,,,just a note\n\
+               ,,,business 1,\n";
+    let v = run(&api, &ws, "June leads.csv", csv.as_bytes().to_vec(), None, None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["created"], 3, "{v}");
+    assert_eq!(v["report"]["problem_rows"], 4, "{v}");
+    let id = v["id"].as_str().unwrap();
+    let url = format!("/api/v1/workspaces/{ws}/imports/{id}/problems.csv");
+    let r = api.get(&url).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        "attachment; filename=\"June-leads-problems.csv\""
+    );
+    let body = r.text().await.unwrap();
+    assert_eq!(
+        body,
+        "First Name,Email,Birthday,Phone,Notes,problem\n\
+         Bob,not-an-email,1900-01-01,,\"Said \"\"call me\"\", later\",line 3: Email: an email address needs an @\n\
+         \"'=HYPERLINK(\"\"http://x\"\")\",,someday,,,\"line 4: Birthday: \"\"someday\"\" is not a date pi-crm can read \
+         (1980-07-04, 7/4/1980, 4.7.1980, Jul 4 1980 or --07-04)\"\n\
+         ,,,,just a note,\"line 5: row left out: a contact needs at least a name, an email, a phone number or a company\"\n\
+         ,,,business 1,,\"line 6: Phone: \"\"business 1\"\" is not a phone number\"\n"
+    );
+
+    // Fixed and imported again into another workspace: the problem column stays out.
+    let fixed = body
+        .replace("not-an-email", "bob@example.com")
+        .replace("someday", "1970-01-01")
+        .replace(",,,,just a note", "Dee,,,,just a note")
+        .replace("business 1", "415-555-0123");
+    let andy = pi_crm::storage::users::find_by_email(&app.state.db, "andy@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    let other = app.workspace(&andy, "Fixed").await;
+    let again = run(&api, &other, "fixed.csv", fixed.into_bytes(), None, None).await;
+    assert_eq!(again["status"], "done", "{again}");
+    assert_eq!(again["mapping"]["columns"]["problem"], "skip", "{again}");
+    assert_eq!(again["report"]["created"], 4, "{again}");
+    assert_eq!(again["report"]["problem_rows"], 0, "{again}");
+
+    // Another person's key cannot fetch them; a key without read:contacts cannot either.
+    let mona = app.create_user("mona@example.com", "Mona").await;
+    let mona_api = app.api(&app.key(&mona, &["read:contacts"], None).await);
+    assert_eq!(mona_api.get(&url).await.status(), 404);
+    let narrow = app.api(&app.key(&andy, &["write:contacts"], None).await);
+    assert_eq!(narrow.get(&url).await.status(), 403);
+    let missing = format!("/api/v1/workspaces/{ws}/imports/01a216d1-09a9-7030-8234-bb2ab7af57f9/problems.csv");
+    assert_eq!(api.get(&missing).await.status(), 404);
 }
 
 #[tokio::test]

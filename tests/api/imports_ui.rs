@@ -182,6 +182,109 @@ async fn a_bad_mapping_comes_back_with_the_reason_and_others_imports_are_404() {
     );
 }
 
+/// The mapping page counts the values its mapping cannot read, before anything is written;
+/// "Check these choices" counts again for the columns as the person set them; the report
+/// offers the rows with problems as a CSV, to its workspace's people only.
+#[tokio::test]
+async fn the_mapping_page_counts_what_cannot_be_read_and_the_report_offers_the_rows() {
+    let app = TestApp::spawn().await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/custom-fields"),
+            serde_json::json!({"field_name": "birthday", "field_type": "date"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let token = b.get(&format!("/workspaces/{ws}/imports")).await.csrf();
+    let csv = "First Name,Birthday,Score\nAda,1815-12-10,5\nBob,someday,x\nCy,31/31/2000,7\nDee,someday,8\n";
+    let (_, location, _) = upload(&b, &ws, "leads.csv", csv.as_bytes().to_vec(), Some(token)).await;
+    let map_url = location.unwrap();
+    let map = b.get(&map_url).await;
+    assert_eq!(map.status, 200);
+    assert!(
+        map.body.contains("value=\"field:birthday\" selected"),
+        "the workspace's field"
+    );
+    assert!(map.body.contains("3 values cannot be read"), "{}", map.body);
+    assert!(map.body.contains("id=\"column-problems-1\""));
+    assert!(
+        map.body
+            .contains("3 values can't be read — &#34;someday&#34; is not a date"),
+        "{}",
+        map.body
+    );
+    assert!(
+        map.body
+            .contains("also <span class=\"break-all font-mono\">31/31/2000</span>")
+    );
+    assert!(
+        !map.body.contains("id=\"column-problems-2\""),
+        "Score holds an x, so it is suggested as text"
+    );
+
+    // Score as a number: its x cannot be read either; the choices stay as set.
+    let mut form = vec![
+        ("c.0", "First Name"),
+        ("t.0", "base:first_name"),
+        ("c.1", "Birthday"),
+        ("t.1", "field:birthday"),
+        ("c.2", "Score"),
+        ("t.2", "new"),
+        ("n.2", "score"),
+        ("y.2", "number"),
+        ("on_duplicate", "skip"),
+    ];
+    let checked = b.submit(&map_url, &map_url, &form).await;
+    assert_eq!(checked.status, 200);
+    assert!(checked.body.contains("4 values cannot be read"), "{}", checked.body);
+    assert!(checked.body.contains("id=\"column-problems-2\""));
+    assert!(checked.body.contains("<option value=\"number\" selected>"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM base_contacts").await,
+        0,
+        "a check writes nothing"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM custom_field_definitions WHERE field_name = 'score'")
+            .await,
+        0
+    );
+
+    form.retain(|(k, _)| !k.ends_with(".2"));
+    let started = b.submit(&map_url, &map_url.replace("/map", "/start"), &form).await;
+    assert_eq!(started.status, 303);
+    let show_url = started.location.unwrap();
+    let mut page = b.get(&show_url).await;
+    for _ in 0..100 {
+        if page.body.contains("id=\"import-report\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+        page = b.get(&show_url).await;
+    }
+    assert!(
+        page.body.contains("Download the 3 rows with problems (CSV)"),
+        "{}",
+        page.body
+    );
+    let download = format!("{show_url}/problems.csv");
+    let csv = b.client.get(format!("{}{download}", b.base)).send().await.unwrap();
+    assert_eq!(csv.status(), 200);
+    let text = csv.text().await.unwrap();
+    assert!(
+        text.starts_with("First Name,Birthday,Score,problem\nBob,someday,x,"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 4, "{text}");
+
+    let (_, mona) = app.user_browser("mona@example.com").await;
+    assert_eq!(mona.get(&download).await.status, 404);
+    assert_eq!(mona.submit("/", &map_url, &form).await.status, 404);
+}
+
 #[test]
 fn the_cli_imports_all_or_nothing() {
     let dir = tempfile::tempdir().unwrap();

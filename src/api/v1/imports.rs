@@ -24,7 +24,8 @@ pub struct DryRun {
 }
 
 /// Upload a CSV or vCard file. With `?dry_run=true`: the preview (format, encoding,
-/// delimiter, columns, suggested mapping, sample rows) and nothing written. Otherwise the
+/// delimiter, columns, suggested mapping, sample rows, and the values that mapping — or the
+/// `mapping` given — cannot read, counted by column) and nothing written. Otherwise the
 /// import is queued: 202 with its id; follow it with `GET …/imports/{id}`.
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/imports", tag = "imports",
     params(("dry_run" = Option<bool>, Query)),
@@ -38,7 +39,8 @@ pub async fn create(
 ) -> ApiResult<Response> {
     let upload = crate::upload::read(multipart, &state.imports.uploads).await?;
     if q.dry_run {
-        return Ok(Json(job::preview_upload(&actor, &upload).await?).into_response());
+        let region = &state.config.default_phone_region;
+        return Ok(Json(job::preview_upload(&state.db, &actor, &ws, &upload, region).await?).into_response());
     }
     let view = job::create(&state.db, &state.imports, &actor, &ws, upload, false).await?;
     Ok((StatusCode::ACCEPTED, Json(view)).into_response())
@@ -79,4 +81,17 @@ pub async fn revert(
     ApiPath((_, id)): ApiPath<(WorkspaceId, ImportId)>,
 ) -> ApiResult<Json<ImportView>> {
     Ok(Json(job::revert(&state.db, &state.imports, &actor, &ws, &id).await?))
+}
+
+/// The rows of the import that had a problem, as the file had them, with a last column
+/// `problem` saying what was wrong: fix them and import the file again.
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/imports/{id}/problems.csv", tag = "imports",
+    responses((status = 200, description = "the rows", content_type = "text/csv"), (status = 404, body = ErrorBody)))]
+pub async fn problem_rows(
+    State(state): State<AppState>,
+    ApiWs { actor, ws, .. }: ApiWs,
+    ApiPath((_, id)): ApiPath<(WorkspaceId, ImportId)>,
+) -> ApiResult<Response> {
+    let csv = crate::domain::import::problem_rows::prepare(&state.db, &actor, &ws, &id).await?;
+    Ok(crate::download::problem_rows(csv))
 }

@@ -248,14 +248,40 @@ pub async fn start(
     get(db, jobs, actor, ws, id).await
 }
 
-/// The dry run: what an upload holds, with nothing kept.
-pub async fn preview_upload(actor: &Actor, upload: &Upload) -> AppResult<super::Preview> {
+/// The dry run: what an upload holds and what the import would make of it (the workspace's
+/// fields, the mapping given or suggested), with nothing kept.
+pub async fn preview_upload(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    upload: &Upload,
+    region: &str,
+) -> AppResult<super::Preview> {
     actor.require(Scope::WriteContacts)?;
-    preview_file(upload.file.path().to_path_buf(), None).await
+    let fields = field_definition::applicable(db, ws).await?;
+    let mapping = upload.mapping.clone();
+    preview_file(upload.file.path().to_path_buf(), fields, ws, mapping, region).await
 }
 
-async fn preview_file(path: PathBuf, fields: Option<field_definition::FieldSet>) -> AppResult<super::Preview> {
-    blocking(move || super::preview_of(&Source::from_file(path)?, fields.as_ref())).await
+async fn preview_file(
+    path: PathBuf,
+    fields: field_definition::FieldSet,
+    ws: &WorkspaceAccess,
+    mapping: Option<Mapping>,
+    region: &str,
+) -> AppResult<super::Preview> {
+    let ws = ws.clone();
+    let region = region.to_string();
+    blocking(move || {
+        let target = super::preview::PreviewFor {
+            fields: &fields,
+            ws: Some(&ws),
+            mapping,
+            region: &region,
+        };
+        super::preview_of(&Source::from_file(path)?, target)
+    })
+    .await
 }
 
 async fn find(db: &SqlitePool, ws: &WorkspaceAccess, id: &ImportId) -> AppResult<ImportRow> {
@@ -282,18 +308,23 @@ pub async fn list(db: &SqlitePool, jobs: &Jobs, actor: &Actor, ws: &WorkspaceAcc
         .collect())
 }
 
-/// The draft's file, read again, for the mapping step.
+/// The draft's file, read again, for the mapping step: with the mapping chosen so far (the
+/// one stored with the draft, or `mapping` when the person is trying another).
 pub async fn draft_preview(
     db: &SqlitePool,
     jobs: &Jobs,
     actor: &Actor,
     ws: &WorkspaceAccess,
     id: &ImportId,
+    mapping: Option<Mapping>,
+    region: &str,
 ) -> AppResult<super::Preview> {
     actor.require(Scope::WriteContacts)?;
     let row = find(db, ws, id).await?;
     let fields = field_definition::applicable(db, ws).await?;
-    preview_file(jobs.file(&row.id).ok_or(AppError::NotFound)?, Some(fields)).await
+    let mapping = mapping.or_else(|| row.mapping.as_deref().and_then(|m| serde_json::from_str(m).ok()));
+    let path = jobs.file(&row.id).ok_or(AppError::NotFound)?;
+    preview_file(path, fields, ws, mapping, region).await
 }
 
 /// Runs one claimed import to its end: `done` with everything written, or `failed` with every
@@ -358,7 +389,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         .and_then(|m| serde_json::from_str(m).ok())
         .unwrap_or_else(|| super::mapping::suggest(&headers));
     let fields = field_definition::applicable(db, &ws).await?;
-    let (columns, new_fields) = plan::resolve_columns(&headers, &mapping, &fields, &ws)?;
+    let (columns, new_fields) = plan::resolve_columns(&headers, &mapping, &fields, Some(&ws))?;
     let custom_columns = columns.iter().filter(|c| matches!(c, plan::Column::Custom(_))).count() as i64;
     let all_fields: Vec<&field_definition::FieldDefinition> = fields.0.iter().chain(new_fields.iter()).collect();
     let mut writer = Writer::new(
@@ -369,7 +400,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         &all_fields,
     );
 
-    let (mut chunks, reader) = spawn_reader(rows, headers, columns, region.to_string(), mapping.on_problem);
+    let (mut chunks, reader) = spawn_reader(rows, headers.clone(), columns, region.to_string(), mapping.on_problem);
 
     // Every row the import writes points at its workspace, its person, or a contact it made
     // itself. Their access is checked again now that the write lock is held, so nobody can
@@ -406,7 +437,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         report.errors.truncate(MAX_ERRORS);
         return Ok(report);
     }
-    let report = writer.finish(&mut tx).await?;
+    let report = writer.finish(&mut tx, &headers).await?;
     paused.rebuild(&mut tx).await?;
     storage::imports::finish(
         &mut tx,
@@ -471,7 +502,7 @@ fn spawn_reader(
         let mut chunk = Vec::with_capacity(CHUNK_ROWS);
         for row in rows {
             let parsed = match row {
-                Ok(row) => plan::parse_row(&row, &headers, &columns, &region, on_problem),
+                Ok(row) => plan::parse_row(row, &headers, &columns, &region, on_problem),
                 Err(e) => {
                     let _ = sender.blocking_send(Err(e));
                     return;

@@ -389,7 +389,11 @@ pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
         })
         .collect();
     for (column, seen) in scan.columns.iter().zip(&scan.seen) {
-        if column.is_empty() || meaning(column).is_some() || describes_a_sibling(column, &scan.columns) {
+        if column.is_empty()
+            || meaning(column).is_some()
+            || describes_a_sibling(column, &scan.columns)
+            || is_our_problem_column(column, &scan.columns)
+        {
             continue;
         }
         let k = key(column);
@@ -419,6 +423,11 @@ pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
         }
     }
     mapping
+}
+
+/// The last column of a problem rows' download (`problem_rows`): what was wrong, not data.
+fn is_our_problem_column(column: &str, columns: &[String]) -> bool {
+    column == super::problem_rows::PROBLEM_COLUMN && columns.last().is_some_and(|last| last == column)
 }
 
 /// `Phone 1 - Label` beside `Phone 1 - Value`, `Address 1 - Type` beside `Address 1 -

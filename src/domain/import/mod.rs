@@ -7,12 +7,12 @@ pub mod decode;
 pub mod job;
 pub mod mapping;
 pub mod plan;
+pub mod preview;
+pub mod problem_rows;
 pub mod source;
 pub mod table;
 pub mod vcard;
 pub mod write;
-
-use serde::Serialize;
 
 use self::mapping::Mapping;
 use self::source::Source;
@@ -20,8 +20,7 @@ use self::table::Table;
 use crate::domain::field_definition::FieldSet;
 use crate::error::AppResult;
 
-/// How many rows a preview shows.
-pub const SAMPLE_ROWS: usize = 5;
+pub use self::preview::{Preview, preview, preview_of};
 
 /// A file read whole and understood (tests and small inputs; imports stream from a `Source`).
 pub struct ReadFile {
@@ -43,41 +42,6 @@ pub fn read(bytes: &[u8]) -> AppResult<ReadFile> {
             rows: rows.collect::<AppResult<_>>()?,
         },
     })
-}
-
-/// The dry run's answer (SPEC §6).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Preview {
-    /// `csv` or `vcf`.
-    pub format: String,
-    pub encoding: String,
-    /// `,`, `;` or a tab; `null` for vCard.
-    pub delimiter: Option<String>,
-    pub columns: Vec<String>,
-    #[schema(value_type = Object)]
-    pub suggested_mapping: Mapping,
-    pub sample_rows: Vec<Vec<String>>,
-    /// Data rows in the file (not counting the header).
-    pub rows_total: usize,
-}
-
-/// Reads the whole source once and describes it; the suggested mapping knows the
-/// workspace's custom fields when they are given.
-pub fn preview_of(source: &Source, fields: Option<&FieldSet>) -> AppResult<Preview> {
-    let scan = source.scan(SAMPLE_ROWS)?;
-    Ok(Preview {
-        format: source.format_name().into(),
-        encoding: source.encoding().into(),
-        delimiter: source.delimiter().map(|d| d.to_string()),
-        suggested_mapping: mapping::suggest_for(&scan, fields),
-        sample_rows: scan.samples,
-        rows_total: scan.rows as usize,
-        columns: scan.columns,
-    })
-}
-
-pub fn preview(bytes: &[u8]) -> AppResult<Preview> {
-    preview_of(&Source::from_bytes(bytes)?, None)
 }
 
 /// The mapping an import runs with: the one given, or the suggested one for the file's

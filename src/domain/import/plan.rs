@@ -48,6 +48,9 @@ pub struct Report {
     pub problems: Vec<Problem>,
     #[serde(default)]
     pub problems_total: u64,
+    /// Rows that had a problem: `GET …/imports/{id}/problems.csv` has them, as they were.
+    #[serde(default)]
+    pub problem_rows: u64,
     /// What stopped the file: with `on_problem: stop`, or a file that cannot be read.
     pub errors: Vec<RowError>,
 }
@@ -71,6 +74,27 @@ pub struct Planned {
     pub custom: BTreeMap<String, String>,
     /// Cells of the row left out because they could not be read.
     pub problems: Vec<Problem>,
+    /// The row as read, for the problem rows' download.
+    pub cells: Vec<String>,
+}
+
+impl Planned {
+    /// What was wrong with the row's cells, in a sentence for the problem rows' download.
+    pub fn problem_text(&self) -> String {
+        describe(&self.problems)
+    }
+}
+
+/// "Birthday: … ; Mobile Phone: …": problems of one row, each with its column.
+pub fn describe(problems: &[Problem]) -> String {
+    problems
+        .iter()
+        .map(|p| match &p.column {
+            Some(c) => format!("{c}: {}", p.message),
+            None => p.message.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A row as read: nothing in any mapped column, bad values (when they stop the file), a
@@ -79,7 +103,7 @@ pub enum Parsed {
     Empty,
     Invalid(Vec<RowError>),
     Contact(Planned),
-    Unreadable(Vec<Problem>),
+    Unreadable { cells: Vec<String>, problems: Vec<Problem> },
 }
 
 pub enum Column {
@@ -89,12 +113,13 @@ pub enum Column {
 }
 
 /// Checks the mapping against the file and the fields that exist; 422 for a mapping that
-/// cannot work (unknown column, unknown target, two columns into one base field).
+/// cannot work (unknown column, unknown target, two columns into one base field). New fields
+/// belong to `ws` (a preview without a workspace makes them only to read values with).
 pub fn resolve_columns(
     file_columns: &[String],
     mapping: &Mapping,
     fields: &FieldSet,
-    ws: &WorkspaceAccess,
+    ws: Option<&WorkspaceAccess>,
 ) -> AppResult<(Vec<Column>, Vec<FieldDefinition>)> {
     for name in mapping.columns.keys() {
         if !file_columns.contains(name) {
@@ -145,7 +170,7 @@ pub fn resolve_columns(
                     }
                     let def = FieldDefinition {
                         id: FieldDefinitionId::generate().to_string(),
-                        workspace_id: Some(ws.id().to_string()),
+                        workspace_id: ws.map(|w| w.id().to_string()),
                         label: humanise(&field_name),
                         field_name,
                         field_type: t,
@@ -172,7 +197,7 @@ pub fn check_mapping(
     fields: &FieldSet,
     ws: &WorkspaceAccess,
 ) -> AppResult<()> {
-    resolve_columns(file_columns, mapping, fields, ws).map(|_| ())
+    resolve_columns(file_columns, mapping, fields, Some(ws)).map(|_| ())
 }
 
 /// Combines `from` into `into` by the duplicate policy: `update` overwrites with every value
@@ -217,12 +242,13 @@ fn promote_phone(planned: &mut Planned, columns: &[Column]) {
 
 /// Parses one row against the resolved columns (`headers` names them in errors). A cell that
 /// cannot be read is a problem: left out (`SkipCell`) or an error that stops the file (`Stop`).
-pub fn parse_row(row: &Row, headers: &[String], columns: &[Column], region: &str, on_problem: OnProblem) -> Parsed {
+pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str, on_problem: OnProblem) -> Parsed {
     let mut planned = Planned {
         line: row.line,
         base: BaseFields::default(),
         custom: BTreeMap::new(),
         problems: Vec::new(),
+        cells: Vec::new(),
     };
     let mut errors = Vec::new();
     let mut any = false;
@@ -270,11 +296,15 @@ pub fn parse_row(row: &Row, headers: &[String], columns: &[Column], region: &str
         }
     }
     promote_phone(&mut planned, columns);
+    planned.cells = row.cells;
     let readable = !planned.base.is_empty() || !planned.custom.is_empty();
     if !errors.is_empty() {
         Parsed::Invalid(errors)
     } else if !readable && !planned.problems.is_empty() {
-        Parsed::Unreadable(planned.problems)
+        Parsed::Unreadable {
+            cells: planned.cells,
+            problems: planned.problems,
+        }
     } else if any {
         Parsed::Contact(planned)
     } else {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
 use super::mapping::{OnDuplicate, OnProblem};
-use super::plan::{Parsed, Planned, Problem, Report, RowError, combine};
+use super::plan::{Parsed, Planned, Problem, Report, RowError, combine, describe};
 use crate::domain::contact::BaseFields;
 use crate::domain::field_definition::FieldDefinition;
 use crate::domain::ids::ContactId;
@@ -28,6 +28,7 @@ use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 use crate::storage;
 use crate::storage::contacts::NewContact;
+use crate::storage::import_problems::ProblemRow;
 
 /// A contact as it was before an import updated it (`import_items.before`), for revert.
 #[derive(Serialize, Deserialize)]
@@ -49,6 +50,8 @@ pub struct Writer {
     /// Field name → label, of the fields every new contact must have.
     required: Vec<(String, String)>,
     pub report: Report,
+    /// Rows with a problem met in this chunk, as read, stored with the chunk.
+    problem_rows: Vec<ProblemRow>,
 }
 
 impl Writer {
@@ -75,6 +78,7 @@ impl Writer {
                 .map(|d| (d.field_name.clone(), d.label.clone()))
                 .collect(),
             report: Report::default(),
+            problem_rows: Vec::new(),
         }
     }
 
@@ -101,19 +105,33 @@ impl Writer {
 
     /// A row that cannot go in as it is: left out and reported as a problem, or (with
     /// `on_problem: stop`) an error that stops the file.
-    fn refuse_row(&mut self, errors: Vec<RowError>) {
+    fn refuse_row(&mut self, p: Planned, errors: Vec<RowError>) {
         match self.on_problem {
             OnProblem::Stop => self.report.errors.extend(errors),
             OnProblem::SkipCell => {
                 self.report.skipped += 1;
-                self.report.add_problems(errors.into_iter().map(|e| Problem {
-                    line: e.line,
-                    column: e.column,
-                    value: String::new(),
-                    message: format!("row left out: {}", e.message),
-                }));
+                let problems: Vec<Problem> = errors
+                    .into_iter()
+                    .map(|e| Problem {
+                        line: e.line,
+                        column: e.column,
+                        value: String::new(),
+                        message: format!("row left out: {}", e.message),
+                    })
+                    .collect();
+                self.keep_problem_row(p.line, p.cells, &problems);
+                self.report.add_problems(problems);
             }
         }
+    }
+
+    /// Remembers a row with problems as the file had it, for the download.
+    fn keep_problem_row(&mut self, line: u64, cells: Vec<String>, problems: &[Problem]) {
+        self.problem_rows.push(ProblemRow {
+            line,
+            cells,
+            problem: describe(problems),
+        });
     }
 
     /// Writes a chunk of rows in file order. Rows go to a multi-row insert in batches; the
@@ -127,11 +145,16 @@ impl Writer {
             match row {
                 Parsed::Empty => self.report.skipped += 1,
                 Parsed::Invalid(errors) => self.report.errors.extend(errors),
-                Parsed::Unreadable(problems) => {
+                Parsed::Unreadable { cells, problems } => {
                     self.report.skipped += 1;
+                    let line = problems.first().map_or(0, |p| p.line);
+                    self.keep_problem_row(line, cells, &problems);
                     self.report.add_problems(problems);
                 }
                 Parsed::Contact(mut p) => {
+                    if !p.problems.is_empty() {
+                        self.keep_problem_row(p.line, p.cells.clone(), &p.problems);
+                    }
                     self.report.add_problems(std::mem::take(&mut p.problems));
                     if let Some(key) = person_key(&p)
                         && !in_batch.insert(key.clone())
@@ -144,7 +167,10 @@ impl Writer {
                 }
             }
         }
-        self.insert_batch(conn, batch).await
+        self.insert_batch(conn, batch).await?;
+        let rows = std::mem::take(&mut self.problem_rows);
+        storage::import_problems::add(conn, &self.ws, &self.import, &rows).await?;
+        Ok(())
     }
 
     /// Inserts a batch in multi-row statements; the duplicates (left out by the email's
@@ -249,7 +275,7 @@ impl Writer {
                     p.line
                 )));
             }
-            self.refuse_row(errors);
+            self.refuse_row(p, errors);
             return Ok(());
         };
         self.report.duplicates += 1;
@@ -266,6 +292,7 @@ impl Writer {
             base: before.base.clone(),
             custom: before.custom.clone(),
             problems: Vec::new(),
+            cells: Vec::new(),
         };
         combine(&mut after, &p, &self.policy);
         if after.base == before.base && after.custom == before.custom {
@@ -294,8 +321,12 @@ impl Writer {
 
     /// Writes the search documents of every contact the import created or changed; the
     /// report is then final.
-    pub async fn finish(self, conn: &mut SqliteConnection) -> AppResult<Report> {
+    pub async fn finish(mut self, conn: &mut SqliteConnection, columns: &[String]) -> AppResult<Report> {
         storage::imports::refresh_search(conn, &self.ws, &self.import).await?;
+        self.report.problem_rows = storage::import_problems::count(&mut *conn, &self.ws, &self.import).await?;
+        if self.report.problem_rows > 0 {
+            storage::import_problems::set_columns(conn, &self.ws, &self.import, columns).await?;
+        }
         Ok(self.report)
     }
 }
