@@ -1,8 +1,10 @@
 //! Dates as people write them (SPEC v2 §11.2), read into one stored form: `YYYY-MM-DD`, or
 //! `--MM-DD` for a day without a year (a birthday whose year nobody knows). ISO 8601, compact
 //! `YYYYMMDD`, `--MM-DD`, `--MMDD` and `MM-DD`; `M/D/YYYY` or `D/M/YYYY` by the convention of
-//! the default phone region; `D.M.YYYY`; English month names (`Jul 4, 1980`, `4 July 1980`,
-//! `July 4`). Exporters' placeholders for "no date" (`0/0/00`, `00.00.0000`) are no date.
+//! the default phone region, and `M/D` or `D/M` without a year; `D.M.YYYY`; English month
+//! names (`Jul 4, 1980`, `4 July 1980`, `July 4`, and Excel's `4-Jul`). Exporters'
+//! placeholders for "no date" (`0/0/00`, `00.00.0000`) are no date, and the year 1604 is
+//! Apple's and Exchange's mark for "year unknown" (`1604-07-04` is a birthday on July 4).
 
 /// Regions that write the month first (`7/4/1980` is the 4th of July).
 const MONTH_FIRST: [&str; 6] = ["US", "PH", "FM", "MH", "PW", "AS"];
@@ -66,7 +68,11 @@ pub fn display(stored: &str) -> Option<String> {
     })
 }
 
+/// The year Apple Contacts and Exchange write for a day whose year nobody knows.
+const NO_YEAR: i32 = 1604;
+
 fn stored(year: Option<i32>, month: u32, day: u32) -> Option<String> {
+    let year = year.filter(|y| *y != NO_YEAR);
     let month_enum = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
     let day = u8::try_from(day).ok()?;
     match year {
@@ -115,6 +121,11 @@ fn by_numbers(text: &str, region: &str) -> Option<(Option<i32>, u32, u32)> {
     match (parts.as_slice(), separator) {
         ([y, m, d], '-' | '/') if y.len() == 4 => Some((Some(year(y)?), number(m)?, number(d)?)),
         ([m, d], '-') => Some((None, number(m)?, number(d)?)),
+        ([a, b], '/') => {
+            let (a, b) = (number(a)?, number(b)?);
+            let (m, d) = if MONTH_FIRST.contains(&region) { (a, b) } else { (b, a) };
+            Some((None, m, d))
+        }
         ([a, b, y], '/') => {
             let (a, b) = (number(a)?, number(b)?);
             let (m, d) = if MONTH_FIRST.contains(&region) { (a, b) } else { (b, a) };
@@ -137,9 +148,10 @@ fn month_named(word: &str) -> Option<u32> {
         .map(|i| i as u32 + 1)
 }
 
-/// `Jul 4, 1980`, `July 4 1980`, `4 July 1980`, `4th Sept. 1980`, `July 4`, `4 Jul`.
+/// `Jul 4, 1980`, `July 4 1980`, `4 July 1980`, `4th Sept. 1980`, `July 4`, `4 Jul`, and
+/// Excel's `4-Jul` and `4-Jul-1980`.
 fn by_month_name(text: &str) -> Option<(Option<i32>, u32, u32)> {
-    let words: Vec<&str> = text.split([' ', ',']).filter(|w| !w.is_empty()).collect();
+    let words: Vec<&str> = text.split([' ', ',', '-']).filter(|w| !w.is_empty()).collect();
     let day_of = |w: &str| {
         number(
             w.trim_end_matches('.')
@@ -187,11 +199,17 @@ mod tests {
             ("July 4", "--07-04"),
             ("4 Jul", "--07-04"),
             ("--02-29", "--02-29"),
+            ("7/4", "--07-04"),
+            ("4-Jul", "--07-04"),
+            ("4-Jul-1980", "1980-07-04"),
+            ("1604-07-04", "--07-04"),
+            ("4.7.1604", "--07-04"),
         ] {
             assert_eq!(us(text).as_deref(), Some(want), "{text}");
         }
         assert_eq!(parse("7/4/1980", "DE").unwrap().as_deref(), Some("1980-04-07"));
         assert_eq!(parse("12/9/1906", "GB").unwrap().as_deref(), Some("1906-09-12"));
+        assert_eq!(parse("12/9", "FR").unwrap().as_deref(), Some("--09-12"));
     }
 
     #[test]

@@ -163,7 +163,8 @@ impl FieldSpec<'_> {
                 if raw.chars().count() > LONG_TEXT_MAX {
                     return Err(self.bad(format!("at most {LONG_TEXT_MAX} characters")));
                 }
-                Ok(raw.trim_end().trim_start_matches(['\n', '\r']).to_string())
+                // Windows line ends (Outlook's notes) are stored as plain `\n`.
+                Ok(raw.trim_end().trim_start_matches(['\n', '\r']).replace("\r\n", "\n"))
             }
             FieldType::Number => {
                 let n: f64 = plain_number(text)
@@ -182,10 +183,13 @@ impl FieldSpec<'_> {
                 if let Some(t) = crate::clock::parse(text) {
                     return Ok(crate::clock::format(t.replace_nanosecond(0).unwrap_or(t)));
                 }
-                // What a browser's datetime-local input sends: no zone, read as UTC.
+                // What a browser's datetime-local input sends, and what spreadsheets and CRM
+                // exports write (`2024-03-12 09:15`): no zone, read as UTC.
                 for fmt in [
                     time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
                     time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+                    time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]"),
+                    time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
                 ] {
                     if let Ok(t) = time::PrimitiveDateTime::parse(text, fmt) {
                         return Ok(crate::clock::format(t.assume_utc()));
@@ -205,7 +209,17 @@ impl FieldSpec<'_> {
                 Phone::parse(text, self.phone_region, &format!("custom_fields.{}", self.name)).map(Phone::into_string)
             }
             FieldType::Url => {
-                let url = url::Url::parse(text).map_err(|_| self.bad(format!("{text:?} is not a web address")))?;
+                // `www.example.com`, as address books hold it, is a web address too.
+                let url = url::Url::parse(text)
+                    .or_else(|e| match e {
+                        url::ParseError::RelativeUrlWithoutBase
+                            if text.contains('.') && !text.contains(char::is_whitespace) =>
+                        {
+                            url::Url::parse(&format!("https://{text}"))
+                        }
+                        other => Err(other),
+                    })
+                    .map_err(|_| self.bad(format!("{text:?} is not a web address")))?;
                 if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
                     return Err(self.bad("a web address starts with http:// or https://"));
                 }

@@ -1318,7 +1318,7 @@ async fn an_outlook_export_imports_with_nothing_mapped_by_hand() {
         vec![
             // No mobile: the first personal number is the primary phone, for this contact.
             json!(["Sam", "Lee", null, "+14155550150", null, {
-                "birthday": "1980-07-04", "groups": "Borrowers", "phone_3": "+14155550151", "suffix": "Jr."}]),
+                "birthday": "1980-07-04", "groups": "Borrowers", "name_suffix": "Jr.", "phone_3": "+14155550151"}]),
             json!(["Linda", "Park", "linda.park@example.com", "+16505550140", null, {
                 "assistants_phone": "+16505550190", "groups": "Borrowers", "home_city": "Palo Alto",
                 "home_postal_code": "02139", "home_state": "CA", "home_street": "12 Oak Ave",
@@ -1329,6 +1329,150 @@ async fn an_outlook_export_imports_with_nothing_mapped_by_hand() {
                 "company_main_phone": "+14085550100", "groups": "Realtors;VIP", "job_title": "Realtor",
                 "middle_name": "K.", "pager": "+14085550112", "website": "http://patelrealty.example/",
                 "work_phone": "+14085550123"}]),
+        ]
+    );
+}
+
+/// Imports one of our own fixtures (`tests/fixtures/imports/`) with the defaults, with the
+/// given default phone region, into a fresh workspace: the import and the contacts by name.
+async fn import_fixture(region: &str, name: &str) -> (Value, Vec<Value>) {
+    let region = region.to_string();
+    let app = TestApp::spawn_with(move |c| c.default_phone_region = region).await;
+    let (api, ws) = setup(&app).await;
+    let bytes = std::fs::read(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/imports")
+            .join(name),
+    )
+    .unwrap();
+    let v = run(&api, &ws, name, bytes, None, None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    let people = base_and_custom(&contacts_by_name(&api, &ws).await);
+    (v, people)
+}
+
+/// Outlook (German), Windows-1252: `D.M.YYYY` dates, `0.0.00` for no date, Exchange's year
+/// 1604 for a birthday without a year, a landline shared by a family (the primary phone when
+/// there is no mobile), French numbers in a German book, Outlook's bookkeeping columns
+/// (E-Mail-Typ, Priorität, Initialen…) left out, and an unknown column (Hobby) kept.
+#[tokio::test]
+async fn an_outlook_export_in_german_imports_with_nothing_mapped_by_hand() {
+    let (v, people) = import_fixture("DE", "outlook_de.csv").await;
+    assert_eq!(
+        v["report"],
+        json!({"created": 4, "duplicates": 0, "errors": [], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+    );
+    assert_eq!(
+        people,
+        vec![
+            json!(["Pierre", "Dubois", "pierre.dubois@example.fr", "+33612345678", "Banque Exemple", {"alternate_email": "p.dubois@example.com", "anniversary": "2015-06-15", "birthday": "1975-12-31", "geschlecht": "Männlich", "name_prefix": "Herr", "notes": "Kontakt über Jürgen\nRückruf erbeten", "telefon_assistent": "+33142685310", "work_phone": "+33142685300"}]),
+            json!(["Anna", "Weiß", null, "+4940123456", null, {"birthday": "--03-12", "geschlecht": "Weiblich", "groups": "Kunden;Familie", "name_prefix": "Frau"}]),
+            json!(["Jürgen", "Weiß", "juergen.weiss@example.de", "+491712345678", "Müller & Söhne GmbH", {"birthday": "1980-07-04", "department": "Vertrieb", "fax_geschaeftlich": "+4940643213199", "geschlecht": "Männlich", "groups": "Kunden", "hobby": "Segeln", "job_title": "Geschäftsführer", "land_region_geschaeftlich": "Deutschland", "name_prefix": "Herr", "notes": "Finanzierung für Haus in Altona", "ort_geschaeftlich": "Hamburg", "ort_privat": "Hamburg", "other_phone": "+4940123456", "postleitzahl_geschaeftlich": "20457", "postleitzahl_privat": "22763", "strasse_geschaeftlich": "Pickhuben 2", "strasse_privat": "Elbchaussee 1", "website": "https://www.mueller-soehne.example/", "work_phone": "+494064321310"}]),
+            json!(["Lena", "Weiß", null, "+4940123456", null, {"geschlecht": "Keine Angabe"}]),
+        ]
+    );
+}
+
+/// Outlook (French), Windows-1252: `D/M/YYYY` dates by the French convention, `00/00/00` for
+/// no date, "Anniversaire" (the birthday) beside "Anniversaire de mariage ou fête", a shared
+/// home number, a US number in a French book, a postal code with a leading zero.
+#[tokio::test]
+async fn an_outlook_export_in_french_imports_with_nothing_mapped_by_hand() {
+    let (v, people) = import_fixture("FR", "outlook_fr.csv").await;
+    assert_eq!(
+        v["report"],
+        json!({"created": 4, "duplicates": 0, "errors": [], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+    );
+    assert_eq!(
+        people,
+        vec![
+            json!(["Chloé", "Lefèvre", null, "+33142685300", null, {"code_postal_bureau": "06000", "sexe": "Non spécifié", "ville_bureau": "Nice"}]),
+            json!(["Marc", "Lefèvre", null, "+33142685300", null, {"birthday": "--11-23", "name_prefix": "M.", "sexe": "Masculin"}]),
+            json!(["Élodie", "Lefèvre", "elodie.lefevre@example.fr", "+33612345678", "Crédit Exemple", {"anniversary": "2015-06-15", "birthday": "1980-07-04", "code_postal_bureau": "75002", "groups": "Clients;Famille", "job_title": "Chargée de clientèle", "name_prefix": "Mme", "notes": "Prêt immobilier, appeler le mardi", "other_phone": "+33142685300", "passe_temps": "Voile", "pays_region_bureau": "France", "rue_bureau": "12 rue de la Paix", "sexe": "Féminin", "telephone_societe": "+33144556600", "ville_bureau": "Paris", "website": "https://credit-exemple.example/lefevre", "work_phone": "+33144556677"}]),
+            json!(["Sophie", "Martin", "sophie@bayrealty.example", "+14155550177", "Bay Realty", {"birthday": "1990-02-01", "sexe": "Non spécifié", "telephone_de_lassistant_e": "+14155550178"}]),
+        ]
+    );
+}
+
+/// Yahoo Mail's export: phone columns named by place alone ("Home", "Work"), a birthday
+/// without a year (`7/4`), a couple sharing a home number, a Japanese mobile, a ZIP with a
+/// leading zero, a "Custom 1" column kept.
+#[tokio::test]
+async fn a_yahoo_export_imports_with_nothing_mapped_by_hand() {
+    let (v, people) = import_fixture("US", "yahoo.csv").await;
+    assert_eq!(
+        v["report"],
+        json!({"created": 3, "duplicates": 0, "errors": [], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+    );
+    assert_eq!(
+        people,
+        vec![
+            json!(["Kate", "O'Brien", null, "+14155550101", null, {"anniversary": "2008-06-15", "birthday": "1982-12-25", "custom_1": "Tom's wife"}]),
+            json!(["Tom", "O'Brien", "tom.obrien@yahoo.example", "+14155550102", "O'Brien Homes", {"address": "500 Market St", "alternate_email": "tom@obrienhomes.example", "birthday": "--07-04", "business_website": "http://obrienhomes.example/", "custom_1": "Referred by Maria", "groups": "Realtors", "job_title": "Broker", "nickname": "Tommy", "notes": "Golf on Saturdays", "other_phone": "+14155550101", "work_city": "San Francisco", "work_country": "USA", "work_phone": "+14155550200", "work_state": "CA", "work_zip": "94105"}]),
+            json!(["Hiroshi", "Tanaka", "hiroshi@example.jp", "+819012345678", null, {"birthday": "1970-01-02", "home_city": "Cambridge", "home_state": "MA", "home_zip": "02139"}]),
+        ]
+    );
+}
+
+/// HubSpot's contacts export: date-times (`2024-03-12 09:15`) as date-times, a year-less
+/// closing anniversary (`06-15`), spouses on one number, and the same Luis twice (no email,
+/// same phone, name with and without its accent): one contact and a duplicate.
+#[tokio::test]
+async fn a_hubspot_export_imports_with_nothing_mapped_by_hand() {
+    let (v, people) = import_fixture("US", "hubspot.csv").await;
+    assert_eq!(
+        v["report"],
+        json!({"created": 3, "duplicates": 1, "errors": [], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 1, "updated": 0})
+    );
+    assert_eq!(
+        people,
+        vec![
+            json!(["Luis", "Gonzalez", null, "+14155550134", null, {"closing_anniversary": "--11-02", "contact_owner": "Andy Loan", "create_date": "2024-03-12T09:20:00Z", "last_activity_date": "2024-05-01T14:02:00Z", "lifecycle_stage": "Customer", "marketing_contact_status": "Non-marketing contact", "record_id": 52}]),
+            json!(["Maria", "Gonzalez", "maria@example.com", "+14155550134", "Bay Realty", {"birthday": "1985-02-14", "city": "San Francisco", "closing_anniversary": "--06-15", "contact_owner": "Andy Loan", "country_region": "United States", "create_date": "2024-03-12T09:15:00Z", "job_title": "Realtor", "lead_status": "New", "lifecycle_stage": "Lead", "marketing_contact_status": "Marketing contact", "postal_code": "94110", "record_id": 51, "state_region": "CA"}]),
+            json!(["Priya", "Sharma", "priya@example.in", "+919876543210", "Sharma Mortgage", {"city": "Fremont", "create_date": "2024-04-02T11:00:00Z", "lifecycle_stage": "Opportunity", "marketing_contact_status": "Marketing contact", "postal_code": "94538", "record_id": 53, "state_region": "CA"}]),
+        ]
+    );
+}
+
+/// A sheet typed by hand and saved from US Excel: Windows-1252, trailing empty columns, a
+/// blank row, Excel's `4-Jul` for a birthday without a year, `$1,250,000`, `0/0/00`, a
+/// Mexican number, and one European date (`31/12/1979`) that a US sheet cannot hold: that
+/// cell is reported and left empty, the rest of the row goes in.
+#[tokio::test]
+async fn a_hand_made_excel_sheet_imports_with_its_one_bad_date_reported() {
+    let (v, people) = import_fixture("US", "handmade_excel.csv").await;
+    assert_eq!(
+        v["report"],
+        json!({"created": 4, "duplicates": 0, "errors": [], "problem_rows": 1, "problems": [{"column": "Birthday", "line": 5, "message": "\"31/12/1979\" is not a day of the calendar", "value": "31/12/1979"}], "problems_total": 1, "skipped": 0, "updated": 0})
+    );
+    assert_eq!(
+        people,
+        vec![
+            json!(["Bill Murphy", null, "bill@example.com", "+14155550190", null, {"birthday": "--07-04", "closing_date": "2024-03-15", "loan_amount": 350000, "notes": "Needs jumbo quote", "other_phone": "+14155550191", "spouse": "Sue"}]),
+            json!(["José Núñez", null, "jose@example.mx", "+525512345678", null, {"loan_amount": 1250000, "notes": "Referred by Bill"}]),
+            json!(["Lily Chen", null, "lily@example.com", "+16505550123", null, {"birthday": "--02-29", "loan_amount": 425000, "notes": "Call after 5pm, \"not before\""}]),
+            json!(["Sue Murphy", null, null, "+14155550191", null, {"birthday": "1981-12-01", "spouse": "Bill"}]),
+        ]
+    );
+}
+
+/// Apple Contacts' vCard 3.0: `X-APPLE-OMIT-YEAR` birthdays, `item1.` groups, a photo, a
+/// business card (`X-ABShowAs:COMPANY`: its name is the company), N's prefix, middle name and
+/// suffix, a London number, a couple's shared home line.
+#[tokio::test]
+async fn an_apple_contacts_vcard_imports_with_nothing_mapped_by_hand() {
+    let (v, people) = import_fixture("US", "apple_contacts.vcf").await;
+    assert_eq!(
+        v["report"],
+        json!({"created": 4, "duplicates": 0, "errors": [], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+    );
+    assert_eq!(
+        people,
+        vec![
+            json!([null, null, null, "+14085550199", "Cupertino Title Co.", {}]),
+            json!(["Jane", "Appleseed", null, "+14085550151", null, {"birthday": "1982-03-10"}]),
+            json!(["Johnny", "Appleseed", "johnny@example.com", "+14085550150", "Apple Realty", {"address": "1 Infinite Loop, Cupertino, CA, 95014, United States", "alternate_email": "j.appleseed@applerealty.example", "birthday": "--07-04", "job_title": "Broker", "middle_name": "Q.", "name_prefix": "Dr.", "name_suffix": "Jr.", "notes": "Met at the open house\nPrefers texts", "other_phone": "+14085550151", "phone_3": "+442079460958", "website": "https://applerealty.example/"}]),
+            json!(["Jörg", "Müller", "joerg.mueller@example.de", "+491701234567", null, {"birthday": "1975-12-31", "other_phone": "+4930901820"}]),
         ]
     );
 }

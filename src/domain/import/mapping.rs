@@ -96,6 +96,9 @@ enum Meaning {
     Phone,
     Company,
     Custom(&'static str, FieldType),
+    /// Outlook's bookkeeping about other columns (an email's type and display name,
+    /// priority, sensitivity, initials): never a person's data.
+    Bookkeeping,
 }
 
 /// `"E-mail 1 - Value"` → `"email1value"`; `"Straße geschäftlich"` keeps its letters.
@@ -113,25 +116,65 @@ fn meaning(header: &str) -> Option<Meaning> {
         "lastname" | "familyname" | "surname" | "last" | "nachname" | "nom" | "apellidos" | "nfamily" => Last,
         "name" | "fullname" | "displayname" | "anzeigename" | "nameanzeigen" | "nfn" => FullName,
         "company" | "organization" | "organisation" | "organizationname" | "organization1name" | "firma"
-        | "companyname" | "org" | "orgname" => Company,
-        "birthday" | "geburtstag" | "birthdate" | "dateofbirth" | "bday" => Custom("birthday", T::Date),
-        "notes" | "note" | "notizen" | "comments" => Custom("notes", T::LongText),
-        "title" | "jobtitle" | "organization1title" | "organizationtitle" | "position" | "funktion" | "role" => {
-            Custom("job_title", T::Text)
+        | "companyname" | "org" | "orgname" | "société" | "societe" | "entreprise" => Company,
+        // French Outlook's "Anniversaire" is the birthday; its wedding day has a longer name.
+        "birthday" | "geburtstag" | "birthdate" | "dateofbirth" | "bday" | "anniversaire" => {
+            Custom("birthday", T::Date)
         }
+        "anniversary" | "jahrestag" | "anniversairedemariageoufête" | "anniversairedemariageoufete" => {
+            Custom("anniversary", T::Date)
+        }
+        "anrede" | "nameprefix" | "prefix" => Custom("name_prefix", T::Text),
+        "suffix" | "namesuffix" | "suffixe" => Custom("name_suffix", T::Text),
+        "priority"
+        | "priorität"
+        | "priorité"
+        | "sensitivity"
+        | "vertraulichkeit"
+        | "critèredediffusion"
+        | "private"
+        | "privat"
+        | "privé"
+        | "initials"
+        | "initialen"
+        | "initiales"
+        | "internetfreebusy"
+        | "internetfreigebucht"
+        | "disponibilitéinternet"
+        | "billinginformation"
+        | "abrechnungsinformation"
+        | "informationsfacturation"
+        | "mileage"
+        | "reisekilometer"
+        | "kilométrage"
+        | "directoryserver"
+        | "verzeichnisserver"
+        | "serveurdannuaire" => Bookkeeping,
+        "notes" | "note" | "notizen" | "comments" => Custom("notes", T::LongText),
+        "title" | "titre" | "jobtitle" | "organization1title" | "organizationtitle" | "position" | "funktion"
+        | "fonction" | "role" => Custom("job_title", T::Text),
         "department" | "abteilung" | "organization1department" | "organizationdepartment" => {
             Custom("department", T::Text)
         }
         "nickname" | "spitzname" => Custom("nickname", T::Text),
-        "middlename" | "additionalname" | "weiterevornamen" => Custom("middle_name", T::Text),
-        "website" | "webpage" | "webpage1" | "website1value" | "webseite" | "websitehome" | "websitework" | "url" => {
-            Custom("website", T::Url)
+        "middlename" | "additionalname" | "weiterevornamen" | "deuxièmeprénom" | "deuxiemeprenom" => {
+            Custom("middle_name", T::Text)
         }
+        "website" | "webpage" | "webpage1" | "website1value" | "webseite" | "websitehome" | "websitework" | "url"
+        | "pageweb" | "personalwebsite" | "website1" => Custom("website", T::Url),
         "address" | "address1formatted" | "homeaddress" | "address1" | "businessaddress" | "workaddress"
         | "adresse" => Custom("address", T::LongText),
-        "groupmembership" | "categories" | "kategorien" | "labels" => Custom("groups", T::Text),
+        "groupmembership" | "categories" | "category" | "catégories" | "kategorien" | "labels" => {
+            Custom("groups", T::Text)
+        }
         _ => {
-            if k.contains("mail") && !k.contains("type") && !k.contains("label") && !k.contains("display") {
+            let emailish = k.contains("mail") || k.contains("messagerie") || k.contains("courriel");
+            let about_an_email = ["type", "typ", "display", "angezeigt", "nomcomplet"]
+                .iter()
+                .any(|w| k.contains(w));
+            if emailish && about_an_email {
+                Bookkeeping
+            } else if emailish && !k.contains("label") {
                 Email
             } else if is_phone_key(k) {
                 Phone
@@ -173,6 +216,7 @@ fn is_phone_key(k: &str) -> bool {
 fn is_not_personal(k: &str) -> bool {
     [
         "assistant",
+        "assistent",
         "pager",
         "piepser",
         "car",
@@ -185,6 +229,8 @@ fn is_not_personal(k: &str) -> bool {
         "isdn",
         "companymain",
         "hauptnummer",
+        "telefonfirma",
+        "téléphonesociété",
         "fax",
         "télécopie",
         "telecopie",
@@ -233,7 +279,9 @@ pub fn field_name_of(header: &str) -> String {
             name.push_str(plain);
         } else if c.is_ascii_alphanumeric() {
             name.push(c);
-        } else if (c.is_whitespace() || c == '-' || c == '_') && !name.ends_with('_') && !name.is_empty() {
+        } else if c != '\'' && c != '’' && !c.is_alphanumeric() && !name.ends_with('_') && !name.is_empty() {
+            // Spaces and punctuation (`Land/Region`, `Telefon (privat)`) part words; an
+            // apostrophe does not (`Assistant's Phone` → `assistants_phone`).
             name.push('_');
         }
     }
@@ -246,13 +294,25 @@ pub fn field_name_of(header: &str) -> String {
 
 /// The suggested mapping for a header row.
 pub fn suggest(columns: &[String]) -> Mapping {
-    let meanings: Vec<Option<Meaning>> = columns.iter().map(|c| meaning(c)).collect();
+    // Yahoo names its phone columns by place alone ("Home", "Work", "Other", "Primary"),
+    // beside one it calls "Yahoo Phone".
+    let yahoo = columns.iter().any(|c| key(c) == "yahoophone");
+    let meanings: Vec<Option<Meaning>> = columns
+        .iter()
+        .map(|c| match key(c).as_str() {
+            "home" | "work" | "other" | "primary" if yahoo => Some(Meaning::Phone),
+            _ => meaning(c),
+        })
+        .collect();
     let has_split_name = meanings
         .iter()
         .any(|m| matches!(m, Some(Meaning::First | Meaning::Last)));
     let mut taken: Vec<&str> = Vec::new();
-    // Outlook has both "Title" (Mr., Ms.) and "Job Title": then "Title" is the name's prefix.
-    let title_is_prefix = columns.iter().any(|c| key(c) == "jobtitle");
+    // Outlook has both "Title" (Mr., Ms.) and "Job Title" ("Titre" and "Fonction" in French):
+    // then "Title" is the name's prefix.
+    let title_is_prefix = columns
+        .iter()
+        .any(|c| matches!(key(c).as_str(), "jobtitle" | "fonction"));
     let mut emails = 0;
     let mut mapped = BTreeMap::new();
     // The primary phone is the mobile number, else the first personal one (SPEC §11.2).
@@ -325,7 +385,9 @@ pub fn suggest(columns: &[String]) -> Mapping {
                     n => Target::custom(leak_name("phone", n + 1), FieldType::Phone),
                 }
             }
-            Some(Meaning::Custom("job_title", _)) if title_is_prefix && key(column) == "title" => {
+            Some(Meaning::Custom("job_title", _))
+                if title_is_prefix && matches!(key(column).as_str(), "title" | "titre") =>
+            {
                 Target::custom("name_prefix", FieldType::Text)
             }
             Some(Meaning::Custom(name, t)) if !taken.contains(&name) => {
@@ -353,6 +415,7 @@ fn is_work(header: &str) -> bool {
         "office",
         "company",
         "büro",
+        "bureau",
     ]
     .iter()
     .any(|w| k.contains(w))
@@ -389,7 +452,9 @@ pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
         })
         .collect();
     for (column, seen) in scan.columns.iter().zip(&scan.seen) {
+        let decided = mapping.columns.get(column).is_some_and(|t| *t != Target::skip());
         if column.is_empty()
+            || decided
             || meaning(column).is_some()
             || describes_a_sibling(column, &scan.columns)
             || is_our_problem_column(column, &scan.columns)
@@ -404,7 +469,7 @@ pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
         });
         let target = match existing {
             Some((name, t)) => Some((name, t)),
-            None if seen.filled > 0 => {
+            None if seen.filled > 0 && !seen.examples.iter().all(|e| is_no_answer(e)) => {
                 let name = field_name_of(column);
                 let free = crate::domain::field::parse_field_name(&name).is_ok();
                 free.then(|| (name, infer_type(column, &seen.examples)))
@@ -423,6 +488,15 @@ pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
         }
     }
     mapping
+}
+
+/// Outlook's "not said" in a column that otherwise says something (its Gender column holds it
+/// for everyone who never set one): a column of nothing else holds no data.
+fn is_no_answer(value: &str) -> bool {
+    matches!(
+        value.trim().to_lowercase().as_str(),
+        "unspecified" | "keine angabe" | "nicht angegeben" | "non spécifié" | "non specifie" | "non précisé"
+    )
 }
 
 /// The last column of a problem rows' download (`problem_rows`): what was wrong, not data.
@@ -456,7 +530,7 @@ fn infer_type(header: &str, examples: &[String]) -> FieldType {
         .collect();
     let examples = examples.as_slice();
     let k = key(header);
-    let is_code = ["zip", "postal", "postcode", "plz", "code"]
+    let is_code = ["zip", "postal", "postcode", "plz", "postleitzahl", "code"]
         .iter()
         .any(|w| k.contains(w))
         || examples
@@ -474,6 +548,8 @@ fn infer_type(header: &str, examples: &[String]) -> FieldType {
         FieldType::Boolean
     } else if !is_code && all(&reads_as(FieldType::Number)) {
         FieldType::Number
+    } else if all(&|e: &str| e.contains(':') && reads_as(FieldType::Datetime)(e)) {
+        FieldType::Datetime
     } else if all(&|e: &str| e.chars().any(|c| c.is_ascii_digit()) && reads_as(FieldType::Date)(e)) {
         FieldType::Date
     } else if all(&|e: &str| e.contains('@') && reads_as(FieldType::Email)(e)) {

@@ -21,7 +21,13 @@ pub struct Card {
     line: u64,
     first: String,
     last: String,
+    /// N's further parts: middle names, prefix (Dr.), suffix (Jr.).
+    middle: String,
+    prefix: String,
+    suffix: String,
     full: String,
+    /// Apple's `X-ABShowAs:COMPANY`: the card is a business, its FN the company's name.
+    is_company: bool,
     org: String,
     title: String,
     nickname: String,
@@ -279,9 +285,14 @@ fn apply(card: &mut Card, p: &Property) {
     match p.name.as_str() {
         "N" => {
             let parts = p.components();
-            card.last = parts.first().cloned().unwrap_or_default();
-            card.first = parts.get(1).cloned().unwrap_or_default();
+            let part = |i: usize| parts.get(i).cloned().unwrap_or_default();
+            card.last = part(0);
+            card.first = part(1);
+            card.middle = part(2);
+            card.prefix = part(3);
+            card.suffix = part(4);
         }
+        "X-ABSHOWAS" => card.is_company = p.text().eq_ignore_ascii_case("COMPANY"),
         "FN" if card.full.is_empty() => card.full = p.text(),
         "ORG" if card.org.is_empty() => {
             card.org = p.components().into_iter().find(|s| !s.is_empty()).unwrap_or_default()
@@ -396,12 +407,17 @@ impl<R: BufRead> Iterator for Cards<R> {
 /// a first pass over the file, so the second can turn each card into a row as it is read.
 #[derive(Default)]
 pub struct Shape {
+    /// Whether any card has a middle name, a name prefix, a name suffix.
+    name_parts: [bool; 3],
     emails: usize,
     phones: usize,
     addresses: usize,
     urls: usize,
     custom: Vec<String>,
 }
+
+/// N's further parts, each a column only when some card of the file has it.
+const NAME_PARTS: [&str; 3] = ["Middle name", "Name prefix", "Name suffix"];
 
 const NAMED_COLUMNS: [&str; 8] = [
     "First name",
@@ -416,6 +432,13 @@ const NAMED_COLUMNS: [&str; 8] = [
 
 impl Shape {
     pub fn add(&mut self, card: &Card) {
+        for (seen, part) in self
+            .name_parts
+            .iter_mut()
+            .zip([&card.middle, &card.prefix, &card.suffix])
+        {
+            *seen |= !part.is_empty();
+        }
         self.emails = self.emails.max(card.emails.len());
         self.phones = self.phones.max(card.phones.len());
         self.addresses = self.addresses.max(card.addresses.len());
@@ -429,6 +452,11 @@ impl Shape {
 
     pub fn columns(&self) -> Vec<String> {
         let mut columns: Vec<String> = NAMED_COLUMNS.map(String::from).to_vec();
+        for (seen, label) in self.name_parts.iter().zip(NAME_PARTS) {
+            if *seen {
+                columns.push(label.to_string());
+            }
+        }
         for (label, n) in [
             ("Email", self.emails),
             ("Phone", self.phones),
@@ -448,22 +476,38 @@ impl Shape {
             list.resize(n, String::new());
             list
         };
-        // A card without N (phones often export only FN) keeps its name as the first name.
-        let first = if card.first.is_empty() && card.last.is_empty() {
+        // A card without N (phones often export only FN) keeps its name as the first name,
+        // unless the card is a business's, whose FN is its company's name.
+        let first = if card.first.is_empty() && card.last.is_empty() && !card.is_company {
             card.full.clone()
         } else {
             card.first
+        };
+        let org = if card.org.is_empty() && card.is_company {
+            card.full.clone()
+        } else {
+            card.org
         };
         let mut cells = vec![
             first,
             card.last,
             card.full,
-            card.org,
+            org,
             card.title,
             card.nickname,
             card.birthday,
             card.notes.join("\n\n"),
         ];
+        for ((seen, _), part) in self
+            .name_parts
+            .iter()
+            .zip(NAME_PARTS)
+            .zip([card.middle, card.prefix, card.suffix])
+        {
+            if *seen {
+                cells.push(part);
+            }
+        }
         cells.extend(pad(card.emails, self.emails));
         cells.extend(pad(card.phones, self.phones));
         cells.extend(pad(card.addresses, self.addresses));
