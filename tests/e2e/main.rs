@@ -448,12 +448,16 @@ async fn import_flow(c: Client, app: TestApp, phone: bool) {
         .unwrap();
     click(&c, "form[enctype] button[type=submit]").await;
     wait_for_text(&c, "Check the columns").await;
+    // Before anything is written, the page says what the mapping cannot read, and where.
+    wait_for_text(&c, "1 value cannot be read").await;
+    wait_for_text(&c, "1 value can't be read").await;
     checkpoint(&c, &format!("31-{tag}-mapping")).await;
     click(&c, "form[action$='/start'] button[type=submit]").await;
     wait_for_text(&c, "Revert this import").await;
     // The unreadable birthday is listed, the rest of the file went in.
     wait_for_text(&c, "1 value could not be read").await;
     wait_for_text(&c, "sometime in June").await;
+    wait_for_text(&c, "Download the 1 row with problems (CSV)").await;
     checkpoint(&c, &format!("32-{tag}-report")).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 4);
     c.goto(&app.url(&format!("/workspaces/{ws}/contacts?q=hopper")))
