@@ -26,18 +26,27 @@ pub struct App {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    /// Held while the server runs: one server per data directory, and no restore under it.
+    _lock: crate::backup::lock::DataDirLock,
 }
 
 impl App {
     /// Opens the data directory and database (migrating it), and binds nothing new: the
     /// caller hands in the listener, so tests can use port 0.
     pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<App> {
+        let lock = crate::backup::lock::try_take(&config.data_dir)?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "another pi-crm server is running on {}; stop it first",
+                config.data_dir.display()
+            )
+        })?;
         let state = open_state(config).await?;
         let router = router(state.clone());
         Ok(App {
             listener,
             router,
             state,
+            _lock: lock,
         })
     }
 
@@ -57,12 +66,14 @@ impl App {
         let sweeper = tokio::spawn(sweep_sessions(self.state.clone()));
         let recorder = tokio::spawn(record_activity(self.state.clone()));
         let importer = crate::jobs::imports::spawn(self.state.clone());
+        let scheduler = crate::jobs::scheduler::spawn(self.state.clone());
         password::warm_up();
         let limits = crate::serve::ConnectionLimits::from_config(&self.state.config);
         crate::serve::serve(self.listener, self.router, limits, shutdown).await?;
         sweeper.abort();
         recorder.abort();
         importer.abort();
+        scheduler.abort();
         if let Err(e) = self.state.activity.flush(&self.state.db).await {
             tracing::warn!(error = ?e, "recording last use of sessions and keys failed at shutdown");
         }
@@ -150,9 +161,21 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The database answers, and how old the last good backup is (`null` before the first).
 async fn healthz(State(state): State<AppState>) -> Response {
     match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await {
-        Ok(_) => Json(serde_json::json!({"status": "ok", "db": "ok"})).into_response(),
+        Ok(_) => {
+            let config = state.config.clone();
+            let last = tokio::task::spawn_blocking(move || crate::backup::last_good(&config))
+                .await
+                .ok()
+                .flatten();
+            let backup = last.map(|b| {
+                let age = crate::clock::parse(&b.created_at).map(|at| (crate::clock::now() - at).whole_seconds());
+                serde_json::json!({"created_at": b.created_at, "age_seconds": age})
+            });
+            Json(serde_json::json!({"status": "ok", "db": "ok", "last_backup": backup})).into_response()
+        }
         Err(e) => {
             tracing::error!(error = ?e, "health check: database unreachable");
             (

@@ -62,6 +62,22 @@ enum Command {
         on_duplicate: Option<String>,
         file: PathBuf,
     },
+    /// Make a checked backup of the database now (safe while the server runs); prints the file.
+    Backup {
+        /// Write it here instead of the backup directory (kept as is, no retention).
+        #[arg(long)]
+        to: Option<PathBuf>,
+    },
+    /// Put a backup in place of the database. Refused while a server runs on the data dir.
+    Restore {
+        file: PathBuf,
+        /// Restore even though a server holds the data directory.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Scheduled jobs: list them, or run one now.
+    #[command(subcommand)]
+    Jobs(JobsCommand),
     /// Write every contact of a workspace to stdout as CSV or vCard 4.0.
     Export {
         /// The email of the account whose workspace it is (or who it is shared with).
@@ -74,6 +90,15 @@ enum Command {
         #[arg(long, default_value = "csv")]
         format: String,
     },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Each job with its last and next run.
+    List,
+    /// Run one job now and exit (safe beside a running server: a run is claimed through the
+    /// database, never done twice).
+    Run { name: String },
 }
 
 #[derive(Subcommand)]
@@ -207,6 +232,64 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             workspace,
             format,
         } => export_command(config, &user, &workspace, &format).await,
+        Command::Backup { to } => {
+            let state = app::open_state(config).await?;
+            let backup = crate::backup::make(&state.db, &state.config, to.as_deref()).await?;
+            println!("{}", backup.path.display());
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            let restored = crate::backup::restore::restore(&config, &file, force).await?;
+            match restored.kept {
+                Some(kept) => println!(
+                    "restored {} into {}; the database it replaced is kept as {}",
+                    file.display(),
+                    restored.database.display(),
+                    kept.display()
+                ),
+                None => println!("restored {} into {}", file.display(), restored.database.display()),
+            }
+            Ok(())
+        }
+        Command::Jobs(cmd) => jobs_command(config, cmd).await,
+    }
+}
+
+async fn jobs_command(config: Config, cmd: JobsCommand) -> anyhow::Result<()> {
+    use crate::jobs::{Job, scheduler};
+    let state = app::open_state(config).await?;
+    let now = crate::schedule::to_timestamp(crate::clock::now());
+    match cmd {
+        JobsCommand::List => {
+            for job in Job::ALL {
+                scheduler::ensure_row(&state, job, now).await?;
+            }
+            println!("{:<10} {:<22} {:<22} last error", "job", "last run", "next run");
+            for row in storage::jobs::all(&state.db).await? {
+                println!(
+                    "{:<10} {:<22} {:<22} {}",
+                    row.name,
+                    row.last_run_at.as_deref().unwrap_or("never"),
+                    row.next_run_at,
+                    row.last_error.as_deref().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
+        JobsCommand::Run { name } => {
+            let job = Job::parse(&name).ok_or_else(|| {
+                let names: Vec<&str> = Job::ALL.iter().map(|j| j.name()).collect();
+                anyhow::anyhow!("there is no job called {name:?}; the jobs are: {}", names.join(", "))
+            })?;
+            if !scheduler::claim(&state, job, now, false).await? {
+                anyhow::bail!(
+                    "the {} job is running right now (in the server); try again when it has finished",
+                    job.name()
+                );
+            }
+            println!("{}", scheduler::run_claimed(&state, job, now).await?);
+            Ok(())
+        }
     }
 }
 

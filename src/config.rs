@@ -39,6 +39,17 @@ pub struct Config {
     /// Open connections at most (further ones are closed at once); also kept below the
     /// process's open-file limit.
     pub max_connections: usize,
+    /// The IANA time zone that decides "today" and when daily jobs run (`America/Los_Angeles`).
+    /// Empty: the system's zone, else UTC.
+    pub timezone: String,
+    /// Where backups are written; `<data_dir>/backups` when not set.
+    pub backup_dir: Option<PathBuf>,
+    /// A second home for every backup (a USB disk, a NAS mount).
+    pub backup_copy_to: Option<PathBuf>,
+    /// When the daily backup runs, `HH:MM` in `timezone`.
+    pub backup_time: String,
+    pub backup_keep_daily: usize,
+    pub backup_keep_weekly: usize,
 }
 
 impl Default for Config {
@@ -59,6 +70,12 @@ impl Default for Config {
             header_read_timeout_secs: 10,
             idle_timeout_secs: 60,
             max_connections: 4096,
+            timezone: String::new(),
+            backup_dir: None,
+            backup_copy_to: None,
+            backup_time: "03:00".into(),
+            backup_keep_daily: 7,
+            backup_keep_weekly: 4,
         }
     }
 }
@@ -112,7 +129,26 @@ impl Config {
             anyhow::bail!("connection timeouts and max_connections must be at least 1");
         }
         self.default_phone_region = self.default_phone_region.to_ascii_uppercase();
+        self.time_zone()?;
+        crate::schedule::TimeOfDay::parse(&self.backup_time).map_err(|e| anyhow::anyhow!("backup_time: {e}"))?;
+        if self.backup_keep_daily == 0 {
+            anyhow::bail!("backup_keep_daily must be at least 1: the newest backup is always kept");
+        }
         Ok(())
+    }
+
+    /// The configured time zone (`timezone`), the system's when none is set, else UTC.
+    pub fn time_zone(&self) -> anyhow::Result<jiff::tz::TimeZone> {
+        let name = self.timezone.trim();
+        if name.is_empty() {
+            return Ok(jiff::tz::TimeZone::try_system().unwrap_or(jiff::tz::TimeZone::UTC));
+        }
+        jiff::tz::TimeZone::get(name)
+            .map_err(|_| anyhow::anyhow!("timezone {name:?} is not an IANA time zone name like America/Los_Angeles"))
+    }
+
+    pub fn backup_dir(&self) -> PathBuf {
+        self.backup_dir.clone().unwrap_or_else(|| self.data_dir.join("backups"))
     }
 
     /// True when pi-crm is reached over TLS (directly or through a proxy).

@@ -83,7 +83,10 @@ pub fn run(binary: &Path) {
         // The dry runs' freed memory goes back to the system within a second or two
         // (jemalloc's decay); the import's peak is measured from there.
         tokio::time::sleep(Duration::from_secs(3)).await;
-        println!("RSS before the import, after the dry runs: {:.1} MB", rss_mb(pid, "VmRSS"));
+        println!(
+            "RSS before the import, after the dry runs: {:.1} MB",
+            rss_mb(pid, "VmRSS")
+        );
         let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
         let started = Instant::now();
         let form = reqwest::multipart::Form::new()

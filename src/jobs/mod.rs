@@ -1,3 +1,60 @@
-//! Background work that lives in the database, so a restart loses nothing.
+//! Background work that lives in the database, so a restart loses nothing: the import worker,
+//! and the scheduled jobs (SPEC §15). A scheduled job is one file here and one line in `Job`.
 
+pub mod backup;
 pub mod imports;
+pub mod scheduler;
+
+use jiff::Timestamp;
+
+use crate::config::Config;
+use crate::state::AppState;
+
+/// The scheduled jobs, by the names `pi-crm jobs run` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    Backup,
+}
+
+impl Job {
+    pub const ALL: [Job; 1] = [Job::Backup];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Job::Backup => "backup",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Job> {
+        Job::ALL.into_iter().find(|j| j.name() == name.trim())
+    }
+
+    /// When it runs next, after `after` (a run missed while the Pi was off runs once, at
+    /// start, and then keeps to this).
+    pub fn next_after(self, after: Timestamp, config: &Config) -> anyhow::Result<Timestamp> {
+        match self {
+            Job::Backup => backup::next_after(after, config),
+        }
+    }
+
+    /// How soon a failed run is tried again.
+    pub fn retry_after_failure(self) -> jiff::SignedDuration {
+        match self {
+            Job::Backup => backup::RETRY_AFTER_FAILURE,
+        }
+    }
+
+    /// At most how long a run takes: past this, a run whose process died is claimable again.
+    pub fn lease(self) -> jiff::SignedDuration {
+        match self {
+            Job::Backup => jiff::SignedDuration::from_hours(1),
+        }
+    }
+
+    /// Does the work once; the answer is a line for the person who ran it by hand.
+    pub async fn run(self, state: &AppState) -> anyhow::Result<String> {
+        match self {
+            Job::Backup => backup::run(state).await,
+        }
+    }
+}

@@ -23,9 +23,36 @@ struct DashboardPage {
     workspaces: Vec<WorkspaceAccess>,
     errors: FormErrors,
     new_name: String,
+    backups: BackupLine,
 }
 
-fn page(user: &CurrentUser, chrome: Chrome, errors: FormErrors, new_name: String) -> DashboardPage {
+/// The dashboard's word on backups (SPEC §12): when the last good one was made, or that the
+/// daily one is failing.
+struct BackupLine {
+    last_good: Option<String>,
+    failing: Option<String>,
+}
+
+async fn backup_line(state: &AppState) -> BackupLine {
+    match crate::backup::status::of(state).await {
+        Ok(s) => BackupLine {
+            last_good: s.last_good.map(|b| crate::backup::status::ago(&b.created_at)),
+            failing: s.failing,
+        },
+        Err(e) => BackupLine {
+            last_good: None,
+            failing: Some(e.to_string()),
+        },
+    }
+}
+
+async fn page(
+    state: &AppState,
+    user: &CurrentUser,
+    chrome: Chrome,
+    errors: FormErrors,
+    new_name: String,
+) -> DashboardPage {
     let workspaces = chrome.workspaces.clone();
     DashboardPage {
         chrome: chrome.in_section("home"),
@@ -33,11 +60,14 @@ fn page(user: &CurrentUser, chrome: Chrome, errors: FormErrors, new_name: String
         workspaces,
         errors,
         new_name,
+        backups: backup_line(state).await,
     }
 }
 
-pub async fn show(user: CurrentUser, chrome: Chrome) -> Response {
-    page(&user, chrome, FormErrors::none(), String::new()).into_response()
+pub async fn show(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Response {
+    page(&state, &user, chrome, FormErrors::none(), String::new())
+        .await
+        .into_response()
 }
 
 #[derive(Deserialize)]
@@ -66,7 +96,7 @@ pub async fn create_workspace(
             } else {
                 StatusCode::CONFLICT
             };
-            Ok((status, page(&user, chrome, errors, form.name)).into_response())
+            Ok((status, page(&state, &user, chrome, errors, form.name).await).into_response())
         }
     }
 }

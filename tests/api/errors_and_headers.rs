@@ -8,7 +8,11 @@ async fn healthz_answers_without_auth() {
     let r = app.anonymous().get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     let body: Value = r.json().await.unwrap();
-    assert_eq!(body, serde_json::json!({"status": "ok", "db": "ok"}));
+    assert_eq!(
+        body,
+        serde_json::json!({"status": "ok", "db": "ok", "last_backup": null}),
+        "no backup yet"
+    );
 }
 
 #[tokio::test]

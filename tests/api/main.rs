@@ -6,6 +6,7 @@ mod common;
 mod accounts;
 mod api_keys;
 mod audit;
+mod backups;
 mod cli;
 mod contacts;
 mod contacts_ui;

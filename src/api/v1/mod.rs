@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod backups;
 pub mod contacts;
 pub mod fields;
 pub mod imports;

@@ -1,0 +1,262 @@
+//! Backups (SPEC §12): a consistent copy of the live database made while others keep writing
+//! (`VACUUM INTO`), checked (`PRAGMA integrity_check`) before it counts, copied to a second
+//! place when one is set, and thinned to the newest of each recent day and week.
+//!
+//! What is known about each backup lives beside it, not in the database it copies: a
+//! `<file>.verified` note written once the check passed, with the size and modification time
+//! the file had then. A file without its note, or that changed since, is not counted as good.
+//! So the list survives a restore, and a USB disk carries its own record.
+
+pub mod lock;
+pub mod restore;
+pub mod retention;
+pub mod status;
+pub mod verify;
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+use time::OffsetDateTime;
+
+use crate::config::Config;
+use crate::storage::db;
+
+/// `pi-crm-20261127-030000.db`: sorts by time, says when at a glance.
+const PREFIX: &str = "pi-crm-";
+const SUFFIX: &str = ".db";
+const NOTE: &str = ".verified";
+
+/// One backup file, as listed (`GET /api/v1/backups`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Backup {
+    pub file: String,
+    /// When it was made, UTC.
+    pub created_at: String,
+    pub size: u64,
+    /// It passed `PRAGMA integrity_check` and has not changed since.
+    pub verified: bool,
+    /// The other directories it was copied to (and checked there).
+    pub copied_to: Vec<String>,
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// The note beside a checked backup.
+#[derive(Debug, Serialize, Deserialize)]
+struct Note {
+    verified_at: String,
+    size: u64,
+    /// Modification time when checked, in nanoseconds since the epoch.
+    modified: u128,
+    #[serde(default)]
+    copied_to: Vec<String>,
+}
+
+fn modified(path: &Path) -> std::io::Result<(u64, u128)> {
+    let meta = std::fs::metadata(path)?;
+    let nanos = meta
+        .modified()?
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    Ok((meta.len(), nanos))
+}
+
+fn note_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(NOTE);
+    path.with_file_name(name)
+}
+
+fn write_note(path: &Path, copied_to: Vec<String>) -> anyhow::Result<()> {
+    let (size, modified) = modified(path)?;
+    let note = Note {
+        verified_at: crate::clock::now_text(),
+        size,
+        modified,
+        copied_to,
+    };
+    write_durably(&note_path(path), serde_json::to_string_pretty(&note)?.as_bytes())
+}
+
+/// The time a backup's name says, when it is one of ours.
+fn created_at(name: &str) -> Option<OffsetDateTime> {
+    let stamp = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
+    let stamp = stamp.get(..15)?;
+    let format = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+    time::PrimitiveDateTime::parse(stamp, format)
+        .ok()
+        .map(|t| t.assume_utc())
+}
+
+/// The backups in `dir`, newest first.
+pub fn list(dir: &Path) -> anyhow::Result<Vec<Backup>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => anyhow::bail!("cannot read the backup directory {}: {e}", dir.display()),
+    };
+    let mut backups = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(at) = created_at(&name) else { continue };
+        let path = entry.path();
+        let Ok((size, modified_now)) = modified(&path) else {
+            continue;
+        };
+        let note: Option<Note> = std::fs::read(note_path(&path))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+        let verified = note
+            .as_ref()
+            .is_some_and(|n| n.size == size && n.modified == modified_now);
+        backups.push(Backup {
+            file: name,
+            created_at: crate::clock::format(at),
+            size,
+            verified,
+            copied_to: note.map(|n| n.copied_to).unwrap_or_default(),
+            path,
+        });
+    }
+    backups.sort_by(|a, b| b.file.cmp(&a.file));
+    Ok(backups)
+}
+
+/// The newest backup that counts as good, in the configured backup directory.
+pub fn last_good(config: &Config) -> Option<Backup> {
+    list(&config.backup_dir()).ok()?.into_iter().find(|b| b.verified)
+}
+
+/// Makes a backup: into `to` when given (`pi-crm backup --to DIR`, kept as is), else into the
+/// backup directory, then copied to `backup_copy_to` and both thinned by the retention rule.
+pub async fn make(pool: &SqlitePool, config: &Config, to: Option<&Path>) -> anyhow::Result<Backup> {
+    let dir = to.map(Path::to_path_buf).unwrap_or_else(|| config.backup_dir());
+    let now = crate::clock::now();
+    let path = write_checked_copy(pool, &dir, now).await?;
+    keep_secret_key_beside(config, &dir)?;
+    let mut copied_to = Vec::new();
+    if to.is_none()
+        && let Some(other) = &config.backup_copy_to
+        && other != &dir
+    {
+        copy_checked(&path, other).await?;
+        keep_secret_key_beside(config, other)?;
+        copied_to.push(other.display().to_string());
+    }
+    write_note(&path, copied_to)?;
+    if to.is_none() {
+        let tz = config.time_zone()?;
+        for d in std::iter::once(&dir).chain(config.backup_copy_to.as_ref()) {
+            retention::prune(d, config.backup_keep_daily, config.backup_keep_weekly, &tz)?;
+        }
+    }
+    list(&dir)?
+        .into_iter()
+        .find(|b| b.path == path)
+        .ok_or_else(|| anyhow::anyhow!("the backup {} vanished after it was made", path.display()))
+}
+
+/// `VACUUM INTO` a temporary name, check the copy, then give it its name: a file with a
+/// backup's name is always whole.
+async fn write_checked_copy(pool: &SqlitePool, dir: &Path, now: OffsetDateTime) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create the backup directory {}: {e}", dir.display()))?;
+    let stamp = now
+        .format(time::macros::format_description!(
+            "[year][month][day]-[hour][minute][second]"
+        ))
+        .expect("a UTC time formats");
+    let mut path = dir.join(format!("{PREFIX}{stamp}{SUFFIX}"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{PREFIX}{stamp}-{n}{SUFFIX}"));
+        n += 1;
+    }
+    let partial = dir.join(format!(
+        ".{}.partial",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let _ = std::fs::remove_file(&partial);
+    let mut conn = db::own_connection(pool).await?;
+    let vacuumed = sqlx::query("VACUUM INTO ?")
+        .bind(partial.to_string_lossy().to_string())
+        .execute(&mut *conn)
+        .await;
+    drop(conn);
+    if let Err(e) = vacuumed {
+        let _ = std::fs::remove_file(&partial);
+        anyhow::bail!("writing the backup into {} failed: {e}", dir.display());
+    }
+    if let Err(e) = verify::check(&partial).await {
+        let _ = std::fs::remove_file(&partial);
+        return Err(e);
+    }
+    sync_file(&partial)?;
+    std::fs::rename(&partial, &path)?;
+    sync_dir(dir);
+    Ok(path)
+}
+
+/// Copies a checked backup into `dir` (a temporary name, then its own) and checks the copy.
+async fn copy_checked(path: &Path, dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    let name = path.file_name().unwrap_or_default();
+    let target = dir.join(name);
+    let partial = dir.join(format!(".{}.partial", name.to_string_lossy()));
+    std::fs::copy(path, &partial)
+        .map_err(|e| anyhow::anyhow!("copying the backup to {} failed: {e}", dir.display()))?;
+    if let Err(e) = verify::check(&partial).await {
+        let _ = std::fs::remove_file(&partial);
+        return Err(anyhow::anyhow!("the copy in {} is not sound: {e}", dir.display()));
+    }
+    sync_file(&partial)?;
+    std::fs::rename(&partial, &target)?;
+    sync_dir(dir);
+    write_note(&target, Vec::new())
+}
+
+/// Without `secret.key`, provider passwords in a restored database cannot be read: one copy
+/// goes into each backup directory, readable by its owner only.
+fn keep_secret_key_beside(config: &Config, dir: &Path) -> anyhow::Result<()> {
+    let source = config.data_dir.join("secret.key");
+    let target = dir.join("secret.key");
+    if target.exists() || !source.exists() {
+        return Ok(());
+    }
+    let bytes = std::fs::read(&source)?;
+    write_durably(&target, &bytes)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600))?;
+    Ok(())
+}
+
+/// Writes a small file whole or not at all: a temporary name, flushed, then renamed.
+fn write_durably(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut partial = path.as_os_str().to_os_string();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    std::fs::write(&partial, bytes)?;
+    sync_file(&partial)?;
+    std::fs::rename(&partial, path)?;
+    if let Some(dir) = path.parent() {
+        sync_dir(dir);
+    }
+    Ok(())
+}
+
+fn sync_file(path: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(path)?.sync_all()?;
+    Ok(())
+}
+
+/// Makes a rename in `dir` survive a power cut. Best effort: some file systems (a FAT USB
+/// stick) cannot sync a directory.
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}

@@ -1,0 +1,107 @@
+//! The server's one scheduler: every job whose time has come is claimed through the database
+//! (so `pi-crm jobs run` beside it never doubles a run) and run; its next time is worked out
+//! from *now*, so runs missed while the Pi was off happen once, not once per missed day.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::Job;
+use crate::schedule::{from_timestamp, to_timestamp};
+use crate::state::AppState;
+use crate::storage;
+
+/// Looks for due work at least this often (and at once when a job falls due sooner).
+const LOOK_EVERY: Duration = Duration::from_secs(60);
+
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let now = to_timestamp(crate::clock::now());
+            if let Err(e) = run_due(&state, now).await {
+                tracing::warn!(error = ?e, "the scheduler could not look at its jobs; it tries again shortly");
+            }
+            let wait = until_next(&state, now).await.unwrap_or(LOOK_EVERY).min(LOOK_EVERY);
+            tokio::time::sleep(wait).await;
+        }
+    })
+}
+
+async fn until_next(state: &AppState, now: Timestamp) -> Option<Duration> {
+    let rows = storage::jobs::all(&state.db).await.ok()?;
+    let next = rows
+        .iter()
+        .filter_map(|r| crate::clock::parse(&r.next_run_at))
+        .map(to_timestamp)
+        .min()?;
+    Some(Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO) + Duration::from_secs(1))
+}
+
+/// Runs the jobs due at `now` (giving each its row first); returns the names of those run,
+/// whether they succeeded or not.
+pub async fn run_due(state: &AppState, now: Timestamp) -> anyhow::Result<Vec<&'static str>> {
+    let mut ran = Vec::new();
+    for job in Job::ALL {
+        if claim(state, job, now, true).await? {
+            // A failed run is recorded (and logged) by `run_claimed`; the others still run.
+            let _ = run_claimed(state, job, now).await;
+            ran.push(job.name());
+        }
+    }
+    Ok(ran)
+}
+
+/// Gives `job` its row (with its first run time) if it has none yet.
+pub async fn ensure_row(state: &AppState, job: Job, now: Timestamp) -> anyhow::Result<()> {
+    let first = job.next_after(now, &state.config)?;
+    Ok(storage::jobs::ensure(&state.db, job.name(), &text(first)).await?)
+}
+
+/// Claims a run of `job` at `now`: only when due (`due`), or whenever nobody runs it.
+pub async fn claim(state: &AppState, job: Job, now: Timestamp, due: bool) -> anyhow::Result<bool> {
+    ensure_row(state, job, now).await?;
+    let until = now.checked_add(job.lease()).unwrap_or(now);
+    let now_text = text(now);
+    Ok(storage::jobs::claim(
+        &state.db,
+        job.name(),
+        &now_text,
+        &text(until),
+        due.then_some(now_text.as_str()),
+    )
+    .await?)
+}
+
+/// Runs a claimed job and records the outcome: a failure is logged, kept in `last_error` for
+/// the dashboard, and tried again after the job's retry delay. A run by hand keeps the
+/// schedule's next time unless it failed.
+pub async fn run_claimed(state: &AppState, job: Job, now: Timestamp) -> anyhow::Result<String> {
+    let outcome = job.run(state).await;
+    let finished = to_timestamp(crate::clock::now()).max(now);
+    let scheduled = storage::jobs::find(&state.db, job.name())
+        .await?
+        .and_then(|r| crate::clock::parse(&r.next_run_at))
+        .map(to_timestamp);
+    let (error, next) = match &outcome {
+        Ok(_) => {
+            let next = match scheduled {
+                Some(at) if at > now => at,
+                _ => job.next_after(finished, &state.config)?,
+            };
+            (None, next)
+        }
+        Err(e) => {
+            tracing::error!(job = job.name(), error = %e, "a scheduled job failed; it will be tried again");
+            (
+                Some(e.to_string()),
+                finished.checked_add(job.retry_after_failure()).unwrap_or(finished),
+            )
+        }
+    };
+    storage::jobs::finish(&state.db, job.name(), &text(finished), error.as_deref(), &text(next)).await?;
+    outcome
+}
+
+fn text(t: Timestamp) -> String {
+    crate::clock::format(from_timestamp(t))
+}

@@ -1,0 +1,67 @@
+//! `/settings/backups`: the last good backup, the list, and "back up now" (any signed-in
+//! person: the household's data is everyone's to keep safe).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+use super::chrome::{Chrome, CurrentUser};
+use super::error::PageError;
+use super::flash;
+use crate::backup::status::{self, Status};
+use crate::error::AppError;
+use crate::jobs::{Job, scheduler};
+use crate::state::AppState;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "settings/backups.html")]
+struct BackupsPage {
+    chrome: Chrome,
+    tab: &'static str,
+    status: Status,
+    dir: String,
+    copy_to: Option<String>,
+}
+
+impl BackupsPage {
+    fn ago(&self, at: &str) -> String {
+        status::ago(at)
+    }
+
+    fn megabytes(&self, bytes: &u64) -> String {
+        format!("{:.1} MB", *bytes as f64 / 1_048_576.0)
+    }
+}
+
+pub async fn page(State(state): State<AppState>, _user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
+    let status = status::of(&state).await.map_err(AppError::Internal)?;
+    Ok(BackupsPage {
+        chrome: chrome.in_section("settings"),
+        tab: "backups",
+        status,
+        dir: state.config.backup_dir().display().to_string(),
+        copy_to: state.config.backup_copy_to.as_ref().map(|p| p.display().to_string()),
+    }
+    .into_response())
+}
+
+/// Runs the backup job now, through the same claim as the scheduler (never twice at once).
+pub async fn back_up_now(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, PageError> {
+    let now = crate::schedule::to_timestamp(crate::clock::now());
+    let claimed = scheduler::claim(&state, Job::Backup, now, false)
+        .await
+        .map_err(AppError::Internal)?;
+    let (kind, message) = if !claimed {
+        (
+            "error",
+            "A backup is being made right now; this page shows it when it is done.".to_string(),
+        )
+    } else {
+        match scheduler::run_claimed(&state, Job::Backup, now).await {
+            Ok(_) => ("success", "Backup made and checked.".to_string()),
+            Err(e) => ("error", format!("The backup failed: {e}")),
+        }
+    };
+    Ok(flash::redirect(&state, "/settings/backups", kind, &message))
+}
