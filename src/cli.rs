@@ -299,9 +299,31 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
     let data_dir = config.data_dir.clone();
+    let bind = config.bind;
     let app = App::build(config, listener).await?;
-    tracing::info!(port = app.port(), data_dir = %data_dir.display(), "pi-crm is listening");
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        data_dir = %data_dir.display(),
+        "pi-crm is listening: open {}",
+        address_to_open(bind, app.port())
+    );
     app.run_until(shutdown_signal()).await
+}
+
+/// What a person types into a browser: the bound address, or — when bound to every
+/// interface — this machine's own name on the network.
+fn address_to_open(bind: SocketAddr, port: u16) -> String {
+    if bind.ip().is_unspecified() {
+        let host = std::fs::read_to_string("/etc/hostname")
+            .ok()
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .map(|h| format!("{h}.local"))
+            .unwrap_or_else(|| "<this machine's address>".into());
+        format!("http://{host}:{port}/ (or http://127.0.0.1:{port}/ on this machine)")
+    } else {
+        format!("http://{}/", SocketAddr::new(bind.ip(), port))
+    }
 }
 
 async fn shutdown_signal() {

@@ -35,6 +35,15 @@ pub fn export(export: Export, workspace_name: &str) -> Response {
     attachment(format.content_type(), &filename, Body::from_stream(export.stream()))
 }
 
+/// The audit log, as a CSV.
+pub fn audit_log(csv: crate::domain::audit_export::AuditCsv) -> Response {
+    let filename = format!(
+        "pi-crm-audit-{}.csv",
+        crate::clock::now_text().get(..10).unwrap_or("log")
+    );
+    attachment("text/csv; charset=utf-8", &filename, Body::from_stream(csv.stream()))
+}
+
 /// The rows of an import that had a problem, as a CSV.
 pub fn problem_rows(csv: ProblemRowsCsv) -> Response {
     let filename = format!("{}.csv", safe_name(csv.filename.trim_end_matches(".csv")));

@@ -71,6 +71,10 @@ pub struct Entry {
 /// Filters a person may apply; every one optional.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 pub struct Filter {
+    /// Entries of one workspace.
+    pub workspace_id: Option<String>,
+    /// Entries of what one person did.
+    pub user_id: Option<String>,
     pub action: Option<String>,
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
@@ -80,6 +84,8 @@ pub struct Filter {
     // Not `#[serde(flatten)]`ed from `PageRequest`: flattening breaks numbers in query strings.
     pub limit: Option<u32>,
     pub cursor: Option<String>,
+    /// `csv` for the download (`GET /api/v1/audit?format=csv`); JSON otherwise.
+    pub format: Option<String>,
 }
 
 /// What the actor may see: their own actions and everything done in workspaces they own
@@ -114,6 +120,8 @@ pub async fn list(db: &SqlitePool, actor: &Actor, filter: &Filter) -> AppResult<
         user_id: actor.user_id.clone(),
         pinned: actor.pinned_workspace().cloned(),
         action: clean(&filter.action),
+        workspace: clean(&filter.workspace_id),
+        by_user: clean(&filter.user_id),
         entity_type: clean(&filter.entity_type),
         entity_id: clean(&filter.entity_id),
         via: clean(&filter.via),

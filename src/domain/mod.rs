@@ -4,6 +4,7 @@ pub mod activity;
 pub mod actor;
 pub mod api_key;
 pub mod audit;
+pub mod audit_export;
 pub mod comms;
 pub mod contact;
 pub mod dates;

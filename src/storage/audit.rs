@@ -25,6 +25,8 @@ pub async fn insert(conn: &mut SqliteConnection, e: &NewEntry<'_>) -> Result<(),
 pub struct Query {
     pub user_id: UserId,
     pub pinned: Option<WorkspaceId>,
+    pub workspace: Option<String>,
+    pub by_user: Option<String>,
     pub action: Option<String>,
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
@@ -53,6 +55,8 @@ pub async fn list(db: &SqlitePool, q: &Query, page: &PageSpec) -> Result<Vec<Ent
         }
     }
     let exact = [
+        ("workspace_id", &q.workspace),
+        ("user_id", &q.by_user),
         ("action", &q.action),
         ("entity_type", &q.entity_type),
         ("entity_id", &q.entity_id),

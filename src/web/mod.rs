@@ -46,6 +46,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/settings/keys", get(settings::keys).post(settings::create_key))
         .route("/settings/keys/{id}/revoke", post(settings::revoke_key))
         .route("/settings/audit", get(settings::audit_log))
+        .route("/settings/audit.csv", get(settings::audit_csv))
         .route("/settings/backups", get(backups::page).post(backups::back_up_now))
         .route("/settings/fields", get(fields::page).post(fields::create))
         .route("/settings/fields/{id}", get(fields::edit).post(fields::update))

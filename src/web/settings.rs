@@ -251,6 +251,7 @@ struct AuditPage {
     filter_via: String,
     filter_since: String,
     filter_until: String,
+    filter_workspace: String,
     error: Option<String>,
     next_url: Option<String>,
 }
@@ -299,6 +300,7 @@ pub async fn audit_log(
                     ("via", &filter.via),
                     ("since", &filter.since),
                     ("until", &filter.until),
+                    ("workspace_id", &filter.workspace_id),
                 ] {
                     if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                         q.append_pair(k, v);
@@ -322,8 +324,19 @@ pub async fn audit_log(
         filter_via: text(&filter.via),
         filter_since: text(&filter.since),
         filter_until: text(&filter.until),
+        filter_workspace: text(&filter.workspace_id),
         error,
         next_url,
     };
     Ok(page.into_response())
+}
+
+/// The audit log as filtered on the page, whole, as a CSV file.
+pub async fn audit_csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(filter): Query<audit::Filter>,
+) -> Result<Response, PageError> {
+    let csv = crate::domain::audit_export::prepare(&state.db, &user.actor(), filter).await?;
+    Ok(crate::download::audit_log(csv))
 }

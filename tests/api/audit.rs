@@ -133,3 +133,104 @@ async fn the_audit_page_filters_and_escapes() {
     assert!(bad.body.contains("use a date"));
     assert!(!bad.body.contains("<script>"), "the filter value is escaped");
 }
+
+/// The audit log as a CSV (SPEC §5): the whole filtered log, with names, the same visibility
+/// as the list, the same scope, by API and from the settings page.
+#[tokio::test]
+async fn the_audit_log_downloads_as_csv_filtered_by_workspace_user_action_and_date() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let mona = app.create_user("mona@example.com", "Monalisa").await;
+    let andy_api = app.api(&app.key(&andy, &["read:audit", "manage:workspaces"], None).await);
+    let shared = app.workspace(&andy, "Shared").await;
+    let other = app.workspace(&andy, "Other").await;
+    andy_api
+        .post(
+            &format!("/api/v1/workspaces/{shared}/members"),
+            json!({"email": "mona@example.com", "role": "editor"}),
+        )
+        .await;
+    for i in 0..250 {
+        andy_api
+            .patch(
+                &format!("/api/v1/workspaces/{other}"),
+                json!({"name": format!("Other {i}")}),
+            )
+            .await;
+    }
+    let mona_api = app.api(&app.key(&mona, &["manage:workspaces", "read:audit"], None).await);
+    mona_api
+        .delete(&format!("/api/v1/workspaces/{shared}/members/{}", mona.id))
+        .await;
+
+    let r = andy_api.get("/api/v1/audit?format=csv").await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"pi-crm-audit-")
+    );
+    let all = r.text().await.unwrap();
+    let lines: Vec<&str> = all.lines().collect();
+    assert_eq!(
+        lines[0],
+        "timestamp,user,user_email,workspace,action,entity_type,entity_id,via,id"
+    );
+    assert!(lines.len() > 250, "every page, not one: {}", lines.len());
+    assert!(
+        all.contains(&format!(
+            ",Monalisa,mona@example.com,Shared,workspace.member_remove,user,{},api,",
+            mona.id
+        )),
+        "what a member did in his workspace, with her name: {all}"
+    );
+
+    let by_mona = andy_api
+        .get(&format!("/api/v1/audit?format=csv&user_id={}", mona.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(by_mona.lines().count(), 2, "{by_mona}");
+    let in_other = andy_api
+        .get(&format!(
+            "/api/v1/audit?format=csv&workspace_id={other}&action=workspace.rename"
+        ))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(in_other.lines().count(), 251, "the header and 250 renames");
+    let future = andy_api
+        .get("/api/v1/audit?format=csv&since=2999-01-01")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(future.lines().count(), 1, "only the header");
+    assert_eq!(
+        andy_api.get("/api/v1/audit?format=csv&since=yesterday").await.status(),
+        422
+    );
+    assert_eq!(andy_api.get("/api/v1/audit?format=xml").await.status(), 422);
+    // Monalisa's download holds her own entries only; a key without read:audit gets none.
+    let hers = mona_api.get("/api/v1/audit?format=csv").await.text().await.unwrap();
+    assert!(hers.lines().skip(1).all(|l| l.contains("mona@example.com")), "{hers}");
+    let no_scope = app.api(&app.key(&mona, &["read:contacts"], None).await);
+    assert_eq!(no_scope.get("/api/v1/audit?format=csv").await.status(), 403);
+
+    // From the settings page: the filter form's second button.
+    let b = app.browser();
+    b.login("andy@example.com", crate::common::PASSWORD).await;
+    let page = b.get("/settings/audit").await;
+    assert!(page.body.contains("formaction=\"/settings/audit.csv\""));
+    let csv = b
+        .get(&format!(
+            "/settings/audit.csv?workspace_id={other}&action=workspace.rename"
+        ))
+        .await;
+    assert_eq!(csv.status, 200);
+    assert_eq!(csv.body.lines().count(), 251);
+}

@@ -284,4 +284,17 @@ fn serve_starts_answers_and_stops_on_sigterm() {
     use std::io::Read;
     child.stderr.take().unwrap().read_to_string(&mut logs).unwrap();
     assert!(logs.contains("shutting down"));
+    assert!(
+        logs.contains(&format!("pi-crm is listening: open http://127.0.0.1:{port}/")),
+        "the address to open: {logs}"
+    );
+    assert!(!logs.contains('\x1b'), "no colour codes into a pipe: {logs:?}");
+    let version = Command::new(env!("CARGO_BIN_EXE_pi-crm"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert_eq!(
+        text(&version.stdout).trim(),
+        format!("pi-crm {}", env!("CARGO_PKG_VERSION"))
+    );
 }

@@ -2,13 +2,14 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::ApiCaller;
 use crate::domain::audit::{self, Entry, Filter};
-use crate::domain::page::Page;
+use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -17,9 +18,12 @@ pub struct AuditList {
     pub next_cursor: Option<String>,
 }
 
-/// The caller's own actions and everything done in workspaces they own, newest first.
+/// The caller's own actions and everything done in workspaces they own, newest first; with
+/// `format=csv`, all of it (as filtered) as a CSV download.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit",
-    params(("action" = Option<String>, Query), ("entity_type" = Option<String>, Query), ("entity_id" = Option<String>, Query),
+    params(("workspace_id" = Option<String>, Query), ("user_id" = Option<String>, Query, description = "who did it"),
+           ("format" = Option<String>, Query, description = "json (default) or csv: the whole filtered log as a download"),
+           ("action" = Option<String>, Query), ("entity_type" = Option<String>, Query), ("entity_id" = Option<String>, Query),
            ("via" = Option<String>, Query, description = "ui, api, cli or job"),
            ("since" = Option<String>, Query, description = "date or RFC 3339"), ("until" = Option<String>, Query),
            ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
@@ -28,6 +32,13 @@ pub async fn list(
     State(state): State<AppState>,
     ApiCaller(actor): ApiCaller,
     Query(filter): Query<Filter>,
-) -> ApiResult<Json<Page<Entry>>> {
-    Ok(Json(audit::list(&state.db, &actor, &filter).await?))
+) -> ApiResult<Response> {
+    match filter.format.as_deref().map(str::trim) {
+        None | Some("" | "json") => Ok(Json(audit::list(&state.db, &actor, &filter).await?).into_response()),
+        Some("csv") => {
+            let csv = crate::domain::audit_export::prepare(&state.db, &actor, filter).await?;
+            Ok(crate::download::audit_log(csv))
+        }
+        Some(other) => Err(AppError::invalid("format", format!("{other:?} is not json or csv")).into()),
+    }
 }
