@@ -163,7 +163,8 @@ pub fn run(binary: &Path) {
     // Restart the peak measurement, so the next figure is the peak under load alone.
     let _ = std::fs::write(format!("/proc/{}/clear_refs", server.id()), "5");
 
-    match wrk(&base, &seeded) {
+    let before = wrk(&base, &seeded);
+    match &before {
         Some(line) => println!("{line}"),
         None => println!("GET contact under load: wrk is not installed (apt-get install wrk); skipped"),
     }
@@ -172,10 +173,11 @@ pub fn run(binary: &Path) {
         rss_mb(server.id(), "VmHWM"),
         rss_mb(server.id(), "VmRSS")
     );
+    super::backup::under_load(&base, &seeded, server.id(), &data, before);
     stop(&mut server);
 }
 
-struct Seeded {
+pub struct Seeded {
     workspace: String,
     key: String,
     sample_ids: Vec<String>,
@@ -402,7 +404,7 @@ fn report(what: &str, times: &[Duration]) {
 
 /// `wrk` on `GET /api/v1/…/contacts/{id}` over 1,000 different contacts, 2 threads, 32
 /// connections, 10 seconds.
-fn wrk(base: &str, seeded: &Seeded) -> Option<String> {
+pub fn wrk(base: &str, seeded: &Seeded) -> Option<String> {
     Command::new("wrk").arg("--version").output().ok()?;
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("ids.lua");

@@ -3,6 +3,7 @@
 //!
 //!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|imports|busy]
 
+mod backup;
 mod busy_import;
 mod contacts;
 mod imports;
