@@ -51,8 +51,11 @@ pub fn under_load(base: &str, seeded: &Seeded, pid: u32, data: &std::path::Path,
     }
     let file = std::fs::read_dir(data.join("backups"))
         .ok()
-    .and_then(|d| d.filter_map(|e| e.ok()).find(|e| e.file_name().to_string_lossy().ends_with(".db")))
-    .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0));
+        .and_then(|d| {
+            d.filter_map(|e| e.ok())
+                .find(|e| e.file_name().to_string_lossy().ends_with(".db"))
+        })
+        .map(|e| e.metadata().map(|m| m.len()).unwrap_or(0));
     if let Some(size) = file {
         println!("backup file: {:.1} MB", size as f64 / 1e6);
     }

@@ -47,6 +47,8 @@ pub struct WorkspaceAccess {
     id: WorkspaceId,
     name: String,
     role: Role,
+    /// Its own IANA time zone; `None`: the server's.
+    timezone: Option<String>,
 }
 
 impl WorkspaceAccess {
@@ -56,6 +58,20 @@ impl WorkspaceAccess {
             name: row.name,
             // A role the schema's CHECK does not know cannot be stored; read it as the least.
             role: Role::parse(&row.role).unwrap_or(Role::Viewer),
+            timezone: row.timezone,
+        }
+    }
+
+    /// The workspace's own time zone name, if it has one.
+    pub fn timezone(&self) -> Option<&str> {
+        self.timezone.as_deref()
+    }
+
+    /// The zone that decides "today" here: its own, else the server's.
+    pub fn time_zone(&self, config: &crate::config::Config) -> anyhow::Result<jiff::tz::TimeZone> {
+        match &self.timezone {
+            Some(name) => jiff::tz::TimeZone::get(name).map_err(|e| anyhow::anyhow!("{name}: {e}")),
+            None => config.time_zone(),
         }
     }
 
@@ -192,7 +208,57 @@ pub async fn create(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<Wor
         id,
         name,
         role: Role::Owner,
+        timezone: None,
     })
+}
+
+/// Sets the workspace's own time zone (an IANA name like `America/Los_Angeles`), or goes back
+/// to the server's with an empty one. Owner only.
+pub async fn set_timezone(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    name: &str,
+) -> AppResult<WorkspaceAccess> {
+    actor.require(Scope::ManageWorkspaces)?;
+    ws.require_owner("change its time zone")?;
+    let timezone = parse_timezone(name)?;
+    let mut tx = storage::db::begin_write(db).await?;
+    storage::workspaces::set_timezone(&mut tx, ws, timezone.as_deref()).await?;
+    audit::in_workspace(
+        &mut tx,
+        actor,
+        &ws.id,
+        "workspace.timezone",
+        "workspace",
+        ws.id.as_str(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(WorkspaceAccess { timezone, ..ws.clone() })
+}
+
+/// A time zone as typed: `None` for "the server's" (empty), else its IANA name as the zone
+/// database spells it (`america/los_angeles` → `America/Los_Angeles`).
+pub fn parse_timezone(name: &str) -> AppResult<Option<String>> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    let zone = jiff::tz::TimeZone::get(name).map_err(|_| {
+        AppError::invalid(
+            "timezone",
+            format!("{name:?} is not a time zone; use a name like America/Los_Angeles or Europe/Berlin"),
+        )
+    })?;
+    Ok(Some(zone.iana_name().unwrap_or(name).to_string()))
+}
+
+/// Every IANA time zone name pi-crm knows, for the choice on the workspace page.
+pub fn time_zone_names() -> Vec<String> {
+    let mut names: Vec<String> = jiff::tz::db().available().map(|n| n.as_str().to_string()).collect();
+    names.sort();
+    names
 }
 
 pub async fn rename(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, name: &str) -> AppResult<WorkspaceAccess> {

@@ -10,15 +10,16 @@ pub struct AccessRow {
     pub id: WorkspaceId,
     pub name: String,
     pub role: String,
+    pub timezone: Option<String>,
 }
 
 /// The caller's role in one workspace, or nothing when they have none.
 macro_rules! access_sql {
     () => {
         "
-    SELECT w.id, w.name, 'owner' AS role FROM workspaces w WHERE w.user_id = ?1
+    SELECT w.id, w.name, 'owner' AS role, w.timezone FROM workspaces w WHERE w.user_id = ?1
     UNION ALL
-    SELECT w.id, w.name, m.role FROM workspaces w
+    SELECT w.id, w.name, m.role, w.timezone FROM workspaces w
       JOIN workspace_members m ON m.workspace_id = w.id WHERE m.user_id = ?1"
     };
 }
@@ -61,6 +62,19 @@ pub async fn insert(conn: &mut SqliteConnection, owner: &UserId, name: &str) -> 
 pub async fn rename(conn: &mut SqliteConnection, ws: &WorkspaceAccess, name: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE workspaces SET name = ? WHERE id = ?")
         .bind(name)
+        .bind(ws.id())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_timezone(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    tz: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE workspaces SET timezone = ? WHERE id = ?")
+        .bind(tz)
         .bind(ws.id())
         .execute(conn)
         .await?;

@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/workspaces", post(dashboard::create_workspace))
         .route("/workspaces/{ws}", get(workspaces::show))
         .route("/workspaces/{ws}/rename", post(workspaces::rename))
+        .route("/workspaces/{ws}/timezone", post(workspaces::set_timezone))
         .route("/workspaces/{ws}/delete", post(workspaces::delete))
         .route("/workspaces/{ws}/members", post(workspaces::add_member))
         .route(

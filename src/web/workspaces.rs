@@ -29,6 +29,17 @@ struct WorkspacePage {
     errors: FormErrors,
     member_email: String,
     rename_value: String,
+    timezone_value: String,
+    server_timezone: String,
+    timezone_names: Vec<String>,
+}
+
+/// What the person typed into one of the page's forms, shown again with its error.
+#[derive(Default)]
+struct Typed {
+    member_email: String,
+    name: Option<String>,
+    timezone: Option<String>,
 }
 
 async fn render(
@@ -37,8 +48,7 @@ async fn render(
     chrome: Chrome,
     ws: WorkspaceAccess,
     errors: FormErrors,
-    member_email: String,
-    rename_value: Option<String>,
+    typed: Typed,
 ) -> Result<Response, PageError> {
     let members = workspace::members(&state.db, &ws).await?;
     let status = if errors.is_empty() {
@@ -50,11 +60,25 @@ async fn render(
         chrome: chrome.in_section("workspace").with_workspace(&ws),
         is_owner: ws.role() == workspace::Role::Owner,
         me: user.id.to_string(),
-        rename_value: rename_value.unwrap_or_else(|| ws.name().to_string()),
+        rename_value: typed.name.unwrap_or_else(|| ws.name().to_string()),
+        timezone_value: typed
+            .timezone
+            .unwrap_or_else(|| ws.timezone().unwrap_or_default().to_string()),
+        server_timezone: state
+            .config
+            .time_zone()
+            .ok()
+            .and_then(|z| z.iana_name().map(str::to_string))
+            .unwrap_or_else(|| "UTC".into()),
+        timezone_names: if ws.is_owner() {
+            workspace::time_zone_names()
+        } else {
+            Vec::new()
+        },
         ws,
         members,
         errors,
-        member_email,
+        member_email: typed.member_email,
     };
     Ok((status, page).into_response())
 }
@@ -63,7 +87,42 @@ pub async fn show(
     State(state): State<AppState>,
     PageWs { user, ws, chrome, .. }: PageWs,
 ) -> Result<Response, PageError> {
-    render(&state, &user, chrome, ws, FormErrors::none(), String::new(), None).await
+    render(&state, &user, chrome, ws, FormErrors::none(), Typed::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct TimezoneForm {
+    #[serde(default)]
+    timezone: String,
+}
+
+pub async fn set_timezone(
+    State(state): State<AppState>,
+    PageWs {
+        user,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Owner>,
+    Form(form): Form<TimezoneForm>,
+) -> Result<Response, PageError> {
+    match workspace::set_timezone(&state.db, &actor, &ws, &form.timezone).await {
+        Ok(ws) => Ok(flash::redirect(
+            &state,
+            &format!("/workspaces/{}", ws.id()),
+            "success",
+            "Time zone saved.",
+        )),
+        Err(e) => {
+            let errors = FormErrors::from_error_on(e, "timezone")?;
+            let typed = Typed {
+                timezone: Some(form.timezone),
+                ..Typed::default()
+            };
+            render(&state, &user, chrome, ws, errors, typed).await
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -92,7 +151,11 @@ pub async fn rename(
         )),
         Err(e) => {
             let errors = FormErrors::from_error_on(e, "name")?;
-            render(&state, &user, chrome, ws, errors, String::new(), Some(form.name)).await
+            let typed = Typed {
+                name: Some(form.name),
+                ..Typed::default()
+            };
+            render(&state, &user, chrome, ws, errors, typed).await
         }
     }
 }
@@ -117,7 +180,7 @@ pub async fn delete(
     ws.require_owner("delete it")?;
     if form.confirm.trim() != ws.name() {
         let errors = FormErrors::field("confirm", "type the workspace's name exactly to confirm");
-        return render(&state, &user, chrome, ws, errors, String::new(), None).await;
+        return render(&state, &user, chrome, ws, errors, Typed::default()).await;
     }
     workspace::delete(&state.db, &actor, &ws).await?;
     Ok(flash::redirect(
@@ -163,7 +226,11 @@ pub async fn add_member(
         }
         Err(e) => {
             let errors = FormErrors::from_error_on(e, "email")?;
-            render(&state, &user, chrome, ws, errors, form.email, None).await
+            let typed = Typed {
+                member_email: form.email,
+                ..Typed::default()
+            };
+            render(&state, &user, chrome, ws, errors, typed).await
         }
     }
 }

@@ -276,3 +276,105 @@ async fn scopes_are_enforced_on_workspace_writes_but_any_key_may_read() {
         403
     );
 }
+
+/// A workspace's own time zone (SPEC §2, §15): set by its owner, by API or on its page; an
+/// IANA name (spelled as the zone database spells it) or empty for the server's.
+#[tokio::test]
+async fn a_workspace_keeps_its_own_time_zone() {
+    let app = TestApp::spawn_with(|c| c.timezone = "America/New_York".into()).await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let mona = app.create_user("mona@example.com", "Monalisa").await;
+    let api = app.api(&app.key(&andy, ALL, None).await);
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let url = format!("/api/v1/workspaces/{ws}");
+    let one: Value = api.get(&url).await.json().await.unwrap();
+    assert_eq!(one["timezone"], Value::Null, "the server's until set");
+
+    let r = api.patch(&url, json!({"timezone": "america/los_angeles"})).await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["timezone"], "America/Los_Angeles");
+    assert_eq!(v["name"], "Borrowers", "the name is left alone");
+    let access = pi_crm::domain::workspace::list(
+        &app.state.db,
+        &pi_crm::domain::actor::Actor::person(andy.id.clone(), pi_crm::domain::actor::Via::Api),
+    )
+    .await
+    .unwrap();
+    let zone = access[0].time_zone(&app.state.config).unwrap();
+    assert_eq!(zone.iana_name(), Some("America/Los_Angeles"));
+
+    // A bad zone changes nothing, not even a name sent with it.
+    let r = api
+        .patch(&url, json!({"name": "Renamed", "timezone": "Mars/Olympus_Mons"}))
+        .await;
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "timezone");
+    let one: Value = api.get(&url).await.json().await.unwrap();
+    assert_eq!(
+        (one["name"].as_str(), one["timezone"].as_str()),
+        (Some("Borrowers"), Some("America/Los_Angeles"))
+    );
+    assert_eq!(api.patch(&url, json!({})).await.status(), 422);
+
+    let cleared: Value = api.patch(&url, json!({"timezone": ""})).await.json().await.unwrap();
+    assert_eq!(cleared["timezone"], Value::Null);
+    assert!(
+        app.audit_actions()
+            .await
+            .iter()
+            .any(|(action, _)| action == "workspace.timezone")
+    );
+
+    // Another person: 404; a member who is not the owner: 403.
+    let mona_api = app.api(&app.key(&mona, ALL, None).await);
+    assert_eq!(
+        mona_api
+            .patch(&url, json!({"timezone": "Europe/Berlin"}))
+            .await
+            .status(),
+        404
+    );
+    api.post(
+        &format!("{url}/members"),
+        json!({"email": "mona@example.com", "role": "editor"}),
+    )
+    .await;
+    assert_eq!(
+        mona_api
+            .patch(&url, json!({"timezone": "Europe/Berlin"}))
+            .await
+            .status(),
+        403
+    );
+
+    // On the workspace page, with its token.
+    let b = app.browser();
+    b.login("andy@example.com", crate::common::PASSWORD).await;
+    let page = b.get(&format!("/workspaces/{ws}")).await;
+    assert!(
+        page.body.contains("America/New_York (the server&#39;s)")
+            || page.body.contains("America/New_York (the server's)"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<option value=\"Europe/Berlin\">"));
+    let form = format!("/workspaces/{ws}/timezone");
+    assert_eq!(
+        b.post_raw(&form, &[("timezone", "Europe/Berlin")]).await.status,
+        403,
+        "no token"
+    );
+    let bad = b
+        .submit(&format!("/workspaces/{ws}"), &form, &[("timezone", "Nowhere")])
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("is not a time zone") && bad.body.contains("value=\"Nowhere\""));
+    let ok = b
+        .submit(&format!("/workspaces/{ws}"), &form, &[("timezone", "Europe/Berlin")])
+        .await;
+    assert_eq!(ok.status, 303);
+    let one: Value = api.get(&url).await.json().await.unwrap();
+    assert_eq!(one["timezone"], "Europe/Berlin");
+}

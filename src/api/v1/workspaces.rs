@@ -21,6 +21,8 @@ pub struct Workspace {
     pub name: String,
     /// The caller's role.
     pub role: Role,
+    /// Its own IANA time zone; `null`: the server's `timezone`.
+    pub timezone: Option<String>,
 }
 
 impl From<WorkspaceAccess> for Workspace {
@@ -29,6 +31,7 @@ impl From<WorkspaceAccess> for Workspace {
             id: w.id().to_string(),
             name: w.name().to_string(),
             role: w.role(),
+            timezone: w.timezone().map(str::to_string),
         }
     }
 }
@@ -41,7 +44,12 @@ pub struct WorkspaceList {
 
 #[derive(Deserialize, ToSchema)]
 pub struct WorkspaceInput {
-    pub name: String,
+    /// Required to create; optional to change.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// An IANA zone (`America/Los_Angeles`); `""` goes back to the server's.
+    #[serde(default)]
+    pub timezone: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -81,7 +89,7 @@ pub async fn create(
     ApiCaller(actor): ApiCaller,
     ApiJson(input): ApiJson<WorkspaceInput>,
 ) -> ApiResult<Response> {
-    let ws = workspace::create(&state.db, &actor, &input.name).await?;
+    let ws = workspace::create(&state.db, &actor, input.name.as_deref().unwrap_or_default()).await?;
     Ok((StatusCode::CREATED, Json(Workspace::from(ws))).into_response())
 }
 
@@ -95,12 +103,23 @@ pub async fn get(State(_state): State<AppState>, ApiWs { ws, .. }: ApiWs) -> Api
     responses((status = 200, body = Workspace), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn rename(
     State(state): State<AppState>,
-    ApiWs { actor, ws, .. }: ApiWs<Owner>,
+    ApiWs { actor, mut ws, .. }: ApiWs<Owner>,
     ApiJson(input): ApiJson<WorkspaceInput>,
 ) -> ApiResult<Json<Workspace>> {
-    Ok(Json(
-        workspace::rename(&state.db, &actor, &ws, &input.name).await?.into(),
-    ))
+    if input.name.is_none() && input.timezone.is_none() {
+        return Err(crate::error::AppError::invalid("name", "send a name or a timezone to change").into());
+    }
+    // Both checked before either is written, so a bad one changes nothing.
+    if let Some(tz) = &input.timezone {
+        workspace::parse_timezone(tz)?;
+    }
+    if let Some(name) = &input.name {
+        ws = workspace::rename(&state.db, &actor, &ws, name).await?;
+    }
+    if let Some(tz) = &input.timezone {
+        ws = workspace::set_timezone(&state.db, &actor, &ws, tz).await?;
+    }
+    Ok(Json(ws.into()))
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}", tag = "workspaces",
