@@ -370,3 +370,44 @@ async fn the_backups_page_lists_them_and_backs_up_now_with_its_token() {
         .unwrap();
     assert_eq!(r.status(), 401);
 }
+
+/// `backup_copy_to` (a USB disk): each backup is copied there, checked there, and kept by the
+/// same rule; the key travels too. Settings come from the environment, as on a Pi.
+#[tokio::test]
+async fn each_backup_is_copied_and_checked_in_the_second_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let usb = dir.path().join("usb/pi-crm");
+    let backup = |extra: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pi-crm"));
+        cmd.arg("--data-dir").arg(&data).arg("backup");
+        cmd.env("PI_CRM_BACKUP_COPY_TO", &usb);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    };
+    let first = backup(&[]);
+    let name = first.file_name().unwrap().to_str().unwrap().to_string();
+    assert_eq!(backup_files(&usb), [name.clone()]);
+    assert!(usb.join("secret.key").exists());
+    assert_eq!(
+        std::fs::read(usb.join("secret.key")).unwrap(),
+        std::fs::read(data.join("secret.key")).unwrap()
+    );
+    let here = pi_crm::backup::list(&data.join("backups")).unwrap();
+    assert!(here[0].verified);
+    assert_eq!(here[0].copied_to, [usb.display().to_string()]);
+    let there = pi_crm::backup::list(&usb).unwrap();
+    assert!(there[0].verified, "checked in its second place too");
+
+    // With one daily backup kept, the next one replaces the first in both places.
+    std::thread::sleep(Duration::from_millis(1100));
+    let second = backup(&[("PI_CRM_BACKUP_KEEP_DAILY", "1"), ("PI_CRM_BACKUP_KEEP_WEEKLY", "0")]);
+    let second = second.file_name().unwrap().to_str().unwrap().to_string();
+    assert_ne!(second, name);
+    assert_eq!(backup_files(&data.join("backups")), [second.clone()]);
+    assert_eq!(backup_files(&usb), [second]);
+}

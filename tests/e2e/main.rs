@@ -485,3 +485,43 @@ async fn import_a_google_export_on_a_laptop() {
 async fn import_a_google_export_on_a_phone() {
     run("import-phone", true, |c, app| import_flow(c, app, true)).await;
 }
+
+/// Backups as a person meets them: the settings page, "back up now", the list and the
+/// dashboard's line.
+async fn backups_flow(c: Client, app: TestApp, phone: bool) {
+    let tag = if phone { "phone" } else { "laptop" };
+    app.create_user("andy@example.com", "Andy").await;
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(&c, "#email", "andy@example.com").await;
+    fill(&c, "#password", common::PASSWORD).await;
+    click(&c, "button[type=submit]").await;
+    wait_for_text(&c, "No backup yet.").await;
+    c.goto(&app.url("/settings/backups")).await.unwrap();
+    wait_for_text(&c, "No backup yet").await;
+    click(&c, "form[action='/settings/backups'] button[type=submit]").await;
+    wait_for_text(&c, "Backup made and checked.").await;
+    wait_for_text(&c, "Last good backup just now").await;
+    checkpoint(&c, &format!("40-{tag}-backups")).await;
+    if phone {
+        let overflow = c
+            .execute(
+                "return document.documentElement.scrollWidth > window.innerWidth;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(overflow, json!(false), "the backups page fits a phone");
+    }
+    c.goto(&app.url("/")).await.unwrap();
+    wait_for_text(&c, "Last good backup just now.").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_on_a_laptop() {
+    run("backups-laptop", false, |c, app| backups_flow(c, app, false)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_on_a_phone() {
+    run("backups-phone", true, |c, app| backups_flow(c, app, true)).await;
+}
