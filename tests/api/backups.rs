@@ -391,7 +391,7 @@ async fn each_backup_is_copied_and_checked_in_the_second_place() {
     };
     let first = backup(&[]);
     let name = first.file_name().unwrap().to_str().unwrap().to_string();
-    assert_eq!(backup_files(&usb), [name.clone()]);
+    assert_eq!(backup_files(&usb), [name.as_str()]);
     assert!(usb.join("secret.key").exists());
     assert_eq!(
         std::fs::read(usb.join("secret.key")).unwrap(),
@@ -408,6 +408,6 @@ async fn each_backup_is_copied_and_checked_in_the_second_place() {
     let second = backup(&[("PI_CRM_BACKUP_KEEP_DAILY", "1"), ("PI_CRM_BACKUP_KEEP_WEEKLY", "0")]);
     let second = second.file_name().unwrap().to_str().unwrap().to_string();
     assert_ne!(second, name);
-    assert_eq!(backup_files(&data.join("backups")), [second.clone()]);
+    assert_eq!(backup_files(&data.join("backups")), [second.as_str()]);
     assert_eq!(backup_files(&usb), [second]);
 }

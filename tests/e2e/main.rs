@@ -97,6 +97,26 @@ async fn checkpoint(c: &Client, name: &str) {
     }
 }
 
+/// Nothing is wider than the screen: no sideways scrolling on a phone.
+async fn assert_fits_the_screen(c: &Client, what: &str) {
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth > window.innerWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflow, json!(false), "{what}");
+}
+
+/// Signs in through the login page as Andy (created by the test).
+async fn log_in_as_andy(c: &Client, app: &TestApp) {
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(c, "#email", "andy@example.com").await;
+    fill(c, "#password", common::PASSWORD).await;
+    click(c, "button[type=submit]").await;
+}
+
 async fn fill(c: &Client, css: &str, value: &str) {
     let field = c
         .find(Locator::Css(css))
@@ -224,14 +244,7 @@ async fn the_menu_and_forms_work_on_a_phone() {
         checkpoint(&c, "11-phone-dashboard").await;
 
         // The page fits: nothing wider than the screen.
-        let overflow = c
-            .execute(
-                "return document.documentElement.scrollWidth > window.innerWidth;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(overflow, json!(false), "no sideways scrolling on a 360px phone");
+        assert_fits_the_screen(&c, "no sideways scrolling on a 360px phone").await;
 
         // The desktop nav is hidden; the menu button opens a menu with Settings.
         assert!(
@@ -255,14 +268,7 @@ async fn the_menu_and_forms_work_on_a_phone() {
 
         c.goto(&app.url("/settings/keys")).await.unwrap();
         checkpoint(&c, "14-phone-keys").await;
-        let overflow = c
-            .execute(
-                "return document.documentElement.scrollWidth > window.innerWidth;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(overflow, json!(false), "the keys page fits a phone");
+        assert_fits_the_screen(&c, "the keys page fits a phone").await;
     })
     .await;
 }
@@ -282,10 +288,7 @@ async fn contacts_flow(c: Client, app: TestApp, phone: bool) {
     let tag = if phone { "phone" } else { "laptop" };
     let andy = app.create_user("andy@example.com", "Andy").await;
     let ws = app.workspace(&andy, "Borrowers").await;
-    c.goto(&app.url("/login")).await.unwrap();
-    fill(&c, "#email", "andy@example.com").await;
-    fill(&c, "#password", common::PASSWORD).await;
-    click(&c, "button[type=submit]").await;
+    log_in_as_andy(&c, &app).await;
     wait_for_text(&c, "Hello, Andy").await;
 
     // A custom field, in settings.
@@ -395,14 +398,7 @@ async fn contacts_flow(c: Client, app: TestApp, phone: bool) {
     wait_for_text(&c, "Ada Lovelace").await;
     checkpoint(&c, &format!("27-{tag}-list")).await;
     if phone {
-        let overflow = c
-            .execute(
-                "return document.documentElement.scrollWidth > window.innerWidth;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(overflow, json!(false), "the contact list fits a phone");
+        assert_fits_the_screen(&c, "the contact list fits a phone").await;
     }
 }
 
@@ -421,10 +417,7 @@ async fn import_flow(c: Client, app: TestApp, phone: bool) {
     let tag = if phone { "phone" } else { "laptop" };
     let andy = app.create_user("andy@example.com", "Andy").await;
     let ws = app.workspace(&andy, "Borrowers").await;
-    c.goto(&app.url("/login")).await.unwrap();
-    fill(&c, "#email", "andy@example.com").await;
-    fill(&c, "#password", common::PASSWORD).await;
-    click(&c, "button[type=submit]").await;
+    log_in_as_andy(&c, &app).await;
     wait_for_text(&c, "Hello, Andy").await;
 
     let dir = tempfile::tempdir().unwrap();
@@ -465,14 +458,7 @@ async fn import_flow(c: Client, app: TestApp, phone: bool) {
         .unwrap();
     wait_for_text(&c, "Grace Hopper").await;
     if phone {
-        let overflow = c
-            .execute(
-                "return document.documentElement.scrollWidth > window.innerWidth;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(overflow, json!(false), "fits a phone");
+        assert_fits_the_screen(&c, "fits a phone").await;
     }
 }
 
@@ -491,10 +477,7 @@ async fn import_a_google_export_on_a_phone() {
 async fn backups_flow(c: Client, app: TestApp, phone: bool) {
     let tag = if phone { "phone" } else { "laptop" };
     app.create_user("andy@example.com", "Andy").await;
-    c.goto(&app.url("/login")).await.unwrap();
-    fill(&c, "#email", "andy@example.com").await;
-    fill(&c, "#password", common::PASSWORD).await;
-    click(&c, "button[type=submit]").await;
+    log_in_as_andy(&c, &app).await;
     wait_for_text(&c, "No backup yet.").await;
     c.goto(&app.url("/settings/backups")).await.unwrap();
     wait_for_text(&c, "No backup yet").await;
@@ -503,14 +486,7 @@ async fn backups_flow(c: Client, app: TestApp, phone: bool) {
     wait_for_text(&c, "Last good backup just now").await;
     checkpoint(&c, &format!("40-{tag}-backups")).await;
     if phone {
-        let overflow = c
-            .execute(
-                "return document.documentElement.scrollWidth > window.innerWidth;",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert_eq!(overflow, json!(false), "the backups page fits a phone");
+        assert_fits_the_screen(&c, "the backups page fits a phone").await;
     }
     c.goto(&app.url("/")).await.unwrap();
     wait_for_text(&c, "Last good backup just now.").await;
