@@ -13,6 +13,7 @@ pub mod field;
 pub mod field_definition;
 pub mod ids;
 pub mod import;
+pub mod invite;
 pub mod list;
 pub mod merge;
 pub mod page;

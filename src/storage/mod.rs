@@ -11,6 +11,7 @@ pub mod duplicates;
 pub mod fields;
 pub mod import_problems;
 pub mod imports;
+pub mod invites;
 pub mod jobs;
 pub mod lists;
 pub mod paused_indexes;

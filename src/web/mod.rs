@@ -12,6 +12,7 @@ pub mod fields;
 pub mod flash;
 pub mod forms;
 pub mod imports;
+pub mod invites;
 pub mod lists;
 pub mod pipeline;
 pub mod settings;
@@ -47,6 +48,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/settings/keys", get(settings::keys).post(settings::create_key))
         .route("/settings/keys/{id}/revoke", post(settings::revoke_key))
         .route("/settings/audit", get(settings::audit_log))
+        .route("/settings/people", get(invites::page).post(invites::create))
+        .route("/settings/people/invites/{id}/revoke", post(invites::revoke))
+        .route("/invite/{token}", get(invites::accept_page).post(invites::accept))
         .route("/settings/audit.csv", get(settings::audit_csv))
         .route("/settings/backups", get(backups::page).post(backups::back_up_now))
         .route("/settings/fields", get(fields::page).post(fields::create))

@@ -18,6 +18,7 @@ mod hardening;
 mod import_reading;
 mod imports;
 mod imports_ui;
+mod invites;
 mod isolation;
 mod limits;
 mod migrations;

@@ -501,3 +501,60 @@ async fn backups_on_a_laptop() {
 async fn backups_on_a_phone() {
     run("backups-phone", true, |c, app| backups_flow(c, app, true)).await;
 }
+
+/// Monalisa joins: Andy makes an invite link that shares a workspace, signs out, and the
+/// link, opened in that browser, makes her account and signs her in.
+async fn invite_flow(c: Client, app: TestApp, phone: bool) {
+    let tag = if phone { "phone" } else { "laptop" };
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    app.workspace(&andy, "Family").await;
+    log_in_as_andy(&c, &app).await;
+    wait_for_text(&c, "Hello, Andy").await;
+    c.goto(&app.url("/settings/people")).await.unwrap();
+    fill(&c, "#invite-email", "mona@example.com").await;
+    c.find(Locator::Css("#invite-ws option:nth-child(2)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    click(&c, "form[action='/settings/people'] button[type=submit]").await;
+    wait_for_text(&c, "Invite made.").await;
+    checkpoint(&c, &format!("50-{tag}-invite")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the people page fits a phone").await;
+    }
+    let link = c
+        .find(Locator::Css("#invite-link input"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap()
+        .expect("the link");
+    if phone {
+        click(&c, "summary[aria-label=Menu]").await;
+        click(&c, "details[open] form[action='/logout'] button").await;
+    } else {
+        click(&c, "form[action='/logout'] button").await;
+    }
+    wait_for_text(&c, "You have been logged out.").await;
+    c.goto(&link).await.unwrap();
+    wait_for_text(&c, "You are invited to pi-crm").await;
+    fill(&c, "#name", "Monalisa").await;
+    fill(&c, "#password", common::PASSWORD).await;
+    checkpoint(&c, &format!("51-{tag}-accept")).await;
+    click(&c, "button[type=submit]").await;
+    wait_for_text(&c, "Hello, Monalisa").await;
+    wait_for_text(&c, "Family").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invite_accepted_on_a_laptop() {
+    run("invite-laptop", false, |c, app| invite_flow(c, app, false)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invite_accepted_on_a_phone() {
+    run("invite-phone", true, |c, app| invite_flow(c, app, true)).await;
+}

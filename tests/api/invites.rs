@@ -1,0 +1,193 @@
+//! Household invites (SPEC §5): a link made in Settings → People, used once by the invited
+//! person in their own browser, within 7 days, unless revoked; it may share a workspace.
+
+use crate::common::{PASSWORD, TestApp};
+
+fn link_in(body: &str) -> String {
+    let marker = "aria-label=\"Invite link\"";
+    let at = body.find(marker).expect("the link is shown");
+    let before = &body[..at];
+    let start = before.rfind("value=\"").unwrap() + "value=\"".len();
+    let end = start + before[start..].find('"').unwrap();
+    before[start..end].to_string()
+}
+
+fn path_of(link: &str) -> String {
+    link[link.find("/invite/").unwrap()..].to_string()
+}
+
+#[tokio::test]
+async fn an_invite_makes_monalisas_account_once_and_shares_a_workspace() {
+    let app = TestApp::spawn().await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let ws = app.workspace(&andy, "Family").await;
+    let page = b.get("/settings/people").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Family"), "his workspaces are offered");
+
+    assert_eq!(
+        b.post_raw("/settings/people", &[("email", "mona@example.com")])
+            .await
+            .status,
+        403,
+        "no CSRF token"
+    );
+    let made = b
+        .submit(
+            "/settings/people",
+            "/settings/people",
+            &[("email", " Mona@Example.com "), ("workspace", &ws), ("role", "editor")],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let link = link_in(&made.body);
+    assert!(
+        link.starts_with(&format!("http://127.0.0.1:{}/invite/", app.port)),
+        "{link}"
+    );
+    let path = path_of(&link);
+    let secret = path.trim_start_matches("/invite/");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invites WHERE token_hash = ? OR token_hash = ?")
+        .bind(secret)
+        .bind(pi_crm::auth::tokens::sha256_hex(secret))
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1);
+    let raw: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM invites WHERE token_hash = ?")
+        .bind(secret)
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(raw, 0, "only the digest is stored");
+    let listed = b.get("/settings/people").await;
+    assert!(listed.body.contains("mona@example.com") && listed.body.contains("pending"));
+    assert!(!listed.body.contains(secret), "the link is shown once");
+
+    // Monalisa, in her own browser.
+    let mona = app.browser();
+    let invite = mona.get(&path).await;
+    assert_eq!(invite.status, 200);
+    assert!(invite.body.contains("mona@example.com") && invite.body.contains("Family"));
+    let short = mona
+        .submit(&path, &path, &[("name", "Monalisa"), ("password", "short")])
+        .await;
+    assert_eq!(short.status, 422);
+    assert!(short.body.contains("at least 10 characters") && short.body.contains("value=\"Monalisa\""));
+    assert_eq!(
+        mona.post_raw(&path, &[("name", "Monalisa"), ("password", PASSWORD)])
+            .await
+            .status,
+        403
+    );
+    let joined = mona
+        .submit(&path, &path, &[("name", "Monalisa"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(joined.status, 303, "{}", joined.body);
+    let home = mona.get("/").await;
+    assert!(
+        home.body.contains("Hello, Monalisa") && home.body.contains("Family"),
+        "{}",
+        home.body
+    );
+    let role: String = sqlx::query_scalar(
+        "SELECT m.role FROM workspace_members m JOIN users u ON u.id = m.user_id WHERE u.email = 'mona@example.com'",
+    )
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(role, "editor");
+
+    // Once only: a second use, even by someone else, finds nothing.
+    let again = app.browser();
+    assert_eq!(again.get(&path).await.status, 404);
+    assert_eq!(
+        again
+            .submit("/login", &path, &[("name", "Eve"), ("password", PASSWORD)])
+            .await
+            .status,
+        404
+    );
+    assert!(b.get("/settings/people").await.body.contains("accepted"));
+    let actions: Vec<String> = app.audit_actions().await.into_iter().map(|(a, _)| a).collect();
+    for a in ["invite.create", "invite.accept", "workspace.member_add"] {
+        assert!(actions.contains(&a.to_string()), "{a}: {actions:?}");
+    }
+    // She signs in with her password afterwards.
+    let later = app.browser();
+    later.login("mona@example.com", PASSWORD).await;
+}
+
+#[tokio::test]
+async fn invites_expire_can_be_revoked_and_belong_to_their_maker() {
+    let app = TestApp::spawn().await;
+    let (_, b) = app.user_browser("andy@example.com").await;
+    let (_, mona) = app.user_browser("mona@example.com").await;
+    let make = |email: &'static str| {
+        let b = &b;
+        async move {
+            let made = b
+                .submit("/settings/people", "/settings/people", &[("email", email)])
+                .await;
+            assert_eq!(made.status, 200);
+            path_of(&link_in(&made.body))
+        }
+    };
+    // An account that exists is not invited.
+    let taken = b
+        .submit("/settings/people", "/settings/people", &[("email", "mona@example.com")])
+        .await;
+    assert_eq!(taken.status, 422);
+    assert!(taken.body.contains("already has an account"));
+    // Nor is a workspace someone else owns shared through one.
+    let monas = app
+        .workspace(
+            &pi_crm::storage::users::find_by_email(&app.state.db, "mona@example.com")
+                .await
+                .unwrap()
+                .unwrap(),
+            "Hers",
+        )
+        .await;
+    let stolen = b
+        .submit(
+            "/settings/people",
+            "/settings/people",
+            &[("email", "x@example.com"), ("workspace", &monas), ("role", "editor")],
+        )
+        .await;
+    assert_eq!(stolen.status, 404);
+
+    let expired = make("old@example.com").await;
+    sqlx::query("UPDATE invites SET expires_at = '2000-01-01T00:00:00Z' WHERE email = 'old@example.com'")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(app.browser().get(&expired).await.status, 404);
+    assert!(b.get("/settings/people").await.body.contains("expired"));
+
+    let revoked = make("gone@example.com").await;
+    let id: String = sqlx::query_scalar("SELECT id FROM invites WHERE email = 'gone@example.com'")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let revoke = format!("/settings/people/invites/{id}/revoke");
+    assert_eq!(
+        mona.submit("/settings", &revoke, &[]).await.status,
+        404,
+        "not hers to revoke"
+    );
+    assert_eq!(b.submit("/settings/people", &revoke, &[]).await.status, 303);
+    assert_eq!(app.browser().get(&revoked).await.status, 404);
+    assert_eq!(b.submit("/settings/people", &revoke, &[]).await.status, 404, "once");
+
+    // A second invite to the same person replaces the first.
+    let first = make("twice@example.com").await;
+    let second = make("twice@example.com").await;
+    assert_eq!(app.browser().get(&first).await.status, 404);
+    assert_eq!(app.browser().get(&second).await.status, 200);
+    // Nobody else sees Andy's invites.
+    let hers = mona.get("/settings/people").await;
+    assert!(!hers.body.contains("twice@example.com"));
+    assert_eq!(app.browser().get("/invite/not-a-token").await.status, 404);
+}
