@@ -18,4 +18,23 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") closeMenus(null);
   });
+  // A form sent once: its buttons are disabled while the (possibly slow) Pi answers, so a
+  // second tap does not send it twice. After the event, so the pressed button's own name and
+  // value still go with the form; a page restored from the back-forward cache is enabled again.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || form.method.toLowerCase() !== "post") return;
+    setTimeout(function () {
+      form.querySelectorAll("button[type=submit]:not([disabled]), button:not([type]):not([disabled])").forEach(function (b) {
+        b.disabled = true;
+        b.setAttribute("data-sending", "");
+      });
+    }, 0);
+  });
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("button[data-sending]").forEach(function (b) {
+      b.disabled = false;
+      b.removeAttribute("data-sending");
+    });
+  });
 })();

@@ -173,3 +173,36 @@ async fn pages_are_not_cached_and_carry_the_csrf_meta_tag() {
         assert!(p.body.contains("name=\"viewport\""), "{path} is phone-ready");
     }
 }
+
+/// Every page starts with a skip link to its content, marks where you are for screen
+/// readers, and its inputs are 16 px on phones (no zoom on focus in iOS).
+#[tokio::test]
+async fn pages_have_a_skip_link_and_mark_the_current_section() {
+    let app = TestApp::spawn().await;
+    let (_, b) = app.user_browser("andy@example.com").await;
+    let home = b.get("/").await;
+    assert!(
+        home.body
+            .contains("<a href=\"#main\" class=\"skip-link\">Skip to content</a>")
+    );
+    assert!(home.body.contains("<main id=\"main\""));
+    assert!(
+        home.body
+            .contains("nav-link-active\" aria-current=\"page\">Dashboard</a>"),
+        "{}",
+        home.body
+    );
+    let settings = b.get("/settings").await;
+    assert!(settings.body.contains("aria-current=\"page\">Settings</a>"));
+    assert!(!settings.body.contains("aria-current=\"page\">Dashboard</a>"));
+    let css = app
+        .anonymous()
+        .get(app.url("/assets/app.css"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(css.contains(".skip-link"), "the skip link is styled");
+}
