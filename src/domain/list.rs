@@ -41,6 +41,48 @@ fn name_taken(e: sqlx::Error) -> AppError {
     })(e)
 }
 
+/// A loan officer's pipeline, offered on a new workspace.
+pub const MORTGAGE_STAGES: [&str; 6] = [
+    "Lead",
+    "Pre-approved",
+    "Application",
+    "Underwriting",
+    "Clear to close",
+    "Closed",
+];
+
+/// Adds pipeline stages after the existing ones, in order, in one transaction; a name the
+/// workspace already has is left as it is. Returns the stages added.
+pub async fn add_stages(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    names: &[&str],
+) -> AppResult<Vec<ContactList>> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let existing: Vec<String> = storage::lists::all(db, ws)
+        .await?
+        .into_iter()
+        .map(|l| l.name.to_lowercase())
+        .collect();
+    let mut tx = storage::db::begin_write(db).await?;
+    let mut added = Vec::new();
+    for name in names.iter().filter(|n| !existing.contains(&n.to_lowercase())) {
+        let list = ContactList {
+            id: ListId::generate().to_string(),
+            name: parse_name(name)?,
+            is_primary: true,
+            position: storage::lists::next_position(&mut tx, ws).await?,
+        };
+        storage::lists::insert(&mut tx, ws, &list).await.map_err(name_taken)?;
+        audit::in_workspace(&mut tx, actor, ws.id(), "list.create", "contact_list", &list.id).await?;
+        added.push(list);
+    }
+    tx.commit().await?;
+    Ok(added)
+}
+
 pub async fn all(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<Vec<ContactList>> {
     actor.require(Scope::ReadContacts)?;
     Ok(storage::lists::all(db, ws).await?)

@@ -85,9 +85,9 @@ pub async fn create_workspace(
     match workspace::create(&state.db, &user.actor(), &form.name).await {
         Ok(ws) => Ok(flash::redirect(
             &state,
-            &format!("/workspaces/{}", ws.id()),
+            &format!("/workspaces/{}/contacts", ws.id()),
             "success",
-            "Workspace created.",
+            "Workspace created. Add your first contacts, or import them.",
         )),
         Err(e) => {
             let errors = FormErrors::from_error_on(e, "name")?;

@@ -193,3 +193,21 @@ pub async fn delete(
         &format!("“{}” deleted.", l.name),
     ))
 }
+
+/// "Use mortgage stages" on a new workspace: the six stages of a loan, added at once.
+pub async fn add_mortgage_stages(
+    State(state): State<AppState>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
+) -> Result<Response, PageError> {
+    let added = list::add_stages(&state.db, &actor, &ws, &list::MORTGAGE_STAGES).await?;
+    let message = match added.len() {
+        0 => "This workspace already has those stages.".to_string(),
+        n => format!("{n} pipeline stages added: Lead to Closed."),
+    };
+    Ok(flash::redirect(
+        &state,
+        &format!("/workspaces/{}/pipeline", ws.id()),
+        "success",
+        &message,
+    ))
+}

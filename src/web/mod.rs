@@ -119,6 +119,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/workspaces/{ws}/pipeline", get(pipeline::board))
         .route("/workspaces/{ws}/pipeline/move", post(pipeline::move_card))
         .route("/workspaces/{ws}/lists", get(lists::page).post(lists::create))
+        .route(
+            "/workspaces/{ws}/lists/mortgage-stages",
+            post(lists::add_mortgage_stages),
+        )
         .route("/workspaces/{ws}/lists/{id}", post(lists::update))
         .route("/workspaces/{ws}/lists/{id}/delete", post(lists::delete))
         .layer(middleware::from_fn_with_state(state.clone(), flash::layer))

@@ -12,12 +12,17 @@ async fn workspaces_are_created_renamed_shared_and_deleted_in_the_ui() {
 
     let created = andy.submit("/", "/workspaces", &[("name", "Loan Factory")]).await;
     assert_eq!(created.status, 303);
-    let ws_path = created.location.unwrap();
-    let page = andy.get(&ws_path).await;
+    let contacts_path = created.location.unwrap();
+    assert!(
+        contacts_path.ends_with("/contacts"),
+        "a new workspace opens on its contacts"
+    );
+    let ws_path = contacts_path.trim_end_matches("/contacts").to_string();
+    let page = andy.get(&contacts_path).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Workspace created."), "flash shown once");
     assert!(
-        !andy.get(&ws_path).await.body.contains("Workspace created."),
+        !andy.get(&contacts_path).await.body.contains("Workspace created."),
         "and only once"
     );
 
@@ -205,4 +210,54 @@ async fn pages_have_a_skip_link_and_mark_the_current_section() {
         .await
         .unwrap();
     assert!(css.contains(".skip-link"), "the skip link is styled");
+}
+
+/// First run: a new workspace opens on its (empty) contacts, which offer Add, Import and the
+/// mortgage pipeline; a filter that finds nobody offers to clear it.
+#[tokio::test]
+async fn a_new_workspace_opens_on_its_contacts_with_next_steps_and_mortgage_stages() {
+    let app = TestApp::spawn().await;
+    let (_, b) = app.user_browser("andy@example.com").await;
+    let made = b.submit("/", "/workspaces", &[("name", "Loans")]).await;
+    assert_eq!(made.status, 303);
+    let contacts = made.location.unwrap();
+    assert!(contacts.ends_with("/contacts"), "{contacts}");
+    let page = b.get(&contacts).await;
+    assert!(page.body.contains("No contacts yet"));
+    assert!(page.body.contains("Add a contact") && page.body.contains("Import a file"));
+    assert!(page.body.contains("Use mortgage stages"));
+    let stages_url = contacts.replace("/contacts", "/lists/mortgage-stages");
+    assert_eq!(b.post_raw(&stages_url, &[]).await.status, 403, "no CSRF token");
+    let added = b.submit(&contacts, &stages_url, &[]).await;
+    assert_eq!(added.status, 303);
+    assert!(added.location.unwrap().ends_with("/pipeline"));
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM contact_lists WHERE is_primary = 1 ORDER BY position")
+            .fetch_all(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        names,
+        [
+            "Lead",
+            "Pre-approved",
+            "Application",
+            "Underwriting",
+            "Clear to close",
+            "Closed"
+        ]
+    );
+    assert!(
+        !b.get(&contacts).await.body.contains("Use mortgage stages"),
+        "offered once"
+    );
+    // Pressed twice (a second tab): nothing is doubled.
+    b.submit(&contacts, &stages_url, &[]).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM contact_lists").await, 6);
+    let nobody = b.get(&format!("{contacts}?q=zebra")).await;
+    assert!(nobody.body.contains("Nobody matches") && nobody.body.contains("Clear the filters"));
+    assert!(!nobody.body.contains("Import a file"));
+    // Someone else's workspace: 404.
+    let (_, mona) = app.user_browser("mona@example.com").await;
+    assert_eq!(mona.submit("/", &stages_url, &[]).await.status, 404);
 }

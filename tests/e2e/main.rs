@@ -199,7 +199,9 @@ async fn setup_login_workspace_key_logout_on_a_laptop() {
         fill(&c, "#ws-name", "Loan Factory").await;
         click(&c, "#new-workspace button").await;
         wait_for_text(&c, "Workspace created.").await;
-        wait_for_text(&c, "People with access").await;
+        // A new workspace opens on its contacts, with what to do first.
+        wait_for_text(&c, "No contacts yet").await;
+        wait_for_text(&c, "Use mortgage stages").await;
         checkpoint(&c, "03-workspace").await;
 
         c.goto(&app.url("/settings/keys")).await.unwrap();

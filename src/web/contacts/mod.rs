@@ -84,6 +84,15 @@ impl ListPage {
     fn is(&self, a: &str, b: &str) -> bool {
         a == b
     }
+
+    /// A workspace without a pipeline yet is offered the mortgage stages.
+    fn has_stages(&self) -> bool {
+        self.lists.iter().any(|l| l.is_primary)
+    }
+
+    fn filtered(&self) -> bool {
+        !(self.q.is_empty() && self.list.is_empty() && self.filter_value.is_empty())
+    }
 }
 
 /// The list page's form sends one filter as `ff`/`fo`/`fv`; it becomes `field.NAME.OP=VALUE`.
