@@ -19,6 +19,10 @@ pub enum AppError {
     },
     #[error("{message}")]
     Invalid { field: String, message: String },
+    /// Several inputs at fault at once (a form shows each beside its input); `(field,
+    /// message)`, never empty. The first is the one a single-error face reports.
+    #[error("{}", .0.first().map(|(_, m)| m.as_str()).unwrap_or("some values are not valid"))]
+    InvalidMany(Vec<(String, String)>),
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
@@ -58,7 +62,7 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
-            AppError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid { .. } | AppError::InvalidMany(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -74,7 +78,7 @@ impl AppError {
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::Conflict { .. } => "conflict",
-            AppError::Invalid { .. } => "invalid",
+            AppError::Invalid { .. } | AppError::InvalidMany(_) => "invalid",
             AppError::BadRequest(_) => "bad_request",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -95,6 +99,7 @@ impl AppError {
     pub fn field(&self) -> Option<&str> {
         match self {
             AppError::Invalid { field, .. } if !field.is_empty() => Some(field),
+            AppError::InvalidMany(all) => all.first().map(|(f, _)| f.as_str()).filter(|f| !f.is_empty()),
             _ => None,
         }
     }
@@ -103,6 +108,45 @@ impl AppError {
     pub fn log_if_internal(&self) {
         if let AppError::Internal(e) = self {
             tracing::error!(error = ?e, "request failed");
+        }
+    }
+}
+
+/// Validation errors gathered across a whole input, so a person sees every mistake at once
+/// rather than one per try. Anything other than a validation error still stops at once.
+#[derive(Default)]
+pub struct Invalids(Vec<(String, String)>);
+
+impl Invalids {
+    /// The value, or `None` with its validation error kept.
+    pub fn check<T>(&mut self, result: AppResult<T>) -> AppResult<Option<T>> {
+        match result {
+            Ok(v) => Ok(Some(v)),
+            Err(AppError::Invalid { field, message }) => {
+                self.0.push((field, message));
+                Ok(None)
+            }
+            Err(AppError::InvalidMany(all)) => {
+                self.0.extend(all);
+                Ok(None)
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` when nothing was wrong; else one error, or all of them.
+    pub fn finish(mut self) -> AppResult<()> {
+        match self.0.len() {
+            0 => Ok(()),
+            1 => {
+                let (field, message) = self.0.remove(0);
+                Err(AppError::Invalid { field, message })
+            }
+            _ => Err(AppError::InvalidMany(self.0)),
         }
     }
 }

@@ -34,6 +34,15 @@ pub struct ErrorDetail {
     /// For `conflict`: the id of the object that already holds the value, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub existing_id: Option<String>,
+    /// For `invalid` with several inputs at fault: each of them (`field` is the first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
 }
 
 impl IntoResponse for ApiError {
@@ -47,6 +56,17 @@ impl IntoResponse for ApiError {
                 field: e.field().map(str::to_string),
                 existing_id: match &e {
                     AppError::Conflict { existing_id, .. } => existing_id.clone(),
+                    _ => None,
+                },
+                errors: match &e {
+                    AppError::InvalidMany(all) => Some(
+                        all.iter()
+                            .map(|(field, message)| FieldError {
+                                field: field.clone(),
+                                message: message.clone(),
+                            })
+                            .collect(),
+                    ),
                     _ => None,
                 },
             },

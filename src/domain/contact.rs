@@ -17,7 +17,7 @@ use super::user::Email;
 use super::workspace::WorkspaceAccess;
 use super::{audit, comms};
 use crate::clock;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Invalids};
 use crate::storage;
 
 /// A contact as stored: base fields, raw custom values, lists.
@@ -242,23 +242,28 @@ fn apply_custom(
     region: &str,
 ) -> AppResult<Vec<String>> {
     let mut changed = Vec::new();
+    let mut invalid = Invalids::default();
     for (name, value) in input {
         let field = format!("custom_fields.{name}");
+        let unknown = || AppError::invalid(&field, format!("no custom field named {name} is defined here"));
         let new = match value {
             Value::Null => None,
             Value::String(s) if s.trim().is_empty() => None,
             v => {
-                let def = fields.get(name).ok_or_else(|| {
-                    AppError::invalid(&field, format!("no custom field named {name} is defined here"))
-                })?;
-                Some(def.spec(region).parse_json(v)?)
+                let parsed = match fields.get(name) {
+                    Some(def) => def.spec(region).parse_json(v),
+                    None => Err(unknown()),
+                };
+                match invalid.check(parsed)? {
+                    Some(v) => Some(v),
+                    // Left as it was; the error is reported with the others.
+                    None => continue,
+                }
             }
         };
         if new.is_none() && fields.get(name).is_none() && !values.contains_key(name) {
-            return Err(AppError::invalid(
-                &field,
-                format!("no custom field named {name} is defined here"),
-            ));
+            invalid.check::<()>(Err(unknown()))?;
+            continue;
         }
         let old = values.get(name).cloned();
         if old != new {
@@ -269,20 +274,32 @@ fn apply_custom(
             };
         }
     }
+    invalid.finish()?;
     Ok(changed)
 }
 
-fn check_required(values: &BTreeMap<String, String>, fields: &FieldSet, only: Option<&[String]>) -> AppResult<()> {
+/// Every required field without a value (among `only`, when given) is an error; a field the
+/// person typed into but that could not be read already has its own.
+fn check_required(
+    values: &BTreeMap<String, String>,
+    fields: &FieldSet,
+    only: Option<&[String]>,
+    typed: &Map<String, Value>,
+) -> AppResult<()> {
+    let mut invalid = Invalids::default();
     for def in fields.0.iter().filter(|d| d.is_required) {
         let relevant = only.is_none_or(|names| names.contains(&def.field_name));
-        if relevant && !values.contains_key(&def.field_name) {
-            return Err(AppError::invalid(
+        let typed_badly = typed
+            .get(&def.field_name)
+            .is_some_and(|v| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()));
+        if relevant && !typed_badly && !values.contains_key(&def.field_name) {
+            invalid.check::<()>(Err(AppError::invalid(
                 &format!("custom_fields.{}", def.field_name),
                 format!("{} is required", def.label),
-            ));
+            )))?;
         }
     }
-    Ok(())
+    invalid.finish()
 }
 
 fn require_something(base: &BaseFields) -> AppResult<()> {
@@ -319,15 +336,21 @@ pub async fn create(
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
     let fields = field_definition::applicable(db, ws).await?;
+    let mut invalid = Invalids::default();
     let mut base = BaseFields::default();
     for (name, value) in input.base_patch() {
-        if let Some(Some(text)) = value {
-            base.set(name, parse_base(name, text, region)?);
+        if let Some(Some(text)) = value
+            && let Some(parsed) = invalid.check(parse_base(name, text, region))?
+        {
+            base.set(name, parsed);
         }
     }
-    require_something(&base)?;
+    // "Needs a name…" only when nothing was typed: a bad email alone says what is wrong.
+    if invalid.is_empty() {
+        invalid.check(require_something(&base))?;
+    }
     let mut custom = BTreeMap::new();
-    apply_custom(&mut custom, &input.custom_fields, &fields, region)?;
+    invalid.check(apply_custom(&mut custom, &input.custom_fields, &fields, region))?;
     for def in &fields.0 {
         if let Some(default) = &def.default_value
             && !input.custom_fields.contains_key(&def.field_name)
@@ -335,7 +358,8 @@ pub async fn create(
             custom.insert(def.field_name.clone(), default.clone());
         }
     }
-    check_required(&custom, &fields, None)?;
+    invalid.check(check_required(&custom, &fields, None, &input.custom_fields))?;
+    invalid.finish()?;
 
     let record = ContactRecord {
         id: ContactId::generate().to_string(),
@@ -373,18 +397,31 @@ pub async fn update(
     ws.require_editor()?;
     let fields = field_definition::applicable(db, ws).await?;
     let before = record.clone();
+    let mut invalid = Invalids::default();
     for (name, value) in input.base_patch() {
         if let Some(v) = value {
             let parsed = match v {
-                Some(text) => parse_base(name, text, region)?,
-                None => None,
+                Some(text) => invalid.check(parse_base(name, text, region))?,
+                None => Some(None),
             };
-            record.base.set(name, parsed);
+            if let Some(parsed) = parsed {
+                record.base.set(name, parsed);
+            }
         }
     }
-    require_something(&record.base)?;
-    let changed = apply_custom(&mut record.custom, &input.custom_fields, &fields, region)?;
-    check_required(&record.custom, &fields, Some(&changed))?;
+    if invalid.is_empty() {
+        invalid.check(require_something(&record.base))?;
+    }
+    let changed = invalid
+        .check(apply_custom(&mut record.custom, &input.custom_fields, &fields, region))?
+        .unwrap_or_default();
+    invalid.check(check_required(
+        &record.custom,
+        &fields,
+        Some(&changed),
+        &input.custom_fields,
+    ))?;
+    invalid.finish()?;
 
     let contact_id = id.clone();
     let mut tx = storage::db::begin_write(db).await?;

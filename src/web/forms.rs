@@ -60,6 +60,13 @@ impl FormErrors {
     pub fn from_error(e: AppError) -> Result<FormErrors, AppError> {
         match e {
             AppError::Invalid { field, message } => Ok(FormErrors::field(&field, message)),
+            AppError::InvalidMany(all) => {
+                let mut errors = FormErrors::none();
+                for (field, message) in all {
+                    errors.fields.entry(field).or_insert(message);
+                }
+                Ok(errors)
+            }
             AppError::Conflict { message, .. } => Ok(FormErrors::general_message(message)),
             other => Err(other),
         }

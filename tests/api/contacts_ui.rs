@@ -405,3 +405,82 @@ async fn orphaned_values_are_shown_and_can_be_removed() {
     assert_eq!(removed.status, 303);
     assert!(!b.get(&url).await.body.contains("Values without a field"));
 }
+
+/// Every mistake at once (issue 13): a bad email, an unreadable date and a missing required
+/// field are all shown, each beside its input, with what was typed kept; the API lists them
+/// too, the first as `field`.
+#[tokio::test]
+async fn every_mistake_in_a_contact_form_is_shown_at_once_with_what_was_typed() {
+    let app = TestApp::spawn().await;
+    let (andy, b, ws) = andy_with_workspace(&app).await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    for field in [
+        json!({"field_name": "birthday", "field_type": "date"}),
+        json!({"field_name": "loan_amount", "field_type": "number", "is_required": true}),
+        json!({"field_name": "closing", "field_type": "date"}),
+    ] {
+        let r = api.post(&format!("/api/v1/workspaces/{ws}/custom-fields"), field).await;
+        assert_eq!(r.status(), 201);
+    }
+    let new = format!("/workspaces/{ws}/contacts/new");
+    let bad = b
+        .submit(
+            &new,
+            &format!("/workspaces/{ws}/contacts"),
+            &[
+                ("first_name", "Ada"),
+                ("primary_email", "nope"),
+                ("cf.birthday", "sometime in June"),
+                ("cf.loan_amount", ""),
+                ("cf.closing", "2026-08-01"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("needs an @"), "the email's error");
+    assert!(
+        bad.body.contains("is not a date pi-crm can read"),
+        "the birthday's error"
+    );
+    assert!(
+        bad.body.contains("Loan amount is required"),
+        "the missing field's error"
+    );
+    assert!(
+        bad.body.contains("value=\"sometime in June\""),
+        "the bad date stays in its input"
+    );
+    assert!(bad.body.contains("value=\"nope\""));
+    assert!(bad.body.contains("2026-08-01"), "and the good one too");
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
+
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Ada", "primary_email": "nope", "custom_fields": {"birthday": "sometime"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "primary_email");
+    let fields: Vec<&str> = e["error"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["primary_email", "custom_fields.birthday", "custom_fields.loan_amount"]
+    );
+    // One mistake alone is answered as before, without the list.
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Ada", "custom_fields": {"loan_amount": "lots"}}),
+        )
+        .await;
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "custom_fields.loan_amount");
+    assert!(e["error"].get("errors").is_none(), "{e}");
+}
