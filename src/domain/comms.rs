@@ -72,6 +72,8 @@ pub struct Communication {
     pub status: Option<String>,
     pub timestamp: String,
     pub pinned: bool,
+    /// Who wrote it (their name); `null` for pi-crm itself or a removed account.
+    pub author: Option<String>,
 }
 
 impl Communication {
@@ -124,6 +126,7 @@ pub async fn record(
         status: status.map(str::to_string),
         timestamp: clock::now_text(),
         pinned: false,
+        author: None,
     };
     storage::comms::insert(conn, ws, Some(&actor.user_id), &entry).await?;
     Ok(())
@@ -173,6 +176,7 @@ pub async fn add(
         status,
         timestamp: clock::now_text(),
         pinned: input.pinned,
+        author: super::user::name_of(db, &actor.user_id).await?,
     };
     let mut tx = storage::db::begin_write(db).await?;
     if !storage::contacts::exists(&mut tx, ws, contact).await? {

@@ -14,6 +14,7 @@ struct Row {
     status: Option<String>,
     timestamp: String,
     pinned: bool,
+    author: Option<String>,
 }
 
 impl From<Row> for Communication {
@@ -26,6 +27,7 @@ impl From<Row> for Communication {
             status: r.status,
             timestamp: r.timestamp,
             pinned: r.pinned,
+            author: r.author,
         }
     }
 }
@@ -80,17 +82,18 @@ pub async fn page(
     after: Option<&TimelineCursor>,
     fetch: i64,
 ) -> Result<Vec<Communication>, sqlx::Error> {
-    let base = "SELECT id, contact_id, type, content, status, timestamp, pinned FROM communication_logs
-                 WHERE contact_id = ? AND workspace_id = ?";
+    let base = "SELECT g.id, g.contact_id, g.type, g.content, g.status, g.timestamp, g.pinned, u.name AS author
+                  FROM communication_logs g LEFT JOIN users u ON u.id = g.user_id
+                 WHERE g.contact_id = ? AND g.workspace_id = ?";
     // After a pinned entry come the older pinned ones, then every unpinned one; after an
     // unpinned entry, only older unpinned ones.
     let (after_cursor, cursor) = match after {
         None => ("", None),
-        Some(c) if c.pinned => (" AND ((pinned = 1 AND id < ?) OR pinned = 0)", Some(&c.id)),
-        Some(c) => (" AND pinned = 0 AND id < ?", Some(&c.id)),
+        Some(c) if c.pinned => (" AND ((g.pinned = 1 AND g.id < ?) OR g.pinned = 0)", Some(&c.id)),
+        Some(c) => (" AND g.pinned = 0 AND g.id < ?", Some(&c.id)),
     };
     let mut q = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{base}{after_cursor} ORDER BY pinned DESC, id DESC LIMIT ?"
+        "{base}{after_cursor} ORDER BY g.pinned DESC, g.id DESC LIMIT ?"
     )))
     .bind(contact)
     .bind(ws.id());

@@ -776,6 +776,11 @@ async fn notes_and_calls_go_on_the_timeline_with_pinned_on_top() {
         .map(|e| e["content"]["body"].as_str().unwrap())
         .collect();
     assert_eq!(bodies, ["Allergic to cats", "Sent pre-approval", "Discussed rates"]);
+    assert_eq!(pinned["author"], "Andy", "the answer names who wrote it");
+    assert!(
+        t["items"].as_array().unwrap().iter().all(|e| e["author"] == "Andy"),
+        "each entry says who wrote it: {t}"
+    );
     let page1: Value = api.get(&format!("{comms}?limit=2")).await.json().await.unwrap();
     let cursor = page1["next_cursor"].as_str().unwrap();
     let page2: Value = api

@@ -484,3 +484,48 @@ async fn every_mistake_in_a_contact_form_is_shown_at_once_with_what_was_typed() 
     assert_eq!(e["error"]["field"], "custom_fields.loan_amount");
     assert!(e["error"].get("errors").is_none(), "{e}");
 }
+
+/// Each timeline entry says who wrote it: Andy's note and Monalisa's call on a shared
+/// contact read as theirs.
+#[tokio::test]
+async fn timeline_entries_name_their_author() {
+    let app = TestApp::spawn().await;
+    let (andy, b, ws) = andy_with_workspace(&app).await;
+    let (_, mona) = app.user_browser("mona@example.com").await;
+    let api = app.api(
+        &app.key(&andy, &["read:contacts", "write:contacts", "manage:workspaces"], None)
+            .await,
+    );
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/members"),
+        json!({"email": "mona@example.com", "role": "editor"}),
+    )
+    .await;
+    let c: Value = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Ada"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let page = format!("/workspaces/{ws}/contacts/{}", c["id"].as_str().unwrap());
+    let add = format!("{page}/timeline");
+    assert_eq!(
+        b.submit(&page, &add, &[("body", "Asked about rates"), ("kind", "note")])
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        mona.submit(&page, &add, &[("body", "Called back"), ("kind", "call")])
+            .await
+            .status,
+        303
+    );
+    let shown = b.get(&page).await.body;
+    // user_browser names people after their email's local part.
+    assert!(shown.contains(">mona · "), "{shown}");
+    assert!(shown.contains(">andy · "));
+}
