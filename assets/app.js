@@ -18,6 +18,13 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") closeMenus(null);
   });
+  // After a pipeline move, the moved card's own "Move" keeps the keyboard's place.
+  document.addEventListener("htmx:afterSwap", function () {
+    var status = document.querySelector("#board-status[data-moved]");
+    if (!status) return;
+    var select = document.getElementById("move-" + status.getAttribute("data-moved"));
+    if (select) select.focus();
+  });
   // A form sent once: its buttons are disabled while the (possibly slow) Pi answers, so a
   // second tap does not send it twice. After the event, so the pressed button's own name and
   // value still go with the form; a page restored from the back-forward cache is enabled again.

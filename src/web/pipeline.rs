@@ -11,7 +11,6 @@ use serde::Deserialize;
 
 use super::chrome::Chrome;
 use super::error::PageError;
-use super::flash;
 use crate::auth::workspace::Editor;
 use crate::domain::ids::{ContactId, ListId};
 use crate::domain::list::{self, ContactList};
@@ -33,6 +32,15 @@ pub struct Column {
     pub stage: ContactList,
     pub cards: Vec<Card>,
     pub total: i64,
+    /// The stage after this one: what a card's "Move" offers first (forward, never back).
+    pub next: Option<String>,
+}
+
+/// The card just moved, said where a screen reader hears it and kept in focus.
+pub struct Moved {
+    pub id: String,
+    pub name: String,
+    pub stage: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -43,11 +51,19 @@ struct BoardPage {
     columns: Vec<Column>,
     stages: Vec<ContactList>,
     can_edit: bool,
+    moved: Option<Moved>,
+}
+
+#[derive(Deserialize)]
+pub struct BoardQuery {
+    /// The contact a move just put in a new column.
+    moved: Option<String>,
 }
 
 pub async fn board(
     State(state): State<AppState>,
     PageWs { actor, ws, chrome, .. }: PageWs,
+    axum::extract::Query(query): axum::extract::Query<BoardQuery>,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("pipeline");
     let stages: Vec<(ContactList, i64)> = list::all_with_counts(&state.db, &actor, &ws)
@@ -56,7 +72,7 @@ pub async fn board(
         .filter(|(l, _)| l.is_primary)
         .collect();
     let mut columns = Vec::with_capacity(stages.len());
-    for (stage, total) in &stages {
+    for (i, (stage, total)) in stages.iter().enumerate() {
         let mut q = ContactQuery::newest(PER_COLUMN);
         q.sort = Sort::Name;
         q.list = ListId::parse(&stage.id);
@@ -74,8 +90,18 @@ pub async fn board(
             stage: stage.clone(),
             cards,
             total: *total,
+            next: stages.get(i + 1).map(|(s, _)| s.id.clone()),
         });
     }
+    let moved = query.moved.and_then(|id| {
+        columns.iter().find_map(|col| {
+            col.cards.iter().find(|c| c.id == id).map(|c| Moved {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                stage: col.stage.name.clone(),
+            })
+        })
+    });
     let can_edit = ws.require_editor().is_ok();
     Ok(BoardPage {
         chrome,
@@ -83,6 +109,7 @@ pub async fn board(
         columns,
         stages: stages.into_iter().map(|(l, _)| l).collect(),
         can_edit,
+        moved,
     }
     .into_response())
 }
@@ -102,10 +129,6 @@ pub async fn move_card(
 ) -> Result<Response, PageError> {
     let contact = ContactId::found(&form.contact_id)?;
     list::add_contact(&state.db, &actor, &ws, &contact, &ListId::found(&form.stage)?).await?;
-    Ok(flash::redirect(
-        &state,
-        &format!("/workspaces/{}/pipeline", ws.id()),
-        "success",
-        "Moved.",
-    ))
+    // The board says what moved, inside itself, so htmx's swap of the board carries it.
+    Ok(axum::response::Redirect::to(&format!("/workspaces/{}/pipeline?moved={contact}", ws.id())).into_response())
 }

@@ -261,3 +261,73 @@ async fn a_new_workspace_opens_on_its_contacts_with_next_steps_and_mortgage_stag
     let (_, mona) = app.user_browser("mona@example.com").await;
     assert_eq!(mona.submit("/", &stages_url, &[]).await.status, 404);
 }
+
+/// On the board, "Move" offers the next stage first (never silently backwards); the last
+/// stage asks where to; a move says what moved.
+#[tokio::test]
+async fn the_pipeline_moves_forward_by_default_and_says_what_moved() {
+    let app = TestApp::spawn().await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let ws = app.workspace(&andy, "Loans").await;
+    let contacts = format!("/workspaces/{ws}/contacts");
+    b.submit(&contacts, &format!("/workspaces/{ws}/lists/mortgage-stages"), &[])
+        .await;
+    let stage = |name: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT id FROM contact_lists WHERE name = ?")
+                .bind(name)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    for (name, list) in [("Ada", "Lead"), ("Bob", "Closed")] {
+        let c: serde_json::Value = api
+            .post(
+                &format!("/api/v1/workspaces/{ws}/contacts"),
+                serde_json::json!({"first_name": name}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = c["id"].as_str().unwrap();
+        let r = api
+            .client
+            .put(format!(
+                "{}/api/v1/workspaces/{ws}/contacts/{id}/lists/{}",
+                api.base,
+                stage(list).await
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+    }
+    let board = b.get(&format!("/workspaces/{ws}/pipeline")).await.body;
+    let pre = stage("Pre-approved").await;
+    assert!(
+        board.contains(&format!("<option value=\"{pre}\" selected>→ Pre-approved</option>")),
+        "{board}"
+    );
+    assert!(
+        board.contains("<option value=\"\" selected disabled>Move to…</option>"),
+        "the last stage asks"
+    );
+    let ada: String = sqlx::query_scalar("SELECT id FROM base_contacts WHERE first_name = 'Ada'")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let moved = b
+        .submit(
+            &format!("/workspaces/{ws}/pipeline"),
+            &format!("/workspaces/{ws}/pipeline/move"),
+            &[("contact_id", &ada), ("stage", &pre)],
+        )
+        .await;
+    assert_eq!(moved.status, 303);
+    let after = b.get(&moved.location.unwrap()).await.body;
+    assert!(after.contains("Moved Ada to Pre-approved."), "{after}");
+}

@@ -362,8 +362,20 @@ async fn contacts_flow(c: Client, app: TestApp, phone: bool) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    wait_for_text(&c, "Application").await;
+    // The board says what moved and keeps the keyboard on the moved card's choice.
+    wait_for_text(&c, "Moved Ada Lovelace to Application.").await;
+    let focused = c
+        .execute("return document.activeElement && document.activeElement.id;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        focused.as_str().is_some_and(|id| id.starts_with("move-")),
+        "focus after the move: {focused}"
+    );
     checkpoint(&c, &format!("23-{tag}-pipeline-moved")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the board scrolls inside itself on a phone").await;
+    }
 
     // A duplicate, found and merged.
     let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
