@@ -183,6 +183,10 @@ pub async fn add(
         return Err(AppError::NotFound);
     }
     storage::comms::insert(&mut tx, ws, Some(&actor.user_id), &entry).await?;
+    // What was said on a call or written in a note is found by the contact search.
+    if matches!(kind, Kind::Note | Kind::Call) {
+        storage::contacts::refresh_search(&mut tx, ws, contact.as_str()).await?;
+    }
     audit::in_workspace(
         &mut tx,
         actor,

@@ -88,7 +88,9 @@ macro_rules! search_document_sql {
     () => {
         "coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '') || ' ' || coalesce(c.primary_email, '')
          || ' ' || coalesce(c.primary_phone, '') || ' ' || coalesce(c.company, '') || ' ' ||
-         coalesce((SELECT group_concat(v.field_value, ' ') FROM custom_fields v WHERE v.contact_id = c.id), '')"
+         coalesce((SELECT group_concat(v.field_value, ' ') FROM custom_fields v WHERE v.contact_id = c.id), '') || ' ' ||
+         coalesce((SELECT group_concat(json_extract(g.content, '$.body'), ' ') FROM communication_logs g
+                    WHERE g.contact_id = c.id AND g.type IN ('note', 'call')), '')"
     };
 }
 

@@ -777,6 +777,11 @@ async fn notes_and_calls_go_on_the_timeline_with_pinned_on_top() {
         .collect();
     assert_eq!(bodies, ["Allergic to cats", "Sent pre-approval", "Discussed rates"]);
     assert_eq!(pinned["author"], "Andy", "the answer names who wrote it");
+    // What was said is found by the search (SPEC §7), and only in this workspace.
+    for (q, found) in [("pre-approval", 1), ("cats", 1), ("rates", 1), ("zebra", 0)] {
+        let hits: Value = api.get(&format!("{url}?q={q}")).await.json().await.unwrap();
+        assert_eq!(hits["items"].as_array().unwrap().len(), found, "{q}: {hits}");
+    }
     assert!(
         t["items"].as_array().unwrap().iter().all(|e| e["author"] == "Andy"),
         "each entry says who wrote it: {t}"

@@ -72,6 +72,11 @@ async fn phones_become_shareable_without_losing_a_row_or_a_rule() {
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM contact_list_assignments").await, 1);
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM communication_logs").await, 1);
     assert_eq!(found_by_search(&pool, "LN-9001").await, ["c2"], "rowids kept");
+    assert_eq!(
+        found_by_search(&pool, "called").await,
+        ["c1"],
+        "notes are searchable (0013)"
+    );
     let problems: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
         .fetch_all(&pool)
         .await
