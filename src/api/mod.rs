@@ -70,7 +70,7 @@ pub fn router(max_upload: usize) -> Router<AppState> {
         )
         .route(
             &format!("{WS}/contacts/{{id}}/communications/{{entry}}"),
-            patch(contacts::pin_communication),
+            patch(contacts::pin_communication).delete(contacts::delete_communication),
         )
         .route(&format!("{WS}/duplicates"), get(contacts::duplicates))
         .route(&format!("{WS}/export"), get(contacts::export))

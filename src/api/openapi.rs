@@ -18,7 +18,7 @@ use super::v1;
         v1::fields::list_workspace, v1::fields::create_workspace, v1::fields::update_workspace, v1::fields::delete_workspace,
         v1::contacts::list, v1::contacts::create, v1::contacts::get, v1::contacts::update, v1::contacts::delete,
         v1::contacts::merge, v1::contacts::duplicates, v1::contacts::add_to_list, v1::contacts::remove_from_list,
-        v1::contacts::communications, v1::contacts::export, v1::contacts::add_communication, v1::contacts::pin_communication,
+        v1::contacts::communications, v1::contacts::export, v1::contacts::add_communication, v1::contacts::pin_communication, v1::contacts::delete_communication,
         v1::imports::create, v1::imports::list, v1::imports::get, v1::imports::revert, v1::imports::problem_rows,
         v1::lists::all, v1::lists::create, v1::lists::update, v1::lists::delete,
     ),

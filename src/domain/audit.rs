@@ -23,6 +23,29 @@ pub async fn in_workspace(
     record(conn, actor, action, entity_type, Some(entity_id), Some(ws)).await
 }
 
+/// Like `in_workspace`, keeping what the change replaced (`details`, JSON): the history.
+pub async fn in_workspace_with(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceId,
+    action: &str,
+    entity_type: &str,
+    entity_id: &str,
+    details: &serde_json::Value,
+) -> AppResult<()> {
+    let details = details.to_string();
+    write(
+        conn,
+        actor,
+        action,
+        entity_type,
+        Some(entity_id),
+        Some(ws),
+        Some(&details),
+    )
+    .await
+}
+
 pub async fn record(
     conn: &mut SqliteConnection,
     actor: &Actor,
@@ -30,6 +53,18 @@ pub async fn record(
     entity_type: &str,
     entity_id: Option<&str>,
     workspace: Option<&WorkspaceId>,
+) -> AppResult<()> {
+    write(conn, actor, action, entity_type, entity_id, workspace, None).await
+}
+
+async fn write(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    action: &str,
+    entity_type: &str,
+    entity_id: Option<&str>,
+    workspace: Option<&WorkspaceId>,
+    details: Option<&str>,
 ) -> AppResult<()> {
     let entry = NewEntry {
         id: AuditId::generate(),
@@ -40,6 +75,7 @@ pub async fn record(
         entity_id,
         via: actor.via,
         timestamp: clock::now_text(),
+        details,
     };
     storage::audit::insert(conn, &entry).await?;
     Ok(())
@@ -54,6 +90,7 @@ pub struct NewEntry<'a> {
     pub entity_id: Option<&'a str>,
     pub via: Via,
     pub timestamp: String,
+    pub details: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

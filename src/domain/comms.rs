@@ -200,6 +200,81 @@ pub async fn add(
     Ok(entry)
 }
 
+/// Changes the text of a note or call; the text it had is kept in the audit log.
+pub async fn edit_text(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    id: &CommunicationId,
+    body: &str,
+) -> AppResult<()> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(AppError::invalid("body", "write something, or delete the entry"));
+    }
+    if body.len() > 60 * 1024 {
+        return Err(AppError::invalid("body", "a note is at most 60 KiB"));
+    }
+    let mut tx = storage::db::begin_write(db).await?;
+    let old = storage::comms::written_content(&mut tx, ws, contact, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut content: Value = serde_json::from_str(&old).unwrap_or_else(|_| serde_json::json!({}));
+    let before = content.get("body").cloned().unwrap_or(Value::Null);
+    content["body"] = Value::String(body.to_string());
+    storage::comms::set_content(&mut tx, ws, id, &content.to_string()).await?;
+    storage::contacts::refresh_search(&mut tx, ws, contact.as_str()).await?;
+    let details = serde_json::json!({"before": before});
+    audit::in_workspace_with(
+        &mut tx,
+        actor,
+        ws.id(),
+        "communication.update",
+        "communication",
+        id.as_str(),
+        &details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a note or call (other entries are the record of what happened and stay); its text
+/// is kept in the audit log.
+pub async fn delete_written(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    id: &CommunicationId,
+) -> AppResult<()> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let mut tx = storage::db::begin_write(db).await?;
+    let old = storage::comms::written_content(&mut tx, ws, contact, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    storage::comms::delete(&mut tx, ws, id).await?;
+    storage::contacts::refresh_search(&mut tx, ws, contact.as_str()).await?;
+    let before: Value = serde_json::from_str(&old).unwrap_or(Value::Null);
+    let details = serde_json::json!({"before": before.get("body").cloned().unwrap_or(Value::Null)});
+    audit::in_workspace_with(
+        &mut tx,
+        actor,
+        ws.id(),
+        "communication.delete",
+        "communication",
+        id.as_str(),
+        &details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn set_pinned(
     db: &SqlitePool,
     actor: &Actor,

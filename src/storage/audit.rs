@@ -6,8 +6,8 @@ use crate::domain::page::PageSpec;
 
 pub async fn insert(conn: &mut SqliteConnection, e: &NewEntry<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO audit_logs (id, user_id, workspace_id, action, entity_type, entity_id, via, timestamp)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit_logs (id, user_id, workspace_id, action, entity_type, entity_id, via, timestamp, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&e.id)
     .bind(e.user_id)
@@ -17,6 +17,7 @@ pub async fn insert(conn: &mut SqliteConnection, e: &NewEntry<'_>) -> Result<(),
     .bind(e.entity_id)
     .bind(e.via.as_str())
     .bind(&e.timestamp)
+    .bind(e.details)
     .execute(conn)
     .await?;
     Ok(())

@@ -56,6 +56,52 @@ pub async fn insert(
     Ok(())
 }
 
+/// A note's or call's content, by id, within its contact and workspace.
+pub async fn written_content(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    id: &CommunicationId,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT content FROM communication_logs
+          WHERE id = ? AND contact_id = ? AND workspace_id = ? AND type IN ('note', 'call')",
+    )
+    .bind(id)
+    .bind(contact)
+    .bind(ws.id())
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn set_content(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &CommunicationId,
+    content: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE communication_logs SET content = ? WHERE id = ? AND workspace_id = ?")
+        .bind(content)
+        .bind(id)
+        .bind(ws.id())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &CommunicationId,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM communication_logs WHERE id = ? AND workspace_id = ?")
+        .bind(id)
+        .bind(ws.id())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_pinned(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,

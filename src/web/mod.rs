@@ -94,6 +94,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(contacts::timeline::pin),
         )
         .route(
+            "/workspaces/{ws}/contacts/{id}/timeline/{entry}/edit",
+            post(contacts::timeline::edit_entry),
+        )
+        .route(
+            "/workspaces/{ws}/contacts/{id}/timeline/{entry}/delete",
+            post(contacts::timeline::delete_entry),
+        )
+        .route(
             "/workspaces/{ws}/contacts/{id}/fields/{name}/remove",
             post(contacts::timeline::remove_value),
         )

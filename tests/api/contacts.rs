@@ -1239,3 +1239,100 @@ async fn the_search_index_follows_every_write() {
         "deleted contacts leave no document"
     );
 }
+
+/// Notes and calls can be corrected or deleted; what they said before stays in the audit log
+/// (`details.before`), and the search follows the text. Entries that record what happened
+/// (stage moves, changes) cannot be edited or deleted.
+#[tokio::test]
+async fn notes_and_calls_are_edited_and_deleted_with_their_history_kept() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let url = format!("/api/v1/workspaces/{ws}/contacts");
+    let c: Value = api.post(&url, json!({"first_name": "Ada"})).await.json().await.unwrap();
+    let comms = format!("{url}/{}/communications", c["id"].as_str().unwrap());
+    let note: Value = api
+        .post(
+            &comms,
+            json!({"type": "note", "content": {"body": "Wants a 30-year fixd"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let entry = format!("{comms}/{}", note["id"].as_str().unwrap());
+    assert_eq!(api.patch(&entry, json!({"body": "  "})).await.status(), 422);
+    assert_eq!(api.patch(&entry, json!({})).await.status(), 422);
+    assert_eq!(
+        api.patch(&entry, json!({"body": "Wants a 30-year fixed"}))
+            .await
+            .status(),
+        204
+    );
+    let t: Value = api.get(&comms).await.json().await.unwrap();
+    assert_eq!(t["items"][0]["content"]["body"], "Wants a 30-year fixed");
+    let found = |q: &'static str| {
+        let api = &api;
+        let url = &url;
+        async move {
+            let v: Value = api.get(&format!("{url}?q={q}")).await.json().await.unwrap();
+            v["items"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(found("fixed").await, 1);
+    assert_eq!(found("fixd").await, 0, "the old text is no longer found");
+    let before: Option<String> =
+        sqlx::query_scalar("SELECT details FROM audit_logs WHERE action = 'communication.update' AND entity_id = ?")
+            .bind(note["id"].as_str().unwrap())
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(before.as_deref(), Some(r#"{"before":"Wants a 30-year fixd"}"#));
+
+    // Another person's key finds nothing to change.
+    let mona = app.create_user("mona@example.com", "Monalisa").await;
+    let other = app.api(&app.key(&mona, RW, None).await);
+    assert_eq!(other.patch(&entry, json!({"body": "mine"})).await.status(), 404);
+    assert_eq!(other.delete(&entry).await.status(), 404);
+
+    // A stage move is a record, not a note.
+    let stage: Value = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/lists"),
+            json!({"name": "Lead", "is_primary": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    api.client
+        .put(format!(
+            "{}{url}/{}/lists/{}",
+            api.base,
+            c["id"].as_str().unwrap(),
+            stage["id"].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap();
+    let t: Value = api.get(&comms).await.json().await.unwrap();
+    let moved = t["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["type"] == "stage_change")
+        .expect("a stage move is logged");
+    let moved = format!("{comms}/{}", moved["id"].as_str().unwrap());
+    assert_eq!(api.patch(&moved, json!({"body": "rewritten"})).await.status(), 404);
+    assert_eq!(api.delete(&moved).await.status(), 404);
+
+    assert_eq!(api.delete(&entry).await.status(), 204);
+    assert_eq!(api.delete(&entry).await.status(), 404, "once");
+    assert_eq!(found("fixed").await, 0);
+    let deleted: Option<String> =
+        sqlx::query_scalar("SELECT details FROM audit_logs WHERE action = 'communication.delete' AND entity_id = ?")
+            .bind(note["id"].as_str().unwrap())
+            .fetch_one(&app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(deleted.as_deref(), Some(r#"{"before":"Wants a 30-year fixed"}"#));
+}

@@ -529,3 +529,53 @@ async fn timeline_entries_name_their_author() {
     assert!(shown.contains(">mona · "), "{shown}");
     assert!(shown.contains(">andy · "));
 }
+
+/// The same on the contact page: a note edited and deleted through its forms, with the token.
+#[tokio::test]
+async fn a_note_is_edited_and_deleted_on_the_contact_page() {
+    let app = TestApp::spawn().await;
+    let (andy, b, ws) = andy_with_workspace(&app).await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let c: Value = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Ada"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let page = format!("/workspaces/{ws}/contacts/{}", c["id"].as_str().unwrap());
+    b.submit(
+        &page,
+        &format!("{page}/timeline"),
+        &[("body", "Call Tuesday"), ("kind", "note")],
+    )
+    .await;
+    let id: String = sqlx::query_scalar("SELECT id FROM communication_logs WHERE type = 'note'")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
+    let shown = b.get(&page).await.body;
+    assert!(shown.contains(&format!("action=\"{page}/timeline/{id}/edit\"")));
+    assert_eq!(
+        b.post_raw(&format!("{page}/timeline/{id}/edit"), &[("body", "x")])
+            .await
+            .status,
+        403
+    );
+    let saved = b
+        .submit(
+            &page,
+            &format!("{page}/timeline/{id}/edit"),
+            &[("body", "Call Wednesday")],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let shown = b.get(&page).await.body;
+    assert!(shown.contains("Call Wednesday") && !shown.contains("Call Tuesday"));
+    let deleted = b.submit(&page, &format!("{page}/timeline/{id}/delete"), &[]).await;
+    assert_eq!(deleted.status, 303);
+    let shown = b.get(&page).await.body;
+    assert!(shown.contains("Its text stays in the audit log.") && !shown.contains("Call Wednesday"));
+}

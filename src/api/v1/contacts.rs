@@ -205,19 +205,44 @@ pub async fn add_communication(
 
 #[derive(Deserialize, ToSchema)]
 pub struct PinInput {
-    pub pinned: bool,
+    /// Pin it to the top of the timeline, or unpin it.
+    #[serde(default)]
+    pub pinned: Option<bool>,
+    /// A note's or call's new text (its old text stays in the audit log).
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
-/// Pins an entry to the top of the timeline, or unpins it.
+/// Pins an entry to the top of the timeline or unpins it; changes a note's or call's text.
 #[utoipa::path(patch, path = "/api/v1/workspaces/{ws}/contacts/{id}/communications/{entry}", tag = "contacts",
-    request_body = PinInput, responses((status = 204), (status = 404, body = ErrorBody)))]
+    request_body = PinInput, responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn pin_communication(
     State(state): State<AppState>,
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiPath((_, id, entry)): ApiPath<(WorkspaceId, ContactId, CommunicationId)>,
     ApiJson(input): ApiJson<PinInput>,
 ) -> ApiResult<StatusCode> {
-    comms::set_pinned(&state.db, &actor, &ws, &id, &entry, input.pinned).await?;
+    if input.pinned.is_none() && input.body.is_none() {
+        return Err(crate::error::AppError::invalid("pinned", "send pinned or body").into());
+    }
+    if let Some(body) = &input.body {
+        comms::edit_text(&state.db, &actor, &ws, &id, &entry, body).await?;
+    }
+    if let Some(pinned) = input.pinned {
+        comms::set_pinned(&state.db, &actor, &ws, &id, &entry, pinned).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes a note or call (other entries stay: they record what happened).
+#[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/contacts/{id}/communications/{entry}", tag = "contacts",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_communication(
+    State(state): State<AppState>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
+    ApiPath((_, id, entry)): ApiPath<(WorkspaceId, ContactId, CommunicationId)>,
+) -> ApiResult<StatusCode> {
+    comms::delete_written(&state.db, &actor, &ws, &id, &entry).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

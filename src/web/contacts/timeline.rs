@@ -172,3 +172,39 @@ pub async fn remove_value(
         &format!("Removed the {name} value."),
     ))
 }
+
+#[derive(Deserialize)]
+pub struct EditEntryForm {
+    #[serde(default)]
+    body: String,
+}
+
+/// Changes a note's or call's text (the old text stays in the audit log).
+pub async fn edit_entry(
+    State(state): State<AppState>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
+    PagePath((_, id, entry)): PagePath<(WorkspaceId, ContactId, CommunicationId)>,
+    Form(form): Form<EditEntryForm>,
+) -> Result<Response, PageError> {
+    let url = format!("{}#timeline", contact_url(&ws, &id));
+    match comms::edit_text(&state.db, &actor, &ws, &id, &entry, &form.body).await {
+        Ok(()) => Ok(flash::redirect(&state, &url, "success", "Saved.")),
+        Err(AppError::Invalid { message, .. }) => Ok(flash::redirect(&state, &url, "error", &message)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Deletes a note or call.
+pub async fn delete_entry(
+    State(state): State<AppState>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
+    PagePath((_, id, entry)): PagePath<(WorkspaceId, ContactId, CommunicationId)>,
+) -> Result<Response, PageError> {
+    comms::delete_written(&state.db, &actor, &ws, &id, &entry).await?;
+    Ok(flash::redirect(
+        &state,
+        &format!("{}#timeline", contact_url(&ws, &id)),
+        "success",
+        "Deleted. Its text stays in the audit log.",
+    ))
+}
