@@ -30,22 +30,6 @@ pub async fn of(state: &AppState) -> anyhow::Result<Status> {
     })
 }
 
-/// A stored time (RFC 3339, UTC) as people read it in `tz`: "Sat Nov 28, 03:00
-/// America/Los_Angeles".
-pub fn local(at: &str, tz: &jiff::tz::TimeZone) -> String {
-    match crate::clock::parse(at) {
-        Some(t) => {
-            let zoned = crate::schedule::to_timestamp(t).to_zoned(tz.clone());
-            format!(
-                "{} {}",
-                zoned.strftime("%a %b %-d, %H:%M"),
-                tz.iana_name().unwrap_or("UTC")
-            )
-        }
-        None => at.to_string(),
-    }
-}
-
 /// "3 hours ago", "2 days ago": how long since `at` (RFC 3339), for a person.
 pub fn ago(at: &str) -> String {
     let Some(t) = crate::clock::parse(at) else {

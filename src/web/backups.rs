@@ -22,16 +22,11 @@ struct BackupsPage {
     status: Status,
     dir: String,
     copy_to: Option<String>,
-    zone: jiff::tz::TimeZone,
 }
 
 impl BackupsPage {
     fn ago(&self, at: &str) -> String {
         status::ago(at)
-    }
-
-    fn local(&self, at: &str) -> String {
-        status::local(at, &self.zone)
     }
 
     fn megabytes(&self, bytes: &u64) -> String {
@@ -47,7 +42,6 @@ pub async fn page(State(state): State<AppState>, _user: CurrentUser, chrome: Chr
         status,
         dir: state.config.backup_dir().display().to_string(),
         copy_to: state.config.backup_copy_to.as_ref().map(|p| p.display().to_string()),
-        zone: state.config.time_zone().unwrap_or(jiff::tz::TimeZone::UTC),
     }
     .into_response())
 }

@@ -31,6 +31,8 @@ pub struct Chrome {
     /// Which top-level navigation item to highlight.
     pub section: &'static str,
     pub asset_version: &'static str,
+    /// The zone times are shown in: the server's, or the current workspace's own.
+    pub zone: jiff::tz::TimeZone,
 }
 
 impl Chrome {
@@ -44,7 +46,13 @@ impl Chrome {
             current_workspace: None,
             section: "",
             asset_version: assets::version(),
+            zone: jiff::tz::TimeZone::UTC,
         }
+    }
+
+    /// A stored time as the person reads it, in the zone that applies here.
+    pub fn time(&self, stored: &str) -> String {
+        super::times::local(stored, &self.zone)
     }
 
     pub fn in_section(mut self, section: &'static str) -> Chrome {
@@ -53,6 +61,9 @@ impl Chrome {
     }
 
     pub fn with_workspace(mut self, ws: &WorkspaceAccess) -> Chrome {
+        if let Some(zone) = ws.timezone().and_then(|name| jiff::tz::TimeZone::get(name).ok()) {
+            self.zone = zone;
+        }
         self.current_workspace = Some(ws.clone());
         self
     }
@@ -83,6 +94,7 @@ impl FromRequestParts<AppState> for Chrome {
             current_workspace: None,
             section: "",
             asset_version: assets::version(),
+            zone: state.config.time_zone().unwrap_or(jiff::tz::TimeZone::UTC),
         })
     }
 }

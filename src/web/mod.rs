@@ -16,6 +16,7 @@ pub mod invites;
 pub mod lists;
 pub mod pipeline;
 pub mod settings;
+pub mod times;
 pub mod workspaces;
 
 use axum::routing::{get, post};

@@ -331,3 +331,40 @@ async fn the_pipeline_moves_forward_by_default_and_says_what_moved() {
     let after = b.get(&moved.location.unwrap()).await.body;
     assert!(after.contains("Moved Ada to Pre-approved."), "{after}");
 }
+
+/// Times are shown in the server's zone, or the workspace's own, with the zone's name: never
+/// UTC passed off as local.
+#[tokio::test]
+async fn times_are_shown_in_the_zone_that_applies() {
+    let app = TestApp::spawn_with(|c| c.timezone = "America/Los_Angeles".into()).await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let audit = b.get("/settings/audit").await.body;
+    assert!(audit.contains(" PST<") || audit.contains(" PDT<"), "{audit}");
+    let ws = app.workspace(&andy, "Berlin office").await;
+    let api = app.api(
+        &app.key(&andy, &["read:contacts", "write:contacts", "manage:workspaces"], None)
+            .await,
+    );
+    api.patch(
+        &format!("/api/v1/workspaces/{ws}"),
+        serde_json::json!({"timezone": "Europe/Berlin"}),
+    )
+    .await;
+    let c: serde_json::Value = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            serde_json::json!({"first_name": "Jörg"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let page = b
+        .get(&format!("/workspaces/{ws}/contacts/{}", c["id"].as_str().unwrap()))
+        .await
+        .body;
+    assert!(
+        page.contains(" CET<") || page.contains(" CEST<"),
+        "the workspace's own zone: {page}"
+    );
+}

@@ -322,14 +322,6 @@ impl ShowPage {
     fn in_list(&self, id: &str) -> bool {
         self.c.lists.iter().any(|l| l.id == id)
     }
-
-    fn when(&self, ts: &str) -> String {
-        ts.replace('T', " ")
-            .trim_end_matches('Z')
-            .get(..16)
-            .unwrap_or(ts)
-            .to_string()
-    }
 }
 
 pub async fn show_contact(
