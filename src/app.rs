@@ -165,12 +165,7 @@ pub fn router(state: AppState) -> Router {
 async fn healthz(State(state): State<AppState>) -> Response {
     match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await {
         Ok(_) => {
-            let config = state.config.clone();
-            let last = tokio::task::spawn_blocking(move || crate::backup::last_good(&config))
-                .await
-                .ok()
-                .flatten();
-            let backup = last.map(|b| {
+            let backup = crate::backup::last_good(&state.config).await.map(|b| {
                 let age = crate::clock::parse(&b.created_at).map(|at| (crate::clock::now() - at).whole_seconds());
                 serde_json::json!({"created_at": b.created_at, "age_seconds": age})
             });

@@ -281,13 +281,13 @@ async fn jobs_command(config: Config, cmd: JobsCommand) -> anyhow::Result<()> {
                 let names: Vec<&str> = Job::ALL.iter().map(|j| j.name()).collect();
                 anyhow::anyhow!("there is no job called {name:?}; the jobs are: {}", names.join(", "))
             })?;
-            if !scheduler::claim(&state, job, now, false).await? {
-                anyhow::bail!(
+            match scheduler::run_by_hand(&state, job).await? {
+                scheduler::ByHand::Busy => anyhow::bail!(
                     "the {} job is running right now (in the server); try again when it has finished",
                     job.name()
-                );
+                ),
+                scheduler::ByHand::Ran(outcome) => println!("{}", outcome?),
             }
-            println!("{}", scheduler::run_claimed(&state, job, now).await?);
             Ok(())
         }
     }

@@ -81,14 +81,41 @@ fn write_note(path: &Path, copied_to: Vec<String>) -> anyhow::Result<()> {
     write_durably(&note_path(path), serde_json::to_string_pretty(&note)?.as_bytes())
 }
 
+/// `20261127-030000`: the time in backup names and in a restore's safety copy, UTC.
+const STAMP: &[time::format_description::BorrowedFormatItem<'static>] =
+    time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+
+pub(crate) fn stamp(t: OffsetDateTime) -> String {
+    t.format(STAMP).expect("a UTC time formats")
+}
+
 /// The time a backup's name says, when it is one of ours.
 fn created_at(name: &str) -> Option<OffsetDateTime> {
     let stamp = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
-    let stamp = stamp.get(..15)?;
-    let format = time::macros::format_description!("[year][month][day]-[hour][minute][second]");
-    time::PrimitiveDateTime::parse(stamp, format)
+    time::PrimitiveDateTime::parse(stamp.get(..15)?, STAMP)
         .ok()
         .map(|t| t.assume_utc())
+}
+
+/// One backup file as listed, when its name is one of ours.
+fn describe(path: PathBuf) -> Option<Backup> {
+    let name = path.file_name()?.to_string_lossy().to_string();
+    let at = created_at(&name)?;
+    let (size, modified_now) = modified(&path).ok()?;
+    let note: Option<Note> = std::fs::read(note_path(&path))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let verified = note
+        .as_ref()
+        .is_some_and(|n| n.size == size && n.modified == modified_now);
+    Some(Backup {
+        file: name,
+        created_at: crate::clock::format(at),
+        size,
+        verified,
+        copied_to: note.map(|n| n.copied_to).unwrap_or_default(),
+        path,
+    })
 }
 
 /// The backups in `dir`, newest first.
@@ -100,35 +127,24 @@ pub fn list(dir: &Path) -> anyhow::Result<Vec<Backup>> {
     };
     let mut backups = Vec::new();
     for entry in entries {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().to_string();
-        let Some(at) = created_at(&name) else { continue };
-        let path = entry.path();
-        let Ok((size, modified_now)) = modified(&path) else {
-            continue;
-        };
-        let note: Option<Note> = std::fs::read(note_path(&path))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-        let verified = note
-            .as_ref()
-            .is_some_and(|n| n.size == size && n.modified == modified_now);
-        backups.push(Backup {
-            file: name,
-            created_at: crate::clock::format(at),
-            size,
-            verified,
-            copied_to: note.map(|n| n.copied_to).unwrap_or_default(),
-            path,
-        });
+        backups.extend(describe(entry?.path()));
     }
     backups.sort_by(|a, b| b.file.cmp(&a.file));
     Ok(backups)
 }
 
+/// `list`, read on a blocking thread (it touches every file of the directory).
+pub async fn list_in(dir: PathBuf) -> anyhow::Result<Vec<Backup>> {
+    tokio::task::spawn_blocking(move || list(&dir)).await?
+}
+
 /// The newest backup that counts as good, in the configured backup directory.
-pub fn last_good(config: &Config) -> Option<Backup> {
-    list(&config.backup_dir()).ok()?.into_iter().find(|b| b.verified)
+pub async fn last_good(config: &Config) -> Option<Backup> {
+    list_in(config.backup_dir())
+        .await
+        .ok()?
+        .into_iter()
+        .find(|b| b.verified)
 }
 
 /// Makes a backup: into `to` when given (`pi-crm backup --to DIR`, kept as is), else into the
@@ -154,10 +170,8 @@ pub async fn make(pool: &SqlitePool, config: &Config, to: Option<&Path>) -> anyh
             retention::prune(d, config.backup_keep_daily, config.backup_keep_weekly, &tz)?;
         }
     }
-    list(&dir)?
-        .into_iter()
-        .find(|b| b.path == path)
-        .ok_or_else(|| anyhow::anyhow!("the backup {} vanished after it was made", path.display()))
+    let shown = path.display().to_string();
+    describe(path).ok_or_else(|| anyhow::anyhow!("the backup {shown} vanished after it was made"))
 }
 
 /// `VACUUM INTO` a temporary name, check the copy, then give it its name: a file with a
@@ -165,11 +179,7 @@ pub async fn make(pool: &SqlitePool, config: &Config, to: Option<&Path>) -> anyh
 async fn write_checked_copy(pool: &SqlitePool, dir: &Path, now: OffsetDateTime) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("cannot create the backup directory {}: {e}", dir.display()))?;
-    let stamp = now
-        .format(time::macros::format_description!(
-            "[year][month][day]-[hour][minute][second]"
-        ))
-        .expect("a UTC time formats");
+    let stamp = stamp(now);
     let mut path = dir.join(format!("{PREFIX}{stamp}{SUFFIX}"));
     let mut n = 2;
     while path.exists() {
@@ -191,14 +201,23 @@ async fn write_checked_copy(pool: &SqlitePool, dir: &Path, now: OffsetDateTime) 
         let _ = std::fs::remove_file(&partial);
         anyhow::bail!("writing the backup into {} failed: {e}", dir.display());
     }
-    if let Err(e) = verify::check(&partial).await {
-        let _ = std::fs::remove_file(&partial);
+    keep_if_sound(&partial, &path).await?;
+    Ok(path)
+}
+
+/// Checks a file written under a temporary name and, when sound, gives it its own name,
+/// durably; an unsound one is removed. So a file with a backup's name is always whole.
+async fn keep_if_sound(partial: &Path, target: &Path) -> anyhow::Result<()> {
+    if let Err(e) = verify::check(partial).await {
+        let _ = std::fs::remove_file(partial);
         return Err(e);
     }
-    sync_file(&partial)?;
-    std::fs::rename(&partial, &path)?;
-    sync_dir(dir);
-    Ok(path)
+    sync_file(partial)?;
+    std::fs::rename(partial, target)?;
+    if let Some(dir) = target.parent() {
+        sync_dir(dir);
+    }
+    Ok(())
 }
 
 /// Copies a checked backup into `dir` (a temporary name, then its own) and checks the copy.
@@ -209,13 +228,9 @@ async fn copy_checked(path: &Path, dir: &Path) -> anyhow::Result<()> {
     let partial = dir.join(format!(".{}.partial", name.to_string_lossy()));
     std::fs::copy(path, &partial)
         .map_err(|e| anyhow::anyhow!("copying the backup to {} failed: {e}", dir.display()))?;
-    if let Err(e) = verify::check(&partial).await {
-        let _ = std::fs::remove_file(&partial);
-        return Err(anyhow::anyhow!("the copy in {} is not sound: {e}", dir.display()));
-    }
-    sync_file(&partial)?;
-    std::fs::rename(&partial, &target)?;
-    sync_dir(dir);
+    keep_if_sound(&partial, &target)
+        .await
+        .map_err(|e| anyhow::anyhow!("the copy in {} is not sound: {e}", dir.display()))?;
     write_note(&target, Vec::new())
 }
 

@@ -29,11 +29,7 @@ pub async fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Resul
         ),
     };
     let database = config.database_path();
-    let stamp = crate::clock::now()
-        .format(time::macros::format_description!(
-            "[year][month][day]-[hour][minute][second]"
-        ))
-        .expect("a UTC time formats");
+    let stamp = super::stamp(crate::clock::now());
     let kept = if database.exists() {
         let kept = sibling(&database, &format!(".before-restore-{stamp}"));
         std::fs::rename(&database, &kept)?;

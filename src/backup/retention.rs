@@ -57,12 +57,7 @@ mod tests {
     use super::*;
 
     fn backup(at: &str) -> Backup {
-        let t = crate::clock::parse(at).unwrap();
-        let stamp = t
-            .format(time::macros::format_description!(
-                "[year][month][day]-[hour][minute][second]"
-            ))
-            .unwrap();
+        let stamp = crate::backup::stamp(crate::clock::parse(at).unwrap());
         Backup {
             file: format!("pi-crm-{stamp}.db"),
             created_at: at.into(),

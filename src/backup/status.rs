@@ -17,7 +17,7 @@ pub struct Status {
 
 pub async fn of(state: &AppState) -> anyhow::Result<Status> {
     let dir = state.config.backup_dir();
-    let (all, unreadable) = match tokio::task::spawn_blocking(move || super::list(&dir)).await? {
+    let (all, unreadable) = match super::list_in(dir).await {
         Ok(all) => (all, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };

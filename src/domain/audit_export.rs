@@ -10,6 +10,7 @@ use sqlx::SqlitePool;
 
 use super::actor::Actor;
 use super::audit::{self, Entry, Filter};
+use super::import::cells::csv_rows;
 use crate::error::AppResult;
 
 const PAGE: u32 = 200;
@@ -68,8 +69,8 @@ impl AuditCsv {
             let cursor = match step {
                 Step::Done => return Ok(None),
                 Step::Header => {
-                    let header = record(&HEADER.map(String::from)).map_err(std::io::Error::other)?;
-                    return Ok(Some((header, (csv, Step::Page(None)))));
+                    let header = csv_rows([HEADER]).map_err(std::io::Error::other)?;
+                    return Ok(Some((Bytes::from(header), (csv, Step::Page(None)))));
                 }
                 Step::Page(cursor) => cursor,
             };
@@ -78,10 +79,7 @@ impl AuditCsv {
             let page = audit::list(&csv.db, &csv.actor, &filter)
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
-            let mut out = Vec::new();
-            for entry in &page.items {
-                out.extend_from_slice(&record(&csv.row(entry)).map_err(std::io::Error::other)?);
-            }
+            let out = csv_rows(page.items.iter().map(|e| csv.row(e))).map_err(std::io::Error::other)?;
             let next = match page.next_cursor {
                 Some(c) => Step::Page(Some(c)),
                 None => Step::Done,
@@ -113,10 +111,4 @@ impl AuditCsv {
             e.id.clone(),
         ]
     }
-}
-
-fn record(cells: &[String; 9]) -> Result<Bytes, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(cells.iter().map(|c| super::import::cells::neutralise(c)))?;
-    Ok(Bytes::from(w.into_inner().map_err(|e| e.into_error())?))
 }

@@ -209,8 +209,6 @@ pub async fn edit_text(
     id: &CommunicationId,
     body: &str,
 ) -> AppResult<()> {
-    actor.require(Scope::WriteContacts)?;
-    ws.require_editor()?;
     let body = body.trim();
     if body.is_empty() {
         return Err(AppError::invalid("body", "write something, or delete the entry"));
@@ -218,28 +216,7 @@ pub async fn edit_text(
     if body.len() > 60 * 1024 {
         return Err(AppError::invalid("body", "a note is at most 60 KiB"));
     }
-    let mut tx = storage::db::begin_write(db).await?;
-    let old = storage::comms::written_content(&mut tx, ws, contact, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut content: Value = serde_json::from_str(&old).unwrap_or_else(|_| serde_json::json!({}));
-    let before = content.get("body").cloned().unwrap_or(Value::Null);
-    content["body"] = Value::String(body.to_string());
-    storage::comms::set_content(&mut tx, ws, id, &content.to_string()).await?;
-    storage::contacts::refresh_search(&mut tx, ws, contact.as_str()).await?;
-    let details = serde_json::json!({"before": before});
-    audit::in_workspace_with(
-        &mut tx,
-        actor,
-        ws.id(),
-        "communication.update",
-        "communication",
-        id.as_str(),
-        &details,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
+    change_written(db, actor, ws, contact, id, Some(body)).await
 }
 
 /// Deletes a note or call (other entries are the record of what happened and stay); its text
@@ -251,26 +228,40 @@ pub async fn delete_written(
     contact: &ContactId,
     id: &CommunicationId,
 ) -> AppResult<()> {
+    change_written(db, actor, ws, contact, id, None).await
+}
+
+/// Gives a note or call new text (`Some`) or deletes it (`None`), in one transaction with its
+/// contact's search document and an audit entry holding the text it had (`details.before`).
+async fn change_written(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    id: &CommunicationId,
+    body: Option<&str>,
+) -> AppResult<()> {
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
     let mut tx = storage::db::begin_write(db).await?;
     let old = storage::comms::written_content(&mut tx, ws, contact, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    storage::comms::delete(&mut tx, ws, id).await?;
+    let mut content: Value = serde_json::from_str(&old).unwrap_or_else(|_| serde_json::json!({}));
+    let details = serde_json::json!({"before": content.get("body").cloned().unwrap_or(Value::Null)});
+    let action = match body {
+        Some(body) => {
+            content["body"] = Value::String(body.to_string());
+            storage::comms::set_content(&mut tx, ws, id, &content.to_string()).await?;
+            "communication.update"
+        }
+        None => {
+            storage::comms::delete(&mut tx, ws, id).await?;
+            "communication.delete"
+        }
+    };
     storage::contacts::refresh_search(&mut tx, ws, contact.as_str()).await?;
-    let before: Value = serde_json::from_str(&old).unwrap_or(Value::Null);
-    let details = serde_json::json!({"before": before.get("body").cloned().unwrap_or(Value::Null)});
-    audit::in_workspace_with(
-        &mut tx,
-        actor,
-        ws.id(),
-        "communication.delete",
-        "communication",
-        id.as_str(),
-        &details,
-    )
-    .await?;
+    audit::in_workspace_with(&mut tx, actor, ws.id(), action, "communication", id.as_str(), &details).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -112,13 +112,11 @@ impl Export {
     fn header(&self) -> Vec<u8> {
         match self.format {
             Format::Csv => {
-                let mut w = csv::Writer::from_writer(Vec::new());
                 let names = BASE_FIELDS
                     .iter()
                     .map(|s| s.to_string())
                     .chain(self.fields.0.iter().map(|d| d.field_name.clone()));
-                w.write_record(names).expect("writing to memory");
-                w.into_inner().unwrap_or_default()
+                cells::csv_rows([names]).expect("writing to memory")
             }
             Format::Vcf => Vec::new(),
         }
@@ -126,20 +124,16 @@ impl Export {
 
     fn render(&self, contacts: &[ContactRecord]) -> Result<Vec<u8>, String> {
         match self.format {
-            Format::Csv => {
-                let mut w = csv::Writer::from_writer(Vec::new());
-                for c in contacts {
-                    let base = BASE_FIELDS.iter().map(|n| c.base.get(n).cloned().unwrap_or_default());
-                    let custom = self
-                        .fields
-                        .0
-                        .iter()
-                        .map(|d| c.custom.get(&d.field_name).cloned().unwrap_or_default());
-                    w.write_record(base.chain(custom).map(|cell| cells::neutralise(&cell)))
-                        .map_err(|e| e.to_string())?;
-                }
-                w.into_inner().map_err(|e| e.to_string())
-            }
+            Format::Csv => cells::csv_rows(contacts.iter().map(|c| {
+                let base = BASE_FIELDS.iter().map(|n| c.base.get(n).cloned().unwrap_or_default());
+                let custom = self
+                    .fields
+                    .0
+                    .iter()
+                    .map(|d| c.custom.get(&d.field_name).cloned().unwrap_or_default());
+                base.chain(custom)
+            }))
+            .map_err(|e| e.to_string()),
             Format::Vcf => Ok(contacts
                 .iter()
                 .map(|c| vcard(c, &self.fields))

@@ -101,6 +101,7 @@ pub async fn create(
             invited_by: &actor.user_id,
             workspace_id: share.map(|(ws, _)| ws.id().as_str()),
             role: share.map(|(_, r)| r.as_str()),
+            created_at: &now,
             expires_at: &expires_at,
         },
     )
@@ -115,12 +116,15 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    let invite = storage::invites::by_inviter(db, &actor.user_id)
-        .await?
-        .into_iter()
-        .find(|r| r.id == id)
-        .map(Invite::from)
-        .ok_or(AppError::NotFound)?;
+    let invite = Invite {
+        id,
+        email: email.as_str().to_string(),
+        workspace: share.map(|(ws, _)| ws.name().to_string()),
+        role: share.map(|(_, r)| r.as_str().to_string()),
+        created_at: now,
+        expires_at,
+        status: "pending",
+    };
     Ok(Made { invite, token })
 }
 

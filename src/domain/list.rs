@@ -61,12 +61,13 @@ pub async fn add_stages(
 ) -> AppResult<Vec<ContactList>> {
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
-    let existing: Vec<String> = storage::lists::all(db, ws)
+    // Read under the write lock: two presses at once add the stages once.
+    let mut tx = storage::db::begin_write(db).await?;
+    let existing: Vec<String> = storage::lists::all(&mut *tx, ws)
         .await?
         .into_iter()
         .map(|l| l.name.to_lowercase())
         .collect();
-    let mut tx = storage::db::begin_write(db).await?;
     let mut added = Vec::new();
     for name in names.iter().filter(|n| !existing.contains(&n.to_lowercase())) {
         let list = ContactList {

@@ -220,22 +220,7 @@ pub async fn set_timezone(
     ws: &WorkspaceAccess,
     name: &str,
 ) -> AppResult<WorkspaceAccess> {
-    actor.require(Scope::ManageWorkspaces)?;
-    ws.require_owner("change its time zone")?;
-    let timezone = parse_timezone(name)?;
-    let mut tx = storage::db::begin_write(db).await?;
-    storage::workspaces::set_timezone(&mut tx, ws, timezone.as_deref()).await?;
-    audit::in_workspace(
-        &mut tx,
-        actor,
-        &ws.id,
-        "workspace.timezone",
-        "workspace",
-        ws.id.as_str(),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(WorkspaceAccess { timezone, ..ws.clone() })
+    update(db, actor, ws, None, Some(name)).await
 }
 
 /// A time zone as typed: `None` for "the server's" (empty), else its IANA name as the zone
@@ -262,16 +247,49 @@ pub fn time_zone_names() -> Vec<String> {
 }
 
 pub async fn rename(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, name: &str) -> AppResult<WorkspaceAccess> {
+    update(db, actor, ws, Some(name), None).await
+}
+
+/// Changes the workspace's name and/or time zone (owner only): both are checked before
+/// either is written, and both are written in one transaction, so a bad one changes nothing.
+pub async fn update(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    name: Option<&str>,
+    timezone: Option<&str>,
+) -> AppResult<WorkspaceAccess> {
     actor.require(Scope::ManageWorkspaces)?;
-    ws.require_owner("rename it")?;
-    let name = parse_name(name)?;
+    ws.require_owner("change it")?;
+    if name.is_none() && timezone.is_none() {
+        return Err(AppError::invalid("name", "send a name or a timezone to change"));
+    }
+    let name = name.map(parse_name).transpose()?;
+    let timezone = timezone.map(parse_timezone).transpose()?;
     let mut tx = storage::db::begin_write(db).await?;
-    storage::workspaces::rename(&mut tx, ws, &name)
-        .await
-        .map_err(name_taken)?;
-    audit::in_workspace(&mut tx, actor, &ws.id, "workspace.rename", "workspace", ws.id.as_str()).await?;
+    let mut after = ws.clone();
+    if let Some(name) = name {
+        storage::workspaces::rename(&mut tx, ws, &name)
+            .await
+            .map_err(name_taken)?;
+        audit::in_workspace(&mut tx, actor, &ws.id, "workspace.rename", "workspace", ws.id.as_str()).await?;
+        after.name = name;
+    }
+    if let Some(timezone) = timezone {
+        storage::workspaces::set_timezone(&mut tx, ws, timezone.as_deref()).await?;
+        audit::in_workspace(
+            &mut tx,
+            actor,
+            &ws.id,
+            "workspace.timezone",
+            "workspace",
+            ws.id.as_str(),
+        )
+        .await?;
+        after.timezone = timezone;
+    }
     tx.commit().await?;
-    Ok(WorkspaceAccess { name, ..ws.clone() })
+    Ok(after)
 }
 
 pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<()> {

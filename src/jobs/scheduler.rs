@@ -16,6 +16,13 @@ const LOOK_EVERY: Duration = Duration::from_secs(60);
 
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        // Each job's row, once: the loop below then only reads unless something is due.
+        let started = to_timestamp(crate::clock::now());
+        for job in Job::ALL {
+            if let Err(e) = ensure_row(&state, job, started).await {
+                tracing::warn!(job = job.name(), error = ?e, "the scheduler could not register a job");
+            }
+        }
         loop {
             let now = to_timestamp(crate::clock::now());
             if let Err(e) = run_due(&state, now).await {
@@ -37,8 +44,8 @@ async fn until_next(state: &AppState, now: Timestamp) -> Option<Duration> {
     Some(Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO) + Duration::from_secs(1))
 }
 
-/// Runs the jobs due at `now` (giving each its row first); returns the names of those run,
-/// whether they succeeded or not.
+/// Runs the jobs due at `now` (a job without its row yet is not due); returns the names of
+/// those run, whether they succeeded or not.
 pub async fn run_due(state: &AppState, now: Timestamp) -> anyhow::Result<Vec<&'static str>> {
     let mut ran = Vec::new();
     for job in Job::ALL {
@@ -51,6 +58,25 @@ pub async fn run_due(state: &AppState, now: Timestamp) -> anyhow::Result<Vec<&'s
     Ok(ran)
 }
 
+/// What a run by hand came to.
+pub enum ByHand {
+    /// Someone (the server's scheduler, another hand) is running it now.
+    Busy,
+    /// It ran: its line for the person, or why it failed (also recorded for the dashboard).
+    Ran(anyhow::Result<String>),
+}
+
+/// Runs `job` now (`pi-crm jobs run`, "Back up now"), through the same claim as the
+/// scheduler, so a run is never done twice at once; its schedule is kept.
+pub async fn run_by_hand(state: &AppState, job: Job) -> anyhow::Result<ByHand> {
+    let now = to_timestamp(crate::clock::now());
+    ensure_row(state, job, now).await?;
+    if !claim(state, job, now, false).await? {
+        return Ok(ByHand::Busy);
+    }
+    Ok(ByHand::Ran(run_claimed(state, job, now).await))
+}
+
 /// Gives `job` its row (with its first run time) if it has none yet.
 pub async fn ensure_row(state: &AppState, job: Job, now: Timestamp) -> anyhow::Result<()> {
     let first = job.next_after(now, &state.config)?;
@@ -58,8 +84,7 @@ pub async fn ensure_row(state: &AppState, job: Job, now: Timestamp) -> anyhow::R
 }
 
 /// Claims a run of `job` at `now`: only when due (`due`), or whenever nobody runs it.
-pub async fn claim(state: &AppState, job: Job, now: Timestamp, due: bool) -> anyhow::Result<bool> {
-    ensure_row(state, job, now).await?;
+async fn claim(state: &AppState, job: Job, now: Timestamp, due: bool) -> anyhow::Result<bool> {
     let until = now.checked_add(job.lease()).unwrap_or(now);
     let now_text = text(now);
     Ok(storage::jobs::claim(
@@ -75,7 +100,7 @@ pub async fn claim(state: &AppState, job: Job, now: Timestamp, due: bool) -> any
 /// Runs a claimed job and records the outcome: a failure is logged, kept in `last_error` for
 /// the dashboard, and tried again after the job's retry delay. A run by hand keeps the
 /// schedule's next time unless it failed.
-pub async fn run_claimed(state: &AppState, job: Job, now: Timestamp) -> anyhow::Result<String> {
+async fn run_claimed(state: &AppState, job: Job, now: Timestamp) -> anyhow::Result<String> {
     let outcome = job.run(state).await;
     let finished = to_timestamp(crate::clock::now()).max(now);
     let scheduled = storage::jobs::find(&state.db, job.name())

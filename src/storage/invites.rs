@@ -33,6 +33,7 @@ pub struct NewInvite<'a> {
     pub invited_by: &'a UserId,
     pub workspace_id: Option<&'a str>,
     pub role: Option<&'a str>,
+    pub created_at: &'a str,
     pub expires_at: &'a str,
 }
 
@@ -47,7 +48,7 @@ pub async fn insert(conn: &mut SqliteConnection, n: &NewInvite<'_>) -> Result<()
     .bind(n.invited_by)
     .bind(n.workspace_id)
     .bind(n.role)
-    .bind(crate::clock::now_text())
+    .bind(n.created_at)
     .bind(n.expires_at)
     .execute(conn)
     .await?;

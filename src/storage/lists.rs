@@ -24,7 +24,7 @@ impl From<Row> for ContactList {
     }
 }
 
-pub async fn all(db: &SqlitePool, ws: &WorkspaceAccess) -> Result<Vec<ContactList>, sqlx::Error> {
+pub async fn all<'e>(db: impl sqlx::SqliteExecutor<'e>, ws: &WorkspaceAccess) -> Result<Vec<ContactList>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT id, name, is_primary, position FROM contact_lists WHERE workspace_id = ?
          ORDER BY is_primary DESC, position, name COLLATE NOCASE",

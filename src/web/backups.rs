@@ -11,7 +11,8 @@ use super::error::PageError;
 use super::flash;
 use crate::backup::status::{self, Status};
 use crate::error::AppError;
-use crate::jobs::{Job, scheduler};
+use crate::jobs::Job;
+use crate::jobs::scheduler::{self, ByHand};
 use crate::state::AppState;
 
 #[derive(Template, WebTemplate)]
@@ -48,20 +49,16 @@ pub async fn page(State(state): State<AppState>, _user: CurrentUser, chrome: Chr
 
 /// Runs the backup job now, through the same claim as the scheduler (never twice at once).
 pub async fn back_up_now(State(state): State<AppState>, _user: CurrentUser) -> Result<Response, PageError> {
-    let now = crate::schedule::to_timestamp(crate::clock::now());
-    let claimed = scheduler::claim(&state, Job::Backup, now, false)
+    let (kind, message) = match scheduler::run_by_hand(&state, Job::Backup)
         .await
-        .map_err(AppError::Internal)?;
-    let (kind, message) = if !claimed {
-        (
+        .map_err(AppError::Internal)?
+    {
+        ByHand::Busy => (
             "error",
             "A backup is being made right now; this page shows it when it is done.".to_string(),
-        )
-    } else {
-        match scheduler::run_claimed(&state, Job::Backup, now).await {
-            Ok(_) => ("success", "Backup made and checked.".to_string()),
-            Err(e) => ("error", format!("The backup failed: {e}")),
-        }
+        ),
+        ByHand::Ran(Ok(_)) => ("success", "Backup made and checked.".to_string()),
+        ByHand::Ran(Err(e)) => ("error", format!("The backup failed: {e}")),
     };
     Ok(flash::redirect(&state, "/settings/backups", kind, &message))
 }

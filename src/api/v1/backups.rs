@@ -23,10 +23,7 @@ pub struct BackupList {
     responses((status = 200, body = BackupList), (status = 401, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, ApiCaller(_): ApiCaller) -> ApiResult<Json<BackupList>> {
     let dir = state.config.backup_dir();
-    let items = tokio::task::spawn_blocking(move || crate::backup::list(&dir))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(AppError::Internal)?;
+    let items = crate::backup::list_in(dir).await.map_err(AppError::Internal)?;
     Ok(Json(BackupList {
         items,
         next_cursor: None,

@@ -103,22 +103,10 @@ pub async fn get(State(_state): State<AppState>, ApiWs { ws, .. }: ApiWs) -> Api
     responses((status = 200, body = Workspace), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn rename(
     State(state): State<AppState>,
-    ApiWs { actor, mut ws, .. }: ApiWs<Owner>,
+    ApiWs { actor, ws, .. }: ApiWs<Owner>,
     ApiJson(input): ApiJson<WorkspaceInput>,
 ) -> ApiResult<Json<Workspace>> {
-    if input.name.is_none() && input.timezone.is_none() {
-        return Err(crate::error::AppError::invalid("name", "send a name or a timezone to change").into());
-    }
-    // Both checked before either is written, so a bad one changes nothing.
-    if let Some(tz) = &input.timezone {
-        workspace::parse_timezone(tz)?;
-    }
-    if let Some(name) = &input.name {
-        ws = workspace::rename(&state.db, &actor, &ws, name).await?;
-    }
-    if let Some(tz) = &input.timezone {
-        ws = workspace::set_timezone(&state.db, &actor, &ws, tz).await?;
-    }
+    let ws = workspace::update(&state.db, &actor, &ws, input.name.as_deref(), input.timezone.as_deref()).await?;
     Ok(Json(ws.into()))
 }
 

@@ -24,6 +24,20 @@ pub fn neutralise(cell: &str) -> String {
     }
 }
 
+/// Rows as CSV text, every cell neutralised: how each CSV pi-crm hands out (exports, problem
+/// rows, the audit log) is written.
+pub fn csv_rows<R, C>(rows: impl IntoIterator<Item = R>) -> Result<Vec<u8>, csv::Error>
+where
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        w.write_record(row.into_iter().map(|cell| neutralise(cell.as_ref())))?;
+    }
+    w.into_inner().map_err(|e| e.into_error().into())
+}
+
 pub fn restore(cell: &str) -> &str {
     match cell.strip_prefix('\'') {
         Some(rest) if rest.starts_with(TRIGGERS) || (rest.starts_with('\'') && rest[1..].starts_with(TRIGGERS)) => rest,

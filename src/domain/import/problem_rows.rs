@@ -54,8 +54,8 @@ impl ProblemRowsCsv {
         futures_util::stream::try_unfold((self, None::<u64>), |(csv, after)| async move {
             let Some(after) = after else {
                 let header = csv.columns.iter().map(String::as_str).chain([PROBLEM_COLUMN]);
-                let header = record(header).map_err(std::io::Error::other)?;
-                return Ok(Some((header, (csv, Some(0)))));
+                let header = cells::csv_rows([header]).map_err(std::io::Error::other)?;
+                return Ok(Some((Bytes::from(header), (csv, Some(0)))));
             };
             if after == u64::MAX {
                 return Ok(None);
@@ -73,20 +73,11 @@ impl ProblemRowsCsv {
     }
 }
 
-/// One CSV record, cells neutralised against spreadsheet formulas.
-fn record<'a>(cells: impl Iterator<Item = &'a str>) -> Result<Bytes, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(cells.map(cells::neutralise))?;
-    Ok(Bytes::from(w.into_inner().map_err(|e| e.into_error())?))
-}
-
 /// Rows padded (or cut) to the header's width, then their problem.
 fn render(rows: &[ProblemRow], width: usize) -> Result<Bytes, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for row in rows {
-        let cells = (0..width).map(|i| row.cells.get(i).map_or("", String::as_str));
-        let problem = format!("line {}: {}", row.line, row.problem);
-        w.write_record(cells.chain([problem.as_str()]).map(cells::neutralise))?;
-    }
-    Ok(Bytes::from(w.into_inner().map_err(|e| e.into_error())?))
+    let lines = rows.iter().map(|row| {
+        let cells = (0..width).map(|i| row.cells.get(i).cloned().unwrap_or_default());
+        cells.chain([format!("line {}: {}", row.line, row.problem)])
+    });
+    Ok(Bytes::from(cells::csv_rows(lines)?))
 }
