@@ -203,6 +203,14 @@ async fn setup_login_workspace_key_logout_on_a_laptop() {
         wait_for_text(&c, "No contacts yet").await;
         wait_for_text(&c, "Use mortgage stages").await;
         checkpoint(&c, "03-workspace").await;
+        // Its settings page: the owner sets the workspace's own time zone.
+        let contacts_url = c.current_url().await.unwrap();
+        let ws_url = contacts_url.as_str().trim_end_matches("/contacts").to_string();
+        c.goto(&ws_url).await.unwrap();
+        fill(&c, "#timezone", "America/Los_Angeles").await;
+        click(&c, "form[action$='/timezone'] button").await;
+        wait_for_text(&c, "Time zone saved.").await;
+        checkpoint(&c, "03b-workspace-settings").await;
 
         c.goto(&app.url("/settings/keys")).await.unwrap();
         fill(&c, "#description", "Zapier sync").await;
