@@ -67,6 +67,7 @@ impl App {
         let recorder = tokio::spawn(record_activity(self.state.clone()));
         let importer = crate::jobs::imports::spawn(self.state.clone());
         let scheduler = crate::jobs::scheduler::spawn(self.state.clone());
+        let outbox = crate::jobs::outbox::spawn(self.state.clone());
         password::warm_up();
         let limits = crate::serve::ConnectionLimits::from_config(&self.state.config);
         crate::serve::serve(self.listener, self.router, limits, shutdown).await?;
@@ -74,6 +75,7 @@ impl App {
         recorder.abort();
         importer.abort();
         scheduler.abort();
+        outbox.abort();
         if let Err(e) = self.state.activity.flush(&self.state.db).await {
             tracing::warn!(error = ?e, "recording last use of sessions and keys failed at shutdown");
         }
@@ -84,6 +86,8 @@ impl App {
 
 /// Creates the data dir, secret key and database; shared by `serve` and every CLI command.
 pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
+    // rustls with ring for every TLS connection pi-crm makes (providers); aws-lc is not built.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
     let secret = SecretKey::load_or_create(&config.data_dir.join("secret.key"))?;
@@ -100,6 +104,9 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
         limits: Arc::new(Limits::from_config(&config)),
         config: Arc::new(config),
         secret: Arc::new(secret),
+        http: crate::providers::http::client(),
+        outbox: Arc::default(),
+        send_rates: Arc::default(),
     })
 }
 

@@ -50,6 +50,13 @@ pub struct Config {
     pub backup_time: String,
     pub backup_keep_daily: usize,
     pub backup_keep_weekly: usize,
+    /// The first retry of a message refused before anything was sent waits this long; each
+    /// further one twice as long (capped at an hour).
+    pub outbox_retry_base_seconds: u64,
+    /// How long a worker may hold a message while sending it. Past this, a message whose
+    /// worker died is marked `unknown` (it may have been sent). Longer than a provider's
+    /// 30-second answer time.
+    pub outbox_lease_seconds: u64,
 }
 
 impl Default for Config {
@@ -76,6 +83,8 @@ impl Default for Config {
             backup_time: "03:00".into(),
             backup_keep_daily: 7,
             backup_keep_weekly: 4,
+            outbox_retry_base_seconds: 30,
+            outbox_lease_seconds: 120,
         }
     }
 }

@@ -17,6 +17,10 @@ pub enum AppError {
         /// The id of the object that already holds the unique value, when it may be shown.
         existing_id: Option<String>,
     },
+    /// A conflict with its own code (`suppressed`, `provider_not_configured`, `no_address` …),
+    /// so a client can tell the reasons apart.
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     #[error("{message}")]
     Invalid { field: String, message: String },
     /// Several inputs at fault at once (a form shows each beside its input); `(field,
@@ -52,6 +56,13 @@ impl AppError {
         }
     }
 
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Refused {
+            code,
+            message: message.into(),
+        }
+    }
+
     pub fn forbidden(message: impl Into<String>) -> Self {
         AppError::Forbidden(message.into())
     }
@@ -61,7 +72,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::Refused { .. } => StatusCode::CONFLICT,
             AppError::Invalid { .. } | AppError::InvalidMany(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -78,6 +89,7 @@ impl AppError {
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::Conflict { .. } => "conflict",
+            AppError::Refused { code, .. } => code,
             AppError::Invalid { .. } | AppError::InvalidMany(_) => "invalid",
             AppError::BadRequest(_) => "bad_request",
             AppError::PayloadTooLarge(_) => "payload_too_large",

@@ -19,6 +19,12 @@ pub struct AppState {
     pub activity: Arc<crate::domain::activity::Activity>,
     /// Progress of running imports, and the worker's wake-up bell.
     pub imports: Arc<crate::domain::import::job::Jobs>,
+    /// The one HTTP client for every provider (its connections are pooled).
+    pub http: reqwest::Client,
+    /// Rung when a message is queued, so the outbox worker sends it at once.
+    pub outbox: Arc<tokio::sync::Notify>,
+    /// Sends in the last minute per workspace provider (`per_minute`).
+    pub send_rates: Arc<crate::jobs::outbox::Rates>,
 }
 
 pub struct Limits {
@@ -57,6 +63,11 @@ impl std::fmt::Debug for SecretKey {
 }
 
 impl SecretKey {
+    #[cfg(test)]
+    pub fn from_bytes(bytes: Vec<u8>) -> SecretKey {
+        SecretKey(bytes)
+    }
+
     pub fn bytes(&self) -> &[u8] {
         &self.0
     }

@@ -59,7 +59,9 @@ impl Kind {
     }
 }
 
-pub const STATUSES: &[&str] = &["queued", "sent", "delivered", "opened", "bounced", "failed", "received"];
+pub const STATUSES: &[&str] = &[
+    "queued", "sent", "delivered", "opened", "clicked", "bounced", "failed", "unknown", "received",
+];
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Communication {
@@ -117,7 +119,7 @@ pub async fn record(
     kind: Kind,
     content: Value,
     status: Option<&str>,
-) -> AppResult<()> {
+) -> AppResult<CommunicationId> {
     let entry = Communication {
         id: CommunicationId::generate().to_string(),
         contact_id: contact.to_string(),
@@ -129,7 +131,7 @@ pub async fn record(
         author: None,
     };
     storage::comms::insert(conn, ws, Some(&actor.user_id), &entry).await?;
-    Ok(())
+    Ok(CommunicationId::parse(&entry.id).expect("a generated id parses"))
 }
 
 pub async fn add(

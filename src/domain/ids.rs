@@ -59,5 +59,8 @@ id_type!(
     FieldDefinitionId,
     ListId,
     CommunicationId,
-    ImportId
+    ImportId,
+    SuppressionId,
+    OutboxId,
+    InboxMessageId
 );

@@ -263,5 +263,6 @@ async fn log_stage_change(
         "from": from.map(|l| serde_json::json!({"id": l.id, "name": l.name})),
         "to": to.map(|l| serde_json::json!({"id": l.id, "name": l.name})),
     });
-    comms::record(conn, actor, ws, contact, comms::Kind::StageChange, content, None).await
+    comms::record(conn, actor, ws, contact, comms::Kind::StageChange, content, None).await?;
+    Ok(())
 }

@@ -137,6 +137,18 @@ pub async fn resolve<'e>(
         .ok_or(AppError::NotFound)
 }
 
+/// The workspace as its owner reaches it, for pi-crm's own work on it — the outbox worker
+/// sending a row it claimed, a webhook whose signature is then checked against this
+/// workspace's secret, an unsubscribe link whose HMAC was checked — never for a person's
+/// request, which goes through `resolve`. Also gives the owner, who such work acts as.
+pub async fn for_system(db: &SqlitePool, id: &WorkspaceId) -> AppResult<Option<(WorkspaceAccess, UserId)>> {
+    let Some(owner) = storage::workspaces::owner_by_id(db, id).await? else {
+        return Ok(None);
+    };
+    let access = storage::workspaces::access(db, &owner, id).await?.map(WorkspaceAccess::from_row);
+    Ok(access.map(|a| (a, owner)))
+}
+
 /// `resolve` for an id still in text (a CLI argument, a form field): malformed is 404 too.
 pub async fn resolve_text<'e>(
     db: impl sqlx::SqliteExecutor<'e>,

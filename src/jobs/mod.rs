@@ -3,6 +3,7 @@
 
 pub mod backup;
 pub mod imports;
+pub mod outbox;
 pub mod scheduler;
 
 use jiff::Timestamp;
@@ -14,14 +15,17 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Job {
     Backup,
+    /// Continuous in the server (its own worker); the scheduler's minute run is a safety net.
+    Outbox,
 }
 
 impl Job {
-    pub const ALL: [Job; 1] = [Job::Backup];
+    pub const ALL: [Job; 2] = [Job::Backup, Job::Outbox];
 
     pub fn name(self) -> &'static str {
         match self {
             Job::Backup => "backup",
+            Job::Outbox => "outbox",
         }
     }
 
@@ -34,6 +38,7 @@ impl Job {
     pub fn next_after(self, after: Timestamp, config: &Config) -> anyhow::Result<Timestamp> {
         match self {
             Job::Backup => backup::next_after(after, config),
+            Job::Outbox => Ok(after.checked_add(jiff::SignedDuration::from_mins(1))?),
         }
     }
 
@@ -41,6 +46,7 @@ impl Job {
     pub fn retry_after_failure(self) -> jiff::SignedDuration {
         match self {
             Job::Backup => backup::RETRY_AFTER_FAILURE,
+            Job::Outbox => jiff::SignedDuration::from_mins(1),
         }
     }
 
@@ -48,6 +54,7 @@ impl Job {
     pub fn lease(self) -> jiff::SignedDuration {
         match self {
             Job::Backup => jiff::SignedDuration::from_hours(1),
+            Job::Outbox => jiff::SignedDuration::from_mins(30),
         }
     }
 
@@ -55,6 +62,7 @@ impl Job {
     pub async fn run(self, state: &AppState) -> anyhow::Result<String> {
         match self {
             Job::Backup => backup::run(state).await,
+            Job::Outbox => Ok(outbox::drain(state).await?.to_string()),
         }
     }
 }

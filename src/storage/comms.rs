@@ -165,3 +165,80 @@ pub async fn reassign(
         .await?;
     Ok(())
 }
+
+/// A message status only moves forward (`queued` → `unknown` → `sent` → `failed`/`bounced`
+/// → `delivered` → `opened` → `clicked`): providers report out of order, and a late `sent`
+/// must not hide a `delivered`. True when the status changed.
+pub async fn advance_status(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &str,
+    status: &str,
+) -> Result<bool, sqlx::Error> {
+    const RANK: &str = "CASE {} WHEN 'queued' THEN 0 WHEN 'unknown' THEN 1 WHEN 'sent' THEN 2
+        WHEN 'failed' THEN 3 WHEN 'bounced' THEN 3 WHEN 'delivered' THEN 4 WHEN 'opened' THEN 5
+        WHEN 'clicked' THEN 6 ELSE 0 END";
+    let sql = format!(
+        "UPDATE communication_logs SET status = ?1 WHERE id = ?2 AND workspace_id = ?3 AND {} < {}",
+        RANK.replace("{}", "coalesce(status, 'queued')"),
+        RANK.replace("{}", "?1"),
+    );
+    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(status)
+        .bind(id)
+        .bind(ws.id())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Sets a message's status whatever it was ("send again" puts it back to `queued`).
+pub async fn set_status(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &str, status: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE communication_logs SET status = ? WHERE id = ? AND workspace_id = ?")
+        .bind(status)
+        .bind(id)
+        .bind(ws.id())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets one key of an entry's content (`provider_message_id`, `error`); `None` removes it.
+pub async fn set_content_key(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &str,
+    key: &str,
+    value: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let path = format!("$.{key}");
+    let sql = if value.is_some() {
+        "UPDATE communication_logs SET content = json_set(content, ?, ?) WHERE id = ? AND workspace_id = ?"
+    } else {
+        "UPDATE communication_logs SET content = json_remove(content, ?) WHERE id = ? AND workspace_id = ?"
+    };
+    let mut q = sqlx::query(sql).bind(path);
+    if let Some(v) = value {
+        q = q.bind(v);
+    }
+    q.bind(id).bind(ws.id()).execute(conn).await?;
+    Ok(())
+}
+
+/// A message entry of a contact: its kind and status (for "send again").
+pub async fn message_state(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    id: &CommunicationId,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT type, status FROM communication_logs
+          WHERE id = ? AND contact_id = ? AND workspace_id = ? AND type IN ('email', 'text')",
+    )
+    .bind(id)
+    .bind(contact)
+    .bind(ws.id())
+    .fetch_optional(conn)
+    .await
+}

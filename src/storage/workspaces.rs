@@ -148,3 +148,11 @@ pub async fn delete_member(
         .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// The owner of a workspace named by id alone: only `domain::workspace::for_system` asks.
+pub async fn owner_by_id(db: &SqlitePool, ws: &WorkspaceId) -> Result<Option<UserId>, sqlx::Error> {
+    sqlx::query_scalar("SELECT user_id FROM workspaces WHERE id = ?")
+        .bind(ws)
+        .fetch_optional(db)
+        .await
+}

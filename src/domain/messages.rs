@@ -1,0 +1,301 @@
+//! Sending one email or text to a contact (SPEC §8.2): checked here, then written as a
+//! `queued` timeline entry and an outbox row in one transaction. The outbox worker
+//! (`jobs::outbox`) sends it; webhooks move its status on.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::actor::{Actor, Scope};
+use super::audit;
+use super::comms::Kind;
+use super::ids::{CommunicationId, ContactId, OutboxId};
+use super::suppression::{self, Via};
+use super::workspace::WorkspaceAccess;
+use crate::error::{AppError, AppResult, Invalids};
+use crate::providers::sms::segments;
+use crate::state::AppState;
+use crate::storage;
+
+/// A text may be at most this long (Twilio's limit).
+pub const TEXT_MAX_CHARS: usize = 1600;
+const EMAIL_BODY_MAX: usize = 256 * 1024;
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct MessageInput {
+    /// `email` or `text`.
+    pub channel: String,
+    pub template_id: Option<String>,
+    /// Email only.
+    pub subject: Option<String>,
+    /// Plain text; an email's HTML part is made from it.
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Queued {
+    pub communication_id: String,
+    pub status: String,
+}
+
+/// What the outbox keeps of a message until it is sent (the sender comes from the provider
+/// at send time, so a changed "from" applies to what is still waiting).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Stored {
+    #[serde(default)]
+    pub subject: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub html: Option<String>,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+}
+
+pub async fn send(
+    state: &AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact_id: &ContactId,
+    input: MessageInput,
+) -> AppResult<Queued> {
+    actor.require(Scope::SendMessages)?;
+    ws.require_editor()?;
+    let via = match input.channel.trim() {
+        "email" => Via::Email,
+        "text" => Via::Text,
+        _ => return Err(AppError::invalid("channel", "channel is email or text")),
+    };
+    if input.template_id.as_deref().is_some_and(|t| !t.trim().is_empty()) {
+        return Err(AppError::invalid("template_id", "there is no template with this id in this workspace"));
+    }
+    let stored = compose(via, input.subject.as_deref(), input.body.as_deref())?;
+    let contact = storage::contacts::load(&state.db, ws, contact_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let from = match via {
+        Via::Email => super::providers::mailer(state, ws).await?.map(|m| m.provider.from().to_string()),
+        Via::Text => super::providers::texter(state, ws)
+            .await?
+            .map(|t| t.provider.from().to_string()),
+    }
+    .ok_or_else(|| {
+        AppError::refused(
+            "provider_not_configured",
+            format!(
+                "this workspace has no {} provider yet; its owner sets one under Settings → Providers",
+                if via == Via::Email { "email" } else { "text" }
+            ),
+        )
+    })?;
+    let to = match via {
+        Via::Email => contact.base.primary_email.clone(),
+        Via::Text => contact.base.primary_phone.clone(),
+    }
+    .ok_or_else(|| {
+        AppError::refused(
+            "no_address",
+            match via {
+                Via::Email => "this contact has no email address",
+                Via::Text => "this contact has no phone number",
+            },
+        )
+    })?;
+    let mut tx = storage::db::begin_write(&state.db).await?;
+    if let Some(reason) = suppression::is_suppressed(&mut tx, ws, via, &to).await? {
+        return Err(AppError::refused(
+            "suppressed",
+            format!("{to} is on the suppression list ({reason}); nothing is sent to it"),
+        ));
+    }
+    let id = queue(&mut tx, actor, ws, contact_id, via, &from, &to, &stored).await?;
+    tx.commit().await?;
+    state.outbox.notify_one();
+    Ok(Queued {
+        communication_id: id.to_string(),
+        status: "queued".into(),
+    })
+}
+
+/// Checks what was written and shapes it for the outbox; every mistake at once.
+fn compose(via: Via, subject: Option<&str>, body: Option<&str>) -> AppResult<Stored> {
+    let mut bad = Invalids::default();
+    let body = body.unwrap_or("").trim();
+    let subject = subject.unwrap_or("").trim();
+    match via {
+        Via::Email => {
+            if subject.is_empty() {
+                bad.check::<()>(Err(AppError::invalid("subject", "write a subject")))?;
+            } else if subject.contains(['\r', '\n']) || subject.chars().count() > 300 {
+                bad.check::<()>(Err(AppError::invalid("subject", "a subject is one line of at most 300 characters")))?;
+            }
+            if body.is_empty() {
+                bad.check::<()>(Err(AppError::invalid("body", "write the message")))?;
+            } else if body.len() > EMAIL_BODY_MAX {
+                bad.check::<()>(Err(AppError::invalid("body", "an email is at most 256 KiB")))?;
+            }
+            bad.finish()?;
+            Ok(Stored {
+                subject: subject.to_string(),
+                text: body.to_string(),
+                html: Some(text_to_html(body)),
+                headers: Vec::new(),
+            })
+        }
+        Via::Text => {
+            if body.is_empty() {
+                bad.check::<()>(Err(AppError::invalid("body", "write the message")))?;
+            } else if body.chars().count() > TEXT_MAX_CHARS {
+                bad.check::<()>(Err(AppError::invalid(
+                    "body",
+                    format!("a text is at most {TEXT_MAX_CHARS} characters"),
+                )))?;
+            }
+            bad.finish()?;
+            Ok(Stored {
+                subject: String::new(),
+                text: body.to_string(),
+                html: None,
+                headers: Vec::new(),
+            })
+        }
+    }
+}
+
+/// Writes the `queued` timeline entry and its outbox row (in the caller's transaction).
+#[allow(clippy::too_many_arguments)]
+pub async fn queue(
+    conn: &mut sqlx::SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    via: Via,
+    from: &str,
+    to: &str,
+    message: &Stored,
+) -> AppResult<CommunicationId> {
+    let (kind, content) = match via {
+        Via::Email => (
+            Kind::Email,
+            json!({"subject": message.subject, "body_html": message.html, "body_text": message.text,
+                   "from": from, "to": to, "provider_message_id": null}),
+        ),
+        Via::Text => (
+            Kind::Text,
+            json!({"body": message.text, "from": from, "to": to, "provider_message_id": null,
+                   "segments": segments::count(&message.text).1}),
+        ),
+    };
+    let id = super::comms::record(conn, actor, ws, contact, kind, content, Some("queued")).await?;
+    let outbox_id = OutboxId::generate();
+    let now = crate::clock::now_text();
+    storage::outbox::insert(
+        conn,
+        ws,
+        &storage::outbox::NewRow {
+            id: outbox_id.as_str(),
+            communication_id: id.as_str(),
+            channel: via.as_str(),
+            recipient: to,
+            message: &serde_json::to_string(message).map_err(anyhow::Error::from)?,
+            now: &now,
+        },
+    )
+    .await?;
+    audit::in_workspace(conn, actor, ws.id(), "message.queue", "communication", id.as_str()).await?;
+    Ok(id)
+}
+
+/// Queues a message whose outcome was `unknown` or `failed` once more, on the same timeline
+/// entry (a person decided: they know whether the first one arrived).
+pub async fn send_again(
+    state: &AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    id: &CommunicationId,
+) -> AppResult<()> {
+    actor.require(Scope::SendMessages)?;
+    ws.require_editor()?;
+    let mut tx = storage::db::begin_write(&state.db).await?;
+    let (_, status) = storage::comms::message_state(&mut tx, ws, contact, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !matches!(status.as_deref(), Some("unknown" | "failed")) {
+        return Err(AppError::conflict(
+            "only a message that failed or may not have been sent can be sent again",
+        ));
+    }
+    let (_, channel, recipient, message) = storage::outbox::last_for_communication(&mut tx, ws, id.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let via = if channel == "email" { Via::Email } else { Via::Text };
+    if let Some(reason) = suppression::is_suppressed(&mut tx, ws, via, &recipient).await? {
+        return Err(AppError::refused(
+            "suppressed",
+            format!("{recipient} is on the suppression list ({reason}); nothing is sent to it"),
+        ));
+    }
+    let now = crate::clock::now_text();
+    storage::outbox::insert(
+        &mut tx,
+        ws,
+        &storage::outbox::NewRow {
+            id: OutboxId::generate().as_str(),
+            communication_id: id.as_str(),
+            channel: &channel,
+            recipient: &recipient,
+            message: &message,
+            now: &now,
+        },
+    )
+    .await?;
+    storage::comms::set_status(&mut tx, ws, id.as_str(), "queued").await?;
+    storage::comms::set_content_key(&mut tx, ws, id.as_str(), "error", None).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "message.send_again", "communication", id.as_str()).await?;
+    tx.commit().await?;
+    state.outbox.notify_one();
+    Ok(())
+}
+
+/// Plain text as simple, safe HTML: escaped, blank lines make paragraphs, single newlines
+/// breaks.
+pub fn text_to_html(text: &str) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let paragraphs: Vec<String> = text
+        .replace("\r\n", "\n")
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("<p>{}</p>", escape(p).replace('\n', "<br>\n")))
+        .collect();
+    format!(
+        "<!doctype html>\n<html><body style=\"font-family: sans-serif; line-height: 1.5\">\n{}\n</body></html>\n",
+        paragraphs.join("\n")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_from_text_is_escaped_and_keeps_paragraphs() {
+        let html = text_to_html("Hi <Ada> & Bob,\r\n\r\nRates fell.\nCall me.");
+        assert!(html.contains("<p>Hi &lt;Ada&gt; &amp; Bob,</p>"));
+        assert!(html.contains("<p>Rates fell.<br>\nCall me.</p>"));
+    }
+
+    #[test]
+    fn a_message_is_checked_whole() {
+        let e = compose(Via::Email, Some(""), Some("")).unwrap_err();
+        assert!(matches!(e, AppError::InvalidMany(ref all) if all.len() == 2));
+        assert!(compose(Via::Email, Some("a\nb"), Some("x")).is_err());
+        assert!(compose(Via::Text, None, Some(&"a".repeat(1601))).is_err());
+        assert!(compose(Via::Text, None, Some(&"a".repeat(1600))).is_ok());
+    }
+}

@@ -1,0 +1,323 @@
+//! A workspace's providers (SPEC §8.1): which service carries its email and its texts, set by
+//! its owner only. Secrets are write-only: sealed with the data-dir key before they are
+//! stored (`crate::sealed`), never answered, logged or audited; a `PUT` that leaves a secret
+//! out keeps the one stored for the same kind of provider.
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use super::actor::{Actor, Scope};
+use super::audit;
+use super::workspace::WorkspaceAccess;
+use crate::error::{AppError, AppResult};
+use crate::providers::email::{EmailProvider, Mailer};
+use crate::providers::sms::{SmsProvider, Texter};
+use crate::state::AppState;
+use crate::storage;
+
+/// What a provider carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+        }
+    }
+
+    /// `email` or `sms` from a path; anything else (including `ai`, not built yet) is 404.
+    pub fn from_path(text: &str) -> AppResult<Channel> {
+        match text {
+            "email" => Ok(Channel::Email),
+            "sms" => Ok(Channel::Sms),
+            _ => Err(AppError::NotFound),
+        }
+    }
+
+    fn secret_fields(self, kind: &str) -> &'static [&'static str] {
+        match self {
+            Channel::Email => EmailProvider::secret_fields(kind),
+            Channel::Sms => SmsProvider::secret_fields(kind),
+        }
+    }
+}
+
+/// `GET …/providers`: each provider's public settings and which secrets are set.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProvidersView {
+    #[schema(value_type = Option<Object>)]
+    pub email: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub sms: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub ai: Option<Value>,
+    pub webhook_urls: WebhookUrls,
+}
+
+/// Where providers must post their webhooks (built from `public_url`; `null` without it).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WebhookUrls {
+    pub twilio_sms: Option<String>,
+    pub twilio_status: Option<String>,
+    pub mailgun_events: Option<String>,
+}
+
+impl WebhookUrls {
+    pub fn for_workspace(state: &AppState, ws: &WorkspaceAccess) -> WebhookUrls {
+        let url = |path: String| state.config.public_url.as_deref().map(|base| format!("{}{path}", base.trim_end_matches('/')));
+        WebhookUrls {
+            twilio_sms: url(format!("/webhooks/twilio/{}/sms", ws.id())),
+            twilio_status: url(format!("/webhooks/twilio/{}/status", ws.id())),
+            mailgun_events: url(format!("/webhooks/mailgun/{}/events", ws.id())),
+        }
+    }
+}
+
+fn require_owner(actor: &Actor, ws: &WorkspaceAccess) -> AppResult<()> {
+    actor.require(Scope::ManageWorkspaces)?;
+    ws.require_owner("see or change its providers")
+}
+
+pub async fn view(state: &AppState, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<ProvidersView> {
+    require_owner(actor, ws)?;
+    Ok(ProvidersView {
+        email: public_view(state, ws, Channel::Email).await?,
+        sms: public_view(state, ws, Channel::Sms).await?,
+        ai: None,
+        webhook_urls: WebhookUrls::for_workspace(state, ws),
+    })
+}
+
+/// The public settings of one provider, with `secrets_set` naming the secrets it holds.
+async fn public_view(state: &AppState, ws: &WorkspaceAccess, channel: Channel) -> AppResult<Option<Value>> {
+    let Some(row) = storage::providers::get(&state.db, ws, channel.as_str()).await? else {
+        return Ok(None);
+    };
+    let mut public: Map<String, Value> = serde_json::from_str(&row.settings).unwrap_or_default();
+    // Which secrets are set is read from the sealed part; a part that does not open says so.
+    let secrets = open_secrets(state, ws, channel, &row.secrets);
+    let set: Vec<&str> = match &secrets {
+        Ok(s) => channel
+            .secret_fields(&row.kind)
+            .iter()
+            .copied()
+            .filter(|f| *f != "pending_verifier")
+            .filter(|f| s.get(*f).and_then(Value::as_str).is_some_and(|v| !v.is_empty()))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    public.insert("kind".into(), json!(row.kind));
+    public.insert("secrets_set".into(), json!(set));
+    if let Err(e) = secrets {
+        public.insert("problem".into(), json!(e.to_string()));
+    }
+    Ok(Some(Value::Object(public)))
+}
+
+/// Sets (or replaces) the workspace's provider for `channel` from a `PUT` body.
+pub async fn put(
+    state: &AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    channel: Channel,
+    body: Value,
+) -> AppResult<Value> {
+    require_owner(actor, ws)?;
+    let Value::Object(mut given) = body else {
+        return Err(AppError::invalid("", "the settings are a JSON object"));
+    };
+    let kind = given.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+    // A secret left out (or empty) keeps the one stored for the same kind of provider.
+    if let Some(stored) = stored_secrets(state, ws, channel).await?
+        && stored.0 == kind
+    {
+        for field in channel.secret_fields(&kind) {
+            let missing = given.get(*field).and_then(Value::as_str).is_none_or(str::is_empty);
+            if missing && let Some(v) = stored.1.get(*field) {
+                given.insert((*field).to_string(), v.clone());
+            }
+        }
+    }
+    let full = Value::Object(given);
+    let (kind, problems, normalised) = match channel {
+        Channel::Email => {
+            let p: EmailProvider = parse(full)?;
+            (p.kind(), p.problems(), serde_json::to_value(&p))
+        }
+        Channel::Sms => {
+            let p: SmsProvider = parse(full)?;
+            (
+                p.kind(),
+                p.problems(&state.config.default_phone_region),
+                serde_json::to_value(&p),
+            )
+        }
+    };
+    if !problems.is_empty() {
+        return Err(AppError::InvalidMany(problems));
+    }
+    let Value::Object(mut all) = normalised.map_err(anyhow::Error::from)? else {
+        return Err(AppError::Internal(anyhow::anyhow!("provider settings serialise as an object")));
+    };
+    all.remove("kind");
+    let mut secrets = Map::new();
+    for field in channel.secret_fields(kind) {
+        if let Some(v) = all.remove(*field) {
+            secrets.insert((*field).to_string(), v);
+        }
+    }
+    let row = storage::providers::Row {
+        kind: kind.to_string(),
+        settings: Value::Object(all).to_string(),
+        secrets: crate::sealed::seal(
+            &state.secret,
+            &context(ws, channel),
+            Value::Object(secrets).to_string().as_bytes(),
+        ),
+    };
+    let mut tx = storage::db::begin_write(&state.db).await?;
+    storage::providers::put(&mut tx, ws, channel.as_str(), &row, &crate::clock::now_text()).await?;
+    // The audit names the kind, never a setting: secrets stay out of the log.
+    audit::in_workspace_with(
+        &mut tx,
+        actor,
+        ws.id(),
+        "provider.set",
+        "provider",
+        channel.as_str(),
+        &json!({"kind": kind}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(public_view(state, ws, channel).await?.unwrap_or(Value::Null))
+}
+
+pub async fn delete(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, channel: Channel) -> AppResult<()> {
+    require_owner(actor, ws)?;
+    let mut tx = storage::db::begin_write(&state.db).await?;
+    if !storage::providers::delete(&mut tx, ws, channel.as_str()).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::in_workspace(&mut tx, actor, ws.id(), "provider.delete", "provider", channel.as_str()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The workspace's email provider, ready to send; `None` when it has none.
+pub async fn mailer(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<Mailer>> {
+    Ok(load::<EmailProvider>(state, ws, Channel::Email).await?.map(|provider| Mailer {
+        provider,
+        http: state.http.clone(),
+    }))
+}
+
+pub async fn texter(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<Texter>> {
+    Ok(load::<SmsProvider>(state, ws, Channel::Sms).await?.map(|provider| Texter {
+        provider,
+        http: state.http.clone(),
+    }))
+}
+
+/// The stored provider with its secrets opened. A sealed part that does not open is a clear
+/// error (the key was replaced), never a provider with garbage credentials.
+async fn load<P: serde::de::DeserializeOwned>(
+    state: &AppState,
+    ws: &WorkspaceAccess,
+    channel: Channel,
+) -> AppResult<Option<P>> {
+    let Some(row) = storage::providers::get(&state.db, ws, channel.as_str()).await? else {
+        return Ok(None);
+    };
+    let secrets = open_secrets(state, ws, channel, &row.secrets).map_err(|e| AppError::conflict(e.to_string()))?;
+    let mut all: Map<String, Value> = serde_json::from_str(&row.settings).unwrap_or_default();
+    all.extend(secrets);
+    all.insert("kind".into(), json!(row.kind));
+    serde_json::from_value(Value::Object(all))
+        .map(Some)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored {} provider settings do not read: {e}", channel.as_str())))
+}
+
+/// Replaces the stored secrets' `field` (the Gmail link keeps its verifier and token this way).
+pub async fn set_secret(
+    state: &AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    channel: Channel,
+    changes: &[(&str, &str)],
+) -> AppResult<()> {
+    require_owner(actor, ws)?;
+    let Some(row) = storage::providers::get(&state.db, ws, channel.as_str()).await? else {
+        return Err(AppError::NotFound);
+    };
+    let mut secrets = open_secrets(state, ws, channel, &row.secrets).map_err(|e| AppError::conflict(e.to_string()))?;
+    for (field, value) in changes {
+        secrets.insert((*field).to_string(), json!(value));
+    }
+    let row = storage::providers::Row {
+        secrets: crate::sealed::seal(
+            &state.secret,
+            &context(ws, channel),
+            Value::Object(secrets).to_string().as_bytes(),
+        ),
+        ..row
+    };
+    let mut tx = storage::db::begin_write(&state.db).await?;
+    storage::providers::put(&mut tx, ws, channel.as_str(), &row, &crate::clock::now_text()).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "provider.link", "provider", channel.as_str()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn stored_secrets(
+    state: &AppState,
+    ws: &WorkspaceAccess,
+    channel: Channel,
+) -> AppResult<Option<(String, Map<String, Value>)>> {
+    let Some(row) = storage::providers::get(&state.db, ws, channel.as_str()).await? else {
+        return Ok(None);
+    };
+    // Secrets that no longer open are as good as none: the owner is entering new ones.
+    Ok(open_secrets(state, ws, channel, &row.secrets).ok().map(|s| (row.kind, s)))
+}
+
+fn open_secrets(
+    state: &AppState,
+    ws: &WorkspaceAccess,
+    channel: Channel,
+    sealed: &[u8],
+) -> Result<Map<String, Value>, crate::sealed::CannotOpen> {
+    let plain = crate::sealed::open(&state.secret, &context(ws, channel), sealed)?;
+    serde_json::from_slice(&plain).map_err(|_| crate::sealed::CannotOpen)
+}
+
+/// What a sealed part is bound to: it opens only for its own workspace and channel.
+fn context(ws: &WorkspaceAccess, channel: Channel) -> String {
+    format!("provider-settings/{}/{}", ws.id(), channel.as_str())
+}
+
+/// Reads a body as a provider's settings; serde's complaint becomes a 422 naming the field.
+fn parse<P: serde::de::DeserializeOwned>(body: Value) -> AppResult<P> {
+    serde_json::from_value(body).map_err(|e| {
+        let text = e.to_string();
+        let unknown_kind = text.starts_with("unknown variant") || text.contains("missing field `kind`");
+        let field = if unknown_kind {
+            "kind"
+        } else if text.starts_with("missing field") {
+            text.split('`').nth(1).unwrap_or_default()
+        } else {
+            ""
+        }
+        .to_string();
+        let message = if unknown_kind {
+            "kind is one of the providers pi-crm knows (email: mailgun, smtp, graph, gmail; sms: twilio)".to_string()
+        } else {
+            text
+        };
+        AppError::Invalid { field, message }
+    })
+}

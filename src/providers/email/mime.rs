@@ -1,0 +1,48 @@
+//! The RFC 5322 message pi-crm builds itself (SMTP and the Gmail API send it as is): a
+//! `multipart/alternative` of the plain-text and HTML parts, our own `Message-ID`, and any
+//! extra headers such as `List-Unsubscribe`.
+
+use lettre::Message;
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+
+use crate::providers::Email;
+
+/// `problems` gets an entry when `from` is not an address mail can carry.
+pub fn check_from(out: &mut Vec<(String, String)>, from: &str) {
+    if from.trim().parse::<Mailbox>().is_err() {
+        out.push((
+            "from".into(),
+            "from must be an address such as Andy Lee <andy@example.com>".into(),
+        ));
+    }
+}
+
+/// `<outbox-id@the sender's domain>`: unique, and ours to match later.
+pub fn message_id(email: &Email) -> String {
+    let domain = email
+        .from
+        .parse::<Mailbox>()
+        .map(|m| m.email.domain().to_string())
+        .unwrap_or_else(|_| "pi-crm.invalid".into());
+    format!("<{}@{domain}>", email.outbox_id)
+}
+
+pub fn build(email: &Email) -> Result<Message, String> {
+    let from: Mailbox = email.from.parse().map_err(|e| format!("the sender address is not valid: {e}"))?;
+    let to: Mailbox = email.to.parse().map_err(|e| format!("the recipient address is not valid: {e}"))?;
+    let mut builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(email.subject.clone())
+        .message_id(Some(message_id(email)));
+    for (name, value) in &email.headers {
+        let name = HeaderName::new_from_ascii(name.clone()).map_err(|_| format!("{name} is not a header name"))?;
+        builder = builder.raw_header(HeaderValue::new(name, value.clone()));
+    }
+    let built = match &email.html {
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(email.text.clone(), html.clone())),
+        None => builder.singlepart(SinglePart::plain(email.text.clone())),
+    };
+    built.map_err(|e| format!("the message could not be built: {e}"))
+}

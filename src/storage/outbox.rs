@@ -1,0 +1,179 @@
+//! The outbox table: written with its timeline entry, claimed by one statement, settled once.
+
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::domain::workspace::WorkspaceAccess;
+
+pub struct NewRow<'a> {
+    pub id: &'a str,
+    pub communication_id: &'a str,
+    pub channel: &'a str,
+    pub recipient: &'a str,
+    pub message: &'a str,
+    pub now: &'a str,
+}
+
+pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, row: &NewRow<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO outbox (id, workspace_id, communication_id, channel, recipient, message, state, next_at, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+    )
+    .bind(row.id)
+    .bind(ws.id())
+    .bind(row.communication_id)
+    .bind(row.channel)
+    .bind(row.recipient)
+    .bind(row.message)
+    .bind(row.now)
+    .bind(row.now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A row the worker holds, with its lease.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Claimed {
+    pub id: String,
+    pub workspace_id: String,
+    pub communication_id: String,
+    pub channel: String,
+    pub recipient: String,
+    pub message: String,
+    pub attempts: i64,
+}
+
+/// Claims up to `limit` due rows in one statement (so two workers never hold the same row),
+/// oldest first, leased until `until`.
+pub async fn claim(db: &SqlitePool, now: &str, until: &str, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+    let mut rows: Vec<Claimed> = sqlx::query_as(
+        "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1
+          WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?)
+          RETURNING id, workspace_id, communication_id, channel, recipient, message, attempts",
+    )
+    .bind(until)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(rows)
+}
+
+/// Rows whose lease ran out while `sending`: the process that held them stopped mid-send, so
+/// they may have gone. They become `unknown`; their timeline entries are given back.
+pub async fn expire_leases(conn: &mut SqliteConnection, now: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "UPDATE outbox SET state = 'unknown', lease_until = NULL, finished_at = ?,
+                last_error = 'pi-crm stopped while sending it; it may have been sent'
+          WHERE state = 'sending' AND lease_until < ?
+          RETURNING workspace_id, communication_id",
+    )
+    .bind(now)
+    .bind(now)
+    .fetch_all(conn)
+    .await
+}
+
+/// Settles a claimed row: `sent`, `failed` or `unknown`.
+pub async fn settle(
+    conn: &mut SqliteConnection,
+    id: &str,
+    state: &str,
+    provider_id: Option<&str>,
+    error: Option<&str>,
+    now: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET state = ?, provider_message_id = coalesce(?, provider_message_id), last_error = ?,
+                lease_until = NULL, finished_at = ?
+          WHERE id = ? AND state = 'sending'",
+    )
+    .bind(state)
+    .bind(provider_id)
+    .bind(error)
+    .bind(now)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Gives a claimed row back to the queue for `next_at`. `counts` is false when nothing was
+/// tried (a rate limit), so the attempt is not spent.
+pub async fn requeue(
+    conn: &mut SqliteConnection,
+    id: &str,
+    next_at: &str,
+    error: Option<&str>,
+    counts: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'pending', lease_until = NULL, next_at = ?, last_error = coalesce(?, last_error),
+                attempts = attempts - ?
+          WHERE id = ? AND state = 'sending'",
+    )
+    .bind(next_at)
+    .bind(error)
+    .bind(if counts { 0 } else { 1 })
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// When the next pending row falls due, if any.
+pub async fn next_due(db: &SqlitePool) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT min(next_at) FROM outbox WHERE state = 'pending'")
+        .fetch_one(db)
+        .await
+}
+
+/// The timeline entry a webhook's event is about: by our outbox id, or by the provider's id.
+pub async fn communication_for(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    outbox_id: Option<&str>,
+    provider_id: Option<&str>,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, communication_id FROM outbox
+          WHERE workspace_id = ? AND (id = ? OR provider_message_id = ?)
+          ORDER BY id DESC LIMIT 1",
+    )
+    .bind(ws.id())
+    .bind(outbox_id)
+    .bind(provider_id)
+    .fetch_optional(conn)
+    .await
+}
+
+/// A later event proved an `unknown` row went out: it is `sent` after all (and keeps the
+/// provider's id when the create answer was lost).
+pub async fn confirm_sent(conn: &mut SqliteConnection, id: &str, provider_id: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE outbox SET state = 'sent', provider_message_id = coalesce(provider_message_id, ?)
+          WHERE id = ? AND state IN ('unknown', 'sending')",
+    )
+    .bind(provider_id)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The last outbox row of a timeline entry: what "send again" repeats.
+pub async fn last_for_communication(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    communication_id: &str,
+) -> Result<Option<(String, String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT state, channel, recipient, message FROM outbox
+          WHERE workspace_id = ? AND communication_id = ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(ws.id())
+    .bind(communication_id)
+    .fetch_optional(conn)
+    .await
+}

@@ -1,0 +1,74 @@
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::domain::ids::SuppressionId;
+use crate::domain::page::PageSpec;
+use crate::domain::suppression::Suppression;
+use crate::domain::workspace::WorkspaceAccess;
+
+/// Adds the address unless it is there already; true when it was added.
+pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, s: &Suppression) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO suppressions (id, workspace_id, channel, address, reason, created_at)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, channel, address) DO NOTHING",
+    )
+    .bind(&s.id)
+    .bind(ws.id())
+    .bind(&s.channel)
+    .bind(&s.address)
+    .bind(&s.reason)
+    .bind(&s.created_at)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn find(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    channel: &str,
+    address: &str,
+) -> Result<Option<Suppression>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, channel, address, reason, created_at FROM suppressions
+          WHERE workspace_id = ? AND channel = ? AND address = ?",
+    )
+    .bind(ws.id())
+    .bind(channel)
+    .bind(address)
+    .fetch_optional(conn)
+    .await
+}
+
+pub async fn page(db: &SqlitePool, ws: &WorkspaceAccess, spec: &PageSpec) -> Result<Vec<Suppression>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, channel, address, reason, created_at FROM suppressions
+          WHERE workspace_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
+    )
+    .bind(ws.id())
+    .bind(&spec.after)
+    .bind(&spec.after)
+    .bind(spec.fetch())
+    .fetch_all(db)
+    .await
+}
+
+pub async fn delete(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &SuppressionId) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM suppressions WHERE id = ? AND workspace_id = ?")
+        .bind(id)
+        .bind(ws.id())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// Lifts a STOP (START, UNSTOP, YES): only suppressions the number itself asked for.
+pub async fn delete_stop(conn: &mut SqliteConnection, ws: &WorkspaceAccess, number: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM suppressions WHERE workspace_id = ? AND channel = 'text' AND address = ? AND reason = 'stop'",
+    )
+    .bind(ws.id())
+    .bind(number)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
