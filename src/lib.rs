@@ -21,3 +21,4 @@ pub mod storage;
 pub mod telemetry;
 pub mod upload;
 pub mod web;
+pub mod webhooks;

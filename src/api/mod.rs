@@ -16,7 +16,7 @@ const JSON_LIMIT: usize = 1024 * 1024;
 
 /// `max_upload` bounds the import routes; every other JSON body stays under `JSON_LIMIT`.
 pub fn router(max_upload: usize) -> Router<AppState> {
-    use v1::{audit, backups, contacts, fields, imports, keys, lists, workspaces};
+    use v1::{audit, backups, contacts, fields, imports, keys, lists, messages, providers, workspaces};
     const WS: &str = "/api/v1/workspaces/{ws}";
     Router::new()
         .route("/api/v1/keys", get(keys::list).post(keys::create))
@@ -88,6 +88,24 @@ pub fn router(max_upload: usize) -> Router<AppState> {
             &format!("{WS}/lists/{{id}}"),
             patch(lists::update).delete(lists::delete),
         )
+        .route(&format!("{WS}/contacts/{{id}}/messages"), post(messages::send))
+        .route(
+            &format!("{WS}/contacts/{{id}}/communications/{{entry}}/send-again"),
+            post(messages::send_again),
+        )
+        .route(
+            &format!("{WS}/suppressions"),
+            get(messages::suppressions).post(messages::suppress),
+        )
+        .route(&format!("{WS}/suppressions/{{id}}"), delete(messages::unsuppress))
+        .route(&format!("{WS}/inbox"), get(messages::inbox))
+        .route(&format!("{WS}/inbox/{{id}}/contact"), post(messages::inbox_to_contact))
+        .route(&format!("{WS}/providers"), get(providers::view))
+        .route(
+            &format!("{WS}/providers/{{channel}}"),
+            put(providers::put).delete(providers::delete),
+        )
+        .route(&format!("{WS}/providers/{{channel}}/test"), post(providers::test))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(middleware::from_fn(error::json_errors))
 }

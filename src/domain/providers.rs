@@ -321,3 +321,85 @@ fn parse<P: serde::de::DeserializeOwned>(body: Value) -> AppResult<P> {
         AppError::Invalid { field, message }
     })
 }
+
+/// What a test send came to: the provider's id, or its own words for the refusal.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TestResult {
+    pub ok: bool,
+    pub provider_message_id: Option<String>,
+    /// The provider's error text when it refused.
+    pub error: Option<String>,
+}
+
+/// Sends one test message straight away (not through the outbox), to `to`, or for email to
+/// the owner's own address.
+pub async fn test_send(
+    state: &AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    channel: Channel,
+    to: Option<&str>,
+) -> AppResult<TestResult> {
+    use crate::providers::{EmailSender, SmsSender};
+    require_owner(actor, ws)?;
+    let to = to.map(str::trim).filter(|t| !t.is_empty());
+    let outcome = match channel {
+        Channel::Email => {
+            let mailer = mailer(state, ws)
+                .await?
+                .ok_or_else(|| AppError::refused("provider_not_configured", "set an email provider first"))?;
+            let to = match to {
+                Some(t) => super::suppression::Via::Email.normalise(t, "", "to")?,
+                None => storage::users::find(&state.db, &actor.user_id)
+                    .await?
+                    .ok_or(AppError::NotFound)?
+                    .email
+                    .to_string(),
+            };
+            let email = crate::providers::Email {
+                from: mailer.provider.from().to_string(),
+                to,
+                subject: "pi-crm test message".into(),
+                text: format!(
+                    "This is a test from pi-crm's workspace \"{}\". If you can read it, email through {} works.",
+                    ws.name(),
+                    mailer.provider.kind()
+                ),
+                html: None,
+                headers: Vec::new(),
+                outbox_id: super::ids::OutboxId::generate().to_string(),
+            };
+            mailer.send(&email).await
+        }
+        Channel::Sms => {
+            let texter = texter(state, ws)
+                .await?
+                .ok_or_else(|| AppError::refused("provider_not_configured", "set a text provider first"))?;
+            let region = &state.config.default_phone_region;
+            let to = to.ok_or_else(|| AppError::invalid("to", "give the number to send the test text to"))?;
+            let to = super::suppression::Via::Text.normalise(to, region, "to")?;
+            let crate::providers::sms::SmsProvider::Twilio(s) = &texter.provider;
+            let text = crate::providers::Text {
+                from: s.sender(region),
+                to,
+                body: format!("pi-crm test text from \"{}\": texting works.", ws.name()),
+                status_callback: None,
+            };
+            texter.send(&text).await
+        }
+    };
+    Ok(match outcome {
+        crate::providers::Outcome::Sent { provider_id } => TestResult {
+            ok: true,
+            provider_message_id: provider_id,
+            error: None,
+        },
+        crate::providers::Outcome::Retry { reason, .. }
+        | crate::providers::Outcome::Failed { reason, .. }
+        | crate::providers::Outcome::Unknown { reason } => TestResult {
+            ok: false,
+            provider_message_id: None,
+            error: Some(reason),
+        },
+    })
+}

@@ -17,6 +17,7 @@ pub mod lists;
 pub mod pipeline;
 pub mod settings;
 pub mod times;
+pub mod unsubscribe;
 pub mod workspaces;
 
 use axum::routing::{get, post};

@@ -5,4 +5,6 @@ pub mod fields;
 pub mod imports;
 pub mod keys;
 pub mod lists;
+pub mod messages;
+pub mod providers;
 pub mod workspaces;

@@ -1,0 +1,241 @@
+//! What the providers tell pi-crm (SPEC §8.3), after the webhook's signature was checked:
+//! inbound texts (onto every contact with that number, or the unknown-senders inbox), opt-out
+//! and opt-in words, delivery statuses, bounces, complaints and unsubscribes. Every delivery is
+//! applied once: a provider's retry changes nothing.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::SqlitePool;
+
+use super::actor::{Actor, Scope};
+use super::audit;
+use super::comms::Communication;
+use super::contact::{self, ContactInput};
+use super::field::FieldType;
+use super::ids::{CommunicationId, ContactId, InboxMessageId};
+use super::page::{Page, PageRequest};
+use super::phone::Phone;
+use super::suppression::{self, Via};
+use super::workspace::WorkspaceAccess;
+use crate::error::{AppError, AppResult};
+use crate::providers::sms::segments;
+use crate::storage;
+
+/// Replies that opt a number out of every text (Twilio's Advanced Opt-Out list).
+pub const OPT_OUT_WORDS: &[&str] = &["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"];
+/// Replies that opt it back in.
+pub const OPT_IN_WORDS: &[&str] = &["START", "UNSTOP", "YES"];
+
+/// A text from a number no contact has.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct InboxMessage {
+    pub id: String,
+    pub from: String,
+    pub to: Option<String>,
+    pub body: String,
+    pub provider_message_id: Option<String>,
+    pub received_at: String,
+}
+
+/// An inbound text, as Twilio posts it.
+pub struct InboundText<'a> {
+    pub sid: &'a str,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub body: &'a str,
+}
+
+pub async fn receive_text(db: &SqlitePool, region: &str, ws: &WorkspaceAccess, text: InboundText<'_>) -> AppResult<()> {
+    let now = crate::clock::now_text();
+    // Twilio writes numbers in E.164; a short code or alphanumeric sender stays as it came.
+    let from = Phone::parse(text.from, region, "From")
+        .map(Phone::into_string)
+        .unwrap_or_else(|_| text.from.trim().to_string());
+    let fields = super::field_definition::applicable(db, ws).await?;
+    let phone_fields: Vec<String> = fields
+        .0
+        .iter()
+        .filter(|d| d.field_type == FieldType::Phone)
+        .map(|d| d.field_name.clone())
+        .collect();
+    let mut tx = storage::db::begin_write(db).await?;
+    if !storage::webhook_events::first_time(&mut tx, ws, "twilio", &format!("sms:{}", text.sid), &now).await? {
+        return Ok(());
+    }
+    let word = text.body.trim().to_ascii_uppercase();
+    if OPT_OUT_WORDS.contains(&word.as_str()) {
+        suppression::suppress(&mut tx, ws, Via::Text, &from, "stop").await?;
+    } else if OPT_IN_WORDS.contains(&word.as_str()) {
+        storage::suppressions::delete_stop(&mut tx, ws, &from).await?;
+    }
+    let contacts = storage::inbox::contacts_with_number(&mut tx, ws, &from, &phone_fields).await?;
+    if contacts.is_empty() {
+        let message = InboxMessage {
+            id: InboxMessageId::generate().to_string(),
+            from: from.clone(),
+            to: Some(text.to.trim().to_string()).filter(|t| !t.is_empty()),
+            body: text.body.to_string(),
+            provider_message_id: Some(text.sid.to_string()),
+            received_at: now.clone(),
+        };
+        storage::inbox::insert(&mut tx, ws, &message).await?;
+    }
+    for contact in contacts {
+        log_received(&mut tx, ws, &contact, &from, text.to, text.body, text.sid, &now).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn log_received(
+    conn: &mut sqlx::SqliteConnection,
+    ws: &WorkspaceAccess,
+    contact: &str,
+    from: &str,
+    to: &str,
+    body: &str,
+    sid: &str,
+    at: &str,
+) -> AppResult<()> {
+    let entry = Communication {
+        id: CommunicationId::generate().to_string(),
+        contact_id: contact.to_string(),
+        kind: "text".into(),
+        content: json!({"body": body, "from": from, "to": to, "provider_message_id": sid,
+                        "segments": segments::count(body).1}),
+        status: Some("received".into()),
+        timestamp: at.to_string(),
+        pinned: false,
+        author: None,
+    };
+    storage::comms::insert(conn, ws, None, &entry).await?;
+    Ok(())
+}
+
+/// A delivery status for a message we sent: matched by our outbox id or the provider's id,
+/// and only ever moving the status forward.
+pub struct StatusEvent<'a> {
+    pub provider: &'a str,
+    /// Unique per delivery of this event (providers retry).
+    pub event_key: &'a str,
+    pub outbox_id: Option<&'a str>,
+    pub provider_id: Option<&'a str>,
+    /// The status it means: `sent`, `delivered`, `opened`, `clicked`, `bounced`, `failed`, or
+    /// `None` when it changes no status.
+    pub status: Option<&'a str>,
+    /// Why it failed, in the provider's words.
+    pub error: Option<String>,
+    /// An address or number to put on the suppression list, and why.
+    pub suppress: Option<(Via, String, &'static str)>,
+}
+
+/// Applies a status event; false when it was a repeat.
+pub async fn apply_status(db: &SqlitePool, ws: &WorkspaceAccess, event: StatusEvent<'_>) -> AppResult<bool> {
+    let now = crate::clock::now_text();
+    let mut tx = storage::db::begin_write(db).await?;
+    if !storage::webhook_events::first_time(&mut tx, ws, event.provider, event.event_key, &now).await? {
+        return Ok(false);
+    }
+    if let Some((via, address, reason)) = &event.suppress {
+        suppression::suppress(&mut tx, ws, *via, address, reason).await?;
+    }
+    let found = storage::outbox::communication_for(&mut tx, ws, event.outbox_id, event.provider_id).await?;
+    if let (Some((outbox_id, communication)), Some(status)) = (found, event.status) {
+        let went_out = matches!(status, "sent" | "delivered" | "opened" | "clicked" | "bounced");
+        if went_out {
+            storage::outbox::confirm_sent(&mut tx, &outbox_id, event.provider_id).await?;
+        }
+        if storage::comms::advance_status(&mut tx, ws, &communication, status).await? {
+            if went_out {
+                storage::comms::set_content_key(&mut tx, ws, &communication, "error", None).await?;
+            }
+            if let Some(error) = &event.error {
+                storage::comms::set_content_key(&mut tx, ws, &communication, "error", Some(error)).await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+pub async fn inbox(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, page: &PageRequest) -> AppResult<Page<InboxMessage>> {
+    actor.require(Scope::ReadContacts)?;
+    let spec = page.parse()?;
+    let rows = storage::inbox::page(db, ws, &spec).await?;
+    Ok(Page::from_rows(rows, &spec, |m| m.id.clone()))
+}
+
+/// Makes a contact of an unknown sender; every text that number sent moves from the inbox
+/// onto the new contact's timeline.
+pub async fn create_contact_from(
+    db: &SqlitePool,
+    region: &str,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    message_id: &InboxMessageId,
+    mut input: ContactInput,
+) -> AppResult<ContactId> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let message = {
+        let mut conn = db.acquire().await?;
+        storage::inbox::find(&mut conn, ws, message_id.as_str())
+            .await?
+            .ok_or(AppError::NotFound)?
+    };
+    input.primary_phone = Some(Some(message.from.clone()));
+    let created = contact::create(db, actor, ws, region, input).await?;
+    let id = ContactId::parse(&created.id).ok_or_else(|| AppError::Internal(anyhow::anyhow!("a new contact has a bad id")))?;
+    let mut tx = storage::db::begin_write(db).await?;
+    let moved = storage::inbox::take_from(&mut tx, ws, &message.from).await?;
+    for m in &moved {
+        let sid = m.provider_message_id.as_deref().unwrap_or_default();
+        log_received(&mut tx, ws, &created.id, &m.from, m.to.as_deref().unwrap_or_default(), &m.body, sid, &m.received_at)
+            .await?;
+    }
+    audit::in_workspace_with(
+        &mut tx,
+        actor,
+        ws.id(),
+        "inbox.to_contact",
+        "contact",
+        &created.id,
+        &json!({"texts": moved.len()}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Mailgun's `event-data` as the status event it means (SPEC §8.3).
+pub fn mailgun_status<'a>(token: &'a str, data: &'a Value, region_free_recipient: Option<String>) -> StatusEvent<'a> {
+    let event = data.get("event").and_then(Value::as_str).unwrap_or_default();
+    let permanent = data.get("severity").and_then(Value::as_str) == Some("permanent");
+    let reason = data
+        .pointer("/delivery-status/message")
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
+        .or_else(|| data.pointer("/delivery-status/description").and_then(Value::as_str))
+        .or_else(|| data.get("reason").and_then(Value::as_str))
+        .map(|m| crate::providers::short(m));
+    let (status, suppress_reason): (Option<&str>, Option<&'static str>) = match event {
+        "delivered" => (Some("delivered"), None),
+        "opened" => (Some("opened"), None),
+        "clicked" => (Some("clicked"), None),
+        "failed" if permanent => (Some("bounced"), Some("bounced")),
+        "complained" => (None, Some("complained")),
+        "unsubscribed" => (None, Some("unsubscribed")),
+        // Temporary failures, `accepted`, `rejected` …: Mailgun keeps trying; nothing changes.
+        _ => (None, None),
+    };
+    StatusEvent {
+        provider: "mailgun",
+        event_key: token,
+        outbox_id: data.pointer("/user-variables/outbox_id").and_then(Value::as_str),
+        provider_id: data.pointer("/message/headers/message-id").and_then(Value::as_str),
+        status,
+        error: if status == Some("bounced") { reason } else { None },
+        suppress: suppress_reason.and_then(|why| region_free_recipient.map(|r| (Via::Email, r, why))),
+    }
+}
