@@ -21,6 +21,7 @@ mod imports_ui;
 mod invites;
 mod isolation;
 mod limits;
+mod messaging;
 mod migrations;
 mod ui_pages;
 mod workspaces;

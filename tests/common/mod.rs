@@ -2,6 +2,8 @@
 //! reached over real HTTP by clients with their own cookie jars.
 #![allow(dead_code)]
 
+pub mod smtp;
+
 use std::sync::Arc;
 
 use pi_crm::app::App;
@@ -147,6 +149,25 @@ impl TestApp {
 
     pub async fn count(&self, sql: &'static str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&self.state.db).await.unwrap()
+    }
+
+    /// Drains the outbox until nothing is waiting or in flight (the server's own worker may
+    /// take some rows first: both claim through the database). Never sleeps for long.
+    pub async fn settle_outbox(&self) {
+        for _ in 0..500 {
+            pi_crm::jobs::outbox::drain(&self.state).await.expect("the outbox drains");
+            let busy: i64 = sqlx::query_scalar(
+                "SELECT count(*) FROM outbox WHERE state = 'sending' OR (state = 'pending' AND next_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+            )
+            .fetch_one(&self.state.db)
+            .await
+            .unwrap();
+            if busy == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("the outbox did not settle");
     }
 
     pub async fn stop(mut self) {
