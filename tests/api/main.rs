@@ -24,4 +24,5 @@ mod limits;
 mod messaging;
 mod migrations;
 mod ui_pages;
+mod webhooks;
 mod workspaces;
