@@ -22,6 +22,7 @@ use super::v1;
         v1::imports::create, v1::imports::list, v1::imports::get, v1::imports::revert, v1::imports::problem_rows,
         v1::lists::all, v1::lists::create, v1::lists::update, v1::lists::delete,
         v1::providers::view, v1::providers::put, v1::providers::delete, v1::providers::test,
+        v1::providers::gmail_consent, v1::providers::gmail_link,
         v1::messages::send, v1::messages::send_again,
         v1::messages::suppressions, v1::messages::suppress, v1::messages::unsuppress,
         v1::messages::inbox, v1::messages::inbox_to_contact,

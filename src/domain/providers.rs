@@ -403,3 +403,48 @@ pub async fn test_send(
         },
     })
 }
+
+/// The first half of linking a Google account (SPEC §8.1): a fresh PKCE verifier is kept
+/// (sealed) and the consent address is given to the owner to open in their browser.
+pub async fn gmail_consent(state: &AppState, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<String> {
+    require_owner(actor, ws)?;
+    let settings = gmail_settings(state, ws).await?;
+    let verifier = crate::auth::tokens::random_hex(32);
+    set_secret(state, actor, ws, Channel::Email, &[("pending_verifier", &verifier)]).await?;
+    Ok(settings.consent_url(&verifier, &link_state(&verifier)))
+}
+
+/// The second half: the address Google's consent page sent the browser to (it does not load;
+/// the owner pastes it here). Its `code` is traded for a refresh token, kept sealed.
+pub async fn gmail_link(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, pasted: &str) -> AppResult<()> {
+    require_owner(actor, ws)?;
+    let settings = gmail_settings(state, ws).await?;
+    let bad = |m: &str| AppError::invalid("redirect_url", m);
+    let url = url::Url::parse(pasted.trim())
+        .map_err(|_| bad("paste the whole address from the browser's address bar (it starts with http://127.0.0.1)"))?;
+    let query: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
+    if let Some(error) = query.get("error") {
+        return Err(bad(&format!("Google did not give access: {error}")));
+    }
+    let code = query.get("code").ok_or_else(|| bad("this address has no code in it; start the link again"))?;
+    if settings.pending_verifier.is_empty() || query.get("state") != Some(&link_state(&settings.pending_verifier)) {
+        return Err(bad("this address belongs to another link attempt; press \"Link Google account\" again"));
+    }
+    let refresh = settings
+        .redeem(&state.http, code)
+        .await
+        .map_err(|e| AppError::invalid("redirect_url", e))?;
+    set_secret(state, actor, ws, Channel::Email, &[("refresh_token", &refresh), ("pending_verifier", "")]).await
+}
+
+async fn gmail_settings(state: &AppState, ws: &WorkspaceAccess) -> AppResult<crate::providers::email::gmail::Settings> {
+    match load::<EmailProvider>(state, ws, Channel::Email).await? {
+        Some(EmailProvider::Gmail(s)) => Ok(s),
+        _ => Err(AppError::conflict("set a Gmail provider (client id and secret) first")),
+    }
+}
+
+/// The OAuth `state` of a link attempt: ties the pasted address to the verifier kept for it.
+fn link_state(verifier: &str) -> String {
+    crate::auth::tokens::sha256_hex(verifier)[..24].to_string()
+}

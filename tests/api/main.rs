@@ -4,6 +4,7 @@
 mod common;
 
 mod accounts;
+mod adapters;
 mod api_keys;
 mod audit;
 mod backups;

@@ -79,3 +79,37 @@ pub async fn test(
     };
     Ok((status, Json(result)).into_response())
 }
+
+#[derive(serde::Serialize, ToSchema)]
+pub struct ConsentLink {
+    /// Open it, approve, then paste the address the browser lands on into `gmail/link`.
+    pub url: String,
+}
+
+/// Starts linking the Gmail provider's Google account (installed-app OAuth with PKCE).
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/providers/email/gmail/consent", tag = "providers",
+    responses((status = 200, body = ConsentLink), (status = 409, body = ErrorBody)))]
+pub async fn gmail_consent(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs<Owner>) -> ApiResult<Json<ConsentLink>> {
+    Ok(Json(ConsentLink {
+        url: providers::gmail_consent(&state, &actor, &ws).await?,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LinkInput {
+    /// The `http://127.0.0.1…` address Google's consent page sent the browser to.
+    pub redirect_url: String,
+}
+
+/// Finishes the link: trades the pasted address's code for a refresh token (kept sealed).
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/providers/email/gmail/link", tag = "providers",
+    request_body = LinkInput,
+    responses((status = 200, body = Object), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn gmail_link(
+    State(state): State<AppState>,
+    ApiWs { actor, ws, .. }: ApiWs<Owner>,
+    ApiJson(input): ApiJson<LinkInput>,
+) -> ApiResult<Json<ProvidersView>> {
+    providers::gmail_link(&state, &actor, &ws, &input.redirect_url).await?;
+    Ok(Json(providers::view(&state, &actor, &ws).await?))
+}
