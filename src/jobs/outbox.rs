@@ -21,9 +21,8 @@ use crate::state::AppState;
 use crate::storage;
 use crate::storage::outbox::Claimed;
 
-/// Rows claimed at once.
-const BATCH: i64 = 64;
-/// Sends in flight at once.
+/// Sends in flight at once. Rows are claimed only into free slots, so no row sits leased while
+/// it waits its turn (a crash would make it `unknown` though it never went out).
 const IN_FLIGHT: usize = 16;
 /// Tries of a message refused before anything was sent, before it is `failed`.
 const MAX_ATTEMPTS: i64 = 8;
@@ -73,67 +72,80 @@ impl Rates {
     }
 }
 
-/// The server's worker: drains whenever a message is queued, and when queued work falls due.
+/// The server's worker: keeps up to `IN_FLIGHT` sends going, claims more as soon as a slot
+/// frees, a message is queued (the bell), or queued work falls due. A slow provider holds
+/// only its own slots.
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            if let Err(e) = drain(&state).await {
+            if let Err(e) = pump(&state, false).await {
                 tracing::warn!(error = ?e, "the outbox worker failed; it tries again shortly");
-            }
-            let wait = until_next_due(&state).await.unwrap_or(Duration::from_secs(30));
-            tokio::select! {
-                _ = state.outbox.notified() => {}
-                _ = tokio::time::sleep(wait.min(Duration::from_secs(30))) => {}
+                tokio::time::sleep(Duration::from_secs(5)).await;
             }
         }
     })
 }
 
 async fn until_next_due(state: &AppState) -> Option<Duration> {
-    let next = storage::outbox::next_due(&state.db).await.ok()??;
+    let next = storage::outbox::next_wake(&state.db).await.ok()??;
     let at = crate::clock::parse(&next)?;
     let wait = at - crate::clock::now();
     Some(Duration::try_from(wait).unwrap_or(Duration::ZERO) + Duration::from_millis(200))
 }
 
-/// Sends everything due now; returns what became of it. Also `pi-crm jobs run outbox`.
+/// Sends everything due now and returns what became of it (`pi-crm jobs run outbox`, tests).
 pub async fn drain(state: &AppState) -> anyhow::Result<Drained> {
+    pump(state, true).await
+}
+
+/// Claims and sends, `IN_FLIGHT` at a time. With `until_idle` it returns once nothing is due
+/// and nothing is in flight; otherwise it runs until an error.
+async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
     let mut done = Drained::default();
-    expire_leases(state).await?;
-    let mut senders = Senders::default();
+    let mut in_flight = futures_util::stream::FuturesUnordered::new();
     loop {
-        let now = crate::clock::now();
-        let lease = time::Duration::seconds(state.config.outbox_lease_seconds as i64);
-        let claimed = storage::outbox::claim(
-            &state.db,
-            &crate::clock::format(now),
-            &crate::clock::format(now + lease),
-            BATCH,
-        )
-        .await?;
-        if claimed.is_empty() {
-            break;
+        expire_leases(state).await?;
+        let room = IN_FLIGHT - in_flight.len();
+        if room > 0 {
+            let now = crate::clock::now();
+            let lease = time::Duration::seconds(state.config.outbox_lease_seconds as i64);
+            let claimed = storage::outbox::claim(
+                &state.db,
+                &crate::clock::format(now),
+                &crate::clock::format(now + lease),
+                room as i64,
+            )
+            .await?;
+            // Providers are looked up per claim, so a changed setting applies to the next one.
+            let mut senders = Senders::default();
+            for row in claimed {
+                let sender = senders.get(state, &row).await;
+                in_flight.push(deliver(state, row, sender));
+            }
         }
-        let mut work = Vec::with_capacity(claimed.len());
-        for row in claimed {
-            let sender = senders.get(state, &row).await;
-            work.push((row, sender));
+        if in_flight.is_empty() {
+            if until_idle {
+                return Ok(done);
+            }
+            let wait = until_next_due(state).await.unwrap_or(Duration::from_secs(30));
+            tokio::select! {
+                _ = state.outbox.notified() => {}
+                _ = tokio::time::sleep(wait.min(Duration::from_secs(30))) => {}
+            }
+            continue;
         }
-        let outcomes: Vec<anyhow::Result<Settled>> = futures_util::stream::iter(work)
-            .map(|(row, sender)| deliver(state, row, sender))
-            .buffer_unordered(IN_FLIGHT)
-            .collect()
-            .await;
-        for outcome in outcomes {
-            match outcome? {
+        tokio::select! {
+            Some(outcome) = in_flight.next() => match outcome? {
                 Settled::Sent => done.sent += 1,
                 Settled::Failed => done.failed += 1,
                 Settled::Unknown => done.unknown += 1,
                 Settled::Later => done.later += 1,
-            }
+            },
+            // Claim what was queued meanwhile, while slow sends are still out.
+            _ = state.outbox.notified(), if !until_idle => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
         }
     }
-    Ok(done)
 }
 
 /// Rows a dead process held become `unknown`, with their timeline entries.

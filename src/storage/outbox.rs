@@ -122,11 +122,14 @@ pub async fn requeue(
     Ok(())
 }
 
-/// When the next pending row falls due, if any.
-pub async fn next_due(db: &SqlitePool) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT min(next_at) FROM outbox WHERE state = 'pending'")
-        .fetch_one(db)
-        .await
+/// When the worker next has something to do: a pending row falls due, or a lease runs out.
+pub async fn next_wake(db: &SqlitePool) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT min(at) FROM (SELECT min(next_at) AS at FROM outbox WHERE state = 'pending'
+                              UNION ALL SELECT min(lease_until) FROM outbox WHERE state = 'sending')",
+    )
+    .fetch_one(db)
+    .await
 }
 
 /// The timeline entry a webhook's event is about: by our outbox id, or by the provider's id.

@@ -24,6 +24,7 @@ mod isolation;
 mod limits;
 mod messaging;
 mod migrations;
+mod outbox_crash;
 mod ui_pages;
 mod webhooks;
 mod workspaces;

@@ -1,0 +1,213 @@
+//! "Never twice, never lost", proven with the real binary: the server is killed with SIGKILL
+//! while a fake Mailgun holds its requests open, then started again on the same data dir.
+//! Every message must end `sent` or `unknown`, the ones that reached the provider before the
+//! kill must be `unknown` (they may have gone: never sent again by themselves), and no
+//! message may reach the provider twice. Also the server log never shows a provider secret.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{PASSWORD, pi_crm};
+
+const API_KEY_SECRET: &str = "key-crash-test-0123456789abcdef";
+const SIGNING_SECRET: &str = "signing-crash-test-fedcba9876543210";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn serve(data: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_pi-crm"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("PI_CRM_CONFIG")
+        // A short lease, so a send cut off by the kill is judged within seconds.
+        .env("PI_CRM_OUTBOX_LEASE_SECONDS", "2")
+        .env("PI_CRM_LOG", "debug")
+        .env("PI_CRM_RATE_LIMIT_PER_MINUTE", "100000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_healthy(port: u16) {
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/healthz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start");
+}
+
+/// The `v:outbox_id` of each request the fake received.
+fn outbox_ids(requests: &[wiremock::Request]) -> Vec<String> {
+    requests
+        .iter()
+        .map(|r| {
+            let body = String::from_utf8_lossy(&r.body);
+            let marker = "name=\"v:outbox_id\"\r\n\r\n";
+            let start = body.find(marker).expect("every send carries our id") + marker.len();
+            body[start..start + 36].to_string()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
+    // This test's own HTTP clients come before any in-process server has set up TLS.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("server.log");
+    let made = pi_crm(
+        &data,
+        &["user", "create", "--email", "andy@example.com", "--name", "Andy", "--password-stdin"],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(made.status.success());
+    let out = pi_crm(
+        &data,
+        &["apikey", "create", "--user", "andy@example.com", "--scopes", "read:contacts,write:contacts,send:messages,manage:workspaces"],
+        None,
+    );
+    assert!(out.status.success());
+    let key = String::from_utf8(out.stdout).unwrap().lines().find(|l| l.starts_with("pcrm_")).unwrap().trim().to_string();
+
+    // A Mailgun that takes every message and does not answer for a minute.
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "<held@mg.example.com>", "message": "Queued. Thank you."}))
+                .set_delay(Duration::from_secs(60)),
+        )
+        .mount(&fake)
+        .await;
+
+    let port = free_port();
+    let mut server = serve(&data, port, &log);
+    wait_healthy(port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .default_headers([("x-api-key".parse().unwrap(), key.parse().unwrap())].into_iter().collect())
+        .build()
+        .unwrap();
+    let ws = client.post(format!("{base}/api/v1/workspaces")).json(&json!({"name": "Loans"})).send().await.unwrap();
+    let ws = ws.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let r = client
+        .put(format!("{base}/api/v1/workspaces/{ws}/providers/email"))
+        .json(&json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": API_KEY_SECRET,
+                      "webhook_signing_key": SIGNING_SECRET, "from": "andy@mg.example.com",
+                      "api_base": fake.uri(), "per_minute": 0}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // 24 messages: more than one claim's worth (16), so some are still only queued.
+    let mut communications = Vec::new();
+    for i in 0..24 {
+        let c = client
+            .post(format!("{base}/api/v1/workspaces/{ws}/contacts"))
+            .json(&json!({"first_name": format!("Borrower {i}"), "primary_email": format!("b{i}@example.com")}))
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap();
+        let r = client
+            .post(format!("{base}/api/v1/workspaces/{ws}/contacts/{}/messages", c["id"].as_str().unwrap()))
+            .json(&json!({"channel": "email", "subject": format!("Hello {i}"), "body": "Rates fell."}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202);
+        communications.push((c["id"].as_str().unwrap().to_string(), r.json::<Value>().await.unwrap()["communication_id"].as_str().unwrap().to_string()));
+    }
+    // Wait until the provider holds a full batch, then kill the server mid-send.
+    let mut held = Vec::new();
+    for _ in 0..200 {
+        held = fake.received_requests().await.unwrap();
+        if held.len() >= 16 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(held.len() >= 16, "the fake holds {} requests", held.len());
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let before_kill = outbox_ids(&fake.received_requests().await.unwrap());
+
+    // The provider is quick again; the server starts over on the same data.
+    fake.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "<quick@mg.example.com>", "message": "Queued. Thank you."})))
+        .mount(&fake)
+        .await;
+    let port = free_port();
+    let mut server = serve(&data, port, &log);
+    wait_healthy(port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let mut statuses: HashMap<String, String> = HashMap::new();
+    for _ in 0..300 {
+        statuses.clear();
+        for (contact, id) in &communications {
+            let page: Value = client
+                .get(format!("{base}/api/v1/workspaces/{ws}/contacts/{contact}/communications"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let entry = page["items"].as_array().unwrap().iter().find(|e| e["id"] == id.as_str()).unwrap().clone();
+            statuses.insert(id.clone(), entry["status"].as_str().unwrap().to_string());
+        }
+        if statuses.values().all(|s| s == "sent" || s == "unknown") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = outbox_ids(&fake.received_requests().await.unwrap());
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    assert!(statuses.values().all(|s| s == "sent" || s == "unknown"), "every message settles: {statuses:?}");
+    // No message reached the provider twice, across the kill.
+    let mut all: Vec<&String> = before_kill.iter().chain(after.iter()).collect();
+    let total = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), total, "no outbox row was sent twice");
+    // What reached it before the kill is `unknown` and was not sent again; the rest went
+    // out once after the restart.
+    let row_of: HashMap<String, String> = {
+        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", data.join("pi-crm.db").display())).await.unwrap();
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, communication_id FROM outbox").fetch_all(&db).await.unwrap();
+        db.close().await;
+        rows.into_iter().collect()
+    };
+    for id in &before_kill {
+        assert_eq!(statuses[&row_of[id]], "unknown", "{id} reached the provider before the kill");
+    }
+    let sent = statuses.values().filter(|s| *s == "sent").count();
+    assert_eq!(sent, after.len(), "each message sent after the restart reached the provider once");
+    assert_eq!(sent + before_kill.len(), 24, "nothing lost and nothing claimed-but-unsent: {statuses:?}");
+
+    // The log (debug level) never shows the provider's secrets.
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(logs.contains("marked unknown"), "the restart said what it did: {logs}");
+    assert!(!logs.contains(API_KEY_SECRET) && !logs.contains(SIGNING_SECRET), "secrets stay out of the log");
+}
