@@ -8,7 +8,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
 
 use crate::domain::actor::{Actor, Via as Face};
 use crate::domain::messages::Stored;
@@ -102,7 +101,9 @@ pub async fn drain(state: &AppState) -> anyhow::Result<Drained> {
 /// and nothing is in flight; otherwise it runs until an error.
 async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
     let mut done = Drained::default();
-    let mut in_flight = futures_util::stream::FuturesUnordered::new();
+    // Each send is its own task: it holds a database connection while it settles, and must
+    // not wait for this loop to poll it while the loop itself waits for a connection.
+    let mut in_flight = tokio::task::JoinSet::new();
     loop {
         expire_leases(state).await?;
         let room = IN_FLIGHT - in_flight.len();
@@ -120,7 +121,7 @@ async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
             let mut senders = Senders::default();
             for row in claimed {
                 let sender = senders.get(state, &row).await;
-                in_flight.push(deliver(state, row, sender));
+                in_flight.spawn(deliver(state.clone(), row, sender));
             }
         }
         if in_flight.is_empty() {
@@ -135,11 +136,15 @@ async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
             continue;
         }
         tokio::select! {
-            Some(outcome) = in_flight.next() => match outcome? {
-                Settled::Sent => done.sent += 1,
-                Settled::Failed => done.failed += 1,
-                Settled::Unknown => done.unknown += 1,
-                Settled::Later => done.later += 1,
+            Some(joined) = in_flight.join_next() => match joined {
+                Ok(Ok(Settled::Sent)) => done.sent += 1,
+                Ok(Ok(Settled::Failed)) => done.failed += 1,
+                Ok(Ok(Settled::Unknown)) => done.unknown += 1,
+                Ok(Ok(Settled::Later)) => done.later += 1,
+                // Its row stays leased and becomes `unknown` when the lease runs out: the
+                // send may have happened before recording it failed.
+                Ok(Err(e)) => tracing::error!(error = ?e, "recording a send failed"),
+                Err(e) => tracing::error!(error = ?e, "a send stopped unexpectedly"),
             },
             // Claim what was queued meanwhile, while slow sends are still out.
             _ = state.outbox.notified(), if !until_idle => {}
@@ -236,7 +241,8 @@ enum Settled {
     Later,
 }
 
-async fn deliver(state: &AppState, row: Claimed, (ws, sender): (Option<WorkspaceAccess>, Sender)) -> anyhow::Result<Settled> {
+async fn deliver(state: AppState, row: Claimed, (ws, sender): (Option<WorkspaceAccess>, Sender)) -> anyhow::Result<Settled> {
+    let state = &state;
     let Some(ws) = ws else {
         // The workspace was deleted with its rows; nothing is left to settle.
         return Ok(Settled::Failed);
