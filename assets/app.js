@@ -25,6 +25,35 @@
     var select = document.getElementById("move-" + status.getAttribute("data-moved"));
     if (select) select.focus();
   });
+  // A text's live counter: characters as the network counts them and how many texts it costs
+  // (160 GSM-7 characters in one, 153 each when split; 70 / 67 once any character needs
+  // UCS-2) — the same rule as providers/sms/segments.rs.
+  var GSM = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var GSM_EXT = "^{}\\[~]|€\f";
+  function smsCount(text) {
+    var units = 0, gsm = true;
+    for (var ch of text) {
+      if (GSM.indexOf(ch) >= 0) units += 1;
+      else if (GSM_EXT.indexOf(ch) >= 0) units += 2;
+      else { gsm = false; break; }
+    }
+    if (!gsm) units = text.length; // UTF-16 code units, as the network counts UCS-2
+    var single = gsm ? 160 : 70, part = gsm ? 153 : 67;
+    return { units: units, texts: units <= single ? 1 : Math.ceil(units / part), gsm: gsm };
+  }
+  function updateCounter(area) {
+    var out = document.getElementById(area.getAttribute("data-sms-counter"));
+    if (!out) return;
+    var c = smsCount(area.value);
+    out.textContent = c.units + " characters · " + c.texts + (c.texts === 1 ? " text" : " texts") +
+      (c.gsm ? "" : " (emoji or special letters: 70 per text)");
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("textarea[data-sms-counter]")) updateCounter(event.target);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("textarea[data-sms-counter]").forEach(updateCounter);
+  });
   // A form sent once: its buttons are disabled while the (possibly slow) Pi answers, so a
   // second tap does not send it twice. After the event, so the pressed button's own name and
   // value still go with the form; a page restored from the back-forward cache is enabled again.

@@ -79,6 +79,47 @@ pub struct Communication {
 }
 
 impl Communication {
+    /// A text value of its content (`subject`, `error`, `to` …).
+    pub fn detail(&self, key: &str) -> Option<String> {
+        self.content.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+    }
+
+    /// An email or text pi-crm sent, as opposed to one received or logged by hand.
+    pub fn is_outgoing_message(&self) -> bool {
+        matches!(self.kind.as_str(), "email" | "text") && self.status.as_deref() != Some("received")
+    }
+
+    /// Still on its way: the timeline refreshes itself while one is.
+    pub fn is_pending(&self) -> bool {
+        self.status.as_deref() == Some("queued")
+    }
+
+    /// What its status means to a person.
+    pub fn status_label(&self) -> Option<&'static str> {
+        Some(match self.status.as_deref()? {
+            "queued" => "sending…",
+            "sent" => "sent",
+            "delivered" => "delivered",
+            "opened" => "opened",
+            "clicked" => "clicked",
+            "bounced" => "bounced",
+            "failed" => "failed",
+            "unknown" => "may not have been sent",
+            "received" => "received",
+            _ => return None,
+        })
+    }
+
+    /// The badge colour of its status: good, bad, unsure or plain.
+    pub fn status_tone(&self) -> &'static str {
+        match self.status.as_deref() {
+            Some("delivered" | "opened" | "clicked") => "badge-green",
+            Some("failed" | "bounced") => "badge-red",
+            Some("unknown") => "badge-amber",
+            _ => "",
+        }
+    }
+
     /// The text a person reads in the timeline, whatever the kind.
     pub fn summary(&self) -> String {
         let s = |k: &str| self.content.get(k).and_then(Value::as_str).map(str::to_string);
@@ -93,6 +134,7 @@ impl Communication {
                 }
             }
             "system" => s("message").unwrap_or_else(|| "Updated".into()),
+            "email" => s("body_text").or_else(|| s("body")).or_else(|| s("subject")).unwrap_or_default(),
             _ => s("body").or_else(|| s("subject")).unwrap_or_default(),
         }
     }

@@ -299,3 +299,39 @@ mod tests {
         assert!(compose(Via::Text, None, Some(&"a".repeat(1600))).is_ok());
     }
 }
+
+/// A message someone should look at (the dashboard): it failed, bounced, or may not have gone.
+pub struct Attention {
+    pub workspace: WorkspaceAccess,
+    pub message: storage::comms::Trouble,
+}
+
+/// Messages needing a look and unknown senders, across the caller's workspaces: the newest
+/// `limit` messages, and how many unknown-sender texts each workspace holds.
+pub async fn needing_attention(
+    state: &AppState,
+    actor: &Actor,
+    workspaces: &[WorkspaceAccess],
+    limit: usize,
+) -> AppResult<(Vec<Attention>, Vec<(WorkspaceAccess, i64)>)> {
+    if !actor.has_scope(Scope::ReadContacts) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let mut messages = Vec::new();
+    let mut senders = Vec::new();
+    for ws in workspaces {
+        for m in storage::comms::trouble(&state.db, ws, limit as i64).await? {
+            messages.push(Attention {
+                workspace: ws.clone(),
+                message: m,
+            });
+        }
+        let unknown = storage::inbox::count(&state.db, ws).await?;
+        if unknown > 0 {
+            senders.push((ws.clone(), unknown));
+        }
+    }
+    messages.sort_by(|a, b| b.message.id.cmp(&a.message.id));
+    messages.truncate(limit);
+    Ok((messages, senders))
+}

@@ -208,6 +208,13 @@ pub async fn delete(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, chann
     Ok(())
 }
 
+/// Which channels have a provider: `(email, text)`. For pages that offer sending.
+pub async fn configured(state: &AppState, ws: &WorkspaceAccess) -> AppResult<(bool, bool)> {
+    let email = storage::providers::get(&state.db, ws, Channel::Email.as_str()).await?.is_some();
+    let sms = storage::providers::get(&state.db, ws, Channel::Sms.as_str()).await?.is_some();
+    Ok((email, sms))
+}
+
 /// The workspace's email provider, ready to send; `None` when it has none.
 pub async fn mailer(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<Mailer>> {
     Ok(load::<EmailProvider>(state, ws, Channel::Email).await?.map(|provider| Mailer {

@@ -242,3 +242,33 @@ pub async fn message_state(
     .fetch_optional(conn)
     .await
 }
+
+/// Messages that failed, bounced or may not have been sent, newest first.
+pub async fn trouble(db: &SqlitePool, ws: &WorkspaceAccess, limit: i64) -> Result<Vec<Trouble>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.id, g.contact_id, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')) AS name,
+                c.primary_email AS email, g.type AS kind, g.status,
+                coalesce(json_extract(g.content, '$.subject'), json_extract(g.content, '$.body'), '') AS what,
+                json_extract(g.content, '$.error') AS error, g.timestamp
+           FROM communication_logs g JOIN base_contacts c ON c.id = g.contact_id
+          WHERE g.workspace_id = ? AND g.status IN ('failed', 'unknown', 'bounced')
+          ORDER BY g.id DESC LIMIT ?",
+    )
+    .bind(ws.id())
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Trouble {
+    pub id: String,
+    pub contact_id: String,
+    pub name: String,
+    pub email: Option<String>,
+    pub kind: String,
+    pub status: String,
+    pub what: String,
+    pub error: Option<String>,
+    pub timestamp: String,
+}

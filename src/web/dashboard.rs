@@ -24,6 +24,10 @@ struct DashboardPage {
     errors: FormErrors,
     new_name: String,
     backups: BackupLine,
+    /// Messages that failed, bounced or may not have been sent.
+    trouble: Vec<crate::domain::messages::Attention>,
+    /// Workspaces with texts from unknown numbers, and how many.
+    unknown_senders: Vec<(WorkspaceAccess, i64)>,
 }
 
 /// The dashboard's word on backups (SPEC §12): when the last good one was made, or that the
@@ -54,7 +58,15 @@ async fn page(
     new_name: String,
 ) -> DashboardPage {
     let workspaces = chrome.workspaces.clone();
+    let (trouble, unknown_senders) = crate::domain::messages::needing_attention(state, &user.actor(), &workspaces, 8)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = ?e, "the dashboard could not read messages needing a look");
+            Default::default()
+        });
     DashboardPage {
+        trouble,
+        unknown_senders,
         chrome: chrome.in_section("home"),
         first_name: user.name.split_whitespace().next().unwrap_or(&user.name).to_string(),
         workspaces,

@@ -25,6 +25,20 @@ pub struct PageWs<R: Needs = Viewer> {
     role: PhantomData<R>,
 }
 
+impl<R: Needs> PageWs<R> {
+    /// The same, its role already checked, for a page shared by routes that need different
+    /// roles (a settings page re-rendered after an owner-only form).
+    pub fn any_role(self) -> PageWs {
+        PageWs {
+            user: self.user,
+            actor: self.actor,
+            ws: self.ws,
+            chrome: self.chrome,
+            role: PhantomData,
+        }
+    }
+}
+
 impl<R: Needs> FromRequestParts<AppState> for PageWs<R> {
     type Rejection = Response;
 

@@ -67,8 +67,19 @@ impl FormErrors {
                 }
                 Ok(errors)
             }
-            AppError::Conflict { message, .. } => Ok(FormErrors::general_message(message)),
+            AppError::Conflict { message, .. } | AppError::Refused { message, .. } => {
+                Ok(FormErrors::general_message(message))
+            }
             other => Err(other),
+        }
+    }
+
+    /// The same errors with each field named `prefix` + name: for a page with two forms
+    /// that share an input name (the note's and the message's `body`).
+    pub fn prefixed(self, prefix: &str) -> FormErrors {
+        FormErrors {
+            fields: self.fields.into_iter().map(|(k, v)| (format!("{prefix}{k}"), v)).collect(),
+            general: self.general,
         }
     }
 

@@ -12,8 +12,10 @@ pub mod fields;
 pub mod flash;
 pub mod forms;
 pub mod imports;
+pub mod inbox;
 pub mod invites;
 pub mod lists;
+pub mod messaging;
 pub mod pipeline;
 pub mod settings;
 pub mod times;
@@ -91,6 +93,11 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/workspaces/{ws}/contacts/{id}/timeline",
             post(contacts::timeline::add_entry),
         )
+        .route("/workspaces/{ws}/contacts/{id}/messages", post(contacts::messages::send))
+        .route(
+            "/workspaces/{ws}/contacts/{id}/timeline/{entry}/send-again",
+            post(contacts::messages::send_again),
+        )
         .route(
             "/workspaces/{ws}/contacts/{id}/timeline/{entry}/pin",
             post(contacts::timeline::pin),
@@ -126,6 +133,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/workspaces/{ws}/imports/{id}/progress", get(imports::progress))
         .route("/workspaces/{ws}/imports/{id}/revert", post(imports::revert))
         .route("/workspaces/{ws}/imports/{id}/problems.csv", get(imports::problem_rows))
+        .route("/workspaces/{ws}/inbox", get(inbox::page))
+        .route("/workspaces/{ws}/inbox/{id}/contact", post(inbox::create_contact))
+        .route("/workspaces/{ws}/messaging", get(messaging::page))
+        .route("/workspaces/{ws}/messaging/suppressions", post(messaging::suppress))
+        .route("/workspaces/{ws}/messaging/suppressions/{id}/delete", post(messaging::unsuppress))
+        .route("/workspaces/{ws}/messaging/email/gmail/consent", post(messaging::gmail_consent))
+        .route("/workspaces/{ws}/messaging/email/gmail/link", post(messaging::gmail_link))
+        .route("/workspaces/{ws}/messaging/{channel}", post(messaging::save))
+        .route("/workspaces/{ws}/messaging/{channel}/delete", post(messaging::remove))
+        .route("/workspaces/{ws}/messaging/{channel}/test", post(messaging::test))
         .route("/workspaces/{ws}/pipeline", get(pipeline::board))
         .route("/workspaces/{ws}/pipeline/move", post(pipeline::move_card))
         .route("/workspaces/{ws}/lists", get(lists::page).post(lists::create))

@@ -1,6 +1,7 @@
 //! `/workspaces/{ws}/contacts…`: the list with search and filters, the detail page, the forms.
 
 pub mod merge;
+pub mod messages;
 pub mod timeline;
 pub mod views;
 
@@ -316,6 +317,9 @@ struct ShowPage {
     more_timeline: Option<String>,
     can_edit: bool,
     errors: FormErrors,
+    send: messages::SendBox,
+    /// A message on the page is still on its way: the timeline refreshes itself.
+    pending: bool,
 }
 
 impl ShowPage {
@@ -332,6 +336,7 @@ pub async fn show_contact(
     id: &ContactId,
     cursor: Option<&str>,
     errors: FormErrors,
+    typed: messages::Typed,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
     let c = contact::get(&state.db, actor, ws, id).await?;
@@ -341,6 +346,7 @@ pub async fn show_contact(
     let timeline = comms::timeline(&state.db, actor, ws, &contact_id, Some(30), cursor).await?;
     let (values, orphans) = views::custom_values(&c, &fields);
     let (stages, tags) = lists.into_iter().partition(|l| l.is_primary);
+    let send = messages::SendBox::for_contact(state, ws, &c, typed).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -354,6 +360,7 @@ pub async fn show_contact(
             .as_deref()
             .map(crate::domain::phone::display)
             .unwrap_or_default(),
+        pending: timeline.items.iter().any(|e| e.is_pending()),
         more_timeline: timeline
             .next_cursor
             .map(|cur| format!("/workspaces/{}/contacts/{}?cursor={cur}#timeline", ws.id(), c.id)),
@@ -364,6 +371,7 @@ pub async fn show_contact(
         orphans,
         stages,
         tags,
+        send,
         c,
         ws: ws.clone(),
         errors,
@@ -390,6 +398,7 @@ pub async fn show(
         &id,
         q.cursor.as_deref(),
         FormErrors::none(),
+        messages::Typed::default(),
     )
     .await
 }

@@ -126,7 +126,7 @@ pub async fn add_entry(
         }
         Err(AppError::Invalid { .. }) => {
             let errors = FormErrors::field("body", "write something first");
-            show_contact(&state, &actor, &ws, chrome, &id, None, errors).await
+            show_contact(&state, &actor, &ws, chrome, &id, None, errors, Default::default()).await
         }
         Err(e) => Err(e.into()),
     }

@@ -1,0 +1,146 @@
+//! Writing to a contact from their page (SPEC §8.2): the email and text forms, what stops
+//! them (no provider, no address, a suppression), and "send again".
+
+use axum::extract::State;
+use axum::response::Response;
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::show_contact;
+use crate::auth::workspace::Editor;
+use crate::domain::contact::ContactRecord;
+use crate::domain::ids::{CommunicationId, ContactId, WorkspaceId};
+use crate::domain::messages::{self, MessageInput, TEXT_MAX_CHARS};
+use crate::domain::suppression::{self, Via};
+use crate::domain::workspace::WorkspaceAccess;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::error::PageError;
+use crate::web::extract::{PagePath, PageWs};
+use crate::web::flash;
+use crate::web::forms::FormErrors;
+
+/// What the person had written, shown again beside its errors.
+#[derive(Default)]
+pub struct Typed {
+    pub channel: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// The send forms' state on the contact page: each channel is ready, or says why not.
+pub struct SendBox {
+    pub email_blocked: Option<String>,
+    pub text_blocked: Option<String>,
+    /// Whether the person may set providers (the owner), for the "set one up" link.
+    pub can_set_up: bool,
+    pub typed: Typed,
+    pub text_max: usize,
+}
+
+impl SendBox {
+    pub async fn for_contact(
+        state: &AppState,
+        ws: &WorkspaceAccess,
+        c: &ContactRecord,
+        typed: Typed,
+    ) -> Result<SendBox, AppError> {
+        let (email, sms) = crate::domain::providers::configured(state, ws).await?;
+        let mut conn = state.db.acquire().await?;
+        let blocked = |configured: bool, what: &str, address: Option<&String>, via: Via| {
+            let reason = if !configured {
+                Some(format!("No {what} provider is set up for this workspace yet."))
+            } else if address.is_none() {
+                Some(format!(
+                    "{} has no {}.",
+                    c.display_name(),
+                    if via == Via::Email { "email address" } else { "phone number" }
+                ))
+            } else {
+                None
+            };
+            (reason, address.cloned(), via)
+        };
+        let checks = [
+            blocked(email, "email", c.base.primary_email.as_ref(), Via::Email),
+            blocked(sms, "text", c.base.primary_phone.as_ref(), Via::Text),
+        ];
+        let mut out = Vec::new();
+        for (reason, address, via) in checks {
+            let reason = match (reason, address) {
+                (Some(r), _) => Some(r),
+                (None, Some(a)) => suppression::is_suppressed(&mut conn, ws, via, &a)
+                    .await?
+                    .map(|why| format!("{a} is on the suppression list ({why}).")),
+                (None, None) => None,
+            };
+            out.push(reason);
+        }
+        let text_blocked = out.pop().flatten();
+        let email_blocked = out.pop().flatten();
+        Ok(SendBox {
+            email_blocked,
+            text_blocked,
+            can_set_up: ws.is_owner(),
+            typed,
+            text_max: TEXT_MAX_CHARS,
+        })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SendForm {
+    #[serde(default)]
+    channel: String,
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    body: String,
+}
+
+pub async fn send(
+    State(state): State<AppState>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
+    Form(form): Form<SendForm>,
+) -> Result<Response, PageError> {
+    let input = MessageInput {
+        channel: form.channel.clone(),
+        template_id: None,
+        subject: Some(form.subject.clone()),
+        body: Some(form.body.clone()),
+    };
+    let url = format!("/workspaces/{}/contacts/{id}#timeline", ws.id());
+    match messages::send(&state, &actor, &ws, &id, input).await {
+        Ok(_) => {
+            let what = if form.channel == "text" { "Text" } else { "Email" };
+            Ok(flash::redirect(&state, &url, "success", &format!("{what} on its way.")))
+        }
+        Err(e @ (AppError::Invalid { .. } | AppError::InvalidMany(_))) => {
+            let errors = FormErrors::from_error(e)?.prefixed("message_");
+            let typed = Typed {
+                channel: form.channel,
+                subject: form.subject,
+                body: form.body,
+            };
+            show_contact(&state, &actor, &ws, chrome, &id, None, errors, typed).await
+        }
+        Err(AppError::Refused { message, .. }) => Ok(flash::redirect(&state, &url, "error", &message)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn send_again(
+    State(state): State<AppState>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
+    PagePath((_, id, entry)): PagePath<(WorkspaceId, ContactId, CommunicationId)>,
+) -> Result<Response, PageError> {
+    let url = format!("/workspaces/{}/contacts/{id}#timeline", ws.id());
+    match messages::send_again(&state, &actor, &ws, &id, &entry).await {
+        Ok(()) => Ok(flash::redirect(&state, &url, "success", "Sending it again.")),
+        Err(AppError::Refused { message, .. } | AppError::Conflict { message, .. }) => {
+            Ok(flash::redirect(&state, &url, "error", &message))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
