@@ -23,6 +23,7 @@ mod invites;
 mod isolation;
 mod limits;
 mod messaging;
+mod messaging_ui;
 mod migrations;
 mod outbox_crash;
 mod ui_pages;
