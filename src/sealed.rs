@@ -75,7 +75,10 @@ mod tests {
     fn opens_what_it_sealed_and_nothing_else() {
         let k = key(7);
         let sealed = seal(&k, "ws1/email", b"key-3ax6xnjp29jd6fds4gc373sgvjxteol0");
-        assert_eq!(open(&k, "ws1/email", &sealed).unwrap(), b"key-3ax6xnjp29jd6fds4gc373sgvjxteol0");
+        assert_eq!(
+            open(&k, "ws1/email", &sealed).unwrap(),
+            b"key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
+        );
         // Another key, another place, a flipped bit, a truncated value: all refused.
         assert!(open(&key(8), "ws1/email", &sealed).is_err());
         assert!(open(&k, "ws2/email", &sealed).is_err());

@@ -106,7 +106,10 @@ pub fn router(max_upload: usize) -> Router<AppState> {
             put(providers::put).delete(providers::delete),
         )
         .route(&format!("{WS}/providers/{{channel}}/test"), post(providers::test))
-        .route(&format!("{WS}/providers/email/gmail/consent"), post(providers::gmail_consent))
+        .route(
+            &format!("{WS}/providers/email/gmail/consent"),
+            post(providers::gmail_consent),
+        )
         .route(&format!("{WS}/providers/email/gmail/link"), post(providers::gmail_link))
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(middleware::from_fn(error::json_errors))

@@ -60,7 +60,15 @@ impl Kind {
 }
 
 pub const STATUSES: &[&str] = &[
-    "queued", "sent", "delivered", "opened", "clicked", "bounced", "failed", "unknown", "received",
+    "queued",
+    "sent",
+    "delivered",
+    "opened",
+    "clicked",
+    "bounced",
+    "failed",
+    "unknown",
+    "received",
 ];
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -81,7 +89,21 @@ pub struct Communication {
 impl Communication {
     /// A text value of its content (`subject`, `error`, `to` …).
     pub fn detail(&self, key: &str) -> Option<String> {
-        self.content.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string)
+        self.content
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    }
+
+    /// Who a message went to, as a person reads it (a number formatted for its country).
+    pub fn recipient(&self) -> Option<String> {
+        let to = self.detail("to")?;
+        Some(if self.kind == "text" {
+            super::phone::display(&to)
+        } else {
+            to
+        })
     }
 
     /// An email or text pi-crm sent, as opposed to one received or logged by hand.
@@ -89,9 +111,16 @@ impl Communication {
         matches!(self.kind.as_str(), "email" | "text") && self.status.as_deref() != Some("received")
     }
 
-    /// Still on its way: the timeline refreshes itself while one is.
+    /// Its status may still change soon: queued, or sent in the last ten minutes (delivery
+    /// reports come within seconds). The timeline refreshes itself while one is.
     pub fn is_pending(&self) -> bool {
-        self.status.as_deref() == Some("queued")
+        match self.status.as_deref() {
+            Some("queued") => true,
+            Some("sent") => {
+                clock::parse(&self.timestamp).is_some_and(|at| clock::now() - at < time::Duration::minutes(10))
+            }
+            _ => false,
+        }
     }
 
     /// What its status means to a person.
@@ -134,7 +163,10 @@ impl Communication {
                 }
             }
             "system" => s("message").unwrap_or_else(|| "Updated".into()),
-            "email" => s("body_text").or_else(|| s("body")).or_else(|| s("subject")).unwrap_or_default(),
+            "email" => s("body_text")
+                .or_else(|| s("body"))
+                .or_else(|| s("subject"))
+                .unwrap_or_default(),
             _ => s("body").or_else(|| s("subject")).unwrap_or_default(),
         }
     }

@@ -22,7 +22,16 @@ use crate::providers::sms::segments;
 use crate::storage;
 
 /// Replies that opt a number out of every text (Twilio's Advanced Opt-Out list).
-pub const OPT_OUT_WORDS: &[&str] = &["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"];
+pub const OPT_OUT_WORDS: &[&str] = &[
+    "STOP",
+    "STOPALL",
+    "UNSUBSCRIBE",
+    "CANCEL",
+    "END",
+    "QUIT",
+    "REVOKE",
+    "OPTOUT",
+];
 /// Replies that opt it back in.
 pub const OPT_IN_WORDS: &[&str] = &["START", "UNSTOP", "YES"];
 
@@ -159,7 +168,12 @@ pub async fn apply_status(db: &SqlitePool, ws: &WorkspaceAccess, event: StatusEv
     Ok(true)
 }
 
-pub async fn inbox(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, page: &PageRequest) -> AppResult<Page<InboxMessage>> {
+pub async fn inbox(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    page: &PageRequest,
+) -> AppResult<Page<InboxMessage>> {
     actor.require(Scope::ReadContacts)?;
     let spec = page.parse()?;
     let rows = storage::inbox::page(db, ws, &spec).await?;
@@ -186,13 +200,23 @@ pub async fn create_contact_from(
     };
     input.primary_phone = Some(Some(message.from.clone()));
     let created = contact::create(db, actor, ws, region, input).await?;
-    let id = ContactId::parse(&created.id).ok_or_else(|| AppError::Internal(anyhow::anyhow!("a new contact has a bad id")))?;
+    let id = ContactId::parse(&created.id)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("a new contact has a bad id")))?;
     let mut tx = storage::db::begin_write(db).await?;
     let moved = storage::inbox::take_from(&mut tx, ws, &message.from).await?;
     for m in &moved {
         let sid = m.provider_message_id.as_deref().unwrap_or_default();
-        log_received(&mut tx, ws, &created.id, &m.from, m.to.as_deref().unwrap_or_default(), &m.body, sid, &m.received_at)
-            .await?;
+        log_received(
+            &mut tx,
+            ws,
+            &created.id,
+            &m.from,
+            m.to.as_deref().unwrap_or_default(),
+            &m.body,
+            sid,
+            &m.received_at,
+        )
+        .await?;
     }
     audit::in_workspace_with(
         &mut tx,

@@ -66,14 +66,19 @@ pub async fn send(
         _ => return Err(AppError::invalid("channel", "channel is email or text")),
     };
     if input.template_id.as_deref().is_some_and(|t| !t.trim().is_empty()) {
-        return Err(AppError::invalid("template_id", "there is no template with this id in this workspace"));
+        return Err(AppError::invalid(
+            "template_id",
+            "there is no template with this id in this workspace",
+        ));
     }
     let stored = compose(via, input.subject.as_deref(), input.body.as_deref())?;
     let contact = storage::contacts::load(&state.db, ws, contact_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let from = match via {
-        Via::Email => super::providers::mailer(state, ws).await?.map(|m| m.provider.from().to_string()),
+        Via::Email => super::providers::mailer(state, ws)
+            .await?
+            .map(|m| m.provider.from().to_string()),
         Via::Text => super::providers::texter(state, ws)
             .await?
             .map(|t| t.provider.from().to_string()),
@@ -126,7 +131,10 @@ fn compose(via: Via, subject: Option<&str>, body: Option<&str>) -> AppResult<Sto
             if subject.is_empty() {
                 bad.check::<()>(Err(AppError::invalid("subject", "write a subject")))?;
             } else if subject.contains(['\r', '\n']) || subject.chars().count() > 300 {
-                bad.check::<()>(Err(AppError::invalid("subject", "a subject is one line of at most 300 characters")))?;
+                bad.check::<()>(Err(AppError::invalid(
+                    "subject",
+                    "a subject is one line of at most 300 characters",
+                )))?;
             }
             if body.is_empty() {
                 bad.check::<()>(Err(AppError::invalid("body", "write the message")))?;
@@ -251,7 +259,15 @@ pub async fn send_again(
     .await?;
     storage::comms::set_status(&mut tx, ws, id.as_str(), "queued").await?;
     storage::comms::set_content_key(&mut tx, ws, id.as_str(), "error", None).await?;
-    audit::in_workspace(&mut tx, actor, ws.id(), "message.send_again", "communication", id.as_str()).await?;
+    audit::in_workspace(
+        &mut tx,
+        actor,
+        ws.id(),
+        "message.send_again",
+        "communication",
+        id.as_str(),
+    )
+    .await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok(())

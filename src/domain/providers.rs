@@ -69,7 +69,13 @@ pub struct WebhookUrls {
 
 impl WebhookUrls {
     pub fn for_workspace(state: &AppState, ws: &WorkspaceAccess) -> WebhookUrls {
-        let url = |path: String| state.config.public_url.as_deref().map(|base| format!("{}{path}", base.trim_end_matches('/')));
+        let url = |path: String| {
+            state
+                .config
+                .public_url
+                .as_deref()
+                .map(|base| format!("{}{path}", base.trim_end_matches('/')))
+        };
         WebhookUrls {
             twilio_sms: url(format!("/webhooks/twilio/{}/sms", ws.id())),
             twilio_status: url(format!("/webhooks/twilio/{}/status", ws.id())),
@@ -131,7 +137,11 @@ pub async fn put(
     let Value::Object(mut given) = body else {
         return Err(AppError::invalid("", "the settings are a JSON object"));
     };
-    let kind = given.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+    let kind = given
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     // A secret left out (or empty) keeps the one stored for the same kind of provider.
     if let Some(stored) = stored_secrets(state, ws, channel).await?
         && stored.0 == kind
@@ -162,7 +172,9 @@ pub async fn put(
         return Err(AppError::InvalidMany(problems));
     }
     let Value::Object(mut all) = normalised.map_err(anyhow::Error::from)? else {
-        return Err(AppError::Internal(anyhow::anyhow!("provider settings serialise as an object")));
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "provider settings serialise as an object"
+        )));
     };
     all.remove("kind");
     let mut secrets = Map::new();
@@ -210,24 +222,32 @@ pub async fn delete(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, chann
 
 /// Which channels have a provider: `(email, text)`. For pages that offer sending.
 pub async fn configured(state: &AppState, ws: &WorkspaceAccess) -> AppResult<(bool, bool)> {
-    let email = storage::providers::get(&state.db, ws, Channel::Email.as_str()).await?.is_some();
-    let sms = storage::providers::get(&state.db, ws, Channel::Sms.as_str()).await?.is_some();
+    let email = storage::providers::get(&state.db, ws, Channel::Email.as_str())
+        .await?
+        .is_some();
+    let sms = storage::providers::get(&state.db, ws, Channel::Sms.as_str())
+        .await?
+        .is_some();
     Ok((email, sms))
 }
 
 /// The workspace's email provider, ready to send; `None` when it has none.
 pub async fn mailer(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<Mailer>> {
-    Ok(load::<EmailProvider>(state, ws, Channel::Email).await?.map(|provider| Mailer {
-        provider,
-        http: state.http.clone(),
-    }))
+    Ok(load::<EmailProvider>(state, ws, Channel::Email)
+        .await?
+        .map(|provider| Mailer {
+            provider,
+            http: state.http.clone(),
+        }))
 }
 
 pub async fn texter(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<Texter>> {
-    Ok(load::<SmsProvider>(state, ws, Channel::Sms).await?.map(|provider| Texter {
-        provider,
-        http: state.http.clone(),
-    }))
+    Ok(load::<SmsProvider>(state, ws, Channel::Sms)
+        .await?
+        .map(|provider| Texter {
+            provider,
+            http: state.http.clone(),
+        }))
 }
 
 /// The stored provider with its secrets opened. A sealed part that does not open is a clear
@@ -244,9 +264,12 @@ async fn load<P: serde::de::DeserializeOwned>(
     let mut all: Map<String, Value> = serde_json::from_str(&row.settings).unwrap_or_default();
     all.extend(secrets);
     all.insert("kind".into(), json!(row.kind));
-    serde_json::from_value(Value::Object(all))
-        .map(Some)
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored {} provider settings do not read: {e}", channel.as_str())))
+    serde_json::from_value(Value::Object(all)).map(Some).map_err(|e| {
+        AppError::Internal(anyhow::anyhow!(
+            "stored {} provider settings do not read: {e}",
+            channel.as_str()
+        ))
+    })
 }
 
 /// Replaces the stored secrets' `field` (the Gmail link keeps its verifier and token this way).
@@ -289,7 +312,9 @@ async fn stored_secrets(
         return Ok(None);
     };
     // Secrets that no longer open are as good as none: the owner is entering new ones.
-    Ok(open_secrets(state, ws, channel, &row.secrets).ok().map(|s| (row.kind, s)))
+    Ok(open_secrets(state, ws, channel, &row.secrets)
+        .ok()
+        .map(|s| (row.kind, s)))
 }
 
 fn open_secrets(
@@ -433,15 +458,26 @@ pub async fn gmail_link(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, p
     if let Some(error) = query.get("error") {
         return Err(bad(&format!("Google did not give access: {error}")));
     }
-    let code = query.get("code").ok_or_else(|| bad("this address has no code in it; start the link again"))?;
+    let code = query
+        .get("code")
+        .ok_or_else(|| bad("this address has no code in it; start the link again"))?;
     if settings.pending_verifier.is_empty() || query.get("state") != Some(&link_state(&settings.pending_verifier)) {
-        return Err(bad("this address belongs to another link attempt; press \"Link Google account\" again"));
+        return Err(bad(
+            "this address belongs to another link attempt; press \"Link Google account\" again",
+        ));
     }
     let refresh = settings
         .redeem(&state.http, code)
         .await
         .map_err(|e| AppError::invalid("redirect_url", e))?;
-    set_secret(state, actor, ws, Channel::Email, &[("refresh_token", &refresh), ("pending_verifier", "")]).await
+    set_secret(
+        state,
+        actor,
+        ws,
+        Channel::Email,
+        &[("refresh_token", &refresh), ("pending_verifier", "")],
+    )
+    .await
 }
 
 async fn gmail_settings(state: &AppState, ws: &WorkspaceAccess) -> AppResult<crate::providers::email::gmail::Settings> {

@@ -65,7 +65,12 @@ pub struct SuppressionInput {
     pub reason: Option<String>,
 }
 
-pub async fn list(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, page: &PageRequest) -> AppResult<Page<Suppression>> {
+pub async fn list(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    page: &PageRequest,
+) -> AppResult<Page<Suppression>> {
     actor.require(Scope::ReadContacts)?;
     let spec = page.parse()?;
     let rows = storage::suppressions::page(db, ws, &spec).await?;
@@ -83,8 +88,14 @@ pub async fn add(
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
     let mut bad = Invalids::default();
-    let via = bad.check(Via::parse(&input.channel).ok_or_else(|| AppError::invalid("channel", "channel is email or text")))?;
-    let reason = input.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).unwrap_or("manual");
+    let via =
+        bad.check(Via::parse(&input.channel).ok_or_else(|| AppError::invalid("channel", "channel is email or text")))?;
+    let reason = input
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .unwrap_or("manual");
     if !REASONS.contains(&reason) {
         bad.check::<()>(Err(AppError::invalid(
             "reason",
@@ -133,7 +144,12 @@ pub async fn suppress(
     Ok((existing, false))
 }
 
-pub async fn is_suppressed(conn: &mut SqliteConnection, ws: &WorkspaceAccess, via: Via, address: &str) -> AppResult<Option<String>> {
+pub async fn is_suppressed(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    via: Via,
+    address: &str,
+) -> AppResult<Option<String>> {
     Ok(storage::suppressions::find(conn, ws, via.as_str(), address)
         .await?
         .map(|s| s.reason))
@@ -146,7 +162,15 @@ pub async fn remove(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &S
     if !storage::suppressions::delete(&mut tx, ws, id).await? {
         return Err(AppError::NotFound);
     }
-    audit::in_workspace(&mut tx, actor, ws.id(), "suppression.delete", "suppression", id.as_str()).await?;
+    audit::in_workspace(
+        &mut tx,
+        actor,
+        ws.id(),
+        "suppression.delete",
+        "suppression",
+        id.as_str(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }

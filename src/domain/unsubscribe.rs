@@ -66,7 +66,9 @@ pub async fn look_up(db: &SqlitePool, key: &SecretKey, token: &str) -> AppResult
         return Ok(None);
     };
     let mut conn = db.acquire().await?;
-    let already = suppression::is_suppressed(&mut conn, &ws, Via::Email, &address).await?.is_some();
+    let already = suppression::is_suppressed(&mut conn, &ws, Via::Email, &address)
+        .await?
+        .is_some();
     Ok(Some(Target { ws, address, already }))
 }
 
@@ -103,7 +105,10 @@ pub fn headers(
                 .parse::<lettre::message::Mailbox>()
                 .map(|m| m.email.to_string())
                 .unwrap_or_else(|_| from.to_string());
-            vec![("List-Unsubscribe".into(), format!("<mailto:{bare}?subject=unsubscribe>"))]
+            vec![(
+                "List-Unsubscribe".into(),
+                format!("<mailto:{bare}?subject=unsubscribe>"),
+            )]
         }
     }
 }
@@ -131,10 +136,25 @@ mod tests {
     fn headers_follow_rfc_8058() {
         let key = SecretKey::from_bytes(vec![3; 32]);
         let ws = WorkspaceId::generate();
-        let h = headers(&key, Some("https://crm.example.com/"), &ws, "ada@example.com", "Andy <andy@example.com>");
+        let h = headers(
+            &key,
+            Some("https://crm.example.com/"),
+            &ws,
+            "ada@example.com",
+            "Andy <andy@example.com>",
+        );
         assert!(h[0].1.starts_with("<https://crm.example.com/u/") && h[0].1.ends_with('>'));
-        assert_eq!(h[1], ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()));
+        assert_eq!(
+            h[1],
+            ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into())
+        );
         let h = headers(&key, None, &ws, "ada@example.com", "Andy <andy@example.com>");
-        assert_eq!(h, vec![("List-Unsubscribe".into(), "<mailto:andy@example.com?subject=unsubscribe>".into())]);
+        assert_eq!(
+            h,
+            vec![(
+                "List-Unsubscribe".into(),
+                "<mailto:andy@example.com?subject=unsubscribe>".into()
+            )]
+        );
     }
 }

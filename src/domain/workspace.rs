@@ -145,7 +145,9 @@ pub async fn for_system(db: &SqlitePool, id: &WorkspaceId) -> AppResult<Option<(
     let Some(owner) = storage::workspaces::owner_by_id(db, id).await? else {
         return Ok(None);
     };
-    let access = storage::workspaces::access(db, &owner, id).await?.map(WorkspaceAccess::from_row);
+    let access = storage::workspaces::access(db, &owner, id)
+        .await?
+        .map(WorkspaceAccess::from_row);
     Ok(access.map(|a| (a, owner)))
 }
 

@@ -8,7 +8,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-
 use crate::domain::actor::{Actor, Via as Face};
 use crate::domain::messages::Stored;
 use crate::domain::suppression::{self, Via};
@@ -59,7 +58,10 @@ impl Rates {
         let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let window = all.entry((ws.to_string(), channel)).or_default();
         let now = Instant::now();
-        while window.front().is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60)) {
+        while window
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(60))
+        {
             window.pop_front();
         }
         if window.len() < per_minute as usize {
@@ -173,7 +175,10 @@ async fn expire_leases(state: &AppState) -> anyhow::Result<()> {
     }
     tx.commit().await?;
     if !expired.is_empty() {
-        tracing::warn!(count = expired.len(), "messages whose send was interrupted are marked unknown");
+        tracing::warn!(
+            count = expired.len(),
+            "messages whose send was interrupted are marked unknown"
+        );
     }
     Ok(())
 }
@@ -215,7 +220,10 @@ impl Senders {
         if let Some(found) = self.found.get(&key) {
             return found.clone();
         }
-        let ws = system_access(state, &mut self.access, &row.workspace_id).await.ok().flatten();
+        let ws = system_access(state, &mut self.access, &row.workspace_id)
+            .await
+            .ok()
+            .flatten();
         let sender = match &ws {
             None => Sender::Missing("the workspace is gone".into()),
             Some(ws) if row.channel == "email" => match crate::domain::providers::mailer(state, ws).await {
@@ -241,7 +249,11 @@ enum Settled {
     Later,
 }
 
-async fn deliver(state: AppState, row: Claimed, (ws, sender): (Option<WorkspaceAccess>, Sender)) -> anyhow::Result<Settled> {
+async fn deliver(
+    state: AppState,
+    row: Claimed,
+    (ws, sender): (Option<WorkspaceAccess>, Sender),
+) -> anyhow::Result<Settled> {
     let state = &state;
     let Some(ws) = ws else {
         // The workspace was deleted with its rows; nothing is left to settle.
@@ -283,11 +295,14 @@ async fn deliver(state: AppState, row: Claimed, (ws, sender): (Option<WorkspaceA
                 from,
                 to: row.recipient.clone(),
                 body: message.text,
-                status_callback: state
-                    .config
-                    .public_url
-                    .as_deref()
-                    .map(|base| format!("{}/webhooks/twilio/{}/status?outbox={}", base.trim_end_matches('/'), ws.id(), row.id)),
+                status_callback: state.config.public_url.as_deref().map(|base| {
+                    format!(
+                        "{}/webhooks/twilio/{}/status?outbox={}",
+                        base.trim_end_matches('/'),
+                        ws.id(),
+                        row.id
+                    )
+                }),
             };
             texter.send(&text).await
         }

@@ -84,7 +84,10 @@ pub fn transport_error(e: &reqwest::Error, provider: &str) -> Outcome {
         };
     }
     if e.is_builder() {
-        return Outcome::failed(format!("the request to {provider} could not be made: {}", root_cause(e)));
+        return Outcome::failed(format!(
+            "the request to {provider} could not be made: {}",
+            root_cause(e)
+        ));
     }
     if e.is_timeout() {
         return Outcome::Unknown {

@@ -193,7 +193,12 @@ pub async fn advance_status(
 }
 
 /// Sets a message's status whatever it was ("send again" puts it back to `queued`).
-pub async fn set_status(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &str, status: &str) -> Result<(), sqlx::Error> {
+pub async fn set_status(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &str,
+    status: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE communication_logs SET status = ? WHERE id = ? AND workspace_id = ?")
         .bind(status)
         .bind(id)

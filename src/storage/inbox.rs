@@ -36,7 +36,11 @@ pub async fn page(db: &SqlitePool, ws: &WorkspaceAccess, spec: &PageSpec) -> Res
     .await
 }
 
-pub async fn find(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &str) -> Result<Option<InboxMessage>, sqlx::Error> {
+pub async fn find(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &str,
+) -> Result<Option<InboxMessage>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM inbox_messages WHERE workspace_id = ? AND id = ?"
     )))
@@ -47,7 +51,11 @@ pub async fn find(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &str) -
 }
 
 /// Every message from one number, oldest first, taken out of the inbox.
-pub async fn take_from(conn: &mut SqliteConnection, ws: &WorkspaceAccess, number: &str) -> Result<Vec<InboxMessage>, sqlx::Error> {
+pub async fn take_from(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    number: &str,
+) -> Result<Vec<InboxMessage>, sqlx::Error> {
     let mut taken: Vec<InboxMessage> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "DELETE FROM inbox_messages WHERE workspace_id = ? AND from_number = ? RETURNING {COLUMNS}"
     )))

@@ -52,7 +52,11 @@ pub async fn page(db: &SqlitePool, ws: &WorkspaceAccess, spec: &PageSpec) -> Res
     .await
 }
 
-pub async fn delete(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &SuppressionId) -> Result<bool, sqlx::Error> {
+pub async fn delete(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &SuppressionId,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM suppressions WHERE id = ? AND workspace_id = ?")
         .bind(id)
         .bind(ws.id())

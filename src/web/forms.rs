@@ -78,7 +78,11 @@ impl FormErrors {
     /// that share an input name (the note's and the message's `body`).
     pub fn prefixed(self, prefix: &str) -> FormErrors {
         FormErrors {
-            fields: self.fields.into_iter().map(|(k, v)| (format!("{prefix}{k}"), v)).collect(),
+            fields: self
+                .fields
+                .into_iter()
+                .map(|(k, v)| (format!("{prefix}{k}"), v))
+                .collect(),
             general: self.general,
         }
     }

@@ -35,8 +35,20 @@ impl InboxPage {
     }
 }
 
-pub async fn page(State(state): State<AppState>, PageWs { actor, ws, chrome, .. }: PageWs) -> Result<Response, PageError> {
-    let page = inbound::inbox(&state.db, &actor, &ws, &PageRequest { limit: Some(200), cursor: None }).await?;
+pub async fn page(
+    State(state): State<AppState>,
+    PageWs { actor, ws, chrome, .. }: PageWs,
+) -> Result<Response, PageError> {
+    let page = inbound::inbox(
+        &state.db,
+        &actor,
+        &ws,
+        &PageRequest {
+            limit: Some(200),
+            cursor: None,
+        },
+    )
+    .await?;
     Ok(axum::response::IntoResponse::into_response(InboxPage {
         chrome: chrome.in_section("inbox"),
         can_edit: ws.can_edit(),
@@ -72,12 +84,14 @@ pub async fn create_contact(
             "success",
             "Contact created; their texts are on the timeline.",
         )),
-        Err(e @ (AppError::Invalid { .. } | AppError::InvalidMany(_) | AppError::Conflict { .. })) => Ok(flash::redirect(
-            &state,
-            &format!("/workspaces/{}/inbox", ws.id()),
-            "error",
-            &e.public_message(),
-        )),
+        Err(e @ (AppError::Invalid { .. } | AppError::InvalidMany(_) | AppError::Conflict { .. })) => {
+            Ok(flash::redirect(
+                &state,
+                &format!("/workspaces/{}/inbox", ws.id()),
+                "error",
+                &e.public_message(),
+            ))
+        }
         Err(e) => Err(e.into()),
     }
 }

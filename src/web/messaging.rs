@@ -95,7 +95,11 @@ impl MessagingPage {
 
     /// The value to show in a provider form's input: what was typed, else what is stored.
     fn val(&self, form: &str, key: &str) -> String {
-        let shown = if matches!(form, "twilio") { &self.sms } else { &self.email };
+        let shown = if matches!(form, "twilio") {
+            &self.sms
+        } else {
+            &self.email
+        };
         if shown.kind == form {
             shown.values.get(key).cloned().unwrap_or_default()
         } else {
@@ -104,7 +108,11 @@ impl MessagingPage {
     }
 
     fn secret_set(&self, form: &str, key: &str) -> bool {
-        let shown = if matches!(form, "twilio") { &self.sms } else { &self.email };
+        let shown = if matches!(form, "twilio") {
+            &self.sms
+        } else {
+            &self.email
+        };
         shown.kind == form && shown.secrets_set.iter().any(|s| s == key)
     }
 
@@ -130,7 +138,11 @@ async fn render(state: &AppState, pw: PageWs, extra: Extra) -> Result<Response, 
     let PageWs { actor, ws, chrome, .. } = pw;
     let (mut email, mut sms, hooks) = if ws.is_owner() {
         let view = providers::view(state, &actor, &ws).await?;
-        (Shown::from_view(view.email), Shown::from_view(view.sms), Some(view.webhook_urls))
+        (
+            Shown::from_view(view.email),
+            Shown::from_view(view.sms),
+            Some(view.webhook_urls),
+        )
     } else {
         (Shown::default(), Shown::default(), None)
     };
@@ -143,7 +155,16 @@ async fn render(state: &AppState, pw: PageWs, extra: Extra) -> Result<Response, 
             ..shown
         };
     }
-    let page = suppression::list(&state.db, &actor, &ws, &PageRequest { limit: Some(200), cursor: None }).await?;
+    let page = suppression::list(
+        &state.db,
+        &actor,
+        &ws,
+        &PageRequest {
+            limit: Some(200),
+            cursor: None,
+        },
+    )
+    .await?;
     let status = if extra.errors.is_empty() {
         StatusCode::OK
     } else {
@@ -185,7 +206,10 @@ fn settings_body(form: &Pairs) -> Map<String, Value> {
             continue;
         }
         let v = match key.as_str() {
-            "port" | "per_minute" => value.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::from(value)),
+            "port" | "per_minute" => value
+                .parse::<u64>()
+                .map(Value::from)
+                .unwrap_or_else(|_| Value::from(value)),
             _ => Value::from(value),
         };
         body.insert(key.clone(), v);
@@ -204,7 +228,12 @@ pub async fn save(
     let kind = form.first("kind").to_string();
     let pw = pw.any_role();
     match providers::put(&state, &pw.actor, &pw.ws, channel, Value::Object(body.clone())).await {
-        Ok(_) => Ok(flash::redirect(&state, &url(&pw.ws), "success", "Provider saved. Send a test to check it.")),
+        Ok(_) => Ok(flash::redirect(
+            &state,
+            &url(&pw.ws),
+            "success",
+            "Provider saved. Send a test to check it.",
+        )),
         Err(e) => {
             let errors = FormErrors::from_error(e)?;
             let extra = Extra {
@@ -244,7 +273,10 @@ pub async fn test(
     let pw = pw.any_role();
     let to = Some(form.to.as_str()).filter(|t| !t.trim().is_empty());
     let result = match providers::test_send(&state, &pw.actor, &pw.ws, channel, to).await {
-        Ok(r) if r.ok => (true, "The provider took the test message. Check that it arrived.".to_string()),
+        Ok(r) if r.ok => (
+            true,
+            "The provider took the test message. Check that it arrived.".to_string(),
+        ),
         Ok(r) => (false, r.error.unwrap_or_else(|| "the provider refused it".into())),
         Err(e @ (AppError::Invalid { .. } | AppError::Refused { .. })) => (false, e.public_message()),
         Err(e) => return Err(e.into()),
@@ -287,7 +319,12 @@ pub async fn gmail_link(
 ) -> Result<Response, PageError> {
     let pw = pw.any_role();
     match providers::gmail_link(&state, &pw.actor, &pw.ws, &form.redirect_url).await {
-        Ok(()) => Ok(flash::redirect(&state, &url(&pw.ws), "success", "Google account linked.")),
+        Ok(()) => Ok(flash::redirect(
+            &state,
+            &url(&pw.ws),
+            "success",
+            "Google account linked.",
+        )),
         Err(e) => {
             let errors = FormErrors::from_error(e)?;
             render(
@@ -324,8 +361,18 @@ pub async fn suppress(
         reason: Some("manual".into()),
     };
     match suppression::add(&state.db, &state.config.default_phone_region, &pw.actor, &pw.ws, input).await {
-        Ok((s, true)) => Ok(flash::redirect(&state, &url(&pw.ws), "success", &format!("Nothing will be sent to {} any more.", s.address))),
-        Ok((s, false)) => Ok(flash::redirect(&state, &url(&pw.ws), "success", &format!("{} was already on the list.", s.address))),
+        Ok((s, true)) => Ok(flash::redirect(
+            &state,
+            &url(&pw.ws),
+            "success",
+            &format!("Nothing will be sent to {} any more.", s.address),
+        )),
+        Ok((s, false)) => Ok(flash::redirect(
+            &state,
+            &url(&pw.ws),
+            "success",
+            &format!("{} was already on the list.", s.address),
+        )),
         Err(e) => {
             let errors = FormErrors::from_error(e)?;
             render(
@@ -348,7 +395,12 @@ pub async fn unsuppress(
     PagePath((_, id)): PagePath<(WorkspaceId, SuppressionId)>,
 ) -> Result<Response, PageError> {
     suppression::remove(&state.db, &pw.actor, &pw.ws, &id).await?;
-    Ok(flash::redirect(&state, &url(&pw.ws), "success", "Removed from the suppression list."))
+    Ok(flash::redirect(
+        &state,
+        &url(&pw.ws),
+        "success",
+        "Removed from the suppression list.",
+    ))
 }
 
 /// One input of a provider form.
@@ -382,40 +434,100 @@ type Spec = (&'static str, &'static str, &'static str, &'static str, bool);
 impl MessagingPage {
     fn forms(&self) -> Vec<ProviderForm> {
         const MAILGUN: &[Spec] = &[
-            ("domain", "Sending domain", "text", "mg.example.com", true),
-            ("from", "From", "text", "Andy Lee <andy@mg.example.com>", true),
-            ("api_key", "API key", "password", "Mailgun → Sending → Domain settings → Sending API keys", true),
-            ("webhook_signing_key", "Webhook signing key", "password", "Mailgun → Sending → Webhooks → HTTP webhook signing key", true),
+            ("domain", "Sending domain", "text", "e.g. mg.example.com", true),
+            ("from", "From", "text", "e.g. Andy Lee <andy@mg.example.com>", true),
+            (
+                "api_key",
+                "API key",
+                "password",
+                "Mailgun → Sending → Domain settings → Sending API keys",
+                true,
+            ),
+            (
+                "webhook_signing_key",
+                "Webhook signing key",
+                "password",
+                "Mailgun → Sending → Webhooks → HTTP webhook signing key",
+                true,
+            ),
             ("api_base", "Region", "select", "", false),
-            ("per_minute", "Messages per minute", "number", "600 if empty; 0 for no limit", false),
+            (
+                "per_minute",
+                "Messages per minute",
+                "number",
+                "600 if empty; 0 for no limit",
+                false,
+            ),
         ];
         const SMTP: &[Spec] = &[
-            ("host", "Server", "text", "smtp.gmail.com, smtp.office365.com, or your own", true),
+            (
+                "host",
+                "Server",
+                "text",
+                "e.g. smtp.gmail.com or smtp.office365.com",
+                true,
+            ),
             ("port", "Port", "number", "587 for STARTTLS, 465 for TLS", true),
             ("security", "Security", "select", "", true),
             ("username", "Username", "text", "Usually your email address", false),
-            ("password", "Password", "password", "For Gmail: an app password (Google Account → Security → App passwords)", false),
-            ("from", "From", "text", "Andy Lee <andy@example.com>", true),
+            (
+                "password",
+                "Password",
+                "password",
+                "For Gmail: an app password (Google Account → Security → App passwords)",
+                false,
+            ),
+            ("from", "From", "text", "e.g. Andy Lee <andy@example.com>", true),
             ("per_minute", "Messages per minute", "number", "60 if empty", false),
         ];
         const GRAPH: &[Spec] = &[
-            ("tenant_id", "Directory (tenant) ID", "text", "Entra admin center → App registrations → your app", true),
+            (
+                "tenant_id",
+                "Directory (tenant) ID",
+                "text",
+                "Entra admin center → App registrations → your app",
+                true,
+            ),
             ("client_id", "Application (client) ID", "text", "", true),
-            ("client_secret", "Client secret", "password", "The app needs the Mail.Send application permission", true),
-            ("sender", "Mailbox that sends", "email", "andy@lee-family.example", true),
-            ("from", "From", "text", "Andy Lee <andy@lee-family.example>", true),
+            (
+                "client_secret",
+                "Client secret",
+                "password",
+                "The app needs the Mail.Send application permission",
+                true,
+            ),
+            (
+                "sender",
+                "Mailbox that sends",
+                "email",
+                "e.g. andy@lee-family.example",
+                true,
+            ),
+            ("from", "From", "text", "e.g. Andy Lee <andy@lee-family.example>", true),
             ("per_minute", "Messages per minute", "number", "30 if empty", false),
         ];
         const GMAIL: &[Spec] = &[
-            ("client_id", "OAuth client ID", "text", "Google Cloud console → Credentials → OAuth client (Desktop app)", true),
+            (
+                "client_id",
+                "OAuth client ID",
+                "text",
+                "Google Cloud console → Credentials → OAuth client (Desktop app)",
+                true,
+            ),
             ("client_secret", "OAuth client secret", "password", "", true),
-            ("from", "From", "text", "Andy Lee <andy.lee@gmail.com>", true),
+            ("from", "From", "text", "e.g. Andy Lee <andy.lee@gmail.com>", true),
             ("per_minute", "Messages per minute", "number", "60 if empty", false),
         ];
         const TWILIO: &[Spec] = &[
             ("account_sid", "Account SID", "text", "AC… on the Twilio console", true),
             ("auth_token", "Auth token", "password", "", true),
-            ("from", "Sending number", "text", "+1 415 555 0100, or a messaging service MG…", true),
+            (
+                "from",
+                "Sending number",
+                "text",
+                "e.g. +1 415 555 0100, or a messaging service MG…",
+                true,
+            ),
             ("per_minute", "Messages per minute", "number", "60 if empty", false),
         ];
         let make = |kind: &'static str, channel: &'static str, title, blurb, specs: &[Spec]| {
@@ -432,7 +544,11 @@ impl MessagingPage {
                         key,
                         label,
                         kind: input_kind,
-                        value: if *input_kind == "password" { String::new() } else { self.val(kind, key) },
+                        value: if *input_kind == "password" {
+                            String::new()
+                        } else {
+                            self.val(kind, key)
+                        },
                         error: self.err(kind, key).map(str::to_string),
                         is_set: self.secret_set(kind, key),
                         hint,
@@ -454,11 +570,41 @@ impl MessagingPage {
             }
         };
         vec![
-            make("mailgun", "email", "Mailgun", "Best for campaigns: delivery, opens and bounces come back to the timeline.", MAILGUN),
-            make("smtp", "email", "SMTP", "Gmail with an app password, Google Workspace, Microsoft 365, or any mail server.", SMTP),
-            make("graph", "email", "Microsoft 365 (Graph)", "Sends as your Microsoft 365 mailbox. One-to-one mail only: Graph cannot carry one-click unsubscribe.", GRAPH),
-            make("gmail", "email", "Gmail (Google sign-in)", "Sends as your Google account through the Gmail API; you link the account once.", GMAIL),
-            make("twilio", "sms", "Twilio", "Texts, delivery statuses, replies and STOP handling.", TWILIO),
+            make(
+                "mailgun",
+                "email",
+                "Mailgun",
+                "Best for campaigns: delivery, opens and bounces come back to the timeline.",
+                MAILGUN,
+            ),
+            make(
+                "smtp",
+                "email",
+                "SMTP",
+                "Gmail with an app password, Google Workspace, Microsoft 365, or any mail server.",
+                SMTP,
+            ),
+            make(
+                "graph",
+                "email",
+                "Microsoft 365 (Graph)",
+                "Sends as your Microsoft 365 mailbox. One-to-one mail only: Graph cannot carry one-click unsubscribe.",
+                GRAPH,
+            ),
+            make(
+                "gmail",
+                "email",
+                "Gmail (Google sign-in)",
+                "Sends as your Google account through the Gmail API; you link the account once.",
+                GMAIL,
+            ),
+            make(
+                "twilio",
+                "sms",
+                "Twilio",
+                "Texts, delivery statuses, replies and STOP handling.",
+                TWILIO,
+            ),
         ]
     }
 }

@@ -93,7 +93,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/workspaces/{ws}/contacts/{id}/timeline",
             post(contacts::timeline::add_entry),
         )
-        .route("/workspaces/{ws}/contacts/{id}/messages", post(contacts::messages::send))
+        .route(
+            "/workspaces/{ws}/contacts/{id}/messages",
+            post(contacts::messages::send),
+        )
         .route(
             "/workspaces/{ws}/contacts/{id}/timeline/{entry}/send-again",
             post(contacts::messages::send_again),
@@ -137,9 +140,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/workspaces/{ws}/inbox/{id}/contact", post(inbox::create_contact))
         .route("/workspaces/{ws}/messaging", get(messaging::page))
         .route("/workspaces/{ws}/messaging/suppressions", post(messaging::suppress))
-        .route("/workspaces/{ws}/messaging/suppressions/{id}/delete", post(messaging::unsuppress))
-        .route("/workspaces/{ws}/messaging/email/gmail/consent", post(messaging::gmail_consent))
-        .route("/workspaces/{ws}/messaging/email/gmail/link", post(messaging::gmail_link))
+        .route(
+            "/workspaces/{ws}/messaging/suppressions/{id}/delete",
+            post(messaging::unsuppress),
+        )
+        .route(
+            "/workspaces/{ws}/messaging/email/gmail/consent",
+            post(messaging::gmail_consent),
+        )
+        .route(
+            "/workspaces/{ws}/messaging/email/gmail/link",
+            post(messaging::gmail_link),
+        )
         .route("/workspaces/{ws}/messaging/{channel}", post(messaging::save))
         .route("/workspaces/{ws}/messaging/{channel}/delete", post(messaging::remove))
         .route("/workspaces/{ws}/messaging/{channel}/test", post(messaging::test))

@@ -51,13 +51,20 @@ pub async fn events(
     let Ok(Json(payload)) = Json::<Value>::from_bytes(&body) else {
         return Err(Refusal::BadSignature);
     };
-    let field = |name: &str| payload.pointer(&format!("/signature/{name}")).and_then(Value::as_str).unwrap_or_default();
+    let field = |name: &str| {
+        payload
+            .pointer(&format!("/signature/{name}"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
     let (timestamp, token) = (field("timestamp"), field("token"));
     let now = crate::clock::now().unix_timestamp();
     if !verify(&settings.webhook_signing_key, timestamp, token, field("signature"), now) {
         return Err(Refusal::BadSignature);
     }
-    let data = payload.get("event-data").ok_or(Refusal::BadRequest("event-data is missing"))?;
+    let data = payload
+        .get("event-data")
+        .ok_or(Refusal::BadRequest("event-data is missing"))?;
     let recipient = data
         .get("recipient")
         .and_then(Value::as_str)
@@ -80,7 +87,13 @@ mod tests {
         assert!(verify(key, "1403645220", token, good, 1403645220 + 60));
         // Too old, another token with the same signature, nothing at all.
         assert!(!verify(key, "1403645220", token, good, 1403645220 + 13 * 3600));
-        assert!(!verify(key, "1403645220", "owyldpe6nxhmrn78epljl6bj0orrki1u3d2v5e6cnlmmuox8jr", good, 1403645220));
+        assert!(!verify(
+            key,
+            "1403645220",
+            "owyldpe6nxhmrn78epljl6bj0orrki1u3d2v5e6cnlmmuox8jr",
+            good,
+            1403645220
+        ));
         assert!(!verify(key, "0", "", "", 0));
     }
 }

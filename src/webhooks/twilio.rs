@@ -173,7 +173,12 @@ mod tests {
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
         assert_eq!(signature("12345", url, &params), "RSOYDt4T1cUTdK1PDd93/VVr8B8=");
         assert!(verify("12345", url, &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
-        assert!(verify("12345", "https://mycompany.com:1234/myapp.php?foo=1&bar=2", &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
+        assert!(verify(
+            "12345",
+            "https://mycompany.com:1234/myapp.php?foo=1&bar=2",
+            &params,
+            "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+        ));
         assert!(!verify("12346", url, &params, "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
         assert!(!verify("12345", url, &params[1..], "RSOYDt4T1cUTdK1PDd93/VVr8B8="));
     }

@@ -25,9 +25,16 @@ async fn put_email(s: &Setup, body: Value) {
 }
 
 async fn queue_email(s: &Setup) -> String {
-    let r = send(s, json!({"channel": "email", "subject": "Your rate lock", "body": "Hi Ada,\n\nYour rate is locked until 12/20."})).await;
+    let r = send(
+        s,
+        json!({"channel": "email", "subject": "Your rate lock", "body": "Hi Ada,\n\nYour rate is locked until 12/20."}),
+    )
+    .await;
     assert_eq!(r.status(), 202);
-    r.json::<Value>().await.unwrap()["communication_id"].as_str().unwrap().to_string()
+    r.json::<Value>().await.unwrap()["communication_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 #[tokio::test]
@@ -45,20 +52,36 @@ async fn smtp_delivers_a_multipart_message_with_our_message_id() {
     s.app.settle_outbox().await;
     let sent = entry(&s, &id).await;
     assert_eq!(sent["status"], "sent", "{sent}");
-    let outbox_id: String = sqlx::query_scalar("SELECT id FROM outbox").fetch_one(&s.app.state.db).await.unwrap();
-    assert_eq!(sent["content"]["provider_message_id"], format!("{outbox_id}@lee-family.example"));
+    let outbox_id: String = sqlx::query_scalar("SELECT id FROM outbox")
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent["content"]["provider_message_id"],
+        format!("{outbox_id}@lee-family.example")
+    );
 
     let got = sink.messages();
     assert_eq!(got.len(), 1);
     let m = &got[0];
-    assert_eq!(m.auth, Some(("andy@lee-family.example".into(), "app-password-abcd efgh".into())));
+    assert_eq!(
+        m.auth,
+        Some(("andy@lee-family.example".into(), "app-password-abcd efgh".into()))
+    );
     assert_eq!(m.mail_from, "andy@lee-family.example");
     assert_eq!(m.rcpt_to, ["ada@example.com"]);
     let data = &m.data;
-    assert!(data.contains("From: \"Andy Lee\" <andy@lee-family.example>\r\n") || data.contains("From: Andy Lee <andy@lee-family.example>\r\n"), "{data}");
+    assert!(
+        data.contains("From: \"Andy Lee\" <andy@lee-family.example>\r\n")
+            || data.contains("From: Andy Lee <andy@lee-family.example>\r\n"),
+        "{data}"
+    );
     assert!(data.contains("To: ada@example.com\r\n"), "{data}");
     assert!(data.contains("Subject: Your rate lock\r\n"), "{data}");
-    assert!(data.contains(&format!("Message-ID: <{outbox_id}@lee-family.example>\r\n")), "{data}");
+    assert!(
+        data.contains(&format!("Message-ID: <{outbox_id}@lee-family.example>\r\n")),
+        "{data}"
+    );
     assert!(data.contains("Content-Type: multipart/alternative;"), "{data}");
     assert!(data.contains("Content-Type: text/plain; charset=utf-8"), "{data}");
     assert!(data.contains("Content-Type: text/html; charset=utf-8"), "{data}");
@@ -80,7 +103,13 @@ async fn smtp_refusals_fail_and_an_unreachable_server_is_retried() {
     s.app.settle_outbox().await;
     let failed = entry(&s, &id).await;
     assert_eq!(failed["status"], "failed");
-    assert!(failed["content"]["error"].as_str().unwrap().contains("Recipient address rejected"), "{failed}");
+    assert!(
+        failed["content"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("Recipient address rejected"),
+        "{failed}"
+    );
 
     // A 4xx at the end of DATA: nothing was accepted, try later.
     *sink.refuse.lock().unwrap() = Some("451 4.3.0 try again later".into());
@@ -90,7 +119,11 @@ async fn smtp_refusals_fail_and_an_unreachable_server_is_retried() {
     assert!(sink.messages().is_empty());
 
     // Nothing listens: refused before anything was sent, so it is retried, not unknown.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     put_email(&s, json!({"kind": "smtp", "host": "127.0.0.1", "port": closed, "security": "none", "from": "andy@lee-family.example"})).await;
     let waiting = queue_email(&s).await;
     s.app.settle_outbox().await;
@@ -99,7 +132,10 @@ async fn smtp_refusals_fail_and_an_unreachable_server_is_retried() {
         .fetch_all(&s.app.state.db)
         .await
         .unwrap();
-    assert!(errors.iter().any(|e| e.contains("could not reach the mail server")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e.contains("could not reach the mail server")),
+        "{errors:?}"
+    );
 }
 
 #[tokio::test]
@@ -110,8 +146,14 @@ async fn graph_makes_a_draft_then_sends_it_and_keeps_the_internet_message_id() {
         .and(path("/tenant-1234/oauth2/v2.0/token"))
         .and(body_string_contains("grant_type=client_credentials"))
         .and(body_string_contains("client_secret=graph-secret-%7E123"))
-        .and(body_string_contains("scope=https%3A%2F%2Fgraph.microsoft.com%2F.default"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "eyJ0eXAi.graph-token"})))
+        .and(body_string_contains(
+            "scope=https%3A%2F%2Fgraph.microsoft.com%2F.default",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"token_type": "Bearer", "expires_in": 3599, "access_token": "eyJ0eXAi.graph-token"}),
+            ),
+        )
         .expect(1)
         .mount(&fake)
         .await;
@@ -125,7 +167,9 @@ async fn graph_makes_a_draft_then_sends_it_and_keeps_the_internet_message_id() {
         .mount(&fake)
         .await;
     Mock::given(method("POST"))
-        .and(path("/v1.0/users/andy%40lee-family.example/messages/AAMkAGI2TG93AAA%3D/send"))
+        .and(path(
+            "/v1.0/users/andy%40lee-family.example/messages/AAMkAGI2TG93AAA%3D/send",
+        ))
         .and(header("authorization", "Bearer eyJ0eXAi.graph-token"))
         .respond_with(ResponseTemplate::new(202))
         .expect(1)
@@ -142,13 +186,24 @@ async fn graph_makes_a_draft_then_sends_it_and_keeps_the_internet_message_id() {
     s.app.settle_outbox().await;
     let sent = entry(&s, &id).await;
     assert_eq!(sent["status"], "sent", "{sent}");
-    assert_eq!(sent["content"]["provider_message_id"], "DM6PR11MB4460.namprd11.prod.outlook.com");
+    assert_eq!(
+        sent["content"]["provider_message_id"],
+        "DM6PR11MB4460.namprd11.prod.outlook.com"
+    );
     let requests = fake.received_requests().await.unwrap();
     let draft: Value = serde_json::from_slice(&requests[1].body).unwrap();
     assert_eq!(draft["subject"], "Your rate lock");
     assert_eq!(draft["body"]["contentType"], "HTML");
-    assert!(draft["body"]["content"].as_str().unwrap().contains("<p>Your rate is locked until 12/20.</p>"));
-    assert_eq!(draft["toRecipients"], json!([{"emailAddress": {"address": "ada@example.com"}}]));
+    assert!(
+        draft["body"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("<p>Your rate is locked until 12/20.</p>")
+    );
+    assert_eq!(
+        draft["toRecipients"],
+        json!([{"emailAddress": {"address": "ada@example.com"}}])
+    );
     assert!(draft.get("internetMessageHeaders").is_none());
 }
 
@@ -167,9 +222,19 @@ async fn gmail_links_with_pkce_and_sends_the_raw_message() {
     // Not linked yet: a send fails plainly.
     let early = queue_email(&s).await;
     s.app.settle_outbox().await;
-    assert!(entry(&s, &early).await["content"]["error"].as_str().unwrap().contains("not linked"));
+    assert!(
+        entry(&s, &early).await["content"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("not linked")
+    );
 
-    let r = api.post(&format!("/api/v1/workspaces/{}/providers/email/gmail/consent", s.ws), json!({})).await;
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{}/providers/email/gmail/consent", s.ws),
+            json!({}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let consent = url::Url::parse(r.json::<Value>().await.unwrap()["url"].as_str().unwrap()).unwrap();
     assert_eq!(consent.path(), "/o/oauth2/v2/auth");
@@ -186,13 +251,17 @@ async fn gmail_links_with_pkce_and_sends_the_raw_message() {
         .and(body_string_contains("grant_type=authorization_code"))
         .and(body_string_contains("code=4%2F0AbCdEf"))
         .respond_with(move |req: &wiremock::Request| {
-            let form: std::collections::HashMap<String, String> = form_urlencoded::parse(&req.body).into_owned().collect();
+            let form: std::collections::HashMap<String, String> =
+                form_urlencoded::parse(&req.body).into_owned().collect();
             use sha2::Digest;
             let derived = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(form["code_verifier"].as_bytes()));
             if derived == challenge {
-                ResponseTemplate::new(200).set_body_json(json!({"access_token": "ya29.a", "refresh_token": "1//refresh-token", "expires_in": 3599}))
+                ResponseTemplate::new(200).set_body_json(
+                    json!({"access_token": "ya29.a", "refresh_token": "1//refresh-token", "expires_in": 3599}),
+                )
             } else {
-                ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant", "error_description": "code_verifier mismatch"}))
+                ResponseTemplate::new(400)
+                    .set_body_json(json!({"error": "invalid_grant", "error_description": "code_verifier mismatch"}))
             }
         })
         .mount(&fake)
@@ -201,24 +270,42 @@ async fn gmail_links_with_pkce_and_sends_the_raw_message() {
         .and(path("/token"))
         .and(body_string_contains("grant_type=refresh_token"))
         .and(body_string_contains("refresh_token=1%2F%2Frefresh-token"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "ya29.fresh", "expires_in": 3599})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"access_token": "ya29.fresh", "expires_in": 3599})),
+        )
         .mount(&fake)
         .await;
     Mock::given(method("POST"))
         .and(path("/gmail/v1/users/me/messages/send"))
         .and(header("authorization", "Bearer ya29.fresh"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "18c2f0a1b2c3d4e5", "threadId": "18c2f0a1b2c3d4e5", "labelIds": ["SENT"]})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "18c2f0a1b2c3d4e5", "threadId": "18c2f0a1b2c3d4e5", "labelIds": ["SENT"]})),
+        )
         .expect(1)
         .mount(&fake)
         .await;
     let link = format!("/api/v1/workspaces/{}/providers/email/gmail/link", s.ws);
     // A pasted address from another attempt, or Google's refusal, is a clear 422.
-    let r = api.post(&link, json!({"redirect_url": "http://127.0.0.1:8765/?state=other&code=4/0AbCdEf"})).await;
+    let r = api
+        .post(
+            &link,
+            json!({"redirect_url": "http://127.0.0.1:8765/?state=other&code=4/0AbCdEf"}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
-    let r = api.post(&link, json!({"redirect_url": "http://127.0.0.1:8765/?error=access_denied"})).await;
+    let r = api
+        .post(
+            &link,
+            json!({"redirect_url": "http://127.0.0.1:8765/?error=access_denied"}),
+        )
+        .await;
     assert_eq!(r.status(), 422);
     assert!(r.text().await.unwrap().contains("access_denied"));
-    let pasted = format!("http://127.0.0.1:8765/?state={}&code=4/0AbCdEf&scope=https://www.googleapis.com/auth/gmail.send", q["state"]);
+    let pasted = format!(
+        "http://127.0.0.1:8765/?state={}&code=4/0AbCdEf&scope=https://www.googleapis.com/auth/gmail.send",
+        q["state"]
+    );
     let r = api.post(&link, json!({"redirect_url": pasted})).await;
     assert_eq!(r.status(), 200);
     let view: Value = r.json().await.unwrap();
@@ -231,7 +318,10 @@ async fn gmail_links_with_pkce_and_sends_the_raw_message() {
     assert_eq!(sent["status"], "sent", "{sent}");
     assert_eq!(sent["content"]["provider_message_id"], "18c2f0a1b2c3d4e5");
     let requests = fake.received_requests().await.unwrap();
-    let send_req = requests.iter().find(|r| r.url.path() == "/gmail/v1/users/me/messages/send").unwrap();
+    let send_req = requests
+        .iter()
+        .find(|r| r.url.path() == "/gmail/v1/users/me/messages/send")
+        .unwrap();
     let body: Value = serde_json::from_slice(&send_req.body).unwrap();
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(body["raw"].as_str().unwrap()).unwrap()).unwrap();
     assert!(raw.contains("To: ada@example.com\r\n"), "{raw}");

@@ -61,9 +61,11 @@ pub async fn mailgun(s: &Setup, fake: &MockServer) {
         .api(&s.key)
         .client
         .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws)))
-        .json(&json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
+        .json(
+            &json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
                       "webhook_signing_key": SIGNING_KEY, "from": "Andy Lee <andy@mg.example.com>",
-                      "api_base": fake.uri(), "per_minute": 0}))
+                      "api_base": fake.uri(), "per_minute": 0}),
+        )
         .send()
         .await
         .unwrap();
@@ -76,8 +78,10 @@ pub async fn twilio(s: &Setup, fake: &MockServer) {
         .api(&s.key)
         .client
         .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/sms", s.ws)))
-        .json(&json!({"kind": "twilio", "account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN,
-                      "from": "+1 415 555 0100", "api_base": fake.uri(), "per_minute": 0}))
+        .json(
+            &json!({"kind": "twilio", "account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN,
+                      "from": "+1 415 555 0100", "api_base": fake.uri(), "per_minute": 0}),
+        )
         .send()
         .await
         .unwrap();
@@ -91,7 +95,10 @@ pub fn mailgun_accepts(id: &str) -> ResponseTemplate {
 pub async fn send(s: &Setup, body: Value) -> reqwest::Response {
     s.app
         .api(&s.key)
-        .post(&format!("/api/v1/workspaces/{}/contacts/{}/messages", s.ws, s.ada), body)
+        .post(
+            &format!("/api/v1/workspaces/{}/contacts/{}/messages", s.ws, s.ada),
+            body,
+        )
         .await
 }
 
@@ -100,7 +107,10 @@ pub async fn entry(s: &Setup, id: &str) -> Value {
     let all: Value = s
         .app
         .api(&s.key)
-        .get(&format!("/api/v1/workspaces/{}/contacts/{}/communications", s.ws, s.ada))
+        .get(&format!(
+            "/api/v1/workspaces/{}/contacts/{}/communications",
+            s.ws, s.ada
+        ))
         .await
         .json()
         .await
@@ -132,14 +142,21 @@ async fn an_email_goes_through_mailgun_and_is_logged_with_its_id() {
         .mount(&fake)
         .await;
     mailgun(&s, &fake).await;
-    let r = send(&s, json!({"channel": "email", "subject": "Rates fell", "body": "Hi Ada,\n\nRates fell <a bit> today."})).await;
+    let r = send(
+        &s,
+        json!({"channel": "email", "subject": "Rates fell", "body": "Hi Ada,\n\nRates fell <a bit> today."}),
+    )
+    .await;
     assert_eq!(r.status(), 202);
     let queued: Value = r.json().await.unwrap();
     assert_eq!(queued["status"], "queued");
     let id = queued["communication_id"].as_str().unwrap().to_string();
     // On the timeline at once, before or while it is sent.
     let first = entry(&s, &id).await;
-    assert!(["queued", "sent"].contains(&first["status"].as_str().unwrap()), "{first}");
+    assert!(
+        ["queued", "sent"].contains(&first["status"].as_str().unwrap()),
+        "{first}"
+    );
     assert_eq!(first["type"], "email");
     assert_eq!(first["author"], "Andy");
     s.app.settle_outbox().await;
@@ -158,13 +175,29 @@ async fn an_email_goes_through_mailgun_and_is_logged_with_its_id() {
         "Basic {}",
         base64::engine::general_purpose::STANDARD.encode(format!("api:{MAILGUN_KEY}"))
     );
-    assert_eq!(req.headers.get("authorization").unwrap().to_str().unwrap(), expected_auth);
-    assert!(req.headers.get("content-type").unwrap().to_str().unwrap().starts_with("multipart/form-data; boundary="));
+    assert_eq!(
+        req.headers.get("authorization").unwrap().to_str().unwrap(),
+        expected_auth
+    );
+    assert!(
+        req.headers
+            .get("content-type")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("multipart/form-data; boundary=")
+    );
     let body = String::from_utf8_lossy(&req.body).to_string();
-    assert_eq!(multipart_field(&body, "from").unwrap(), "Andy Lee <andy@mg.example.com>");
+    assert_eq!(
+        multipart_field(&body, "from").unwrap(),
+        "Andy Lee <andy@mg.example.com>"
+    );
     assert_eq!(multipart_field(&body, "to").unwrap(), "ada@example.com");
     assert_eq!(multipart_field(&body, "subject").unwrap(), "Rates fell");
-    assert_eq!(multipart_field(&body, "text").unwrap(), "Hi Ada,\n\nRates fell <a bit> today.");
+    assert_eq!(
+        multipart_field(&body, "text").unwrap(),
+        "Hi Ada,\n\nRates fell <a bit> today."
+    );
     let html = multipart_field(&body, "html").unwrap();
     assert!(html.contains("<p>Rates fell &lt;a bit&gt; today.</p>"), "{html}");
     let outbox_id = multipart_field(&body, "v:outbox_id").unwrap();
@@ -178,7 +211,13 @@ async fn an_email_goes_through_mailgun_and_is_logged_with_its_id() {
         .await
         .unwrap();
     assert_eq!(row, (outbox_id, "20261127.1.ABC@mg.example.com".to_string()));
-    assert!(s.app.audit_actions().await.iter().any(|(a, v)| a == "message.queue" && v == "api"));
+    assert!(
+        s.app
+            .audit_actions()
+            .await
+            .iter()
+            .any(|(a, v)| a == "message.queue" && v == "api")
+    );
 }
 
 #[tokio::test]
@@ -197,11 +236,14 @@ async fn a_503_twice_then_200_is_one_delivery_and_sent() {
         .mount(&fake)
         .await;
     mailgun(&s, &fake).await;
-    let id = send(&s, json!({"channel": "email", "subject": "Hello", "body": "Third time lucky"}))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["communication_id"]
+    let id = send(
+        &s,
+        json!({"channel": "email", "subject": "Hello", "body": "Third time lucky"}),
+    )
+    .await
+    .json::<Value>()
+    .await
+    .unwrap()["communication_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -210,7 +252,10 @@ async fn a_503_twice_then_200_is_one_delivery_and_sent() {
     assert_eq!(e["status"], "sent", "{e}");
     let requests = fake.received_requests().await.unwrap();
     assert_eq!(requests.len(), 3, "two refusals, then the one delivery");
-    let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM outbox").fetch_one(&s.app.state.db).await.unwrap();
+    let attempts: i64 = sqlx::query_scalar("SELECT attempts FROM outbox")
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
     assert_eq!(attempts, 3);
 }
 
@@ -219,7 +264,11 @@ async fn a_429_waits_for_retry_after() {
     let s = setup().await;
     let fake = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120").set_body_json(json!({"message": "slow down"})))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "120")
+                .set_body_json(json!({"message": "slow down"})),
+        )
         .mount(&fake)
         .await;
     mailgun(&s, &fake).await;
@@ -233,7 +282,10 @@ async fn a_429_waits_for_retry_after() {
         .to_string();
     s.app.settle_outbox().await;
     let (state, next_at, error): (String, String, String) =
-        sqlx::query_as("SELECT state, next_at, last_error FROM outbox").fetch_one(&s.app.state.db).await.unwrap();
+        sqlx::query_as("SELECT state, next_at, last_error FROM outbox")
+            .fetch_one(&s.app.state.db)
+            .await
+            .unwrap();
     assert_eq!(state, "pending");
     let wait = time::OffsetDateTime::parse(&next_at, &time::format_description::well_known::Rfc3339).unwrap()
         - time::OffsetDateTime::now_utc();
@@ -248,7 +300,10 @@ async fn a_refusal_fails_with_the_providers_words_and_a_5xx_is_unknown_until_sen
     let s = setup().await;
     let fake = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"message": "to parameter is not a valid address. please check documentation"})))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"message": "to parameter is not a valid address. please check documentation"})),
+        )
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&fake)
@@ -265,7 +320,11 @@ async fn a_refusal_fails_with_the_providers_words_and_a_5xx_is_unknown_until_sen
         .mount(&fake)
         .await;
     mailgun(&s, &fake).await;
-    let first = send(&s, json!({"channel": "email", "subject": "One", "body": "x"})).await.json::<Value>().await.unwrap();
+    let first = send(&s, json!({"channel": "email", "subject": "One", "body": "x"}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
     s.app.settle_outbox().await;
     let failed = entry(&s, first["communication_id"].as_str().unwrap()).await;
     assert_eq!(failed["status"], "failed");
@@ -274,11 +333,18 @@ async fn a_refusal_fails_with_the_providers_words_and_a_5xx_is_unknown_until_sen
         "Mailgun answered 400 Bad Request: to parameter is not a valid address. please check documentation"
     );
 
-    let second = send(&s, json!({"channel": "email", "subject": "Two", "body": "y"})).await.json::<Value>().await.unwrap();
+    let second = send(&s, json!({"channel": "email", "subject": "Two", "body": "y"}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap();
     let second_id = second["communication_id"].as_str().unwrap().to_string();
     s.app.settle_outbox().await;
     let unknown = entry(&s, &second_id).await;
-    assert_eq!(unknown["status"], "unknown", "a 5xx may have sent it: never retried by itself");
+    assert_eq!(
+        unknown["status"], "unknown",
+        "a 5xx may have sent it: never retried by itself"
+    );
     assert_eq!(fake.received_requests().await.unwrap().len(), 2);
     s.app.settle_outbox().await;
     assert_eq!(fake.received_requests().await.unwrap().len(), 2, "still not retried");
@@ -307,7 +373,9 @@ async fn a_refusal_fails_with_the_providers_words_and_a_5xx_is_unknown_until_sen
         .unwrap();
     let note_again = format!(
         "/api/v1/workspaces/{}/contacts/{}/communications/{}/send-again",
-        s.ws, s.ada, note["id"].as_str().unwrap()
+        s.ws,
+        s.ada,
+        note["id"].as_str().unwrap()
     );
     assert_eq!(api.post(&note_again, json!({})).await.status(), 404);
 }
@@ -319,27 +387,50 @@ async fn sends_are_refused_clearly_before_anything_is_queued() {
     // No provider yet.
     let r = send(&s, json!({"channel": "email", "subject": "Hi", "body": "x"})).await;
     assert_eq!(r.status(), 409);
-    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "provider_not_configured");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "provider_not_configured"
+    );
     let fake = MockServer::start().await;
     mailgun(&s, &fake).await;
     // Bad input: every mistake at once.
     let r = send(&s, json!({"channel": "email", "subject": "", "body": ""})).await;
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = e["error"]["errors"].as_array().unwrap().iter().map(|x| x["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = e["error"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["subject", "body"]);
     assert_eq!(send(&s, json!({"channel": "fax", "body": "x"})).await.status(), 422);
-    assert_eq!(send(&s, json!({"channel": "email", "subject": "a\r\nBcc: x@evil.example", "body": "x"})).await.status(), 422);
+    assert_eq!(
+        send(
+            &s,
+            json!({"channel": "email", "subject": "a\r\nBcc: x@evil.example", "body": "x"})
+        )
+        .await
+        .status(),
+        422
+    );
     // A contact without an email.
     let bob = api
-        .post(&format!("/api/v1/workspaces/{}/contacts", s.ws), json!({"first_name": "Bob"}))
+        .post(
+            &format!("/api/v1/workspaces/{}/contacts", s.ws),
+            json!({"first_name": "Bob"}),
+        )
         .await
         .json::<Value>()
         .await
         .unwrap();
     let r = api
         .post(
-            &format!("/api/v1/workspaces/{}/contacts/{}/messages", s.ws, bob["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/workspaces/{}/contacts/{}/messages",
+                s.ws,
+                bob["id"].as_str().unwrap()
+            ),
             json!({"channel": "email", "subject": "Hi", "body": "x"}),
         )
         .await;
@@ -364,19 +455,39 @@ async fn sends_are_refused_clearly_before_anything_is_queued() {
     assert_eq!(s.app.count("SELECT count(*) FROM communication_logs").await, 0);
     // Adding it again answers the entry already there; removing it lets mail through.
     let r = api
-        .post(&format!("/api/v1/workspaces/{}/suppressions", s.ws), json!({"address": "ada@example.com", "channel": "email"}))
+        .post(
+            &format!("/api/v1/workspaces/{}/suppressions", s.ws),
+            json!({"address": "ada@example.com", "channel": "email"}),
+        )
         .await;
     assert_eq!(r.status(), 200);
-    let list: Value = api.get(&format!("/api/v1/workspaces/{}/suppressions", s.ws)).await.json().await.unwrap();
+    let list: Value = api
+        .get(&format!("/api/v1/workspaces/{}/suppressions", s.ws))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 1);
     let r = api
-        .delete(&format!("/api/v1/workspaces/{}/suppressions/{}", s.ws, sup["id"].as_str().unwrap()))
+        .delete(&format!(
+            "/api/v1/workspaces/{}/suppressions/{}",
+            s.ws,
+            sup["id"].as_str().unwrap()
+        ))
         .await;
     assert_eq!(r.status(), 204);
-    assert_eq!(send(&s, json!({"channel": "email", "subject": "Hi", "body": "x"})).await.status(), 202);
+    assert_eq!(
+        send(&s, json!({"channel": "email", "subject": "Hi", "body": "x"}))
+            .await
+            .status(),
+        202
+    );
     // Bad suppressions.
     let r = api
-        .post(&format!("/api/v1/workspaces/{}/suppressions", s.ws), json!({"address": "not an email", "channel": "email", "reason": "bored"}))
+        .post(
+            &format!("/api/v1/workspaces/{}/suppressions", s.ws),
+            json!({"address": "not an email", "channel": "email", "reason": "bored"}),
+        )
         .await;
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
@@ -389,13 +500,21 @@ async fn provider_secrets_are_write_only_sealed_and_never_logged() {
     let fake = MockServer::start().await;
     mailgun(&s, &fake).await;
     let api = s.app.api(&s.key);
-    let view: Value = api.get(&format!("/api/v1/workspaces/{}/providers", s.ws)).await.json().await.unwrap();
+    let view: Value = api
+        .get(&format!("/api/v1/workspaces/{}/providers", s.ws))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(view["email"]["kind"], "mailgun");
     assert_eq!(view["email"]["domain"], "mg.example.com");
     assert_eq!(view["email"]["secrets_set"], json!(["api_key", "webhook_signing_key"]));
     assert!(view["email"].get("api_key").is_none());
     assert!(view["sms"].is_null());
-    assert!(view["webhook_urls"]["mailgun_events"].is_null(), "no public_url, no webhook address");
+    assert!(
+        view["webhook_urls"]["mailgun_events"].is_null(),
+        "no public_url, no webhook address"
+    );
     let text = view.to_string();
     assert!(!text.contains(MAILGUN_KEY) && !text.contains(SIGNING_KEY));
 
@@ -413,7 +532,12 @@ async fn provider_secrets_are_write_only_sealed_and_never_logged() {
         .respond_with(mailgun_accepts("kept@mg2.example.com"))
         .mount(&fake)
         .await;
-    assert_eq!(send(&s, json!({"channel": "email", "subject": "Hi", "body": "x"})).await.status(), 202);
+    assert_eq!(
+        send(&s, json!({"channel": "email", "subject": "Hi", "body": "x"}))
+            .await
+            .status(),
+        202
+    );
     s.app.settle_outbox().await;
     let req = &fake.received_requests().await.unwrap()[0];
     assert!(req.headers.get("authorization").is_some(), "the stored key was used");
@@ -439,10 +563,17 @@ async fn bad_provider_settings_are_422s_naming_every_field() {
             .json(&body)
             .send()
     };
-    let r = put(json!({"kind": "mailgun", "domain": "", "from": "not an address", "api_base": "ftp://x"})).await.unwrap();
+    let r = put(json!({"kind": "mailgun", "domain": "", "from": "not an address", "api_base": "ftp://x"}))
+        .await
+        .unwrap();
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
-    let mut fields: Vec<String> = e["error"]["errors"].as_array().unwrap().iter().map(|x| x["field"].as_str().unwrap().to_string()).collect();
+    let mut fields: Vec<String> = e["error"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["field"].as_str().unwrap().to_string())
+        .collect();
     fields.sort();
     assert_eq!(fields, ["api_base", "api_key", "domain", "from", "webhook_signing_key"]);
     let r = put(json!({"kind": "pigeon"})).await.unwrap();
@@ -451,7 +582,12 @@ async fn bad_provider_settings_are_422s_naming_every_field() {
     let r = put(json!({"kind": "smtp", "host": "smtp.gmail.com", "port": 587, "security": "maybe", "username": "andy", "from": "andy@gmail.com"})).await.unwrap();
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = e["error"]["errors"].as_array().unwrap().iter().map(|x| x["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = e["error"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["security", "password"]);
     let r = api
         .client
@@ -462,14 +598,30 @@ async fn bad_provider_settings_are_422s_naming_every_field() {
         .unwrap();
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = e["error"]["errors"].as_array().unwrap().iter().map(|x| x["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = e["error"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["field"].as_str().unwrap())
+        .collect();
     assert_eq!(fields, ["account_sid", "auth_token", "from"]);
     // `ai` is not a channel here yet, and nothing else is.
-    let r = api.client.put(s.app.url(&format!("/api/v1/workspaces/{}/providers/fax", s.ws))).json(&json!({})).send().await.unwrap();
+    let r = api
+        .client
+        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/fax", s.ws)))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
     assert_eq!(s.app.count("SELECT count(*) FROM provider_settings").await, 0);
     // Deleting what is not there is 404; deleting what is, 204.
-    assert_eq!(api.delete(&format!("/api/v1/workspaces/{}/providers/email", s.ws)).await.status(), 404);
+    assert_eq!(
+        api.delete(&format!("/api/v1/workspaces/{}/providers/email", s.ws))
+            .await
+            .status(),
+        404
+    );
 }
 
 #[tokio::test]
@@ -479,7 +631,13 @@ async fn providers_are_the_owners_alone_and_other_workspaces_are_404() {
     let fake = MockServer::start().await;
     mailgun(&s, &fake).await;
     let mona = app.create_user("mona@example.com", "Monalisa").await;
-    let mona_key = app.key(&mona, &["read:contacts", "write:contacts", "send:messages", "manage:workspaces"], None).await;
+    let mona_key = app
+        .key(
+            &mona,
+            &["read:contacts", "write:contacts", "send:messages", "manage:workspaces"],
+            None,
+        )
+        .await;
     let mona_api = app.api(&mona_key);
     // Another user's workspace: every new route is 404.
     for path in [
@@ -490,32 +648,78 @@ async fn providers_are_the_owners_alone_and_other_workspaces_are_404() {
         assert_eq!(mona_api.get(&path).await.status(), 404, "{path}");
     }
     let r = mona_api
-        .post(&format!("/api/v1/workspaces/{}/contacts/{}/messages", s.ws, s.ada), json!({"channel": "email", "subject": "x", "body": "y"}))
+        .post(
+            &format!("/api/v1/workspaces/{}/contacts/{}/messages", s.ws, s.ada),
+            json!({"channel": "email", "subject": "x", "body": "y"}),
+        )
         .await;
     assert_eq!(r.status(), 404);
-    let r = mona_api.post(&format!("/api/v1/workspaces/{}/providers/email/test", s.ws), json!({})).await;
+    let r = mona_api
+        .post(&format!("/api/v1/workspaces/{}/providers/email/test", s.ws), json!({}))
+        .await;
     assert_eq!(r.status(), 404);
     // Shared with her as an editor: she may send, but not see or change providers.
     let andy_api = app.api(&s.key);
-    assert!(andy_api
-        .post(&format!("/api/v1/workspaces/{}/members", s.ws), json!({"email": "mona@example.com", "role": "editor"}))
+    assert!(
+        andy_api
+            .post(
+                &format!("/api/v1/workspaces/{}/members", s.ws),
+                json!({"email": "mona@example.com", "role": "editor"})
+            )
+            .await
+            .status()
+            .is_success()
+    );
+    assert_eq!(
+        mona_api
+            .get(&format!("/api/v1/workspaces/{}/providers", s.ws))
+            .await
+            .status(),
+        403
+    );
+    let r = mona_api
+        .client
+        .put(app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws)))
+        .json(&json!({"kind": "smtp"}))
+        .send()
         .await
-        .status()
-        .is_success());
-    assert_eq!(mona_api.get(&format!("/api/v1/workspaces/{}/providers", s.ws)).await.status(), 403);
-    let r = mona_api.client.put(app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws))).json(&json!({"kind": "smtp"})).send().await.unwrap();
+        .unwrap();
     assert_eq!(r.status(), 403);
-    assert_eq!(mona_api.delete(&format!("/api/v1/workspaces/{}/providers/email", s.ws)).await.status(), 403);
+    assert_eq!(
+        mona_api
+            .delete(&format!("/api/v1/workspaces/{}/providers/email", s.ws))
+            .await
+            .status(),
+        403
+    );
     // Scopes: a key without send:messages cannot send; without manage:workspaces cannot see providers.
-    let andy = pi_crm::storage::users::find_by_email(&app.state.db, "andy@example.com").await.unwrap().unwrap();
+    let andy = pi_crm::storage::users::find_by_email(&app.state.db, "andy@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     let reader = app.key(&andy, &["read:contacts"], None).await;
     let r = app
         .api(&reader)
-        .post(&format!("/api/v1/workspaces/{}/contacts/{}/messages", s.ws, s.ada), json!({"channel": "email", "subject": "x", "body": "y"}))
+        .post(
+            &format!("/api/v1/workspaces/{}/contacts/{}/messages", s.ws, s.ada),
+            json!({"channel": "email", "subject": "x", "body": "y"}),
+        )
         .await;
     assert_eq!(r.status(), 403);
-    assert_eq!(app.api(&reader).get(&format!("/api/v1/workspaces/{}/providers", s.ws)).await.status(), 403);
-    let r = app.api(&reader).post(&format!("/api/v1/workspaces/{}/suppressions", s.ws), json!({"address": "a@b.co", "channel": "email"})).await;
+    assert_eq!(
+        app.api(&reader)
+            .get(&format!("/api/v1/workspaces/{}/providers", s.ws))
+            .await
+            .status(),
+        403
+    );
+    let r = app
+        .api(&reader)
+        .post(
+            &format!("/api/v1/workspaces/{}/suppressions", s.ws),
+            json!({"address": "a@b.co", "channel": "email"}),
+        )
+        .await;
     assert_eq!(r.status(), 403);
     assert_eq!(app.count("SELECT count(*) FROM outbox").await, 0);
 }
@@ -545,7 +749,10 @@ async fn the_test_button_reports_the_providers_own_error() {
     assert_eq!(body["error"], "Mailgun answered 401 Unauthorized: Forbidden");
     let r = api.post(&path, json!({})).await;
     assert_eq!(r.status(), 200);
-    assert_eq!(r.json::<Value>().await.unwrap()["provider_message_id"], "test@mg.example.com");
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["provider_message_id"],
+        "test@mg.example.com"
+    );
     // The test went to the owner's own address, and nothing was queued or logged.
     let body = String::from_utf8_lossy(&fake.received_requests().await.unwrap()[1].body).to_string();
     assert_eq!(multipart_field(&body, "to").unwrap(), "andy@example.com");

@@ -45,12 +45,18 @@ async fn an_owner_sets_up_mailgun_and_sends_from_the_contact_page() {
     // Before any provider: the contact page says why, and links the owner to set one up.
     let page = u.browser.get(&contact).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("No email provider is set up for this workspace yet."));
+    assert!(
+        page.body
+            .contains("No email provider is set up for this workspace yet.")
+    );
     assert!(page.body.contains(&format!("href=\"{messaging}\"")));
 
     let fake = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "<ui.1@mg.example.com>", "message": "Queued. Thank you."})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "<ui.1@mg.example.com>", "message": "Queued. Thank you."})),
+        )
         .mount(&fake)
         .await;
     // A form with mistakes: every one shown, nothing saved, what was typed kept (not secrets).
@@ -59,7 +65,15 @@ async fn an_owner_sets_up_mailgun_and_sends_from_the_contact_page() {
         .submit(
             &messaging,
             &format!("{messaging}/email"),
-            &[("kind", "mailgun"), ("domain", "mg example com"), ("from", "andy"), ("api_key", "key-typed-secret"), ("webhook_signing_key", ""), ("api_base", &fake.uri()), ("per_minute", "")],
+            &[
+                ("kind", "mailgun"),
+                ("domain", "mg example com"),
+                ("from", "andy"),
+                ("api_key", "key-typed-secret"),
+                ("webhook_signing_key", ""),
+                ("api_base", &fake.uri()),
+                ("per_minute", ""),
+            ],
         )
         .await;
     assert_eq!(page.status, 422);
@@ -67,12 +81,18 @@ async fn an_owner_sets_up_mailgun_and_sends_from_the_contact_page() {
     assert!(page.body.contains("from must be an address"));
     assert!(page.body.contains("webhook_signing_key is required"));
     assert!(page.body.contains("value=\"mg example com\""));
-    assert!(!page.body.contains("key-typed-secret"), "a secret is never put back into the page");
+    assert!(
+        !page.body.contains("key-typed-secret"),
+        "a secret is never put back into the page"
+    );
     assert_eq!(u.app.count("SELECT count(*) FROM provider_settings").await, 0);
     // Without the CSRF token: 403, nothing saved.
     let page = u
         .browser
-        .post_raw(&format!("{messaging}/email"), &[("kind", "mailgun"), ("domain", "mg.example.com")])
+        .post_raw(
+            &format!("{messaging}/email"),
+            &[("kind", "mailgun"), ("domain", "mg.example.com")],
+        )
         .await;
     assert_eq!(page.status, 403);
     let page = u
@@ -80,30 +100,67 @@ async fn an_owner_sets_up_mailgun_and_sends_from_the_contact_page() {
         .submit(
             &messaging,
             &format!("{messaging}/email"),
-            &[("kind", "mailgun"), ("domain", "mg.example.com"), ("from", "Andy <andy@mg.example.com>"), ("api_key", "key-ui-secret"), ("webhook_signing_key", "sign-ui-secret"), ("api_base", &fake.uri()), ("per_minute", "0")],
+            &[
+                ("kind", "mailgun"),
+                ("domain", "mg.example.com"),
+                ("from", "Andy <andy@mg.example.com>"),
+                ("api_key", "key-ui-secret"),
+                ("webhook_signing_key", "sign-ui-secret"),
+                ("api_base", &fake.uri()),
+                ("per_minute", "0"),
+            ],
         )
         .await;
     assert_eq!(page.status, 303, "{}", page.body);
     let page = u.browser.get(&messaging).await;
     assert!(page.body.contains("Provider saved."));
-    assert!(page.body.contains("from Andy &lt;andy@mg.example.com&gt;") || page.body.contains("from Andy &#60;andy@mg.example.com&#62;"), "{}", page.body);
+    assert!(
+        page.body.contains("from Andy &lt;andy@mg.example.com&gt;")
+            || page.body.contains("from Andy &#60;andy@mg.example.com&#62;"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("saved — leave empty to keep"));
     assert!(!page.body.contains("key-ui-secret") && !page.body.contains("sign-ui-secret"));
     // The test button reports what the provider said.
-    let page = u.browser.submit(&messaging, &format!("{messaging}/email/test"), &[("to", "")]).await;
+    let page = u
+        .browser
+        .submit(&messaging, &format!("{messaging}/email/test"), &[("to", "")])
+        .await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("The provider took the test message."));
 
     // Sending from the contact page: a mistake is shown beside the message's own inputs.
-    let page = u.browser.submit(&contact, &format!("{contact}/messages"), &[("channel", "email"), ("subject", ""), ("body", "Hello")]).await;
+    let page = u
+        .browser
+        .submit(
+            &contact,
+            &format!("{contact}/messages"),
+            &[("channel", "email"), ("subject", ""), ("body", "Hello")],
+        )
+        .await;
     assert_eq!(page.status, 422);
     assert!(page.body.contains("write a subject"));
     assert!(page.body.contains(">Hello</textarea>"), "what was written is kept");
-    let page = u.browser.post_raw(&format!("{contact}/messages"), &[("channel", "email"), ("subject", "Hi"), ("body", "x")]).await;
+    let page = u
+        .browser
+        .post_raw(
+            &format!("{contact}/messages"),
+            &[("channel", "email"), ("subject", "Hi"), ("body", "x")],
+        )
+        .await;
     assert_eq!(page.status, 403);
     let page = u
         .browser
-        .submit(&contact, &format!("{contact}/messages"), &[("channel", "email"), ("subject", "Rate update"), ("body", "Rates fell today.")])
+        .submit(
+            &contact,
+            &format!("{contact}/messages"),
+            &[
+                ("channel", "email"),
+                ("subject", "Rate update"),
+                ("body", "Rates fell today."),
+            ],
+        )
         .await;
     assert_eq!(page.status, 303);
     u.app.settle_outbox().await;
@@ -111,7 +168,10 @@ async fn an_owner_sets_up_mailgun_and_sends_from_the_contact_page() {
     assert!(page.body.contains("Email on its way."));
     assert!(page.body.contains("Rate update") && page.body.contains("Rates fell today."));
     assert!(page.body.contains("data-status=\"sent\""), "{}", page.body);
-    assert!(!page.body.contains("hx-trigger=\"every 2s\""), "nothing pending: no refreshing");
+    assert!(
+        page.body.contains("hx-trigger=\"every 3s\""),
+        "a delivery report may come: the timeline refreshes"
+    );
     // Texts: no provider yet, so the text form is not offered.
     assert!(page.body.contains("No text provider is set up for this workspace yet."));
     assert_eq!(u.app.count("SELECT count(*) FROM outbox").await, 1);
@@ -138,23 +198,45 @@ async fn a_failed_message_offers_send_again_and_the_dashboard_flags_it() {
         .submit(
             &messaging,
             &format!("{messaging}/email"),
-            &[("kind", "mailgun"), ("domain", "mg.example.com"), ("from", "andy@mg.example.com"), ("api_key", "k"), ("webhook_signing_key", "s"), ("api_base", &fake.uri()), ("per_minute", "0")],
+            &[
+                ("kind", "mailgun"),
+                ("domain", "mg.example.com"),
+                ("from", "andy@mg.example.com"),
+                ("api_key", "k"),
+                ("webhook_signing_key", "s"),
+                ("api_base", &fake.uri()),
+                ("per_minute", "0"),
+            ],
         )
         .await;
     assert_eq!(page.status, 303);
     let contact = format!("/workspaces/{}/contacts/{}", u.ws, u.ada);
     u.browser
-        .submit(&contact, &format!("{contact}/messages"), &[("channel", "email"), ("subject", "Closing date"), ("body", "See you Friday")])
+        .submit(
+            &contact,
+            &format!("{contact}/messages"),
+            &[
+                ("channel", "email"),
+                ("subject", "Closing date"),
+                ("body", "See you Friday"),
+            ],
+        )
         .await;
     u.app.settle_outbox().await;
     let page = u.browser.get(&contact).await;
     assert!(page.body.contains("may not have been sent"));
-    assert!(page.body.contains("It may not have been sent: Mailgun answered 502 Bad Gateway"));
+    assert!(
+        page.body
+            .contains("It may not have been sent: Mailgun answered 502 Bad Gateway")
+    );
     let dash = u.browser.get("/").await;
     assert!(dash.body.contains("Messages that need a look"));
     assert!(dash.body.contains("Closing date"));
     // The button sends it again (with CSRF); without the token nothing happens.
-    let entry: String = sqlx::query_scalar("SELECT id FROM communication_logs").fetch_one(&u.app.state.db).await.unwrap();
+    let entry: String = sqlx::query_scalar("SELECT id FROM communication_logs")
+        .fetch_one(&u.app.state.db)
+        .await
+        .unwrap();
     let again = format!("{contact}/timeline/{entry}/send-again");
     assert_eq!(u.browser.post_raw(&again, &[]).await.status, 403);
     assert_eq!(u.browser.submit(&contact, &again, &[]).await.status, 303);
@@ -168,10 +250,24 @@ async fn a_failed_message_offers_send_again_and_the_dashboard_flags_it() {
 async fn suppressions_and_the_inbox_in_the_ui() {
     let u = ui().await;
     let messaging = format!("/workspaces/{}/messaging", u.ws);
-    let page = u.browser.submit(&messaging, &format!("{messaging}/suppressions"), &[("address", "nope"), ("channel", "email")]).await;
+    let page = u
+        .browser
+        .submit(
+            &messaging,
+            &format!("{messaging}/suppressions"),
+            &[("address", "nope"), ("channel", "email")],
+        )
+        .await;
     assert_eq!(page.status, 422);
     assert!(page.body.contains("field-error"));
-    let page = u.browser.submit(&messaging, &format!("{messaging}/suppressions"), &[("address", "Ada@Example.com"), ("channel", "email")]).await;
+    let page = u
+        .browser
+        .submit(
+            &messaging,
+            &format!("{messaging}/suppressions"),
+            &[("address", "Ada@Example.com"), ("channel", "email")],
+        )
+        .await;
     assert_eq!(page.status, 303);
     let page = u.browser.get(&messaging).await;
     assert!(page.body.contains("Nothing will be sent to ada@example.com any more."));
@@ -182,35 +278,86 @@ async fn suppressions_and_the_inbox_in_the_ui() {
         .submit(
             &messaging,
             &format!("{messaging}/email"),
-            &[("kind", "smtp"), ("host", "127.0.0.1"), ("port", "2525"), ("security", "none"), ("from", "andy@example.com")],
+            &[
+                ("kind", "smtp"),
+                ("host", "127.0.0.1"),
+                ("port", "2525"),
+                ("security", "none"),
+                ("from", "andy@example.com"),
+            ],
         )
         .await;
     let _ = fake;
     let page = u.browser.get(&contact).await;
-    assert!(page.body.contains("ada@example.com is on the suppression list (manual)."), "{}", page.body);
-    let id: String = sqlx::query_scalar("SELECT id FROM suppressions").fetch_one(&u.app.state.db).await.unwrap();
-    assert_eq!(u.browser.post_raw(&format!("{messaging}/suppressions/{id}/delete"), &[]).await.status, 403);
-    assert_eq!(u.browser.submit(&messaging, &format!("{messaging}/suppressions/{id}/delete"), &[]).await.status, 303);
+    assert!(
+        page.body
+            .contains("ada@example.com is on the suppression list (manual)."),
+        "{}",
+        page.body
+    );
+    let id: String = sqlx::query_scalar("SELECT id FROM suppressions")
+        .fetch_one(&u.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        u.browser
+            .post_raw(&format!("{messaging}/suppressions/{id}/delete"), &[])
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        u.browser
+            .submit(&messaging, &format!("{messaging}/suppressions/{id}/delete"), &[])
+            .await
+            .status,
+        303
+    );
     assert_eq!(u.app.count("SELECT count(*) FROM suppressions").await, 0);
 
     // An unknown sender's text, put there as Twilio's webhook would.
     let ws = pi_crm::domain::ids::WorkspaceId::parse(&u.ws).unwrap();
-    let (access, _) = pi_crm::domain::workspace::for_system(&u.app.state.db, &ws).await.unwrap().unwrap();
+    let (access, _) = pi_crm::domain::workspace::for_system(&u.app.state.db, &ws)
+        .await
+        .unwrap()
+        .unwrap();
     let text = pi_crm::domain::inbound::InboundText {
         sid: "SMinbox1",
         from: "+12025550188",
         to: "+14155550100",
         body: "Hi, it's Grace from the open house",
     };
-    pi_crm::domain::inbound::receive_text(&u.app.state.db, "US", &access, text).await.unwrap();
+    pi_crm::domain::inbound::receive_text(&u.app.state.db, "US", &access, text)
+        .await
+        .unwrap();
     let inbox = format!("/workspaces/{}/inbox", u.ws);
     let page = u.browser.get(&inbox).await;
-    assert!(page.body.contains("Hi, it's Grace from the open house") || page.body.contains("Hi, it&#39;s Grace"), "{}", page.body);
+    assert!(
+        page.body.contains("Hi, it's Grace from the open house") || page.body.contains("Hi, it&#39;s Grace"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("+1 202-555-0188"), "{}", page.body);
     assert!(u.browser.get("/").await.body.contains("1 text in Loans"));
-    let message: String = sqlx::query_scalar("SELECT id FROM inbox_messages").fetch_one(&u.app.state.db).await.unwrap();
-    assert_eq!(u.browser.post_raw(&format!("{inbox}/{message}/contact"), &[("first_name", "Grace")]).await.status, 403);
-    let page = u.browser.submit(&inbox, &format!("{inbox}/{message}/contact"), &[("first_name", "Grace"), ("last_name", "Hopper")]).await;
+    let message: String = sqlx::query_scalar("SELECT id FROM inbox_messages")
+        .fetch_one(&u.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        u.browser
+            .post_raw(&format!("{inbox}/{message}/contact"), &[("first_name", "Grace")])
+            .await
+            .status,
+        403
+    );
+    let page = u
+        .browser
+        .submit(
+            &inbox,
+            &format!("{inbox}/{message}/contact"),
+            &[("first_name", "Grace"), ("last_name", "Hopper")],
+        )
+        .await;
     assert_eq!(page.status, 303);
     let to = page.location.unwrap();
     let contact_page = u.browser.get(&to).await;
@@ -236,24 +383,55 @@ async fn messaging_pages_are_404_to_strangers_and_provider_forms_owner_only() {
         format!("{messaging}/suppressions"),
         format!("{contact}/messages"),
     ] {
-        let page = mona.submit("/", &path, &[("kind", "smtp"), ("address", "x@y.z"), ("channel", "email"), ("subject", "s"), ("body", "b")]).await;
+        let page = mona
+            .submit(
+                "/",
+                &path,
+                &[
+                    ("kind", "smtp"),
+                    ("address", "x@y.z"),
+                    ("channel", "email"),
+                    ("subject", "s"),
+                    ("body", "b"),
+                ],
+            )
+            .await;
         assert_eq!(page.status, 404, "{path}");
     }
     // Shared as an editor: she sees the suppression list but no provider forms, and cannot save one.
     let andy_key = {
-        let andy = pi_crm::storage::users::find_by_email(&u.app.state.db, "andy@example.com").await.unwrap().unwrap();
+        let andy = pi_crm::storage::users::find_by_email(&u.app.state.db, "andy@example.com")
+            .await
+            .unwrap()
+            .unwrap();
         u.app.key(&andy, &["manage:workspaces"], None).await
     };
     u.app
         .api(&andy_key)
-        .post(&format!("/api/v1/workspaces/{}/members", u.ws), json!({"email": "mona@example.com", "role": "editor"}))
+        .post(
+            &format!("/api/v1/workspaces/{}/members", u.ws),
+            json!({"email": "mona@example.com", "role": "editor"}),
+        )
         .await;
     let page = mona.get(&messaging).await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("Only the workspace's owner sets up email and text providers."));
+    assert!(
+        page.body
+            .contains("Only the workspace's owner sets up email and text providers.")
+    );
     assert!(!page.body.contains("Save Mailgun"));
     let page = mona
-        .submit(&messaging, &format!("{messaging}/email"), &[("kind", "smtp"), ("host", "h"), ("port", "25"), ("security", "none"), ("from", "m@example.com")])
+        .submit(
+            &messaging,
+            &format!("{messaging}/email"),
+            &[
+                ("kind", "smtp"),
+                ("host", "h"),
+                ("port", "25"),
+                ("security", "none"),
+                ("from", "m@example.com"),
+            ],
+        )
         .await;
     assert_eq!(page.status, 403);
     assert_eq!(u.app.count("SELECT count(*) FROM provider_settings").await, 0);

@@ -18,7 +18,11 @@ const API_KEY_SECRET: &str = "key-crash-test-0123456789abcdef";
 const SIGNING_SECRET: &str = "signing-crash-test-fedcba9876543210";
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn serve(data: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
@@ -73,17 +77,38 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
     let log = dir.path().join("server.log");
     let made = pi_crm(
         &data,
-        &["user", "create", "--email", "andy@example.com", "--name", "Andy", "--password-stdin"],
+        &[
+            "user",
+            "create",
+            "--email",
+            "andy@example.com",
+            "--name",
+            "Andy",
+            "--password-stdin",
+        ],
         Some(&format!("{PASSWORD}\n")),
     );
     assert!(made.status.success());
     let out = pi_crm(
         &data,
-        &["apikey", "create", "--user", "andy@example.com", "--scopes", "read:contacts,write:contacts,send:messages,manage:workspaces"],
+        &[
+            "apikey",
+            "create",
+            "--user",
+            "andy@example.com",
+            "--scopes",
+            "read:contacts,write:contacts,send:messages,manage:workspaces",
+        ],
         None,
     );
     assert!(out.status.success());
-    let key = String::from_utf8(out.stdout).unwrap().lines().find(|l| l.starts_with("pcrm_")).unwrap().trim().to_string();
+    let key = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("pcrm_"))
+        .unwrap()
+        .trim()
+        .to_string();
 
     // A Mailgun that takes every message and does not answer for a minute.
     let fake = MockServer::start().await;
@@ -101,16 +126,27 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
     wait_healthy(port).await;
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
-        .default_headers([("x-api-key".parse().unwrap(), key.parse().unwrap())].into_iter().collect())
+        .default_headers(
+            [("x-api-key".parse().unwrap(), key.parse().unwrap())]
+                .into_iter()
+                .collect(),
+        )
         .build()
         .unwrap();
-    let ws = client.post(format!("{base}/api/v1/workspaces")).json(&json!({"name": "Loans"})).send().await.unwrap();
+    let ws = client
+        .post(format!("{base}/api/v1/workspaces"))
+        .json(&json!({"name": "Loans"}))
+        .send()
+        .await
+        .unwrap();
     let ws = ws.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
     let r = client
         .put(format!("{base}/api/v1/workspaces/{ws}/providers/email"))
-        .json(&json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": API_KEY_SECRET,
+        .json(
+            &json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": API_KEY_SECRET,
                       "webhook_signing_key": SIGNING_SECRET, "from": "andy@mg.example.com",
-                      "api_base": fake.uri(), "per_minute": 0}))
+                      "api_base": fake.uri(), "per_minute": 0}),
+        )
         .send()
         .await
         .unwrap();
@@ -128,13 +164,22 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
             .await
             .unwrap();
         let r = client
-            .post(format!("{base}/api/v1/workspaces/{ws}/contacts/{}/messages", c["id"].as_str().unwrap()))
+            .post(format!(
+                "{base}/api/v1/workspaces/{ws}/contacts/{}/messages",
+                c["id"].as_str().unwrap()
+            ))
             .json(&json!({"channel": "email", "subject": format!("Hello {i}"), "body": "Rates fell."}))
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 202);
-        communications.push((c["id"].as_str().unwrap().to_string(), r.json::<Value>().await.unwrap()["communication_id"].as_str().unwrap().to_string()));
+        communications.push((
+            c["id"].as_str().unwrap().to_string(),
+            r.json::<Value>().await.unwrap()["communication_id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        ));
     }
     // Wait until the provider holds a full batch, then kill the server mid-send.
     let mut held = Vec::new();
@@ -153,7 +198,10 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
     // The provider is quick again; the server starts over on the same data.
     fake.reset().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "<quick@mg.example.com>", "message": "Queued. Thank you."})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "<quick@mg.example.com>", "message": "Queued. Thank you."})),
+        )
         .mount(&fake)
         .await;
     let port = free_port();
@@ -165,14 +213,22 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
         statuses.clear();
         for (contact, id) in &communications {
             let page: Value = client
-                .get(format!("{base}/api/v1/workspaces/{ws}/contacts/{contact}/communications"))
+                .get(format!(
+                    "{base}/api/v1/workspaces/{ws}/contacts/{contact}/communications"
+                ))
                 .send()
                 .await
                 .unwrap()
                 .json()
                 .await
                 .unwrap();
-            let entry = page["items"].as_array().unwrap().iter().find(|e| e["id"] == id.as_str()).unwrap().clone();
+            let entry = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["id"] == id.as_str())
+                .unwrap()
+                .clone();
             statuses.insert(id.clone(), entry["status"].as_str().unwrap().to_string());
         }
         if statuses.values().all(|s| s == "sent" || s == "unknown") {
@@ -184,7 +240,10 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
     server.kill().unwrap();
     server.wait().unwrap();
 
-    assert!(statuses.values().all(|s| s == "sent" || s == "unknown"), "every message settles: {statuses:?}");
+    assert!(
+        statuses.values().all(|s| s == "sent" || s == "unknown"),
+        "every message settles: {statuses:?}"
+    );
     // No message reached the provider twice, across the kill.
     let mut all: Vec<&String> = before_kill.iter().chain(after.iter()).collect();
     let total = all.len();
@@ -194,20 +253,39 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
     // What reached it before the kill is `unknown` and was not sent again; the rest went
     // out once after the restart.
     let row_of: HashMap<String, String> = {
-        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", data.join("pi-crm.db").display())).await.unwrap();
-        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, communication_id FROM outbox").fetch_all(&db).await.unwrap();
+        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", data.join("pi-crm.db").display()))
+            .await
+            .unwrap();
+        let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, communication_id FROM outbox")
+            .fetch_all(&db)
+            .await
+            .unwrap();
         db.close().await;
         rows.into_iter().collect()
     };
     for id in &before_kill {
-        assert_eq!(statuses[&row_of[id]], "unknown", "{id} reached the provider before the kill");
+        assert_eq!(
+            statuses[&row_of[id]], "unknown",
+            "{id} reached the provider before the kill"
+        );
     }
     let sent = statuses.values().filter(|s| *s == "sent").count();
-    assert_eq!(sent, after.len(), "each message sent after the restart reached the provider once");
-    assert_eq!(sent + before_kill.len(), 24, "nothing lost and nothing claimed-but-unsent: {statuses:?}");
+    assert_eq!(
+        sent,
+        after.len(),
+        "each message sent after the restart reached the provider once"
+    );
+    assert_eq!(
+        sent + before_kill.len(),
+        24,
+        "nothing lost and nothing claimed-but-unsent: {statuses:?}"
+    );
 
     // The log (debug level) never shows the provider's secrets.
     let logs = std::fs::read_to_string(&log).unwrap();
     assert!(logs.contains("marked unknown"), "the restart said what it did: {logs}");
-    assert!(!logs.contains(API_KEY_SECRET) && !logs.contains(SIGNING_SECRET), "secrets stay out of the log");
+    assert!(
+        !logs.contains(API_KEY_SECRET) && !logs.contains(SIGNING_SECRET),
+        "secrets stay out of the log"
+    );
 }

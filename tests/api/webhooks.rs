@@ -8,24 +8,41 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::messaging::{Setup, SIGNING_KEY, TWILIO_SID, TWILIO_TOKEN, entry, mailgun, mailgun_accepts, send, setup_with, twilio};
+use crate::messaging::{
+    SIGNING_KEY, Setup, TWILIO_SID, TWILIO_TOKEN, entry, mailgun, mailgun_accepts, send, setup_with, twilio,
+};
 
 fn corpus(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/webhooks").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/corpus/webhooks")
+        .join(name);
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn public_url(s: &Setup) -> String {
-    s.app.state.config.public_url.clone().unwrap_or_else(|| s.app.base.clone())
+    s.app
+        .state
+        .config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| s.app.base.clone())
 }
 
 /// Posts a form to a Twilio webhook, signed with `token` for the exact public URL.
-async fn twilio_post(s: &Setup, path_and_query: &str, params: &[(&str, &str)], token: Option<&str>) -> reqwest::Response {
+async fn twilio_post(
+    s: &Setup,
+    path_and_query: &str,
+    params: &[(&str, &str)],
+    token: Option<&str>,
+) -> reqwest::Response {
     let owned: Vec<(String, String)> = params.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     let url = format!("{}{}", public_url(s), path_and_query);
     let mut req = s.app.anonymous().post(s.app.url(path_and_query)).form(&owned);
     if let Some(token) = token {
-        req = req.header("X-Twilio-Signature", pi_crm::webhooks::twilio::signature(token, &url, &owned));
+        req = req.header(
+            "X-Twilio-Signature",
+            pi_crm::webhooks::twilio::signature(token, &url, &owned),
+        );
     }
     req.send().await.unwrap()
 }
@@ -63,8 +80,11 @@ async fn mailgun_events_move_the_status_once_and_bounces_suppress() {
         .mount(&fake)
         .await;
     mailgun(&s, &fake).await;
-    let id = send(&s, json!({"channel": "email", "subject": "Rates", "body": "x"})).await.json::<Value>().await.unwrap()
-        ["communication_id"]
+    let id = send(&s, json!({"channel": "email", "subject": "Rates", "body": "x"}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["communication_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -97,7 +117,12 @@ async fn mailgun_events_move_the_status_once_and_bounces_suppress() {
     // Signed with another key, or tampered after signing: 403, nothing changes.
     let mut opened = corpus("mailgun_event_opened.json")["event-data"].clone();
     opened["message"]["headers"]["message-id"] = json!("20261127.7.XYZ@mg.example.com");
-    assert_eq!(mailgun_post(&s, &mailgun_body(opened.clone(), "tok-2", "another-key")).await.status(), 403);
+    assert_eq!(
+        mailgun_post(&s, &mailgun_body(opened.clone(), "tok-2", "another-key"))
+            .await
+            .status(),
+        403
+    );
     let mut tampered = mailgun_body(opened.clone(), "tok-3", SIGNING_KEY);
     tampered["signature"]["token"] = json!("tok-4");
     assert_eq!(mailgun_post(&s, &tampered).await.status(), 403);
@@ -105,18 +130,36 @@ async fn mailgun_events_move_the_status_once_and_bounces_suppress() {
     assert_eq!(mailgun_post(&s, &unsigned).await.status(), 403);
     assert_eq!(entry(&s, &id).await["status"], "delivered");
     // Opened, then a late "delivered" cannot move it back.
-    assert_eq!(mailgun_post(&s, &mailgun_body(opened, "tok-5", SIGNING_KEY)).await.status(), 200);
+    assert_eq!(
+        mailgun_post(&s, &mailgun_body(opened, "tok-5", SIGNING_KEY))
+            .await
+            .status(),
+        200
+    );
     assert_eq!(entry(&s, &id).await["status"], "opened");
-    assert_eq!(mailgun_post(&s, &mailgun_body(data, "tok-6", SIGNING_KEY)).await.status(), 200);
+    assert_eq!(
+        mailgun_post(&s, &mailgun_body(data, "tok-6", SIGNING_KEY))
+            .await
+            .status(),
+        200
+    );
     assert_eq!(entry(&s, &id).await["status"], "opened");
 
     // A temporary failure changes nothing; a permanent one is a bounce and a suppression.
     let mut temporary = corpus("mailgun_event_failed_temporary.json")["event-data"].clone();
     temporary["user-variables"] = json!({"outbox_id": "nothing-of-ours"});
-    assert_eq!(mailgun_post(&s, &mailgun_body(temporary, "tok-7", SIGNING_KEY)).await.status(), 200);
+    assert_eq!(
+        mailgun_post(&s, &mailgun_body(temporary, "tok-7", SIGNING_KEY))
+            .await
+            .status(),
+        200
+    );
     assert_eq!(s.app.count("SELECT count(*) FROM suppressions").await, 0);
-    let second = send(&s, json!({"channel": "email", "subject": "Again", "body": "y"})).await.json::<Value>().await.unwrap()
-        ["communication_id"]
+    let second = send(&s, json!({"channel": "email", "subject": "Again", "body": "y"}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["communication_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -130,7 +173,12 @@ async fn mailgun_events_move_the_status_once_and_bounces_suppress() {
     bounce["recipient"] = json!("Ada@Example.com");
     bounce["user-variables"] = json!({"outbox_id": outbox_id});
     bounce["message"]["headers"]["message-id"] = json!("unrelated@elsewhere");
-    assert_eq!(mailgun_post(&s, &mailgun_body(bounce, "tok-8", SIGNING_KEY)).await.status(), 200);
+    assert_eq!(
+        mailgun_post(&s, &mailgun_body(bounce, "tok-8", SIGNING_KEY))
+            .await
+            .status(),
+        200
+    );
     let bounced = entry(&s, &second).await;
     assert_eq!(bounced["status"], "bounced");
     assert!(bounced["content"]["error"].as_str().unwrap().len() > 10, "{bounced}");
@@ -145,10 +193,20 @@ async fn mailgun_events_move_the_status_once_and_bounces_suppress() {
     // Complaints and unsubscribes are suppressions too (other recipients here).
     let mut complained = corpus("mailgun_event_complained.json")["event-data"].clone();
     complained["recipient"] = json!("grumpy@example.com");
-    assert_eq!(mailgun_post(&s, &mailgun_body(complained, "tok-9", SIGNING_KEY)).await.status(), 200);
+    assert_eq!(
+        mailgun_post(&s, &mailgun_body(complained, "tok-9", SIGNING_KEY))
+            .await
+            .status(),
+        200
+    );
     let mut unsubscribed = corpus("mailgun_event_unsubscribed.json")["event-data"].clone();
     unsubscribed["recipient"] = json!("leaving@example.com");
-    assert_eq!(mailgun_post(&s, &mailgun_body(unsubscribed, "tok-10", SIGNING_KEY)).await.status(), 200);
+    assert_eq!(
+        mailgun_post(&s, &mailgun_body(unsubscribed, "tok-10", SIGNING_KEY))
+            .await
+            .status(),
+        200
+    );
     let reasons: Vec<(String, String)> = sqlx::query_as("SELECT address, reason FROM suppressions ORDER BY address")
         .fetch_all(&s.app.state.db)
         .await
@@ -189,11 +247,17 @@ async fn a_text_goes_through_twilio_and_its_status_comes_back_signed() {
     twilio(&s, &fake).await;
     let r = send(&s, json!({"channel": "text", "body": "Congrats on the house 🏡"})).await;
     assert_eq!(r.status(), 202);
-    let id = r.json::<Value>().await.unwrap()["communication_id"].as_str().unwrap().to_string();
+    let id = r.json::<Value>().await.unwrap()["communication_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     s.app.settle_outbox().await;
     let sent = entry(&s, &id).await;
     assert_eq!(sent["status"], "sent");
-    assert_eq!(sent["content"]["provider_message_id"], "SM0b6e2697aae04182a9f5b5c7a8994c7f");
+    assert_eq!(
+        sent["content"]["provider_message_id"],
+        "SM0b6e2697aae04182a9f5b5c7a8994c7f"
+    );
     assert_eq!(sent["content"]["segments"], 1);
     assert_eq!(sent["content"]["to"], "+14155550123");
 
@@ -202,32 +266,65 @@ async fn a_text_goes_through_twilio_and_its_status_comes_back_signed() {
     use base64::Engine;
     assert_eq!(
         req.headers.get("authorization").unwrap().to_str().unwrap(),
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{TWILIO_SID}:{TWILIO_TOKEN}")))
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{TWILIO_SID}:{TWILIO_TOKEN}"))
+        )
     );
-    assert_eq!(req.headers.get("content-type").unwrap(), "application/x-www-form-urlencoded");
+    assert_eq!(
+        req.headers.get("content-type").unwrap(),
+        "application/x-www-form-urlencoded"
+    );
     let form: std::collections::HashMap<String, String> = form_urlencoded::parse(&req.body).into_owned().collect();
     assert_eq!(form["To"], "+14155550123");
     assert_eq!(form["From"], "+14155550100");
     assert_eq!(form["Body"], "Congrats on the house 🏡");
-    let outbox_id: String = sqlx::query_scalar("SELECT id FROM outbox").fetch_one(&s.app.state.db).await.unwrap();
+    let outbox_id: String = sqlx::query_scalar("SELECT id FROM outbox")
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
     let callback = format!("{}/webhooks/twilio/{}/status?outbox={outbox_id}", public_url(&s), s.ws);
     assert_eq!(form["StatusCallback"], callback);
 
     // Twilio's status callbacks, signed against the callback address (query included).
     let status_path = format!("/webhooks/twilio/{}/status?outbox={outbox_id}", s.ws);
-    let delivered = [("MessageSid", "SM0b6e2697aae04182a9f5b5c7a8994c7f"), ("MessageStatus", "delivered"), ("To", "+14155550123")];
-    assert_eq!(twilio_post(&s, &status_path, &delivered, Some("wrong-token")).await.status(), 403);
+    let delivered = [
+        ("MessageSid", "SM0b6e2697aae04182a9f5b5c7a8994c7f"),
+        ("MessageStatus", "delivered"),
+        ("To", "+14155550123"),
+    ];
+    assert_eq!(
+        twilio_post(&s, &status_path, &delivered, Some("wrong-token"))
+            .await
+            .status(),
+        403
+    );
     assert_eq!(twilio_post(&s, &status_path, &delivered, None).await.status(), 403);
-    assert_eq!(entry(&s, &id).await["status"], "sent", "a bad signature changes nothing");
+    assert_eq!(
+        entry(&s, &id).await["status"],
+        "sent",
+        "a bad signature changes nothing"
+    );
     let r = twilio_post(&s, &status_path, &delivered, Some(TWILIO_TOKEN)).await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/xml");
     assert!(r.text().await.unwrap().ends_with("<Response/>"));
     assert_eq!(entry(&s, &id).await["status"], "delivered");
     // A late "sent" does not move it back, and a repeat is applied once.
-    let late = [("MessageSid", "SM0b6e2697aae04182a9f5b5c7a8994c7f"), ("MessageStatus", "sent")];
-    assert_eq!(twilio_post(&s, &status_path, &late, Some(TWILIO_TOKEN)).await.status(), 200);
-    assert_eq!(twilio_post(&s, &status_path, &delivered, Some(TWILIO_TOKEN)).await.status(), 200);
+    let late = [
+        ("MessageSid", "SM0b6e2697aae04182a9f5b5c7a8994c7f"),
+        ("MessageStatus", "sent"),
+    ];
+    assert_eq!(
+        twilio_post(&s, &status_path, &late, Some(TWILIO_TOKEN)).await.status(),
+        200
+    );
+    assert_eq!(
+        twilio_post(&s, &status_path, &delivered, Some(TWILIO_TOKEN))
+            .await
+            .status(),
+        200
+    );
     assert_eq!(entry(&s, &id).await["status"], "delivered");
     assert_eq!(s.app.count("SELECT count(*) FROM webhook_events").await, 2);
 }
@@ -244,14 +341,21 @@ async fn twilio_21610_fails_the_text_and_suppresses_the_number() {
         .mount(&fake)
         .await;
     twilio(&s, &fake).await;
-    let id = send(&s, json!({"channel": "text", "body": "Hi"})).await.json::<Value>().await.unwrap()["communication_id"]
+    let id = send(&s, json!({"channel": "text", "body": "Hi"}))
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["communication_id"]
         .as_str()
         .unwrap()
         .to_string();
     s.app.settle_outbox().await;
     let e = entry(&s, &id).await;
     assert_eq!(e["status"], "failed");
-    assert_eq!(e["content"]["error"], "Twilio: Attempt to send to unsubscribed recipient");
+    assert_eq!(
+        e["content"]["error"],
+        "Twilio: Attempt to send to unsubscribed recipient"
+    );
     let (address, reason): (String, String) = sqlx::query_as("SELECT address, reason FROM suppressions")
         .fetch_one(&s.app.state.db)
         .await
@@ -269,23 +373,39 @@ async fn inbound_texts_reach_every_contact_with_the_number_or_the_inbox() {
     let api = s.app.api(&s.key);
     // Ada's husband shares the landline; a colleague has it as a custom phone field.
     let spouse = api
-        .post(&format!("/api/v1/workspaces/{}/contacts", s.ws), json!({"first_name": "William", "last_name": "King", "primary_phone": "+1 415-555-0123"}))
+        .post(
+            &format!("/api/v1/workspaces/{}/contacts", s.ws),
+            json!({"first_name": "William", "last_name": "King", "primary_phone": "+1 415-555-0123"}),
+        )
         .await;
     assert_eq!(spouse.status(), 201);
     let r = api
-        .post(&format!("/api/v1/workspaces/{}/custom-fields", s.ws), json!({"field_name": "office_phone", "label": "Office phone", "field_type": "phone"}))
+        .post(
+            &format!("/api/v1/workspaces/{}/custom-fields", s.ws),
+            json!({"field_name": "office_phone", "label": "Office phone", "field_type": "phone"}),
+        )
         .await;
     assert_eq!(r.status(), 201);
     let colleague = api
-        .post(&format!("/api/v1/workspaces/{}/contacts", s.ws), json!({"first_name": "Charles", "custom_fields": {"office_phone": "415 555 0123"}}))
+        .post(
+            &format!("/api/v1/workspaces/{}/contacts", s.ws),
+            json!({"first_name": "Charles", "custom_fields": {"office_phone": "415 555 0123"}}),
+        )
         .await;
     assert_eq!(colleague.status(), 201);
     let sms = format!("/webhooks/twilio/{}/sms", s.ws);
 
     // The corpus's inbound body, as Twilio sends it, from the shared number.
     let bodies = corpus("twilio_sms_webhook_bodies.json");
-    let inbound = bodies["cases"].as_array().unwrap().iter().find(|c| c["name"] == "inbound_sms").unwrap();
-    let mut params: Vec<(String, String)> = form_urlencoded::parse(inbound["raw_body"].as_str().unwrap().as_bytes()).into_owned().collect();
+    let inbound = bodies["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "inbound_sms")
+        .unwrap();
+    let mut params: Vec<(String, String)> = form_urlencoded::parse(inbound["raw_body"].as_str().unwrap().as_bytes())
+        .into_owned()
+        .collect();
     for (k, v) in params.iter_mut() {
         if k == "From" {
             *v = "+14155550123".into();
@@ -305,7 +425,13 @@ async fn inbound_texts_reach_every_contact_with_the_number_or_the_inbox() {
     .fetch_all(&s.app.state.db)
     .await
     .unwrap();
-    let expected = |name: &str| (name.to_string(), "received".to_string(), "Can we talk about the rate lock?".to_string());
+    let expected = |name: &str| {
+        (
+            name.to_string(),
+            "received".to_string(),
+            "Can we talk about the rate lock?".to_string(),
+        )
+    };
     assert_eq!(logged, [expected("Ada"), expected("Charles"), expected("William")]);
     let author: Option<String> = sqlx::query_scalar("SELECT user_id FROM communication_logs LIMIT 1")
         .fetch_one(&s.app.state.db)
@@ -316,34 +442,61 @@ async fn inbound_texts_reach_every_contact_with_the_number_or_the_inbox() {
     assert_eq!(twilio_post(&s, &sms, &refs, Some(TWILIO_TOKEN)).await.status(), 200);
     assert_eq!(s.app.count("SELECT count(*) FROM communication_logs").await, 3);
     // A bad signature: 403 and nothing.
-    let stranger = [("MessageSid", "SMaaaa"), ("From", "+12025550188"), ("To", "+14155550100"), ("Body", "Who is this?")];
+    let stranger = [
+        ("MessageSid", "SMaaaa"),
+        ("From", "+12025550188"),
+        ("To", "+14155550100"),
+        ("Body", "Who is this?"),
+    ];
     assert_eq!(twilio_post(&s, &sms, &stranger, Some("nope")).await.status(), 403);
     assert_eq!(s.app.count("SELECT count(*) FROM inbox_messages").await, 0);
 
     // A number nobody has: the unknown-senders inbox, then a contact made from it.
     assert_eq!(twilio_post(&s, &sms, &stranger, Some(TWILIO_TOKEN)).await.status(), 200);
-    let again = [("MessageSid", "SMbbbb"), ("From", "+12025550188"), ("To", "+14155550100"), ("Body", "It's Grace, from the open house")];
+    let again = [
+        ("MessageSid", "SMbbbb"),
+        ("From", "+12025550188"),
+        ("To", "+14155550100"),
+        ("Body", "It's Grace, from the open house"),
+    ];
     assert_eq!(twilio_post(&s, &sms, &again, Some(TWILIO_TOKEN)).await.status(), 200);
-    let inbox: Value = api.get(&format!("/api/v1/workspaces/{}/inbox", s.ws)).await.json().await.unwrap();
+    let inbox: Value = api
+        .get(&format!("/api/v1/workspaces/{}/inbox", s.ws))
+        .await
+        .json()
+        .await
+        .unwrap();
     let items = inbox["items"].as_array().unwrap();
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["from"], "+12025550188");
     assert_eq!(items[0]["body"], "It's Grace, from the open house");
     let r = api
         .post(
-            &format!("/api/v1/workspaces/{}/inbox/{}/contact", s.ws, items[0]["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/workspaces/{}/inbox/{}/contact",
+                s.ws,
+                items[0]["id"].as_str().unwrap()
+            ),
             json!({"first_name": "Grace", "last_name": "Hopper"}),
         )
         .await;
     assert_eq!(r.status(), 201);
-    let grace = r.json::<Value>().await.unwrap()["contact_id"].as_str().unwrap().to_string();
+    let grace = r.json::<Value>().await.unwrap()["contact_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let timeline: Value = api
         .get(&format!("/api/v1/workspaces/{}/contacts/{grace}/communications", s.ws))
         .await
         .json()
         .await
         .unwrap();
-    let bodies: Vec<&str> = timeline["items"].as_array().unwrap().iter().map(|e| e["content"]["body"].as_str().unwrap()).collect();
+    let bodies: Vec<&str> = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["content"]["body"].as_str().unwrap())
+        .collect();
     assert_eq!(bodies, ["It's Grace, from the open house", "Who is this?"]);
     let phone: String = sqlx::query_scalar("SELECT primary_phone FROM base_contacts WHERE id = ?")
         .bind(&grace)
@@ -353,7 +506,12 @@ async fn inbound_texts_reach_every_contact_with_the_number_or_the_inbox() {
     assert_eq!(phone, "+12025550188");
     assert_eq!(s.app.count("SELECT count(*) FROM inbox_messages").await, 0);
     // Now she is known: her next text goes on her timeline.
-    let third = [("MessageSid", "SMcccc"), ("From", "+12025550188"), ("To", "+14155550100"), ("Body", "Thanks!")];
+    let third = [
+        ("MessageSid", "SMcccc"),
+        ("From", "+12025550188"),
+        ("To", "+14155550100"),
+        ("Body", "Thanks!"),
+    ];
     assert_eq!(twilio_post(&s, &sms, &third, Some(TWILIO_TOKEN)).await.status(), 200);
     assert_eq!(s.app.count("SELECT count(*) FROM inbox_messages").await, 0);
 }
@@ -364,28 +522,67 @@ async fn stop_and_start_words_change_the_suppression_list() {
     let fake = MockServer::start().await;
     twilio(&s, &fake).await;
     let sms = format!("/webhooks/twilio/{}/sms", s.ws);
-    let text = |sid: &'static str, body: &'static str| [("MessageSid", sid), ("From", "+14155550123"), ("To", "+14155550100"), ("Body", body)];
+    let text = |sid: &'static str, body: &'static str| {
+        [
+            ("MessageSid", sid),
+            ("From", "+14155550123"),
+            ("To", "+14155550100"),
+            ("Body", body),
+        ]
+    };
     // "stop please" is not an opt-out word alone; " Stop " is.
-    assert_eq!(twilio_post(&s, &sms, &text("SM1", "stop please"), Some(TWILIO_TOKEN)).await.status(), 200);
+    assert_eq!(
+        twilio_post(&s, &sms, &text("SM1", "stop please"), Some(TWILIO_TOKEN))
+            .await
+            .status(),
+        200
+    );
     assert_eq!(s.app.count("SELECT count(*) FROM suppressions").await, 0);
-    assert_eq!(twilio_post(&s, &sms, &text("SM2", " Stop "), Some(TWILIO_TOKEN)).await.status(), 200);
+    assert_eq!(
+        twilio_post(&s, &sms, &text("SM2", " Stop "), Some(TWILIO_TOKEN))
+            .await
+            .status(),
+        200
+    );
     let reason: String = sqlx::query_scalar("SELECT reason FROM suppressions WHERE address = '+14155550123'")
         .fetch_one(&s.app.state.db)
         .await
         .unwrap();
     assert_eq!(reason, "stop");
     assert_eq!(send(&s, json!({"channel": "text", "body": "Hi"})).await.status(), 409);
-    assert_eq!(twilio_post(&s, &sms, &text("SM3", "unstop"), Some(TWILIO_TOKEN)).await.status(), 200);
+    assert_eq!(
+        twilio_post(&s, &sms, &text("SM3", "unstop"), Some(TWILIO_TOKEN))
+            .await
+            .status(),
+        200
+    );
     assert_eq!(s.app.count("SELECT count(*) FROM suppressions").await, 0);
     // Every opt-out word, any case.
-    for (i, word) in ["STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE", "optout"].iter().enumerate() {
+    for (i, word) in ["STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE", "optout"]
+        .iter()
+        .enumerate()
+    {
         let sid = format!("SMw{i}");
-        let params = [("MessageSid", sid.as_str()), ("From", "+14155550123"), ("To", "+14155550100"), ("Body", word)];
+        let params = [
+            ("MessageSid", sid.as_str()),
+            ("From", "+14155550123"),
+            ("To", "+14155550100"),
+            ("Body", word),
+        ];
         assert_eq!(twilio_post(&s, &sms, &params, Some(TWILIO_TOKEN)).await.status(), 200);
         assert_eq!(s.app.count("SELECT count(*) FROM suppressions").await, 1, "{word}");
-        let params = [("MessageSid", &*format!("SMy{i}")), ("From", "+14155550123"), ("To", "+14155550100"), ("Body", "YES")];
+        let params = [
+            ("MessageSid", &*format!("SMy{i}")),
+            ("From", "+14155550123"),
+            ("To", "+14155550100"),
+            ("Body", "YES"),
+        ];
         assert_eq!(twilio_post(&s, &sms, &params, Some(TWILIO_TOKEN)).await.status(), 200);
-        assert_eq!(s.app.count("SELECT count(*) FROM suppressions").await, 0, "{word} then YES");
+        assert_eq!(
+            s.app.count("SELECT count(*) FROM suppressions").await,
+            0,
+            "{word} then YES"
+        );
     }
 }
 
@@ -436,7 +633,17 @@ async fn one_click_unsubscribe_asks_on_get_and_acts_on_post() {
     // Again: still one entry; the page now says so.
     assert_eq!(client.post(s.app.url(&link)).send().await.unwrap().status(), 200);
     assert_eq!(s.app.count("SELECT count(*) FROM suppressions").await, 1);
-    assert!(client.get(s.app.url(&link)).send().await.unwrap().text().await.unwrap().contains("Already unsubscribed"));
+    assert!(
+        client
+            .get(s.app.url(&link))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("Already unsubscribed")
+    );
     // A forged or damaged token: 404, nothing changes.
     let forged = format!("/u/{}x", &token[..token.len() - 1]);
     assert_eq!(client.post(s.app.url(&forged)).send().await.unwrap().status(), 404);

@@ -155,7 +155,9 @@ impl TestApp {
     /// take some rows first: both claim through the database). Never sleeps for long.
     pub async fn settle_outbox(&self) {
         for _ in 0..500 {
-            pi_crm::jobs::outbox::drain(&self.state).await.expect("the outbox drains");
+            pi_crm::jobs::outbox::drain(&self.state)
+                .await
+                .expect("the outbox drains");
             let busy: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM outbox WHERE state = 'sending' OR (state = 'pending' AND next_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
             )

@@ -66,9 +66,17 @@ impl SmtpSink {
                 "250-sink.test\r\n250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SMTPUTF8".into()
             } else if upper.starts_with("AUTH PLAIN") {
                 let b64 = command.split_whitespace().nth(2).unwrap_or_default();
-                let raw = base64::engine::general_purpose::STANDARD.decode(b64).unwrap_or_default();
-                let parts: Vec<String> = raw.split(|b| *b == 0).map(|p| String::from_utf8_lossy(p).into()).collect();
-                current.auth = Some((parts.get(1).cloned().unwrap_or_default(), parts.get(2).cloned().unwrap_or_default()));
+                let raw = base64::engine::general_purpose::STANDARD
+                    .decode(b64)
+                    .unwrap_or_default();
+                let parts: Vec<String> = raw
+                    .split(|b| *b == 0)
+                    .map(|p| String::from_utf8_lossy(p).into())
+                    .collect();
+                current.auth = Some((
+                    parts.get(1).cloned().unwrap_or_default(),
+                    parts.get(2).cloned().unwrap_or_default(),
+                ));
                 "235 2.7.0 accepted".into()
             } else if upper.starts_with("AUTH LOGIN") {
                 let b64 = base64::engine::general_purpose::STANDARD;
@@ -83,10 +91,18 @@ impl SmtpSink {
                 current.auth = Some((user, pass));
                 "235 2.7.0 accepted".into()
             } else if upper.starts_with("MAIL FROM:") {
-                current.mail_from = command[10..].trim().trim_matches(['<', '>']).split('>').next().unwrap_or_default().into();
+                current.mail_from = command[10..]
+                    .trim()
+                    .trim_matches(['<', '>'])
+                    .split('>')
+                    .next()
+                    .unwrap_or_default()
+                    .into();
                 "250 2.1.0 ok".into()
             } else if upper.starts_with("RCPT TO:") {
-                current.rcpt_to.push(command[8..].trim().trim_matches(['<', '>']).into());
+                current
+                    .rcpt_to
+                    .push(command[8..].trim().trim_matches(['<', '>']).into());
                 "250 2.1.5 ok".into()
             } else if upper == "DATA" {
                 write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
@@ -99,7 +115,11 @@ impl SmtpSink {
                     if line == ".\r\n" || line == ".\n" {
                         break;
                     }
-                    data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
+                    data.push_str(
+                        line.strip_prefix('.')
+                            .filter(|_| line.starts_with(".."))
+                            .unwrap_or(&line),
+                    );
                 }
                 current.data = data;
                 match self.refuse.lock().unwrap().clone() {

@@ -159,8 +159,17 @@ where
     F: FnOnce(Client, TestApp) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
+    run_with(name, phone, |_| {}, steps).await
+}
+
+/// `run` on a server whose configuration `adjust` changes.
+async fn run_with<F, Fut>(name: &str, phone: bool, adjust: impl FnOnce(&mut pi_crm::config::Config), steps: F)
+where
+    F: FnOnce(Client, TestApp) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
     let driver = start_driver();
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with(adjust).await;
     let c = browser(&driver, phone).await;
     let keep = c.clone();
     let outcome = tokio::spawn(steps(c, app)).await;
@@ -579,4 +588,193 @@ async fn an_invite_accepted_on_a_laptop() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_invite_accepted_on_a_phone() {
     run("invite-phone", true, |c, app| invite_flow(c, app, true)).await;
+}
+
+/// Andy sets up Mailgun and Twilio (local fakes that answer as they do), emails and texts Ada
+/// from her page, watches the email's status move to "delivered" when Mailgun reports it, and
+/// Ada unsubscribes through the link.
+async fn messaging_flow(c: Client, app: TestApp, phone: bool) {
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let tag = if phone { "phone" } else { "laptop" };
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/v3/.*/messages$"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "<e2e.1@mg.example.com>", "message": "Queued. Thank you."})),
+        )
+        .mount(&fake)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/2010-04-01/Accounts/.*/Messages.json$"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"sid": "SMe2e0000000000000000000000000001", "status": "queued"})),
+        )
+        .mount(&fake)
+        .await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Loans").await;
+    let key = app.key(&andy, &["write:contacts"], None).await;
+    let ada = app
+        .api(&key)
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Ada", "last_name": "Lovelace", "primary_email": "ada@example.com", "primary_phone": "+14155550123"}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    log_in_as_andy(&c, &app).await;
+    wait_for_text(&c, "Hello, Andy").await;
+
+    c.goto(&app.url(&format!("/workspaces/{ws}/messaging"))).await.unwrap();
+    wait_for_text(&c, "Email provider").await;
+    click(&c, "#form-mailgun summary").await;
+    fill(&c, "#mailgun-domain", "mg.example.com").await;
+    fill(&c, "#mailgun-from", "Andy Lee <andy@mg.example.com>").await;
+    fill(&c, "#mailgun-api_key", "key-e2e-secret").await;
+    fill(&c, "#mailgun-webhook_signing_key", "whsec-e2e").await;
+    // The region choice cannot name a fake: the base address is set through the API's field.
+    c.execute(
+        "var s = document.getElementById('mailgun-api_base'); var o = document.createElement('option'); o.value = arguments[0]; o.selected = true; s.appendChild(o);",
+        vec![json!(fake.uri())],
+    )
+    .await
+    .unwrap();
+    fill(&c, "#mailgun-per_minute", "0").await;
+    checkpoint(&c, &format!("60-{tag}-mailgun-form")).await;
+    click(&c, "#form-mailgun button[type=submit]").await;
+    wait_for_text(&c, "Provider saved.").await;
+    click(&c, "#form-twilio summary").await;
+    fill(&c, "#twilio-account_sid", "AC0123456789abcdef0123456789abcdef").await;
+    fill(&c, "#twilio-auth_token", "twilio-e2e-token").await;
+    fill(&c, "#twilio-from", "+1 415 555 0100").await;
+    fill(&c, "#twilio-per_minute", "0").await;
+    c.execute(
+        "var f = document.querySelector('#form-twilio form'); var i = document.createElement('input'); i.type = 'hidden'; i.name = 'api_base'; i.value = arguments[0]; f.appendChild(i);",
+        vec![json!(fake.uri())],
+    )
+    .await
+    .unwrap();
+    click(&c, "#form-twilio button[type=submit]").await;
+    wait_for_text(&c, "Provider saved.").await;
+    wait_for_text(&c, "from Andy Lee <andy@mg.example.com>").await;
+    checkpoint(&c, &format!("61-{tag}-messaging")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the messaging page fits a phone").await;
+    }
+
+    // An email from Ada's page.
+    c.goto(&app.url(&format!("/workspaces/{ws}/contacts/{ada}")))
+        .await
+        .unwrap();
+    wait_for_text(&c, "Write an email").await;
+    click(&c, "#send-email summary").await;
+    fill(&c, "#email-subject", "Your rate lock").await;
+    fill(&c, "#email-body", "Hi Ada,\n\nYour rate is locked until 12/20.").await;
+    click(&c, "#send-email button[type=submit]").await;
+    wait_for_text(&c, "Email on its way.").await;
+    wait_for_text(&c, "Your rate lock").await;
+    // Mailgun reports the delivery; the page shows it without a reload.
+    let outbox_id = loop {
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM outbox WHERE state = 'sent' AND channel = 'email'")
+            .fetch_optional(&app.state.db)
+            .await
+            .unwrap();
+        if let Some(id) = id {
+            break id;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
+    let token = format!("e2e-token-{tag}");
+    let event = json!({
+        "signature": {"timestamp": timestamp, "token": token,
+                      "signature": pi_crm::webhooks::mailgun::signature("whsec-e2e", &timestamp, &token)},
+        "event-data": {"event": "delivered", "recipient": "ada@example.com",
+                       "user-variables": {"outbox_id": outbox_id},
+                       "message": {"headers": {"message-id": "e2e.1@mg.example.com"}}}
+    });
+    let r = app
+        .anonymous()
+        .post(app.url(&format!("/webhooks/mailgun/{ws}/events")))
+        .json(&event)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    wait_for_text(&c, "delivered").await;
+    checkpoint(&c, &format!("62-{tag}-email-delivered")).await;
+
+    // A text, with the live counter.
+    click(&c, "#send-text summary").await;
+    fill(
+        &c,
+        "#text-body",
+        "Congrats on the house! 🏡 Call me when you are settled.",
+    )
+    .await;
+    wait_for_text(&c, "(emoji or special letters: 70 per text)").await;
+    checkpoint(&c, &format!("63-{tag}-text-counter")).await;
+    click(&c, "#send-text button[type=submit]").await;
+    wait_for_text(&c, "Text on its way.").await;
+    wait_for_text(&c, "Congrats on the house!").await;
+    for _ in 0..50 {
+        if c.find(Locator::Css("[data-status='sent']")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.find(Locator::Css("[data-status='sent']"))
+        .await
+        .expect("the text shows as sent");
+    checkpoint(&c, &format!("64-{tag}-contact-messages")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the contact page with messages fits a phone").await;
+    }
+
+    // Ada unsubscribes from the link in a campaign email.
+    let wsid = pi_crm::domain::ids::WorkspaceId::parse(&ws).unwrap();
+    let token = pi_crm::domain::unsubscribe::token(&app.state.secret, &wsid, "ada@example.com");
+    c.goto(&app.url(&format!("/u/{token}"))).await.unwrap();
+    wait_for_text(&c, "Unsubscribe?").await;
+    checkpoint(&c, &format!("65-{tag}-unsubscribe")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the unsubscribe page fits a phone").await;
+    }
+    click(&c, "button[type=submit]").await;
+    wait_for_text(&c, "You are unsubscribed").await;
+    c.goto(&app.url(&format!("/workspaces/{ws}/contacts/{ada}")))
+        .await
+        .unwrap();
+    click(&c, "#send-email summary").await;
+    wait_for_text(&c, "ada@example.com is on the suppression list (unsubscribed).").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_and_text_on_a_laptop() {
+    run_with(
+        "messaging-laptop",
+        false,
+        |c| c.public_url = Some("https://crm.lee-family.example".into()),
+        |c, app| messaging_flow(c, app, false),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_and_text_on_a_phone() {
+    run_with(
+        "messaging-phone",
+        true,
+        |c| c.public_url = Some("https://crm.lee-family.example".into()),
+        |c, app| messaging_flow(c, app, true),
+    )
+    .await;
 }

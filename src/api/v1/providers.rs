@@ -18,7 +18,10 @@ use crate::state::AppState;
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/providers", tag = "providers",
     responses((status = 200, body = ProvidersView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-pub async fn view(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs<Owner>) -> ApiResult<Json<ProvidersView>> {
+pub async fn view(
+    State(state): State<AppState>,
+    ApiWs { actor, ws, .. }: ApiWs<Owner>,
+) -> ApiResult<Json<ProvidersView>> {
     Ok(Json(providers::view(&state, &actor, &ws).await?))
 }
 
@@ -68,8 +71,9 @@ pub async fn test(
     let input: TestInput = if body.iter().all(u8::is_ascii_whitespace) {
         TestInput::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| crate::error::AppError::BadRequest(format!("the body is not valid JSON for this route: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            crate::error::AppError::BadRequest(format!("the body is not valid JSON for this route: {e}"))
+        })?
     };
     let result = providers::test_send(&state, &actor, &ws, Channel::from_path(&channel)?, input.to.as_deref()).await?;
     let status = if result.ok {
@@ -89,7 +93,10 @@ pub struct ConsentLink {
 /// Starts linking the Gmail provider's Google account (installed-app OAuth with PKCE).
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/providers/email/gmail/consent", tag = "providers",
     responses((status = 200, body = ConsentLink), (status = 409, body = ErrorBody)))]
-pub async fn gmail_consent(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs<Owner>) -> ApiResult<Json<ConsentLink>> {
+pub async fn gmail_consent(
+    State(state): State<AppState>,
+    ApiWs { actor, ws, .. }: ApiWs<Owner>,
+) -> ApiResult<Json<ConsentLink>> {
     Ok(Json(ConsentLink {
         url: providers::gmail_consent(&state, &actor, &ws).await?,
     }))

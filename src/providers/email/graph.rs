@@ -98,14 +98,19 @@ pub async fn send(s: &Settings, http: &reqwest::Client, email: &Email) -> Outcom
         .send()
         .await;
     match answer(sent, "Microsoft Graph").await {
-        Ok(_) => Outcome::Sent { provider_id: internet_id },
+        Ok(_) => Outcome::Sent {
+            provider_id: internet_id,
+        },
         Err(outcome) => outcome,
     }
 }
 
 /// An app-only token for Graph. Refusals here sent nothing: bad credentials are `failed`.
 async fn token(s: &Settings, http: &reqwest::Client) -> Result<String, Outcome> {
-    let url = join(&s.login_base, &format!("/{}/oauth2/v2.0/token", urlencode(s.tenant_id.trim())));
+    let url = join(
+        &s.login_base,
+        &format!("/{}/oauth2/v2.0/token", urlencode(s.tenant_id.trim())),
+    );
     let got = http
         .post(url)
         .form(&[

@@ -29,8 +29,14 @@ pub fn message_id(email: &Email) -> String {
 }
 
 pub fn build(email: &Email) -> Result<Message, String> {
-    let from: Mailbox = email.from.parse().map_err(|e| format!("the sender address is not valid: {e}"))?;
-    let to: Mailbox = email.to.parse().map_err(|e| format!("the recipient address is not valid: {e}"))?;
+    let from: Mailbox = email
+        .from
+        .parse()
+        .map_err(|e| format!("the sender address is not valid: {e}"))?;
+    let to: Mailbox = email
+        .to
+        .parse()
+        .map_err(|e| format!("the recipient address is not valid: {e}"))?;
     let mut builder = Message::builder()
         .from(from)
         .to(to)

@@ -110,8 +110,10 @@ fn never_connected(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = e.source();
     while let Some(c) = cause {
         if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            return matches!(io.kind(), ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable)
-                || io.to_string().contains("lookup");
+            return matches!(
+                io.kind(),
+                ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
+            ) || io.to_string().contains("lookup");
         }
         cause = c.source();
     }

@@ -54,7 +54,11 @@ impl SendBox {
                 Some(format!(
                     "{} has no {}.",
                     c.display_name(),
-                    if via == Via::Email { "email address" } else { "phone number" }
+                    if via == Via::Email {
+                        "email address"
+                    } else {
+                        "phone number"
+                    }
                 ))
             } else {
                 None
