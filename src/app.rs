@@ -107,6 +107,7 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
         http: crate::providers::http::client(),
         outbox: Arc::default(),
         send_rates: Arc::default(),
+        providers_changed: Arc::default(),
     })
 }
 

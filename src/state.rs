@@ -25,6 +25,8 @@ pub struct AppState {
     pub outbox: Arc<tokio::sync::Notify>,
     /// Sends in the last minute per workspace provider (`per_minute`).
     pub send_rates: Arc<crate::jobs::outbox::Rates>,
+    /// Counts changes to provider settings, so the outbox worker reads them again.
+    pub providers_changed: Arc<std::sync::atomic::AtomicU64>,
 }
 
 pub struct Limits {

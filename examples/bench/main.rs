@@ -1,12 +1,13 @@
 //! The benchmark harness behind `scripts/bench`: runs the release binary as a user would and
 //! prints each figure SPEC §14 asks for: the foundation's here, the contacts' in `contacts.rs`.
 //!
-//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|imports|busy]
+//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|imports|busy|messaging]
 
 mod backup;
 mod busy_import;
 mod contacts;
 mod imports;
+mod messaging;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -36,6 +37,9 @@ fn main() {
     }
     if only.is_empty() || only == "busy" {
         busy_import::run(&binary);
+    }
+    if only.is_empty() || only == "messaging" {
+        messaging::run(&binary);
     }
 }
 

@@ -206,6 +206,7 @@ pub async fn put(
     )
     .await?;
     tx.commit().await?;
+    state.providers_changed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(public_view(state, ws, channel).await?.unwrap_or(Value::Null))
 }
 
@@ -217,6 +218,7 @@ pub async fn delete(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, chann
     }
     audit::in_workspace(&mut tx, actor, ws.id(), "provider.delete", "provider", channel.as_str()).await?;
     tx.commit().await?;
+    state.providers_changed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(())
 }
 
@@ -300,6 +302,7 @@ pub async fn set_secret(
     storage::providers::put(&mut tx, ws, channel.as_str(), &row, &crate::clock::now_text()).await?;
     audit::in_workspace(&mut tx, actor, ws.id(), "provider.link", "provider", channel.as_str()).await?;
     tx.commit().await?;
+    state.providers_changed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(())
 }
 

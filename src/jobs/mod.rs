@@ -62,7 +62,11 @@ impl Job {
     pub async fn run(self, state: &AppState) -> anyhow::Result<String> {
         match self {
             Job::Backup => backup::run(state).await,
-            Job::Outbox => Ok(outbox::drain(state).await?.to_string()),
+            Job::Outbox => {
+                let drained = outbox::drain(state).await?;
+                outbox::forget_old_webhook_events(state).await?;
+                Ok(drained.to_string())
+            }
         }
     }
 }

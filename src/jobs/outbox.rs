@@ -8,7 +8,6 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::domain::actor::{Actor, Via as Face};
 use crate::domain::messages::Stored;
 use crate::domain::suppression::{self, Via};
 use crate::domain::workspace::{self, WorkspaceAccess};
@@ -22,6 +21,8 @@ use crate::storage::outbox::Claimed;
 /// Sends in flight at once. Rows are claimed only into free slots, so no row sits leased while
 /// it waits its turn (a crash would make it `unknown` though it never went out).
 const IN_FLIGHT: usize = 16;
+/// How long a workspace's provider settings are reused before being read again.
+const SENDERS_FOR: Duration = Duration::from_secs(30);
 /// Tries of a message refused before anything was sent, before it is `failed`.
 const MAX_ATTEMPTS: i64 = 8;
 const BACKOFF_CAP: Duration = Duration::from_secs(3600);
@@ -106,8 +107,25 @@ async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
     // Each send is its own task: it holds a database connection while it settles, and must
     // not wait for this loop to poll it while the loop itself waits for a connection.
     let mut in_flight = tokio::task::JoinSet::new();
+    let mut leases_checked: Option<Instant> = None;
+    let mut senders = Senders::default();
+    let mut senders_since = Instant::now();
+    let mut senders_generation = state.providers_changed.load(std::sync::atomic::Ordering::Relaxed);
     loop {
-        expire_leases(state).await?;
+        // A lease lasts minutes: looking for expired ones once a second is plenty, and each
+        // look takes the write lock.
+        if leases_checked.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+            expire_leases(state).await?;
+            leases_checked = Some(Instant::now());
+        }
+        // Providers are read again when one was changed (or after a while, for another
+        // process's change), so a new setting applies to what is sent next.
+        let generation = state.providers_changed.load(std::sync::atomic::Ordering::Relaxed);
+        if senders_since.elapsed() >= SENDERS_FOR || generation != senders_generation {
+            senders = Senders::default();
+            senders_since = Instant::now();
+            senders_generation = generation;
+        }
         let room = IN_FLIGHT - in_flight.len();
         if room > 0 {
             let now = crate::clock::now();
@@ -119,8 +137,6 @@ async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
                 room as i64,
             )
             .await?;
-            // Providers are looked up per claim, so a changed setting applies to the next one.
-            let mut senders = Senders::default();
             for row in claimed {
                 let sender = senders.get(state, &row).await;
                 in_flight.spawn(deliver(state.clone(), row, sender));
@@ -380,7 +396,12 @@ fn backoff(state: &AppState, attempt: i64) -> Duration {
     Duration::from_secs_f64(capped * jitter)
 }
 
-/// The owner of a workspace, acting as pi-crm's own work (audit `via: job`).
-pub fn system_actor(owner: crate::domain::ids::UserId) -> Actor {
-    Actor::person(owner, Face::Job)
+/// Webhook deliveries are remembered a week: providers stop retrying within a day or two, and
+/// a repeat after that changes nothing anyway (statuses only move forward).
+pub async fn forget_old_webhook_events(state: &AppState) -> anyhow::Result<()> {
+    let before = crate::clock::text_from_now(time::Duration::days(-7));
+    let mut tx = storage::db::begin_write(&state.db).await?;
+    storage::webhook_events::forget_before(&mut tx, &before).await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -132,20 +132,32 @@ pub async fn next_wake(db: &SqlitePool) -> Result<Option<String>, sqlx::Error> {
     .await
 }
 
-/// The timeline entry a webhook's event is about: by our outbox id, or by the provider's id.
+/// The timeline entry a webhook's event is about: by our outbox id (exact, and what we put in
+/// the message), else by the provider's id for it.
 pub async fn communication_for(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
     outbox_id: Option<&str>,
     provider_id: Option<&str>,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
+    if let Some(id) = outbox_id {
+        let found = sqlx::query_as("SELECT id, communication_id FROM outbox WHERE id = ? AND workspace_id = ?")
+            .bind(id)
+            .bind(ws.id())
+            .fetch_optional(&mut *conn)
+            .await?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    let Some(provider_id) = provider_id else {
+        return Ok(None);
+    };
     sqlx::query_as(
         "SELECT id, communication_id FROM outbox
-          WHERE workspace_id = ? AND (id = ? OR provider_message_id = ?)
-          ORDER BY id DESC LIMIT 1",
+          WHERE workspace_id = ? AND provider_message_id = ? ORDER BY id DESC LIMIT 1",
     )
     .bind(ws.id())
-    .bind(outbox_id)
     .bind(provider_id)
     .fetch_optional(conn)
     .await

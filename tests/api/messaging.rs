@@ -542,7 +542,13 @@ async fn provider_secrets_are_write_only_sealed_and_never_logged() {
     let req = &fake.received_requests().await.unwrap()[0];
     assert!(req.headers.get("authorization").is_some(), "the stored key was used");
 
-    // Not in the database file, the audit log or the server's log in clear.
+    // Not in the audit log (it names the kind only), nor the database file in clear.
+    let audit: Vec<(String, Option<String>)> = sqlx::query_as("SELECT action, details FROM audit_logs WHERE action LIKE 'provider.%'")
+        .fetch_all(&s.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 2);
+    assert!(audit.iter().all(|(_, d)| d.as_deref() == Some(r#"{"kind":"mailgun"}"#)), "{audit:?}");
     s.app.state.db.close().await;
     let mut bytes = std::fs::read(s.app.dir.path().join("data/pi-crm.db")).unwrap();
     if let Ok(wal) = std::fs::read(s.app.dir.path().join("data/pi-crm.db-wal")) {
@@ -757,4 +763,81 @@ async fn the_test_button_reports_the_providers_own_error() {
     let body = String::from_utf8_lossy(&fake.received_requests().await.unwrap()[1].body).to_string();
     assert_eq!(multipart_field(&body, "to").unwrap(), "andy@example.com");
     assert_eq!(s.app.count("SELECT count(*) FROM outbox").await, 0);
+}
+
+#[tokio::test]
+async fn per_minute_limits_hold_the_rest_for_later_without_spending_a_try() {
+    let s = setup().await;
+    let fake = MockServer::start().await;
+    Mock::given(method("POST")).respond_with(mailgun_accepts("limited@mg.example.com")).mount(&fake).await;
+    let r = s
+        .app
+        .api(&s.key)
+        .client
+        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws)))
+        .json(&json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
+                      "webhook_signing_key": SIGNING_KEY, "from": "andy@mg.example.com",
+                      "api_base": fake.uri(), "per_minute": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for i in 0..3 {
+        assert_eq!(send(&s, json!({"channel": "email", "subject": format!("n{i}"), "body": "x"})).await.status(), 202);
+    }
+    s.app.settle_outbox().await;
+    assert_eq!(fake.received_requests().await.unwrap().len(), 2, "two a minute");
+    let (state, attempts, next_at): (String, i64, String) =
+        sqlx::query_as("SELECT state, attempts, next_at FROM outbox WHERE state != 'sent'").fetch_one(&s.app.state.db).await.unwrap();
+    assert_eq!((state.as_str(), attempts), ("pending", 0), "waiting, its tries untouched");
+    let wait = time::OffsetDateTime::parse(&next_at, &time::format_description::well_known::Rfc3339).unwrap()
+        - time::OffsetDateTime::now_utc();
+    assert!(wait.whole_seconds() > 30 && wait.whole_seconds() <= 62, "until the minute's window frees: {wait}");
+}
+
+#[test]
+fn jobs_run_outbox_drains_beside_nothing_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    crate::common::cli_account(&data, "andy@example.com", "Loans", &[json!({"first_name": "Ada", "primary_email": "ada@example.com"})]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let fake = rt.block_on(async {
+        let fake = MockServer::start().await;
+        Mock::given(method("POST")).respond_with(mailgun_accepts("cli@mg.example.com")).expect(1).mount(&fake).await;
+        fake
+    });
+    rt.block_on(async {
+        let config = pi_crm::config::Config { data_dir: data.clone(), ..pi_crm::config::Config::default() };
+        let state = pi_crm::app::open_state(config).await.unwrap();
+        let owner = pi_crm::storage::users::find_by_email(&state.db, "andy@example.com").await.unwrap().unwrap();
+        let actor = pi_crm::domain::actor::Actor::person(owner.id, pi_crm::domain::actor::Via::Cli);
+        let ws = pi_crm::domain::workspace::list(&state.db, &actor).await.unwrap().remove(0);
+        pi_crm::domain::providers::put(
+            &state,
+            &actor,
+            &ws,
+            pi_crm::domain::providers::Channel::Email,
+            json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY, "webhook_signing_key": SIGNING_KEY,
+                   "from": "andy@mg.example.com", "api_base": fake.uri()}),
+        )
+        .await
+        .unwrap();
+        let ada: String = sqlx::query_scalar("SELECT id FROM base_contacts").fetch_one(&state.db).await.unwrap();
+        let input = pi_crm::domain::messages::MessageInput {
+            channel: "email".into(),
+            template_id: None,
+            subject: Some("Hi".into()),
+            body: Some("From the command line".into()),
+        };
+        let ada = pi_crm::domain::ids::ContactId::parse(&ada).unwrap();
+        pi_crm::domain::messages::send(&state, &actor, &ws, &ada, input).await.unwrap();
+        state.db.close().await;
+    });
+    let out = crate::common::pi_crm(&data, &["jobs", "run", "outbox"], None);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("1 sent, 0 failed, 0 may not have been sent, 0 waiting"), "{said}");
+    // Nothing left: a second run sends nothing.
+    let out = crate::common::pi_crm(&data, &["jobs", "run", "outbox"], None);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 sent"));
 }
