@@ -23,7 +23,10 @@ pub fn run(binary: &Path) {
     let fake = rt.block_on(async {
         let fake = MockServer::builder().disable_request_recording().start().await;
         Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "<bench@mg.example.com>", "message": "Queued. Thank you."})))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"id": "<bench@mg.example.com>", "message": "Queued. Thank you."})),
+            )
             .mount(&fake)
             .await;
         fake
@@ -35,13 +38,19 @@ pub fn run(binary: &Path) {
     let started = Instant::now();
     super::wait_healthy(port);
     let pid = server.id();
-    let db = rt.block_on(sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=ro", data.join("pi-crm.db").display())))
+    let db = rt
+        .block_on(sqlx::SqlitePool::connect(&format!(
+            "sqlite://{}?mode=ro",
+            data.join("pi-crm.db").display()
+        )))
         .unwrap();
     let mut peak_rss: f64 = 0.0;
     loop {
         peak_rss = peak_rss.max(super::rss_mb(pid, "VmRSS"));
         let left: i64 = rt
-            .block_on(sqlx::query_scalar("SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')").fetch_one(&db))
+            .block_on(
+                sqlx::query_scalar("SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')").fetch_one(&db),
+            )
             .unwrap();
         if left == 0 {
             break;
@@ -64,7 +73,11 @@ pub fn run(binary: &Path) {
 
     // Signed `delivered` events, as Mailgun posts them, 16 at a time.
     let ids: Vec<String> = rt
-        .block_on(sqlx::query_scalar("SELECT id FROM outbox ORDER BY id LIMIT ?").bind(EVENTS as i64).fetch_all(&db))
+        .block_on(
+            sqlx::query_scalar("SELECT id FROM outbox ORDER BY id LIMIT ?")
+                .bind(EVENTS as i64)
+                .fetch_all(&db),
+        )
         .unwrap();
     let base = format!("http://127.0.0.1:{port}");
     let took = rt.block_on(async {
@@ -85,7 +98,15 @@ pub fn run(binary: &Path) {
             .map(|body| {
                 let client = client.clone();
                 let url = url.clone();
-                async move { client.post(url).json(&body).send().await.map(|r| r.status().as_u16()).unwrap_or(0) }
+                async move {
+                    client
+                        .post(url)
+                        .json(&body)
+                        .send()
+                        .await
+                        .map(|r| r.status().as_u16())
+                        .unwrap_or(0)
+                }
             })
             .buffer_unordered(16)
             .collect()
@@ -94,7 +115,9 @@ pub fn run(binary: &Path) {
         started.elapsed()
     });
     let delivered: i64 = rt
-        .block_on(sqlx::query_scalar("SELECT count(*) FROM communication_logs WHERE status = 'delivered'").fetch_one(&db))
+        .block_on(
+            sqlx::query_scalar("SELECT count(*) FROM communication_logs WHERE status = 'delivered'").fetch_one(&db),
+        )
         .unwrap();
     assert_eq!(delivered as usize, EVENTS, "every event applied");
     println!(
@@ -131,16 +154,19 @@ async fn seed(data: &Path, fake: &str) -> String {
     .await
     .unwrap();
     for i in 0..MESSAGES {
-        let input: contact::ContactInput =
-            serde_json::from_value(json!({"first_name": format!("Borrower {i}"), "primary_email": format!("b{i}@example.com")}))
-                .unwrap();
+        let input: contact::ContactInput = serde_json::from_value(
+            json!({"first_name": format!("Borrower {i}"), "primary_email": format!("b{i}@example.com")}),
+        )
+        .unwrap();
         let c = contact::create(db, &actor, &ws, "US", input).await.unwrap();
         let id = pi_crm::domain::ids::ContactId::parse(&c.id).unwrap();
         let message = messages::MessageInput {
             channel: "email".into(),
             template_id: None,
             subject: Some("Rates fell this week".into()),
-            body: Some(format!("Hi Borrower {i},\n\nRates fell this week. Shall we look at your numbers?\n\nAndy")),
+            body: Some(format!(
+                "Hi Borrower {i},\n\nRates fell this week. Shall we look at your numbers?\n\nAndy"
+            )),
         };
         messages::send(&state, &actor, &ws, &id, message).await.unwrap();
     }

@@ -206,7 +206,9 @@ pub async fn put(
     )
     .await?;
     tx.commit().await?;
-    state.providers_changed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state
+        .providers_changed
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(public_view(state, ws, channel).await?.unwrap_or(Value::Null))
 }
 
@@ -218,7 +220,9 @@ pub async fn delete(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, chann
     }
     audit::in_workspace(&mut tx, actor, ws.id(), "provider.delete", "provider", channel.as_str()).await?;
     tx.commit().await?;
-    state.providers_changed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state
+        .providers_changed
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(())
 }
 
@@ -302,7 +306,9 @@ pub async fn set_secret(
     storage::providers::put(&mut tx, ws, channel.as_str(), &row, &crate::clock::now_text()).await?;
     audit::in_workspace(&mut tx, actor, ws.id(), "provider.link", "provider", channel.as_str()).await?;
     tx.commit().await?;
-    state.providers_changed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state
+        .providers_changed
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Ok(())
 }
 

@@ -188,6 +188,24 @@ async fn render(state: &AppState, pw: PageWs, extra: Extra) -> Result<Response, 
     Ok((status, page).into_response())
 }
 
+/// The page again with `e` shown on the form `form` (an error that is no user's mistake goes
+/// to the error page instead).
+async fn with_errors(
+    state: &AppState,
+    pw: PageWs,
+    e: AppError,
+    form: &str,
+    typed: Option<(Channel, Map<String, Value>)>,
+) -> Result<Response, PageError> {
+    let extra = Extra {
+        errors: FormErrors::from_error(e)?,
+        failed_form: form.to_string(),
+        typed,
+        ..Extra::default()
+    };
+    render(state, pw, extra).await
+}
+
 pub async fn page(State(state): State<AppState>, pw: PageWs) -> Result<Response, PageError> {
     render(&state, pw, Extra::default()).await
 }
@@ -234,16 +252,7 @@ pub async fn save(
             "success",
             "Provider saved. Send a test to check it.",
         )),
-        Err(e) => {
-            let errors = FormErrors::from_error(e)?;
-            let extra = Extra {
-                errors,
-                failed_form: kind,
-                typed: Some((channel, body)),
-                ..Extra::default()
-            };
-            render(&state, pw, extra).await
-        }
+        Err(e) => with_errors(&state, pw, e, &kind, Some((channel, body))).await,
     }
 }
 
@@ -325,19 +334,7 @@ pub async fn gmail_link(
             "success",
             "Google account linked.",
         )),
-        Err(e) => {
-            let errors = FormErrors::from_error(e)?;
-            render(
-                &state,
-                pw,
-                Extra {
-                    errors,
-                    failed_form: "gmail_link".into(),
-                    ..Extra::default()
-                },
-            )
-            .await
-        }
+        Err(e) => with_errors(&state, pw, e, "gmail_link", None).await,
     }
 }
 
@@ -373,19 +370,7 @@ pub async fn suppress(
             "success",
             &format!("{} was already on the list.", s.address),
         )),
-        Err(e) => {
-            let errors = FormErrors::from_error(e)?;
-            render(
-                &state,
-                pw,
-                Extra {
-                    errors,
-                    failed_form: "suppression".into(),
-                    ..Extra::default()
-                },
-            )
-            .await
-        }
+        Err(e) => with_errors(&state, pw, e, "suppression", None).await,
     }
 }
 

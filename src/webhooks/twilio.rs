@@ -79,6 +79,13 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {
     params.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
 
+/// The message's id (`SmsSid` in Twilio's older posts).
+fn message_sid(params: &[(String, String)]) -> Result<&str, Refusal> {
+    param(params, "MessageSid")
+        .or_else(|| param(params, "SmsSid"))
+        .ok_or(Refusal::BadRequest("MessageSid is missing"))
+}
+
 /// Twilio waits for TwiML; an empty `<Response/>` sends no reply text.
 fn twiml() -> Response {
     (
@@ -96,9 +103,7 @@ pub async fn inbound(
     body: Bytes,
 ) -> Result<Response, Refusal> {
     let (ws, params) = checked(&state, &ws, &uri, &headers, &body).await?;
-    let sid = param(&params, "MessageSid")
-        .or_else(|| param(&params, "SmsSid"))
-        .ok_or(Refusal::BadRequest("MessageSid is missing"))?;
+    let sid = message_sid(&params)?;
     let from = param(&params, "From").ok_or(Refusal::BadRequest("From is missing"))?;
     let text = InboundText {
         sid,
@@ -118,9 +123,7 @@ pub async fn status(
     body: Bytes,
 ) -> Result<Response, Refusal> {
     let (ws, params) = checked(&state, &ws, &uri, &headers, &body).await?;
-    let sid = param(&params, "MessageSid")
-        .or_else(|| param(&params, "SmsSid"))
-        .ok_or(Refusal::BadRequest("MessageSid is missing"))?;
+    let sid = message_sid(&params)?;
     let reported = param(&params, "MessageStatus")
         .or_else(|| param(&params, "SmsStatus"))
         .unwrap_or_default();

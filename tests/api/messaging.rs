@@ -102,6 +102,16 @@ pub async fn send(s: &Setup, body: Value) -> reqwest::Response {
         .await
 }
 
+/// Queues a message to Ada and gives its timeline entry's id.
+pub async fn queue(s: &Setup, body: Value) -> String {
+    let r = send(s, body).await;
+    assert_eq!(r.status(), 202);
+    r.json::<Value>().await.unwrap()["communication_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 /// The timeline entry `id` of Ada.
 pub async fn entry(s: &Setup, id: &str) -> Value {
     let all: Value = s
@@ -272,14 +282,7 @@ async fn a_429_waits_for_retry_after() {
         .mount(&fake)
         .await;
     mailgun(&s, &fake).await;
-    let id = send(&s, json!({"channel": "email", "subject": "Hello", "body": "Later"}))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["communication_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = queue(&s, json!({"channel": "email", "subject": "Hello", "body": "Later"})).await;
     s.app.settle_outbox().await;
     let (state, next_at, error): (String, String, String) =
         sqlx::query_as("SELECT state, next_at, last_error FROM outbox")
@@ -543,12 +546,16 @@ async fn provider_secrets_are_write_only_sealed_and_never_logged() {
     assert!(req.headers.get("authorization").is_some(), "the stored key was used");
 
     // Not in the audit log (it names the kind only), nor the database file in clear.
-    let audit: Vec<(String, Option<String>)> = sqlx::query_as("SELECT action, details FROM audit_logs WHERE action LIKE 'provider.%'")
-        .fetch_all(&s.app.state.db)
-        .await
-        .unwrap();
+    let audit: Vec<(String, Option<String>)> =
+        sqlx::query_as("SELECT action, details FROM audit_logs WHERE action LIKE 'provider.%'")
+            .fetch_all(&s.app.state.db)
+            .await
+            .unwrap();
     assert_eq!(audit.len(), 2);
-    assert!(audit.iter().all(|(_, d)| d.as_deref() == Some(r#"{"kind":"mailgun"}"#)), "{audit:?}");
+    assert!(
+        audit.iter().all(|(_, d)| d.as_deref() == Some(r#"{"kind":"mailgun"}"#)),
+        "{audit:?}"
+    );
     s.app.state.db.close().await;
     let mut bytes = std::fs::read(s.app.dir.path().join("data/pi-crm.db")).unwrap();
     if let Ok(wal) = std::fs::read(s.app.dir.path().join("data/pi-crm.db-wal")) {
@@ -769,41 +776,70 @@ async fn the_test_button_reports_the_providers_own_error() {
 async fn per_minute_limits_hold_the_rest_for_later_without_spending_a_try() {
     let s = setup().await;
     let fake = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(mailgun_accepts("limited@mg.example.com")).mount(&fake).await;
+    Mock::given(method("POST"))
+        .respond_with(mailgun_accepts("limited@mg.example.com"))
+        .mount(&fake)
+        .await;
     let r = s
         .app
         .api(&s.key)
         .client
         .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws)))
-        .json(&json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
+        .json(
+            &json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
                       "webhook_signing_key": SIGNING_KEY, "from": "andy@mg.example.com",
-                      "api_base": fake.uri(), "per_minute": 2}))
+                      "api_base": fake.uri(), "per_minute": 2}),
+        )
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     for i in 0..3 {
-        assert_eq!(send(&s, json!({"channel": "email", "subject": format!("n{i}"), "body": "x"})).await.status(), 202);
+        assert_eq!(
+            send(&s, json!({"channel": "email", "subject": format!("n{i}"), "body": "x"}))
+                .await
+                .status(),
+            202
+        );
     }
     s.app.settle_outbox().await;
     assert_eq!(fake.received_requests().await.unwrap().len(), 2, "two a minute");
     let (state, attempts, next_at): (String, i64, String) =
-        sqlx::query_as("SELECT state, attempts, next_at FROM outbox WHERE state != 'sent'").fetch_one(&s.app.state.db).await.unwrap();
-    assert_eq!((state.as_str(), attempts), ("pending", 0), "waiting, its tries untouched");
+        sqlx::query_as("SELECT state, attempts, next_at FROM outbox WHERE state != 'sent'")
+            .fetch_one(&s.app.state.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        (state.as_str(), attempts),
+        ("pending", 0),
+        "waiting, its tries untouched"
+    );
     let wait = time::OffsetDateTime::parse(&next_at, &time::format_description::well_known::Rfc3339).unwrap()
         - time::OffsetDateTime::now_utc();
-    assert!(wait.whole_seconds() > 30 && wait.whole_seconds() <= 62, "until the minute's window frees: {wait}");
+    assert!(
+        wait.whole_seconds() > 30 && wait.whole_seconds() <= 62,
+        "until the minute's window frees: {wait}"
+    );
 }
 
 #[test]
 fn jobs_run_outbox_drains_beside_nothing_else() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    crate::common::cli_account(&data, "andy@example.com", "Loans", &[json!({"first_name": "Ada", "primary_email": "ada@example.com"})]);
+    crate::common::cli_account(
+        &data,
+        "andy@example.com",
+        "Loans",
+        &[json!({"first_name": "Ada", "primary_email": "ada@example.com"})],
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let fake = rt.block_on(async {
         let fake = MockServer::start().await;
-        Mock::given(method("POST")).respond_with(mailgun_accepts("cli@mg.example.com")).expect(1).mount(&fake).await;
+        Mock::given(method("POST"))
+            .respond_with(mailgun_accepts("cli@mg.example.com"))
+            .expect(1)
+            .mount(&fake)
+            .await;
         fake
     });
     rt.block_on(async {
@@ -836,7 +872,10 @@ fn jobs_run_outbox_drains_beside_nothing_else() {
     let out = crate::common::pi_crm(&data, &["jobs", "run", "outbox"], None);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(said.contains("1 sent, 0 failed, 0 may not have been sent, 0 waiting"), "{said}");
+    assert!(
+        said.contains("1 sent, 0 failed, 0 may not have been sent, 0 waiting"),
+        "{said}"
+    );
     // Nothing left: a second run sends nothing.
     let out = crate::common::pi_crm(&data, &["jobs", "run", "outbox"], None);
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 sent"));

@@ -9,7 +9,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::messaging::{
-    SIGNING_KEY, Setup, TWILIO_SID, TWILIO_TOKEN, entry, mailgun, mailgun_accepts, send, setup_with, twilio,
+    SIGNING_KEY, Setup, TWILIO_SID, TWILIO_TOKEN, entry, mailgun, mailgun_accepts, queue, send, setup_with, twilio,
 };
 
 fn corpus(name: &str) -> Value {
@@ -80,14 +80,7 @@ async fn mailgun_events_move_the_status_once_and_bounces_suppress() {
         .mount(&fake)
         .await;
     mailgun(&s, &fake).await;
-    let id = send(&s, json!({"channel": "email", "subject": "Rates", "body": "x"}))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["communication_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = queue(&s, json!({"channel": "email", "subject": "Rates", "body": "x"})).await;
     s.app.settle_outbox().await;
 
     // The corpus file as Mailgun signed it: its signature checks out with its key, but it is
@@ -155,14 +148,7 @@ async fn mailgun_events_move_the_status_once_and_bounces_suppress() {
         200
     );
     assert_eq!(s.app.count("SELECT count(*) FROM suppressions").await, 0);
-    let second = send(&s, json!({"channel": "email", "subject": "Again", "body": "y"}))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["communication_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let second = queue(&s, json!({"channel": "email", "subject": "Again", "body": "y"})).await;
     s.app.settle_outbox().await;
     let outbox_id: String = sqlx::query_scalar("SELECT id FROM outbox WHERE communication_id = ?")
         .bind(&second)
@@ -341,14 +327,7 @@ async fn twilio_21610_fails_the_text_and_suppresses_the_number() {
         .mount(&fake)
         .await;
     twilio(&s, &fake).await;
-    let id = send(&s, json!({"channel": "text", "body": "Hi"}))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["communication_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = queue(&s, json!({"channel": "text", "body": "Hi"})).await;
     s.app.settle_outbox().await;
     let e = entry(&s, &id).await;
     assert_eq!(e["status"], "failed");
