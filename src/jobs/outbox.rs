@@ -21,6 +21,10 @@ use crate::storage::outbox::Claimed;
 /// Sends in flight at once. Rows are claimed only into free slots, so no row sits leased while
 /// it waits its turn (a crash would make it `unknown` though it never went out).
 const IN_FLIGHT: usize = 16;
+/// Free slots worth a claim of their own while others are still out.
+const REFILL: usize = IN_FLIGHT / 2;
+/// Fewer free slots are filled this long after the last claim.
+const TOP_UP_AFTER: Duration = Duration::from_millis(100);
 /// How long a workspace's provider settings are reused before being read again.
 const SENDERS_FOR: Duration = Duration::from_secs(30);
 /// Tries of a message refused before anything was sent, before it is `failed`.
@@ -108,6 +112,7 @@ async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
     // not wait for this loop to poll it while the loop itself waits for a connection.
     let mut in_flight = tokio::task::JoinSet::new();
     let mut leases_checked: Option<Instant> = None;
+    let mut last_claim: Option<Instant> = None;
     let mut senders = Senders::default();
     let mut senders_since = Instant::now();
     let mut senders_generation = state.providers_changed.load(std::sync::atomic::Ordering::Relaxed);
@@ -127,7 +132,11 @@ async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
             senders_generation = generation;
         }
         let room = IN_FLIGHT - in_flight.len();
-        if room > 0 {
+        // Claims come a batch at a time while sends finish quickly (one statement for many
+        // rows), and top up the last free slots soon after when they do not (a slow provider).
+        let batch_due = room >= REFILL || last_claim.is_none_or(|t| t.elapsed() >= TOP_UP_AFTER);
+        if room > 0 && batch_due {
+            last_claim = Some(Instant::now());
             let now = crate::clock::now();
             let lease = time::Duration::seconds(state.config.outbox_lease_seconds as i64);
             let claimed = storage::outbox::claim(
@@ -166,7 +175,7 @@ async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
             },
             // Claim what was queued meanwhile, while slow sends are still out.
             _ = state.outbox.notified(), if !until_idle => {}
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = tokio::time::sleep(TOP_UP_AFTER) => {}
         }
     }
 }
