@@ -242,7 +242,7 @@ pub fn mailgun_status<'a>(token: &'a str, data: &'a Value, region_free_recipient
         .filter(|m| !m.is_empty())
         .or_else(|| data.pointer("/delivery-status/description").and_then(Value::as_str))
         .or_else(|| data.get("reason").and_then(Value::as_str))
-        .map(|m| crate::providers::short(m));
+        .map(crate::providers::short);
     let (status, suppress_reason): (Option<&str>, Option<&'static str>) = match event {
         "delivered" => (Some("delivered"), None),
         "opened" => (Some("opened"), None),

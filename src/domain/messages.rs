@@ -295,27 +295,6 @@ pub fn text_to_html(text: &str) -> String {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn html_from_text_is_escaped_and_keeps_paragraphs() {
-        let html = text_to_html("Hi <Ada> & Bob,\r\n\r\nRates fell.\nCall me.");
-        assert!(html.contains("<p>Hi &lt;Ada&gt; &amp; Bob,</p>"));
-        assert!(html.contains("<p>Rates fell.<br>\nCall me.</p>"));
-    }
-
-    #[test]
-    fn a_message_is_checked_whole() {
-        let e = compose(Via::Email, Some(""), Some("")).unwrap_err();
-        assert!(matches!(e, AppError::InvalidMany(ref all) if all.len() == 2));
-        assert!(compose(Via::Email, Some("a\nb"), Some("x")).is_err());
-        assert!(compose(Via::Text, None, Some(&"a".repeat(1601))).is_err());
-        assert!(compose(Via::Text, None, Some(&"a".repeat(1600))).is_ok());
-    }
-}
-
 /// A message someone should look at (the dashboard): it failed, bounced, or may not have gone.
 pub struct Attention {
     pub workspace: WorkspaceAccess,
@@ -350,4 +329,25 @@ pub async fn needing_attention(
     messages.sort_by(|a, b| b.message.id.cmp(&a.message.id));
     messages.truncate(limit);
     Ok((messages, senders))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_from_text_is_escaped_and_keeps_paragraphs() {
+        let html = text_to_html("Hi <Ada> & Bob,\r\n\r\nRates fell.\nCall me.");
+        assert!(html.contains("<p>Hi &lt;Ada&gt; &amp; Bob,</p>"));
+        assert!(html.contains("<p>Rates fell.<br>\nCall me.</p>"));
+    }
+
+    #[test]
+    fn a_message_is_checked_whole() {
+        let e = compose(Via::Email, Some(""), Some("")).unwrap_err();
+        assert!(matches!(e, AppError::InvalidMany(ref all) if all.len() == 2));
+        assert!(compose(Via::Email, Some("a\nb"), Some("x")).is_err());
+        assert!(compose(Via::Text, None, Some(&"a".repeat(1601))).is_err());
+        assert!(compose(Via::Text, None, Some(&"a".repeat(1600))).is_ok());
+    }
 }

@@ -127,7 +127,7 @@ pub async fn send(
                 subject: form.subject,
                 body: form.body,
             };
-            show_contact(&state, &actor, &ws, chrome, &id, None, errors, typed).await
+            show_contact(&state, &actor, &ws, chrome, &id, None, super::Redraw { errors, typed }).await
         }
         Err(AppError::Refused { message, .. }) => Ok(flash::redirect(&state, &url, "error", &message)),
         Err(e) => Err(e.into()),

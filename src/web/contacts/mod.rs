@@ -335,9 +335,9 @@ pub async fn show_contact(
     chrome: Chrome,
     id: &ContactId,
     cursor: Option<&str>,
-    errors: FormErrors,
-    typed: messages::Typed,
+    redraw: Redraw,
 ) -> Result<Response, PageError> {
+    let Redraw { errors, typed } = redraw;
     let chrome = chrome.in_section("contacts");
     let c = contact::get(&state.db, actor, ws, id).await?;
     let fields = field_definition::applicable(&state.db, ws).await?;
@@ -379,6 +379,13 @@ pub async fn show_contact(
     Ok((status, page).into_response())
 }
 
+/// A form on the contact page that comes back with its errors, and what was typed in it.
+#[derive(Default)]
+pub struct Redraw {
+    pub errors: FormErrors,
+    pub typed: messages::Typed,
+}
+
 #[derive(serde::Deserialize)]
 pub struct CursorQuery {
     cursor: Option<String>,
@@ -390,17 +397,7 @@ pub async fn show(
     PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
     Query(q): Query<CursorQuery>,
 ) -> Result<Response, PageError> {
-    show_contact(
-        &state,
-        &actor,
-        &ws,
-        chrome,
-        &id,
-        q.cursor.as_deref(),
-        FormErrors::none(),
-        messages::Typed::default(),
-    )
-    .await
+    show_contact(&state, &actor, &ws, chrome, &id, q.cursor.as_deref(), Redraw::default()).await
 }
 
 #[derive(Template, WebTemplate)]

@@ -126,7 +126,19 @@ pub async fn add_entry(
         }
         Err(AppError::Invalid { .. }) => {
             let errors = FormErrors::field("body", "write something first");
-            show_contact(&state, &actor, &ws, chrome, &id, None, errors, Default::default()).await
+            show_contact(
+                &state,
+                &actor,
+                &ws,
+                chrome,
+                &id,
+                None,
+                super::Redraw {
+                    errors,
+                    ..Default::default()
+                },
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
