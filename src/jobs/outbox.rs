@@ -182,6 +182,9 @@ async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
 
 /// Rows a dead process held become `unknown`, with their timeline entries.
 async fn expire_leases(state: &AppState) -> anyhow::Result<()> {
+    if !storage::outbox::any_lease_expired(&state.db, &crate::clock::now_text()).await? {
+        return Ok(());
+    }
     let mut tx = storage::db::begin_write(&state.db).await?;
     let expired = storage::outbox::expire_leases(&mut tx, &crate::clock::now_text()).await?;
     let mut access = HashMap::new();

@@ -60,6 +60,16 @@ pub async fn claim(db: &SqlitePool, now: &str, until: &str, limit: i64) -> Resul
     Ok(rows)
 }
 
+/// Whether any lease ran out: read first, so the write lock is taken only when one did.
+pub async fn any_lease_expired(db: &SqlitePool, now: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM outbox WHERE state = 'sending' AND lease_until < ? LIMIT 1")
+            .bind(now)
+            .fetch_optional(db)
+            .await?;
+    Ok(found.is_some())
+}
+
 /// Rows whose lease ran out while `sending`: the process that held them stopped mid-send, so
 /// they may have gone. They become `unknown`; their timeline entries are given back.
 pub async fn expire_leases(conn: &mut SqliteConnection, now: &str) -> Result<Vec<(String, String)>, sqlx::Error> {

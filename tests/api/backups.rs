@@ -268,8 +268,9 @@ async fn jobs_run_beside_a_running_server_is_claimed_through_the_database() {
         row.last_run_at.is_some() && row.last_error.is_none() && row.running_until.is_none(),
         "{row:?}"
     );
-    let said = run_refused(&data, &["jobs", "run", "outbox"]);
-    assert!(said.contains("no job called \"outbox\""), "{said}");
+    let said = run_refused(&data, &["jobs", "run", "newsletter"]);
+    assert!(said.contains("no job called \"newsletter\""), "{said}");
+    assert!(said.contains("backup, outbox"), "the jobs are named: {said}");
 }
 
 /// A Pi that was off for three days runs the missed backup once at start, not three times,

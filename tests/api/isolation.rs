@@ -33,6 +33,8 @@ struct Objects {
     import: String,
     key: String,
     member: String,
+    suppression: String,
+    inbox: String,
 }
 
 async fn andys_objects(app: &TestApp) -> (Objects, Api) {
@@ -102,6 +104,35 @@ async fn andys_objects(app: &TestApp) -> (Objects, Api) {
         .unwrap());
     let keys: Value = api.get("/api/v1/keys").await.json().await.unwrap();
     let key = keys["items"][0]["id"].as_str().unwrap().to_string();
+    let suppression = id(api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/suppressions"),
+            json!({"address": "gone@example.com", "channel": "email"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap());
+    // A text from a number nobody has, as Twilio's webhook leaves it.
+    let access =
+        pi_crm::domain::workspace::for_system(&app.state.db, &pi_crm::domain::ids::WorkspaceId::parse(&ws).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+    let text = pi_crm::domain::inbound::InboundText {
+        sid: "SMisolation",
+        from: "+12025550188",
+        to: "+14155550100",
+        body: "hello?",
+    };
+    pi_crm::domain::inbound::receive_text(&app.state.db, "US", &access, text)
+        .await
+        .unwrap();
+    let inbox: String = sqlx::query_scalar("SELECT id FROM inbox_messages")
+        .fetch_one(&app.state.db)
+        .await
+        .unwrap();
     let objects = Objects {
         ws,
         contact,
@@ -112,6 +143,8 @@ async fn andys_objects(app: &TestApp) -> (Objects, Api) {
         import,
         key,
         member: andy.id.to_string(),
+        suppression,
+        inbox,
     };
     (objects, api)
 }
@@ -130,6 +163,10 @@ fn fill(path: &str, o: &Objects) -> String {
         &o.import
     } else if path.starts_with("/api/v1/keys/{id}") {
         &o.key
+    } else if path.contains("/suppressions/{id}") {
+        &o.suppression
+    } else if path.contains("/inbox/{id}") {
+        &o.inbox
     } else {
         ""
     };

@@ -880,3 +880,55 @@ fn jobs_run_outbox_drains_beside_nothing_else() {
     let out = crate::common::pi_crm(&data, &["jobs", "run", "outbox"], None);
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 sent"));
 }
+
+#[tokio::test]
+async fn secrets_that_no_longer_open_are_a_clear_error_never_garbage() {
+    let s = setup().await;
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(mailgun_accepts("never@mg.example.com"))
+        .expect(0)
+        .mount(&fake)
+        .await;
+    mailgun(&s, &fake).await;
+    // As if secret.key had been replaced (or the database copied from another Pi): the
+    // sealed part is no longer what this key sealed.
+    sqlx::query("UPDATE provider_settings SET secrets = randomblob(80)")
+        .execute(&s.app.state.db)
+        .await
+        .unwrap();
+    let view: Value = s
+        .app
+        .api(&s.key)
+        .get(&format!("/api/v1/workspaces/{}/providers", s.ws))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["email"]["secrets_set"], json!([]));
+    assert!(
+        view["email"]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("cannot be opened with this data dir's secret.key")
+    );
+    let r = send(&s, json!({"channel": "email", "subject": "Hi", "body": "x"})).await;
+    assert_eq!(r.status(), 409);
+    let e: Value = r.json().await.unwrap();
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("enter them again"),
+        "{e}"
+    );
+    assert_eq!(s.app.count("SELECT count(*) FROM outbox").await, 0);
+    // Entering the secrets again mends it.
+    mailgun(&s, &fake).await;
+    let view: Value = s
+        .app
+        .api(&s.key)
+        .get(&format!("/api/v1/workspaces/{}/providers", s.ws))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(view["email"].get("problem").is_none());
+}
