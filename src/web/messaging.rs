@@ -463,6 +463,13 @@ impl MessagingPage {
                 false,
             ),
             ("from", "From", "text", "e.g. Andy Lee <andy@example.com>", true),
+            (
+                "ca_pem",
+                "Certificate to trust (optional)",
+                "textarea",
+                "Only for a mail server on your own network with its own certificate: paste it as PEM",
+                false,
+            ),
             ("per_minute", "Messages per minute", "number", "60 if empty", false),
         ];
         const GRAPH: &[Spec] = &[

@@ -89,6 +89,64 @@ async fn smtp_delivers_a_multipart_message_with_our_message_id() {
 }
 
 #[tokio::test]
+async fn smtp_with_starttls_checks_the_servers_certificate() {
+    let s = crate::messaging::setup_with(|c| c.outbox_retry_base_seconds = 600).await;
+    let sink = SmtpSink::start_tls().await;
+    // A home mail server with its own certificate: not trusted until its CA is given.
+    put_email(
+        &s,
+        json!({"kind": "smtp", "host": "localhost", "port": sink.port, "security": "starttls",
+               "username": "andy", "password": "relay-password", "from": "andy@lee-family.example", "per_minute": 0}),
+    )
+    .await;
+    let untrusted = queue_email(&s).await;
+    s.app.settle_outbox().await;
+    let e = entry(&s, &untrusted).await;
+    assert_eq!(
+        e["status"], "queued",
+        "a TLS refusal sent nothing: tried again later: {e}"
+    );
+    assert!(sink.messages().is_empty());
+    let error: String = sqlx::query_scalar("SELECT last_error FROM outbox")
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
+    assert!(error.contains("could not reach the mail server"), "{error}");
+    // A certificate that is not PEM is refused with the field named.
+    let r = s
+        .app
+        .api(&s.key)
+        .client
+        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws)))
+        .json(&json!({"kind": "smtp", "host": "localhost", "port": sink.port, "security": "starttls", "from": "andy@lee-family.example", "ca_pem": "not a certificate"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let body = r.json::<Value>().await.unwrap().to_string();
+    assert!(
+        body.contains("\"field\":\"ca_pem\"") && body.contains("-----BEGIN CERTIFICATE-----"),
+        "{body}"
+    );
+    // Trusted: the message goes over TLS, and the password only after STARTTLS.
+    put_email(
+        &s,
+        json!({"kind": "smtp", "host": "localhost", "port": sink.port, "security": "starttls",
+               "username": "andy", "password": "relay-password", "from": "andy@lee-family.example",
+               "ca_pem": sink.ca_pem, "per_minute": 0}),
+    )
+    .await;
+    let trusted = queue_email(&s).await;
+    s.app.settle_outbox().await;
+    assert_eq!(entry(&s, &trusted).await["status"], "sent");
+    let got = sink.messages();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].encrypted, "sent after STARTTLS");
+    assert_eq!(got[0].auth, Some(("andy".into(), "relay-password".into())));
+    assert!(got[0].data.contains("Subject: Your rate lock\r\n"));
+}
+
+#[tokio::test]
 async fn smtp_refusals_fail_and_an_unreachable_server_is_retried() {
     // Retries wait ten minutes here, so each one stays visibly queued.
     let s = crate::messaging::setup_with(|c| c.outbox_retry_base_seconds = 600).await;

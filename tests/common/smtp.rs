@@ -1,12 +1,16 @@
-//! An in-process SMTP server for tests: speaks enough of RFC 5321 (EHLO, AUTH PLAIN/LOGIN,
-//! MAIL, RCPT, DATA with dot-unstuffing, RSET, QUIT) for lettre to deliver real mail to it,
-//! and keeps what it received. `refuse` makes it answer DATA with a chosen reply.
+//! An in-process SMTP server for tests: speaks enough of RFC 5321 (EHLO, STARTTLS, AUTH
+//! PLAIN/LOGIN, MAIL, RCPT, DATA with dot-unstuffing, RSET, QUIT) for lettre to deliver real
+//! mail to it, and keeps what it received. `refuse` makes it answer DATA with a chosen reply.
+//! `start_tls` offers STARTTLS with a certificate for `localhost` from its own test CA.
 
 use std::sync::{Arc, Mutex};
 
 use base64::Engine;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 #[derive(Debug, Clone, Default)]
 pub struct Received {
@@ -16,6 +20,8 @@ pub struct Received {
     pub rcpt_to: Vec<String>,
     /// The message as sent (CRLF line ends, dots unstuffed).
     pub data: String,
+    /// It came over TLS (after STARTTLS).
+    pub encrypted: bool,
 }
 
 #[derive(Clone, Default)]
@@ -24,21 +30,54 @@ pub struct SmtpSink {
     pub received: Arc<Mutex<Vec<Received>>>,
     /// When set, the reply to the end of DATA (e.g. "550 5.1.1 no such user").
     pub refuse: Arc<Mutex<Option<String>>>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    /// The test CA's certificate (PEM), for the client to trust.
+    pub ca_pem: String,
 }
 
 impl SmtpSink {
     pub async fn start() -> SmtpSink {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let sink = SmtpSink {
-            port: listener.local_addr().unwrap().port(),
+        SmtpSink::listen(SmtpSink::default()).await
+    }
+
+    /// A sink that offers STARTTLS, with a certificate for `localhost` signed by a CA of its
+    /// own (`ca_pem`).
+    pub async fn start_tls() -> SmtpSink {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "pi-crm test CA");
+        let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .unwrap()
+            .signed_by(&leaf_key, &ca)
+            .unwrap();
+        let key = rustls::pki_types::PrivateKeyDer::try_from(leaf_key.serialize_der()).unwrap();
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![leaf.der().clone()], key)
+            .unwrap();
+        SmtpSink::listen(SmtpSink {
+            tls: Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+            ca_pem: ca.pem(),
             ..SmtpSink::default()
-        };
+        })
+        .await
+    }
+
+    async fn listen(mut sink: SmtpSink) -> SmtpSink {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        sink.port = listener.local_addr().unwrap().port();
         let shared = sink.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let sink = shared.clone();
                 tokio::spawn(async move {
-                    let _ = sink.session(stream).await;
+                    let _ = sink.session(Box::new(stream), false).await;
                 });
             }
         });
@@ -49,11 +88,23 @@ impl SmtpSink {
         self.received.lock().unwrap().clone()
     }
 
-    async fn session(&self, stream: tokio::net::TcpStream) -> std::io::Result<()> {
-        let (read, mut write) = stream.into_split();
-        let mut lines = BufReader::new(read);
-        let mut current = Received::default();
-        write.write_all(b"220 sink.test ESMTP ready\r\n").await?;
+    fn session(
+        &self,
+        stream: Box<dyn Io>,
+        encrypted: bool,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = std::io::Result<()>> + Send + '_>> {
+        Box::pin(self.converse(stream, encrypted))
+    }
+
+    async fn converse(&self, stream: Box<dyn Io>, encrypted: bool) -> std::io::Result<()> {
+        let mut lines = BufReader::new(stream);
+        let mut current = Received {
+            encrypted,
+            ..Received::default()
+        };
+        if !encrypted {
+            lines.write_all(b"220 sink.test ESMTP ready\r\n").await?;
+        }
         let mut line = String::new();
         loop {
             line.clear();
@@ -63,7 +114,17 @@ impl SmtpSink {
             let command = line.trim_end().to_string();
             let upper = command.to_ascii_uppercase();
             let reply: String = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                "250-sink.test\r\n250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SMTPUTF8".into()
+                let starttls = if self.tls.is_some() && !encrypted {
+                    "250-STARTTLS\r\n"
+                } else {
+                    ""
+                };
+                format!("250-sink.test\r\n{starttls}250-AUTH PLAIN LOGIN\r\n250-8BITMIME\r\n250 SMTPUTF8")
+            } else if upper == "STARTTLS" && !encrypted && self.tls.is_some() {
+                lines.write_all(b"220 2.0.0 ready to start TLS\r\n").await?;
+                let acceptor = self.tls.clone().unwrap();
+                let upgraded = acceptor.accept(lines.into_inner()).await?;
+                return self.session(Box::new(upgraded), true).await;
             } else if upper.starts_with("AUTH PLAIN") {
                 let b64 = command.split_whitespace().nth(2).unwrap_or_default();
                 let raw = base64::engine::general_purpose::STANDARD
@@ -80,11 +141,11 @@ impl SmtpSink {
                 "235 2.7.0 accepted".into()
             } else if upper.starts_with("AUTH LOGIN") {
                 let b64 = base64::engine::general_purpose::STANDARD;
-                write.write_all(b"334 VXNlcm5hbWU6\r\n").await?;
+                lines.write_all(b"334 VXNlcm5hbWU6\r\n").await?;
                 line.clear();
                 lines.read_line(&mut line).await?;
                 let user = String::from_utf8_lossy(&b64.decode(line.trim()).unwrap_or_default()).to_string();
-                write.write_all(b"334 UGFzc3dvcmQ6\r\n").await?;
+                lines.write_all(b"334 UGFzc3dvcmQ6\r\n").await?;
                 line.clear();
                 lines.read_line(&mut line).await?;
                 let pass = String::from_utf8_lossy(&b64.decode(line.trim()).unwrap_or_default()).to_string();
@@ -105,7 +166,7 @@ impl SmtpSink {
                     .push(command[8..].trim().trim_matches(['<', '>']).into());
                 "250 2.1.5 ok".into()
             } else if upper == "DATA" {
-                write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                lines.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
                 let mut data = String::new();
                 loop {
                     line.clear();
@@ -125,22 +186,32 @@ impl SmtpSink {
                 match self.refuse.lock().unwrap().clone() {
                     Some(reply) => reply,
                     None => {
-                        self.received.lock().unwrap().push(std::mem::take(&mut current));
+                        let done = std::mem::replace(
+                            &mut current,
+                            Received {
+                                encrypted,
+                                ..Received::default()
+                            },
+                        );
+                        self.received.lock().unwrap().push(done);
                         "250 2.0.0 queued".into()
                     }
                 }
             } else if upper == "RSET" {
-                current = Received::default();
+                current = Received {
+                    encrypted,
+                    ..Received::default()
+                };
                 "250 ok".into()
             } else if upper == "QUIT" {
-                write.write_all(b"221 bye\r\n").await?;
+                lines.write_all(b"221 bye\r\n").await?;
                 return Ok(());
             } else if upper == "NOOP" {
                 "250 ok".into()
             } else {
                 "502 5.5.2 not implemented".into()
             };
-            write.write_all(format!("{reply}\r\n").as_bytes()).await?;
+            lines.write_all(format!("{reply}\r\n").as_bytes()).await?;
         }
     }
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +23,10 @@ pub struct Settings {
     #[serde(default)]
     pub password: String,
     pub from: String,
+    /// Certificates (PEM) to trust besides the system's: a mail server on the home network
+    /// with a certificate of its own.
+    #[serde(default)]
+    pub ca_pem: String,
     #[serde(default)]
     pub per_minute: Option<u32>,
 }
@@ -36,6 +40,12 @@ impl Settings {
         if !matches!(self.security.as_str(), "starttls" | "tls" | "none") {
             out.push(("security".into(), "security is starttls, tls or none".into()));
         }
+        if !self.ca_pem.trim().is_empty() && !is_pem_certificates(&self.ca_pem) {
+            out.push((
+                "ca_pem".into(),
+                "paste the certificate as PEM, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----".into(),
+            ));
+        }
         if self.username.trim().is_empty() != self.password.is_empty() {
             out.push((
                 "password".into(),
@@ -43,6 +53,14 @@ impl Settings {
             ));
         }
     }
+}
+
+/// One or more PEM certificates, each one readable.
+fn is_pem_certificates(text: &str) -> bool {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let all: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(text.trim().as_bytes()).collect();
+    matches!(all, Ok(certs) if !certs.is_empty()) && Certificate::from_pem(text.trim().as_bytes()).is_ok()
 }
 
 pub async fn send(s: &Settings, email: &Email) -> Outcome {
@@ -64,7 +82,17 @@ pub async fn send(s: &Settings, email: &Email) -> Outcome {
 
 fn transport(s: &Settings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
     let host = s.host.trim();
-    let tls = || TlsParameters::new(host.to_string()).map_err(|e| format!("TLS for {host} could not be set up: {e}"));
+    let tls = || {
+        let mut params = TlsParameters::builder(host.to_string());
+        if !s.ca_pem.trim().is_empty() {
+            let cert = Certificate::from_pem(s.ca_pem.trim().as_bytes())
+                .map_err(|e| format!("the certificate to trust does not read: {e}"))?;
+            params = params.add_root_certificate(cert);
+        }
+        params
+            .build_rustls()
+            .map_err(|e| format!("TLS for {host} could not be set up: {e}"))
+    };
     let security = match s.security.as_str() {
         "tls" => Tls::Wrapper(tls()?),
         "starttls" => Tls::Required(tls()?),
@@ -109,11 +137,18 @@ fn never_connected(e: &(dyn std::error::Error + 'static)) -> bool {
     use std::io::ErrorKind::*;
     let mut cause = e.source();
     while let Some(c) = cause {
+        // A TLS handshake that failed (an untrusted certificate) happens before any mail is
+        // sent, whether it comes as rustls's own error or wrapped in an I/O error.
+        if c.is::<rustls::Error>() {
+            return true;
+        }
         if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            return matches!(
-                io.kind(),
-                ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
-            ) || io.to_string().contains("lookup");
+            return io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
+                || matches!(
+                    io.kind(),
+                    ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
+                )
+                || io.to_string().contains("lookup");
         }
         cause = c.source();
     }
