@@ -13,6 +13,7 @@ use super::v1;
         v1::workspaces::list, v1::workspaces::create, v1::workspaces::get, v1::workspaces::rename, v1::workspaces::delete,
         v1::workspaces::members, v1::workspaces::add_member, v1::workspaces::remove_member,
         v1::audit::list,
+        v1::me::get, v1::me::update,
         v1::backups::list,
         v1::fields::list_global, v1::fields::create_global, v1::fields::update_global, v1::fields::delete_global,
         v1::fields::list_workspace, v1::fields::create_workspace, v1::fields::update_workspace, v1::fields::delete_workspace,

@@ -21,6 +21,8 @@ pub struct SignedIn {
     pub user_id: UserId,
     pub user_email: String,
     pub user_name: String,
+    /// Their own time zone, if they chose one.
+    pub user_timezone: Option<String>,
     pub csrf_token: String,
     pub created_at: String,
     pub last_seen_at: String,

@@ -231,6 +231,62 @@ pub async fn rename(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()>
     Ok(())
 }
 
+/// The caller's own profile (`GET|PATCH /api/v1/me`).
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    /// The IANA zone every time is shown in for this person; `null`: the workspace's, else
+    /// the server's.
+    pub timezone: Option<String>,
+}
+
+pub async fn me(db: &SqlitePool, actor: &Actor) -> AppResult<Me> {
+    let user = storage::users::find(db, &actor.user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Me {
+        id: user.id.to_string(),
+        name: user.name,
+        email: user.email,
+        timezone: storage::users::timezone_of(db, &actor.user_id).await?,
+    })
+}
+
+/// Changes the caller's name and/or time zone (an empty zone: back to the workspace's or the
+/// server's). Both are checked before either is written.
+pub async fn update_me(db: &SqlitePool, actor: &Actor, name: Option<&str>, timezone: Option<&str>) -> AppResult<Me> {
+    let mut bad = crate::error::Invalids::default();
+    let name = match name {
+        Some(n) => bad.check(parse_name(n, "name"))?,
+        None => None,
+    };
+    let zone = match timezone {
+        Some(z) => bad.check(super::workspace::parse_timezone(z))?,
+        None => None,
+    };
+    bad.finish()?;
+    let mut tx = storage::db::begin_write(db).await?;
+    if let Some(name) = &name {
+        storage::users::set_name(&mut tx, &actor.user_id, name).await?;
+    }
+    if timezone.is_some() {
+        storage::users::set_timezone(&mut tx, &actor.user_id, zone.flatten().as_deref()).await?;
+    }
+    audit::record(
+        &mut tx,
+        actor,
+        "user.update",
+        "user",
+        Some(actor.user_id.as_str()),
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    me(db, actor).await
+}
+
 /// A person's display name, for showing who did something (`None` for a removed account).
 pub async fn name_of(db: &SqlitePool, id: &UserId) -> AppResult<Option<String>> {
     Ok(storage::users::find(db, id).await?.map(|u| u.name))

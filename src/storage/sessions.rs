@@ -33,7 +33,7 @@ pub async fn insert(
 
 pub async fn find_by_token_hash(db: &SqlitePool, token_hash: &str) -> Result<Option<SignedIn>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT s.id, s.user_id, u.email AS user_email, u.name AS user_name, s.csrf_token,
+        "SELECT s.id, s.user_id, u.email AS user_email, u.name AS user_name, u.timezone AS user_timezone, s.csrf_token,
                 s.created_at, s.last_seen_at
          FROM sessions s JOIN users u ON u.id = s.user_id
          WHERE s.token_hash = ?",

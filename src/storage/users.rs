@@ -122,3 +122,22 @@ pub async fn set_name(conn: &mut SqliteConnection, id: &UserId, name: &str) -> R
         .await?;
     Ok(())
 }
+
+pub async fn timezone_of(db: &SqlitePool, id: &UserId) -> Result<Option<String>, sqlx::Error> {
+    Ok(
+        sqlx::query_scalar::<_, Option<String>>("SELECT timezone FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_optional(db)
+            .await?
+            .flatten(),
+    )
+}
+
+pub async fn set_timezone(conn: &mut SqliteConnection, id: &UserId, zone: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE users SET timezone = ? WHERE id = ?")
+        .bind(zone)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

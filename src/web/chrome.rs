@@ -31,8 +31,11 @@ pub struct Chrome {
     /// Which top-level navigation item to highlight.
     pub section: &'static str,
     pub asset_version: &'static str,
-    /// The zone times are shown in: the server's, or the current workspace's own.
+    /// The zone times are shown in: the person's own, else the current workspace's, else
+    /// the server's.
     pub zone: jiff::tz::TimeZone,
+    /// The person chose their zone: a workspace's does not replace it.
+    own_zone: bool,
 }
 
 impl Chrome {
@@ -47,6 +50,7 @@ impl Chrome {
             section: "",
             asset_version: assets::version(),
             zone: jiff::tz::TimeZone::UTC,
+            own_zone: false,
         }
     }
 
@@ -61,7 +65,9 @@ impl Chrome {
     }
 
     pub fn with_workspace(mut self, ws: &WorkspaceAccess) -> Chrome {
-        if let Some(zone) = ws.timezone().and_then(|name| jiff::tz::TimeZone::get(name).ok()) {
+        if !self.own_zone
+            && let Some(zone) = ws.timezone().and_then(|name| jiff::tz::TimeZone::get(name).ok())
+        {
             self.zone = zone;
         }
         self.current_workspace = Some(ws.clone());
@@ -83,7 +89,13 @@ impl FromRequestParts<AppState> for Chrome {
             Some(s) => workspace::list(&state.db, &Actor::person(s.0.user_id.clone(), Via::Ui)).await?,
             None => Vec::new(),
         };
+        let own = session
+            .as_ref()
+            .and_then(|s| s.0.user_timezone.as_deref())
+            .and_then(|name| jiff::tz::TimeZone::get(name).ok());
         Ok(Chrome {
+            own_zone: own.is_some(),
+            zone: own.unwrap_or_else(|| state.config.time_zone().unwrap_or(jiff::tz::TimeZone::UTC)),
             user: session.map(|s| UserBrief {
                 email: s.0.user_email,
                 name: s.0.user_name,
@@ -94,7 +106,6 @@ impl FromRequestParts<AppState> for Chrome {
             current_workspace: None,
             section: "",
             asset_version: assets::version(),
-            zone: state.config.time_zone().unwrap_or(jiff::tz::TimeZone::UTC),
         })
     }
 }

@@ -29,10 +29,18 @@ struct ProfilePage {
     tab: &'static str,
     email: String,
     name: String,
+    timezone: String,
+    timezone_names: Vec<String>,
     errors: FormErrors,
 }
 
-fn profile_page(user: &CurrentUser, chrome: Chrome, errors: FormErrors, name: Option<String>) -> Response {
+fn profile_page(
+    user: &CurrentUser,
+    chrome: Chrome,
+    errors: FormErrors,
+    name: Option<String>,
+    timezone: String,
+) -> Response {
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -43,19 +51,32 @@ fn profile_page(user: &CurrentUser, chrome: Chrome, errors: FormErrors, name: Op
         tab: "profile",
         email: user.email.clone(),
         name: name.unwrap_or_else(|| user.name.clone()),
+        timezone,
+        timezone_names: crate::domain::workspace::time_zone_names(),
         errors,
     };
     (status, page).into_response()
 }
 
-pub async fn profile(user: CurrentUser, chrome: Chrome) -> Response {
-    profile_page(&user, chrome, FormErrors::none(), None)
+pub async fn profile(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
+    let zone = crate::storage::users::timezone_of(&state.db, &user.id)
+        .await
+        .map_err(crate::error::AppError::from)?;
+    Ok(profile_page(
+        &user,
+        chrome,
+        FormErrors::none(),
+        None,
+        zone.unwrap_or_default(),
+    ))
 }
 
 #[derive(Deserialize)]
 pub struct ProfileForm {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    timezone: String,
 }
 
 pub async fn save_profile(
@@ -64,9 +85,15 @@ pub async fn save_profile(
     chrome: Chrome,
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, PageError> {
-    match user::rename(&state.db, &user.actor(), &form.name).await {
-        Ok(()) => Ok(flash::redirect(&state, "/settings", "success", "Profile saved.")),
-        Err(e) => Ok(profile_page(&user, chrome, FormErrors::from_error(e)?, Some(form.name))),
+    match user::update_me(&state.db, &user.actor(), Some(&form.name), Some(&form.timezone)).await {
+        Ok(_) => Ok(flash::redirect(&state, "/settings", "success", "Profile saved.")),
+        Err(e) => Ok(profile_page(
+            &user,
+            chrome,
+            FormErrors::from_error(e)?,
+            Some(form.name),
+            form.timezone,
+        )),
     }
 }
 
@@ -99,7 +126,18 @@ pub async fn change_password(
             "success",
             "Password changed. Your other sessions have been signed out.",
         )),
-        Err(e) => Ok(profile_page(&user, chrome, FormErrors::from_error(e)?, None)),
+        Err(e) => {
+            let zone = crate::storage::users::timezone_of(&state.db, &user.id)
+                .await
+                .map_err(crate::error::AppError::from)?;
+            Ok(profile_page(
+                &user,
+                chrome,
+                FormErrors::from_error(e)?,
+                None,
+                zone.unwrap_or_default(),
+            ))
+        }
     }
 }
 

@@ -22,6 +22,7 @@ mod imports_ui;
 mod invites;
 mod isolation;
 mod limits;
+mod me;
 mod messaging;
 mod messaging_ui;
 mod migrations;

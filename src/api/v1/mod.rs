@@ -5,6 +5,7 @@ pub mod fields;
 pub mod imports;
 pub mod keys;
 pub mod lists;
+pub mod me;
 pub mod messages;
 pub mod providers;
 pub mod workspaces;
