@@ -59,9 +59,7 @@ fn profile_page(
 }
 
 pub async fn profile(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
-    let zone = crate::storage::users::timezone_of(&state.db, &user.id)
-        .await
-        .map_err(crate::error::AppError::from)?;
+    let zone = user::me(&state.db, &user.actor()).await?.timezone;
     Ok(profile_page(
         &user,
         chrome,
@@ -127,9 +125,7 @@ pub async fn change_password(
             "Password changed. Your other sessions have been signed out.",
         )),
         Err(e) => {
-            let zone = crate::storage::users::timezone_of(&state.db, &user.id)
-                .await
-                .map_err(crate::error::AppError::from)?;
+            let zone = user::me(&state.db, &user.actor()).await?.timezone;
             Ok(profile_page(
                 &user,
                 chrome,
