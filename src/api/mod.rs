@@ -16,7 +16,7 @@ const JSON_LIMIT: usize = 1024 * 1024;
 
 /// `max_upload` bounds the import routes; every other JSON body stays under `JSON_LIMIT`.
 pub fn router(max_upload: usize) -> Router<AppState> {
-    use v1::{audit, backups, contacts, fields, imports, keys, lists, me, messages, providers, workspaces};
+    use v1::{audit, backups, contacts, fields, imports, invites, keys, lists, me, messages, providers, workspaces};
     const WS: &str = "/api/v1/workspaces/{ws}";
     Router::new()
         .route("/api/v1/keys", get(keys::list).post(keys::create))
@@ -37,6 +37,8 @@ pub fn router(max_upload: usize) -> Router<AppState> {
             delete(workspaces::remove_member),
         )
         .route("/api/v1/me", get(me::get).patch(me::update))
+        .route("/api/v1/invites", get(invites::list).post(invites::create))
+        .route("/api/v1/invites/{id}", delete(invites::revoke))
         .route("/api/v1/audit", get(audit::list))
         .route("/api/v1/backups", get(backups::list))
         .route(

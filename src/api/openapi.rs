@@ -14,6 +14,7 @@ use super::v1;
         v1::workspaces::members, v1::workspaces::add_member, v1::workspaces::remove_member,
         v1::audit::list,
         v1::me::get, v1::me::update,
+        v1::invites::create, v1::invites::list, v1::invites::revoke,
         v1::backups::list,
         v1::fields::list_global, v1::fields::create_global, v1::fields::update_global, v1::fields::delete_global,
         v1::fields::list_workspace, v1::fields::create_workspace, v1::fields::update_workspace, v1::fields::delete_workspace,

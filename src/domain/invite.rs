@@ -55,6 +55,21 @@ impl From<InviteRow> for Invite {
     }
 }
 
+/// The invite's link: under `public_url`, else the host the inviter's request came to (a
+/// host that is not a plain name or address falls back to `localhost`).
+pub fn link(public_url: Option<&str>, request_host: Option<&str>, token: &str) -> String {
+    let base = match public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => {
+            let host = request_host
+                .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    };
+    format!("{base}/invite/{token}")
+}
+
 /// A new invite and the link's secret, which is never stored and never shown again.
 pub struct Made {
     pub invite: Invite,
@@ -68,6 +83,7 @@ pub async fn create(
     email: &str,
     share: Option<(&WorkspaceAccess, &str)>,
 ) -> AppResult<Made> {
+    actor.require(super::actor::Scope::ManageWorkspaces)?;
     let email = Email::parse(email, "email")?;
     if storage::users::find_by_email(db, email.as_str()).await?.is_some() {
         return Err(AppError::invalid(
@@ -130,6 +146,7 @@ pub async fn create(
 
 /// The person's own invites, newest first.
 pub async fn list(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<Invite>> {
+    actor.require(super::actor::Scope::ManageWorkspaces)?;
     Ok(storage::invites::by_inviter(db, &actor.user_id)
         .await?
         .into_iter()
@@ -139,6 +156,7 @@ pub async fn list(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<Invite>> {
 
 /// Revokes one of the person's own open invites (404 for anyone else's, or a used one).
 pub async fn revoke(db: &SqlitePool, actor: &Actor, id: &str) -> AppResult<()> {
+    actor.require(super::actor::Scope::ManageWorkspaces)?;
     let mut tx = storage::db::begin_write(db).await?;
     if !storage::invites::revoke(&mut tx, &actor.user_id, id, &crate::clock::now_text()).await? {
         return Err(AppError::NotFound);

@@ -107,7 +107,8 @@ pub async fn create(
     .await;
     match made {
         Ok(made) => {
-            let link = format!("{}/invite/{}", base_url(&state, &headers), made.token);
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            let link = invite::link(state.config.public_url.as_deref(), host, &made.token);
             people_page(&state, &user, chrome, FormErrors::none(), String::new(), Some(link)).await
         }
         Err(e) => {
@@ -115,19 +116,6 @@ pub async fn create(
             people_page(&state, &user, chrome, errors, form.email, None).await
         }
     }
-}
-
-/// Where people reach this pi-crm: `public_url`, else the address this request came to.
-fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.config.public_url {
-        return url.clone();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
-        .unwrap_or("localhost");
-    format!("http://{host}")
 }
 
 pub async fn revoke(

@@ -191,3 +191,55 @@ async fn invites_expire_can_be_revoked_and_belong_to_their_maker() {
     assert!(!hers.body.contains("twice@example.com"));
     assert_eq!(app.browser().get("/invite/not-a-token").await.status, 404);
 }
+
+#[tokio::test]
+async fn invites_through_the_api() {
+    let app = crate::common::TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Family").await;
+    let api = app.api(&app.key(&andy, &["manage:workspaces"], None).await);
+    let reader = app.api(&app.key(&andy, &["read:contacts"], None).await);
+    let body = serde_json::json!({"email": "Mona@Example.com", "workspace_id": ws, "role": "viewer"});
+    assert_eq!(reader.post("/api/v1/invites", body.clone()).await.status(), 403);
+    assert_eq!(reader.get("/api/v1/invites").await.status(), 403);
+    let r = api
+        .post(
+            "/api/v1/invites",
+            serde_json::json!({"email": "not-an-email", "role": "king", "workspace_id": ws}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = api.post("/api/v1/invites", body).await;
+    assert_eq!(r.status(), 201);
+    let made: serde_json::Value = r.json().await.unwrap();
+    let link = made["link"].as_str().unwrap().to_string();
+    assert!(
+        link.starts_with(&format!("http://127.0.0.1:{}/invite/", app.port)),
+        "{link}"
+    );
+    assert_eq!(made["invite"]["email"], "mona@example.com");
+    assert_eq!(made["invite"]["role"], "viewer");
+    let path = link.split_once(&format!(":{}", app.port)).unwrap().1.to_string();
+    assert_eq!(
+        app.browser().get(&path).await.status,
+        200,
+        "the link opens the join page"
+    );
+    let listed: serde_json::Value = api.get("/api/v1/invites").await.json().await.unwrap();
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    // Someone else's workspace to share, or their invite to revoke: 404.
+    let mona_owner = app.create_user("zed@example.com", "Zed").await;
+    let other_ws = app.workspace(&mona_owner, "Zed's").await;
+    let r = api
+        .post(
+            "/api/v1/invites",
+            serde_json::json!({"email": "x@example.com", "workspace_id": other_ws}),
+        )
+        .await;
+    assert_eq!(r.status(), 404);
+    let zed = app.api(&app.key(&mona_owner, &["manage:workspaces"], None).await);
+    let id = made["id"].as_str().unwrap();
+    assert_eq!(zed.delete(&format!("/api/v1/invites/{id}")).await.status(), 404);
+    assert_eq!(api.delete(&format!("/api/v1/invites/{id}")).await.status(), 204);
+    assert_eq!(app.browser().get(&path).await.status, 404, "a revoked link is gone");
+}

@@ -3,6 +3,7 @@ pub mod backups;
 pub mod contacts;
 pub mod fields;
 pub mod imports;
+pub mod invites;
 pub mod keys;
 pub mod lists;
 pub mod me;
