@@ -94,7 +94,8 @@ pub async fn create(
     let share = match share {
         Some((ws, role)) => {
             ws.require_owner("share it")?;
-            let role = match Role::parse(role.trim()) {
+            // No role named: an editor, the household's usual share.
+            let role = match Role::parse(role.trim()).or_else(|| role.trim().is_empty().then_some(Role::Editor)) {
                 Some(r @ (Role::Editor | Role::Viewer)) => r,
                 _ => return Err(AppError::invalid("role", "role is editor or viewer")),
             };

@@ -9,7 +9,7 @@ use super::actor::{Actor, Scope};
 use super::audit;
 use super::comms::Kind;
 use super::ids::{CommunicationId, ContactId, OutboxId};
-use super::suppression::{self, Via};
+use super::suppression::Via;
 use super::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult, Invalids};
 use crate::providers::sms::segments;
@@ -60,11 +60,7 @@ pub async fn send(
 ) -> AppResult<Queued> {
     actor.require(Scope::SendMessages)?;
     ws.require_editor()?;
-    let via = match input.channel.trim() {
-        "email" => Via::Email,
-        "text" => Via::Text,
-        _ => return Err(AppError::invalid("channel", "channel is email or text")),
-    };
+    let via = Via::parse(&input.channel).ok_or_else(|| AppError::invalid("channel", "channel is email or text"))?;
     if input.template_id.as_deref().is_some_and(|t| !t.trim().is_empty()) {
         return Err(AppError::invalid(
             "template_id",
@@ -106,12 +102,7 @@ pub async fn send(
         )
     })?;
     let mut tx = storage::db::begin_write(&state.db).await?;
-    if let Some(reason) = suppression::is_suppressed(&mut tx, ws, via, &to).await? {
-        return Err(AppError::refused(
-            "suppressed",
-            format!("{to} is on the suppression list ({reason}); nothing is sent to it"),
-        ));
-    }
+    via.refuse_if_suppressed(&mut tx, ws, &to).await?;
     let id = queue(&mut tx, actor, ws, contact_id, via, &from, &to, &stored).await?;
     tx.commit().await?;
     state.outbox.notify_one();
@@ -236,13 +227,9 @@ pub async fn send_again(
     let (_, channel, recipient, message) = storage::outbox::last_for_communication(&mut tx, ws, id.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    let via = if channel == "email" { Via::Email } else { Via::Text };
-    if let Some(reason) = suppression::is_suppressed(&mut tx, ws, via, &recipient).await? {
-        return Err(AppError::refused(
-            "suppressed",
-            format!("{recipient} is on the suppression list ({reason}); nothing is sent to it"),
-        ));
-    }
+    Via::of_outbox(&channel)
+        .refuse_if_suppressed(&mut tx, ws, &recipient)
+        .await?;
     let now = crate::clock::now_text();
     storage::outbox::insert(
         &mut tx,

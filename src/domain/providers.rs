@@ -419,9 +419,8 @@ pub async fn test_send(
             let region = &state.config.default_phone_region;
             let to = to.ok_or_else(|| AppError::invalid("to", "give the number to send the test text to"))?;
             let to = super::suppression::Via::Text.normalise(to, region, "to")?;
-            let crate::providers::sms::SmsProvider::Twilio(s) = &texter.provider;
             let text = crate::providers::Text {
-                from: s.sender(region),
+                from: texter.provider.sender(region),
                 to,
                 body: format!("pi-crm test text from \"{}\": texting works.", ws.name()),
                 status_callback: None,

@@ -31,11 +31,33 @@ impl Via {
         }
     }
 
-    fn parse(text: &str) -> Option<Via> {
+    /// `email` or `text`, as the API, the forms and the outbox name them.
+    pub fn parse(text: &str) -> Option<Via> {
         match text.trim() {
             "email" => Some(Via::Email),
             "text" => Some(Via::Text),
             _ => None,
+        }
+    }
+
+    /// The channel of an outbox row, which only ever holds `email` or `text`.
+    pub fn of_outbox(channel: &str) -> Via {
+        Via::parse(channel).unwrap_or(Via::Text)
+    }
+
+    /// Refuses with 409 `suppressed` when `address` is on the workspace's list.
+    pub async fn refuse_if_suppressed(
+        self,
+        conn: &mut SqliteConnection,
+        ws: &WorkspaceAccess,
+        address: &str,
+    ) -> AppResult<()> {
+        match is_suppressed(conn, ws, self, address).await? {
+            Some(reason) => Err(AppError::refused(
+                "suppressed",
+                format!("{address} is on the suppression list ({reason}); nothing is sent to it"),
+            )),
+            None => Ok(()),
         }
     }
 

@@ -256,7 +256,16 @@ pub async fn me(db: &SqlitePool, actor: &Actor) -> AppResult<Me> {
 
 /// Changes the caller's name and/or time zone (an empty zone: back to the workspace's or the
 /// server's). Both are checked before either is written.
-pub async fn update_me(db: &SqlitePool, actor: &Actor, name: Option<&str>, timezone: Option<&str>) -> AppResult<Me> {
+pub async fn update_me(
+    db: &SqlitePool,
+    actor: &Actor,
+    name: Option<&str>,
+    timezone: Option<&str>,
+    email: Option<&str>,
+) -> AppResult<Me> {
+    if email.is_some() {
+        return Err(AppError::invalid("email", "an email address cannot be changed here"));
+    }
     let mut bad = crate::error::Invalids::default();
     let name = match name {
         Some(n) => bad.check(parse_name(n, "name"))?,

@@ -293,7 +293,7 @@ async fn deliver(
         Sender::Text(t) => t.provider.per_minute(),
         Sender::Missing(_) => 0,
     };
-    let channel: &'static str = if row.channel == "email" { "email" } else { "text" };
+    let channel = Via::of_outbox(&row.channel).as_str();
     if let Err(wait) = state.send_rates.take(&row.workspace_id, channel, per_minute) {
         let at = crate::clock::format(crate::clock::now() + wait + Duration::from_secs(1));
         let mut tx = storage::db::begin_write(&state.db).await?;
@@ -316,11 +316,8 @@ async fn deliver(
             mailer.send(&email).await
         }
         Sender::Text(texter) => {
-            let from = match &texter.provider {
-                crate::providers::sms::SmsProvider::Twilio(s) => s.sender(&state.config.default_phone_region),
-            };
             let text = Text {
-                from,
+                from: texter.provider.sender(&state.config.default_phone_region),
                 to: row.recipient.clone(),
                 body: message.text,
                 status_callback: state.config.public_url.as_deref().map(|base| {
@@ -367,7 +364,7 @@ async fn settle(state: &AppState, ws: &WorkspaceAccess, row: &Claimed, outcome: 
         Outcome::Failed { reason, suppress } => {
             fail(&mut tx, ws, row, &reason, &now).await?;
             if suppress {
-                let via = if row.channel == "email" { Via::Email } else { Via::Text };
+                let via = Via::of_outbox(&row.channel);
                 let reason = if via == Via::Text { "stop" } else { "bounced" };
                 suppression::suppress(&mut tx, ws, via, &row.recipient, reason).await?;
             }

@@ -83,7 +83,7 @@ pub async fn save_profile(
     chrome: Chrome,
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, PageError> {
-    match user::update_me(&state.db, &user.actor(), Some(&form.name), Some(&form.timezone)).await {
+    match user::update_me(&state.db, &user.actor(), Some(&form.name), Some(&form.timezone), None).await {
         Ok(_) => Ok(flash::redirect(&state, "/settings", "success", "Profile saved.")),
         Err(e) => Ok(profile_page(
             &user,

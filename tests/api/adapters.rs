@@ -9,18 +9,10 @@ use wiremock::matchers::{body_string_contains, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::smtp::SmtpSink;
-use crate::messaging::{Setup, entry, send, setup};
+use crate::messaging::{Setup, entry, put_provider, send, setup};
 
 async fn put_email(s: &Setup, body: Value) {
-    let r = s
-        .app
-        .api(&s.key)
-        .client
-        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws)))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let r = put_provider(s, "email", body).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
@@ -113,15 +105,7 @@ async fn smtp_with_starttls_checks_the_servers_certificate() {
         .unwrap();
     assert!(error.contains("could not reach the mail server"), "{error}");
     // A certificate that is not PEM is refused with the field named.
-    let r = s
-        .app
-        .api(&s.key)
-        .client
-        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws)))
-        .json(&json!({"kind": "smtp", "host": "localhost", "port": sink.port, "security": "starttls", "from": "andy@lee-family.example", "ca_pem": "not a certificate"}))
-        .send()
-        .await
-        .unwrap();
+    let r = put_provider(&s, "email", json!({"kind": "smtp", "host": "localhost", "port": sink.port, "security": "starttls", "from": "andy@lee-family.example", "ca_pem": "not a certificate"})).await;
     assert_eq!(r.status(), 422);
     let body = r.json::<Value>().await.unwrap().to_string();
     assert!(

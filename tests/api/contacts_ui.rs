@@ -463,12 +463,7 @@ async fn every_mistake_in_a_contact_form_is_shown_at_once_with_what_was_typed() 
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"]["field"], "primary_email");
-    let fields: Vec<&str> = e["error"]["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["field"].as_str().unwrap())
-        .collect();
+    let fields = crate::common::error_fields(&e);
     assert_eq!(
         fields,
         ["primary_email", "custom_fields.birthday", "custom_fields.loan_amount"]

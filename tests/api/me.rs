@@ -30,12 +30,7 @@ async fn me_reads_and_changes_the_callers_profile() {
         .await;
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = e["error"]["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["field"].as_str().unwrap())
-        .collect();
+    let fields = crate::common::error_fields(&e);
     assert_eq!(fields, ["name", "timezone"]);
     assert_eq!(
         owner

@@ -55,36 +55,38 @@ pub async fn setup() -> Setup {
     setup_with(|_| {}).await
 }
 
-pub async fn mailgun(s: &Setup, fake: &MockServer) {
-    let r = s
-        .app
+/// `PUT …/providers/{channel}` with Andy's key.
+pub async fn put_provider(s: &Setup, channel: &str, body: Value) -> reqwest::Response {
+    s.app
         .api(&s.key)
         .client
-        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws)))
-        .json(
-            &json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
-                      "webhook_signing_key": SIGNING_KEY, "from": "Andy Lee <andy@mg.example.com>",
-                      "api_base": fake.uri(), "per_minute": 0}),
-        )
+        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/{channel}", s.ws)))
+        .json(&body)
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+pub async fn mailgun(s: &Setup, fake: &MockServer) {
+    let r = put_provider(
+        s,
+        "email",
+        json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
+                      "webhook_signing_key": SIGNING_KEY, "from": "Andy Lee <andy@mg.example.com>",
+                      "api_base": fake.uri(), "per_minute": 0}),
+    )
+    .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
 pub async fn twilio(s: &Setup, fake: &MockServer) {
-    let r = s
-        .app
-        .api(&s.key)
-        .client
-        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/sms", s.ws)))
-        .json(
-            &json!({"kind": "twilio", "account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN,
+    let r = put_provider(
+        s,
+        "sms",
+        json!({"kind": "twilio", "account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN,
                       "from": "+1 415 555 0100", "api_base": fake.uri(), "per_minute": 0}),
-        )
-        .send()
-        .await
-        .unwrap();
+    )
+    .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
 }
 
@@ -400,12 +402,7 @@ async fn sends_are_refused_clearly_before_anything_is_queued() {
     let r = send(&s, json!({"channel": "email", "subject": "", "body": ""})).await;
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = e["error"]["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["field"].as_str().unwrap())
-        .collect();
+    let fields = crate::common::error_fields(&e);
     assert_eq!(fields, ["subject", "body"]);
     assert_eq!(send(&s, json!({"channel": "fax", "body": "x"})).await.status(), 422);
     assert_eq!(
@@ -522,13 +519,12 @@ async fn provider_secrets_are_write_only_sealed_and_never_logged() {
     assert!(!text.contains(MAILGUN_KEY) && !text.contains(SIGNING_KEY));
 
     // Leaving the secrets out keeps them; changing the domain works.
-    let r = api
-        .client
-        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws)))
-        .json(&json!({"kind": "mailgun", "domain": "mg2.example.com", "from": "andy@mg2.example.com", "api_base": fake.uri()}))
-        .send()
-        .await
-        .unwrap();
+    let r = put_provider(
+        &s,
+        "email",
+        json!({"kind": "mailgun", "domain": "mg2.example.com", "from": "andy@mg2.example.com", "api_base": fake.uri()}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     Mock::given(method("POST"))
         .and(path("/v3/mg2.example.com/messages"))
@@ -570,62 +566,33 @@ async fn provider_secrets_are_write_only_sealed_and_never_logged() {
 async fn bad_provider_settings_are_422s_naming_every_field() {
     let s = setup().await;
     let api = s.app.api(&s.key);
-    let put = |body: Value| {
-        api.client
-            .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws)))
-            .json(&body)
-            .send()
-    };
-    let r = put(json!({"kind": "mailgun", "domain": "", "from": "not an address", "api_base": "ftp://x"}))
-        .await
-        .unwrap();
+    let put = |body: Value| put_provider(&s, "email", body);
+    let r = put(json!({"kind": "mailgun", "domain": "", "from": "not an address", "api_base": "ftp://x"})).await;
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
-    let mut fields: Vec<String> = e["error"]["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["field"].as_str().unwrap().to_string())
-        .collect();
+    let mut fields = crate::common::error_fields(&e);
     fields.sort();
     assert_eq!(fields, ["api_base", "api_key", "domain", "from", "webhook_signing_key"]);
-    let r = put(json!({"kind": "pigeon"})).await.unwrap();
+    let r = put(json!({"kind": "pigeon"})).await;
     assert_eq!(r.status(), 422);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "kind");
-    let r = put(json!({"kind": "smtp", "host": "smtp.gmail.com", "port": 587, "security": "maybe", "username": "andy", "from": "andy@gmail.com"})).await.unwrap();
+    let r = put(json!({"kind": "smtp", "host": "smtp.gmail.com", "port": 587, "security": "maybe", "username": "andy", "from": "andy@gmail.com"})).await;
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = e["error"]["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["field"].as_str().unwrap())
-        .collect();
+    let fields = crate::common::error_fields(&e);
     assert_eq!(fields, ["security", "password"]);
-    let r = api
-        .client
-        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/sms", s.ws)))
-        .json(&json!({"kind": "twilio", "account_sid": "AC123", "auth_token": "", "from": "hello"}))
-        .send()
-        .await
-        .unwrap();
+    let r = put_provider(
+        &s,
+        "sms",
+        json!({"kind": "twilio", "account_sid": "AC123", "auth_token": "", "from": "hello"}),
+    )
+    .await;
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
-    let fields: Vec<&str> = e["error"]["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["field"].as_str().unwrap())
-        .collect();
+    let fields = crate::common::error_fields(&e);
     assert_eq!(fields, ["account_sid", "auth_token", "from"]);
     // `ai` is not a channel here yet, and nothing else is.
-    let r = api
-        .client
-        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/fax", s.ws)))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    let r = put_provider(&s, "fax", json!({})).await;
     assert_eq!(r.status(), 404);
     assert_eq!(s.app.count("SELECT count(*) FROM provider_settings").await, 0);
     // Deleting what is not there is 404; deleting what is, 204.
@@ -780,19 +747,14 @@ async fn per_minute_limits_hold_the_rest_for_later_without_spending_a_try() {
         .respond_with(mailgun_accepts("limited@mg.example.com"))
         .mount(&fake)
         .await;
-    let r = s
-        .app
-        .api(&s.key)
-        .client
-        .put(s.app.url(&format!("/api/v1/workspaces/{}/providers/email", s.ws)))
-        .json(
-            &json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
+    let r = put_provider(
+        &s,
+        "email",
+        json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
                       "webhook_signing_key": SIGNING_KEY, "from": "andy@mg.example.com",
                       "api_base": fake.uri(), "per_minute": 2}),
-        )
-        .send()
-        .await
-        .unwrap();
+    )
+    .await;
     assert_eq!(r.status(), 200);
     for i in 0..3 {
         assert_eq!(

@@ -350,3 +350,13 @@ pub fn cli_account(data: &std::path::Path, email: &str, ws: &str, contacts: &[se
         state.db.close().await;
     });
 }
+
+/// The fields named by a 422's `errors`, in order.
+pub fn error_fields(e: &serde_json::Value) -> Vec<String> {
+    e["error"]["errors"]
+        .as_array()
+        .expect("an errors list")
+        .iter()
+        .map(|x| x["field"].as_str().expect("a field").to_string())
+        .collect()
+}

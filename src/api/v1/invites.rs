@@ -50,8 +50,8 @@ pub async fn create(
         Some(id) => Some(workspace::resolve_text(&state.db, &actor, id).await?),
         None => None,
     };
-    let role = input.role.unwrap_or_else(|| "editor".into());
-    let made = invite::create(&state.db, &actor, &input.email, ws.as_ref().map(|w| (w, role.as_str()))).await?;
+    let role = input.role.as_deref().unwrap_or_default();
+    let made = invite::create(&state.db, &actor, &input.email, ws.as_ref().map(|w| (w, role))).await?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let link = invite::link(state.config.public_url.as_deref(), host, &made.token);
     let body = MadeInvite {

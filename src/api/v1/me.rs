@@ -35,10 +35,6 @@ pub async fn update(
     ApiJson(input): ApiJson<MeInput>,
 ) -> ApiResult<Json<Me>> {
     actor.require(Scope::ManageWorkspaces)?;
-    if input.email.is_some() {
-        return Err(crate::error::AppError::invalid("email", "an email address cannot be changed here").into());
-    }
-    Ok(Json(
-        user::update_me(&state.db, &actor, input.name.as_deref(), input.timezone.as_deref()).await?,
-    ))
+    let (name, zone, email) = (input.name.as_deref(), input.timezone.as_deref(), input.email.as_deref());
+    Ok(Json(user::update_me(&state.db, &actor, name, zone, email).await?))
 }

@@ -34,6 +34,13 @@ impl SmsProvider {
         }
     }
 
+    /// What texts are sent from, normalised (a number in E.164, or a messaging service id).
+    pub fn sender(&self, default_region: &str) -> String {
+        match self {
+            SmsProvider::Twilio(s) => s.sender(default_region),
+        }
+    }
+
     pub fn per_minute(&self) -> u32 {
         match self {
             SmsProvider::Twilio(s) => s.per_minute.unwrap_or(60),
