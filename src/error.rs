@@ -35,6 +35,13 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("too many requests; try again in {retry_after_secs} seconds")]
     RateLimited { retry_after_secs: u64 },
+    /// A spending limit reached (`budget_exceeded`): 429 until it resets.
+    #[error("{message}")]
+    OverLimit { code: &'static str, message: String },
+    /// A service pi-crm called failed, timed out or answered nonsense (`ai_failed` …): 502,
+    /// with what it said.
+    #[error("{message}")]
+    Upstream { code: &'static str, message: String },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -77,7 +84,8 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. } | AppError::OverLimit { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +103,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::RateLimited { .. } => "rate_limited",
+            AppError::OverLimit { code, .. } | AppError::Upstream { code, .. } => code,
             AppError::Internal(_) => "internal",
         }
     }

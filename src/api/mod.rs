@@ -16,7 +16,9 @@ const JSON_LIMIT: usize = 1024 * 1024;
 
 /// `max_upload` bounds the import routes; every other JSON body stays under `JSON_LIMIT`.
 pub fn router(max_upload: usize) -> Router<AppState> {
-    use v1::{audit, backups, contacts, fields, imports, invites, keys, lists, me, messages, providers, workspaces};
+    use v1::{
+        audit, backups, contacts, fields, imports, invites, keys, lists, me, messages, providers, templates, workspaces,
+    };
     const WS: &str = "/api/v1/workspaces/{ws}";
     Router::new()
         .route("/api/v1/keys", get(keys::list).post(keys::create))
@@ -103,6 +105,22 @@ pub fn router(max_upload: usize) -> Router<AppState> {
         .route(&format!("{WS}/suppressions/{{id}}"), delete(messages::unsuppress))
         .route(&format!("{WS}/inbox"), get(messages::inbox))
         .route(&format!("{WS}/inbox/{{id}}/contact"), post(messages::inbox_to_contact))
+        .route(&format!("{WS}/templates"), get(templates::list).post(templates::create))
+        .route(&format!("{WS}/templates/preview"), post(templates::preview_draft))
+        .route(
+            &format!("{WS}/templates/{{id}}"),
+            get(templates::get).patch(templates::update).delete(templates::delete),
+        )
+        .route(&format!("{WS}/templates/{{id}}/copy"), post(templates::copy))
+        .route(&format!("{WS}/templates/{{id}}/share"), post(templates::share))
+        .route(
+            &format!("{WS}/templates/{{id}}/favorite"),
+            put(templates::favorite).delete(templates::unfavorite),
+        )
+        .route(&format!("{WS}/templates/{{id}}/preview"), post(templates::preview))
+        .route("/api/v1/templates/shared", get(templates::shared))
+        .route("/api/v1/templates/shared/{id}", get(templates::shared_one))
+        .route("/api/v1/templates/shared/{id}/copy", post(templates::copy_shared))
         .route(&format!("{WS}/providers"), get(providers::view))
         .route(
             &format!("{WS}/providers/{{channel}}"),

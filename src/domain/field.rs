@@ -394,3 +394,53 @@ mod tests {
         assert!(parse_field_name("1st").is_err());
     }
 }
+
+/// A stored value as people read it, in pages and in filled-in templates: `1980-07-04` as
+/// "July 4, 1980", `--07-04` as "July 4", numbers grouped, booleans as Yes/No, phones
+/// formatted.
+pub fn readable(field_type: FieldType, stored: &str) -> String {
+    match field_type {
+        FieldType::Boolean => (if stored == "true" { "Yes" } else { "No" }).to_string(),
+        FieldType::Phone => super::phone::display(stored),
+        FieldType::Date => super::dates::display(stored).unwrap_or_else(|| stored.to_string()),
+        FieldType::Number => group_digits(stored),
+        FieldType::Datetime => stored.replace('T', " ").replace('Z', " UTC"),
+        _ => stored.to_string(),
+    }
+}
+
+/// `350000.5` → `350,000.5`: big amounts (loans) read at a glance.
+pub fn group_digits(number: &str) -> String {
+    let (sign, rest) = number.strip_prefix('-').map(|r| ("-", r)).unwrap_or(("", number));
+    let (int, frac) = rest.split_once('.').map(|(i, f)| (i, Some(f))).unwrap_or((rest, None));
+    if !int.bytes().all(|b| b.is_ascii_digit()) {
+        return number.to_string();
+    }
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+#[cfg(test)]
+mod readable_tests {
+    use super::{FieldType, group_digits, readable};
+
+    #[test]
+    fn numbers_are_grouped_and_dates_read_as_words() {
+        assert_eq!(group_digits("350000"), "350,000");
+        assert_eq!(group_digits("-1234567.25"), "-1,234,567.25");
+        assert_eq!(group_digits("999"), "999");
+        assert_eq!(group_digits("1e21"), "1e21");
+        assert_eq!(readable(FieldType::Date, "1815-12-10"), "December 10, 1815");
+        assert_eq!(readable(FieldType::Date, "--07-04"), "July 4");
+        assert_eq!(readable(FieldType::Boolean, "true"), "Yes");
+    }
+}

@@ -62,5 +62,7 @@ id_type!(
     ImportId,
     SuppressionId,
     OutboxId,
-    InboxMessageId
+    InboxMessageId,
+    TemplateId,
+    InsightId
 );

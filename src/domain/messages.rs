@@ -8,8 +8,9 @@ use serde_json::json;
 use super::actor::{Actor, Scope};
 use super::audit;
 use super::comms::Kind;
-use super::ids::{CommunicationId, ContactId, OutboxId};
+use super::ids::{CommunicationId, ContactId, OutboxId, TemplateId};
 use super::suppression::Via;
+use super::template::Channel as TemplateChannel;
 use super::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult, Invalids};
 use crate::providers::sms::segments;
@@ -49,6 +50,9 @@ pub struct Stored {
     pub html: Option<String>,
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// The template it was filled in from (template performance insights).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
 }
 
 pub async fn send(
@@ -61,16 +65,14 @@ pub async fn send(
     actor.require(Scope::SendMessages)?;
     ws.require_editor()?;
     let via = Via::parse(&input.channel).ok_or_else(|| AppError::invalid("channel", "channel is email or text"))?;
-    if input.template_id.as_deref().is_some_and(|t| !t.trim().is_empty()) {
-        return Err(AppError::invalid(
-            "template_id",
-            "there is no template with this id in this workspace",
-        ));
-    }
-    let stored = compose(via, input.subject.as_deref(), input.body.as_deref())?;
     let contact = storage::contacts::load(&state.db, ws, contact_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let template = input.template_id.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let stored = match template {
+        None => compose(via, input.subject.as_deref(), input.body.as_deref())?,
+        Some(id) => from_template(state, actor, ws, via, id, &contact, input.subject.as_deref()).await?,
+    };
     let from = match via {
         Via::Email => super::providers::mailer(state, ws)
             .await?
@@ -112,6 +114,44 @@ pub async fn send(
     })
 }
 
+/// A template of the workspace filled in for the contact; `subject`, when given, replaces the
+/// template's own. The channel must be the template's.
+async fn from_template(
+    state: &AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    via: Via,
+    id: &str,
+    contact: &crate::domain::contact::ContactRecord,
+    subject: Option<&str>,
+) -> AppResult<Stored> {
+    let id = TemplateId::parse(id)
+        .ok_or_else(|| AppError::invalid("template_id", "there is no template with this id in this workspace"))?;
+    let (template, rendered) = super::template::fill_for(state, actor, ws, &id, contact).await?;
+    let wanted = match via {
+        Via::Email => TemplateChannel::Email,
+        Via::Text => TemplateChannel::Text,
+    };
+    if template.channel() != wanted {
+        let hint = match template.channel() {
+            TemplateChannel::Email => "this is an email template; send it as an email",
+            TemplateChannel::Text => "this is a text template; send it as a text",
+        };
+        return Err(AppError::invalid("template_id", hint));
+    }
+    let subject = subject
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .unwrap_or(rendered.subject);
+    let mut stored = compose(via, Some(&subject), Some(&rendered.body_text))?;
+    if via == Via::Email {
+        stored.html = rendered.body_html;
+    }
+    stored.template_id = Some(template.id);
+    Ok(stored)
+}
+
 /// Checks what was written and shapes it for the outbox; every mistake at once.
 fn compose(via: Via, subject: Option<&str>, body: Option<&str>) -> AppResult<Stored> {
     let mut bad = Invalids::default();
@@ -138,6 +178,7 @@ fn compose(via: Via, subject: Option<&str>, body: Option<&str>) -> AppResult<Sto
                 text: body.to_string(),
                 html: Some(text_to_html(body)),
                 headers: Vec::new(),
+                template_id: None,
             })
         }
         Via::Text => {
@@ -155,6 +196,7 @@ fn compose(via: Via, subject: Option<&str>, body: Option<&str>) -> AppResult<Sto
                 text: body.to_string(),
                 html: None,
                 headers: Vec::new(),
+                template_id: None,
             })
         }
     }
@@ -176,12 +218,12 @@ pub async fn queue(
         Via::Email => (
             Kind::Email,
             json!({"subject": message.subject, "body_html": message.html, "body_text": message.text,
-                   "from": from, "to": to, "provider_message_id": null}),
+                   "from": from, "to": to, "provider_message_id": null, "template_id": message.template_id}),
         ),
         Via::Text => (
             Kind::Text,
             json!({"body": message.text, "from": from, "to": to, "provider_message_id": null,
-                   "segments": segments::count(&message.text).1}),
+                   "segments": segments::count(&message.text).1, "template_id": message.template_id}),
         ),
     };
     let id = super::comms::record(conn, actor, ws, contact, kind, content, Some("queued")).await?;

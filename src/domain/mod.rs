@@ -24,6 +24,7 @@ pub mod providers;
 pub mod search;
 pub mod session;
 pub mod suppression;
+pub mod template;
 pub mod unsubscribe;
 pub mod user;
 pub mod workspace;

@@ -83,6 +83,11 @@ pub async fn confirm(db: &SqlitePool, key: &SecretKey, token: &str) -> AppResult
     Ok(Some(target))
 }
 
+/// The one-click page for `address`, when pi-crm has a public address (`public_url`).
+pub fn link(key: &SecretKey, public_url: Option<&str>, ws: &WorkspaceId, address: &str) -> Option<String> {
+    public_url.map(|base| format!("{}/u/{}", base.trim_end_matches('/'), token(key, ws, address)))
+}
+
 /// `List-Unsubscribe` / `List-Unsubscribe-Post` for a campaign email (RFC 8058): the one-click
 /// link when pi-crm has a public address, else a mailto to the sender.
 pub fn headers(
@@ -92,12 +97,9 @@ pub fn headers(
     address: &str,
     from: &str,
 ) -> Vec<(String, String)> {
-    match public_url {
-        Some(base) => vec![
-            (
-                "List-Unsubscribe".into(),
-                format!("<{}/u/{}>", base.trim_end_matches('/'), token(key, ws, address)),
-            ),
+    match link(key, public_url, ws, address) {
+        Some(url) => vec![
+            ("List-Unsubscribe".into(), format!("<{url}>")),
             ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()),
         ],
         None => {

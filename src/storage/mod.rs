@@ -20,6 +20,7 @@ pub mod paused_indexes;
 pub mod providers;
 pub mod sessions;
 pub mod suppressions;
+pub mod templates;
 pub mod upload_files;
 pub mod users;
 pub mod webhook_events;

@@ -27,6 +27,7 @@ mod messaging;
 mod messaging_ui;
 mod migrations;
 mod outbox_crash;
+mod templates;
 mod ui_pages;
 mod webhooks;
 mod workspaces;

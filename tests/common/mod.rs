@@ -98,6 +98,14 @@ impl TestApp {
             .expect("user created")
     }
 
+    /// An account made earlier, by its email.
+    pub async fn user_by_email(&self, email: &str) -> User {
+        pi_crm::storage::users::find_by_email(&self.state.db, email)
+            .await
+            .unwrap()
+            .expect("the user exists")
+    }
+
     /// A signed-in browser for a new user.
     pub async fn user_browser(&self, email: &str) -> (User, Browser) {
         let u = self.create_user(email, email.split('@').next().unwrap()).await;

@@ -9,4 +9,5 @@ pub mod lists;
 pub mod me;
 pub mod messages;
 pub mod providers;
+pub mod templates;
 pub mod workspaces;

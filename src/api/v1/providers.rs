@@ -10,7 +10,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
-use crate::api::extract::{ApiJson, ApiPath, ApiWs};
+use crate::api::extract::{ApiJson, ApiPath, ApiWs, optional_json};
 use crate::auth::workspace::Owner;
 use crate::domain::ids::WorkspaceId;
 use crate::domain::providers::{self, Channel, ProvidersView, TestResult};
@@ -68,13 +68,7 @@ pub async fn test(
     body: axum::body::Bytes,
 ) -> ApiResult<Response> {
     // The body is optional: none sends email to the owner's own address.
-    let input: TestInput = if body.iter().all(u8::is_ascii_whitespace) {
-        TestInput::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            crate::error::AppError::BadRequest(format!("the body is not valid JSON for this route: {e}"))
-        })?
-    };
+    let input: TestInput = optional_json(&body)?;
     let result = providers::test_send(&state, &actor, &ws, Channel::from_path(&channel)?, input.to.as_deref()).await?;
     let status = if result.ok {
         StatusCode::OK

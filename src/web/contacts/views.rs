@@ -143,15 +143,12 @@ pub struct FieldDisplay {
 }
 
 pub fn display_value(def: &FieldDefinition, stored: &str) -> FieldDisplay {
-    let (text, href) = match def.field_type {
-        FieldType::Boolean => ((if stored == "true" { "Yes" } else { "No" }).to_string(), None),
-        FieldType::Url => (stored.to_string(), web_link(stored)),
-        FieldType::Email => (stored.to_string(), Some(format!("mailto:{stored}"))),
-        FieldType::Phone => (phone::display(stored), Some(format!("tel:{stored}"))),
-        FieldType::Date => (pretty_date(stored), None),
-        FieldType::Number => (group_digits(stored), None),
-        FieldType::Datetime => (stored.replace('T', " ").replace('Z', " UTC"), None),
-        _ => (stored.to_string(), None),
+    let text = crate::domain::field::readable(def.field_type, stored);
+    let href = match def.field_type {
+        FieldType::Url => web_link(stored),
+        FieldType::Email => Some(format!("mailto:{stored}")),
+        FieldType::Phone => Some(format!("tel:{stored}")),
+        _ => None,
     };
     FieldDisplay {
         name: def.field_name.clone(),
@@ -169,31 +166,6 @@ pub fn display_value(def: &FieldDefinition, stored: &str) -> FieldDisplay {
 fn web_link(stored: &str) -> Option<String> {
     let url = url::Url::parse(stored).ok()?;
     matches!(url.scheme(), "http" | "https").then(|| url.to_string())
-}
-
-/// `350000.5` → `350,000.5`: big amounts (loans) read at a glance.
-pub fn group_digits(number: &str) -> String {
-    let (sign, rest) = number.strip_prefix('-').map(|r| ("-", r)).unwrap_or(("", number));
-    let (int, frac) = rest.split_once('.').map(|(i, f)| (i, Some(f))).unwrap_or((rest, None));
-    if !int.bytes().all(|b| b.is_ascii_digit()) {
-        return number.to_string();
-    }
-    let mut grouped = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
-
-/// `1815-12-10` → `10 Dec 1815`.
-pub fn pretty_date(stored: &str) -> String {
-    crate::domain::dates::display(stored).unwrap_or_else(|| stored.to_string())
 }
 
 /// The contact's custom values split into those with a definition and orphans.
@@ -247,16 +219,6 @@ pub fn row(c: &ContactRecord, columns: &[&FieldDefinition]) -> ContactRow {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn numbers_are_grouped_for_reading() {
-        assert_eq!(group_digits("350000"), "350,000");
-        assert_eq!(group_digits("-1234567.25"), "-1,234,567.25");
-        assert_eq!(group_digits("999"), "999");
-        assert_eq!(group_digits("1e21"), "1e21");
-        assert_eq!(pretty_date("1815-12-10"), "December 10, 1815");
-        assert_eq!(pretty_date("--07-04"), "July 4");
-    }
 
     #[test]
     fn only_web_addresses_become_links_whatever_was_stored() {
