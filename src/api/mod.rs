@@ -17,7 +17,8 @@ const JSON_LIMIT: usize = 1024 * 1024;
 /// `max_upload` bounds the import routes; every other JSON body stays under `JSON_LIMIT`.
 pub fn router(max_upload: usize) -> Router<AppState> {
     use v1::{
-        audit, backups, contacts, fields, imports, invites, keys, lists, me, messages, providers, templates, workspaces,
+        ai, audit, backups, contacts, fields, imports, invites, keys, lists, me, messages, providers, templates,
+        workspaces,
     };
     const WS: &str = "/api/v1/workspaces/{ws}";
     Router::new()
@@ -121,6 +122,10 @@ pub fn router(max_upload: usize) -> Router<AppState> {
         .route("/api/v1/templates/shared", get(templates::shared))
         .route("/api/v1/templates/shared/{id}", get(templates::shared_one))
         .route("/api/v1/templates/shared/{id}/copy", post(templates::copy_shared))
+        .route(&format!("{WS}/ai/templates"), post(ai::draft_template))
+        .route(&format!("{WS}/ai/templates/prompt"), post(ai::prompt))
+        .route(&format!("{WS}/ai/messages"), post(ai::message))
+        .route(&format!("{WS}/ai/usage"), get(ai::usage))
         .route(&format!("{WS}/providers"), get(providers::view))
         .route(
             &format!("{WS}/providers/{{channel}}"),

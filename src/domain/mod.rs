@@ -2,6 +2,7 @@
 
 pub mod activity;
 pub mod actor;
+pub mod ai;
 pub mod api_key;
 pub mod audit;
 pub mod audit_export;

@@ -11,6 +11,7 @@ use super::audit;
 use super::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 use crate::providers::email::{EmailProvider, Mailer};
+use crate::providers::llm::AiProvider;
 use crate::providers::sms::{SmsProvider, Texter};
 use crate::state::AppState;
 use crate::storage;
@@ -20,6 +21,7 @@ use crate::storage;
 pub enum Channel {
     Email,
     Sms,
+    Ai,
 }
 
 impl Channel {
@@ -27,14 +29,16 @@ impl Channel {
         match self {
             Channel::Email => "email",
             Channel::Sms => "sms",
+            Channel::Ai => "ai",
         }
     }
 
-    /// `email` or `sms` from a path; anything else (including `ai`, not built yet) is 404.
+    /// `email`, `sms` or `ai` from a path; anything else is 404.
     pub fn from_path(text: &str) -> AppResult<Channel> {
         match text {
             "email" => Ok(Channel::Email),
             "sms" => Ok(Channel::Sms),
+            "ai" => Ok(Channel::Ai),
             _ => Err(AppError::NotFound),
         }
     }
@@ -43,6 +47,7 @@ impl Channel {
         match self {
             Channel::Email => EmailProvider::secret_fields(kind),
             Channel::Sms => SmsProvider::secret_fields(kind),
+            Channel::Ai => AiProvider::secret_fields(kind),
         }
     }
 }
@@ -94,7 +99,7 @@ pub async fn view(state: &AppState, actor: &Actor, ws: &WorkspaceAccess) -> AppR
     Ok(ProvidersView {
         email: public_view(state, ws, Channel::Email).await?,
         sms: public_view(state, ws, Channel::Sms).await?,
-        ai: None,
+        ai: public_view(state, ws, Channel::Ai).await?,
         webhook_urls: WebhookUrls::for_workspace(state, ws),
     })
 }
@@ -166,6 +171,10 @@ pub async fn put(
                 p.problems(&state.config.default_phone_region),
                 serde_json::to_value(&p),
             )
+        }
+        Channel::Ai => {
+            let p: AiProvider = parse(full)?;
+            (p.kind(), p.problems(), serde_json::to_value(&p))
         }
     };
     if !problems.is_empty() {
@@ -254,6 +263,11 @@ pub async fn texter(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<
             provider,
             http: state.http.clone(),
         }))
+}
+
+/// The workspace's AI provider; `None` when it has none.
+pub async fn ai(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<AiProvider>> {
+    load::<AiProvider>(state, ws, Channel::Ai).await
 }
 
 /// The stored provider with its secrets opened. A sealed part that does not open is a clear
@@ -355,7 +369,8 @@ fn parse<P: serde::de::DeserializeOwned>(body: Value) -> AppResult<P> {
         }
         .to_string();
         let message = if unknown_kind {
-            "kind is one of the providers pi-crm knows (email: mailgun, smtp, graph, gmail; sms: twilio)".to_string()
+            "kind is one of the providers pi-crm knows (email: mailgun, smtp, graph, gmail; sms: twilio; ai: openai)"
+                .to_string()
         } else {
             text
         };
@@ -426,6 +441,16 @@ pub async fn test_send(
                 status_callback: None,
             };
             texter.send(&text).await
+        }
+        Channel::Ai => {
+            let provider = ai(state, ws)
+                .await?
+                .ok_or_else(|| AppError::refused("ai_not_configured", "set an AI provider first"))?;
+            let ask = [crate::providers::llm::Message::user("Reply with the single word: OK")];
+            match crate::providers::llm::chat(provider.settings(), &ask, 10).await {
+                Ok(_) => crate::providers::Outcome::Sent { provider_id: None },
+                Err(f) => crate::providers::Outcome::failed(f.message()),
+            }
         }
     };
     Ok(match outcome {

@@ -4,6 +4,7 @@
 
 pub mod email;
 pub mod http;
+pub mod llm;
 pub mod sms;
 
 use std::time::Duration;

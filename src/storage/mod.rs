@@ -1,6 +1,7 @@
 //! SQL lives here, one file per aggregate. Workspace data is only reachable through a
 //! `WorkspaceAccess` resolved by `domain::workspace::resolve`.
 
+pub mod ai_usage;
 pub mod api_keys;
 pub mod audit;
 pub mod comms;

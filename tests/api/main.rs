@@ -5,6 +5,7 @@ mod common;
 
 mod accounts;
 mod adapters;
+mod ai;
 mod api_keys;
 mod audit;
 mod backups;

@@ -1,3 +1,4 @@
+pub mod ai;
 pub mod audit;
 pub mod backups;
 pub mod contacts;
