@@ -264,10 +264,10 @@ async fn jobs_command(config: Config, cmd: JobsCommand) -> anyhow::Result<()> {
             for job in Job::ALL {
                 scheduler::ensure_row(&state, job, now).await?;
             }
-            println!("{:<10} {:<22} {:<22} last error", "job", "last run", "next run");
+            println!("{:<15} {:<22} {:<22} last error", "job", "last run", "next run");
             for row in storage::jobs::all(&state.db).await? {
                 println!(
-                    "{:<10} {:<22} {:<22} {}",
+                    "{:<15} {:<22} {:<22} {}",
                     row.name,
                     row.last_run_at.as_deref().unwrap_or("never"),
                     row.next_run_at,

@@ -17,8 +17,8 @@ const JSON_LIMIT: usize = 1024 * 1024;
 /// `max_upload` bounds the import routes; every other JSON body stays under `JSON_LIMIT`.
 pub fn router(max_upload: usize) -> Router<AppState> {
     use v1::{
-        ai, audit, backups, contacts, fields, imports, invites, keys, lists, me, messages, providers, templates,
-        workspaces,
+        ai, audit, backups, contacts, fields, imports, insights, invites, keys, lists, me, messages, providers,
+        templates, workspaces,
     };
     const WS: &str = "/api/v1/workspaces/{ws}";
     Router::new()
@@ -43,6 +43,8 @@ pub fn router(max_upload: usize) -> Router<AppState> {
         .route("/api/v1/invites", get(invites::list).post(invites::create))
         .route("/api/v1/invites/{id}", delete(invites::revoke))
         .route("/api/v1/audit", get(audit::list))
+        .route("/api/v1/insights", get(insights::list))
+        .route("/api/v1/insights/{id}/dismiss", post(insights::dismiss))
         .route("/api/v1/backups", get(backups::list))
         .route(
             "/api/v1/custom-fields",

@@ -32,6 +32,7 @@ use super::v1;
         v1::templates::copy, v1::templates::share, v1::templates::favorite, v1::templates::unfavorite,
         v1::templates::preview, v1::templates::preview_draft,
         v1::templates::shared, v1::templates::shared_one, v1::templates::copy_shared,
+        v1::insights::list, v1::insights::dismiss,
         v1::ai::draft_template, v1::ai::prompt, v1::ai::message, v1::ai::usage,
     ),
     modifiers(&Security),

@@ -424,6 +424,15 @@ async fn ask(state: &AppState, ws: &WorkspaceAccess, provider: &AiProvider, mess
     }
 }
 
+/// pi-crm's own question to the workspace's model (the insights job's ideas): `None` without
+/// an AI provider; spends from the same daily budget as people do.
+pub async fn ask_for_system(state: &AppState, ws: &WorkspaceAccess, prompt: &str) -> AppResult<Option<String>> {
+    let Some(provider) = super::providers::ai(state, ws).await? else {
+        return Ok(None);
+    };
+    ask(state, ws, &provider, &[Message::user(prompt)]).await.map(Some)
+}
+
 /// The JSON object in a model's answer, also inside a ```json fence or after some words.
 pub fn read_object(reply: &str) -> Option<Map<String, Value>> {
     let start = reply.find('{')?;

@@ -254,6 +254,15 @@ pub async fn me(db: &SqlitePool, actor: &Actor) -> AppResult<Me> {
     })
 }
 
+/// The zone the person lives in: their own, else the server's (for "Monday 07:00").
+pub async fn zone_of(state: &crate::state::AppState, actor: &Actor) -> AppResult<jiff::tz::TimeZone> {
+    let own = storage::users::timezone_of(&state.db, &actor.user_id).await?;
+    Ok(match own.and_then(|name| jiff::tz::TimeZone::get(&name).ok()) {
+        Some(tz) => tz,
+        None => state.config.time_zone()?,
+    })
+}
+
 /// Changes the caller's name and/or time zone (an empty zone: back to the workspace's or the
 /// server's). Both are checked before either is written.
 pub async fn update_me(

@@ -3,8 +3,10 @@
 
 pub mod backup;
 pub mod imports;
+pub mod insights;
 pub mod outbox;
 pub mod scheduler;
+pub mod weekly_summary;
 
 use jiff::Timestamp;
 
@@ -17,15 +19,19 @@ pub enum Job {
     Backup,
     /// Continuous in the server (its own worker); the scheduler's minute run is a safety net.
     Outbox,
+    Insights,
+    WeeklySummary,
 }
 
 impl Job {
-    pub const ALL: [Job; 2] = [Job::Backup, Job::Outbox];
+    pub const ALL: [Job; 4] = [Job::Backup, Job::Outbox, Job::Insights, Job::WeeklySummary];
 
     pub fn name(self) -> &'static str {
         match self {
             Job::Backup => "backup",
             Job::Outbox => "outbox",
+            Job::Insights => "insights",
+            Job::WeeklySummary => "weekly-summary",
         }
     }
 
@@ -39,6 +45,8 @@ impl Job {
         match self {
             Job::Backup => backup::next_after(after, config),
             Job::Outbox => Ok(after.checked_add(jiff::SignedDuration::from_mins(1))?),
+            Job::Insights => insights::next_after(after, config),
+            Job::WeeklySummary => Ok(weekly_summary::next_after(after)),
         }
     }
 
@@ -47,6 +55,8 @@ impl Job {
         match self {
             Job::Backup => backup::RETRY_AFTER_FAILURE,
             Job::Outbox => jiff::SignedDuration::from_mins(1),
+            Job::WeeklySummary => jiff::SignedDuration::from_mins(10),
+            Job::Insights => jiff::SignedDuration::from_mins(30),
         }
     }
 
@@ -54,7 +64,7 @@ impl Job {
     pub fn lease(self) -> jiff::SignedDuration {
         match self {
             Job::Backup => jiff::SignedDuration::from_hours(1),
-            Job::Outbox => jiff::SignedDuration::from_mins(30),
+            Job::Outbox | Job::Insights | Job::WeeklySummary => jiff::SignedDuration::from_mins(30),
         }
     }
 
@@ -67,6 +77,8 @@ impl Job {
                 outbox::forget_old_webhook_events(state).await?;
                 Ok(drained.to_string())
             }
+            Job::Insights => insights::run(state).await,
+            Job::WeeklySummary => weekly_summary::run(state).await,
         }
     }
 }

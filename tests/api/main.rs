@@ -20,6 +20,7 @@ mod hardening;
 mod import_reading;
 mod imports;
 mod imports_ui;
+mod insights;
 mod invites;
 mod isolation;
 mod limits;

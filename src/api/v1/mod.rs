@@ -4,6 +4,7 @@ pub mod backups;
 pub mod contacts;
 pub mod fields;
 pub mod imports;
+pub mod insights;
 pub mod invites;
 pub mod keys;
 pub mod lists;

@@ -1,0 +1,140 @@
+//! The weekly summary (SPEC §9.2): each person's week in numbers, the dates coming up and the
+//! open insights, across their workspaces. The same summary is the Monday email (sent by the
+//! `weekly-summary` job through the first workspace with an email provider) and the
+//! dashboard's "This week" card, so a person without email loses nothing.
+
+use askama::Template;
+use jiff::Timestamp;
+
+use super::actor::Actor;
+use super::insights::{self, InsightQuery};
+use super::workspace;
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::storage;
+
+pub struct WorkspaceWeek {
+    pub name: String,
+    pub contacts: i64,
+    pub new_contacts: i64,
+    pub sent: i64,
+    pub received: i64,
+    pub failed: i64,
+}
+
+pub struct Summary {
+    /// `2026-W48`.
+    pub week: String,
+    /// "Week of November 23".
+    pub title: String,
+    pub person: String,
+    pub workspaces: Vec<WorkspaceWeek>,
+    /// `(title, detail)` of dates in the next 14 days.
+    pub upcoming: Vec<(String, String)>,
+    /// `(title, detail, is_ai)` of open insights besides dates.
+    pub insights: Vec<(String, String, bool)>,
+}
+
+impl Summary {
+    pub fn is_quiet(&self) -> bool {
+        self.upcoming.is_empty()
+            && self.insights.is_empty()
+            && self
+                .workspaces
+                .iter()
+                .all(|w| w.new_contacts == 0 && w.sent == 0 && w.received == 0)
+    }
+}
+
+/// The email's HTML part.
+#[derive(Template)]
+#[template(path = "emails/weekly_summary.html")]
+struct SummaryEmail<'a> {
+    s: &'a Summary,
+}
+
+/// The person's summary for the week that contains `now` (in their own zone).
+pub async fn summary(state: &AppState, actor: &Actor, now: Timestamp) -> AppResult<Summary> {
+    let me = super::user::me(&state.db, actor).await?;
+    let tz = super::user::zone_of(state, actor).await?;
+    let local = now.to_zoned(tz);
+    let week = local.date().iso_week_date();
+    let monday = local.date() - jiff::Span::new().days(i64::from(local.date().weekday().to_monday_zero_offset()));
+    let since = crate::clock::format(crate::schedule::from_timestamp(
+        now - jiff::SignedDuration::from_hours(24 * 7),
+    ));
+    let mut workspaces = Vec::new();
+    let mut upcoming = Vec::new();
+    for ws in workspace::list(&state.db, actor).await? {
+        let (contacts, new_contacts, sent, received, failed) = storage::weekly::numbers(&state.db, &ws, &since).await?;
+        let today = now.to_zoned(ws.time_zone(&state.config)?).date();
+        for fact in insights::facts(state, &ws, today, now).await? {
+            if fact.kind == "upcoming_date" {
+                upcoming.push((fact.content.title, format!("{} · {}", fact.content.detail, ws.name())));
+            }
+        }
+        workspaces.push(WorkspaceWeek {
+            name: ws.name().to_string(),
+            contacts,
+            new_contacts,
+            sent,
+            received,
+            failed,
+        });
+    }
+    let open = insights::list(state, actor, &InsightQuery::default(), 20)
+        .await
+        .unwrap_or_default();
+    let insights = open
+        .into_iter()
+        .filter(|i| i.kind != "upcoming_date")
+        .take(6)
+        .map(|i| {
+            (
+                i.content.title.clone(),
+                format!("{} · {}", i.content.detail, i.workspace_name),
+                i.is_ai(),
+            )
+        })
+        .collect();
+    Ok(Summary {
+        week: format!("{}-W{:02}", week.year(), week.week()),
+        title: format!(
+            "Week of {}",
+            super::dates::display(&format!("--{:02}-{:02}", monday.month(), monday.day())).unwrap_or_default()
+        ),
+        person: me.name,
+        workspaces,
+        upcoming,
+        insights,
+    })
+}
+
+/// The summary as an email's subject, plain text and HTML.
+pub fn render(s: &Summary) -> (String, String, String) {
+    let subject = format!("Your week in pi-crm — {}", s.title.to_lowercase());
+    let mut text = format!("Hello {},\n\nHere is your {}.\n", s.person, s.title.to_lowercase());
+    for w in &s.workspaces {
+        text.push_str(&format!(
+            "\n{}: {} contacts ({} new), {} messages sent, {} received, {} did not go through.",
+            w.name, w.contacts, w.new_contacts, w.sent, w.received, w.failed
+        ));
+    }
+    if !s.upcoming.is_empty() {
+        text.push_str("\n\nComing up in the next two weeks:\n");
+        for (title, detail) in &s.upcoming {
+            text.push_str(&format!("- {title} ({detail})\n"));
+        }
+    }
+    if !s.insights.is_empty() {
+        text.push_str("\nWorth a look:\n");
+        for (title, detail, ai) in &s.insights {
+            text.push_str(&format!("- {}{title}: {detail}\n", if *ai { "[AI idea] " } else { "" }));
+        }
+    }
+    text.push_str("\n— pi-crm\n");
+    let html = SummaryEmail { s }
+        .render()
+        .unwrap_or_else(|_| super::messages::text_to_html(&text));
+    (subject, text, html)
+}

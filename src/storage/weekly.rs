@@ -1,0 +1,77 @@
+//! The weekly summary: the week's numbers per workspace, and the claim that sends it once.
+
+use sqlx::SqlitePool;
+
+use crate::domain::ids::UserId;
+use crate::domain::workspace::WorkspaceAccess;
+
+/// `(contacts, new contacts, messages sent, messages received, failed)` since `since`.
+pub async fn numbers(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    since: &str,
+) -> Result<(i64, i64, i64, i64, i64), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM base_contacts WHERE workspace_id = ?1),
+                (SELECT COUNT(*) FROM base_contacts WHERE workspace_id = ?1 AND created_on >= ?2),
+                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND timestamp >= ?2
+                    AND type IN ('email', 'text') AND status IN ('sent', 'delivered', 'opened', 'clicked')),
+                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND timestamp >= ?2 AND status = 'received'),
+                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND timestamp >= ?2
+                    AND status IN ('failed', 'bounced', 'unknown'))",
+    )
+    .bind(ws.id())
+    .bind(since)
+    .fetch_one(db)
+    .await
+}
+
+/// Claims the user's summary for `week`: false when it was claimed before (sent, or being sent).
+pub async fn claim(db: &SqlitePool, user: &UserId, week: &str, now: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO weekly_summaries (user_id, week, state, at) VALUES (?, ?, 'sending', ?)
+         ON CONFLICT (user_id, week) DO NOTHING",
+    )
+    .bind(user)
+    .bind(week)
+    .bind(now)
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Records how the send ended (`sent`, `failed`, `dashboard_only`).
+pub async fn finish(
+    db: &SqlitePool,
+    user: &UserId,
+    week: &str,
+    state: &str,
+    detail: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE weekly_summaries SET state = ?, detail = ? WHERE user_id = ? AND week = ?")
+        .bind(state)
+        .bind(detail)
+        .bind(user)
+        .bind(week)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Gives the claim back (nothing went out: the next run tries again).
+pub async fn release(db: &SqlitePool, user: &UserId, week: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM weekly_summaries WHERE user_id = ? AND week = ? AND state = 'sending'")
+        .bind(user)
+        .bind(week)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// How last week's summary went for the user, if it was made: `(week, state, detail)`.
+pub async fn latest(db: &SqlitePool, user: &UserId) -> Result<Option<(String, String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as("SELECT week, state, detail FROM weekly_summaries WHERE user_id = ? ORDER BY week DESC LIMIT 1")
+        .bind(user)
+        .fetch_optional(db)
+        .await
+}

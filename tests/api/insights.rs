@@ -1,0 +1,300 @@
+//! Insights and the weekly summary with a fixed clock (SPEC §9.2, §15): facts found once and
+//! never again for the same occasion, per person, dismissable; AI ideas from the fake model
+//! without anyone's name in the prompt; the Monday summary emailed once, in the person's zone.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::messaging::{Setup, mailgun, mailgun_accepts, put_provider, setup_with};
+
+const ALL: &[&str] = &[
+    "read:contacts",
+    "write:contacts",
+    "send:messages",
+    "manage:workspaces",
+    "execute:ai-workflow",
+];
+
+fn at(text: &str) -> jiff::Timestamp {
+    text.parse().unwrap()
+}
+
+/// Andy (Los Angeles time) with Ada, whose birthday (no year) is on 1 December.
+async fn andy_and_ada() -> (Setup, crate::common::Api) {
+    let mut s = setup_with(|c| c.timezone = "America/Los_Angeles".into()).await;
+    let andy = s.app.user_by_email("andy@example.com").await;
+    s.key = s.app.key(&andy, ALL, None).await;
+    let api = s.app.api(&s.key);
+    api.post(
+        &format!("/api/v1/workspaces/{}/custom-fields", s.ws),
+        json!({"field_name": "birthday", "label": "Birthday", "field_type": "date"}),
+    )
+    .await;
+    let r = api
+        .patch(
+            &format!("/api/v1/workspaces/{}/contacts/{}", s.ws, s.ada),
+            json!({"custom_fields": {"birthday": "--12-01"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    (s, api)
+}
+
+async fn insights(api: &crate::common::Api, query: &str) -> Vec<Value> {
+    let v: Value = api.get(&format!("/api/v1/insights{query}")).await.json().await.unwrap();
+    v["items"].as_array().unwrap().clone()
+}
+
+#[tokio::test]
+async fn a_birthday_in_three_days_is_one_insight_however_often_the_job_runs() {
+    let (s, api) = andy_and_ada().await;
+    // Monalisa sees Andy's workspace too: she gets her own copy, dismissed on its own.
+    let mona = s.app.create_user("mona@example.com", "Monalisa").await;
+    api.post(
+        &format!("/api/v1/workspaces/{}/members", s.ws),
+        json!({"email": "mona@example.com", "role": "viewer"}),
+    )
+    .await;
+    let mona_api = s.app.api(&s.app.key(&mona, &["read:contacts"], None).await);
+
+    let line = pi_crm::jobs::insights::run_at(&s.app.state, at("2026-11-28T18:00:00Z"))
+        .await
+        .unwrap();
+    assert!(line.starts_with("2 new insights for 2 people"), "{line}");
+    for _ in 0..2 {
+        pi_crm::jobs::insights::run_at(&s.app.state, at("2026-11-28T18:05:00Z"))
+            .await
+            .unwrap();
+    }
+    // The next day, the same birthday is the same fact.
+    pi_crm::jobs::insights::run_at(&s.app.state, at("2026-11-29T18:00:00Z"))
+        .await
+        .unwrap();
+    let mine = insights(&api, "").await;
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    let i = &mine[0];
+    assert_eq!(i["type"], "upcoming_date");
+    assert_eq!(i["confidence"], 1.0);
+    assert_eq!(i["content"]["title"], "Ada Lovelace — birthday in 3 days");
+    assert_eq!(i["content"]["detail"], "Birthday: December 1");
+    assert_eq!(i["content"]["contact_ids"], json!([s.ada]));
+    assert_eq!(i["workspace_name"], "Loans");
+    assert_eq!(insights(&mona_api, "").await.len(), 1);
+
+    // Dismissed: gone from the list, kept with `dismissed=true`; nobody else can dismiss it.
+    let id = i["id"].as_str().unwrap();
+    assert_eq!(
+        mona_api
+            .post(&format!("/api/v1/insights/{id}/dismiss"), json!({}))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        api.post(&format!("/api/v1/insights/{id}/dismiss"), json!({}))
+            .await
+            .status(),
+        204
+    );
+    assert!(insights(&api, "").await.is_empty());
+    assert_eq!(insights(&api, "?dismissed=true").await.len(), 1);
+    assert_eq!(insights(&mona_api, "").await.len(), 1, "her copy is hers");
+    // A run after dismissing does not bring it back.
+    pi_crm::jobs::insights::run_at(&s.app.state, at("2026-11-30T18:00:00Z"))
+        .await
+        .unwrap();
+    assert!(insights(&api, "").await.is_empty());
+    // Another person's workspace id in the filter is a 404, like any other route.
+    let other = s.app.workspace(&mona, "Hers").await;
+    assert_eq!(
+        api.get(&format!("/api/v1/insights?workspace_id={other}"))
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        insights(&api, &format!("?workspace_id={}&dismissed=true", s.ws))
+            .await
+            .len(),
+        1
+    );
+    // Far from the date, nothing.
+    let far = pi_crm::jobs::insights::run_at(&s.app.state, at("2026-06-01T18:00:00Z"))
+        .await
+        .unwrap();
+    assert!(far.starts_with("0 new"), "{far}");
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn quiet_and_stalled_deals_and_failed_messages_are_found() {
+    let (s, api) = andy_and_ada().await;
+    let stage = api
+        .post(
+            &format!("/api/v1/workspaces/{}/lists", s.ws),
+            json!({"name": "Application", "is_primary": true}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = api
+        .client
+        .put(
+            s.app
+                .url(&format!("/api/v1/workspaces/{}/contacts/{}/lists/{stage}", s.ws, s.ada)),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    // Forty days ago she was added and moved; nothing logged since.
+    for sql in [
+        "UPDATE base_contacts SET created_on = '2026-10-19T10:00:00Z'",
+        "UPDATE contact_list_assignments SET assigned_at = '2026-10-19T10:00:00Z'",
+        "UPDATE communication_logs SET timestamp = '2026-10-19T10:00:00Z'",
+    ] {
+        sqlx::query(sql).execute(&s.app.state.db).await.unwrap();
+    }
+    // A message that Mailgun refuses, today.
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mg.example.com/messages"))
+        .respond_with(
+            ResponseTemplate::new(400).set_body_json(json!({"message": "'to' parameter is not a valid address"})),
+        )
+        .mount(&fake)
+        .await;
+    mailgun(&s, &fake).await;
+    crate::messaging::queue(&s, json!({"channel": "email", "subject": "Hi", "body": "Hello"})).await;
+    s.app.settle_outbox().await;
+    let now = jiff::Timestamp::now();
+    pi_crm::jobs::insights::run_at(&s.app.state, now).await.unwrap();
+    let all = insights(&api, "").await;
+    let kinds: Vec<&str> = all.iter().map(|i| i["type"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"pipeline_stall"), "{all:?}");
+    assert!(kinds.contains(&"failed_messages"), "{all:?}");
+    let stall = all.iter().find(|i| i["type"] == "pipeline_stall").unwrap();
+    assert!(
+        stall["content"]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Ada Lovelace has been in Application for"),
+        "{stall}"
+    );
+    let failed = all.iter().find(|i| i["type"] == "failed_messages").unwrap();
+    assert_eq!(
+        failed["content"]["title"],
+        "1 message did not go through in the last day"
+    );
+    assert_eq!(failed["content"]["contact_ids"], json!([s.ada]));
+    // The failed send is her latest entry, so she is not "quiet"; take it away and she is.
+    sqlx::query("DELETE FROM communication_logs")
+        .execute(&s.app.state.db)
+        .await
+        .unwrap();
+    pi_crm::jobs::insights::run_at(&s.app.state, now).await.unwrap();
+    let stale: Vec<Value> = insights(&api, "")
+        .await
+        .into_iter()
+        .filter(|i| i["type"] == "stale_contact")
+        .collect();
+    assert_eq!(stale.len(), 1);
+    assert!(
+        stale[0]["content"]["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Ada Lovelace has not heard from you in")
+    );
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn ai_ideas_come_on_top_marked_as_ai_and_carry_no_names() {
+    let (s, api) = andy_and_ada().await;
+    let fake = MockServer::start().await;
+    let answer = json!({"choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant",
+        "content": "{\"ideas\": [{\"title\": \"Send a birthday note\", \"detail\": \"One birthday is close.\"}]}"}}],
+        "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70}});
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+        .mount(&fake)
+        .await;
+    let r = put_provider(
+        &s,
+        "ai",
+        json!({"kind": "openai", "base_url": format!("{}/v1", fake.uri()), "model": "m"}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    pi_crm::jobs::insights::run_at(&s.app.state, at("2026-11-28T18:00:00Z"))
+        .await
+        .unwrap();
+    pi_crm::jobs::insights::run_at(&s.app.state, at("2026-11-28T19:00:00Z"))
+        .await
+        .unwrap();
+    let all = insights(&api, "").await;
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[0]["type"], "upcoming_date", "facts first");
+    assert_eq!(all[1]["type"], "ai_idea");
+    assert_eq!(all[1]["confidence"], 0.5);
+    assert_eq!(all[1]["content"]["title"], "Send a birthday note");
+    let prompt = String::from_utf8(fake.received_requests().await.unwrap()[0].body.clone()).unwrap();
+    assert!(prompt.contains("1 birthdays or anniversaries"), "{prompt}");
+    assert!(!prompt.contains("Ada") && !prompt.contains("Lovelace"), "{prompt}");
+    s.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_weekly_summary_goes_once_on_monday_morning_in_the_persons_zone() {
+    let (s, _api) = andy_and_ada().await;
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mg.example.com/messages"))
+        .respond_with(mailgun_accepts("weekly.1@mg.example.com"))
+        .mount(&fake)
+        .await;
+    mailgun(&s, &fake).await;
+    // Monday 30 November, 06:30 in Los Angeles: not yet.
+    let early = pi_crm::jobs::weekly_summary::run_at(&s.app.state, at("2026-11-30T14:30:00Z"))
+        .await
+        .unwrap();
+    assert!(early.starts_with("0 weekly summaries emailed"), "{early}");
+    // 08:00 there: once, however often the job runs.
+    for hour in ["2026-11-30T16:00:00Z", "2026-11-30T17:00:00Z", "2026-12-01T16:00:00Z"] {
+        pi_crm::jobs::weekly_summary::run_at(&s.app.state, at(hour))
+            .await
+            .unwrap();
+    }
+    let requests = fake.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 1);
+    let body = String::from_utf8_lossy(&requests[0].body).to_string();
+    assert!(body.contains("andy@example.com"), "{body}");
+    assert!(body.contains("Your week in pi-crm"), "{body}");
+    assert!(body.contains("Ada Lovelace — birthday tomorrow"), "{body}");
+    assert!(body.contains("Loans: 1 contacts (1 new)"), "{body}");
+    // The next week, the next one.
+    pi_crm::jobs::weekly_summary::run_at(&s.app.state, at("2026-12-07T16:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(fake.received_requests().await.unwrap().len(), 2);
+    // Someone without an email provider anywhere: on the dashboard only.
+    let mona = s.app.create_user("mona@example.com", "Monalisa").await;
+    s.app.workspace(&mona, "Hers").await;
+    pi_crm::jobs::weekly_summary::run_at(&s.app.state, at("2026-12-07T17:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(fake.received_requests().await.unwrap().len(), 2);
+    let state: String = sqlx::query_scalar("SELECT state FROM weekly_summaries WHERE user_id = ?")
+        .bind(mona.id.to_string())
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(state, "dashboard_only");
+    s.app.stop().await;
+}
