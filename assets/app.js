@@ -60,12 +60,52 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (event.defaultPrevented || form.method.toLowerCase() !== "post") return;
+    // A post into a frame (the template preview) leaves this page as it is.
+    if (event.submitter && event.submitter.hasAttribute("formtarget")) return;
     setTimeout(function () {
       form.querySelectorAll("button[type=submit]:not([disabled]), button:not([type]):not([disabled])").forEach(function (b) {
         b.disabled = true;
         b.setAttribute("data-sending", "");
       });
     }, 0);
+  });
+  // The template editor: its preview frame is refreshed a moment after typing stops (the
+  // form is posted into the sandboxed frame by its Preview button); email-only fields follow
+  // the channel; a placeholder chip is inserted where the cursor is.
+  var previewTimer = null;
+  function refreshPreview(form) {
+    var button = form.querySelector("[data-preview-button]");
+    if (button && form.requestSubmit) form.requestSubmit(button);
+  }
+  function schedulePreview(event) {
+    var form = event.target.closest && event.target.closest("form[data-live-preview]");
+    if (!form) return;
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(function () { refreshPreview(form); }, 700);
+  }
+  function showChannel(select) {
+    var email = select.value !== "text";
+    document.querySelectorAll("[data-email-only]").forEach(function (el) { el.hidden = !email; });
+  }
+  document.addEventListener("input", schedulePreview);
+  document.addEventListener("change", function (event) {
+    if (event.target.matches && event.target.matches("[data-channel-select]")) showChannel(event.target);
+    schedulePreview(event);
+  });
+  document.addEventListener("click", function (event) {
+    var chip = event.target.closest && event.target.closest("[data-insert]");
+    if (!chip) return;
+    var area = document.getElementById(chip.getAttribute("data-insert-into"));
+    if (!area || area.readOnly) return;
+    var text = chip.getAttribute("data-insert");
+    var start = area.selectionStart || 0, end = area.selectionEnd || 0;
+    area.value = area.value.slice(0, start) + text + area.value.slice(end);
+    area.focus();
+    area.selectionStart = area.selectionEnd = start + text.length;
+    area.dispatchEvent(new Event("input", { bubbles: true }));
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-live-preview]").forEach(refreshPreview);
   });
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("button[data-sending]").forEach(function (b) {

@@ -264,12 +264,18 @@ async fn security_headers(State(state): State<AppState>, req: Request, next: Nex
         "default-src 'self'; script-src 'self'; {style}; img-src 'self' data:; connect-src 'self'; \
          object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     );
-    if let Ok(v) = HeaderValue::from_str(&csp) {
+    // A response with its own policy (a template preview, framed sandboxed by pi-crm's own
+    // pages) keeps it, and may be framed by this origin only.
+    let own_policy = h.contains_key(header::CONTENT_SECURITY_POLICY);
+    if !own_policy && let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static(if own_policy { "SAMEORIGIN" } else { "DENY" }),
+    );
     if state.config.is_tls() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,

@@ -60,27 +60,15 @@ pub async fn summary(state: &AppState, actor: &Actor, now: Timestamp) -> AppResu
     let local = now.to_zoned(tz);
     let week = local.date().iso_week_date();
     let monday = local.date() - jiff::Span::new().days(i64::from(local.date().weekday().to_monday_zero_offset()));
-    let since = crate::clock::format(crate::schedule::from_timestamp(
-        now - jiff::SignedDuration::from_hours(24 * 7),
-    ));
-    let mut workspaces = Vec::new();
+    let workspaces = numbers(state, actor, now).await?;
     let mut upcoming = Vec::new();
     for ws in workspace::list(&state.db, actor).await? {
-        let (contacts, new_contacts, sent, received, failed) = storage::weekly::numbers(&state.db, &ws, &since).await?;
         let today = now.to_zoned(ws.time_zone(&state.config)?).date();
         for fact in insights::facts(state, &ws, today, now).await? {
             if fact.kind == "upcoming_date" {
                 upcoming.push((fact.content.title, format!("{} · {}", fact.content.detail, ws.name())));
             }
         }
-        workspaces.push(WorkspaceWeek {
-            name: ws.name().to_string(),
-            contacts,
-            new_contacts,
-            sent,
-            received,
-            failed,
-        });
     }
     let open = insights::list(state, actor, &InsightQuery::default(), 20)
         .await
@@ -108,6 +96,26 @@ pub async fn summary(state: &AppState, actor: &Actor, now: Timestamp) -> AppResu
         upcoming,
         insights,
     })
+}
+
+/// The last seven days' numbers in each of the person's workspaces (the dashboard's card).
+pub async fn numbers(state: &AppState, actor: &Actor, now: Timestamp) -> AppResult<Vec<WorkspaceWeek>> {
+    let since = crate::clock::format(crate::schedule::from_timestamp(
+        now - jiff::SignedDuration::from_hours(24 * 7),
+    ));
+    let mut out = Vec::new();
+    for ws in workspace::list(&state.db, actor).await? {
+        let (contacts, new_contacts, sent, received, failed) = storage::weekly::numbers(&state.db, &ws, &since).await?;
+        out.push(WorkspaceWeek {
+            name: ws.name().to_string(),
+            contacts,
+            new_contacts,
+            sent,
+            received,
+            failed,
+        });
+    }
+    Ok(out)
 }
 
 /// The summary as an email's subject, plain text and HTML.

@@ -28,6 +28,10 @@ struct DashboardPage {
     trouble: Vec<crate::domain::messages::Attention>,
     /// Workspaces with texts from unknown numbers, and how many.
     unknown_senders: Vec<(WorkspaceAccess, i64)>,
+    /// Open insights: dates coming up, quiet contacts, stalls, AI ideas.
+    insights: Vec<crate::domain::insights::Insight>,
+    /// The last seven days per workspace.
+    week: Vec<crate::domain::weekly::WorkspaceWeek>,
 }
 
 /// The dashboard's word on backups (SPEC §12): when the last good one was made, or that the
@@ -64,9 +68,21 @@ async fn page(
             tracing::warn!(error = ?e, "the dashboard could not read messages needing a look");
             Default::default()
         });
+    let actor = user.actor();
+    let insights = crate::domain::insights::list(state, &actor, &Default::default(), 12)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = ?e, "the dashboard could not read insights");
+            Vec::new()
+        });
+    let week = crate::domain::weekly::numbers(state, &actor, jiff::Timestamp::now())
+        .await
+        .unwrap_or_default();
     DashboardPage {
         trouble,
         unknown_senders,
+        insights,
+        week,
         chrome: chrome.in_section("home"),
         first_name: user.name.split_whitespace().next().unwrap_or(&user.name).to_string(),
         workspaces,
@@ -111,4 +127,14 @@ pub async fn create_workspace(
             Ok((status, page(&state, &user, chrome, errors, form.name).await).into_response())
         }
     }
+}
+
+/// Dismisses one of the person's insights from the dashboard.
+pub async fn dismiss_insight(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    crate::web::extract::PagePath(id): crate::web::extract::PagePath<crate::domain::ids::InsightId>,
+) -> Result<Response, PageError> {
+    crate::domain::insights::dismiss(&state, &user.actor(), &id).await?;
+    Ok(flash::redirect(&state, "/#insights", "success", "Dismissed."))
 }

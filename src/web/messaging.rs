@@ -77,6 +77,9 @@ struct MessagingPage {
     can_edit: bool,
     email: Shown,
     sms: Shown,
+    ai: Shown,
+    /// Today's AI tokens against the daily limit, with an AI provider.
+    ai_usage: Option<crate::domain::ai::Usage>,
     hooks: Option<WebhookUrls>,
     suppressions: Vec<Suppression>,
     more_suppressions: bool,
@@ -90,16 +93,25 @@ struct MessagingPage {
 
 impl MessagingPage {
     fn shown(&self, channel: &str) -> &Shown {
-        if channel == "sms" { &self.sms } else { &self.email }
+        match channel {
+            "sms" => &self.sms,
+            "ai" => &self.ai,
+            _ => &self.email,
+        }
+    }
+
+    /// The provider a form of kind `form` belongs to.
+    fn shown_for_form(&self, form: &str) -> &Shown {
+        match form {
+            "twilio" => &self.sms,
+            "openai" => &self.ai,
+            _ => &self.email,
+        }
     }
 
     /// The value to show in a provider form's input: what was typed, else what is stored.
     fn val(&self, form: &str, key: &str) -> String {
-        let shown = if matches!(form, "twilio") {
-            &self.sms
-        } else {
-            &self.email
-        };
+        let shown = self.shown_for_form(form);
         if shown.kind == form {
             shown.values.get(key).cloned().unwrap_or_default()
         } else {
@@ -108,11 +120,7 @@ impl MessagingPage {
     }
 
     fn secret_set(&self, form: &str, key: &str) -> bool {
-        let shown = if matches!(form, "twilio") {
-            &self.sms
-        } else {
-            &self.email
-        };
+        let shown = self.shown_for_form(form);
         shown.kind == form && shown.secrets_set.iter().any(|s| s == key)
     }
 
@@ -136,19 +144,29 @@ struct Extra {
 
 async fn render(state: &AppState, pw: PageWs, extra: Extra) -> Result<Response, PageError> {
     let PageWs { actor, ws, chrome, .. } = pw;
-    let (mut email, mut sms, hooks) = if ws.is_owner() {
+    let (mut email, mut sms, mut ai, hooks) = if ws.is_owner() {
         let view = providers::view(state, &actor, &ws).await?;
         (
             Shown::from_view(view.email),
             Shown::from_view(view.sms),
+            Shown::from_view(view.ai),
             Some(view.webhook_urls),
         )
     } else {
-        (Shown::default(), Shown::default(), None)
+        (Shown::default(), Shown::default(), Shown::default(), None)
+    };
+    let ai_usage = if ws.is_owner() {
+        crate::domain::ai::usage(state, &actor, &ws).await?
+    } else {
+        None
     };
     if let Some((channel, typed)) = extra.typed {
         let shown = Shown::from_view(Some(Value::Object(typed)));
-        let target = if channel == Channel::Sms { &mut sms } else { &mut email };
+        let target = match channel {
+            Channel::Sms => &mut sms,
+            Channel::Ai => &mut ai,
+            Channel::Email => &mut email,
+        };
         let secrets = std::mem::take(&mut target.secrets_set);
         *target = Shown {
             secrets_set: if target.kind == shown.kind { secrets } else { Vec::new() },
@@ -176,6 +194,8 @@ async fn render(state: &AppState, pw: PageWs, extra: Extra) -> Result<Response, 
         can_edit: ws.can_edit(),
         email,
         sms,
+        ai,
+        ai_usage,
         hooks,
         more_suppressions: page.next_cursor.is_some(),
         suppressions: page.items,
@@ -224,7 +244,7 @@ fn settings_body(form: &Pairs) -> Map<String, Value> {
             continue;
         }
         let v = match key.as_str() {
-            "port" | "per_minute" => value
+            "port" | "per_minute" | "daily_token_limit" | "timeout_seconds" => value
                 .parse::<u64>()
                 .map(Value::from)
                 .unwrap_or_else(|_| Value::from(value)),
@@ -282,6 +302,7 @@ pub async fn test(
     let pw = pw.any_role();
     let to = Some(form.to.as_str()).filter(|t| !t.trim().is_empty());
     let result = match providers::test_send(&state, &pw.actor, &pw.ws, channel, to).await {
+        Ok(r) if r.ok && channel == Channel::Ai => (true, "The AI service answered. AI is ready.".to_string()),
         Ok(r) if r.ok => (
             true,
             "The provider took the test message. Check that it arrived.".to_string(),
@@ -522,8 +543,39 @@ impl MessagingPage {
             ),
             ("per_minute", "Messages per minute", "number", "60 if empty", false),
         ];
+        const OPENAI: &[Spec] = &[
+            (
+                "base_url",
+                "Address",
+                "text",
+                "https://api.openai.com/v1 · Ollama: http://localhost:11434/v1 · llama.cpp: http://localhost:8080/v1",
+                true,
+            ),
+            ("model", "Model", "text", "e.g. gpt-4o-mini, llama3.2", true),
+            (
+                "api_key",
+                "API key",
+                "password",
+                "Needed for OpenAI; leave empty for a local server without one",
+                false,
+            ),
+            (
+                "daily_token_limit",
+                "Tokens a day",
+                "number",
+                "200000 if empty; AI stops for the day past it",
+                false,
+            ),
+            (
+                "timeout_seconds",
+                "Wait for an answer (seconds)",
+                "number",
+                "120 if empty; allow minutes for a model on this Pi",
+                false,
+            ),
+        ];
         let make = |kind: &'static str, channel: &'static str, title, blurb, specs: &[Spec]| {
-            let shown = if channel == "sms" { &self.sms } else { &self.email };
+            let shown = self.shown(channel);
             ProviderForm {
                 kind,
                 channel,
@@ -596,6 +648,13 @@ impl MessagingPage {
                 "Twilio",
                 "Texts, delivery statuses, replies and STOP handling.",
                 TWILIO,
+            ),
+            make(
+                "openai",
+                "ai",
+                "OpenAI-compatible service",
+                "OpenAI, or a model on your own network (Ollama, llama.cpp): drafts templates and personal messages.",
+                OPENAI,
             ),
         ]
     }

@@ -18,6 +18,7 @@ pub mod lists;
 pub mod messaging;
 pub mod pipeline;
 pub mod settings;
+pub mod templates;
 pub mod times;
 pub mod unsubscribe;
 pub mod workspaces;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/login", get(auth_pages::login_page).post(auth_pages::login_submit))
         .route("/logout", post(auth_pages::logout))
         .route("/workspaces", post(dashboard::create_workspace))
+        .route("/insights/{id}/dismiss", post(dashboard::dismiss_insight))
         .route("/workspaces/{ws}", get(workspaces::show))
         .route("/workspaces/{ws}/rename", post(workspaces::rename))
         .route("/workspaces/{ws}/timezone", post(workspaces::set_timezone))
@@ -98,6 +100,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(contacts::messages::send),
         )
         .route(
+            "/workspaces/{ws}/contacts/{id}/ai-draft",
+            post(contacts::messages::ai_draft),
+        )
+        .route(
             "/workspaces/{ws}/contacts/{id}/timeline/{entry}/send-again",
             post(contacts::messages::send_again),
         )
@@ -155,6 +161,31 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/workspaces/{ws}/messaging/{channel}", post(messaging::save))
         .route("/workspaces/{ws}/messaging/{channel}/delete", post(messaging::remove))
         .route("/workspaces/{ws}/messaging/{channel}/test", post(messaging::test))
+        .route(
+            "/workspaces/{ws}/templates",
+            get(templates::list).post(templates::create),
+        )
+        .route("/workspaces/{ws}/templates/new", get(templates::new_page))
+        .route("/workspaces/{ws}/templates/preview", post(templates::preview::draft))
+        .route(
+            "/workspaces/{ws}/templates/wizard",
+            get(templates::wizard::page).post(templates::wizard::submit),
+        )
+        .route(
+            "/workspaces/{ws}/templates/{id}",
+            get(templates::show).post(templates::update),
+        )
+        .route(
+            "/workspaces/{ws}/templates/{id}/preview",
+            get(templates::preview::saved),
+        )
+        .route("/workspaces/{ws}/templates/{id}/delete", post(templates::delete))
+        .route("/workspaces/{ws}/templates/{id}/favorite", post(templates::favorite))
+        .route("/workspaces/{ws}/templates/{id}/copy", post(templates::copy))
+        .route("/workspaces/{ws}/templates/{id}/share", post(templates::share))
+        .route("/templates/shared", get(templates::shared))
+        .route("/templates/shared/{id}/preview", get(templates::preview::shared))
+        .route("/templates/shared/{id}/copy", post(templates::copy_shared))
         .route("/workspaces/{ws}/pipeline", get(pipeline::board))
         .route("/workspaces/{ws}/pipeline/move", post(pipeline::move_card))
         .route("/workspaces/{ws}/lists", get(lists::page).post(lists::create))

@@ -569,6 +569,27 @@ pub async fn preview_source(
     compiled.render(&context).map_err(|p| AppError::InvalidMany(vec![p]))
 }
 
+/// A template shared with the caller, filled in for the sample contact (with the fields of
+/// the workspace it lives in, which the caller does not otherwise reach).
+pub async fn preview_shared(state: &AppState, actor: &Actor, id: &TemplateId) -> AppResult<Rendered> {
+    let shared = shared_one(state, actor, id).await?.template;
+    let home = WorkspaceId::found(&shared.workspace_id)?;
+    let (ws, _) = workspace::for_system(&state.db, &home)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let fields = field_definition::applicable(&state.db, &ws).await?;
+    let compiled = verify(&shared.source(), &fields)?;
+    let sender = sender_for(state, actor).await?;
+    let context = render::context(
+        &sample_contact(&fields),
+        &fields,
+        &sender,
+        ws.name(),
+        Some("https://example.com/u"),
+    );
+    compiled.render(&context).map_err(|p| AppError::InvalidMany(vec![p]))
+}
+
 /// The person sending, for `sender.*`.
 pub async fn sender_for(state: &AppState, actor: &Actor) -> AppResult<Sender> {
     let user = storage::users::find(&state.db, &actor.user_id)

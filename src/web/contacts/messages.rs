@@ -26,6 +26,9 @@ pub struct Typed {
     pub channel: String,
     pub subject: String,
     pub body: String,
+    pub template_id: String,
+    /// The draft came from AI (the page says so above it).
+    pub from_ai: bool,
 }
 
 /// The send forms' state on the contact page: each channel is ready, or says why not.
@@ -36,15 +39,27 @@ pub struct SendBox {
     pub can_set_up: bool,
     pub typed: Typed,
     pub text_max: usize,
+    /// The workspace's templates for each channel, `(id, name)`.
+    pub email_templates: Vec<(String, String)>,
+    pub text_templates: Vec<(String, String)>,
+    /// The workspace has an AI service (else the page links to its settings).
+    pub ai_ready: bool,
 }
 
 impl SendBox {
     pub async fn for_contact(
         state: &AppState,
+        actor: &crate::domain::actor::Actor,
         ws: &WorkspaceAccess,
         c: &ContactRecord,
         typed: Typed,
     ) -> Result<SendBox, AppError> {
+        let all = crate::domain::template::list(state, actor, ws, &Default::default())
+            .await
+            .unwrap_or_default();
+        let (email_templates, text_templates): (Vec<_>, Vec<_>) = all.into_iter().partition(|t| t.channel == "email");
+        let pick = |ts: Vec<crate::domain::template::Template>| ts.into_iter().map(|t| (t.id, t.name)).collect();
+        let ai_ready = crate::domain::providers::ai(state, ws).await.ok().flatten().is_some();
         let (email, sms) = crate::domain::providers::configured(state, ws).await?;
         let mut conn = state.db.acquire().await?;
         let blocked = |configured: bool, what: &str, address: Option<&String>, via: Via| {
@@ -88,6 +103,9 @@ impl SendBox {
             can_set_up: ws.is_owner(),
             typed,
             text_max: TEXT_MAX_CHARS,
+            email_templates: pick(email_templates),
+            text_templates: pick(text_templates),
+            ai_ready,
         })
     }
 }
@@ -100,6 +118,8 @@ pub struct SendForm {
     subject: String,
     #[serde(default)]
     body: String,
+    #[serde(default)]
+    template_id: String,
 }
 
 pub async fn send(
@@ -110,7 +130,7 @@ pub async fn send(
 ) -> Result<Response, PageError> {
     let input = MessageInput {
         channel: form.channel.clone(),
-        template_id: None,
+        template_id: Some(form.template_id.clone()).filter(|t| !t.trim().is_empty()),
         subject: Some(form.subject.clone()),
         body: Some(form.body.clone()),
     };
@@ -126,6 +146,8 @@ pub async fn send(
                 channel: form.channel,
                 subject: form.subject,
                 body: form.body,
+                template_id: form.template_id,
+                from_ai: false,
             };
             show_contact(&state, &actor, &ws, chrome, &id, None, super::Redraw { errors, typed }).await
         }
@@ -147,4 +169,47 @@ pub async fn send_again(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct AiDraftForm {
+    #[serde(default)]
+    goal: String,
+    #[serde(default)]
+    channel: String,
+}
+
+/// "Draft with AI": a personal message for this contact, put into the send form to edit.
+pub async fn ai_draft(
+    State(state): State<AppState>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ContactId)>,
+    Form(form): Form<AiDraftForm>,
+) -> Result<Response, PageError> {
+    let input = crate::domain::ai::PersonalInput {
+        contact_id: Some(id.clone()),
+        goal: Some(form.goal.clone()),
+        channel: Some(form.channel.clone()),
+    };
+    let redraw = match crate::domain::ai::personal_message(&state, &actor, &ws, &input).await {
+        Ok(draft) => super::Redraw {
+            errors: FormErrors::none(),
+            typed: Typed {
+                channel: form.channel,
+                subject: draft.subject.unwrap_or_default(),
+                body: draft.body,
+                template_id: String::new(),
+                from_ai: true,
+            },
+        },
+        Err(e @ (AppError::Upstream { .. } | AppError::OverLimit { .. } | AppError::Refused { .. })) => super::Redraw {
+            errors: FormErrors::general_message(format!("No draft: {}", e.public_message())),
+            typed: Typed::default(),
+        },
+        Err(e) => super::Redraw {
+            errors: FormErrors::from_error(e)?.prefixed("ai_"),
+            typed: Typed::default(),
+        },
+    };
+    show_contact(&state, &actor, &ws, chrome, &id, None, redraw).await
 }

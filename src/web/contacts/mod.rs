@@ -346,7 +346,7 @@ pub async fn show_contact(
     let timeline = comms::timeline(&state.db, actor, ws, &contact_id, Some(30), cursor).await?;
     let (values, orphans) = views::custom_values(&c, &fields);
     let (stages, tags) = lists.into_iter().partition(|l| l.is_primary);
-    let send = messages::SendBox::for_contact(state, ws, &c, typed).await?;
+    let send = messages::SendBox::for_contact(state, actor, ws, &c, typed).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

@@ -1,0 +1,123 @@
+//! A template filled in, as its own document for a sandboxed `<iframe>`: its HTML is the
+//! user's (perhaps another person's, shared), so it never runs in pi-crm's pages. The answer
+//! carries its own Content-Security-Policy — `sandbox` (no scripts, an opaque origin even when
+//! opened directly), no network but images, inline styles allowed as email needs them.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::Form;
+use serde::Deserialize;
+
+use super::TemplateForm;
+use crate::domain::ids::{ContactId, TemplateId, WorkspaceId};
+use crate::domain::template::render::{Rendered, Source, html_escape};
+use crate::domain::template::{self, Channel};
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::web::chrome::CurrentUser;
+use crate::web::error::PageError;
+use crate::web::extract::{PagePath, PageWs};
+
+pub const POLICY: &str = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; \
+     font-src https: data:; frame-ancestors 'self'; form-action 'none'";
+
+#[derive(Deserialize, Default)]
+pub struct PreviewForm {
+    #[serde(flatten)]
+    template: TemplateForm,
+    #[serde(default)]
+    contact_id: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PreviewParams {
+    #[serde(default)]
+    contact: String,
+}
+
+fn contact(text: &str) -> Option<ContactId> {
+    ContactId::parse(text.trim())
+}
+
+/// The editor's live preview of what is being written (posted into the frame).
+pub async fn draft(
+    State(state): State<AppState>,
+    PageWs { actor, ws, .. }: PageWs,
+    Form(form): Form<PreviewForm>,
+) -> Result<Response, PageError> {
+    let channel = Channel::parse(&form.template.channel).unwrap_or(Channel::Email);
+    let source = Source {
+        channel,
+        subject: &form.template.subject,
+        preheader: &form.template.preheader,
+        body: &form.template.body,
+    };
+    let rendered = template::preview_source(&state, &actor, &ws, &source, contact(&form.contact_id).as_ref()).await;
+    document(channel, rendered)
+}
+
+/// A saved template of the workspace, for `?contact=` (or the sample contact).
+pub async fn saved(
+    State(state): State<AppState>,
+    PageWs { actor, ws, .. }: PageWs,
+    PagePath((_, id)): PagePath<(WorkspaceId, TemplateId)>,
+    Query(params): Query<PreviewParams>,
+) -> Result<Response, PageError> {
+    let t = template::get(&state, &actor, &ws, &id).await?;
+    let rendered = template::preview(&state, &actor, &ws, &id, contact(&params.contact).as_ref()).await;
+    document(t.channel(), rendered)
+}
+
+/// A template shared with the person, filled in for the sample contact.
+pub async fn shared(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    PagePath(id): PagePath<TemplateId>,
+) -> Result<Response, PageError> {
+    let actor = user.actor();
+    let t = template::shared_one(&state, &actor, &id).await?;
+    let rendered = template::preview_shared(&state, &actor, &id).await;
+    document(t.template.channel(), rendered)
+}
+
+fn document(channel: Channel, rendered: AppResult<Rendered>) -> Result<Response, PageError> {
+    const FRAME: &str = "font:14px/1.5 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#0f172a";
+    let html = match rendered {
+        Ok(r) => match channel {
+            Channel::Email => format!(
+                "<div style=\"{FRAME};background:#f8fafc;border-bottom:1px solid #e2e8f0;padding:8px 12px\"><b>Subject:</b> {}</div>{}",
+                html_escape(&r.subject),
+                r.body_html.unwrap_or_default()
+            ),
+            Channel::Text => {
+                let (chars, parts, _) = crate::providers::sms::segments::count(&r.body_text);
+                format!(
+                    "<div style=\"{FRAME};padding:12px\"><div style=\"display:inline-block;max-width:22rem;white-space:pre-wrap;background:#e0e7ff;border-radius:16px;padding:10px 14px\">{}</div><p style=\"color:#475569;font-size:12px\">{chars} characters · {parts} {}</p></div>",
+                    html_escape(&r.body_text),
+                    if parts == 1 { "text" } else { "texts" }
+                )
+            }
+        },
+        Err(e @ (crate::error::AppError::Invalid { .. } | crate::error::AppError::InvalidMany(_))) => {
+            let problems = match e {
+                crate::error::AppError::InvalidMany(all) => all,
+                crate::error::AppError::Invalid { field, message } => vec![(field, message)],
+                _ => Vec::new(),
+            };
+            let items: String = problems
+                .iter()
+                .map(|(f, m)| format!("<li><b>{}</b>: {}</li>", html_escape(f), html_escape(m)))
+                .collect();
+            format!(
+                "<div style=\"{FRAME};padding:12px;color:#991b1b\"><p><b>This cannot be filled in yet:</b></p><ul>{items}</ul></div>"
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut response = ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY));
+    Ok(response)
+}
