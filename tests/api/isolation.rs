@@ -292,6 +292,7 @@ async fn a_viewer_key_is_refused_every_write_in_the_workspace() {
 /// UI routes with Andy's ids, as `(method, path)`.
 fn ui_routes(o: &Objects) -> Vec<(&'static str, String)> {
     let (ws, c, l, e, i, f) = (&o.ws, &o.contact, &o.list, &o.entry, &o.import, &o.field);
+    let t = &o.template;
     let get = |p: String| ("GET", p);
     let post = |p: String| ("POST", p);
     vec![
@@ -336,6 +337,23 @@ fn ui_routes(o: &Objects) -> Vec<(&'static str, String)> {
         post(format!("/settings/fields/{f}/delete")),
         get(format!("/settings/fields/{}", o.global_field)),
         post(format!("/settings/keys/{}/revoke", o.key)),
+        get(format!("/workspaces/{ws}/templates")),
+        post(format!("/workspaces/{ws}/templates")),
+        get(format!("/workspaces/{ws}/templates/new")),
+        post(format!("/workspaces/{ws}/templates/preview")),
+        get(format!("/workspaces/{ws}/templates/wizard")),
+        post(format!("/workspaces/{ws}/templates/wizard")),
+        get(format!("/workspaces/{ws}/templates/{t}")),
+        post(format!("/workspaces/{ws}/templates/{t}")),
+        get(format!("/workspaces/{ws}/templates/{t}/preview")),
+        post(format!("/workspaces/{ws}/templates/{t}/delete")),
+        post(format!("/workspaces/{ws}/templates/{t}/favorite")),
+        post(format!("/workspaces/{ws}/templates/{t}/copy")),
+        post(format!("/workspaces/{ws}/templates/{t}/share")),
+        get(format!("/templates/shared/{t}/preview")),
+        post(format!("/templates/shared/{t}/copy")),
+        post(format!("/workspaces/{ws}/contacts/{c}/ai-draft")),
+        get(format!("/workspaces/{ws}/messaging")),
     ]
 }
 
@@ -378,7 +396,11 @@ async fn a_viewer_session_is_refused_every_ui_write() {
     let mut wrong = Vec::new();
     for (method, path) in ui_routes(&o) {
         let in_workspace = path.starts_with(&format!("/workspaces/{}/", o.ws));
-        if method != "POST" || !in_workspace || path.ends_with("/remove") && path.contains("/members/") {
+        // Leaving, keeping a favourite (a bookmark of one's own) and previewing are not writes.
+        let own = path.ends_with("/remove") && path.contains("/members/")
+            || path.ends_with("/favorite")
+            || path.ends_with("/preview");
+        if method != "POST" || !in_workspace || own {
             continue;
         }
         let page = mona.submit("/settings", &path, &[]).await;

@@ -30,6 +30,7 @@ mod messaging_ui;
 mod migrations;
 mod outbox_crash;
 mod templates;
+mod templates_ui;
 mod ui_pages;
 mod webhooks;
 mod workspaces;

@@ -778,3 +778,193 @@ async fn email_and_text_on_a_phone() {
     )
     .await;
 }
+
+/// Templates and AI (SPEC §9): the AI service set on the Messaging page, the wizard (its
+/// prompt shown first) against a fake OpenAI, the draft edited with a live preview for Ada,
+/// a favourite, a share to Monalisa; a template with a `<script>` shared by her never runs
+/// in Andy's pages; the dashboard's insights, dismissed.
+async fn templates_flow(c: Client, app: TestApp, phone: bool) {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let tag = if phone { "phone" } else { "laptop" };
+    let fake = MockServer::start().await;
+    let draft = json!({"name": "Rates fell", "subject": "{{ first_name | default(\"Hi\") }}, rates just fell",
+        "preheader": "A good week to look again",
+        "body": "<p>Hi {{ first_name | default(\"there\") }},</p><p>Rates fell this week. Want to look at your numbers?</p><p>{{ sender.name }}</p>"});
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"choices": [{"index": 0, "finish_reason": "stop",
+            "message": {"role": "assistant", "content": draft.to_string()}}],
+            "usage": {"prompt_tokens": 200, "completion_tokens": 80, "total_tokens": 280}}),
+        ))
+        .mount(&fake)
+        .await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Loans").await;
+    let key = app
+        .key(&andy, &["write:contacts", "read:contacts", "manage:workspaces"], None)
+        .await;
+    let api = app.api(&key);
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/custom-fields"),
+        json!({"field_name": "birthday", "label": "Birthday", "field_type": "date"}),
+    )
+    .await;
+    let soon = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date() + jiff::Span::new().days(3);
+    let ada = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Ada", "last_name": "Lovelace", "primary_email": "ada@example.com",
+                   "custom_fields": {"birthday": format!("--{:02}-{:02}", soon.month(), soon.day())}}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Monalisa has a template with a script in it, shared with Andy.
+    let mona = app.create_user("mona@example.com", "Monalisa").await;
+    let hers = app.workspace(&mona, "Mona's").await;
+    let mona_api = app.api(&app.key(&mona, &["read:templates", "write:templates"], None).await);
+    let evil = mona_api
+        .post(
+            &format!("/api/v1/workspaces/{hers}/templates"),
+            json!({"name": "Sneaky", "channel": "email", "subject": "Hi",
+                   "body": "<p>Hello</p><script>alert('pwned')</script><img src=x onerror=\"alert('img')\">"}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = mona_api
+        .post(
+            &format!("/api/v1/workspaces/{hers}/templates/{evil}/share"),
+            json!({"email": "andy@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+
+    log_in_as_andy(&c, &app).await;
+    wait_for_text(&c, "Hello, Andy").await;
+    // The AI service, on the Messaging page.
+    c.goto(&app.url(&format!("/workspaces/{ws}/messaging"))).await.unwrap();
+    wait_for_text(&c, "AI service").await;
+    click(&c, "#form-openai summary").await;
+    fill(&c, "#openai-base_url", &format!("{}/v1", fake.uri())).await;
+    fill(&c, "#openai-model", "gpt-test").await;
+    fill(&c, "#openai-api_key", "sk-e2e").await;
+    click(&c, "#form-openai button[type=submit]").await;
+    wait_for_text(&c, "Provider saved.").await;
+    wait_for_text(&c, "gpt-test at").await;
+
+    // The wizard: the prompt first, then the draft in the editor.
+    c.goto(&app.url(&format!("/workspaces/{ws}/templates"))).await.unwrap();
+    wait_for_text(&c, "No templates yet.").await;
+    if phone {
+        assert_fits_the_screen(&c, "the template list fits a phone").await;
+    }
+    click(&c, &format!("a[href='/workspaces/{ws}/templates/wizard']")).await;
+    wait_for_text(&c, "Write a template with AI").await;
+    fill(&c, "#w-goal", "Tell past clients that rates fell this week").await;
+    fill(&c, "#w-cta", "Book a 15-minute call").await;
+    click(&c, "button[value=prompt]").await;
+    wait_for_text(&c, "Goal: Tell past clients that rates fell this week").await;
+    checkpoint(&c, &format!("70-{tag}-wizard")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the wizard fits a phone").await;
+    }
+    assert!(
+        fake.received_requests().await.unwrap().is_empty(),
+        "nothing is sent before asked"
+    );
+    click(&c, "button[value=draft]").await;
+    wait_for_text(&c, "Drafted by AI and saved.").await;
+    wait_for_text(&c, "AI draft — read it through").await;
+    // The preview, filled in for Ada, inside the sandboxed frame.
+    c.find(Locator::Css("#tpl-contact"))
+        .await
+        .unwrap()
+        .select_by_value(&ada)
+        .await
+        .unwrap();
+    click(&c, "[data-preview-button]").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    c.clone().enter_frame(0).await.unwrap();
+    for _ in 0..30 {
+        if body_text(&c).await.contains("Ada, rates just fell") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let framed = body_text(&c).await;
+    assert!(
+        framed.contains("Ada, rates just fell") && framed.contains("Hi Ada,"),
+        "{framed}"
+    );
+    c.clone().enter_parent_frame().await.unwrap();
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    checkpoint(&c, &format!("71-{tag}-editor")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the editor fits a phone").await;
+    }
+    // Edit and save; favourite; share.
+    fill(&c, "#tpl-name", "Rates fell — November").await;
+    click(&c, "#template-form button.btn-primary").await;
+    wait_for_text(&c, "Template saved.").await;
+    click(&c, "form[action$='/favorite'] button").await;
+    wait_for_text(&c, "In your favourites").await;
+    fill(&c, "#share-email", "mona@example.com").await;
+    click(&c, "form[action$='/share'] button").await;
+    wait_for_text(&c, "Shared with mona@example.com").await;
+
+    // What Monalisa shared: framed, sandboxed; its script never runs here.
+    c.goto(&app.url("/templates/shared")).await.unwrap();
+    wait_for_text(&c, "Sneaky").await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(
+        c.get_alert_text().await.is_err(),
+        "a shared template's script must not run"
+    );
+    let sandbox = c
+        .find(Locator::Css("iframe"))
+        .await
+        .unwrap()
+        .attr("sandbox")
+        .await
+        .unwrap();
+    assert_eq!(sandbox.as_deref(), Some(""), "the frame allows nothing");
+    checkpoint(&c, &format!("72-{tag}-shared")).await;
+    if phone {
+        assert_fits_the_screen(&c, "shared templates fit a phone").await;
+    }
+
+    // The dashboard: Ada's birthday, found by the insights job, dismissed.
+    pi_crm::jobs::insights::run(&app.state).await.unwrap();
+    c.goto(&app.url("/")).await.unwrap();
+    wait_for_text(&c, "Worth a look today").await;
+    wait_for_text(&c, "Ada Lovelace — birthday in 3 days").await;
+    checkpoint(&c, &format!("73-{tag}-dashboard")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the dashboard fits a phone").await;
+    }
+    click(&c, "#insights form button").await;
+    wait_for_text(&c, "Dismissed.").await;
+    wait_for_text(&c, "Nothing needs you right now.").await;
+    assert!(c.get_alert_text().await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_and_ai_on_a_laptop() {
+    run("templates-laptop", false, |c, app| templates_flow(c, app, false)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_and_ai_on_a_phone() {
+    run("templates-phone", true, |c, app| templates_flow(c, app, true)).await;
+}

@@ -348,7 +348,7 @@ pub async fn copy(
             "success",
             "Copied. This is the copy.",
         )),
-        Err(e @ (AppError::Invalid { .. } | AppError::InvalidMany(_) | AppError::Forbidden(_))) => Ok(flash::redirect(
+        Err(e @ (AppError::Invalid { .. } | AppError::InvalidMany(_))) => Ok(flash::redirect(
             &state,
             &back,
             "error",
@@ -431,7 +431,7 @@ pub async fn copy_shared(
             "success",
             "Copied into your workspace. It is yours to change.",
         )),
-        Err(e @ (AppError::Invalid { .. } | AppError::InvalidMany(_) | AppError::Forbidden(_))) => Ok(flash::redirect(
+        Err(e @ (AppError::Invalid { .. } | AppError::InvalidMany(_))) => Ok(flash::redirect(
             &state,
             "/templates/shared",
             "error",
