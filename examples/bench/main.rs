@@ -1,13 +1,14 @@
 //! The benchmark harness behind `scripts/bench`: runs the release binary as a user would and
 //! prints each figure SPEC §14 asks for: the foundation's here, the contacts' in `contacts.rs`.
 //!
-//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|imports|busy|messaging]
+//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|imports|busy|messaging|templates]
 
 mod backup;
 mod busy_import;
 mod contacts;
 mod imports;
 mod messaging;
+mod templates;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -40,6 +41,9 @@ fn main() {
     }
     if only.is_empty() || only == "messaging" {
         messaging::run(&binary);
+    }
+    if only.is_empty() || only == "templates" {
+        templates::run(&binary);
     }
 }
 
