@@ -152,6 +152,20 @@ async fn from_template(
     Ok(stored)
 }
 
+/// A subject (or a preheader): one line of at most 300 characters; `required`: not empty.
+pub fn check_line(field: &str, text: &str, required: bool) -> AppResult<()> {
+    if text.is_empty() && required {
+        return Err(AppError::invalid(field, format!("write a {field}")));
+    }
+    if text.contains(['\r', '\n']) || text.chars().count() > 300 {
+        return Err(AppError::invalid(
+            field,
+            format!("a {field} is one line of at most 300 characters"),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks what was written and shapes it for the outbox; every mistake at once.
 fn compose(via: Via, subject: Option<&str>, body: Option<&str>) -> AppResult<Stored> {
     let mut bad = Invalids::default();
@@ -159,14 +173,7 @@ fn compose(via: Via, subject: Option<&str>, body: Option<&str>) -> AppResult<Sto
     let subject = subject.unwrap_or("").trim();
     match via {
         Via::Email => {
-            if subject.is_empty() {
-                bad.check::<()>(Err(AppError::invalid("subject", "write a subject")))?;
-            } else if subject.contains(['\r', '\n']) || subject.chars().count() > 300 {
-                bad.check::<()>(Err(AppError::invalid(
-                    "subject",
-                    "a subject is one line of at most 300 characters",
-                )))?;
-            }
+            bad.check(check_line("subject", subject, true))?;
             if body.is_empty() {
                 bad.check::<()>(Err(AppError::invalid("body", "write the message")))?;
             } else if body.len() > EMAIL_BODY_MAX {

@@ -298,3 +298,76 @@ async fn the_weekly_summary_goes_once_on_monday_morning_in_the_persons_zone() {
     assert_eq!(state, "dashboard_only");
     s.app.stop().await;
 }
+
+#[tokio::test]
+async fn a_templates_open_and_reply_rates_are_reported_once_a_week() {
+    let (mut s, _) = andy_and_ada().await;
+    let andy = s.app.user_by_email("andy@example.com").await;
+    s.key = s
+        .app
+        .key(
+            &andy,
+            &[
+                "read:contacts",
+                "write:contacts",
+                "send:messages",
+                "manage:workspaces",
+                "read:templates",
+                "write:templates",
+            ],
+            None,
+        )
+        .await;
+    let api = s.app.api(&s.key);
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mg.example.com/messages"))
+        .respond_with(mailgun_accepts("perf@mg.example.com"))
+        .mount(&fake)
+        .await;
+    mailgun(&s, &fake).await;
+    let t: Value = api
+        .post(
+            &format!("/api/v1/workspaces/{}/templates", s.ws),
+            json!({"name": "Rates", "channel": "email", "subject": "Hi", "body": "<p>Hi {{ first_name }}</p>"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    for _ in 0..5 {
+        crate::messaging::queue(&s, json!({"channel": "email", "template_id": t["id"]})).await;
+    }
+    s.app.settle_outbox().await;
+    // Two were opened; Ada wrote back after one of them.
+    sqlx::query("UPDATE communication_logs SET status = 'opened' WHERE id IN (SELECT id FROM communication_logs WHERE type = 'email' ORDER BY id LIMIT 2)")
+        .execute(&s.app.state.db)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO communication_logs (id, workspace_id, contact_id, type, content, status, timestamp)
+         VALUES ('01900000-0000-7000-8000-000000000001', ?, ?, 'text', '{\"body\": \"thanks!\"}', 'received', strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 minute'))",
+    )
+    .bind(&s.ws)
+    .bind(&s.ada)
+    .execute(&s.app.state.db)
+    .await
+    .unwrap();
+    let now = jiff::Timestamp::now();
+    pi_crm::jobs::insights::run_at(&s.app.state, now).await.unwrap();
+    pi_crm::jobs::insights::run_at(&s.app.state, now + jiff::SignedDuration::from_hours(1))
+        .await
+        .unwrap();
+    let perf: Vec<Value> = insights(&api, "")
+        .await
+        .into_iter()
+        .filter(|i| i["type"] == "template_performance")
+        .collect();
+    assert_eq!(perf.len(), 1, "{perf:?}");
+    assert_eq!(perf[0]["content"]["title"], "\"Rates\": 40% opened, 100% replied");
+    assert_eq!(
+        perf[0]["content"]["detail"],
+        "5 sent in the last 30 days; 2 opened, 5 answered within a week."
+    );
+    s.app.stop().await;
+}

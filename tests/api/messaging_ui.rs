@@ -9,14 +9,15 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{PASSWORD, TestApp};
 
-struct Ui {
-    app: TestApp,
-    ws: String,
-    ada: String,
-    browser: crate::common::Browser,
+/// Andy signed in, his workspace, and Ada (an email and a phone) in it.
+pub struct Ui {
+    pub app: TestApp,
+    pub ws: String,
+    pub ada: String,
+    pub browser: crate::common::Browser,
 }
 
-async fn ui() -> Ui {
+pub async fn ui() -> Ui {
     let app = TestApp::spawn_with(|c| c.outbox_retry_base_seconds = 0).await;
     let (andy, browser) = app.user_browser("andy@example.com").await;
     let ws = app.workspace(&andy, "Loans").await;

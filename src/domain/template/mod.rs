@@ -182,20 +182,8 @@ async fn check(state: &AppState, ws: &WorkspaceAccess, input: TemplateInput) -> 
     let preheader = input.preheader.unwrap_or_default().trim().to_string();
     let body = input.body.unwrap_or_default();
     if channel == Channel::Email {
-        if subject.is_empty() {
-            bad.check::<()>(Err(AppError::invalid("subject", "write a subject")))?;
-        } else if subject.contains(['\r', '\n']) || subject.chars().count() > 300 {
-            bad.check::<()>(Err(AppError::invalid(
-                "subject",
-                "a subject is one line of at most 300 characters",
-            )))?;
-        }
-        if preheader.contains(['\r', '\n']) || preheader.chars().count() > 300 {
-            bad.check::<()>(Err(AppError::invalid(
-                "preheader",
-                "a preheader is one line of at most 300 characters",
-            )))?;
-        }
+        bad.check(super::messages::check_line("subject", &subject, true))?;
+        bad.check(super::messages::check_line("preheader", &preheader, false))?;
     }
     if body.trim().is_empty() {
         bad.check::<()>(Err(AppError::invalid("body", "write the message")))?;
@@ -560,13 +548,7 @@ pub async fn preview_source(
             .ok_or_else(|| AppError::invalid("contact_id", "there is no contact with this id in this workspace"))?,
         None => sample_contact(&fields),
     };
-    let sender = sender_for(state, actor).await?;
-    let unsubscribe =
-        record.base.primary_email.as_deref().and_then(|email| {
-            super::unsubscribe::link(&state.secret, state.config.public_url.as_deref(), ws.id(), email)
-        });
-    let context = render::context(&record, &fields, &sender, ws.name(), unsubscribe.as_deref());
-    compiled.render(&context).map_err(|p| AppError::InvalidMany(vec![p]))
+    fill(state, actor, ws, &compiled, &fields, &record).await
 }
 
 /// A template shared with the caller, filled in for the sample contact (with the fields of
@@ -615,12 +597,25 @@ pub async fn fill_for(
         .map_err(|_| AppError::invalid("template_id", "there is no template with this id in this workspace"))?;
     let fields = field_definition::applicable(&state.db, ws).await?;
     let compiled = verify(&template.source(), &fields)?;
+    let rendered = fill(state, actor, ws, &compiled, &fields, contact).await?;
+    Ok((template, rendered))
+}
+
+/// Fills a compiled template in for one contact: the sender is the person acting, and the
+/// unsubscribe link is the contact's own (when pi-crm has a public address).
+async fn fill(
+    state: &AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    compiled: &Compiled,
+    fields: &FieldSet,
+    contact: &ContactRecord,
+) -> AppResult<Rendered> {
     let sender = sender_for(state, actor).await?;
     let unsubscribe =
         contact.base.primary_email.as_deref().and_then(|email| {
             super::unsubscribe::link(&state.secret, state.config.public_url.as_deref(), ws.id(), email)
         });
-    let context = render::context(contact, &fields, &sender, ws.name(), unsubscribe.as_deref());
-    let rendered = compiled.render(&context).map_err(|p| AppError::InvalidMany(vec![p]))?;
-    Ok((template, rendered))
+    let context = render::context(contact, fields, &sender, ws.name(), unsubscribe.as_deref());
+    compiled.render(&context).map_err(|p| AppError::InvalidMany(vec![p]))
 }

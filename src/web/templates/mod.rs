@@ -348,13 +348,7 @@ pub async fn copy(
             "success",
             "Copied. This is the copy.",
         )),
-        Err(e @ (AppError::Invalid { .. } | AppError::InvalidMany(_))) => Ok(flash::redirect(
-            &state,
-            &back,
-            "error",
-            &format!("Not copied: {}", e.public_message()),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => refused(&state, &back, "Not copied", e),
     }
 }
 
@@ -381,13 +375,7 @@ pub async fn share(
                 form.email.trim()
             ),
         )),
-        Err(e @ (AppError::Invalid { .. } | AppError::InvalidMany(_))) => Ok(flash::redirect(
-            &state,
-            &back,
-            "error",
-            &format!("Not shared: {}", e.public_message()),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => refused(&state, &back, "Not shared", e),
     }
 }
 
@@ -431,12 +419,20 @@ pub async fn copy_shared(
             "success",
             "Copied into your workspace. It is yours to change.",
         )),
-        Err(e @ (AppError::Invalid { .. } | AppError::InvalidMany(_))) => Ok(flash::redirect(
-            &state,
-            "/templates/shared",
+        Err(e) => refused(&state, "/templates/shared", "Not copied", e),
+    }
+}
+
+/// A mistake the person can act on (a bad address, a placeholder the other workspace lacks)
+/// comes back as a message on `back`; anything else is the error page.
+fn refused(state: &AppState, back: &str, what: &str, e: AppError) -> Result<Response, PageError> {
+    match e {
+        AppError::Invalid { .. } | AppError::InvalidMany(_) => Ok(flash::redirect(
+            state,
+            back,
             "error",
-            &format!("Not copied: {}", e.public_message()),
+            &format!("{what}: {}", e.public_message()),
         )),
-        Err(e) => Err(e.into()),
+        other => Err(other.into()),
     }
 }
