@@ -53,6 +53,19 @@ impl Kind {
         .find(|k| k.as_str() == text)
     }
 
+    /// The word a person reads for it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Email => "Email",
+            Kind::Text => "Text",
+            Kind::Call => "Call",
+            Kind::Ai => "AI draft",
+            Kind::StageChange => "Stage",
+            Kind::Note => "Note",
+            Kind::System => "Update",
+        }
+    }
+
     /// Kinds a person may log by hand; the rest are written by pi-crm as things happen.
     fn is_manual(self) -> bool {
         matches!(self, Kind::Note | Kind::Call | Kind::Email | Kind::Text)

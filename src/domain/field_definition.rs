@@ -27,6 +27,8 @@ pub struct FieldDefinition {
     pub options: Vec<String>,
     /// Changes to this field are logged on the contact's timeline.
     pub is_tracked: bool,
+    /// A `date`/`datetime` whose values are due dates (the dashboard's follow-ups).
+    pub is_follow_up: bool,
 }
 
 impl FieldDefinition {
@@ -119,6 +121,19 @@ pub struct DefinitionInput {
     pub default_value: Option<Value>,
     pub options: Option<Vec<String>>,
     pub is_tracked: Option<bool>,
+    /// Only for `date` and `datetime` fields.
+    pub is_follow_up: Option<bool>,
+}
+
+/// Only a date can be due.
+fn check_follow_up(def: &FieldDefinition) -> AppResult<()> {
+    if def.is_follow_up && !matches!(def.field_type, FieldType::Date | FieldType::Datetime) {
+        return Err(AppError::invalid(
+            "is_follow_up",
+            "only a date or date-time field can be a follow-up field",
+        ));
+    }
+    Ok(())
 }
 
 /// Distinguishes "absent" (None) from "null" (Some(Null)) for PATCH.
@@ -206,7 +221,9 @@ pub async fn create(
         default_value: None,
         options,
         is_tracked: input.is_tracked.unwrap_or(false),
+        is_follow_up: input.is_follow_up.unwrap_or(false),
     };
+    check_follow_up(&def)?;
     def.default_value = parse_default(&def.spec(region), input.default_value.as_ref())?;
     let mut tx = storage::db::begin_write(db).await?;
     insert(&mut tx, actor, home, &def).await?;
@@ -282,6 +299,10 @@ pub async fn update(
     }
     if let Some(t) = input.is_tracked {
         def.is_tracked = t;
+    }
+    if let Some(f) = input.is_follow_up {
+        def.is_follow_up = f;
+        check_follow_up(&def)?;
     }
     if input.options.is_some() {
         def.options = parse_options(def.field_type, input.options)?;

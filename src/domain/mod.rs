@@ -27,6 +27,7 @@ pub mod search;
 pub mod session;
 pub mod suppression;
 pub mod template;
+pub mod today;
 pub mod unsubscribe;
 pub mod user;
 pub mod weekly;

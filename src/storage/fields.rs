@@ -17,6 +17,7 @@ struct Row {
     default_value: Option<String>,
     options: Option<String>,
     is_tracked: bool,
+    is_follow_up: bool,
 }
 
 impl From<Row> for FieldDefinition {
@@ -34,13 +35,14 @@ impl From<Row> for FieldDefinition {
                 .and_then(|o| serde_json::from_str(&o).ok())
                 .unwrap_or_default(),
             is_tracked: r.is_tracked,
+            is_follow_up: r.is_follow_up,
         }
     }
 }
 
 macro_rules! columns {
     () => {
-        "id, workspace_id, field_name, label, field_type, is_required, default_value, options, is_tracked, created_at"
+        "id, workspace_id, field_name, label, field_type, is_required, default_value, options, is_tracked, is_follow_up, created_at"
     };
 }
 
@@ -117,8 +119,8 @@ fn options_json(def: &FieldDefinition) -> Option<String> {
 pub async fn insert(conn: &mut SqliteConnection, owner: &UserId, def: &FieldDefinition) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO custom_field_definitions
-           (id, user_id, workspace_id, field_name, label, field_type, is_required, default_value, options, is_tracked, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+           (id, user_id, workspace_id, field_name, label, field_type, is_required, default_value, options, is_tracked, is_follow_up, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&def.id)
     .bind(owner)
@@ -130,6 +132,7 @@ pub async fn insert(conn: &mut SqliteConnection, owner: &UserId, def: &FieldDefi
     .bind(&def.default_value)
     .bind(options_json(def))
     .bind(def.is_tracked)
+    .bind(def.is_follow_up)
     .bind(clock::now_text())
     .execute(conn)
     .await?;
@@ -157,13 +160,14 @@ pub async fn update(conn: &mut SqliteConnection, owner: Owner<'_>, def: &FieldDe
     let (home, key) = owner.clause();
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE custom_field_definitions
-            SET label = ?, is_required = ?, default_value = ?, options = ?, is_tracked = ? WHERE id = ? AND {home}"
+            SET label = ?, is_required = ?, default_value = ?, options = ?, is_tracked = ?, is_follow_up = ? WHERE id = ? AND {home}"
     )))
     .bind(&def.label)
     .bind(def.is_required)
     .bind(&def.default_value)
     .bind(options_json(def))
     .bind(def.is_tracked)
+    .bind(def.is_follow_up)
     .bind(&def.id)
     .bind(key)
     .execute(conn)

@@ -23,6 +23,7 @@ pub mod providers;
 pub mod sessions;
 pub mod suppressions;
 pub mod templates;
+pub mod today;
 pub mod upload_files;
 pub mod users;
 pub mod webhook_events;

@@ -32,6 +32,8 @@ struct DashboardPage {
     insights: Vec<crate::domain::insights::Insight>,
     /// The last seven days per workspace.
     week: Vec<crate::domain::weekly::WorkspaceWeek>,
+    /// Follow-ups due, the pipelines, recent activity.
+    today: crate::domain::today::Today,
 }
 
 /// The dashboard's word on backups (SPEC §12): when the last good one was made, or that the
@@ -78,11 +80,22 @@ async fn page(
     let week = crate::domain::weekly::numbers(state, &actor, jiff::Timestamp::now())
         .await
         .unwrap_or_default();
+    let today = crate::domain::today::today(state, &actor, &workspaces)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = ?e, "the dashboard could not read today's work");
+            crate::domain::today::Today {
+                follow_ups: Vec::new(),
+                pipelines: Vec::new(),
+                activity: Vec::new(),
+            }
+        });
     DashboardPage {
         trouble,
         unknown_senders,
         insights,
         week,
+        today,
         chrome: chrome.in_section("home"),
         first_name: user.name.split_whitespace().next().unwrap_or(&user.name).to_string(),
         workspaces,

@@ -65,6 +65,8 @@ pub struct DefinitionForm {
     pub options: String,
     #[serde(deserialize_with = "checkbox")]
     pub is_tracked: bool,
+    #[serde(deserialize_with = "checkbox")]
+    pub is_follow_up: bool,
 }
 
 impl DefinitionForm {
@@ -77,6 +79,7 @@ impl DefinitionForm {
             default_value: d.default_value.clone().unwrap_or_default(),
             options: d.options.join("\n"),
             is_tracked: d.is_tracked,
+            is_follow_up: d.is_follow_up,
         }
     }
 
@@ -89,6 +92,7 @@ impl DefinitionForm {
             default_value: Some(Value::String(self.default_value.clone())),
             options: Some(self.options.lines().map(str::to_string).collect()),
             is_tracked: Some(self.is_tracked),
+            is_follow_up: Some(self.is_follow_up),
         }
     }
 }

@@ -31,6 +31,7 @@ mod migrations;
 mod outbox_crash;
 mod templates;
 mod templates_ui;
+mod today;
 mod ui_pages;
 mod webhooks;
 mod workspaces;

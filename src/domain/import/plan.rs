@@ -178,6 +178,7 @@ pub fn resolve_columns(
                         default_value: None,
                         options: Vec::new(),
                         is_tracked: false,
+                        is_follow_up: false,
                     };
                     new_fields.push(def.clone());
                     Column::Custom(def)

@@ -1,0 +1,174 @@
+//! The dashboard's "Today" (issue 13): follow-ups due today or overdue — the values of date
+//! fields marked as follow-up fields — the pipeline per stage with its count and the sum of a
+//! money field, and the latest activity, across the person's workspaces (each item names its
+//! workspace). Birthdays and other yearly dates come as insights (`insights`).
+
+use jiff::civil::Date;
+
+use super::actor::{Actor, Scope};
+use super::comms::{Communication, Kind};
+use super::field::FieldType;
+use super::field_definition;
+use super::workspace::WorkspaceAccess;
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::storage;
+
+pub struct FollowUp {
+    pub workspace: WorkspaceAccess,
+    pub contact_id: String,
+    pub name: String,
+    pub label: String,
+    /// As people read it ("November 26, 2026").
+    pub due: String,
+    /// 0 today, else how many days late.
+    pub days_late: i64,
+}
+
+pub struct Stage {
+    pub name: String,
+    pub contacts: i64,
+    pub value: Option<f64>,
+}
+
+pub struct Pipeline {
+    pub workspace: WorkspaceAccess,
+    /// The number field summed (its label), when the workspace has one.
+    pub value_label: Option<String>,
+    pub stages: Vec<Stage>,
+}
+
+impl Pipeline {
+    pub fn total_contacts(&self) -> i64 {
+        self.stages.iter().map(|s| s.contacts).sum()
+    }
+
+    /// A stage's bar, in percent of the fullest stage (a stage with anyone shows at least a sliver).
+    pub fn bar(&self, stage: &Stage) -> i64 {
+        let most = self.stages.iter().map(|s| s.contacts).max().unwrap_or(0);
+        match (stage.contacts, most) {
+            (0, _) | (_, 0) => 0,
+            (n, m) => (n * 100 / m).max(2),
+        }
+    }
+
+    pub fn total_value(&self) -> String {
+        money(self.stages.iter().filter_map(|s| s.value).sum())
+    }
+}
+
+impl Stage {
+    pub fn value_text(&self) -> String {
+        self.value.map(money).unwrap_or_else(|| "—".into())
+    }
+}
+
+/// A sum of amounts as people read it: `1,250,000`.
+fn money(v: f64) -> String {
+    super::field::group_digits(&format!("{:.0}", v))
+}
+
+pub struct Activity {
+    pub workspace: WorkspaceAccess,
+    pub contact_id: String,
+    pub name: String,
+    pub kind: String,
+    pub summary: String,
+    pub timestamp: String,
+}
+
+pub struct Today {
+    pub follow_ups: Vec<FollowUp>,
+    pub pipelines: Vec<Pipeline>,
+    pub activity: Vec<Activity>,
+}
+
+const FOLLOW_UPS: i64 = 30;
+const ACTIVITY: i64 = 8;
+
+pub async fn today(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAccess]) -> AppResult<Today> {
+    let mut out = Today {
+        follow_ups: Vec::new(),
+        pipelines: Vec::new(),
+        activity: Vec::new(),
+    };
+    if !actor.has_scope(Scope::ReadContacts) {
+        return Ok(out);
+    }
+    for ws in workspaces {
+        let fields = field_definition::applicable(&state.db, ws).await?;
+        let today = jiff::Timestamp::now().to_zoned(ws.time_zone(&state.config)?).date();
+        for def in fields.0.iter().filter(|d| d.is_follow_up) {
+            let until = match def.field_type {
+                FieldType::Datetime => format!("{today}T23:59:59Z"),
+                _ => today.to_string(),
+            };
+            for (contact_id, name, value) in
+                storage::today::due(&state.db, ws, &def.field_name, &until, FOLLOW_UPS).await?
+            {
+                let day: Option<Date> = value.get(..10).and_then(|d| d.parse().ok());
+                out.follow_ups.push(FollowUp {
+                    workspace: ws.clone(),
+                    contact_id,
+                    name: named(&name),
+                    label: def.label.clone(),
+                    due: super::field::readable(def.field_type, &value),
+                    days_late: day.map_or(0, |d| (today - d).get_days().into()),
+                });
+            }
+        }
+        let money = fields
+            .0
+            .iter()
+            .filter(|d| d.field_type == FieldType::Number)
+            .max_by_key(|d| {
+                let n = d.field_name.as_str();
+                (n.contains("amount") || n.contains("value") || n.contains("loan")) as u8
+            });
+        let stages = storage::today::stages(&state.db, ws, money.map(|d| d.field_name.as_str())).await?;
+        if !stages.is_empty() {
+            out.pipelines.push(Pipeline {
+                workspace: ws.clone(),
+                value_label: money.map(|d| d.label.clone()),
+                stages: stages
+                    .into_iter()
+                    .map(|(name, contacts, value)| Stage { name, contacts, value })
+                    .collect(),
+            });
+        }
+        for (contact_id, name, kind, content, status, timestamp) in
+            storage::today::recent(&state.db, ws, ACTIVITY).await?
+        {
+            let entry = Communication {
+                id: String::new(),
+                contact_id: contact_id.clone(),
+                kind: kind.clone(),
+                content: serde_json::from_str(&content).unwrap_or_default(),
+                status,
+                timestamp: timestamp.clone(),
+                pinned: false,
+                author: None,
+            };
+            out.activity.push(Activity {
+                workspace: ws.clone(),
+                contact_id,
+                name: named(&name),
+                kind: Kind::parse(&kind).map_or("entry", |k| k.label()).to_string(),
+                summary: entry.summary(),
+                timestamp,
+            });
+        }
+    }
+    out.follow_ups.sort_by(|a, b| b.days_late.cmp(&a.days_late));
+    out.activity.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
+    out.activity.truncate(ACTIVITY as usize);
+    Ok(out)
+}
+
+fn named(name: &str) -> String {
+    if name.trim().is_empty() {
+        "(no name)".into()
+    } else {
+        name.trim().to_string()
+    }
+}

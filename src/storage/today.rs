@@ -1,0 +1,68 @@
+//! The dashboard's "Today": follow-up dates due, the pipeline per stage, recent activity.
+
+use sqlx::SqlitePool;
+
+use crate::domain::workspace::WorkspaceAccess;
+
+/// Follow-up values of `field` due on or before `until` (a `YYYY-MM-DD` or a date-time):
+/// `(contact id, name, value)`, earliest first. Year-less dates are never due.
+pub async fn due(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    field: &str,
+    until: &str,
+    limit: i64,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT c.id, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')), v.field_value
+           FROM custom_fields v JOIN base_contacts c ON c.id = v.contact_id
+          WHERE v.workspace_id = ? AND v.field_name = ? AND v.field_value >= '0' AND v.field_value <= ?
+          ORDER BY v.field_value LIMIT ?",
+    )
+    .bind(ws.id())
+    .bind(field)
+    .bind(until)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Each pipeline stage in board order: `(name, contacts, sum of `value_field`)`.
+pub async fn stages(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    value_field: Option<&str>,
+) -> Result<Vec<(String, i64, Option<f64>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.name, COUNT(a.contact_id),
+                (SELECT SUM(CAST(v.field_value AS REAL)) FROM custom_fields v
+                  JOIN contact_list_assignments a2 ON a2.contact_id = v.contact_id
+                 WHERE a2.list_id = l.id AND v.field_name = ?2)
+           FROM contact_lists l LEFT JOIN contact_list_assignments a ON a.list_id = l.id
+          WHERE l.workspace_id = ?1 AND l.is_primary = 1
+          GROUP BY l.id ORDER BY l.position, l.name",
+    )
+    .bind(ws.id())
+    .bind(value_field)
+    .fetch_all(db)
+    .await
+}
+
+/// The newest timeline entries: `(contact id, name, type, content, status, timestamp)`.
+pub async fn recent(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    limit: i64,
+) -> Result<Vec<(String, String, String, String, Option<String>, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.contact_id, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')), l.type, l.content,
+                l.status, l.timestamp
+           FROM communication_logs l JOIN base_contacts c ON c.id = l.contact_id
+          WHERE l.workspace_id = ? AND l.type <> 'system'
+          ORDER BY l.id DESC LIMIT ?",
+    )
+    .bind(ws.id())
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
