@@ -127,6 +127,11 @@ pub fn run(binary: &Path) {
             &time_gets(&browser, &format!("{list}?ff=city&fo=eq&fv=Fresno"), 200).await,
         );
 
+        report(
+            "dashboard (100k contacts, 40k in 4 stages with Loan amount summed, 50k timeline entries)",
+            &time_gets(&browser, &format!("{base}/"), 100).await,
+        );
+
         let api = api_client(&seeded.key);
         let contacts = format!("{base}/api/v1/workspaces/{}/contacts", seeded.workspace);
         report(
@@ -322,6 +327,20 @@ async fn seed(data: &Path) -> Seeded {
                 .push_bind("2026-01-01T00:00:00Z");
         });
         stage_rows.build().execute(&mut *tx).await.unwrap();
+        // Half the contacts have a note: 50,000 timeline entries for the dashboard (SPEC §14).
+        let mut notes = sqlx::QueryBuilder::new(
+            "INSERT INTO communication_logs (id, workspace_id, contact_id, type, content, timestamp) ",
+        );
+        let noted: Vec<&(String, usize)> = rows.iter().filter(|(_, i)| i % 2 == 0).collect();
+        notes.push_values(&noted, |mut b, (id, i)| {
+            b.push_bind(pi_crm::domain::ids::CommunicationId::generate().to_string())
+                .push_bind(ws.id().as_str().to_string())
+                .push_bind(id.clone())
+                .push_bind("note")
+                .push_bind(format!("{{\"body\": \"Called about the rate lock ({i})\"}}"))
+                .push_bind(format!("2026-{:02}-{:02}T10:00:00Z", 1 + i % 11, 1 + i % 28));
+        });
+        notes.build().execute(&mut *tx).await.unwrap();
         if chunk % 10 == 0 {
             sample_ids.extend(rows.iter().take(10).map(|(id, _)| id.clone()));
         }

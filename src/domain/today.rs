@@ -159,7 +159,7 @@ pub async fn today(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAcces
             });
         }
     }
-    out.follow_ups.sort_by(|a, b| b.days_late.cmp(&a.days_late));
+    out.follow_ups.sort_by_key(|f| std::cmp::Reverse(f.days_late));
     out.activity.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
     out.activity.truncate(ACTIVITY as usize);
     Ok(out)
