@@ -66,3 +66,10 @@ id_type!(
     TemplateId,
     InsightId
 );
+
+/// The smallest UUIDv7 made at or after `t`: ids are ordered by creation time, so "made since
+/// `t`" is one index range (`id >= v7_floor(t)`).
+pub fn v7_floor(t: jiff::Timestamp) -> String {
+    let hex = format!("{:012x}", t.as_millisecond().max(0));
+    format!("{}-{}-7000-8000-000000000000", &hex[..8], &hex[8..12])
+}

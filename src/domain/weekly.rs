@@ -100,9 +100,7 @@ pub async fn summary(state: &AppState, actor: &Actor, now: Timestamp) -> AppResu
 
 /// The last seven days' numbers in each of the person's workspaces (the dashboard's card).
 pub async fn numbers(state: &AppState, actor: &Actor, now: Timestamp) -> AppResult<Vec<WorkspaceWeek>> {
-    let since = crate::clock::format(crate::schedule::from_timestamp(
-        now - jiff::SignedDuration::from_hours(24 * 7),
-    ));
+    let since = super::ids::v7_floor(now - jiff::SignedDuration::from_hours(24 * 7));
     let mut out = Vec::new();
     for ws in workspace::list(&state.db, actor).await? {
         let (contacts, new_contacts, sent, received, failed) = storage::weekly::numbers(&state.db, &ws, &since).await?;

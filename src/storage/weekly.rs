@@ -5,23 +5,24 @@ use sqlx::SqlitePool;
 use crate::domain::ids::UserId;
 use crate::domain::workspace::WorkspaceAccess;
 
-/// `(contacts, new contacts, messages sent, messages received, failed)` since `since`.
+/// `(contacts, new contacts, messages sent, messages received, failed)` made since the
+/// UUIDv7 `since_id` (ids are ordered by creation time, so each count is one index range).
 pub async fn numbers(
     db: &SqlitePool,
     ws: &WorkspaceAccess,
-    since: &str,
+    since_id: &str,
 ) -> Result<(i64, i64, i64, i64, i64), sqlx::Error> {
     sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM base_contacts WHERE workspace_id = ?1),
-                (SELECT COUNT(*) FROM base_contacts WHERE workspace_id = ?1 AND created_on >= ?2),
-                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND timestamp >= ?2
+                (SELECT COUNT(*) FROM base_contacts WHERE workspace_id = ?1 AND id >= ?2),
+                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND id >= ?2
                     AND type IN ('email', 'text') AND status IN ('sent', 'delivered', 'opened', 'clicked')),
-                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND timestamp >= ?2 AND status = 'received'),
-                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND timestamp >= ?2
+                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND id >= ?2 AND status = 'received'),
+                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND id >= ?2
                     AND status IN ('failed', 'bounced', 'unknown'))",
     )
     .bind(ws.id())
-    .bind(since)
+    .bind(since_id)
     .fetch_one(db)
     .await
 }
