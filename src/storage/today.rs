@@ -34,11 +34,12 @@ pub async fn stages(
     value_field: Option<&str>,
 ) -> Result<Vec<(String, i64, Option<f64>)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT l.name, COUNT(a.contact_id),
-                (SELECT SUM(CAST(v.field_value AS REAL)) FROM custom_fields v
-                  JOIN contact_list_assignments a2 ON a2.contact_id = v.contact_id
-                 WHERE a2.list_id = l.id AND v.field_name = ?2)
-           FROM contact_lists l LEFT JOIN contact_list_assignments a ON a.list_id = l.id
+        // LEFT JOINs run in the order written: each stage's assignments by the list index,
+        // then each contact's value by the primary key (contact_id, field_name).
+        "SELECT l.name, COUNT(a.contact_id), SUM(CAST(v.field_value AS REAL))
+           FROM contact_lists l
+           LEFT JOIN contact_list_assignments a ON a.list_id = l.id
+           LEFT JOIN custom_fields v ON v.contact_id = a.contact_id AND v.field_name = ?2
           WHERE l.workspace_id = ?1 AND l.is_primary = 1
           GROUP BY l.id ORDER BY l.position, l.name",
     )
