@@ -825,6 +825,45 @@ async fn templates_flow(c: Client, app: TestApp, phone: bool) {
         .as_str()
         .unwrap()
         .to_string();
+    // A follow-up field due yesterday for Ada, and a pipeline stage with a loan amount.
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/custom-fields"),
+        json!({"field_name": "next_call", "label": "Next call", "field_type": "date", "is_follow_up": true}),
+    )
+    .await;
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/custom-fields"),
+        json!({"field_name": "loan_amount", "label": "Loan amount", "field_type": "number"}),
+    )
+    .await;
+    let yesterday = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::system()).date() - jiff::Span::new().days(1);
+    api.patch(
+        &format!("/api/v1/workspaces/{ws}/contacts/{ada}"),
+        json!({"custom_fields": {"next_call": yesterday.to_string(), "loan_amount": "425000"}}),
+    )
+    .await;
+    let stage = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/lists"),
+            json!({"name": "Application", "is_primary": true}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/lists"),
+        json!({"name": "Closing", "is_primary": true}),
+    )
+    .await;
+    api.client
+        .put(app.url(&format!("/api/v1/workspaces/{ws}/contacts/{ada}/lists/{stage}")))
+        .send()
+        .await
+        .unwrap();
     // Monalisa has a template with a script in it, shared with Andy.
     let mona = app.create_user("mona@example.com", "Monalisa").await;
     let hers = app.workspace(&mona, "Mona's").await;
@@ -949,10 +988,15 @@ async fn templates_flow(c: Client, app: TestApp, phone: bool) {
     c.goto(&app.url("/")).await.unwrap();
     wait_for_text(&c, "Worth a look today").await;
     wait_for_text(&c, "Ada Lovelace — birthday in 3 days").await;
+    wait_for_text(&c, "1 day late").await;
+    wait_for_text(&c, "1 in the pipeline · Loan amount 425,000").await;
     checkpoint(&c, &format!("73-{tag}-dashboard")).await;
     if phone {
         assert_fits_the_screen(&c, "the dashboard fits a phone").await;
     }
+    c.execute("document.getElementById('insights').scrollIntoView()", vec![])
+        .await
+        .unwrap();
     click(&c, "#insights form button").await;
     wait_for_text(&c, "Dismissed.").await;
     wait_for_text(&c, "Nothing needs you right now.").await;
