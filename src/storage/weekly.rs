@@ -15,11 +15,10 @@ pub async fn numbers(
     sqlx::query_as(
         "SELECT (SELECT COUNT(*) FROM base_contacts WHERE workspace_id = ?1),
                 (SELECT COUNT(*) FROM base_contacts WHERE workspace_id = ?1 AND id >= ?2),
-                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND id >= ?2
-                    AND type IN ('email', 'text') AND status IN ('sent', 'delivered', 'opened', 'clicked')),
-                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND id >= ?2 AND status = 'received'),
-                (SELECT COUNT(*) FROM communication_logs WHERE workspace_id = ?1 AND id >= ?2
-                    AND status IN ('failed', 'bounced', 'unknown'))",
+                COALESCE(SUM(status IN ('sent', 'delivered', 'opened', 'clicked')), 0),
+                COALESCE(SUM(status = 'received'), 0),
+                COALESCE(SUM(status IN ('failed', 'bounced', 'unknown')), 0)
+           FROM communication_logs WHERE workspace_id = ?1 AND id >= ?2 AND status IS NOT NULL",
     )
     .bind(ws.id())
     .bind(since_id)
