@@ -104,6 +104,7 @@ pub async fn wizard_prompt(
     ws: &WorkspaceAccess,
     input: &WizardInput,
 ) -> AppResult<WizardPrompt> {
+    require(actor, ws)?;
     let mut bad = crate::error::Invalids::default();
     let goal = bad.check(field_text(&input.goal, "goal", 500, true))?.flatten();
     let audience = bad
@@ -204,7 +205,7 @@ pub async fn draft_template(
     ws: &WorkspaceAccess,
     input: &WizardInput,
 ) -> AppResult<Template> {
-    require(actor, ws)?;
+    // `wizard_prompt` checks the scope and the role.
     let prompt = wizard_prompt(state, actor, ws, input).await?;
     let provider = provider(state, ws).await?;
     let reply = ask(state, ws, &provider, &prompt.messages).await?;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::actor::{Actor, Scope};
 use super::field::FieldType;
@@ -107,23 +107,9 @@ pub async fn list(state: &AppState, actor: &Actor, query: &InsightQuery, limit: 
 
 pub async fn dismiss(state: &AppState, actor: &Actor, id: &InsightId) -> AppResult<()> {
     actor.require(Scope::ReadContacts)?;
-    if let Some(pinned) = actor.pinned_workspace() {
-        // A key pinned to one workspace reaches only that workspace's insights.
-        let mine = list(
-            state,
-            actor,
-            &InsightQuery {
-                workspace_id: Some(pinned.to_string()),
-                dismissed: Some(true),
-            },
-            10_000,
-        )
-        .await?;
-        if !mine.iter().any(|i| i.id == id.as_str()) {
-            return Err(AppError::NotFound);
-        }
-    }
-    if storage::insights::dismiss(&state.db, &actor.user_id, id, &crate::clock::now_text()).await? {
+    // A key pinned to one workspace reaches only that workspace's insights.
+    let pinned = actor.pinned_workspace();
+    if storage::insights::dismiss(&state.db, &actor.user_id, pinned, id, &crate::clock::now_text()).await? {
         Ok(())
     } else {
         Err(AppError::NotFound)
@@ -376,15 +362,6 @@ pub fn ideas_from(answer: &str, today: Date) -> Vec<Fact> {
             })
         })
         .collect()
-}
-
-/// A fact as JSON (the job's report).
-pub fn summary(facts: &[Fact]) -> Value {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in facts {
-        *counts.entry(f.kind).or_default() += 1;
-    }
-    json!(counts)
 }
 
 #[cfg(test)]

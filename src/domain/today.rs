@@ -77,6 +77,7 @@ pub struct Activity {
     pub timestamp: String,
 }
 
+#[derive(Default)]
 pub struct Today {
     pub follow_ups: Vec<FollowUp>,
     pub pipelines: Vec<Pipeline>,
@@ -87,11 +88,7 @@ const FOLLOW_UPS: i64 = 30;
 const ACTIVITY: i64 = 8;
 
 pub async fn today(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAccess]) -> AppResult<Today> {
-    let mut out = Today {
-        follow_ups: Vec::new(),
-        pipelines: Vec::new(),
-        activity: Vec::new(),
-    };
+    let mut out = Today::default();
     if !actor.has_scope(Scope::ReadContacts) {
         return Ok(out);
     }

@@ -53,12 +53,17 @@ struct SummaryEmail<'a> {
     s: &'a Summary,
 }
 
+/// The ISO week a day is in, as the summaries are keyed: `2026-W48`.
+pub fn week_key(day: jiff::civil::Date) -> String {
+    let week = day.iso_week_date();
+    format!("{}-W{:02}", week.year(), week.week())
+}
+
 /// The person's summary for the week that contains `now` (in their own zone).
 pub async fn summary(state: &AppState, actor: &Actor, now: Timestamp) -> AppResult<Summary> {
     let me = super::user::me(&state.db, actor).await?;
     let tz = super::user::zone_of(state, actor).await?;
     let local = now.to_zoned(tz);
-    let week = local.date().iso_week_date();
     let monday = local.date() - jiff::Span::new().days(i64::from(local.date().weekday().to_monday_zero_offset()));
     let workspaces = numbers(state, actor, now).await?;
     let mut upcoming = Vec::new();
@@ -86,7 +91,7 @@ pub async fn summary(state: &AppState, actor: &Actor, now: Timestamp) -> AppResu
         })
         .collect();
     Ok(Summary {
-        week: format!("{}-W{:02}", week.year(), week.week()),
+        week: week_key(local.date()),
         title: format!(
             "Week of {}",
             super::dates::display(&format!("--{:02}-{:02}", monday.month(), monday.day())).unwrap_or_default()

@@ -30,7 +30,7 @@ pub async fn run_at(state: &AppState, now: Timestamp) -> anyhow::Result<String> 
     let mut by_workspace: HashMap<String, Vec<Fact>> = HashMap::new();
     let mut problems = Vec::new();
     let (mut added, mut people) = (0, 0);
-    for user in storage::insights::everyone(&state.db).await? {
+    for user in storage::users::list(&state.db).await?.into_iter().map(|u| u.id) {
         let actor = Actor::person(user.clone(), Via::Job);
         people += 1;
         for ws in workspace::list(&state.db, &actor).await? {

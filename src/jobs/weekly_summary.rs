@@ -24,7 +24,7 @@ pub async fn run(state: &AppState) -> anyhow::Result<String> {
 /// Sends the summaries due at `now`.
 pub async fn run_at(state: &AppState, now: Timestamp) -> anyhow::Result<String> {
     let (mut sent, mut dashboard, mut failed) = (0, 0, Vec::new());
-    for id in storage::insights::everyone(&state.db).await? {
+    for id in storage::users::list(&state.db).await?.into_iter().map(|u| u.id) {
         let actor = Actor::person(id.clone(), Via::Job);
         let local = now.to_zoned(user::zone_of(state, &actor).await?);
         let since_monday = i64::from(local.weekday().to_monday_zero_offset());
@@ -37,10 +37,19 @@ pub async fn run_at(state: &AppState, now: Timestamp) -> anyhow::Result<String> 
         if local < monday_seven {
             continue;
         }
-        let summary = weekly::summary(state, &actor, now).await?;
-        if !storage::weekly::claim(&state.db, &id, &summary.week, &crate::clock::now_text()).await? {
+        // Claimed before anything is computed: a summary already sent (or being sent) costs
+        // nothing on the hourly runs after it.
+        let week = weekly::week_key(local.date());
+        if !storage::weekly::claim(&state.db, &id, &week, &crate::clock::now_text()).await? {
             continue;
         }
+        let summary = match weekly::summary(state, &actor, now).await {
+            Ok(s) => s,
+            Err(e) => {
+                storage::weekly::release(&state.db, &id, &week).await?;
+                return Err(e.into());
+            }
+        };
         let mut mailer = None;
         for ws in workspace::list(&state.db, &actor).await? {
             if let Ok(Some(m)) = providers::mailer(state, &ws).await {

@@ -76,15 +76,26 @@ pub async fn list(
     .await
 }
 
-/// Dismisses one of the user's own insights: false when they have no such insight.
-pub async fn dismiss(db: &SqlitePool, user: &UserId, id: &InsightId, now: &str) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE ai_insights SET dismissed_at = COALESCE(dismissed_at, ?) WHERE id = ? AND user_id = ?")
-            .bind(now)
-            .bind(id)
-            .bind(user)
-            .execute(db)
-            .await?;
+/// Dismisses one of the user's own insights (in workspace `only`, when given): false when
+/// they have no such insight.
+pub async fn dismiss(
+    db: &SqlitePool,
+    user: &UserId,
+    only: Option<&WorkspaceId>,
+    id: &InsightId,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE ai_insights SET dismissed_at = COALESCE(dismissed_at, ?)
+          WHERE id = ? AND user_id = ? AND (? IS NULL OR workspace_id = ?)",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(user)
+    .bind(only)
+    .bind(only)
+    .execute(db)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -168,11 +179,4 @@ pub async fn template_results(
     .bind(since)
     .fetch_all(db)
     .await
-}
-
-/// Users and the workspaces each reaches, for the daily job.
-pub async fn everyone(db: &SqlitePool) -> Result<Vec<UserId>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM users ORDER BY id")
-        .fetch_all(db)
-        .await
 }

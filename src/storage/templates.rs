@@ -193,11 +193,3 @@ pub async fn shared_one(db: &SqlitePool, user: &UserId, id: &TemplateId) -> Resu
     .fetch_optional(db)
     .await
 }
-
-/// The workspace's templates for the insights job: sent, opened and replied to, by template.
-pub async fn all_in(db: &SqlitePool, ws: &WorkspaceId) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name FROM templates WHERE workspace_id = ? ORDER BY id")
-        .bind(ws)
-        .fetch_all(db)
-        .await
-}

@@ -84,11 +84,7 @@ async fn page(
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = ?e, "the dashboard could not read today's work");
-            crate::domain::today::Today {
-                follow_ups: Vec::new(),
-                pipelines: Vec::new(),
-                activity: Vec::new(),
-            }
+            Default::default()
         });
     DashboardPage {
         trouble,

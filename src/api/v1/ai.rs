@@ -43,7 +43,6 @@ pub async fn prompt(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiJson(input): ApiJson<WizardInput>,
 ) -> ApiResult<Json<PromptView>> {
-    actor.require(crate::domain::actor::Scope::ExecuteAiWorkflow)?;
     Ok(Json(PromptView {
         prompt: ai::wizard_prompt(&state, &actor, &ws, &input).await?.as_text(),
     }))

@@ -218,6 +218,15 @@ impl Checked {
     }
 }
 
+/// Every placeholder a template of this workspace may use: pi-crm's own, then
+/// `custom.<field_name>` for each field that applies here.
+pub async fn placeholders(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Vec<String>> {
+    let fields = field_definition::applicable(&state.db, ws).await?;
+    let mut all: Vec<String> = render::PLACEHOLDERS.iter().map(|p| p.to_string()).collect();
+    all.extend(fields.0.iter().map(|d| format!("custom.{}", d.field_name)));
+    Ok(all)
+}
+
 /// Parses, checks the placeholders, and fills the template in once for a sample contact (so an
 /// unknown filter or a loop that never ends is found now, not at send time).
 pub fn verify(source: &Source, fields: &FieldSet) -> AppResult<Compiled> {
@@ -399,7 +408,10 @@ async fn copy_into(state: &AppState, actor: &Actor, original: Template, target: 
     actor.require(Scope::WriteTemplates)?;
     let target = workspace::resolve(&state.db, actor, target)
         .await
-        .map_err(|_| AppError::invalid("workspace_id", "you have no workspace with this id"))?;
+        .map_err(|e| match e {
+            AppError::NotFound => AppError::invalid("workspace_id", "you have no workspace with this id"),
+            other => other,
+        })?;
     target.require_editor()?;
     let name = if target.id().as_str() == original.workspace_id {
         format!("Copy of {}", original.name)
@@ -553,8 +565,9 @@ pub async fn preview_source(
 
 /// A template shared with the caller, filled in for the sample contact (with the fields of
 /// the workspace it lives in, which the caller does not otherwise reach).
-pub async fn preview_shared(state: &AppState, actor: &Actor, id: &TemplateId) -> AppResult<Rendered> {
-    let shared = shared_one(state, actor, id).await?.template;
+/// `shared` comes from `shared_one`, which found it shared with the caller.
+pub async fn preview_shared(state: &AppState, actor: &Actor, shared: &SharedTemplate) -> AppResult<Rendered> {
+    let shared = &shared.template;
     let home = WorkspaceId::found(&shared.workspace_id)?;
     let (ws, _) = workspace::for_system(&state.db, &home)
         .await?

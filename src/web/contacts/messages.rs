@@ -54,9 +54,7 @@ impl SendBox {
         c: &ContactRecord,
         typed: Typed,
     ) -> Result<SendBox, AppError> {
-        let all = crate::domain::template::list(state, actor, ws, &Default::default())
-            .await
-            .unwrap_or_default();
+        let all = crate::domain::template::list(state, actor, ws, &Default::default()).await?;
         let (email_templates, text_templates): (Vec<_>, Vec<_>) = all.into_iter().partition(|t| t.channel == "email");
         let pick = |ts: Vec<crate::domain::template::Template>| ts.into_iter().map(|t| (t.id, t.name)).collect();
         let ai_ready = crate::domain::providers::ai(state, ws).await.ok().flatten().is_some();

@@ -153,12 +153,11 @@ async fn editor(
         .into_iter()
         .filter(|w| w.can_edit() && w.id() != ws.id())
         .collect();
-    let fields = crate::domain::field_definition::applicable(&state.db, &ws).await?;
-    let mut placeholders: Vec<String> = template::render::PLACEHOLDERS
-        .iter()
+    let placeholders = template::placeholders(state, &ws)
+        .await?
+        .into_iter()
         .map(|p| format!("{{{{ {p} }}}}"))
         .collect();
-    placeholders.extend(fields.0.iter().map(|d| format!("{{{{ custom.{} }}}}", d.field_name)));
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

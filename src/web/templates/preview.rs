@@ -65,7 +65,7 @@ pub async fn saved(
     Query(params): Query<PreviewParams>,
 ) -> Result<Response, PageError> {
     let t = template::get(&state, &actor, &ws, &id).await?;
-    let rendered = template::preview(&state, &actor, &ws, &id, contact(&params.contact).as_ref()).await;
+    let rendered = template::preview_source(&state, &actor, &ws, &t.source(), contact(&params.contact).as_ref()).await;
     document(t.channel(), rendered)
 }
 
@@ -77,7 +77,7 @@ pub async fn shared(
 ) -> Result<Response, PageError> {
     let actor = user.actor();
     let t = template::shared_one(&state, &actor, &id).await?;
-    let rendered = template::preview_shared(&state, &actor, &id).await;
+    let rendered = template::preview_shared(&state, &actor, &t).await;
     document(t.template.channel(), rendered)
 }
 
