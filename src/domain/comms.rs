@@ -164,24 +164,30 @@ impl Communication {
 
     /// The text a person reads in the timeline, whatever the kind.
     pub fn summary(&self) -> String {
-        let s = |k: &str| self.content.get(k).and_then(Value::as_str).map(str::to_string);
-        match self.kind.as_str() {
-            "stage_change" => {
-                let name = |k: &str| self.content.get(k).and_then(|v| v.get("name")).and_then(Value::as_str);
-                match (name("from"), name("to")) {
-                    (Some(f), Some(t)) => format!("Moved from {f} to {t}"),
-                    (None, Some(t)) => format!("Moved to {t}"),
-                    (Some(f), None) => format!("Taken out of {f}"),
-                    (None, None) => "Stage changed".into(),
-                }
+        summary_of(&self.kind, &self.content)
+    }
+}
+
+/// The text a person reads for an entry of `kind` with `content` (the timeline, the
+/// dashboard's recent activity).
+pub fn summary_of(kind: &str, content: &Value) -> String {
+    let s = |k: &str| content.get(k).and_then(Value::as_str).map(str::to_string);
+    match kind {
+        "stage_change" => {
+            let name = |k: &str| content.get(k).and_then(|v| v.get("name")).and_then(Value::as_str);
+            match (name("from"), name("to")) {
+                (Some(f), Some(t)) => format!("Moved from {f} to {t}"),
+                (None, Some(t)) => format!("Moved to {t}"),
+                (Some(f), None) => format!("Taken out of {f}"),
+                (None, None) => "Stage changed".into(),
             }
-            "system" => s("message").unwrap_or_else(|| "Updated".into()),
-            "email" => s("body_text")
-                .or_else(|| s("body"))
-                .or_else(|| s("subject"))
-                .unwrap_or_default(),
-            _ => s("body").or_else(|| s("subject")).unwrap_or_default(),
         }
+        "system" => s("message").unwrap_or_else(|| "Updated".into()),
+        "email" => s("body_text")
+            .or_else(|| s("body"))
+            .or_else(|| s("subject"))
+            .unwrap_or_default(),
+        _ => s("body").or_else(|| s("subject")).unwrap_or_default(),
     }
 }
 

@@ -6,7 +6,7 @@
 use jiff::civil::Date;
 
 use super::actor::{Actor, Scope};
-use super::comms::{Communication, Kind};
+use super::comms::Kind;
 use super::field::FieldType;
 use super::field_definition;
 use super::workspace::WorkspaceAccess;
@@ -133,25 +133,14 @@ pub async fn today(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAcces
                     .collect(),
             });
         }
-        for (contact_id, name, kind, content, status, timestamp) in
-            storage::today::recent(&state.db, ws, ACTIVITY).await?
-        {
-            let entry = Communication {
-                id: String::new(),
-                contact_id: contact_id.clone(),
-                kind: kind.clone(),
-                content: serde_json::from_str(&content).unwrap_or_default(),
-                status,
-                timestamp: timestamp.clone(),
-                pinned: false,
-                author: None,
-            };
+        for (contact_id, name, kind, content, timestamp) in storage::today::recent(&state.db, ws, ACTIVITY).await? {
+            let content = serde_json::from_str(&content).unwrap_or_default();
             out.activity.push(Activity {
                 workspace: ws.clone(),
                 contact_id,
                 name: named(&name),
                 kind: Kind::parse(&kind).map_or("entry", |k| k.label()).to_string(),
-                summary: entry.summary(),
+                summary: super::comms::summary_of(&kind, &content),
                 timestamp,
             });
         }

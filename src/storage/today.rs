@@ -49,15 +49,15 @@ pub async fn stages(
     .await
 }
 
-/// The newest timeline entries: `(contact id, name, type, content, status, timestamp)`.
+/// The newest timeline entries: `(contact id, name, type, content, timestamp)`.
 pub async fn recent(
     db: &SqlitePool,
     ws: &WorkspaceAccess,
     limit: i64,
-) -> Result<Vec<(String, String, String, String, Option<String>, String)>, sqlx::Error> {
+) -> Result<Vec<(String, String, String, String, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT l.contact_id, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')), l.type, l.content,
-                l.status, l.timestamp
+                l.timestamp
            FROM communication_logs l JOIN base_contacts c ON c.id = l.contact_id
           WHERE l.workspace_id = ? AND l.type <> 'system'
           ORDER BY l.id DESC LIMIT ?",
