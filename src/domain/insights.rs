@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::actor::{Actor, Scope};
 use super::field::FieldType;
-use super::ids::{InsightId, WorkspaceId};
+use super::ids::InsightId;
 use super::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -77,8 +77,8 @@ pub struct InsightQuery {
 pub async fn list(state: &AppState, actor: &Actor, query: &InsightQuery, limit: i64) -> AppResult<Vec<Insight>> {
     actor.require(Scope::ReadContacts)?;
     let ws = match query.workspace_id.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
-        Some(id) => Some(super::workspace::resolve_text(&state.db, actor, id).await?.id().clone()),
-        None => actor.pinned_workspace().cloned(),
+        Some(id) => Some(super::workspace::resolve_text(&state.db, actor, id).await?),
+        None => pinned(state, actor).await?,
     };
     let rows = storage::insights::list(
         &state.db,
@@ -107,17 +107,29 @@ pub async fn list(state: &AppState, actor: &Actor, query: &InsightQuery, limit: 
 
 pub async fn dismiss(state: &AppState, actor: &Actor, id: &InsightId) -> AppResult<()> {
     actor.require(Scope::ReadContacts)?;
-    // A key pinned to one workspace reaches only that workspace's insights.
-    let pinned = actor.pinned_workspace();
-    if storage::insights::dismiss(&state.db, &actor.user_id, pinned, id, &crate::clock::now_text()).await? {
+    let only = pinned(state, actor).await?;
+    if storage::insights::dismiss(&state.db, &actor.user_id, only.as_ref(), id, &crate::clock::now_text()).await? {
         Ok(())
     } else {
         Err(AppError::NotFound)
     }
 }
 
+/// A key pinned to one workspace reaches only that workspace's insights.
+async fn pinned(state: &AppState, actor: &Actor) -> AppResult<Option<WorkspaceAccess>> {
+    match actor.pinned_workspace() {
+        Some(id) => Ok(Some(super::workspace::resolve(&state.db, actor, id).await?)),
+        None => Ok(None),
+    }
+}
+
 /// Keeps `facts` for `user`: how many were new to them.
-pub async fn keep(state: &AppState, user: &super::ids::UserId, ws: &WorkspaceId, facts: &[Fact]) -> AppResult<usize> {
+pub async fn keep(
+    state: &AppState,
+    user: &super::ids::UserId,
+    ws: &WorkspaceAccess,
+    facts: &[Fact],
+) -> AppResult<usize> {
     let now = crate::clock::now_text();
     let mut added = 0;
     for f in facts {

@@ -50,7 +50,7 @@ pub async fn run_at(state: &AppState, now: Timestamp) -> anyhow::Result<String> 
                 }
                 by_workspace.insert(key.clone(), facts);
             }
-            added += insights::keep(state, &user, ws.id(), &by_workspace[&key]).await?;
+            added += insights::keep(state, &user, &ws, &by_workspace[&key]).await?;
         }
     }
     let mut line = format!(

@@ -2,7 +2,7 @@
 
 use sqlx::SqlitePool;
 
-use crate::domain::ids::{InsightId, UserId, WorkspaceId};
+use crate::domain::ids::{InsightId, UserId};
 use crate::domain::workspace::WorkspaceAccess;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -29,7 +29,7 @@ pub struct New<'a> {
 pub async fn add(
     db: &SqlitePool,
     user: &UserId,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     fact: &New<'_>,
     now: &str,
 ) -> Result<bool, sqlx::Error> {
@@ -39,7 +39,7 @@ pub async fn add(
     )
     .bind(InsightId::generate())
     .bind(user)
-    .bind(ws)
+    .bind(ws.id())
     .bind(fact.kind)
     .bind(fact.fact_key)
     .bind(fact.content)
@@ -54,7 +54,7 @@ pub async fn add(
 pub async fn list(
     db: &SqlitePool,
     user: &UserId,
-    ws: Option<&WorkspaceId>,
+    ws: Option<&WorkspaceAccess>,
     dismissed: bool,
     limit: i64,
 ) -> Result<Vec<Row>, sqlx::Error> {
@@ -68,8 +68,8 @@ pub async fn list(
           ORDER BY i.confidence DESC, i.created_at DESC, i.id DESC LIMIT ?",
     )
     .bind(user)
-    .bind(ws)
-    .bind(ws)
+    .bind(ws.map(WorkspaceAccess::id))
+    .bind(ws.map(WorkspaceAccess::id))
     .bind(dismissed)
     .bind(limit)
     .fetch_all(db)
@@ -81,7 +81,7 @@ pub async fn list(
 pub async fn dismiss(
     db: &SqlitePool,
     user: &UserId,
-    only: Option<&WorkspaceId>,
+    only: Option<&WorkspaceAccess>,
     id: &InsightId,
     now: &str,
 ) -> Result<bool, sqlx::Error> {
@@ -92,8 +92,8 @@ pub async fn dismiss(
     .bind(now)
     .bind(id)
     .bind(user)
-    .bind(only)
-    .bind(only)
+    .bind(only.map(WorkspaceAccess::id))
+    .bind(only.map(WorkspaceAccess::id))
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

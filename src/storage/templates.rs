@@ -3,7 +3,7 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::domain::ids::{TemplateId, UserId, WorkspaceId};
+use crate::domain::ids::{TemplateId, UserId};
 use crate::domain::workspace::WorkspaceAccess;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -81,14 +81,14 @@ pub struct New<'a> {
     pub now: &'a str,
 }
 
-pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceId, t: &New<'_>) -> Result<(), sqlx::Error> {
+pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, t: &New<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO templates (id, workspace_id, name, channel, subject, preheader, body, ai_generated,
                                 created_by, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(t.id)
-    .bind(ws)
+    .bind(ws.id())
     .bind(t.name)
     .bind(t.channel)
     .bind(t.subject)

@@ -119,6 +119,26 @@ async fn a_birthday_in_three_days_is_one_insight_however_often_the_job_runs() {
             .len(),
         1
     );
+    // A key without read:contacts sees no insights; a key pinned to another workspace sees
+    // and dismisses none of these.
+    let templates_only = s
+        .app
+        .api(&s.app.key(&andy_user(&s).await, &["read:templates"], None).await);
+    assert_eq!(templates_only.get("/api/v1/insights").await.status(), 403);
+    let other_mine = s.app.workspace(&andy_user(&s).await, "Personal").await;
+    let pinned = s.app.api(
+        &s.app
+            .key(&andy_user(&s).await, &["read:contacts"], Some(&other_mine))
+            .await,
+    );
+    assert!(insights(&pinned, "?dismissed=true").await.is_empty());
+    assert_eq!(
+        pinned
+            .post(&format!("/api/v1/insights/{id}/dismiss"), json!({}))
+            .await
+            .status(),
+        404
+    );
     // Far from the date, nothing.
     let far = pi_crm::jobs::insights::run_at(&s.app.state, at("2026-06-01T18:00:00Z"))
         .await
@@ -370,4 +390,8 @@ async fn a_templates_open_and_reply_rates_are_reported_once_a_week() {
         "5 sent in the last 30 days; 2 opened, 5 answered within a week."
     );
     s.app.stop().await;
+}
+
+async fn andy_user(s: &Setup) -> pi_crm::domain::user::User {
+    s.app.user_by_email("andy@example.com").await
 }

@@ -301,7 +301,7 @@ pub async fn create(
     let checked = check(state, ws, input).await?;
     let id = TemplateId::generate();
     let mut tx = storage::db::begin_write(&state.db).await?;
-    insert(&mut tx, actor, ws.id(), &id, &checked, ai_generated).await?;
+    insert(&mut tx, actor, ws, &id, &checked, ai_generated).await?;
     tx.commit().await?;
     find(state, actor, ws, &id).await
 }
@@ -309,7 +309,7 @@ pub async fn create(
 async fn insert(
     conn: &mut sqlx::SqliteConnection,
     actor: &Actor,
-    ws: &WorkspaceId,
+    ws: &WorkspaceAccess,
     id: &TemplateId,
     t: &Checked,
     ai_generated: bool,
@@ -331,7 +331,7 @@ async fn insert(
         },
     )
     .await?;
-    audit::in_workspace(conn, actor, ws, "template.create", "template", id.as_str()).await
+    audit::in_workspace(conn, actor, ws.id(), "template.create", "template", id.as_str()).await
 }
 
 pub async fn update(
@@ -429,7 +429,7 @@ async fn copy_into(state: &AppState, actor: &Actor, original: Template, target: 
     let checked = check(state, &target, input).await?;
     let new_id = TemplateId::generate();
     let mut tx = storage::db::begin_write(&state.db).await?;
-    insert(&mut tx, actor, target.id(), &new_id, &checked, original.ai_generated).await?;
+    insert(&mut tx, actor, &target, &new_id, &checked, original.ai_generated).await?;
     tx.commit().await?;
     find(state, actor, &target, &new_id).await
 }
