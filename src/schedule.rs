@@ -12,6 +12,10 @@ use time::OffsetDateTime;
 pub struct TimeOfDay(Time);
 
 impl TimeOfDay {
+    pub fn time(self) -> Time {
+        self.0
+    }
+
     pub fn parse(text: &str) -> Result<TimeOfDay, String> {
         let (h, m) = text
             .trim()

@@ -46,6 +46,32 @@ pub async fn in_workspace_with(
     .await
 }
 
+/// Records what someone without an account did through a link of theirs (a reviewer's
+/// decision): no user, and `details` names them.
+pub async fn by_outsider(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceId,
+    action: &str,
+    entity_type: &str,
+    entity_id: &str,
+    details: &serde_json::Value,
+) -> AppResult<()> {
+    let details = details.to_string();
+    let entry = NewEntry {
+        id: AuditId::generate(),
+        user_id: None,
+        workspace_id: Some(ws.as_str()),
+        action,
+        entity_type,
+        entity_id: Some(entity_id),
+        via: Via::Ui,
+        timestamp: clock::now_text(),
+        details: Some(&details),
+    };
+    storage::audit::insert(conn, &entry).await?;
+    Ok(())
+}
+
 pub async fn record(
     conn: &mut SqliteConnection,
     actor: &Actor,

@@ -64,7 +64,9 @@ id_type!(
     OutboxId,
     InboxMessageId,
     TemplateId,
-    InsightId
+    InsightId,
+    CampaignId,
+    ApprovalId
 );
 
 /// The smallest UUIDv7 made at or after `t`: ids are ordered by creation time, so "made since

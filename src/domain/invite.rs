@@ -55,10 +55,10 @@ impl From<InviteRow> for Invite {
     }
 }
 
-/// The invite's link: under `public_url`, else the host the inviter's request came to (a
-/// host that is not a plain name or address falls back to `localhost`).
-pub fn link(public_url: Option<&str>, request_host: Option<&str>, token: &str) -> String {
-    let base = match public_url {
+/// Where pi-crm's own links point: `public_url`, else the host the request came to (a host
+/// that is not a plain name or address falls back to `localhost`).
+pub fn public_base(public_url: Option<&str>, request_host: Option<&str>) -> String {
+    match public_url {
         Some(url) => url.trim_end_matches('/').to_string(),
         None => {
             let host = request_host
@@ -66,8 +66,12 @@ pub fn link(public_url: Option<&str>, request_host: Option<&str>, token: &str) -
                 .unwrap_or("localhost");
             format!("http://{host}")
         }
-    };
-    format!("{base}/invite/{token}")
+    }
+}
+
+/// The invite's link.
+pub fn link(public_url: Option<&str>, request_host: Option<&str>, token: &str) -> String {
+    format!("{}/invite/{token}", public_base(public_url, request_host))
 }
 
 /// A new invite and the link's secret, which is never stored and never shown again.

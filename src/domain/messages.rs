@@ -11,6 +11,7 @@ use super::comms::Kind;
 use super::ids::{CommunicationId, ContactId, OutboxId, TemplateId};
 use super::suppression::Via;
 use super::template::Channel as TemplateChannel;
+use super::template::render::Rendered;
 use super::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult, Invalids};
 use crate::providers::sms::segments;
@@ -139,16 +140,20 @@ async fn from_template(
         };
         return Err(AppError::invalid("template_id", hint));
     }
-    let subject = subject
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .unwrap_or(rendered.subject);
-    let mut stored = compose(via, Some(&subject), Some(&rendered.body_text))?;
+    let mut rendered = rendered;
+    if let Some(subject) = subject.map(str::trim).filter(|s| !s.is_empty()) {
+        rendered.subject = subject.to_string();
+    }
+    from_rendered(via, rendered, &template.id)
+}
+
+/// A filled-in template, checked and shaped for the outbox like a written message.
+pub fn from_rendered(via: Via, rendered: Rendered, template_id: &str) -> AppResult<Stored> {
+    let mut stored = compose(via, Some(&rendered.subject), Some(&rendered.body_text))?;
     if via == Via::Email {
         stored.html = rendered.body_html;
     }
-    stored.template_id = Some(template.id);
+    stored.template_id = Some(template_id.to_string());
     Ok(stored)
 }
 
@@ -209,7 +214,8 @@ fn compose(via: Via, subject: Option<&str>, body: Option<&str>) -> AppResult<Sto
     }
 }
 
-/// Writes the `queued` timeline entry and its outbox row (in the caller's transaction).
+/// Writes the `queued` timeline entry and its outbox row (in the caller's transaction), with
+/// its audit entry.
 #[allow(clippy::too_many_arguments)]
 pub async fn queue(
     conn: &mut sqlx::SqliteConnection,
@@ -221,7 +227,26 @@ pub async fn queue(
     to: &str,
     message: &Stored,
 ) -> AppResult<CommunicationId> {
-    let (kind, content) = match via {
+    let id = queue_one(conn, actor, ws, contact, via, from, to, message, None).await?;
+    audit::in_workspace(conn, actor, ws.id(), "message.queue", "communication", id.as_str()).await?;
+    Ok(id)
+}
+
+/// Writes the `queued` timeline entry and its outbox row; a campaign's message names its
+/// campaign on both (the campaign is audited once, not per message).
+#[allow(clippy::too_many_arguments)]
+pub async fn queue_one(
+    conn: &mut sqlx::SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    via: Via,
+    from: &str,
+    to: &str,
+    message: &Stored,
+    campaign: Option<&str>,
+) -> AppResult<CommunicationId> {
+    let (kind, mut content) = match via {
         Via::Email => (
             Kind::Email,
             json!({"subject": message.subject, "body_html": message.html, "body_text": message.text,
@@ -233,6 +258,9 @@ pub async fn queue(
                    "segments": segments::count(&message.text).1, "template_id": message.template_id}),
         ),
     };
+    if let Some(campaign) = campaign {
+        content["campaign_id"] = json!(campaign);
+    }
     let id = super::comms::record(conn, actor, ws, contact, kind, content, Some("queued")).await?;
     let outbox_id = OutboxId::generate();
     let now = crate::clock::now_text();
@@ -246,10 +274,10 @@ pub async fn queue(
             recipient: to,
             message: &serde_json::to_string(message).map_err(anyhow::Error::from)?,
             now: &now,
+            campaign_id: campaign,
         },
     )
     .await?;
-    audit::in_workspace(conn, actor, ws.id(), "message.queue", "communication", id.as_str()).await?;
     Ok(id)
 }
 
@@ -273,7 +301,7 @@ pub async fn send_again(
             "only a message that failed or may not have been sent can be sent again",
         ));
     }
-    let (_, channel, recipient, message) = storage::outbox::last_for_communication(&mut tx, ws, id.as_str())
+    let (_, channel, recipient, message, campaign) = storage::outbox::last_for_communication(&mut tx, ws, id.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
     Via::of_outbox(&channel)
@@ -290,6 +318,7 @@ pub async fn send_again(
             recipient: &recipient,
             message: &message,
             now: &now,
+            campaign_id: campaign.as_deref(),
         },
     )
     .await?;

@@ -172,6 +172,13 @@ async fn find_list(db: &SqlitePool, ws: &WorkspaceAccess, value: &str) -> AppRes
         .ok_or_else(|| AppError::invalid("list", format!("no list called {value:?} here")))
 }
 
+/// One condition on a custom field, as a campaign's segment states it (`op`: `eq`, `ne`,
+/// `gt`, `gte`, `lt`, `lte`, `contains`), read exactly as the search's `field.NAME.OP=VALUE`.
+pub fn condition(field: &str, op: &str, value: &str, fields: &FieldSet, region: &str) -> AppResult<FieldFilter> {
+    let op = if op.trim().is_empty() { "eq" } else { op.trim() };
+    parse_filter(&format!("{}.{op}", field.trim()), value.trim(), fields, region)
+}
+
 fn parse_filter(key: &str, value: &str, fields: &FieldSet, region: &str) -> AppResult<FieldFilter> {
     let (name, op) = match key.rsplit_once('.') {
         Some((name, op)) => (

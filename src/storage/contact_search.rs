@@ -73,7 +73,7 @@ fn word_condition(ws: &WorkspaceAccess, word: &str) -> Cond {
     any
 }
 
-fn filter_condition(ws: &WorkspaceAccess, f: &FieldFilter) -> Expr {
+pub(crate) fn filter_condition(ws: &WorkspaceAccess, f: &FieldFilter) -> Expr {
     let mut sub = values_of(ws);
     sub.and_where(col("field_name").eq(f.name.as_str()));
     let value = col("field_value");

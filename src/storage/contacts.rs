@@ -524,3 +524,30 @@ pub async fn count_rows(conn: &mut SqliteConnection) -> Result<RowCounts, sqlx::
     .fetch_one(conn)
     .await
 }
+
+/// Contacts by id, with their custom values and lists (a campaign's batch); ids of another
+/// workspace, or deleted since, are simply not found.
+pub async fn load_many(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    ids: &[String],
+) -> Result<Vec<ContactRecord>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = sqlx::QueryBuilder::new(format!(
+        "SELECT {} FROM base_contacts WHERE workspace_id = ",
+        BASE_COLUMNS.join(", ")
+    ));
+    q.push_bind(ws.id().clone());
+    q.push(" AND id IN (");
+    let mut sep = q.separated(", ");
+    for id in ids {
+        sep.push_bind(id.clone());
+    }
+    q.push(")");
+    let rows: Vec<BaseRow> = q.build_query_as().fetch_all(db).await?;
+    let mut records: Vec<ContactRecord> = rows.into_iter().map(Into::into).collect();
+    fill(db, ws, &mut records).await?;
+    Ok(records)
+}

@@ -4,6 +4,10 @@
 pub mod ai_usage;
 pub mod api_keys;
 pub mod audit;
+pub mod campaign_approvals;
+pub mod campaign_recipients;
+pub mod campaign_settings;
+pub mod campaigns;
 pub mod comms;
 pub mod contact_search;
 pub mod contacts;
@@ -20,6 +24,7 @@ pub mod lists;
 pub mod outbox;
 pub mod paused_indexes;
 pub mod providers;
+pub mod segments;
 pub mod sessions;
 pub mod suppressions;
 pub mod templates;

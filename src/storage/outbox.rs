@@ -11,12 +11,15 @@ pub struct NewRow<'a> {
     pub recipient: &'a str,
     pub message: &'a str,
     pub now: &'a str,
+    /// The campaign it belongs to, if any.
+    pub campaign_id: Option<&'a str>,
 }
 
 pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, row: &NewRow<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO outbox (id, workspace_id, communication_id, channel, recipient, message, state, next_at, created_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+        "INSERT INTO outbox (id, workspace_id, communication_id, channel, recipient, message, state, next_at, created_at,
+                             campaign_id)
+         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
     )
     .bind(row.id)
     .bind(ws.id())
@@ -26,6 +29,7 @@ pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, row: &New
     .bind(row.message)
     .bind(row.now)
     .bind(row.now)
+    .bind(row.campaign_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -41,6 +45,7 @@ pub struct Claimed {
     pub recipient: String,
     pub message: String,
     pub attempts: i64,
+    pub campaign_id: Option<String>,
 }
 
 /// Claims up to `limit` due rows in one statement (so two workers never hold the same row),
@@ -49,7 +54,7 @@ pub async fn claim(db: &SqlitePool, now: &str, until: &str, limit: i64) -> Resul
     let mut rows: Vec<Claimed> = sqlx::query_as(
         "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1
           WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?)
-          RETURNING id, workspace_id, communication_id, channel, recipient, message, attempts",
+          RETURNING id, workspace_id, communication_id, channel, recipient, message, attempts, campaign_id",
     )
     .bind(until)
     .bind(now)
@@ -188,17 +193,93 @@ pub async fn confirm_sent(conn: &mut SqliteConnection, id: &str, provider_id: Op
 }
 
 /// The last outbox row of a timeline entry: what "send again" repeats.
+#[allow(clippy::type_complexity)]
 pub async fn last_for_communication(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
     communication_id: &str,
-) -> Result<Option<(String, String, String, String)>, sqlx::Error> {
+) -> Result<Option<(String, String, String, String, Option<String>)>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT state, channel, recipient, message FROM outbox
+        "SELECT state, channel, recipient, message, campaign_id FROM outbox
           WHERE workspace_id = ? AND communication_id = ? ORDER BY id DESC LIMIT 1",
     )
     .bind(ws.id())
     .bind(communication_id)
     .fetch_optional(conn)
+    .await
+}
+
+/// When a paused campaign's waiting messages fall due: never, until it resumes.
+pub const HELD: &str = "9999-12-31T23:59:59Z";
+
+/// Holds a paused campaign's waiting messages (messages in flight finish).
+pub async fn hold_campaign(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    campaign: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("UPDATE outbox SET next_at = ? WHERE campaign_id = ? AND workspace_id = ? AND state = 'pending'")
+            .bind(HELD)
+            .bind(campaign)
+            .bind(ws.id())
+            .execute(conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Lets a resumed campaign's held messages go, in the order they were queued.
+pub async fn release_campaign(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    campaign: &str,
+    now: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE outbox SET next_at = ? WHERE campaign_id = ? AND workspace_id = ? AND state = 'pending' AND next_at = ?",
+    )
+    .bind(now)
+    .bind(campaign)
+    .bind(ws.id())
+    .bind(HELD)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}
+
+/// Campaign texts of the workspace that left (or may have) since `since`, plus those in flight
+/// that were queued before `id`: what counts against the daily text limit for row `id`, so
+/// rows in flight together do not each count the others and all wait.
+pub async fn campaign_texts_since(db: &SqlitePool, workspace: &str, since: &str, id: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM outbox WHERE workspace_id = ?1 AND campaign_id IS NOT NULL AND channel = 'text'
+                   AND finished_at >= ?2 AND state IN ('sent', 'unknown'))
+              + (SELECT count(*) FROM outbox WHERE workspace_id = ?1 AND campaign_id IS NOT NULL AND channel = 'text'
+                   AND state = 'sending' AND id < ?3)",
+    )
+    .bind(workspace)
+    .bind(since)
+    .bind(id)
+    .fetch_one(db)
+    .await
+}
+
+/// How many of a campaign's messages wait in the outbox, and the reason the first of them
+/// waits when it is not just its turn (quiet hours, the daily limit, a retry).
+pub async fn campaign_waiting(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    campaign: &str,
+) -> Result<(i64, Option<String>, Option<String>), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT count(*), min(next_at),
+                (SELECT last_error FROM outbox WHERE campaign_id = ?1 AND workspace_id = ?2 AND state = 'pending'
+                  ORDER BY next_at DESC LIMIT 1)
+           FROM outbox WHERE campaign_id = ?1 AND workspace_id = ?2 AND state = 'pending'",
+    )
+    .bind(campaign)
+    .bind(ws.id())
+    .fetch_one(db)
     .await
 }

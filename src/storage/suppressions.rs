@@ -76,3 +76,27 @@ pub async fn delete_stop(conn: &mut SqliteConnection, ws: &WorkspaceAccess, numb
     .await?;
     Ok(done.rows_affected() > 0)
 }
+
+/// Which of `addresses` are suppressed on `channel` in the workspace.
+pub async fn among(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    channel: &str,
+    addresses: &[String],
+) -> Result<std::collections::HashSet<String>, sqlx::Error> {
+    if addresses.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut q = sqlx::QueryBuilder::new("SELECT address FROM suppressions WHERE workspace_id = ");
+    q.push_bind(ws.id().clone());
+    q.push(" AND channel = ");
+    q.push_bind(channel.to_string());
+    q.push(" AND address IN (");
+    let mut sep = q.separated(", ");
+    for a in addresses {
+        sep.push_bind(a.clone());
+    }
+    q.push(")");
+    let found: Vec<String> = q.build_query_scalar().fetch_all(db).await?;
+    Ok(found.into_iter().collect())
+}

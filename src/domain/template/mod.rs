@@ -560,7 +560,9 @@ pub async fn preview_source(
             .ok_or_else(|| AppError::invalid("contact_id", "there is no contact with this id in this workspace"))?,
         None => sample_contact(&fields),
     };
-    fill(state, actor, ws, &compiled, &fields, &record).await
+    Filler::new(state, actor, ws, compiled, fields)
+        .await?
+        .fill(state, &record)
 }
 
 /// A template shared with the caller, filled in for the sample contact (with the fields of
@@ -608,27 +610,72 @@ pub async fn fill_for(
     let template = find(state, actor, ws, id)
         .await
         .map_err(|_| AppError::invalid("template_id", "there is no template with this id in this workspace"))?;
-    let fields = field_definition::applicable(&state.db, ws).await?;
-    let compiled = verify(&template.source(), &fields)?;
-    let rendered = fill(state, actor, ws, &compiled, &fields, contact).await?;
+    let rendered = Filler::for_source(state, actor, ws, &template.source())
+        .await?
+        .fill(state, contact)?;
     Ok((template, rendered))
 }
 
-/// Fills a compiled template in for one contact: the sender is the person acting, and the
-/// unsubscribe link is the contact's own (when pi-crm has a public address).
-async fn fill(
-    state: &AppState,
-    actor: &Actor,
-    ws: &WorkspaceAccess,
-    compiled: &Compiled,
-    fields: &FieldSet,
-    contact: &ContactRecord,
-) -> AppResult<Rendered> {
-    let sender = sender_for(state, actor).await?;
-    let unsubscribe =
-        contact.base.primary_email.as_deref().and_then(|email| {
-            super::unsubscribe::link(&state.secret, state.config.public_url.as_deref(), ws.id(), email)
+/// A template compiled once, with what filling it in needs, for one contact or ten thousand
+/// (a campaign's fan-out): the sender is the person acting, and the unsubscribe link is each
+/// contact's own (when pi-crm has a public address).
+pub struct Filler {
+    compiled: Compiled,
+    fields: FieldSet,
+    sender: Sender,
+    workspace: WorkspaceAccess,
+}
+
+impl Filler {
+    pub async fn new(
+        state: &AppState,
+        actor: &Actor,
+        ws: &WorkspaceAccess,
+        compiled: Compiled,
+        fields: FieldSet,
+    ) -> AppResult<Filler> {
+        Ok(Filler {
+            compiled,
+            fields,
+            sender: sender_for(state, actor).await?,
+            workspace: ws.clone(),
+        })
+    }
+
+    /// Checks `source` against the workspace's fields and compiles it.
+    pub async fn for_source(
+        state: &AppState,
+        actor: &Actor,
+        ws: &WorkspaceAccess,
+        source: &Source<'_>,
+    ) -> AppResult<Filler> {
+        let fields = field_definition::applicable(&state.db, ws).await?;
+        let compiled = verify(source, &fields)?;
+        Filler::new(state, actor, ws, compiled, fields).await
+    }
+
+    pub fn fields(&self) -> &FieldSet {
+        &self.fields
+    }
+
+    pub fn fill(&self, state: &AppState, contact: &ContactRecord) -> AppResult<Rendered> {
+        let unsubscribe = contact.base.primary_email.as_deref().and_then(|email| {
+            super::unsubscribe::link(
+                &state.secret,
+                state.config.public_url.as_deref(),
+                self.workspace.id(),
+                email,
+            )
         });
-    let context = render::context(contact, fields, &sender, ws.name(), unsubscribe.as_deref());
-    compiled.render(&context).map_err(|p| AppError::InvalidMany(vec![p]))
+        let context = render::context(
+            contact,
+            &self.fields,
+            &self.sender,
+            self.workspace.name(),
+            unsubscribe.as_deref(),
+        );
+        self.compiled
+            .render(&context)
+            .map_err(|p| AppError::InvalidMany(vec![p]))
+    }
 }

@@ -1,0 +1,181 @@
+//! `campaign_recipients`: one row per contact, campaign and occurrence. A row is `pending`
+//! until the fan-out queues its message (`queued`, in the same transaction as the outbox row)
+//! or records why it was `skipped`; after that its status is its timeline entry's.
+//! (`AssertSqlSafe` below joins constant SQL only; every value is bound.)
+
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::domain::workspace::WorkspaceAccess;
+
+/// A recipient's status as people read it: the message's once queued.
+const STATUS: &str = "CASE r.state WHEN 'queued' THEN coalesce(cl.status, 'cancelled') ELSE r.state END";
+
+/// Up to `limit` recipients still to be queued, in a stable order.
+pub async fn pending(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    campaign: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT occurrence, contact_id FROM campaign_recipients
+          WHERE campaign_id = ? AND workspace_id = ? AND state = 'pending'
+          ORDER BY occurrence, contact_id LIMIT ?",
+    )
+    .bind(campaign)
+    .bind(ws.id())
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}
+
+/// Settles a pending recipient as `state` (queued or skipped); false when it was no longer
+/// pending (another runner took it, or the campaign was cancelled).
+#[allow(clippy::too_many_arguments)]
+pub async fn take(
+    conn: &mut SqliteConnection,
+    campaign: &str,
+    occurrence: &str,
+    contact: &str,
+    state: &str,
+    reason: Option<&str>,
+    detail: Option<&str>,
+    address: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE campaign_recipients SET state = ?, reason = ?, detail = ?, address = ?
+          WHERE campaign_id = ? AND occurrence = ? AND contact_id = ? AND state = 'pending'",
+    )
+    .bind(state)
+    .bind(reason)
+    .bind(detail)
+    .bind(address)
+    .bind(campaign)
+    .bind(occurrence)
+    .bind(contact)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn set_communication(
+    conn: &mut SqliteConnection,
+    campaign: &str,
+    occurrence: &str,
+    contact: &str,
+    communication: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE campaign_recipients SET communication_id = ?
+          WHERE campaign_id = ? AND occurrence = ? AND contact_id = ?",
+    )
+    .bind(communication)
+    .bind(campaign)
+    .bind(occurrence)
+    .bind(contact)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Counts by status, and by reason for the skipped.
+pub async fn stats(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    campaign: &str,
+) -> Result<Vec<(String, Option<String>, i64)>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {STATUS} AS status, r.reason, count(*) FROM campaign_recipients r
+           LEFT JOIN communication_logs cl ON cl.id = r.communication_id
+          WHERE r.campaign_id = ? AND r.workspace_id = ?
+          GROUP BY 1, 2"
+    )))
+    .bind(campaign)
+    .bind(ws.id())
+    .fetch_all(db)
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Row {
+    pub occurrence: String,
+    pub contact_id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub address: Option<String>,
+    pub status: String,
+    pub reason: Option<String>,
+    pub detail: Option<String>,
+    pub communication_id: Option<String>,
+    pub created_at: String,
+}
+
+/// One page of the per-recipient log, newest occurrence first; `statuses` (empty: all) filters
+/// by the status as people read it; `after` is the last row's `(occurrence, contact_id)`.
+pub async fn page(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    campaign: &str,
+    statuses: &[&str],
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<Row>, sqlx::Error> {
+    let mut q = sqlx::QueryBuilder::new(format!(
+        "SELECT r.occurrence, r.contact_id, c.first_name, c.last_name, r.address, {STATUS} AS status, r.reason,
+                r.detail, r.communication_id, r.created_at
+           FROM campaign_recipients r
+           LEFT JOIN communication_logs cl ON cl.id = r.communication_id
+           LEFT JOIN base_contacts c ON c.id = r.contact_id AND c.workspace_id = r.workspace_id
+          WHERE r.campaign_id = "
+    ));
+    q.push_bind(campaign.to_string());
+    q.push(" AND r.workspace_id = ");
+    q.push_bind(ws.id().clone());
+    if !statuses.is_empty() {
+        q.push(format!(" AND {STATUS} IN ("));
+        let mut sep = q.separated(", ");
+        for s in statuses {
+            sep.push_bind(s.to_string());
+        }
+        q.push(")");
+    }
+    if let Some((occurrence, contact)) = after {
+        q.push(" AND (r.occurrence < ");
+        q.push_bind(occurrence.to_string());
+        q.push(" OR (r.occurrence = ");
+        q.push_bind(occurrence.to_string());
+        q.push(" AND r.contact_id > ");
+        q.push_bind(contact.to_string());
+        q.push("))");
+    }
+    q.push(" ORDER BY r.occurrence DESC, r.contact_id LIMIT ");
+    q.push_bind(limit);
+    q.build_query_as().fetch_all(db).await
+}
+
+/// Drops what a cancelled campaign has not sent: recipients not yet queued, and queued ones
+/// whose message still waits in the outbox (their timeline entries go with them, so nobody's
+/// timeline says "queued" for a message that will never leave). Messages in flight finish.
+pub async fn cancel(conn: &mut SqliteConnection, ws: &WorkspaceAccess, campaign: &str) -> Result<u64, sqlx::Error> {
+    let dropped = sqlx::query(
+        "UPDATE campaign_recipients SET state = 'cancelled'
+          WHERE campaign_id = ?1 AND workspace_id = ?2
+            AND (state = 'pending'
+                 OR communication_id IN (SELECT communication_id FROM outbox
+                                          WHERE campaign_id = ?1 AND workspace_id = ?2 AND state = 'pending'))",
+    )
+    .bind(campaign)
+    .bind(ws.id())
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "DELETE FROM communication_logs WHERE workspace_id = ?2 AND id IN
+            (SELECT communication_id FROM outbox WHERE campaign_id = ?1 AND workspace_id = ?2 AND state = 'pending')",
+    )
+    .bind(campaign)
+    .bind(ws.id())
+    .execute(&mut *conn)
+    .await?;
+    Ok(dropped)
+}
