@@ -156,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router(state.config.max_upload_bytes()))
         .merge(crate::webhooks::router())
         .merge(web::unsubscribe::router())
+        .merge(web::review::router())
         .merge(SwaggerUi::new("/api/docs").url("/api/v1/openapi.json", api::openapi::ApiDoc::openapi()))
         .route("/healthz", get(healthz))
         .route("/assets/{name}", get(assets::serve))

@@ -17,8 +17,8 @@ const JSON_LIMIT: usize = 1024 * 1024;
 /// `max_upload` bounds the import routes; every other JSON body stays under `JSON_LIMIT`.
 pub fn router(max_upload: usize) -> Router<AppState> {
     use v1::{
-        ai, audit, backups, contacts, fields, imports, insights, invites, keys, lists, me, messages, providers,
-        templates, workspaces,
+        ai, audit, backups, campaigns, contacts, fields, imports, insights, invites, keys, lists, me, messages,
+        providers, templates, workspaces,
     };
     const WS: &str = "/api/v1/workspaces/{ws}";
     Router::new()
@@ -124,6 +124,22 @@ pub fn router(max_upload: usize) -> Router<AppState> {
         .route("/api/v1/templates/shared", get(templates::shared))
         .route("/api/v1/templates/shared/{id}", get(templates::shared_one))
         .route("/api/v1/templates/shared/{id}/copy", post(templates::copy_shared))
+        .route(&format!("{WS}/campaigns"), get(campaigns::list).post(campaigns::create))
+        .route(&format!("{WS}/campaigns/audience"), post(campaigns::audience))
+        .route(
+            &format!("{WS}/campaigns/{{id}}"),
+            get(campaigns::get).patch(campaigns::update).delete(campaigns::delete),
+        )
+        .route(&format!("{WS}/campaigns/{{id}}/submit"), post(campaigns::submit))
+        .route(&format!("{WS}/campaigns/{{id}}/approve"), post(campaigns::approve))
+        .route(&format!("{WS}/campaigns/{{id}}/reject"), post(campaigns::reject))
+        .route(&format!("{WS}/campaigns/{{id}}/schedule"), post(campaigns::schedule))
+        .route(&format!("{WS}/campaigns/{{id}}/pause"), post(campaigns::pause))
+        .route(&format!("{WS}/campaigns/{{id}}/resume"), post(campaigns::resume))
+        .route(&format!("{WS}/campaigns/{{id}}/cancel"), post(campaigns::cancel))
+        .route(&format!("{WS}/campaigns/{{id}}/recipients"), get(campaigns::recipients))
+        .route(&format!("{WS}/campaigns/{{id}}/preview"), get(campaigns::preview))
+        .route(&format!("{WS}/ai/workflows"), post(ai::workflow))
         .route(&format!("{WS}/ai/templates"), post(ai::draft_template))
         .route(&format!("{WS}/ai/templates/prompt"), post(ai::prompt))
         .route(&format!("{WS}/ai/messages"), post(ai::message))

@@ -469,3 +469,131 @@ mod tests {
         assert!(read_object("[1, 2]").is_none());
     }
 }
+
+/// `POST …/ai/workflows` (SPEC §9.2): `request_approval` submits a campaign for review (as
+/// `submit` does); `draft_campaign` asks the model to name a campaign for a template and a goal
+/// and to choose, from the workspace's list names only, who it is for — a draft to check.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+pub struct WorkflowInput {
+    /// `request_approval` or `draft_campaign`.
+    pub action: String,
+    pub campaign_id: Option<String>,
+    pub template_id: Option<String>,
+    pub goal: Option<String>,
+}
+
+/// What a workflow did: the campaign, and whether it was made now (201) or moved on (200).
+pub struct WorkflowDone {
+    pub campaign: super::campaign::Campaign,
+    pub created: bool,
+}
+
+pub async fn workflow(
+    state: &AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    input: &WorkflowInput,
+    request_host: Option<&str>,
+) -> AppResult<WorkflowDone> {
+    require(actor, ws)?;
+    match input.action.trim() {
+        "request_approval" => {
+            let id = input
+                .campaign_id
+                .as_deref()
+                .map(str::trim)
+                .and_then(super::ids::CampaignId::parse)
+                .ok_or_else(|| AppError::invalid("campaign_id", "name the campaign to submit"))?;
+            let campaign = super::campaign::approval::submit(state, actor, ws, &id, request_host).await?;
+            Ok(WorkflowDone {
+                campaign,
+                created: false,
+            })
+        }
+        "draft_campaign" => draft_campaign(state, actor, ws, input).await,
+        _ => Err(AppError::invalid(
+            "action",
+            "action is request_approval or draft_campaign",
+        )),
+    }
+}
+
+async fn draft_campaign(
+    state: &AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    input: &WorkflowInput,
+) -> AppResult<WorkflowDone> {
+    actor.require(Scope::WriteCampaigns)?;
+    let mut bad = crate::error::Invalids::default();
+    let goal = bad.check(field_text(&input.goal, "goal", 500, true))?.flatten();
+    let template_id = input.template_id.as_deref().map(str::trim).unwrap_or("");
+    let template =
+        match super::ids::TemplateId::parse(template_id) {
+            Some(id) => bad.check(template::get(state, actor, ws, &id).await.map_err(|_| {
+                AppError::invalid("template_id", "there is no template with this id in this workspace")
+            }))?,
+            None => bad.check::<Template>(Err(AppError::invalid("template_id", "choose the template to send")))?,
+        };
+    bad.finish()?;
+    let (goal, template) = (goal.unwrap_or_default(), template.ok_or(AppError::NotFound)?);
+    let provider = provider(state, ws).await?;
+    let lists = storage::lists::all(&state.db, ws).await?;
+    let names: Vec<&str> = lists.iter().map(|l| l.name.as_str()).collect();
+    let system = "You plan one marketing campaign for a small business's CRM. Answer with one JSON object and nothing else: {\"name\": a short campaign name of at most 60 characters, \"lists_any\": the names, copied exactly from the lists given, of the lists whose contacts should receive it (empty for everyone)}.";
+    let user = format!(
+        "Goal: {goal}\nTemplate: {} ({}; subject: {})\nLists: {}",
+        template.name,
+        template.channel,
+        if template.subject.is_empty() {
+            "none"
+        } else {
+            &template.subject
+        },
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    );
+    let reply = ask(state, ws, &provider, &[Message::system(system), Message::user(user)]).await?;
+    let answer = read_object(&reply).ok_or_else(|| bad_answer(&reply, "it is not the JSON object asked for"))?;
+    let name: String = answer
+        .get("name")
+        .and_then(Value::as_str)
+        .map(|s| s.trim().chars().take(200).collect())
+        .filter(|s: &String| !s.is_empty())
+        .ok_or_else(|| bad_answer(&reply, "it has no name"))?;
+    // Only lists that exist here: a name the model made up is dropped, never created.
+    let chosen: Vec<String> = answer
+        .get("lists_any")
+        .and_then(Value::as_array)
+        .map(|all| {
+            all.iter()
+                .filter_map(Value::as_str)
+                .filter_map(|n| lists.iter().find(|l| l.name.eq_ignore_ascii_case(n.trim())))
+                .map(|l| l.id.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let campaign = super::campaign::create(
+        state,
+        actor,
+        ws,
+        super::campaign::CampaignInput {
+            name: Some(name),
+            channel: Some(template.channel.clone()),
+            template_id: Some(template.id.clone()),
+            segment: Some(super::campaign::segment::Segment {
+                lists_any: chosen,
+                ..Default::default()
+            }),
+            schedule: None,
+        },
+    )
+    .await?;
+    Ok(WorkflowDone {
+        campaign,
+        created: true,
+    })
+}

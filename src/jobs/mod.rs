@@ -2,6 +2,7 @@
 //! and the scheduled jobs (SPEC §15). A scheduled job is one file here and one line in `Job`.
 
 pub mod backup;
+pub mod campaigns;
 pub mod imports;
 pub mod insights;
 pub mod outbox;
@@ -21,10 +22,18 @@ pub enum Job {
     Outbox,
     Insights,
     WeeklySummary,
+    /// Starts scheduled campaigns and sends each day's yearly occurrences (every minute).
+    YearlyCampaigns,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [Job::Backup, Job::Outbox, Job::Insights, Job::WeeklySummary];
+    pub const ALL: [Job; 5] = [
+        Job::Backup,
+        Job::Outbox,
+        Job::Insights,
+        Job::WeeklySummary,
+        Job::YearlyCampaigns,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -32,6 +41,7 @@ impl Job {
             Job::Outbox => "outbox",
             Job::Insights => "insights",
             Job::WeeklySummary => "weekly-summary",
+            Job::YearlyCampaigns => "yearly-campaigns",
         }
     }
 
@@ -47,6 +57,7 @@ impl Job {
             Job::Outbox => Ok(after.checked_add(jiff::SignedDuration::from_mins(1))?),
             Job::Insights => insights::next_after(after, config),
             Job::WeeklySummary => Ok(weekly_summary::next_after(after)),
+            Job::YearlyCampaigns => Ok(campaigns::next_after(after)),
         }
     }
 
@@ -54,7 +65,7 @@ impl Job {
     pub fn retry_after_failure(self) -> jiff::SignedDuration {
         match self {
             Job::Backup => backup::RETRY_AFTER_FAILURE,
-            Job::Outbox => jiff::SignedDuration::from_mins(1),
+            Job::Outbox | Job::YearlyCampaigns => jiff::SignedDuration::from_mins(1),
             Job::WeeklySummary => jiff::SignedDuration::from_mins(10),
             Job::Insights => jiff::SignedDuration::from_mins(30),
         }
@@ -64,7 +75,9 @@ impl Job {
     pub fn lease(self) -> jiff::SignedDuration {
         match self {
             Job::Backup => jiff::SignedDuration::from_hours(1),
-            Job::Outbox | Job::Insights | Job::WeeklySummary => jiff::SignedDuration::from_mins(30),
+            Job::Outbox | Job::Insights | Job::WeeklySummary | Job::YearlyCampaigns => {
+                jiff::SignedDuration::from_mins(30)
+            }
         }
     }
 
@@ -79,6 +92,7 @@ impl Job {
             }
             Job::Insights => insights::run(state).await,
             Job::WeeklySummary => weekly_summary::run(state).await,
+            Job::YearlyCampaigns => campaigns::run(state).await,
         }
     }
 }

@@ -8,6 +8,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::domain::campaign;
 use crate::domain::messages::Stored;
 use crate::domain::suppression::{self, Via};
 use crate::domain::workspace::{self, WorkspaceAccess};
@@ -294,6 +295,17 @@ async fn deliver(
         Sender::Missing(_) => 0,
     };
     let channel = Via::of_outbox(&row.channel).as_str();
+    // Marketing texts keep the workspace's quiet hours and daily limit: they wait, unspent.
+    if row.campaign_id.is_some() && Via::of_outbox(&row.channel) == Via::Text {
+        let now = crate::schedule::to_timestamp(crate::clock::now());
+        if let Some((until, why)) = campaign::sending::text_hold(state, &ws, &row.id, now).await? {
+            let at = crate::clock::format(crate::schedule::from_timestamp(until));
+            let mut tx = storage::db::begin_write(&state.db).await?;
+            storage::outbox::requeue(&mut tx, &row.id, &at, Some(&why), false).await?;
+            tx.commit().await?;
+            return Ok(Settled::Later);
+        }
+    }
     if let Err(wait) = state.send_rates.take(&row.workspace_id, channel, per_minute) {
         let at = crate::clock::format(crate::clock::now() + wait + Duration::from_secs(1));
         let mut tx = storage::db::begin_write(&state.db).await?;
@@ -377,6 +389,9 @@ async fn settle(state: &AppState, ws: &WorkspaceAccess, row: &Claimed, outcome: 
             Settled::Unknown
         }
     };
+    if let Some(campaign) = &row.campaign_id {
+        storage::campaigns::finish_if_done(&mut tx, campaign).await?;
+    }
     tx.commit().await?;
     Ok(settled)
 }

@@ -17,6 +17,7 @@ pub mod invites;
 pub mod lists;
 pub mod messaging;
 pub mod pipeline;
+pub mod review;
 pub mod settings;
 pub mod templates;
 pub mod times;

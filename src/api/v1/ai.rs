@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiJson, ApiWs};
 use crate::auth::workspace::{Editor, Owner};
-use crate::domain::ai::{self, Draft, PersonalInput, Usage, WizardInput};
+use crate::domain::ai::{self, Draft, PersonalInput, Usage, WizardInput, WorkflowInput};
+use crate::domain::campaign::Campaign;
 use crate::domain::template::Template;
 use crate::state::AppState;
 
@@ -68,4 +69,25 @@ pub async fn usage(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs
         .await?
         .map(Json)
         .ok_or(crate::error::AppError::NotFound.into())
+}
+
+/// `request_approval` (submits a campaign for review, as `…/campaigns/{id}/submit`) or
+/// `draft_campaign` (the model names a draft campaign for a template and a goal).
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/ai/workflows", tag = "ai", request_body = WorkflowInput,
+    responses((status = 200, body = Campaign), (status = 201, body = Campaign), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn workflow(
+    State(state): State<AppState>,
+    ApiWs { actor, ws, .. }: ApiWs<Editor>,
+    headers: axum::http::HeaderMap,
+    ApiJson(input): ApiJson<WorkflowInput>,
+) -> ApiResult<Response> {
+    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
+    let done = ai::workflow(&state, &actor, &ws, &input, host).await?;
+    let status = if done.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(done.campaign)).into_response())
 }

@@ -1,6 +1,7 @@
 pub mod ai;
 pub mod audit;
 pub mod backups;
+pub mod campaigns;
 pub mod contacts;
 pub mod fields;
 pub mod imports;

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiCaller, ApiJson, ApiPath, ApiWs};
 use crate::auth::workspace::Owner;
+use crate::domain::campaign::settings::{self, CampaignSettings, SettingsInput};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::workspace::{self, Member, Role, WorkspaceAccess};
@@ -23,6 +24,10 @@ pub struct Workspace {
     pub role: Role,
     /// Its own IANA time zone; `null`: the server's `timezone`.
     pub timezone: Option<String>,
+    /// Campaign settings (`approval`, `quiet_hours`, `daily_text_limit`): in the answer for
+    /// one workspace, not in the list.
+    #[serde(flatten)]
+    pub campaigns: Option<CampaignSettings>,
 }
 
 impl From<WorkspaceAccess> for Workspace {
@@ -32,6 +37,16 @@ impl From<WorkspaceAccess> for Workspace {
             name: w.name().to_string(),
             role: w.role(),
             timezone: w.timezone().map(str::to_string),
+            campaigns: None,
+        }
+    }
+}
+
+impl Workspace {
+    fn with_settings(w: WorkspaceAccess, settings: CampaignSettings) -> Workspace {
+        Workspace {
+            campaigns: Some(settings),
+            ..Workspace::from(w)
         }
     }
 }
@@ -50,6 +65,9 @@ pub struct WorkspaceInput {
     /// An IANA zone (`America/Los_Angeles`); `""` goes back to the server's.
     #[serde(default)]
     pub timezone: Option<String>,
+    /// `approval`, `quiet_hours`, `daily_text_limit` (owner; SPEC §10).
+    #[serde(flatten)]
+    pub campaigns: SettingsInput,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -95,8 +113,9 @@ pub async fn create(
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}", tag = "workspaces",
     responses((status = 200, body = Workspace), (status = 404, body = ErrorBody)))]
-pub async fn get(State(_state): State<AppState>, ApiWs { ws, .. }: ApiWs) -> ApiResult<Json<Workspace>> {
-    Ok(Json(ws.into()))
+pub async fn get(State(state): State<AppState>, ApiWs { ws, .. }: ApiWs) -> ApiResult<Json<Workspace>> {
+    let settings = settings::load(&state.db, &ws).await?;
+    Ok(Json(Workspace::with_settings(ws, settings)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{ws}", tag = "workspaces", request_body = WorkspaceInput,
@@ -106,8 +125,22 @@ pub async fn rename(
     ApiWs { actor, ws, .. }: ApiWs<Owner>,
     ApiJson(input): ApiJson<WorkspaceInput>,
 ) -> ApiResult<Json<Workspace>> {
-    let ws = workspace::update(&state.db, &actor, &ws, input.name.as_deref(), input.timezone.as_deref()).await?;
-    Ok(Json(ws.into()))
+    // Every part is checked before any is written: a bad setting changes no name.
+    let given = !input.campaigns.is_empty();
+    if given {
+        settings::apply(&settings::load(&state.db, &ws).await?, &input.campaigns)?;
+    }
+    let ws = if input.name.is_some() || input.timezone.is_some() || !given {
+        workspace::update(&state.db, &actor, &ws, input.name.as_deref(), input.timezone.as_deref()).await?
+    } else {
+        ws
+    };
+    let settings = if given {
+        settings::update(&state.db, &actor, &ws, &input.campaigns).await?
+    } else {
+        settings::load(&state.db, &ws).await?
+    };
+    Ok(Json(Workspace::with_settings(ws, settings)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}", tag = "workspaces",

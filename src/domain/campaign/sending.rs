@@ -710,3 +710,73 @@ pub async fn text_hold(
     }
     Ok(None)
 }
+
+/// A campaign's message as one recipient gets it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Preview {
+    pub contact_id: Option<String>,
+    pub contact_name: String,
+    pub address: Option<String>,
+    pub subject: String,
+    pub body_html: Option<String>,
+    pub body_text: String,
+}
+
+/// What `contact` (or the segment's first contact, or a sample) would get: the frozen snapshot
+/// once there is one, else the template as it is now; with the unsubscribe footer or the STOP
+/// line marketing carries.
+pub async fn preview(
+    state: &AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    id: &CampaignId,
+    contact: Option<&ContactId>,
+) -> AppResult<Preview> {
+    actor.require(Scope::ReadCampaigns)?;
+    let stored = super::load(state, ws, id).await?;
+    let snapshot = match &stored.row.snapshot {
+        Some(_) => snapshot_of(&stored)?,
+        None => super::approval::freeze(state, actor, ws, &stored).await?,
+    };
+    let filler = Filler::for_source(state, actor, ws, &snapshot.source()).await?;
+    let record =
+        match contact {
+            Some(c) => Some(storage::contacts::load(&state.db, ws, c).await?.ok_or_else(|| {
+                AppError::invalid("contact_id", "there is no contact with this id in this workspace")
+            })?),
+            None => {
+                let q = query_of(state, ws, &snapshot).await?;
+                match storage::segments::first(&state.db, ws, &q).await? {
+                    Some(first) => storage::contacts::load(&state.db, ws, &first).await?,
+                    None => None,
+                }
+            }
+        };
+    let record = record.unwrap_or_else(|| crate::domain::template::sample_contact(filler.fields()));
+    let via = stored.via();
+    let address = match via {
+        Via::Email => record.base.primary_email.clone(),
+        Via::Text => record.base.primary_phone.clone(),
+    };
+    let rendered = filler.fill(state, &record)?;
+    let message = messages::from_rendered(via, rendered, &snapshot.template_id)?;
+    let from = check_provider(state, ws, via).await.unwrap_or_default();
+    let message = match via {
+        Via::Email => marketing_email(
+            state,
+            ws,
+            &from,
+            address.as_deref().unwrap_or("someone@example.com"),
+            message,
+        ),
+        Via::Text => marketing_text(message),
+    };
+    Ok(Preview {
+        contact_id: (!record.id.is_empty()).then(|| record.id.clone()),
+        contact_name: record.display_name(),
+        address,
+        subject: message.subject,
+        body_html: message.html,
+        body_text: message.text,
+    })
+}

@@ -81,7 +81,7 @@ pub async fn shared(
     document(t.template.channel(), rendered)
 }
 
-fn document(channel: Channel, rendered: AppResult<Rendered>) -> Result<Response, PageError> {
+pub fn document(channel: Channel, rendered: AppResult<Rendered>) -> Result<Response, PageError> {
     const FRAME: &str = "font:14px/1.5 -apple-system,Segoe UI,Helvetica,Arial,sans-serif;color:#0f172a";
     let html = match rendered {
         Ok(r) => match channel {
