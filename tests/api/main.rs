@@ -9,6 +9,7 @@ mod ai;
 mod api_keys;
 mod audit;
 mod backups;
+mod campaigns;
 mod cli;
 mod contacts;
 mod contacts_ui;

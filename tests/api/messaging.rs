@@ -136,7 +136,7 @@ pub async fn entry(s: &Setup, id: &str) -> Value {
         .unwrap_or_else(|| panic!("no entry {id} in {all}"))
 }
 
-fn multipart_field(body: &str, name: &str) -> Option<String> {
+pub fn multipart_field(body: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\"\r\n\r\n");
     let start = body.find(&marker)? + marker.len();
     let end = body[start..].find("\r\n--")? + start;

@@ -188,6 +188,11 @@ pub struct Campaign {
     pub status: String,
     pub approval: Option<approval::ApprovalView>,
     pub stats: Stats,
+    /// Messages held back and why (quiet hours, the daily text limit, a pause, a provider's
+    /// retry); `null` when nothing waits past its turn.
+    pub waiting: Option<Waiting>,
+    /// A scheduled campaign's next start (`at`) or next daily look (`yearly`).
+    pub next_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -196,6 +201,14 @@ impl Campaign {
     pub fn status(&self) -> Status {
         Status::parse(&self.status)
     }
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Waiting {
+    pub messages: i64,
+    /// When the first of them may go.
+    pub until: String,
+    pub reason: String,
 }
 
 /// `POST` needs `name` and `channel`; `PATCH` takes any part.
@@ -243,6 +256,19 @@ pub(crate) async fn load(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId
 async fn answer(state: &AppState, ws: &WorkspaceAccess, stored: Stored) -> AppResult<Campaign> {
     let counts = storage::campaign_recipients::stats(&state.db, ws, &stored.row.id).await?;
     let approval = approval::view(state, ws, &stored.row.id).await?;
+    let (messages, until, reason) = storage::outbox::campaign_waiting(&state.db, ws, &stored.row.id).await?;
+    let waiting = match until {
+        Some(until) if messages > 0 && until > crate::clock::now_text() => Some(Waiting {
+            messages,
+            reason: if until.as_str() == storage::outbox::HELD {
+                "paused".to_string()
+            } else {
+                reason.unwrap_or_else(|| "waiting for its turn".into())
+            },
+            until,
+        }),
+        _ => None,
+    };
     let r = stored.row;
     Ok(Campaign {
         id: r.id,
@@ -255,6 +281,8 @@ async fn answer(state: &AppState, ws: &WorkspaceAccess, stored: Stored) -> AppRe
         status: r.status,
         approval,
         stats: Stats::from_counts(&counts),
+        waiting,
+        next_at: r.next_at,
         created_at: r.created_at,
         updated_at: r.updated_at,
     })

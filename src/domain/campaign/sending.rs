@@ -70,7 +70,7 @@ async fn check_provider(state: &AppState, ws: &WorkspaceAccess, via: Via) -> App
             if mailer.provider.kind() == "graph" {
                 return Err(AppError::refused(
                     "provider_unsuitable",
-                    "Microsoft 365 (Graph) cannot add the one-click unsubscribe header marketing email must carry; \
+                    "Microsoft 365 (Graph) cannot add the one-click unsubscribe header (List-Unsubscribe) marketing email must carry; \
                      send campaigns through Mailgun, SMTP or Gmail",
                 ));
             }
