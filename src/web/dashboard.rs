@@ -34,6 +34,8 @@ struct DashboardPage {
     week: Vec<crate::domain::weekly::WorkspaceWeek>,
     /// Follow-ups due, the pipelines, recent activity.
     today: crate::domain::today::Today,
+    /// Campaigns waiting for the reviewer, and decisions nobody has opened yet.
+    approvals: Vec<crate::domain::campaign::approval::Waiting>,
 }
 
 /// The dashboard's word on backups (SPEC §12): when the last good one was made, or that the
@@ -86,7 +88,14 @@ async fn page(
             tracing::warn!(error = ?e, "the dashboard could not read today's work");
             Default::default()
         });
+    let approvals = crate::domain::campaign::approval::waiting(state, &actor, &workspaces)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = ?e, "the dashboard could not read approvals");
+            Vec::new()
+        });
     DashboardPage {
+        approvals,
         trouble,
         unknown_senders,
         insights,

@@ -111,4 +111,11 @@ impl FormErrors {
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty() && self.general.is_none()
     }
+
+    /// Every field message, by field name: for a form that lists them above itself.
+    pub fn all(&self) -> Vec<(String, String)> {
+        let mut all: Vec<(String, String)> = self.fields.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        all.sort();
+        all
+    }
 }

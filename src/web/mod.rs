@@ -2,6 +2,7 @@
 
 pub mod auth_pages;
 pub mod backups;
+pub mod campaigns;
 pub mod chrome;
 pub mod contacts;
 pub mod csrf;
@@ -41,6 +42,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/workspaces/{ws}", get(workspaces::show))
         .route("/workspaces/{ws}/rename", post(workspaces::rename))
         .route("/workspaces/{ws}/timezone", post(workspaces::set_timezone))
+        .route(
+            "/workspaces/{ws}/campaign-settings",
+            post(workspaces::set_campaign_settings),
+        )
         .route("/workspaces/{ws}/delete", post(workspaces::delete))
         .route("/workspaces/{ws}/members", post(workspaces::add_member))
         .route(
@@ -187,6 +192,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/templates/shared", get(templates::shared))
         .route("/templates/shared/{id}/preview", get(templates::preview::shared))
         .route("/templates/shared/{id}/copy", post(templates::copy_shared))
+        .route(
+            "/workspaces/{ws}/campaigns",
+            get(campaigns::list).post(campaigns::create),
+        )
+        .route("/workspaces/{ws}/campaigns/new", get(campaigns::new_page))
+        .route("/workspaces/{ws}/campaigns/audience", post(campaigns::audience))
+        .route("/workspaces/{ws}/campaigns/{id}", get(campaigns::show::page))
+        .route(
+            "/workspaces/{ws}/campaigns/{id}/edit",
+            get(campaigns::edit_page).post(campaigns::update),
+        )
+        .route("/workspaces/{ws}/campaigns/{id}/preview", get(campaigns::show::preview))
+        .route("/workspaces/{ws}/campaigns/{id}/{action}", post(campaigns::show::act))
         .route("/workspaces/{ws}/pipeline", get(pipeline::board))
         .route("/workspaces/{ws}/pipeline/move", post(pipeline::move_card))
         .route("/workspaces/{ws}/lists", get(lists::page).post(lists::create))

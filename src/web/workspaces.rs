@@ -13,6 +13,7 @@ use super::error::PageError;
 use super::flash;
 use super::forms::FormErrors;
 use crate::auth::workspace::Owner;
+use crate::domain::campaign::settings::{self, ApprovalInput, CampaignSettings, QuietHours, SettingsInput};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::workspace::{self, Member, WorkspaceAccess};
 use crate::state::AppState;
@@ -32,6 +33,8 @@ struct WorkspacePage {
     timezone_value: String,
     server_timezone: String,
     timezone_names: Vec<String>,
+    /// Approval, quiet hours and the daily text limit (as saved, or as typed with errors).
+    campaigns: CampaignSettings,
 }
 
 /// What the person typed into one of the page's forms, shown again with its error.
@@ -40,6 +43,7 @@ struct Typed {
     member_email: String,
     name: Option<String>,
     timezone: Option<String>,
+    campaigns: Option<CampaignSettings>,
 }
 
 async fn render(
@@ -51,6 +55,10 @@ async fn render(
     typed: Typed,
 ) -> Result<Response, PageError> {
     let members = workspace::members(&state.db, &ws).await?;
+    let campaigns = match typed.campaigns {
+        Some(c) => c,
+        None => settings::load(&state.db, &ws).await?,
+    };
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -79,6 +87,7 @@ async fn render(
         members,
         errors,
         member_email: typed.member_email,
+        campaigns,
     };
     Ok((status, page).into_response())
 }
@@ -118,6 +127,80 @@ pub async fn set_timezone(
             let errors = FormErrors::from_error_on(e, "timezone")?;
             let typed = Typed {
                 timezone: Some(form.timezone),
+                ..Typed::default()
+            };
+            render(&state, &user, chrome, ws, errors, typed).await
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct CampaignSettingsForm {
+    #[serde(default, deserialize_with = "crate::web::forms::checkbox")]
+    approval_required: bool,
+    #[serde(default)]
+    reviewer_email: String,
+    #[serde(default)]
+    reviewer_name: String,
+    #[serde(default)]
+    quiet_start: String,
+    #[serde(default)]
+    quiet_end: String,
+    #[serde(default)]
+    daily_text_limit: String,
+}
+
+/// The owner's campaign settings: approval by a reviewer, quiet hours, the daily text limit.
+pub async fn set_campaign_settings(
+    State(state): State<AppState>,
+    PageWs {
+        user,
+        actor,
+        ws,
+        chrome,
+        ..
+    }: PageWs<Owner>,
+    Form(form): Form<CampaignSettingsForm>,
+) -> Result<Response, PageError> {
+    let limit = form.daily_text_limit.trim().parse::<u32>();
+    let input = SettingsInput {
+        approval: Some(ApprovalInput {
+            required: Some(form.approval_required),
+            reviewer_email: Some(form.reviewer_email.clone()),
+            reviewer_name: Some(form.reviewer_name.clone()),
+        }),
+        quiet_hours: Some(QuietHours {
+            start: form.quiet_start.clone(),
+            end: form.quiet_end.clone(),
+        }),
+        daily_text_limit: limit.as_ref().ok().copied(),
+    };
+    let outcome = match limit {
+        Err(_) => Err(crate::error::AppError::invalid(
+            "daily_text_limit",
+            "write a whole number of texts (0 stops marketing texts)",
+        )),
+        Ok(_) => settings::update(&state.db, &actor, &ws, &input).await,
+    };
+    match outcome {
+        Ok(_) => Ok(flash::redirect(
+            &state,
+            &format!("/workspaces/{}#campaign-settings", ws.id()),
+            "success",
+            "Campaign settings saved.",
+        )),
+        Err(e) => {
+            let errors = FormErrors::from_error(e)?;
+            let mut typed = settings::load(&state.db, &ws).await?;
+            typed.approval.required = form.approval_required;
+            typed.approval.reviewer_email = Some(form.reviewer_email);
+            typed.approval.reviewer_name = Some(form.reviewer_name);
+            typed.quiet_hours = QuietHours {
+                start: form.quiet_start,
+                end: form.quiet_end,
+            };
+            let typed = Typed {
+                campaigns: Some(typed),
                 ..Typed::default()
             };
             render(&state, &user, chrome, ws, errors, typed).await
