@@ -68,6 +68,7 @@ impl App {
         let importer = crate::jobs::imports::spawn(self.state.clone());
         let scheduler = crate::jobs::scheduler::spawn(self.state.clone());
         let outbox = crate::jobs::outbox::spawn(self.state.clone());
+        let campaigns = crate::jobs::campaigns::resume_at_start(self.state.clone());
         password::warm_up();
         let limits = crate::serve::ConnectionLimits::from_config(&self.state.config);
         crate::serve::serve(self.listener, self.router, limits, shutdown).await?;
@@ -76,6 +77,7 @@ impl App {
         importer.abort();
         scheduler.abort();
         outbox.abort();
+        campaigns.abort();
         if let Err(e) = self.state.activity.flush(&self.state.db).await {
             tracing::warn!(error = ?e, "recording last use of sessions and keys failed at shutdown");
         }

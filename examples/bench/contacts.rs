@@ -395,7 +395,7 @@ async fn next_page_url(client: &reqwest::Client, list: &str) -> String {
 }
 
 /// Sequential requests after a warm-up; every answer must be a 200.
-async fn time_gets(client: &reqwest::Client, url: &str, n: usize) -> Vec<Duration> {
+pub async fn time_gets(client: &reqwest::Client, url: &str, n: usize) -> Vec<Duration> {
     for _ in 0..10 {
         client.get(url).send().await.unwrap().bytes().await.unwrap();
     }

@@ -1,10 +1,11 @@
 //! The benchmark harness behind `scripts/bench`: runs the release binary as a user would and
 //! prints each figure SPEC §14 asks for: the foundation's here, the contacts' in `contacts.rs`.
 //!
-//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|imports|busy|messaging|templates]
+//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|imports|busy|messaging|templates|campaigns]
 
 mod backup;
 mod busy_import;
+mod campaigns;
 mod contacts;
 mod imports;
 mod messaging;
@@ -44,6 +45,9 @@ fn main() {
     }
     if only.is_empty() || only == "templates" {
         templates::run(&binary);
+    }
+    if only.is_empty() || only == "campaigns" {
+        campaigns::run(&binary);
     }
 }
 

@@ -25,3 +25,13 @@ pub async fn run_at(state: &AppState, now: Timestamp) -> anyhow::Result<String> 
         .map_err(|e| anyhow::anyhow!(e.public_message()))?;
     Ok(ran.to_string())
 }
+
+/// At start, one pass at once: a fan-out a crash cut short goes on now, not at the next
+/// minute's run.
+pub fn resume_at_start(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(e) = sending::run_due(&state, Timestamp::now()).await {
+            tracing::warn!(error = %e.public_message(), "campaigns could not be resumed at start; the scheduler tries again");
+        }
+    })
+}

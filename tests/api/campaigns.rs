@@ -1171,3 +1171,67 @@ async fn campaigns_are_isolated_scoped_and_refuse_graph() {
         "a refused schedule changes nothing"
     );
 }
+
+#[tokio::test]
+async fn ai_workflows_draft_a_campaign_and_request_approval() {
+    let mut c = camp().await;
+    people(&mut c).await;
+    require_approval(&c).await;
+    let andy = c.app.user_by_email("andy@example.com").await;
+    let mut scopes = SCOPES.to_vec();
+    scopes.push("execute:ai-workflow");
+    c.key = c.app.key(&andy, &scopes, None).await;
+    let body = json!({"action": "draft_campaign", "template_id": c.template, "goal": "tell past clients rates fell"});
+    // Without an AI provider it says so.
+    let r = c.api().post(&c.url("ai/workflows"), body.clone()).await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "ai_not_configured");
+
+    let fake = MockServer::start().await;
+    let answer = json!({"name": "Rates fell: past clients", "lists_any": ["past clients", "VIPs nobody made"]});
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": answer.to_string()}}],
+            "usage": {"prompt_tokens": 90, "completion_tokens": 20, "total_tokens": 110}})))
+        .mount(&fake)
+        .await;
+    let r = c
+        .api()
+        .client
+        .put(c.app.url(&c.url("providers/ai")))
+        .json(&json!({"kind": "openai", "base_url": format!("{}/v1", fake.uri()), "model": "test-model"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let r = c.api().post(&c.url("ai/workflows"), body).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let drafted: Value = r.json().await.unwrap();
+    assert_eq!(drafted["name"], "Rates fell: past clients");
+    assert_eq!(drafted["status"], "draft");
+    // Only the list that exists; the made-up one is dropped, never created.
+    assert_eq!(drafted["segment"]["lists_any"], json!([c.lists["past"]]));
+    assert_eq!(c.app.count("SELECT count(*) FROM contact_lists").await, 2);
+    // The prompt carried list names and the goal, no contact's data.
+    let prompt = String::from_utf8_lossy(&fake.received_requests().await.unwrap()[0].body).to_string();
+    assert!(prompt.contains("Past clients") && prompt.contains("rates fell"));
+    assert!(!prompt.contains("ada@example.com") && !prompt.contains("Ada"));
+
+    let id = drafted["id"].as_str().unwrap();
+    let r = c
+        .api()
+        .post(
+            &c.url("ai/workflows"),
+            json!({"action": "request_approval", "campaign_id": id}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "pending_approval");
+    assert_eq!(review_emails(&c).await.len(), 1);
+    let r = c
+        .api()
+        .post(&c.url("ai/workflows"), json!({"action": "launch_rockets"}))
+        .await;
+    assert_eq!(r.status(), 422);
+}

@@ -36,6 +36,7 @@ struct Objects {
     suppression: String,
     inbox: String,
     template: String,
+    campaign: String,
 }
 
 async fn andys_objects(app: &TestApp) -> (Objects, Api) {
@@ -143,6 +144,15 @@ async fn andys_objects(app: &TestApp) -> (Objects, Api) {
         .json()
         .await
         .unwrap());
+    let campaign = id(api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/campaigns"),
+            json!({"name": "Rates", "channel": "text", "template_id": template}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap());
     let objects = Objects {
         ws,
         contact,
@@ -156,6 +166,7 @@ async fn andys_objects(app: &TestApp) -> (Objects, Api) {
         suppression,
         inbox,
         template,
+        campaign,
     };
     (objects, api)
 }
@@ -180,6 +191,8 @@ fn fill(path: &str, o: &Objects) -> String {
         &o.inbox
     } else if path.contains("/templates/") {
         &o.template
+    } else if path.contains("/campaigns/") {
+        &o.campaign
     } else {
         ""
     };
@@ -275,7 +288,10 @@ async fn a_viewer_key_is_refused_every_write_in_the_workspace() {
         let writes = method != Method::GET && path.starts_with("/api/v1/workspaces/{ws}");
         // Leaving is the one write a viewer may make, and only about themself; a favourite
         // is their own bookmark, and a preview only reads.
-        let own = path.ends_with("/members/{user_id}") || path.ends_with("/favorite") || path.ends_with("/preview");
+        let own = path.ends_with("/members/{user_id}")
+            || path.ends_with("/favorite")
+            || path.ends_with("/preview")
+            || path.ends_with("/audience");
         if !writes || own {
             continue;
         }
@@ -293,6 +309,7 @@ async fn a_viewer_key_is_refused_every_write_in_the_workspace() {
 fn ui_routes(o: &Objects) -> Vec<(&'static str, String)> {
     let (ws, c, l, e, i, f) = (&o.ws, &o.contact, &o.list, &o.entry, &o.import, &o.field);
     let t = &o.template;
+    let k = &o.campaign;
     let get = |p: String| ("GET", p);
     let post = |p: String| ("POST", p);
     vec![
@@ -354,6 +371,23 @@ fn ui_routes(o: &Objects) -> Vec<(&'static str, String)> {
         post(format!("/templates/shared/{t}/copy")),
         post(format!("/workspaces/{ws}/contacts/{c}/ai-draft")),
         get(format!("/workspaces/{ws}/messaging")),
+        get(format!("/workspaces/{ws}/campaigns")),
+        post(format!("/workspaces/{ws}/campaigns")),
+        get(format!("/workspaces/{ws}/campaigns/new")),
+        post(format!("/workspaces/{ws}/campaigns/audience")),
+        get(format!("/workspaces/{ws}/campaigns/{k}")),
+        get(format!("/workspaces/{ws}/campaigns/{k}/edit")),
+        post(format!("/workspaces/{ws}/campaigns/{k}/edit")),
+        get(format!("/workspaces/{ws}/campaigns/{k}/preview")),
+        post(format!("/workspaces/{ws}/campaigns/{k}/submit")),
+        post(format!("/workspaces/{ws}/campaigns/{k}/schedule")),
+        post(format!("/workspaces/{ws}/campaigns/{k}/pause")),
+        post(format!("/workspaces/{ws}/campaigns/{k}/resume")),
+        post(format!("/workspaces/{ws}/campaigns/{k}/cancel")),
+        post(format!("/workspaces/{ws}/campaigns/{k}/approve")),
+        post(format!("/workspaces/{ws}/campaigns/{k}/reject")),
+        post(format!("/workspaces/{ws}/campaigns/{k}/delete")),
+        post(format!("/workspaces/{ws}/campaign-settings")),
     ]
 }
 
@@ -399,7 +433,8 @@ async fn a_viewer_session_is_refused_every_ui_write() {
         // Leaving, keeping a favourite (a bookmark of one's own) and previewing are not writes.
         let own = path.ends_with("/remove") && path.contains("/members/")
             || path.ends_with("/favorite")
-            || path.ends_with("/preview");
+            || path.ends_with("/preview")
+            || path.ends_with("/audience");
         if method != "POST" || !in_workspace || own {
             continue;
         }

@@ -9,6 +9,7 @@ mod ai;
 mod api_keys;
 mod audit;
 mod backups;
+mod campaign_crash;
 mod campaigns;
 mod cli;
 mod contacts;

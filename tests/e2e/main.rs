@@ -1012,3 +1012,205 @@ async fn templates_and_ai_on_a_laptop() {
 async fn templates_and_ai_on_a_phone() {
     run("templates-phone", true, |c, app| templates_flow(c, app, true)).await;
 }
+
+/// Andy writes a campaign in the UI, submits it; the reviewer opens the emailed link in a
+/// browser that is not signed in and approves; Andy sends it, pauses, resumes, and reads the
+/// per-recipient log. The dashboard announces the approval waiting, then the decision.
+async fn campaigns_flow(c: Client, app: TestApp, phone: bool) {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let tag = if phone { "phone" } else { "laptop" };
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mg.example.com/messages"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "<e2e@mg.example.com>", "message": "Queued. Thank you."}))
+                .set_delay(Duration::from_millis(1500)),
+        )
+        .mount(&fake)
+        .await;
+    let andy = app.create_user("andy@example.com", "Andy Lee").await;
+    let ws = app.workspace(&andy, "Loans").await;
+    let key = app
+        .key(
+            &andy,
+            &[
+                "write:contacts",
+                "read:contacts",
+                "manage:workspaces",
+                "write:templates",
+                "read:templates",
+            ],
+            None,
+        )
+        .await;
+    let api = app.api(&key);
+    let r = api
+        .client
+        .put(app.url(&format!("/api/v1/workspaces/{ws}/providers/email")))
+        .json(
+            &json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": "key-e2e-0123456789",
+                      "webhook_signing_key": "sign-e2e-0123456789", "from": "Andy Lee <andy@mg.example.com>",
+                      "api_base": fake.uri(), "per_minute": 0}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    api.patch(
+        &format!("/api/v1/workspaces/{ws}"),
+        json!({"approval": {"required": true, "reviewer_email": "compliance@loanfactory.example", "reviewer_name": "Pat Reviewer"}}),
+    )
+    .await;
+    let list = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/lists"),
+            json!({"name": "Past clients"}),
+        )
+        .await
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for i in 0..20 {
+        let id = api
+            .post(
+                &format!("/api/v1/workspaces/{ws}/contacts"),
+                json!({"first_name": format!("Client{i:02}"), "last_name": "Test",
+                       "primary_email": format!("client{i:02}@example.com")}),
+            )
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        api.client
+            .put(app.url(&format!("/api/v1/workspaces/{ws}/contacts/{id}/lists/{list}")))
+            .send()
+            .await
+            .unwrap();
+    }
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/templates"),
+        json!({"name": "Rates fell", "channel": "email", "subject": "Rates for {{ first_name }}",
+               "body": "<p>Hi {{ first_name }},</p><p>Rates fell this week.</p><p>{{ sender.name }}</p>"}),
+    )
+    .await;
+
+    log_in_as_andy(&c, &app).await;
+    c.goto(&app.url(&format!("/workspaces/{ws}/campaigns"))).await.unwrap();
+    wait_for_text(&c, "No campaigns yet").await;
+    click(&c, &format!("a[href='/workspaces/{ws}/campaigns/new']")).await;
+    wait_for_text(&c, "Who gets it").await;
+    fill(&c, "#name", "December rates").await;
+    let template = c
+        .execute(
+            "return document.querySelector('#template_id option:nth-child(2)').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    select(&c, "#template_id", template.as_str().unwrap()).await;
+    click(&c, &format!("input[name=lists_any][value='{list}']")).await;
+    wait_for_text(&c, "20 people will get it").await;
+    checkpoint(&c, &format!("campaign-edit-{tag}")).await;
+    assert_fits_the_screen(&c, "the campaign editor").await;
+    click(&c, "#campaign-form button[type=submit]").await;
+    wait_for_text(&c, "Campaign saved as a draft.").await;
+    click(&c, "form[action$='/submit'] button").await;
+    wait_for_text(&c, "Sent for review to compliance@loanfactory.example").await;
+    wait_for_text(&c, "Waiting for Pat Reviewer").await;
+
+    // The dashboard's first widget: the approval waiting.
+    c.goto(&app.url("/")).await.unwrap();
+    wait_for_text(&c, "Campaign approvals").await;
+    wait_for_text(&c, "Waiting for approval").await;
+    checkpoint(&c, &format!("campaign-dashboard-waiting-{tag}")).await;
+
+    // The reviewer's link, as emailed; opened by a browser with no pi-crm session.
+    let requests = fake.received_requests().await.unwrap();
+    let review = requests
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).to_string())
+        .find(|b| b.contains("compliance@loanfactory.example"))
+        .expect("the reviewer was emailed");
+    let at = review.find("/review/").unwrap();
+    let token = &review[at + 8..at + 8 + 64];
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&app.url(&format!("/review/{token}"))).await.unwrap();
+    wait_for_text(&c, "What would be sent").await;
+    wait_for_text(&c, "20 people").await;
+    assert!(
+        !body_text(&c).await.contains("Sign out"),
+        "the reviewer is not signed in"
+    );
+    checkpoint(&c, &format!("campaign-review-{tag}")).await;
+    assert_fits_the_screen(&c, "the review page").await;
+    fill(&c, "#notes", "Fine to send. NMLS line is present.").await;
+    click(&c, "button[value=approve]").await;
+    wait_for_text(&c, "Approved. Thank you").await;
+    wait_for_text(&c, "Approved by Pat Reviewer").await;
+
+    // Back as Andy: the decision is announced until he opens the campaign.
+    log_in_as_andy(&c, &app).await;
+    c.goto(&app.url("/")).await.unwrap();
+    wait_for_text(&c, "Approved").await;
+    click(&c, "#approvals a").await;
+    wait_for_text(&c, "Approved by Pat Reviewer").await;
+    click(&c, "form[action$='/schedule'] button").await;
+    wait_for_text(&c, "Sending now.").await;
+    click(&c, "form[action$='/pause'] button").await;
+    wait_for_text(&c, "Paused: nothing more goes until you resume.").await;
+    checkpoint(&c, &format!("campaign-paused-{tag}")).await;
+    click(&c, "form[action$='/resume'] button").await;
+    wait_for_text(&c, "Resumed.").await;
+    // The page shows its progress as it goes (it refreshes itself); the list says when all
+    // have gone (the fake takes 1.5 s each, 16 at a time).
+    wait_for_text(&c, "Recipients").await;
+    let mut done = false;
+    for _ in 0..60 {
+        c.goto(&app.url(&format!("/workspaces/{ws}/campaigns"))).await.unwrap();
+        if body_text(&c).await.contains("20 of 20 sent") {
+            done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(done, "the campaign finished sending: {}", body_text(&c).await);
+    click(&c, "ul a[href*='/campaigns/']").await;
+    click(&c, "a.tab[href$='status=sent']").await;
+    wait_for_text(&c, "Client00 Test").await;
+    checkpoint(&c, &format!("campaign-sent-{tag}")).await;
+    assert_fits_the_screen(&c, "the campaign page").await;
+    c.goto(&app.url("/")).await.unwrap();
+    wait_for_text(&c, "Hello, Andy").await;
+    assert!(
+        !body_text(&c).await.contains("Campaign approvals"),
+        "a seen decision is not announced again"
+    );
+    // Each client got exactly one email.
+    let sent: Vec<String> = fake
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.body).to_string())
+        .filter(|b| b.contains("Rates for Client"))
+        .collect();
+    assert_eq!(sent.len(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_reviewed_and_sent_on_a_laptop() {
+    run("campaigns-laptop", false, |c, app| campaigns_flow(c, app, false)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_reviewed_and_sent_on_a_phone() {
+    run("campaigns-phone", true, |c, app| campaigns_flow(c, app, true)).await;
+}

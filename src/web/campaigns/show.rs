@@ -230,15 +230,17 @@ pub async fn act(
         "reject" => approval::record(&state, &actor, &ws, &id, false, decision())
             .await
             .map(|_| "The rejection is recorded, marked as recorded by you.".into()),
-        "delete" => {
-            campaign::delete(&state, &actor, &ws, &id).await?;
-            return Ok(flash::redirect(
-                &state,
-                &format!("/workspaces/{}/campaigns", ws.id()),
-                "success",
-                "Campaign deleted.",
-            ));
-        }
+        "delete" => match campaign::delete(&state, &actor, &ws, &id).await {
+            Ok(()) => {
+                return Ok(flash::redirect(
+                    &state,
+                    &format!("/workspaces/{}/campaigns", ws.id()),
+                    "success",
+                    "Campaign deleted. The messages it sent stay on each contact's timeline.",
+                ));
+            }
+            Err(e) => Err(e),
+        },
         _ => return Err(AppError::NotFound.into()),
     };
     Ok(match done {

@@ -1,0 +1,292 @@
+//! "Never twice, never lost" for a campaign, with the real binary: a 10,000-recipient campaign
+//! is killed with SIGKILL while a slow fake Mailgun holds its requests open, then the server
+//! starts again on the same data dir. Every recipient gets at most one message; every one not
+//! in flight at the kill gets exactly one; the ones in flight are `unknown` (never sent again by
+//! themselves), at most the number in flight.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::common::{PASSWORD, pi_crm};
+use crate::messaging::multipart_field;
+
+const RECIPIENTS: usize = 10_000;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn serve(data: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_pi-crm"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
+        .env_remove("PI_CRM_CONFIG")
+        .env("PI_CRM_OUTBOX_LEASE_SECONDS", "2")
+        .env("PI_CRM_RATE_LIMIT_PER_MINUTE", "1000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .spawn()
+        .unwrap()
+}
+
+async fn wait_healthy(port: u16) {
+    let client = reqwest::Client::new();
+    for _ in 0..400 {
+        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/healthz")).send().await
+            && r.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start");
+}
+
+/// `(to, outbox id)` of every request the fake received.
+fn deliveries(requests: &[wiremock::Request]) -> Vec<(String, String)> {
+    requests
+        .iter()
+        .map(|r| {
+            let body = String::from_utf8_lossy(&r.body).to_string();
+            (
+                multipart_field(&body, "to").expect("a recipient"),
+                multipart_field(&body, "v:outbox_id").expect("our id"),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_during_a_ten_thousand_recipient_campaign_sends_nobody_twice_and_loses_nobody() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("server.log");
+    let made = pi_crm(
+        &data,
+        &[
+            "user",
+            "create",
+            "--email",
+            "andy@example.com",
+            "--name",
+            "Andy",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\n")),
+    );
+    assert!(made.status.success());
+    let out = pi_crm(
+        &data,
+        &[
+            "apikey",
+            "create",
+            "--user",
+            "andy@example.com",
+            "--scopes",
+            "read:contacts,write:contacts,read:templates,write:templates,read:campaigns,write:campaigns,send:messages,manage:workspaces",
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    let key = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("pcrm_"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let csv = {
+        let mut text = String::from("First Name,Last Name,E-mail Address\n");
+        for i in 0..RECIPIENTS {
+            text.push_str(&format!("Borrower,N{i:05},b{i:05}@example.com\n"));
+        }
+        text
+    };
+
+    // A Mailgun that takes each message and answers only after 30 seconds.
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "<held@mg.example.com>", "message": "Queued. Thank you."}))
+                .set_delay(Duration::from_secs(30)),
+        )
+        .mount(&fake)
+        .await;
+    let port = free_port();
+    let mut server = serve(&data, port, &log);
+    wait_healthy(port).await;
+    let client = reqwest::Client::builder()
+        .default_headers(
+            [("x-api-key".parse().unwrap(), key.parse().unwrap())]
+                .into_iter()
+                .collect(),
+        )
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let made: Value = client
+        .post(format!("{base}/api/v1/workspaces"))
+        .json(&json!({"name": "Loans"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ws = made["id"].as_str().unwrap().to_string();
+    // Ten thousand borrowers, imported as a CSV export.
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("borrowers.csv"),
+    );
+    let import: Value = client
+        .post(format!("{base}/api/v1/workspaces/{ws}/imports"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let import_id = import["id"].as_str().unwrap().to_string();
+    for _ in 0..600 {
+        let v: Value = client
+            .get(format!("{base}/api/v1/workspaces/{ws}/imports/{import_id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["status"] == "done" {
+            assert_eq!(v["report"]["created"], RECIPIENTS);
+            break;
+        }
+        assert_ne!(v["status"], "failed", "{v}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let r = client
+        .put(format!("{base}/api/v1/workspaces/{ws}/providers/email"))
+        .json(
+            &json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": "key-campaign-crash-0123",
+                      "webhook_signing_key": "sign-campaign-crash-0123", "from": "andy@mg.example.com",
+                      "api_base": fake.uri(), "per_minute": 0}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let template: Value = client
+        .post(format!("{base}/api/v1/workspaces/{ws}/templates"))
+        .json(
+            &json!({"name": "Rates", "channel": "email", "subject": "Rates for {{ last_name }}",
+                      "body": "<p>Hi {{ first_name }} {{ last_name }},</p><p>Rates fell.</p>"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let campaign: Value = client
+        .post(format!("{base}/api/v1/workspaces/{ws}/campaigns"))
+        .json(&json!({"name": "Everyone", "channel": "email", "template_id": template["id"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = campaign["id"].as_str().unwrap().to_string();
+    let r = client
+        .post(format!("{base}/api/v1/workspaces/{ws}/campaigns/{id}/schedule"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    // Once the provider holds a full batch in flight, kill the server.
+    let mut held = 0;
+    for _ in 0..600 {
+        held = fake.received_requests().await.unwrap().len();
+        if held >= 16 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(held >= 16, "the fake holds {held} requests");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let before = deliveries(&fake.received_requests().await.unwrap());
+
+    // A quick provider again; the same data dir.
+    fake.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "<quick@mg.example.com>", "message": "Queued. Thank you."})),
+        )
+        .mount(&fake)
+        .await;
+    let port = free_port();
+    let mut server = serve(&data, port, &log);
+    wait_healthy(port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let mut last = Value::Null;
+    for _ in 0..1200 {
+        last = client
+            .get(format!("{base}/api/v1/workspaces/{ws}/campaigns/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if last["status"] == "sent" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let after = deliveries(&fake.received_requests().await.unwrap());
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(last["status"], "sent", "{last}");
+
+    let stats = &last["stats"];
+    assert_eq!(stats["recipients"], RECIPIENTS);
+    let unknown = stats["unknown"].as_u64().unwrap() as usize;
+    assert_eq!(
+        stats["sent"].as_u64().unwrap() as usize + unknown,
+        RECIPIENTS,
+        "{stats}"
+    );
+    // Only what was in flight at the kill may be unknown.
+    assert!(unknown <= before.len(), "{unknown} unknown, {} in flight", before.len());
+    // Across the kill, each address got exactly one message (the ones in flight reached the
+    // provider before the kill and were not sent again), and no outbox row went twice.
+    let mut per_address: HashMap<&str, usize> = HashMap::new();
+    for (to, _) in before.iter().chain(after.iter()) {
+        *per_address.entry(to.as_str()).or_default() += 1;
+    }
+    assert_eq!(per_address.len(), RECIPIENTS, "everyone got it");
+    let twice: Vec<_> = per_address.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "sent twice: {twice:?}");
+    let mut rows: Vec<&str> = before.iter().chain(after.iter()).map(|(_, o)| o.as_str()).collect();
+    let total = rows.len();
+    rows.sort();
+    rows.dedup();
+    assert_eq!(rows.len(), total);
+}
