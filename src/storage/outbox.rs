@@ -283,3 +283,22 @@ pub async fn campaign_waiting(
     .fetch_one(db)
     .await
 }
+
+/// Marketing texts of the workspace held past their turn (quiet hours, the daily limit; not a
+/// pause): how many, when the first may go, and why.
+pub async fn held_texts(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    now: &str,
+) -> Result<(i64, Option<String>, Option<String>), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT count(*), min(next_at), max(last_error) FROM outbox
+          WHERE workspace_id = ? AND campaign_id IS NOT NULL AND channel = 'text' AND state = 'pending'
+            AND next_at > ? AND next_at <> ?",
+    )
+    .bind(ws.id())
+    .bind(now)
+    .bind(HELD)
+    .fetch_one(db)
+    .await
+}

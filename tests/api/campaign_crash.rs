@@ -5,53 +5,16 @@
 //! themselves), at most the number in flight.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{PASSWORD, pi_crm};
 use crate::messaging::multipart_field;
+use crate::outbox_crash::{andy_with_key, free_port, serve, wait_healthy};
 
 const RECIPIENTS: usize = 10_000;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn serve(data: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
-    Command::new(env!("CARGO_BIN_EXE_pi-crm"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env_remove("PI_CRM_CONFIG")
-        .env("PI_CRM_OUTBOX_LEASE_SECONDS", "2")
-        .env("PI_CRM_RATE_LIMIT_PER_MINUTE", "1000000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .unwrap()
-}
-
-async fn wait_healthy(port: u16) {
-    let client = reqwest::Client::new();
-    for _ in 0..400 {
-        if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/healthz")).send().await
-            && r.status() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not start");
-}
 
 /// `(to, outbox id)` of every request the fake received.
 fn deliveries(requests: &[wiremock::Request]) -> Vec<(String, String)> {
@@ -73,40 +36,10 @@ async fn a_kill_during_a_ten_thousand_recipient_campaign_sends_nobody_twice_and_
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let log = dir.path().join("server.log");
-    let made = pi_crm(
+    let key = andy_with_key(
         &data,
-        &[
-            "user",
-            "create",
-            "--email",
-            "andy@example.com",
-            "--name",
-            "Andy",
-            "--password-stdin",
-        ],
-        Some(&format!("{PASSWORD}\n")),
+        "read:contacts,write:contacts,read:templates,write:templates,read:campaigns,write:campaigns,send:messages,manage:workspaces",
     );
-    assert!(made.status.success());
-    let out = pi_crm(
-        &data,
-        &[
-            "apikey",
-            "create",
-            "--user",
-            "andy@example.com",
-            "--scopes",
-            "read:contacts,write:contacts,read:templates,write:templates,read:campaigns,write:campaigns,send:messages,manage:workspaces",
-        ],
-        None,
-    );
-    assert!(out.status.success());
-    let key = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .find(|l| l.starts_with("pcrm_"))
-        .unwrap()
-        .trim()
-        .to_string();
     let csv = {
         let mut text = String::from("First Name,Last Name,E-mail Address\n");
         for i in 0..RECIPIENTS {

@@ -775,9 +775,12 @@ async fn pause_holds_what_waits_resume_sends_the_rest_once_and_cancel_drops_it()
     assert_eq!(c.mail_to().await.len(), during, "nothing is sent while paused");
     assert!(during < 40, "{during}");
     let paused = c.get(&id).await;
-    if paused["stats"]["queued"].as_i64().unwrap() > 0 {
-        assert_eq!(paused["waiting"]["reason"], "paused", "{paused}");
-    }
+    assert_eq!(paused["waiting"]["reason"], "paused", "{paused}");
+    assert_eq!(
+        paused["waiting"]["messages"].as_i64().unwrap() + paused["stats"]["sent"].as_i64().unwrap(),
+        40,
+        "{paused}"
+    );
     let r = c.act(&id, "resume").await;
     assert_eq!(r.status(), 200);
     let done = c.until_sent(&id).await;

@@ -17,7 +17,7 @@ use crate::common::{PASSWORD, pi_crm};
 const API_KEY_SECRET: &str = "key-crash-test-0123456789abcdef";
 const SIGNING_SECRET: &str = "signing-crash-test-fedcba9876543210";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -25,7 +25,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn serve(data: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
+pub(crate) fn serve(data: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
     Command::new(env!("CARGO_BIN_EXE_pi-crm"))
         .arg("--data-dir")
@@ -42,7 +42,7 @@ fn serve(data: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
         .unwrap()
 }
 
-async fn wait_healthy(port: u16) {
+pub(crate) async fn wait_healthy(port: u16) {
     let client = reqwest::Client::new();
     for _ in 0..200 {
         if let Ok(r) = client.get(format!("http://127.0.0.1:{port}/healthz")).send().await
@@ -68,15 +68,10 @@ fn outbox_ids(requests: &[wiremock::Request]) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
-    // This test's own HTTP clients come before any in-process server has set up TLS.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let log = dir.path().join("server.log");
+/// Andy's account made through the CLI, and an API key of his with `scopes` (comma-separated).
+pub(crate) fn andy_with_key(data: &std::path::Path, scopes: &str) -> String {
     let made = pi_crm(
-        &data,
+        data,
         &[
             "user",
             "create",
@@ -90,25 +85,28 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
     );
     assert!(made.status.success());
     let out = pi_crm(
-        &data,
-        &[
-            "apikey",
-            "create",
-            "--user",
-            "andy@example.com",
-            "--scopes",
-            "read:contacts,write:contacts,send:messages,manage:workspaces",
-        ],
+        data,
+        &["apikey", "create", "--user", "andy@example.com", "--scopes", scopes],
         None,
     );
     assert!(out.status.success());
-    let key = String::from_utf8(out.stdout)
+    String::from_utf8(out.stdout)
         .unwrap()
         .lines()
         .find(|l| l.starts_with("pcrm_"))
         .unwrap()
         .trim()
-        .to_string();
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
+    // This test's own HTTP clients come before any in-process server has set up TLS.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("server.log");
+    let key = andy_with_key(&data, "read:contacts,write:contacts,send:messages,manage:workspaces");
 
     // A Mailgun that takes every message and does not answer for a minute.
     let fake = MockServer::start().await;

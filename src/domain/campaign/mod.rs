@@ -269,6 +269,17 @@ async fn answer(state: &AppState, ws: &WorkspaceAccess, stored: Stored) -> AppRe
         }),
         _ => None,
     };
+    let stats = Stats::from_counts(&counts);
+    // A paused campaign holds everything not yet sent, queued in the outbox or not.
+    let waiting = if stored.status() == Status::Paused && stats.queued > 0 {
+        Some(Waiting {
+            messages: stats.queued,
+            until: String::new(),
+            reason: "paused".into(),
+        })
+    } else {
+        waiting
+    };
     let r = stored.row;
     Ok(Campaign {
         id: r.id,
@@ -280,7 +291,7 @@ async fn answer(state: &AppState, ws: &WorkspaceAccess, stored: Stored) -> AppRe
         schedule: stored.schedule,
         status: r.status,
         approval,
-        stats: Stats::from_counts(&counts),
+        stats,
         waiting,
         next_at: r.next_at,
         created_at: r.created_at,

@@ -780,3 +780,32 @@ pub async fn preview(
         body_text: message.text,
     })
 }
+
+/// Marketing texts waiting for quiet hours to end or for tomorrow's limit, per workspace (the
+/// dashboard says so).
+pub struct HeldTexts {
+    pub workspace: WorkspaceAccess,
+    pub messages: i64,
+    pub until: String,
+    pub reason: String,
+}
+
+pub async fn held_texts(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAccess]) -> AppResult<Vec<HeldTexts>> {
+    if !actor.has_scope(Scope::ReadCampaigns) {
+        return Ok(Vec::new());
+    }
+    let now = crate::clock::now_text();
+    let mut out = Vec::new();
+    for ws in workspaces {
+        let (messages, until, reason) = storage::outbox::held_texts(&state.db, ws, &now).await?;
+        if messages > 0 {
+            out.push(HeldTexts {
+                workspace: ws.clone(),
+                messages,
+                until: until.unwrap_or_default(),
+                reason: reason.unwrap_or_else(|| "waiting".into()),
+            });
+        }
+    }
+    Ok(out)
+}
