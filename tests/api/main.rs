@@ -11,6 +11,7 @@ mod audit;
 mod backups;
 mod campaign_crash;
 mod campaigns;
+mod campaigns_ui;
 mod cli;
 mod contacts;
 mod contacts_ui;
