@@ -298,7 +298,7 @@ async fn deliver(
     // Marketing texts keep the workspace's quiet hours and daily limit: they wait, unspent.
     if row.campaign_id.is_some() && Via::of_outbox(&row.channel) == Via::Text {
         let now = crate::schedule::to_timestamp(crate::clock::now());
-        if let Some((until, why)) = campaign::sending::text_hold(state, &ws, &row.id, now).await? {
+        if let Some((until, why)) = campaign::texts::text_hold(state, &ws, &row.id, now).await? {
             let at = crate::clock::format(crate::schedule::from_timestamp(until));
             let mut tx = storage::db::begin_write(&state.db).await?;
             storage::outbox::requeue(&mut tx, &row.id, &at, Some(&why), false).await?;

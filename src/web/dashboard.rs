@@ -37,7 +37,7 @@ struct DashboardPage {
     /// Campaigns waiting for the reviewer, and decisions nobody has opened yet.
     approvals: Vec<crate::domain::campaign::approval::Waiting>,
     /// Marketing texts waiting for quiet hours or tomorrow's limit.
-    held_texts: Vec<crate::domain::campaign::sending::HeldTexts>,
+    held_texts: Vec<crate::domain::campaign::texts::HeldTexts>,
 }
 
 /// The dashboard's word on backups (SPEC §12): when the last good one was made, or that the
@@ -96,7 +96,7 @@ async fn page(
             tracing::warn!(error = ?e, "the dashboard could not read approvals");
             Vec::new()
         });
-    let held_texts = crate::domain::campaign::sending::held_texts(state, &actor, &workspaces)
+    let held_texts = crate::domain::campaign::texts::held_texts(state, &actor, &workspaces)
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = ?e, "the dashboard could not read waiting texts");

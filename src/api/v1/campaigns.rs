@@ -13,7 +13,7 @@ use crate::api::extract::{ApiJson, ApiPath, ApiWs};
 use crate::auth::workspace::{Editor, Owner};
 use crate::domain::campaign::approval::{self, DecisionInput};
 use crate::domain::campaign::segment::{Audience, Segment};
-use crate::domain::campaign::{self, Campaign, CampaignInput, Recipient, Schedule, sending};
+use crate::domain::campaign::{self, Campaign, CampaignInput, Recipient, Schedule, fan_out, sending};
 use crate::domain::ids::{CampaignId, ContactId, WorkspaceId};
 use crate::domain::page::Page;
 use crate::state::AppState;
@@ -206,13 +206,13 @@ pub struct PreviewQuery {
 
 /// The message as one recipient gets it (what is frozen, once submitted or scheduled).
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/campaigns/{id}/preview", tag = "campaigns", params(PreviewQuery),
-    responses((status = 200, body = sending::Preview), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = fan_out::Preview), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn preview(
     State(state): State<AppState>,
     ApiWs { actor, ws, .. }: ApiWs,
     ApiPath((_, id)): CampaignPath,
     Query(q): Query<PreviewQuery>,
-) -> ApiResult<Json<sending::Preview>> {
+) -> ApiResult<Json<fan_out::Preview>> {
     let contact = match q.contact_id.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) => Some(ContactId::parse(c).ok_or_else(|| {
             crate::error::AppError::invalid("contact_id", "there is no contact with this id in this workspace")
@@ -220,7 +220,7 @@ pub async fn preview(
         None => None,
     };
     Ok(Json(
-        sending::preview(&state, &actor, &ws, &id, contact.as_ref()).await?,
+        fan_out::preview(&state, &actor, &ws, &id, contact.as_ref()).await?,
     ))
 }
 

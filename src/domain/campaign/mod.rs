@@ -1,12 +1,15 @@
 //! Campaigns (SPEC §10): an email or text template sent to a segment of a workspace's
 //! contacts now, at a time, or every year on a date field — through Loan Factory's approval
 //! queue when the workspace requires it. This file holds the campaign itself and its edits;
-//! `approval` the review, `sending` the schedule and the fan-out, `yearly` the calendar.
+//! `approval` the review, `sending` the schedule, `fan_out` the queueing, `texts` quiet hours and
+//! the daily text limit, `yearly` the calendar.
 
 pub mod approval;
+pub mod fan_out;
 pub mod segment;
 pub mod sending;
 pub mod settings;
+pub mod texts;
 pub mod yearly;
 
 use serde::{Deserialize, Serialize};

@@ -224,16 +224,23 @@ struct EditPage {
     voids: bool,
 }
 
+/// What the editor shows: a new campaign (`id` none) or one being changed.
+struct Editing {
+    id: Option<String>,
+    form: CampaignForm,
+    /// Saving a change voids a submission or an approval.
+    voids: bool,
+}
+
 async fn editor(
     state: &AppState,
     actor: &Actor,
     ws: WorkspaceAccess,
     chrome: Chrome,
-    id: Option<String>,
-    form: CampaignForm,
+    editing: Editing,
     errors: FormErrors,
-    voids: bool,
 ) -> Result<Response, PageError> {
+    let Editing { id, form, voids } = editing;
     let templates = template::list(state, actor, &ws, &ListQuery::default()).await?;
     let lists = list::all(&state.db, actor, &ws).await?;
     let defs = field_definition::applicable(&state.db, &ws).await?;
@@ -284,7 +291,12 @@ pub async fn new_page(
         conditions: vec![Default::default(); CONDITION_ROWS],
         ..CampaignForm::default()
     };
-    editor(&state, &actor, ws, chrome, None, form, FormErrors::none(), false).await
+    let editing = Editing {
+        id: None,
+        form,
+        voids: false,
+    };
+    editor(&state, &actor, ws, chrome, editing, FormErrors::none()).await
 }
 
 pub async fn create(
@@ -303,7 +315,12 @@ pub async fn create(
         )),
         Err(e) => {
             let errors = FormErrors::from_error(e)?;
-            editor(&state, &actor, ws, chrome, None, form, errors, false).await
+            let editing = Editing {
+                id: None,
+                form,
+                voids: false,
+            };
+            editor(&state, &actor, ws, chrome, editing, errors).await
         }
     }
 }
@@ -316,17 +333,12 @@ pub async fn edit_page(
     let c = campaign::get(&state, &actor, &ws, &id).await?;
     let tz = ws.time_zone(&state.config)?;
     let voids = !matches!(c.status(), Status::Draft);
-    editor(
-        &state,
-        &actor,
-        ws,
-        chrome,
-        Some(c.id.clone()),
-        CampaignForm::of(&c, &tz),
-        FormErrors::none(),
+    let editing = Editing {
+        id: Some(c.id.clone()),
+        form: CampaignForm::of(&c, &tz),
         voids,
-    )
-    .await
+    };
+    editor(&state, &actor, ws, chrome, editing, FormErrors::none()).await
 }
 
 pub async fn update(
@@ -350,7 +362,12 @@ pub async fn update(
         )),
         Err(e) => {
             let errors = FormErrors::from_error(e)?;
-            editor(&state, &actor, ws, chrome, Some(id.to_string()), form, errors, false).await
+            let editing = Editing {
+                id: Some(id.to_string()),
+                form,
+                voids: false,
+            };
+            editor(&state, &actor, ws, chrome, editing, errors).await
         }
     }
 }

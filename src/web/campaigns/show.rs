@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::auth::workspace::Editor;
 use crate::domain::campaign::approval::{self, DecisionInput};
-use crate::domain::campaign::{self, Campaign, Recipient, Status, sending};
+use crate::domain::campaign::{self, Campaign, Recipient, Status, fan_out, sending};
 use crate::domain::ids::{CampaignId, ContactId, WorkspaceId};
 use crate::domain::template::Channel;
 use crate::domain::template::render::Rendered;
@@ -164,7 +164,7 @@ pub async fn preview(
     let contact = ContactId::parse(params.contact.trim());
     let c = campaign::get(&state, &actor, &ws, &id).await?;
     let channel = Channel::parse(&c.channel).unwrap_or(Channel::Email);
-    let rendered = sending::preview(&state, &actor, &ws, &id, contact.as_ref())
+    let rendered = fan_out::preview(&state, &actor, &ws, &id, contact.as_ref())
         .await
         .map(|p| Rendered {
             subject: p.subject,

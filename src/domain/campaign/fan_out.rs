@@ -1,0 +1,402 @@
+//! The fan-out (SPEC §10): each pending recipient personalised and queued in the outbox, a
+//! batch per transaction, every skip recorded with its reason (suppressed, no address, a
+//! template that does not fill in). A recipient moves from `pending` to `queued` in the same
+//! transaction as its outbox row, so a crash, a restart or a second runner never queues anyone
+//! twice; the outbox then never sends anything twice. Also what marketing adds to a message
+//! (the unsubscribe line and headers, the STOP line) and the preview for one recipient.
+
+use std::collections::HashMap;
+
+use super::sending::{check_provider, query_of, snapshot_of};
+use super::{Status, Stored};
+use crate::domain::actor::{Actor, Scope, Via as ActorVia};
+use crate::domain::audit;
+use crate::domain::contact::ContactRecord;
+use crate::domain::ids::{CampaignId, ContactId, UserId};
+use crate::domain::messages::{self, Stored as Message};
+use crate::domain::suppression::Via;
+use crate::domain::template::Filler;
+use crate::domain::workspace::{self, WorkspaceAccess};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::storage;
+
+/// Recipients queued per transaction: small enough that other writers wait milliseconds,
+/// large enough that 10,000 take well under two seconds.
+const BATCH: i64 = 500;
+
+/// Who a campaign's messages are from on the timeline (and `sender.*`): the person who made
+/// it, else the workspace's owner.
+async fn sender_actor(state: &AppState, ws: &WorkspaceAccess, stored: &Stored) -> AppResult<Actor> {
+    if let Some(id) = stored.row.created_by.as_deref().and_then(UserId::parse)
+        && storage::users::find(&state.db, &id).await?.is_some()
+    {
+        return Ok(Actor::person(id, ActorVia::Job));
+    }
+    let (_, owner) = workspace::for_system(&state.db, ws.id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Actor::person(owner, ActorVia::Job))
+}
+
+/// What becomes of one recipient.
+enum Plan {
+    Queue {
+        address: String,
+        message: Message,
+    },
+    Skip {
+        reason: &'static str,
+        detail: String,
+        address: Option<String>,
+    },
+    /// Deleted since the segment was resolved.
+    Gone,
+}
+
+/// The one-click link and the visible footer every campaign email carries (SPEC §8.4); the
+/// footer is left out when the template already shows the link.
+fn marketing_email(state: &AppState, ws: &WorkspaceAccess, from: &str, to: &str, mut message: Message) -> Message {
+    message.headers =
+        crate::domain::unsubscribe::headers(&state.secret, state.config.public_url.as_deref(), ws.id(), to, from);
+    let link = crate::domain::unsubscribe::link(&state.secret, state.config.public_url.as_deref(), ws.id(), to);
+    let (html_line, text_line) = match &link {
+        Some(url) => (
+            format!(
+                "<p style=\"font-size:12px;color:#64748b;margin-top:24px\">Don't want these emails? <a href=\"{}\">Unsubscribe</a>.</p>",
+                crate::domain::template::render::html_escape(url)
+            ),
+            format!("Don't want these emails? Unsubscribe: {url}"),
+        ),
+        None => (
+            "<p style=\"font-size:12px;color:#64748b;margin-top:24px\">Don't want these emails? Reply with \"unsubscribe\".</p>".to_string(),
+            "Don't want these emails? Reply with \"unsubscribe\".".to_string(),
+        ),
+    };
+    let shown = link.as_deref().is_some_and(|url| message.text.contains(url));
+    if !shown {
+        message.text = format!("{}\n\n{text_line}", message.text.trim_end());
+        if let Some(html) = &mut message.html {
+            match html.to_ascii_lowercase().rfind("</body>") {
+                Some(at) => html.insert_str(at, &html_line),
+                None => html.push_str(&html_line),
+            }
+        }
+    }
+    message
+}
+
+/// Marketing texts end with how to opt out, unless the template says it already.
+fn marketing_text(mut message: Message) -> Message {
+    if !message.text.to_lowercase().contains("stop") {
+        message.text = format!("{}\n\nReply STOP to opt out", message.text.trim_end());
+    }
+    message
+}
+
+#[allow(clippy::too_many_arguments)]
+fn plan(
+    state: &AppState,
+    ws: &WorkspaceAccess,
+    via: Via,
+    from: &str,
+    filler: &Filler,
+    template_id: &str,
+    contact: Option<&ContactRecord>,
+    suppressed: &std::collections::HashSet<String>,
+) -> Plan {
+    let Some(contact) = contact else {
+        return Plan::Gone;
+    };
+    let address = match via {
+        Via::Email => contact.base.primary_email.clone(),
+        Via::Text => contact.base.primary_phone.clone(),
+    }
+    .filter(|a| !a.trim().is_empty());
+    let Some(address) = address else {
+        return Plan::Skip {
+            reason: "no_address",
+            detail: match via {
+                Via::Email => "no email address".into(),
+                Via::Text => "no phone number".into(),
+            },
+            address: None,
+        };
+    };
+    if suppressed.contains(&address) {
+        return Plan::Skip {
+            reason: "suppressed",
+            detail: "on the suppression list".into(),
+            address: Some(address),
+        };
+    }
+    let message = filler
+        .fill(state, contact)
+        .and_then(|rendered| messages::from_rendered(via, rendered, template_id))
+        .map(|m| match via {
+            Via::Email => marketing_email(state, ws, from, &address, m),
+            Via::Text => marketing_text(m),
+        })
+        .and_then(|m| {
+            if via == Via::Text && m.text.chars().count() > messages::TEXT_MAX_CHARS {
+                Err(AppError::invalid(
+                    "body",
+                    format!("the text is longer than {} characters", messages::TEXT_MAX_CHARS),
+                ))
+            } else {
+                Ok(m)
+            }
+        });
+    match message {
+        Ok(message) => Plan::Queue { address, message },
+        Err(e) => Plan::Skip {
+            reason: "render_error",
+            detail: e.public_message(),
+            address: Some(address),
+        },
+    }
+}
+
+/// What one fan-out did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct FannedOut {
+    pub queued: usize,
+    pub skipped: usize,
+}
+
+/// Queues every pending recipient of the campaign, a batch per transaction, while it is
+/// sending (or a yearly one is scheduled); stops at a pause or cancel between batches.
+pub async fn fan_out(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) -> AppResult<FannedOut> {
+    let mut done = FannedOut::default();
+    let stored = super::load(state, ws, id).await?;
+    if !matches!(stored.status(), Status::Sending | Status::Scheduled) {
+        return Ok(done);
+    }
+    if storage::campaign_recipients::pending(&state.db, ws, id.as_str(), 1)
+        .await?
+        .is_empty()
+    {
+        finish(state, id).await?;
+        return Ok(done);
+    }
+    let snapshot = snapshot_of(&stored)?;
+    let via = stored.via();
+    let from = check_provider(state, ws, via).await?;
+    let actor = sender_actor(state, ws, &stored).await?;
+    let filler = Filler::for_source(state, &actor, ws, &snapshot.source()).await?;
+    loop {
+        let batch = storage::campaign_recipients::pending(&state.db, ws, id.as_str(), BATCH).await?;
+        if batch.is_empty() {
+            break;
+        }
+        let ids: Vec<String> = batch.iter().map(|(_, c)| c.clone()).collect();
+        let contacts: HashMap<String, ContactRecord> = storage::contacts::load_many(&state.db, ws, &ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+        let addresses: Vec<String> = contacts
+            .values()
+            .filter_map(|c| match via {
+                Via::Email => c.base.primary_email.clone(),
+                Via::Text => c.base.primary_phone.clone(),
+            })
+            .collect();
+        let suppressed = storage::suppressions::among(&state.db, ws, via.as_str(), &addresses).await?;
+        let plans: Vec<(String, String, Plan)> = batch
+            .into_iter()
+            .map(|(occurrence, contact)| {
+                let p = plan(
+                    state,
+                    ws,
+                    via,
+                    &from,
+                    &filler,
+                    &snapshot.template_id,
+                    contacts.get(&contact),
+                    &suppressed,
+                );
+                (occurrence, contact, p)
+            })
+            .collect();
+        let mut tx = storage::db::begin_write(&state.db).await?;
+        // A pause or cancel since the batch was read stops it here, inside the lock.
+        let now_status = storage::campaigns::find(&mut *tx, ws, id)
+            .await?
+            .map(|r| Status::parse(&r.status));
+        if !matches!(now_status, Some(Status::Sending | Status::Scheduled)) {
+            return Ok(done);
+        }
+        for (occurrence, contact, plan) in &plans {
+            match plan {
+                Plan::Queue { address, message } => {
+                    if !storage::campaign_recipients::take(
+                        &mut tx,
+                        id.as_str(),
+                        occurrence,
+                        contact,
+                        "queued",
+                        None,
+                        None,
+                        Some(address),
+                    )
+                    .await?
+                    {
+                        continue;
+                    }
+                    let contact_id = ContactId::found(contact)?;
+                    let comm = messages::queue_one(
+                        &mut tx,
+                        &actor,
+                        ws,
+                        &contact_id,
+                        via,
+                        &from,
+                        address,
+                        message,
+                        Some(id.as_str()),
+                    )
+                    .await?;
+                    storage::campaign_recipients::set_communication(
+                        &mut tx,
+                        id.as_str(),
+                        occurrence,
+                        contact,
+                        comm.as_str(),
+                    )
+                    .await?;
+                    done.queued += 1;
+                }
+                Plan::Skip {
+                    reason,
+                    detail,
+                    address,
+                } => {
+                    if storage::campaign_recipients::take(
+                        &mut tx,
+                        id.as_str(),
+                        occurrence,
+                        contact,
+                        "skipped",
+                        Some(reason),
+                        Some(detail),
+                        address.as_deref(),
+                    )
+                    .await?
+                    {
+                        done.skipped += 1;
+                    }
+                }
+                Plan::Gone => {
+                    storage::campaign_recipients::take(
+                        &mut tx,
+                        id.as_str(),
+                        occurrence,
+                        contact,
+                        "cancelled",
+                        None,
+                        Some("the contact was deleted"),
+                        None,
+                    )
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        state.outbox.notify_one();
+    }
+    if done.queued + done.skipped > 0 {
+        let mut tx = storage::db::begin_write(&state.db).await?;
+        audit::in_workspace_with(
+            &mut tx,
+            &actor,
+            ws.id(),
+            "campaign.queue",
+            "campaign",
+            id.as_str(),
+            &serde_json::json!({"queued": done.queued, "skipped": done.skipped}),
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    finish(state, id).await?;
+    Ok(done)
+}
+
+/// A one-off campaign with nothing left to queue or send is `sent`.
+async fn finish(state: &AppState, id: &CampaignId) -> AppResult<()> {
+    let mut tx = storage::db::begin_write(&state.db).await?;
+    storage::campaigns::finish_if_done(&mut tx, id.as_str()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A campaign's message as one recipient gets it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Preview {
+    pub contact_id: Option<String>,
+    pub contact_name: String,
+    pub address: Option<String>,
+    pub subject: String,
+    pub body_html: Option<String>,
+    pub body_text: String,
+}
+
+/// What `contact` (or the segment's first contact, or a sample) would get: the frozen snapshot
+/// once there is one, else the template as it is now; with the unsubscribe footer or the STOP
+/// line marketing carries.
+pub async fn preview(
+    state: &AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    id: &CampaignId,
+    contact: Option<&ContactId>,
+) -> AppResult<Preview> {
+    actor.require(Scope::ReadCampaigns)?;
+    let stored = super::load(state, ws, id).await?;
+    let snapshot = match &stored.row.snapshot {
+        Some(_) => snapshot_of(&stored)?,
+        None => super::approval::freeze(state, actor, ws, &stored).await?,
+    };
+    let filler = Filler::for_source(state, actor, ws, &snapshot.source()).await?;
+    let record =
+        match contact {
+            Some(c) => Some(storage::contacts::load(&state.db, ws, c).await?.ok_or_else(|| {
+                AppError::invalid("contact_id", "there is no contact with this id in this workspace")
+            })?),
+            None => {
+                let q = query_of(state, ws, &snapshot).await?;
+                match storage::segments::first(&state.db, ws, &q).await? {
+                    Some(first) => storage::contacts::load(&state.db, ws, &first).await?,
+                    None => None,
+                }
+            }
+        };
+    let record = record.unwrap_or_else(|| crate::domain::template::sample_contact(filler.fields()));
+    let via = stored.via();
+    let address = match via {
+        Via::Email => record.base.primary_email.clone(),
+        Via::Text => record.base.primary_phone.clone(),
+    };
+    let rendered = filler.fill(state, &record)?;
+    let message = messages::from_rendered(via, rendered, &snapshot.template_id)?;
+    let from = check_provider(state, ws, via).await.unwrap_or_default();
+    let message = match via {
+        Via::Email => marketing_email(
+            state,
+            ws,
+            &from,
+            address.as_deref().unwrap_or("someone@example.com"),
+            message,
+        ),
+        Via::Text => marketing_text(message),
+    };
+    Ok(Preview {
+        contact_id: (!record.id.is_empty()).then(|| record.id.clone()),
+        contact_name: record.display_name(),
+        address,
+        subject: message.subject,
+        body_html: message.html,
+        body_text: message.text,
+    })
+}
