@@ -7,8 +7,9 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::domain::workspace::WorkspaceAccess;
 
-/// A recipient's status as people read it: the message's once queued.
-const STATUS: &str = "CASE r.state WHEN 'queued' THEN coalesce(cl.status, 'cancelled') ELSE r.state END";
+/// A recipient's status as people read it: the message's once queued (kept on the row by the
+/// triggers of migration 0021).
+const STATUS: &str = "CASE r.state WHEN 'queued' THEN coalesce(r.message_status, 'queued') ELSE r.state END";
 
 /// Up to `limit` recipients still to be queued, in a stable order.
 pub async fn pending(
@@ -29,47 +30,61 @@ pub async fn pending(
     .await
 }
 
-/// Settles a pending recipient as `state` (queued or skipped); false when it was no longer
-/// pending (another runner took it, or the campaign was cancelled).
-#[allow(clippy::too_many_arguments)]
-pub async fn take(
+/// Takes a batch of pending recipients for this runner, in one statement: the ones it gets
+/// back are its own (another runner, or a cancel, may have taken the rest meanwhile). They are
+/// `queued` until `settle` says what became of each, in the same transaction.
+pub async fn claim(
     conn: &mut SqliteConnection,
     campaign: &str,
-    occurrence: &str,
-    contact: &str,
-    state: &str,
-    reason: Option<&str>,
-    detail: Option<&str>,
-    address: Option<&str>,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE campaign_recipients SET state = ?, reason = ?, detail = ?, address = ?
-          WHERE campaign_id = ? AND occurrence = ? AND contact_id = ? AND state = 'pending'",
-    )
-    .bind(state)
-    .bind(reason)
-    .bind(detail)
-    .bind(address)
-    .bind(campaign)
-    .bind(occurrence)
-    .bind(contact)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    keys: &[(String, String)],
+) -> Result<std::collections::HashSet<(String, String)>, sqlx::Error> {
+    if keys.is_empty() {
+        return Ok(Default::default());
+    }
+    let mut q = sqlx::QueryBuilder::new("UPDATE campaign_recipients SET state = 'queued' WHERE campaign_id = ");
+    q.push_bind(campaign.to_string());
+    q.push(" AND state = 'pending' AND (occurrence, contact_id) IN (VALUES ");
+    let mut sep = q.separated(", ");
+    for (occurrence, contact) in keys {
+        sep.push("(");
+        sep.push_bind_unseparated(occurrence.clone());
+        sep.push_unseparated(", ");
+        sep.push_bind_unseparated(contact.clone());
+        sep.push_unseparated(")");
+    }
+    q.push(") RETURNING occurrence, contact_id");
+    let rows: Vec<(String, String)> = q.build_query_as().fetch_all(conn).await?;
+    Ok(rows.into_iter().collect())
 }
 
-pub async fn set_communication(
+/// What became of a claimed recipient: `queued` with its timeline entry, or `skipped` /
+/// `cancelled` with the reason.
+pub struct Settled<'a> {
+    pub state: &'a str,
+    pub reason: Option<&'a str>,
+    pub detail: Option<&'a str>,
+    pub address: Option<&'a str>,
+    pub communication: Option<&'a str>,
+}
+
+pub async fn settle(
     conn: &mut SqliteConnection,
     campaign: &str,
     occurrence: &str,
     contact: &str,
-    communication: &str,
+    s: &Settled<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE campaign_recipients SET communication_id = ?
+        "UPDATE campaign_recipients SET state = ?, reason = ?, detail = ?, address = ?, communication_id = ?,
+                message_status = CASE WHEN ? IS NULL THEN NULL ELSE 'queued' END
           WHERE campaign_id = ? AND occurrence = ? AND contact_id = ?",
     )
-    .bind(communication)
+    .bind(s.state)
+    .bind(s.reason)
+    .bind(s.detail)
+    .bind(s.address)
+    .bind(s.communication)
+    .bind(s.communication)
     .bind(campaign)
     .bind(occurrence)
     .bind(contact)
@@ -86,7 +101,6 @@ pub async fn stats(
 ) -> Result<Vec<(String, Option<String>, i64)>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT {STATUS} AS status, r.reason, count(*) FROM campaign_recipients r
-           LEFT JOIN communication_logs cl ON cl.id = r.communication_id
           WHERE r.campaign_id = ? AND r.workspace_id = ?
           GROUP BY 1, 2"
     )))
@@ -110,7 +124,7 @@ pub struct Row {
     pub created_at: String,
 }
 
-/// One page of the per-recipient log, newest occurrence first; `statuses` (empty: all) filters
+/// One page of the per-recipient log, newest occurrence first (newest contacts first within it); `statuses` (empty: all) filters
 /// by the status as people read it; `after` is the last row's `(occurrence, contact_id)`.
 pub async fn page(
     db: &SqlitePool,
@@ -124,7 +138,6 @@ pub async fn page(
         "SELECT r.occurrence, r.contact_id, c.first_name, c.last_name, r.address, {STATUS} AS status, r.reason,
                 r.detail, r.communication_id, r.created_at
            FROM campaign_recipients r
-           LEFT JOIN communication_logs cl ON cl.id = r.communication_id
            LEFT JOIN base_contacts c ON c.id = r.contact_id AND c.workspace_id = r.workspace_id
           WHERE r.campaign_id = "
     ));
@@ -140,15 +153,14 @@ pub async fn page(
         q.push(")");
     }
     if let Some((occurrence, contact)) = after {
-        q.push(" AND (r.occurrence < ");
+        q.push(" AND (r.occurrence, r.contact_id) < (");
         q.push_bind(occurrence.to_string());
-        q.push(" OR (r.occurrence = ");
-        q.push_bind(occurrence.to_string());
-        q.push(" AND r.contact_id > ");
+        q.push(", ");
         q.push_bind(contact.to_string());
-        q.push("))");
+        q.push(")");
     }
-    q.push(" ORDER BY r.occurrence DESC, r.contact_id LIMIT ");
+    // The primary key walked backwards: a page costs its rows, not the campaign's size.
+    q.push(" ORDER BY r.occurrence DESC, r.contact_id DESC LIMIT ");
     q.push_bind(limit);
     q.build_query_as().fetch_all(db).await
 }

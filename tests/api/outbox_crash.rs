@@ -25,15 +25,17 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
-pub(crate) fn serve(data: &std::path::Path, port: u16, log: &std::path::Path) -> Child {
+/// The real binary on `data`; a send still leased after `lease` seconds is judged `unknown`.
+pub(crate) fn serve(data: &std::path::Path, port: u16, log: &std::path::Path, lease: u32) -> Child {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(log).unwrap();
     Command::new(env!("CARGO_BIN_EXE_pi-crm"))
         .arg("--data-dir")
         .arg(data)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
         .env_remove("PI_CRM_CONFIG")
-        // A short lease, so a send cut off by the kill is judged within seconds.
-        .env("PI_CRM_OUTBOX_LEASE_SECONDS", "2")
+        // A short lease, so a send cut off by the kill is judged within seconds (long enough
+        // that a send on a busy server is not judged lost while it still goes).
+        .env("PI_CRM_OUTBOX_LEASE_SECONDS", lease.to_string())
         .env("PI_CRM_LOG", "debug")
         .env("PI_CRM_RATE_LIMIT_PER_MINUTE", "100000")
         .stdout(Stdio::null())
@@ -120,7 +122,7 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
         .await;
 
     let port = free_port();
-    let mut server = serve(&data, port, &log);
+    let mut server = serve(&data, port, &log, 2);
     wait_healthy(port).await;
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::builder()
@@ -203,7 +205,7 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
         .mount(&fake)
         .await;
     let port = free_port();
-    let mut server = serve(&data, port, &log);
+    let mut server = serve(&data, port, &log, 2);
     wait_healthy(port).await;
     let base = format!("http://127.0.0.1:{port}");
     let mut statuses: HashMap<String, String> = HashMap::new();

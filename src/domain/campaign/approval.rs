@@ -41,6 +41,9 @@ pub struct ApprovalView {
     /// Who of the workspace recorded a decision received by phone or mail; `null` when the
     /// reviewer decided through the link.
     pub recorded_by: Option<String>,
+    /// A decision nobody of the workspace has opened yet (the dashboard announces it).
+    #[serde(skip)]
+    pub unseen: bool,
 }
 
 pub(crate) async fn view(state: &AppState, ws: &WorkspaceAccess, campaign: &str) -> AppResult<Option<ApprovalView>> {
@@ -50,7 +53,9 @@ pub(crate) async fn view(state: &AppState, ws: &WorkspaceAccess, campaign: &str)
     if r.status == "void" {
         return Ok(None);
     }
+    let unseen = r.decided_at.is_some() && r.seen_at.is_none();
     Ok(Some(ApprovalView {
+        unseen,
         status: r.status,
         reviewer_email: r.reviewer_email,
         reviewer_name: r.reviewer_name,

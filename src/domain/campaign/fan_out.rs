@@ -227,23 +227,14 @@ pub async fn fan_out(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) ->
         if !matches!(now_status, Some(Status::Sending | Status::Scheduled)) {
             return Ok(done);
         }
+        let keys: Vec<(String, String)> = plans.iter().map(|(o, c, _)| (o.clone(), c.clone())).collect();
+        let mine = storage::campaign_recipients::claim(&mut tx, id.as_str(), &keys).await?;
         for (occurrence, contact, plan) in &plans {
-            match plan {
+            if !mine.contains(&(occurrence.clone(), contact.clone())) {
+                continue;
+            }
+            let settled = match plan {
                 Plan::Queue { address, message } => {
-                    if !storage::campaign_recipients::take(
-                        &mut tx,
-                        id.as_str(),
-                        occurrence,
-                        contact,
-                        "queued",
-                        None,
-                        None,
-                        Some(address),
-                    )
-                    .await?
-                    {
-                        continue;
-                    }
                     let contact_id = ContactId::found(contact)?;
                     let comm = messages::queue_one(
                         &mut tx,
@@ -257,50 +248,40 @@ pub async fn fan_out(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) ->
                         Some(id.as_str()),
                     )
                     .await?;
-                    storage::campaign_recipients::set_communication(
-                        &mut tx,
-                        id.as_str(),
-                        occurrence,
-                        contact,
-                        comm.as_str(),
-                    )
-                    .await?;
                     done.queued += 1;
+                    (comm.to_string(), "queued", None, None, Some(address.as_str()))
                 }
                 Plan::Skip {
                     reason,
                     detail,
                     address,
                 } => {
-                    if storage::campaign_recipients::take(
-                        &mut tx,
-                        id.as_str(),
-                        occurrence,
-                        contact,
+                    done.skipped += 1;
+                    (
+                        String::new(),
                         "skipped",
-                        Some(reason),
-                        Some(detail),
+                        Some(*reason),
+                        Some(detail.as_str()),
                         address.as_deref(),
                     )
-                    .await?
-                    {
-                        done.skipped += 1;
-                    }
                 }
-                Plan::Gone => {
-                    storage::campaign_recipients::take(
-                        &mut tx,
-                        id.as_str(),
-                        occurrence,
-                        contact,
-                        "cancelled",
-                        None,
-                        Some("the contact was deleted"),
-                        None,
-                    )
-                    .await?;
-                }
-            }
+                Plan::Gone => (String::new(), "cancelled", None, Some("the contact was deleted"), None),
+            };
+            let (comm, state, reason, detail, address) = settled;
+            storage::campaign_recipients::settle(
+                &mut tx,
+                id.as_str(),
+                occurrence,
+                contact,
+                &storage::campaign_recipients::Settled {
+                    state,
+                    reason,
+                    detail,
+                    address,
+                    communication: (!comm.is_empty()).then_some(comm.as_str()),
+                },
+            )
+            .await?;
         }
         tx.commit().await?;
         state.outbox.notify_one();

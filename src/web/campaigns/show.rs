@@ -108,7 +108,7 @@ pub async fn page(
 ) -> Result<Response, PageError> {
     let c = campaign::get(&state, &actor, &ws, &id).await?;
     // Opening the page is seeing the decision (the dashboard stops announcing it).
-    if c.approval.as_ref().is_some_and(|a| a.status != "pending") && ws.can_edit() {
+    if c.approval.as_ref().is_some_and(|a| a.unseen) && ws.can_edit() {
         campaign::mark_seen(&state, &ws, &id).await?;
     }
     let filter = if campaign::filter_statuses(&params.status).is_ok() {
@@ -127,11 +127,13 @@ pub async fn page(
     let tz = ws.time_zone(&state.config)?;
     let segment_words = campaign::segment::describe(&state, &ws, &c.segment).await?;
     let schedule_words = sending::schedule_words(&c.schedule, &tz);
-    let sample_contacts = campaign::recipients(&state, &actor, &ws, &id, "", None, 20)
-        .await?
+    // Anyone in the log shown can be previewed (no second walk of the recipients).
+    let sample_contacts = log
         .items
-        .into_iter()
-        .map(|r| (r.contact_id, r.name))
+        .iter()
+        .filter(|r| r.status != "skipped" || r.reason.as_deref() == Some("suppressed"))
+        .take(20)
+        .map(|r| (r.contact_id.clone(), r.name.clone()))
         .collect();
     let approval_required = campaign::settings::load(&state.db, &ws).await?.approval.required;
     Ok(ShowPage {
