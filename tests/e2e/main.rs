@@ -1103,6 +1103,7 @@ async fn campaigns_flow(c: Client, app: TestApp, phone: bool) {
     .await;
 
     log_in_as_andy(&c, &app).await;
+    wait_for_text(&c, "Hello, Andy").await;
     c.goto(&app.url(&format!("/workspaces/{ws}/campaigns"))).await.unwrap();
     wait_for_text(&c, "No campaigns yet").await;
     click(&c, &format!("a[href='/workspaces/{ws}/campaigns/new']")).await;
@@ -1158,7 +1159,7 @@ async fn campaigns_flow(c: Client, app: TestApp, phone: bool) {
 
     // Back as Andy: the decision is announced until he opens the campaign.
     log_in_as_andy(&c, &app).await;
-    c.goto(&app.url("/")).await.unwrap();
+    wait_for_text(&c, "Hello, Andy").await;
     wait_for_text(&c, "Approved").await;
     click(&c, "#approvals a").await;
     wait_for_text(&c, "Approved by Pat Reviewer").await;
