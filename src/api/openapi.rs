@@ -59,3 +59,8 @@ impl Modify for Security {
         );
     }
 }
+
+/// `GET /api/v1/openapi.json`, built for each request (rare: the docs page and tools).
+pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}
