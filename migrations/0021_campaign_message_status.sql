@@ -26,3 +26,7 @@ AFTER DELETE ON communication_logs
 BEGIN
     UPDATE campaign_recipients SET message_status = 'cancelled' WHERE communication_id = OLD.id;
 END;
+
+-- Why a campaign that should be sending cannot (its provider was removed, or its snapshot no
+-- longer fills in): shown on its page until a pass gets through.
+ALTER TABLE campaigns ADD COLUMN problem TEXT;

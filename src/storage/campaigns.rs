@@ -17,17 +17,18 @@ pub struct Row {
     pub status: String,
     pub snapshot: Option<String>,
     pub next_at: Option<String>,
+    pub problem: Option<String>,
     pub created_by: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
 
 const COLUMNS: &str = "id, workspace_id, name, channel, template_id, segment, schedule, status, snapshot, next_at,
-                       created_by, created_at, updated_at";
+                       problem, created_by, created_at, updated_at";
 
 pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, r: &Row) -> Result<(), sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO campaigns ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "INSERT INTO campaigns ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )))
     .bind(&r.id)
     .bind(ws.id())
@@ -39,6 +40,7 @@ pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, r: &Row) 
     .bind(&r.status)
     .bind(&r.snapshot)
     .bind(&r.next_at)
+    .bind(&r.problem)
     .bind(&r.created_by)
     .bind(&r.created_at)
     .bind(&r.updated_at)
@@ -128,6 +130,22 @@ pub async fn set_next_at(
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE campaigns SET next_at = ? WHERE workspace_id = ? AND id = ?")
         .bind(next_at)
+        .bind(ws.id())
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Records why the campaign cannot go on (or that it can again: `None`).
+pub async fn set_problem(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &str,
+    problem: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE campaigns SET problem = ? WHERE workspace_id = ? AND id = ?")
+        .bind(problem)
         .bind(ws.id())
         .bind(id)
         .execute(conn)

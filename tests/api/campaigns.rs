@@ -1238,3 +1238,61 @@ async fn ai_workflows_draft_a_campaign_and_request_approval() {
         .await;
     assert_eq!(r.status(), 422);
 }
+
+#[tokio::test]
+async fn a_campaign_that_cannot_send_says_why_and_goes_once_it_can() {
+    let mut c = camp().await;
+    let r = c
+        .api()
+        .post(
+            &c.url("custom-fields"),
+            json!({"field_name": "birthday", "label": "Birthday", "field_type": "date"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    birthday(&mut c, "Ada", "--12-05").await;
+    let id = c
+        .campaign(
+            json!({"name": "Birthdays", "channel": "email", "template_id": c.template,
+                         "schedule": {"kind": "yearly", "field": "birthday", "time": "09:00"}}),
+        )
+        .await;
+    assert_eq!(c.act(&id, "schedule").await.status(), 200);
+    // The email provider is removed after scheduling: the day comes and nothing can go.
+    let r = c.api().delete(&c.url("providers/email")).await;
+    assert_eq!(r.status(), 204);
+    sqlx::query("UPDATE campaigns SET next_at = '2026-01-01T00:00:00Z'")
+        .execute(&c.app.state.db)
+        .await
+        .unwrap();
+    yearly_run(&c, "2026-12-05T18:00:00Z").await;
+    let stuck = c.get(&id).await;
+    assert!(
+        stuck["problem"].as_str().unwrap().contains("no email provider"),
+        "{stuck}"
+    );
+    assert_eq!(stuck["stats"]["queued"], 1, "Ada waits, resolved but not queued");
+    let b = c.app.browser();
+    b.login("andy@example.com", crate::common::PASSWORD).await;
+    let page = b.get(&format!("/workspaces/{}/campaigns/{id}", c.ws)).await;
+    assert!(page.body.contains("It cannot send right now"), "{}", page.body);
+    // The provider is back: the next pass sends, and the problem is gone.
+    let r = c
+        .api()
+        .client
+        .put(c.app.url(&c.url("providers/email")))
+        .json(
+            &json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
+                      "webhook_signing_key": SIGNING_KEY, "from": "Andy Lee <andy@mg.example.com>",
+                      "api_base": c.mailgun.uri(), "per_minute": 0}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    yearly_run(&c, "2026-12-05T18:01:00Z").await;
+    let fine = c.get(&id).await;
+    assert_eq!(fine["problem"], Value::Null, "{fine}");
+    assert_eq!(fine["stats"]["sent"], 1);
+    assert_eq!(c.mail_to().await.len(), 1);
+}

@@ -167,6 +167,29 @@ pub struct FannedOut {
 /// Queues every pending recipient of the campaign, a batch per transaction, while it is
 /// sending (or a yearly one is scheduled); stops at a pause or cancel between batches.
 pub async fn fan_out(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) -> AppResult<FannedOut> {
+    let outcome = queue_pending(state, ws, id).await;
+    // What a person can fix is shown on the campaign's page until a pass gets through.
+    let problem = match &outcome {
+        Err(
+            e @ (AppError::Refused { .. }
+            | AppError::Invalid { .. }
+            | AppError::InvalidMany(_)
+            | AppError::Conflict { .. }),
+        ) => Some(e.public_message()),
+        _ => None,
+    };
+    let had = storage::campaigns::find(&state.db, ws, id)
+        .await?
+        .and_then(|r| r.problem);
+    if had != problem && (problem.is_some() || outcome.is_ok()) {
+        let mut tx = storage::db::begin_write(&state.db).await?;
+        storage::campaigns::set_problem(&mut tx, ws, id.as_str(), problem.as_deref()).await?;
+        tx.commit().await?;
+    }
+    outcome
+}
+
+async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) -> AppResult<FannedOut> {
     let mut done = FannedOut::default();
     let stored = super::load(state, ws, id).await?;
     if !matches!(stored.status(), Status::Sending | Status::Scheduled) {

@@ -196,6 +196,9 @@ pub struct Campaign {
     pub waiting: Option<Waiting>,
     /// A scheduled campaign's next start (`at`) or next daily look (`yearly`).
     pub next_at: Option<String>,
+    /// Why it cannot send right now (no provider any more, a template that no longer fills in);
+    /// tried again every minute.
+    pub problem: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -297,6 +300,7 @@ async fn answer(state: &AppState, ws: &WorkspaceAccess, stored: Stored) -> AppRe
         stats,
         waiting,
         next_at: r.next_at,
+        problem: r.problem,
         created_at: r.created_at,
         updated_at: r.updated_at,
     })
@@ -458,6 +462,7 @@ pub async fn create(
         status: Status::Draft.as_str().into(),
         snapshot: None,
         next_at: None,
+        problem: None,
         created_by: Some(actor.user_id.to_string()),
         created_at: now.clone(),
         updated_at: now,
