@@ -1083,6 +1083,54 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
 }
 
 #[tokio::test]
+async fn quiet_hours_and_the_daily_limit_with_a_fixed_clock() {
+    let c = camp().await;
+    let r = c
+        .api()
+        .patch(
+            &format!("/api/v1/workspaces/{}", c.ws),
+            json!({"timezone": "America/Los_Angeles", "quiet_hours": {"start": "21:00", "end": "08:00"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let andy = c.app.user_by_email("andy@example.com").await;
+    let actor = pi_crm::domain::actor::Actor::person(andy.id.clone(), pi_crm::domain::actor::Via::Cli);
+    let ws = pi_crm::domain::workspace::resolve(
+        &c.app.state.db,
+        &actor,
+        &pi_crm::domain::ids::WorkspaceId::parse(&c.ws).unwrap(),
+    )
+    .await
+    .unwrap();
+    let hold = |when: &'static str| {
+        let (state, ws) = (c.app.state.clone(), ws.clone());
+        async move {
+            pi_crm::domain::campaign::texts::text_hold(&state, &ws, "ffffffff-ffff-7fff-bfff-ffffffffffff", at(when))
+                .await
+                .unwrap()
+        }
+    };
+    // 21:30 PST: held until 08:00 PST (16:00 UTC), with the reason.
+    let (until, why) = hold("2026-12-06T05:30:00Z").await.expect("quiet");
+    assert_eq!(until, at("2026-12-06T16:00:00Z"));
+    assert!(why.contains("quiet hours (21:00–08:00)"), "{why}");
+    // 07:59 PDT in summer (UTC−7): held until 08:00 PDT.
+    let (until, _) = hold("2026-07-06T14:59:00Z").await.expect("quiet");
+    assert_eq!(until, at("2026-07-06T15:00:00Z"));
+    // 09:00 PST: it may go.
+    assert!(hold("2026-12-06T17:00:00Z").await.is_none());
+    // A limit of 0: every marketing text waits for the next day's midnight (then quiet hours).
+    let r = c
+        .api()
+        .patch(&format!("/api/v1/workspaces/{}", c.ws), json!({"daily_text_limit": 0}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let (until, why) = hold("2026-12-06T17:00:00Z").await.expect("over the limit");
+    assert_eq!(until, at("2026-12-07T08:00:00Z"), "midnight PST");
+    assert!(why.contains("daily limit of 0"), "{why}");
+}
+
+#[tokio::test]
 async fn campaigns_are_isolated_scoped_and_refuse_graph() {
     let mut c = camp().await;
     people(&mut c).await;
