@@ -134,6 +134,16 @@ async fn the_editor_saves_a_campaign_and_shows_every_mistake() {
         .await;
     let after = b.get(r.location.as_deref().unwrap()).await;
     assert!(after.body.contains("cancel it before deleting it"), "{}", after.body);
+    // "Use as a new campaign": the editor starts from its settings, under a new name.
+    assert!(after.body.contains(&format!("/campaigns/new?from={id}")));
+    let copy = b.get(&format!("/workspaces/{ws}/campaigns/new?from={id}")).await;
+    assert_eq!(copy.status, 200);
+    assert!(copy.body.contains("value=\"Copy of Holiday rates\""), "{}", copy.body);
+    assert!(copy.body.contains("value=\"2026-12-24T09:00\""));
+    // Another person's campaign cannot be a starting point.
+    let (_, mona) = c.app.user_browser("mona@example.com").await;
+    let theirs = mona.get(&format!("/workspaces/{ws}/campaigns/new?from={id}")).await;
+    assert_eq!(theirs.status, 404);
 }
 
 #[tokio::test]

@@ -489,7 +489,7 @@ pub async fn update(
     let stored = load(state, ws, id).await?;
     if !stored.status().editable() {
         return Err(AppError::conflict(format!(
-            "a campaign that is {} cannot be changed; copy its settings into a new campaign",
+            "a campaign that is {} cannot be changed; start a new one from it (\"Use as a new campaign\")",
             stored.status().label().to_lowercase()
         )));
     }

@@ -280,16 +280,34 @@ async fn editor(
         .into_response())
 }
 
+#[derive(serde::Deserialize, Default)]
+pub struct NewParams {
+    /// A campaign of the workspace to start from ("Send again as a new campaign").
+    #[serde(default)]
+    from: String,
+}
+
 pub async fn new_page(
     State(state): State<AppState>,
     PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
+    axum::extract::Query(params): axum::extract::Query<NewParams>,
 ) -> Result<Response, PageError> {
-    let form = CampaignForm {
-        channel: "email".into(),
-        schedule_kind: "now".into(),
-        yearly_time: "09:00".into(),
-        conditions: vec![Default::default(); CONDITION_ROWS],
-        ..CampaignForm::default()
+    let form = match CampaignId::parse(params.from.trim()) {
+        // A copy of another campaign's settings: its template, segment and schedule, a new name.
+        Some(from) => {
+            let c = campaign::get(&state, &actor, &ws, &from).await?;
+            let tz = ws.time_zone(&state.config)?;
+            let mut form = CampaignForm::of(&c, &tz);
+            form.name = format!("Copy of {}", c.name).chars().take(200).collect();
+            form
+        }
+        None => CampaignForm {
+            channel: "email".into(),
+            schedule_kind: "now".into(),
+            yearly_time: "09:00".into(),
+            conditions: vec![Default::default(); CONDITION_ROWS],
+            ..CampaignForm::default()
+        },
     };
     let editing = Editing {
         id: None,
