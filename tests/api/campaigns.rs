@@ -107,6 +107,26 @@ impl Camp {
         panic!("the campaign did not finish: {}", self.get(id).await);
     }
 
+    /// Two fields of each row of the campaign's log (filtered by `status`, "" for all), sorted.
+    pub async fn log(&self, id: &str, status: &str, (a, b): (&str, &str)) -> Vec<(String, String)> {
+        let page: Value = self
+            .api()
+            .get(&self.url(&format!("campaigns/{id}/recipients?status={status}")))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+        let mut rows: Vec<(String, String)> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (text(&r[a]), text(&r[b])))
+            .collect();
+        rows.sort();
+        rows
+    }
+
     /// Emails the fake Mailgun took, by recipient.
     pub async fn mail_to(&self) -> Vec<(String, String)> {
         self.mailgun
@@ -406,25 +426,7 @@ async fn a_campaign_is_reviewed_through_its_link_and_sends_the_approved_words_on
     }
 
     // The log, filtered; one timeline entry naming the campaign on Ada's timeline.
-    let skipped: Value = c
-        .api()
-        .get(&c.url(&format!("campaigns/{id}/recipients?status=skipped")))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut reasons: Vec<(String, String)> = skipped["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["name"].as_str().unwrap().to_string(),
-                r["reason"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    reasons.sort();
+    let reasons = c.log(&id, "skipped", ("name", "reason")).await;
     assert_eq!(
         reasons,
         [
@@ -930,25 +932,7 @@ async fn a_birthday_campaign_sends_each_year_once_on_the_day_and_keeps_leap_days
     assert_eq!(c.mail_to().await.len(), 3);
     yearly_run(&c, "2028-02-29T18:00:00Z").await;
     assert_eq!(c.mail_to().await.len(), 4);
-    let log: Value = c
-        .api()
-        .get(&c.url(&format!("campaigns/{id}/recipients")))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let mut occurrences: Vec<(String, String)> = log["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["occurrence"].as_str().unwrap().to_string(),
-                r["name"].as_str().unwrap().to_string(),
-            )
-        })
-        .collect();
-    occurrences.sort();
+    let occurrences = c.log(&id, "", ("occurrence", "name")).await;
     assert_eq!(
         occurrences,
         [
