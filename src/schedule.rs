@@ -66,6 +66,11 @@ pub fn from_timestamp(t: Timestamp) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp(t.as_second()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// A jiff instant as pi-crm stores times (`clock::format`).
+pub fn stored_text(t: Timestamp) -> String {
+    crate::clock::format(from_timestamp(t))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -128,7 +128,7 @@ async fn from_template(
 ) -> AppResult<Stored> {
     let id = TemplateId::parse(id)
         .ok_or_else(|| AppError::invalid("template_id", "there is no template with this id in this workspace"))?;
-    let (template, rendered) = super::template::fill_for(state, actor, ws, &id, contact).await?;
+    let (template, mut rendered) = super::template::fill_for(state, actor, ws, &id, contact).await?;
     let wanted = match via {
         Via::Email => TemplateChannel::Email,
         Via::Text => TemplateChannel::Text,
@@ -140,7 +140,6 @@ async fn from_template(
         };
         return Err(AppError::invalid("template_id", hint));
     }
-    let mut rendered = rendered;
     if let Some(subject) = subject.map(str::trim).filter(|s| !s.is_empty()) {
         rendered.subject = subject.to_string();
     }

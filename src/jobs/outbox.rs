@@ -299,7 +299,7 @@ async fn deliver(
     if row.campaign_id.is_some() && Via::of_outbox(&row.channel) == Via::Text {
         let now = crate::schedule::to_timestamp(crate::clock::now());
         if let Some((until, why)) = campaign::texts::text_hold(state, &ws, &row.id, now).await? {
-            let at = crate::clock::format(crate::schedule::from_timestamp(until));
+            let at = crate::schedule::stored_text(until);
             let mut tx = storage::db::begin_write(&state.db).await?;
             storage::outbox::requeue(&mut tx, &row.id, &at, Some(&why), false).await?;
             tx.commit().await?;
@@ -390,7 +390,7 @@ async fn settle(state: &AppState, ws: &WorkspaceAccess, row: &Claimed, outcome: 
         }
     };
     if let Some(campaign) = &row.campaign_id {
-        storage::campaigns::finish_if_done(&mut tx, campaign).await?;
+        storage::campaigns::finish_if_done(&mut tx, ws, campaign).await?;
     }
     tx.commit().await?;
     Ok(settled)

@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::Job;
-use crate::schedule::{from_timestamp, to_timestamp};
+use crate::schedule::{stored_text, to_timestamp};
 use crate::state::AppState;
 use crate::storage;
 
@@ -80,18 +80,18 @@ pub async fn run_by_hand(state: &AppState, job: Job) -> anyhow::Result<ByHand> {
 /// Gives `job` its row (with its first run time) if it has none yet.
 pub async fn ensure_row(state: &AppState, job: Job, now: Timestamp) -> anyhow::Result<()> {
     let first = job.next_after(now, &state.config)?;
-    Ok(storage::jobs::ensure(&state.db, job.name(), &text(first)).await?)
+    Ok(storage::jobs::ensure(&state.db, job.name(), &stored_text(first)).await?)
 }
 
 /// Claims a run of `job` at `now`: only when due (`due`), or whenever nobody runs it.
 async fn claim(state: &AppState, job: Job, now: Timestamp, due: bool) -> anyhow::Result<bool> {
     let until = now.checked_add(job.lease()).unwrap_or(now);
-    let now_text = text(now);
+    let now_text = stored_text(now);
     Ok(storage::jobs::claim(
         &state.db,
         job.name(),
         &now_text,
-        &text(until),
+        &stored_text(until),
         due.then_some(now_text.as_str()),
     )
     .await?)
@@ -123,10 +123,13 @@ async fn run_claimed(state: &AppState, job: Job, now: Timestamp) -> anyhow::Resu
             )
         }
     };
-    storage::jobs::finish(&state.db, job.name(), &text(finished), error.as_deref(), &text(next)).await?;
+    storage::jobs::finish(
+        &state.db,
+        job.name(),
+        &stored_text(finished),
+        error.as_deref(),
+        &stored_text(next),
+    )
+    .await?;
     outcome
-}
-
-fn text(t: Timestamp) -> String {
-    crate::clock::format(from_timestamp(t))
 }

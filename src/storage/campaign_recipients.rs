@@ -35,6 +35,7 @@ pub async fn pending(
 /// `queued` until `settle` says what became of each, in the same transaction.
 pub async fn claim(
     conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
     campaign: &str,
     keys: &[(String, String)],
 ) -> Result<std::collections::HashSet<(String, String)>, sqlx::Error> {
@@ -43,6 +44,8 @@ pub async fn claim(
     }
     let mut q = sqlx::QueryBuilder::new("UPDATE campaign_recipients SET state = 'queued' WHERE campaign_id = ");
     q.push_bind(campaign.to_string());
+    q.push(" AND workspace_id = ");
+    q.push_bind(ws.id().clone());
     q.push(" AND state = 'pending' AND (occurrence, contact_id) IN (VALUES ");
     let mut sep = q.separated(", ");
     for (occurrence, contact) in keys {
@@ -69,6 +72,7 @@ pub struct Settled<'a> {
 
 pub async fn settle(
     conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
     campaign: &str,
     occurrence: &str,
     contact: &str,
@@ -77,7 +81,7 @@ pub async fn settle(
     sqlx::query(
         "UPDATE campaign_recipients SET state = ?, reason = ?, detail = ?, address = ?, communication_id = ?,
                 message_status = CASE WHEN ? IS NULL THEN NULL ELSE 'queued' END
-          WHERE campaign_id = ? AND occurrence = ? AND contact_id = ?",
+          WHERE campaign_id = ? AND workspace_id = ? AND occurrence = ? AND contact_id = ?",
     )
     .bind(s.state)
     .bind(s.reason)
@@ -86,6 +90,7 @@ pub async fn settle(
     .bind(s.communication)
     .bind(s.communication)
     .bind(campaign)
+    .bind(ws.id())
     .bind(occurrence)
     .bind(contact)
     .execute(conn)

@@ -179,15 +179,16 @@ pub async fn due(db: &SqlitePool, now: &str) -> Result<Vec<(String, String)>, sq
 
 /// A one-off campaign whose every recipient is settled (nothing resolved but unqueued, nothing
 /// waiting or in flight in the outbox) is `sent`; whether it just became so.
-pub async fn finish_if_done(conn: &mut SqliteConnection, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn finish_if_done(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &str) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE campaigns SET status = 'sent', updated_at = ?1
-          WHERE id = ?2 AND status = 'sending'
+          WHERE id = ?2 AND workspace_id = ?3 AND status = 'sending'
             AND NOT EXISTS (SELECT 1 FROM campaign_recipients WHERE campaign_id = ?2 AND state = 'pending')
             AND NOT EXISTS (SELECT 1 FROM outbox WHERE campaign_id = ?2 AND state IN ('pending', 'sending'))",
     )
     .bind(crate::clock::now_text())
     .bind(id)
+    .bind(ws.id())
     .execute(conn)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -251,14 +251,19 @@ pub async fn release_campaign(
 /// Campaign texts of the workspace that left (or may have) since `since`, plus those in flight
 /// that were queued before `id`: what counts against the daily text limit for row `id`, so
 /// rows in flight together do not each count the others and all wait.
-pub async fn campaign_texts_since(db: &SqlitePool, workspace: &str, since: &str, id: &str) -> Result<i64, sqlx::Error> {
+pub async fn campaign_texts_since(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    since: &str,
+    id: &str,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT (SELECT count(*) FROM outbox WHERE workspace_id = ?1 AND campaign_id IS NOT NULL AND channel = 'text'
                    AND finished_at >= ?2 AND state IN ('sent', 'unknown'))
               + (SELECT count(*) FROM outbox WHERE workspace_id = ?1 AND campaign_id IS NOT NULL AND channel = 'text'
                    AND state = 'sending' AND id < ?3)",
     )
-    .bind(workspace)
+    .bind(ws.id())
     .bind(since)
     .bind(id)
     .fetch_one(db)

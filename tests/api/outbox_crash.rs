@@ -13,6 +13,7 @@ use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::{PASSWORD, pi_crm};
+use crate::messaging::multipart_field;
 
 const API_KEY_SECRET: &str = "key-crash-test-0123456789abcdef";
 const SIGNING_SECRET: &str = "signing-crash-test-fedcba9876543210";
@@ -61,12 +62,7 @@ pub(crate) async fn wait_healthy(port: u16) {
 fn outbox_ids(requests: &[wiremock::Request]) -> Vec<String> {
     requests
         .iter()
-        .map(|r| {
-            let body = String::from_utf8_lossy(&r.body);
-            let marker = "name=\"v:outbox_id\"\r\n\r\n";
-            let start = body.find(marker).expect("every send carries our id") + marker.len();
-            body[start..start + 36].to_string()
-        })
+        .map(|r| multipart_field(&String::from_utf8_lossy(&r.body), "v:outbox_id").expect("every send carries our id"))
         .collect()
 }
 

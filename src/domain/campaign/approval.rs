@@ -13,7 +13,6 @@ use super::{Campaign, Schedule, Status, Stored, settings};
 use crate::auth::tokens;
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::audit;
-use crate::domain::field_definition;
 use crate::domain::ids::{ApprovalId, CampaignId, TemplateId, UserId, WorkspaceId};
 use crate::domain::template::{self, Filler};
 use crate::domain::workspace::{self, WorkspaceAccess};
@@ -123,9 +122,7 @@ pub(crate) async fn freeze(
         .await
         .map_err(|_| AppError::invalid("template_id", "the campaign's template was deleted; choose another"))?;
     let filler = Filler::for_source(state, actor, ws, &t.source()).await?;
-    let fields = field_definition::applicable(&state.db, ws).await?;
-    let q = segment::query(state, ws, &fields, &stored.segment).await?;
-    let mut counted = q.clone();
+    let mut counted = segment::query(state, ws, filler.fields(), &stored.segment).await?;
     if let Schedule::Yearly { field, .. } = &stored.schedule {
         counted.has_value = Some(field.clone());
     }

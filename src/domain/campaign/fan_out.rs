@@ -199,7 +199,7 @@ async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) 
         .await?
         .is_empty()
     {
-        finish(state, id).await?;
+        finish(state, ws, id).await?;
         return Ok(done);
     }
     let snapshot = snapshot_of(&stored)?;
@@ -251,7 +251,7 @@ async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) 
             return Ok(done);
         }
         let keys: Vec<(String, String)> = plans.iter().map(|(o, c, _)| (o.clone(), c.clone())).collect();
-        let mine = storage::campaign_recipients::claim(&mut tx, id.as_str(), &keys).await?;
+        let mine = storage::campaign_recipients::claim(&mut tx, ws, id.as_str(), &keys).await?;
         for (occurrence, contact, plan) in &plans {
             if !mine.contains(&(occurrence.clone(), contact.clone())) {
                 continue;
@@ -293,6 +293,7 @@ async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) 
             let (comm, state, reason, detail, address) = settled;
             storage::campaign_recipients::settle(
                 &mut tx,
+                ws,
                 id.as_str(),
                 occurrence,
                 contact,
@@ -323,14 +324,14 @@ async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) 
         .await?;
         tx.commit().await?;
     }
-    finish(state, id).await?;
+    finish(state, ws, id).await?;
     Ok(done)
 }
 
 /// A one-off campaign with nothing left to queue or send is `sent`.
-async fn finish(state: &AppState, id: &CampaignId) -> AppResult<()> {
+async fn finish(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) -> AppResult<()> {
     let mut tx = storage::db::begin_write(&state.db).await?;
-    storage::campaigns::finish_if_done(&mut tx, id.as_str()).await?;
+    storage::campaigns::finish_if_done(&mut tx, ws, id.as_str()).await?;
     tx.commit().await?;
     Ok(())
 }

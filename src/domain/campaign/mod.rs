@@ -262,29 +262,23 @@ pub(crate) async fn load(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId
 async fn answer(state: &AppState, ws: &WorkspaceAccess, stored: Stored) -> AppResult<Campaign> {
     let counts = storage::campaign_recipients::stats(&state.db, ws, &stored.row.id).await?;
     let approval = approval::view(state, ws, &stored.row.id).await?;
-    let (messages, until, reason) = storage::outbox::campaign_waiting(&state.db, ws, &stored.row.id).await?;
-    let waiting = match until {
-        Some(until) if messages > 0 && until > crate::clock::now_text() => Some(Waiting {
-            messages,
-            reason: if until.as_str() == storage::outbox::HELD {
-                "paused".to_string()
-            } else {
-                reason.unwrap_or_else(|| "waiting for its turn".into())
-            },
-            until,
-        }),
-        _ => None,
-    };
     let stats = Stats::from_counts(&counts);
-    // A paused campaign holds everything not yet sent, queued in the outbox or not.
-    let waiting = if stored.status() == Status::Paused && stats.queued > 0 {
-        Some(Waiting {
+    let waiting = if stored.status() == Status::Paused {
+        // A paused campaign holds everything not yet sent, queued in the outbox or not.
+        (stats.queued > 0).then(|| Waiting {
             messages: stats.queued,
             until: String::new(),
             reason: "paused".into(),
         })
     } else {
-        waiting
+        let (messages, until, reason) = storage::outbox::campaign_waiting(&state.db, ws, &stored.row.id).await?;
+        until
+            .filter(|until| messages > 0 && *until > crate::clock::now_text())
+            .map(|until| Waiting {
+                messages,
+                until,
+                reason: reason.unwrap_or_else(|| "waiting for its turn".into()),
+            })
     };
     let r = stored.row;
     Ok(Campaign {

@@ -16,7 +16,7 @@ use crate::domain::ids::{CampaignId, WorkspaceId};
 use crate::domain::suppression::Via;
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
-use crate::schedule::{TimeOfDay, from_timestamp, to_timestamp};
+use crate::schedule::{TimeOfDay, stored_text, to_timestamp};
 use crate::state::AppState;
 use crate::storage;
 
@@ -271,7 +271,7 @@ impl std::fmt::Display for Ran {
 /// at 09:00 still sends at 10:00 the same day), and finishes fan-outs a crash cut short.
 pub async fn run_due(state: &AppState, now: Timestamp) -> AppResult<Ran> {
     let mut ran = Ran::default();
-    let now_text = crate::clock::format(from_timestamp(now));
+    let now_text = stored_text(now);
     for (ws_id, id) in storage::campaigns::due(&state.db, &now_text).await? {
         let (Some(ws_id), Some(id)) = (WorkspaceId::parse(&ws_id), CampaignId::parse(&id)) else {
             continue;
@@ -319,13 +319,13 @@ async fn one(
                 let mut tx = storage::db::begin_write(&state.db).await?;
                 if now < today_at {
                     // Not yet today (a Pi back on before the hour): wait for it.
-                    storage::campaigns::set_next_at(&mut tx, ws, id.as_str(), Some(&text_of(today_at))).await?;
+                    storage::campaigns::set_next_at(&mut tx, ws, id.as_str(), Some(&stored_text(today_at))).await?;
                 } else {
                     q.on_days = Some((field.clone(), yearly::month_days(local.date())));
                     let occurrence = yearly::occurrence(local.date());
                     storage::segments::resolve_into(&mut tx, ws, &q, id.as_str(), &occurrence, now_text).await?;
                     let next = crate::schedule::next_daily(now, at, &tz);
-                    storage::campaigns::set_next_at(&mut tx, ws, id.as_str(), Some(&text_of(next))).await?;
+                    storage::campaigns::set_next_at(&mut tx, ws, id.as_str(), Some(&stored_text(next))).await?;
                     ran.occurrences += 1;
                 }
                 tx.commit().await?;
@@ -342,8 +342,4 @@ async fn one(
         }
     }
     super::fan_out::fan_out(state, ws, id).await
-}
-
-fn text_of(t: Timestamp) -> String {
-    crate::clock::format(from_timestamp(t))
 }

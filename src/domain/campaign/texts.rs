@@ -8,13 +8,9 @@ use super::settings;
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppResult;
-use crate::schedule::from_timestamp;
+use crate::schedule::stored_text;
 use crate::state::AppState;
 use crate::storage;
-
-fn text_of(t: Timestamp) -> String {
-    crate::clock::format(from_timestamp(t))
-}
 
 /// Why a campaign's texts are waiting, if they are: quiet hours, or the day's limit reached.
 /// `None` when they may go now.
@@ -41,8 +37,7 @@ pub async fn text_hold(
         .to_zoned(tz.clone())
         .map_err(anyhow::Error::from)?
         .timestamp();
-    let sent =
-        storage::outbox::campaign_texts_since(&state.db, ws.id().as_str(), &text_of(day_start), outbox_id).await?;
+    let sent = storage::outbox::campaign_texts_since(&state.db, ws, &stored_text(day_start), outbox_id).await?;
     if sent >= i64::from(config.daily_text_limit) {
         let tomorrow = local
             .date()
