@@ -7,6 +7,8 @@ use phonenumber::country;
 
 use crate::error::{AppError, AppResult};
 
+mod nanp;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Phone(String);
 
@@ -22,6 +24,9 @@ impl Phone {
         // A number written with its country code is read without the default region: given
         // one, the phonenumber crate strips *that* region's national prefix from any number
         // (a US default took the 1 off +86 139…, a different valid Chinese number).
+        if let Some(e164) = nanp::e164(text, default_region) {
+            return Ok(Phone(e164));
+        }
         let region = if text.starts_with('+') {
             None
         } else {
@@ -57,6 +62,9 @@ pub fn search_digits(term: &str) -> Option<String> {
 
 /// How a stored E.164 number reads to a person: `+1 415-555-0123`.
 pub fn display(e164: &str) -> String {
+    if let Some(shown) = nanp::display(e164) {
+        return shown;
+    }
     phonenumber::parse(None, e164)
         .map(|n| n.format().mode(phonenumber::Mode::International).to_string())
         .unwrap_or_else(|_| e164.to_string())
