@@ -107,6 +107,15 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-live-preview]").forEach(refreshPreview);
   });
+  // The contacts list: the header's box ticks every contact on the page (the table's and the
+  // phone cards' boxes are the same contacts, so both follow).
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest("[data-select-all]");
+    if (!all) return;
+    document.querySelectorAll('input[type=checkbox][name=ids][form=bulk]').forEach(function (box) {
+      box.checked = all.checked;
+    });
+  });
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("button[data-sending]").forEach(function (b) {
       b.disabled = false;

@@ -120,6 +120,14 @@ pub fn run(binary: &Path) {
             "contact list page sorted by name",
             &time_gets(&browser, &format!("{list}?sort=name"), 200).await,
         );
+        report(
+            "contact list page sorted by a text field (city), with the total",
+            &time_gets(&browser, &format!("{list}?sort=field.city"), 200).await,
+        );
+        report(
+            "contact list page sorted by a number field (loan amount, largest first)",
+            &time_gets(&browser, &format!("{list}?sort=-field.loan_amount"), 200).await,
+        );
         let page2 = next_page_url(&browser, &list).await;
         report("contact list page 2 (cursor)", &time_gets(&browser, &page2, 200).await);
         report(

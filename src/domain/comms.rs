@@ -109,6 +109,22 @@ impl Communication {
             .map(str::to_string)
     }
 
+    /// A note's or call's follow-up day (`YYYY-MM-DD`), as written.
+    pub fn follow_up_on(&self) -> Option<String> {
+        self.detail("follow_up_on")
+    }
+
+    /// The follow-up day as people read it ("December 8, 2026").
+    pub fn follow_up_readable(&self) -> Option<String> {
+        self.follow_up_on()
+            .map(|day| super::field::readable(super::field::FieldType::Date, &day))
+    }
+
+    /// Its follow-up was marked done.
+    pub fn follow_up_done(&self) -> bool {
+        self.detail("follow_up_done").is_some()
+    }
+
     /// Who a message went to, as a person reads it (a number formatted for its country).
     pub fn recipient(&self) -> Option<String> {
         let to = self.detail("to")?;
@@ -255,7 +271,21 @@ pub async fn add(
     if matches!(kind, Kind::Note | Kind::Call) && body.is_empty() {
         return Err(AppError::invalid("content", "write something in content.body"));
     }
-    if serde_json::to_string(&input.content).map(|s| s.len()).unwrap_or(0) > 64 * 1024 {
+    let follow_up = match map.get("follow_up_on") {
+        None | Some(Value::Null) => None,
+        Some(_) if !matches!(kind, Kind::Note | Kind::Call) => {
+            return Err(AppError::invalid(
+                "content.follow_up_on",
+                "only notes and calls carry a follow-up date",
+            ));
+        }
+        Some(value) => Some(follow_up_day(value.as_str().unwrap_or(""), "content.follow_up_on")?),
+    };
+    let mut content = input.content;
+    if let Some(day) = follow_up {
+        content["follow_up_on"] = Value::String(day.to_string());
+    }
+    if serde_json::to_string(&content).map(|s| s.len()).unwrap_or(0) > 64 * 1024 {
         return Err(AppError::invalid("content", "content is at most 64 KiB"));
     }
     let status = match input.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -267,7 +297,7 @@ pub async fn add(
         id: CommunicationId::generate().to_string(),
         contact_id: contact.to_string(),
         kind: kind.as_str().into(),
-        content: input.content,
+        content,
         status,
         timestamp: clock::now_text(),
         pinned: input.pinned,
@@ -312,6 +342,86 @@ pub async fn edit_text(
         return Err(AppError::invalid("body", "a note is at most 60 KiB"));
     }
     change_written(db, actor, ws, contact, id, Some(body)).await
+}
+
+/// A note's or call's follow-up day as the API and the form send it: `YYYY-MM-DD`.
+fn follow_up_day(text: &str, field: &str) -> AppResult<jiff::civil::Date> {
+    text.trim().parse().map_err(|_| {
+        AppError::invalid(
+            field,
+            format!("{text:?} is not a date; write the follow-up day as YYYY-MM-DD"),
+        )
+    })
+}
+
+/// What happens to a note's or call's follow-up.
+pub enum FollowUpChange {
+    /// Due on this day (`YYYY-MM-DD`), open again if it was done; `None` takes it away.
+    On(Option<String>),
+    /// Done: it leaves the dashboard and the entry says when it was done.
+    Done,
+    /// Not done after all: back on the dashboard.
+    Reopen,
+}
+
+/// Sets, clears or completes a note's or call's follow-up, audited with what it was before.
+pub async fn set_follow_up(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    id: &CommunicationId,
+    change: FollowUpChange,
+) -> AppResult<()> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let day = match &change {
+        FollowUpChange::On(Some(text)) => Some(follow_up_day(text, "follow_up_on")?),
+        _ => None,
+    };
+    let mut tx = storage::db::begin_write(db).await?;
+    let old = storage::comms::written_content(&mut tx, ws, contact, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut content: Value = serde_json::from_str(&old).unwrap_or_else(|_| serde_json::json!({}));
+    let details = serde_json::json!({"before": {
+        "follow_up_on": content.get("follow_up_on").cloned().unwrap_or(Value::Null),
+        "follow_up_done": content.get("follow_up_done").cloned().unwrap_or(Value::Null),
+    }});
+    let Value::Object(map) = &mut content else {
+        return Err(AppError::NotFound);
+    };
+    match change {
+        FollowUpChange::On(_) => {
+            map.remove("follow_up_done");
+            match day {
+                Some(day) => map.insert("follow_up_on".into(), Value::String(day.to_string())),
+                None => map.remove("follow_up_on"),
+            };
+        }
+        FollowUpChange::Done | FollowUpChange::Reopen if !map.contains_key("follow_up_on") => {
+            return Err(AppError::invalid("follow_up_done", "this entry has no follow-up day"));
+        }
+        FollowUpChange::Done => {
+            map.insert("follow_up_done".into(), Value::String(clock::now_text()));
+        }
+        FollowUpChange::Reopen => {
+            map.remove("follow_up_done");
+        }
+    }
+    storage::comms::set_content(&mut tx, ws, id, &content.to_string()).await?;
+    audit::in_workspace_with(
+        &mut tx,
+        actor,
+        ws.id(),
+        "communication.update",
+        "communication",
+        id.as_str(),
+        &details,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Deletes a note or call (other entries are the record of what happened and stay); its text

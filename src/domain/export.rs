@@ -63,6 +63,8 @@ pub struct Export {
     ws: WorkspaceAccess,
     fields: FieldSet,
     format: Format,
+    /// A selection from the contacts list, else the whole workspace.
+    only: Option<Vec<String>>,
 }
 
 pub async fn prepare(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, format: Format) -> AppResult<Export> {
@@ -74,12 +76,19 @@ pub async fn prepare(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, forma
         ws: ws.clone(),
         fields,
         format,
+        only: None,
     })
 }
 
 impl Export {
     pub fn format(&self) -> Format {
         self.format
+    }
+
+    /// Only these contacts (ids not in the workspace are simply not found).
+    pub fn only(mut self, ids: &[super::ids::ContactId]) -> Export {
+        self.only = Some(ids.iter().map(|id| id.to_string()).collect());
+        self
     }
 
     /// The file, as chunks. A database error mid-way ends the stream with an error, so the
@@ -97,6 +106,7 @@ impl Export {
             let mut query = ContactQuery::newest(PAGE);
             query.sort = Sort::Oldest;
             query.after = after;
+            query.only = export.only.clone();
             let page = search::run(&export.db, &export.actor, &export.ws, &query)
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))?;

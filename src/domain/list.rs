@@ -208,20 +208,34 @@ pub async fn add_contact(
     list_id: &ListId,
 ) -> AppResult<()> {
     let (list, mut tx) = open_membership(db, actor, ws, contact, list_id).await?;
-    if storage::lists::is_member(&mut tx, ws, contact, &list.id).await? {
-        return Ok(());
+    if join(&mut tx, actor, ws, contact, &list).await? {
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// Puts a contact the caller checked exists in `list`, inside the caller's transaction:
+/// false when it was there already.
+pub(crate) async fn join(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    list: &ContactList,
+) -> AppResult<bool> {
+    if storage::lists::is_member(conn, ws, contact, &list.id).await? {
+        return Ok(false);
     }
     if list.is_primary {
-        let from = storage::lists::stage_of(&mut tx, ws, contact).await?;
-        storage::lists::leave_stage(&mut tx, ws, contact).await?;
-        storage::lists::assign(&mut tx, ws, contact, &list).await?;
-        log_stage_change(&mut tx, actor, ws, contact, from.as_ref(), Some(&list)).await?;
+        let from = storage::lists::stage_of(conn, ws, contact).await?;
+        storage::lists::leave_stage(conn, ws, contact).await?;
+        storage::lists::assign(conn, ws, contact, list).await?;
+        log_stage_change(conn, actor, ws, contact, from.as_ref(), Some(list)).await?;
     } else {
-        storage::lists::assign(&mut tx, ws, contact, &list).await?;
+        storage::lists::assign(conn, ws, contact, list).await?;
     }
-    audit::in_workspace(&mut tx, actor, ws.id(), "list.add_contact", "contact", contact.as_str()).await?;
-    tx.commit().await?;
-    Ok(())
+    audit::in_workspace(conn, actor, ws.id(), "list.add_contact", "contact", contact.as_str()).await?;
+    Ok(true)
 }
 
 pub async fn remove_contact(

@@ -6,6 +6,7 @@ pub mod ai;
 pub mod api_key;
 pub mod audit;
 pub mod audit_export;
+pub mod bulk;
 pub mod campaign;
 pub mod comms;
 pub mod contact;

@@ -1,7 +1,8 @@
 //! Finding contacts: `q` (name, email, phone in any formatting, company, custom values),
 //! `list=` (a list id or name), `field.NAME=VALUE` and typed comparisons
 //! (`field.loan_amount.gte=250000`, `field.closing_date.lt=2027-01-01`), `sort=` (`created`,
-//! newest first, the default; `oldest`; `name`), `limit` and `cursor`.
+//! newest first, the default; `oldest`; `name`; `field.NAME` / `-field.NAME`), `limit` and
+//! `cursor`.
 
 use serde_json::json;
 use sqlx::SqlitePool;
@@ -72,7 +73,30 @@ pub enum FilterValue {
 #[derive(Debug, Clone)]
 pub enum After {
     Id(String),
-    Name { last: String, first: String, id: String },
+    Name {
+        last: String,
+        first: String,
+        id: String,
+    },
+    /// Sorted by a field: the last value seen.
+    Value {
+        value: String,
+        id: String,
+    },
+    /// Sorted by a field, among the contacts without a value (they come last).
+    Unvalued {
+        id: String,
+    },
+}
+
+/// Sorting by a custom field (`sort=field.NAME`; `-field.NAME` for the largest or latest
+/// first). Contacts without a value follow the rest, newest first.
+#[derive(Debug, Clone)]
+pub struct FieldSort {
+    pub name: String,
+    pub descending: bool,
+    /// Compared as numbers, not as text (`9` before `10`).
+    pub numeric: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +107,10 @@ pub struct ContactQuery {
     pub sort: Sort,
     pub limit: u32,
     pub after: Option<After>,
+    /// When set, the order instead of `sort`.
+    pub by_field: Option<FieldSort>,
+    /// Only these contacts (a selection from the list's checkboxes), when set.
+    pub only: Option<Vec<String>>,
 }
 
 impl ContactQuery {
@@ -94,6 +122,8 @@ impl ContactQuery {
             sort: Sort::Newest,
             limit,
             after: None,
+            by_field: None,
+            only: None,
         }
     }
 }
@@ -116,12 +146,28 @@ pub async fn parse(
             "q" => query.words = search_words(value),
             "list" if value.is_empty() => {}
             "list" => query.list = Some(find_list(db, ws, value).await?),
+            "sort" if value.trim_start_matches('-').starts_with("field.") => {
+                let name = &value.trim_start_matches('-')["field.".len()..];
+                let def = fields
+                    .get(name)
+                    .ok_or_else(|| AppError::invalid("sort", format!("no custom field named {name} here")))?;
+                query.by_field = Some(FieldSort {
+                    name: name.to_string(),
+                    descending: value.starts_with('-'),
+                    numeric: def.field_type == FieldType::Number,
+                });
+            }
             "sort" => {
                 query.sort = match value {
                     "" | "created" | "-created" | "newest" => Sort::Newest,
                     "oldest" | "+created" => Sort::Oldest,
                     "name" => Sort::Name,
-                    _ => return Err(AppError::invalid("sort", "sort is created, oldest or name")),
+                    _ => {
+                        return Err(AppError::invalid(
+                            "sort",
+                            "sort is created, oldest, name, field.NAME or -field.NAME",
+                        ));
+                    }
                 }
             }
             "limit" => {
@@ -143,7 +189,7 @@ pub async fn parse(
     if query.filters.len() > 10 {
         return Err(AppError::invalid("field", "at most 10 field filters at once"));
     }
-    query.after = cursor.map(|c| decode_cursor(&c, query.sort)).transpose()?;
+    query.after = cursor.map(|c| decode_cursor(&c, &query)).transpose()?;
     Ok(query)
 }
 
@@ -218,11 +264,21 @@ fn parse_filter(key: &str, value: &str, fields: &FieldSet, region: &str) -> AppR
     })
 }
 
-fn decode_cursor(text: &str, sort: Sort) -> AppResult<After> {
+fn decode_cursor(text: &str, query: &ContactQuery) -> AppResult<After> {
     let bad = || AppError::invalid("cursor", "this cursor is not valid");
     let bytes = hex::decode(text).map_err(|_| bad())?;
     let parts: Vec<String> = serde_json::from_slice(&bytes).map_err(|_| bad())?;
-    match (sort, parts.as_slice()) {
+    if let Some(by) = &query.by_field {
+        return match parts.as_slice() {
+            [kind, value, id] if kind == "v" && (!by.numeric || value.parse::<f64>().is_ok()) => Ok(After::Value {
+                value: value.clone(),
+                id: id.clone(),
+            }),
+            [kind, id] if kind == "n" => Ok(After::Unvalued { id: id.clone() }),
+            _ => Err(bad()),
+        };
+    }
+    match (query.sort, parts.as_slice()) {
         (Sort::Name, [last, first, id]) => Ok(After::Name {
             last: last.clone(),
             first: first.clone(),
@@ -235,11 +291,15 @@ fn decode_cursor(text: &str, sort: Sort) -> AppResult<After> {
 
 /// The cursor after `c`. Name keys are folded as SQLite's `lower()` folds them (ASCII only),
 /// so the next page starts exactly where the index says.
-fn encode_cursor(c: &ContactRecord, sort: Sort) -> String {
+fn encode_cursor(c: &ContactRecord, query: &ContactQuery) -> String {
     let fold = |v: &Option<String>| v.as_deref().unwrap_or("").to_ascii_lowercase();
-    let parts = match sort {
-        Sort::Name => json!([fold(&c.base.last_name), fold(&c.base.first_name), c.id]),
-        _ => json!([c.id]),
+    let parts = match (&query.by_field, query.sort) {
+        (Some(by), _) => match c.custom.get(&by.name) {
+            Some(value) => json!(["v", value, c.id]),
+            None => json!(["n", c.id]),
+        },
+        (None, Sort::Name) => json!([fold(&c.base.last_name), fold(&c.base.first_name), c.id]),
+        (None, _) => json!([c.id]),
     };
     hex::encode(parts.to_string())
 }
@@ -256,7 +316,7 @@ pub async fn run(
     rows.truncate(query.limit as usize);
     storage::contacts::fill(db, ws, &mut rows).await?;
     let next_cursor = if more {
-        rows.last().map(|c| encode_cursor(c, query.sort))
+        rows.last().map(|c| encode_cursor(c, query))
     } else {
         None
     };
@@ -264,6 +324,30 @@ pub async fn run(
         items: rows,
         next_cursor,
     })
+}
+
+/// How many contacts a search finds, counting no further than `cap` (a count over a whole
+/// large workspace costs what the page itself does; "10,000+" says enough).
+pub async fn count(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    query: &ContactQuery,
+    cap: u32,
+) -> AppResult<Count> {
+    actor.require(Scope::ReadContacts)?;
+    let n = storage::contact_search::count(db, ws, query, cap).await?;
+    Ok(Count {
+        n: n.min(i64::from(cap)),
+        more: n > i64::from(cap),
+    })
+}
+
+/// A bounded count: `more` when there are more than `n`.
+#[derive(Debug, Clone, Copy)]
+pub struct Count {
+    pub n: i64,
+    pub more: bool,
 }
 
 /// Parses and runs a search in one go (both faces use this).

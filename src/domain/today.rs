@@ -18,11 +18,19 @@ pub struct FollowUp {
     pub workspace: WorkspaceAccess,
     pub contact_id: String,
     pub name: String,
+    /// The field's label, or "Call" / "Note".
     pub label: String,
+    /// What the note or call said (its follow-up can be marked done from the dashboard).
+    pub note: Option<WrittenFollowUp>,
     /// As people read it ("November 26, 2026").
     pub due: String,
     /// 0 today, else how many days late.
     pub days_late: i64,
+}
+
+pub struct WrittenFollowUp {
+    pub entry_id: String,
+    pub excerpt: String,
 }
 
 pub struct Stage {
@@ -109,10 +117,28 @@ pub async fn today(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAcces
                     contact_id,
                     name: named(&name),
                     label: def.label.clone(),
+                    note: None,
                     due: super::field::readable(def.field_type, &value),
                     days_late: day.map_or(0, |d| (today - d).get_days().into()),
                 });
             }
+        }
+        for (entry_id, contact_id, name, kind, body, day) in
+            storage::today::notes_due(&state.db, ws, &today.to_string(), FOLLOW_UPS).await?
+        {
+            let Ok(due) = day.parse::<Date>() else { continue };
+            out.follow_ups.push(FollowUp {
+                workspace: ws.clone(),
+                contact_id,
+                name: named(&name),
+                label: Kind::parse(&kind).map_or("Note", |k| k.label()).to_string(),
+                note: Some(WrittenFollowUp {
+                    entry_id,
+                    excerpt: excerpt(&body, 90),
+                }),
+                due: super::field::readable(FieldType::Date, &day),
+                days_late: (today - due).get_days().into(),
+            });
         }
         let money = fields
             .0
@@ -149,6 +175,17 @@ pub async fn today(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAcces
     out.activity.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
     out.activity.truncate(ACTIVITY as usize);
     Ok(out)
+}
+
+/// The start of a note, on one line, cut at a word.
+fn excerpt(text: &str, at_most: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= at_most {
+        return line;
+    }
+    let cut: String = line.chars().take(at_most).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{cut}…")
 }
 
 fn named(name: &str) -> String {

@@ -8,7 +8,7 @@ use sqlx::SqlitePool;
 use super::contacts::{BASE_COLUMNS, BaseRow};
 use crate::domain::contact::ContactRecord;
 use crate::domain::phone::search_digits;
-use crate::domain::search::{After, ContactQuery, FieldFilter, FilterValue, Op, Sort};
+use crate::domain::search::{After, ContactQuery, FieldFilter, FieldSort, FilterValue, Op, Sort};
 use crate::domain::workspace::WorkspaceAccess;
 
 fn col(name: &'static str) -> Expr {
@@ -103,16 +103,20 @@ pub(crate) fn filter_condition(ws: &WorkspaceAccess, f: &FieldFilter) -> Expr {
     col("id").in_subquery(sub)
 }
 
-pub fn statement(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
+/// The contacts matching `q`'s words, filters, list and selection: no order, cursor or limit.
+fn matching(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
     let mut sel = Query::select();
-    sel.columns(BASE_COLUMNS.map(Alias::new))
+    sel.columns(BASE_COLUMNS.map(|c| (Alias::new("base_contacts"), Alias::new(c))))
         .from(Alias::new("base_contacts"))
-        .and_where(col("workspace_id").eq(ws.id().as_str()));
+        .and_where(Expr::col((Alias::new("base_contacts"), Alias::new("workspace_id"))).eq(ws.id().as_str()));
     for word in &q.words {
         sel.cond_where(word_condition(ws, word));
     }
     for f in &q.filters {
         sel.and_where(filter_condition(ws, f));
+    }
+    if let Some(only) = &q.only {
+        sel.and_where(contact_id().is_in(only.iter().map(String::as_str)));
     }
     if let Some(list) = &q.list {
         let mut sub = Query::select();
@@ -120,40 +124,167 @@ pub fn statement(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
             .from(Alias::new("contact_list_assignments"))
             .and_where(col("workspace_id").eq(ws.id().as_str()))
             .and_where(col("list_id").eq(list.as_str()));
-        sel.and_where(col("id").in_subquery(sub));
+        sel.and_where(contact_id().in_subquery(sub));
     }
+    sel
+}
+
+fn contact_id() -> Expr {
+    Expr::col((Alias::new("base_contacts"), Alias::new("id")))
+}
+
+fn statement(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
+    let mut sel = matching(ws, q);
     match (q.sort, &q.after) {
         (Sort::Newest, Some(After::Id(id))) => {
-            sel.and_where(col("id").lt(id.as_str()));
+            sel.and_where(contact_id().lt(id.as_str()));
         }
         (Sort::Oldest, Some(After::Id(id))) => {
-            sel.and_where(col("id").gt(id.as_str()));
+            sel.and_where(contact_id().gt(id.as_str()));
         }
         (Sort::Name, Some(After::Name { last, first, id })) => {
             sel.and_where(Expr::cust_with_values(
-                "(lower(coalesce(last_name, '')), lower(coalesce(first_name, '')), id) > (?, ?, ?)",
+                "(lower(coalesce(last_name, '')), lower(coalesce(first_name, '')), base_contacts.id) > (?, ?, ?)",
                 [last.as_str(), first.as_str(), id.as_str()],
             ));
         }
         _ => {}
     }
     match q.sort {
-        Sort::Newest => sel.order_by(Alias::new("id"), Order::Desc),
-        Sort::Oldest => sel.order_by(Alias::new("id"), Order::Asc),
+        Sort::Newest => sel.order_by_expr(contact_id(), Order::Desc),
+        Sort::Oldest => sel.order_by_expr(contact_id(), Order::Asc),
         Sort::Name => sel
             .order_by_expr(Expr::cust(LAST_KEY), Order::Asc)
             .order_by_expr(Expr::cust(FIRST_KEY), Order::Asc)
-            .order_by(Alias::new("id"), Order::Asc),
+            .order_by_expr(contact_id(), Order::Asc),
     };
     sel.limit(u64::from(q.limit) + 1);
     sel
 }
 
-/// One page plus one row (to know whether another page follows), without values or lists.
-pub async fn find(db: &SqlitePool, ws: &WorkspaceAccess, q: &ContactQuery) -> Result<Vec<ContactRecord>, sqlx::Error> {
-    let (sql, values) = statement(ws, q).build_sqlx(SqliteQueryBuilder);
+/// Sorted by a field, the ids of the contacts that have a value, a page of them: the value
+/// index (`custom_fields_lookup`) walked in order for text and dates; numbers, compared as
+/// numbers, sorted from the same index with only `(value, id)` in the sorter. The search's
+/// other conditions narrow it through `IN`, so an unfiltered list never touches a contact row
+/// it will not show.
+fn ids_with_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort) -> SelectStatement {
+    let sv = Alias::new("sv");
+    let mut sel = Query::select();
+    sel.column((sv.clone(), Alias::new("contact_id")))
+        .from_as(Alias::new("custom_fields"), sv.clone())
+        .and_where(Expr::col((sv.clone(), Alias::new("workspace_id"))).eq(ws.id().as_str()))
+        .and_where(Expr::col((sv.clone(), Alias::new("field_name"))).eq(by.name.as_str()));
+    let narrowed = !q.words.is_empty() || !q.filters.is_empty() || q.list.is_some() || q.only.is_some();
+    if narrowed {
+        let mut inner = matching(ws, q);
+        inner.clear_selects().expr(contact_id());
+        sel.and_where(Expr::col((sv.clone(), Alias::new("contact_id"))).in_subquery(inner));
+    }
+    let key = if by.numeric {
+        "CAST(sv.field_value AS REAL)"
+    } else {
+        "sv.field_value"
+    };
+    let (order, beyond) = if by.descending {
+        (Order::Desc, "<")
+    } else {
+        (Order::Asc, ">")
+    };
+    if let Some(After::Value { value, id }) = &q.after {
+        // `key` and `beyond` are fixed strings chosen above; the values are bound.
+        let cursor = format!("({key}, sv.contact_id) {beyond} (?, ?)");
+        sel.and_where(if by.numeric {
+            let number: f64 = value.parse().unwrap_or_default();
+            Expr::cust_with_values(
+                cursor,
+                [sea_query::Value::from(number), sea_query::Value::from(id.as_str())],
+            )
+        } else {
+            Expr::cust_with_values(cursor, [value.as_str(), id.as_str()])
+        });
+    }
+    sel.order_by_expr(Expr::cust(key), order.clone())
+        .order_by_expr(Expr::col((sv, Alias::new("contact_id"))), order)
+        .limit(u64::from(q.limit) + 1);
+    sel
+}
+
+/// Sorted by a field, the contacts without a value, after the rest: newest first.
+fn without_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort, limit: u64) -> SelectStatement {
+    let mut sel = matching(ws, q);
+    let mut has = Query::select();
+    has.expr(Expr::val(1))
+        .from_as(Alias::new("custom_fields"), Alias::new("nv"))
+        .and_where(
+            Expr::col((Alias::new("nv"), Alias::new("contact_id")))
+                .equals((Alias::new("base_contacts"), Alias::new("id"))),
+        )
+        .and_where(Expr::col((Alias::new("nv"), Alias::new("field_name"))).eq(by.name.as_str()));
+    sel.and_where(Expr::exists(has).not());
+    if let Some(After::Unvalued { id }) = &q.after {
+        sel.and_where(contact_id().lt(id.as_str()));
+    }
+    sel.order_by_expr(contact_id(), Order::Desc).limit(limit);
+    sel
+}
+
+/// The contacts `ids` names, in that order.
+async fn in_order(db: &SqlitePool, ws: &WorkspaceAccess, ids: Vec<String>) -> Result<Vec<ContactRecord>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut wanted = ContactQuery::newest(ids.len() as u32);
+    wanted.only = Some(ids.clone());
+    let mut found: std::collections::HashMap<String, ContactRecord> = fetch(db, &matching(ws, &wanted))
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
+    Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+}
+
+async fn fetch(db: &SqlitePool, sel: &SelectStatement) -> Result<Vec<ContactRecord>, sqlx::Error> {
+    let (sql, values) = sel.build_sqlx(SqliteQueryBuilder);
     let rows: Vec<BaseRow> = sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
         .fetch_all(db)
         .await?;
     Ok(rows.into_iter().map(Into::into).collect())
+}
+
+/// One page plus one row (to know whether another page follows), without values or lists.
+pub async fn find(db: &SqlitePool, ws: &WorkspaceAccess, q: &ContactQuery) -> Result<Vec<ContactRecord>, sqlx::Error> {
+    let Some(by) = &q.by_field else {
+        return fetch(db, &statement(ws, q)).await;
+    };
+    let wanted = q.limit as usize + 1;
+    let mut rows = match q.after {
+        Some(After::Unvalued { .. }) => Vec::new(),
+        _ => {
+            let (sql, values) = ids_with_values(ws, q, by).build_sqlx(SqliteQueryBuilder);
+            let ids: Vec<String> = sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), values)
+                .fetch_all(db)
+                .await?;
+            in_order(db, ws, ids).await?
+        }
+    };
+    if rows.len() < wanted {
+        let rest = without_values(ws, q, by, (wanted - rows.len()) as u64);
+        rows.extend(fetch(db, &rest).await?);
+    }
+    Ok(rows)
+}
+
+/// How many contacts match `q` (its words, filters, list and selection; not its cursor),
+/// counting at most `cap + 1`.
+pub async fn count(db: &SqlitePool, ws: &WorkspaceAccess, q: &ContactQuery, cap: u32) -> Result<i64, sqlx::Error> {
+    let mut matching = matching(ws, q);
+    matching.clear_selects().expr(Expr::val(1)).limit(u64::from(cap) + 1);
+    let mut counted = Query::select();
+    counted
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(matching, Alias::new("matching"));
+    let (sql, values) = counted.build_sqlx(SqliteQueryBuilder);
+    sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), values)
+        .fetch_one(db)
+        .await
 }

@@ -67,3 +67,30 @@ pub async fn recent(
     .fetch_all(db)
     .await
 }
+
+/// Open follow-ups of notes and calls due on or before `until` (`YYYY-MM-DD`), through the
+/// partial index `communication_logs_follow_ups`: `(entry id, contact id, name, type, body,
+/// follow-up day)`, earliest first.
+pub async fn notes_due(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    until: &str,
+    limit: i64,
+) -> Result<Vec<(String, String, String, String, String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT g.id, g.contact_id, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')), g.type,
+                COALESCE(json_extract(g.content, '$.body'), ''), json_extract(g.content, '$.follow_up_on')
+           FROM communication_logs g JOIN base_contacts c ON c.id = g.contact_id
+          WHERE g.workspace_id = ?1
+            AND json_extract(g.content, '$.follow_up_on') IS NOT NULL
+            AND json_extract(g.content, '$.follow_up_done') IS NULL
+            AND json_extract(g.content, '$.follow_up_on') <= ?2
+            AND g.type IN ('note', 'call')
+          ORDER BY json_extract(g.content, '$.follow_up_on') LIMIT ?3",
+    )
+    .bind(ws.id())
+    .bind(until)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

@@ -122,6 +122,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(contacts::timeline::edit_entry),
         )
         .route(
+            "/workspaces/{ws}/contacts/{id}/timeline/{entry}/follow-up",
+            post(contacts::timeline::follow_up),
+        )
+        .route(
             "/workspaces/{ws}/contacts/{id}/timeline/{entry}/delete",
             post(contacts::timeline::delete_entry),
         )
@@ -135,6 +139,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/workspaces/{ws}/duplicates", get(contacts::merge::duplicates))
         .route("/workspaces/{ws}/export", get(contacts::export))
+        .route("/workspaces/{ws}/contacts/bulk", post(contacts::bulk::apply))
         .route(
             "/workspaces/{ws}/imports",
             get(imports::index).post(imports::upload).layer(upload_limit),

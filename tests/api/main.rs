@@ -14,6 +14,7 @@ mod campaigns;
 mod campaigns_ui;
 mod cli;
 mod contacts;
+mod contacts_list;
 mod contacts_ui;
 mod errors_and_headers;
 mod export;

@@ -149,3 +149,171 @@ async fn follow_ups_pipeline_totals_and_activity_are_on_the_dashboard() {
     assert!(hers.body.contains("Nothing due today."));
     u.app.stop().await;
 }
+
+/// A note or call can carry its own "follow up on" day (SPEC §7, §11.1): due ones are on the
+/// dashboard with a Done button; done, changed, cleared and reopened through the page and the
+/// API; nobody else's entry can be touched.
+#[tokio::test]
+async fn notes_and_calls_carry_their_own_follow_up_day() {
+    let u = ui().await;
+    let andy = u.app.user_by_email("andy@example.com").await;
+    let api = u
+        .app
+        .api(&u.app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let (ws, ada) = (&u.ws, &u.ada);
+    let entries = format!("/api/v1/workspaces/{ws}/contacts/{ada}/communications");
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::system()).date();
+    let day = |d: i64| (today + jiff::Span::new().days(d)).to_string();
+
+    // Bad input: not a day, and a follow-up on a kind that cannot carry one.
+    for (content, kind) in [
+        (json!({"body": "Call back", "follow_up_on": "2026-13-40"}), "call"),
+        (json!({"body": "Call back", "follow_up_on": 20261208}), "note"),
+        (json!({"subject": "Hi", "body": "x", "follow_up_on": day(1)}), "email"),
+    ] {
+        let r = api.post(&entries, json!({"type": kind, "content": content})).await;
+        assert_eq!(r.status(), 422, "{kind}");
+        assert_eq!(
+            r.json::<Value>().await.unwrap()["error"]["field"],
+            "content.follow_up_on"
+        );
+    }
+    assert_eq!(
+        u.app
+            .count("SELECT count(*) FROM communication_logs WHERE type <> 'system'")
+            .await,
+        0
+    );
+
+    let call: Value = api
+        .post(
+            &entries,
+            json!({"type": "call", "content": {"body": "Wants the rate sheet\nafter the appraisal", "follow_up_on": format!(" {} ", day(-1))}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(call["content"]["follow_up_on"], day(-1), "stored as the day it is");
+    let call_id = call["id"].as_str().unwrap().to_string();
+    api.post(
+        &entries,
+        json!({"type": "note", "content": {"body": "Ask about the condo", "follow_up_on": day(3)}}),
+    )
+    .await;
+
+    let follow_ups = |body: &str| {
+        body.split("id=\"follow-ups\"")
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let dash = u.browser.get("/").await;
+    let due = follow_ups(&dash.body);
+    assert!(due.contains(">Ada</a>") && due.contains("Call: "), "{due}");
+    assert!(due.contains("Wants the rate sheet after the appraisal"), "{due}");
+    assert!(due.contains("1 day late"), "{due}");
+    assert!(!due.contains("condo"), "not due yet: {due}");
+
+    // Done from the dashboard: CSRF first, then back to the dashboard without it.
+    let done_url = format!("/workspaces/{ws}/contacts/{ada}/timeline/{call_id}/follow-up");
+    let refused = u
+        .browser
+        .post_raw(&done_url, &[("done", "1"), ("back", "dashboard")])
+        .await;
+    assert_eq!(refused.status, 403);
+    let done = u
+        .browser
+        .submit("/", &done_url, &[("done", "1"), ("back", "dashboard")])
+        .await;
+    assert_eq!(done.status, 303);
+    assert_eq!(done.location.as_deref(), Some("/#follow-ups"));
+    assert!(!follow_ups(&u.browser.get("/").await.body).contains("rate sheet"));
+    let contact = u.browser.get(&format!("/workspaces/{ws}/contacts/{ada}")).await;
+    assert!(
+        contact.body.contains("data-follow-up=\"done\""),
+        "the entry says it was done"
+    );
+    assert!(
+        contact.body.contains("data-follow-up=\"open\""),
+        "the note's is still open"
+    );
+
+    // The API opens it again, moves it, refuses nonsense, and takes it away.
+    let entry = format!("{entries}/{call_id}");
+    assert_eq!(api.patch(&entry, json!({"follow_up_done": false})).await.status(), 204);
+    assert!(follow_ups(&u.browser.get("/").await.body).contains("rate sheet"));
+    assert_eq!(api.patch(&entry, json!({"follow_up_on": day(2)})).await.status(), 204);
+    assert!(!follow_ups(&u.browser.get("/").await.body).contains("rate sheet"));
+    let r = api.patch(&entry, json!({"follow_up_on": "next tuesday"})).await;
+    assert_eq!(r.status(), 422);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "follow_up_on");
+    assert_eq!(api.patch(&entry, json!({"follow_up_on": null})).await.status(), 204);
+    let r = api.patch(&entry, json!({"follow_up_done": true})).await;
+    assert_eq!(r.status(), 422, "nothing to mark done");
+    let listed: Value = api.get(&entries).await.json().await.unwrap();
+    let stored = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == call_id.as_str())
+        .unwrap();
+    assert!(stored["content"].get("follow_up_on").is_none(), "{stored}");
+    assert!(stored["content"].get("follow_up_done").is_none(), "{stored}");
+    assert!(
+        u.app
+            .audit_actions()
+            .await
+            .iter()
+            .any(|(a, _)| a == "communication.update")
+    );
+
+    // The contact page's form: a day with the note, and a clear error for a bad one.
+    let contact_url = format!("/workspaces/{ws}/contacts/{ada}");
+    let added = u
+        .browser
+        .submit(
+            &contact_url,
+            &format!("{contact_url}/timeline"),
+            &[
+                ("kind", "note"),
+                ("body", "Send the closing gift"),
+                ("follow_up_on", &day(0)),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, 303);
+    let due = follow_ups(&u.browser.get("/").await.body);
+    assert!(
+        due.contains("Send the closing gift") && due.contains(">today<"),
+        "{due}"
+    );
+    let bad = u
+        .browser
+        .submit(
+            &contact_url,
+            &format!("{contact_url}/timeline"),
+            &[
+                ("kind", "note"),
+                ("body", "Typed by hand"),
+                ("follow_up_on", "08/12/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("write the follow-up day as YYYY-MM-DD"),
+        "{}",
+        bad.body
+    );
+
+    // Another household member's entry is not there for her.
+    let (_, mona) = u.app.user_browser("mona@example.com").await;
+    let hers = mona.submit("/", &done_url, &[("done", "1")]).await;
+    assert_eq!(hers.status, 404);
+    assert!(!follow_ups(&mona.get("/").await.body).contains("closing gift"));
+    u.app.stop().await;
+}

@@ -211,9 +211,18 @@ pub struct PinInput {
     /// A note's or call's new text (its old text stays in the audit log).
     #[serde(default)]
     pub body: Option<String>,
+    /// A note's or call's follow-up day, `YYYY-MM-DD` (open again if it was done); `null`
+    /// takes the follow-up away.
+    #[serde(default, deserialize_with = "crate::domain::contact::nullable")]
+    #[schema(value_type = Option<String>)]
+    pub follow_up_on: Option<Option<String>>,
+    /// `true` marks the follow-up done (it leaves the dashboard); `false` opens it again.
+    #[serde(default)]
+    pub follow_up_done: Option<bool>,
 }
 
-/// Pins an entry to the top of the timeline or unpins it; changes a note's or call's text.
+/// Pins an entry to the top of the timeline or unpins it; changes a note's or call's text or
+/// its follow-up (a day, none, or done).
 #[utoipa::path(patch, path = "/api/v1/workspaces/{ws}/contacts/{id}/communications/{entry}", tag = "contacts",
     request_body = PinInput, responses((status = 204), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn pin_communication(
@@ -222,11 +231,25 @@ pub async fn pin_communication(
     ApiPath((_, id, entry)): ApiPath<(WorkspaceId, ContactId, CommunicationId)>,
     ApiJson(input): ApiJson<PinInput>,
 ) -> ApiResult<StatusCode> {
-    if input.pinned.is_none() && input.body.is_none() {
-        return Err(crate::error::AppError::invalid("pinned", "send pinned or body").into());
+    if input.pinned.is_none() && input.body.is_none() && input.follow_up_on.is_none() && input.follow_up_done.is_none()
+    {
+        return Err(
+            crate::error::AppError::invalid("pinned", "send pinned, body, follow_up_on or follow_up_done").into(),
+        );
     }
     if let Some(body) = &input.body {
         comms::edit_text(&state.db, &actor, &ws, &id, &entry, body).await?;
+    }
+    if let Some(day) = input.follow_up_on {
+        comms::set_follow_up(&state.db, &actor, &ws, &id, &entry, comms::FollowUpChange::On(day)).await?;
+    }
+    if let Some(done) = input.follow_up_done {
+        let change = if done {
+            comms::FollowUpChange::Done
+        } else {
+            comms::FollowUpChange::Reopen
+        };
+        comms::set_follow_up(&state.db, &actor, &ws, &id, &entry, change).await?;
     }
     if let Some(pinned) = input.pinned {
         comms::set_pinned(&state.db, &actor, &ws, &id, &entry, pinned).await?;

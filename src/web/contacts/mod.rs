@@ -1,5 +1,6 @@
 //! `/workspaces/{ws}/contacts…`: the list with search and filters, the detail page, the forms.
 
+pub mod bulk;
 pub mod merge;
 pub mod messages;
 pub mod timeline;
@@ -66,7 +67,8 @@ struct ListPage {
     chrome: Chrome,
     ws: WorkspaceAccess,
     rows: Vec<ContactRow>,
-    columns: Vec<String>,
+    /// The custom fields shown as columns: `(label, field name)`.
+    columns: Vec<(String, String)>,
     lists: Vec<ContactList>,
     fields: Vec<FieldDefinition>,
     q: String,
@@ -79,6 +81,11 @@ struct ListPage {
     next_url: Option<String>,
     first_url: Option<String>,
     can_edit: bool,
+    /// Where this page starts in the whole result (0 on the first page).
+    at: usize,
+    /// The query string as sent, for the column headers' sort links.
+    query: Params,
+    total: Option<crate::domain::search::Count>,
 }
 
 impl ListPage {
@@ -89,6 +96,52 @@ impl ListPage {
     /// A workspace without a pipeline yet is offered the mortgage stages.
     fn has_stages(&self) -> bool {
         self.lists.iter().any(|l| l.is_primary)
+    }
+
+    /// The link a column header sorts by: `name`, or a field ascending, then descending.
+    fn sort_link(&self, key: &str) -> String {
+        let next = match key {
+            "name" => "name".to_string(),
+            field if self.sort == format!("field.{field}") => format!("-field.{field}"),
+            field => format!("field.{field}"),
+        };
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in self
+            .query
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "cursor" | "at" | "sort"))
+        {
+            q.append_pair(k, v);
+        }
+        q.append_pair("sort", &next);
+        format!("/workspaces/{}/contacts?{}", self.ws.id(), q.finish())
+    }
+
+    /// `aria-sort` for a column header: how the list is sorted by it, if it is.
+    fn sorted_by(&self, key: &str) -> &'static str {
+        match key {
+            "name" if self.sort == "name" => "ascending",
+            field if self.sort == format!("field.{field}") => "ascending",
+            field if self.sort == format!("-field.{field}") => "descending",
+            _ => "none",
+        }
+    }
+
+    fn has_tags(&self) -> bool {
+        self.lists.iter().any(|l| !l.is_primary)
+    }
+
+    /// "1–50 of 153", "51–100 of 10,000+".
+    fn range_text(&self) -> String {
+        let (from, to) = (self.at + 1, self.at + self.rows.len());
+        match self.total {
+            Some(t) => format!(
+                "{from}–{to} of {}{}",
+                crate::domain::field::group_digits(&t.n.to_string()),
+                if t.more { "+" } else { "" }
+            ),
+            None => format!("{from}–{to}"),
+        }
     }
 
     fn filtered(&self) -> bool {
@@ -117,6 +170,9 @@ fn search_params(raw: &[(String, String)]) -> Params {
     params
 }
 
+/// The list counts its matches up to this many; beyond, it says "10,000+".
+const COUNT_CAP: u32 = 10_000;
+
 pub async fn list_page(
     State(state): State<AppState>,
     PageWs { actor, ws, chrome, .. }: PageWs,
@@ -133,31 +189,42 @@ pub async fn list_page(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let (page, error) = match search::parse(&state.db, &ws, &fields, region, &params).await {
-        Ok(query) => (Some(search::run(&state.db, &actor, &ws, &query).await?), None),
-        Err(AppError::Invalid { message, .. }) => (None, Some(message)),
+    let (page, total, error) = match search::parse(&state.db, &ws, &fields, region, &params).await {
+        Ok(query) => (
+            Some(search::run(&state.db, &actor, &ws, &query).await?),
+            Some(search::count(&state.db, &actor, &ws, &query, COUNT_CAP).await?),
+            None,
+        ),
+        Err(AppError::Invalid { message, .. }) => (None, None, Some(message)),
         Err(e) => return Err(e.into()),
     };
+    // `at` rides along in the next page's link; a hand-edited one only mislabels the range.
+    let at: usize = get("at").parse().unwrap_or(0);
     let shown: Vec<&FieldDefinition> = fields.0.iter().take(3).collect();
     let (rows, next_cursor) = match page {
         Some(p) => (p.items.iter().map(|c| views::row(c, &shown)).collect(), p.next_cursor),
         None => (Vec::new(), None),
     };
-    let base_query = |cursor: Option<&str>| {
+    let base_query = |cursor: Option<&str>, start: usize| {
         let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in raw.iter().filter(|(k, _)| k != "cursor") {
+        for (k, v) in raw.iter().filter(|(k, _)| k != "cursor" && k != "at") {
             q.append_pair(k, v);
         }
         if let Some(c) = cursor {
             q.append_pair("cursor", c);
+            q.append_pair("at", &start.to_string());
         }
         format!("/workspaces/{}/contacts?{}", ws.id(), q.finish())
     };
-    let first_url = raw.iter().any(|(k, _)| k == "cursor").then(|| base_query(None));
+    let first_url = raw.iter().any(|(k, _)| k == "cursor").then(|| base_query(None, 0));
+    let rows_len: usize = rows.len();
     let page = ListPage {
-        next_url: next_cursor.as_deref().map(|c| base_query(Some(c))),
+        next_url: next_cursor.as_deref().map(|c| base_query(Some(c), at + rows_len)),
+        at,
+        total,
         first_url,
-        columns: shown.iter().map(|d| d.label.clone()).collect(),
+        columns: shown.iter().map(|d| (d.label.clone(), d.field_name.clone())).collect(),
+        query: raw.clone(),
         rows,
         can_edit: ws.require_editor().is_ok(),
         chrome,

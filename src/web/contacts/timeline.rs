@@ -96,6 +96,9 @@ pub struct EntryForm {
     body: String,
     #[serde(default)]
     pinned: Option<String>,
+    /// "Follow up on": a day from the date input, or empty.
+    #[serde(default)]
+    follow_up_on: String,
 }
 
 /// Adds a note or a logged call to the timeline.
@@ -108,9 +111,13 @@ pub async fn add_entry(
     let chrome = chrome.in_section("contacts");
     let cid = id.clone();
     let kind = if form.kind == "call" { "call" } else { "note" };
+    let mut content = json!({"body": form.body.trim()});
+    if !form.follow_up_on.trim().is_empty() {
+        content["follow_up_on"] = json!(form.follow_up_on.trim());
+    }
     let input = CommunicationInput {
         kind: kind.into(),
-        content: json!({"body": form.body.trim()}),
+        content,
         status: None,
         pinned: form.pinned.is_some(),
     };
@@ -124,8 +131,12 @@ pub async fn add_entry(
                 message,
             ))
         }
-        Err(AppError::Invalid { .. }) => {
-            let errors = FormErrors::field("body", "write something first");
+        Err(AppError::Invalid { field, message }) => {
+            let errors = if field == "content.follow_up_on" {
+                FormErrors::field("follow_up_on", &message)
+            } else {
+                FormErrors::field("body", "write something first")
+            };
             show_contact(
                 &state,
                 &actor,
@@ -219,4 +230,41 @@ pub async fn delete_entry(
         "success",
         "Deleted. Its text stays in the audit log.",
     ))
+}
+
+#[derive(Deserialize)]
+pub struct FollowUpForm {
+    /// Set when the follow-up is done; otherwise `follow_up_on` is the new day (empty: none).
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    follow_up_on: String,
+    /// `dashboard` to go back to the dashboard's follow-ups; else the contact's timeline.
+    #[serde(default)]
+    back: String,
+}
+
+/// Marks a note's or call's follow-up done, or gives it another day.
+pub async fn follow_up(
+    State(state): State<AppState>,
+    PageWs { actor, ws, .. }: PageWs<Editor>,
+    PagePath((_, id, entry)): PagePath<(WorkspaceId, ContactId, CommunicationId)>,
+    Form(form): Form<FollowUpForm>,
+) -> Result<Response, PageError> {
+    let url = if form.back == "dashboard" {
+        "/#follow-ups".to_string()
+    } else {
+        format!("{}#timeline", contact_url(&ws, &id))
+    };
+    let day = form.follow_up_on.trim();
+    let (change, said) = match (form.done.is_some(), day) {
+        (true, _) => (comms::FollowUpChange::Done, "Follow-up done."),
+        (false, "") => (comms::FollowUpChange::On(None), "Follow-up removed."),
+        (false, day) => (comms::FollowUpChange::On(Some(day.to_string())), "Follow-up day saved."),
+    };
+    match comms::set_follow_up(&state.db, &actor, &ws, &id, &entry, change).await {
+        Ok(()) => Ok(flash::redirect(&state, &url, "success", said)),
+        Err(AppError::Invalid { message, .. }) => Ok(flash::redirect(&state, &url, "error", &message)),
+        Err(e) => Err(e.into()),
+    }
 }
