@@ -107,6 +107,45 @@
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-live-preview]").forEach(refreshPreview);
   });
+  // The pipeline: a card dropped on another column moves there through the card's own Move
+  // form, the same request the keyboard's Move makes (and the same htmx swap of the board).
+  var dragged = null;
+  function clearDropTargets() {
+    document.querySelectorAll("[data-stage].drop-target").forEach(function (c) {
+      c.classList.remove("drop-target");
+    });
+  }
+  document.addEventListener("dragstart", function (event) {
+    var card = event.target.closest && event.target.closest("[data-card]");
+    if (!card) return;
+    dragged = card;
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", card.getAttribute("data-card"));
+    card.classList.add("dragging");
+  });
+  document.addEventListener("dragend", function () {
+    if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
+    clearDropTargets();
+  });
+  document.addEventListener("dragover", function (event) {
+    var column = dragged && event.target.closest && event.target.closest("[data-stage]");
+    if (!column || column === dragged.closest("[data-stage]")) return;
+    event.preventDefault();
+    clearDropTargets();
+    column.classList.add("drop-target");
+  });
+  document.addEventListener("drop", function (event) {
+    var column = dragged && event.target.closest && event.target.closest("[data-stage]");
+    if (!column || column === dragged.closest("[data-stage]")) return;
+    event.preventDefault();
+    var form = dragged.querySelector("form");
+    var select = form && form.querySelector("select[name=stage]");
+    clearDropTargets();
+    if (!select) return;
+    select.value = column.getAttribute("data-stage");
+    form.requestSubmit();
+  });
   // The contacts list: the header's box ticks every contact on the page (the table's and the
   // phone cards' boxes are the same contacts, so both follow).
   document.addEventListener("change", function (event) {

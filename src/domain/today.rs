@@ -34,6 +34,7 @@ pub struct WrittenFollowUp {
 }
 
 pub struct Stage {
+    pub id: String,
     pub name: String,
     pub contacts: i64,
     pub value: Option<f64>,
@@ -140,24 +141,8 @@ pub async fn today(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAcces
                 days_late: (today - due).get_days().into(),
             });
         }
-        let money = fields
-            .0
-            .iter()
-            .filter(|d| d.field_type == FieldType::Number)
-            .max_by_key(|d| {
-                let n = d.field_name.as_str();
-                (n.contains("amount") || n.contains("value") || n.contains("loan")) as u8
-            });
-        let stages = storage::today::stages(&state.db, ws, money.map(|d| d.field_name.as_str())).await?;
-        if !stages.is_empty() {
-            out.pipelines.push(Pipeline {
-                workspace: ws.clone(),
-                value_label: money.map(|d| d.label.clone()),
-                stages: stages
-                    .into_iter()
-                    .map(|(name, contacts, value)| Stage { name, contacts, value })
-                    .collect(),
-            });
+        if let Some(pipeline) = pipeline(state, ws, &fields).await? {
+            out.pipelines.push(pipeline);
         }
         for (contact_id, name, kind, content, timestamp) in storage::today::recent(&state.db, ws, ACTIVITY).await? {
             let content = serde_json::from_str(&content).unwrap_or_default();
@@ -186,6 +171,58 @@ fn excerpt(text: &str, at_most: usize) -> String {
     let cut: String = line.chars().take(at_most).collect();
     let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
     format!("{cut}…")
+}
+
+/// The workspace's pipeline: each stage's count and the sum of its money field (the number
+/// field whose name says amount, value or loan, else the first number field); `None` without
+/// stages.
+pub async fn pipeline(
+    state: &AppState,
+    ws: &WorkspaceAccess,
+    fields: &field_definition::FieldSet,
+) -> AppResult<Option<Pipeline>> {
+    let money = fields
+        .0
+        .iter()
+        .filter(|d| d.field_type == FieldType::Number)
+        .max_by_key(|d| {
+            let n = d.field_name.as_str();
+            (n.contains("amount") || n.contains("value") || n.contains("loan")) as u8
+        });
+    let stages = storage::today::stages(&state.db, ws, money.map(|d| d.field_name.as_str())).await?;
+    if stages.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(Pipeline {
+        workspace: ws.clone(),
+        value_label: money.map(|d| d.label.clone()),
+        stages: stages
+            .into_iter()
+            .map(|(id, name, contacts, value)| Stage {
+                id,
+                name,
+                contacts,
+                value,
+            })
+            .collect(),
+    }))
+}
+
+/// Whole days each of `contacts` has been in its current stage, by contact id.
+pub async fn days_in_stage(
+    state: &AppState,
+    ws: &WorkspaceAccess,
+    contacts: &[String],
+) -> AppResult<std::collections::HashMap<String, i64>> {
+    let now = crate::clock::now();
+    Ok(storage::today::in_stage_since(&state.db, ws, contacts)
+        .await?
+        .into_iter()
+        .filter_map(|(id, since)| {
+            let since = crate::clock::parse(&since)?;
+            Some((id, (now - since).whole_days().max(0)))
+        })
+        .collect())
 }
 
 fn named(name: &str) -> String {

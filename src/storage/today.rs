@@ -27,16 +27,16 @@ pub async fn due(
     .await
 }
 
-/// Each pipeline stage in board order: `(name, contacts, sum of `value_field`)`.
+/// Each pipeline stage in board order: `(id, name, contacts, sum of `value_field`)`.
 pub async fn stages(
     db: &SqlitePool,
     ws: &WorkspaceAccess,
     value_field: Option<&str>,
-) -> Result<Vec<(String, i64, Option<f64>)>, sqlx::Error> {
+) -> Result<Vec<(String, String, i64, Option<f64>)>, sqlx::Error> {
     sqlx::query_as(
         // LEFT JOINs run in the order written: each stage's assignments by the list index,
         // then each contact's value by the primary key (contact_id, field_name).
-        "SELECT l.name, COUNT(a.contact_id), SUM(CAST(v.field_value AS REAL))
+        "SELECT l.id, l.name, COUNT(a.contact_id), SUM(CAST(v.field_value AS REAL))
            FROM contact_lists l
            LEFT JOIN contact_list_assignments a ON a.list_id = l.id
            LEFT JOIN custom_fields v ON v.contact_id = a.contact_id AND v.field_name = ?2
@@ -93,4 +93,26 @@ pub async fn notes_due(
     .bind(limit)
     .fetch_all(db)
     .await
+}
+
+/// When each of `contacts` entered its current stage (`assigned_at`), by contact id.
+pub async fn in_stage_since(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    contacts: &[String],
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    if contacts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = sqlx::QueryBuilder::new(
+        "SELECT contact_id, assigned_at FROM contact_list_assignments WHERE is_primary = 1 AND workspace_id = ",
+    );
+    q.push_bind(ws.id().clone());
+    q.push(" AND contact_id IN (");
+    let mut ids = q.separated(", ");
+    for id in contacts {
+        ids.push_bind(id.clone());
+    }
+    q.push(")");
+    q.build_query_as().fetch_all(db).await
 }

@@ -1,6 +1,8 @@
-//! `/workspaces/{ws}/pipeline`: a column per stage; each card moves with a select and a button
-//! (htmx swaps the board in place; without script the form posts and the page reloads), so it
-//! works on a phone where dragging does not.
+//! `/workspaces/{ws}/pipeline`: a column per stage with its count and money sum; each card
+//! says how long it has been in its stage. Cards are dragged between columns on a laptop; each
+//! also moves with a select and a button (the keyboard's way, and the phone's: htmx swaps the
+//! board in place; without script the form posts and the page reloads). On a phone one stage
+//! shows at a time, chosen from a row of stage chips, so nothing scrolls sideways.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -26,12 +28,27 @@ pub struct Card {
     pub id: String,
     pub name: String,
     pub company: String,
+    /// Whole days in this stage.
+    pub days: Option<i64>,
+}
+
+impl Card {
+    /// "today", "1 day", "12 days".
+    pub fn in_stage(&self) -> Option<String> {
+        self.days.map(|d| match d {
+            0 => "today".into(),
+            1 => "1 day".into(),
+            d => format!("{d} days"),
+        })
+    }
 }
 
 pub struct Column {
     pub stage: ContactList,
     pub cards: Vec<Card>,
     pub total: i64,
+    /// The sum of the money field over the whole stage ("1,250,000"), when there is one.
+    pub value: Option<String>,
     /// The stage after this one: what a card's "Move" offers first (forward, never back).
     pub next: Option<String>,
 }
@@ -52,12 +69,18 @@ struct BoardPage {
     stages: Vec<ContactList>,
     can_edit: bool,
     moved: Option<Moved>,
+    /// The money field's label ("Loan amount"), when the workspace has one.
+    value_label: Option<String>,
+    /// The stage a phone shows (the others are one tap away).
+    shown: String,
 }
 
 #[derive(Deserialize)]
 pub struct BoardQuery {
     /// The contact a move just put in a new column.
     moved: Option<String>,
+    /// The stage to show on a phone.
+    stage: Option<String>,
 }
 
 pub async fn board(
@@ -71,12 +94,16 @@ pub async fn board(
         .into_iter()
         .filter(|(l, _)| l.is_primary)
         .collect();
+    let fields = crate::domain::field_definition::applicable(&state.db, &ws).await?;
+    let sums = crate::domain::today::pipeline(&state, &ws, &fields).await?;
     let mut columns = Vec::with_capacity(stages.len());
     for (i, (stage, total)) in stages.iter().enumerate() {
         let mut q = ContactQuery::newest(PER_COLUMN);
         q.sort = Sort::Name;
         q.list = ListId::parse(&stage.id);
         let page = search::run(&state.db, &actor, &ws, &q).await?;
+        let ids: Vec<String> = page.items.iter().map(|c| c.id.clone()).collect();
+        let days = crate::domain::today::days_in_stage(&state, &ws, &ids).await?;
         let cards = page
             .items
             .iter()
@@ -84,15 +111,27 @@ pub async fn board(
                 id: c.id.clone(),
                 name: c.display_name(),
                 company: c.base.company.clone().unwrap_or_default(),
+                days: days.get(&c.id).copied(),
             })
             .collect();
+        let value = sums.as_ref().and_then(|p| {
+            let s = p.stages.iter().find(|s| s.id == stage.id)?;
+            p.value_label.as_ref().map(|_| s.value_text())
+        });
         columns.push(Column {
             stage: stage.clone(),
             cards,
             total: *total,
+            value,
             next: stages.get(i + 1).map(|(s, _)| s.id.clone()),
         });
     }
+    let shown = query
+        .stage
+        .filter(|id| columns.iter().any(|c| &c.stage.id == id))
+        .or_else(|| columns.iter().find(|c| c.total > 0).map(|c| c.stage.id.clone()))
+        .or_else(|| columns.first().map(|c| c.stage.id.clone()))
+        .unwrap_or_default();
     let moved = query.moved.and_then(|id| {
         columns.iter().find_map(|col| {
             col.cards.iter().find(|c| c.id == id).map(|c| Moved {
@@ -102,6 +141,7 @@ pub async fn board(
             })
         })
     });
+    let value_label = sums.and_then(|p| p.value_label);
     let can_edit = ws.require_editor().is_ok();
     Ok(BoardPage {
         chrome,
@@ -110,6 +150,8 @@ pub async fn board(
         stages: stages.into_iter().map(|(l, _)| l).collect(),
         can_edit,
         moved,
+        value_label,
+        shown,
     }
     .into_response())
 }
@@ -120,6 +162,9 @@ pub struct MoveForm {
     contact_id: String,
     #[serde(default)]
     stage: String,
+    /// The stage the phone was showing, to come back to it.
+    #[serde(default)]
+    shown: String,
 }
 
 pub async fn move_card(
@@ -130,5 +175,11 @@ pub async fn move_card(
     let contact = ContactId::found(&form.contact_id)?;
     list::add_contact(&state.db, &actor, &ws, &contact, &ListId::found(&form.stage)?).await?;
     // The board says what moved, inside itself, so htmx's swap of the board carries it.
-    Ok(axum::response::Redirect::to(&format!("/workspaces/{}/pipeline?moved={contact}", ws.id())).into_response())
+    let shown = ListId::parse(form.shown.trim())
+        .map(|s| format!("&stage={s}"))
+        .unwrap_or_default();
+    Ok(
+        axum::response::Redirect::to(&format!("/workspaces/{}/pipeline?moved={contact}{shown}", ws.id()))
+            .into_response(),
+    )
 }

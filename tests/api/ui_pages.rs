@@ -332,6 +332,124 @@ async fn the_pipeline_moves_forward_by_default_and_says_what_moved() {
     assert!(after.contains("Moved Ada to Pre-approved."), "{after}");
 }
 
+/// Each column sums the money field and each card says how long it has been in its stage; a
+/// phone shows one stage, chosen from the stage chips, and a move keeps that stage in view.
+#[tokio::test]
+async fn the_pipeline_sums_stages_counts_days_and_switches_stages_on_a_phone() {
+    let app = TestApp::spawn().await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let ws = app.workspace(&andy, "Loans").await;
+    b.submit(
+        &format!("/workspaces/{ws}/contacts"),
+        &format!("/workspaces/{ws}/lists/mortgage-stages"),
+        &[],
+    )
+    .await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/custom-fields"),
+        serde_json::json!({"field_name": "loan_amount", "label": "Loan amount", "field_type": "number"}),
+    )
+    .await;
+    let stage = |name: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT id FROM contact_lists WHERE name = ?")
+                .bind(name)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    let application = stage("Application").await;
+    let mut ids = Vec::new();
+    for (name, amount) in [("Ada", 350000), ("Bob", 200000)] {
+        let c: serde_json::Value = api
+            .post(
+                &format!("/api/v1/workspaces/{ws}/contacts"),
+                serde_json::json!({"first_name": name, "custom_fields": {"loan_amount": amount}}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let id = c["id"].as_str().unwrap().to_string();
+        api.client
+            .put(format!(
+                "{}/api/v1/workspaces/{ws}/contacts/{id}/lists/{application}",
+                api.base
+            ))
+            .send()
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    // Ada has been in Application for twelve days.
+    let twelve_days_ago = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 12 + 1)).to_string();
+    sqlx::query("UPDATE contact_list_assignments SET assigned_at = ? WHERE contact_id = ?")
+        .bind(&twelve_days_ago)
+        .bind(&ids[0])
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+
+    let board = b.get(&format!("/workspaces/{ws}/pipeline")).await.body;
+    let column = board
+        .split(&format!("data-stage=\"{application}\""))
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(column.contains(">550,000<"), "the stage's sum: {column}");
+    assert!(column.contains("In this stage 12 days"), "{column}");
+    assert!(column.contains("In this stage today"), "{column}");
+    assert!(column.contains("draggable=\"true\""), "an editor's cards drag");
+    assert!(board.contains("the sum of <span class=\"font-medium text-slate-800\">Loan amount</span>"));
+    // The phone shows the first stage with people in it; the chips choose another.
+    assert!(
+        board.contains(&format!("pipeline?stage={application}\" aria-current=\"page\"")),
+        "the stage with people is the one shown"
+    );
+    let lead = stage("Lead").await;
+    let hidden = board.split(&format!("data-stage=\"{lead}\"")).next().unwrap();
+    assert!(
+        hidden.ends_with("aria-label=\"Lead\" ") && hidden.contains("hidden md:block"),
+        "{hidden}"
+    );
+    let chosen = b.get(&format!("/workspaces/{ws}/pipeline?stage={lead}")).await.body;
+    assert!(chosen.contains(&format!("pipeline?stage={lead}\" aria-current=\"page\"")));
+    let unknown = b.get(&format!("/workspaces/{ws}/pipeline?stage=nonsense")).await;
+    assert_eq!(
+        unknown.status, 200,
+        "an unknown stage falls back to the first with people"
+    );
+    // A move from the phone comes back to the stage it was showing.
+    let moved = b
+        .submit(
+            &format!("/workspaces/{ws}/pipeline"),
+            &format!("/workspaces/{ws}/pipeline/move"),
+            &[("contact_id", &ids[1]), ("stage", &lead), ("shown", &application)],
+        )
+        .await;
+    assert_eq!(moved.status, 303);
+    let back = moved.location.unwrap();
+    assert!(back.ends_with(&format!("&stage={application}")), "{back}");
+    let after = b.get(&back).await.body;
+    assert!(after.contains("Moved Bob to Lead."));
+    // A viewer sees the board but no card drags.
+    let (_, mona) = app.user_browser("mona@example.com").await;
+    app.api(&app.key(&andy, &["manage:workspaces"], None).await)
+        .post(
+            &format!("/api/v1/workspaces/{ws}/members"),
+            serde_json::json!({"email": "mona@example.com", "role": "viewer"}),
+        )
+        .await;
+    let viewed = mona.get(&format!("/workspaces/{ws}/pipeline")).await;
+    assert_eq!(viewed.status, 200);
+    assert!(!viewed.body.contains("draggable") && viewed.body.contains("Bob"));
+}
+
 /// Times are shown in the server's zone, or the workspace's own, with the zone's name: never
 /// UTC passed off as local.
 #[tokio::test]

@@ -1215,3 +1215,179 @@ async fn a_campaign_reviewed_and_sent_on_a_laptop() {
 async fn a_campaign_reviewed_and_sent_on_a_phone() {
     run("campaigns-phone", true, |c, app| campaigns_flow(c, app, true)).await;
 }
+
+/// Andy's morning (issue 13): the dashboard's follow-ups, one marked done; a call logged on a
+/// contact with its own follow-up day; two contacts ticked in the list and moved to a stage;
+/// then a card moved on the board — dragged on a laptop, with the stage chips and Move on a
+/// phone. Nothing is wider than a phone's screen on any of these pages.
+async fn morning_flow(c: Client, app: TestApp, phone: bool) {
+    let tag = if phone { "phone" } else { "laptop" };
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Loans").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/custom-fields"),
+        json!({"field_name": "loan_amount", "label": "Loan amount", "field_type": "number"}),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for (first, amount) in [("Ada", 350000), ("Grace", 420000), ("Linus", 180000)] {
+        let c: serde_json::Value = api
+            .post(
+                &format!("/api/v1/workspaces/{ws}/contacts"),
+                json!({"first_name": first, "last_name": "Client", "custom_fields": {"loan_amount": amount}}),
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(c["id"].as_str().unwrap().to_string());
+    }
+    let yesterday =
+        (jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::system()).date() - jiff::Span::new().days(1)).to_string();
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/contacts/{}/communications", ids[0]),
+        json!({"type": "call", "content": {"body": "Send Ada the rate sheet", "follow_up_on": yesterday}}),
+    )
+    .await;
+
+    log_in_as_andy(&c, &app).await;
+    wait_for_text(&c, "Send Ada the rate sheet").await;
+    wait_for_text(&c, "1 day late").await;
+    checkpoint(&c, &format!("40-{tag}-morning-dashboard")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the dashboard fits a phone").await;
+    }
+    click(&c, "#follow-ups form button[type=submit]").await;
+    wait_for_text(&c, "Follow-up done.").await;
+    let follow_ups = c
+        .execute("return document.getElementById('follow-ups').innerText;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        !follow_ups.as_str().unwrap().contains("Send Ada the rate sheet"),
+        "{follow_ups}"
+    );
+
+    // Grace's page: a call with a follow-up day picked in the date input.
+    c.goto(&app.url(&format!("/workspaces/{ws}/contacts/{}", ids[1])))
+        .await
+        .unwrap();
+    wait_for_text(&c, "Grace Client").await;
+    fill(&c, "#entry-body", "Grace wants to lock the rate").await;
+    select(&c, "select[name=kind]", "call").await;
+    let in_two_days =
+        (jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::system()).date() + jiff::Span::new().days(2)).to_string();
+    c.execute(
+        "document.getElementById('entry-follow-up').value = arguments[0];",
+        vec![json!(in_two_days)],
+    )
+    .await
+    .unwrap();
+    click(&c, "form[action$='/timeline'] button[type=submit]").await;
+    wait_for_text(&c, "Call logged.").await;
+    wait_for_text(&c, "Follow up").await;
+    checkpoint(&c, &format!("41-{tag}-morning-call")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the contact page fits a phone").await;
+    }
+    let stored: String = sqlx::query_scalar(
+        "SELECT json_extract(content, '$.follow_up_on') FROM communication_logs WHERE type = 'call' AND contact_id = ?",
+    )
+    .bind(&ids[1])
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(stored, in_two_days);
+
+    // Stages, then two contacts ticked in the list and moved into one.
+    let stage_id = |name: &'static str| {
+        let db = app.state.db.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT id FROM contact_lists WHERE name = ?")
+                .bind(name)
+                .fetch_one(&db)
+                .await
+                .unwrap()
+        }
+    };
+    c.goto(&app.url(&format!("/workspaces/{ws}/pipeline"))).await.unwrap();
+    click(&c, "form[action$='/mortgage-stages'] button").await;
+    wait_for_text(&c, "Pre-approved").await;
+    c.goto(&app.url(&format!("/workspaces/{ws}/contacts?sort=-field.loan_amount")))
+        .await
+        .unwrap();
+    wait_for_text(&c, "1–3 of 3").await;
+    for id in &ids[..2] {
+        let boxes = c
+            .find_all(Locator::Css(&format!("input[name=ids][value='{id}']")))
+            .await
+            .unwrap();
+        for b in boxes {
+            if b.is_displayed().await.unwrap_or(false) {
+                b.click().await.unwrap();
+            }
+        }
+    }
+    let application = stage_id("Application").await;
+    select(&c, "#bulk-action", &format!("stage:{application}")).await;
+    checkpoint(&c, &format!("42-{tag}-morning-ticked")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the contacts list fits a phone").await;
+    }
+    click(&c, "#bulk button[type=submit]").await;
+    wait_for_text(&c, "Moved 2 contacts.").await;
+
+    // The board: Grace goes on to Underwriting.
+    c.goto(&app.url(&format!("/workspaces/{ws}/pipeline"))).await.unwrap();
+    wait_for_text(&c, "Grace Client").await;
+    let underwriting = stage_id("Underwriting").await;
+    let grace = &ids[1];
+    if phone {
+        assert_fits_the_screen(&c, "the board fits a phone").await;
+        checkpoint(&c, &format!("43-{tag}-morning-board")).await;
+        select(&c, &format!("#move-{grace}"), &underwriting).await;
+        click(&c, &format!("li[data-card='{grace}'] form button")).await;
+        wait_for_text(&c, "Moved Grace Client to Underwriting.").await;
+        // The phone still shows Application, and the chips take it to Underwriting.
+        click(&c, &format!("#stage-switcher a[href$='stage={underwriting}']")).await;
+        wait_for_text(&c, "In this stage today").await;
+        assert_fits_the_screen(&c, "another stage fits a phone").await;
+    } else {
+        checkpoint(&c, &format!("43-{tag}-morning-board")).await;
+        // Chromium's native drag gesture is not driven by WebDriver; the events it would fire
+        // are, with a real DataTransfer, so the page's own handlers do the move.
+        c.execute(
+            "const card = document.querySelector(`li[data-card='${arguments[0]}']`);
+             const column = document.querySelector(`section[data-stage='${arguments[1]}']`);
+             const dt = new DataTransfer();
+             card.dispatchEvent(new DragEvent('dragstart', {bubbles: true, dataTransfer: dt}));
+             column.dispatchEvent(new DragEvent('dragover', {bubbles: true, cancelable: true, dataTransfer: dt}));
+             column.dispatchEvent(new DragEvent('drop', {bubbles: true, cancelable: true, dataTransfer: dt}));
+             card.dispatchEvent(new DragEvent('dragend', {bubbles: true, dataTransfer: dt}));",
+            vec![json!(grace), json!(underwriting)],
+        )
+        .await
+        .unwrap();
+        wait_for_text(&c, "Moved Grace Client to Underwriting.").await;
+    }
+    checkpoint(&c, &format!("44-{tag}-morning-moved")).await;
+    let now_in: String = sqlx::query_scalar(
+        "SELECT l.name FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id WHERE a.is_primary = 1 AND a.contact_id = ?",
+    )
+    .bind(grace)
+    .fetch_one(&app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(now_in, "Underwriting");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_morning_routine_on_a_laptop() {
+    run("morning-laptop", false, |c, app| morning_flow(c, app, false)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_morning_routine_on_a_phone() {
+    run("morning-phone", true, |c, app| morning_flow(c, app, true)).await;
+}
