@@ -109,6 +109,7 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
         outbox: Arc::default(),
         send_rates: Arc::default(),
         providers_changed: Arc::default(),
+        stats: Arc::default(),
     })
 }
 

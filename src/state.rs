@@ -27,6 +27,8 @@ pub struct AppState {
     pub send_rates: Arc<crate::jobs::outbox::Rates>,
     /// Counts changes to provider settings, so the outbox worker reads them again.
     pub providers_changed: Arc<std::sync::atomic::AtomicU64>,
+    /// The dashboard's costly numbers, until the next write.
+    pub stats: Arc<crate::domain::stats_cache::StatsCache>,
 }
 
 pub struct Limits {

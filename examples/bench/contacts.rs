@@ -93,6 +93,14 @@ pub fn run(binary: &Path) {
     let rt = super::runtime();
     let started = Instant::now();
     let seeded = rt.block_on(seed(&data));
+    // BENCH_KEEP_DATA=1 keeps the seeded data dir, for looking into a slow page with sqlite3.
+    let _dir = if std::env::var_os("BENCH_KEEP_DATA").is_some() {
+        println!("keeping the data dir {}", data.display());
+        let _ = dir.keep();
+        None
+    } else {
+        Some(dir)
+    };
     println!(
         "\n== contacts: {} contacts x 10 custom fields (seeded in {:.1} s, database {:.0} MB)",
         CONTACTS,
@@ -136,11 +144,28 @@ pub fn run(binary: &Path) {
         );
 
         report(
-            "dashboard (100k contacts, 40k in 4 stages with Loan amount summed, 50k timeline entries)",
+            "dashboard (100k contacts, 40k in 4 stages with Loan amount summed, 50k timeline entries), seen again",
             &time_gets(&browser, &format!("{base}/"), 100).await,
         );
 
         let api = api_client(&seeded.key);
+        // Each view right after a write: the kept stage sums and counts are read afresh.
+        let mut after_write = Vec::new();
+        for i in 0..20 {
+            let r = api
+                .patch(format!(
+                    "{base}/api/v1/workspaces/{}/contacts/{}",
+                    seeded.workspace, seeded.sample_ids[i]
+                ))
+                .json(&json!({"custom_fields": {"loan_amount": 200_000 + i}}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200);
+            after_write.append(&mut time_gets_once(&browser, &format!("{base}/")).await);
+        }
+        after_write.sort();
+        report("dashboard, each view right after a write (nothing kept)", &after_write);
         let contacts = format!("{base}/api/v1/workspaces/{}/contacts", seeded.workspace);
         report(
             "API filter field.city=Fresno (5% match), limit 50",
@@ -176,6 +201,13 @@ pub fn run(binary: &Path) {
     // Restart the peak measurement, so the next figure is the peak under load alone.
     let _ = std::fs::write(format!("/proc/{}/clear_refs", server.id()), "5");
 
+    match rt.block_on(wrk_page(
+        &base,
+        &format!("/workspaces/{}/contacts?limit=100", seeded.workspace),
+    )) {
+        Some(line) => println!("{line}"),
+        None => println!("the contacts page under load: wrk is not installed; skipped"),
+    }
     let before = wrk(&base, &seeded);
     match &before {
         Some(line) => println!("{line}"),
@@ -403,6 +435,15 @@ async fn next_page_url(client: &reqwest::Client, list: &str) -> String {
 }
 
 /// Sequential requests after a warm-up; every answer must be a 200.
+/// One timed GET, without warming up first.
+async fn time_gets_once(client: &reqwest::Client, url: &str) -> Vec<Duration> {
+    let t = Instant::now();
+    let r = client.get(url).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{url}");
+    r.bytes().await.unwrap();
+    vec![t.elapsed()]
+}
+
 pub async fn time_gets(client: &reqwest::Client, url: &str, n: usize) -> Vec<Duration> {
     for _ in 0..10 {
         client.get(url).send().await.unwrap().bytes().await.unwrap();
@@ -429,26 +470,75 @@ fn report(what: &str, times: &[Duration]) {
     );
 }
 
+/// `wrk` on the contacts page (`path`, a signed-in session), 2 threads, 32 connections, 10 s.
+async fn wrk_page(base: &str, path: &str) -> Option<String> {
+    Command::new("wrk").arg("--version").output().ok()?;
+    let cookie = session_cookie(base).await;
+    let lua = format!(
+        "request = function()\n  return wrk.format(\"GET\", \"{path}\", {{[\"Cookie\"] = \"{cookie}\"}})\nend\n"
+    );
+    wrk_with(
+        base,
+        &lua,
+        &format!("the contacts page {path} under wrk (2 threads, 32 connections, 10 s, signed in)"),
+    )
+}
+
+/// A signed-in session's cookie, `name=value`.
+async fn session_cookie(base: &str) -> String {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let csrf = page_csrf(&client, &format!("{base}/login")).await;
+    let r = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", "bench@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
+        .find(|c| !c.ends_with('='))
+        .expect("a session cookie")
+}
+
 /// `wrk` on `GET /api/v1/…/contacts/{id}` over 1,000 different contacts, 2 threads, 32
 /// connections, 10 seconds.
 pub fn wrk(base: &str, seeded: &Seeded) -> Option<String> {
     Command::new("wrk").arg("--version").output().ok()?;
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("ids.lua");
     let ids = seeded
         .sample_ids
         .iter()
         .map(|i| format!("\"{i}\""))
         .collect::<Vec<_>>()
         .join(",");
-    std::fs::write(
-        &script,
-        format!(
-            "ids = {{{ids}}}\nn = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(\"GET\", \"/api/v1/workspaces/{}/contacts/\" .. ids[(n % #ids) + 1], {{[\"X-Api-Key\"] = \"{}\"}})\nend\n",
-            seeded.workspace, seeded.key
+    let lua = format!(
+        "ids = {{{ids}}}\nn = 0\nrequest = function()\n  n = n + 1\n  return wrk.format(\"GET\", \"/api/v1/workspaces/{}/contacts/\" .. ids[(n % #ids) + 1], {{[\"X-Api-Key\"] = \"{}\"}})\nend\n",
+        seeded.workspace, seeded.key
+    );
+    wrk_with(
+        base,
+        &lua,
+        &format!(
+            "GET /api/v1/…/contacts/{{id}} under wrk (2 threads, 32 connections, 10 s, {} ids)",
+            seeded.sample_ids.len()
         ),
     )
-    .unwrap();
+}
+
+/// Runs `wrk` with the request script `lua`: `what: N req/s, latency p50, p99`.
+fn wrk_with(base: &str, lua: &str, what: &str) -> Option<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("request.lua");
+    std::fs::write(&script, lua).unwrap();
     let out = Command::new("wrk")
         .args(["-t2", "-c32", "-d10s", "--latency", "-s"])
         .arg(&script)
@@ -477,8 +567,5 @@ pub fn wrk(base: &str, seeded: &Seeded) -> Option<String> {
         .find(|l| l.contains("Non-2xx"))
         .map(|l| format!(" ({})", l.trim()))
         .unwrap_or_default();
-    Some(format!(
-        "GET /api/v1/…/contacts/{{id}} under wrk (2 threads, 32 connections, 10 s, {} ids): {rps} req/s, latency p50 {p50}, p99 {p99}{errors}",
-        seeded.sample_ids.len()
-    ))
+    Some(format!("{what}: {rps} req/s, latency p50 {p50}, p99 {p99}{errors}"))
 }

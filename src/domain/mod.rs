@@ -27,6 +27,7 @@ pub mod phone;
 pub mod providers;
 pub mod search;
 pub mod session;
+pub mod stats_cache;
 pub mod suppression;
 pub mod template;
 pub mod today;

@@ -189,7 +189,14 @@ pub async fn pipeline(
             let n = d.field_name.as_str();
             (n.contains("amount") || n.contains("value") || n.contains("loan")) as u8
         });
-    let stages = storage::today::stages(&state.db, ws, money.map(|d| d.field_name.as_str())).await?;
+    let field = money.map(|d| d.field_name.clone());
+    let key = format!("stages {} {}", ws.id(), field.as_deref().unwrap_or(""));
+    let stages = state
+        .stats
+        .get_or(&state.db, key, || async {
+            Ok(storage::today::stages(&state.db, ws, field.as_deref()).await?)
+        })
+        .await?;
     if stages.is_empty() {
         return Ok(None);
     }

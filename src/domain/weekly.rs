@@ -105,10 +105,18 @@ pub async fn summary(state: &AppState, actor: &Actor, now: Timestamp) -> AppResu
 
 /// The last seven days' numbers in each of the person's workspaces (the dashboard's card).
 pub async fn numbers(state: &AppState, actor: &Actor, now: Timestamp) -> AppResult<Vec<WorkspaceWeek>> {
-    let since = super::ids::v7_floor(now - jiff::SignedDuration::from_hours(24 * 7));
+    // To the minute, so the same week is asked for (and kept) for a minute at a time.
+    let minute = now.round(jiff::Unit::Minute).unwrap_or(now);
+    let since = super::ids::v7_floor(minute - jiff::SignedDuration::from_hours(24 * 7));
     let mut out = Vec::new();
     for ws in workspace::list(&state.db, actor).await? {
-        let (contacts, new_contacts, sent, received, failed) = storage::weekly::numbers(&state.db, &ws, &since).await?;
+        let key = format!("week {} {since}", ws.id());
+        let (contacts, new_contacts, sent, received, failed) = state
+            .stats
+            .get_or(&state.db, key, || async {
+                Ok(storage::weekly::numbers(&state.db, &ws, &since).await?)
+            })
+            .await?;
         out.push(WorkspaceWeek {
             name: ws.name().to_string(),
             contacts,

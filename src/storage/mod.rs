@@ -14,6 +14,7 @@ pub mod contacts;
 pub mod db;
 pub mod duplicates;
 pub mod fields;
+pub mod freshness;
 pub mod import_problems;
 pub mod imports;
 pub mod inbox;

@@ -68,12 +68,14 @@ async fn page(
     new_name: String,
 ) -> DashboardPage {
     let workspaces = chrome.workspaces.clone();
+    let mut lap = Lap::start();
     let (trouble, unknown_senders) = crate::domain::messages::needing_attention(state, &user.actor(), &workspaces, 8)
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = ?e, "the dashboard could not read messages needing a look");
             Default::default()
         });
+    lap.done("messages needing a look");
     let actor = user.actor();
     let insights = crate::domain::insights::list(state, &actor, &Default::default(), 12)
         .await
@@ -81,27 +83,34 @@ async fn page(
             tracing::warn!(error = ?e, "the dashboard could not read insights");
             Vec::new()
         });
+    lap.done("insights");
     let week = crate::domain::weekly::numbers(state, &actor, jiff::Timestamp::now())
         .await
         .unwrap_or_default();
+    lap.done("the week's numbers");
     let today = crate::domain::today::today(state, &actor, &workspaces)
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = ?e, "the dashboard could not read today's work");
             Default::default()
         });
+    lap.done("follow-ups, pipelines, activity");
     let approvals = crate::domain::campaign::approval::waiting(state, &actor, &workspaces)
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = ?e, "the dashboard could not read approvals");
             Vec::new()
         });
+    lap.done("approvals");
     let held_texts = crate::domain::campaign::texts::held_texts(state, &actor, &workspaces)
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = ?e, "the dashboard could not read waiting texts");
             Vec::new()
         });
+    lap.done("held texts");
+    let backups = backup_line(state).await;
+    lap.done("backups");
     DashboardPage {
         approvals,
         held_texts,
@@ -115,7 +124,26 @@ async fn page(
         workspaces,
         errors,
         new_name,
-        backups: backup_line(state).await,
+        backups,
+    }
+}
+
+/// How long each widget took, at debug level (`PI_CRM_LOG=pi_crm::web::dashboard=debug`):
+/// the dashboard reads across every workspace, so this is where a slow one shows first.
+struct Lap(std::time::Instant);
+
+impl Lap {
+    fn start() -> Lap {
+        Lap(std::time::Instant::now())
+    }
+
+    fn done(&mut self, widget: &str) {
+        tracing::debug!(
+            widget,
+            ms = self.0.elapsed().as_secs_f64() * 1000.0,
+            "dashboard widget read"
+        );
+        self.0 = std::time::Instant::now();
     }
 }
 

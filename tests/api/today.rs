@@ -317,3 +317,112 @@ async fn notes_and_calls_carry_their_own_follow_up_day() {
     assert!(!follow_ups(&mona.get("/").await.body).contains("closing gift"));
     u.app.stop().await;
 }
+
+/// The dashboard keeps its costly numbers (stage sums, the week's counts) between views, but
+/// never past a write: a move, a changed amount, or contacts imported by the CLI in another
+/// process show at once.
+#[tokio::test]
+async fn the_dashboards_kept_numbers_follow_every_write() {
+    let u = ui().await;
+    let andy = u.app.user_by_email("andy@example.com").await;
+    let api = u
+        .app
+        .api(&u.app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let ws = &u.ws;
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/custom-fields"),
+        json!({"field_name": "loan_amount", "label": "Loan amount", "field_type": "number"}),
+    )
+    .await;
+    let stage: Value = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/lists"),
+            json!({"name": "Application", "is_primary": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stage = stage["id"].as_str().unwrap().to_string();
+    let join = |id: String| {
+        let (client, url) = (
+            api.client.clone(),
+            u.app
+                .url(&format!("/api/v1/workspaces/{ws}/contacts/{id}/lists/{stage}")),
+        );
+        async move { assert!(client.put(url).send().await.unwrap().status().is_success()) }
+    };
+    let pipeline = |body: String| {
+        body.split("id=\"pipeline-totals\"")
+            .nth(1)
+            .unwrap()
+            .split("</section>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    api.patch(
+        &format!("/api/v1/workspaces/{ws}/contacts/{}", u.ada),
+        json!({"custom_fields": {"loan_amount": 300000}}),
+    )
+    .await;
+    join(u.ada.clone()).await;
+    let first = pipeline(u.browser.get("/").await.body);
+    assert!(first.contains("1 in the pipeline · Loan amount 300,000"), "{first}");
+    // Seen again with nothing written: the same numbers.
+    assert_eq!(pipeline(u.browser.get("/").await.body), first);
+
+    api.patch(
+        &format!("/api/v1/workspaces/{ws}/contacts/{}", u.ada),
+        json!({"custom_fields": {"loan_amount": 325000}}),
+    )
+    .await;
+    let changed = pipeline(u.browser.get("/").await.body);
+    assert!(changed.contains("1 in the pipeline · Loan amount 325,000"), "{changed}");
+
+    let contacts_this_week = |body: &str| {
+        body.split("id=\"this-week\"")
+            .nth(1)
+            .unwrap()
+            .split("<dt class=\"text-xs text-slate-500\">contacts</dt><dd class=\"text-lg font-semibold\">")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(contacts_this_week(&u.browser.get("/").await.body), "1");
+    assert_eq!(contacts_this_week(&u.browser.get("/").await.body), "1");
+
+    // Another process writes: the CLI imports two contacts.
+    let file = u.app.state.config.data_dir.join("two.csv");
+    std::fs::write(
+        &file,
+        "First Name,Email,Loan amount\nBea,bea@example.com,100000\nCy,cy@example.com,50000\n",
+    )
+    .unwrap();
+    let out = crate::common::pi_crm(
+        &u.app.state.config.data_dir,
+        &[
+            "import",
+            "--user",
+            "andy@example.com",
+            "--workspace",
+            ws,
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(contacts_this_week(&u.browser.get("/").await.body), "3");
+    // And a contact the CLI's import brought in, moved into the stage here, counts at once.
+    let bea: String = sqlx::query_scalar("SELECT id FROM base_contacts WHERE first_name = 'Bea'")
+        .fetch_one(&u.app.state.db)
+        .await
+        .unwrap();
+    join(bea).await;
+    let moved = pipeline(u.browser.get("/").await.body);
+    assert!(moved.contains("2 in the pipeline · Loan amount 425,000"), "{moved}");
+    u.app.stop().await;
+}
