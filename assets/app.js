@@ -18,12 +18,14 @@
   document.addEventListener("keydown", function (event) {
     if (event.key === "Escape") closeMenus(null);
   });
-  // After a pipeline move, the moved card's own "Move" keeps the keyboard's place.
+  // After a pipeline move, the moved card's own "Move" keeps the keyboard's place; on a phone,
+  // where the card went to a stage not on screen, the message saying where it went does.
   document.addEventListener("htmx:afterSwap", function () {
     var status = document.querySelector("#board-status[data-moved]");
     if (!status) return;
     var select = document.getElementById("move-" + status.getAttribute("data-moved"));
-    if (select) select.focus();
+    if (select && select.offsetParent !== null) select.focus();
+    else status.focus();
   });
   // A text's live counter: characters as the network counts them and how many texts it costs
   // (160 GSM-7 characters in one, 153 each when split; 70 / 67 once any character needs

@@ -263,7 +263,7 @@ async fn seed(data: &Path) -> Seeded {
         &actor,
         NewKey {
             description: "bench".into(),
-            scopes: vec!["read:contacts".into()],
+            scopes: vec!["read:contacts".into(), "write:contacts".into()],
             workspace_id: None,
             expires_at: None,
         },

@@ -109,6 +109,30 @@ async fn assert_fits_the_screen(c: &Client, what: &str) {
     assert_eq!(overflow, json!(false), "{what}");
 }
 
+/// axe-core (from npm, installed by `scripts/test`) run on the page as it is: its violations
+/// of serious or critical impact (contrast, names of controls, landmarks, ARIA).
+async fn accessibility_faults(c: &Client) -> Vec<String> {
+    let axe = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/node_modules/axe-core/axe.min.js"))
+        .expect("axe-core is installed (scripts/test runs npm ci)");
+    c.execute(&axe, vec![]).await.unwrap();
+    let found = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, {resultTypes: ['violations']}).then(r => done(r.violations
+               .filter(v => v.impact === 'serious' || v.impact === 'critical')
+               .map(v => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`)));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(found).unwrap()
+}
+
+async fn assert_accessible(c: &Client, what: &str) {
+    let faults = accessibility_faults(c).await;
+    assert!(faults.is_empty(), "accessibility of {what}:\n{}", faults.join("\n"));
+}
+
 /// Signs in through the login page as Andy (created by the test).
 async fn log_in_as_andy(c: &Client, app: &TestApp) {
     c.goto(&app.url("/login")).await.unwrap();
@@ -385,8 +409,13 @@ async fn contacts_flow(c: Client, app: TestApp, phone: bool) {
         .execute("return document.activeElement && document.activeElement.id;", vec![])
         .await
         .unwrap();
+    // On a phone the card went to a stage not on screen: the message saying so has the focus.
     assert!(
-        focused.as_str().is_some_and(|id| id.starts_with("move-")),
+        focused.as_str().is_some_and(|id| if phone {
+            id == "board-status"
+        } else {
+            id.starts_with("move-")
+        }),
         "focus after the move: {focused}"
     );
     checkpoint(&c, &format!("23-{tag}-pipeline-moved")).await;
@@ -1255,6 +1284,7 @@ async fn morning_flow(c: Client, app: TestApp, phone: bool) {
     wait_for_text(&c, "Send Ada the rate sheet").await;
     wait_for_text(&c, "1 day late").await;
     checkpoint(&c, &format!("40-{tag}-morning-dashboard")).await;
+    assert_accessible(&c, "the dashboard").await;
     if phone {
         assert_fits_the_screen(&c, "the dashboard fits a phone").await;
     }
@@ -1288,6 +1318,7 @@ async fn morning_flow(c: Client, app: TestApp, phone: bool) {
     wait_for_text(&c, "Call logged.").await;
     wait_for_text(&c, "Follow up").await;
     checkpoint(&c, &format!("41-{tag}-morning-call")).await;
+    assert_accessible(&c, "a contact's page").await;
     if phone {
         assert_fits_the_screen(&c, "the contact page fits a phone").await;
     }
@@ -1332,6 +1363,7 @@ async fn morning_flow(c: Client, app: TestApp, phone: bool) {
     let application = stage_id("Application").await;
     select(&c, "#bulk-action", &format!("stage:{application}")).await;
     checkpoint(&c, &format!("42-{tag}-morning-ticked")).await;
+    assert_accessible(&c, "the contacts list").await;
     if phone {
         assert_fits_the_screen(&c, "the contacts list fits a phone").await;
     }
@@ -1372,6 +1404,7 @@ async fn morning_flow(c: Client, app: TestApp, phone: bool) {
         wait_for_text(&c, "Moved Grace Client to Underwriting.").await;
     }
     checkpoint(&c, &format!("44-{tag}-morning-moved")).await;
+    assert_accessible(&c, "the pipeline").await;
     let now_in: String = sqlx::query_scalar(
         "SELECT l.name FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id WHERE a.is_primary = 1 AND a.contact_id = ?",
     )
@@ -1390,4 +1423,133 @@ async fn the_morning_routine_on_a_laptop() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_morning_routine_on_a_phone() {
     run("morning-phone", true, |c, app| morning_flow(c, app, true)).await;
+}
+
+/// Every page a signed-in person reaches, at a phone's width: nothing wider than the screen,
+/// and axe-core finds no serious or critical accessibility fault.
+async fn every_page_flow(c: Client, app: TestApp, phone: bool) {
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Loans").await;
+    let api = app.api(
+        &app.key(
+            &andy,
+            &[
+                "read:contacts",
+                "write:contacts",
+                "write:templates",
+                "write:campaigns",
+                "manage:workspaces",
+            ],
+            None,
+        )
+        .await,
+    );
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/custom-fields"),
+        json!({"field_name": "loan_amount", "label": "Loan amount", "field_type": "number"}),
+    )
+    .await;
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/lists"),
+        json!({"name": "Application", "is_primary": true}),
+    )
+    .await;
+    let contact: serde_json::Value = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Ada", "last_name": "Lovelace", "primary_email": "ada@example.com", "primary_phone": "+14155550123", "custom_fields": {"loan_amount": 350000}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = contact["id"].as_str().unwrap();
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/contacts/{id}/communications"),
+        json!({"type": "note", "content": {"body": "Prefers texts after 5pm", "follow_up_on": "2026-01-05"}}),
+    )
+    .await;
+    let template: serde_json::Value = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/templates"),
+            json!({"name": "Rate drop", "channel": "email", "subject": "Rates fell, {{ first_name }}", "body": "Hello {{ first_name }}, rates fell this week."}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let campaign: serde_json::Value = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/campaigns"),
+            json!({"name": "December rates", "channel": "email", "template_id": template["id"], "segment": {}, "schedule": {"kind": "now"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut pages = vec![
+        "/".to_string(),
+        "/settings".into(),
+        "/settings/profile".into(),
+        "/settings/password".into(),
+        "/settings/people".into(),
+        "/settings/sessions".into(),
+        "/settings/keys".into(),
+        "/settings/fields".into(),
+        "/settings/audit".into(),
+        "/settings/backups".into(),
+        "/templates/shared".into(),
+        format!("/workspaces/{ws}"),
+        format!("/workspaces/{ws}/contacts"),
+        format!("/workspaces/{ws}/contacts/new"),
+        format!("/workspaces/{ws}/contacts/{id}"),
+        format!("/workspaces/{ws}/contacts/{id}/edit"),
+        format!("/workspaces/{ws}/contacts/{id}/delete"),
+        format!("/workspaces/{ws}/duplicates"),
+        format!("/workspaces/{ws}/pipeline"),
+        format!("/workspaces/{ws}/lists"),
+        format!("/workspaces/{ws}/imports"),
+        format!("/workspaces/{ws}/inbox"),
+        format!("/workspaces/{ws}/messaging"),
+        format!("/workspaces/{ws}/messaging/suppressions"),
+        format!("/workspaces/{ws}/templates"),
+        format!("/workspaces/{ws}/templates/new"),
+        format!("/workspaces/{ws}/campaigns"),
+        format!("/workspaces/{ws}/campaigns/new"),
+    ];
+    if let Some(k) = campaign["id"].as_str() {
+        pages.push(format!("/workspaces/{ws}/campaigns/{k}"));
+        pages.push(format!("/workspaces/{ws}/campaigns/{k}/edit"));
+    }
+    log_in_as_andy(&c, &app).await;
+    wait_for_text(&c, "Hello, Andy").await;
+    let mut faults = Vec::new();
+    for page in &pages {
+        c.goto(&app.url(page)).await.unwrap();
+        let shown = body_text(&c).await;
+        assert!(
+            !shown.contains("Back to the dashboard"),
+            "{page} is an error page: {shown}"
+        );
+        if phone {
+            assert_fits_the_screen(&c, page).await;
+        }
+        faults.extend(
+            accessibility_faults(&c)
+                .await
+                .into_iter()
+                .map(|f| format!("{page}: {f}")),
+        );
+    }
+    assert!(faults.is_empty(), "accessibility:\n{}", faults.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_fits_a_phone_and_passes_axe() {
+    run("every-page-phone", true, |c, app| every_page_flow(c, app, true)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_passes_axe_on_a_laptop() {
+    run("every-page-laptop", false, |c, app| every_page_flow(c, app, false)).await;
 }
