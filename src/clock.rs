@@ -26,3 +26,17 @@ pub fn parse(text: &str) -> Option<OffsetDateTime> {
 pub fn text_from_now(d: Duration) -> String {
     format(now() + d)
 }
+
+/// "just now", "5 minutes ago", "3 hours ago", "2 days ago": how long since `at` (RFC 3339),
+/// for a person; `None` for text that is not a stored time. A time in the future (a clock
+/// a little ahead) is "just now".
+pub fn ago(at: &str) -> Option<String> {
+    let seconds = (now() - parse(at)?).whole_seconds().max(0);
+    let (n, unit) = match seconds {
+        s if s < 90 => return Some("just now".into()),
+        s if s < 90 * 60 => (s / 60, "minute"),
+        s if s < 36 * 3600 => (s / 3600, "hour"),
+        s => (s / 86_400, "day"),
+    };
+    Some(format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" }))
+}

@@ -32,15 +32,5 @@ pub async fn of(state: &AppState) -> anyhow::Result<Status> {
 
 /// "3 hours ago", "2 days ago": how long since `at` (RFC 3339), for a person.
 pub fn ago(at: &str) -> String {
-    let Some(t) = crate::clock::parse(at) else {
-        return at.to_string();
-    };
-    let seconds = (crate::clock::now() - t).whole_seconds().max(0);
-    let (n, unit) = match seconds {
-        s if s < 90 => return "just now".into(),
-        s if s < 90 * 60 => (s / 60, "minute"),
-        s if s < 36 * 3600 => (s / 3600, "hour"),
-        s => (s / 86_400, "day"),
-    };
-    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+    crate::clock::ago(at).unwrap_or_else(|| at.to_string())
 }

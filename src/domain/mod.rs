@@ -20,6 +20,7 @@ pub mod inbound;
 pub mod insights;
 pub mod invite;
 pub mod list;
+pub mod list_view;
 pub mod merge;
 pub mod messages;
 pub mod page;

@@ -21,6 +21,7 @@ pub mod inbox;
 pub mod insights;
 pub mod invites;
 pub mod jobs;
+pub mod list_columns;
 pub mod lists;
 pub mod outbox;
 pub mod paused_indexes;

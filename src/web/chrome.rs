@@ -59,6 +59,11 @@ impl Chrome {
         super::times::local(stored, &self.zone)
     }
 
+    /// A stored time as HTML (`|safe`): how long ago when recent, the full time on hover.
+    pub fn when(&self, stored: &str) -> String {
+        super::times::when(stored, &self.zone)
+    }
+
     pub fn in_section(mut self, section: &'static str) -> Chrome {
         self.section = section;
         self

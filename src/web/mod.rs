@@ -140,6 +140,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/workspaces/{ws}/duplicates", get(contacts::merge::duplicates))
         .route("/workspaces/{ws}/export", get(contacts::export))
         .route("/workspaces/{ws}/contacts/bulk", post(contacts::bulk::apply))
+        .route("/workspaces/{ws}/contacts/columns", post(contacts::choose_columns))
         .route(
             "/workspaces/{ws}/imports",
             get(imports::index).post(imports::upload).layer(upload_limit),

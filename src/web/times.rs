@@ -16,6 +16,32 @@ pub fn local(stored: &str, tz: &TimeZone) -> String {
     }
 }
 
+/// A stored time on a page: "3 hours ago" when it was within the last week, else the full
+/// local time; either way a `<time>` whose hover text is the full local time. Future times
+/// (a scheduled send, the next backup) are always shown in full.
+pub fn when(stored: &str, tz: &TimeZone) -> String {
+    let full = local(stored, tz);
+    let recent = crate::clock::parse(stored).and_then(|t| {
+        let age = crate::clock::now() - t;
+        (age >= time::Duration::ZERO && age < time::Duration::days(7))
+            .then(|| crate::clock::ago(stored))
+            .flatten()
+    });
+    match recent {
+        Some(shown) => format!(
+            "<time datetime=\"{}\" title=\"{}\">{}</time>",
+            escape(stored),
+            escape(&full),
+            escape(&shown)
+        ),
+        None => format!("<time datetime=\"{}\">{}</time>", escape(stored), escape(&full)),
+    }
+}
+
+fn escape(text: &str) -> String {
+    crate::domain::template::render::html_escape(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -33,5 +59,25 @@ mod tests {
             "Nov 27, 2026, 10:56 PM UTC"
         );
         assert_eq!(local("someday", &la), "someday");
+    }
+
+    #[test]
+    fn recent_times_read_as_how_long_ago_with_the_full_time_on_hover() {
+        let la = TimeZone::get("America/Los_Angeles").unwrap();
+        let two_hours_ago = crate::clock::text_from_now(-time::Duration::hours(2));
+        let shown = when(&two_hours_ago, &la);
+        assert!(shown.contains(">2 hours ago</time>"), "{shown}");
+        assert!(
+            shown.contains(&format!("title=\"{}\"", local(&two_hours_ago, &la))),
+            "{shown}"
+        );
+        let last_month = crate::clock::text_from_now(-time::Duration::days(30));
+        assert_eq!(
+            when(&last_month, &la),
+            format!("<time datetime=\"{last_month}\">{}</time>", local(&last_month, &la))
+        );
+        let tomorrow = crate::clock::text_from_now(time::Duration::days(1));
+        assert!(when(&tomorrow, &la).ends_with(&format!(">{}</time>", local(&tomorrow, &la))));
+        assert_eq!(when("<b>", &la), "<time datetime=\"&lt;b&gt;\">&lt;b&gt;</time>");
     }
 }

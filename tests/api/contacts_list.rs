@@ -438,3 +438,110 @@ async fn deleting_ticked_contacts_asks_first_and_names_them() {
     );
     k.app.stop().await;
 }
+
+/// Each person chooses the custom fields shown as columns, in a workspace: kept for them, not
+/// for anyone else; a field that is not there is refused; a deleted field stops showing.
+#[tokio::test]
+async fn each_person_chooses_the_lists_columns() {
+    let k = book().await;
+    let from = k.contacts_page();
+    let columns = format!("/workspaces/{}/contacts/columns", k.ws);
+    let header = |body: &str| {
+        body.split("<thead")
+            .nth(1)
+            .unwrap()
+            .split("</thead>")
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let before = header(&k.b.get(&from).await.body);
+    assert!(
+        before.contains("Loan amount") && before.contains("City"),
+        "the first fields by default"
+    );
+
+    let refused = k.b.post_raw(&columns, &[("cols", "city")]).await;
+    assert_eq!(refused.status, 403, "CSRF first");
+    let saved = k.b.submit(&from, &columns, &[("cols", "city")]).await;
+    assert_eq!(saved.status, 303);
+    let page = k.b.get(&from).await.body;
+    assert!(page.contains("Columns saved."));
+    let after = header(&page);
+    assert!(after.contains("City") && !after.contains("Loan amount"), "{after}");
+
+    let bad = k.b.submit(&from, &columns, &[("cols", "city"), ("cols", "nope")]).await;
+    assert_eq!(bad.status, 303);
+    assert!(k.b.get(&from).await.body.contains("no custom field named nope here"));
+    assert!(
+        header(&k.b.get(&from).await.body).contains("City"),
+        "the choice before stays"
+    );
+    let more = ["f1", "f2", "f3", "f4", "f5"];
+    for name in more {
+        k.api
+            .post(
+                &format!("/api/v1/workspaces/{}/custom-fields", k.ws),
+                json!({"field_name": name}),
+            )
+            .await;
+    }
+    let seven: Vec<(&str, &str)> = ["city", "loan_amount"]
+        .into_iter()
+        .chain(more)
+        .map(|n| ("cols", n))
+        .collect();
+    assert_eq!(k.b.submit(&from, &columns, &seven).await.status, 303);
+    assert!(k.b.get(&from).await.body.contains("choose at most 6 columns"));
+
+    // A viewer has a view of their own, and it does not change Andy's.
+    let (_, mona) = k.app.user_browser("mona@example.com").await;
+    let r = k
+        .api
+        .post(
+            &format!("/api/v1/workspaces/{}/members", k.ws),
+            json!({"email": "mona@example.com", "role": "viewer"}),
+        )
+        .await;
+    assert!(r.status().is_success());
+    let hers = header(&mona.get(&from).await.body);
+    assert!(hers.contains("Loan amount") && hers.contains("City"), "her default");
+    assert_eq!(
+        mona.submit(&from, &columns, &[("cols", "loan_amount")]).await.status,
+        303
+    );
+    assert!(!header(&mona.get(&from).await.body).contains("City"));
+    let his = header(&k.b.get(&from).await.body);
+    assert!(
+        his.contains("City") && !his.contains("Loan amount"),
+        "his choice stays his: {his}"
+    );
+
+    // A deleted field simply stops showing.
+    let defs: Value = k
+        .api
+        .get(&format!("/api/v1/workspaces/{}/custom-fields", k.ws))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let city = defs
+        .as_array()
+        .or_else(|| defs["items"].as_array())
+        .unwrap()
+        .iter()
+        .find(|d| d["field_name"] == "city")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = k
+        .api
+        .delete(&format!("/api/v1/workspaces/{}/custom-fields/{city}", k.ws))
+        .await;
+    assert_eq!(r.status(), 204);
+    let page = k.b.get(&from).await;
+    assert_eq!(page.status, 200);
+    assert!(!header(&page.body).contains("City"));
+    k.app.stop().await;
+}

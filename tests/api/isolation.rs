@@ -291,7 +291,9 @@ async fn a_viewer_key_is_refused_every_write_in_the_workspace() {
         let own = path.ends_with("/members/{user_id}")
             || path.ends_with("/favorite")
             || path.ends_with("/preview")
-            || path.ends_with("/audience");
+            || path.ends_with("/audience")
+            // The list's columns are the viewer's own view of it.
+            || path.ends_with("/contacts/columns");
         if !writes || own {
             continue;
         }
@@ -335,6 +337,7 @@ fn ui_routes(o: &Objects) -> Vec<(&'static str, String)> {
         post(format!("/workspaces/{ws}/contacts/{c}/timeline/{e}/follow-up")),
         post(format!("/workspaces/{ws}/contacts/{c}/timeline/{e}/delete")),
         post(format!("/workspaces/{ws}/contacts/bulk")),
+        post(format!("/workspaces/{ws}/contacts/columns")),
         post(format!("/workspaces/{ws}/contacts/{c}/fields/closing/remove")),
         get(format!("/workspaces/{ws}/contacts/{c}/merge")),
         post(format!("/workspaces/{ws}/contacts/{c}/merge")),
@@ -438,7 +441,9 @@ async fn a_viewer_session_is_refused_every_ui_write() {
         let own = path.ends_with("/remove") && path.contains("/members/")
             || path.ends_with("/favorite")
             || path.ends_with("/preview")
-            || path.ends_with("/audience");
+            || path.ends_with("/audience")
+            // The list's columns are the viewer's own view of it.
+            || path.ends_with("/contacts/columns");
         if method != "POST" || !in_workspace || own {
             continue;
         }

@@ -127,6 +127,11 @@ impl ListPage {
         }
     }
 
+    /// Shown as a column now.
+    fn is_column(&self, field: &str) -> bool {
+        self.columns.iter().any(|(_, name)| name == field)
+    }
+
     fn has_tags(&self) -> bool {
         self.lists.iter().any(|l| !l.is_primary)
     }
@@ -200,7 +205,7 @@ pub async fn list_page(
     };
     // `at` rides along in the next page's link; a hand-edited one only mislabels the range.
     let at: usize = get("at").parse().unwrap_or(0);
-    let shown: Vec<&FieldDefinition> = fields.0.iter().take(3).collect();
+    let shown = crate::domain::list_view::columns(&state.db, &actor, &ws, &fields).await?;
     let (rows, next_cursor) = match page {
         Some(p) => (p.items.iter().map(|c| views::row(c, &shown)).collect(), p.next_cursor),
         None => (Vec::new(), None),
@@ -524,4 +529,20 @@ pub async fn export(
     let format = crate::domain::export::Format::parse(&q.format)?;
     let export = crate::domain::export::prepare(&state.db, &actor, &ws, format).await?;
     Ok(crate::download::export(export, ws.name()))
+}
+
+/// The column chooser: the custom fields this person shows on the list, in order.
+pub async fn choose_columns(
+    State(state): State<AppState>,
+    PageWs { actor, ws, .. }: PageWs,
+    Form(Pairs(pairs)): Form<Pairs>,
+) -> Result<Response, PageError> {
+    let fields = field_definition::applicable(&state.db, &ws).await?;
+    let names: Vec<String> = pairs.into_iter().filter(|(k, _)| k == "cols").map(|(_, v)| v).collect();
+    let url = format!("/workspaces/{}/contacts", ws.id());
+    match crate::domain::list_view::choose(&state.db, &actor, &ws, &fields, &names).await {
+        Ok(()) => Ok(flash::redirect(&state, &url, "success", "Columns saved.")),
+        Err(AppError::Invalid { message, .. }) => Ok(flash::redirect(&state, &url, "error", &message)),
+        Err(e) => Err(e.into()),
+    }
 }
