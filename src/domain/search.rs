@@ -344,7 +344,7 @@ pub async fn count(
 }
 
 /// A bounded count: `more` when there are more than `n`.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count {
     pub n: i64,
     pub more: bool,

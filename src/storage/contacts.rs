@@ -338,21 +338,27 @@ pub async fn fill(db: &SqlitePool, ws: &WorkspaceAccess, records: &mut [ContactR
     let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
     // `+workspace_id`: the filter must not steer the planner to `custom_fields_lookup`, which
     // would walk every value in the workspace for each page instead of 500 primary-key ranges.
-    let mut q =
-        sqlx::QueryBuilder::new("SELECT contact_id, field_name, field_value FROM custom_fields WHERE +workspace_id = ");
+    // One row per contact, its values as a JSON object: sqlx hands each row from SQLite's
+    // thread to the request's task one at a time, and a page of 100 contacts with ten values
+    // each was 1,000 hand-overs (most of a list page's time under load).
+    let mut q = sqlx::QueryBuilder::new(
+        "SELECT contact_id, json_group_object(field_name, field_value) FROM custom_fields WHERE +workspace_id = ",
+    );
     q.push_bind(ws.id().clone());
     q.push(" AND contact_id IN (");
     let mut sep = q.separated(", ");
     for id in &ids {
         sep.push_bind(id.clone());
     }
-    q.push(")");
-    let values: Vec<(String, String, String)> = q.build_query_as().fetch_all(db).await?;
+    q.push(") GROUP BY contact_id");
+    let values: Vec<(String, String)> = q.build_query_as().fetch_all(db).await?;
     let index: std::collections::HashMap<String, usize> =
         records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
-    for (contact, name, value) in values {
+    for (contact, object) in values {
         if let Some(&i) = index.get(&contact) {
-            records[i].custom.insert(name, value);
+            let custom: BTreeMap<String, String> = serde_json::from_str(&object)
+                .map_err(|e| sqlx::Error::Decode(format!("custom values of {contact}: {e}").into()))?;
+            records[i].custom = custom;
         }
     }
     for (contact, list) in super::lists::for_contacts(db, ws, &ids).await? {
