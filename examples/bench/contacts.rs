@@ -396,6 +396,11 @@ async fn seed(data: &Path) -> Seeded {
 }
 
 pub async fn login(base: &str) -> reqwest::Client {
+    signed_in(base).await.0
+}
+
+/// Signs in as the bench's owner: the client (holding the session) and the login's answer.
+async fn signed_in(base: &str) -> (reqwest::Client, reqwest::Response) {
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
@@ -413,7 +418,7 @@ pub async fn login(base: &str) -> reqwest::Client {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    client
+    (client, r)
 }
 
 /// A client that sends this API key with every request.
@@ -486,27 +491,12 @@ async fn wrk_page(base: &str, path: &str) -> Option<String> {
 
 /// A signed-in session's cookie, `name=value`.
 async fn session_cookie(base: &str) -> String {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let csrf = page_csrf(&client, &format!("{base}/login")).await;
-    let r = client
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("email", "bench@example.com"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (_, r) = signed_in(base).await;
     r.headers()
         .get_all("set-cookie")
         .iter()
         .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_string))
-        .find(|c| !c.ends_with('='))
+        .find(|c| c.starts_with("pcrm_session="))
         .expect("a session cookie")
 }
 

@@ -5,6 +5,17 @@ use serde_json::{Value, json};
 
 use crate::messaging_ui::ui;
 
+/// The dashboard's section with this id, up to its end.
+fn section(body: &str, id: &str) -> String {
+    body.split(&format!("id=\"{id}\""))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no section {id}"))
+        .split("</section>")
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 #[tokio::test]
 async fn follow_ups_pipeline_totals_and_activity_are_on_the_dashboard() {
     let u = ui().await;
@@ -92,14 +103,7 @@ async fn follow_ups_pipeline_totals_and_activity_are_on_the_dashboard() {
 
     let page = u.browser.get("/").await;
     assert_eq!(page.status, 200);
-    let follow = page
-        .body
-        .split("id=\"follow-ups\"")
-        .nth(1)
-        .unwrap()
-        .split("</section>")
-        .next()
-        .unwrap();
+    let follow = section(&page.body, "follow-ups");
     assert!(
         follow.contains(">Late</a>") && follow.contains("3 days late"),
         "{follow}"
@@ -110,14 +114,7 @@ async fn follow_ups_pipeline_totals_and_activity_are_on_the_dashboard() {
         follow.find(">Late<").unwrap() < follow.find(">Due<").unwrap(),
         "the latest first"
     );
-    let pipeline = page
-        .body
-        .split("id=\"pipeline-totals\"")
-        .nth(1)
-        .unwrap()
-        .split("</section>")
-        .next()
-        .unwrap();
+    let pipeline = section(&page.body, "pipeline-totals");
     assert!(
         pipeline.contains("2 in the pipeline · Loan amount 550,000"),
         "{pipeline}"
@@ -130,14 +127,7 @@ async fn follow_ups_pipeline_totals_and_activity_are_on_the_dashboard() {
         pipeline.contains(">Closed</th>") && pipeline.contains("<rect width=\"0\""),
         "{pipeline}"
     );
-    let activity = page
-        .body
-        .split("id=\"activity\"")
-        .nth(1)
-        .unwrap()
-        .split("</section>")
-        .next()
-        .unwrap();
+    let activity = section(&page.body, "activity");
     assert!(
         activity.contains("Talked about the appraisal") && activity.contains(">Call<"),
         "{activity}"
@@ -202,15 +192,7 @@ async fn notes_and_calls_carry_their_own_follow_up_day() {
     )
     .await;
 
-    let follow_ups = |body: &str| {
-        body.split("id=\"follow-ups\"")
-            .nth(1)
-            .unwrap()
-            .split("</section>")
-            .next()
-            .unwrap()
-            .to_string()
-    };
+    let follow_ups = |body: &str| section(body, "follow-ups");
     let dash = u.browser.get("/").await;
     let due = follow_ups(&dash.body);
     assert!(due.contains(">Ada</a>") && due.contains("Call: "), "{due}");
@@ -352,15 +334,7 @@ async fn the_dashboards_kept_numbers_follow_every_write() {
         );
         async move { assert!(client.put(url).send().await.unwrap().status().is_success()) }
     };
-    let pipeline = |body: String| {
-        body.split("id=\"pipeline-totals\"")
-            .nth(1)
-            .unwrap()
-            .split("</section>")
-            .next()
-            .unwrap()
-            .to_string()
-    };
+    let pipeline = |body: String| section(&body, "pipeline-totals");
     api.patch(
         &format!("/api/v1/workspaces/{ws}/contacts/{}", u.ada),
         json!({"custom_fields": {"loan_amount": 300000}}),

@@ -272,16 +272,6 @@ async fn the_pipeline_moves_forward_by_default_and_says_what_moved() {
     let contacts = format!("/workspaces/{ws}/contacts");
     b.submit(&contacts, &format!("/workspaces/{ws}/lists/mortgage-stages"), &[])
         .await;
-    let stage = |name: &'static str| {
-        let db = app.state.db.clone();
-        async move {
-            sqlx::query_scalar::<_, String>("SELECT id FROM contact_lists WHERE name = ?")
-                .bind(name)
-                .fetch_one(&db)
-                .await
-                .unwrap()
-        }
-    };
     let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
     for (name, list) in [("Ada", "Lead"), ("Bob", "Closed")] {
         let c: serde_json::Value = api
@@ -299,7 +289,7 @@ async fn the_pipeline_moves_forward_by_default_and_says_what_moved() {
             .put(format!(
                 "{}/api/v1/workspaces/{ws}/contacts/{id}/lists/{}",
                 api.base,
-                stage(list).await
+                app.list_id(list).await
             ))
             .send()
             .await
@@ -307,7 +297,7 @@ async fn the_pipeline_moves_forward_by_default_and_says_what_moved() {
         assert!(r.status().is_success());
     }
     let board = b.get(&format!("/workspaces/{ws}/pipeline")).await.body;
-    let pre = stage("Pre-approved").await;
+    let pre = app.list_id("Pre-approved").await;
     assert!(
         board.contains(&format!("<option value=\"{pre}\" selected>→ Pre-approved</option>")),
         "{board}"
@@ -351,17 +341,7 @@ async fn the_pipeline_sums_stages_counts_days_and_switches_stages_on_a_phone() {
         serde_json::json!({"field_name": "loan_amount", "label": "Loan amount", "field_type": "number"}),
     )
     .await;
-    let stage = |name: &'static str| {
-        let db = app.state.db.clone();
-        async move {
-            sqlx::query_scalar::<_, String>("SELECT id FROM contact_lists WHERE name = ?")
-                .bind(name)
-                .fetch_one(&db)
-                .await
-                .unwrap()
-        }
-    };
-    let application = stage("Application").await;
+    let application = app.list_id("Application").await;
     let mut ids = Vec::new();
     for (name, amount) in [("Ada", 350000), ("Bob", 200000)] {
         let c: serde_json::Value = api
@@ -411,7 +391,7 @@ async fn the_pipeline_sums_stages_counts_days_and_switches_stages_on_a_phone() {
         board.contains(&format!("pipeline?stage={application}\" aria-current=\"page\"")),
         "the stage with people is the one shown"
     );
-    let lead = stage("Lead").await;
+    let lead = app.list_id("Lead").await;
     let hidden = board.split(&format!("data-stage=\"{lead}\"")).next().unwrap();
     assert!(
         hidden.ends_with("aria-label=\"Lead\" ") && hidden.contains("hidden md:block"),

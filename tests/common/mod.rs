@@ -155,6 +155,15 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The id of the list (or stage) called `name`.
+    pub async fn list_id(&self, name: &str) -> String {
+        sqlx::query_scalar("SELECT id FROM contact_lists WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.state.db)
+            .await
+            .unwrap()
+    }
+
     pub async fn count(&self, sql: &'static str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(&self.state.db).await.unwrap()
     }

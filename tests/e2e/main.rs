@@ -375,20 +375,14 @@ async fn contacts_flow(c: Client, app: TestApp, phone: bool) {
     checkpoint(&c, &format!("21-{tag}-contact")).await;
 
     // Into the pipeline from the detail page, then across the board.
-    let stage_id: String = sqlx::query_scalar("SELECT id FROM contact_lists WHERE name = 'Lead'")
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
+    let stage_id = app.list_id("Lead").await;
     select(&c, "#stage", &stage_id).await;
     click(&c, "form[action$='/stage'] button").await;
     wait_for_text(&c, "Moved to Lead").await;
     c.goto(&app.url(&format!("/workspaces/{ws}/pipeline"))).await.unwrap();
     wait_for_text(&c, "Ada Lovelace").await;
     checkpoint(&c, &format!("22-{tag}-pipeline")).await;
-    let next: String = sqlx::query_scalar("SELECT id FROM contact_lists WHERE name = 'Application'")
-        .fetch_one(&app.state.db)
-        .await
-        .unwrap();
+    let next = app.list_id("Application").await;
     select(&c, "#board select[name=stage]", &next).await;
     click(&c, "#board form button").await;
     for _ in 0..50 {
@@ -1332,16 +1326,6 @@ async fn morning_flow(c: Client, app: TestApp, phone: bool) {
     assert_eq!(stored, in_two_days);
 
     // Stages, then two contacts ticked in the list and moved into one.
-    let stage_id = |name: &'static str| {
-        let db = app.state.db.clone();
-        async move {
-            sqlx::query_scalar::<_, String>("SELECT id FROM contact_lists WHERE name = ?")
-                .bind(name)
-                .fetch_one(&db)
-                .await
-                .unwrap()
-        }
-    };
     c.goto(&app.url(&format!("/workspaces/{ws}/pipeline"))).await.unwrap();
     click(&c, "form[action$='/mortgage-stages'] button").await;
     wait_for_text(&c, "Pre-approved").await;
@@ -1360,7 +1344,7 @@ async fn morning_flow(c: Client, app: TestApp, phone: bool) {
             }
         }
     }
-    let application = stage_id("Application").await;
+    let application = app.list_id("Application").await;
     select(&c, "#bulk-action", &format!("stage:{application}")).await;
     checkpoint(&c, &format!("42-{tag}-morning-ticked")).await;
     assert_accessible(&c, "the contacts list").await;
@@ -1373,7 +1357,7 @@ async fn morning_flow(c: Client, app: TestApp, phone: bool) {
     // The board: Grace goes on to Underwriting.
     c.goto(&app.url(&format!("/workspaces/{ws}/pipeline"))).await.unwrap();
     wait_for_text(&c, "Grace Client").await;
-    let underwriting = stage_id("Underwriting").await;
+    let underwriting = app.list_id("Underwriting").await;
     let grace = &ids[1];
     if phone {
         assert_fits_the_screen(&c, "the board fits a phone").await;
