@@ -36,10 +36,11 @@ async fn contact_json(
 }
 
 /// Search and list. `q`, `list`, `field.NAME=VALUE`, `field.NAME.(eq|ne|gt|gte|lt|lte|contains)=VALUE`,
-/// `sort` (created, oldest, name), `limit`, `cursor`.
+/// `sort` (created, oldest, name, `field.NAME` or `-field.NAME`: by a custom field, numbers as
+/// numbers, contacts without a value last), `limit`, `cursor`.
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/contacts", tag = "contacts",
     params(("q" = Option<String>, Query), ("list" = Option<String>, Query, description = "list id or name"),
-           ("sort" = Option<String>, Query), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
+           ("sort" = Option<String>, Query, description = "created (newest first), oldest, name, field.NAME or -field.NAME"), ("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query)),
     responses((status = 200, body = ContactPage), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
