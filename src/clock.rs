@@ -31,12 +31,17 @@ pub fn text_from_now(d: Duration) -> String {
 /// for a person; `None` for text that is not a stored time. A time in the future (a clock
 /// a little ahead) is "just now".
 pub fn ago(at: &str) -> Option<String> {
-    let seconds = (now() - parse(at)?).whole_seconds().max(0);
+    parse(at).map(ago_of)
+}
+
+/// `ago` of a time already read.
+pub fn ago_of(t: OffsetDateTime) -> String {
+    let seconds = (now() - t).whole_seconds().max(0);
     let (n, unit) = match seconds {
-        s if s < 90 => return Some("just now".into()),
+        s if s < 90 => return "just now".into(),
         s if s < 90 * 60 => (s / 60, "minute"),
         s if s < 36 * 3600 => (s / 3600, "hour"),
         s => (s / 86_400, "day"),
     };
-    Some(format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" }))
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
 }

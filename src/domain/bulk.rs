@@ -4,6 +4,7 @@
 
 use super::actor::{Actor, Scope};
 use super::audit;
+use super::contact::ContactRecord;
 use super::ids::{ContactId, ListId};
 use super::list;
 use super::workspace::WorkspaceAccess;
@@ -76,4 +77,24 @@ pub async fn apply(
     }
     tx.commit().await?;
     Ok(changed)
+}
+
+/// The contacts a delete would remove, by name, for the page that asks first: every one must
+/// be a contact of the workspace (else 404, as `apply` would say).
+pub async fn to_delete(
+    db: &sqlx::SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    ids: &[ContactId],
+) -> AppResult<Vec<ContactRecord>> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let mut query = super::search::ContactQuery::newest(MAX_SELECTED as u32);
+    query.sort = super::search::Sort::Name;
+    query.only = Some(ids.iter().map(|id| id.to_string()).collect());
+    let contacts = super::search::run(db, actor, ws, &query).await?.items;
+    if contacts.len() != ids.len() {
+        return Err(AppError::NotFound);
+    }
+    Ok(contacts)
 }

@@ -373,17 +373,11 @@ pub async fn set_follow_up(
     id: &CommunicationId,
     change: FollowUpChange,
 ) -> AppResult<()> {
-    actor.require(Scope::WriteContacts)?;
-    ws.require_editor()?;
     let day = match &change {
         FollowUpChange::On(Some(text)) => Some(follow_up_day(text, "follow_up_on")?),
         _ => None,
     };
-    let mut tx = storage::db::begin_write(db).await?;
-    let old = storage::comms::written_content(&mut tx, ws, contact, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut content: Value = serde_json::from_str(&old).unwrap_or_else(|_| serde_json::json!({}));
+    let (mut tx, mut content) = open_written(db, actor, ws, contact, id).await?;
     let details = serde_json::json!({"before": {
         "follow_up_on": content.get("follow_up_on").cloned().unwrap_or(Value::Null),
         "follow_up_done": content.get("follow_up_done").cloned().unwrap_or(Value::Null),
@@ -436,6 +430,25 @@ pub async fn delete_written(
     change_written(db, actor, ws, contact, id, None).await
 }
 
+/// A write transaction holding a note or call of `contact` (404 for anything else), and its
+/// content as it is: where every change to what a person wrote begins.
+async fn open_written<'a>(
+    db: &'a SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    id: &CommunicationId,
+) -> AppResult<(sqlx::Transaction<'a, sqlx::Sqlite>, Value)> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let mut tx = storage::db::begin_write(db).await?;
+    let old = storage::comms::written_content(&mut tx, ws, contact, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let content = serde_json::from_str(&old).unwrap_or_else(|_| serde_json::json!({}));
+    Ok((tx, content))
+}
+
 /// Gives a note or call new text (`Some`) or deletes it (`None`), in one transaction with its
 /// contact's search document and an audit entry holding the text it had (`details.before`).
 async fn change_written(
@@ -446,13 +459,7 @@ async fn change_written(
     id: &CommunicationId,
     body: Option<&str>,
 ) -> AppResult<()> {
-    actor.require(Scope::WriteContacts)?;
-    ws.require_editor()?;
-    let mut tx = storage::db::begin_write(db).await?;
-    let old = storage::comms::written_content(&mut tx, ws, contact, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut content: Value = serde_json::from_str(&old).unwrap_or_else(|_| serde_json::json!({}));
+    let (mut tx, mut content) = open_written(db, actor, ws, contact, id).await?;
     let details = serde_json::json!({"before": content.get("body").cloned().unwrap_or(Value::Null)});
     let action = match body {
         Some(body) => {

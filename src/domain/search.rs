@@ -343,6 +343,33 @@ pub async fn count(
     })
 }
 
+/// The contacts list counts its matches up to this many; beyond, it says "10,000+".
+pub const COUNT_CAP: u32 = 10_000;
+
+/// What `count` says for the contacts list, kept until anything is written (a count reads up
+/// to 10,000 index entries; the page itself reads 50 rows). Keyed by what the query finds —
+/// its words, list, filters and selection — never by how it sorts or pages.
+pub async fn kept_count(
+    state: &crate::state::AppState,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    query: &ContactQuery,
+) -> AppResult<Count> {
+    actor.require(Scope::ReadContacts)?;
+    let key = format!(
+        "count {} {:?} {:?} {:?} {:?}",
+        ws.id(),
+        query.words,
+        query.list,
+        query.filters,
+        query.only
+    );
+    state
+        .stats
+        .get_or(&state.db, key, || count(&state.db, actor, ws, query, COUNT_CAP))
+        .await
+}
+
 /// A bounded count: `more` when there are more than `n`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count {

@@ -150,12 +150,8 @@ pub async fn page(
     q.push(" AND r.workspace_id = ");
     q.push_bind(ws.id().clone());
     if !statuses.is_empty() {
-        q.push(format!(" AND {STATUS} IN ("));
-        let mut sep = q.separated(", ");
-        for s in statuses {
-            sep.push_bind(s.to_string());
-        }
-        q.push(")");
+        q.push(format!(" AND {STATUS} IN "));
+        super::db::push_list(&mut q, statuses);
     }
     if let Some((occurrence, contact)) = after {
         q.push(" AND (r.occurrence, r.contact_id) < (");

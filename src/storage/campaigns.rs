@@ -113,12 +113,8 @@ pub async fn transition(
     q.push_bind(ws.id().clone());
     q.push(" AND id = ");
     q.push_bind(id.to_string());
-    q.push(" AND status IN (");
-    let mut sep = q.separated(", ");
-    for s in from {
-        sep.push_bind(s.to_string());
-    }
-    q.push(")");
+    q.push(" AND status IN ");
+    super::db::push_list(&mut q, from);
     Ok(q.build().execute(conn).await?.rows_affected() == 1)
 }
 

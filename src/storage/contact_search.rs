@@ -230,12 +230,7 @@ fn without_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort, limit:
 
 /// The contacts `ids` names, in that order.
 async fn in_order(db: &SqlitePool, ws: &WorkspaceAccess, ids: Vec<String>) -> Result<Vec<ContactRecord>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut wanted = ContactQuery::newest(ids.len() as u32);
-    wanted.only = Some(ids.clone());
-    let mut found: std::collections::HashMap<String, ContactRecord> = fetch(db, &matching(ws, &wanted))
+    let mut found: std::collections::HashMap<String, ContactRecord> = super::contacts::base_of(db, ws, &ids)
         .await?
         .into_iter()
         .map(|c| (c.id.clone(), c))

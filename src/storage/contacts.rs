@@ -345,12 +345,9 @@ pub async fn fill(db: &SqlitePool, ws: &WorkspaceAccess, records: &mut [ContactR
         "SELECT contact_id, json_group_object(field_name, field_value) FROM custom_fields WHERE +workspace_id = ",
     );
     q.push_bind(ws.id().clone());
-    q.push(" AND contact_id IN (");
-    let mut sep = q.separated(", ");
-    for id in &ids {
-        sep.push_bind(id.clone());
-    }
-    q.push(") GROUP BY contact_id");
+    q.push(" AND contact_id IN ");
+    super::db::push_list(&mut q, &ids);
+    q.push(" GROUP BY contact_id");
     let values: Vec<(String, String)> = q.build_query_as().fetch_all(db).await?;
     let index: std::collections::HashMap<String, usize> =
         records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
@@ -538,6 +535,14 @@ pub async fn load_many(
     ws: &WorkspaceAccess,
     ids: &[String],
 ) -> Result<Vec<ContactRecord>, sqlx::Error> {
+    let mut records = base_of(db, ws, ids).await?;
+    fill(db, ws, &mut records).await?;
+    Ok(records)
+}
+
+/// The base rows of the contacts `ids` names, in no particular order, without values or
+/// lists; ids of another workspace, or deleted since, are simply not found.
+pub async fn base_of(db: &SqlitePool, ws: &WorkspaceAccess, ids: &[String]) -> Result<Vec<ContactRecord>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -546,14 +551,8 @@ pub async fn load_many(
         BASE_COLUMNS.join(", ")
     ));
     q.push_bind(ws.id().clone());
-    q.push(" AND id IN (");
-    let mut sep = q.separated(", ");
-    for id in ids {
-        sep.push_bind(id.clone());
-    }
-    q.push(")");
+    q.push(" AND id IN ");
+    super::db::push_list(&mut q, ids);
     let rows: Vec<BaseRow> = q.build_query_as().fetch_all(db).await?;
-    let mut records: Vec<ContactRecord> = rows.into_iter().map(Into::into).collect();
-    fill(db, ws, &mut records).await?;
-    Ok(records)
+    Ok(rows.into_iter().map(Into::into).collect())
 }

@@ -100,6 +100,17 @@ pub async fn unchecked_writer(pool: &SqlitePool) -> Result<PoolConnection<Sqlite
 /// cannot move its snapshot forward — even just `PRAGMA optimize` on a closing connection.
 pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
+/// Appends `(?, ?, …)` with each of `values` bound: the list of an `IN`. The caller makes
+/// sure it is not empty (`IN ()` is an error in SQLite).
+pub fn push_list<T: ToString>(q: &mut sqlx::QueryBuilder<Sqlite>, values: impl IntoIterator<Item = T>) {
+    q.push("(");
+    let mut sep = q.separated(", ");
+    for v in values {
+        sep.push_bind(v.to_string());
+    }
+    q.push(")");
+}
+
 /// A write transaction (`BEGIN_WRITE`) on a connection of the pool.
 pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
     pool.begin_with(BEGIN_WRITE).await

@@ -206,12 +206,9 @@ pub async fn for_contacts(
            JOIN contact_lists l ON l.id = a.list_id AND l.workspace_id = a.workspace_id WHERE a.workspace_id = ",
     );
     q.push_bind(ws.id().clone());
-    q.push(" AND a.contact_id IN (");
-    let mut sep = q.separated(", ");
-    for id in ids {
-        sep.push_bind(id.clone());
-    }
-    q.push(") ORDER BY l.is_primary DESC, l.position, l.name");
+    q.push(" AND a.contact_id IN ");
+    super::db::push_list(&mut q, ids);
+    q.push(" ORDER BY l.is_primary DESC, l.position, l.name");
     let rows: Vec<(String, String, String, bool, i64)> = q.build_query_as().fetch_all(db).await?;
     Ok(rows
         .into_iter()

@@ -91,12 +91,8 @@ pub async fn among(
     q.push_bind(ws.id().clone());
     q.push(" AND channel = ");
     q.push_bind(channel.to_string());
-    q.push(" AND address IN (");
-    let mut sep = q.separated(", ");
-    for a in addresses {
-        sep.push_bind(a.clone());
-    }
-    q.push(")");
+    q.push(" AND address IN ");
+    super::db::push_list(&mut q, addresses);
     let found: Vec<String> = q.build_query_scalar().fetch_all(db).await?;
     Ok(found.into_iter().collect())
 }

@@ -108,11 +108,7 @@ pub async fn in_stage_since(
         "SELECT contact_id, assigned_at FROM contact_list_assignments WHERE is_primary = 1 AND workspace_id = ",
     );
     q.push_bind(ws.id().clone());
-    q.push(" AND contact_id IN (");
-    let mut ids = q.separated(", ");
-    for id in contacts {
-        ids.push_bind(id.clone());
-    }
-    q.push(")");
+    q.push(" AND contact_id IN ");
+    super::db::push_list(&mut q, contacts);
     q.build_query_as().fetch_all(db).await
 }

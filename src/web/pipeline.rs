@@ -96,16 +96,19 @@ pub async fn board(
         .collect();
     let fields = crate::domain::field_definition::applicable(&state.db, &ws).await?;
     let sums = crate::domain::today::pipeline(&state, &ws, &fields).await?;
-    let mut columns = Vec::with_capacity(stages.len());
-    for (i, (stage, total)) in stages.iter().enumerate() {
+    let mut pages = Vec::with_capacity(stages.len());
+    for (stage, _) in &stages {
         let mut q = ContactQuery::newest(PER_COLUMN);
         q.sort = Sort::Name;
         q.list = ListId::parse(&stage.id);
-        let page = search::run(&state.db, &actor, &ws, &q).await?;
-        let ids: Vec<String> = page.items.iter().map(|c| c.id.clone()).collect();
-        let days = crate::domain::today::days_in_stage(&state, &ws, &ids).await?;
+        pages.push(search::run(&state.db, &actor, &ws, &q).await?.items);
+    }
+    // How long each card shown has been in its stage: one read for the whole board.
+    let shown_ids: Vec<String> = pages.iter().flatten().map(|c| c.id.clone()).collect();
+    let days = crate::domain::today::days_in_stage(&state, &ws, &shown_ids).await?;
+    let mut columns = Vec::with_capacity(stages.len());
+    for (i, ((stage, total), page)) in stages.iter().zip(pages).enumerate() {
         let cards = page
-            .items
             .iter()
             .map(|c| Card {
                 id: c.id.clone(),

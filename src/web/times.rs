@@ -23,9 +23,7 @@ pub fn when(stored: &str, tz: &TimeZone) -> String {
     let full = local(stored, tz);
     let recent = crate::clock::parse(stored).and_then(|t| {
         let age = crate::clock::now() - t;
-        (age >= time::Duration::ZERO && age < time::Duration::days(7))
-            .then(|| crate::clock::ago(stored))
-            .flatten()
+        (age >= time::Duration::ZERO && age < time::Duration::days(7)).then(|| crate::clock::ago_of(t))
     });
     match recent {
         Some(shown) => format!(

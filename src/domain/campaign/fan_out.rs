@@ -20,6 +20,7 @@ use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage;
+use crate::storage::campaign_recipients::Settled;
 
 /// Recipients queued per transaction: small enough that other writers wait milliseconds,
 /// large enough that 10,000 take well under two seconds.
@@ -256,23 +257,32 @@ async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) 
             if !mine.contains(&(occurrence.clone(), contact.clone())) {
                 continue;
             }
+            let mut queued = None;
             let settled = match plan {
                 Plan::Queue { address, message } => {
                     let contact_id = ContactId::found(contact)?;
-                    let comm = messages::queue_one(
-                        &mut tx,
-                        &actor,
-                        ws,
-                        &contact_id,
-                        via,
-                        &from,
-                        address,
-                        message,
-                        Some(id.as_str()),
-                    )
-                    .await?;
+                    queued = Some(
+                        messages::queue_one(
+                            &mut tx,
+                            &actor,
+                            ws,
+                            &contact_id,
+                            via,
+                            &from,
+                            address,
+                            message,
+                            Some(id.as_str()),
+                        )
+                        .await?,
+                    );
                     done.queued += 1;
-                    (comm.to_string(), "queued", None, None, Some(address.as_str()))
+                    Settled {
+                        state: "queued",
+                        reason: None,
+                        detail: None,
+                        address: Some(address.as_str()),
+                        communication: None,
+                    }
                 }
                 Plan::Skip {
                     reason,
@@ -280,32 +290,27 @@ async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) 
                     address,
                 } => {
                     done.skipped += 1;
-                    (
-                        String::new(),
-                        "skipped",
-                        Some(*reason),
-                        Some(detail.as_str()),
-                        address.as_deref(),
-                    )
+                    Settled {
+                        state: "skipped",
+                        reason: Some(*reason),
+                        detail: Some(detail.as_str()),
+                        address: address.as_deref(),
+                        communication: None,
+                    }
                 }
-                Plan::Gone => (String::new(), "cancelled", None, Some("the contact was deleted"), None),
-            };
-            let (comm, state, reason, detail, address) = settled;
-            storage::campaign_recipients::settle(
-                &mut tx,
-                ws,
-                id.as_str(),
-                occurrence,
-                contact,
-                &storage::campaign_recipients::Settled {
-                    state,
-                    reason,
-                    detail,
-                    address,
-                    communication: (!comm.is_empty()).then_some(comm.as_str()),
+                Plan::Gone => Settled {
+                    state: "cancelled",
+                    reason: None,
+                    detail: Some("the contact was deleted"),
+                    address: None,
+                    communication: None,
                 },
-            )
-            .await?;
+            };
+            let settled = Settled {
+                communication: queued.as_ref().map(|c| c.as_str()),
+                ..settled
+            };
+            storage::campaign_recipients::settle(&mut tx, ws, id.as_str(), occurrence, contact, &settled).await?;
         }
         tx.commit().await?;
         state.outbox.notify_one();

@@ -9,8 +9,7 @@ use axum_extra::extract::Form;
 
 use crate::domain::bulk::{self, BulkAction};
 use crate::domain::contact::ContactRecord;
-use crate::domain::ids::{ContactId, ListId};
-use crate::domain::search::{self, ContactQuery};
+use crate::domain::ids::ListId;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -75,10 +74,7 @@ pub async fn apply(
             format!("Deleted {}.", people(gone))
         }
         "delete" => {
-            let contacts = selected(&state, &actor, &ws, &chosen).await?;
-            if contacts.len() != chosen.len() {
-                return Err(AppError::NotFound.into());
-            }
+            let contacts = bulk::to_delete(&state.db, &actor, &ws, &chosen).await?;
             let page = ConfirmDelete {
                 chrome: chrome.in_section("contacts"),
                 ws,
@@ -96,19 +92,6 @@ pub async fn apply(
         }
     };
     Ok(flash::redirect(&state, &list_url, "success", &outcome))
-}
-
-/// The ticked contacts, to name them.
-async fn selected(
-    state: &AppState,
-    actor: &crate::domain::actor::Actor,
-    ws: &WorkspaceAccess,
-    ids: &[ContactId],
-) -> Result<Vec<ContactRecord>, AppError> {
-    let mut query = ContactQuery::newest(bulk::MAX_SELECTED as u32);
-    query.sort = search::Sort::Name;
-    query.only = Some(ids.iter().map(|id| id.to_string()).collect());
-    Ok(search::run(&state.db, actor, ws, &query).await?.items)
 }
 
 /// "1 contact", "3 contacts".

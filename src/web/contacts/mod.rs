@@ -175,29 +175,6 @@ fn search_params(raw: &[(String, String)]) -> Params {
     params
 }
 
-/// The list counts its matches up to this many; beyond, it says "10,000+".
-const COUNT_CAP: u32 = 10_000;
-
-/// The list's total, kept until anything is written (a count reads up to 10,000 index
-/// entries; the page itself reads 50 rows). Keyed by what the query finds, not how it pages.
-async fn kept_count(
-    state: &AppState,
-    actor: &crate::domain::actor::Actor,
-    ws: &WorkspaceAccess,
-    params: &Params,
-    query: &search::ContactQuery,
-) -> Result<search::Count, AppError> {
-    let finds: Vec<&(String, String)> = params
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "cursor" | "at" | "sort" | "limit"))
-        .collect();
-    let key = format!("count {} {finds:?}", ws.id());
-    state
-        .stats
-        .get_or(&state.db, key, || search::count(&state.db, actor, ws, query, COUNT_CAP))
-        .await
-}
-
 pub async fn list_page(
     State(state): State<AppState>,
     PageWs { actor, ws, chrome, .. }: PageWs,
@@ -217,7 +194,7 @@ pub async fn list_page(
     let (page, total, error) = match search::parse(&state.db, &ws, &fields, region, &params).await {
         Ok(query) => (
             Some(search::run(&state.db, &actor, &ws, &query).await?),
-            Some(kept_count(&state, &actor, &ws, &params, &query).await?),
+            Some(search::kept_count(&state, &actor, &ws, &query).await?),
             None,
         ),
         Err(AppError::Invalid { message, .. }) => (None, None, Some(message)),
