@@ -162,11 +162,22 @@ fn statement(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
     sel
 }
 
-/// Sorted by a field, the ids of the contacts that have a value, a page of them: the value
-/// index (`custom_fields_lookup`) walked in order for text and dates; numbers, compared as
-/// numbers, sorted from the same index with only `(value, id)` in the sorter. The search's
-/// other conditions narrow it through `IN`, so an unfiltered list never touches a contact row
-/// it will not show.
+/// A number field's sort key.
+pub const NUMBER_KEY: &str = "CAST(sv.field_value AS REAL)";
+
+/// Whether the value in `table` is written as `domain::field` stores a number
+/// (`-?digits(.digits)?`): the condition of the partial index `custom_fields_numbers`
+/// (migration 0024), which SQLite uses only for a query that repeats it word for word. A value
+/// of another shape in a number field (left by a change of the field's type) sorts with the
+/// contacts that have none.
+pub fn number_shaped(table: &str) -> String {
+    format!("{table}.field_value GLOB '[0-9-]*' AND {table}.field_value NOT GLOB '?*[^0-9.]*'")
+}
+
+/// Sorted by a field, the ids of the contacts that have a value, a page of them: an index
+/// walked in order, `custom_fields_lookup` for text and dates, `custom_fields_numbers` for
+/// numbers. The search's other conditions narrow it through `IN`, so an unfiltered list never
+/// touches a contact row it will not show.
 fn ids_with_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort) -> SelectStatement {
     let sv = Alias::new("sv");
     let mut sel = Query::select();
@@ -181,7 +192,8 @@ fn ids_with_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort) -> Se
         sel.and_where(Expr::col((sv.clone(), Alias::new("contact_id"))).in_subquery(inner));
     }
     let key = if by.numeric {
-        "CAST(sv.field_value AS REAL)"
+        sel.and_where(Expr::cust(number_shaped("sv")));
+        NUMBER_KEY
     } else {
         "sv.field_value"
     };
@@ -191,16 +203,22 @@ fn ids_with_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort) -> Se
         (Order::Asc, ">")
     };
     if let Some(After::Value { value, id }) = &q.after {
-        // `key` and `beyond` are fixed strings chosen above; the values are bound.
-        let cursor = format!("({key}, sv.contact_id) {beyond} (?, ?)");
+        // `key` and `beyond` are fixed strings chosen above; the values are bound. The first
+        // comparison alone is what lets SQLite start its walk of an expression's index at the
+        // cursor rather than at the first value.
+        let cursor = format!("{key} {beyond}= ? AND ({key}, sv.contact_id) {beyond} (?, ?)");
         sel.and_where(if by.numeric {
             let number: f64 = value.parse().unwrap_or_default();
             Expr::cust_with_values(
                 cursor,
-                [sea_query::Value::from(number), sea_query::Value::from(id.as_str())],
+                [
+                    sea_query::Value::from(number),
+                    sea_query::Value::from(number),
+                    sea_query::Value::from(id.as_str()),
+                ],
             )
         } else {
-            Expr::cust_with_values(cursor, [value.as_str(), id.as_str()])
+            Expr::cust_with_values(cursor, [value.as_str(), value.as_str(), id.as_str()])
         });
     }
     sel.order_by_expr(Expr::cust(key), order.clone())
@@ -209,7 +227,8 @@ fn ids_with_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort) -> Se
     sel
 }
 
-/// Sorted by a field, the contacts without a value, after the rest: newest first.
+/// Sorted by a field, the contacts without a value (for a number field: without a number),
+/// after the rest: newest first.
 fn without_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort, limit: u64) -> SelectStatement {
     let mut sel = matching(ws, q);
     let mut has = Query::select();
@@ -220,6 +239,9 @@ fn without_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort, limit:
                 .equals((Alias::new("base_contacts"), Alias::new("id"))),
         )
         .and_where(Expr::col((Alias::new("nv"), Alias::new("field_name"))).eq(by.name.as_str()));
+    if by.numeric {
+        has.and_where(Expr::cust(number_shaped("nv")));
+    }
     sel.and_where(Expr::exists(has).not());
     if let Some(After::Unvalued { id }) = &q.after {
         sel.and_where(contact_id().lt(id.as_str()));

@@ -5,6 +5,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 use crate::clock;
 use crate::domain::contact::{BaseFields, ContactRecord};
 use crate::domain::ids::ContactId;
+use crate::domain::list::ContactList;
 use crate::domain::workspace::WorkspaceAccess;
 
 #[derive(sqlx::FromRow)]
@@ -310,7 +311,7 @@ pub async fn load<'e>(
                 }))
             }
             "v" => values.push((a.unwrap_or_default(), b.unwrap_or_default())),
-            _ => lists.push(crate::domain::list::ContactList {
+            _ => lists.push(ContactList {
                 id: a.unwrap_or_default(),
                 name: b.unwrap_or_default(),
                 is_primary: n1 != 0,
@@ -320,50 +321,65 @@ pub async fn load<'e>(
     }
     let Some(mut record) = record else { return Ok(None) };
     record.custom.extend(values);
+    sort_lists(&mut lists);
+    record.lists = lists;
+    Ok(Some(record))
+}
+
+/// Adds custom values and lists to a page of contacts, in one statement with one row per
+/// contact: its values as a JSON object, its lists as a JSON array. sqlx hands each row from
+/// SQLite's thread to the request's task one at a time, so a page of 100 contacts read as
+/// values and memberships rows was over a thousand hand-overs (most of a list page's time
+/// under load). The contacts themselves are checked against the workspace; their values and
+/// memberships need no second check, as their foreign keys hold them to the contact's
+/// workspace (`(contact_id, workspace_id)`, migration 0006).
+pub async fn fill(db: &SqlitePool, ws: &WorkspaceAccess, records: &mut [ContactRecord]) -> Result<(), sqlx::Error> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+    let mut q = sqlx::QueryBuilder::new(
+        "SELECT c.id,
+                (SELECT json_group_object(v.field_name, v.field_value) FROM custom_fields v WHERE v.contact_id = c.id),
+                (SELECT json_group_array(json_array(l.id, l.name, l.is_primary, l.position))
+                   FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id
+                  WHERE a.contact_id = c.id)
+           FROM base_contacts c WHERE c.workspace_id = ",
+    );
+    q.push_bind(ws.id().clone());
+    q.push(" AND c.id IN ");
+    super::db::push_list(&mut q, &ids);
+    let rows: Vec<(String, String, String)> = q.build_query_as().fetch_all(db).await?;
+    let index: std::collections::HashMap<String, usize> =
+        records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
+    let bad =
+        |contact: &str, e: serde_json::Error| sqlx::Error::Decode(format!("values or lists of {contact}: {e}").into());
+    for (contact, values, lists) in rows {
+        let Some(&i) = index.get(&contact) else { continue };
+        records[i].custom = serde_json::from_str(&values).map_err(|e| bad(&contact, e))?;
+        let lists: Vec<(String, String, i64, i64)> = serde_json::from_str(&lists).map_err(|e| bad(&contact, e))?;
+        records[i].lists = lists
+            .into_iter()
+            .map(|(id, name, is_primary, position)| ContactList {
+                id,
+                name,
+                is_primary: is_primary != 0,
+                position,
+            })
+            .collect();
+        sort_lists(&mut records[i].lists);
+    }
+    Ok(())
+}
+
+/// A contact's lists as every page shows them: its stage first, then by position and name.
+fn sort_lists(lists: &mut [ContactList]) {
     lists.sort_by(|x, y| {
         y.is_primary
             .cmp(&x.is_primary)
             .then(x.position.cmp(&y.position))
             .then(x.name.cmp(&y.name))
     });
-    record.lists = lists;
-    Ok(Some(record))
-}
-
-/// Adds custom values and lists to a page of contacts, with one query each.
-pub async fn fill(db: &SqlitePool, ws: &WorkspaceAccess, records: &mut [ContactRecord]) -> Result<(), sqlx::Error> {
-    if records.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-    // `+workspace_id`: the filter must not steer the planner to `custom_fields_lookup`, which
-    // would walk every value in the workspace for each page instead of 500 primary-key ranges.
-    // One row per contact, its values as a JSON object: sqlx hands each row from SQLite's
-    // thread to the request's task one at a time, and a page of 100 contacts with ten values
-    // each was 1,000 hand-overs (most of a list page's time under load).
-    let mut q = sqlx::QueryBuilder::new(
-        "SELECT contact_id, json_group_object(field_name, field_value) FROM custom_fields WHERE +workspace_id = ",
-    );
-    q.push_bind(ws.id().clone());
-    q.push(" AND contact_id IN ");
-    super::db::push_list(&mut q, &ids);
-    q.push(" GROUP BY contact_id");
-    let values: Vec<(String, String)> = q.build_query_as().fetch_all(db).await?;
-    let index: std::collections::HashMap<String, usize> =
-        records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
-    for (contact, object) in values {
-        if let Some(&i) = index.get(&contact) {
-            let custom: BTreeMap<String, String> = serde_json::from_str(&object)
-                .map_err(|e| sqlx::Error::Decode(format!("custom values of {contact}: {e}").into()))?;
-            records[i].custom = custom;
-        }
-    }
-    for (contact, list) in super::lists::for_contacts(db, ws, &ids).await? {
-        if let Some(&i) = index.get(&contact) {
-            records[i].lists.push(list);
-        }
-    }
-    Ok(())
 }
 
 /// Every custom value of one contact (for merging).

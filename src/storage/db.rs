@@ -30,6 +30,9 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .min_connections(1)
+        // A file on local disk does not drop connections the way a server does; sqlx's ping
+        // before every checkout was a round trip to the connection's thread per statement.
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", path.display()))?;

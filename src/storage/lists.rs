@@ -192,40 +192,6 @@ pub async fn unassign(
     Ok(done.rows_affected() > 0)
 }
 
-/// The lists of many contacts at once (a page of the contact list).
-pub async fn for_contacts(
-    db: &SqlitePool,
-    ws: &WorkspaceAccess,
-    ids: &[String],
-) -> Result<Vec<(String, ContactList)>, sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut q = sqlx::QueryBuilder::new(
-        "SELECT a.contact_id, l.id, l.name, l.is_primary, l.position FROM contact_list_assignments a
-           JOIN contact_lists l ON l.id = a.list_id AND l.workspace_id = a.workspace_id WHERE a.workspace_id = ",
-    );
-    q.push_bind(ws.id().clone());
-    q.push(" AND a.contact_id IN ");
-    super::db::push_list(&mut q, ids);
-    q.push(" ORDER BY l.is_primary DESC, l.position, l.name");
-    let rows: Vec<(String, String, String, bool, i64)> = q.build_query_as().fetch_all(db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|(c, id, name, is_primary, position)| {
-            (
-                c,
-                ContactList {
-                    id,
-                    name,
-                    is_primary,
-                    position,
-                },
-            )
-        })
-        .collect())
-}
-
 /// How many contacts each list of the workspace holds, in one statement (no query per list).
 pub async fn member_counts(db: &SqlitePool, ws: &WorkspaceAccess) -> Result<Vec<(String, i64)>, sqlx::Error> {
     sqlx::query_as("SELECT list_id, COUNT(*) FROM contact_list_assignments WHERE workspace_id = ? GROUP BY list_id")

@@ -12,6 +12,8 @@ use sqlx::SqliteConnection;
 
 /// Custom values by workspace, field and value: the filters' index.
 pub const CUSTOM_VALUES: &str = "custom_fields_lookup";
+/// Custom values that are numbers, by workspace, field and number: a number field's sort.
+pub const CUSTOM_NUMBERS: &str = "custom_fields_numbers";
 /// Contacts by workspace and name: the list's sort.
 pub const CONTACT_NAMES: &str = "base_contacts_by_name";
 /// Contacts by workspace, name and company: the duplicates view's namesakes.

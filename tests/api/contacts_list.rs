@@ -182,6 +182,37 @@ async fn sorted_by_a_custom_field_numbers_as_numbers_and_empty_values_last() {
 }
 
 #[tokio::test]
+async fn numbers_sort_below_zero_between_whole_numbers_and_across_ties_page_by_page() {
+    let k = book().await;
+    for (first, amount) in [
+        ("Fay", json!(-1500.5)),
+        ("Gus", json!("-2")),
+        ("Hal", json!(9)),
+        ("Ivy", json!(0.25)),
+    ] {
+        let r = k
+            .api
+            .post(
+                &format!("/api/v1/workspaces/{}/contacts", k.ws),
+                json!({"first_name": first, "last_name": "Lee", "custom_fields": {"loan_amount": amount}}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    // Two a page, so every cursor lands somewhere awkward: on a tie (Ann and Hal, in the
+    // order they were made), on the last number, on the first contact without one.
+    assert_eq!(
+        k.order("sort=field.loan_amount").await,
+        ["Fay", "Gus", "Ivy", "Ann", "Hal", "Cat", "Ben", "Eve", "Dan"]
+    );
+    assert_eq!(
+        k.order("sort=-field.loan_amount").await,
+        ["Ben", "Cat", "Hal", "Ann", "Ivy", "Gus", "Fay", "Eve", "Dan"]
+    );
+    k.app.stop().await;
+}
+
+#[tokio::test]
 async fn the_list_counts_and_pages_with_its_range() {
     let k = book().await;
     for i in 0..52 {

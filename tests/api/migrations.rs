@@ -122,3 +122,37 @@ async fn phones_become_shareable_without_losing_a_row_or_a_rule() {
     assert!(refused.is_err(), "a value without its contact is refused");
     pool.close().await;
 }
+
+/// A list sorted by a number field walks `custom_fields_numbers` (0024) from its start, or
+/// from a cursor, and sorts nothing: the sort's conditions repeat the partial index's own, as
+/// SQLite requires before it will use one. (The statement is the shape
+/// `storage::contact_search` builds, with its constants.)
+#[tokio::test]
+async fn a_number_sort_walks_the_number_index() {
+    use pi_crm::storage::contact_search::{NUMBER_KEY, number_shaped};
+    let dir = tempfile::tempdir().unwrap();
+    let pool = db::open(&dir.path().join("pi-crm.db")).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+    for cursor in [
+        "",
+        &format!("AND {NUMBER_KEY} <= 5 AND ({NUMBER_KEY}, sv.contact_id) < (5, 'c9')"),
+    ] {
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT sv.contact_id FROM custom_fields sv
+              WHERE sv.workspace_id = 'w1' AND sv.field_name = 'loan_amount' AND {} {cursor}
+              ORDER BY {NUMBER_KEY} DESC, sv.contact_id DESC LIMIT 51",
+            number_shaped("sv")
+        );
+        let plan: Vec<(i64, i64, i64, String)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&pool).await.unwrap();
+        let steps: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
+        assert_eq!(steps.len(), 1, "{steps:?}");
+        assert!(
+            steps[0].starts_with("SEARCH sv USING INDEX custom_fields_numbers"),
+            "{steps:?}"
+        );
+        if !cursor.is_empty() {
+            assert!(steps[0].contains("<expr><?"), "starts at the cursor: {steps:?}");
+        }
+    }
+}

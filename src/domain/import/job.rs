@@ -50,6 +50,7 @@ async fn pause_indexes(tx: &mut SqliteConnection, changed: RowCounts, untouched:
     }
     if rebuild_pays(changed.values, untouched.values) {
         names.push(paused_indexes::CUSTOM_VALUES);
+        names.push(paused_indexes::CUSTOM_NUMBERS);
     }
     Ok(paused_indexes::pause(tx, &names).await?)
 }
