@@ -5,7 +5,7 @@ use sea_query::{Alias, Cond, Expr, ExprTrait, Func, LikeExpr, Order, Query, Sele
 use sea_query_sqlx::SqlxBinder;
 use sqlx::SqlitePool;
 
-use super::contacts::{BASE_COLUMNS, BaseRow};
+use super::contacts::{BASE_COLUMNS, contacts_as_json, contacts_from_json};
 use crate::domain::contact::ContactRecord;
 use crate::domain::phone::search_digits;
 use crate::domain::search::{After, ContactQuery, FieldFilter, FieldSort, FilterValue, Op, Sort};
@@ -262,10 +262,10 @@ async fn in_order(db: &SqlitePool, ws: &WorkspaceAccess, ids: Vec<String>) -> Re
 
 async fn fetch(db: &SqlitePool, sel: &SelectStatement) -> Result<Vec<ContactRecord>, sqlx::Error> {
     let (sql, values) = sel.build_sqlx(SqliteQueryBuilder);
-    let rows: Vec<BaseRow> = sqlx::query_as_with(sqlx::AssertSqlSafe(sql), values)
-        .fetch_all(db)
+    let text: String = sqlx::query_scalar_with(sqlx::AssertSqlSafe(contacts_as_json(&sql)), values)
+        .fetch_one(db)
         .await?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    contacts_from_json(&text)
 }
 
 /// One page plus one row (to know whether another page follows), without values or lists.
