@@ -314,7 +314,6 @@ pub async fn run(
     let mut rows = storage::contact_search::find(db, ws, query).await?;
     let more = rows.len() > query.limit as usize;
     rows.truncate(query.limit as usize);
-    storage::contacts::fill(db, ws, &mut rows).await?;
     let next_cursor = if more {
         rows.last().map(|c| encode_cursor(c, query))
     } else {

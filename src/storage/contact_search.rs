@@ -252,7 +252,7 @@ fn without_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort, limit:
 
 /// The contacts `ids` names, in that order.
 async fn in_order(db: &SqlitePool, ws: &WorkspaceAccess, ids: Vec<String>) -> Result<Vec<ContactRecord>, sqlx::Error> {
-    let mut found: std::collections::HashMap<String, ContactRecord> = super::contacts::base_of(db, ws, &ids)
+    let mut found: std::collections::HashMap<String, ContactRecord> = super::contacts::load_many(db, ws, &ids)
         .await?
         .into_iter()
         .map(|c| (c.id.clone(), c))
@@ -262,13 +262,13 @@ async fn in_order(db: &SqlitePool, ws: &WorkspaceAccess, ids: Vec<String>) -> Re
 
 async fn fetch(db: &SqlitePool, sel: &SelectStatement) -> Result<Vec<ContactRecord>, sqlx::Error> {
     let (sql, values) = sel.build_sqlx(SqliteQueryBuilder);
-    let text: String = sqlx::query_scalar_with(sqlx::AssertSqlSafe(contacts_as_json(&sql)), values)
+    let text: Option<String> = sqlx::query_scalar_with(sqlx::AssertSqlSafe(contacts_as_json(&sql)), values)
         .fetch_one(db)
         .await?;
-    contacts_from_json(&text)
+    contacts_from_json(text.as_deref())
 }
 
-/// One page plus one row (to know whether another page follows), without values or lists.
+/// One page plus one row (to know whether another page follows), with values and lists.
 pub async fn find(db: &SqlitePool, ws: &WorkspaceAccess, q: &ContactQuery) -> Result<Vec<ContactRecord>, sqlx::Error> {
     let Some(by) = &q.by_field else {
         return fetch(db, &statement(ws, q)).await;

@@ -52,23 +52,58 @@ pub const BASE_COLUMNS: [&str; 8] = [
     "company",
 ];
 
-/// The contacts a statement `select` finds (it returns `BASE_COLUMNS`), in its order, read as
-/// one row: a JSON array of arrays. sqlx hands each row from SQLite's thread to the request's
-/// task on its own, copying each value twice on the way; a page of a hundred contacts read
-/// row by row cost more than the statement did. (An aggregate over a subquery with
-/// `ORDER BY` keeps its order: SQLite never flattens one into the other.)
+/// The contacts a statement `select` finds (it returns `BASE_COLUMNS`), in its order, with
+/// their custom values and lists, read as one row: a JSON array holding, for each contact,
+/// `[[its columns…], {field: value…}, [[list id, name, is_primary, position]…]]`.
+///
+/// - One row: sqlx hands each row from SQLite's thread to the request's task on its own,
+///   copying each value twice on the way; a page of a hundred contacts read as rows (and their
+///   values and lists as more rows) cost more than the statements did.
+/// - The array is joined from pieces SQLite's JSON functions wrote, so nothing is escaped twice
+///   or parsed again.
+/// - An aggregate over a subquery with `ORDER BY … LIMIT` keeps its order and its limit
+///   (SQLite never flattens one into the other), so values and lists are read for the rows
+///   kept, never for every row a search sorted.
+/// - Values and memberships need no workspace check of their own: `select` checks the
+///   contacts, and foreign keys hold values and memberships to their contact's workspace
+///   (`(contact_id, workspace_id)`, migration 0006).
 pub fn contacts_as_json(select: &str) -> String {
     format!(
-        "SELECT json_group_array(json_array({})) FROM ({select})",
-        BASE_COLUMNS.join(", ")
+        "SELECT '[' || group_concat('[' || json_array({}) || ','
+                  || (SELECT json_group_object(v.field_name, v.field_value)
+                        FROM custom_fields v WHERE v.contact_id = page.id)
+                  || ',' || (SELECT json_group_array(json_array(l.id, l.name, l.is_primary, l.position))
+                        FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id
+                       WHERE a.contact_id = page.id)
+                  || ']', ',') || ']'
+           FROM ({select}) AS page",
+        BASE_COLUMNS.map(|c| format!("page.{c}")).join(", ")
     )
 }
 
-/// Reads what a `contacts_as_json` statement returned.
-pub fn contacts_from_json(text: &str) -> Result<Vec<ContactRecord>, sqlx::Error> {
-    let rows: Vec<BaseRow> =
-        serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(format!("a page of contacts: {e}").into()))?;
-    Ok(rows.into_iter().map(Into::into).collect())
+/// Reads what a `contacts_as_json` statement returned (`None`: it found nobody).
+pub fn contacts_from_json(text: Option<&str>) -> Result<Vec<ContactRecord>, sqlx::Error> {
+    type Found = (BaseRow, BTreeMap<String, String>, Vec<(String, String, i64, i64)>);
+    let found: Vec<Found> = serde_json::from_str(text.unwrap_or("[]"))
+        .map_err(|e| sqlx::Error::Decode(format!("a page of contacts: {e}").into()))?;
+    Ok(found
+        .into_iter()
+        .map(|(row, custom, lists)| {
+            let mut record = ContactRecord::from(row);
+            record.custom = custom;
+            record.lists = lists
+                .into_iter()
+                .map(|(id, name, is_primary, position)| ContactList {
+                    id,
+                    name,
+                    is_primary: is_primary != 0,
+                    position,
+                })
+                .collect();
+            sort_lists(&mut record.lists);
+            record
+        })
+        .collect())
 }
 
 pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, c: &ContactRecord) -> Result<(), sqlx::Error> {
@@ -347,55 +382,6 @@ pub async fn load<'e>(
     Ok(Some(record))
 }
 
-/// Adds custom values and lists to a page of contacts, in one statement returning one row:
-/// a JSON array with, for each contact, `[id, {field: value…}, [[list id, name, is_primary,
-/// position]…]]` (see `contacts_as_json` for why one row). The array is joined from pieces
-/// SQLite's JSON functions wrote, so nothing is escaped twice or parsed again. The contacts
-/// are checked against the workspace; their values and memberships need no second check, as
-/// their foreign keys hold them to the contact's workspace (`(contact_id, workspace_id)`,
-/// migration 0006).
-pub async fn fill(db: &SqlitePool, ws: &WorkspaceAccess, records: &mut [ContactRecord]) -> Result<(), sqlx::Error> {
-    if records.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-    let mut q = sqlx::QueryBuilder::new(
-        "SELECT '[' || group_concat('[' || json_quote(c.id)
-                  || ',' || (SELECT json_group_object(v.field_name, v.field_value)
-                               FROM custom_fields v WHERE v.contact_id = c.id)
-                  || ',' || (SELECT json_group_array(json_array(l.id, l.name, l.is_primary, l.position))
-                               FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id
-                              WHERE a.contact_id = c.id)
-                  || ']', ',') || ']'
-           FROM base_contacts c WHERE c.workspace_id = ",
-    );
-    q.push_bind(ws.id().clone());
-    q.push(" AND c.id IN ");
-    super::db::push_list(&mut q, &ids);
-    // No contact found (all deleted since) leaves the concatenation NULL.
-    let text: Option<String> = q.build_query_scalar().fetch_one(db).await?;
-    type Filled = (String, BTreeMap<String, String>, Vec<(String, String, i64, i64)>);
-    let filled: Vec<Filled> = serde_json::from_str(text.as_deref().unwrap_or("[]"))
-        .map_err(|e| sqlx::Error::Decode(format!("a page's values and lists: {e}").into()))?;
-    let index: std::collections::HashMap<String, usize> =
-        records.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
-    for (contact, values, lists) in filled {
-        let Some(&i) = index.get(&contact) else { continue };
-        records[i].custom = values;
-        records[i].lists = lists
-            .into_iter()
-            .map(|(id, name, is_primary, position)| ContactList {
-                id,
-                name,
-                is_primary: is_primary != 0,
-                position,
-            })
-            .collect();
-        sort_lists(&mut records[i].lists);
-    }
-    Ok(())
-}
-
 /// A contact's lists as every page shows them: its stage first, then by position and name.
 fn sort_lists(lists: &mut [ContactList]) {
     lists.sort_by(|x, y| {
@@ -568,31 +554,26 @@ pub async fn count_rows(conn: &mut SqliteConnection) -> Result<RowCounts, sqlx::
     .await
 }
 
-/// Contacts by id, with their custom values and lists (a campaign's batch); ids of another
-/// workspace, or deleted since, are simply not found.
+/// Contacts by id, with their custom values and lists (a campaign's batch, a page sorted by a
+/// field), in no particular order; ids of another workspace, or deleted since, are simply
+/// not found.
 pub async fn load_many(
     db: &SqlitePool,
     ws: &WorkspaceAccess,
     ids: &[String],
 ) -> Result<Vec<ContactRecord>, sqlx::Error> {
-    let mut records = base_of(db, ws, ids).await?;
-    fill(db, ws, &mut records).await?;
-    Ok(records)
-}
-
-/// The base rows of the contacts `ids` names, in no particular order, without values or
-/// lists; ids of another workspace, or deleted since, are simply not found.
-pub async fn base_of(db: &SqlitePool, ws: &WorkspaceAccess, ids: &[String]) -> Result<Vec<ContactRecord>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut q = sqlx::QueryBuilder::new(format!(
-        "SELECT json_group_array(json_array({})) FROM base_contacts WHERE workspace_id = ",
-        BASE_COLUMNS.join(", ")
-    ));
-    q.push_bind(ws.id().clone());
-    q.push(" AND id IN ");
-    super::db::push_list(&mut q, ids);
-    let text: String = q.build_query_scalar().fetch_one(db).await?;
-    contacts_from_json(&text)
+    let select = format!(
+        "SELECT {} FROM base_contacts WHERE workspace_id = ? AND id IN ({})",
+        BASE_COLUMNS.join(", "),
+        vec!["?"; ids.len()].join(", ")
+    );
+    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(contacts_as_json(&select))).bind(ws.id());
+    for id in ids {
+        q = q.bind(id);
+    }
+    let text: Option<String> = q.fetch_one(db).await?;
+    contacts_from_json(text.as_deref())
 }
