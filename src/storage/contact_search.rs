@@ -1,7 +1,7 @@
 //! The contact search as one SQL statement, built with sea-query: every user-supplied value is
 //! a bound parameter, never part of the SQL text.
 
-use sea_query::{Alias, Cond, Expr, ExprTrait, Func, LikeExpr, Order, Query, SelectStatement, SqliteQueryBuilder};
+use sea_query::{Alias, Cond, Expr, ExprTrait, LikeExpr, Order, Query, SelectStatement, SqliteQueryBuilder};
 use sea_query_sqlx::SqlxBinder;
 use sqlx::SqlitePool;
 
@@ -89,7 +89,9 @@ pub(crate) fn filter_condition(ws: &WorkspaceAccess, f: &FieldFilter) -> Expr {
         (FilterValue::Text(v), Op::Lt) => sub.and_where(value.lt(v.as_str())),
         (FilterValue::Text(v), Op::Lte) => sub.and_where(value.lte(v.as_str())),
         (FilterValue::Number(n), op) => {
-            let number = Expr::expr(Func::cast_as(value, Alias::new("REAL")));
+            // In the words of `custom_fields_numbers`, so a range walks that index.
+            sub.and_where(Expr::cust(number_shaped("custom_fields")));
+            let number = Expr::cust(number_key("custom_fields"));
             sub.and_where(match op {
                 Op::Gt => number.gt(*n),
                 Op::Gte => number.gte(*n),
@@ -162,14 +164,16 @@ fn statement(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
     sel
 }
 
-/// A number field's sort key.
-pub const NUMBER_KEY: &str = "CAST(sv.field_value AS REAL)";
+/// The value in `table` as a number: a number field's sort key, and what its filters compare.
+pub fn number_key(table: &str) -> String {
+    format!("CAST({table}.field_value AS REAL)")
+}
 
 /// Whether the value in `table` is written as `domain::field` stores a number
 /// (`-?digits(.digits)?`): the condition of the partial index `custom_fields_numbers`
 /// (migration 0024), which SQLite uses only for a query that repeats it word for word. A value
 /// of another shape in a number field (left by a change of the field's type) sorts with the
-/// contacts that have none.
+/// contacts that have none, and no comparison with a number finds it.
 pub fn number_shaped(table: &str) -> String {
     format!("{table}.field_value GLOB '[0-9-]*' AND {table}.field_value NOT GLOB '?*[^0-9.]*'")
 }
@@ -193,9 +197,9 @@ fn ids_with_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort) -> Se
     }
     let key = if by.numeric {
         sel.and_where(Expr::cust(number_shaped("sv")));
-        NUMBER_KEY
+        number_key("sv")
     } else {
-        "sv.field_value"
+        "sv.field_value".to_string()
     };
     let (order, beyond) = if by.descending {
         (Order::Desc, "<")

@@ -129,18 +129,16 @@ async fn phones_become_shareable_without_losing_a_row_or_a_rule() {
 /// `storage::contact_search` builds, with its constants.)
 #[tokio::test]
 async fn a_number_sort_walks_the_number_index() {
-    use pi_crm::storage::contact_search::{NUMBER_KEY, number_shaped};
+    use pi_crm::storage::contact_search::{number_key, number_shaped};
+    let key = number_key("sv");
     let dir = tempfile::tempdir().unwrap();
     let pool = db::open(&dir.path().join("pi-crm.db")).await.unwrap();
     db::migrate(&pool).await.unwrap();
-    for cursor in [
-        "",
-        &format!("AND {NUMBER_KEY} <= 5 AND ({NUMBER_KEY}, sv.contact_id) < (5, 'c9')"),
-    ] {
+    for cursor in ["", &format!("AND {key} <= 5 AND ({key}, sv.contact_id) < (5, 'c9')")] {
         let sql = format!(
             "EXPLAIN QUERY PLAN SELECT sv.contact_id FROM custom_fields sv
               WHERE sv.workspace_id = 'w1' AND sv.field_name = 'loan_amount' AND {} {cursor}
-              ORDER BY {NUMBER_KEY} DESC, sv.contact_id DESC LIMIT 51",
+              ORDER BY {key} DESC, sv.contact_id DESC LIMIT 51",
             number_shaped("sv")
         );
         let plan: Vec<(i64, i64, i64, String)> =
@@ -155,4 +153,25 @@ async fn a_number_sort_walks_the_number_index() {
             assert!(steps[0].contains("<expr><?"), "starts at the cursor: {steps:?}");
         }
     }
+}
+
+/// A number filter (`field.loan_amount.gte=…`) walks the same index from its bound.
+#[tokio::test]
+async fn a_number_filter_walks_the_number_index() {
+    use pi_crm::storage::contact_search::{number_key, number_shaped};
+    let dir = tempfile::tempdir().unwrap();
+    let pool = db::open(&dir.path().join("pi-crm.db")).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+    let sql = format!(
+        "EXPLAIN QUERY PLAN SELECT contact_id FROM custom_fields
+          WHERE workspace_id = 'w1' AND field_name = 'loan_amount' AND {} AND {} >= 990000",
+        number_shaped("custom_fields"),
+        number_key("custom_fields")
+    );
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(&pool).await.unwrap();
+    assert_eq!(plan.len(), 1, "{plan:?}");
+    assert!(
+        plan[0].3.contains("INDEX custom_fields_numbers") && plan[0].3.contains("<expr>>?"),
+        "{plan:?}"
+    );
 }
