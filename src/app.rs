@@ -135,7 +135,12 @@ async fn record_activity(state: AppState) {
     loop {
         every.tick().await;
         if let Err(e) = state.activity.flush(&state.db).await {
-            tracing::warn!(error = ?e, "recording last use of sessions and keys failed; will retry");
+            // A warning that repeats while the write lock is busy (a large import or revert) names the
+            // error and its causes, never `?e`: with RUST_BACKTRACE set, anyhow's Debug prints a
+            // backtrace, and symbolizing one keeps the parsed debug info in memory for good (idle
+            // RSS 58 MB instead of 25 after an import's revert, `docs/benchmarks.md`). This is the
+            // note the job loops refer to.
+            tracing::warn!(error = %format_args!("{e:#}"), "recording last use of sessions and keys failed; will retry");
         }
     }
 }

@@ -86,7 +86,8 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if let Err(e) = pump(&state, false).await {
-                tracing::warn!(error = ?e, "the outbox worker failed; it tries again shortly");
+                // Its causes, not `?e`: see the note in `app::record_activity`.
+                tracing::warn!(error = %format_args!("{e:#}"), "the outbox worker failed; it tries again shortly");
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         }

@@ -26,7 +26,8 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             let now = to_timestamp(crate::clock::now());
             if let Err(e) = run_due(&state, now).await {
-                tracing::warn!(error = ?e, "the scheduler could not look at its jobs; it tries again shortly");
+                // Its causes, not `?e`: see the note in `app::record_activity`.
+                tracing::warn!(error = %format_args!("{e:#}"), "the scheduler could not look at its jobs; it tries again shortly");
             }
             let wait = until_next(&state, now).await.unwrap_or(LOOK_EVERY).min(LOOK_EVERY);
             tokio::time::sleep(wait).await;
