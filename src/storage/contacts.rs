@@ -68,6 +68,12 @@ pub const BASE_COLUMNS: [&str; 8] = [
 ///   contacts, and foreign keys hold values and memberships to their contact's workspace
 ///   (`(contact_id, workspace_id)`, migration 0006).
 pub fn contacts_as_json(select: &str) -> String {
+    format!("{}{select}{PAGE_END}", page_start())
+}
+
+/// `contacts_as_json` up to where its subquery begins (for a `QueryBuilder` that writes the
+/// subquery itself, then `PAGE_END`).
+fn page_start() -> String {
     format!(
         "SELECT '[' || group_concat('[' || json_array({}) || ','
                   || (SELECT json_group_object(v.field_name, v.field_value)
@@ -76,10 +82,12 @@ pub fn contacts_as_json(select: &str) -> String {
                         FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id
                        WHERE a.contact_id = page.id)
                   || ']', ',') || ']'
-           FROM ({select}) AS page",
+           FROM (",
         BASE_COLUMNS.map(|c| format!("page.{c}")).join(", ")
     )
 }
+
+const PAGE_END: &str = ") AS page";
 
 /// Reads what a `contacts_as_json` statement returned (`None`: it found nobody).
 pub fn contacts_from_json(text: Option<&str>) -> Result<Vec<ContactRecord>, sqlx::Error> {
@@ -565,15 +573,15 @@ pub async fn load_many(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let select = format!(
-        "SELECT {} FROM base_contacts WHERE workspace_id = ? AND id IN ({})",
-        BASE_COLUMNS.join(", "),
-        vec!["?"; ids.len()].join(", ")
-    );
-    let mut q = sqlx::query_scalar(sqlx::AssertSqlSafe(contacts_as_json(&select))).bind(ws.id());
-    for id in ids {
-        q = q.bind(id);
-    }
-    let text: Option<String> = q.fetch_one(db).await?;
+    let mut q = sqlx::QueryBuilder::new(format!(
+        "{}SELECT {} FROM base_contacts WHERE workspace_id = ",
+        page_start(),
+        BASE_COLUMNS.join(", ")
+    ));
+    q.push_bind(ws.id().clone());
+    q.push(" AND id IN ");
+    super::db::push_list(&mut q, ids);
+    q.push(PAGE_END);
+    let text: Option<String> = q.build_query_scalar().fetch_one(db).await?;
     contacts_from_json(text.as_deref())
 }
