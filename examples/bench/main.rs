@@ -1,7 +1,7 @@
 //! The benchmark harness behind `scripts/bench`: runs the release binary as a user would and
 //! prints each figure SPEC §14 asks for: the foundation's here, the contacts' in `contacts.rs`.
 //!
-//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|imports|busy|messaging|templates|campaigns]
+//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|page|imports|busy|messaging|templates|campaigns]
 
 mod backup;
 mod busy_import;
@@ -33,6 +33,9 @@ fn main() {
     }
     if only.is_empty() || only == "contacts" {
         contacts::run(&binary);
+    }
+    if only == "page" {
+        contacts::page_at_10k(&binary);
     }
     if only.is_empty() || only == "imports" {
         imports::run(&binary);

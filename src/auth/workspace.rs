@@ -41,17 +41,35 @@ pub async fn from_path<R: Needs>(
     state: &AppState,
     actor: &Actor,
 ) -> Result<WorkspaceAccess, AppError> {
-    let params = RawPathParams::from_request_parts(parts, state)
-        .await
-        .map_err(|_| AppError::NotFound)?;
-    let raw = params
-        .iter()
-        .find(|(name, _)| *name == "ws")
-        .map(|(_, value)| value.to_string())
-        .ok_or(AppError::NotFound)?;
+    let raw = path_segment(parts, state).await?;
     let ws = workspace::resolve_text(&state.db, actor, &raw).await?;
     ws.require_role(R::ROLE)?;
     Ok(ws)
+}
+
+/// `from_path` answered from the workspaces the caller was found to reach earlier in the same
+/// request (a page's frame lists them for its menu), rather than asking the database again.
+pub async fn from_path_among<R: Needs>(
+    parts: &mut Parts,
+    state: &AppState,
+    reachable: &[WorkspaceAccess],
+) -> Result<WorkspaceAccess, AppError> {
+    let raw = path_segment(parts, state).await?;
+    let ws = workspace::among(reachable, &raw)?;
+    ws.require_role(R::ROLE)?;
+    Ok(ws)
+}
+
+/// The route's `{ws}` segment as sent.
+async fn path_segment(parts: &mut Parts, state: &AppState) -> Result<String, AppError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    params
+        .iter()
+        .find(|(name, _)| *name == "ws")
+        .map(|(_, value)| value.to_string())
+        .ok_or(AppError::NotFound)
 }
 
 /// The ids of a route's path, typed (`(WorkspaceId, ContactId)`); a malformed one is 404, like

@@ -349,7 +349,8 @@ pub const COUNT_CAP: u32 = 10_000;
 /// to 10,000 index entries; the page itself reads 50 rows). Keyed by what the query finds —
 /// its words, list, filters and selection — never by how it sorts or pages.
 pub async fn kept_count(
-    state: &crate::state::AppState,
+    db: &SqlitePool,
+    as_of: &super::stats_cache::AsOf<'_>,
     actor: &Actor,
     ws: &WorkspaceAccess,
     query: &ContactQuery,
@@ -363,10 +364,7 @@ pub async fn kept_count(
         query.filters,
         query.only
     );
-    state
-        .stats
-        .get_or(&state.db, key, || count(&state.db, actor, ws, query, COUNT_CAP))
-        .await
+    as_of.get_or(key, || count(db, actor, ws, query, COUNT_CAP)).await
 }
 
 /// A bounded count: `more` when there are more than `n`.

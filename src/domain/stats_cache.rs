@@ -1,7 +1,8 @@
-//! The dashboard's costly numbers — each stage's count and money sum, the week's counts — kept
-//! until anything is written to the database (`storage::freshness`) or a minute passes (the
-//! week moves on). At 100k contacts a stage sum reads 40k values; a dashboard opened again
-//! with nothing changed need not.
+//! What many requests read and few writes change, kept until anything is written to the
+//! database (`storage::freshness`) or a minute passes (the week moves on): the dashboard's
+//! costly numbers — each stage's count and money sum, the week's counts; at 100k contacts a
+//! stage sum reads 40k values — and the settings every contacts page reads (its fields, lists
+//! and columns: three statements, each a round trip to a connection's thread).
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -40,19 +41,23 @@ impl StatsCache {
         F: FnOnce() -> Fut,
         Fut: std::future::Future<Output = AppResult<T>>,
     {
+        self.as_of(db).await.get_or(key, compute).await
+    }
+
+    /// The database as it is now, for several look-ups in one request: one read of its
+    /// version serves them all.
+    pub async fn as_of(&self, db: &SqlitePool) -> AsOf<'_> {
         let version = match self.freshness.version(db).await {
-            Ok(v) => v,
+            Ok(v) => Some(v),
             Err(e) => {
                 tracing::warn!(error = %e, "cannot tell whether the database changed; computing afresh");
-                return compute().await;
+                None
             }
         };
-        if let Some(kept) = self.kept::<T>(&key, version) {
-            return Ok(kept);
-        }
-        // The version is read before computing: a write that lands meanwhile leaves a copy
-        // marked older than the database, which the next read computes again.
-        let value = compute().await?;
+        AsOf { cache: self, version }
+    }
+
+    fn keep<T: Send + Sync + 'static>(&self, key: String, version: i64, value: T) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MOST_KEYS {
             entries.clear();
@@ -62,10 +67,9 @@ impl StatsCache {
             Entry {
                 version,
                 at: Instant::now(),
-                value: Arc::new(value.clone()),
+                value: Arc::new(value),
             },
         );
-        Ok(value)
     }
 
     fn kept<T: Clone + 'static>(&self, key: &str, version: i64) -> Option<T> {
@@ -75,5 +79,34 @@ impl StatsCache {
             return None;
         }
         entry.value.downcast_ref::<T>().cloned()
+    }
+}
+
+/// The kept values as of one read of the database's version (`StatsCache::as_of`).
+pub struct AsOf<'a> {
+    cache: &'a StatsCache,
+    /// `None`: the version could not be read, so nothing kept is trusted.
+    version: Option<i64>,
+}
+
+impl AsOf<'_> {
+    /// `StatsCache::get_or` against this version.
+    pub async fn get_or<T, F, Fut>(&self, key: String, compute: F) -> AppResult<T>
+    where
+        T: Clone + Send + Sync + 'static,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = AppResult<T>>,
+    {
+        let Some(version) = self.version else {
+            return compute().await;
+        };
+        if let Some(kept) = self.cache.kept::<T>(&key, version) {
+            return Ok(kept);
+        }
+        // The version was read before computing: a write that lands meanwhile leaves a copy
+        // marked older than the database, which the next read computes again.
+        let value = compute().await?;
+        self.cache.keep(key, version, value.clone());
+        Ok(value)
     }
 }

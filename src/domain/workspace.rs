@@ -161,6 +161,17 @@ pub async fn resolve_text<'e>(
     resolve(db, actor, &id).await
 }
 
+/// The workspace named `id` among `reachable` — accesses already resolved for this caller
+/// (`list`'s answer) — or 404, as `resolve_text` would answer.
+pub fn among(reachable: &[WorkspaceAccess], id: &str) -> AppResult<WorkspaceAccess> {
+    let id = WorkspaceId::parse(id).ok_or(AppError::NotFound)?;
+    reachable
+        .iter()
+        .find(|w| w.id == id)
+        .cloned()
+        .ok_or(AppError::NotFound)
+}
+
 pub async fn list(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<WorkspaceAccess>> {
     let mut all: Vec<WorkspaceAccess> = storage::workspaces::list_for_user(db, &actor.user_id)
         .await?

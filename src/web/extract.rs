@@ -48,7 +48,8 @@ impl<R: Needs> FromRequestParts<AppState> for PageWs<R> {
             .await
             .map_err(IntoResponse::into_response)?;
         let actor = user.actor();
-        let ws = ws_access::from_path::<R>(parts, state, &actor)
+        // The frame has just read every workspace the person reaches, for its menu.
+        let ws = ws_access::from_path_among::<R>(parts, state, &chrome.workspaces)
             .await
             .map_err(|e| PageError(e).into_response())?;
         let chrome = chrome.with_workspace(&ws);

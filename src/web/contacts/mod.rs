@@ -26,6 +26,7 @@ use crate::domain::contact::{self, ContactInput, ContactRecord};
 use crate::domain::field_definition::{self, FieldDefinition};
 use crate::domain::ids::{ContactId, WorkspaceId};
 use crate::domain::list::{self, ContactList};
+use crate::domain::list_view;
 use crate::domain::search::{self, Params};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
@@ -182,8 +183,9 @@ pub async fn list_page(
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
     let params = search_params(&raw);
-    let fields = field_definition::applicable(&state.db, &ws).await?;
-    let lists = list::all(&state.db, &actor, &ws).await?;
+    let as_of = state.stats.as_of(&state.db).await;
+    let setting = list_view::page_setting(&state.db, &as_of, &actor, &ws).await?;
+    let fields = &setting.fields;
     let region = &state.config.default_phone_region;
     let get = |k: &str| {
         raw.iter()
@@ -191,10 +193,10 @@ pub async fn list_page(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let (page, total, error) = match search::parse(&state.db, &ws, &fields, region, &params).await {
+    let (page, total, error) = match search::parse(&state.db, &ws, fields, region, &params).await {
         Ok(query) => (
             Some(search::run(&state.db, &actor, &ws, &query).await?),
-            Some(search::kept_count(&state, &actor, &ws, &query).await?),
+            Some(search::kept_count(&state.db, &as_of, &actor, &ws, &query).await?),
             None,
         ),
         Err(AppError::Invalid { message, .. }) => (None, None, Some(message)),
@@ -202,7 +204,7 @@ pub async fn list_page(
     };
     // `at` rides along in the next page's link; a hand-edited one only mislabels the range.
     let at: usize = get("at").parse().unwrap_or(0);
-    let shown = crate::domain::list_view::columns(&state.db, &actor, &ws, &fields).await?;
+    let shown = setting.columns();
     let (rows, next_cursor) = match page {
         Some(p) => (p.items.iter().map(|c| views::row(c, &shown)).collect(), p.next_cursor),
         None => (Vec::new(), None),
@@ -230,7 +232,7 @@ pub async fn list_page(
         rows,
         can_edit: ws.require_editor().is_ok(),
         chrome,
-        lists,
+        lists: setting.lists.clone(),
         fields: fields.0.clone(),
         q: get("q"),
         list: get("list"),
