@@ -6,6 +6,8 @@ pub mod messages;
 pub mod timeline;
 pub mod views;
 
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
@@ -26,7 +28,7 @@ use crate::domain::contact::{self, ContactInput, ContactRecord};
 use crate::domain::field_definition::{self, FieldDefinition};
 use crate::domain::ids::{ContactId, WorkspaceId};
 use crate::domain::list::{self, ContactList};
-use crate::domain::list_view;
+use crate::domain::list_view::{self, PageSetting};
 use crate::domain::search::{self, Params};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
@@ -70,8 +72,8 @@ struct ListPage {
     rows: Vec<ContactRow>,
     /// The custom fields shown as columns: `(label, field name)`.
     columns: Vec<(String, String)>,
-    lists: Vec<ContactList>,
-    fields: Vec<FieldDefinition>,
+    /// The workspace's fields and lists (kept between pages, so shared rather than copied).
+    setting: Arc<PageSetting>,
     q: String,
     list: String,
     sort: String,
@@ -96,7 +98,15 @@ impl ListPage {
 
     /// A workspace without a pipeline yet is offered the mortgage stages.
     fn has_stages(&self) -> bool {
-        self.lists.iter().any(|l| l.is_primary)
+        self.lists().iter().any(|l| l.is_primary)
+    }
+
+    fn lists(&self) -> &[ContactList] {
+        &self.setting.lists
+    }
+
+    fn fields(&self) -> &[FieldDefinition] {
+        &self.setting.fields.0
     }
 
     /// The link a column header sorts by: `name`, or a field ascending, then descending.
@@ -134,7 +144,7 @@ impl ListPage {
     }
 
     fn has_tags(&self) -> bool {
-        self.lists.iter().any(|l| !l.is_primary)
+        self.lists().iter().any(|l| !l.is_primary)
     }
 
     /// "1–50 of 153", "51–100 of 10,000+".
@@ -232,8 +242,7 @@ pub async fn list_page(
         rows,
         can_edit: ws.require_editor().is_ok(),
         chrome,
-        lists: setting.lists.clone(),
-        fields: fields.0.clone(),
+        setting: setting.clone(),
         q: get("q"),
         list: get("list"),
         sort: get("sort"),

@@ -209,7 +209,7 @@ pub fn row(c: &ContactRecord, columns: &[&FieldDefinition]) -> ContactRow {
             .map(|d| {
                 c.custom
                     .get(&d.field_name)
-                    .map(|v| display_value(d, v).text)
+                    .map(|v| crate::domain::field::readable(d.field_type, v))
                     .unwrap_or_default()
             })
             .collect(),
