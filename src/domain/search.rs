@@ -111,6 +111,9 @@ pub struct ContactQuery {
     pub by_field: Option<FieldSort>,
     /// Only these contacts (a selection from the list's checkboxes), when set.
     pub only: Option<Vec<String>>,
+    /// Only these fields' custom values are read, when set (a page showing a few columns);
+    /// otherwise every value.
+    pub values: Option<Vec<String>>,
 }
 
 impl ContactQuery {
@@ -124,6 +127,7 @@ impl ContactQuery {
             after: None,
             by_field: None,
             only: None,
+            values: None,
         }
     }
 }

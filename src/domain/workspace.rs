@@ -165,11 +165,7 @@ pub async fn resolve_text<'e>(
 /// (`list`'s answer) — or 404, as `resolve_text` would answer.
 pub fn among(reachable: &[WorkspaceAccess], id: &str) -> AppResult<WorkspaceAccess> {
     let id = WorkspaceId::parse(id).ok_or(AppError::NotFound)?;
-    reachable
-        .iter()
-        .find(|w| w.id == id)
-        .cloned()
-        .ok_or(AppError::NotFound)
+    reachable.iter().find(|w| w.id == id).cloned().ok_or(AppError::NotFound)
 }
 
 pub async fn list(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<WorkspaceAccess>> {

@@ -5,7 +5,7 @@ use sea_query::{Alias, Cond, Expr, ExprTrait, LikeExpr, Order, Query, SelectStat
 use sea_query_sqlx::SqlxBinder;
 use sqlx::SqlitePool;
 
-use super::contacts::{BASE_COLUMNS, contacts_as_json, contacts_from_json};
+use super::contacts::{BASE_COLUMNS, Values, contacts_as_json, contacts_from_json};
 use crate::domain::contact::ContactRecord;
 use crate::domain::phone::search_digits;
 use crate::domain::search::{After, ContactQuery, FieldFilter, FieldSort, FilterValue, Op, Sort};
@@ -255,8 +255,13 @@ fn without_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort, limit:
 }
 
 /// The contacts `ids` names, in that order.
-async fn in_order(db: &SqlitePool, ws: &WorkspaceAccess, ids: Vec<String>) -> Result<Vec<ContactRecord>, sqlx::Error> {
-    let mut found: std::collections::HashMap<String, ContactRecord> = super::contacts::load_many(db, ws, &ids)
+async fn in_order(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    ids: Vec<String>,
+    values: Values<'_>,
+) -> Result<Vec<ContactRecord>, sqlx::Error> {
+    let mut found: std::collections::HashMap<String, ContactRecord> = super::contacts::load_many(db, ws, &ids, values)
         .await?
         .into_iter()
         .map(|c| (c.id.clone(), c))
@@ -264,9 +269,9 @@ async fn in_order(db: &SqlitePool, ws: &WorkspaceAccess, ids: Vec<String>) -> Re
     Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
 }
 
-async fn fetch(db: &SqlitePool, sel: &SelectStatement) -> Result<Vec<ContactRecord>, sqlx::Error> {
-    let (sql, values) = sel.build_sqlx(SqliteQueryBuilder);
-    let text: Option<String> = sqlx::query_scalar_with(sqlx::AssertSqlSafe(contacts_as_json(&sql)), values)
+async fn fetch(db: &SqlitePool, sel: &SelectStatement, values: Values<'_>) -> Result<Vec<ContactRecord>, sqlx::Error> {
+    let (sql, binds) = sel.build_sqlx(SqliteQueryBuilder);
+    let text: Option<String> = sqlx::query_scalar_with(sqlx::AssertSqlSafe(contacts_as_json(&sql, values)), binds)
         .fetch_one(db)
         .await?;
     contacts_from_json(text.as_deref())
@@ -274,23 +279,27 @@ async fn fetch(db: &SqlitePool, sel: &SelectStatement) -> Result<Vec<ContactReco
 
 /// One page plus one row (to know whether another page follows), with values and lists.
 pub async fn find(db: &SqlitePool, ws: &WorkspaceAccess, q: &ContactQuery) -> Result<Vec<ContactRecord>, sqlx::Error> {
+    let values = match &q.values {
+        Some(names) => Values::Only(names),
+        None => Values::All,
+    };
     let Some(by) = &q.by_field else {
-        return fetch(db, &statement(ws, q)).await;
+        return fetch(db, &statement(ws, q), values).await;
     };
     let wanted = q.limit as usize + 1;
     let mut rows = match q.after {
         Some(After::Unvalued { .. }) => Vec::new(),
         _ => {
-            let (sql, values) = ids_with_values(ws, q, by).build_sqlx(SqliteQueryBuilder);
-            let ids: Vec<String> = sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), values)
+            let (sql, binds) = ids_with_values(ws, q, by).build_sqlx(SqliteQueryBuilder);
+            let ids: Vec<String> = sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), binds)
                 .fetch_all(db)
                 .await?;
-            in_order(db, ws, ids).await?
+            in_order(db, ws, ids, values).await?
         }
     };
     if rows.len() < wanted {
         let rest = without_values(ws, q, by, (wanted - rows.len()) as u64);
-        rows.extend(fetch(db, &rest).await?);
+        rows.extend(fetch(db, &rest, values).await?);
     }
     Ok(rows)
 }

@@ -67,23 +67,52 @@ pub const BASE_COLUMNS: [&str; 8] = [
 /// - Values and memberships need no workspace check of their own: `select` checks the
 ///   contacts, and foreign keys hold values and memberships to their contact's workspace
 ///   (`(contact_id, workspace_id)`, migration 0006).
-pub fn contacts_as_json(select: &str) -> String {
-    format!("{}{select}{PAGE_END}", page_start())
+///
+/// `values`: the custom values to read — all of them, or only the named fields' (a list page
+/// shows a few columns; reading and parsing the rest was a tenth of its time).
+pub fn contacts_as_json(select: &str, values: Values) -> String {
+    format!("{}{select}{PAGE_END}", page_start(values))
+}
+
+/// Which custom values `contacts_as_json` reads.
+#[derive(Clone, Copy)]
+pub enum Values<'a> {
+    All,
+    /// These fields' (names as `domain::field` allows them).
+    Only(&'a [String]),
+}
+
+impl Values<'_> {
+    /// The JSON object of one contact's values, for `page_start`.
+    fn object(self) -> String {
+        let all = "(SELECT json_group_object(v.field_name, v.field_value)
+                      FROM custom_fields v WHERE v.contact_id = page.id";
+        match self {
+            Values::All => format!("{all})"),
+            Values::Only([]) => "'{}'".to_string(),
+            // Written into the statement rather than bound: the statement's own binds follow
+            // in the subquery. Quotes are doubled, though field names hold none.
+            Values::Only(names) => {
+                let quoted: Vec<String> = names.iter().map(|n| format!("'{}'", n.replace('\'', "''"))).collect();
+                format!("{all} AND v.field_name IN ({}))", quoted.join(", "))
+            }
+        }
+    }
 }
 
 /// `contacts_as_json` up to where its subquery begins (for a `QueryBuilder` that writes the
 /// subquery itself, then `PAGE_END`).
-fn page_start() -> String {
+fn page_start(values: Values) -> String {
     format!(
         "SELECT '[' || group_concat('[' || json_array({}) || ','
-                  || (SELECT json_group_object(v.field_name, v.field_value)
-                        FROM custom_fields v WHERE v.contact_id = page.id)
+                  || {}
                   || ',' || (SELECT json_group_array(json_array(l.id, l.name, l.is_primary, l.position))
                         FROM contact_list_assignments a JOIN contact_lists l ON l.id = a.list_id
                        WHERE a.contact_id = page.id)
                   || ']', ',') || ']'
            FROM (",
-        BASE_COLUMNS.map(|c| format!("page.{c}")).join(", ")
+        BASE_COLUMNS.map(|c| format!("page.{c}")).join(", "),
+        values.object()
     )
 }
 
@@ -569,13 +598,14 @@ pub async fn load_many(
     db: &SqlitePool,
     ws: &WorkspaceAccess,
     ids: &[String],
+    values: Values<'_>,
 ) -> Result<Vec<ContactRecord>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let mut q = sqlx::QueryBuilder::new(format!(
         "{}SELECT {} FROM base_contacts WHERE workspace_id = ",
-        page_start(),
+        page_start(values),
         BASE_COLUMNS.join(", ")
     ));
     q.push_bind(ws.id().clone());

@@ -576,3 +576,45 @@ async fn each_person_chooses_the_lists_columns() {
     assert!(!header(&page.body).contains("City"));
     k.app.stop().await;
 }
+
+/// The rows read only the values of the columns shown, whichever order the page is in —
+/// sorted by a field that is not shown among them — and a value changed since shows at once.
+#[tokio::test]
+async fn rows_show_the_shown_columns_values_in_every_order() {
+    let k = book().await;
+    let from = k.contacts_page();
+    let cells = |body: &str| -> Vec<String> {
+        body.split("<td class=\"c-more\">")
+            .skip(1)
+            .map(|cell| cell.split("</td>").next().unwrap().to_string())
+            .collect()
+    };
+    let newest = k.b.get(&from).await.body;
+    assert_eq!(
+        cells(&newest),
+        ["", "", "25,000.5", "Davis", "100,000", "Berkeley", "9", "Fresno"],
+        "loan amount and city, newest first (Eve, Dan, Cat, Ben, Ann)"
+    );
+
+    let columns = format!("/workspaces/{}/contacts/columns", k.ws);
+    assert_eq!(k.b.submit(&from, &columns, &[("cols", "city")]).await.status, 303);
+    let by_amount = k.b.get(&format!("{from}?sort=-field.loan_amount")).await.body;
+    assert_eq!(
+        cells(&by_amount),
+        ["Berkeley", "Davis", "Fresno", "", ""],
+        "largest loan first, then those without one; only the city shown"
+    );
+    assert!(!by_amount.contains("100,000"), "the loan amount is not a column now");
+
+    let r = k
+        .api
+        .patch(
+            &format!("/api/v1/workspaces/{}/contacts/{}", k.ws, k.ids["Ben"]),
+            json!({"custom_fields": {"city": "Oakland"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let after = k.b.get(&format!("{from}?sort=-field.loan_amount")).await.body;
+    assert_eq!(cells(&after), ["Oakland", "Davis", "Fresno", "", ""]);
+    k.app.stop().await;
+}

@@ -214,11 +214,12 @@ async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) 
             break;
         }
         let ids: Vec<String> = batch.iter().map(|(_, c)| c.clone()).collect();
-        let contacts: HashMap<String, ContactRecord> = storage::contacts::load_many(&state.db, ws, &ids)
-            .await?
-            .into_iter()
-            .map(|c| (c.id.clone(), c))
-            .collect();
+        let contacts: HashMap<String, ContactRecord> =
+            storage::contacts::load_many(&state.db, ws, &ids, storage::contacts::Values::All)
+                .await?
+                .into_iter()
+                .map(|c| (c.id.clone(), c))
+                .collect();
         let addresses: Vec<String> = contacts
             .values()
             .filter_map(|c| match via {

@@ -203,18 +203,22 @@ pub async fn list_page(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
+    let shown = setting.columns();
     let (page, total, error) = match search::parse(&state.db, &ws, fields, region, &params).await {
-        Ok(query) => (
-            Some(search::run(&state.db, &actor, &ws, &query).await?),
-            Some(search::kept_count(&state.db, &as_of, &actor, &ws, &query).await?),
-            None,
-        ),
+        Ok(mut query) => {
+            // The rows show these columns' values only.
+            query.values = Some(shown.iter().map(|d| d.field_name.clone()).collect());
+            (
+                Some(search::run(&state.db, &actor, &ws, &query).await?),
+                Some(search::kept_count(&state.db, &as_of, &actor, &ws, &query).await?),
+                None,
+            )
+        }
         Err(AppError::Invalid { message, .. }) => (None, None, Some(message)),
         Err(e) => return Err(e.into()),
     };
     // `at` rides along in the next page's link; a hand-edited one only mislabels the range.
     let at: usize = get("at").parse().unwrap_or(0);
-    let shown = setting.columns();
     let (rows, next_cursor) = match page {
         Some(p) => (p.items.iter().map(|c| views::row(c, &shown)).collect(), p.next_cursor),
         None => (Vec::new(), None),
