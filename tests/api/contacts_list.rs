@@ -592,7 +592,9 @@ async fn rows_show_the_shown_columns_values_in_every_order() {
     let newest = k.b.get(&from).await.body;
     assert_eq!(
         cells(&newest),
-        ["", "", "25,000.5", "Davis", "100,000", "Berkeley", "9", "Fresno"],
+        [
+            "", "", "", "", "25,000.5", "Davis", "100,000", "Berkeley", "9", "Fresno"
+        ],
         "loan amount and city, newest first (Eve, Dan, Cat, Ben, Ann)"
     );
 

@@ -147,7 +147,19 @@ async fn fill(c: &Client, css: &str, value: &str) {
         .await
         .unwrap_or_else(|_| panic!("field {css}"));
     field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
+    if value.chars().all(|ch| u32::from(ch) <= 0xFFFF) {
+        field.send_keys(value).await.unwrap();
+        return;
+    }
+    // Some ChromeDriver versions (Debian's 148) type only characters of the Basic Multilingual
+    // Plane and refuse an emoji: such text goes in as a paste would, with the input event the
+    // page listens for.
+    c.execute(
+        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
+        vec![serde_json::to_value(&field).unwrap(), json!(value)],
+    )
+    .await
+    .unwrap();
 }
 
 async fn click(c: &Client, css: &str) {
