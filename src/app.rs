@@ -78,7 +78,7 @@ impl App {
         outbox.abort();
         campaigns.abort();
         if let Err(e) = self.state.activity.flush(&self.state.db).await {
-            tracing::warn!(error = ?e, "recording last use of sessions and keys failed at shutdown");
+            tracing::warn!(error = %format_args!("{e:#}"), "recording last use of sessions and keys failed at shutdown");
         }
         self.state.db.close().await;
         Ok(())
@@ -152,7 +152,7 @@ async fn sweep_sessions(state: AppState) {
         match crate::domain::session::sweep(&state.db, session::lifetimes(&state)).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = ?e, "sweeping sessions failed"),
+            Err(e) => tracing::warn!(error = %format_args!("{e:#}"), "sweeping sessions failed"),
         }
     }
 }
@@ -193,7 +193,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
             Json(serde_json::json!({"status": "ok", "db": "ok", "last_backup": backup})).into_response()
         }
         Err(e) => {
-            tracing::error!(error = ?e, "health check: database unreachable");
+            tracing::error!(error = %format_args!("{e:#}"), "health check: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(serde_json::json!({"status": "error", "db": "error"})),

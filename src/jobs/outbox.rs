@@ -172,8 +172,8 @@ async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
                 Ok(Ok(Settled::Later)) => done.later += 1,
                 // Its row stays leased and becomes `unknown` when the lease runs out: the
                 // send may have happened before recording it failed.
-                Ok(Err(e)) => tracing::error!(error = ?e, "recording a send failed"),
-                Err(e) => tracing::error!(error = ?e, "a send stopped unexpectedly"),
+                Ok(Err(e)) => tracing::error!(error = %format_args!("{e:#}"), "recording a send failed"),
+                Err(e) => tracing::error!(error = %format_args!("{e:#}"), "a send stopped unexpectedly"),
             },
             // Claim what was queued meanwhile, while slow sends are still out.
             _ = state.outbox.notified(), if !until_idle => {}

@@ -20,7 +20,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         let started = to_timestamp(crate::clock::now());
         for job in Job::ALL {
             if let Err(e) = ensure_row(&state, job, started).await {
-                tracing::warn!(job = job.name(), error = ?e, "the scheduler could not register a job");
+                tracing::warn!(job = job.name(), error = %format_args!("{e:#}"), "the scheduler could not register a job");
             }
         }
         loop {
