@@ -393,10 +393,18 @@ pub async fn refresh_search(
     fts_merging(conn, true).await
 }
 
-/// Turns FTS5's automatic merging of `contact_search` off, or back to its defaults.
+/// Sets `contact_search` up for a bulk write, or back to its defaults: automatic merging off
+/// (above), and a 4 MiB buffer of pending index entries instead of 1 MiB, so a bulk write
+/// flushes a quarter as many segments. For 100k contacts (`./scripts/bench imports`): the
+/// import's search documents in 1.45 s instead of 1.72, its revert in 4.2 s instead of 7.3
+/// (each deletion is an entry too); the import's peak RSS 46.4 MB instead of 39.3.
 async fn fts_merging(conn: &mut SqliteConnection, on: bool) -> Result<(), sqlx::Error> {
-    let (automerge, crisismerge) = if on { (4, 16) } else { (0, 64) };
-    for (key, value) in [("automerge", automerge), ("crisismerge", crisismerge)] {
+    let (automerge, crisismerge, hashsize) = if on { (4, 16, 1 << 20) } else { (0, 64, 4 << 20) };
+    for (key, value) in [
+        ("automerge", automerge),
+        ("crisismerge", crisismerge),
+        ("hashsize", hashsize),
+    ] {
         sqlx::query("INSERT INTO contact_search (contact_search, rank) VALUES (?, ?)")
             .bind(key)
             .bind(value)

@@ -445,6 +445,18 @@ async fn duplicates_are_skipped_updated_or_merged_and_an_import_reverts() {
         )
         .await;
     assert_eq!(r.status(), 409, "only once");
+
+    // Each import and revert sets the search index up for a bulk write, then back for
+    // everyday ones: merging on, the small buffer of pending entries.
+    let config = [
+        app.count("SELECT v FROM contact_search_config WHERE k = 'automerge'")
+            .await,
+        app.count("SELECT v FROM contact_search_config WHERE k = 'crisismerge'")
+            .await,
+        app.count("SELECT v FROM contact_search_config WHERE k = 'hashsize'")
+            .await,
+    ];
+    assert_eq!(config, [4, 16, 1 << 20]);
 }
 
 #[tokio::test]
