@@ -78,7 +78,7 @@ impl App {
         outbox.abort();
         campaigns.abort();
         if let Err(e) = self.state.activity.flush(&self.state.db).await {
-            tracing::warn!(error = %format_args!("{e:#}"), "recording last use of sessions and keys failed at shutdown");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "recording last use of sessions and keys failed at shutdown");
         }
         self.state.db.close().await;
         Ok(())
@@ -135,12 +135,7 @@ async fn record_activity(state: AppState) {
     loop {
         every.tick().await;
         if let Err(e) = state.activity.flush(&state.db).await {
-            // A warning that repeats while the write lock is busy (a large import or revert) names the
-            // error and its causes, never `?e`: with RUST_BACKTRACE set, anyhow's Debug prints a
-            // backtrace, and symbolizing one keeps the parsed debug info in memory for good (idle
-            // RSS 58 MB instead of 25 after an import's revert, `docs/benchmarks.md`). This is the
-            // note the job loops refer to.
-            tracing::warn!(error = %format_args!("{e:#}"), "recording last use of sessions and keys failed; will retry");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "recording last use of sessions and keys failed; will retry");
         }
     }
 }
@@ -152,7 +147,7 @@ async fn sweep_sessions(state: AppState) {
         match crate::domain::session::sweep(&state.db, session::lifetimes(&state)).await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %format_args!("{e:#}"), "sweeping sessions failed"),
+            Err(e) => tracing::warn!(error = %crate::telemetry::chain(&e), "sweeping sessions failed"),
         }
     }
 }
@@ -193,7 +188,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
             Json(serde_json::json!({"status": "ok", "db": "ok", "last_backup": backup})).into_response()
         }
         Err(e) => {
-            tracing::error!(error = %format_args!("{e:#}"), "health check: database unreachable");
+            tracing::error!(error = %crate::telemetry::chain(&e), "health check: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(serde_json::json!({"status": "error", "db": "error"})),

@@ -125,13 +125,11 @@ impl AppError {
         }
     }
 
-    /// Logs a 5xx with its cause chain; called by both faces before answering. The chain,
-    /// never anyhow's `Debug`: with `RUST_BACKTRACE` set that symbolizes a backtrace, and std
-    /// keeps what it loaded for that (tens of MB) for the life of the process (see
-    /// `app::record_activity`). Every error log here does the same.
+    /// Logs a 5xx with its cause chain (`telemetry::chain`); called by both faces before
+    /// answering.
     pub fn log_if_internal(&self) {
         if let AppError::Internal(e) = self {
-            tracing::error!(error = %format_args!("{e:#}"), "request failed");
+            tracing::error!(error = %crate::telemetry::chain(&e), "request failed");
         }
     }
 }

@@ -38,7 +38,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
                 req.extensions_mut().insert(CheckedKey(None));
             }
             // Left unchecked: the extractor tries again and reports the failure.
-            Err(e) => tracing::error!(error = %format_args!("{e:#}"), "checking an API key failed"),
+            Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), "checking an API key failed"),
         }
     }
     next.run(req).await

@@ -24,7 +24,7 @@ pub async fn load_layer(State(state): State<AppState>, mut req: Request, next: N
                 req.extensions_mut().insert(Session(row));
             }
             Ok(None) => {}
-            Err(e) => tracing::error!(error = %format_args!("{e:#}"), "loading a session failed"),
+            Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), "loading a session failed"),
         }
     }
     next.run(req).await

@@ -16,7 +16,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
                 // Another long write (a revert, an import run by the CLI) holds the database
                 // past the busy timeout: the queue is looked at again shortly.
                 Err(e) if is_busy(&e) => tracing::debug!("the import worker waits for the database"),
-                Err(e) => tracing::error!(error = %format_args!("{e:#}"), "the import worker failed"),
+                Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), "the import worker failed"),
             }
             tokio::select! {
                 _ = state.imports.wake.notified() => {}

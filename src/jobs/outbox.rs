@@ -86,8 +86,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             if let Err(e) = pump(&state, false).await {
-                // Its causes, not `?e`: see the note in `app::record_activity`.
-                tracing::warn!(error = %format_args!("{e:#}"), "the outbox worker failed; it tries again shortly");
+                tracing::warn!(error = %crate::telemetry::chain(&e), "the outbox worker failed; it tries again shortly");
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         }
@@ -172,8 +171,8 @@ async fn pump(state: &AppState, until_idle: bool) -> anyhow::Result<Drained> {
                 Ok(Ok(Settled::Later)) => done.later += 1,
                 // Its row stays leased and becomes `unknown` when the lease runs out: the
                 // send may have happened before recording it failed.
-                Ok(Err(e)) => tracing::error!(error = %format_args!("{e:#}"), "recording a send failed"),
-                Err(e) => tracing::error!(error = %format_args!("{e:#}"), "a send stopped unexpectedly"),
+                Ok(Err(e)) => tracing::error!(error = %crate::telemetry::chain(&e), "recording a send failed"),
+                Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), "a send stopped unexpectedly"),
             },
             // Claim what was queued meanwhile, while slow sends are still out.
             _ = state.outbox.notified(), if !until_idle => {}

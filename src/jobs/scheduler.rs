@@ -20,14 +20,13 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         let started = to_timestamp(crate::clock::now());
         for job in Job::ALL {
             if let Err(e) = ensure_row(&state, job, started).await {
-                tracing::warn!(job = job.name(), error = %format_args!("{e:#}"), "the scheduler could not register a job");
+                tracing::warn!(job = job.name(), error = %crate::telemetry::chain(&e), "the scheduler could not register a job");
             }
         }
         loop {
             let now = to_timestamp(crate::clock::now());
             if let Err(e) = run_due(&state, now).await {
-                // Its causes, not `?e`: see the note in `app::record_activity`.
-                tracing::warn!(error = %format_args!("{e:#}"), "the scheduler could not look at its jobs; it tries again shortly");
+                tracing::warn!(error = %crate::telemetry::chain(&e), "the scheduler could not look at its jobs; it tries again shortly");
             }
             let wait = until_next(&state, now).await.unwrap_or(LOOK_EVERY).min(LOOK_EVERY);
             tokio::time::sleep(wait).await;

@@ -72,7 +72,7 @@ async fn page(
     let (trouble, unknown_senders) = crate::domain::messages::needing_attention(state, &user.actor(), &workspaces, 8)
         .await
         .unwrap_or_else(|e| {
-            tracing::warn!(error = %format_args!("{e:#}"), "the dashboard could not read messages needing a look");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "the dashboard could not read messages needing a look");
             Default::default()
         });
     lap.done("messages needing a look");
@@ -80,7 +80,7 @@ async fn page(
     let insights = crate::domain::insights::list(state, &actor, &Default::default(), 12)
         .await
         .unwrap_or_else(|e| {
-            tracing::warn!(error = %format_args!("{e:#}"), "the dashboard could not read insights");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "the dashboard could not read insights");
             Vec::new()
         });
     lap.done("insights");
@@ -91,21 +91,21 @@ async fn page(
     let today = crate::domain::today::today(state, &actor, &workspaces)
         .await
         .unwrap_or_else(|e| {
-            tracing::warn!(error = %format_args!("{e:#}"), "the dashboard could not read today's work");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "the dashboard could not read today's work");
             Default::default()
         });
     lap.done("follow-ups, pipelines, activity");
     let approvals = crate::domain::campaign::approval::waiting(state, &actor, &workspaces)
         .await
         .unwrap_or_else(|e| {
-            tracing::warn!(error = %format_args!("{e:#}"), "the dashboard could not read approvals");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "the dashboard could not read approvals");
             Vec::new()
         });
     lap.done("approvals");
     let held_texts = crate::domain::campaign::texts::held_texts(state, &actor, &workspaces)
         .await
         .unwrap_or_else(|e| {
-            tracing::warn!(error = %format_args!("{e:#}"), "the dashboard could not read waiting texts");
+            tracing::warn!(error = %crate::telemetry::chain(&e), "the dashboard could not read waiting texts");
             Vec::new()
         });
     lap.done("held texts");

@@ -70,8 +70,6 @@ struct ListPage {
     chrome: Chrome,
     ws: WorkspaceAccess,
     rows: Vec<ContactRow>,
-    /// The custom fields shown as columns: `(label, field name)`.
-    columns: Vec<(String, String)>,
     /// The workspace's fields and lists (kept between pages, so shared rather than copied).
     setting: Arc<PageSetting>,
     q: String,
@@ -109,6 +107,11 @@ impl ListPage {
         &self.setting.fields.0
     }
 
+    /// The custom fields shown as columns, in order.
+    fn columns(&self) -> Vec<&FieldDefinition> {
+        self.setting.columns()
+    }
+
     /// The link a column header sorts by: `name`, or a field ascending, then descending.
     fn sort_link(&self, key: &str) -> String {
         let next = match key {
@@ -140,7 +143,7 @@ impl ListPage {
 
     /// Shown as a column now.
     fn is_column(&self, field: &str) -> bool {
-        self.columns.iter().any(|(_, name)| name == field)
+        self.columns().iter().any(|d| d.field_name == field)
     }
 
     fn has_tags(&self) -> bool {
@@ -241,7 +244,6 @@ pub async fn list_page(
         at,
         total,
         first_url,
-        columns: shown.iter().map(|d| (d.label.clone(), d.field_name.clone())).collect(),
         query: raw.clone(),
         rows,
         can_edit: ws.require_editor().is_ok(),
