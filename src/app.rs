@@ -94,7 +94,7 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
     let secret = SecretKey::load_or_create(&config.data_dir.join("secret.key"))?;
     let pool = db::open(&config.database_path()).await?;
     db::migrate(&pool).await?;
-    storage::imports::requeue_interrupted(&pool).await?;
+    crate::domain::import::job::recover(&pool).await?;
     storage::imports::delete_stale_drafts(&pool).await?;
     let uploads = config.data_dir.join("imports");
     keep_only_waiting_uploads(&pool, &uploads).await?;

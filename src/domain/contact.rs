@@ -317,7 +317,10 @@ async fn conflict_of(conn: &mut SqliteConnection, ws: &WorkspaceAccess, base: &B
     if storage::db::is_unique_violation(&e, "base_contacts.primary_email")
         && let Some(email) = &base.primary_email
     {
-        let existing = storage::contacts::id_by_email(conn, ws, email).await.ok().flatten();
+        let existing = storage::contacts::id_by_email(conn, ws, email, storage::contacts::Seen::Visible)
+            .await
+            .ok()
+            .flatten();
         return AppError::Conflict {
             message: "another contact in this workspace already has this email".into(),
             existing_id: existing,

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use crate::domain::import::job;
 use crate::state::AppState;
-use crate::storage;
 
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -33,7 +32,8 @@ fn is_busy(e: &anyhow::Error) -> bool {
 /// Runs queued imports until none is left; returns how many ran.
 pub async fn drain(state: &AppState) -> anyhow::Result<usize> {
     let mut ran = 0;
-    while let Some(row) = storage::imports::claim_next(&state.db).await? {
+    job::recover(&state.db).await?;
+    while let Some(row) = job::claim_next(&state.db).await? {
         let id = row.id.clone();
         tracing::info!(import = %id, rows = row.rows_total, "import started");
         let started = std::time::Instant::now();

@@ -143,7 +143,7 @@ pub async fn page(
         "SELECT r.occurrence, r.contact_id, c.first_name, c.last_name, r.address, {STATUS} AS status, r.reason,
                 r.detail, r.communication_id, r.created_at
            FROM campaign_recipients r
-           LEFT JOIN base_contacts c ON c.id = r.contact_id AND c.workspace_id = r.workspace_id
+           LEFT JOIN contacts c ON c.id = r.contact_id AND c.workspace_id = r.workspace_id
           WHERE r.campaign_id = "
     ));
     q.push_bind(campaign.to_string());

@@ -255,7 +255,7 @@ pub async fn trouble(db: &SqlitePool, ws: &WorkspaceAccess, limit: i64) -> Resul
                 c.primary_email AS email, g.type AS kind, g.status,
                 coalesce(json_extract(g.content, '$.subject'), json_extract(g.content, '$.body'), '') AS what,
                 json_extract(g.content, '$.error') AS error, g.timestamp
-           FROM communication_logs g JOIN base_contacts c ON c.id = g.contact_id
+           FROM communication_logs g JOIN contacts c ON c.id = g.contact_id
           WHERE g.workspace_id = ? AND g.status IN ('failed', 'unknown', 'bounced')
           ORDER BY g.id DESC LIMIT ?",
     )

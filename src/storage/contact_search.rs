@@ -41,12 +41,12 @@ fn search_document_contains(fragment: &str) -> Expr {
     if fragment.chars().count() >= 3 {
         let phrase = format!("\"{}\"", fragment.replace('"', "\"\""));
         Expr::cust_with_values(
-            "base_contacts.rowid IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)",
+            "contacts.rowid IN (SELECT rowid FROM contact_search WHERE contact_search MATCH ?)",
             [phrase],
         )
     } else {
         Expr::cust_with_values(
-            "base_contacts.rowid IN (SELECT rowid FROM contact_search WHERE body LIKE ?)",
+            "contacts.rowid IN (SELECT rowid FROM contact_search WHERE body LIKE ?)",
             [format!("%{fragment}%")],
         )
     }
@@ -108,9 +108,9 @@ pub(crate) fn filter_condition(ws: &WorkspaceAccess, f: &FieldFilter) -> Expr {
 /// The contacts matching `q`'s words, filters, list and selection: no order, cursor or limit.
 fn matching(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
     let mut sel = Query::select();
-    sel.columns(BASE_COLUMNS.map(|c| (Alias::new("base_contacts"), Alias::new(c))))
-        .from(Alias::new("base_contacts"))
-        .and_where(Expr::col((Alias::new("base_contacts"), Alias::new("workspace_id"))).eq(ws.id().as_str()));
+    sel.columns(BASE_COLUMNS.map(|c| (Alias::new("contacts"), Alias::new(c))))
+        .from(Alias::new("contacts"))
+        .and_where(Expr::col((Alias::new("contacts"), Alias::new("workspace_id"))).eq(ws.id().as_str()));
     for word in &q.words {
         sel.cond_where(word_condition(ws, word));
     }
@@ -132,7 +132,7 @@ fn matching(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
 }
 
 fn contact_id() -> Expr {
-    Expr::col((Alias::new("base_contacts"), Alias::new("id")))
+    Expr::col((Alias::new("contacts"), Alias::new("id")))
 }
 
 fn statement(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
@@ -146,7 +146,7 @@ fn statement(ws: &WorkspaceAccess, q: &ContactQuery) -> SelectStatement {
         }
         (Sort::Name, Some(After::Name { last, first, id })) => {
             sel.and_where(Expr::cust_with_values(
-                "(lower(coalesce(last_name, '')), lower(coalesce(first_name, '')), base_contacts.id) > (?, ?, ?)",
+                "(lower(coalesce(last_name, '')), lower(coalesce(first_name, '')), contacts.id) > (?, ?, ?)",
                 [last.as_str(), first.as_str(), id.as_str()],
             ));
         }
@@ -239,8 +239,7 @@ fn without_values(ws: &WorkspaceAccess, q: &ContactQuery, by: &FieldSort, limit:
     has.expr(Expr::val(1))
         .from_as(Alias::new("custom_fields"), Alias::new("nv"))
         .and_where(
-            Expr::col((Alias::new("nv"), Alias::new("contact_id")))
-                .equals((Alias::new("base_contacts"), Alias::new("id"))),
+            Expr::col((Alias::new("nv"), Alias::new("contact_id"))).equals((Alias::new("contacts"), Alias::new("id"))),
         )
         .and_where(Expr::col((Alias::new("nv"), Alias::new("field_name"))).eq(by.name.as_str()));
     if by.numeric {

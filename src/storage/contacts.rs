@@ -205,6 +205,27 @@ pub async fn rebuild_search(conn: &mut SqliteConnection, ws: &WorkspaceAccess) -
     Ok(())
 }
 
+/// Adds the search documents of new contacts (an import's, a transaction at a time).
+pub async fn add_search_documents(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    ids: &[&str],
+) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(concat!(
+        "INSERT INTO contact_search (rowid, body) SELECT c.rowid, ",
+        search_document_sql!(),
+        " FROM base_contacts c WHERE c.id IN (SELECT value FROM json_each(?)) AND c.workspace_id = ?"
+    ))
+    .bind(serde_json::to_string(ids).expect("text serialises"))
+    .bind(ws.id())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Rewrites one contact's search document from its current fields and values.
 pub async fn refresh_search(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &str) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -284,16 +305,19 @@ pub async fn delete_value(
 }
 
 pub async fn delete(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &ContactId) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM base_contacts WHERE id = ? AND workspace_id = ?")
-        .bind(id)
-        .bind(ws.id())
-        .execute(conn)
-        .await?;
+    // Only a contact people can see: one an import is still writing is not there yet.
+    let done = sqlx::query(
+        "DELETE FROM base_contacts WHERE rowid = (SELECT rowid FROM contacts WHERE id = ? AND workspace_id = ?)",
+    )
+    .bind(id)
+    .bind(ws.id())
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
 pub async fn exists(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &ContactId) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM base_contacts WHERE id = ? AND workspace_id = ?")
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM contacts WHERE id = ? AND workspace_id = ?")
         .bind(id)
         .bind(ws.id())
         .fetch_optional(conn)
@@ -301,13 +325,37 @@ pub async fn exists(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &Cont
     Ok(found.is_some())
 }
 
+/// Which contacts a look-up finds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Seen {
+    /// Those people can see (the `contacts` view).
+    Visible,
+    /// Also those written by imports that have not finished (`base_contacts`, migration
+    /// 0025): what a running import checks its rows against, its own earlier rows among them.
+    WithImports,
+}
+
+impl Seen {
+    fn table(self) -> &'static str {
+        match self {
+            Seen::Visible => "contacts",
+            Seen::WithImports => "base_contacts",
+        }
+    }
+}
+
 /// The contact whose primary email this is.
 pub async fn id_by_email(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
     email: &str,
+    seen: Seen,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM base_contacts WHERE workspace_id = ? AND primary_email = ?")
+    let sql = format!(
+        "SELECT id FROM {} WHERE workspace_id = ? AND primary_email = ?",
+        seen.table()
+    );
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
         .bind(ws.id())
         .bind(email)
         .fetch_optional(conn)
@@ -320,21 +368,24 @@ pub async fn holding_phones(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
     phones: &[&str],
+    seen: Seen,
 ) -> Result<Vec<(String, BaseFields)>, sqlx::Error> {
     if phones.is_empty() {
         return Ok(Vec::new());
     }
     let phones = serde_json::to_string(phones).expect("text serialises");
     type Row = (String, Option<String>, Option<String>, Option<String>);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT id, first_name, last_name, primary_phone FROM base_contacts
+    let sql = format!(
+        "SELECT id, first_name, last_name, primary_phone FROM {}
           WHERE workspace_id = ? AND primary_phone IN (SELECT value FROM json_each(?))
           ORDER BY id",
-    )
-    .bind(ws.id())
-    .bind(phones)
-    .fetch_all(conn)
-    .await?;
+        seen.table()
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(ws.id())
+        .bind(phones)
+        .fetch_all(conn)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(id, first_name, last_name, primary_phone)| {
@@ -373,7 +424,7 @@ pub async fn load<'e>(
     );
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT 'c', id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company, 0, 0
-           FROM base_contacts WHERE id = ?1 AND workspace_id = ?2
+           FROM contacts WHERE id = ?1 AND workspace_id = ?2
          UNION ALL
          SELECT 'v', field_name, field_value, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0
            FROM custom_fields WHERE contact_id = ?1 AND +workspace_id = ?2
@@ -450,12 +501,14 @@ pub struct NewContact<'a> {
     pub base: &'a BaseFields,
 }
 
-/// Inserts many new contacts, leaving out each one whose email is already taken (by an
-/// earlier contact or an earlier row of the same statement): returns the ids of those
-/// written; the caller deals with the others one by one.
+/// Inserts many new contacts for an import, leaving out each one whose email is already taken
+/// (by an earlier contact or an earlier row of the same statement): returns the ids of those
+/// written; the caller deals with the others one by one. They are the import's (`import`):
+/// nobody sees them while it is hidden (`storage::imports::hide`).
 pub async fn insert_new(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
+    import: &str,
     created_on: &str,
     contacts: &[NewContact<'_>],
 ) -> Result<std::collections::HashSet<String>, sqlx::Error> {
@@ -464,7 +517,9 @@ pub async fn insert_new(
     // prepared statement (kept in the connection's cache) stays small.
     for chunk in contacts.chunks(BULK_ROWS) {
         let mut q = with_workspace_and_time(ws, created_on);
-        q.push(", batch AS (");
+        q.push(", i(import) AS (VALUES (")
+            .push_bind(import)
+            .push(")), batch AS (");
         q.push_values(chunk, |mut b, c| {
             b.push_bind(c.id)
                 .push_bind(c.base.first_name.as_deref())
@@ -475,9 +530,9 @@ pub async fn insert_new(
         });
         q.push(
             ") INSERT OR FAIL INTO base_contacts
-                 (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company)
-               SELECT b.column1, k.ws, k.at, b.column2, b.column3, b.column4, b.column5, b.column6
-                 FROM batch b CROSS JOIN k WHERE true ON CONFLICT DO NOTHING",
+                 (id, workspace_id, created_on, first_name, last_name, primary_email, primary_phone, company, import_pending)
+               SELECT b.column1, k.ws, k.at, b.column2, b.column3, b.column4, b.column5, b.column6, i.import
+                 FROM batch b CROSS JOIN k CROSS JOIN i WHERE true ON CONFLICT DO NOTHING",
         );
         let inserted = q.build().execute(&mut *conn).await?.rows_affected();
         // Nearly always every row goes in. Only then is asking which ones did left out: the
@@ -604,7 +659,7 @@ pub async fn load_many(
         return Ok(Vec::new());
     }
     let mut q = sqlx::QueryBuilder::new(format!(
-        "{}SELECT {} FROM base_contacts WHERE workspace_id = ",
+        "{}SELECT {} FROM contacts WHERE workspace_id = ",
         page_start(values),
         BASE_COLUMNS.join(", ")
     ));

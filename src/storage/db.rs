@@ -2,13 +2,17 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool};
 
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How long a statement waits for another connection's write lock before it fails.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens (creating if needed) the database at `path`. WAL lets readers run beside the one
 /// writer; `synchronous=NORMAL` is durable across power loss in WAL mode except for the last
@@ -19,7 +23,7 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5))
+        .busy_timeout(BUSY_TIMEOUT)
         .pragma("temp_store", "memory")
         // 2 MB of page cache per connection: each connection has its own, so this times the
         // pool size is most of pi-crm's memory under load.
@@ -116,5 +120,59 @@ pub fn push_list<T: ToString>(q: &mut sqlx::QueryBuilder<Sqlite>, values: impl I
 
 /// A write transaction (`BEGIN_WRITE`) on a connection of the pool.
 pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
+    WRITERS_ASKED.fetch_add(1, Ordering::SeqCst);
+    let _answered = Answered;
     pool.begin_with(BEGIN_WRITE).await
+}
+
+/// Writers of this process that have asked for the write lock (`begin_write`), and those
+/// answered (given it, or gone). SQLite's busy handler is no queue: a waiting writer sleeps
+/// and tries again (1, 2, 5 … 100 ms apart), so a bulk job that begins its next transaction
+/// the moment it commits the last could keep the lock from them until they give up. Between
+/// its transactions, such a job lets those who asked before it committed go first
+/// (`let_writers_in`).
+static WRITERS_ASKED: AtomicU64 = AtomicU64::new(0);
+static WRITERS_ANSWERED: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a writer answered however its wait ends (even when its task is dropped).
+struct Answered;
+
+impl Drop for Answered {
+    fn drop(&mut self) {
+        WRITERS_ANSWERED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// For a bulk job between two of its transactions: waits until every writer of this process
+/// that asked for the write lock before now has had it, or `at_most` has passed (a writer's
+/// retry comes up to 100 ms after the lock is free). Counts are process-wide, so a writer of
+/// another database (tests run several servers) only costs the wait's bound.
+pub async fn let_writers_in(at_most: Duration) {
+    let asked = WRITERS_ASKED.load(Ordering::SeqCst);
+    let until = Instant::now() + at_most;
+    while WRITERS_ANSWERED.load(Ordering::SeqCst) < asked && Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+/// Copies the write-ahead log into the database file and starts it again from its beginning,
+/// waiting at most `at_most` for readers of older snapshots. SQLite's automatic checkpoint
+/// never starts the log over while some reader is using it, and with people reading all along
+/// a bulk job's log grew to gigabytes. The wait holds the write lock: hence the short bound,
+/// after which the log is simply left for the next time.
+pub async fn restart_wal(conn: &mut sqlx::SqliteConnection, at_most: Duration) -> Result<(), sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA busy_timeout = {}",
+        at_most.as_millis()
+    )))
+    .execute(&mut *conn)
+    .await?;
+    let checkpoint = sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&mut *conn).await;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA busy_timeout = {}",
+        BUSY_TIMEOUT.as_millis()
+    )))
+    .execute(&mut *conn)
+    .await?;
+    checkpoint.map(|_| ())
 }

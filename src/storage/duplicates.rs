@@ -31,7 +31,7 @@ pub async fn pairs(
          ),
          namesakes AS (
             SELECT x.id AS a,
-                   (SELECT y.id FROM base_contacts y
+                   (SELECT y.id FROM contacts y
                      WHERE y.workspace_id = x.workspace_id
                        AND lower(coalesce(y.last_name, '')) = lower(coalesce(x.last_name, ''))
                        AND lower(coalesce(y.first_name, '')) = lower(coalesce(x.first_name, ''))
@@ -40,15 +40,15 @@ pub async fn pairs(
                      ORDER BY lower(coalesce(y.last_name, '')), lower(coalesce(y.first_name, '')),
                               lower(coalesce(y.company, '')), y.id
                      LIMIT 1) AS b
-              FROM base_contacts x
+              FROM contacts x
              WHERE x.workspace_id = ?1 AND x.id >= ?2 AND coalesce(x.first_name, x.last_name) IS NOT NULL
          ),
          phone_sharers AS (
             SELECT x.id AS a,
-                   (SELECT y.id FROM base_contacts y
+                   (SELECT y.id FROM contacts y
                      WHERE y.workspace_id = x.workspace_id AND y.primary_phone = x.primary_phone AND y.id > x.id
                      ORDER BY y.id LIMIT 1) AS b
-              FROM base_contacts x
+              FROM contacts x
              WHERE x.workspace_id = ?1 AND x.id >= ?2 AND x.primary_phone IS NOT NULL
          )
          SELECT a, b, group_concat(reason, ' and ') FROM (
@@ -57,17 +57,19 @@ pub async fn pairs(
             SELECT a, b, 'shared phone number' FROM phone_sharers WHERE b IS NOT NULL
             UNION
             SELECT min(c.id, v.contact_id) AS a, max(c.id, v.contact_id) AS b, 'shared email'
-              FROM custom_fields v JOIN base_contacts c
+              FROM custom_fields v JOIN contacts c
                 ON c.workspace_id = v.workspace_id AND c.primary_email = v.field_value AND c.id <> v.contact_id
              WHERE v.workspace_id = ?1 AND v.field_name IN (SELECT field_name FROM typed WHERE field_type = 'email')
+               AND EXISTS (SELECT 1 FROM contacts z WHERE z.id = v.contact_id)
             UNION
             SELECT min(c.id, v.contact_id), max(c.id, v.contact_id), 'shared phone number'
-              FROM custom_fields v JOIN base_contacts c
-                ON c.id = (SELECT h.id FROM base_contacts h
+              FROM custom_fields v JOIN contacts c
+                ON c.id = (SELECT h.id FROM contacts h
                             WHERE h.workspace_id = v.workspace_id AND h.primary_phone = v.field_value
                               AND h.id <> v.contact_id
                             ORDER BY h.id LIMIT 1)
              WHERE v.workspace_id = ?1 AND v.field_name IN (SELECT field_name FROM typed WHERE field_type = 'phone')
+               AND EXISTS (SELECT 1 FROM contacts z WHERE z.id = v.contact_id)
          ) WHERE (a, b) > (?2, ?3) GROUP BY a, b ORDER BY a, b LIMIT ?4",
     )
     .bind(ws.id())

@@ -20,11 +20,13 @@ pub struct ImportRow {
     pub via: String,
     pub created_at: String,
     pub finished_at: Option<String>,
+    /// Until when a running import's run holds it (migration 0025).
+    pub lease_until: Option<String>,
 }
 
 macro_rules! columns {
     () => {
-        "id, workspace_id, user_id, filename, format, encoding, status, mapping, rows_total, report, via, created_at, finished_at"
+        "id, workspace_id, user_id, filename, format, encoding, status, mapping, rows_total, report, via, created_at, finished_at, lease_until"
     };
 }
 
@@ -115,15 +117,188 @@ pub async fn move_out_legacy_files(
     }
 }
 
-/// Takes the oldest queued import, atomically, so two workers never run the same one.
-pub async fn claim_next(db: &SqlitePool) -> Result<Option<ImportRow>, sqlx::Error> {
+/// Takes the oldest queued import, atomically, so two workers never run the same one, with a
+/// claim that lasts until `lease_until` unless renewed (`renew`).
+pub async fn claim_next(db: &SqlitePool, lease_until: &str) -> Result<Option<ImportRow>, sqlx::Error> {
     sqlx::query_as(concat!(
-        "UPDATE imports SET status = 'running'
+        "UPDATE imports SET status = 'running', lease_until = ?
           WHERE id = (SELECT id FROM imports WHERE status = 'queued' ORDER BY id LIMIT 1)
          RETURNING ",
         columns!()
     ))
+    .bind(lease_until)
     .fetch_optional(db)
+    .await
+}
+
+/// Extends a running import's claim from `held` (what this run last wrote) to `until`, inside
+/// the run's transaction; false when the claim is no longer this run's (it lapsed and the
+/// import was taken back: `lapsed_runs`), and the run must stop.
+pub async fn renew(conn: &mut SqliteConnection, id: &str, held: &str, until: &str) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE imports SET lease_until = ? WHERE id = ? AND status = 'running' AND lease_until = ?")
+            .bind(until)
+            .bind(id)
+            .bind(held)
+            .execute(conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Running imports whose claim lapsed before `now`: their process died (or never renewed
+/// them: imports claimed before claims existed).
+pub async fn lapsed_runs(db: &SqlitePool, now: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM imports WHERE status = 'running' AND (lease_until IS NULL OR lease_until < ?)")
+        .bind(now)
+        .fetch_all(db)
+        .await
+}
+
+/// Claims a lapsed run (`now` as in `lapsed_runs`) until `until`, to clean it up; false when
+/// it is no longer lapsed (someone else took it back first).
+pub async fn take_lapsed(conn: &mut SqliteConnection, id: &str, now: &str, until: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE imports SET lease_until = ?
+          WHERE id = ? AND status = 'running' AND (lease_until IS NULL OR lease_until < ?)",
+    )
+    .bind(until)
+    .bind(id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Queues a run taken back (`take_lapsed`, claimed until `held`) to run again from the start.
+pub async fn requeue(conn: &mut SqliteConnection, id: &str, held: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE imports SET status = 'queued', lease_until = NULL WHERE id = ? AND status = 'running' AND lease_until = ?")
+        .bind(id)
+        .bind(held)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Hides the contacts an import is about to write, until `reveal` (migration 0025).
+pub async fn hide(conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT OR IGNORE INTO hidden_imports (import_id) VALUES (?)")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Shows every contact an import wrote, at this transaction's commit.
+pub async fn reveal(conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM hidden_imports WHERE import_id = ?")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes up to `limit` of the contacts a hidden import wrote (their values go with them,
+/// by cascade, and their search documents, by trigger); returns how many.
+pub async fn discard_some(conn: &mut SqliteConnection, id: &str, limit: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM base_contacts WHERE rowid IN
+           (SELECT rowid FROM base_contacts WHERE import_pending = ?1 LIMIT ?2)
+           AND ?1 IN (SELECT import_id FROM hidden_imports)",
+    )
+    .bind(id)
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Forgets what a discarded run recorded of its rows: contacts made and changed, problem
+/// rows, rows left for its end.
+pub async fn forget_run(conn: &mut SqliteConnection, id: &str) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DELETE FROM import_items WHERE import_id = ?",
+        "DELETE FROM import_problem_rows WHERE import_id = ?",
+        "DELETE FROM import_deferred_rows WHERE import_id = ?",
+    ] {
+        sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Clears the import mark of up to `limit` contacts of an import people can see now (they
+/// read the same either way; unmarked, a read need not ask whether the import is hidden);
+/// returns how many.
+pub async fn unmark_some(conn: &mut SqliteConnection, id: &str, limit: i64) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE base_contacts SET import_pending = NULL WHERE rowid IN
+           (SELECT rowid FROM base_contacts WHERE import_pending = ?1 LIMIT ?2)
+           AND ?1 NOT IN (SELECT import_id FROM hidden_imports)",
+    )
+    .bind(id)
+    .bind(limit)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Imports that still mark contacts although nobody hides them (a run stopped while clearing
+/// its marks): one seek per import.
+pub async fn marked_but_shown(db: &SqlitePool) -> Result<Vec<String>, sqlx::Error> {
+    let mut found = Vec::new();
+    let mut after = String::new();
+    loop {
+        let next: Option<String> =
+            sqlx::query_scalar("SELECT min(import_pending) FROM base_contacts WHERE import_pending > ?")
+                .bind(&after)
+                .fetch_one(db)
+                .await?;
+        let Some(next) = next else { return Ok(found) };
+        let hidden: Option<i64> = sqlx::query_scalar("SELECT 1 FROM hidden_imports WHERE import_id = ?")
+            .bind(&next)
+            .fetch_optional(db)
+            .await?;
+        if hidden.is_none() {
+            found.push(next.clone());
+        }
+        after = next;
+    }
+}
+
+/// Keeps a row an import writes only when it finishes (`import_deferred_rows`).
+pub async fn defer_row(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    import: &str,
+    seq: i64,
+    row: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO import_deferred_rows (import_id, seq, workspace_id, row) VALUES (?, ?, ?, ?)")
+        .bind(import)
+        .bind(seq)
+        .bind(ws.id())
+        .bind(row)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The deferred rows after `after`, in their order, at most `limit`: `(seq, row)`.
+pub async fn deferred_rows(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    import: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT seq, row FROM import_deferred_rows WHERE import_id = ? AND workspace_id = ? AND seq > ?
+          ORDER BY seq LIMIT ?",
+    )
+    .bind(import)
+    .bind(ws.id())
+    .bind(after)
+    .bind(limit)
+    .fetch_all(conn)
     .await
 }
 
@@ -132,14 +307,6 @@ pub async fn delete_stale_drafts(db: &SqlitePool) -> Result<u64, sqlx::Error> {
     let cutoff = clock::text_from_now(-time::Duration::days(1));
     let done = sqlx::query("DELETE FROM imports WHERE status = 'draft' AND created_at < ?")
         .bind(cutoff)
-        .execute(db)
-        .await?;
-    Ok(done.rows_affected())
-}
-
-/// After a crash, an import that was running rolled back with it: run it again.
-pub async fn requeue_interrupted(db: &SqlitePool) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("UPDATE imports SET status = 'queued' WHERE status = 'running'")
         .execute(db)
         .await?;
     Ok(done.rows_affected())
@@ -191,7 +358,8 @@ async fn close(
     report: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE imports SET status = ?, report = ?, file = NULL, finished_at = ? WHERE id = ? AND workspace_id = ?",
+        "UPDATE imports SET status = ?, report = ?, file = NULL, finished_at = ?, lease_until = NULL
+          WHERE id = ? AND workspace_id = ?",
     )
     .bind(status)
     .bind(report)
@@ -359,13 +527,14 @@ pub async fn updated_items(
     .await
 }
 
-/// Writes the search documents of everything one import touched, in two statements: the
-/// documents of contacts it updated are replaced, those of contacts it created are added.
-/// FTS5 merges its index segments as they are written; for a bulk load that merging is most
+/// Writes the search documents of the contacts one import updated, in two statements.
+/// FTS5 merges its index segments as they are written; for a bulk write that merging is most
 /// of the work (2.5 s of 3.8 s for 100k contacts), so it is paused for these statements and
 /// left to later writes, a little at a time. Searches over the extra segments measured the
-/// same (0.7 ms against 0.4 ms after a full merge).
-pub async fn refresh_search(
+/// same (0.7 ms against 0.4 ms after a full merge). The contacts an import creates get theirs
+/// with each of its transactions (`storage::contacts::add_search_documents`): merging stays
+/// on there, or every other writer's change would wait behind an ever longer list of segments.
+pub async fn refresh_updated_search(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
     import: &str,
@@ -384,7 +553,7 @@ pub async fn refresh_search(
         "INSERT INTO contact_search (rowid, body) SELECT c.rowid, ",
         crate::search_document_sql!(),
         " FROM import_items i JOIN base_contacts c ON c.id = i.contact_id AND c.workspace_id = i.workspace_id
-           WHERE i.import_id = ? AND i.workspace_id = ?"
+           WHERE i.import_id = ? AND i.workspace_id = ? AND i.action = 'updated'"
     ))
     .bind(import)
     .bind(ws.id())

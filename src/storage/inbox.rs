@@ -83,10 +83,11 @@ pub async fn contacts_with_number(
 ) -> Result<Vec<String>, sqlx::Error> {
     let fields = serde_json::to_string(phone_fields).expect("names serialise");
     sqlx::query_scalar(
-        "SELECT id FROM base_contacts WHERE workspace_id = ?1 AND primary_phone = ?2
+        "SELECT id FROM contacts WHERE workspace_id = ?1 AND primary_phone = ?2
          UNION
-         SELECT contact_id FROM custom_fields
+         SELECT contact_id FROM custom_fields v
           WHERE workspace_id = ?1 AND field_name IN (SELECT value FROM json_each(?3)) AND field_value = ?2
+            AND EXISTS (SELECT 1 FROM contacts c WHERE c.id = v.contact_id)
          ORDER BY 1",
     )
     .bind(ws.id())

@@ -109,7 +109,7 @@ pub async fn date_values(
     for field in fields {
         let rows: Vec<(String, String, String, String)> = sqlx::query_as(
             "SELECT c.id, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')), v.field_name, v.field_value
-               FROM custom_fields v JOIN base_contacts c ON c.id = v.contact_id
+               FROM custom_fields v JOIN contacts c ON c.id = v.contact_id
               WHERE v.workspace_id = ? AND v.field_name = ?",
         )
         .bind(ws.id())
@@ -131,7 +131,7 @@ pub async fn in_stages(
                 COALESCE((SELECT MAX(timestamp) FROM communication_logs WHERE contact_id = c.id AND type <> 'system'), c.created_on)
            FROM contact_list_assignments a
            JOIN contact_lists l ON l.id = a.list_id
-           JOIN base_contacts c ON c.id = a.contact_id
+           JOIN contacts c ON c.id = a.contact_id
           WHERE a.is_primary = 1 AND c.workspace_id = ?",
     )
     .bind(ws.id())
@@ -147,7 +147,7 @@ pub async fn failed_since(
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT l.contact_id, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, ''))
-           FROM communication_logs l JOIN base_contacts c ON c.id = l.contact_id
+           FROM communication_logs l JOIN contacts c ON c.id = l.contact_id
           WHERE l.workspace_id = ? AND l.status IN ('failed', 'bounced', 'unknown') AND l.timestamp >= ?
           ORDER BY l.id",
     )

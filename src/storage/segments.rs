@@ -39,7 +39,7 @@ fn statement(ws: &WorkspaceAccess, q: &SegmentQuery, columns: Vec<(Expr, &'stati
     for (c, name) in columns {
         sel.expr_as(c, Alias::new(name));
     }
-    sel.from(Alias::new("base_contacts"))
+    sel.from(Alias::new("contacts"))
         .and_where(col("workspace_id").eq(ws.id().as_str()));
     if !q.lists_any.is_empty() {
         sel.and_where(col("id").in_subquery(in_lists(ws, &q.lists_any)));

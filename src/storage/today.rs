@@ -15,7 +15,7 @@ pub async fn due(
 ) -> Result<Vec<(String, String, String)>, sqlx::Error> {
     sqlx::query_as(
         "SELECT c.id, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')), v.field_value
-           FROM custom_fields v JOIN base_contacts c ON c.id = v.contact_id
+           FROM custom_fields v JOIN contacts c ON c.id = v.contact_id
           WHERE v.workspace_id = ? AND v.field_name = ? AND v.field_value >= '0' AND v.field_value <= ?
           ORDER BY v.field_value LIMIT ?",
     )
@@ -58,7 +58,7 @@ pub async fn recent(
     sqlx::query_as(
         "SELECT l.contact_id, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')), l.type, l.content,
                 l.timestamp
-           FROM communication_logs l JOIN base_contacts c ON c.id = l.contact_id
+           FROM communication_logs l JOIN contacts c ON c.id = l.contact_id
           WHERE l.workspace_id = ? AND l.type <> 'system'
           ORDER BY l.id DESC LIMIT ?",
     )
@@ -80,7 +80,7 @@ pub async fn notes_due(
     sqlx::query_as(
         "SELECT g.id, g.contact_id, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')), g.type,
                 COALESCE(json_extract(g.content, '$.body'), ''), json_extract(g.content, '$.follow_up_on')
-           FROM communication_logs g JOIN base_contacts c ON c.id = g.contact_id
+           FROM communication_logs g JOIN contacts c ON c.id = g.contact_id
           WHERE g.workspace_id = ?1
             AND json_extract(g.content, '$.follow_up_on') IS NOT NULL
             AND json_extract(g.content, '$.follow_up_done') IS NULL

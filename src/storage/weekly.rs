@@ -13,8 +13,8 @@ pub async fn numbers(
     since_id: &str,
 ) -> Result<(i64, i64, i64, i64, i64), sqlx::Error> {
     sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM base_contacts WHERE workspace_id = ?1),
-                (SELECT COUNT(*) FROM base_contacts WHERE workspace_id = ?1 AND id >= ?2),
+        "SELECT (SELECT COUNT(*) FROM contacts WHERE workspace_id = ?1),
+                (SELECT COUNT(*) FROM contacts WHERE workspace_id = ?1 AND id >= ?2),
                 COALESCE(SUM(status IN ('sent', 'delivered', 'opened', 'clicked')), 0),
                 COALESCE(SUM(status = 'received'), 0),
                 COALESCE(SUM(status IN ('failed', 'bounced', 'unknown')), 0)

@@ -1,8 +1,14 @@
 //! An import as a durable job: created (or drafted, in the UI's two steps) from a file kept on
-//! disk, queued, run by the worker in one transaction — all or nothing per file — and
-//! revertible afterwards. The file is read as it is written: a thread parses it a chunk at a
-//! time while the chunk before is being written, so neither it nor its contacts are ever held
-//! whole.
+//! disk, queued, run by the worker, and revertible afterwards. The file is read as it is
+//! written: a thread parses it a chunk at a time while the chunk before is being written, so
+//! neither it nor its contacts are ever held whole.
+//!
+//! A run writes each chunk in a short transaction of its own and lets other writers go between
+//! them, so people keep working beside a million-row import (SPEC §11.2). It stays all or
+//! nothing as people see it: its contacts are hidden (`storage::imports::hide`) until its last
+//! transaction shows them all and applies the duplicates it kept; a run that fails has what it
+//! wrote deleted while still hidden, and one whose process died is found by its lapsed claim
+//! (`recover`), cleaned up the same way, and run again.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -16,6 +22,7 @@ use super::mapping::Mapping;
 use super::plan::{self, Parsed, Report, RowError};
 use super::source::Source;
 use super::write::{Before, Writer};
+use crate::clock;
 use crate::domain::actor::{Actor, Scope, Via};
 use crate::domain::audit;
 use crate::domain::contact::ContactRecord;
@@ -59,8 +66,8 @@ async fn pause_indexes(tx: &mut SqliteConnection, changed: RowCounts, untouched:
 const MAX_ERRORS: usize = 1000;
 
 /// Running imports' progress (rows handled so far), where upload files wait, and the bell
-/// that wakes the worker. Progress lives in memory: the import's own transaction holds
-/// SQLite's write lock.
+/// that wakes the worker. Progress lives in memory: a write per chunk would cost every run
+/// for a figure only the process running it needs.
 pub struct Jobs {
     progress: Mutex<HashMap<String, u64>>,
     pub wake: Notify,
@@ -356,17 +363,98 @@ pub async fn run(db: &SqlitePool, jobs: &Jobs, region: &str, row: ImportRow) -> 
             )
         }
     };
-    let mut conn = db.acquire().await?;
+    discard(db, &row.id).await?;
+    let mut tx = storage::db::begin_write(db).await?;
     // The person may have lost the workspace (that can be why it failed): the job closes its
     // own claimed row, inside the workspace that row names.
     storage::imports::finish_claimed(
-        &mut conn,
+        &mut tx,
         &row,
         status,
         &serde_json::to_string(&report).expect("serialises"),
     )
     .await?;
+    tx.commit().await?;
     Ok(())
+}
+
+/// How long a run's claim lasts unless renewed; each of its transactions renews it. Longer
+/// than a chunk can wait for the write lock (`CHUNK_BUSY_TIMEOUT`), so a live run never
+/// lapses; short enough that a run whose process died is taken up again soon after a restart.
+const LEASE: time::Duration = time::Duration::seconds(30);
+/// How long a run's transaction waits for the write lock that someone else holds (a revert, a
+/// CLI import) before the run fails.
+const CHUNK_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+/// Contacts deleted or unmarked per transaction when a run is discarded or finished: each such
+/// transaction stays short (a few tens of ms), so other writers get in between.
+const CLEANUP_BATCH: i64 = 2_000;
+/// The most a run waits between two of its transactions for writers who asked for the lock
+/// (`storage::db::let_writers_in`): a writer's next try comes up to 100 ms after it is free.
+const LET_IN: std::time::Duration = std::time::Duration::from_millis(250);
+/// How often a run starts the write-ahead log over (`storage::db::restart_wal`).
+const WAL_RESTART_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Claims the oldest queued import for a run (`storage::imports::claim_next`).
+pub async fn claim_next(db: &SqlitePool) -> AppResult<Option<ImportRow>> {
+    Ok(storage::imports::claim_next(db, &clock::text_from_now(LEASE)).await?)
+}
+
+/// Deletes, a batch at a time, the contacts a run wrote while hidden, and what it recorded of
+/// them; then stops hiding the import (nothing of it is left to show).
+async fn discard(db: &SqlitePool, id: &str) -> AppResult<()> {
+    loop {
+        let mut tx = storage::db::begin_write(db).await?;
+        let deleted = storage::imports::discard_some(&mut tx, id, CLEANUP_BATCH).await?;
+        if deleted == 0 {
+            storage::imports::forget_run(&mut tx, id).await?;
+            storage::imports::reveal(&mut tx, id).await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+        tx.commit().await?;
+        storage::db::let_writers_in(LET_IN).await;
+    }
+}
+
+/// Clears a shown import's marks on its contacts, a batch at a time (migration 0025).
+async fn unmark(db: &SqlitePool, id: &str) -> AppResult<()> {
+    loop {
+        let mut tx = storage::db::begin_write(db).await?;
+        let cleared = storage::imports::unmark_some(&mut tx, id, CLEANUP_BATCH).await?;
+        tx.commit().await?;
+        if cleared == 0 {
+            return Ok(());
+        }
+        storage::db::let_writers_in(LET_IN).await;
+    }
+}
+
+/// Takes back the runs whose process died (their claim lapsed): deletes what they wrote and
+/// queues them again; and clears the marks a finished run left. At start-up, and by the worker
+/// every few seconds (a run of another process may lapse at any time).
+pub async fn recover(db: &SqlitePool) -> AppResult<usize> {
+    let now = clock::now_text();
+    let mut requeued = 0;
+    for id in storage::imports::lapsed_runs(db, &now).await? {
+        // The clean-up claims the run as a run would: nobody else takes it meanwhile, and a
+        // clean-up that dies half-way lapses in turn. The import stays hidden throughout.
+        let claim = clock::text_from_now(LEASE);
+        let mut tx = storage::db::begin_write(db).await?;
+        if !storage::imports::take_lapsed(&mut tx, &id, &now, &claim).await? {
+            continue;
+        }
+        storage::imports::hide(&mut tx, &id).await?;
+        tx.commit().await?;
+        discard(db, &id).await?;
+        let mut tx = storage::db::begin_write(db).await?;
+        storage::imports::requeue(&mut tx, &id, &claim).await?;
+        tx.commit().await?;
+        requeued += 1;
+    }
+    for id in storage::imports::marked_but_shown(db).await? {
+        unmark(db, &id).await?;
+    }
+    Ok(requeued)
 }
 
 async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) -> AppResult<Report> {
@@ -391,7 +479,6 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         .unwrap_or_else(|| super::mapping::suggest(&headers));
     let fields = field_definition::applicable(db, &ws).await?;
     let (columns, new_fields) = plan::resolve_columns(&headers, &mapping, &fields, Some(&ws))?;
-    let custom_columns = columns.iter().filter(|c| matches!(c, plan::Column::Custom(_))).count() as i64;
     let all_fields: Vec<&field_definition::FieldDefinition> = fields.0.iter().chain(new_fields.iter()).collect();
     let mut writer = Writer::new(
         &row.id,
@@ -404,42 +491,60 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     let (mut chunks, reader) = spawn_reader(rows, headers.clone(), columns, region.to_string(), mapping.on_problem);
 
     // Every row the import writes points at its workspace, its person, or a contact it made
-    // itself. Their access is checked again now that the write lock is held, so nobody can
-    // take the workspace or the person away before the commit, and the rows need no key checks.
+    // itself. Their access is checked again in each transaction, once it holds the write lock,
+    // so nobody can take the workspace or the person away before that commit, and the rows
+    // need no key checks.
     let mut conn = storage::db::unchecked_writer(db).await?;
-    let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
-    workspace::resolve(&mut *tx, &actor, &ws_id).await?.require_editor()?;
-    for def in &new_fields {
-        field_definition::insert(&mut tx, &actor, field_definition::Home::Workspace(&ws), def).await?;
-    }
-    let rows = row.rows_total.max(0);
-    let incoming = RowCounts {
-        contacts: rows,
-        values: rows * custom_columns,
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA busy_timeout = {}",
+        CHUNK_BUSY_TIMEOUT.as_millis()
+    )))
+    .execute(&mut *conn)
+    .await?;
+    let mut run = Run {
+        id: &row.id,
+        actor: &actor,
+        ws: &ws_id,
+        claim: row.lease_until.clone().unwrap_or_default(),
     };
-    let existing = storage::contacts::count_rows(&mut tx).await?;
-    let paused = pause_indexes(&mut tx, incoming, existing).await?;
+    let mut tx = run.begin(&mut conn).await?;
+    storage::imports::hide(&mut tx, &row.id).await?;
+    tx.commit().await?;
     let mut done = 0u64;
+    let mut wal_restarted = std::time::Instant::now();
     while let Some(chunk) = chunks.recv().await {
         let chunk = chunk?;
         done += chunk.len() as u64;
+        let mut tx = run.begin(&mut conn).await?;
         writer.write(&mut tx, chunk).await?;
+        tx.commit().await?;
         jobs.set(&row.id, done);
         if writer.report.errors.len() >= MAX_ERRORS {
             break;
         }
+        if wal_restarted.elapsed() >= WAL_RESTART_EVERY {
+            storage::db::restart_wal(&mut conn, LET_IN).await?;
+            wal_restarted = std::time::Instant::now();
+        }
+        storage::db::let_writers_in(LET_IN).await;
     }
     drop(chunks);
     reader.await.map_err(|e| AppError::Internal(e.into()))?;
     if !writer.report.errors.is_empty() {
-        // Dropping the transaction rolls every row back.
+        // The caller deletes what was written.
         let mut report = writer.report;
         report.errors.sort_by_key(|e| e.line);
         report.errors.truncate(MAX_ERRORS);
         return Ok(report);
     }
+    // The last transaction: the new fields, every contact shown at once, the kept duplicates
+    // applied to the contacts they duplicate.
+    let mut tx = run.begin(&mut conn).await?;
+    for def in &new_fields {
+        field_definition::insert(&mut tx, &actor, field_definition::Home::Workspace(&ws), def).await?;
+    }
+    storage::imports::reveal(&mut tx, &row.id).await?;
     let report = writer.finish(&mut tx, &headers).await?;
-    paused.rebuild(&mut tx).await?;
     storage::imports::finish(
         &mut tx,
         &ws,
@@ -450,7 +555,39 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     .await?;
     audit::in_workspace(&mut tx, &actor, ws.id(), "import.run", "import", &row.id).await?;
     tx.commit().await?;
+    drop(conn);
+    unmark(db, &row.id).await?;
     Ok(report)
+}
+
+/// One run of an import: what each of its transactions checks as it begins.
+struct Run<'a> {
+    id: &'a str,
+    actor: &'a Actor,
+    ws: &'a WorkspaceId,
+    /// Until when the run holds its claim, as last written (`storage::imports::renew`).
+    claim: String,
+}
+
+impl Run<'_> {
+    /// Begins one of the run's transactions: the write lock taken, the claim renewed (a run
+    /// that lost it stops: it was taken for dead and is being cleaned up), the person's access
+    /// to the workspace checked again.
+    async fn begin<'c>(&mut self, conn: &'c mut SqliteConnection) -> AppResult<sqlx::Transaction<'c, sqlx::Sqlite>> {
+        let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
+        let until = clock::text_from_now(LEASE);
+        if !storage::imports::renew(&mut tx, self.id, &self.claim, &until).await? {
+            return Err(AppError::Internal(anyhow::anyhow!(
+                "import {} lost its claim: it was taken for dead",
+                self.id
+            )));
+        }
+        self.claim = until;
+        workspace::resolve(&mut *tx, self.actor, self.ws)
+            .await?
+            .require_editor()?;
+        Ok(tx)
+    }
 }
 
 /// Deletes what an import created and puts back what it updated, inside the caller's

@@ -1,4 +1,6 @@
-//! Writing an import's rows, a chunk at a time, inside the import's one transaction.
+//! Writing an import's rows, a chunk at a time, each chunk in a transaction of its own. The
+//! contacts written stay hidden until the import's last transaction (`finish`) shows them all
+//! at once (migration 0025).
 //!
 //! Most rows are new people: they go in with multi-row inserts. A row is a duplicate (SPEC §4)
 //! of a contact with the same email, or — without an email — of one with the same phone and
@@ -6,13 +8,10 @@
 //! file, since the file's own rows are written as it goes. The email's unique index leaves
 //! out the first kind from the insert; the second is looked up for each batch before it, as
 //! phones may be shared. Those rows, and rows that could not be created on their own, are
-//! looked at one by one: a duplicate is skipped or combined by the chosen policy. Nothing in
-//! the file is held beyond the chunk, and the database itself remembers what came before.
-//!
-//! Search documents are written once at the end (`finish`), in one statement: FTS5 writes
-//! its pending index to disk at every statement that could be rolled back on its own, and a
-//! statement per chunk meant a segment per chunk and merging them over and over — half the
-//! import's time.
+//! looked at one by one: a duplicate is skipped, or kept to be combined by the chosen policy
+//! in the last transaction — the contact it changes is one people can see, and must not change
+//! before the import shows. Nothing in the file is held beyond the chunk, and the database
+//! itself remembers what came before.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -27,7 +26,7 @@ use crate::domain::ids::ContactId;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 use crate::storage;
-use crate::storage::contacts::NewContact;
+use crate::storage::contacts::{NewContact, Seen};
 use crate::storage::import_problems::ProblemRow;
 
 /// A contact as it was before an import updated it (`import_items.before`), for revert.
@@ -52,6 +51,17 @@ pub struct Writer {
     pub report: Report,
     /// Rows with a problem met in this chunk, as read, stored with the chunk.
     problem_rows: Vec<ProblemRow>,
+    /// Duplicates kept for the last transaction so far (`import_deferred_rows.seq`).
+    deferred: i64,
+}
+
+/// A duplicate to update or merge when the import finishes, as kept meanwhile.
+#[derive(Serialize, Deserialize)]
+struct DeferredRow {
+    line: u64,
+    base: BaseFields,
+    custom: BTreeMap<String, String>,
+    cells: Vec<String>,
 }
 
 impl Writer {
@@ -79,6 +89,7 @@ impl Writer {
                 .collect(),
             report: Report::default(),
             problem_rows: Vec::new(),
+            deferred: 0,
         }
     }
 
@@ -194,6 +205,7 @@ impl Writer {
         let written = storage::contacts::insert_new(
             conn,
             &self.ws,
+            &self.import,
             &self.created_on,
             &new.iter()
                 .map(|(id, p)| NewContact { id, base: &p.base })
@@ -231,7 +243,7 @@ impl Writer {
             .filter(|p| p.base.primary_email.is_none())
             .filter_map(|p| p.base.primary_phone.as_deref())
             .collect();
-        let holders = storage::contacts::holding_phones(conn, &self.ws, &phones).await?;
+        let holders = storage::contacts::holding_phones(conn, &self.ws, &phones, Seen::WithImports).await?;
         Ok(holders
             .into_iter()
             .filter_map(|(_, base)| Some((base.primary_phone.clone()?, base.name_key())))
@@ -244,29 +256,33 @@ impl Writer {
         storage::contacts::insert_values(conn, &self.ws, &values).await?;
         let items: Vec<(&str, u64)> = created.iter().map(|(id, p)| (id.as_str(), p.line)).collect();
         storage::imports::add_created(conn, &self.ws, &self.import, &items).await?;
+        let ids: Vec<&str> = created.iter().map(|(id, _)| id.as_str()).collect();
+        storage::contacts::add_search_documents(conn, &self.ws, &ids).await?;
         self.report.created += created.len() as u64;
         Ok(())
     }
 
     /// The contact a row duplicates: the one with its email, or, without an email, the first
     /// with its phone and name.
-    async fn same_person(&self, conn: &mut SqliteConnection, p: &Planned) -> AppResult<Option<String>> {
+    async fn same_person(&self, conn: &mut SqliteConnection, p: &Planned, seen: Seen) -> AppResult<Option<String>> {
         if let Some(email) = &p.base.primary_email {
-            return Ok(storage::contacts::id_by_email(conn, &self.ws, email).await?);
+            return Ok(storage::contacts::id_by_email(conn, &self.ws, email, seen).await?);
         }
         let Some((phone, name)) = phone_and_name(p) else {
             return Ok(None);
         };
-        let holders = storage::contacts::holding_phones(conn, &self.ws, &[phone.as_str()]).await?;
+        let holders = storage::contacts::holding_phones(conn, &self.ws, &[phone.as_str()], seen).await?;
         Ok(holders
             .into_iter()
             .find(|(_, base)| base.name_key() == name)
             .map(|(id, _)| id))
     }
 
-    /// A row that is a duplicate or cannot be created on its own.
+    /// A row that is a duplicate or cannot be created on its own. Its duplicate may be a
+    /// contact people can see or one of this import's own, still hidden; either way it is
+    /// counted now and, unless skipped, kept for the last transaction (`apply_deferred`).
     async fn write_one(&mut self, conn: &mut SqliteConnection, p: Planned) -> AppResult<()> {
-        let Some(target) = self.same_person(conn, &p).await? else {
+        if self.same_person(conn, &p, Seen::WithImports).await?.is_none() {
             let errors = self.create_errors(&p);
             if errors.is_empty() {
                 // Refused by the insert, yet nobody holds its email.
@@ -277,12 +293,68 @@ impl Writer {
             }
             self.refuse_row(p, errors);
             return Ok(());
-        };
+        }
         self.report.duplicates += 1;
         if self.policy == OnDuplicate::Skip {
             self.report.skipped += 1;
             return Ok(());
         }
+        self.deferred += 1;
+        let row = DeferredRow {
+            line: p.line,
+            base: p.base,
+            custom: p.custom,
+            cells: p.cells,
+        };
+        let row = serde_json::to_string(&row).expect("a row serialises");
+        storage::imports::defer_row(conn, &self.ws, &self.import, self.deferred, &row).await?;
+        Ok(())
+    }
+
+    /// Updates or merges the kept duplicates into their contacts, in file order, inside the
+    /// transaction that shows the import (after it is shown: a duplicate of the file's own
+    /// earlier row finds that contact like any other).
+    async fn apply_deferred(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
+        const BATCH: i64 = 500;
+        let mut after = 0;
+        loop {
+            let rows = storage::imports::deferred_rows(conn, &self.ws, &self.import, after, BATCH).await?;
+            let Some((last, _)) = rows.last() else { break };
+            after = *last;
+            for (_, row) in rows {
+                let row: DeferredRow = serde_json::from_str(&row)
+                    .map_err(|e| AppError::Internal(anyhow::anyhow!("a kept import row cannot be read: {e}")))?;
+                let p = Planned {
+                    line: row.line,
+                    base: row.base,
+                    custom: row.custom,
+                    problems: Vec::new(),
+                    cells: row.cells,
+                };
+                self.apply_duplicate(conn, p).await?;
+            }
+        }
+        let rows = std::mem::take(&mut self.problem_rows);
+        storage::import_problems::add(conn, &self.ws, &self.import, &rows).await?;
+        Ok(())
+    }
+
+    /// Combines one kept duplicate into the contact it duplicates, recording that contact as
+    /// it was (for revert) the first time the import changes it.
+    async fn apply_duplicate(&mut self, conn: &mut SqliteConnection, p: Planned) -> AppResult<()> {
+        let Some(target) = self.same_person(conn, &p, Seen::Visible).await? else {
+            // Its contact was deleted, or its email changed, while the import ran.
+            let problem = Problem {
+                line: p.line,
+                column: None,
+                value: String::new(),
+                message: "row left out: the contact it duplicates was changed or deleted during the import".into(),
+            };
+            self.report.skipped += 1;
+            self.keep_problem_row(p.line, p.cells, std::slice::from_ref(&problem));
+            self.report.add_problems(vec![problem]);
+            return Ok(());
+        };
         let id = ContactId::parse(&target).ok_or(AppError::NotFound)?;
         let before = storage::contacts::load(&mut *conn, &self.ws, &id)
             .await?
@@ -319,10 +391,11 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes the search documents of every contact the import created or changed; the
-    /// report is then final.
+    /// In the transaction that shows the import: applies the kept duplicates and writes the
+    /// search documents of the contacts they changed; the report is then final.
     pub async fn finish(mut self, conn: &mut SqliteConnection, columns: &[String]) -> AppResult<Report> {
-        storage::imports::refresh_search(conn, &self.ws, &self.import).await?;
+        self.apply_deferred(conn).await?;
+        storage::imports::refresh_updated_search(conn, &self.ws, &self.import).await?;
         self.report.problem_rows = storage::import_problems::count(&mut *conn, &self.ws, &self.import).await?;
         if self.report.problem_rows > 0 {
             storage::import_problems::set_columns(conn, &self.ws, &self.import, columns).await?;
