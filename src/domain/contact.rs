@@ -321,8 +321,14 @@ async fn conflict_of(conn: &mut SqliteConnection, ws: &WorkspaceAccess, base: &B
             .await
             .ok()
             .flatten();
+        // Nobody visible has it: a contact of an import still running does (migration 0025).
+        let message = if existing.is_some() {
+            "another contact in this workspace already has this email"
+        } else {
+            "a contact with this email is being imported into this workspace"
+        };
         return AppError::Conflict {
-            message: "another contact in this workspace already has this email".into(),
+            message: message.into(),
             existing_id: existing,
         };
     }

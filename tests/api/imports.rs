@@ -1010,6 +1010,20 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
         .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 
+    // An email the import has already written is taken, though nobody sees its contact yet.
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Twin", "primary_email": "person0@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(
+        body["error"]["message"], "a contact with this email is being imported into this workspace",
+        "{body}"
+    );
+
     let v = finished(&api, &ws, &id).await;
     assert_eq!(v["status"], "done", "{v}");
     assert_eq!(v["report"]["created"], rows - 1, "{v}");

@@ -62,10 +62,11 @@ async fn phones_become_shareable_without_losing_a_row_or_a_rule() {
         "version 7 refuses a shared phone"
     );
 
-    db::migrate(&pool).await.unwrap();
+    db::MIGRATOR.run_to(8, &pool).await.unwrap();
     // The rebuild ran again, as after a crash before sqlx recorded it: still the same data.
     let script = db::MIGRATOR.iter().find(|m| m.version == 8).unwrap();
     sqlx::raw_sql(script.sql.clone()).execute(&pool).await.unwrap();
+    db::migrate(&pool).await.unwrap();
 
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM base_contacts").await, 2);
     assert_eq!(count(&pool, "SELECT COUNT(*) FROM custom_fields").await, 2);
