@@ -2,8 +2,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -118,49 +117,49 @@ pub fn push_list<T: ToString>(q: &mut sqlx::QueryBuilder<Sqlite>, values: impl I
     q.push(")");
 }
 
-/// A write transaction (`BEGIN_WRITE`) on a connection of the pool.
+/// A write transaction (`BEGIN_WRITE`) on a connection of the pool. It waits its turn while
+/// a bulk job's transaction is open (`bulk_turn`).
 pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
-    WRITERS_ASKED.fetch_add(1, Ordering::SeqCst);
-    let _answered = Answered;
+    let _turn = TURNS.read().await;
     pool.begin_with(BEGIN_WRITE).await
 }
 
-/// Writers of this process that have asked for the write lock (`begin_write`), and those
-/// answered (given it, or gone). SQLite's busy handler is no queue: a waiting writer sleeps
-/// and tries again (1, 2, 5 … 100 ms apart), so a bulk job that begins its next transaction
-/// the moment it commits the last could keep the lock from them until they give up. Between
-/// its transactions, such a job lets those who asked before it committed go first
-/// (`let_writers_in`).
-static WRITERS_ASKED: AtomicU64 = AtomicU64::new(0);
-static WRITERS_ANSWERED: AtomicU64 = AtomicU64::new(0);
+/// Turns at the write lock between this process's writers and its bulk jobs (an import's
+/// many transactions). SQLite's busy handler is no queue: a waiting writer sleeps and tries
+/// again, up to 100 ms apart, so a job that begins its next transaction as soon as it commits
+/// the last kept the lock from them for seconds (p99 1.3 s beside an import). Here a writer
+/// waits for the job's transaction to end, and the job for the writers that came first
+/// (tokio's lock is fair) to have begun theirs; then SQLite's own lock sorts out the rest, in
+/// a few milliseconds. A writer holds its turn only until its transaction has begun, so no
+/// one waits here on someone else's long transaction. Process-wide: with several databases in
+/// one process (tests), a job only delays others' writers by one of its transactions.
+static TURNS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
-/// Counts a writer answered however its wait ends (even when its task is dropped).
-struct Answered;
-
-impl Drop for Answered {
-    fn drop(&mut self) {
-        WRITERS_ANSWERED.fetch_add(1, Ordering::SeqCst);
-    }
+/// A bulk job's turn: hold it for one of its transactions, begin to commit.
+pub async fn bulk_turn() -> tokio::sync::RwLockWriteGuard<'static, ()> {
+    TURNS.write().await
 }
 
-/// For a bulk job between two of its transactions: waits until every writer of this process
-/// that asked for the write lock before now has had it, or `at_most` has passed (a writer's
-/// retry comes up to 100 ms after the lock is free). Counts are process-wide, so a writer of
-/// another database (tests run several servers) only costs the wait's bound.
-pub async fn let_writers_in(at_most: Duration) {
-    let asked = WRITERS_ASKED.load(Ordering::SeqCst);
-    let until = Instant::now() + at_most;
-    while WRITERS_ANSWERED.load(Ordering::SeqCst) < asked && Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+/// Copies the write-ahead log into the database file without blocking anyone (readers and
+/// writers go on meanwhile): most of the work of `restart_wal`, done outside its lock.
+pub async fn copy_wal(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
-/// Copies the write-ahead log into the database file and starts it again from its beginning,
-/// waiting at most `at_most` for readers of older snapshots. SQLite's automatic checkpoint
-/// never starts the log over while some reader is using it, and with people reading all along
-/// a bulk job's log grew to gigabytes. The wait holds the write lock: hence the short bound,
-/// after which the log is simply left for the next time.
-pub async fn restart_wal(conn: &mut sqlx::SqliteConnection, at_most: Duration) -> Result<(), sqlx::Error> {
+/// Copies what is left of the write-ahead log into the database file and starts it again from
+/// its beginning, waiting at most `at_most` for readers of older snapshots. SQLite's automatic
+/// checkpoint never starts the log over while some reader is using it, and with people reading
+/// all along a bulk job's log grew to gigabytes. This holds the write lock while it copies and
+/// waits: hence `copy_wal` first, and the short bound, after which the log is simply left for
+/// the next time. The connection then waits `usual` for locks again.
+pub async fn restart_wal(
+    conn: &mut sqlx::SqliteConnection,
+    at_most: Duration,
+    usual: Duration,
+) -> Result<(), sqlx::Error> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "PRAGMA busy_timeout = {}",
         at_most.as_millis()
@@ -170,7 +169,7 @@ pub async fn restart_wal(conn: &mut sqlx::SqliteConnection, at_most: Duration) -
     let checkpoint = sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&mut *conn).await;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "PRAGMA busy_timeout = {}",
-        BUSY_TIMEOUT.as_millis()
+        usual.as_millis()
     )))
     .execute(&mut *conn)
     .await?;

@@ -477,7 +477,7 @@ pub async fn delete_created(
     ws: &WorkspaceAccess,
     import: &str,
 ) -> Result<u64, sqlx::Error> {
-    fts_merging(conn, false).await?;
+    search_index_for(conn, SearchIndexUse::OneLongStatement).await?;
     let mut deleted = 0;
     let mut after = String::new();
     loop {
@@ -507,7 +507,7 @@ pub async fn delete_created(
         deleted += done.rows_affected();
         after = last;
     }
-    fts_merging(conn, true).await?;
+    search_index_for(conn, SearchIndexUse::Everyday).await?;
     Ok(deleted)
 }
 
@@ -539,7 +539,7 @@ pub async fn refresh_updated_search(
     ws: &WorkspaceAccess,
     import: &str,
 ) -> Result<(), sqlx::Error> {
-    fts_merging(conn, false).await?;
+    search_index_for(conn, SearchIndexUse::OneLongStatement).await?;
     sqlx::query(
         "DELETE FROM contact_search WHERE rowid IN
            (SELECT c.rowid FROM import_items i JOIN base_contacts c ON c.id = i.contact_id
@@ -559,16 +559,38 @@ pub async fn refresh_updated_search(
     .bind(ws.id())
     .execute(&mut *conn)
     .await?;
-    fts_merging(conn, true).await
+    search_index_for(conn, SearchIndexUse::Everyday).await
 }
 
-/// Sets `contact_search` up for a bulk write, or back to its defaults: automatic merging off
-/// (above), and a 4 MiB buffer of pending index entries instead of 1 MiB, so a bulk write
-/// flushes a quarter as many segments. For 100k contacts (`./scripts/bench imports`): the
-/// import's search documents in 1.45 s instead of 1.72, its revert in 4.2 s instead of 7.3
-/// (each deletion is an entry too); the import's peak RSS 46.4 MB instead of 39.3.
-async fn fts_merging(conn: &mut SqliteConnection, on: bool) -> Result<(), sqlx::Error> {
-    let (automerge, crisismerge, hashsize) = if on { (4, 16, 1 << 20) } else { (0, 64, 4 << 20) };
+/// What `contact_search` (FTS5) is being written for, which sets how it merges its segments.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum SearchIndexUse {
+    /// FTS5's defaults: each write merges a little (automerge 4, crisismerge 16), a 1 MiB
+    /// buffer of pending entries.
+    Everyday,
+    /// One long statement in one transaction (a revert, the end of an import): automatic
+    /// merging off, and a 4 MiB buffer instead of 1 MiB, so a bulk write flushes a quarter as
+    /// many segments. A revert of 100k contacts (`./scripts/bench imports`): 4.2 s instead
+    /// of 7.3 (each deletion is an entry too).
+    OneLongStatement,
+    /// An import's many short transactions, with other people writing between them: merging
+    /// only when a level holds 16 segments (FTS5's crisis merge), 16 at a time, instead of a
+    /// little after every write, 4 at a time (at automerge 4, merging was 30 % of a 100k-row
+    /// import's time; merging a bounded amount in each of the import's transactions instead
+    /// was slower still, and slowed others more). A crisis merge runs inside whichever write
+    /// meets it, and is the longest wait beside a million-row import (up to 1.5 s). Merging
+    /// never stops altogether: other writers' segments would pile up.
+    ManyTransactions,
+}
+
+/// Sets `contact_search` up for `usage` (its settings are stored with the index: they hold for
+/// every connection until set again).
+pub async fn search_index_for(conn: &mut SqliteConnection, usage: SearchIndexUse) -> Result<(), sqlx::Error> {
+    let (automerge, crisismerge, hashsize) = match usage {
+        SearchIndexUse::Everyday => (4, 16, 1 << 20),
+        SearchIndexUse::OneLongStatement => (0, 64, 4 << 20),
+        SearchIndexUse::ManyTransactions => (0, 16, 1 << 20),
+    };
     for (key, value) in [
         ("automerge", automerge),
         ("crisismerge", crisismerge),

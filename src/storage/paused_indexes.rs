@@ -1,5 +1,7 @@
-//! Indexes set aside while one transaction adds or removes many rows, and built again, each
-//! with one sort, before it commits.
+//! Indexes set aside while one transaction removes many rows (a revert), and built again,
+//! each with one sort, before it commits. Imports no longer do this: they write in many short
+//! transactions so that other people keep working (`domain::import::job`), and a dropped
+//! index cannot span transactions.
 //!
 //! Rows whose keys land all over an index (custom values by field and value, contacts by
 //! name) cost a random page each once the index outgrows the page cache: a million values

@@ -53,6 +53,8 @@ pub struct Writer {
     problem_rows: Vec<ProblemRow>,
     /// Duplicates kept for the last transaction so far (`import_deferred_rows.seq`).
     deferred: i64,
+    /// Contacts created in this transaction whose search documents are still to write.
+    unsearchable: Vec<String>,
 }
 
 /// A duplicate to update or merge when the import finishes, as kept meanwhile.
@@ -90,6 +92,7 @@ impl Writer {
             report: Report::default(),
             problem_rows: Vec::new(),
             deferred: 0,
+            unsearchable: Vec::new(),
         }
     }
 
@@ -256,9 +259,19 @@ impl Writer {
         storage::contacts::insert_values(conn, &self.ws, &values).await?;
         let items: Vec<(&str, u64)> = created.iter().map(|(id, p)| (id.as_str(), p.line)).collect();
         storage::imports::add_created(conn, &self.ws, &self.import, &items).await?;
-        let ids: Vec<&str> = created.iter().map(|(id, _)| id.as_str()).collect();
-        storage::contacts::add_search_documents(conn, &self.ws, &ids).await?;
+        self.unsearchable.extend(created.iter().map(|(id, _)| id.clone()));
         self.report.created += created.len() as u64;
+        Ok(())
+    }
+
+    /// Writes the search documents of the contacts created since the last call, in one
+    /// statement: to call just before each commit. FTS5 writes its buffer out as a new segment
+    /// at the end of every statement that writes to it, so a statement per batch made a dozen
+    /// segments per transaction, and merging them was most of the import's time.
+    pub async fn before_commit(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
+        let ids: Vec<&str> = self.unsearchable.iter().map(String::as_str).collect();
+        storage::contacts::add_search_documents(conn, &self.ws, &ids).await?;
+        self.unsearchable.clear();
         Ok(())
     }
 
@@ -394,6 +407,7 @@ impl Writer {
     /// In the transaction that shows the import: applies the kept duplicates and writes the
     /// search documents of the contacts they changed; the report is then final.
     pub async fn finish(mut self, conn: &mut SqliteConnection, columns: &[String]) -> AppResult<Report> {
+        self.before_commit(conn).await?;
         self.apply_deferred(conn).await?;
         storage::imports::refresh_updated_search(conn, &self.ws, &self.import).await?;
         self.report.problem_rows = storage::import_problems::count(&mut *conn, &self.ws, &self.import).await?;
