@@ -1,5 +1,5 @@
-//! Other people's writes during a 1M-row import (SPEC §14: p99 ≤ 1 s, no errors; not met yet, see
-//! docs/benchmarks.md and issue 10): one person
+//! Other people's writes during a 1M-row import (SPEC §14: p99 ≤ 1 s, no errors; see
+//! docs/benchmarks.md): one person
 //! imports a million contacts while another, in her own workspace, creates contacts from four
 //! clients as fast as the server answers.
 
