@@ -909,6 +909,11 @@ async fn a_large_file_imports_in_chunks_and_its_file_is_removed() {
     assert_eq!(app.count(INDEXES_SET_ASIDE).await, 2);
 }
 
+/// The JSON a GET answers.
+async fn json_of(api: &Api, path: &str) -> Value {
+    api.get(path).await.json().await.unwrap()
+}
+
 /// A running import writes chunk after chunk, yet shows nothing until it is done: not in the
 /// list, a search, a count or a look-up by id. Meanwhile everyone keeps writing — in another
 /// workspace and in the import's own — and a contact made meanwhile with an email further down
@@ -929,12 +934,7 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
     assert_eq!(r.status(), 202);
     let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
     loop {
-        let v: Value = api
-            .get(&format!("/api/v1/workspaces/{ws}/imports/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
+        let v: Value = json_of(&api, &format!("/api/v1/workspaces/{ws}/imports/{id}")).await;
         assert!(
             matches!(v["status"].as_str(), Some("queued" | "running")),
             "30,000 rows take longer than this watch: {v}"
@@ -951,26 +951,11 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
         .await
         .unwrap();
 
-    let list: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list: Value = json_of(&api, &format!("/api/v1/workspaces/{ws}/contacts")).await;
     assert_eq!(list["items"], json!([]), "{list}");
-    let searched: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts?q=person1"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let searched: Value = json_of(&api, &format!("/api/v1/workspaces/{ws}/contacts?q=person1")).await;
     assert_eq!(searched["items"], json!([]), "{searched}");
-    let filtered: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts?field.city=City%201"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let filtered: Value = json_of(&api, &format!("/api/v1/workspaces/{ws}/contacts?field.city=City%201")).await;
     assert_eq!(
         filtered["error"]["message"], "no custom field named city here",
         "the fields a file brings come with its contacts: {filtered}"
@@ -1028,12 +1013,7 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
     assert_eq!(v["status"], "done", "{v}");
     assert_eq!(v["report"]["created"], rows - 1, "{v}");
     assert_eq!(v["report"]["duplicates"], 1, "{v}");
-    let all: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts?q=person1234@"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all: Value = json_of(&api, &format!("/api/v1/workspaces/{ws}/contacts?q=person1234@")).await;
     assert_eq!(all["items"][0]["first_name"], "Person1234", "{all}");
     let one = api.get(&format!("/api/v1/workspaces/{ws}/contacts/{hidden}")).await;
     assert_eq!(one.status(), 200, "shown once the import is done");

@@ -396,7 +396,7 @@ const WAL_RESTART_WAIT: std::time::Duration = std::time::Duration::from_millis(1
 /// over the indexes (values by field and value, contacts by name, emails, search): shorter
 /// transactions cost the import more in all, longer ones cost the others more each time
 /// (`./scripts/bench busy`, a million rows: at 200 ms, writers beside it p99 1.3–1.5 s and the
-/// import 112–156 s; at 100 ms, p99 0.97 s and 177 s).
+/// import 112–156 s; at 100 ms, p99 0.87–1.0 s and 177–205 s).
 const TRANSACTION_TIME: std::time::Duration = std::time::Duration::from_millis(100);
 /// How often a run starts the write-ahead log over (`storage::db::restart_wal`).
 const WAL_RESTART_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
