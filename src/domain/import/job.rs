@@ -584,7 +584,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         &serde_json::to_string(&report).expect("serialises"),
     )
     .await?;
-    audit::in_workspace(&mut *conn, &actor, ws.id(), "import.run", "import", &row.id).await?;
+    audit::in_workspace(&mut conn, &actor, ws.id(), "import.run", "import", &row.id).await?;
     run.commit(&mut conn).await?;
     drop(conn);
     unmark(db, &row.id).await?;
