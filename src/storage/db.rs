@@ -140,38 +140,53 @@ pub async fn bulk_turn() -> tokio::sync::RwLockWriteGuard<'static, ()> {
     TURNS.write().await
 }
 
-/// Copies the write-ahead log into the database file without blocking anyone (readers and
-/// writers go on meanwhile): most of the work of `restart_wal`, done outside its lock.
-pub async fn copy_wal(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-        .execute(conn)
-        .await
-        .map(|_| ())
+/// How long a bulk writer's transaction waits for a write lock someone else holds (a revert,
+/// a CLI import) before its job fails.
+pub const BULK_BUSY_TIMEOUT: Duration = Duration::from_secs(20);
+/// The most a bulk writer waits for readers of older snapshots when it starts the write-ahead
+/// log over (`restart_wal`), holding the write lock.
+const WAL_RESTART_WAIT: Duration = Duration::from_millis(100);
+
+async fn set_busy_timeout(conn: &mut sqlx::SqliteConnection, wait: Duration) -> Result<(), sqlx::Error> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA busy_timeout = {}",
+        wait.as_millis()
+    )))
+    .execute(conn)
+    .await
+    .map(|_| ())
 }
 
-/// Copies what is left of the write-ahead log into the database file and starts it again from
-/// its beginning, waiting at most `at_most` for readers of older snapshots. SQLite's automatic
-/// checkpoint never starts the log over while some reader is using it, and with people reading
-/// all along a bulk job's log grew to gigabytes. This holds the write lock while it copies and
-/// waits: hence `copy_wal` first, and the short bound, after which the log is simply left for
-/// the next time. The connection then waits `usual` for locks again.
-pub async fn restart_wal(
-    conn: &mut sqlx::SqliteConnection,
-    at_most: Duration,
-    usual: Duration,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "PRAGMA busy_timeout = {}",
-        at_most.as_millis()
-    )))
-    .execute(&mut *conn)
-    .await?;
+/// An `unchecked_writer` for a job that writes in many short transactions of its own (an
+/// import), each begun with `bulk_turn`:
+/// - it waits `BULK_BUSY_TIMEOUT` for the write lock;
+/// - its statement journals (a multi-row insert that fails half-way is undone from one) go to
+///   a file, not memory: they copy every page a statement changes, up to 60 MB of a 100k-row
+///   import's peak;
+/// - it does not checkpoint after each commit: the job starts the log over itself
+///   (`restart_wal`), and most pages change again in its next transaction, to be copied once.
+pub async fn bulk_writer(pool: &SqlitePool) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
+    let mut conn = unchecked_writer(pool).await?;
+    set_busy_timeout(&mut conn, BULK_BUSY_TIMEOUT).await?;
+    temp_on_disk(&mut conn, true).await?;
+    sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *conn).await?;
+    Ok(conn)
+}
+
+/// For a `bulk_writer` between its transactions: copies the write-ahead log into the database
+/// file and starts it again from its beginning. SQLite's automatic checkpoint never starts the
+/// log over while some reader is using it, and with people reading all along a bulk job's log
+/// grew to gigabytes. The copy runs first without blocking anyone (`PASSIVE`); then, in the
+/// job's turn, what is left is copied and the log restarted, waiting at most
+/// `WAL_RESTART_WAIT` for readers (this holds the write lock), after which the log is simply
+/// left for the next time.
+pub async fn restart_wal(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .execute(&mut *conn)
+        .await?;
+    let _turn = bulk_turn().await;
+    set_busy_timeout(conn, WAL_RESTART_WAIT).await?;
     let checkpoint = sqlx::query("PRAGMA wal_checkpoint(RESTART)").execute(&mut *conn).await;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "PRAGMA busy_timeout = {}",
-        usual.as_millis()
-    )))
-    .execute(&mut *conn)
-    .await?;
+    set_busy_timeout(conn, BULK_BUSY_TIMEOUT).await?;
     checkpoint.map(|_| ())
 }

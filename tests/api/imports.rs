@@ -914,6 +914,11 @@ async fn json_of(api: &Api, path: &str) -> Value {
     api.get(path).await.json().await.unwrap()
 }
 
+/// Asks for a new contact in `ws`.
+async fn new_contact(api: &Api, ws: &str, body: Value) -> reqwest::Response {
+    api.post(&format!("/api/v1/workspaces/{ws}/contacts"), body).await
+}
+
 /// A running import writes chunk after chunk, yet shows nothing until it is done: not in the
 /// list, a search, a count or a look-up by id. Meanwhile everyone keeps writing — in another
 /// workspace and in the import's own — and a contact made meanwhile with an email further down
@@ -972,36 +977,36 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
 
     // Writes beside the import: hers, in her workspace; his, in the import's own — one of
     // them with the email of a row the import has not reached yet.
-    let r = mona_api
-        .post(
-            &format!("/api/v1/workspaces/{mona_ws}/contacts"),
-            json!({"first_name": "Friend", "primary_email": "friend@example.com"}),
-        )
-        .await;
+    let r = new_contact(
+        &mona_api,
+        &mona_ws,
+        json!({"first_name": "Friend", "primary_email": "friend@example.com"}),
+    )
+    .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let r = api
-        .post(
-            &format!("/api/v1/workspaces/{ws}/contacts"),
-            json!({"first_name": "Walk-in", "primary_email": "walk-in@example.com"}),
-        )
-        .await;
+    let r = new_contact(
+        &api,
+        &ws,
+        json!({"first_name": "Walk-in", "primary_email": "walk-in@example.com"}),
+    )
+    .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
     let last = rows - 1;
-    let r = api
-        .post(
-            &format!("/api/v1/workspaces/{ws}/contacts"),
-            json!({"first_name": "Early", "primary_email": format!("person{last}@example.com")}),
-        )
-        .await;
+    let r = new_contact(
+        &api,
+        &ws,
+        json!({"first_name": "Early", "primary_email": format!("person{last}@example.com")}),
+    )
+    .await;
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 
     // An email the import has already written is taken, though nobody sees its contact yet.
-    let r = api
-        .post(
-            &format!("/api/v1/workspaces/{ws}/contacts"),
-            json!({"first_name": "Twin", "primary_email": "person0@example.com"}),
-        )
-        .await;
+    let r = new_contact(
+        &api,
+        &ws,
+        json!({"first_name": "Twin", "primary_email": "person0@example.com"}),
+    )
+    .await;
     assert_eq!(r.status(), 409);
     let body: Value = r.json().await.unwrap();
     assert_eq!(

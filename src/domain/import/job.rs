@@ -379,18 +379,13 @@ pub async fn run(db: &SqlitePool, jobs: &Jobs, region: &str, row: ImportRow) -> 
 }
 
 /// How long a run's claim lasts unless renewed; each of its transactions renews it. Longer
-/// than a chunk can wait for the write lock (`CHUNK_BUSY_TIMEOUT`), so a live run never
-/// lapses; short enough that a run whose process died is taken up again soon after a restart.
+/// than a transaction can wait for the write lock (`storage::db::BULK_BUSY_TIMEOUT`), so a
+/// live run never lapses; short enough that a run whose process died is taken up again soon
+/// after a restart.
 const LEASE: time::Duration = time::Duration::seconds(30);
-/// How long a run's transaction waits for the write lock that someone else holds (a revert, a
-/// CLI import) before the run fails.
-const CHUNK_BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
 /// Contacts deleted or unmarked per transaction when a run is discarded or finished: each such
 /// transaction stays short (a few tens of ms), so other writers get in between.
 const CLEANUP_BATCH: i64 = 2_000;
-/// The most a run waits for readers of older snapshots when it starts the write-ahead log
-/// over (`storage::db::restart_wal`), holding the write lock.
-const WAL_RESTART_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 /// How long a run's transaction writes chunks before it commits and lets others in. Each
 /// commit writes out every page the transaction changed, and an import's rows change pages all
 /// over the indexes (values by field and value, contacts by name, emails, search): shorter
@@ -500,13 +495,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     // itself. Their access is checked again in each transaction, once it holds the write lock,
     // so nobody can take the workspace or the person away before that commit, and the rows
     // need no key checks.
-    let mut conn = storage::db::unchecked_writer(db).await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "PRAGMA busy_timeout = {}",
-        CHUNK_BUSY_TIMEOUT.as_millis()
-    )))
-    .execute(&mut *conn)
-    .await?;
+    let mut conn = storage::db::bulk_writer(db).await?;
     let mut run = Run {
         id: &row.id,
         actor: &actor,
@@ -514,12 +503,6 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         claim: row.lease_until.clone().unwrap_or_default(),
         turn: None,
     };
-    // Statement journals (a multi-row insert that fails half-way is undone from one) go to a
-    // file, not memory: they copy every page a statement changes, up to 60 MB of a 100k-row
-    // import's peak. The log is started over by the run itself (below), not after every
-    // commit: most pages change again in the next transaction, and are copied once.
-    storage::db::temp_on_disk(&mut conn, true).await?;
-    sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *conn).await?;
     run.begin(&mut conn).await?;
     storage::imports::hide(&mut conn, &row.id).await?;
     storage::imports::search_index_for(&mut conn, SearchIndexUse::ManyTransactions).await?;
@@ -549,9 +532,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         open = None;
         jobs.set(&row.id, done);
         if wal_restarted.elapsed() >= WAL_RESTART_EVERY {
-            storage::db::copy_wal(&mut conn).await?;
-            let _turn = storage::db::bulk_turn().await;
-            storage::db::restart_wal(&mut conn, WAL_RESTART_WAIT, CHUNK_BUSY_TIMEOUT).await?;
+            storage::db::restart_wal(&mut conn).await?;
             wal_restarted = std::time::Instant::now();
         }
     }
@@ -576,6 +557,8 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     }
     storage::imports::reveal(&mut conn, &row.id).await?;
     let report = writer.finish(&mut conn, &headers).await?;
+    // The run's way of merging the search index ends with it (a failed run's, in `discard`).
+    storage::imports::search_index_for(&mut conn, SearchIndexUse::Everyday).await?;
     storage::imports::finish(
         &mut conn,
         &ws,

@@ -182,6 +182,11 @@ impl Writer {
             }
         }
         self.insert_batch(conn, batch).await?;
+        self.store_problem_rows(conn).await
+    }
+
+    /// Stores the rows with a problem met since the last call, for the download.
+    async fn store_problem_rows(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
         let rows = std::mem::take(&mut self.problem_rows);
         storage::import_problems::add(conn, &self.ws, &self.import, &rows).await?;
         Ok(())
@@ -347,9 +352,7 @@ impl Writer {
                 self.apply_duplicate(conn, p).await?;
             }
         }
-        let rows = std::mem::take(&mut self.problem_rows);
-        storage::import_problems::add(conn, &self.ws, &self.import, &rows).await?;
-        Ok(())
+        self.store_problem_rows(conn).await
     }
 
     /// Combines one kept duplicate into the contact it duplicates, recording that contact as
@@ -407,7 +410,6 @@ impl Writer {
     /// In the transaction that shows the import: applies the kept duplicates and writes the
     /// search documents of the contacts they changed; the report is then final.
     pub async fn finish(mut self, conn: &mut SqliteConnection, columns: &[String]) -> AppResult<Report> {
-        self.before_commit(conn).await?;
         self.apply_deferred(conn).await?;
         storage::imports::refresh_updated_search(conn, &self.ws, &self.import).await?;
         self.report.problem_rows = storage::import_problems::count(&mut *conn, &self.ws, &self.import).await?;
