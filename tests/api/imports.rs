@@ -930,7 +930,7 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
     let mona = app.create_user("mona@example.com", "Mona").await;
     let mona_ws = app.workspace(&mona, "Her own").await;
     let mona_api = app.api(&app.key(&mona, &["read:contacts", "write:contacts"], None).await);
-    let rows = 30_000;
+    let rows = 50_000;
     let mut csv = String::from("Name,Email,City\n");
     for i in 0..rows {
         csv.push_str(&format!("Person{i},person{i}@example.com,City {}\n", i % 40));
@@ -942,13 +942,19 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
         let v: Value = json_of(&api, &format!("/api/v1/workspaces/{ws}/imports/{id}")).await;
         assert!(
             matches!(v["status"].as_str(), Some("queued" | "running")),
-            "30,000 rows take longer than this watch: {v}"
+            "50,000 rows take longer than this watch: {v}"
         );
-        if v["progress"]["rows_done"].as_u64().unwrap() >= 2_000 {
+        if v["progress"]["rows_done"].as_u64().unwrap() >= 1_000 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    // Take the write lock as any writer would (`begin_write`, at its turn): the import stops
+    // at its next transaction, which waits for this one, so what follows runs while it is
+    // mid-file however fast the machine.
+    let held = pi_crm::storage::db::begin_write(&app.state.db).await.unwrap();
+    let v: Value = json_of(&api, &format!("/api/v1/workspaces/{ws}/imports/{id}")).await;
+    assert_eq!(v["status"], "running", "{v}");
     let written = app.count("SELECT COUNT(*) FROM base_contacts").await;
     assert!(written >= 1_000, "chunks are committed as the import runs: {written}");
     let hidden: String = sqlx::query_scalar("SELECT id FROM base_contacts LIMIT 1")
@@ -967,48 +973,48 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
     );
     let one = api.get(&format!("/api/v1/workspaces/{ws}/contacts/{hidden}")).await;
     assert_eq!(one.status(), 404, "a hidden contact is not found by its id either");
-    let deleted = api
-        .client
-        .delete(format!("{}/api/v1/workspaces/{ws}/contacts/{hidden}", api.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 404, "nor can it be deleted");
 
-    // Writes beside the import: hers, in her workspace; his, in the import's own — one of
-    // them with the email of a row the import has not reached yet.
-    let r = new_contact(
-        &mona_api,
-        &mona_ws,
-        json!({"first_name": "Friend", "primary_email": "friend@example.com"}),
-    )
-    .await;
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let r = new_contact(
-        &api,
-        &ws,
-        json!({"first_name": "Walk-in", "primary_email": "walk-in@example.com"}),
-    )
-    .await;
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    // Writes beside the import, sent while it waits: they queue for the write lock with it and
+    // go before its next transaction (turns are fair), which writes a few thousand rows at
+    // most. His, in the import's own workspace — one with the email of the file's last row,
+    // one with the email of a row already written — and hers in her workspace.
     let last = rows - 1;
-    let r = new_contact(
-        &api,
-        &ws,
-        json!({"first_name": "Early", "primary_email": format!("person{last}@example.com")}),
-    )
-    .await;
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-
+    let late_email = format!("person{last}@example.com");
+    let writes = async {
+        tokio::join!(
+            api.client
+                .delete(format!("{}/api/v1/workspaces/{ws}/contacts/{hidden}", api.base))
+                .send(),
+            new_contact(&api, &ws, json!({"first_name": "Early", "primary_email": late_email})),
+            new_contact(
+                &api,
+                &ws,
+                json!({"first_name": "Twin", "primary_email": "person0@example.com"})
+            ),
+            new_contact(
+                &api,
+                &ws,
+                json!({"first_name": "Walk-in", "primary_email": "walk-in@example.com"})
+            ),
+            new_contact(
+                &mona_api,
+                &mona_ws,
+                json!({"first_name": "Friend", "primary_email": "friend@example.com"})
+            ),
+        )
+    };
+    let release = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        held.rollback().await.unwrap();
+    };
+    let ((deleted, early, twin, walk_in, friend), ()) = tokio::join!(writes, release);
+    assert_eq!(deleted.unwrap().status(), 404, "a hidden contact cannot be deleted");
+    for r in [early, walk_in, friend] {
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    }
     // An email the import has already written is taken, though nobody sees its contact yet.
-    let r = new_contact(
-        &api,
-        &ws,
-        json!({"first_name": "Twin", "primary_email": "person0@example.com"}),
-    )
-    .await;
-    assert_eq!(r.status(), 409);
-    let body: Value = r.json().await.unwrap();
+    assert_eq!(twin.status(), 409);
+    let body: Value = twin.json().await.unwrap();
     assert_eq!(
         body["error"]["message"], "a contact with this email is being imported into this workspace",
         "{body}"
@@ -1017,7 +1023,13 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
     let v = finished(&api, &ws, &id).await;
     assert_eq!(v["status"], "done", "{v}");
     assert_eq!(v["report"]["created"], rows - 1, "{v}");
-    assert_eq!(v["report"]["duplicates"], 1, "{v}");
+    assert_eq!(
+        v["report"]["duplicates"], 1,
+        "his contact, made first, made the last row a duplicate: {v}"
+    );
+    let holders: Value = json_of(&api, &format!("/api/v1/workspaces/{ws}/contacts?q={late_email}")).await;
+    assert_eq!(holders["items"].as_array().unwrap().len(), 1, "{holders}");
+    assert_eq!(holders["items"][0]["first_name"], "Early", "{holders}");
     let all: Value = json_of(&api, &format!("/api/v1/workspaces/{ws}/contacts?q=person1234@")).await;
     assert_eq!(all["items"][0]["first_name"], "Person1234", "{all}");
     let one = api.get(&format!("/api/v1/workspaces/{ws}/contacts/{hidden}")).await;
@@ -1025,7 +1037,7 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
     assert_eq!(
         app.count("SELECT COUNT(*) FROM contacts").await,
         i64::from(rows) + 2,
-        "the import's 29,999 contacts, his two and hers"
+        "the import's 49,999 contacts, his two and hers"
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM hidden_imports").await, 0);
     // The marks are cleared just after, a batch at a time.
