@@ -129,8 +129,22 @@ pub fn list(dir: &Path) -> anyhow::Result<Vec<Backup>> {
     for entry in entries {
         backups.extend(describe(entry?.path()));
     }
-    backups.sort_by(|a, b| b.file.cmp(&a.file));
+    backups.sort_by(|a, b| in_sequence(&b.file).cmp(&in_sequence(&a.file)));
     Ok(backups)
+}
+
+/// Where a backup's name puts it in time: its stamp, then the number a later backup in the
+/// same second is given (`-2`, `-3`, …). In plain name order `…-2.db` comes before `….db`,
+/// and the retention rule then took the newer backup for the older and removed it.
+fn in_sequence(name: &str) -> (&str, u32) {
+    let stem = name
+        .strip_prefix(PREFIX)
+        .and_then(|n| n.strip_suffix(SUFFIX))
+        .unwrap_or(name);
+    match stem.get(15..).and_then(|rest| rest.strip_prefix('-')) {
+        Some(n) => (&stem[..15], n.parse().unwrap_or(0)),
+        None => (stem, 1),
+    }
 }
 
 /// `list`, read on a blocking thread (it touches every file of the directory).
@@ -273,5 +287,37 @@ fn sync_file(path: &Path) -> anyhow::Result<()> {
 fn sync_dir(dir: &Path) {
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Backups made within one second are listed newest first: the retention rule keeps the
+    /// newest of a day, so the order decides which one survives.
+    #[test]
+    fn backups_of_one_second_are_listed_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in [
+            "pi-crm-20261206-092328.db",
+            "pi-crm-20261206-092328-2.db",
+            "pi-crm-20261206-092328-10.db",
+            "pi-crm-20261206-092329.db",
+            "pi-crm-20261205-235959-3.db",
+        ] {
+            std::fs::write(dir.path().join(name), b"x").unwrap();
+        }
+        let names: Vec<String> = list(dir.path()).unwrap().into_iter().map(|b| b.file).collect();
+        assert_eq!(
+            names,
+            [
+                "pi-crm-20261206-092329.db",
+                "pi-crm-20261206-092328-10.db",
+                "pi-crm-20261206-092328-2.db",
+                "pi-crm-20261206-092328.db",
+                "pi-crm-20261205-235959-3.db",
+            ]
+        );
     }
 }

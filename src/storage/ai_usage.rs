@@ -16,6 +16,7 @@ pub async fn spent(db: &SqlitePool, ws: &WorkspaceAccess, day: &str) -> Result<u
 
 /// Adds one call's tokens to `day`.
 pub async fn add(db: &SqlitePool, ws: &WorkspaceAccess, day: &str, tokens: u64) -> Result<(), sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     sqlx::query(
         "INSERT INTO ai_usage (workspace_id, day, tokens, calls) VALUES (?, ?, ?, 1)
          ON CONFLICT (workspace_id, day) DO UPDATE SET tokens = tokens + excluded.tokens, calls = calls + 1",
@@ -23,7 +24,8 @@ pub async fn add(db: &SqlitePool, ws: &WorkspaceAccess, day: &str, tokens: u64) 
     .bind(ws.id())
     .bind(day)
     .bind(tokens as i64)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -109,10 +109,12 @@ pub async fn move_out_legacy_files(
                 .await?;
         let Some((id, file)) = next else { return Ok(moved) };
         write(&id, &file)?;
+        let mut tx = super::db::begin_write(db).await?;
         sqlx::query("UPDATE imports SET file = NULL WHERE id = ?")
             .bind(&id)
-            .execute(db)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         moved += 1;
     }
 }
@@ -120,15 +122,18 @@ pub async fn move_out_legacy_files(
 /// Takes the oldest queued import, atomically, so two workers never run the same one, with a
 /// claim that lasts until `lease_until` unless renewed (`renew`).
 pub async fn claim_next(db: &SqlitePool, lease_until: &str) -> Result<Option<ImportRow>, sqlx::Error> {
-    sqlx::query_as(concat!(
+    let mut tx = super::db::begin_write(db).await?;
+    let claimed = sqlx::query_as(concat!(
         "UPDATE imports SET status = 'running', lease_until = ?
           WHERE id = (SELECT id FROM imports WHERE status = 'queued' ORDER BY id LIMIT 1)
          RETURNING ",
         columns!()
     ))
     .bind(lease_until)
-    .fetch_optional(db)
-    .await
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(claimed)
 }
 
 /// Extends a running import's claim from `held` (what this run last wrote) to `until`, inside
@@ -304,11 +309,13 @@ pub async fn deferred_rows(
 
 /// Uploads whose mapping step was never finished keep their file only for a day.
 pub async fn delete_stale_drafts(db: &SqlitePool) -> Result<u64, sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     let cutoff = clock::text_from_now(-time::Duration::days(1));
     let done = sqlx::query("DELETE FROM imports WHERE status = 'draft' AND created_at < ?")
         .bind(cutoff)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }
 

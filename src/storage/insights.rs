@@ -33,6 +33,7 @@ pub async fn add(
     fact: &New<'_>,
     now: &str,
 ) -> Result<bool, sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     let done = sqlx::query(
         "INSERT INTO ai_insights (id, user_id, workspace_id, type, fact_key, content, confidence, created_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (user_id, workspace_id, fact_key) DO NOTHING",
@@ -45,8 +46,9 @@ pub async fn add(
     .bind(fact.content)
     .bind(fact.confidence)
     .bind(now)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -85,6 +87,7 @@ pub async fn dismiss(
     id: &InsightId,
     now: &str,
 ) -> Result<bool, sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     let done = sqlx::query(
         "UPDATE ai_insights SET dismissed_at = COALESCE(dismissed_at, ?)
           WHERE id = ? AND user_id = ? AND (? IS NULL OR workspace_id = ?)",
@@ -94,8 +97,9 @@ pub async fn dismiss(
     .bind(user)
     .bind(only.map(WorkspaceAccess::id))
     .bind(only.map(WorkspaceAccess::id))
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 

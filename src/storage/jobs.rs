@@ -14,11 +14,13 @@ pub struct JobRow {
 
 /// Adds the job with its first run time, if it is not there yet.
 pub async fn ensure(db: &SqlitePool, name: &str, next_run_at: &str) -> Result<(), sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     sqlx::query("INSERT INTO jobs (name, next_run_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING")
         .bind(name)
         .bind(next_run_at)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -44,6 +46,7 @@ pub async fn claim(
     until: &str,
     due_by: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     let claimed: Option<String> = sqlx::query_scalar(
         "UPDATE jobs SET running_until = ?3
           WHERE name = ?1 AND (running_until IS NULL OR running_until < ?2)
@@ -54,8 +57,9 @@ pub async fn claim(
     .bind(now)
     .bind(until)
     .bind(due_by)
-    .fetch_optional(db)
+    .fetch_optional(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(claimed.is_some())
 }
 
@@ -67,6 +71,7 @@ pub async fn finish(
     error: Option<&str>,
     next_run_at: &str,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     sqlx::query(
         "UPDATE jobs SET last_run_at = ?, last_error = ?, next_run_at = ?, running_until = NULL WHERE name = ?",
     )
@@ -74,7 +79,8 @@ pub async fn finish(
     .bind(error)
     .bind(next_run_at)
     .bind(name)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -15,6 +15,7 @@ pub async fn get(db: &SqlitePool, user: &UserId, ws: &WorkspaceAccess) -> Result
 }
 
 pub async fn set(db: &SqlitePool, user: &UserId, ws: &WorkspaceAccess, columns: &str) -> Result<(), sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     sqlx::query(
         "INSERT INTO contact_list_columns (user_id, workspace_id, columns) VALUES (?, ?, ?)
          ON CONFLICT (user_id, workspace_id) DO UPDATE SET columns = excluded.columns",
@@ -22,7 +23,8 @@ pub async fn set(db: &SqlitePool, user: &UserId, ws: &WorkspaceAccess, columns: 
     .bind(user)
     .bind(ws.id())
     .bind(columns)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -51,6 +51,7 @@ pub struct Claimed {
 /// Claims up to `limit` due rows in one statement (so two workers never hold the same row),
 /// oldest first, leased until `until`.
 pub async fn claim(db: &SqlitePool, now: &str, until: &str, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     let mut rows: Vec<Claimed> = sqlx::query_as(
         "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1
           WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?)
@@ -59,9 +60,10 @@ pub async fn claim(db: &SqlitePool, now: &str, until: &str, limit: i64) -> Resul
     .bind(until)
     .bind(now)
     .bind(limit)
-    .fetch_all(db)
+    .fetch_all(&mut *tx)
     .await?;
     rows.sort_by(|a, b| a.id.cmp(&b.id));
+    tx.commit().await?;
     Ok(rows)
 }
 

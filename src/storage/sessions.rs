@@ -102,10 +102,12 @@ pub async fn list_for_user(db: &SqlitePool, user_id: &UserId) -> Result<Vec<List
 
 /// Removes sessions past either timeout; `idle_before` and `created_before` are cut-off times.
 pub async fn delete_expired(db: &SqlitePool, idle_before: &str, created_before: &str) -> Result<u64, sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     let done = sqlx::query("DELETE FROM sessions WHERE last_seen_at < ? OR created_at < ?")
         .bind(idle_before)
         .bind(created_before)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }

@@ -132,12 +132,14 @@ pub async fn delete(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &Temp
 
 /// Marks or unmarks a favourite of `user` (the template was found in the workspace first).
 pub async fn set_favorite(db: &SqlitePool, user: &UserId, id: &TemplateId, on: bool) -> Result<(), sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     let sql = if on {
         "INSERT OR IGNORE INTO template_favorites (user_id, template_id) VALUES (?, ?)"
     } else {
         "DELETE FROM template_favorites WHERE user_id = ? AND template_id = ?"
     };
-    sqlx::query(sql).bind(user).bind(id).execute(db).await?;
+    sqlx::query(sql).bind(user).bind(id).execute(&mut *tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 

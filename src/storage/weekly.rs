@@ -28,6 +28,7 @@ pub async fn numbers(
 
 /// Claims the user's summary for `week`: false when it was claimed before (sent, or being sent).
 pub async fn claim(db: &SqlitePool, user: &UserId, week: &str, now: &str) -> Result<bool, sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     let done = sqlx::query(
         "INSERT INTO weekly_summaries (user_id, week, state, at) VALUES (?, ?, 'sending', ?)
          ON CONFLICT (user_id, week) DO NOTHING",
@@ -35,8 +36,9 @@ pub async fn claim(db: &SqlitePool, user: &UserId, week: &str, now: &str) -> Res
     .bind(user)
     .bind(week)
     .bind(now)
-    .execute(db)
+    .execute(&mut *tx)
     .await?;
+    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -48,23 +50,27 @@ pub async fn finish(
     state: &str,
     detail: Option<&str>,
 ) -> Result<(), sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     sqlx::query("UPDATE weekly_summaries SET state = ?, detail = ? WHERE user_id = ? AND week = ?")
         .bind(state)
         .bind(detail)
         .bind(user)
         .bind(week)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(())
 }
 
 /// Gives the claim back (nothing went out: the next run tries again).
 pub async fn release(db: &SqlitePool, user: &UserId, week: &str) -> Result<(), sqlx::Error> {
+    let mut tx = super::db::begin_write(db).await?;
     sqlx::query("DELETE FROM weekly_summaries WHERE user_id = ? AND week = ? AND state = 'sending'")
         .bind(user)
         .bind(week)
-        .execute(db)
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -117,7 +117,8 @@ async fn a_backup_made_while_four_clients_write_restores_every_contact_committed
     assert!(found >= before.len() && found <= total, "{found} of {total}");
 }
 
-#[tokio::test]
+// The CLI runs while the server is in this process: its tasks need a thread of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_backup_is_refused_by_restore_and_not_counted_as_good() {
     let app = TestApp::spawn().await;
     let andy = app.create_user("andy@example.com", "Andy").await;
@@ -181,7 +182,8 @@ async fn a_damaged_backup_is_refused_by_restore_and_not_counted_as_good() {
     assert!(said.contains("is not a file"), "{said}");
 }
 
-#[tokio::test]
+// The CLI runs while the server is in this process: its tasks need a thread of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_refuses_a_data_dir_a_running_server_holds_and_keeps_what_it_replaces() {
     let app = TestApp::spawn().await;
     let andy = app.create_user("andy@example.com", "Andy").await;
@@ -237,7 +239,8 @@ async fn restore_refuses_a_data_dir_a_running_server_holds_and_keeps_what_it_rep
     );
 }
 
-#[tokio::test]
+// The CLI runs while the server is in this process: its tasks need a thread of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_run_beside_a_running_server_is_claimed_through_the_database() {
     let app = TestApp::spawn().await;
     let data = data_dir(&app);

@@ -160,7 +160,8 @@ async fn large_exports_stream_every_contact_once() {
     assert_eq!(names.len(), 1_234, "no contact twice, none missing across pages");
 }
 
-#[tokio::test]
+// The CLI runs while the server is in this process: its tasks need a thread of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_is_scoped_isolated_and_validated() {
     let app = TestApp::spawn().await;
     let (api, ws) = seeded(&app).await;

@@ -192,3 +192,75 @@ async fn thousands_of_namesakes_are_paged_as_a_chain_not_a_square() {
         .await;
     assert_eq!(bad.status(), 422);
 }
+
+/// Every write waits its turn at the write lock (`storage::db::begin_write`): a statement run
+/// straight on the pool would sleep and retry in SQLite's busy handler instead, and beside an
+/// import's stream of transactions it waited over a second (the outbox's and the scheduler's
+/// claims, in `./scripts/bench imports`). So no function given the pool writes without it.
+#[test]
+fn no_write_skips_its_turn_at_the_write_lock() {
+    let mut offenders = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from("src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("storage/db.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (name, signature, body) in functions(&text) {
+                    let writes = ["INSERT ", "UPDATE ", "DELETE ", "REPLACE "]
+                        .iter()
+                        .any(|w| body.contains(w));
+                    let takes_turns = body.contains("begin_write") || body.contains("bulk_turn");
+                    if signature.contains("&SqlitePool") && writes && !takes_turns {
+                        offenders.push(format!("{}: fn {name}", path.display()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "these write on the pool without begin_write:\n{}",
+        offenders.join("\n")
+    );
+}
+
+/// The functions of a source file: name, signature and body, found by matching braces.
+fn functions(text: &str) -> Vec<(String, &str, &str)> {
+    let mut found = Vec::new();
+    let mut rest = 0;
+    while let Some(at) = text[rest..].find("fn ").map(|i| rest + i) {
+        rest = at + 3;
+        let before = text[..at].chars().last().unwrap_or(' ');
+        if before.is_alphanumeric() || before == '_' {
+            continue;
+        }
+        let name: String = text[at + 3..]
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let Some(open) = text[at..].find(['{', ';']).map(|i| at + i) else {
+            break;
+        };
+        if &text[open..=open] == ";" {
+            continue;
+        }
+        let mut depth = 0;
+        let mut end = open;
+        for (i, c) in text[open..].char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                end = open + i;
+                break;
+            }
+        }
+        found.push((name, &text[at..open], &text[open..=end]));
+    }
+    found
+}

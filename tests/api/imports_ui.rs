@@ -185,7 +185,8 @@ async fn a_bad_mapping_comes_back_with_the_reason_and_others_imports_are_404() {
 /// The mapping page counts the values its mapping cannot read, before anything is written;
 /// "Check these choices" counts again for the columns as the person set them; the report
 /// offers the rows with problems as a CSV, to its workspace's people only.
-#[tokio::test]
+// The CLI runs while the server is in this process: its tasks need a thread of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_mapping_page_counts_what_cannot_be_read_and_the_report_offers_the_rows() {
     let app = TestApp::spawn().await;
     let (andy, b) = app.user_browser("andy@example.com").await;
