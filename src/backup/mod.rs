@@ -194,11 +194,24 @@ async fn write_checked_copy(pool: &SqlitePool, dir: &Path, now: OffsetDateTime) 
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("cannot create the backup directory {}: {e}", dir.display()))?;
     let stamp = stamp(now);
-    let mut path = dir.join(format!("{PREFIX}{stamp}{SUFFIX}"));
-    let mut n = 2;
+    // A later backup of the same second comes after every one made in it, kept or not yet
+    // pruned, so that it is the newest in `in_sequence`'s order.
+    let made_this_second = list(dir)?
+        .iter()
+        .filter_map(|b| {
+            let (at, n) = in_sequence(&b.file);
+            (at == stamp).then_some(n)
+        })
+        .max();
+    let mut n = made_this_second.map_or(1, |n| n + 1);
+    let name = |n: u32| match n {
+        1 => format!("{PREFIX}{stamp}{SUFFIX}"),
+        n => format!("{PREFIX}{stamp}-{n}{SUFFIX}"),
+    };
+    let mut path = dir.join(name(n));
     while path.exists() {
-        path = dir.join(format!("{PREFIX}{stamp}-{n}{SUFFIX}"));
         n += 1;
+        path = dir.join(name(n));
     }
     let partial = dir.join(format!(
         ".{}.partial",
@@ -319,5 +332,28 @@ mod tests {
                 "pi-crm-20261205-235959-3.db",
             ]
         );
+    }
+
+    /// Three backups in one second, the day's rule keeping one: each is named after every
+    /// earlier one of that second, so the one kept is always the one just made.
+    #[tokio::test]
+    async fn a_backup_made_in_the_same_second_as_others_is_the_one_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = db::open(&dir.path().join("pi-crm.db")).await.unwrap();
+        db::migrate(&pool).await.unwrap();
+        let backups = dir.path().join("backups");
+        let now = time::macros::datetime!(2026-12-06 09:28 UTC);
+        for expected in [
+            "pi-crm-20261206-092800.db",
+            "pi-crm-20261206-092800-2.db",
+            "pi-crm-20261206-092800-3.db",
+        ] {
+            let path = write_checked_copy(&pool, &backups, now).await.unwrap();
+            write_note(&path, Vec::new()).unwrap();
+            assert_eq!(path.file_name().unwrap(), expected);
+            retention::prune(&backups, 1, 0, &jiff::tz::TimeZone::UTC).unwrap();
+            let left: Vec<String> = list(&backups).unwrap().into_iter().map(|b| b.file).collect();
+            assert_eq!(left, [expected], "the newest of the day is kept");
+        }
     }
 }
