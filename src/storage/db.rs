@@ -120,8 +120,37 @@ pub fn push_list<T: ToString>(q: &mut sqlx::QueryBuilder<Sqlite>, values: impl I
 /// A write transaction (`BEGIN_WRITE`) on a connection of the pool. It waits its turn while
 /// a bulk job's transaction is open (`bulk_turn`).
 pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static, Sqlite>, sqlx::Error> {
-    let _turn = TURNS.read().await;
+    let _turn = {
+        let _waiting = Waiting::now();
+        TURNS.read().await
+    };
     pool.begin_with(BEGIN_WRITE).await
+}
+
+/// How many of this process's writers wait for their turn right now.
+static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts a writer in `WAITING` while it waits, however its wait ends (a request given up
+/// drops its future half-way).
+struct Waiting;
+
+impl Waiting {
+    fn now() -> Waiting {
+        WAITING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Waiting
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// True while some writer of this process waits for a bulk job's transaction to end: the job
+/// commits soon, and otherwise may go on writing in the same transaction.
+pub fn writers_waiting() -> bool {
+    WAITING.load(std::sync::atomic::Ordering::Relaxed) > 0
 }
 
 /// Turns at the write lock between this process's writers and its bulk jobs (an import's

@@ -386,7 +386,7 @@ fn an_import_survives_kill_9_and_resumes_on_restart() {
         .port();
     let mut server = serve(port);
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let rows = 20_000;
+    let rows = 100_000;
     let (ws, id) = rt.block_on(async {
         let client = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
@@ -438,7 +438,10 @@ fn an_import_survives_kill_9_and_resumes_on_restart() {
                 .await
                 .unwrap();
             if v["progress"]["rows_done"].as_u64().unwrap_or(0) >= 2_000 {
-                assert_eq!(v["status"], "running", "20,000 rows take longer than a poll: {v}");
+                assert_eq!(
+                    v["status"], "running",
+                    "100,000 rows take longer than a transaction or two: {v}"
+                );
                 return;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;

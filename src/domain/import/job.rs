@@ -386,13 +386,18 @@ const LEASE: time::Duration = time::Duration::seconds(30);
 /// Contacts deleted or unmarked per transaction when a run is discarded or finished: each such
 /// transaction stays short (a few tens of ms), so other writers get in between.
 const CLEANUP_BATCH: i64 = 2_000;
-/// How long a run's transaction writes chunks before it commits and lets others in. Each
-/// commit writes out every page the transaction changed, and an import's rows change pages all
-/// over the indexes (values by field and value, contacts by name, emails, search): shorter
-/// transactions cost the import more in all, longer ones cost the others more each time
-/// (`./scripts/bench busy`, a million rows: at 200 ms, writers beside it p99 1.3–1.5 s and the
-/// import 112–156 s; at 100 ms, p99 0.87–1.0 s and 177–205 s).
+/// How long a run's transaction writes chunks before it commits and lets in the writers who
+/// wait. Each commit writes out every page the transaction changed, and an import's rows
+/// change pages all over the indexes (values by field and value, contacts by name, emails,
+/// search): shorter transactions cost the import more in all, longer ones cost the others more
+/// each time (`./scripts/bench busy`, a million rows: at 200 ms, writers beside it p99
+/// 1.3–1.5 s and the import 112–156 s; at 100 ms, p99 0.87–1.0 s and 177–205 s).
 const TRANSACTION_TIME: std::time::Duration = std::time::Duration::from_millis(100);
+/// How long a run's transaction goes on while nobody in this process waits to write
+/// (`storage::db::writers_waiting`): fewer commits, each page written once for many rows. A
+/// writer of another process (a CLI command) is not counted: it waits about this long, well
+/// inside its busy timeout.
+const TRANSACTION_TIME_ALONE: std::time::Duration = std::time::Duration::from_secs(1);
 /// How often a run starts the write-ahead log over (`storage::db::restart_wal`).
 const WAL_RESTART_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -524,7 +529,8 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         if writer.report.errors.len() >= MAX_ERRORS {
             break;
         }
-        if began.elapsed() < TRANSACTION_TIME {
+        let open_for = began.elapsed();
+        if open_for < TRANSACTION_TIME || (open_for < TRANSACTION_TIME_ALONE && !storage::db::writers_waiting()) {
             continue;
         }
         writer.before_commit(&mut conn).await?;
