@@ -577,6 +577,11 @@ const MAX_PARAMETERS: usize = 32_000;
 /// contacts to a statement. Each contact is one row of a VALUES list with a column per field
 /// name, which the statement unfolds into a value per field: a fifth of the parameters of a
 /// row per value, where the workspace, the time and the field name would repeat each time.
+/// Each statement writes its values in the order of the index of values
+/// (`custom_fields_lookup`): one pass over it, rather than a page here and a page there all
+/// over it. That index is larger than the page cache, and a 100k-row import read and wrote
+/// its pages again and again (19 s; 12 s sorted). The new contacts' own rows, in the order of
+/// the table, are a few pages that stay in the cache in any order.
 pub async fn insert_values(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
@@ -606,7 +611,6 @@ pub async fn insert_values(
                 b.push_bind(values.get(*name).map(String::as_str));
             }
         });
-        // CROSS JOIN keeps the batch as the outer loop, so values go in in key order.
         q.push(
             ") INSERT OR FAIL INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at)
               SELECT * FROM (SELECT batch.column1, k.ws, f.name, CASE f.i",
@@ -614,7 +618,7 @@ pub async fn insert_values(
         for i in 0..names.len() {
             q.push(format!(" WHEN {i} THEN batch.column{}", i + 2));
         }
-        q.push(" END AS value, k.at FROM batch CROSS JOIN f CROSS JOIN k) WHERE value IS NOT NULL");
+        q.push(" END AS value, k.at FROM batch CROSS JOIN f CROSS JOIN k) WHERE value IS NOT NULL ORDER BY 3, 4, 1");
         q.build().execute(&mut *conn).await?;
     }
     Ok(())
