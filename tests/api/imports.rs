@@ -930,7 +930,7 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
     let mona = app.create_user("mona@example.com", "Mona").await;
     let mona_ws = app.workspace(&mona, "Her own").await;
     let mona_api = app.api(&app.key(&mona, &["read:contacts", "write:contacts"], None).await);
-    let rows = 50_000;
+    let rows = 100_000;
     let mut csv = String::from("Name,Email,City\n");
     for i in 0..rows {
         csv.push_str(&format!("Person{i},person{i}@example.com,City {}\n", i % 40));
@@ -942,7 +942,7 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
         let v: Value = json_of(&api, &format!("/api/v1/workspaces/{ws}/imports/{id}")).await;
         assert!(
             matches!(v["status"].as_str(), Some("queued" | "running")),
-            "50,000 rows take longer than this watch: {v}"
+            "100,000 rows take longer than this watch: {v}"
         );
         if v["progress"]["rows_done"].as_u64().unwrap() >= 1_000 {
             break;
@@ -1037,7 +1037,7 @@ async fn a_running_import_shows_nothing_until_done_while_others_keep_writing() {
     assert_eq!(
         app.count("SELECT COUNT(*) FROM contacts").await,
         i64::from(rows) + 2,
-        "the import's 49,999 contacts, his two and hers"
+        "the import's 99,999 contacts, his two and hers"
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM hidden_imports").await, 0);
     // The marks are cleared just after, a batch at a time.
