@@ -84,6 +84,8 @@ fn write_note(path: &Path, copied_to: Vec<String>) -> anyhow::Result<()> {
 /// `20261127-030000`: the time in backup names and in a restore's safety copy, UTC.
 const STAMP: &[time::format_description::BorrowedFormatItem<'static>] =
     time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+/// How many characters a `STAMP` takes.
+const STAMP_LEN: usize = "20261127-030000".len();
 
 pub(crate) fn stamp(t: OffsetDateTime) -> String {
     t.format(STAMP).expect("a UTC time formats")
@@ -92,7 +94,7 @@ pub(crate) fn stamp(t: OffsetDateTime) -> String {
 /// The time a backup's name says, when it is one of ours.
 fn created_at(name: &str) -> Option<OffsetDateTime> {
     let stamp = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
-    time::PrimitiveDateTime::parse(stamp.get(..15)?, STAMP)
+    time::PrimitiveDateTime::parse(stamp.get(..STAMP_LEN)?, STAMP)
         .ok()
         .map(|t| t.assume_utc())
 }
@@ -141,8 +143,8 @@ fn in_sequence(name: &str) -> (&str, u32) {
         .strip_prefix(PREFIX)
         .and_then(|n| n.strip_suffix(SUFFIX))
         .unwrap_or(name);
-    match stem.get(15..).and_then(|rest| rest.strip_prefix('-')) {
-        Some(n) => (&stem[..15], n.parse().unwrap_or(0)),
+    match stem.get(STAMP_LEN..).and_then(|rest| rest.strip_prefix('-')) {
+        Some(n) => (&stem[..STAMP_LEN], n.parse().unwrap_or(0)),
         None => (stem, 1),
     }
 }

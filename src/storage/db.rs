@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
@@ -128,7 +129,7 @@ pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static,
 }
 
 /// How many of this process's writers wait for their turn right now.
-static WAITING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static WAITING: AtomicUsize = AtomicUsize::new(0);
 
 /// Counts a writer in `WAITING` while it waits, however its wait ends (a request given up
 /// drops its future half-way).
@@ -136,21 +137,21 @@ struct Waiting;
 
 impl Waiting {
     fn now() -> Waiting {
-        WAITING.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        WAITING.fetch_add(1, Ordering::Relaxed);
         Waiting
     }
 }
 
 impl Drop for Waiting {
     fn drop(&mut self) {
-        WAITING.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+        WAITING.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
 /// True while some writer of this process waits for a bulk job's transaction to end: the job
 /// commits soon, and otherwise may go on writing in the same transaction.
 pub fn writers_waiting() -> bool {
-    WAITING.load(std::sync::atomic::Ordering::Relaxed) > 0
+    WAITING.load(Ordering::Relaxed) > 0
 }
 
 /// Turns at the write lock between this process's writers and its bulk jobs (an import's

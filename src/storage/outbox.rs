@@ -62,8 +62,8 @@ pub async fn claim(db: &SqlitePool, now: &str, until: &str, limit: i64) -> Resul
     .bind(limit)
     .fetch_all(&mut *tx)
     .await?;
-    rows.sort_by(|a, b| a.id.cmp(&b.id));
     tx.commit().await?;
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(rows)
 }
 

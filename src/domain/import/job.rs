@@ -398,6 +398,12 @@ const TRANSACTION_TIME: std::time::Duration = std::time::Duration::from_millis(1
 /// writer of another process (a CLI command) is not counted: it waits about this long, well
 /// inside its busy timeout.
 const TRANSACTION_TIME_ALONE: std::time::Duration = std::time::Duration::from_secs(1);
+/// Whether a run's transaction, open for `open_for`, commits now: after `TRANSACTION_TIME` when
+/// someone waits to write, after `TRANSACTION_TIME_ALONE` in any case.
+fn time_to_commit(open_for: std::time::Duration) -> bool {
+    open_for >= TRANSACTION_TIME && (storage::db::writers_waiting() || open_for >= TRANSACTION_TIME_ALONE)
+}
+
 /// How often a run starts the write-ahead log over (`storage::db::restart_wal`).
 const WAL_RESTART_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -529,12 +535,10 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         if writer.report.errors.len() >= MAX_ERRORS {
             break;
         }
-        let open_for = began.elapsed();
-        if open_for < TRANSACTION_TIME || (open_for < TRANSACTION_TIME_ALONE && !storage::db::writers_waiting()) {
+        if !time_to_commit(began.elapsed()) {
             continue;
         }
-        writer.before_commit(&mut conn).await?;
-        run.commit(&mut conn).await?;
+        run.commit_rows(&mut conn, &mut writer).await?;
         open = None;
         jobs.set(&row.id, done);
         if wal_restarted.elapsed() >= WAL_RESTART_EVERY {
@@ -543,8 +547,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         }
     }
     if open.is_some() {
-        writer.before_commit(&mut conn).await?;
-        run.commit(&mut conn).await?;
+        run.commit_rows(&mut conn, &mut writer).await?;
     }
     drop(chunks);
     reader.await.map_err(|e| AppError::Internal(e.into()))?;
@@ -613,6 +616,12 @@ impl Run<'_> {
             .await?
             .require_editor()?;
         Ok(())
+    }
+
+    /// Commits a transaction of rows, with what `writer` writes once per transaction.
+    async fn commit_rows(&mut self, conn: &mut SqliteConnection, writer: &mut Writer) -> AppResult<()> {
+        writer.before_commit(conn).await?;
+        self.commit(conn).await
     }
 
     /// Commits, and lets the writers who waited meanwhile go first.
