@@ -67,7 +67,7 @@ impl App {
         let importer = crate::jobs::imports::spawn(self.state.clone());
         let scheduler = crate::jobs::scheduler::spawn(self.state.clone());
         let outbox = crate::jobs::outbox::spawn(self.state.clone());
-        let campaigns = crate::jobs::campaigns::resume_at_start(self.state.clone());
+        let campaigns = crate::jobs::campaigns::spawn(self.state.clone());
         password::warm_up();
         let limits = crate::serve::ConnectionLimits::from_config(&self.state.config);
         crate::serve::serve(self.listener, self.router, limits, shutdown).await?;
@@ -107,6 +107,7 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
         secret: Arc::new(secret),
         http: crate::providers::http::client(),
         outbox: Arc::default(),
+        campaigns: Arc::default(),
         send_rates: Arc::default(),
         providers_changed: Arc::default(),
         stats: Arc::default(),

@@ -16,7 +16,6 @@ use crate::domain::user;
 use crate::domain::workspace;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::storage;
 
 #[derive(Parser)]
 #[command(name = "pi-crm", version, about = "A self-hosted household CRM")]
@@ -265,7 +264,7 @@ async fn jobs_command(config: Config, cmd: JobsCommand) -> anyhow::Result<()> {
                 scheduler::ensure_row(&state, job, now).await?;
             }
             println!("{:<15} {:<22} {:<22} last error", "job", "last run", "next run");
-            for row in storage::jobs::all(&state.db).await? {
+            for row in scheduler::listing(&state).await? {
                 println!(
                     "{:<15} {:<22} {:<22} {}",
                     row.name,
@@ -373,7 +372,7 @@ async fn user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
             println!("created {} ({})", u.email, u.id);
         }
         UserCommand::List => {
-            for u in storage::users::list(db).await? {
+            for u in user::everyone(db).await? {
                 println!("{}\t{}\t{}\t{}", u.id, u.email, u.name, u.created_at);
             }
         }
@@ -392,7 +391,7 @@ async fn user_command(config: Config, cmd: UserCommand) -> anyhow::Result<()> {
 
 async fn find_user(db: &sqlx::SqlitePool, email: &str) -> anyhow::Result<user::User> {
     let email = email.trim().to_lowercase();
-    storage::users::find_by_email(db, &email)
+    user::by_email(db, &email)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))
 }
@@ -508,7 +507,9 @@ async fn import_command(
     use crate::domain::import::{job, mapping::Mapping};
     let (state, actor, ws) = open_workspace(config, user_email, ws).await?;
     let db = &state.db;
-    let upload = crate::storage::upload_files::UploadFile::copy_from(&state.imports.uploads, file)
+    let upload = state
+        .imports
+        .copy_upload(file)
         .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let mapping: Option<Mapping> = match mapping_file {
         Some(path) => {

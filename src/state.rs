@@ -23,8 +23,10 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Rung when a message is queued, so the outbox worker sends it at once.
     pub outbox: Arc<tokio::sync::Notify>,
+    /// Rung when a campaign starts, so the campaigns pump queues it at once.
+    pub campaigns: Arc<tokio::sync::Notify>,
     /// Sends in the last minute per workspace provider (`per_minute`).
-    pub send_rates: Arc<crate::jobs::outbox::Rates>,
+    pub send_rates: Arc<crate::domain::messaging::outbox::Rates>,
     /// Counts changes to provider settings, so the outbox worker reads them again.
     pub providers_changed: Arc<std::sync::atomic::AtomicU64>,
     /// The dashboard's costly numbers, until the next write.

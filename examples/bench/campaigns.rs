@@ -9,7 +9,8 @@ use std::time::{Duration, Instant};
 use pi_crm::config::Config;
 use pi_crm::domain::actor::{Actor, Via};
 use pi_crm::domain::api_key::{self, NewKey};
-use pi_crm::domain::{contact, providers, user, workspace};
+use pi_crm::domain::messaging::providers;
+use pi_crm::domain::{contact, user, workspace};
 use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -160,7 +161,7 @@ async fn seed(data: &Path, fake: &str) -> (String, String) {
         &state,
         &actor,
         &ws,
-        providers::Channel::Email,
+        providers::Service::Email,
         json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": "key-bench", "webhook_signing_key": "bench",
                "from": "Bench <bench@mg.example.com>", "api_base": fake, "per_minute": 0}),
     )

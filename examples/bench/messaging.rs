@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use pi_crm::config::Config;
 use pi_crm::domain::actor::{Actor, Via};
-use pi_crm::domain::{contact, messages, providers, user, workspace};
+use pi_crm::domain::messaging::{providers, send as messages};
+use pi_crm::domain::{contact, user, workspace};
 use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -147,7 +148,7 @@ async fn seed(data: &Path, fake: &str) -> String {
         &state,
         &actor,
         &ws,
-        providers::Channel::Email,
+        providers::Service::Email,
         json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": "key-bench", "webhook_signing_key": SIGNING_KEY,
                "from": "Bench <bench@mg.example.com>", "api_base": fake, "per_minute": 0}),
     )

@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use pi_crm::config::Config;
 use pi_crm::domain::actor::{Actor, Via};
+use pi_crm::domain::messaging::Channel;
 use pi_crm::domain::search;
+use pi_crm::domain::template;
 use pi_crm::domain::template::render::{self, Sender, Source};
-use pi_crm::domain::template::{self, Channel};
 use pi_crm::domain::{contact, field_definition, user, workspace};
 use serde_json::json;
 

@@ -13,7 +13,8 @@ use super::comms::Kind;
 use super::field::FieldType;
 use super::field_definition::{self, FieldSet};
 use super::ids::ContactId;
-use super::template::{self, Channel, Template, TemplateInput};
+use super::messaging::Channel;
+use super::template::{self, Template, TemplateInput};
 use super::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 use crate::providers::llm::{self, AiProvider, Failure, Message};
@@ -367,7 +368,7 @@ fn require(actor: &Actor, ws: &WorkspaceAccess) -> AppResult<()> {
 }
 
 async fn provider(state: &AppState, ws: &WorkspaceAccess) -> AppResult<AiProvider> {
-    super::providers::ai(state, ws).await?.ok_or_else(|| {
+    super::messaging::providers::ai(state, ws).await?.ok_or_else(|| {
         AppError::refused(
             "ai_not_configured",
             "this workspace has no AI provider yet; its owner sets one under Messaging → AI",
@@ -383,7 +384,7 @@ fn today(state: &AppState, ws: &WorkspaceAccess) -> AppResult<String> {
 
 pub async fn usage(state: &AppState, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<Option<Usage>> {
     actor.require(Scope::ManageWorkspaces)?;
-    let Some(p) = super::providers::ai(state, ws).await? else {
+    let Some(p) = super::messaging::providers::ai(state, ws).await? else {
         return Ok(None);
     };
     let day = today(state, ws)?;
@@ -428,7 +429,7 @@ async fn ask(state: &AppState, ws: &WorkspaceAccess, provider: &AiProvider, mess
 /// pi-crm's own question to the workspace's model (the insights job's ideas): `None` without
 /// an AI provider; spends from the same daily budget as people do.
 pub async fn ask_for_system(state: &AppState, ws: &WorkspaceAccess, prompt: &str) -> AppResult<Option<String>> {
-    let Some(provider) = super::providers::ai(state, ws).await? else {
+    let Some(provider) = super::messaging::providers::ai(state, ws).await? else {
         return Ok(None);
     };
     ask(state, ws, &provider, &[Message::user(prompt)]).await.map(Some)

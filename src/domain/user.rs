@@ -306,6 +306,16 @@ pub async fn update_me(
 }
 
 /// A person's display name, for showing who did something (`None` for a removed account).
+/// Every account, oldest first (`pi-crm user list`: the machine's administrator asks).
+pub async fn everyone(db: &SqlitePool) -> AppResult<Vec<User>> {
+    Ok(storage::users::list(db).await?)
+}
+
+/// The account with this (lower-case) email, for the command line.
+pub async fn by_email(db: &SqlitePool, email: &str) -> AppResult<Option<User>> {
+    Ok(storage::users::find_by_email(db, email).await?)
+}
+
 pub async fn name_of(db: &SqlitePool, id: &UserId) -> AppResult<Option<String>> {
     Ok(storage::users::find(db, id).await?.map(|u| u.name))
 }

@@ -6,8 +6,9 @@
 use askama::Template;
 use jiff::Timestamp;
 
-use super::actor::Actor;
+use super::actor::{Actor, Via};
 use super::insights::{self, InsightQuery};
+use super::messaging::outbox;
 use super::workspace;
 use crate::error::AppResult;
 use crate::state::AppState;
@@ -129,6 +130,76 @@ pub async fn numbers(state: &AppState, actor: &Actor, now: Timestamp) -> AppResu
     Ok(out)
 }
 
+/// What one `weekly-summary` run did.
+#[derive(Debug, Default)]
+pub struct Queued {
+    pub emailed: usize,
+    pub dashboard_only: usize,
+}
+
+/// Queues the summaries due at `now`: each person's, once a week, on Monday from 07:00 in their
+/// own time zone (or at the first run after, if the Pi was off), in the outbox of their first
+/// workspace with an email provider; without one it is only on the dashboard. The summary's
+/// record and its outbox row commit together, so it is made once and never lost.
+pub async fn queue_due(state: &AppState, now: Timestamp) -> AppResult<Queued> {
+    let mut queued = Queued::default();
+    for id in storage::users::list(&state.db).await?.into_iter().map(|u| u.id) {
+        let actor = Actor::person(id.clone(), Via::Job);
+        let local = now.to_zoned(super::user::zone_of(state, &actor).await?);
+        let since_monday = i64::from(local.weekday().to_monday_zero_offset());
+        let monday_seven = local
+            .date()
+            .checked_sub(jiff::Span::new().days(since_monday))
+            .map_err(anyhow::Error::from)?
+            .at(7, 0, 0, 0)
+            .to_zoned(local.time_zone().clone())
+            .map_err(anyhow::Error::from)?;
+        // Before this week's Monday 07:00 it waits; after, it is made once.
+        let week = week_key(local.date());
+        if local < monday_seven || storage::weekly::made(&state.db, &id, &week).await? {
+            continue;
+        }
+        let summary = summary(state, &actor, now).await?;
+        let mut home = None;
+        for ws in workspace::list(&state.db, &actor).await? {
+            if super::messaging::providers::configured(state, &ws).await?.0 {
+                home = Some(ws);
+                break;
+            }
+        }
+        let now_text = crate::clock::now_text();
+        let mut tx = storage::db::begin_write(&state.db).await?;
+        let made = match &home {
+            None => storage::weekly::record(&mut tx, &id, &week, "dashboard_only", None, &now_text).await?,
+            Some(ws) => {
+                let me = super::user::me(&state.db, &actor).await?;
+                let (subject, text, html) = render(&summary);
+                let notice = outbox::Notice {
+                    to: &me.email,
+                    subject,
+                    text,
+                    html,
+                };
+                let row = outbox::queue_notice(&mut tx, ws, outbox::Purpose::Summary, None, notice).await?;
+                storage::weekly::record(&mut tx, &id, &week, "sending", Some(row.as_str()), &now_text).await?
+            }
+        };
+        // Made meanwhile by another run: this one's rows go with the rollback.
+        if !made {
+            continue;
+        }
+        tx.commit().await?;
+        match home {
+            Some(_) => queued.emailed += 1,
+            None => queued.dashboard_only += 1,
+        }
+    }
+    if queued.emailed > 0 {
+        state.outbox.notify_one();
+    }
+    Ok(queued)
+}
+
 /// The summary as an email's subject, plain text and HTML.
 pub fn render(s: &Summary) -> (String, String, String) {
     let subject = format!("Your week in pi-crm — {}", s.title.to_lowercase());
@@ -154,6 +225,6 @@ pub fn render(s: &Summary) -> (String, String, String) {
     text.push_str("\n— pi-crm\n");
     let html = SummaryEmail { s }
         .render()
-        .unwrap_or_else(|_| super::messages::text_to_html(&text));
+        .unwrap_or_else(|_| super::messaging::send::text_to_html(&text));
     (subject, text, html)
 }

@@ -137,11 +137,26 @@ pub async fn resolve<'e>(
         .ok_or(AppError::NotFound)
 }
 
-/// The workspace as its owner reaches it, for pi-crm's own work on it — the outbox worker
-/// sending a row it claimed, a webhook whose signature is then checked against this
-/// workspace's secret, an unsubscribe link whose HMAC was checked — never for a person's
-/// request, which goes through `resolve`. Also gives the owner, who such work acts as.
-pub async fn for_system(db: &SqlitePool, id: &WorkspaceId) -> AppResult<Option<(WorkspaceAccess, UserId)>> {
+/// pi-crm's own work on a workspace, with no person behind it: a job's pump, a webhook whose
+/// signature is then checked against the workspace's secret, a review or unsubscribe link
+/// whose token was checked. A person's request never holds one: it goes through `resolve`.
+/// `tests/api/isolation.rs::only_jobs_webhooks_and_links_act_as_the_system` keeps the places
+/// that make one to those.
+pub struct System(());
+
+impl System {
+    pub fn acting() -> System {
+        System(())
+    }
+}
+
+/// The workspace as its owner reaches it, for the system's work on it (`System`). Also gives
+/// the owner, who such work acts as.
+pub async fn for_system(
+    _system: &System,
+    db: &SqlitePool,
+    id: &WorkspaceId,
+) -> AppResult<Option<(WorkspaceAccess, UserId)>> {
     let Some(owner) = storage::workspaces::owner_by_id(db, id).await? else {
         return Ok(None);
     };
@@ -149,6 +164,11 @@ pub async fn for_system(db: &SqlitePool, id: &WorkspaceId) -> AppResult<Option<(
         .await?
         .map(WorkspaceAccess::from_row);
     Ok(access.map(|a| (a, owner)))
+}
+
+/// Who owns a workspace the caller already reached: whom pi-crm's own work in it acts as.
+pub async fn owner(db: &SqlitePool, ws: &WorkspaceAccess) -> AppResult<UserId> {
+    storage::workspaces::owner_of(db, ws).await?.ok_or(AppError::NotFound)
 }
 
 /// `resolve` for an id still in text (a CLI argument, a form field): malformed is 404 too.

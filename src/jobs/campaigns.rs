@@ -1,11 +1,14 @@
-//! The `yearly-campaigns` job (SPEC §10, §15): every minute it starts campaigns whose time has
-//! come, sends today's yearly occurrences whose time of day has passed, and finishes fan-outs a
-//! crash cut short. Each occurrence is keyed by its year and each recipient is queued once, so a
-//! second run, a restart or a second runner sends nothing twice.
+//! The campaigns pump and the `yearly-campaigns` job (SPEC §10, §15). The pump fans out a
+//! campaign as soon as it is scheduled to start now (the bell `AppState::campaigns`), and at
+//! start finishes fan-outs a crash cut short; every minute the job starts campaigns whose time
+//! has come and sends today's yearly occurrences whose time of day has passed. Each occurrence
+//! is keyed by its year and each recipient is queued once, so a second run, a restart or a
+//! second runner sends nothing twice.
 
 use jiff::Timestamp;
 
 use crate::domain::campaign::sending;
+use crate::domain::workspace::System;
 use crate::state::AppState;
 
 /// Looked at every minute: campaigns go at their minute.
@@ -20,18 +23,22 @@ pub async fn run(state: &AppState) -> anyhow::Result<String> {
 
 /// The pass at `now` (tests give a fixed clock).
 pub async fn run_at(state: &AppState, now: Timestamp) -> anyhow::Result<String> {
-    let ran = sending::run_due(state, now)
+    let ran = sending::run_due(state, &System::acting(), now)
         .await
         .map_err(|e| anyhow::anyhow!(e.public_message()))?;
     Ok(ran.to_string())
 }
 
-/// At start, one pass at once: a fan-out a crash cut short goes on now, not at the next
-/// minute's run.
-pub fn resume_at_start(state: AppState) -> tokio::task::JoinHandle<()> {
+/// The server's pump: one pass at start (a fan-out a crash cut short goes on now, not at the
+/// next minute's run), then one each time a campaign is started.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        if let Err(e) = sending::run_due(&state, Timestamp::now()).await {
-            tracing::warn!(error = %e.public_message(), "campaigns could not be resumed at start; the scheduler tries again");
+        let system = System::acting();
+        loop {
+            if let Err(e) = sending::run_due(&state, &system, Timestamp::now()).await {
+                tracing::warn!(error = %e.public_message(), "campaigns could not be queued yet; the scheduler tries again");
+            }
+            state.campaigns.notified().await;
         }
     })
 }

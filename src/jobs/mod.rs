@@ -87,7 +87,7 @@ impl Job {
             Job::Backup => backup::run(state).await,
             Job::Outbox => {
                 let drained = outbox::drain(state).await?;
-                outbox::forget_old_webhook_events(state).await?;
+                crate::domain::messaging::outbox::forget_old_webhook_events(state).await?;
                 Ok(drained.to_string())
             }
             Job::Insights => insights::run(state).await,

@@ -44,6 +44,11 @@ async fn until_next(state: &AppState, now: Timestamp) -> Option<Duration> {
     Some(Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO) + Duration::from_secs(1))
 }
 
+/// Every job's row: its last and next run and last error (`pi-crm jobs list`).
+pub async fn listing(state: &AppState) -> anyhow::Result<Vec<storage::jobs::JobRow>> {
+    Ok(storage::jobs::all(&state.db).await?)
+}
+
 /// Runs the jobs due at `now` (a job without its row yet is not due); returns the names of
 /// those run, whether they succeeded or not.
 pub async fn run_due(state: &AppState, now: Timestamp) -> anyhow::Result<Vec<&'static str>> {

@@ -166,29 +166,26 @@ pub async fn reassign(
     Ok(())
 }
 
-/// A message status only moves forward (`queued` → `unknown` → `sent` → `failed`/`bounced`
-/// → `delivered` → `opened` → `clicked`): providers report out of order, and a late `sent`
-/// must not hide a `delivered`. True when the status changed.
+/// Moves a message's status to `status` if it is now one of `from` (the domain's rule,
+/// `MessageStatus::reachable_from`); true when it changed. A status nothing may reach (`from`
+/// empty) changes nothing.
 pub async fn advance_status(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
     id: &str,
     status: &str,
+    from: &[&str],
 ) -> Result<bool, sqlx::Error> {
-    const RANK: &str = "CASE {} WHEN 'queued' THEN 0 WHEN 'unknown' THEN 1 WHEN 'sent' THEN 2
-        WHEN 'failed' THEN 3 WHEN 'bounced' THEN 3 WHEN 'delivered' THEN 4 WHEN 'opened' THEN 5
-        WHEN 'clicked' THEN 6 ELSE 0 END";
-    let sql = format!(
-        "UPDATE communication_logs SET status = ?1 WHERE id = ?2 AND workspace_id = ?3 AND {} < {}",
-        RANK.replace("{}", "coalesce(status, 'queued')"),
-        RANK.replace("{}", "?1"),
-    );
-    let done = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(status)
-        .bind(id)
-        .bind(ws.id())
-        .execute(conn)
-        .await?;
+    if from.is_empty() {
+        return Ok(false);
+    }
+    let mut q = sqlx::QueryBuilder::new("UPDATE communication_logs SET status = ");
+    q.push_bind(status);
+    q.push(" WHERE id = ").push_bind(id);
+    q.push(" AND workspace_id = ").push_bind(ws.id());
+    q.push(" AND coalesce(status, 'queued') IN ");
+    super::db::push_list(&mut q, from);
+    let done = q.build().execute(conn).await?;
     Ok(done.rows_affected() > 0)
 }
 

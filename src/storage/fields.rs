@@ -66,6 +66,36 @@ pub async fn applicable(db: &SqlitePool, ws: &WorkspaceAccess) -> Result<Vec<Fie
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
+/// `applicable` for the workspace of a template shared with `user`, read through the share:
+/// nothing when it is not shared with them.
+pub async fn applicable_through_share(
+    db: &SqlitePool,
+    user: &UserId,
+    template: &crate::domain::ids::TemplateId,
+) -> Result<Vec<FieldDefinition>, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(concat!(
+        "WITH home AS (SELECT t.workspace_id AS id FROM template_shares s JOIN templates t ON t.id = s.template_id
+                        WHERE s.user_id = ?1 AND s.template_id = ?2)
+         SELECT * FROM (SELECT ",
+        columns!(),
+        " FROM custom_field_definitions WHERE workspace_id = (SELECT id FROM home)
+         UNION ALL
+         SELECT ",
+        columns!(),
+        " FROM custom_field_definitions
+          WHERE workspace_id IS NULL
+            AND user_id = (SELECT user_id FROM workspaces WHERE id = (SELECT id FROM home))
+            AND field_name NOT IN (SELECT field_name FROM custom_field_definitions
+                                    WHERE workspace_id = (SELECT id FROM home)))
+         ORDER BY created_at, id"
+    ))
+    .bind(user)
+    .bind(template)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
 pub async fn list_global(db: &SqlitePool, user: &UserId) -> Result<Vec<FieldDefinition>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(concat!(
         "SELECT ",

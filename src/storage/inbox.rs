@@ -1,6 +1,6 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::domain::inbound::InboxMessage;
+use crate::domain::messaging::inbound::InboxMessage;
 use crate::domain::page::PageSpec;
 use crate::domain::workspace::WorkspaceAccess;
 

@@ -6,7 +6,12 @@ use crate::domain::workspace::WorkspaceAccess;
 
 pub struct NewRow<'a> {
     pub id: &'a str,
-    pub communication_id: &'a str,
+    /// `message`, `review` or `summary` (`domain::messaging::outbox::Purpose`).
+    pub purpose: &'a str,
+    /// A message's timeline entry.
+    pub communication_id: Option<&'a str>,
+    /// A review link's approval row.
+    pub approval_id: Option<&'a str>,
     pub channel: &'a str,
     pub recipient: &'a str,
     pub message: &'a str,
@@ -17,13 +22,15 @@ pub struct NewRow<'a> {
 
 pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, row: &NewRow<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO outbox (id, workspace_id, communication_id, channel, recipient, message, state, next_at, created_at,
-                             campaign_id)
-         VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+        "INSERT INTO outbox (id, workspace_id, purpose, communication_id, approval_id, channel, recipient, message,
+                             state, next_at, created_at, campaign_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
     )
     .bind(row.id)
     .bind(ws.id())
+    .bind(row.purpose)
     .bind(row.communication_id)
+    .bind(row.approval_id)
     .bind(row.channel)
     .bind(row.recipient)
     .bind(row.message)
@@ -40,7 +47,8 @@ pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, row: &New
 pub struct Claimed {
     pub id: String,
     pub workspace_id: String,
-    pub communication_id: String,
+    pub purpose: String,
+    pub communication_id: Option<String>,
     pub channel: String,
     pub recipient: String,
     pub message: String,
@@ -55,7 +63,7 @@ pub async fn claim(db: &SqlitePool, now: &str, until: &str, limit: i64) -> Resul
     let mut rows: Vec<Claimed> = sqlx::query_as(
         "UPDATE outbox SET state = 'sending', lease_until = ?, attempts = attempts + 1
           WHERE id IN (SELECT id FROM outbox WHERE state = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?)
-          RETURNING id, workspace_id, communication_id, channel, recipient, message, attempts, campaign_id",
+          RETURNING id, workspace_id, purpose, communication_id, channel, recipient, message, attempts, campaign_id",
     )
     .bind(until)
     .bind(now)
@@ -67,41 +75,55 @@ pub async fn claim(db: &SqlitePool, now: &str, until: &str, limit: i64) -> Resul
     Ok(rows)
 }
 
-/// Whether any lease ran out: read first, so the write lock is taken only when one did.
-pub async fn any_lease_expired(db: &SqlitePool, now: &str) -> Result<bool, sqlx::Error> {
-    let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM outbox WHERE state = 'sending' AND lease_until < ? LIMIT 1")
-            .bind(now)
-            .fetch_optional(db)
-            .await?;
-    Ok(found.is_some())
+/// The workspaces with a row whose lease ran out: read first, so the write lock is taken only
+/// when one did, and whatever settling them needs is looked up before it is.
+pub async fn workspaces_with_lapsed_leases(db: &SqlitePool, now: &str) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT workspace_id FROM outbox WHERE state = 'sending' AND lease_until < ?")
+        .bind(now)
+        .fetch_all(db)
+        .await
 }
 
-/// Rows whose lease ran out while `sending`: the process that held them stopped mid-send, so
-/// they may have gone. They become `unknown`; their timeline entries are given back.
-pub async fn expire_leases(conn: &mut SqliteConnection, now: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+/// A row whose lease ran out, as `expire_leases` settles it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Lapsed {
+    pub id: String,
+    pub purpose: String,
+    pub communication_id: Option<String>,
+    pub campaign_id: Option<String>,
+}
+
+/// Rows of workspace `ws` whose lease ran out while `sending`: the process that held them
+/// stopped mid-send, so they may have gone. They become `unknown`.
+pub async fn expire_leases(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    now: &str,
+    why: &str,
+) -> Result<Vec<Lapsed>, sqlx::Error> {
     sqlx::query_as(
-        "UPDATE outbox SET state = 'unknown', lease_until = NULL, finished_at = ?,
-                last_error = 'pi-crm stopped while sending it; it may have been sent'
-          WHERE state = 'sending' AND lease_until < ?
-          RETURNING workspace_id, communication_id",
+        "UPDATE outbox SET state = 'unknown', lease_until = NULL, finished_at = ?1, last_error = ?2
+          WHERE state = 'sending' AND lease_until < ?1 AND workspace_id = ?3
+          RETURNING id, purpose, communication_id, campaign_id",
     )
     .bind(now)
-    .bind(now)
+    .bind(why)
+    .bind(ws.id())
     .fetch_all(conn)
     .await
 }
 
-/// Settles a claimed row: `sent`, `failed` or `unknown`.
+/// Settles a claimed row: `sent`, `failed` or `unknown`. False when it was not leased (a
+/// lease that ran out, settled by `expire_leases` meanwhile).
 pub async fn settle(
     conn: &mut SqliteConnection,
     id: &str,
-    state: &str,
+    state: &'static str,
     provider_id: Option<&str>,
     error: Option<&str>,
     now: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
         "UPDATE outbox SET state = ?, provider_message_id = coalesce(?, provider_message_id), last_error = ?,
                 lease_until = NULL, finished_at = ?
           WHERE id = ? AND state = 'sending'",
@@ -113,7 +135,7 @@ pub async fn settle(
     .bind(id)
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// Gives a claimed row back to the queue for `next_at`. `counts` is false when nothing was
@@ -158,7 +180,9 @@ pub async fn communication_for(
     provider_id: Option<&str>,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
     if let Some(id) = outbox_id {
-        let found = sqlx::query_as("SELECT id, communication_id FROM outbox WHERE id = ? AND workspace_id = ?")
+        let found = sqlx::query_as(
+            "SELECT id, communication_id FROM outbox WHERE id = ? AND workspace_id = ? AND communication_id IS NOT NULL",
+        )
             .bind(id)
             .bind(ws.id())
             .fetch_optional(&mut *conn)
@@ -172,7 +196,7 @@ pub async fn communication_for(
     };
     sqlx::query_as(
         "SELECT id, communication_id FROM outbox
-          WHERE workspace_id = ? AND provider_message_id = ? ORDER BY id DESC LIMIT 1",
+          WHERE workspace_id = ? AND provider_message_id = ? AND communication_id IS NOT NULL ORDER BY id DESC LIMIT 1",
     )
     .bind(ws.id())
     .bind(provider_id)
@@ -307,5 +331,20 @@ pub async fn held_texts(
     .bind(now)
     .bind(HELD)
     .fetch_one(db)
+    .await
+}
+
+/// How the reviewer's email of approval `approval` goes: `(state, last error)` of its row.
+pub async fn for_approval(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    approval: &str,
+) -> Result<Option<(String, Option<String>)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT state, last_error FROM outbox WHERE approval_id = ? AND workspace_id = ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(approval)
+    .bind(ws.id())
+    .fetch_optional(db)
     .await
 }

@@ -1,8 +1,8 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::domain::ids::SuppressionId;
+use crate::domain::messaging::suppression::Suppression;
 use crate::domain::page::PageSpec;
-use crate::domain::suppression::Suppression;
 use crate::domain::workspace::WorkspaceAccess;
 
 /// Adds the address unless it is there already; true when it was added.

@@ -131,8 +131,24 @@ pub async fn delete(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &Temp
 }
 
 /// Marks or unmarks a favourite of `user` (the template was found in the workspace first).
-pub async fn set_favorite(db: &SqlitePool, user: &UserId, id: &TemplateId, on: bool) -> Result<(), sqlx::Error> {
+/// Marks or unmarks a template of `ws` as one of `user`'s favourites; false when `ws` has no
+/// such template.
+pub async fn set_favorite(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    user: &UserId,
+    id: &TemplateId,
+    on: bool,
+) -> Result<bool, sqlx::Error> {
     let mut tx = super::db::begin_write(db).await?;
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM templates WHERE id = ? AND workspace_id = ?")
+        .bind(id)
+        .bind(ws.id())
+        .fetch_optional(&mut *tx)
+        .await?;
+    if found.is_none() {
+        return Ok(false);
+    }
     let sql = if on {
         "INSERT OR IGNORE INTO template_favorites (user_id, template_id) VALUES (?, ?)"
     } else {
@@ -140,27 +156,31 @@ pub async fn set_favorite(db: &SqlitePool, user: &UserId, id: &TemplateId, on: b
     };
     sqlx::query(sql).bind(user).bind(id).execute(&mut *tx).await?;
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
+/// Shares a template of `ws` with `with`; false when `ws` has no such template.
 pub async fn share(
     conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
     id: &TemplateId,
     with: &UserId,
     by: &UserId,
     now: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO template_shares (template_id, user_id, shared_by, shared_at) VALUES (?, ?, ?, ?)
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO template_shares (template_id, user_id, shared_by, shared_at)
+         SELECT id, ?, ?, ? FROM templates WHERE id = ? AND workspace_id = ?
          ON CONFLICT (user_id, template_id) DO UPDATE SET shared_by = excluded.shared_by, shared_at = excluded.shared_at",
     )
-    .bind(id)
     .bind(with)
     .bind(by)
     .bind(now)
+    .bind(id)
+    .bind(ws.id())
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() > 0)
 }
 
 /// A template someone shared with the user, with who shared it.
@@ -170,11 +190,14 @@ pub struct SharedRow {
     pub template: Row,
     pub shared_by_name: Option<String>,
     pub shared_at: String,
+    pub workspace_name: String,
 }
 
 const SELECT_SHARED: &str = "SELECT t.id, t.workspace_id, t.name, t.channel, t.subject, t.preheader, t.body,
-        t.ai_generated, 0 AS favorite, t.created_at, t.updated_at, u.name AS shared_by_name, s.shared_at
-        FROM template_shares s JOIN templates t ON t.id = s.template_id LEFT JOIN users u ON u.id = s.shared_by";
+        t.ai_generated, 0 AS favorite, t.created_at, t.updated_at, u.name AS shared_by_name, s.shared_at,
+        w.name AS workspace_name
+        FROM template_shares s JOIN templates t ON t.id = s.template_id JOIN workspaces w ON w.id = t.workspace_id
+        LEFT JOIN users u ON u.id = s.shared_by";
 
 pub async fn shared_with(db: &SqlitePool, user: &UserId) -> Result<Vec<SharedRow>, sqlx::Error> {
     sqlx::query_as(sqlx::AssertSqlSafe(format!(

@@ -1,6 +1,6 @@
-//! The weekly summary: the week's numbers per workspace, and the claim that sends it once.
+//! The weekly summary: the week's numbers per workspace, and the record that makes it once.
 
-use sqlx::SqlitePool;
+use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::domain::ids::UserId;
 use crate::domain::workspace::WorkspaceAccess;
@@ -26,51 +26,53 @@ pub async fn numbers(
     .await
 }
 
-/// Claims the user's summary for `week`: false when it was claimed before (sent, or being sent).
-pub async fn claim(db: &SqlitePool, user: &UserId, week: &str, now: &str) -> Result<bool, sqlx::Error> {
-    let mut tx = super::db::begin_write(db).await?;
+/// Whether the user's summary for `week` was made already (sent, queued, or dashboard only).
+pub async fn made(db: &SqlitePool, user: &UserId, week: &str) -> Result<bool, sqlx::Error> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM weekly_summaries WHERE user_id = ? AND week = ?")
+        .bind(user)
+        .bind(week)
+        .fetch_optional(db)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// Records the user's summary for `week` (in the caller's transaction): `sending` with its
+/// outbox row, or `dashboard_only`. False when it was recorded before: it is made only once.
+pub async fn record(
+    conn: &mut SqliteConnection,
+    user: &UserId,
+    week: &str,
+    state: &str,
+    outbox_id: Option<&str>,
+    now: &str,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO weekly_summaries (user_id, week, state, at) VALUES (?, ?, 'sending', ?)
+        "INSERT INTO weekly_summaries (user_id, week, state, at, outbox_id) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (user_id, week) DO NOTHING",
     )
     .bind(user)
     .bind(week)
+    .bind(state)
     .bind(now)
-    .execute(&mut *tx)
+    .bind(outbox_id)
+    .execute(conn)
     .await?;
-    tx.commit().await?;
     Ok(done.rows_affected() == 1)
 }
 
-/// Records how the send ended (`sent`, `failed`, `dashboard_only`).
-pub async fn finish(
-    db: &SqlitePool,
-    user: &UserId,
-    week: &str,
+/// How the summary's outbox row ended (`sent`, `failed`).
+pub async fn settle(
+    conn: &mut SqliteConnection,
+    outbox_id: &str,
     state: &str,
     detail: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    let mut tx = super::db::begin_write(db).await?;
-    sqlx::query("UPDATE weekly_summaries SET state = ?, detail = ? WHERE user_id = ? AND week = ?")
+    sqlx::query("UPDATE weekly_summaries SET state = ?, detail = ? WHERE outbox_id = ?")
         .bind(state)
         .bind(detail)
-        .bind(user)
-        .bind(week)
-        .execute(&mut *tx)
+        .bind(outbox_id)
+        .execute(conn)
         .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Gives the claim back (nothing went out: the next run tries again).
-pub async fn release(db: &SqlitePool, user: &UserId, week: &str) -> Result<(), sqlx::Error> {
-    let mut tx = super::db::begin_write(db).await?;
-    sqlx::query("DELETE FROM weekly_summaries WHERE user_id = ? AND week = ? AND state = 'sending'")
-        .bind(user)
-        .bind(week)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     Ok(())
 }
 

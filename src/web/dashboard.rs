@@ -25,7 +25,7 @@ struct DashboardPage {
     new_name: String,
     backups: BackupLine,
     /// Messages that failed, bounced or may not have been sent.
-    trouble: Vec<crate::domain::messages::Attention>,
+    trouble: Vec<crate::domain::messaging::send::Attention>,
     /// Workspaces with texts from unknown numbers, and how many.
     unknown_senders: Vec<(WorkspaceAccess, i64)>,
     /// Open insights: dates coming up, quiet contacts, stalls, AI ideas.
@@ -69,12 +69,17 @@ async fn page(
 ) -> DashboardPage {
     let workspaces = chrome.workspaces.clone();
     let mut lap = Lap::start();
-    let (trouble, unknown_senders) = crate::domain::messages::needing_attention(state, &user.actor(), &workspaces, 8)
-        .await
-        .unwrap_or_else(|e| {
-            tracing::warn!(error = %crate::telemetry::chain(&e), "the dashboard could not read messages needing a look");
-            Default::default()
-        });
+    let (trouble, unknown_senders) = crate::domain::messaging::send::needing_attention(
+        state,
+        &user.actor(),
+        &workspaces,
+        8,
+    )
+    .await
+    .unwrap_or_else(|e| {
+        tracing::warn!(error = %crate::telemetry::chain(&e), "the dashboard could not read messages needing a look");
+        Default::default()
+    });
     lap.done("messages needing a look");
     let actor = user.actor();
     let insights = crate::domain::insights::list(state, &actor, &Default::default(), 12)

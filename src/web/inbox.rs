@@ -14,7 +14,7 @@ use super::flash;
 use crate::auth::workspace::Editor;
 use crate::domain::contact::ContactInput;
 use crate::domain::ids::{InboxMessageId, WorkspaceId};
-use crate::domain::inbound::{self, InboxMessage};
+use crate::domain::messaging::inbound::{self, InboxMessage};
 use crate::domain::page::PageRequest;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;

@@ -21,9 +21,9 @@ use super::flash;
 use super::forms::{FormErrors, Pairs};
 use crate::auth::workspace::{Editor, Owner};
 use crate::domain::ids::{SuppressionId, WorkspaceId};
+use crate::domain::messaging::providers::{self, Service, WebhookUrls};
+use crate::domain::messaging::suppression::{self, Suppression, SuppressionInput};
 use crate::domain::page::PageRequest;
-use crate::domain::providers::{self, Channel, WebhookUrls};
-use crate::domain::suppression::{self, Suppression, SuppressionInput};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -137,7 +137,7 @@ impl MessagingPage {
 struct Extra {
     errors: FormErrors,
     failed_form: String,
-    typed: Option<(Channel, Map<String, Value>)>,
+    typed: Option<(Service, Map<String, Value>)>,
     consent_url: Option<String>,
     test_result: Option<(bool, String)>,
 }
@@ -163,9 +163,9 @@ async fn render(state: &AppState, pw: PageWs, extra: Extra) -> Result<Response, 
     if let Some((channel, typed)) = extra.typed {
         let shown = Shown::from_view(Some(Value::Object(typed)));
         let target = match channel {
-            Channel::Sms => &mut sms,
-            Channel::Ai => &mut ai,
-            Channel::Email => &mut email,
+            Service::Sms => &mut sms,
+            Service::Ai => &mut ai,
+            Service::Email => &mut email,
         };
         let secrets = std::mem::take(&mut target.secrets_set);
         *target = Shown {
@@ -215,7 +215,7 @@ async fn with_errors(
     pw: PageWs,
     e: AppError,
     form: &str,
-    typed: Option<(Channel, Map<String, Value>)>,
+    typed: Option<(Service, Map<String, Value>)>,
 ) -> Result<Response, PageError> {
     let extra = Extra {
         errors: FormErrors::from_error(e)?,
@@ -261,7 +261,7 @@ pub async fn save(
     PagePath((_, channel)): PagePath<(WorkspaceId, String)>,
     Form(form): Form<Pairs>,
 ) -> Result<Response, PageError> {
-    let channel = Channel::from_path(&channel)?;
+    let channel = Service::from_path(&channel)?;
     let body = settings_body(&form);
     let kind = form.first("kind").to_string();
     let pw = pw.any_role();
@@ -281,7 +281,7 @@ pub async fn remove(
     pw: PageWs<Owner>,
     PagePath((_, channel)): PagePath<(WorkspaceId, String)>,
 ) -> Result<Response, PageError> {
-    let channel = Channel::from_path(&channel)?;
+    let channel = Service::from_path(&channel)?;
     providers::delete(&state, &pw.actor, &pw.ws, channel).await?;
     Ok(flash::redirect(&state, &url(&pw.ws), "success", "Provider removed."))
 }
@@ -298,11 +298,11 @@ pub async fn test(
     PagePath((_, channel)): PagePath<(WorkspaceId, String)>,
     Form(form): Form<TestForm>,
 ) -> Result<Response, PageError> {
-    let channel = Channel::from_path(&channel)?;
+    let channel = Service::from_path(&channel)?;
     let pw = pw.any_role();
     let to = Some(form.to.as_str()).filter(|t| !t.trim().is_empty());
     let result = match providers::test_send(&state, &pw.actor, &pw.ws, channel, to).await {
-        Ok(r) if r.ok && channel == Channel::Ai => (true, "The AI service answered. AI is ready.".to_string()),
+        Ok(r) if r.ok && channel == Service::Ai => (true, "The AI service answered. AI is ready.".to_string()),
         Ok(r) if r.ok => (
             true,
             "The provider took the test message. Check that it arrived.".to_string(),

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::error::PageError;
 use crate::domain::campaign::approval::{self, LinkState, Review};
-use crate::domain::template::Channel;
+use crate::domain::messaging::Channel;
 use crate::domain::template::render::Rendered;
 use crate::error::AppError;
 use crate::state::AppState;

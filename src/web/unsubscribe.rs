@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use super::error::PageError;
-use crate::domain::unsubscribe::{self, Target};
+use crate::domain::messaging::unsubscribe::{self, Target};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {

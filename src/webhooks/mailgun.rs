@@ -10,8 +10,8 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::{Refusal, workspace_of};
-use crate::domain::inbound;
-use crate::domain::suppression::Via;
+use crate::domain::messaging::Channel;
+use crate::domain::messaging::inbound;
 use crate::providers::email::EmailProvider;
 use crate::state::AppState;
 
@@ -41,7 +41,7 @@ pub async fn events(
     body: axum::body::Bytes,
 ) -> Result<StatusCode, Refusal> {
     let ws = workspace_of(&state, &ws).await?;
-    let mailer = crate::domain::providers::mailer(&state, &ws)
+    let mailer = crate::domain::messaging::providers::mailer(&state, &ws)
         .await
         .map_err(|_| Refusal::Unknown)?
         .ok_or(Refusal::Unknown)?;
@@ -68,7 +68,7 @@ pub async fn events(
     let recipient = data
         .get("recipient")
         .and_then(Value::as_str)
-        .and_then(|r| Via::Email.normalise(r, "", "recipient").ok());
+        .and_then(|r| Channel::Email.normalise(r, "", "recipient").ok());
     let event = inbound::mailgun_status(token, data, recipient);
     inbound::apply_status(&state.db, &ws, event).await?;
     Ok(StatusCode::OK)

@@ -61,7 +61,8 @@ impl IntoResponse for Refusal {
 /// The workspace a webhook names, before its signature is checked against its secrets.
 pub async fn workspace_of(state: &AppState, raw: &str) -> Result<WorkspaceAccess, Refusal> {
     let id = WorkspaceId::parse(raw).ok_or(Refusal::Unknown)?;
-    workspace::for_system(&state.db, &id)
+    // The signature is checked next, against this workspace's own secret.
+    workspace::for_system(&workspace::System::acting(), &state.db, &id)
         .await?
         .map(|(ws, _)| ws)
         .ok_or(Refusal::Unknown)

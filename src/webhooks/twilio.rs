@@ -12,8 +12,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
 use super::{Refusal, public_address, workspace_of};
-use crate::domain::inbound::{self, InboundText, StatusEvent};
-use crate::domain::suppression::Via;
+use crate::domain::messaging::inbound::{self, InboundText, StatusEvent};
+use crate::domain::messaging::{Channel, MessageStatus};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::providers::sms::SmsProvider;
 use crate::state::AppState;
@@ -58,7 +58,7 @@ async fn checked(
     body: &Bytes,
 ) -> Result<(WorkspaceAccess, Vec<(String, String)>), Refusal> {
     let ws = workspace_of(state, ws).await?;
-    let texter = crate::domain::providers::texter(state, &ws)
+    let texter = crate::domain::messaging::providers::texter(state, &ws)
         .await
         .map_err(|_| Refusal::Unknown)?
         .ok_or(Refusal::Unknown)?;
@@ -129,9 +129,9 @@ pub async fn status(
         .unwrap_or_default();
     let error_code = param(&params, "ErrorCode").filter(|c| !c.is_empty());
     let status = match reported {
-        "sent" => Some("sent"),
-        "delivered" | "read" => Some("delivered"),
-        "undelivered" | "failed" => Some("failed"),
+        "sent" => Some(MessageStatus::Sent),
+        "delivered" | "read" => Some(MessageStatus::Delivered),
+        "undelivered" | "failed" => Some(MessageStatus::Failed),
         _ => None,
     };
     // Our id rides in the callback's query: it matches even when the create answer was lost.
@@ -142,7 +142,7 @@ pub async fn status(
     });
     let key = format!("status:{sid}:{reported}");
     let suppress = (error_code == Some("21610"))
-        .then(|| param(&params, "To").map(|to| (Via::Text, to.to_string(), "stop")))
+        .then(|| param(&params, "To").map(|to| (Channel::Text, to.to_string(), "stop")))
         .flatten();
     let event = StatusEvent {
         provider: "twilio",

@@ -258,7 +258,9 @@ fn review_token(body: &str) -> String {
     text[at..at + 64].to_string()
 }
 
+/// The review emails the fake provider got, once the outbox has sent what it holds.
 async fn review_emails(c: &Camp) -> Vec<String> {
+    c.app.settle_outbox().await;
     c.mail_to()
         .await
         .into_iter()
@@ -1327,4 +1329,90 @@ async fn a_campaign_that_cannot_send_says_why_and_goes_once_it_can() {
     assert_eq!(fine["problem"], Value::Null, "{fine}");
     assert_eq!(fine["stats"]["sent"], 1);
     assert_eq!(c.mail_to().await.len(), 1);
+}
+
+/// The reviewer's email goes through the outbox (issue 29): the approval row and its email
+/// commit together, so a submission's link always names a real approval; when the provider
+/// refuses the email, the submission stands and says why on the campaign, and submitting again
+/// sends a new link that works (the old one does not).
+#[tokio::test]
+async fn the_reviewers_email_is_queued_with_its_approval_and_a_refusal_shows_on_the_campaign() {
+    let mut c = camp().await;
+    people(&mut c).await;
+    require_approval(&c).await;
+    let id = c.campaign(past_clients(&c)).await;
+    // Mailgun refuses everything for now (a wrong key): nothing is retried, nothing lost.
+    c.mailgun.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mg.example.com/messages"))
+        .respond_with(ResponseTemplate::new(401).set_body_string("Forbidden"))
+        .mount(&c.mailgun)
+        .await;
+    let r = c.act(&id, "submit").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let submitted: Value = r.json().await.unwrap();
+    assert_eq!(submitted["approval"]["status"], "pending");
+    // Every review email in the outbox names an approval row of its workspace.
+    let orphans = c
+        .app
+        .count(
+            "SELECT count(*) FROM outbox o WHERE o.purpose = 'review' AND NOT EXISTS
+               (SELECT 1 FROM campaign_approvals a WHERE a.id = o.approval_id AND a.workspace_id = o.workspace_id)",
+        )
+        .await;
+    assert_eq!(orphans, 0);
+    assert_eq!(
+        c.app
+            .count("SELECT count(*) FROM outbox WHERE purpose = 'review'")
+            .await,
+        1
+    );
+    c.app.settle_outbox().await;
+    let shown = c.get(&id).await;
+    assert_eq!(shown["approval"]["email"], "failed", "{shown}");
+    let why = shown["approval"]["email_error"].as_str().unwrap().to_string();
+    assert!(
+        why.contains("401") || why.to_lowercase().contains("forbidden") || why.contains("key"),
+        "{why}"
+    );
+    // Nothing reached anyone's timeline: a review email is no contact's message.
+    assert_eq!(
+        c.app
+            .count("SELECT count(*) FROM communication_logs WHERE type = 'email'")
+            .await,
+        0
+    );
+    // The campaign page says so, and how to go on.
+    let b = c.app.browser();
+    b.login("andy@example.com", crate::common::PASSWORD).await;
+    let page = b.get(&format!("/workspaces/{}/campaigns/{id}", c.ws)).await;
+    assert!(
+        page.body.contains("The email with the link could not be sent")
+            && page.body.contains("Submit the campaign again"),
+        "{}",
+        page.body
+    );
+
+    // Mailgun takes mail again: a second submission sends a new link.
+    c.mailgun.reset().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mg.example.com/messages"))
+        .respond_with(mailgun_accepts("review.2@mg.example.com"))
+        .mount(&c.mailgun)
+        .await;
+    let r = c.act(&id, "submit").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let emails = review_emails(&c).await;
+    assert_eq!(emails.len(), 1, "one review email reached the provider");
+    assert_eq!(c.get(&id).await["approval"]["email"], "sent");
+    let token = review_token(&emails[0]);
+    let page = c
+        .app
+        .anonymous()
+        .get(c.app.url(&format!("/review/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    c.app.stop().await;
 }

@@ -284,13 +284,15 @@ async fn the_weekly_summary_goes_once_on_monday_morning_in_the_persons_zone() {
     let early = pi_crm::jobs::weekly_summary::run_at(&s.app.state, at("2026-11-30T14:30:00Z"))
         .await
         .unwrap();
-    assert!(early.starts_with("0 weekly summaries emailed"), "{early}");
+    assert!(early.starts_with("0 weekly summaries queued"), "{early}");
     // 08:00 there: once, however often the job runs.
     for hour in ["2026-11-30T16:00:00Z", "2026-11-30T17:00:00Z", "2026-12-01T16:00:00Z"] {
         pi_crm::jobs::weekly_summary::run_at(&s.app.state, at(hour))
             .await
             .unwrap();
     }
+    // It goes through the outbox, which records how it went.
+    s.app.settle_outbox().await;
     let requests = fake.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1);
     let body = String::from_utf8_lossy(&requests[0].body).to_string();
@@ -298,10 +300,20 @@ async fn the_weekly_summary_goes_once_on_monday_morning_in_the_persons_zone() {
     assert!(body.contains("Your week in pi-crm"), "{body}");
     assert!(body.contains("Ada Lovelace — birthday tomorrow"), "{body}");
     assert!(body.contains("Loans: 1 contacts (1 new)"), "{body}");
+    let andy = s.app.user_by_email("andy@example.com").await;
+    let (state, purpose): (String, String) = sqlx::query_as(
+        "SELECT w.state, o.purpose FROM weekly_summaries w JOIN outbox o ON o.id = w.outbox_id WHERE w.user_id = ?",
+    )
+    .bind(andy.id.to_string())
+    .fetch_one(&s.app.state.db)
+    .await
+    .unwrap();
+    assert_eq!((state.as_str(), purpose.as_str()), ("sent", "summary"));
     // The next week, the next one.
     pi_crm::jobs::weekly_summary::run_at(&s.app.state, at("2026-12-07T16:00:00Z"))
         .await
         .unwrap();
+    s.app.settle_outbox().await;
     assert_eq!(fake.received_requests().await.unwrap().len(), 2);
     // Someone without an email provider anywhere: on the dashboard only.
     let mona = s.app.create_user("mona@example.com", "Monalisa").await;
@@ -309,6 +321,7 @@ async fn the_weekly_summary_goes_once_on_monday_morning_in_the_persons_zone() {
     pi_crm::jobs::weekly_summary::run_at(&s.app.state, at("2026-12-07T17:00:00Z"))
         .await
         .unwrap();
+    s.app.settle_outbox().await;
     assert_eq!(fake.received_requests().await.unwrap().len(), 2);
     let state: String = sqlx::query_scalar("SELECT state FROM weekly_summaries WHERE user_id = ?")
         .bind(mona.id.to_string())

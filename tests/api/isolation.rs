@@ -116,19 +116,22 @@ async fn andys_objects(app: &TestApp) -> (Objects, Api) {
         .await
         .unwrap());
     // A text from a number nobody has, as Twilio's webhook leaves it.
-    let access =
-        pi_crm::domain::workspace::for_system(&app.state.db, &pi_crm::domain::ids::WorkspaceId::parse(&ws).unwrap())
-            .await
-            .unwrap()
-            .unwrap()
-            .0;
-    let text = pi_crm::domain::inbound::InboundText {
+    let access = pi_crm::domain::workspace::for_system(
+        &pi_crm::domain::workspace::System::acting(),
+        &app.state.db,
+        &pi_crm::domain::ids::WorkspaceId::parse(&ws).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap()
+    .0;
+    let text = pi_crm::domain::messaging::inbound::InboundText {
         sid: "SMisolation",
         from: "+12025550188",
         to: "+14155550100",
         body: "hello?",
     };
-    pi_crm::domain::inbound::receive_text(&app.state.db, "US", &access, text)
+    pi_crm::domain::messaging::inbound::receive_text(&app.state.db, "US", &access, text)
         .await
         .unwrap();
     let inbox: String = sqlx::query_scalar("SELECT id FROM inbox_messages")
@@ -520,25 +523,38 @@ async fn the_schema_refuses_a_row_that_points_across_workspaces() {
     app.stop().await;
 }
 
-/// Faces parse, call the domain and render: no SQL, no storage row, in `src/web`, `src/api`
-/// or `src/auth`. (`cargo test` runs from the crate root.)
+/// The `.rs` files under `root` (a folder, or one file), with their text.
+fn sources(root: &str) -> Vec<(std::path::PathBuf, String)> {
+    let mut found = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(root)];
+    while let Some(path) = dirs.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                dirs.push(entry.unwrap().path());
+            }
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            found.push((path, text));
+        }
+    }
+    found
+}
+
+/// Faces parse, call the domain and render: no SQL, no storage row, in `src/web`, `src/api`,
+/// `src/auth`, the webhooks or the command line. (`cargo test` runs from the crate root.)
 #[test]
 fn faces_never_reach_storage() {
     let mut offenders = Vec::new();
-    for face in ["src/web", "src/api", "src/auth"] {
-        let mut dirs = vec![std::path::PathBuf::from(face)];
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else if path.extension().is_some_and(|e| e == "rs") {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    for (n, line) in text.lines().enumerate() {
-                        if line.contains("storage::") || line.contains("sqlx::query") {
-                            offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
-                        }
-                    }
+    for face in ["src/web", "src/api", "src/auth", "src/webhooks", "src/cli.rs"] {
+        let files = sources(face);
+        assert!(
+            !files.is_empty(),
+            "{face} holds no source: the guard would pass by finding nothing"
+        );
+        for (path, text) in files {
+            for (n, line) in text.lines().enumerate() {
+                if line.contains("storage::") || line.contains("sqlx::query") {
+                    offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
                 }
             }
         }
@@ -546,6 +562,45 @@ fn faces_never_reach_storage() {
     assert!(
         offenders.is_empty(),
         "faces must go through the domain:\n{}",
+        offenders.join("\n")
+    );
+}
+
+/// Acting as the system — any workspace by its id alone, as its owner — is for pi-crm's own
+/// work: the pumps in `src/jobs`, a webhook before its signature is checked, and a review or
+/// unsubscribe link once its token is. A person's request never comes by one: no face makes a
+/// `System` or asks `for_system`, and in the domain only the two token-checked links do.
+#[test]
+fn only_jobs_webhooks_and_links_act_as_the_system() {
+    let may_make_one = [
+        "src/jobs/",
+        "src/webhooks/",
+        "src/domain/campaign/approval.rs",
+        "src/domain/messaging/unsubscribe.rs",
+    ];
+    let faces = ["src/web/", "src/api/", "src/auth/", "src/cli.rs"];
+    let mut offenders = Vec::new();
+    let mut made = 0;
+    for (path, text) in sources("src") {
+        let shown = path.display().to_string();
+        for (n, line) in text.lines().enumerate() {
+            let makes = line.contains("System::acting()");
+            made += usize::from(makes);
+            let in_face = faces.iter().any(|f| shown.starts_with(f));
+            if (makes && !may_make_one.iter().any(|a| shown.starts_with(a)))
+                || (in_face && (line.contains("System") || line.contains("for_system")))
+            {
+                offenders.push(format!("{shown}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        made > 0,
+        "the guard found no System made at all: it would pass by finding nothing"
+    );
+    assert!(
+        offenders.is_empty(),
+        "only jobs, webhooks and token links may act as the system:\n{}",
         offenders.join("\n")
     );
 }

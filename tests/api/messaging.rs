@@ -810,25 +810,25 @@ fn jobs_run_outbox_drains_beside_nothing_else() {
         let owner = pi_crm::storage::users::find_by_email(&state.db, "andy@example.com").await.unwrap().unwrap();
         let actor = pi_crm::domain::actor::Actor::person(owner.id, pi_crm::domain::actor::Via::Cli);
         let ws = pi_crm::domain::workspace::list(&state.db, &actor).await.unwrap().remove(0);
-        pi_crm::domain::providers::put(
+        pi_crm::domain::messaging::providers::put(
             &state,
             &actor,
             &ws,
-            pi_crm::domain::providers::Channel::Email,
+            pi_crm::domain::messaging::providers::Service::Email,
             json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY, "webhook_signing_key": SIGNING_KEY,
                    "from": "andy@mg.example.com", "api_base": fake.uri()}),
         )
         .await
         .unwrap();
         let ada: String = sqlx::query_scalar("SELECT id FROM base_contacts").fetch_one(&state.db).await.unwrap();
-        let input = pi_crm::domain::messages::MessageInput {
+        let input = pi_crm::domain::messaging::send::MessageInput {
             channel: "email".into(),
             template_id: None,
             subject: Some("Hi".into()),
             body: Some("From the command line".into()),
         };
         let ada = pi_crm::domain::ids::ContactId::parse(&ada).unwrap();
-        pi_crm::domain::messages::send(&state, &actor, &ws, &ada, input).await.unwrap();
+        pi_crm::domain::messaging::send::send(&state, &actor, &ws, &ada, input).await.unwrap();
         state.db.close().await;
     });
     let out = crate::common::pi_crm(&data, &["jobs", "run", "outbox"], None);

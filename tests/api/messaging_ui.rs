@@ -318,17 +318,18 @@ async fn suppressions_and_the_inbox_in_the_ui() {
 
     // An unknown sender's text, put there as Twilio's webhook would.
     let ws = pi_crm::domain::ids::WorkspaceId::parse(&u.ws).unwrap();
-    let (access, _) = pi_crm::domain::workspace::for_system(&u.app.state.db, &ws)
-        .await
-        .unwrap()
-        .unwrap();
-    let text = pi_crm::domain::inbound::InboundText {
+    let (access, _) =
+        pi_crm::domain::workspace::for_system(&pi_crm::domain::workspace::System::acting(), &u.app.state.db, &ws)
+            .await
+            .unwrap()
+            .unwrap();
+    let text = pi_crm::domain::messaging::inbound::InboundText {
         sid: "SMinbox1",
         from: "+12025550188",
         to: "+14155550100",
         body: "Hi, it's Grace from the open house",
     };
-    pi_crm::domain::inbound::receive_text(&u.app.state.db, "US", &access, text)
+    pi_crm::domain::messaging::inbound::receive_text(&u.app.state.db, "US", &access, text)
         .await
         .unwrap();
     let inbox = format!("/workspaces/{}/inbox", u.ws);

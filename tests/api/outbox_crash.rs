@@ -97,41 +97,23 @@ pub(crate) fn andy_with_key(data: &std::path::Path, scopes: &str) -> String {
         .to_string()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
-    // This test's own HTTP clients come before any in-process server has set up TLS.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let log = dir.path().join("server.log");
-    let key = andy_with_key(&data, "read:contacts,write:contacts,send:messages,manage:workspaces");
-
-    // A Mailgun that takes every message and does not answer for a minute.
-    let fake = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"id": "<held@mg.example.com>", "message": "Queued. Thank you."}))
-                .set_delay(Duration::from_secs(60)),
-        )
-        .mount(&fake)
-        .await;
-
-    let port = free_port();
-    let mut server = serve(&data, port, &log, 2);
-    wait_healthy(port).await;
-    let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder()
+/// An API client that sends `key`.
+fn keyed_client(key: &str) -> reqwest::Client {
+    reqwest::Client::builder()
         .default_headers(
             [("x-api-key".parse().unwrap(), key.parse().unwrap())]
                 .into_iter()
                 .collect(),
         )
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// A new workspace whose email goes through the fake Mailgun at `api_base`; its id.
+async fn workspace_with_mailgun(client: &reqwest::Client, base: &str, name: &str, api_base: &str) -> String {
     let ws = client
         .post(format!("{base}/api/v1/workspaces"))
-        .json(&json!({"name": "Loans"}))
+        .json(&json!({"name": name}))
         .send()
         .await
         .unwrap();
@@ -141,15 +123,19 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
         .json(
             &json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": API_KEY_SECRET,
                       "webhook_signing_key": SIGNING_SECRET, "from": "andy@mg.example.com",
-                      "api_base": fake.uri(), "per_minute": 0}),
+                      "api_base": api_base, "per_minute": 0}),
         )
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    // 24 messages: more than one claim's worth (16), so some are still only queued.
+    ws
+}
+
+/// `n` new contacts of `ws`, each sent an email: `(contact id, timeline entry id)` of each.
+async fn queue_emails(client: &reqwest::Client, base: &str, ws: &str, n: usize) -> Vec<(String, String)> {
     let mut communications = Vec::new();
-    for i in 0..24 {
+    for i in 0..n {
         let c = client
             .post(format!("{base}/api/v1/workspaces/{ws}/contacts"))
             .json(&json!({"first_name": format!("Borrower {i}"), "primary_email": format!("b{i}@example.com")}))
@@ -177,6 +163,37 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
                 .to_string(),
         ));
     }
+    communications
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
+    // This test's own HTTP clients come before any in-process server has set up TLS.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("server.log");
+    let key = andy_with_key(&data, "read:contacts,write:contacts,send:messages,manage:workspaces");
+
+    // A Mailgun that takes every message and does not answer for a minute.
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "<held@mg.example.com>", "message": "Queued. Thank you."}))
+                .set_delay(Duration::from_secs(60)),
+        )
+        .mount(&fake)
+        .await;
+
+    let port = free_port();
+    let mut server = serve(&data, port, &log, 2);
+    wait_healthy(port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = keyed_client(&key);
+    let ws = workspace_with_mailgun(&client, &base, "Loans", &fake.uri()).await;
+    // 24 messages: more than one claim's worth (16), so some are still only queued.
+    let communications = queue_emails(&client, &base, &ws, 24).await;
     // Wait until the provider holds a full batch, then kill the server mid-send.
     let mut held = Vec::new();
     for _ in 0..200 {
@@ -283,5 +300,157 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
     assert!(
         !logs.contains(API_KEY_SECRET) && !logs.contains(SIGNING_SECRET),
         "secrets stay out of the log"
+    );
+}
+
+/// Rows in each state, straight from the database file of a stopped server.
+async fn outbox_states(data: &std::path::Path) -> HashMap<String, i64> {
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", data.join("pi-crm.db").display()))
+        .await
+        .unwrap();
+    let rows: Vec<(String, i64)> = sqlx::query_as("SELECT state, count(*) FROM outbox GROUP BY state")
+        .fetch_all(&db)
+        .await
+        .unwrap();
+    db.close().await;
+    rows.into_iter().collect()
+}
+
+/// After a kill -9 with a full batch in flight, the restarted server judges the lapsed leases
+/// while its own sends are out and settling against a slow provider. Judging them once asked
+/// the pool for a second connection inside its write transaction while the settling sends held
+/// the others, waiting for that lock: "database is locked" after 5 s, mail the provider took
+/// recorded `unknown`, and everyone's writes stalled. Now: no lock error, `unknown` only for
+/// the rows leased at the kill, and another workspace's writes stay quick throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn judging_lapsed_leases_beside_many_sends_waits_for_no_one() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let log = dir.path().join("server.log");
+    let key = andy_with_key(&data, "read:contacts,write:contacts,send:messages,manage:workspaces");
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "<held@mg.example.com>", "message": "Queued. Thank you."}))
+                .set_delay(Duration::from_secs(60)),
+        )
+        .mount(&fake)
+        .await;
+    let port = free_port();
+    let mut server = serve(&data, port, &log, 2);
+    wait_healthy(port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = keyed_client(&key);
+    let loans = workspace_with_mailgun(&client, &base, "Loans", &fake.uri()).await;
+    let other = workspace_with_mailgun(&client, &base, "Household", &fake.uri()).await;
+    let communications = queue_emails(&client, &base, &loans, 48).await;
+    for _ in 0..200 {
+        if fake.received_requests().await.unwrap().len() >= 16 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let leased_at_kill = outbox_states(&data).await.get("sending").copied().unwrap_or(0);
+    assert!(
+        leased_at_kill >= 16,
+        "a full batch was in flight at the kill: {leased_at_kill}"
+    );
+
+    // The provider now answers every send after a second, so the restarted server's sends are
+    // out, and settle together, when the old leases lapse.
+    fake.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "<slow@mg.example.com>", "message": "Queued. Thank you."}))
+                .set_delay(Duration::from_millis(1000)),
+        )
+        .mount(&fake)
+        .await;
+    let port = free_port();
+    let mut server = serve(&data, port, &log, 2);
+    wait_healthy(port).await;
+    let base = format!("http://127.0.0.1:{port}");
+
+    // Someone keeps writing in another workspace meanwhile; every write is timed.
+    let writer = {
+        let (client, base, other) = (client.clone(), base.clone(), other.clone());
+        tokio::spawn(async move {
+            let mut slowest = Duration::ZERO;
+            for i in 0..60 {
+                let started = std::time::Instant::now();
+                let r = client
+                    .post(format!("{base}/api/v1/workspaces/{other}/contacts"))
+                    .json(&json!({"first_name": format!("Neighbour {i}")}))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+                slowest = slowest.max(started.elapsed());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            slowest
+        })
+    };
+    let mut settled = false;
+    for _ in 0..400 {
+        let mut all = true;
+        for (contact, id) in &communications {
+            let page: Value = client
+                .get(format!(
+                    "{base}/api/v1/workspaces/{loans}/contacts/{contact}/communications"
+                ))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let status = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["id"] == id.as_str())
+                .unwrap()["status"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            all &= status == "sent" || status == "unknown";
+        }
+        if all {
+            settled = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let slowest = writer.await.unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    assert!(settled, "every message settles after the restart");
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(logs.contains("marked unknown"), "the lapsed leases were judged: {logs}");
+    assert!(
+        !logs.contains("database is locked"),
+        "no transaction waited on another: {logs}"
+    );
+    let states = outbox_states(&data).await;
+    let unknown = states.get("unknown").copied().unwrap_or(0);
+    assert!(
+        unknown <= leased_at_kill,
+        "only rows leased at the kill may be unknown: {unknown} of {leased_at_kill} ({states:?})"
+    );
+    assert_eq!(
+        states.get("sent").copied().unwrap_or(0) + unknown,
+        48,
+        "nothing lost: {states:?}"
+    );
+    assert!(
+        slowest < Duration::from_secs(1),
+        "another workspace's writes stayed under a second: the slowest took {slowest:?}"
     );
 }

@@ -584,7 +584,7 @@ async fn webhooks_without_public_url_or_provider_are_refused() {
 async fn one_click_unsubscribe_asks_on_get_and_acts_on_post() {
     let s = with_public_url().await;
     let ws = pi_crm::domain::ids::WorkspaceId::parse(&s.ws).unwrap();
-    let token = pi_crm::domain::unsubscribe::token(&s.app.state.secret, &ws, "ada@example.com");
+    let token = pi_crm::domain::messaging::unsubscribe::token(&s.app.state.secret, &ws, "ada@example.com");
     let link = format!("/u/{token}");
     let client = s.app.anonymous();
     // A mail scanner opens the link: a question, nothing changes.

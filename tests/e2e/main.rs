@@ -776,7 +776,7 @@ async fn messaging_flow(c: Client, app: TestApp, phone: bool) {
 
     // Ada unsubscribes from the link in a campaign email.
     let wsid = pi_crm::domain::ids::WorkspaceId::parse(&ws).unwrap();
-    let token = pi_crm::domain::unsubscribe::token(&app.state.secret, &wsid, "ada@example.com");
+    let token = pi_crm::domain::messaging::unsubscribe::token(&app.state.secret, &wsid, "ada@example.com");
     c.goto(&app.url(&format!("/u/{token}"))).await.unwrap();
     wait_for_text(&c, "Unsubscribe?").await;
     checkpoint(&c, &format!("65-{tag}-unsubscribe")).await;

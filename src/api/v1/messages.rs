@@ -12,9 +12,9 @@ use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiJson, ApiPath, ApiWs};
 use crate::auth::workspace::Editor;
 use crate::domain::ids::{CommunicationId, ContactId, SuppressionId, WorkspaceId};
-use crate::domain::messages::{self, MessageInput, Queued};
+use crate::domain::messaging::send::{self, MessageInput, Queued};
+use crate::domain::messaging::suppression::{self, Suppression, SuppressionInput};
 use crate::domain::page::PageRequest;
-use crate::domain::suppression::{self, Suppression, SuppressionInput};
 use crate::state::AppState;
 
 /// Queues an email or a text; it appears on the timeline as `queued` at once.
@@ -28,7 +28,7 @@ pub async fn send(
     ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
     ApiJson(input): ApiJson<MessageInput>,
 ) -> ApiResult<Response> {
-    let queued = messages::send(&state, &actor, &ws, &id, input).await?;
+    let queued = send::send(&state, &actor, &ws, &id, input).await?;
     Ok((StatusCode::ACCEPTED, Json(queued)).into_response())
 }
 
@@ -40,7 +40,7 @@ pub async fn send_again(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiPath((_, id, entry)): ApiPath<(WorkspaceId, ContactId, CommunicationId)>,
 ) -> ApiResult<StatusCode> {
-    messages::send_again(&state, &actor, &ws, &id, &entry).await?;
+    send::send_again(&state, &actor, &ws, &id, &entry).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -87,7 +87,7 @@ pub async fn unsuppress(
 
 #[derive(Serialize, ToSchema)]
 pub struct InboxPage {
-    pub items: Vec<crate::domain::inbound::InboxMessage>,
+    pub items: Vec<crate::domain::messaging::inbound::InboxMessage>,
     pub next_cursor: Option<String>,
 }
 
@@ -99,7 +99,7 @@ pub async fn inbox(
     ApiWs { actor, ws, .. }: ApiWs,
     Query(page): Query<PageRequest>,
 ) -> ApiResult<Response> {
-    Ok(Json(crate::domain::inbound::inbox(&state.db, &actor, &ws, &page).await?).into_response())
+    Ok(Json(crate::domain::messaging::inbound::inbox(&state.db, &actor, &ws, &page).await?).into_response())
 }
 
 /// Makes a contact of an unknown sender (the body is a contact; its phone is the sender's);
@@ -114,6 +114,7 @@ pub async fn inbox_to_contact(
     ApiJson(input): ApiJson<crate::domain::contact::ContactInput>,
 ) -> ApiResult<Response> {
     let region = &state.config.default_phone_region;
-    let contact = crate::domain::inbound::create_contact_from(&state.db, region, &actor, &ws, &id, input).await?;
+    let contact =
+        crate::domain::messaging::inbound::create_contact_from(&state.db, region, &actor, &ws, &id, input).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"contact_id": contact}))).into_response())
 }

@@ -13,7 +13,7 @@ use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiJson, ApiPath, ApiWs, optional_json};
 use crate::auth::workspace::Owner;
 use crate::domain::ids::WorkspaceId;
-use crate::domain::providers::{self, Channel, ProvidersView, TestResult};
+use crate::domain::messaging::providers::{self, ProvidersView, Service, TestResult};
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/providers", tag = "providers",
@@ -36,7 +36,7 @@ pub async fn put(
     ApiPath((_, channel)): ApiPath<(WorkspaceId, String)>,
     ApiJson(body): ApiJson<Value>,
 ) -> ApiResult<Json<Value>> {
-    let channel = Channel::from_path(&channel)?;
+    let channel = Service::from_path(&channel)?;
     Ok(Json(providers::put(&state, &actor, &ws, channel, body).await?))
 }
 
@@ -47,7 +47,7 @@ pub async fn delete(
     ApiWs { actor, ws, .. }: ApiWs<Owner>,
     ApiPath((_, channel)): ApiPath<(WorkspaceId, String)>,
 ) -> ApiResult<StatusCode> {
-    providers::delete(&state, &actor, &ws, Channel::from_path(&channel)?).await?;
+    providers::delete(&state, &actor, &ws, Service::from_path(&channel)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -69,7 +69,7 @@ pub async fn test(
 ) -> ApiResult<Response> {
     // The body is optional: none sends email to the owner's own address.
     let input: TestInput = optional_json(&body)?;
-    let result = providers::test_send(&state, &actor, &ws, Channel::from_path(&channel)?, input.to.as_deref()).await?;
+    let result = providers::test_send(&state, &actor, &ws, Service::from_path(&channel)?, input.to.as_deref()).await?;
     let status = if result.ok {
         StatusCode::OK
     } else {

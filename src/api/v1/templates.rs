@@ -12,9 +12,10 @@ use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiCaller, ApiJson, ApiPath, ApiWs, optional_json};
 use crate::auth::workspace::Editor;
 use crate::domain::ids::{ContactId, TemplateId, WorkspaceId};
+use crate::domain::messaging::Channel;
 use crate::domain::page::Page;
 use crate::domain::template::render::{Rendered, Source};
-use crate::domain::template::{self, Channel, ListQuery, SharedTemplate, Template, TemplateInput};
+use crate::domain::template::{self, ListQuery, SharedTemplate, Template, TemplateInput};
 use crate::error::AppError;
 use crate::state::AppState;
 

@@ -14,10 +14,10 @@ use crate::auth::tokens;
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::audit;
 use crate::domain::ids::{ApprovalId, CampaignId, TemplateId, UserId, WorkspaceId};
+use crate::domain::messaging::outbox::{self, Notice, Purpose};
 use crate::domain::template::{self, Filler};
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
-use crate::providers::{Email, EmailSender, Outcome};
 use crate::state::AppState;
 use crate::storage;
 
@@ -40,6 +40,11 @@ pub struct ApprovalView {
     /// Who of the workspace recorded a decision received by phone or mail; `null` when the
     /// reviewer decided through the link.
     pub recorded_by: Option<String>,
+    /// How the email with the reviewer's link went: `sending` (waiting in the outbox or on
+    /// its way), `sent`, `failed` or `unknown` (it may not have been sent).
+    pub email: String,
+    /// Why it failed or may not have been sent.
+    pub email_error: Option<String>,
     /// A decision nobody of the workspace has opened yet (the dashboard announces it).
     #[serde(skip)]
     pub unseen: bool,
@@ -53,8 +58,18 @@ pub(crate) async fn view(state: &AppState, ws: &WorkspaceAccess, campaign: &str)
         return Ok(None);
     }
     let unseen = r.decided_at.is_some() && r.seen_at.is_none();
+    // Submissions made before the outbox carried review links have no row: they were sent.
+    let (email, email_error) = match storage::outbox::for_approval(&state.db, ws, &r.id).await? {
+        Some((state, error)) => match outbox::State::parse(&state) {
+            Some(outbox::State::Pending | outbox::State::Sending) => ("sending".to_string(), error),
+            _ => (state, error),
+        },
+        None => ("sent".to_string(), None),
+    };
     Ok(Some(ApprovalView {
         unseen,
+        email,
+        email_error,
         status: r.status,
         reviewer_email: r.reviewer_email,
         reviewer_name: r.reviewer_name,
@@ -97,7 +112,8 @@ pub struct Snapshot {
 impl Snapshot {
     pub fn source(&self) -> crate::domain::template::render::Source<'_> {
         crate::domain::template::render::Source {
-            channel: template::Channel::parse(&self.channel).unwrap_or(template::Channel::Email),
+            channel: crate::domain::messaging::Channel::parse(&self.channel)
+                .unwrap_or(crate::domain::messaging::Channel::Email),
             subject: &self.subject,
             preheader: &self.preheader,
             body: &self.body,
@@ -177,9 +193,9 @@ pub fn review_link(public_url: Option<&str>, request_host: Option<&str>, token: 
     )
 }
 
-/// Submits the campaign for review: freezes the snapshot and emails the reviewer their link
-/// through the workspace's email provider (the email goes first; when it cannot go, nothing
-/// changes and the answer says why).
+/// Submits the campaign for review: freezes the snapshot and queues the reviewer's email with
+/// their link, through the workspace's email provider, in the same transaction. How that
+/// email goes shows on the campaign (`ApprovalView::email`).
 pub async fn submit(
     state: &AppState,
     actor: &Actor,
@@ -206,12 +222,12 @@ pub async fn submit(
             "this workspace has no reviewer yet; its owner sets one under Settings → Campaigns",
         ));
     };
-    let Some(mailer) = crate::domain::providers::mailer(state, ws).await? else {
+    if !crate::domain::messaging::providers::configured(state, ws).await?.0 {
         return Err(AppError::refused(
             "provider_not_configured",
             "the reviewer's link is sent by email: this workspace needs an email provider first (Settings → Providers)",
         ));
-    };
+    }
     let snapshot = freeze(state, actor, ws, &stored).await?;
     let token = tokens::random_hex(32);
     let expires = crate::clock::now() + VALID_FOR;
@@ -230,27 +246,11 @@ pub async fn submit(
     }
     .render()
     .map_err(anyhow::Error::from)?;
-    let email = Email {
-        from: mailer.provider.from().to_string(),
-        to: reviewer_email.clone(),
-        subject: format!("Please review: {} ({})", stored.row.name, ws.name()),
-        text: template::plain::from_html(&html),
-        html: Some(html),
-        headers: Vec::new(),
-        outbox_id: crate::domain::ids::OutboxId::generate().to_string(),
-    };
-    match mailer.send(&email).await {
-        Outcome::Sent { .. } => {}
-        Outcome::Retry { reason, .. } | Outcome::Failed { reason, .. } | Outcome::Unknown { reason } => {
-            return Err(AppError::Upstream {
-                code: "review_email_failed",
-                message: format!("the email to the reviewer could not be sent, so nothing was submitted: {reason}"),
-            });
-        }
-    }
     let now = crate::clock::now_text();
     let snapshot_json = serde_json::to_string(&snapshot).map_err(anyhow::Error::from)?;
     let approval_id = ApprovalId::generate();
+    // The approval row and the email that carries its link commit together: the reviewer never
+    // holds a link to nothing, and the outbox sends it (retried while nothing went out).
     let mut tx = storage::db::begin_write(&state.db).await?;
     storage::campaign_approvals::void(&mut tx, ws, id.as_str()).await?;
     storage::campaign_approvals::insert(
@@ -266,6 +266,19 @@ pub async fn submit(
             submitted_by: actor.user_id.as_str(),
             now: &now,
             expires_at: &crate::clock::format(expires),
+        },
+    )
+    .await?;
+    outbox::queue_notice(
+        &mut tx,
+        ws,
+        Purpose::Review,
+        Some(approval_id.as_str()),
+        Notice {
+            to: &reviewer_email,
+            subject: format!("Please review: {} ({})", stored.row.name, ws.name()),
+            text: template::plain::from_html(&html),
+            html,
         },
     )
     .await?;
@@ -285,6 +298,7 @@ pub async fn submit(
     )
     .await?;
     tx.commit().await?;
+    state.outbox.notify_one();
     super::get(state, actor, ws, id).await
 }
 
@@ -428,7 +442,8 @@ async fn found(state: &AppState, token: &str) -> AppResult<(storage::campaign_ap
         .await?
         .ok_or(AppError::NotFound)?;
     let ws_id = WorkspaceId::found(&row.workspace_id)?;
-    let (ws, _) = workspace::for_system(&state.db, &ws_id)
+    // The token was the proof: it is unguessable, and names this workspace's approval row.
+    let (ws, _) = workspace::for_system(&workspace::System::acting(), &state.db, &ws_id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((row, ws))

@@ -13,8 +13,8 @@ use crate::domain::actor::{Actor, Scope, Via as ActorVia};
 use crate::domain::audit;
 use crate::domain::contact::ContactRecord;
 use crate::domain::ids::{CampaignId, ContactId, UserId};
-use crate::domain::messages::{self, Stored as Message};
-use crate::domain::suppression::Via;
+use crate::domain::messaging::Channel;
+use crate::domain::messaging::send::{self, Stored as Message};
 use crate::domain::template::Filler;
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
@@ -34,9 +34,7 @@ async fn sender_actor(state: &AppState, ws: &WorkspaceAccess, stored: &Stored) -
     {
         return Ok(Actor::person(id, ActorVia::Job));
     }
-    let (_, owner) = workspace::for_system(&state.db, ws.id())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let owner = workspace::owner(&state.db, ws).await?;
     Ok(Actor::person(owner, ActorVia::Job))
 }
 
@@ -58,9 +56,15 @@ enum Plan {
 /// The one-click link and the visible footer every campaign email carries (SPEC §8.4); the
 /// footer is left out when the template already shows the link.
 fn marketing_email(state: &AppState, ws: &WorkspaceAccess, from: &str, to: &str, mut message: Message) -> Message {
-    message.headers =
-        crate::domain::unsubscribe::headers(&state.secret, state.config.public_url.as_deref(), ws.id(), to, from);
-    let link = crate::domain::unsubscribe::link(&state.secret, state.config.public_url.as_deref(), ws.id(), to);
+    message.headers = crate::domain::messaging::unsubscribe::headers(
+        &state.secret,
+        state.config.public_url.as_deref(),
+        ws.id(),
+        to,
+        from,
+    );
+    let link =
+        crate::domain::messaging::unsubscribe::link(&state.secret, state.config.public_url.as_deref(), ws.id(), to);
     let (html_line, text_line) = match &link {
         Some(url) => (
             format!(
@@ -99,7 +103,7 @@ fn marketing_text(mut message: Message) -> Message {
 fn plan(
     state: &AppState,
     ws: &WorkspaceAccess,
-    via: Via,
+    via: Channel,
     from: &str,
     filler: &Filler,
     template_id: &str,
@@ -110,16 +114,16 @@ fn plan(
         return Plan::Gone;
     };
     let address = match via {
-        Via::Email => contact.base.primary_email.clone(),
-        Via::Text => contact.base.primary_phone.clone(),
+        Channel::Email => contact.base.primary_email.clone(),
+        Channel::Text => contact.base.primary_phone.clone(),
     }
     .filter(|a| !a.trim().is_empty());
     let Some(address) = address else {
         return Plan::Skip {
             reason: "no_address",
             detail: match via {
-                Via::Email => "no email address".into(),
-                Via::Text => "no phone number".into(),
+                Channel::Email => "no email address".into(),
+                Channel::Text => "no phone number".into(),
             },
             address: None,
         };
@@ -133,16 +137,16 @@ fn plan(
     }
     let message = filler
         .fill(state, contact)
-        .and_then(|rendered| messages::from_rendered(via, rendered, template_id))
+        .and_then(|rendered| send::from_rendered(via, rendered, template_id))
         .map(|m| match via {
-            Via::Email => marketing_email(state, ws, from, &address, m),
-            Via::Text => marketing_text(m),
+            Channel::Email => marketing_email(state, ws, from, &address, m),
+            Channel::Text => marketing_text(m),
         })
         .and_then(|m| {
-            if via == Via::Text && m.text.chars().count() > messages::TEXT_MAX_CHARS {
+            if via == Channel::Text && m.text.chars().count() > send::TEXT_MAX_CHARS {
                 Err(AppError::invalid(
                     "body",
-                    format!("the text is longer than {} characters", messages::TEXT_MAX_CHARS),
+                    format!("the text is longer than {} characters", send::TEXT_MAX_CHARS),
                 ))
             } else {
                 Ok(m)
@@ -223,8 +227,8 @@ async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) 
         let addresses: Vec<String> = contacts
             .values()
             .filter_map(|c| match via {
-                Via::Email => c.base.primary_email.clone(),
-                Via::Text => c.base.primary_phone.clone(),
+                Channel::Email => c.base.primary_email.clone(),
+                Channel::Text => c.base.primary_phone.clone(),
             })
             .collect();
         let suppressed = storage::suppressions::among(&state.db, ws, via.as_str(), &addresses).await?;
@@ -263,7 +267,7 @@ async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) 
                 Plan::Queue { address, message } => {
                     let contact_id = ContactId::found(contact)?;
                     queued = Some(
-                        messages::queue_one(
+                        send::queue_one(
                             &mut tx,
                             &actor,
                             ws,
@@ -386,21 +390,21 @@ pub async fn preview(
     let record = record.unwrap_or_else(|| crate::domain::template::sample_contact(filler.fields()));
     let via = stored.via();
     let address = match via {
-        Via::Email => record.base.primary_email.clone(),
-        Via::Text => record.base.primary_phone.clone(),
+        Channel::Email => record.base.primary_email.clone(),
+        Channel::Text => record.base.primary_phone.clone(),
     };
     let rendered = filler.fill(state, &record)?;
-    let message = messages::from_rendered(via, rendered, &snapshot.template_id)?;
+    let message = send::from_rendered(via, rendered, &snapshot.template_id)?;
     let from = check_provider(state, ws, via).await.unwrap_or_default();
     let message = match via {
-        Via::Email => marketing_email(
+        Channel::Email => marketing_email(
             state,
             ws,
             &from,
             address.as_deref().unwrap_or("someone@example.com"),
             message,
         ),
-        Via::Text => marketing_text(message),
+        Channel::Text => marketing_text(message),
     };
     Ok(Preview {
         contact_id: (!record.id.is_empty()).then(|| record.id.clone()),

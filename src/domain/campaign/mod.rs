@@ -19,7 +19,8 @@ use super::audit;
 use super::field::FieldType;
 use super::field_definition::{self, FieldSet};
 use super::ids::{CampaignId, TemplateId};
-use super::template::{self, Channel};
+use super::messaging::Channel;
+use super::template;
 use super::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult, Invalids};
 use crate::schedule::TimeOfDay;
@@ -247,8 +248,8 @@ impl Stored {
         Status::parse(&self.row.status)
     }
 
-    pub(crate) fn via(&self) -> super::suppression::Via {
-        super::suppression::Via::of_outbox(&self.row.channel)
+    pub(crate) fn via(&self) -> super::messaging::Channel {
+        super::messaging::Channel::stored(&self.row.channel)
     }
 }
 

@@ -13,7 +13,7 @@ use crate::domain::actor::{Actor, Scope};
 use crate::domain::audit;
 use crate::domain::field_definition;
 use crate::domain::ids::{CampaignId, WorkspaceId};
-use crate::domain::suppression::Via;
+use crate::domain::messaging::Channel;
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
 use crate::schedule::{TimeOfDay, stored_text, to_timestamp};
@@ -47,15 +47,17 @@ pub fn schedule_words(schedule: &Schedule, tz: &TimeZone) -> String {
 
 /// Refuses a campaign the workspace's provider cannot send: none configured, or Microsoft
 /// Graph for email (it cannot set `List-Unsubscribe`, which marketing email must carry).
-pub(super) async fn check_provider(state: &AppState, ws: &WorkspaceAccess, via: Via) -> AppResult<String> {
+pub(super) async fn check_provider(state: &AppState, ws: &WorkspaceAccess, via: Channel) -> AppResult<String> {
     match via {
-        Via::Email => {
-            let mailer = crate::domain::providers::mailer(state, ws).await?.ok_or_else(|| {
-                AppError::refused(
-                    "provider_not_configured",
-                    "this workspace has no email provider yet; its owner sets one under Settings → Providers",
-                )
-            })?;
+        Channel::Email => {
+            let mailer = crate::domain::messaging::providers::mailer(state, ws)
+                .await?
+                .ok_or_else(|| {
+                    AppError::refused(
+                        "provider_not_configured",
+                        "this workspace has no email provider yet; its owner sets one under Settings → Providers",
+                    )
+                })?;
             if mailer.provider.kind() == "graph" {
                 return Err(AppError::refused(
                     "provider_unsuitable",
@@ -65,7 +67,7 @@ pub(super) async fn check_provider(state: &AppState, ws: &WorkspaceAccess, via: 
             }
             Ok(mailer.provider.from().to_string())
         }
-        Via::Text => Ok(crate::domain::providers::texter(state, ws)
+        Channel::Text => Ok(crate::domain::messaging::providers::texter(state, ws)
             .await?
             .ok_or_else(|| {
                 AppError::refused(
@@ -148,20 +150,11 @@ pub async fn schedule(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, id:
     audit::in_workspace(&mut tx, actor, ws.id(), "campaign.schedule", "campaign", &row.id).await?;
     tx.commit().await?;
     if starts_now {
-        spawn_fan_out(state, ws, id);
+        // The campaigns pump queues it (`jobs::campaigns`): the request answers at once, and
+        // the scheduler picks up whatever a crash left.
+        state.campaigns.notify_one();
     }
     super::get(state, actor, ws, id).await
-}
-
-/// Queues the campaign in the background (the request answers at once; the scheduler picks
-/// up whatever a crash left).
-fn spawn_fan_out(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) {
-    let (state, ws, id) = (state.clone(), ws.clone(), id.clone());
-    tokio::spawn(async move {
-        if let Err(e) = super::fan_out::fan_out(&state, &ws, &id).await {
-            tracing::warn!(campaign = %id, error = %e.public_message(), "a campaign could not be queued yet; the scheduler tries again");
-        }
-    });
 }
 
 /// Stops claiming: messages waiting in the outbox are held, the fan-out stops after its batch.
@@ -204,7 +197,7 @@ pub async fn resume(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, id: &
     tx.commit().await?;
     state.outbox.notify_one();
     if started {
-        spawn_fan_out(state, ws, id);
+        state.campaigns.notify_one();
     }
     super::get(state, actor, ws, id).await
 }
@@ -269,14 +262,14 @@ impl std::fmt::Display for Ran {
 /// The scheduler's pass at `now` (SPEC §15 `yearly-campaigns`): starts campaigns whose time
 /// came, sends today's yearly occurrences whose time of day has passed (so a Pi that was off
 /// at 09:00 still sends at 10:00 the same day), and finishes fan-outs a crash cut short.
-pub async fn run_due(state: &AppState, now: Timestamp) -> AppResult<Ran> {
+pub async fn run_due(state: &AppState, system: &workspace::System, now: Timestamp) -> AppResult<Ran> {
     let mut ran = Ran::default();
     let now_text = stored_text(now);
     for (ws_id, id) in storage::campaigns::due(&state.db, &now_text).await? {
         let (Some(ws_id), Some(id)) = (WorkspaceId::parse(&ws_id), CampaignId::parse(&id)) else {
             continue;
         };
-        let Some((ws, _)) = workspace::for_system(&state.db, &ws_id).await? else {
+        let Some((ws, _)) = workspace::for_system(system, &state.db, &ws_id).await? else {
             continue;
         };
         match one(state, &ws, &id, now, &now_text, &mut ran).await {

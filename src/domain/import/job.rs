@@ -75,6 +75,11 @@ pub struct Jobs {
 }
 
 impl Jobs {
+    /// A copy of `file` where uploads wait for their import (`pi-crm import`).
+    pub fn copy_upload(&self, file: &std::path::Path) -> std::io::Result<UploadFile> {
+        UploadFile::copy_from(&self.uploads, file)
+    }
+
     pub fn new(uploads: PathBuf) -> Jobs {
         Jobs {
             progress: Mutex::default(),

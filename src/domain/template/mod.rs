@@ -18,6 +18,7 @@ use super::contact::{BaseFields, ContactRecord};
 use super::field::FieldType;
 use super::field_definition::{self, FieldSet};
 use super::ids::{ContactId, TemplateId, WorkspaceId};
+use super::messaging::Channel;
 use super::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult, Invalids};
 use crate::state::AppState;
@@ -25,29 +26,6 @@ use crate::storage;
 use render::{Compiled, Rendered, Sender, Source};
 
 /// What a template is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Email,
-    Text,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Text => "text",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Channel> {
-        match text.trim() {
-            "email" => Some(Channel::Email),
-            "text" => Some(Channel::Text),
-            _ => None,
-        }
-    }
-}
-
 /// A template as the API answers it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Template {
@@ -107,6 +85,9 @@ pub struct SharedTemplate {
     pub template: Template,
     pub shared_by: Option<String>,
     pub shared_at: String,
+    /// The name of the workspace it lives in (`workspace.name` in its preview).
+    #[serde(skip)]
+    pub workspace_name: String,
 }
 
 /// `POST` takes every field but `preheader`; `PATCH` takes any of them.
@@ -182,8 +163,8 @@ async fn check(state: &AppState, ws: &WorkspaceAccess, input: TemplateInput) -> 
     let preheader = input.preheader.unwrap_or_default().trim().to_string();
     let body = input.body.unwrap_or_default();
     if channel == Channel::Email {
-        bad.check(super::messages::check_line("subject", &subject, true))?;
-        bad.check(super::messages::check_line("preheader", &preheader, false))?;
+        bad.check(super::messaging::send::check_line("subject", &subject, true))?;
+        bad.check(super::messaging::send::check_line("preheader", &preheader, false))?;
     }
     if body.trim().is_empty() {
         bad.check::<()>(Err(AppError::invalid("body", "write the message")))?;
@@ -461,12 +442,15 @@ pub async fn share(
     let template_id = TemplateId::found(&template.id)?;
     storage::templates::share(
         &mut tx,
+        ws,
         &template_id,
         &other.id,
         &actor.user_id,
         &crate::clock::now_text(),
     )
-    .await?;
+    .await?
+    .then_some(())
+    .ok_or(AppError::NotFound)?;
     audit::in_workspace_with(
         &mut tx,
         actor,
@@ -501,6 +485,7 @@ fn shared(r: storage::templates::SharedRow) -> SharedTemplate {
         template: r.template.into(),
         shared_by: r.shared_by_name,
         shared_at: r.shared_at,
+        workspace_name: r.workspace_name,
     }
 }
 
@@ -525,8 +510,10 @@ pub async fn set_favorite(
 ) -> AppResult<Template> {
     // A favourite is the person's own bookmark: viewers may keep them too.
     actor.require(Scope::ReadTemplates)?;
-    find(state, actor, ws, id).await?;
-    storage::templates::set_favorite(&state.db, &actor.user_id, id, on).await?;
+    storage::templates::set_favorite(&state.db, ws, &actor.user_id, id, on)
+        .await?
+        .then_some(())
+        .ok_or(AppError::NotFound)?;
     find(state, actor, ws, id).await
 }
 
@@ -565,23 +552,21 @@ pub async fn preview_source(
         .fill(state, &record)
 }
 
-/// A template shared with the caller, filled in for the sample contact (with the fields of
-/// the workspace it lives in, which the caller does not otherwise reach).
-/// `shared` comes from `shared_one`, which found it shared with the caller.
+/// A template shared with the caller, filled in for the sample contact with the fields of the
+/// workspace it lives in — read through the share itself, which the caller does not
+/// otherwise reach (no access to that workspace is made for it: a template not shared with
+/// the caller finds no fields).
 pub async fn preview_shared(state: &AppState, actor: &Actor, shared: &SharedTemplate) -> AppResult<Rendered> {
-    let shared = &shared.template;
-    let home = WorkspaceId::found(&shared.workspace_id)?;
-    let (ws, _) = workspace::for_system(&state.db, &home)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let fields = field_definition::applicable(&state.db, &ws).await?;
-    let compiled = verify(&shared.source(), &fields)?;
+    actor.require(Scope::ReadTemplates)?;
+    let id = TemplateId::found(&shared.template.id)?;
+    let fields = FieldSet(storage::fields::applicable_through_share(&state.db, &actor.user_id, &id).await?);
+    let compiled = verify(&shared.template.source(), &fields)?;
     let sender = sender_for(state, actor).await?;
     let context = render::context(
         &sample_contact(&fields),
         &fields,
         &sender,
-        ws.name(),
+        &shared.workspace_name,
         Some("https://example.com/u"),
     );
     compiled.render(&context).map_err(|p| AppError::InvalidMany(vec![p]))
@@ -660,7 +645,7 @@ impl Filler {
 
     pub fn fill(&self, state: &AppState, contact: &ContactRecord) -> AppResult<Rendered> {
         let unsubscribe = contact.base.primary_email.as_deref().and_then(|email| {
-            super::unsubscribe::link(
+            super::messaging::unsubscribe::link(
                 &state.secret,
                 state.config.public_url.as_deref(),
                 self.workspace.id(),

@@ -14,7 +14,7 @@ use crate::auth::workspace::Editor;
 use crate::domain::campaign::approval::{self, DecisionInput};
 use crate::domain::campaign::{self, Campaign, Recipient, Status, fan_out, sending};
 use crate::domain::ids::{CampaignId, ContactId, WorkspaceId};
-use crate::domain::template::Channel;
+use crate::domain::messaging::Channel;
 use crate::domain::template::render::Rendered;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;

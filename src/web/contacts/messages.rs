@@ -10,8 +10,9 @@ use super::show_contact;
 use crate::auth::workspace::Editor;
 use crate::domain::contact::ContactRecord;
 use crate::domain::ids::{CommunicationId, ContactId, WorkspaceId};
-use crate::domain::messages::{self, MessageInput, TEXT_MAX_CHARS};
-use crate::domain::suppression::{self, Via};
+use crate::domain::messaging::Channel;
+use crate::domain::messaging::send::{self, MessageInput, TEXT_MAX_CHARS};
+use crate::domain::messaging::suppression;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -57,17 +58,21 @@ impl SendBox {
         let all = crate::domain::template::list(state, actor, ws, &Default::default()).await?;
         let (email_templates, text_templates): (Vec<_>, Vec<_>) = all.into_iter().partition(|t| t.channel == "email");
         let pick = |ts: Vec<crate::domain::template::Template>| ts.into_iter().map(|t| (t.id, t.name)).collect();
-        let ai_ready = crate::domain::providers::ai(state, ws).await.ok().flatten().is_some();
-        let (email, sms) = crate::domain::providers::configured(state, ws).await?;
+        let ai_ready = crate::domain::messaging::providers::ai(state, ws)
+            .await
+            .ok()
+            .flatten()
+            .is_some();
+        let (email, sms) = crate::domain::messaging::providers::configured(state, ws).await?;
         let mut conn = state.db.acquire().await?;
-        let blocked = |configured: bool, what: &str, address: Option<&String>, via: Via| {
+        let blocked = |configured: bool, what: &str, address: Option<&String>, via: Channel| {
             let reason = if !configured {
                 Some(format!("No {what} provider is set up for this workspace yet."))
             } else if address.is_none() {
                 Some(format!(
                     "{} has no {}.",
                     c.display_name(),
-                    if via == Via::Email {
+                    if via == Channel::Email {
                         "email address"
                     } else {
                         "phone number"
@@ -79,8 +84,8 @@ impl SendBox {
             (reason, address.cloned(), via)
         };
         let checks = [
-            blocked(email, "email", c.base.primary_email.as_ref(), Via::Email),
-            blocked(sms, "text", c.base.primary_phone.as_ref(), Via::Text),
+            blocked(email, "email", c.base.primary_email.as_ref(), Channel::Email),
+            blocked(sms, "text", c.base.primary_phone.as_ref(), Channel::Text),
         ];
         let mut out = Vec::new();
         for (reason, address, via) in checks {
@@ -133,7 +138,7 @@ pub async fn send(
         body: Some(form.body.clone()),
     };
     let url = format!("/workspaces/{}/contacts/{id}#timeline", ws.id());
-    match messages::send(&state, &actor, &ws, &id, input).await {
+    match send::send(&state, &actor, &ws, &id, input).await {
         Ok(_) => {
             let what = if form.channel == "text" { "Text" } else { "Email" };
             Ok(flash::redirect(&state, &url, "success", &format!("{what} on its way.")))
@@ -160,7 +165,7 @@ pub async fn send_again(
     PagePath((_, id, entry)): PagePath<(WorkspaceId, ContactId, CommunicationId)>,
 ) -> Result<Response, PageError> {
     let url = format!("/workspaces/{}/contacts/{id}#timeline", ws.id());
-    match messages::send_again(&state, &actor, &ws, &id, &entry).await {
+    match send::send_again(&state, &actor, &ws, &id, &entry).await {
         Ok(()) => Ok(flash::redirect(&state, &url, "success", "Sending it again.")),
         Err(AppError::Refused { message, .. } | AppError::Conflict { message, .. }) => {
             Ok(flash::redirect(&state, &url, "error", &message))

@@ -11,8 +11,9 @@ use serde::Deserialize;
 
 use super::TemplateForm;
 use crate::domain::ids::{ContactId, TemplateId, WorkspaceId};
+use crate::domain::messaging::Channel;
+use crate::domain::template;
 use crate::domain::template::render::{Rendered, Source, html_escape};
-use crate::domain::template::{self, Channel};
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::web::chrome::CurrentUser;

@@ -74,7 +74,11 @@ async fn render(
     prompt: Option<String>,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
-    let configured = crate::domain::providers::ai(state, &ws).await.ok().flatten().is_some();
+    let configured = crate::domain::messaging::providers::ai(state, &ws)
+        .await
+        .ok()
+        .flatten()
+        .is_some();
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

@@ -7,16 +7,17 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::SqlitePool;
 
-use super::actor::{Actor, Scope};
-use super::audit;
-use super::comms::Communication;
-use super::contact::{self, ContactInput};
-use super::field::FieldType;
-use super::ids::{CommunicationId, ContactId, InboxMessageId};
-use super::page::{Page, PageRequest};
-use super::phone::Phone;
-use super::suppression::{self, Via};
-use super::workspace::WorkspaceAccess;
+use super::suppression;
+use super::{Channel, MessageStatus};
+use crate::domain::actor::{Actor, Scope};
+use crate::domain::audit;
+use crate::domain::comms::Communication;
+use crate::domain::contact::{self, ContactInput};
+use crate::domain::field::FieldType;
+use crate::domain::ids::{CommunicationId, ContactId, InboxMessageId};
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::phone::Phone;
+use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 use crate::providers::sms::segments;
 use crate::storage;
@@ -60,7 +61,7 @@ pub async fn receive_text(db: &SqlitePool, region: &str, ws: &WorkspaceAccess, t
     let from = Phone::parse(text.from, region, "From")
         .map(Phone::into_string)
         .unwrap_or_else(|_| text.from.trim().to_string());
-    let fields = super::field_definition::applicable(db, ws).await?;
+    let fields = crate::domain::field_definition::applicable(db, ws).await?;
     let phone_fields: Vec<String> = fields
         .0
         .iter()
@@ -73,7 +74,7 @@ pub async fn receive_text(db: &SqlitePool, region: &str, ws: &WorkspaceAccess, t
     }
     let word = text.body.trim().to_ascii_uppercase();
     if OPT_OUT_WORDS.contains(&word.as_str()) {
-        suppression::suppress(&mut tx, ws, Via::Text, &from, "stop").await?;
+        suppression::suppress(&mut tx, ws, Channel::Text, &from, "stop").await?;
     } else if OPT_IN_WORDS.contains(&word.as_str()) {
         storage::suppressions::delete_stop(&mut tx, ws, &from).await?;
     }
@@ -132,11 +133,11 @@ pub struct StatusEvent<'a> {
     pub provider_id: Option<&'a str>,
     /// The status it means: `sent`, `delivered`, `opened`, `clicked`, `bounced`, `failed`, or
     /// `None` when it changes no status.
-    pub status: Option<&'a str>,
+    pub status: Option<MessageStatus>,
     /// Why it failed, in the provider's words.
     pub error: Option<String>,
     /// An address or number to put on the suppression list, and why.
-    pub suppress: Option<(Via, String, &'static str)>,
+    pub suppress: Option<(Channel, String, &'static str)>,
 }
 
 /// Applies a status event; false when it was a repeat.
@@ -151,12 +152,11 @@ pub async fn apply_status(db: &SqlitePool, ws: &WorkspaceAccess, event: StatusEv
     }
     let found = storage::outbox::communication_for(&mut tx, ws, event.outbox_id, event.provider_id).await?;
     if let (Some((outbox_id, communication)), Some(status)) = (found, event.status) {
-        let went_out = matches!(status, "sent" | "delivered" | "opened" | "clicked" | "bounced");
-        if went_out {
+        if status.went_out() {
             storage::outbox::confirm_sent(&mut tx, &outbox_id, event.provider_id).await?;
         }
-        if storage::comms::advance_status(&mut tx, ws, &communication, status).await? {
-            if went_out {
+        if super::status::advance(&mut tx, ws, &communication, status).await? {
+            if status.went_out() {
                 storage::comms::set_content_key(&mut tx, ws, &communication, "error", None).await?;
             }
             if let Some(error) = &event.error {
@@ -243,11 +243,11 @@ pub fn mailgun_status<'a>(token: &'a str, data: &'a Value, region_free_recipient
         .or_else(|| data.pointer("/delivery-status/description").and_then(Value::as_str))
         .or_else(|| data.get("reason").and_then(Value::as_str))
         .map(crate::providers::short);
-    let (status, suppress_reason): (Option<&str>, Option<&'static str>) = match event {
-        "delivered" => (Some("delivered"), None),
-        "opened" => (Some("opened"), None),
-        "clicked" => (Some("clicked"), None),
-        "failed" if permanent => (Some("bounced"), Some("bounced")),
+    let (status, suppress_reason): (Option<MessageStatus>, Option<&'static str>) = match event {
+        "delivered" => (Some(MessageStatus::Delivered), None),
+        "opened" => (Some(MessageStatus::Opened), None),
+        "clicked" => (Some(MessageStatus::Clicked), None),
+        "failed" if permanent => (Some(MessageStatus::Bounced), Some("bounced")),
         "complained" => (None, Some("complained")),
         "unsubscribed" => (None, Some("unsubscribed")),
         // Temporary failures, `accepted`, `rejected` …: Mailgun keeps trying; nothing changes.
@@ -259,7 +259,11 @@ pub fn mailgun_status<'a>(token: &'a str, data: &'a Value, region_free_recipient
         outbox_id: data.pointer("/user-variables/outbox_id").and_then(Value::as_str),
         provider_id: data.pointer("/message/headers/message-id").and_then(Value::as_str),
         status,
-        error: if status == Some("bounced") { reason } else { None },
-        suppress: suppress_reason.and_then(|why| region_free_recipient.map(|r| (Via::Email, r, why))),
+        error: if status == Some(MessageStatus::Bounced) {
+            reason
+        } else {
+            None
+        },
+        suppress: suppress_reason.and_then(|why| region_free_recipient.map(|r| (Channel::Email, r, why))),
     }
 }

@@ -4,69 +4,30 @@
 use serde::{Deserialize, Serialize};
 use sqlx::{SqliteConnection, SqlitePool};
 
-use super::actor::{Actor, Scope};
-use super::audit;
-use super::ids::SuppressionId;
-use super::page::{Page, PageRequest};
-use super::phone::Phone;
-use super::user::Email;
-use super::workspace::WorkspaceAccess;
+use super::Channel;
+use crate::domain::actor::{Actor, Scope};
+use crate::domain::audit;
+use crate::domain::ids::SuppressionId;
+use crate::domain::page::{Page, PageRequest};
+use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult, Invalids};
 use crate::storage;
 
 pub const REASONS: &[&str] = &["unsubscribed", "bounced", "complained", "stop", "manual"];
 
-/// Which kind of address: an email or a phone number for texts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Email,
-    Text,
-}
-
-impl Via {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Via::Email => "email",
-            Via::Text => "text",
-        }
-    }
-
-    /// `email` or `text`, as the API, the forms and the outbox name them.
-    pub fn parse(text: &str) -> Option<Via> {
-        match text.trim() {
-            "email" => Some(Via::Email),
-            "text" => Some(Via::Text),
-            _ => None,
-        }
-    }
-
-    /// The channel of an outbox row, which only ever holds `email` or `text`.
-    pub fn of_outbox(channel: &str) -> Via {
-        Via::parse(channel).unwrap_or(Via::Text)
-    }
-
-    /// Refuses with 409 `suppressed` when `address` is on the workspace's list.
-    pub async fn refuse_if_suppressed(
-        self,
-        conn: &mut SqliteConnection,
-        ws: &WorkspaceAccess,
-        address: &str,
-    ) -> AppResult<()> {
-        match is_suppressed(conn, ws, self, address).await? {
-            Some(reason) => Err(AppError::refused(
-                "suppressed",
-                format!("{address} is on the suppression list ({reason}); nothing is sent to it"),
-            )),
-            None => Ok(()),
-        }
-    }
-
-    /// The address as stored: a lower-case email, or a number in E.164.
-    pub fn normalise(self, raw: &str, default_region: &str, field: &str) -> AppResult<String> {
-        match self {
-            Via::Email => Ok(Email::parse(raw, field)?.as_str().to_string()),
-            Via::Text => Ok(Phone::parse(raw, default_region, field)?.into_string()),
-        }
+/// Refuses with 409 `suppressed` when `address` is on the workspace's list for `channel`.
+pub async fn refuse_if_suppressed(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    channel: Channel,
+    address: &str,
+) -> AppResult<()> {
+    match is_suppressed(conn, ws, channel, address).await? {
+        Some(reason) => Err(AppError::refused(
+            "suppressed",
+            format!("{address} is on the suppression list ({reason}); nothing is sent to it"),
+        )),
+        None => Ok(()),
     }
 }
 
@@ -110,8 +71,9 @@ pub async fn add(
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
     let mut bad = Invalids::default();
-    let via =
-        bad.check(Via::parse(&input.channel).ok_or_else(|| AppError::invalid("channel", "channel is email or text")))?;
+    let via = bad.check(
+        Channel::parse(&input.channel).ok_or_else(|| AppError::invalid("channel", "channel is email or text")),
+    )?;
     let reason = input
         .reason
         .as_deref()
@@ -146,7 +108,7 @@ pub async fn add(
 pub async fn suppress(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
-    via: Via,
+    via: Channel,
     address: &str,
     reason: &str,
 ) -> AppResult<(Suppression, bool)> {
@@ -169,7 +131,7 @@ pub async fn suppress(
 pub async fn is_suppressed(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,
-    via: Via,
+    via: Channel,
     address: &str,
 ) -> AppResult<Option<String>> {
     Ok(storage::suppressions::find(conn, ws, via.as_str(), address)

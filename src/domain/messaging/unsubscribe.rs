@@ -8,9 +8,10 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use sqlx::SqlitePool;
 
-use super::ids::WorkspaceId;
-use super::suppression::{self, Via};
-use super::workspace::{self, WorkspaceAccess};
+use super::Channel;
+use super::suppression;
+use crate::domain::ids::WorkspaceId;
+use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::AppResult;
 use crate::state::SecretKey;
 use crate::storage;
@@ -62,11 +63,12 @@ pub async fn look_up(db: &SqlitePool, key: &SecretKey, token: &str) -> AppResult
     let Some((ws_id, address)) = read(key, token) else {
         return Ok(None);
     };
-    let Some((ws, _)) = workspace::for_system(db, &ws_id).await? else {
+    // The token's HMAC was the proof: only pi-crm can have made it for this workspace.
+    let Some((ws, _)) = workspace::for_system(&workspace::System::acting(), db, &ws_id).await? else {
         return Ok(None);
     };
     let mut conn = db.acquire().await?;
-    let already = suppression::is_suppressed(&mut conn, &ws, Via::Email, &address)
+    let already = suppression::is_suppressed(&mut conn, &ws, Channel::Email, &address)
         .await?
         .is_some();
     Ok(Some(Target { ws, address, already }))
@@ -78,7 +80,7 @@ pub async fn confirm(db: &SqlitePool, key: &SecretKey, token: &str) -> AppResult
         return Ok(None);
     };
     let mut tx = storage::db::begin_write(db).await?;
-    suppression::suppress(&mut tx, &target.ws, Via::Email, &target.address, "unsubscribed").await?;
+    suppression::suppress(&mut tx, &target.ws, Channel::Email, &target.address, "unsubscribed").await?;
     tx.commit().await?;
     Ok(Some(target))
 }

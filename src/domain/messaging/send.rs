@@ -5,14 +5,14 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::actor::{Actor, Scope};
-use super::audit;
-use super::comms::Kind;
-use super::ids::{CommunicationId, ContactId, OutboxId, TemplateId};
-use super::suppression::Via;
-use super::template::Channel as TemplateChannel;
-use super::template::render::Rendered;
-use super::workspace::WorkspaceAccess;
+use super::Channel;
+use super::suppression;
+use crate::domain::actor::{Actor, Scope};
+use crate::domain::audit;
+use crate::domain::comms::Kind;
+use crate::domain::ids::{CommunicationId, ContactId, OutboxId, TemplateId};
+use crate::domain::template::render::Rendered;
+use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult, Invalids};
 use crate::providers::sms::segments;
 use crate::state::AppState;
@@ -65,7 +65,7 @@ pub async fn send(
 ) -> AppResult<Queued> {
     actor.require(Scope::SendMessages)?;
     ws.require_editor()?;
-    let via = Via::parse(&input.channel).ok_or_else(|| AppError::invalid("channel", "channel is email or text"))?;
+    let via = Channel::parse(&input.channel).ok_or_else(|| AppError::invalid("channel", "channel is email or text"))?;
     let contact = storage::contacts::load(&state.db, ws, contact_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -75,10 +75,10 @@ pub async fn send(
         Some(id) => from_template(state, actor, ws, via, id, &contact, input.subject.as_deref()).await?,
     };
     let from = match via {
-        Via::Email => super::providers::mailer(state, ws)
+        Channel::Email => super::providers::mailer(state, ws)
             .await?
             .map(|m| m.provider.from().to_string()),
-        Via::Text => super::providers::texter(state, ws)
+        Channel::Text => super::providers::texter(state, ws)
             .await?
             .map(|t| t.provider.from().to_string()),
     }
@@ -87,25 +87,25 @@ pub async fn send(
             "provider_not_configured",
             format!(
                 "this workspace has no {} provider yet; its owner sets one under Settings → Providers",
-                if via == Via::Email { "email" } else { "text" }
+                if via == Channel::Email { "email" } else { "text" }
             ),
         )
     })?;
     let to = match via {
-        Via::Email => contact.base.primary_email.clone(),
-        Via::Text => contact.base.primary_phone.clone(),
+        Channel::Email => contact.base.primary_email.clone(),
+        Channel::Text => contact.base.primary_phone.clone(),
     }
     .ok_or_else(|| {
         AppError::refused(
             "no_address",
             match via {
-                Via::Email => "this contact has no email address",
-                Via::Text => "this contact has no phone number",
+                Channel::Email => "this contact has no email address",
+                Channel::Text => "this contact has no phone number",
             },
         )
     })?;
     let mut tx = storage::db::begin_write(&state.db).await?;
-    via.refuse_if_suppressed(&mut tx, ws, &to).await?;
+    suppression::refuse_if_suppressed(&mut tx, ws, via, &to).await?;
     let id = queue(&mut tx, actor, ws, contact_id, via, &from, &to, &stored).await?;
     tx.commit().await?;
     state.outbox.notify_one();
@@ -121,22 +121,18 @@ async fn from_template(
     state: &AppState,
     actor: &Actor,
     ws: &WorkspaceAccess,
-    via: Via,
+    via: Channel,
     id: &str,
     contact: &crate::domain::contact::ContactRecord,
     subject: Option<&str>,
 ) -> AppResult<Stored> {
     let id = TemplateId::parse(id)
         .ok_or_else(|| AppError::invalid("template_id", "there is no template with this id in this workspace"))?;
-    let (template, mut rendered) = super::template::fill_for(state, actor, ws, &id, contact).await?;
-    let wanted = match via {
-        Via::Email => TemplateChannel::Email,
-        Via::Text => TemplateChannel::Text,
-    };
-    if template.channel() != wanted {
+    let (template, mut rendered) = crate::domain::template::fill_for(state, actor, ws, &id, contact).await?;
+    if template.channel() != via {
         let hint = match template.channel() {
-            TemplateChannel::Email => "this is an email template; send it as an email",
-            TemplateChannel::Text => "this is a text template; send it as a text",
+            Channel::Email => "this is an email template; send it as an email",
+            Channel::Text => "this is a text template; send it as a text",
         };
         return Err(AppError::invalid("template_id", hint));
     }
@@ -147,9 +143,9 @@ async fn from_template(
 }
 
 /// A filled-in template, checked and shaped for the outbox like a written message.
-pub fn from_rendered(via: Via, rendered: Rendered, template_id: &str) -> AppResult<Stored> {
+pub fn from_rendered(via: Channel, rendered: Rendered, template_id: &str) -> AppResult<Stored> {
     let mut stored = compose(via, Some(&rendered.subject), Some(&rendered.body_text))?;
-    if via == Via::Email {
+    if via == Channel::Email {
         stored.html = rendered.body_html;
     }
     stored.template_id = Some(template_id.to_string());
@@ -171,12 +167,12 @@ pub fn check_line(field: &str, text: &str, required: bool) -> AppResult<()> {
 }
 
 /// Checks what was written and shapes it for the outbox; every mistake at once.
-fn compose(via: Via, subject: Option<&str>, body: Option<&str>) -> AppResult<Stored> {
+fn compose(via: Channel, subject: Option<&str>, body: Option<&str>) -> AppResult<Stored> {
     let mut bad = Invalids::default();
     let body = body.unwrap_or("").trim();
     let subject = subject.unwrap_or("").trim();
     match via {
-        Via::Email => {
+        Channel::Email => {
             bad.check(check_line("subject", subject, true))?;
             if body.is_empty() {
                 bad.check::<()>(Err(AppError::invalid("body", "write the message")))?;
@@ -192,7 +188,7 @@ fn compose(via: Via, subject: Option<&str>, body: Option<&str>) -> AppResult<Sto
                 template_id: None,
             })
         }
-        Via::Text => {
+        Channel::Text => {
             if body.is_empty() {
                 bad.check::<()>(Err(AppError::invalid("body", "write the message")))?;
             } else if body.chars().count() > TEXT_MAX_CHARS {
@@ -221,7 +217,7 @@ pub async fn queue(
     actor: &Actor,
     ws: &WorkspaceAccess,
     contact: &ContactId,
-    via: Via,
+    via: Channel,
     from: &str,
     to: &str,
     message: &Stored,
@@ -239,19 +235,19 @@ pub async fn queue_one(
     actor: &Actor,
     ws: &WorkspaceAccess,
     contact: &ContactId,
-    via: Via,
+    via: Channel,
     from: &str,
     to: &str,
     message: &Stored,
     campaign: Option<&str>,
 ) -> AppResult<CommunicationId> {
     let (kind, mut content) = match via {
-        Via::Email => (
+        Channel::Email => (
             Kind::Email,
             json!({"subject": message.subject, "body_html": message.html, "body_text": message.text,
                    "from": from, "to": to, "provider_message_id": null, "template_id": message.template_id}),
         ),
-        Via::Text => (
+        Channel::Text => (
             Kind::Text,
             json!({"body": message.text, "from": from, "to": to, "provider_message_id": null,
                    "segments": segments::count(&message.text).1, "template_id": message.template_id}),
@@ -260,7 +256,7 @@ pub async fn queue_one(
     if let Some(campaign) = campaign {
         content["campaign_id"] = json!(campaign);
     }
-    let id = super::comms::record(conn, actor, ws, contact, kind, content, Some("queued")).await?;
+    let id = crate::domain::comms::record(conn, actor, ws, contact, kind, content, Some("queued")).await?;
     let outbox_id = OutboxId::generate();
     let now = crate::clock::now_text();
     storage::outbox::insert(
@@ -268,7 +264,9 @@ pub async fn queue_one(
         ws,
         &storage::outbox::NewRow {
             id: outbox_id.as_str(),
-            communication_id: id.as_str(),
+            purpose: super::outbox::Purpose::Message.as_str(),
+            communication_id: Some(id.as_str()),
+            approval_id: None,
             channel: via.as_str(),
             recipient: to,
             message: &serde_json::to_string(message).map_err(anyhow::Error::from)?,
@@ -303,16 +301,16 @@ pub async fn send_again(
     let (_, channel, recipient, message, campaign) = storage::outbox::last_for_communication(&mut tx, ws, id.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    Via::of_outbox(&channel)
-        .refuse_if_suppressed(&mut tx, ws, &recipient)
-        .await?;
+    suppression::refuse_if_suppressed(&mut tx, ws, Channel::stored(&channel), &recipient).await?;
     let now = crate::clock::now_text();
     storage::outbox::insert(
         &mut tx,
         ws,
         &storage::outbox::NewRow {
             id: OutboxId::generate().as_str(),
-            communication_id: id.as_str(),
+            purpose: super::outbox::Purpose::Message.as_str(),
+            communication_id: Some(id.as_str()),
+            approval_id: None,
             channel: &channel,
             recipient: &recipient,
             message: &message,
@@ -408,10 +406,10 @@ mod tests {
 
     #[test]
     fn a_message_is_checked_whole() {
-        let e = compose(Via::Email, Some(""), Some("")).unwrap_err();
+        let e = compose(Channel::Email, Some(""), Some("")).unwrap_err();
         assert!(matches!(e, AppError::InvalidMany(ref all) if all.len() == 2));
-        assert!(compose(Via::Email, Some("a\nb"), Some("x")).is_err());
-        assert!(compose(Via::Text, None, Some(&"a".repeat(1601))).is_err());
-        assert!(compose(Via::Text, None, Some(&"a".repeat(1600))).is_ok());
+        assert!(compose(Channel::Email, Some("a\nb"), Some("x")).is_err());
+        assert!(compose(Channel::Text, None, Some(&"a".repeat(1601))).is_err());
+        assert!(compose(Channel::Text, None, Some(&"a".repeat(1600))).is_ok());
     }
 }

@@ -6,9 +6,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::actor::{Actor, Scope};
-use super::audit;
-use super::workspace::WorkspaceAccess;
+use crate::domain::actor::{Actor, Scope};
+use crate::domain::audit;
+use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 use crate::providers::email::{EmailProvider, Mailer};
 use crate::providers::llm::AiProvider;
@@ -16,38 +16,38 @@ use crate::providers::sms::{SmsProvider, Texter};
 use crate::state::AppState;
 use crate::storage;
 
-/// What a provider carries.
+/// Which of a workspace's providers: the one for email, for texts, or for AI.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
+pub enum Service {
     Email,
     Sms,
     Ai,
 }
 
-impl Channel {
+impl Service {
     pub fn as_str(self) -> &'static str {
         match self {
-            Channel::Email => "email",
-            Channel::Sms => "sms",
-            Channel::Ai => "ai",
+            Service::Email => "email",
+            Service::Sms => "sms",
+            Service::Ai => "ai",
         }
     }
 
     /// `email`, `sms` or `ai` from a path; anything else is 404.
-    pub fn from_path(text: &str) -> AppResult<Channel> {
+    pub fn from_path(text: &str) -> AppResult<Service> {
         match text {
-            "email" => Ok(Channel::Email),
-            "sms" => Ok(Channel::Sms),
-            "ai" => Ok(Channel::Ai),
+            "email" => Ok(Service::Email),
+            "sms" => Ok(Service::Sms),
+            "ai" => Ok(Service::Ai),
             _ => Err(AppError::NotFound),
         }
     }
 
     fn secret_fields(self, kind: &str) -> &'static [&'static str] {
         match self {
-            Channel::Email => EmailProvider::secret_fields(kind),
-            Channel::Sms => SmsProvider::secret_fields(kind),
-            Channel::Ai => AiProvider::secret_fields(kind),
+            Service::Email => EmailProvider::secret_fields(kind),
+            Service::Sms => SmsProvider::secret_fields(kind),
+            Service::Ai => AiProvider::secret_fields(kind),
         }
     }
 }
@@ -97,15 +97,15 @@ fn require_owner(actor: &Actor, ws: &WorkspaceAccess) -> AppResult<()> {
 pub async fn view(state: &AppState, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<ProvidersView> {
     require_owner(actor, ws)?;
     Ok(ProvidersView {
-        email: public_view(state, ws, Channel::Email).await?,
-        sms: public_view(state, ws, Channel::Sms).await?,
-        ai: public_view(state, ws, Channel::Ai).await?,
+        email: public_view(state, ws, Service::Email).await?,
+        sms: public_view(state, ws, Service::Sms).await?,
+        ai: public_view(state, ws, Service::Ai).await?,
         webhook_urls: WebhookUrls::for_workspace(state, ws),
     })
 }
 
 /// The public settings of one provider, with `secrets_set` naming the secrets it holds.
-async fn public_view(state: &AppState, ws: &WorkspaceAccess, channel: Channel) -> AppResult<Option<Value>> {
+async fn public_view(state: &AppState, ws: &WorkspaceAccess, channel: Service) -> AppResult<Option<Value>> {
     let Some(row) = storage::providers::get(&state.db, ws, channel.as_str()).await? else {
         return Ok(None);
     };
@@ -135,7 +135,7 @@ pub async fn put(
     state: &AppState,
     actor: &Actor,
     ws: &WorkspaceAccess,
-    channel: Channel,
+    channel: Service,
     body: Value,
 ) -> AppResult<Value> {
     require_owner(actor, ws)?;
@@ -160,11 +160,11 @@ pub async fn put(
     }
     let full = Value::Object(given);
     let (kind, problems, normalised) = match channel {
-        Channel::Email => {
+        Service::Email => {
             let p: EmailProvider = parse(full)?;
             (p.kind(), p.problems(), serde_json::to_value(&p))
         }
-        Channel::Sms => {
+        Service::Sms => {
             let p: SmsProvider = parse(full)?;
             (
                 p.kind(),
@@ -172,7 +172,7 @@ pub async fn put(
                 serde_json::to_value(&p),
             )
         }
-        Channel::Ai => {
+        Service::Ai => {
             let p: AiProvider = parse(full)?;
             (p.kind(), p.problems(), serde_json::to_value(&p))
         }
@@ -221,7 +221,7 @@ pub async fn put(
     Ok(public_view(state, ws, channel).await?.unwrap_or(Value::Null))
 }
 
-pub async fn delete(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, channel: Channel) -> AppResult<()> {
+pub async fn delete(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, channel: Service) -> AppResult<()> {
     require_owner(actor, ws)?;
     let mut tx = storage::db::begin_write(&state.db).await?;
     if !storage::providers::delete(&mut tx, ws, channel.as_str()).await? {
@@ -237,10 +237,10 @@ pub async fn delete(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, chann
 
 /// Which channels have a provider: `(email, text)`. For pages that offer sending.
 pub async fn configured(state: &AppState, ws: &WorkspaceAccess) -> AppResult<(bool, bool)> {
-    let email = storage::providers::get(&state.db, ws, Channel::Email.as_str())
+    let email = storage::providers::get(&state.db, ws, Service::Email.as_str())
         .await?
         .is_some();
-    let sms = storage::providers::get(&state.db, ws, Channel::Sms.as_str())
+    let sms = storage::providers::get(&state.db, ws, Service::Sms.as_str())
         .await?
         .is_some();
     Ok((email, sms))
@@ -248,7 +248,7 @@ pub async fn configured(state: &AppState, ws: &WorkspaceAccess) -> AppResult<(bo
 
 /// The workspace's email provider, ready to send; `None` when it has none.
 pub async fn mailer(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<Mailer>> {
-    Ok(load::<EmailProvider>(state, ws, Channel::Email)
+    Ok(load::<EmailProvider>(state, ws, Service::Email)
         .await?
         .map(|provider| Mailer {
             provider,
@@ -257,7 +257,7 @@ pub async fn mailer(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<
 }
 
 pub async fn texter(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<Texter>> {
-    Ok(load::<SmsProvider>(state, ws, Channel::Sms)
+    Ok(load::<SmsProvider>(state, ws, Service::Sms)
         .await?
         .map(|provider| Texter {
             provider,
@@ -267,7 +267,7 @@ pub async fn texter(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<
 
 /// The workspace's AI provider; `None` when it has none.
 pub async fn ai(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<AiProvider>> {
-    load::<AiProvider>(state, ws, Channel::Ai).await
+    load::<AiProvider>(state, ws, Service::Ai).await
 }
 
 /// The stored provider with its secrets opened. A sealed part that does not open is a clear
@@ -275,7 +275,7 @@ pub async fn ai(state: &AppState, ws: &WorkspaceAccess) -> AppResult<Option<AiPr
 async fn load<P: serde::de::DeserializeOwned>(
     state: &AppState,
     ws: &WorkspaceAccess,
-    channel: Channel,
+    channel: Service,
 ) -> AppResult<Option<P>> {
     let Some(row) = storage::providers::get(&state.db, ws, channel.as_str()).await? else {
         return Ok(None);
@@ -297,7 +297,7 @@ pub async fn set_secret(
     state: &AppState,
     actor: &Actor,
     ws: &WorkspaceAccess,
-    channel: Channel,
+    channel: Service,
     changes: &[(&str, &str)],
 ) -> AppResult<()> {
     require_owner(actor, ws)?;
@@ -329,7 +329,7 @@ pub async fn set_secret(
 async fn stored_secrets(
     state: &AppState,
     ws: &WorkspaceAccess,
-    channel: Channel,
+    channel: Service,
 ) -> AppResult<Option<(String, Map<String, Value>)>> {
     let Some(row) = storage::providers::get(&state.db, ws, channel.as_str()).await? else {
         return Ok(None);
@@ -343,7 +343,7 @@ async fn stored_secrets(
 fn open_secrets(
     state: &AppState,
     ws: &WorkspaceAccess,
-    channel: Channel,
+    channel: Service,
     sealed: &[u8],
 ) -> Result<Map<String, Value>, crate::sealed::CannotOpen> {
     let plain = crate::sealed::open(&state.secret, &context(ws, channel), sealed)?;
@@ -351,7 +351,7 @@ fn open_secrets(
 }
 
 /// What a sealed part is bound to: it opens only for its own workspace and channel.
-fn context(ws: &WorkspaceAccess, channel: Channel) -> String {
+fn context(ws: &WorkspaceAccess, channel: Service) -> String {
     format!("provider-settings/{}/{}", ws.id(), channel.as_str())
 }
 
@@ -393,19 +393,19 @@ pub async fn test_send(
     state: &AppState,
     actor: &Actor,
     ws: &WorkspaceAccess,
-    channel: Channel,
+    channel: Service,
     to: Option<&str>,
 ) -> AppResult<TestResult> {
     use crate::providers::{EmailSender, SmsSender};
     require_owner(actor, ws)?;
     let to = to.map(str::trim).filter(|t| !t.is_empty());
     let outcome = match channel {
-        Channel::Email => {
+        Service::Email => {
             let mailer = mailer(state, ws)
                 .await?
                 .ok_or_else(|| AppError::refused("provider_not_configured", "set an email provider first"))?;
             let to = match to {
-                Some(t) => super::suppression::Via::Email.normalise(t, "", "to")?,
+                Some(t) => super::Channel::Email.normalise(t, "", "to")?,
                 None => storage::users::find(&state.db, &actor.user_id)
                     .await?
                     .ok_or(AppError::NotFound)?
@@ -423,17 +423,17 @@ pub async fn test_send(
                 ),
                 html: None,
                 headers: Vec::new(),
-                outbox_id: super::ids::OutboxId::generate().to_string(),
+                outbox_id: crate::domain::ids::OutboxId::generate().to_string(),
             };
             mailer.send(&email).await
         }
-        Channel::Sms => {
+        Service::Sms => {
             let texter = texter(state, ws)
                 .await?
                 .ok_or_else(|| AppError::refused("provider_not_configured", "set a text provider first"))?;
             let region = &state.config.default_phone_region;
             let to = to.ok_or_else(|| AppError::invalid("to", "give the number to send the test text to"))?;
-            let to = super::suppression::Via::Text.normalise(to, region, "to")?;
+            let to = super::Channel::Text.normalise(to, region, "to")?;
             let text = crate::providers::Text {
                 from: texter.provider.sender(region),
                 to,
@@ -442,7 +442,7 @@ pub async fn test_send(
             };
             texter.send(&text).await
         }
-        Channel::Ai => {
+        Service::Ai => {
             let provider = ai(state, ws)
                 .await?
                 .ok_or_else(|| AppError::refused("ai_not_configured", "set an AI provider first"))?;
@@ -475,7 +475,7 @@ pub async fn gmail_consent(state: &AppState, actor: &Actor, ws: &WorkspaceAccess
     require_owner(actor, ws)?;
     let settings = gmail_settings(state, ws).await?;
     let verifier = crate::auth::tokens::random_hex(32);
-    set_secret(state, actor, ws, Channel::Email, &[("pending_verifier", &verifier)]).await?;
+    set_secret(state, actor, ws, Service::Email, &[("pending_verifier", &verifier)]).await?;
     Ok(settings.consent_url(&verifier, &link_state(&verifier)))
 }
 
@@ -507,14 +507,14 @@ pub async fn gmail_link(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, p
         state,
         actor,
         ws,
-        Channel::Email,
+        Service::Email,
         &[("refresh_token", &refresh), ("pending_verifier", "")],
     )
     .await
 }
 
 async fn gmail_settings(state: &AppState, ws: &WorkspaceAccess) -> AppResult<crate::providers::email::gmail::Settings> {
-    match load::<EmailProvider>(state, ws, Channel::Email).await? {
+    match load::<EmailProvider>(state, ws, Service::Email).await? {
         Some(EmailProvider::Gmail(s)) => Ok(s),
         _ => Err(AppError::conflict("set a Gmail provider (client id and secret) first")),
     }

@@ -1,0 +1,21 @@
+//! Messaging (SPEC §8): everything about email and texts in one place.
+//!
+//! - `channel`: email or text, the one enum every part uses;
+//! - `send`: one message to a contact, checked and queued with its timeline entry;
+//! - `outbox`: the outbox's states and the only transitions between them, and what a
+//!   provider's answer does to a row (`jobs::outbox` is the pump that claims and calls it);
+//! - `suppression`, `unsubscribe`: who must not be reached, and the one-click way off;
+//! - `inbound`: what providers report back (statuses, replies, STOP);
+//! - `providers`: each workspace's provider settings, and the adapters made from them.
+
+pub mod channel;
+pub mod inbound;
+pub mod outbox;
+pub mod providers;
+pub mod send;
+pub mod status;
+pub mod suppression;
+pub mod unsubscribe;
+
+pub use channel::Channel;
+pub use status::MessageStatus;
