@@ -21,6 +21,15 @@ use crate::state::{AppState, Limits, SecretKey};
 use crate::storage::{self, db};
 use crate::{api, assets, web};
 
+/// Which background workers run beside the server: all of them (the pumps, the scheduler,
+/// the session sweeper and the activity recorder), or none — a test runs the work it waits
+/// for itself, until idle, instead of racing live workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workers {
+    All,
+    None,
+}
+
 pub struct App {
     listener: TcpListener,
     router: Router,
@@ -33,13 +42,23 @@ impl App {
     /// Opens the data directory and database (migrating it), and binds nothing new: the
     /// caller hands in the listener, so tests can use port 0.
     pub async fn build(config: Config, listener: TcpListener) -> anyhow::Result<App> {
+        App::build_with_clock(config, listener, crate::clock::Clock::system()).await
+    }
+
+    /// `build` with the clock its time-dependent rules read (tests give a fixed one).
+    pub async fn build_with_clock(
+        config: Config,
+        listener: TcpListener,
+        clock: crate::clock::Clock,
+    ) -> anyhow::Result<App> {
         let lock = crate::backup::lock::try_take(&config.data_dir)?.ok_or_else(|| {
             anyhow::anyhow!(
                 "another pi-crm server is running on {}; stop it first",
                 config.data_dir.display()
             )
         })?;
-        let state = open_state(config).await?;
+        let mut state = open_state(config).await?;
+        state.clock = clock;
         let router = router(state.clone());
         Ok(App {
             listener,
@@ -62,21 +81,30 @@ impl App {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let sweeper = tokio::spawn(sweep_sessions(self.state.clone()));
-        let recorder = tokio::spawn(record_activity(self.state.clone()));
-        let importer = crate::jobs::imports::spawn(self.state.clone());
-        let scheduler = crate::jobs::scheduler::spawn(self.state.clone());
-        let outbox = crate::jobs::outbox::spawn(self.state.clone());
-        let campaigns = crate::jobs::campaigns::spawn(self.state.clone());
+        self.run_with(shutdown, Workers::All).await
+    }
+
+    /// `run_until`, with the background workers `workers` says.
+    pub async fn run_with(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        workers: Workers,
+    ) -> anyhow::Result<()> {
+        let mut running = Vec::new();
+        if workers == Workers::All {
+            running.push(tokio::spawn(sweep_sessions(self.state.clone())));
+            running.push(tokio::spawn(record_activity(self.state.clone())));
+            running.push(crate::jobs::imports::spawn(self.state.clone()));
+            running.push(crate::jobs::scheduler::spawn(self.state.clone()));
+            running.push(crate::jobs::outbox::spawn(self.state.clone()));
+            running.push(crate::jobs::campaigns::spawn(self.state.clone()));
+        }
         password::warm_up();
         let limits = crate::serve::ConnectionLimits::from_config(&self.state.config);
         crate::serve::serve(self.listener, self.router, limits, shutdown).await?;
-        sweeper.abort();
-        recorder.abort();
-        importer.abort();
-        scheduler.abort();
-        outbox.abort();
-        campaigns.abort();
+        for worker in running {
+            worker.abort();
+        }
         if let Err(e) = self.state.activity.flush(&self.state.db).await {
             tracing::warn!(error = %crate::telemetry::chain(&e), "recording last use of sessions and keys failed at shutdown");
         }
@@ -111,6 +139,7 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
         send_rates: Arc::default(),
         providers_changed: Arc::default(),
         stats: Arc::default(),
+        clock: crate::clock::Clock::system(),
     })
 }
 
@@ -183,7 +212,7 @@ async fn healthz(State(state): State<AppState>) -> Response {
     match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await {
         Ok(_) => {
             let backup = crate::backup::last_good(&state.config).await.map(|b| {
-                let age = crate::clock::parse(&b.created_at).map(|at| (crate::clock::now() - at).whole_seconds());
+                let age = crate::clock::parse(&b.created_at).map(|at| crate::clock::now().duration_since(at).as_secs());
                 serde_json::json!({"created_at": b.created_at, "age_seconds": age})
             });
             Json(serde_json::json!({"status": "ok", "db": "ok", "last_backup": backup})).into_response()

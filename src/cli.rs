@@ -257,7 +257,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 async fn jobs_command(config: Config, cmd: JobsCommand) -> anyhow::Result<()> {
     use crate::jobs::{Job, scheduler};
     let state = app::open_state(config).await?;
-    let now = crate::schedule::to_timestamp(crate::clock::now());
+    let now = state.clock.now();
     match cmd {
         JobsCommand::List => {
             for job in Job::ALL {

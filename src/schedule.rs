@@ -5,7 +5,6 @@
 use jiff::civil::{Time, Weekday};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
-use time::OffsetDateTime;
 
 /// A time of day, `HH:MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,18 +56,9 @@ pub fn next_weekly(after: Timestamp, weekday: Weekday, at: TimeOfDay, tz: &TimeZ
     next
 }
 
-/// pi-crm stores times as `time` values; the scheduler reasons with jiff's.
-pub fn to_timestamp(t: OffsetDateTime) -> Timestamp {
-    Timestamp::from_second(t.unix_timestamp()).unwrap_or(Timestamp::UNIX_EPOCH)
-}
-
-pub fn from_timestamp(t: Timestamp) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(t.as_second()).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
 /// A jiff instant as pi-crm stores times (`clock::format`).
 pub fn stored_text(t: Timestamp) -> String {
-    crate::clock::format(from_timestamp(t))
+    crate::clock::format(t)
 }
 
 #[cfg(test)]

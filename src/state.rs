@@ -29,6 +29,9 @@ pub struct AppState {
     pub send_rates: Arc<crate::domain::messaging::outbox::Rates>,
     /// Counts changes to provider settings, so the outbox worker reads them again.
     pub providers_changed: Arc<std::sync::atomic::AtomicU64>,
+    /// Where the rules that depend on the time read it (what is due, what expired, quiet
+    /// hours, yearly dates): the system's clock, or a fixed one in tests.
+    pub clock: crate::clock::Clock,
     /// The dashboard's costly numbers, until the next write.
     pub stats: Arc<crate::domain::stats_cache::StatsCache>,
 }

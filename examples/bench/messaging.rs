@@ -86,7 +86,7 @@ pub fn run(binary: &Path) {
         let url = format!("{base}/webhooks/mailgun/{ws}/events");
         let started = Instant::now();
         let bodies = ids.iter().enumerate().map(|(i, id)| {
-            let timestamp = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
+            let timestamp = jiff::Timestamp::now().as_second().to_string();
             let token = format!("bench-token-{i:06}");
             json!({"signature": {"timestamp": timestamp, "token": token,
                                  "signature": pi_crm::webhooks::mailgun::signature(SIGNING_KEY, &timestamp, &token)},

@@ -20,15 +20,18 @@ pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, and Secure behind TLS.
 pub fn set(name: &str, value: &str, max_age_secs: Option<i64>, secure: bool) -> String {
-    let mut cookie = Cookie::build((name.to_string(), value.to_string()))
+    let cookie = Cookie::build((name.to_string(), value.to_string()))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(secure);
-    if let Some(age) = max_age_secs {
-        cookie = cookie.max_age(time::Duration::seconds(age));
+    let encoded = cookie.build().encoded().to_string();
+    // `Max-Age` written here rather than through the builder, which takes the `time` crate's
+    // duration: pi-crm keeps one time library (jiff).
+    match max_age_secs {
+        Some(age) => format!("{encoded}; Max-Age={age}"),
+        None => encoded,
     }
-    cookie.build().encoded().to_string()
 }
 
 pub fn clear(name: &str, secure: bool) -> String {

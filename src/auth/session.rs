@@ -32,8 +32,8 @@ pub async fn load_layer(State(state): State<AppState>, mut req: Request, next: N
 
 pub fn lifetimes(state: &AppState) -> Lifetimes {
     Lifetimes {
-        idle: time::Duration::minutes(state.config.session_idle_minutes),
-        absolute: time::Duration::hours(state.config.session_absolute_hours),
+        idle: jiff::SignedDuration::from_mins(state.config.session_idle_minutes),
+        absolute: jiff::SignedDuration::from_hours(state.config.session_absolute_hours),
     }
 }
 

@@ -16,9 +16,9 @@ pub mod verify;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
-use time::OffsetDateTime;
 
 use crate::config::Config;
 use crate::storage::db;
@@ -82,21 +82,22 @@ fn write_note(path: &Path, copied_to: Vec<String>) -> anyhow::Result<()> {
 }
 
 /// `20261127-030000`: the time in backup names and in a restore's safety copy, UTC.
-const STAMP: &[time::format_description::BorrowedFormatItem<'static>] =
-    time::macros::format_description!("[year][month][day]-[hour][minute][second]");
+const STAMP: &str = "%Y%m%d-%H%M%S";
 /// How many characters a `STAMP` takes.
 const STAMP_LEN: usize = "20261127-030000".len();
 
-pub(crate) fn stamp(t: OffsetDateTime) -> String {
-    t.format(STAMP).expect("a UTC time formats")
+pub(crate) fn stamp(t: Timestamp) -> String {
+    t.strftime(STAMP).to_string()
 }
 
 /// The time a backup's name says, when it is one of ours.
-fn created_at(name: &str) -> Option<OffsetDateTime> {
+fn created_at(name: &str) -> Option<Timestamp> {
     let stamp = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
-    time::PrimitiveDateTime::parse(stamp.get(..STAMP_LEN)?, STAMP)
+    jiff::civil::DateTime::strptime(STAMP, stamp.get(..STAMP_LEN)?)
+        .ok()?
+        .to_zoned(jiff::tz::TimeZone::UTC)
         .ok()
-        .map(|t| t.assume_utc())
+        .map(|z| z.timestamp())
 }
 
 /// One backup file as listed, when its name is one of ours.
@@ -192,7 +193,7 @@ pub async fn make(pool: &SqlitePool, config: &Config, to: Option<&Path>) -> anyh
 
 /// `VACUUM INTO` a temporary name, check the copy, then give it its name: a file with a
 /// backup's name is always whole.
-async fn write_checked_copy(pool: &SqlitePool, dir: &Path, now: OffsetDateTime) -> anyhow::Result<PathBuf> {
+async fn write_checked_copy(pool: &SqlitePool, dir: &Path, now: Timestamp) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir)
         .map_err(|e| anyhow::anyhow!("cannot create the backup directory {}: {e}", dir.display()))?;
     let stamp = stamp(now);
@@ -344,7 +345,7 @@ mod tests {
         let pool = db::open(&dir.path().join("pi-crm.db")).await.unwrap();
         db::migrate(&pool).await.unwrap();
         let backups = dir.path().join("backups");
-        let now = time::macros::datetime!(2026-12-06 09:28 UTC);
+        let now = "2026-12-06T09:28:00Z".parse::<jiff::Timestamp>().unwrap();
         for expected in [
             "pi-crm-20261206-092800.db",
             "pi-crm-20261206-092800-2.db",

@@ -19,7 +19,7 @@ pub fn keep(backups: &[&Backup], daily: usize, weekly: usize, tz: &TimeZone) -> 
         let Some(at) = crate::clock::parse(&b.created_at) else {
             continue;
         };
-        let local = crate::schedule::to_timestamp(at).to_zoned(tz.clone());
+        let local = at.to_zoned(tz.clone());
         let day = local.date();
         let week = day.iso_week_date();
         let week = (week.year(), week.week());
@@ -73,7 +73,8 @@ mod tests {
         // Sixty days of backups at 03:00 UTC, plus a second one on the newest day.
         let mut all: Vec<Backup> = (0..60)
             .map(|d| {
-                let day = time::macros::datetime!(2026-11-27 03:00 UTC) - time::Duration::days(d);
+                let day = "2026-11-27T03:00:00Z".parse::<jiff::Timestamp>().unwrap()
+                    - jiff::SignedDuration::from_hours(24 * d);
                 backup(&crate::clock::format(day))
             })
             .collect();

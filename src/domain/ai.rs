@@ -379,7 +379,7 @@ async fn provider(state: &AppState, ws: &WorkspaceAccess) -> AppResult<AiProvide
 /// The workspace's day, in its own time zone (the cap resets at its midnight).
 fn today(state: &AppState, ws: &WorkspaceAccess) -> AppResult<String> {
     let tz = ws.time_zone(&state.config)?;
-    Ok(jiff::Timestamp::now().to_zoned(tz).date().to_string())
+    Ok(state.clock.now().to_zoned(tz).date().to_string())
 }
 
 pub async fn usage(state: &AppState, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<Option<Usage>> {

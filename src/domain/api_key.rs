@@ -55,8 +55,12 @@ fn parse_expiry(raw: Option<&str>) -> AppResult<Option<String>> {
     };
     let when = if let Some(t) = clock::parse(raw) {
         t
-    } else if let Ok(d) = time::Date::parse(raw, time::macros::format_description!("[year]-[month]-[day]")) {
-        d.with_hms(23, 59, 59).expect("valid time").assume_utc()
+    } else if let Some(end_of_day) = raw
+        .parse::<jiff::civil::Date>()
+        .ok()
+        .and_then(|d| d.at(23, 59, 59, 0).to_zoned(jiff::tz::TimeZone::UTC).ok())
+    {
+        end_of_day.timestamp()
     } else {
         return Err(AppError::invalid(
             "expires_at",

@@ -174,7 +174,7 @@ pub async fn list(db: &SqlitePool, actor: &Actor, filter: &Filter) -> AppResult<
     for (name, value) in [("since", &filter.since), ("until", &filter.until)] {
         if let Some(v) = clean(value)
             && clock::parse(&v).is_none()
-            && time::Date::parse(&v, time::macros::format_description!("[year]-[month]-[day]")).is_err()
+            && v.parse::<jiff::civil::Date>().is_err()
         {
             return Err(AppError::invalid(name, "use a date (2026-11-26) or an RFC 3339 time"));
         }

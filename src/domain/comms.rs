@@ -145,9 +145,8 @@ impl Communication {
     pub fn is_pending(&self) -> bool {
         match self.status.as_deref() {
             Some("queued") => true,
-            Some("sent") => {
-                clock::parse(&self.timestamp).is_some_and(|at| clock::now() - at < time::Duration::minutes(10))
-            }
+            Some("sent") => clock::parse(&self.timestamp)
+                .is_some_and(|at| clock::now().duration_since(at) < jiff::SignedDuration::from_mins(10)),
             _ => false,
         }
     }

@@ -73,18 +73,18 @@ const NO_YEAR: i32 = 1604;
 
 fn stored(year: Option<i32>, month: u32, day: u32) -> Option<String> {
     let year = year.filter(|y| *y != NO_YEAR);
-    let month_enum = time::Month::try_from(u8::try_from(month).ok()?).ok()?;
-    let day = u8::try_from(day).ok()?;
+    let month = i8::try_from(month).ok()?;
+    let day = i8::try_from(day).ok()?;
     match year {
         Some(y) => {
-            let d = time::Date::from_calendar_date(y, month_enum, day).ok()?;
+            let d = jiff::civil::Date::new(i16::try_from(y).ok()?, month, day).ok()?;
             (1..=9999)
                 .contains(&y)
-                .then(|| format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()))
+                .then(|| format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day()))
         }
         // A year-less day must exist in some year: 29 February does.
         None => {
-            time::Date::from_calendar_date(2000, month_enum, day).ok()?;
+            jiff::civil::Date::new(2000, month, day).ok()?;
             Some(format!("--{month:02}-{day:02}"))
         }
     }

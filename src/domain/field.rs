@@ -181,18 +181,20 @@ impl FieldSpec<'_> {
                 .map_err(|e| self.bad(e)),
             FieldType::Datetime => {
                 if let Some(t) = crate::clock::parse(text) {
-                    return Ok(crate::clock::format(t.replace_nanosecond(0).unwrap_or(t)));
+                    return Ok(crate::clock::format(t));
                 }
                 // What a browser's datetime-local input sends, and what spreadsheets and CRM
                 // exports write (`2024-03-12 09:15`): no zone, read as UTC.
                 for fmt in [
-                    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]"),
-                    time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
-                    time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]"),
-                    time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+                    "%Y-%m-%dT%H:%M",
+                    "%Y-%m-%dT%H:%M:%S",
+                    "%Y-%m-%d %H:%M",
+                    "%Y-%m-%d %H:%M:%S",
                 ] {
-                    if let Ok(t) = time::PrimitiveDateTime::parse(text, fmt) {
-                        return Ok(crate::clock::format(t.assume_utc()));
+                    if let Ok(t) =
+                        jiff::civil::DateTime::strptime(fmt, text).and_then(|t| t.to_zoned(jiff::tz::TimeZone::UTC))
+                    {
+                        return Ok(crate::clock::format(t.timestamp()));
                     }
                 }
                 Err(self.bad(format!("{text:?} is not a date and time like 2026-11-26T10:00:00Z")))

@@ -224,9 +224,7 @@ pub async fn facts(state: &AppState, ws: &WorkspaceAccess, today: Date, now: jif
             });
         }
     }
-    let day_ago = crate::clock::format(crate::schedule::from_timestamp(
-        now - jiff::SignedDuration::from_hours(24),
-    ));
+    let day_ago = crate::clock::format(now - jiff::SignedDuration::from_hours(24));
     let failed = storage::insights::failed_since(&state.db, ws, &day_ago).await?;
     if !failed.is_empty() {
         let mut ids: Vec<String> = failed.iter().map(|(id, _)| id.clone()).collect();
@@ -250,9 +248,7 @@ pub async fn facts(state: &AppState, ws: &WorkspaceAccess, today: Date, now: jif
             confidence: 1.0,
         });
     }
-    let month_ago = crate::clock::format(crate::schedule::from_timestamp(
-        now - jiff::SignedDuration::from_hours(24 * 30),
-    ));
+    let month_ago = crate::clock::format(now - jiff::SignedDuration::from_hours(24 * 30));
     let week = today.iso_week_date();
     for (id, name, sent, opened, replied) in storage::insights::template_results(&state.db, ws, &month_ago).await? {
         if sent < MIN_SENDS {
@@ -282,7 +278,7 @@ fn display_name(name: &str) -> String {
 }
 
 fn timestamp(text: &str) -> Option<jiff::Timestamp> {
-    crate::clock::parse(text).map(crate::schedule::to_timestamp)
+    crate::clock::parse(text)
 }
 
 /// The next time a stored date (`YYYY-MM-DD` or `--MM-DD`) comes round on or after `today`,

@@ -17,7 +17,7 @@ use crate::storage;
 use crate::storage::invites::{InviteRow, NewInvite};
 
 /// How long a link works.
-pub const VALID_FOR: time::Duration = time::Duration::days(7);
+pub const VALID_FOR: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 7);
 
 /// An invite as its maker sees it.
 #[derive(Debug, Clone, Serialize)]

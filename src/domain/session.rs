@@ -41,8 +41,8 @@ pub struct Listing {
 /// How long sessions live.
 #[derive(Debug, Clone, Copy)]
 pub struct Lifetimes {
-    pub idle: time::Duration,
-    pub absolute: time::Duration,
+    pub idle: jiff::SignedDuration,
+    pub absolute: jiff::SignedDuration,
 }
 
 /// A new session: its id and the token the cookie carries (only its hash is stored).
@@ -71,7 +71,7 @@ pub async fn find_live(
     let created = clock::parse(&row.created_at).unwrap_or(now);
     // `last_seen_at` may lag the truth by one flush of `Activity` (30 s): nothing next to an
     // idle timeout of hours. An expired row is left for the sweep: reading never writes.
-    if now - last_seen > lifetimes.idle || now - created > lifetimes.absolute {
+    if now.duration_since(last_seen) > lifetimes.idle || now.duration_since(created) > lifetimes.absolute {
         return Ok(None);
     }
     activity.session_seen(&row.id);

@@ -103,7 +103,7 @@ pub async fn today(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAcces
     }
     for ws in workspaces {
         let fields = field_definition::applicable(&state.db, ws).await?;
-        let today = jiff::Timestamp::now().to_zoned(ws.time_zone(&state.config)?).date();
+        let today = state.clock.now().to_zoned(ws.time_zone(&state.config)?).date();
         for def in fields.0.iter().filter(|d| d.is_follow_up) {
             let until = match def.field_type {
                 FieldType::Datetime => format!("{today}T23:59:59Z"),
@@ -221,13 +221,13 @@ pub async fn days_in_stage(
     ws: &WorkspaceAccess,
     contacts: &[String],
 ) -> AppResult<std::collections::HashMap<String, i64>> {
-    let now = crate::clock::now();
+    let now = state.clock.now();
     Ok(storage::today::in_stage_since(&state.db, ws, contacts)
         .await?
         .into_iter()
         .filter_map(|(id, since)| {
             let since = crate::clock::parse(&since)?;
-            Some((id, (now - since).whole_days().max(0)))
+            Some((id, (now.duration_since(since).as_hours() / 24).max(0)))
         })
         .collect())
 }

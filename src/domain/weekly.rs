@@ -167,7 +167,7 @@ pub async fn queue_due(state: &AppState, now: Timestamp) -> AppResult<Queued> {
                 break;
             }
         }
-        let now_text = crate::clock::now_text();
+        let now_text = state.clock.now_text();
         let mut tx = storage::db::begin_write(&state.db).await?;
         let made = match &home {
             None => storage::weekly::record(&mut tx, &id, &week, "dashboard_only", None, &now_text).await?,
@@ -180,7 +180,7 @@ pub async fn queue_due(state: &AppState, now: Timestamp) -> AppResult<Queued> {
                     text,
                     html,
                 };
-                let row = outbox::queue_notice(&mut tx, ws, outbox::Purpose::Summary, None, notice).await?;
+                let row = outbox::queue_notice(&mut tx, ws, outbox::Purpose::Summary, None, notice, &now_text).await?;
                 storage::weekly::record(&mut tx, &id, &week, "sending", Some(row.as_str()), &now_text).await?
             }
         };

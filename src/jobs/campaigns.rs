@@ -18,7 +18,7 @@ pub fn next_after(after: Timestamp) -> Timestamp {
 }
 
 pub async fn run(state: &AppState) -> anyhow::Result<String> {
-    run_at(state, Timestamp::now()).await
+    run_at(state, state.clock.now()).await
 }
 
 /// The pass at `now` (tests give a fixed clock).
@@ -35,7 +35,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let system = System::acting();
         loop {
-            if let Err(e) = sending::run_due(&state, &system, Timestamp::now()).await {
+            if let Err(e) = sending::run_due(&state, &system, state.clock.now()).await {
                 tracing::warn!(error = %e.public_message(), "campaigns could not be queued yet; the scheduler tries again");
             }
             state.campaigns.notified().await;

@@ -22,7 +22,7 @@ pub fn next_after(after: Timestamp, config: &crate::config::Config) -> anyhow::R
 }
 
 pub async fn run(state: &AppState) -> anyhow::Result<String> {
-    run_at(state, Timestamp::now()).await
+    run_at(state, state.clock.now()).await
 }
 
 /// Runs as if it were `now` (tests give a fixed clock).

@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::Job;
-use crate::schedule::{stored_text, to_timestamp};
+use crate::schedule::stored_text;
 use crate::state::AppState;
 use crate::storage;
 
@@ -17,14 +17,14 @@ const LOOK_EVERY: Duration = Duration::from_secs(60);
 pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         // Each job's row, once: the loop below then only reads unless something is due.
-        let started = to_timestamp(crate::clock::now());
+        let started = state.clock.now();
         for job in Job::ALL {
             if let Err(e) = ensure_row(&state, job, started).await {
                 tracing::warn!(job = job.name(), error = %crate::telemetry::chain(&e), "the scheduler could not register a job");
             }
         }
         loop {
-            let now = to_timestamp(crate::clock::now());
+            let now = state.clock.now();
             if let Err(e) = run_due(&state, now).await {
                 tracing::warn!(error = %crate::telemetry::chain(&e), "the scheduler could not look at its jobs; it tries again shortly");
             }
@@ -36,11 +36,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 
 async fn until_next(state: &AppState, now: Timestamp) -> Option<Duration> {
     let rows = storage::jobs::all(&state.db).await.ok()?;
-    let next = rows
-        .iter()
-        .filter_map(|r| crate::clock::parse(&r.next_run_at))
-        .map(to_timestamp)
-        .min()?;
+    let next = rows.iter().filter_map(|r| crate::clock::parse(&r.next_run_at)).min()?;
     Some(Duration::try_from(next.duration_since(now)).unwrap_or(Duration::ZERO) + Duration::from_secs(1))
 }
 
@@ -74,7 +70,7 @@ pub enum ByHand {
 /// Runs `job` now (`pi-crm jobs run`, "Back up now"), through the same claim as the
 /// scheduler, so a run is never done twice at once; its schedule is kept.
 pub async fn run_by_hand(state: &AppState, job: Job) -> anyhow::Result<ByHand> {
-    let now = to_timestamp(crate::clock::now());
+    let now = state.clock.now();
     ensure_row(state, job, now).await?;
     if !claim(state, job, now, false).await? {
         return Ok(ByHand::Busy);
@@ -107,11 +103,10 @@ async fn claim(state: &AppState, job: Job, now: Timestamp, due: bool) -> anyhow:
 /// schedule's next time unless it failed.
 async fn run_claimed(state: &AppState, job: Job, now: Timestamp) -> anyhow::Result<String> {
     let outcome = job.run(state).await;
-    let finished = to_timestamp(crate::clock::now()).max(now);
+    let finished = state.clock.now().max(now);
     let scheduled = storage::jobs::find(&state.db, job.name())
         .await?
-        .and_then(|r| crate::clock::parse(&r.next_run_at))
-        .map(to_timestamp);
+        .and_then(|r| crate::clock::parse(&r.next_run_at));
     let (error, next) = match &outcome {
         Ok(_) => {
             let next = match scheduled {

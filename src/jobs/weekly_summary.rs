@@ -13,7 +13,7 @@ pub fn next_after(after: Timestamp) -> Timestamp {
 }
 
 pub async fn run(state: &AppState) -> anyhow::Result<String> {
-    run_at(state, Timestamp::now()).await
+    run_at(state, state.clock.now()).await
 }
 
 /// Queues the summaries due at `now`.

@@ -89,7 +89,7 @@ async fn page(
             Vec::new()
         });
     lap.done("insights");
-    let week = crate::domain::weekly::numbers(state, &actor, jiff::Timestamp::now())
+    let week = crate::domain::weekly::numbers(state, &actor, state.clock.now())
         .await
         .unwrap_or_default();
     lap.done("the week's numbers");

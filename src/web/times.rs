@@ -8,10 +8,7 @@ use jiff::tz::TimeZone;
 /// stored time is shown as it is.
 pub fn local(stored: &str, tz: &TimeZone) -> String {
     match crate::clock::parse(stored) {
-        Some(t) => crate::schedule::to_timestamp(t)
-            .to_zoned(tz.clone())
-            .strftime("%b %-d, %Y, %-I:%M %p %Z")
-            .to_string(),
+        Some(t) => t.to_zoned(tz.clone()).strftime("%b %-d, %Y, %-I:%M %p %Z").to_string(),
         None => stored.to_string(),
     }
 }
@@ -22,8 +19,9 @@ pub fn local(stored: &str, tz: &TimeZone) -> String {
 pub fn when(stored: &str, tz: &TimeZone) -> String {
     let full = local(stored, tz);
     let recent = crate::clock::parse(stored).and_then(|t| {
-        let age = crate::clock::now() - t;
-        (age >= time::Duration::ZERO && age < time::Duration::days(7)).then(|| crate::clock::ago_of(t))
+        let age = crate::clock::now().duration_since(t);
+        (age >= jiff::SignedDuration::ZERO && age < jiff::SignedDuration::from_hours(24 * 7))
+            .then(|| crate::clock::ago_of(t))
     });
     match recent {
         Some(shown) => format!(
@@ -62,19 +60,19 @@ mod tests {
     #[test]
     fn recent_times_read_as_how_long_ago_with_the_full_time_on_hover() {
         let la = TimeZone::get("America/Los_Angeles").unwrap();
-        let two_hours_ago = crate::clock::text_from_now(-time::Duration::hours(2));
+        let two_hours_ago = crate::clock::text_from_now(-jiff::SignedDuration::from_hours(2));
         let shown = when(&two_hours_ago, &la);
         assert!(shown.contains(">2 hours ago</time>"), "{shown}");
         assert!(
             shown.contains(&format!("title=\"{}\"", local(&two_hours_ago, &la))),
             "{shown}"
         );
-        let last_month = crate::clock::text_from_now(-time::Duration::days(30));
+        let last_month = crate::clock::text_from_now(-jiff::SignedDuration::from_hours(24 * 30));
         assert_eq!(
             when(&last_month, &la),
             format!("<time datetime=\"{last_month}\">{}</time>", local(&last_month, &la))
         );
-        let tomorrow = crate::clock::text_from_now(time::Duration::days(1));
+        let tomorrow = crate::clock::text_from_now(jiff::SignedDuration::from_hours(24 * 1));
         assert!(when(&tomorrow, &la).ends_with(&format!(">{}</time>", local(&tomorrow, &la))));
         assert_eq!(when("<b>", &la), "<time datetime=\"&lt;b&gt;\">&lt;b&gt;</time>");
     }

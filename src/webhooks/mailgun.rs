@@ -58,7 +58,7 @@ pub async fn events(
             .unwrap_or_default()
     };
     let (timestamp, token) = (field("timestamp"), field("token"));
-    let now = crate::clock::now().unix_timestamp();
+    let now = crate::clock::now().as_second();
     if !verify(&settings.webhook_signing_key, timestamp, token, field("signature"), now) {
         return Err(Refusal::BadSignature);
     }

@@ -5,7 +5,6 @@
 //! fixed clock, quiet hours and the daily text limit, isolation and scopes.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
@@ -94,17 +93,14 @@ impl Camp {
             .await
     }
 
-    /// Sends until the campaign is `sent` (its fan-out runs in the background).
+    /// Queues the campaign's recipients and sends them, as the campaigns pump and the outbox
+    /// would; it is then `sent`.
     pub async fn until_sent(&self, id: &str) -> Value {
-        for _ in 0..400 {
-            self.app.settle_outbox().await;
-            let c = self.get(id).await;
-            if c["status"] == "sent" {
-                return c;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("the campaign did not finish: {}", self.get(id).await);
+        self.app.drain_campaigns().await;
+        self.app.settle_outbox().await;
+        let c = self.get(id).await;
+        assert_eq!(c["status"], "sent", "the campaign did not finish: {c}");
+        c
     }
 
     /// Two fields of each row of the campaign's log (filtered by `status`, "" for all), sorted.
@@ -143,12 +139,30 @@ impl Camp {
 }
 
 pub async fn camp_with(adjust: impl FnOnce(&mut pi_crm::config::Config)) -> Camp {
-    let app = TestApp::spawn_with(|c| {
-        c.outbox_retry_base_seconds = 0;
-        c.public_url = Some("https://crm.example.com".into());
-        adjust(c);
-    })
-    .await;
+    camp_on(
+        TestApp::spawn_with(|c| {
+            c.outbox_retry_base_seconds = 0;
+            c.public_url = Some("https://crm.example.com".into());
+            adjust(c);
+        })
+        .await,
+    )
+    .await
+}
+
+/// `camp` on a fixed clock at `at`.
+pub async fn camp_at(at: &str) -> Camp {
+    camp_on(
+        TestApp::spawn_at(at, |c| {
+            c.outbox_retry_base_seconds = 0;
+            c.public_url = Some("https://crm.example.com".into());
+        })
+        .await,
+    )
+    .await
+}
+
+async fn camp_on(app: TestApp) -> Camp {
     let andy = app.create_user("andy@example.com", "Andy Lee").await;
     let ws = app.workspace(&andy, "Loans").await;
     let key = app.key(&andy, SCOPES, None).await;
@@ -722,30 +736,6 @@ async fn bad_campaigns_are_refused_with_every_reason() {
     assert!(r.status() == 422 || r.status() == 400, "{}", r.status());
 }
 
-/// Points the workspace's email at a fake Mailgun that takes `delay` per message.
-async fn slow_mailgun(c: &mut Camp, delay: Duration) {
-    let slow = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v3/mg.example.com/messages"))
-        .respond_with(mailgun_accepts("slow@mg.example.com").set_delay(delay))
-        .mount(&slow)
-        .await;
-    let r = c
-        .api()
-        .client
-        .put(c.app.url(&c.url("providers/email")))
-        .json(
-            &json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
-                      "webhook_signing_key": SIGNING_KEY, "from": "Andy Lee <andy@mg.example.com>",
-                      "api_base": slow.uri(), "per_minute": 0}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    c.mailgun = slow;
-}
-
 async fn many(c: &mut Camp, n: usize) {
     for i in 0..n {
         c.add_contact(
@@ -762,22 +752,33 @@ async fn many(c: &mut Camp, n: usize) {
 async fn pause_holds_what_waits_resume_sends_the_rest_once_and_cancel_drops_it() {
     let mut c = camp().await;
     many(&mut c, 40).await;
-    slow_mailgun(&mut c, Duration::from_millis(300)).await;
     let everyone = json!({"name": "Everyone", "channel": "email", "template_id": c.template,
                           "segment": {"lists_any": [c.lists["past"]]}});
     let id = c.campaign(everyone.clone()).await;
     assert_eq!(c.act(&id, "pause").await.status(), 409, "a draft cannot be paused");
     assert_eq!(c.act(&id, "schedule").await.status(), 200);
+    // Its recipients are queued; sixteen are claimed and out with the provider when it is paused.
+    c.app.drain_campaigns().await;
+    let in_flight = pi_crm::domain::messaging::outbox::claim(&c.app.state, 16)
+        .await
+        .unwrap();
+    assert_eq!(in_flight.len(), 16);
     let r = c.act(&id, "pause").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "paused");
     // What was in flight finishes; nothing more goes while it is paused.
-    tokio::time::sleep(Duration::from_millis(900)).await;
+    let system = pi_crm::domain::workspace::System::acting();
+    let mut senders = pi_crm::domain::messaging::outbox::Senders::default();
+    for row in in_flight {
+        let sender = senders.get(&c.app.state, &system, &row).await;
+        pi_crm::domain::messaging::outbox::deliver(c.app.state.clone(), row, sender)
+            .await
+            .unwrap();
+    }
+    c.app.drain_campaigns().await;
+    c.app.settle_outbox().await;
     let during = c.mail_to().await.len();
-    pi_crm::jobs::outbox::drain(&c.app.state).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    assert_eq!(c.mail_to().await.len(), during, "nothing is sent while paused");
-    assert!(during < 40, "{during}");
+    assert_eq!(during, 16, "what was in flight went, and nothing after it");
     let paused = c.get(&id).await;
     assert_eq!(paused["waiting"]["reason"], "paused", "{paused}");
     assert_eq!(
@@ -802,7 +803,7 @@ async fn pause_holds_what_waits_resume_sends_the_rest_once_and_cancel_drops_it()
     let r = c.act(&other, "cancel").await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    c.app.drain_campaigns().await;
     c.app.settle_outbox().await;
     let cancelled = c.get(&other).await;
     let sent = cancelled["stats"]["sent"].as_i64().unwrap();
@@ -982,7 +983,8 @@ fn texts_to(requests: &[wiremock::Request]) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
-    let mut c = camp().await;
+    // 20:30 in the workspace's zone (UTC): quiet from 20:00 to 22:00.
+    let mut c = camp_at("2026-12-07T20:30:00Z").await;
     let fake = twilio_fake(&c).await;
     for (i, name) in ["Ann", "Ben", "Cat"].iter().enumerate() {
         c.add_contact(name, None, Some(&format!("+1415555020{i}")), &["past"])
@@ -996,16 +998,11 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
         )
         .await;
     let text = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    // Quiet now, in the workspace's zone: from an hour ago to an hour ahead.
-    let now = jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::UTC);
-    let hhmm = |z: jiff::Zoned| z.strftime("%H:%M").to_string();
-    let start = hhmm(now.checked_sub(jiff::Span::new().hours(1)).unwrap());
-    let end = hhmm(now.checked_add(jiff::Span::new().hours(1)).unwrap());
     let r = c
         .api()
         .patch(
             &format!("/api/v1/workspaces/{}", c.ws),
-            json!({"timezone": "UTC", "quiet_hours": {"start": start, "end": end}}),
+            json!({"timezone": "UTC", "quiet_hours": {"start": "20:00", "end": "22:00"}}),
         )
         .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -1014,13 +1011,8 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
                          "segment": {"lists_any": [c.lists["past"]]}}))
         .await;
     assert_eq!(c.act(&id, "schedule").await.status(), 200);
-    for _ in 0..100 {
-        c.app.settle_outbox().await;
-        if c.get(&id).await["waiting"]["messages"] == 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(30)).await;
-    }
+    c.app.drain_campaigns().await;
+    c.app.settle_outbox().await;
     assert!(
         fake.received_requests().await.unwrap().is_empty(),
         "nothing leaves in quiet hours"
@@ -1032,27 +1024,19 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
         waiting["waiting"]["reason"].as_str().unwrap().contains("quiet hours"),
         "{waiting}"
     );
-    assert!(
-        waiting["waiting"]["until"]
-            .as_str()
-            .unwrap()
-            .contains(&format!("T{end}:00Z")),
-        "{waiting}"
-    );
+    assert_eq!(waiting["waiting"]["until"], "2026-12-07T22:00:00Z", "{waiting}");
+    // Still quiet a minute before the end: nothing goes.
+    c.app.clock().set(at("2026-12-07T21:59:00Z"));
+    c.app.settle_outbox().await;
+    assert!(fake.received_requests().await.unwrap().is_empty());
 
-    // The hours end (no quiet hours now); a daily limit of 2 lets two go and holds the third.
+    // The hours end; a daily limit of 2 lets two go and holds the third until tomorrow.
     let r = c
         .api()
-        .patch(
-            &format!("/api/v1/workspaces/{}", c.ws),
-            json!({"quiet_hours": {"start": "00:00", "end": "00:00"}, "daily_text_limit": 2}),
-        )
+        .patch(&format!("/api/v1/workspaces/{}", c.ws), json!({"daily_text_limit": 2}))
         .await;
     assert_eq!(r.status(), 200);
-    sqlx::query("UPDATE outbox SET next_at = '2026-01-01T00:00:00Z' WHERE state = 'pending'")
-        .execute(&c.app.state.db)
-        .await
-        .unwrap();
+    c.app.clock().set(at("2026-12-07T22:00:00Z"));
     c.app.settle_outbox().await;
     let sent = texts_to(&fake.received_requests().await.unwrap());
     assert_eq!(sent.len(), 2, "{sent:?}");
@@ -1065,7 +1049,13 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
         held["waiting"]["reason"].as_str().unwrap().contains("daily limit"),
         "{held}"
     );
+    assert_eq!(held["waiting"]["until"], "2026-12-08T00:00:00Z", "{held}");
     assert_eq!(held["stats"]["sent"], 2);
+    // The next day, the third goes, and the campaign is done.
+    c.app.clock().set(at("2026-12-08T00:00:00Z"));
+    c.app.settle_outbox().await;
+    assert_eq!(fake.received_requests().await.unwrap().len(), 3);
+    assert_eq!(c.get(&id).await["status"], "sent");
 }
 
 #[tokio::test]

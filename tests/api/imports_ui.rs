@@ -91,14 +91,9 @@ async fn upload_map_run_report_and_revert_in_the_ui() {
     let started = b.submit(&map_url, &start_url, &form).await;
     assert_eq!(started.status, 303);
     let show_url = started.location.unwrap();
-    let mut page = b.get(&show_url).await;
-    for _ in 0..100 {
-        if page.body.contains("id=\"import-report\"") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        page = b.get(&show_url).await;
-    }
+    app.drain_imports().await;
+    let page = b.get(&show_url).await;
+    assert!(page.body.contains("id=\"import-report\""), "{}", page.body);
     assert!(page.body.contains("Done"), "{}", page.body);
     assert!(page.body.contains("Revert this import"));
     let progress = b.get(&format!("{show_url}/progress")).await;
@@ -258,14 +253,9 @@ async fn the_mapping_page_counts_what_cannot_be_read_and_the_report_offers_the_r
     let started = b.submit(&map_url, &map_url.replace("/map", "/start"), &form).await;
     assert_eq!(started.status, 303);
     let show_url = started.location.unwrap();
-    let mut page = b.get(&show_url).await;
-    for _ in 0..100 {
-        if page.body.contains("id=\"import-report\"") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-        page = b.get(&show_url).await;
-    }
+    app.drain_imports().await;
+    let page = b.get(&show_url).await;
+    assert!(page.body.contains("id=\"import-report\""), "{}", page.body);
     assert!(
         page.body.contains("Download the 3 rows with problems (CSV)"),
         "{}",

@@ -104,6 +104,7 @@ async fn andys_objects(app: &TestApp) -> (Objects, Api) {
         .json()
         .await
         .unwrap());
+    app.drain_imports().await;
     let keys: Value = api.get("/api/v1/keys").await.json().await.unwrap();
     let key = keys["items"][0]["id"].as_str().unwrap().to_string();
     let suppression = id(api

@@ -292,9 +292,11 @@ async fn a_429_waits_for_retry_after() {
             .await
             .unwrap();
     assert_eq!(state, "pending");
-    let wait = time::OffsetDateTime::parse(&next_at, &time::format_description::well_known::Rfc3339).unwrap()
-        - time::OffsetDateTime::now_utc();
-    assert!(wait.whole_seconds() >= 100, "Retry-After honoured: {wait}");
+    let wait = next_at
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .duration_since(jiff::Timestamp::now());
+    assert!(wait.as_secs() >= 100, "Retry-After honoured: {wait}");
     assert!(error.contains("429") && error.contains("slow down"), "{error}");
     assert_eq!(entry(&s, &id).await["status"], "queued");
     assert_eq!(fake.received_requests().await.unwrap().len(), 1);
@@ -776,10 +778,12 @@ async fn per_minute_limits_hold_the_rest_for_later_without_spending_a_try() {
         ("pending", 0),
         "waiting, its tries untouched"
     );
-    let wait = time::OffsetDateTime::parse(&next_at, &time::format_description::well_known::Rfc3339).unwrap()
-        - time::OffsetDateTime::now_utc();
+    let wait = next_at
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        .duration_since(jiff::Timestamp::now());
     assert!(
-        wait.whole_seconds() > 30 && wait.whole_seconds() <= 62,
+        wait.as_secs() > 30 && wait.as_secs() <= 62,
         "until the minute's window frees: {wait}"
     );
 }

@@ -48,7 +48,7 @@ async fn twilio_post(
 }
 
 fn mailgun_body(data: Value, token: &str, key: &str) -> Value {
-    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
+    let timestamp = jiff::Timestamp::now().as_second().to_string();
     json!({"signature": {"timestamp": timestamp, "token": token,
                           "signature": pi_crm::webhooks::mailgun::signature(key, &timestamp, token)},
            "event-data": data})

@@ -6,7 +6,8 @@ pub mod smtp;
 
 use std::sync::Arc;
 
-use pi_crm::app::App;
+use pi_crm::app::{App, Workers};
+use pi_crm::clock::Clock;
 use pi_crm::config::Config;
 use pi_crm::domain::actor::{Actor, Via};
 use pi_crm::domain::api_key::{self, NewKey};
@@ -25,6 +26,8 @@ pub struct TestApp {
     pub port: u16,
     pub state: AppState,
     pub dir: TempDir,
+    /// Whether the server's own workers run (browser tests); otherwise a test drains.
+    workers: Workers,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
 }
@@ -35,8 +38,29 @@ impl TestApp {
     }
 
     /// Boots with the test defaults (generous rate limits so ordinary tests never trip them)
-    /// changed by `adjust`.
+    /// changed by `adjust`. No background worker runs: the test drains what it waits for
+    /// (`drain_outbox`, `drain_imports`, `drain_campaigns`, `run_jobs_at`).
     pub async fn spawn_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::start(adjust, Clock::system(), Workers::None).await
+    }
+
+    /// `spawn_with` on a fixed clock at `at`: what is due, expired or in quiet hours is
+    /// judged at exact instants (`clock().set`, `run_jobs_at`).
+    pub async fn spawn_at(at: &str, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::start(
+            adjust,
+            Clock::fixed(at.parse().expect("an RFC 3339 instant")),
+            Workers::None,
+        )
+        .await
+    }
+
+    /// With the server's own workers running, as a person meets it (browser tests).
+    pub async fn spawn_with_workers(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        TestApp::start(adjust, Clock::system(), Workers::All).await
+    }
+
+    async fn start(adjust: impl FnOnce(&mut Config), clock: Clock, workers: Workers) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             data_dir: dir.path().join("data"),
@@ -47,14 +71,19 @@ impl TestApp {
         };
         adjust(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let app = App::build(config, listener).await.expect("app builds");
+        let app = App::build_with_clock(config, listener, clock)
+            .await
+            .expect("app builds");
         let port = app.port();
         let state = app.state().clone();
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            app.run_until(async move {
-                let _ = rx.await;
-            })
+            app.run_with(
+                async move {
+                    let _ = rx.await;
+                },
+                workers,
+            )
             .await
             .expect("server runs");
         });
@@ -63,9 +92,15 @@ impl TestApp {
             port,
             state,
             dir,
+            workers,
             stop: Some(tx),
             server: Some(server),
         }
+    }
+
+    /// The app's clock (fixed when started with `spawn_at`).
+    pub fn clock(&self) -> &Clock {
+        &self.state.clock
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -145,6 +180,7 @@ impl TestApp {
                 .build()
                 .unwrap(),
             base: self.base.clone(),
+            state: self.state.clone(),
         }
     }
 
@@ -168,13 +204,17 @@ impl TestApp {
         sqlx::query_scalar(sql).fetch_one(&self.state.db).await.unwrap()
     }
 
-    /// Drains the outbox until nothing is waiting or in flight (the server's own worker may
-    /// take some rows first: both claim through the database). Never sleeps for long.
+    /// Sends what the outbox holds that is due, until nothing is due or in flight. With the
+    /// server's own worker running too (browser tests), both claim through the database, so
+    /// this also waits for the rows that worker holds.
     pub async fn settle_outbox(&self) {
+        pi_crm::jobs::outbox::drain(&self.state)
+            .await
+            .expect("the outbox drains");
+        if self.workers == Workers::None {
+            return;
+        }
         for _ in 0..500 {
-            pi_crm::jobs::outbox::drain(&self.state)
-                .await
-                .expect("the outbox drains");
             let busy: i64 = sqlx::query_scalar(
                 "SELECT count(*) FROM outbox WHERE state = 'sending' OR (state = 'pending' AND next_at <= strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
             )
@@ -185,8 +225,32 @@ impl TestApp {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            pi_crm::jobs::outbox::drain(&self.state)
+                .await
+                .expect("the outbox drains");
         }
         panic!("the outbox did not settle");
+    }
+
+    /// Runs the queued imports until none is left.
+    pub async fn drain_imports(&self) {
+        drain_imports(&self.state).await;
+    }
+
+    /// The campaigns pump's pass: starts what is due and queues every campaign's recipients.
+    pub async fn drain_campaigns(&self) {
+        pi_crm::jobs::campaigns::run_at(&self.state, self.state.clock.now())
+            .await
+            .expect("campaigns are queued");
+    }
+
+    /// Moves the fixed clock to `at` and runs the scheduled jobs due then; their names.
+    pub async fn run_jobs_at(&self, at: &str) -> Vec<&'static str> {
+        let at: jiff::Timestamp = at.parse().expect("an RFC 3339 instant");
+        self.state.clock.set(at);
+        pi_crm::jobs::scheduler::run_due(&self.state, at)
+            .await
+            .expect("the jobs run")
     }
 
     pub async fn stop(mut self) {
@@ -202,6 +266,8 @@ impl TestApp {
 pub struct Api {
     pub client: reqwest::Client,
     pub base: String,
+    /// The app's state, for helpers that run queued work before they look (an import).
+    pub state: AppState,
 }
 
 impl Api {
@@ -231,6 +297,11 @@ impl Api {
             .await
             .unwrap()
     }
+}
+
+/// Runs the queued imports until none is left (what the server's worker would do).
+pub async fn drain_imports(state: &AppState) {
+    pi_crm::jobs::imports::drain(state).await.expect("imports run");
 }
 
 pub struct Browser {

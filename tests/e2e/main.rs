@@ -205,7 +205,7 @@ where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let driver = start_driver();
-    let app = TestApp::spawn_with(adjust).await;
+    let app = TestApp::spawn_with_workers(adjust).await;
     let c = browser(&driver, phone).await;
     let keep = c.clone();
     let outcome = tokio::spawn(steps(c, app)).await;
@@ -727,7 +727,7 @@ async fn messaging_flow(c: Client, app: TestApp, phone: bool) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let timestamp = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
+    let timestamp = jiff::Timestamp::now().as_second().to_string();
     let token = format!("e2e-token-{tag}");
     let event = json!({
         "signature": {"timestamp": timestamp, "token": token,

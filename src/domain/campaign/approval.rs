@@ -22,7 +22,7 @@ use crate::state::AppState;
 use crate::storage;
 
 /// How long a review link works.
-pub const VALID_FOR: time::Duration = time::Duration::days(30);
+pub const VALID_FOR: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
 const NOTES_MAX: usize = 4000;
 
 /// The latest submission, as a campaign answers it.
@@ -230,11 +230,11 @@ pub async fn submit(
     }
     let snapshot = freeze(state, actor, ws, &stored).await?;
     let token = tokens::random_hex(32);
-    let expires = crate::clock::now() + VALID_FOR;
+    let expires = state.clock.now() + VALID_FOR;
     let me = crate::domain::user::me(&state.db, actor).await?;
     let link = review_link(state.config.public_url.as_deref(), request_host, &token);
     let tz = ws.time_zone(&state.config)?;
-    let expires_words = super::sending::instant_words(crate::schedule::to_timestamp(expires), &tz);
+    let expires_words = super::sending::instant_words(expires, &tz);
     let html = ReviewEmail {
         s: &snapshot,
         campaign: &stored.row.name,
@@ -246,7 +246,7 @@ pub async fn submit(
     }
     .render()
     .map_err(anyhow::Error::from)?;
-    let now = crate::clock::now_text();
+    let now = state.clock.now_text();
     let snapshot_json = serde_json::to_string(&snapshot).map_err(anyhow::Error::from)?;
     let approval_id = ApprovalId::generate();
     // The approval row and the email that carries its link commit together: the reviewer never
@@ -280,6 +280,7 @@ pub async fn submit(
             text: template::plain::from_html(&html),
             html,
         },
+        &now,
     )
     .await?;
     let mut row = stored.row.clone();
@@ -453,7 +454,7 @@ async fn found(state: &AppState, token: &str) -> AppResult<(storage::campaign_ap
 pub async fn review(state: &AppState, token: &str) -> AppResult<Review> {
     let (row, ws) = found(state, token).await?;
     let link_state = match row.status.as_str() {
-        "pending" if row.expires_at <= crate::clock::now_text() => LinkState::Expired,
+        "pending" if row.expires_at <= state.clock.now_text() => LinkState::Expired,
         "pending" => LinkState::Open,
         "void" => LinkState::Void,
         _ => LinkState::Decided,
@@ -488,7 +489,7 @@ pub async fn review(state: &AppState, token: &str) -> AppResult<Review> {
 pub async fn decide_by_link(state: &AppState, token: &str, approve: bool, name: &str, notes: &str) -> AppResult<()> {
     let (row, ws) = found(state, token).await?;
     match row.status.as_str() {
-        "pending" if row.expires_at <= crate::clock::now_text() => {
+        "pending" if row.expires_at <= state.clock.now_text() => {
             return Err(AppError::refused(
                 "link_expired",
                 "this review link has expired; ask for the campaign to be submitted again",

@@ -248,6 +248,7 @@ async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) 
                 (occurrence, contact, p)
             })
             .collect();
+        let at = state.clock.now_text();
         let mut tx = storage::db::begin_write(&state.db).await?;
         // A pause or cancel since the batch was read stops it here, inside the lock.
         let now_status = storage::campaigns::find(&mut *tx, ws, id)
@@ -267,16 +268,19 @@ async fn queue_pending(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) 
                 Plan::Queue { address, message } => {
                     let contact_id = ContactId::found(contact)?;
                     queued = Some(
-                        send::queue_one(
+                        send::queue(
                             &mut tx,
                             &actor,
                             ws,
                             &contact_id,
-                            via,
-                            &from,
-                            address,
-                            message,
-                            Some(id.as_str()),
+                            &send::Outgoing {
+                                via,
+                                from: &from,
+                                to: address,
+                                message,
+                                campaign: Some(id.as_str()),
+                                at: &at,
+                            },
                         )
                         .await?,
                     );

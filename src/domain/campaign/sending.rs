@@ -16,7 +16,7 @@ use crate::domain::ids::{CampaignId, WorkspaceId};
 use crate::domain::messaging::Channel;
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
-use crate::schedule::{TimeOfDay, stored_text, to_timestamp};
+use crate::schedule::{TimeOfDay, stored_text};
 use crate::state::AppState;
 use crate::storage;
 
@@ -35,7 +35,7 @@ pub fn schedule_words(schedule: &Schedule, tz: &TimeZone) -> String {
     match schedule {
         Schedule::Now => "As soon as it is scheduled".into(),
         Schedule::At { at } => match crate::clock::parse(at) {
-            Some(t) => instant_words(to_timestamp(t), tz),
+            Some(t) => instant_words(t, tz),
             None => at.clone(),
         },
         Schedule::Yearly { field, time } => format!(
@@ -126,7 +126,7 @@ pub async fn schedule(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, id:
         _ => super::approval::freeze(state, actor, ws, &stored).await?,
     };
     let q = query_of(state, ws, &snapshot).await?;
-    let now = crate::clock::now();
+    let now = state.clock.now();
     let starts_now = match &snapshot.schedule {
         Schedule::Now => true,
         Schedule::At { at } => crate::clock::parse(at).is_none_or(|t| t <= now),

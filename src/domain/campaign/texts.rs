@@ -70,7 +70,7 @@ pub async fn held_texts(state: &AppState, actor: &Actor, workspaces: &[Workspace
     if !actor.has_scope(Scope::ReadCampaigns) {
         return Ok(Vec::new());
     }
-    let now = crate::clock::now_text();
+    let now = state.clock.now_text();
     let mut out = Vec::new();
     for ws in workspaces {
         let (messages, until, reason) = storage::outbox::held_texts(&state.db, ws, &now).await?;

@@ -387,7 +387,7 @@ pub async fn run(db: &SqlitePool, jobs: &Jobs, region: &str, row: ImportRow) -> 
 /// than a transaction can wait for the write lock (`storage::db::BULK_BUSY_TIMEOUT`), so a
 /// live run never lapses; short enough that a run whose process died is taken up again soon
 /// after a restart.
-const LEASE: time::Duration = time::Duration::seconds(30);
+const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 /// Contacts deleted or unmarked per transaction when a run is discarded or finished: each such
 /// transaction stays short (a few tens of ms), so other writers get in between.
 const CLEANUP_BATCH: i64 = 2_000;

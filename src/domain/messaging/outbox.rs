@@ -120,6 +120,7 @@ pub async fn queue_notice(
     purpose: Purpose,
     approval_id: Option<&str>,
     notice: Notice<'_>,
+    at: &str,
 ) -> AppResult<OutboxId> {
     let message = Stored {
         subject: notice.subject,
@@ -140,7 +141,7 @@ pub async fn queue_notice(
             channel: Channel::Email.as_str(),
             recipient: notice.to,
             message: &serde_json::to_string(&message).map_err(anyhow::Error::from)?,
-            now: &crate::clock::now_text(),
+            now: at,
             campaign_id: None,
         },
     )
@@ -227,8 +228,8 @@ pub struct Leased {
 /// Claims up to `room` due rows in one statement (`pending` → `sending`, leased for the
 /// configured lease), oldest first.
 pub async fn claim(state: &AppState, room: usize) -> AppResult<Vec<Leased>> {
-    let now = crate::clock::now();
-    let lease = time::Duration::seconds(state.config.outbox_lease_seconds as i64);
+    let now = state.clock.now();
+    let lease = jiff::SignedDuration::from_secs(state.config.outbox_lease_seconds as i64);
     let rows = storage::outbox::claim(
         &state.db,
         &crate::clock::format(now),
@@ -250,7 +251,7 @@ pub async fn claim(state: &AppState, room: usize) -> AppResult<Vec<Leased>> {
 /// for. Every workspace's access is resolved before the write lock is taken: a transaction
 /// never waits for a second connection, which the sends in flight may all be holding.
 pub async fn expire_leases(state: &AppState, system: &System) -> AppResult<usize> {
-    let now = crate::clock::now_text();
+    let now = state.clock.now_text();
     let lapsed_in = storage::outbox::workspaces_with_lapsed_leases(&state.db, &now).await?;
     if lapsed_in.is_empty() {
         return Ok(0);
@@ -368,14 +369,14 @@ pub async fn deliver(
     };
     // Marketing texts keep the workspace's quiet hours and daily limit: they wait, unspent.
     if row.row.campaign_id.is_some() && row.channel == Channel::Text {
-        let now = crate::schedule::to_timestamp(crate::clock::now());
+        let now = state.clock.now();
         if let Some((until, why)) = campaign::texts::text_hold(state, &ws, &row.row.id, now).await? {
             let at = crate::schedule::stored_text(until);
             return give_back(state, row, &at, Some(&why)).await;
         }
     }
     if let Err(wait) = state.send_rates.take(&row.row.workspace_id, row.channel, per_minute) {
-        let at = crate::clock::format(crate::clock::now() + wait + Duration::from_secs(1));
+        let at = crate::clock::format(state.clock.now() + wait + Duration::from_secs(1));
         return give_back(state, row, &at, None).await;
     }
     let outcome = match &sender {
@@ -431,7 +432,7 @@ enum Ended<'a> {
 /// `sending` → `sent` | `pending` (a retry) | `failed` | `unknown`, by what the provider's answer
 /// proved, in one transaction with what the row was for (its timeline entry, its summary).
 async fn settle(state: &AppState, ws: &WorkspaceAccess, row: Leased, outcome: Outcome) -> anyhow::Result<Settled> {
-    let now = crate::clock::now_text();
+    let now = state.clock.now_text();
     let r = &row.row;
     let mut tx = storage::db::begin_write(&state.db).await?;
     let gave_up;
@@ -439,7 +440,7 @@ async fn settle(state: &AppState, ws: &WorkspaceAccess, row: Leased, outcome: Ou
         Outcome::Sent { provider_id } => Ended::Sent(provider_id.as_deref()),
         Outcome::Retry { reason, after } if r.attempts < MAX_ATTEMPTS => {
             let wait = after.unwrap_or_default().max(backoff(state, r.attempts));
-            let at = crate::clock::format(crate::clock::now() + wait);
+            let at = crate::clock::format(state.clock.now() + wait);
             tracing::info!(outbox = %r.id, attempts = r.attempts, reason = %reason, "a send will be tried again");
             storage::outbox::requeue(&mut tx, &r.id, &at, Some(reason), true).await?;
             tx.commit().await?;
@@ -528,14 +529,14 @@ fn backoff(state: &AppState, attempt: i64) -> Duration {
 pub async fn until_next_due(state: &AppState) -> Option<Duration> {
     let next = storage::outbox::next_wake(&state.db).await.ok()??;
     let at = crate::clock::parse(&next)?;
-    let wait = at - crate::clock::now();
+    let wait = at.duration_since(state.clock.now());
     Some(Duration::try_from(wait).unwrap_or(Duration::ZERO) + Duration::from_millis(200))
 }
 
 /// Webhook deliveries are remembered a week: providers stop retrying within a day or two, and
 /// a repeat after that changes nothing anyway (statuses only move forward).
 pub async fn forget_old_webhook_events(state: &AppState) -> anyhow::Result<()> {
-    let before = crate::clock::text_from_now(time::Duration::days(-7));
+    let before = crate::clock::format(state.clock.now() - jiff::SignedDuration::from_hours(24 * 7));
     let mut tx = storage::db::begin_write(&state.db).await?;
     storage::webhook_events::forget_before(&mut tx, &before).await?;
     tx.commit().await?;

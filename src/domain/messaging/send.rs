@@ -106,7 +106,16 @@ pub async fn send(
     })?;
     let mut tx = storage::db::begin_write(&state.db).await?;
     suppression::refuse_if_suppressed(&mut tx, ws, via, &to).await?;
-    let id = queue(&mut tx, actor, ws, contact_id, via, &from, &to, &stored).await?;
+    let at = state.clock.now_text();
+    let out = Outgoing {
+        via,
+        from: &from,
+        to: &to,
+        message: &stored,
+        campaign: None,
+        at: &at,
+    };
+    let id = queue(&mut tx, actor, ws, contact_id, &out).await?;
     tx.commit().await?;
     state.outbox.notify_one();
     Ok(Queued {
@@ -209,38 +218,35 @@ fn compose(via: Channel, subject: Option<&str>, body: Option<&str>) -> AppResult
     }
 }
 
-/// Writes the `queued` timeline entry and its outbox row (in the caller's transaction), with
-/// its audit entry.
-#[allow(clippy::too_many_arguments)]
+/// One message on its way to a contact, as `queue` writes it.
+pub struct Outgoing<'a> {
+    pub via: Channel,
+    pub from: &'a str,
+    pub to: &'a str,
+    pub message: &'a Stored,
+    /// The campaign it belongs to: named on its timeline entry and its outbox row.
+    pub campaign: Option<&'a str>,
+    /// When it is queued (the app's clock): from then on it is due.
+    pub at: &'a str,
+}
+
+/// Writes the `queued` timeline entry and its outbox row (in the caller's transaction). A
+/// campaign's messages are audited once, with the campaign; one of its own is audited here.
 pub async fn queue(
     conn: &mut sqlx::SqliteConnection,
     actor: &Actor,
     ws: &WorkspaceAccess,
     contact: &ContactId,
-    via: Channel,
-    from: &str,
-    to: &str,
-    message: &Stored,
+    out: &Outgoing<'_>,
 ) -> AppResult<CommunicationId> {
-    let id = queue_one(conn, actor, ws, contact, via, from, to, message, None).await?;
-    audit::in_workspace(conn, actor, ws.id(), "message.queue", "communication", id.as_str()).await?;
-    Ok(id)
-}
-
-/// Writes the `queued` timeline entry and its outbox row; a campaign's message names its
-/// campaign on both (the campaign is audited once, not per message).
-#[allow(clippy::too_many_arguments)]
-pub async fn queue_one(
-    conn: &mut sqlx::SqliteConnection,
-    actor: &Actor,
-    ws: &WorkspaceAccess,
-    contact: &ContactId,
-    via: Channel,
-    from: &str,
-    to: &str,
-    message: &Stored,
-    campaign: Option<&str>,
-) -> AppResult<CommunicationId> {
+    let Outgoing {
+        via,
+        from,
+        to,
+        message,
+        campaign,
+        at,
+    } = *out;
     let (kind, mut content) = match via {
         Channel::Email => (
             Kind::Email,
@@ -258,7 +264,6 @@ pub async fn queue_one(
     }
     let id = crate::domain::comms::record(conn, actor, ws, contact, kind, content, Some("queued")).await?;
     let outbox_id = OutboxId::generate();
-    let now = crate::clock::now_text();
     storage::outbox::insert(
         conn,
         ws,
@@ -270,11 +275,14 @@ pub async fn queue_one(
             channel: via.as_str(),
             recipient: to,
             message: &serde_json::to_string(message).map_err(anyhow::Error::from)?,
-            now: &now,
+            now: at,
             campaign_id: campaign,
         },
     )
     .await?;
+    if campaign.is_none() {
+        audit::in_workspace(conn, actor, ws.id(), "message.queue", "communication", id.as_str()).await?;
+    }
     Ok(id)
 }
 
@@ -302,7 +310,7 @@ pub async fn send_again(
         .await?
         .ok_or(AppError::NotFound)?;
     suppression::refuse_if_suppressed(&mut tx, ws, Channel::stored(&channel), &recipient).await?;
-    let now = crate::clock::now_text();
+    let now = state.clock.now_text();
     storage::outbox::insert(
         &mut tx,
         ws,

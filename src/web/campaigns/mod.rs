@@ -118,12 +118,7 @@ impl CampaignForm {
             Schedule::At { at } => (
                 "at",
                 crate::clock::parse(at)
-                    .map(|t| {
-                        crate::schedule::to_timestamp(t)
-                            .to_zoned(tz.clone())
-                            .strftime("%Y-%m-%dT%H:%M")
-                            .to_string()
-                    })
+                    .map(|t| t.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M").to_string())
                     .unwrap_or_default(),
                 String::new(),
                 "09:00".to_string(),
