@@ -178,7 +178,7 @@ impl Invalids {
 /// any other database error stays what it is.
 pub fn on_unique(constraint: &str, mapped: impl FnOnce() -> AppError) -> impl FnOnce(sqlx::Error) -> AppError {
     move |e| {
-        if crate::storage::db::is_unique_violation(&e, constraint) {
+        if is_unique_violation(&e, constraint) {
             mapped()
         } else {
             e.into()
@@ -189,5 +189,14 @@ pub fn on_unique(constraint: &str, mapped: impl FnOnce() -> AppError) -> impl Fn
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         AppError::Internal(e.into())
+    }
+}
+
+/// True when a SQLite error is the violation of the named unique constraint or index
+/// (habit 4: insert and map the violation, never check-then-insert).
+pub fn is_unique_violation(err: &sqlx::Error, columns: &str) -> bool {
+    match err {
+        sqlx::Error::Database(db) => db.is_unique_violation() && db.message().contains(columns),
+        _ => false,
     }
 }

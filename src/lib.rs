@@ -12,6 +12,7 @@ pub mod domain;
 pub mod download;
 pub mod error;
 pub mod jobs;
+pub mod model;
 pub mod providers;
 pub mod schedule;
 pub mod sealed;

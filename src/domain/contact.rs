@@ -314,7 +314,7 @@ fn require_something(base: &BaseFields) -> AppResult<()> {
 
 /// Maps a unique violation on the email to a 409 naming the contact that has it.
 async fn conflict_of(conn: &mut SqliteConnection, ws: &WorkspaceAccess, base: &BaseFields, e: sqlx::Error) -> AppError {
-    if storage::db::is_unique_violation(&e, "base_contacts.primary_email")
+    if crate::error::is_unique_violation(&e, "base_contacts.primary_email")
         && let Some(email) = &base.primary_email
     {
         let existing = storage::contacts::id_by_email(conn, ws, email, storage::contacts::Seen::Visible)

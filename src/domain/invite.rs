@@ -203,7 +203,7 @@ pub async fn accept(db: &SqlitePool, token: &str, name: &str, new_password: &str
         .ok_or(AppError::NotFound)?;
     let user = storage::users::insert(&mut tx, &row.email, &name, &hash)
         .await
-        .map_err(|e| match crate::storage::db::is_unique_violation(&e, "users.email") {
+        .map_err(|e| match crate::error::is_unique_violation(&e, "users.email") {
             true => AppError::invalid("email", "an account with this email already exists; sign in instead"),
             false => e.into(),
         })?;

@@ -157,7 +157,7 @@ pub async fn update(
     }
     let mut tx = storage::db::begin_write(db).await?;
     storage::lists::update(&mut tx, ws, &list).await.map_err(|e| {
-        if becomes_stage && storage::db::is_unique_violation(&e, "contact_list_assignments") {
+        if becomes_stage && crate::error::is_unique_violation(&e, "contact_list_assignments") {
             AppError::conflict("some contacts in this list are already in another stage")
         } else {
             name_taken(e)

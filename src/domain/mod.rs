@@ -1,5 +1,8 @@
 //! Business rules, once, for every face (web, API, CLI, jobs).
 
+// The ids and pages every rule speaks of live below the domain, where storage reads them too.
+pub use crate::model::{ids, page};
+
 pub mod activity;
 pub mod actor;
 pub mod ai;
@@ -14,7 +17,6 @@ pub mod dates;
 pub mod export;
 pub mod field;
 pub mod field_definition;
-pub mod ids;
 pub mod import;
 pub mod insights;
 pub mod invite;
@@ -22,7 +24,6 @@ pub mod list;
 pub mod list_view;
 pub mod merge;
 pub mod messaging;
-pub mod page;
 pub mod phone;
 pub mod search;
 pub mod session;

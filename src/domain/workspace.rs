@@ -1,7 +1,7 @@
 //! Workspaces and explicit sharing. `resolve` is the one door to workspace data: it answers
 //! 404 for a workspace the caller neither owns nor was given, so existence is never revealed.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::SqlitePool;
 
 use super::actor::{Actor, Scope};
@@ -9,117 +9,15 @@ use super::audit;
 use super::ids::{UserId, WorkspaceId};
 use super::user::Email;
 use crate::error::{AppError, AppResult, on_unique};
+pub use crate::model::access::{Role, WorkspaceAccess};
 use crate::storage;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    Editor,
-    Owner,
+/// The access a membership row proves.
+fn from_row(row: storage::workspaces::AccessRow) -> WorkspaceAccess {
+    WorkspaceAccess::after_membership_check(row.id, row.name, &row.role, row.timezone)
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Editor => "editor",
-            Role::Owner => "owner",
-        }
-    }
 
-    pub fn parse(text: &str) -> Option<Role> {
-        match text {
-            "viewer" => Some(Role::Viewer),
-            "editor" => Some(Role::Editor),
-            "owner" => Some(Role::Owner),
-            _ => None,
-        }
-    }
-}
-
-/// A workspace the caller may reach, with their role in it. Its fields are private and only
-/// this module makes one (`resolve`, `list`, `create`), after the membership check, so holding
-/// it is proof of access: every storage function on workspace data takes one, and the compiler
-/// refuses a query scoped by an id that was merely parsed.
-#[derive(Debug, Clone, Serialize)]
-pub struct WorkspaceAccess {
-    id: WorkspaceId,
-    name: String,
-    role: Role,
-    /// Its own IANA time zone; `None`: the server's.
-    timezone: Option<String>,
-}
-
-impl WorkspaceAccess {
-    fn from_row(row: storage::workspaces::AccessRow) -> WorkspaceAccess {
-        WorkspaceAccess {
-            id: row.id,
-            name: row.name,
-            // A role the schema's CHECK does not know cannot be stored; read it as the least.
-            role: Role::parse(&row.role).unwrap_or(Role::Viewer),
-            timezone: row.timezone,
-        }
-    }
-
-    /// The workspace's own time zone name, if it has one.
-    pub fn timezone(&self) -> Option<&str> {
-        self.timezone.as_deref()
-    }
-
-    /// The zone that decides "today" here: its own, else the server's.
-    pub fn time_zone(&self, config: &crate::config::Config) -> anyhow::Result<jiff::tz::TimeZone> {
-        match &self.timezone {
-            Some(name) => jiff::tz::TimeZone::get(name).map_err(|e| anyhow::anyhow!("{name}: {e}")),
-            None => config.time_zone(),
-        }
-    }
-
-    pub fn id(&self) -> &WorkspaceId {
-        &self.id
-    }
-
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    pub fn role(&self) -> Role {
-        self.role
-    }
-
-    pub fn is_owner(&self) -> bool {
-        self.role == Role::Owner
-    }
-
-    pub fn can_edit(&self) -> bool {
-        self.role >= Role::Editor
-    }
-
-    /// 403 unless the caller's role is at least `needed`.
-    pub fn require_role(&self, needed: Role) -> AppResult<()> {
-        match needed {
-            Role::Viewer => Ok(()),
-            Role::Editor => self.require_editor(),
-            Role::Owner => self.require_owner("do this"),
-        }
-    }
-
-    pub fn require_editor(&self) -> AppResult<()> {
-        if self.role >= Role::Editor {
-            Ok(())
-        } else {
-            Err(AppError::forbidden("viewers of this workspace cannot change it"))
-        }
-    }
-
-    pub fn require_owner(&self, what: &str) -> AppResult<()> {
-        if self.role == Role::Owner {
-            Ok(())
-        } else {
-            Err(AppError::forbidden(format!("only the workspace's owner can {what}")))
-        }
-    }
-}
 
 /// The one door: the workspace `id` as `actor` may reach it, or 404 — whether it does not
 /// exist or belongs to someone else, the answer is the same.
@@ -133,7 +31,7 @@ pub async fn resolve<'e>(
     }
     storage::workspaces::access(db, &actor.user_id, id)
         .await?
-        .map(WorkspaceAccess::from_row)
+        .map(from_row)
         .ok_or(AppError::NotFound)
 }
 
@@ -162,7 +60,7 @@ pub async fn for_system(
     };
     let access = storage::workspaces::access(db, &owner, id)
         .await?
-        .map(WorkspaceAccess::from_row);
+        .map(from_row);
     Ok(access.map(|a| (a, owner)))
 }
 
@@ -185,17 +83,17 @@ pub async fn resolve_text<'e>(
 /// (`list`'s answer) — or 404, as `resolve_text` would answer.
 pub fn among(reachable: &[WorkspaceAccess], id: &str) -> AppResult<WorkspaceAccess> {
     let id = WorkspaceId::parse(id).ok_or(AppError::NotFound)?;
-    reachable.iter().find(|w| w.id == id).cloned().ok_or(AppError::NotFound)
+    reachable.iter().find(|w| w.id() == &id).cloned().ok_or(AppError::NotFound)
 }
 
 pub async fn list(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<WorkspaceAccess>> {
     let mut all: Vec<WorkspaceAccess> = storage::workspaces::list_for_user(db, &actor.user_id)
         .await?
         .into_iter()
-        .map(WorkspaceAccess::from_row)
+        .map(from_row)
         .collect();
     if let Some(pinned) = actor.pinned_workspace() {
-        all.retain(|w| w.id == *pinned);
+        all.retain(|w| w.id() == pinned);
     }
     Ok(all)
 }
@@ -245,12 +143,12 @@ pub async fn create(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<Wor
     )
     .await?;
     tx.commit().await?;
-    Ok(WorkspaceAccess {
+    Ok(WorkspaceAccess::after_membership_check(
         id,
         name,
-        role: Role::Owner,
-        timezone: None,
-    })
+        Role::Owner.as_str(),
+        None,
+    ))
 }
 
 /// Sets the workspace's own time zone (an IANA name like `America/Los_Angeles`), or goes back
@@ -308,29 +206,34 @@ pub async fn update(
     let name = name.map(parse_name).transpose()?;
     let timezone = timezone.map(parse_timezone).transpose()?;
     let mut tx = storage::db::begin_write(db).await?;
-    let mut after = ws.clone();
+    let (mut new_name, mut new_zone) = (ws.name().to_string(), ws.timezone().map(str::to_string));
     if let Some(name) = name {
         storage::workspaces::rename(&mut tx, ws, &name)
             .await
             .map_err(name_taken)?;
-        audit::in_workspace(&mut tx, actor, &ws.id, "workspace.rename", "workspace", ws.id.as_str()).await?;
-        after.name = name;
+        audit::in_workspace(&mut tx, actor, ws.id(), "workspace.rename", "workspace", ws.id().as_str()).await?;
+        new_name = name;
     }
     if let Some(timezone) = timezone {
         storage::workspaces::set_timezone(&mut tx, ws, timezone.as_deref()).await?;
         audit::in_workspace(
             &mut tx,
             actor,
-            &ws.id,
+            ws.id(),
             "workspace.timezone",
             "workspace",
-            ws.id.as_str(),
+            ws.id().as_str(),
         )
         .await?;
-        after.timezone = timezone;
+        new_zone = timezone;
     }
     tx.commit().await?;
-    Ok(after)
+    Ok(WorkspaceAccess::after_membership_check(
+        ws.id().clone(),
+        new_name,
+        ws.role().as_str(),
+        new_zone,
+    ))
 }
 
 pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> AppResult<()> {
@@ -338,7 +241,7 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> App
     ws.require_owner("delete it")?;
     let mut tx = storage::db::begin_write(db).await?;
     storage::workspaces::delete(&mut tx, ws).await?;
-    audit::in_workspace(&mut tx, actor, &ws.id, "workspace.delete", "workspace", ws.id.as_str()).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), "workspace.delete", "workspace", ws.id().as_str()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -384,7 +287,7 @@ pub async fn add_member(
     } else {
         "workspace.member_role"
     };
-    audit::in_workspace(&mut tx, actor, &ws.id, action, "user", user.id.as_str()).await?;
+    audit::in_workspace(&mut tx, actor, ws.id(), action, "user", user.id.as_str()).await?;
     tx.commit().await?;
     let member = Member {
         user_id: user.id.to_string(),
@@ -408,7 +311,7 @@ pub async fn remove_member(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess,
     audit::in_workspace(
         &mut tx,
         actor,
-        &ws.id,
+        ws.id(),
         "workspace.member_remove",
         "user",
         user_id.as_str(),

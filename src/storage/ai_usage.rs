@@ -2,7 +2,7 @@
 
 use sqlx::SqlitePool;
 
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::access::WorkspaceAccess;
 
 /// Tokens spent on `day`.
 pub async fn spent(db: &SqlitePool, ws: &WorkspaceAccess, day: &str) -> Result<u64, sqlx::Error> {

@@ -2,7 +2,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
 use crate::domain::api_key::ApiKeyView;
-use crate::domain::ids::{ApiKeyId, UserId, WorkspaceId};
+use crate::model::ids::{ApiKeyId, UserId, WorkspaceId};
 
 pub struct NewRow {
     pub id: ApiKeyId,

@@ -1,8 +1,8 @@
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
 use crate::domain::audit::{Entry, NewEntry};
-use crate::domain::ids::{UserId, WorkspaceId};
-use crate::domain::page::PageSpec;
+use crate::model::ids::{UserId, WorkspaceId};
+use crate::model::page::PageSpec;
 
 pub async fn insert(conn: &mut SqliteConnection, e: &NewEntry<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(

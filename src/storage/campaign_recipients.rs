@@ -5,7 +5,7 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::access::WorkspaceAccess;
 
 /// A recipient's status as people read it: the message's once queued (kept on the row by the
 /// triggers of migration 0021).

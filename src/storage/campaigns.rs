@@ -2,8 +2,8 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::domain::ids::CampaignId;
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::ids::CampaignId;
+use crate::model::access::WorkspaceAccess;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {

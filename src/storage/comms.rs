@@ -1,8 +1,8 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::domain::comms::{Communication, TimelineCursor};
-use crate::domain::ids::{CommunicationId, ContactId, UserId};
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::ids::{CommunicationId, ContactId, UserId};
+use crate::model::access::WorkspaceAccess;
 
 #[derive(sqlx::FromRow)]
 struct Row {

@@ -9,7 +9,7 @@ use super::contacts::{BASE_COLUMNS, Values, contacts_as_json, contacts_from_json
 use crate::domain::contact::ContactRecord;
 use crate::domain::phone::search_digits;
 use crate::domain::search::{After, ContactQuery, FieldFilter, FieldSort, FilterValue, Op, Sort};
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::access::WorkspaceAccess;
 
 fn col(name: &'static str) -> Expr {
     Expr::col(Alias::new(name))

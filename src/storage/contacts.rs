@@ -4,9 +4,9 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
 use crate::domain::contact::{BaseFields, ContactRecord};
-use crate::domain::ids::ContactId;
+use crate::model::ids::ContactId;
 use crate::domain::list::ContactList;
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::access::WorkspaceAccess;
 
 /// A contact's own columns, as a statement returns them, or as one element of
 /// `contacts_as_json`'s array (serde reads a JSON array into a struct by position).

@@ -58,15 +58,6 @@ pub async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// True when a SQLite error is the violation of the named unique constraint or index
-/// (habit 4: insert and map the violation, never check-then-insert).
-pub fn is_unique_violation(err: &sqlx::Error, columns: &str) -> bool {
-    match err {
-        sqlx::Error::Database(db) => db.is_unique_violation() && db.message().contains(columns),
-        _ => false,
-    }
-}
-
 /// Where this connection keeps temporary data: memory (the pool's setting, fast for the small
 /// sorts of everyday queries) or files. Bulk work switches to files: a million-value index
 /// sort, or the statement journal of a delete that touches every page of an import — each

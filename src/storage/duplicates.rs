@@ -1,6 +1,6 @@
 use sqlx::SqlitePool;
 
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::access::WorkspaceAccess;
 
 /// One page of pairs `(a, b, reason)` of contacts that may be the same person, `a < b`, in
 /// `(a, b)` order after `after`. Bounded work, whatever the data:

@@ -3,8 +3,8 @@ use sqlx::{SqliteConnection, SqlitePool};
 use crate::clock;
 use crate::domain::field::FieldType;
 use crate::domain::field_definition::FieldDefinition;
-use crate::domain::ids::{FieldDefinitionId, UserId};
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::ids::{FieldDefinitionId, UserId};
+use crate::model::access::WorkspaceAccess;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -71,7 +71,7 @@ pub async fn applicable(db: &SqlitePool, ws: &WorkspaceAccess) -> Result<Vec<Fie
 pub async fn applicable_through_share(
     db: &SqlitePool,
     user: &UserId,
-    template: &crate::domain::ids::TemplateId,
+    template: &crate::model::ids::TemplateId,
 ) -> Result<Vec<FieldDefinition>, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(concat!(
         "WITH home AS (SELECT t.workspace_id AS id FROM template_shares s JOIN templates t ON t.id = s.template_id

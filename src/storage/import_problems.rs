@@ -2,7 +2,7 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::access::WorkspaceAccess;
 
 /// A row of the file that had a problem: its cells as read, and what was wrong.
 #[derive(Debug, Clone)]

@@ -1,8 +1,8 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::domain::ids::{ImportId, UserId};
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::ids::{ImportId, UserId};
+use crate::model::access::WorkspaceAccess;
 use crate::storage::contacts::RowCounts;
 
 #[derive(Debug, Clone, sqlx::FromRow)]

@@ -1,8 +1,8 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::domain::messaging::inbound::InboxMessage;
-use crate::domain::page::PageSpec;
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::page::PageSpec;
+use crate::model::access::WorkspaceAccess;
 
 pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, m: &InboxMessage) -> Result<(), sqlx::Error> {
     sqlx::query(

@@ -2,8 +2,8 @@
 
 use sqlx::SqlitePool;
 
-use crate::domain::ids::{InsightId, UserId};
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::ids::{InsightId, UserId};
+use crate::model::access::WorkspaceAccess;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {

@@ -2,7 +2,7 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::domain::ids::UserId;
+use crate::model::ids::UserId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InviteRow {

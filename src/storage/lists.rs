@@ -1,9 +1,9 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::domain::ids::{ContactId, ListId};
+use crate::model::ids::{ContactId, ListId};
 use crate::domain::list::ContactList;
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::access::WorkspaceAccess;
 
 #[derive(sqlx::FromRow)]
 struct Row {

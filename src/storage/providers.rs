@@ -1,6 +1,6 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::access::WorkspaceAccess;
 
 #[derive(sqlx::FromRow)]
 pub struct Row {

@@ -8,13 +8,13 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use super::contact_search::filter_condition;
 use crate::domain::campaign::segment::SegmentQuery;
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::access::WorkspaceAccess;
 
 fn col(name: &'static str) -> Expr {
     Expr::col(Alias::new(name))
 }
 
-fn in_lists(ws: &WorkspaceAccess, lists: &[crate::domain::ids::ListId]) -> SelectStatement {
+fn in_lists(ws: &WorkspaceAccess, lists: &[crate::model::ids::ListId]) -> SelectStatement {
     let mut sub = Query::select();
     sub.column(Alias::new("contact_id"))
         .from(Alias::new("contact_list_assignments"))
@@ -132,12 +132,12 @@ pub async fn first(
     db: &SqlitePool,
     ws: &WorkspaceAccess,
     q: &SegmentQuery,
-) -> Result<Option<crate::domain::ids::ContactId>, sqlx::Error> {
+) -> Result<Option<crate::model::ids::ContactId>, sqlx::Error> {
     let mut sel = statement(ws, q, vec![(col("id"), "id")]);
     sel.order_by(Alias::new("id"), sea_query::Order::Asc).limit(1);
     let (sql, values) = sel.build_sqlx(SqliteQueryBuilder);
     let id: Option<String> = sqlx::query_scalar_with(sqlx::AssertSqlSafe(sql), values)
         .fetch_optional(db)
         .await?;
-    Ok(id.and_then(|i| crate::domain::ids::ContactId::parse(&i)))
+    Ok(id.and_then(|i| crate::model::ids::ContactId::parse(&i)))
 }

@@ -1,7 +1,7 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::domain::ids::{SessionId, UserId};
+use crate::model::ids::{SessionId, UserId};
 use crate::domain::session::{Listing, SignedIn};
 
 pub async fn insert(

@@ -1,9 +1,9 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::domain::ids::SuppressionId;
+use crate::model::ids::SuppressionId;
 use crate::domain::messaging::suppression::Suppression;
-use crate::domain::page::PageSpec;
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::page::PageSpec;
+use crate::model::access::WorkspaceAccess;
 
 /// Adds the address unless it is there already; true when it was added.
 pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, s: &Suppression) -> Result<bool, sqlx::Error> {

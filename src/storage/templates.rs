@@ -3,8 +3,8 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::domain::ids::{TemplateId, UserId};
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::ids::{TemplateId, UserId};
+use crate::model::access::WorkspaceAccess;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {

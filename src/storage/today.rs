@@ -2,7 +2,7 @@
 
 use sqlx::SqlitePool;
 
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::access::WorkspaceAccess;
 
 /// Follow-up values of `field` due on or before `until` (a `YYYY-MM-DD` or a date-time):
 /// `(contact id, name, value)`, earliest first. Year-less dates are never due.

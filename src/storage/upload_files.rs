@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::domain::ids::ImportId;
+use crate::model::ids::ImportId;
 
 const INCOMING: &str = ".incoming-";
 

@@ -1,7 +1,7 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::domain::ids::UserId;
+use crate::model::ids::UserId;
 use crate::domain::user::User;
 
 #[derive(sqlx::FromRow)]

@@ -1,6 +1,6 @@
 use sqlx::SqliteConnection;
 
-use crate::domain::workspace::WorkspaceAccess;
+use crate::model::access::WorkspaceAccess;
 
 /// Records a webhook delivery; false when it was applied before (a provider's retry).
 pub async fn first_time(

@@ -1,8 +1,9 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::domain::ids::{UserId, WorkspaceId};
-use crate::domain::workspace::{Member, WorkspaceAccess};
+use crate::model::ids::{UserId, WorkspaceId};
+use crate::domain::workspace::Member;
+use crate::model::access::WorkspaceAccess;
 
 /// A membership as stored. Only `domain::workspace` turns it into a `WorkspaceAccess`.
 #[derive(sqlx::FromRow)]
