@@ -1,7 +1,6 @@
 //! API keys: `pcrm_<prefix>_<secret>`, 32 random bytes of secret, shown once and stored only
 //! as a SHA-256 digest. The prefix identifies a key in lists without revealing it.
 
-use serde::Serialize;
 use sqlx::SqlitePool;
 
 use super::activity::Activity;
@@ -13,18 +12,7 @@ use crate::auth::tokens;
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::storage;
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ApiKeyView {
-    pub id: String,
-    pub prefix: String,
-    pub description: String,
-    pub scopes: Vec<String>,
-    pub workspace_id: Option<String>,
-    pub expires_at: Option<String>,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-}
+pub use crate::storage::api_keys::ApiKeyView;
 
 impl ApiKeyView {
     pub fn is_expired(&self) -> bool {

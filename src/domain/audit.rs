@@ -1,7 +1,6 @@
 //! The audit trail: every mutation, from every face, written in the same transaction as the
 //! change it describes, so there is never a change without its record.
 
-use serde::Serialize;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::actor::{Actor, Via};
@@ -10,6 +9,7 @@ use super::page::{Page, PageRequest};
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::storage;
+pub use crate::storage::audit::{Entry, NewEntry};
 
 /// Records a mutation of one object inside a workspace: most entries.
 pub async fn in_workspace(
@@ -64,7 +64,7 @@ pub async fn by_outsider(
         action,
         entity_type,
         entity_id: Some(entity_id),
-        via: Via::Ui,
+        via: Via::Ui.as_str(),
         timestamp: clock::now_text(),
         details: Some(&details),
     };
@@ -99,36 +99,12 @@ async fn write(
         action,
         entity_type,
         entity_id,
-        via: actor.via,
+        via: actor.via.as_str(),
         timestamp: clock::now_text(),
         details,
     };
     storage::audit::insert(conn, &entry).await?;
     Ok(())
-}
-
-pub struct NewEntry<'a> {
-    pub id: AuditId,
-    pub user_id: Option<&'a str>,
-    pub workspace_id: Option<&'a str>,
-    pub action: &'a str,
-    pub entity_type: &'a str,
-    pub entity_id: Option<&'a str>,
-    pub via: Via,
-    pub timestamp: String,
-    pub details: Option<&'a str>,
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Entry {
-    pub id: String,
-    pub user_id: Option<String>,
-    pub workspace_id: Option<String>,
-    pub action: String,
-    pub entity_type: String,
-    pub entity_id: Option<String>,
-    pub via: String,
-    pub timestamp: String,
 }
 
 /// Filters a person may apply; every one optional.

@@ -2,7 +2,7 @@
 //! notices on top. People add notes and calls; pi-crm itself writes stage changes, tracked
 //! field changes, merges (and, with later features, emails, texts and AI actions).
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -14,6 +14,7 @@ use super::workspace::WorkspaceAccess;
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::storage;
+pub use crate::storage::comms::{Communication, TimelineCursor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -83,21 +84,6 @@ pub const STATUSES: &[&str] = &[
     "unknown",
     "received",
 ];
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Communication {
-    pub id: String,
-    pub contact_id: String,
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[schema(value_type = Object)]
-    pub content: Value,
-    pub status: Option<String>,
-    pub timestamp: String,
-    pub pinned: bool,
-    /// Who wrote it (their name); `null` for pi-crm itself or a removed account.
-    pub author: Option<String>,
-}
 
 impl Communication {
     /// A text value of its content (`subject`, `error`, `to` …).
@@ -499,12 +485,6 @@ pub async fn set_pinned(
     audit::in_workspace(&mut tx, actor, ws.id(), action, "communication", id.as_str()).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Where a page of the timeline starts: after an entry that was pinned or not.
-pub struct TimelineCursor {
-    pub pinned: bool,
-    pub id: String,
 }
 
 impl TimelineCursor {

@@ -19,27 +19,7 @@ use super::{audit, comms};
 use crate::clock;
 use crate::error::{AppError, AppResult, Invalids};
 use crate::storage;
-
-/// A contact as stored: base fields, raw custom values, lists.
-#[derive(Debug, Clone, Default)]
-pub struct ContactRecord {
-    pub id: String,
-    pub workspace_id: String,
-    pub created_on: String,
-    pub base: BaseFields,
-    /// Canonical stored text by field name, including orphans (values whose definition is gone).
-    pub custom: BTreeMap<String, String>,
-    pub lists: Vec<ContactList>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BaseFields {
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub primary_email: Option<String>,
-    pub primary_phone: Option<String>,
-    pub company: Option<String>,
-}
+pub use crate::storage::contacts::{BaseFields, ContactRecord};
 
 impl BaseFields {
     pub fn get(&self, name: &str) -> Option<&String> {

@@ -1,31 +1,15 @@
 //! Custom field types and values: parse, don't validate. A value is turned into its canonical
 //! text for its type once, on the way in; what is stored is always valid for its type.
 
-use serde::Serialize;
 use serde_json::Value;
 
 use super::phone::Phone;
 use super::user::Email;
 use crate::error::{AppError, AppResult};
+pub use crate::model::query::FieldType;
 
 /// The six base fields (plus `id`); a custom field may not take one of these names.
 pub const BASE_FIELDS: &[&str] = &["first_name", "last_name", "primary_email", "primary_phone", "company"];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldType {
-    Text,
-    LongText,
-    Number,
-    Date,
-    Datetime,
-    Boolean,
-    Email,
-    Phone,
-    Url,
-    Select,
-    Json,
-}
 
 impl FieldType {
     pub const ALL: &'static [FieldType] = &[

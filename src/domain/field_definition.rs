@@ -2,7 +2,7 @@
 //! fields are its own definitions plus its owner's globals, a workspace definition overriding a
 //! global one of the same name. Another user's globals never apply.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -13,23 +13,7 @@ use super::ids::{FieldDefinitionId, WorkspaceId};
 use super::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult, on_unique};
 use crate::storage;
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct FieldDefinition {
-    pub id: String,
-    /// `null`: user-global.
-    pub workspace_id: Option<String>,
-    pub field_name: String,
-    pub label: String,
-    pub field_type: FieldType,
-    pub is_required: bool,
-    pub default_value: Option<String>,
-    pub options: Vec<String>,
-    /// Changes to this field are logged on the contact's timeline.
-    pub is_tracked: bool,
-    /// A `date`/`datetime` whose values are due dates (the dashboard's follow-ups).
-    pub is_follow_up: bool,
-}
+pub use crate::storage::fields::FieldDefinition;
 
 impl FieldDefinition {
     pub fn spec<'a>(&'a self, region: &'a str) -> FieldSpec<'a> {

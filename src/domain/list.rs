@@ -1,7 +1,7 @@
 //! Contact lists. Primary lists are pipeline stages: a contact is in at most one, and moving
 //! it writes a `stage_change` entry on its timeline. Other lists are tags, any number.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::actor::{Actor, Scope};
@@ -10,15 +10,7 @@ use super::workspace::WorkspaceAccess;
 use super::{audit, comms};
 use crate::error::{AppError, AppResult, on_unique};
 use crate::storage;
-
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct ContactList {
-    pub id: String,
-    pub name: String,
-    pub is_primary: bool,
-    /// Order of stages on the pipeline board.
-    pub position: i64,
-}
+pub use crate::storage::lists::ContactList;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ListInput {

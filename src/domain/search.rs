@@ -16,25 +16,8 @@ use super::list;
 use super::page::{DEFAULT_LIMIT, MAX_LIMIT, Page};
 use super::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
+pub use crate::model::query::{After, ContactQuery, FieldFilter, FieldSort, FilterValue, Op, Sort};
 use crate::storage;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    Newest,
-    Oldest,
-    Name,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Eq,
-    Ne,
-    Gt,
-    Gte,
-    Lt,
-    Lte,
-    Contains,
-}
 
 impl Op {
     fn parse(text: &str) -> Option<Op> {
@@ -53,67 +36,6 @@ impl Op {
     pub fn is_range(self) -> bool {
         matches!(self, Op::Gt | Op::Gte | Op::Lt | Op::Lte)
     }
-}
-
-/// A comparison on one custom field, its value already parsed for the field's type.
-#[derive(Debug, Clone)]
-pub struct FieldFilter {
-    pub name: String,
-    pub op: Op,
-    pub value: FilterValue,
-}
-
-#[derive(Debug, Clone)]
-pub enum FilterValue {
-    Text(String),
-    Number(f64),
-}
-
-/// Where the next page starts: the sort key of the last contact seen.
-#[derive(Debug, Clone)]
-pub enum After {
-    Id(String),
-    Name {
-        last: String,
-        first: String,
-        id: String,
-    },
-    /// Sorted by a field: the last value seen.
-    Value {
-        value: String,
-        id: String,
-    },
-    /// Sorted by a field, among the contacts without a value (they come last).
-    Unvalued {
-        id: String,
-    },
-}
-
-/// Sorting by a custom field (`sort=field.NAME`; `-field.NAME` for the largest or latest
-/// first). Contacts without a value follow the rest, newest first.
-#[derive(Debug, Clone)]
-pub struct FieldSort {
-    pub name: String,
-    pub descending: bool,
-    /// Compared as numbers, not as text (`9` before `10`).
-    pub numeric: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct ContactQuery {
-    pub words: Vec<String>,
-    pub list: Option<ListId>,
-    pub filters: Vec<FieldFilter>,
-    pub sort: Sort,
-    pub limit: u32,
-    pub after: Option<After>,
-    /// When set, the order instead of `sort`.
-    pub by_field: Option<FieldSort>,
-    /// Only these contacts (a selection from the list's checkboxes), when set.
-    pub only: Option<Vec<String>>,
-    /// Only these fields' custom values are read, when set (a page showing a few columns);
-    /// otherwise every value.
-    pub values: Option<Vec<String>>,
 }
 
 impl ContactQuery {

@@ -13,30 +13,7 @@ use crate::auth::tokens;
 use crate::clock;
 use crate::error::{AppError, AppResult};
 use crate::storage;
-
-/// A live session and the person behind it, as a request carries it.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct SignedIn {
-    pub id: SessionId,
-    pub user_id: UserId,
-    pub user_email: String,
-    pub user_name: String,
-    /// Their own time zone, if they chose one.
-    pub user_timezone: Option<String>,
-    pub csrf_token: String,
-    pub created_at: String,
-    pub last_seen_at: String,
-}
-
-/// One of a person's sessions, as the settings page lists them.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct Listing {
-    pub id: SessionId,
-    pub created_at: String,
-    pub last_seen_at: String,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-}
+pub use crate::storage::sessions::{Listing, SignedIn};
 
 /// How long sessions live.
 #[derive(Debug, Clone, Copy)]

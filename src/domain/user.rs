@@ -1,6 +1,5 @@
 //! People who sign in: parsing of their email, name and password, and the account rules.
 
-use serde::Serialize;
 use sqlx::SqlitePool;
 
 use super::actor::Actor;
@@ -9,6 +8,7 @@ use super::ids::UserId;
 use crate::auth::password;
 use crate::error::{AppError, AppResult, on_unique};
 use crate::storage;
+pub use crate::storage::users::User;
 
 /// An email address, trimmed and lower-cased, with a plausible shape (one `@`, a dotted
 /// domain, no spaces). Deliverability is the mail server's business.
@@ -81,14 +81,6 @@ impl NewPassword {
         }
         Ok(NewPassword(raw.to_string()))
     }
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct User {
-    pub id: UserId,
-    pub email: String,
-    pub name: String,
-    pub created_at: String,
 }
 
 /// Creates an account. The first one is made by `/setup` or `pi-crm user create`; `actor` is

@@ -1,7 +1,6 @@
 //! Workspaces and explicit sharing. `resolve` is the one door to workspace data: it answers
 //! 404 for a workspace the caller neither owns nor was given, so existence is never revealed.
 
-use serde::Serialize;
 use sqlx::SqlitePool;
 
 use super::actor::{Actor, Scope};
@@ -11,13 +10,12 @@ use super::user::Email;
 use crate::error::{AppError, AppResult, on_unique};
 pub use crate::model::access::{Role, WorkspaceAccess};
 use crate::storage;
+pub use crate::storage::workspaces::Member;
 
 /// The access a membership row proves.
 fn from_row(row: storage::workspaces::AccessRow) -> WorkspaceAccess {
     WorkspaceAccess::after_membership_check(row.id, row.name, &row.role, row.timezone)
 }
-
-
 
 /// The one door: the workspace `id` as `actor` may reach it, or 404 — whether it does not
 /// exist or belongs to someone else, the answer is the same.
@@ -58,9 +56,7 @@ pub async fn for_system(
     let Some(owner) = storage::workspaces::owner_by_id(db, id).await? else {
         return Ok(None);
     };
-    let access = storage::workspaces::access(db, &owner, id)
-        .await?
-        .map(from_row);
+    let access = storage::workspaces::access(db, &owner, id).await?.map(from_row);
     Ok(access.map(|a| (a, owner)))
 }
 
@@ -83,7 +79,11 @@ pub async fn resolve_text<'e>(
 /// (`list`'s answer) — or 404, as `resolve_text` would answer.
 pub fn among(reachable: &[WorkspaceAccess], id: &str) -> AppResult<WorkspaceAccess> {
     let id = WorkspaceId::parse(id).ok_or(AppError::NotFound)?;
-    reachable.iter().find(|w| w.id() == &id).cloned().ok_or(AppError::NotFound)
+    reachable
+        .iter()
+        .find(|w| w.id() == &id)
+        .cloned()
+        .ok_or(AppError::NotFound)
 }
 
 pub async fn list(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<WorkspaceAccess>> {
@@ -211,7 +211,15 @@ pub async fn update(
         storage::workspaces::rename(&mut tx, ws, &name)
             .await
             .map_err(name_taken)?;
-        audit::in_workspace(&mut tx, actor, ws.id(), "workspace.rename", "workspace", ws.id().as_str()).await?;
+        audit::in_workspace(
+            &mut tx,
+            actor,
+            ws.id(),
+            "workspace.rename",
+            "workspace",
+            ws.id().as_str(),
+        )
+        .await?;
         new_name = name;
     }
     if let Some(timezone) = timezone {
@@ -241,17 +249,17 @@ pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess) -> App
     ws.require_owner("delete it")?;
     let mut tx = storage::db::begin_write(db).await?;
     storage::workspaces::delete(&mut tx, ws).await?;
-    audit::in_workspace(&mut tx, actor, ws.id(), "workspace.delete", "workspace", ws.id().as_str()).await?;
+    audit::in_workspace(
+        &mut tx,
+        actor,
+        ws.id(),
+        "workspace.delete",
+        "workspace",
+        ws.id().as_str(),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Member {
-    pub user_id: String,
-    pub email: String,
-    pub name: String,
-    pub role: String,
 }
 
 /// Everyone with access, the owner first. Any member may see who else is in.

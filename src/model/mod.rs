@@ -5,3 +5,4 @@
 pub mod access;
 pub mod ids;
 pub mod page;
+pub mod query;

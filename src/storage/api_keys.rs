@@ -1,7 +1,6 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::domain::api_key::ApiKeyView;
 use crate::model::ids::{ApiKeyId, UserId, WorkspaceId};
 
 pub struct NewRow {
@@ -161,4 +160,16 @@ pub async fn owner_of(db: &SqlitePool, id: &ApiKeyId) -> Result<Option<UserId>, 
         .bind(id)
         .fetch_optional(db)
         .await
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ApiKeyView {
+    pub id: String,
+    pub prefix: String,
+    pub description: String,
+    pub scopes: Vec<String>,
+    pub workspace_id: Option<String>,
+    pub expires_at: Option<String>,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
 }

@@ -1,6 +1,5 @@
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool};
 
-use crate::domain::audit::{Entry, NewEntry};
 use crate::model::ids::{UserId, WorkspaceId};
 use crate::model::page::PageSpec;
 
@@ -15,7 +14,7 @@ pub async fn insert(conn: &mut SqliteConnection, e: &NewEntry<'_>) -> Result<(),
     .bind(e.action)
     .bind(e.entity_type)
     .bind(e.entity_id)
-    .bind(e.via.as_str())
+    .bind(e.via)
     .bind(&e.timestamp)
     .bind(e.details)
     .execute(conn)
@@ -79,4 +78,28 @@ pub async fn list(db: &SqlitePool, q: &Query, page: &PageSpec) -> Result<Vec<Ent
     }
     sql.push(" ORDER BY id DESC LIMIT ").push_bind(page.fetch());
     sql.build_query_as().fetch_all(db).await
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Entry {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub workspace_id: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: Option<String>,
+    pub via: String,
+    pub timestamp: String,
+}
+
+pub struct NewEntry<'a> {
+    pub id: crate::model::ids::AuditId,
+    pub user_id: Option<&'a str>,
+    pub workspace_id: Option<&'a str>,
+    pub action: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: Option<&'a str>,
+    pub via: &'a str,
+    pub timestamp: String,
+    pub details: Option<&'a str>,
 }

@@ -2,8 +2,8 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::model::ids::CampaignId;
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::CampaignId;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {

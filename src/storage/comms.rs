@@ -1,8 +1,7 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::domain::comms::{Communication, TimelineCursor};
-use crate::model::ids::{CommunicationId, ContactId, UserId};
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::{CommunicationId, ContactId, UserId};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -273,4 +272,25 @@ pub struct Trouble {
     pub what: String,
     pub error: Option<String>,
     pub timestamp: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Communication {
+    pub id: String,
+    pub contact_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[schema(value_type = Object)]
+    pub content: serde_json::Value,
+    pub status: Option<String>,
+    pub timestamp: String,
+    pub pinned: bool,
+    /// Who wrote it (their name); `null` for pi-crm itself or a removed account.
+    pub author: Option<String>,
+}
+
+/// Where a page of the timeline starts: after an entry that was pinned or not.
+pub struct TimelineCursor {
+    pub pinned: bool,
+    pub id: String,
 }

@@ -5,11 +5,11 @@ use sea_query::{Alias, Cond, Expr, ExprTrait, LikeExpr, Order, Query, SelectStat
 use sea_query_sqlx::SqlxBinder;
 use sqlx::SqlitePool;
 
+use super::contacts::ContactRecord;
 use super::contacts::{BASE_COLUMNS, Values, contacts_as_json, contacts_from_json};
-use crate::domain::contact::ContactRecord;
-use crate::domain::phone::search_digits;
-use crate::domain::search::{After, ContactQuery, FieldFilter, FieldSort, FilterValue, Op, Sort};
 use crate::model::access::WorkspaceAccess;
+use crate::model::query::search_digits;
+use crate::model::query::{After, ContactQuery, FieldFilter, FieldSort, FilterValue, Op, Sort};
 
 fn col(name: &'static str) -> Expr {
     Expr::col(Alias::new(name))

@@ -2,11 +2,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sqlx::{SqliteConnection, SqlitePool};
 
+use super::lists::ContactList;
 use crate::clock;
-use crate::domain::contact::{BaseFields, ContactRecord};
-use crate::model::ids::ContactId;
-use crate::domain::list::ContactList;
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::ContactId;
 
 /// A contact's own columns, as a statement returns them, or as one element of
 /// `contacts_as_json`'s array (serde reads a JSON array into a struct by position).
@@ -673,4 +672,25 @@ pub async fn load_many(
     q.push(PAGE_END);
     let text: Option<String> = q.build_query_scalar().fetch_one(db).await?;
     contacts_from_json(text.as_deref())
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BaseFields {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub primary_email: Option<String>,
+    pub primary_phone: Option<String>,
+    pub company: Option<String>,
+}
+
+/// A contact as stored: base fields, raw custom values, lists.
+#[derive(Debug, Clone, Default)]
+pub struct ContactRecord {
+    pub id: String,
+    pub workspace_id: String,
+    pub created_on: String,
+    pub base: BaseFields,
+    /// Canonical stored text by field name, including orphans (values whose definition is gone).
+    pub custom: BTreeMap<String, String>,
+    pub lists: Vec<ContactList>,
 }

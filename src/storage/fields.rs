@@ -1,10 +1,9 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::domain::field::FieldType;
-use crate::domain::field_definition::FieldDefinition;
-use crate::model::ids::{FieldDefinitionId, UserId};
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::{FieldDefinitionId, UserId};
+use crate::model::query::FieldType;
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -234,4 +233,21 @@ pub async fn count_values_for_owner(db: &SqlitePool, owner: &UserId, field_name:
     .bind(owner)
     .fetch_one(db)
     .await
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FieldDefinition {
+    pub id: String,
+    /// `null`: user-global.
+    pub workspace_id: Option<String>,
+    pub field_name: String,
+    pub label: String,
+    pub field_type: FieldType,
+    pub is_required: bool,
+    pub default_value: Option<String>,
+    pub options: Vec<String>,
+    /// Changes to this field are logged on the contact's timeline.
+    pub is_tracked: bool,
+    /// A `date`/`datetime` whose values are due dates (the dashboard's follow-ups).
+    pub is_follow_up: bool,
 }

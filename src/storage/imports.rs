@@ -1,8 +1,8 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::model::ids::{ImportId, UserId};
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::{ImportId, UserId};
 use crate::storage::contacts::RowCounts;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -310,7 +310,7 @@ pub async fn deferred_rows(
 /// Uploads whose mapping step was never finished keep their file only for a day.
 pub async fn delete_stale_drafts(db: &SqlitePool) -> Result<u64, sqlx::Error> {
     let mut tx = super::db::begin_write(db).await?;
-    let cutoff = clock::text_from_now(-jiff::SignedDuration::from_hours(24 * 1));
+    let cutoff = clock::text_from_now(-jiff::SignedDuration::from_hours(24));
     let done = sqlx::query("DELETE FROM imports WHERE status = 'draft' AND created_at < ?")
         .bind(cutoff)
         .execute(&mut *tx)

@@ -1,8 +1,7 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::domain::messaging::inbound::InboxMessage;
-use crate::model::page::PageSpec;
 use crate::model::access::WorkspaceAccess;
+use crate::model::page::PageSpec;
 
 pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, m: &InboxMessage) -> Result<(), sqlx::Error> {
     sqlx::query(
@@ -95,4 +94,15 @@ pub async fn contacts_with_number(
     .bind(fields)
     .fetch_all(conn)
     .await
+}
+
+/// A text from a number no contact has.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct InboxMessage {
+    pub id: String,
+    pub from: String,
+    pub to: Option<String>,
+    pub body: String,
+    pub provider_message_id: Option<String>,
+    pub received_at: String,
 }

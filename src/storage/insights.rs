@@ -2,8 +2,8 @@
 
 use sqlx::SqlitePool;
 
-use crate::model::ids::{InsightId, UserId};
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::{InsightId, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {

@@ -2,8 +2,8 @@
 
 use sqlx::SqlitePool;
 
-use crate::model::ids::UserId;
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::UserId;
 
 /// The field names chosen (a JSON array), if any.
 pub async fn get(db: &SqlitePool, user: &UserId, ws: &WorkspaceAccess) -> Result<Option<String>, sqlx::Error> {

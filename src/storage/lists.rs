@@ -1,9 +1,8 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::model::ids::{ContactId, ListId};
-use crate::domain::list::ContactList;
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::{ContactId, ListId};
 
 #[derive(sqlx::FromRow)]
 struct Row {
@@ -198,4 +197,13 @@ pub async fn member_counts(db: &SqlitePool, ws: &WorkspaceAccess) -> Result<Vec<
         .bind(ws.id())
         .fetch_all(db)
         .await
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct ContactList {
+    pub id: String,
+    pub name: String,
+    pub is_primary: bool,
+    /// Order of stages on the pipeline board.
+    pub position: i64,
 }

@@ -7,8 +7,8 @@ use sea_query_sqlx::SqlxBinder;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::contact_search::filter_condition;
-use crate::domain::campaign::segment::SegmentQuery;
 use crate::model::access::WorkspaceAccess;
+use crate::model::query::SegmentQuery;
 
 fn col(name: &'static str) -> Expr {
     Expr::col(Alias::new(name))

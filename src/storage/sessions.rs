@@ -2,7 +2,6 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
 use crate::model::ids::{SessionId, UserId};
-use crate::domain::session::{Listing, SignedIn};
 
 pub async fn insert(
     conn: &mut SqliteConnection,
@@ -110,4 +109,28 @@ pub async fn delete_expired(db: &SqlitePool, idle_before: &str, created_before: 
         .await?;
     tx.commit().await?;
     Ok(done.rows_affected())
+}
+
+/// One of a person's sessions, as the settings page lists them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Listing {
+    pub id: SessionId,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// A live session and the person behind it, as a request carries it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignedIn {
+    pub id: SessionId,
+    pub user_id: UserId,
+    pub user_email: String,
+    pub user_name: String,
+    /// Their own time zone, if they chose one.
+    pub user_timezone: Option<String>,
+    pub csrf_token: String,
+    pub created_at: String,
+    pub last_seen_at: String,
 }

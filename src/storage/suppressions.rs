@@ -1,9 +1,8 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::model::ids::SuppressionId;
-use crate::domain::messaging::suppression::Suppression;
-use crate::model::page::PageSpec;
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::SuppressionId;
+use crate::model::page::PageSpec;
 
 /// Adds the address unless it is there already; true when it was added.
 pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, s: &Suppression) -> Result<bool, sqlx::Error> {
@@ -95,4 +94,13 @@ pub async fn among(
     super::db::push_list(&mut q, addresses);
     let found: Vec<String> = q.build_query_scalar().fetch_all(db).await?;
     Ok(found.into_iter().collect())
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Suppression {
+    pub id: String,
+    pub channel: String,
+    pub address: String,
+    pub reason: String,
+    pub created_at: String,
 }

@@ -3,8 +3,8 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::model::ids::{TemplateId, UserId};
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::{TemplateId, UserId};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {

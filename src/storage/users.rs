@@ -2,7 +2,6 @@ use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
 use crate::model::ids::UserId;
-use crate::domain::user::User;
 
 #[derive(sqlx::FromRow)]
 struct UserRow {
@@ -140,4 +139,12 @@ pub async fn set_timezone(conn: &mut SqliteConnection, id: &UserId, zone: Option
         .execute(conn)
         .await?;
     Ok(())
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub created_at: String,
 }

@@ -2,8 +2,8 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::model::ids::UserId;
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::UserId;
 
 /// `(contacts, new contacts, messages sent, messages received, failed)` made since the
 /// UUIDv7 `since_id` (ids are ordered by creation time, so each count is one index range).

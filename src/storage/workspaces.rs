@@ -1,9 +1,8 @@
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::clock;
-use crate::model::ids::{UserId, WorkspaceId};
-use crate::domain::workspace::Member;
 use crate::model::access::WorkspaceAccess;
+use crate::model::ids::{UserId, WorkspaceId};
 
 /// A membership as stored. Only `domain::workspace` turns it into a `WorkspaceAccess`.
 #[derive(sqlx::FromRow)]
@@ -156,4 +155,12 @@ pub async fn owner_by_id(db: &SqlitePool, ws: &WorkspaceId) -> Result<Option<Use
         .bind(ws)
         .fetch_optional(db)
         .await
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Member {
+    pub user_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
 }

@@ -72,7 +72,7 @@ mod tests {
             when(&last_month, &la),
             format!("<time datetime=\"{last_month}\">{}</time>", local(&last_month, &la))
         );
-        let tomorrow = crate::clock::text_from_now(jiff::SignedDuration::from_hours(24 * 1));
+        let tomorrow = crate::clock::text_from_now(jiff::SignedDuration::from_hours(24));
         assert!(when(&tomorrow, &la).ends_with(&format!(">{}</time>", local(&tomorrow, &la))));
         assert_eq!(when("<b>", &la), "<time datetime=\"&lt;b&gt;\">&lt;b&gt;</time>");
     }

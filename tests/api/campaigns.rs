@@ -272,6 +272,16 @@ fn review_token(body: &str) -> String {
     text[at..at + 64].to_string()
 }
 
+/// The reviewer's page for `token`, as someone without an account opens it.
+async fn review_page(c: &Camp, token: &str) -> reqwest::Response {
+    c.app
+        .anonymous()
+        .get(c.app.url(&format!("/review/{token}")))
+        .send()
+        .await
+        .unwrap()
+}
+
 /// The review emails the fake provider got, once the outbox has sent what it holds.
 async fn review_emails(c: &Camp) -> Vec<String> {
     c.app.settle_outbox().await;
@@ -328,13 +338,7 @@ async fn a_campaign_is_reviewed_through_its_link_and_sends_the_approved_words_on
     let token = review_token(&emails[0]);
 
     // The reviewer's page works without an account and shows the frozen sample.
-    let page = c
-        .app
-        .anonymous()
-        .get(c.app.url(&format!("/review/{token}")))
-        .send()
-        .await
-        .unwrap();
+    let page = review_page(&c, &token).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
     assert!(
@@ -1396,13 +1400,7 @@ async fn the_reviewers_email_is_queued_with_its_approval_and_a_refusal_shows_on_
     assert_eq!(emails.len(), 1, "one review email reached the provider");
     assert_eq!(c.get(&id).await["approval"]["email"], "sent");
     let token = review_token(&emails[0]);
-    let page = c
-        .app
-        .anonymous()
-        .get(c.app.url(&format!("/review/{token}")))
-        .send()
-        .await
-        .unwrap();
+    let page = review_page(&c, &token).await;
     assert_eq!(page.status(), 200);
     c.app.stop().await;
 }

@@ -605,3 +605,44 @@ fn only_jobs_webhooks_and_links_act_as_the_system() {
         offenders.join("\n")
     );
 }
+
+/// The arrows run one way: storage reads and writes rows in the shapes `src/model` and its own
+/// files give, and never reaches up into the domain (whose rules call it); the model reaches
+/// neither. And only `domain::workspace` cuts a `WorkspaceAccess`, after the membership check.
+#[test]
+fn storage_and_the_model_never_reach_up() {
+    let mut offenders = Vec::new();
+    for (layer, above) in [
+        (
+            "src/storage",
+            &["crate::domain", "crate::state", "crate::web", "crate::api"][..],
+        ),
+        ("src/model", &["crate::domain", "crate::storage", "crate::state"][..]),
+    ] {
+        let files = sources(layer);
+        assert!(!files.is_empty(), "{layer} holds no source");
+        for (path, text) in files {
+            for (n, line) in text.lines().enumerate() {
+                if above.iter().any(|a| line.contains(a)) {
+                    offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
+                }
+            }
+        }
+    }
+    for (path, text) in sources("src") {
+        let shown = path.display().to_string();
+        for (n, line) in text.lines().enumerate() {
+            if line.contains("after_membership_check(")
+                && shown != "src/domain/workspace.rs"
+                && !line.trim_start().starts_with("pub(crate) fn")
+            {
+                offenders.push(format!("{shown}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "arrows that run the wrong way:\n{}",
+        offenders.join("\n")
+    );
+}

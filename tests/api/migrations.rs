@@ -89,7 +89,10 @@ async fn phones_become_shareable_without_losing_a_row_or_a_rule() {
     let same_email = "INSERT INTO base_contacts (id, workspace_id, created_on, primary_email)
                       VALUES ('c4', 'w1', '2026-01-02', 'ada@example.com')";
     let err = sqlx::query(same_email).execute(&pool).await.unwrap_err();
-    assert!(pi_crm::error::is_unique_violation(&err, "base_contacts.primary_email"), "{err}");
+    assert!(
+        pi_crm::error::is_unique_violation(&err, "base_contacts.primary_email"),
+        "{err}"
+    );
     let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
         "EXPLAIN QUERY PLAN SELECT id FROM base_contacts WHERE workspace_id = 'w1' AND primary_phone = '+14155550123'",
     )

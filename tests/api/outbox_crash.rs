@@ -166,6 +166,81 @@ async fn queue_emails(client: &reqwest::Client, base: &str, ws: &str, n: usize) 
     communications
 }
 
+/// A fake Mailgun that takes every message and answers it after `delay` (`id` in its answer).
+async fn mailgun_answering_after(fake: &MockServer, id: &str, delay: Duration) {
+    fake.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": format!("<{id}@mg.example.com>"), "message": "Queued. Thank you."}))
+                .set_delay(delay),
+        )
+        .mount(fake)
+        .await;
+}
+
+/// Waits (bounded) until the fake provider holds `n` requests; what it holds.
+async fn until_held(fake: &MockServer, n: usize) -> Vec<wiremock::Request> {
+    let mut held = Vec::new();
+    for _ in 0..200 {
+        held = fake.received_requests().await.unwrap();
+        if held.len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    held
+}
+
+/// Each message's status on its contact's timeline, by its entry's id.
+async fn statuses(
+    client: &reqwest::Client,
+    base: &str,
+    ws: &str,
+    communications: &[(String, String)],
+) -> HashMap<String, String> {
+    let mut found = HashMap::new();
+    for (contact, id) in communications {
+        let page: Value = client
+            .get(format!(
+                "{base}/api/v1/workspaces/{ws}/contacts/{contact}/communications"
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let entry = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["id"] == id.as_str())
+            .unwrap()
+            .clone();
+        found.insert(id.clone(), entry["status"].as_str().unwrap().to_string());
+    }
+    found
+}
+
+/// Polls (bounded, the server runs on its own) until every message is `sent` or `unknown`.
+async fn until_settled(
+    client: &reqwest::Client,
+    base: &str,
+    ws: &str,
+    communications: &[(String, String)],
+) -> HashMap<String, String> {
+    let mut found = HashMap::new();
+    for _ in 0..400 {
+        found = statuses(client, base, ws, communications).await;
+        if found.values().all(|s| s == "sent" || s == "unknown") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    found
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
     // This test's own HTTP clients come before any in-process server has set up TLS.
@@ -177,14 +252,7 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
 
     // A Mailgun that takes every message and does not answer for a minute.
     let fake = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"id": "<held@mg.example.com>", "message": "Queued. Thank you."}))
-                .set_delay(Duration::from_secs(60)),
-        )
-        .mount(&fake)
-        .await;
+    mailgun_answering_after(&fake, "held", Duration::from_secs(60)).await;
 
     let port = free_port();
     let mut server = serve(&data, port, &log, 2);
@@ -195,60 +263,19 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
     // 24 messages: more than one claim's worth (16), so some are still only queued.
     let communications = queue_emails(&client, &base, &ws, 24).await;
     // Wait until the provider holds a full batch, then kill the server mid-send.
-    let mut held = Vec::new();
-    for _ in 0..200 {
-        held = fake.received_requests().await.unwrap();
-        if held.len() >= 16 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let held = until_held(&fake, 16).await;
     assert!(held.len() >= 16, "the fake holds {} requests", held.len());
     server.kill().unwrap();
     server.wait().unwrap();
     let before_kill = outbox_ids(&fake.received_requests().await.unwrap());
 
     // The provider is quick again; the server starts over on the same data.
-    fake.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"id": "<quick@mg.example.com>", "message": "Queued. Thank you."})),
-        )
-        .mount(&fake)
-        .await;
+    mailgun_answering_after(&fake, "quick", Duration::ZERO).await;
     let port = free_port();
     let mut server = serve(&data, port, &log, 2);
     wait_healthy(port).await;
     let base = format!("http://127.0.0.1:{port}");
-    let mut statuses: HashMap<String, String> = HashMap::new();
-    for _ in 0..300 {
-        statuses.clear();
-        for (contact, id) in &communications {
-            let page: Value = client
-                .get(format!(
-                    "{base}/api/v1/workspaces/{ws}/contacts/{contact}/communications"
-                ))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let entry = page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|e| e["id"] == id.as_str())
-                .unwrap()
-                .clone();
-            statuses.insert(id.clone(), entry["status"].as_str().unwrap().to_string());
-        }
-        if statuses.values().all(|s| s == "sent" || s == "unknown") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let statuses = until_settled(&client, &base, &ws, &communications).await;
     let after = outbox_ids(&fake.received_requests().await.unwrap());
     server.kill().unwrap();
     server.wait().unwrap();
@@ -330,14 +357,7 @@ async fn judging_lapsed_leases_beside_many_sends_waits_for_no_one() {
     let log = dir.path().join("server.log");
     let key = andy_with_key(&data, "read:contacts,write:contacts,send:messages,manage:workspaces");
     let fake = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"id": "<held@mg.example.com>", "message": "Queued. Thank you."}))
-                .set_delay(Duration::from_secs(60)),
-        )
-        .mount(&fake)
-        .await;
+    mailgun_answering_after(&fake, "held", Duration::from_secs(60)).await;
     let port = free_port();
     let mut server = serve(&data, port, &log, 2);
     wait_healthy(port).await;
@@ -346,12 +366,7 @@ async fn judging_lapsed_leases_beside_many_sends_waits_for_no_one() {
     let loans = workspace_with_mailgun(&client, &base, "Loans", &fake.uri()).await;
     let other = workspace_with_mailgun(&client, &base, "Household", &fake.uri()).await;
     let communications = queue_emails(&client, &base, &loans, 48).await;
-    for _ in 0..200 {
-        if fake.received_requests().await.unwrap().len() >= 16 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    until_held(&fake, 16).await;
     server.kill().unwrap();
     server.wait().unwrap();
     let leased_at_kill = outbox_states(&data).await.get("sending").copied().unwrap_or(0);
@@ -362,15 +377,7 @@ async fn judging_lapsed_leases_beside_many_sends_waits_for_no_one() {
 
     // The provider now answers every send after a second, so the restarted server's sends are
     // out, and settle together, when the old leases lapse.
-    fake.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"id": "<slow@mg.example.com>", "message": "Queued. Thank you."}))
-                .set_delay(Duration::from_millis(1000)),
-        )
-        .mount(&fake)
-        .await;
+    mailgun_answering_after(&fake, "slow", Duration::from_millis(1000)).await;
     let port = free_port();
     let mut server = serve(&data, port, &log, 2);
     wait_healthy(port).await;
@@ -396,37 +403,10 @@ async fn judging_lapsed_leases_beside_many_sends_waits_for_no_one() {
             slowest
         })
     };
-    let mut settled = false;
-    for _ in 0..400 {
-        let mut all = true;
-        for (contact, id) in &communications {
-            let page: Value = client
-                .get(format!(
-                    "{base}/api/v1/workspaces/{loans}/contacts/{contact}/communications"
-                ))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let status = page["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|e| e["id"] == id.as_str())
-                .unwrap()["status"]
-                .as_str()
-                .unwrap()
-                .to_string();
-            all &= status == "sent" || status == "unknown";
-        }
-        if all {
-            settled = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let settled = until_settled(&client, &base, &loans, &communications)
+        .await
+        .values()
+        .all(|s| s == "sent" || s == "unknown");
     let slowest = writer.await.unwrap();
     server.kill().unwrap();
     server.wait().unwrap();

@@ -8,9 +8,10 @@ use serde_json::Value;
 use crate::domain::field_definition::FieldSet;
 use crate::domain::ids::ListId;
 use crate::domain::list;
-use crate::domain::search::{self, FieldFilter};
+use crate::domain::search;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult, Invalids};
+pub use crate::model::query::SegmentQuery;
 use crate::state::AppState;
 use crate::storage;
 
@@ -50,18 +51,6 @@ impl Condition {
             other => other.to_string(),
         }
     }
-}
-
-/// A segment checked against the workspace, ready for SQL.
-#[derive(Debug, Clone, Default)]
-pub struct SegmentQuery {
-    pub lists_any: Vec<ListId>,
-    pub lists_none: Vec<ListId>,
-    pub filters: Vec<FieldFilter>,
-    /// Yearly campaigns, counting: contacts with any value in this date field.
-    pub has_value: Option<String>,
-    /// Yearly campaigns, sending: the date field and the month-days (`MM-DD`) that are today.
-    pub on_days: Option<(String, Vec<String>)>,
 }
 
 /// Checks every list and condition (all mistakes at once) and trims what was given.

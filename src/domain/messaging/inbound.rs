@@ -3,7 +3,6 @@
 //! and opt-in words, delivery statuses, bounces, complaints and unsubscribes. Every delivery is
 //! applied once: a provider's retry changes nothing.
 
-use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::SqlitePool;
 
@@ -21,6 +20,7 @@ use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 use crate::providers::sms::segments;
 use crate::storage;
+pub use crate::storage::inbox::InboxMessage;
 
 /// Replies that opt a number out of every text (Twilio's Advanced Opt-Out list).
 pub const OPT_OUT_WORDS: &[&str] = &[
@@ -35,17 +35,6 @@ pub const OPT_OUT_WORDS: &[&str] = &[
 ];
 /// Replies that opt it back in.
 pub const OPT_IN_WORDS: &[&str] = &["START", "UNSTOP", "YES"];
-
-/// A text from a number no contact has.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct InboxMessage {
-    pub id: String,
-    pub from: String,
-    pub to: Option<String>,
-    pub body: String,
-    pub provider_message_id: Option<String>,
-    pub received_at: String,
-}
 
 /// An inbound text, as Twilio posts it.
 pub struct InboundText<'a> {

@@ -1,7 +1,7 @@
 //! The suppression list (SPEC §8.4): addresses and numbers no send may reach, because they
 //! unsubscribed, bounced, complained, replied STOP, or someone put them there by hand.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::Channel;
@@ -12,6 +12,7 @@ use crate::domain::page::{Page, PageRequest};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult, Invalids};
 use crate::storage;
+pub use crate::storage::suppressions::Suppression;
 
 pub const REASONS: &[&str] = &["unsubscribed", "bounced", "complained", "stop", "manual"];
 
@@ -29,15 +30,6 @@ pub async fn refuse_if_suppressed(
         )),
         None => Ok(()),
     }
-}
-
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct Suppression {
-    pub id: String,
-    pub channel: String,
-    pub address: String,
-    pub reason: String,
-    pub created_at: String,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

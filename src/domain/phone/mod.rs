@@ -6,6 +6,7 @@ use std::str::FromStr;
 use phonenumber::country;
 
 use crate::error::{AppError, AppResult};
+pub use crate::model::query::search_digits;
 
 mod nanp;
 
@@ -50,14 +51,6 @@ impl Phone {
     pub fn into_string(self) -> String {
         self.0
     }
-}
-
-/// The digits of a search term, when it looks like part of a phone number (so "(415) 555"
-/// finds +1415555…).
-pub fn search_digits(term: &str) -> Option<String> {
-    let digits: String = term.chars().filter(char::is_ascii_digit).collect();
-    let only_phone_chars = term.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
-    (digits.len() >= 3 && only_phone_chars).then_some(digits)
 }
 
 /// How a stored E.164 number reads to a person: `+1 415-555-0123`.
