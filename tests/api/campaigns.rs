@@ -626,7 +626,7 @@ async fn rejection_editing_after_submit_and_decisions_recorded_by_the_owner() {
 
 #[tokio::test]
 async fn review_links_that_are_wrong_or_expired_say_so_and_decide_nothing() {
-    let mut c = camp().await;
+    let mut c = camp_at("2026-12-07T09:00:00Z").await;
     people(&mut c).await;
     require_approval(&c).await;
     let id = c.campaign(past_clients(&c)).await;
@@ -637,10 +637,11 @@ async fn review_links_that_are_wrong_or_expired_say_so_and_decide_nothing() {
     }
     assert_eq!(c.act(&id, "submit").await.status(), 200);
     let token = review_token(&review_emails(&c).await[0]);
-    sqlx::query("UPDATE campaign_approvals SET expires_at = '2026-01-01T00:00:00Z'")
-        .execute(&c.app.state.db)
-        .await
-        .unwrap();
+    // The link works for 30 days to the second: still on the last one's eve, gone at its end.
+    c.app.clock().set(at("2027-01-06T08:59:59Z"));
+    let page = anon.get(c.app.url(&format!("/review/{token}"))).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    c.app.clock().set(at("2027-01-06T09:00:00Z"));
     let page = anon.get(c.app.url(&format!("/review/{token}"))).send().await.unwrap();
     assert_eq!(page.status(), 410);
     assert!(page.text().await.unwrap().contains("expired"));
@@ -1381,8 +1382,7 @@ async fn the_reviewers_email_is_queued_with_its_approval_and_a_refusal_shows_on_
     b.login("andy@example.com", crate::common::PASSWORD).await;
     let page = b.get(&format!("/workspaces/{}/campaigns/{id}", c.ws)).await;
     assert!(
-        page.body.contains("The email with the link could not be sent")
-            && page.body.contains("Submit the campaign again"),
+        page.body.contains("The email with the link could not be sent") && page.body.contains("sends a new one"),
         "{}",
         page.body
     );

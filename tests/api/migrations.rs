@@ -179,3 +179,91 @@ async fn a_number_filter_walks_the_number_index() {
         "{plan:?}"
     );
 }
+
+/// Version 26 rebuilds the outbox, campaign recipients and approvals with composite keys and
+/// gives outbox rows a purpose: every row of a version-25 database comes through — a queued
+/// message, a campaign's recipients, its approval — the triggers that copy a message's status
+/// still fire, and the new rules hold (a row pointing across workspaces is refused).
+#[tokio::test]
+async fn the_outbox_and_campaign_tables_keep_every_row_through_version_26() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = db::open(&dir.path().join("crm.db")).await.unwrap();
+    db::MIGRATOR.run_to(25, &pool).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO users (id, email, password_hash, name, created_at, password_changed_at)
+              VALUES ('u1', 'andy@example.com', 'x', 'Andy', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+         INSERT INTO workspaces (id, user_id, name, created_at) VALUES ('w1', 'u1', 'Loans', '2026-01-01T00:00:00Z'),
+                                                                       ('w2', 'u1', 'Other', '2026-01-01T00:00:00Z');
+         INSERT INTO base_contacts (id, workspace_id, created_on, first_name, primary_email)
+              VALUES ('c1', 'w1', '2026-01-01', 'Ada', 'ada@example.com');
+         INSERT INTO communication_logs (id, workspace_id, contact_id, type, content, status, timestamp)
+              VALUES ('g1', 'w1', 'c1', 'email', '{}', 'queued', '2026-01-01T00:00:00Z');
+         INSERT INTO campaigns (id, workspace_id, name, channel, segment, schedule, status, created_at, updated_at)
+              VALUES ('k1', 'w1', 'Rates', 'email', '{}', '{}', 'sending', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+         INSERT INTO campaign_approvals (id, campaign_id, workspace_id, token_hash, snapshot, status, reviewer_email,
+                                         created_at, expires_at)
+              VALUES ('a1', 'k1', 'w1', 'hash', '{}', 'approved', 'pat@example.com', '2026-01-01T00:00:00Z',
+                      '2026-02-01T00:00:00Z');
+         INSERT INTO campaign_recipients (campaign_id, occurrence, contact_id, workspace_id, state, communication_id,
+                                          created_at, message_status)
+              VALUES ('k1', '', 'c1', 'w1', 'queued', 'g1', '2026-01-01T00:00:00Z', 'queued');
+         INSERT INTO outbox (id, workspace_id, communication_id, channel, recipient, message, state, next_at,
+                             created_at, campaign_id)
+              VALUES ('o1', 'w1', 'g1', 'email', 'ada@example.com', '{}', 'pending', '2026-01-01T00:00:00Z',
+                      '2026-01-01T00:00:00Z', 'k1');",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    db::migrate(&pool).await.unwrap();
+
+    let row: (String, String, Option<String>, String) =
+        sqlx::query_as("SELECT purpose, communication_id, approval_id, campaign_id FROM outbox WHERE id = 'o1'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(row, ("message".into(), "g1".into(), None, "k1".into()));
+    assert_eq!(
+        count(&pool, "SELECT count(*) FROM campaign_approvals WHERE id = 'a1'").await,
+        1
+    );
+    assert_eq!(count(&pool, "SELECT count(*) FROM campaign_recipients").await, 1);
+    // The status still follows the timeline entry.
+    sqlx::query("UPDATE communication_logs SET status = 'sent' WHERE id = 'g1'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        count(
+            &pool,
+            "SELECT count(*) FROM campaign_recipients WHERE message_status = 'sent'"
+        )
+        .await,
+        1
+    );
+    // The new rules: a message needs its entry in its own workspace; a review row its approval.
+    let across = sqlx::query(
+        "INSERT INTO outbox (id, workspace_id, purpose, communication_id, channel, recipient, message, state, next_at, created_at)
+         VALUES ('o2', 'w2', 'message', 'g1', 'email', 'x@example.com', '{}', 'pending', 'now', 'now')",
+    )
+    .execute(&pool)
+    .await;
+    assert!(
+        across.is_err(),
+        "a message pointing at another workspace's entry was accepted"
+    );
+    let bare = sqlx::query(
+        "INSERT INTO outbox (id, workspace_id, purpose, channel, recipient, message, state, next_at, created_at)
+         VALUES ('o3', 'w1', 'review', 'email', 'pat@example.com', '{}', 'pending', 'now', 'now')",
+    )
+    .execute(&pool)
+    .await;
+    assert!(bare.is_err(), "a review email without its approval was accepted");
+    // A contact deleted takes its recipient rows, and its messages, with it.
+    sqlx::query("DELETE FROM base_contacts WHERE id = 'c1'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(count(&pool, "SELECT count(*) FROM campaign_recipients").await, 0);
+    assert_eq!(count(&pool, "SELECT count(*) FROM outbox").await, 0);
+}
