@@ -583,7 +583,7 @@ async fn draft_campaign(
         ws,
         super::campaign::CampaignInput {
             name: Some(name),
-            channel: Some(template.channel.clone()),
+            channel: Some(template.channel.to_string()),
             template_id: Some(template.id.clone()),
             segment: Some(super::campaign::segment::Segment {
                 lists_any: chosen,

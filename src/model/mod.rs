@@ -3,6 +3,7 @@
 //! domain → storage → model — so nothing here reaches the domain or storage.
 
 pub mod access;
+pub mod channel;
 pub mod ids;
 pub mod page;
 pub mod query;

@@ -12,7 +12,7 @@ pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, s: &Suppr
     )
     .bind(&s.id)
     .bind(ws.id())
-    .bind(&s.channel)
+    .bind(s.channel.as_str())
     .bind(&s.address)
     .bind(&s.reason)
     .bind(&s.created_at)
@@ -99,7 +99,8 @@ pub async fn among(
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Suppression {
     pub id: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: crate::model::channel::Channel,
     pub address: String,
     pub reason: String,
     pub created_at: String,

@@ -154,7 +154,7 @@ pub(crate) async fn freeze(
     Ok(Snapshot {
         template_id: t.id.clone(),
         template_name: t.name.clone(),
-        channel: t.channel.clone(),
+        channel: t.channel.to_string(),
         subject: t.subject.clone(),
         preheader: t.preheader.clone(),
         body: t.body.clone(),

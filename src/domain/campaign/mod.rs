@@ -29,7 +29,8 @@ use crate::storage;
 use segment::Segment;
 
 /// Where a campaign is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     Draft,
     PendingApproval,
@@ -184,12 +185,11 @@ pub struct Campaign {
     pub id: String,
     pub workspace_id: String,
     pub name: String,
-    /// `email` or `text`.
-    pub channel: String,
+    pub channel: Channel,
     pub template_id: Option<String>,
     pub segment: Segment,
     pub schedule: Schedule,
-    pub status: String,
+    pub status: Status,
     pub approval: Option<approval::ApprovalView>,
     pub stats: Stats,
     /// Messages held back and why (quiet hours, the daily text limit, a pause, a provider's
@@ -206,7 +206,7 @@ pub struct Campaign {
 
 impl Campaign {
     pub fn status(&self) -> Status {
-        Status::parse(&self.status)
+        self.status
     }
 }
 
@@ -286,11 +286,11 @@ async fn answer(state: &AppState, ws: &WorkspaceAccess, stored: Stored) -> AppRe
         id: r.id,
         workspace_id: r.workspace_id,
         name: r.name,
-        channel: r.channel,
+        channel: Channel::stored(&r.channel),
         template_id: r.template_id,
         segment: stored.segment,
         schedule: stored.schedule,
-        status: r.status,
+        status: Status::parse(&r.status),
         approval,
         stats,
         waiting,

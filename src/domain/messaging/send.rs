@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::Channel;
 use super::suppression;
+use super::{Channel, MessageStatus};
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::audit;
 use crate::domain::comms::Kind;
@@ -36,7 +36,7 @@ pub struct MessageInput {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Queued {
     pub communication_id: String,
-    pub status: String,
+    pub status: MessageStatus,
 }
 
 /// What the outbox keeps of a message until it is sent (the sender comes from the provider
@@ -120,7 +120,7 @@ pub async fn send(
     state.outbox.notify_one();
     Ok(Queued {
         communication_id: id.to_string(),
-        status: "queued".into(),
+        status: MessageStatus::Queued,
     })
 }
 

@@ -6,7 +6,8 @@
 use crate::domain::workspace::WorkspaceAccess;
 use crate::storage;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum MessageStatus {
     Queued,
     Unknown,

@@ -106,7 +106,7 @@ pub async fn suppress(
 ) -> AppResult<(Suppression, bool)> {
     let entry = Suppression {
         id: SuppressionId::generate().to_string(),
-        channel: via.as_str().into(),
+        channel: via,
         address: address.to_string(),
         reason: reason.to_string(),
         created_at: crate::clock::now_text(),

@@ -25,15 +25,13 @@ use crate::state::AppState;
 use crate::storage;
 use render::{Compiled, Rendered, Sender, Source};
 
-/// What a template is for.
 /// A template as the API answers it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Template {
     pub id: String,
     pub workspace_id: String,
     pub name: String,
-    /// `email` or `text`.
-    pub channel: String,
+    pub channel: Channel,
     pub subject: String,
     pub preheader: String,
     /// HTML for email, plain text for a text message.
@@ -51,7 +49,7 @@ impl From<storage::templates::Row> for Template {
             id: r.id,
             workspace_id: r.workspace_id,
             name: r.name,
-            channel: r.channel,
+            channel: Channel::stored(&r.channel),
             subject: r.subject,
             preheader: r.preheader,
             body: r.body,
@@ -65,7 +63,7 @@ impl From<storage::templates::Row> for Template {
 
 impl Template {
     pub fn channel(&self) -> Channel {
-        Channel::parse(&self.channel).unwrap_or(Channel::Email)
+        self.channel
     }
 
     pub fn source(&self) -> Source<'_> {
@@ -327,7 +325,7 @@ pub async fn update(
     let current = find(state, actor, ws, id).await?;
     let merged = TemplateInput {
         name: input.name.or(Some(current.name)),
-        channel: input.channel.or(Some(current.channel)),
+        channel: input.channel.or(Some(current.channel.to_string())),
         subject: input.subject.or(Some(current.subject)),
         preheader: input.preheader.or(Some(current.preheader)),
         body: input.body.or(Some(current.body)),
@@ -402,7 +400,7 @@ async fn copy_into(state: &AppState, actor: &Actor, original: Template, target: 
     let name: String = name.chars().take(200).collect();
     let input = TemplateInput {
         name: Some(name),
-        channel: Some(original.channel.clone()),
+        channel: Some(original.channel.to_string()),
         subject: Some(original.subject.clone()),
         preheader: Some(original.preheader.clone()),
         body: Some(original.body.clone()),

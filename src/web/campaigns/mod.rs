@@ -127,7 +127,7 @@ impl CampaignForm {
         };
         CampaignForm {
             name: c.name.clone(),
-            channel: c.channel.clone(),
+            channel: c.channel.to_string(),
             template_id: c.template_id.clone().unwrap_or_default(),
             lists_any: c.segment.lists_any.clone(),
             lists_none: c.segment.lists_none.clone(),

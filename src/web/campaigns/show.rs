@@ -14,7 +14,6 @@ use crate::auth::workspace::Editor;
 use crate::domain::campaign::approval::{self, DecisionInput};
 use crate::domain::campaign::{self, Campaign, Recipient, Status, fan_out, sending};
 use crate::domain::ids::{CampaignId, ContactId, WorkspaceId};
-use crate::domain::messaging::Channel;
 use crate::domain::template::render::Rendered;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
@@ -165,7 +164,7 @@ pub async fn preview(
 ) -> Result<Response, PageError> {
     let contact = ContactId::parse(params.contact.trim());
     let c = campaign::get(&state, &actor, &ws, &id).await?;
-    let channel = Channel::parse(&c.channel).unwrap_or(Channel::Email);
+    let channel = c.channel;
     let rendered = fan_out::preview(&state, &actor, &ws, &id, contact.as_ref())
         .await
         .map(|p| Rendered {

@@ -117,7 +117,7 @@ impl TemplateForm {
     fn of(t: &MessageTemplate) -> TemplateForm {
         TemplateForm {
             name: t.name.clone(),
-            channel: t.channel.clone(),
+            channel: t.channel.to_string(),
             subject: t.subject.clone(),
             preheader: t.preheader.clone(),
             body: t.body.clone(),
