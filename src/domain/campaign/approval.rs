@@ -25,11 +25,89 @@ use crate::storage;
 pub const VALID_FOR: jiff::SignedDuration = jiff::SignedDuration::from_hours(24 * 30);
 const NOTES_MAX: usize = 4000;
 
+/// Where a submission stands. `void` ones (replaced by a later submission, or by a change to
+/// the campaign) are never shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ApprovalStatus {
+    Pending,
+    Approved,
+    Rejected,
+    Void,
+}
+
+impl ApprovalStatus {
+    /// The `status` column, whose CHECK allows only these.
+    fn stored(text: &str) -> ApprovalStatus {
+        match text {
+            "approved" => ApprovalStatus::Approved,
+            "rejected" => ApprovalStatus::Rejected,
+            "void" => ApprovalStatus::Void,
+            _ => ApprovalStatus::Pending,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApprovalStatus::Pending => "pending",
+            ApprovalStatus::Approved => "approved",
+            ApprovalStatus::Rejected => "rejected",
+            ApprovalStatus::Void => "void",
+        }
+    }
+}
+
+/// Pages compare a status with its name (`a.status == "approved"`).
+impl PartialEq<&str> for ApprovalStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl LinkEmail {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkEmail::Sending => "sending",
+            LinkEmail::Sent => "sent",
+            LinkEmail::Failed => "failed",
+            LinkEmail::Unknown => "unknown",
+        }
+    }
+}
+
+impl PartialEq<&str> for LinkEmail {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// How the email with the reviewer's link went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkEmail {
+    /// Waiting in the outbox, or on its way.
+    Sending,
+    Sent,
+    Failed,
+    /// It may not have been sent.
+    Unknown,
+}
+
+impl LinkEmail {
+    fn of(state: outbox::State) -> LinkEmail {
+        match state {
+            outbox::State::Pending | outbox::State::Sending => LinkEmail::Sending,
+            outbox::State::Sent => LinkEmail::Sent,
+            outbox::State::Failed => LinkEmail::Failed,
+            outbox::State::Unknown => LinkEmail::Unknown,
+        }
+    }
+}
+
 /// The latest submission, as a campaign answers it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ApprovalView {
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: ApprovalStatus,
     pub reviewer_email: String,
     pub reviewer_name: Option<String>,
     pub submitted_at: String,
@@ -40,9 +118,8 @@ pub struct ApprovalView {
     /// Who of the workspace recorded a decision received by phone or mail; `null` when the
     /// reviewer decided through the link.
     pub recorded_by: Option<String>,
-    /// How the email with the reviewer's link went: `sending` (waiting in the outbox or on
-    /// its way), `sent`, `failed` or `unknown` (it may not have been sent).
-    pub email: String,
+    /// How the email with the reviewer's link went.
+    pub email: LinkEmail,
     /// Why it failed or may not have been sent.
     pub email_error: Option<String>,
     /// A decision nobody of the workspace has opened yet (the dashboard announces it).
@@ -54,23 +131,24 @@ pub(crate) async fn view(state: &AppState, ws: &WorkspaceAccess, campaign: &str)
     let Some(r) = storage::campaign_approvals::latest(&state.db, ws, campaign).await? else {
         return Ok(None);
     };
-    if r.status == "void" {
+    let status = ApprovalStatus::stored(&r.status);
+    if status == ApprovalStatus::Void {
         return Ok(None);
     }
     let unseen = r.decided_at.is_some() && r.seen_at.is_none();
     // Submissions made before the outbox carried review links have no row: they were sent.
     let (email, email_error) = match storage::outbox::for_approval(&state.db, ws, &r.id).await? {
-        Some((state, error)) => match outbox::State::parse(&state) {
-            Some(outbox::State::Pending | outbox::State::Sending) => ("sending".to_string(), error),
-            _ => (state, error),
-        },
-        None => ("sent".to_string(), None),
+        Some((state, error)) => (
+            LinkEmail::of(outbox::State::parse(&state).unwrap_or(outbox::State::Unknown)),
+            error,
+        ),
+        None => (LinkEmail::Sent, None),
     };
     Ok(Some(ApprovalView {
         unseen,
         email,
         email_error,
-        status: r.status,
+        status,
         reviewer_email: r.reviewer_email,
         reviewer_name: r.reviewer_name,
         submitted_at: r.created_at,
@@ -424,7 +502,7 @@ pub struct Review {
     pub submitted_by: String,
     pub submitted_at: String,
     pub expires_at: String,
-    pub status: String,
+    pub status: ApprovalStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<String>,
     pub notes: Option<String>,
@@ -475,7 +553,7 @@ pub async fn review(state: &AppState, token: &str) -> AppResult<Review> {
         submitted_by,
         submitted_at: row.created_at,
         expires_at: row.expires_at,
-        status: row.status,
+        status: ApprovalStatus::stored(&row.status),
         decided_by: row.decided_by,
         decided_at: row.decided_at,
         notes: row.notes,
@@ -536,8 +614,7 @@ pub struct Waiting {
     pub workspace: WorkspaceAccess,
     pub campaign_id: String,
     pub campaign: String,
-    /// `pending`, `approved` or `rejected`.
-    pub status: String,
+    pub status: ApprovalStatus,
     pub reviewer: String,
     pub at: String,
 }
@@ -555,7 +632,7 @@ pub async fn waiting(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAcc
                 campaign: r.campaign_name.unwrap_or_default(),
                 reviewer: r.decided_by.clone().or(r.reviewer_name).unwrap_or(r.reviewer_email),
                 at: r.decided_at.unwrap_or(r.created_at),
-                status: r.status,
+                status: ApprovalStatus::stored(&r.status),
             });
         }
     }
