@@ -41,7 +41,7 @@ async fn smtp_delivers_a_multipart_message_with_our_message_id() {
     )
     .await;
     let id = queue_email(&s).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let sent = entry(&s, &id).await;
     assert_eq!(sent["status"], "sent", "{sent}");
     let outbox_id: String = sqlx::query_scalar("SELECT id FROM outbox")
@@ -92,7 +92,7 @@ async fn smtp_with_starttls_checks_the_servers_certificate() {
     )
     .await;
     let untrusted = queue_email(&s).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let e = entry(&s, &untrusted).await;
     assert_eq!(
         e["status"], "queued",
@@ -121,7 +121,7 @@ async fn smtp_with_starttls_checks_the_servers_certificate() {
     )
     .await;
     let trusted = queue_email(&s).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     assert_eq!(entry(&s, &trusted).await["status"], "sent");
     let got = sink.messages();
     assert_eq!(got.len(), 1);
@@ -142,7 +142,7 @@ async fn smtp_refusals_fail_and_an_unreachable_server_is_retried() {
     )
     .await;
     let id = queue_email(&s).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let failed = entry(&s, &id).await;
     assert_eq!(failed["status"], "failed");
     assert!(
@@ -156,7 +156,7 @@ async fn smtp_refusals_fail_and_an_unreachable_server_is_retried() {
     // A 4xx at the end of DATA: nothing was accepted, try later.
     *sink.refuse.lock().unwrap() = Some("451 4.3.0 try again later".into());
     let later = queue_email(&s).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     assert_eq!(entry(&s, &later).await["status"], "queued");
     assert!(sink.messages().is_empty());
 
@@ -168,7 +168,7 @@ async fn smtp_refusals_fail_and_an_unreachable_server_is_retried() {
         .port();
     put_email(&s, json!({"kind": "smtp", "host": "127.0.0.1", "port": closed, "security": "none", "from": "andy@lee-family.example"})).await;
     let waiting = queue_email(&s).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     assert_eq!(entry(&s, &waiting).await["status"], "queued");
     let errors: Vec<String> = sqlx::query_scalar("SELECT last_error FROM outbox WHERE state = 'pending' ORDER BY id")
         .fetch_all(&s.app.state.db)
@@ -225,7 +225,7 @@ async fn graph_makes_a_draft_then_sends_it_and_keeps_the_internet_message_id() {
     )
     .await;
     let id = queue_email(&s).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let sent = entry(&s, &id).await;
     assert_eq!(sent["status"], "sent", "{sent}");
     assert_eq!(
@@ -263,7 +263,7 @@ async fn gmail_links_with_pkce_and_sends_the_raw_message() {
     let api = s.app.api(&s.key);
     // Not linked yet: a send fails plainly.
     let early = queue_email(&s).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     assert!(
         entry(&s, &early).await["content"]["error"]
             .as_str()
@@ -355,7 +355,7 @@ async fn gmail_links_with_pkce_and_sends_the_raw_message() {
     assert!(!view.to_string().contains("1//refresh-token"));
 
     let id = queue_email(&s).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let sent = entry(&s, &id).await;
     assert_eq!(sent["status"], "sent", "{sent}");
     assert_eq!(sent["content"]["provider_message_id"], "18c2f0a1b2c3d4e5");

@@ -97,7 +97,7 @@ impl Camp {
     /// would; it is then `sent`.
     pub async fn until_sent(&self, id: &str) -> Value {
         self.app.drain_campaigns().await;
-        self.app.settle_outbox().await;
+        self.app.drain_outbox().await;
         let c = self.get(id).await;
         assert_eq!(c["status"], "sent", "the campaign did not finish: {c}");
         c
@@ -284,7 +284,7 @@ async fn review_page(c: &Camp, token: &str) -> reqwest::Response {
 
 /// The review emails the fake provider got, once the outbox has sent what it holds.
 async fn review_emails(c: &Camp) -> Vec<String> {
-    c.app.settle_outbox().await;
+    c.app.drain_outbox().await;
     c.mail_to()
         .await
         .into_iter()
@@ -781,7 +781,7 @@ async fn pause_holds_what_waits_resume_sends_the_rest_once_and_cancel_drops_it()
             .unwrap();
     }
     c.app.drain_campaigns().await;
-    c.app.settle_outbox().await;
+    c.app.drain_outbox().await;
     let during = c.mail_to().await.len();
     assert_eq!(during, 16, "what was in flight went, and nothing after it");
     let paused = c.get(&id).await;
@@ -809,7 +809,7 @@ async fn pause_holds_what_waits_resume_sends_the_rest_once_and_cancel_drops_it()
     assert_eq!(r.status(), 200);
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
     c.app.drain_campaigns().await;
-    c.app.settle_outbox().await;
+    c.app.drain_outbox().await;
     let cancelled = c.get(&other).await;
     let sent = cancelled["stats"]["sent"].as_i64().unwrap();
     assert_eq!(
@@ -845,7 +845,7 @@ fn at(text: &str) -> jiff::Timestamp {
 
 async fn yearly_run(c: &Camp, when: &str) {
     pi_crm::jobs::campaigns::run_at(&c.app.state, at(when)).await.unwrap();
-    c.app.settle_outbox().await;
+    c.app.drain_outbox().await;
 }
 
 async fn birthday(c: &mut Camp, first: &str, date: &str) {
@@ -926,7 +926,7 @@ async fn a_birthday_campaign_sends_each_year_once_on_the_day_and_keeps_leap_days
     );
     a.unwrap();
     b.unwrap();
-    c.app.settle_outbox().await;
+    c.app.drain_outbox().await;
     let leap: Vec<String> = c
         .mail_to()
         .await
@@ -1017,7 +1017,7 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
         .await;
     assert_eq!(c.act(&id, "schedule").await.status(), 200);
     c.app.drain_campaigns().await;
-    c.app.settle_outbox().await;
+    c.app.drain_outbox().await;
     assert!(
         fake.received_requests().await.unwrap().is_empty(),
         "nothing leaves in quiet hours"
@@ -1032,7 +1032,7 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
     assert_eq!(waiting["waiting"]["until"], "2026-12-07T22:00:00Z", "{waiting}");
     // Still quiet a minute before the end: nothing goes.
     c.app.clock().set(at("2026-12-07T21:59:00Z"));
-    c.app.settle_outbox().await;
+    c.app.drain_outbox().await;
     assert!(fake.received_requests().await.unwrap().is_empty());
 
     // The hours end; a daily limit of 2 lets two go and holds the third until tomorrow.
@@ -1042,7 +1042,7 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
         .await;
     assert_eq!(r.status(), 200);
     c.app.clock().set(at("2026-12-07T22:00:00Z"));
-    c.app.settle_outbox().await;
+    c.app.drain_outbox().await;
     let sent = texts_to(&fake.received_requests().await.unwrap());
     assert_eq!(sent.len(), 2, "{sent:?}");
     for (_, body) in &sent {
@@ -1058,7 +1058,7 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
     assert_eq!(held["stats"]["sent"], 2);
     // The next day, the third goes, and the campaign is done.
     c.app.clock().set(at("2026-12-08T00:00:00Z"));
-    c.app.settle_outbox().await;
+    c.app.drain_outbox().await;
     assert_eq!(fake.received_requests().await.unwrap().len(), 3);
     assert_eq!(c.get(&id).await["status"], "sent");
 }
@@ -1362,7 +1362,7 @@ async fn the_reviewers_email_is_queued_with_its_approval_and_a_refusal_shows_on_
             .await,
         1
     );
-    c.app.settle_outbox().await;
+    c.app.drain_outbox().await;
     let shown = c.get(&id).await;
     assert_eq!(shown["approval"]["email"], "failed", "{shown}");
     let why = shown["approval"]["email_error"].as_str().unwrap().to_string();

@@ -107,11 +107,16 @@ async fn silent_and_half_open_connections_are_closed_and_never_crowd_out_others(
     for _ in 0..40 {
         held.push(half_open(app.port).await);
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The server accepts in the order connections came, so the held ones are counted first.
     let mut extra = half_open(app.port).await;
     assert!(closed_by_server(&mut extra, Duration::from_millis(500)).await);
-    // Once the held ones time out, the server answers again.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Once the held ones time out (their head is overdue after a second), it answers again.
+    for s in &mut held {
+        assert!(
+            closed_by_server(s, Duration::from_secs(3)).await,
+            "a held connection was kept"
+        );
+    }
     assert_eq!(
         app.anonymous().get(app.url("/healthz")).send().await.unwrap().status(),
         200

@@ -191,7 +191,7 @@ async fn quiet_and_stalled_deals_and_failed_messages_are_found() {
         .await;
     mailgun(&s, &fake).await;
     crate::messaging::queue(&s, json!({"channel": "email", "subject": "Hi", "body": "Hello"})).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let now = jiff::Timestamp::now();
     pi_crm::jobs::insights::run_at(&s.app.state, now).await.unwrap();
     let all = insights(&api, "").await;
@@ -292,7 +292,7 @@ async fn the_weekly_summary_goes_once_on_monday_morning_in_the_persons_zone() {
             .unwrap();
     }
     // It goes through the outbox, which records how it went.
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let requests = fake.received_requests().await.unwrap();
     assert_eq!(requests.len(), 1);
     let body = String::from_utf8_lossy(&requests[0].body).to_string();
@@ -313,7 +313,7 @@ async fn the_weekly_summary_goes_once_on_monday_morning_in_the_persons_zone() {
     pi_crm::jobs::weekly_summary::run_at(&s.app.state, at("2026-12-07T16:00:00Z"))
         .await
         .unwrap();
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     assert_eq!(fake.received_requests().await.unwrap().len(), 2);
     // Someone without an email provider anywhere: on the dashboard only.
     let mona = s.app.create_user("mona@example.com", "Monalisa").await;
@@ -321,7 +321,7 @@ async fn the_weekly_summary_goes_once_on_monday_morning_in_the_persons_zone() {
     pi_crm::jobs::weekly_summary::run_at(&s.app.state, at("2026-12-07T17:00:00Z"))
         .await
         .unwrap();
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     assert_eq!(fake.received_requests().await.unwrap().len(), 2);
     let state: String = sqlx::query_scalar("SELECT state FROM weekly_summaries WHERE user_id = ?")
         .bind(mona.id.to_string())
@@ -371,7 +371,7 @@ async fn a_templates_open_and_reply_rates_are_reported_once_a_week() {
     for _ in 0..5 {
         crate::messaging::queue(&s, json!({"channel": "email", "template_id": t["id"]})).await;
     }
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     // Two were opened; Ada wrote back after one of them.
     sqlx::query("UPDATE communication_logs SET status = 'opened' WHERE id IN (SELECT id FROM communication_logs WHERE type = 'email' ORDER BY id LIMIT 2)")
         .execute(&s.app.state.db)

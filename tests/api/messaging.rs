@@ -171,7 +171,7 @@ async fn an_email_goes_through_mailgun_and_is_logged_with_its_id() {
     );
     assert_eq!(first["type"], "email");
     assert_eq!(first["author"], "Andy");
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let sent = entry(&s, &id).await;
     assert_eq!(sent["status"], "sent");
     assert_eq!(sent["content"]["provider_message_id"], "20261127.1.ABC@mg.example.com");
@@ -259,7 +259,7 @@ async fn a_503_twice_then_200_is_one_delivery_and_sent() {
         .as_str()
         .unwrap()
         .to_string();
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let e = entry(&s, &id).await;
     assert_eq!(e["status"], "sent", "{e}");
     let requests = fake.received_requests().await.unwrap();
@@ -285,7 +285,7 @@ async fn a_429_waits_for_retry_after() {
         .await;
     mailgun(&s, &fake).await;
     let id = queue(&s, json!({"channel": "email", "subject": "Hello", "body": "Later"})).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let (state, next_at, error): (String, String, String) =
         sqlx::query_as("SELECT state, next_at, last_error FROM outbox")
             .fetch_one(&s.app.state.db)
@@ -332,7 +332,7 @@ async fn a_refusal_fails_with_the_providers_words_and_a_5xx_is_unknown_until_sen
         .json::<Value>()
         .await
         .unwrap();
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let failed = entry(&s, first["communication_id"].as_str().unwrap()).await;
     assert_eq!(failed["status"], "failed");
     assert_eq!(
@@ -346,14 +346,14 @@ async fn a_refusal_fails_with_the_providers_words_and_a_5xx_is_unknown_until_sen
         .await
         .unwrap();
     let second_id = second["communication_id"].as_str().unwrap().to_string();
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let unknown = entry(&s, &second_id).await;
     assert_eq!(
         unknown["status"], "unknown",
         "a 5xx may have sent it: never retried by itself"
     );
     assert_eq!(fake.received_requests().await.unwrap().len(), 2);
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     assert_eq!(fake.received_requests().await.unwrap().len(), 2, "still not retried");
 
     // A person decides to send it again: a new outbox row on the same timeline entry.
@@ -363,7 +363,7 @@ async fn a_refusal_fails_with_the_providers_words_and_a_5xx_is_unknown_until_sen
         s.ws, s.ada
     );
     assert_eq!(api.post(&again, json!({})).await.status(), 202);
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let sent = entry(&s, &second_id).await;
     assert_eq!(sent["status"], "sent");
     assert!(sent["content"].get("error").is_none(), "{sent}");
@@ -539,7 +539,7 @@ async fn provider_secrets_are_write_only_sealed_and_never_logged() {
             .status(),
         202
     );
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let req = &fake.received_requests().await.unwrap()[0];
     assert!(req.headers.get("authorization").is_some(), "the stored key was used");
 
@@ -766,7 +766,7 @@ async fn per_minute_limits_hold_the_rest_for_later_without_spending_a_try() {
             202
         );
     }
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     assert_eq!(fake.received_requests().await.unwrap().len(), 2, "two a minute");
     let (state, attempts, next_at): (String, i64, String) =
         sqlx::query_as("SELECT state, attempts, next_at FROM outbox WHERE state != 'sent'")

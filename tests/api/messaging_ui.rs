@@ -164,7 +164,7 @@ async fn an_owner_sets_up_mailgun_and_sends_from_the_contact_page() {
         )
         .await;
     assert_eq!(page.status, 303);
-    u.app.settle_outbox().await;
+    u.app.drain_outbox().await;
     let page = u.browser.get(&contact).await;
     assert!(page.body.contains("Email on its way."));
     assert!(page.body.contains("Rate update") && page.body.contains("Rates fell today."));
@@ -223,7 +223,7 @@ async fn a_failed_message_offers_send_again_and_the_dashboard_flags_it() {
             ],
         )
         .await;
-    u.app.settle_outbox().await;
+    u.app.drain_outbox().await;
     let page = u.browser.get(&contact).await;
     assert!(page.body.contains("may not have been sent"));
     assert!(
@@ -241,7 +241,7 @@ async fn a_failed_message_offers_send_again_and_the_dashboard_flags_it() {
     let again = format!("{contact}/timeline/{entry}/send-again");
     assert_eq!(u.browser.post_raw(&again, &[]).await.status, 403);
     assert_eq!(u.browser.submit(&contact, &again, &[]).await.status, 303);
-    u.app.settle_outbox().await;
+    u.app.drain_outbox().await;
     let page = u.browser.get(&contact).await;
     assert!(page.body.contains("data-status=\"sent\""));
     assert!(!u.browser.get("/").await.body.contains("Messages that need a look"));

@@ -449,7 +449,7 @@ async fn a_message_sent_from_a_template_is_filled_in_for_the_contact() {
     assert_eq!(r.status(), 422);
 
     let id = queue(&s, json!({"channel": "email", "template_id": t["id"]})).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let sent = entry(&s, &id).await;
     assert_eq!(sent["status"], "sent");
     assert_eq!(sent["content"]["subject"], "Ada, rates fell");

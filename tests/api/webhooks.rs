@@ -81,7 +81,7 @@ async fn mailgun_events_move_the_status_once_and_bounces_suppress() {
         .await;
     mailgun(&s, &fake).await;
     let id = queue(&s, json!({"channel": "email", "subject": "Rates", "body": "x"})).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
 
     // The corpus file as Mailgun signed it: its signature checks out with its key, but it is
     // from 2018 — far outside the 12-hour window — and our key differs: refused, no change.
@@ -149,7 +149,7 @@ async fn mailgun_events_move_the_status_once_and_bounces_suppress() {
     );
     assert_eq!(s.app.count("SELECT count(*) FROM suppressions").await, 0);
     let second = queue(&s, json!({"channel": "email", "subject": "Again", "body": "y"})).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let outbox_id: String = sqlx::query_scalar("SELECT id FROM outbox WHERE communication_id = ?")
         .bind(&second)
         .fetch_one(&s.app.state.db)
@@ -237,7 +237,7 @@ async fn a_text_goes_through_twilio_and_its_status_comes_back_signed() {
         .as_str()
         .unwrap()
         .to_string();
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let sent = entry(&s, &id).await;
     assert_eq!(sent["status"], "sent");
     assert_eq!(
@@ -328,7 +328,7 @@ async fn twilio_21610_fails_the_text_and_suppresses_the_number() {
         .await;
     twilio(&s, &fake).await;
     let id = queue(&s, json!({"channel": "text", "body": "Hi"})).await;
-    s.app.settle_outbox().await;
+    s.app.drain_outbox().await;
     let e = entry(&s, &id).await;
     assert_eq!(e["status"], "failed");
     assert_eq!(

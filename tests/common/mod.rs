@@ -207,7 +207,7 @@ impl TestApp {
     /// Sends what the outbox holds that is due, until nothing is due or in flight. With the
     /// server's own worker running too (browser tests), both claim through the database, so
     /// this also waits for the rows that worker holds.
-    pub async fn settle_outbox(&self) {
+    pub async fn drain_outbox(&self) {
         pi_crm::jobs::outbox::drain(&self.state)
             .await
             .expect("the outbox drains");
