@@ -26,7 +26,7 @@ pub struct AppState {
     /// Rung when a campaign starts, so the campaigns pump queues it at once.
     pub campaigns: Arc<tokio::sync::Notify>,
     /// Sends in the last minute per workspace provider (`per_minute`).
-    pub send_rates: Arc<crate::domain::messaging::outbox::Rates>,
+    pub send_rates: Arc<crate::domain::messaging::senders::Rates>,
     /// Counts changes to provider settings, so the outbox worker reads them again.
     pub providers_changed: Arc<std::sync::atomic::AtomicU64>,
     /// Where the rules that depend on the time read it (what is due, what expired, quiet

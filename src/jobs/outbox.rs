@@ -4,7 +4,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::domain::messaging::outbox::{self, Drained, Senders};
+use crate::domain::messaging::outbox::{self, Drained};
+use crate::domain::messaging::senders::Senders;
 use crate::domain::workspace::System;
 use crate::state::AppState;
 

@@ -773,7 +773,7 @@ async fn pause_holds_what_waits_resume_sends_the_rest_once_and_cancel_drops_it()
     assert_eq!(r.json::<Value>().await.unwrap()["status"], "paused");
     // What was in flight finishes; nothing more goes while it is paused.
     let system = pi_crm::domain::workspace::System::acting();
-    let mut senders = pi_crm::domain::messaging::outbox::Senders::default();
+    let mut senders = pi_crm::domain::messaging::senders::Senders::default();
     for row in in_flight {
         let sender = senders.get(&c.app.state, &system, &row).await;
         pi_crm::domain::messaging::outbox::deliver(c.app.state.clone(), row, sender)
