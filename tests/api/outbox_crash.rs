@@ -241,44 +241,75 @@ async fn until_settled(
     found
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
+/// Andy's server (the real binary, leases of 2 s) on a fresh data dir, his API client, and a
+/// fake Mailgun that takes every send and holds it for a minute.
+struct Held {
+    _dir: tempfile::TempDir,
+    data: std::path::PathBuf,
+    log: std::path::PathBuf,
+    fake: MockServer,
+    server: Child,
+    base: String,
+    client: reqwest::Client,
+}
+
+async fn a_server_whose_provider_holds_every_send() -> Held {
     // This test's own HTTP clients come before any in-process server has set up TLS.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let log = dir.path().join("server.log");
     let key = andy_with_key(&data, "read:contacts,write:contacts,send:messages,manage:workspaces");
-
-    // A Mailgun that takes every message and does not answer for a minute.
     let fake = MockServer::start().await;
     mailgun_answering_after(&fake, "held", Duration::from_secs(60)).await;
-
     let port = free_port();
-    let mut server = serve(&data, port, &log, 2);
+    let server = serve(&data, port, &log, 2);
     wait_healthy(port).await;
-    let base = format!("http://127.0.0.1:{port}");
-    let client = keyed_client(&key);
-    let ws = workspace_with_mailgun(&client, &base, "Loans", &fake.uri()).await;
+    Held {
+        _dir: dir,
+        data,
+        log,
+        fake,
+        server,
+        base: format!("http://127.0.0.1:{port}"),
+        client: keyed_client(&key),
+    }
+}
+
+impl Held {
+    /// Kills the server with SIGKILL, mid-send.
+    fn kill(&mut self) {
+        self.server.kill().unwrap();
+        self.server.wait().unwrap();
+    }
+
+    /// Starts the server again on the same data.
+    async fn restart(&mut self) {
+        let port = free_port();
+        self.server = serve(&self.data, port, &self.log, 2);
+        wait_healthy(port).await;
+        self.base = format!("http://127.0.0.1:{port}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
+    let mut h = a_server_whose_provider_holds_every_send().await;
+    let ws = workspace_with_mailgun(&h.client, &h.base, "Loans", &h.fake.uri()).await;
     // 24 messages: more than one claim's worth (16), so some are still only queued.
-    let communications = queue_emails(&client, &base, &ws, 24).await;
+    let communications = queue_emails(&h.client, &h.base, &ws, 24).await;
     // Wait until the provider holds a full batch, then kill the server mid-send.
-    let held = until_held(&fake, 16).await;
+    let held = until_held(&h.fake, 16).await;
     assert!(held.len() >= 16, "the fake holds {} requests", held.len());
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let before_kill = outbox_ids(&fake.received_requests().await.unwrap());
+    h.kill();
+    let before_kill = outbox_ids(&h.fake.received_requests().await.unwrap());
 
     // The provider is quick again; the server starts over on the same data.
-    mailgun_answering_after(&fake, "quick", Duration::ZERO).await;
-    let port = free_port();
-    let mut server = serve(&data, port, &log, 2);
-    wait_healthy(port).await;
-    let base = format!("http://127.0.0.1:{port}");
-    let statuses = until_settled(&client, &base, &ws, &communications).await;
-    let after = outbox_ids(&fake.received_requests().await.unwrap());
-    server.kill().unwrap();
-    server.wait().unwrap();
+    mailgun_answering_after(&h.fake, "quick", Duration::ZERO).await;
+    h.restart().await;
+    let statuses = until_settled(&h.client, &h.base, &ws, &communications).await;
+    let after = outbox_ids(&h.fake.received_requests().await.unwrap());
+    h.kill();
 
     assert!(
         statuses.values().all(|s| s == "sent" || s == "unknown"),
@@ -293,7 +324,7 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
     // What reached it before the kill is `unknown` and was not sent again; the rest went
     // out once after the restart.
     let row_of: HashMap<String, String> = {
-        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", data.join("pi-crm.db").display()))
+        let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", h.data.join("pi-crm.db").display()))
             .await
             .unwrap();
         let rows: Vec<(String, String)> = sqlx::query_as("SELECT id, communication_id FROM outbox")
@@ -322,7 +353,7 @@ async fn a_kill_mid_send_sends_nothing_twice_and_loses_nothing() {
     );
 
     // The log (debug level) never shows the provider's secrets.
-    let logs = std::fs::read_to_string(&log).unwrap();
+    let logs = std::fs::read_to_string(&h.log).unwrap();
     assert!(logs.contains("marked unknown"), "the restart said what it did: {logs}");
     assert!(
         !logs.contains(API_KEY_SECRET) && !logs.contains(SIGNING_SECRET),
@@ -351,25 +382,14 @@ async fn outbox_states(data: &std::path::Path) -> HashMap<String, i64> {
 /// the rows leased at the kill, and another workspace's writes stay quick throughout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn judging_lapsed_leases_beside_many_sends_waits_for_no_one() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let log = dir.path().join("server.log");
-    let key = andy_with_key(&data, "read:contacts,write:contacts,send:messages,manage:workspaces");
-    let fake = MockServer::start().await;
-    mailgun_answering_after(&fake, "held", Duration::from_secs(60)).await;
-    let port = free_port();
-    let mut server = serve(&data, port, &log, 2);
-    wait_healthy(port).await;
-    let base = format!("http://127.0.0.1:{port}");
-    let client = keyed_client(&key);
-    let loans = workspace_with_mailgun(&client, &base, "Loans", &fake.uri()).await;
-    let other = workspace_with_mailgun(&client, &base, "Household", &fake.uri()).await;
-    let communications = queue_emails(&client, &base, &loans, 48).await;
-    until_held(&fake, 16).await;
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let leased_at_kill = outbox_states(&data).await.get("sending").copied().unwrap_or(0);
+    let mut h = a_server_whose_provider_holds_every_send().await;
+    let client = h.client.clone();
+    let loans = workspace_with_mailgun(&client, &h.base, "Loans", &h.fake.uri()).await;
+    let other = workspace_with_mailgun(&client, &h.base, "Household", &h.fake.uri()).await;
+    let communications = queue_emails(&client, &h.base, &loans, 48).await;
+    until_held(&h.fake, 16).await;
+    h.kill();
+    let leased_at_kill = outbox_states(&h.data).await.get("sending").copied().unwrap_or(0);
     assert!(
         leased_at_kill >= 16,
         "a full batch was in flight at the kill: {leased_at_kill}"
@@ -377,11 +397,9 @@ async fn judging_lapsed_leases_beside_many_sends_waits_for_no_one() {
 
     // The provider now answers every send after a second, so the restarted server's sends are
     // out, and settle together, when the old leases lapse.
-    mailgun_answering_after(&fake, "slow", Duration::from_millis(1000)).await;
-    let port = free_port();
-    let mut server = serve(&data, port, &log, 2);
-    wait_healthy(port).await;
-    let base = format!("http://127.0.0.1:{port}");
+    mailgun_answering_after(&h.fake, "slow", Duration::from_millis(1000)).await;
+    h.restart().await;
+    let base = h.base.clone();
 
     // Someone keeps writing in another workspace meanwhile; every write is timed.
     let writer = {
@@ -408,17 +426,16 @@ async fn judging_lapsed_leases_beside_many_sends_waits_for_no_one() {
         .values()
         .all(|s| s == "sent" || s == "unknown");
     let slowest = writer.await.unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
+    h.kill();
 
     assert!(settled, "every message settles after the restart");
-    let logs = std::fs::read_to_string(&log).unwrap();
+    let logs = std::fs::read_to_string(&h.log).unwrap();
     assert!(logs.contains("marked unknown"), "the lapsed leases were judged: {logs}");
     assert!(
         !logs.contains("database is locked"),
         "no transaction waited on another: {logs}"
     );
-    let states = outbox_states(&data).await;
+    let states = outbox_states(&h.data).await;
     let unknown = states.get("unknown").copied().unwrap_or(0);
     assert!(
         unknown <= leased_at_kill,
