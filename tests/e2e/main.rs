@@ -1168,7 +1168,9 @@ async fn campaigns_flow(c: Client, app: TestApp, phone: bool) {
     wait_for_text(&c, "Waiting for approval").await;
     checkpoint(&c, &format!("campaign-dashboard-waiting-{tag}")).await;
 
-    // The reviewer's link, as emailed; opened by a browser with no pi-crm session.
+    // The reviewer's link, as emailed (the outbox sends it; the test drains what is due, beside
+    // the server's own worker); opened by a browser with no pi-crm session.
+    app.drain_outbox().await;
     let requests = fake.received_requests().await.unwrap();
     let review = requests
         .iter()
