@@ -494,7 +494,6 @@ pub async fn workflow(
     actor: &Actor,
     ws: &WorkspaceAccess,
     input: &WorkflowInput,
-    request_host: Option<&str>,
 ) -> AppResult<WorkflowDone> {
     require(actor, ws)?;
     match input.action.trim() {
@@ -505,7 +504,7 @@ pub async fn workflow(
                 .map(str::trim)
                 .and_then(super::ids::CampaignId::parse)
                 .ok_or_else(|| AppError::invalid("campaign_id", "name the campaign to submit"))?;
-            let campaign = super::campaign::approval::submit(state, actor, ws, &id, request_host).await?;
+            let campaign = super::campaign::approval::submit(state, actor, ws, &id).await?;
             Ok(WorkflowDone {
                 campaign,
                 created: false,

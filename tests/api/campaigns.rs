@@ -1404,3 +1404,59 @@ async fn the_reviewers_email_is_queued_with_its_approval_and_a_refusal_shows_on_
     assert_eq!(page.status(), 200);
     c.app.stop().await;
 }
+
+/// Links for outsiders come from `public_url` only (issue 30, point 3): without one, submitting
+/// for review and scheduling an email campaign answer 409 `public_url_required` and nothing is
+/// queued, and the page says so before the button. With one, a request's
+/// own `Host` (which the person submitting controls) never makes the reviewer's link.
+#[tokio::test]
+async fn links_for_outsiders_come_from_public_url_only() {
+    let mut c = camp_with(|cfg| cfg.public_url = None).await;
+    people(&mut c).await;
+    let id = c.campaign(past_clients(&c)).await;
+    let r = c.act(&id, "schedule").await;
+    assert_eq!(r.status(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "public_url_required", "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("public_url"),
+        "{body}"
+    );
+    require_approval(&c).await;
+    let r = c.act(&id, "submit").await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.json::<Value>().await.unwrap()["error"]["code"], "public_url_required");
+    assert_eq!(
+        c.app.count("SELECT count(*) FROM outbox").await,
+        0,
+        "nothing was queued"
+    );
+    assert_eq!(c.app.count("SELECT count(*) FROM campaign_approvals").await, 0);
+    assert_eq!(c.get(&id).await["status"], "draft");
+    let b = c.app.browser();
+    b.login("andy@example.com", crate::common::PASSWORD).await;
+    let page = b.get(&format!("/workspaces/{}/campaigns/{id}", c.ws)).await;
+    assert!(page.body.contains("id=\"public-url-needed\""), "{}", page.body);
+    c.app.stop().await;
+
+    // With a public address, a spoofed Host changes nothing in the reviewer's link.
+    let mut c = camp().await;
+    people(&mut c).await;
+    require_approval(&c).await;
+    let id = c.campaign(past_clients(&c)).await;
+    let r = c
+        .api()
+        .client
+        .post(c.app.url(&c.url(&format!("campaigns/{id}/submit"))))
+        .header("host", "attacker.example")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let emails = review_emails(&c).await;
+    let text = multipart_field(&emails[0], "text").unwrap();
+    assert!(text.contains("https://crm.example.com/review/"), "{text}");
+    assert!(!text.contains("attacker.example"), "{text}");
+    c.app.stop().await;
+}

@@ -38,6 +38,8 @@ pub(crate) fn serve(data: &std::path::Path, port: u16, log: &std::path::Path, le
         // that a send on a busy server is not judged lost while it still goes).
         .env("PI_CRM_OUTBOX_LEASE_SECONDS", lease.to_string())
         .env("PI_CRM_LOG", "debug")
+        // Campaign email carries an unsubscribe link, which needs the public address.
+        .env("PI_CRM_PUBLIC_URL", "https://crm.example.com")
         .env("PI_CRM_RATE_LIMIT_PER_MINUTE", "100000")
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))

@@ -1245,12 +1245,24 @@ async fn campaigns_flow(c: Client, app: TestApp, phone: bool) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_reviewed_and_sent_on_a_laptop() {
-    run("campaigns-laptop", false, |c, app| campaigns_flow(c, app, false)).await;
+    run_with(
+        "campaigns-laptop",
+        false,
+        |c| c.public_url = Some("https://crm.lee-family.example".into()),
+        |c, app| campaigns_flow(c, app, false),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_campaign_reviewed_and_sent_on_a_phone() {
-    run("campaigns-phone", true, |c, app| campaigns_flow(c, app, true)).await;
+    run_with(
+        "campaigns-phone",
+        true,
+        |c| c.public_url = Some("https://crm.lee-family.example".into()),
+        |c, app| campaigns_flow(c, app, true),
+    )
+    .await;
 }
 
 /// Andy's morning (issue 13): the dashboard's follow-ups, one marked done; a call logged on a

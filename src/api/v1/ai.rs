@@ -79,11 +79,9 @@ pub async fn usage(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs
 pub async fn workflow(
     State(state): State<AppState>,
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
-    headers: axum::http::HeaderMap,
     ApiJson(input): ApiJson<WorkflowInput>,
 ) -> ApiResult<Response> {
-    let host = headers.get(axum::http::header::HOST).and_then(|h| h.to_str().ok());
-    let done = ai::workflow(&state, &actor, &ws, &input, host).await?;
+    let done = ai::workflow(&state, &actor, &ws, &input).await?;
     let status = if done.created {
         StatusCode::CREATED
     } else {

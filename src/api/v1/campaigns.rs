@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -88,18 +88,16 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Freezes the snapshot and emails the reviewer their link (409 `no_reviewer`,
-/// `provider_not_configured`; 502 `review_email_failed` when the email could not go).
+/// Freezes the snapshot and queues the reviewer's email with their link (409 `no_reviewer`,
+/// `provider_not_configured`, `public_url_required`); `approval.email` says how it goes.
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/campaigns/{id}/submit", tag = "campaigns",
-    responses((status = 200, body = Campaign), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+    responses((status = 200, body = Campaign), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn submit(
     State(state): State<AppState>,
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiPath((_, id)): CampaignPath,
-    headers: HeaderMap,
 ) -> ApiResult<Json<Campaign>> {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    Ok(Json(approval::submit(&state, &actor, &ws, &id, host).await?))
+    Ok(Json(approval::submit(&state, &actor, &ws, &id).await?))
 }
 
 /// The owner records an approval that came by phone or mail (`{"decided_by", "notes"}`).

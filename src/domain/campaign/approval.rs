@@ -263,26 +263,33 @@ struct ReviewEmail<'a> {
     expires: &'a str,
 }
 
-/// The review link: under `public_url`, else the host the request came to.
-pub fn review_link(public_url: Option<&str>, request_host: Option<&str>, token: &str) -> String {
-    format!(
-        "{}/review/{token}",
-        crate::domain::invite::public_base(public_url, request_host)
+/// The review link, under `public_url` only: never built from a request's `Host`, which the
+/// person submitting controls (a link to their own server would hand them the reviewer's
+/// token).
+pub fn review_link(public_url: &str, token: &str) -> String {
+    format!("{}/review/{token}", public_url.trim_end_matches('/'))
+}
+
+/// Why a link for someone outside the house cannot be made yet (409 `public_url_required`).
+pub fn public_url_required(what: &str) -> AppError {
+    AppError::refused(
+        "public_url_required",
+        format!(
+            "{what} needs pi-crm's public address, which people outside your home network can open: \
+             set public_url (docs/configuration.md, \"Receiving webhooks\") and restart pi-crm"
+        ),
     )
 }
 
 /// Submits the campaign for review: freezes the snapshot and queues the reviewer's email with
 /// their link, through the workspace's email provider, in the same transaction. How that
 /// email goes shows on the campaign (`ApprovalView::email`).
-pub async fn submit(
-    state: &AppState,
-    actor: &Actor,
-    ws: &WorkspaceAccess,
-    id: &CampaignId,
-    request_host: Option<&str>,
-) -> AppResult<Campaign> {
+pub async fn submit(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, id: &CampaignId) -> AppResult<Campaign> {
     actor.require(Scope::WriteCampaigns)?;
     ws.require_editor()?;
+    let Some(public_url) = state.config.public_url.as_deref() else {
+        return Err(public_url_required("the reviewer's link"));
+    };
     let stored = super::load(state, ws, id).await?;
     if !matches!(
         stored.status(),
@@ -310,7 +317,7 @@ pub async fn submit(
     let token = tokens::random_hex(32);
     let expires = state.clock.now() + VALID_FOR;
     let me = crate::domain::user::me(&state.db, actor).await?;
-    let link = review_link(state.config.public_url.as_deref(), request_host, &token);
+    let link = review_link(public_url, &token);
     let tz = ws.time_zone(&state.config)?;
     let expires_words = super::sending::instant_words(expires, &tz);
     let html = ReviewEmail {

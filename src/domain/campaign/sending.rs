@@ -120,6 +120,12 @@ pub async fn schedule(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, id:
             )));
         }
     }
+    // Marketing email carries a one-click unsubscribe link, which must open from anywhere.
+    if stored.via() == Channel::Email && state.config.public_url.is_none() {
+        return Err(super::approval::public_url_required(
+            "an email campaign's unsubscribe link",
+        ));
+    }
     check_provider(state, ws, stored.via()).await?;
     let snapshot = match stored.status() {
         Status::Approved => snapshot_of(&stored)?,

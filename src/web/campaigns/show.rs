@@ -5,7 +5,6 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
 use serde::Deserialize;
@@ -55,6 +54,9 @@ struct ShowPage {
     can_edit: bool,
     is_owner: bool,
     approval_required: bool,
+    /// No `public_url`: a review link or an unsubscribe link would point nowhere, so submitting
+    /// and scheduling an email campaign are refused; the page says so before the button.
+    no_public_url: bool,
 }
 
 impl ShowPage {
@@ -151,6 +153,7 @@ pub async fn page(
         sample_contacts,
         preview_contact: params.contact,
         approval_required,
+        no_public_url: state.config.public_url.is_none(),
     }
     .into_response())
 }
@@ -188,27 +191,20 @@ pub async fn act(
     State(state): State<AppState>,
     PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id, action)): PagePath<(WorkspaceId, CampaignId, String)>,
-    headers: axum::http::HeaderMap,
     Form(form): Form<ActionForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/workspaces/{}/campaigns/{id}", ws.id());
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(str::to_string);
     let decision = || DecisionInput {
         decided_by: Some(form.decided_by.clone()),
         notes: Some(form.notes.clone()),
     };
     let done = match action.as_str() {
-        "submit" => approval::submit(&state, &actor, &ws, &id, host.as_deref())
-            .await
-            .map(|c| {
-                format!(
-                    "Sent for review to {}.",
-                    c.approval.map(|a| a.reviewer_email).unwrap_or_default()
-                )
-            }),
+        "submit" => approval::submit(&state, &actor, &ws, &id).await.map(|c| {
+            format!(
+                "Sent for review to {}.",
+                c.approval.map(|a| a.reviewer_email).unwrap_or_default()
+            )
+        }),
         "schedule" => sending::schedule(&state, &actor, &ws, &id).await.map(|c| {
             if c.status() == Status::Sending {
                 "Sending now.".to_string()
