@@ -234,6 +234,12 @@ async fn a_preview_fills_in_a_contact_escaping_html_and_reading_dates_as_words()
         "the preheader is hidden at the top, escaped: {html}"
     );
     assert!(html.contains("Andy, Loans"), "{html}");
+    // No public address here: the unsubscribe link is a mail to the sender, never empty.
+    assert!(!html.contains("href=\"\""), "{html}");
+    assert!(
+        html.contains("href=\"mailto:andy@example.com?subject=unsubscribe\""),
+        "{html}"
+    );
     let text = p["body_text"].as_str().unwrap();
     assert!(
         text.starts_with("Hi <script>alert(1)</script>Ada of your household,"),

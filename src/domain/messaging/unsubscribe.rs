@@ -91,7 +91,9 @@ pub fn link(key: &SecretKey, public_url: Option<&str>, ws: &WorkspaceId, address
 }
 
 /// `List-Unsubscribe` / `List-Unsubscribe-Post` for a campaign email (RFC 8058): the one-click
-/// link when pi-crm has a public address, else a mailto to the sender.
+/// link when pi-crm has an `https://` public address. RFC 8058 §3.1 requires HTTPS for one-click,
+/// so under an `http://` one the link is offered beside a mailto to the sender, without
+/// `List-Unsubscribe-Post`; with no public address, the mailto alone.
 pub fn headers(
     key: &SecretKey,
     public_url: Option<&str>,
@@ -99,21 +101,18 @@ pub fn headers(
     address: &str,
     from: &str,
 ) -> Vec<(String, String)> {
+    let bare = from
+        .parse::<lettre::message::Mailbox>()
+        .map(|m| m.email.to_string())
+        .unwrap_or_else(|_| from.to_string());
+    let mailto = format!("<mailto:{bare}?subject=unsubscribe>");
     match link(key, public_url, ws, address) {
-        Some(url) => vec![
+        Some(url) if url.starts_with("https://") => vec![
             ("List-Unsubscribe".into(), format!("<{url}>")),
             ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()),
         ],
-        None => {
-            let bare = from
-                .parse::<lettre::message::Mailbox>()
-                .map(|m| m.email.to_string())
-                .unwrap_or_else(|_| from.to_string());
-            vec![(
-                "List-Unsubscribe".into(),
-                format!("<mailto:{bare}?subject=unsubscribe>"),
-            )]
-        }
+        Some(url) => vec![("List-Unsubscribe".into(), format!("{mailto}, <{url}>"))],
+        None => vec![("List-Unsubscribe".into(), mailto)],
     }
 }
 
@@ -159,6 +158,15 @@ mod tests {
                 "List-Unsubscribe".into(),
                 "<mailto:andy@example.com?subject=unsubscribe>".into()
             )]
+        );
+        // RFC 8058 §3.1: one-click only over HTTPS. Under http:// the link is offered beside
+        // the mailto, without `List-Unsubscribe-Post`.
+        let h = headers(&key, Some("http://crm.lan"), &ws, "ada@example.com", "andy@example.com");
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(
+            h[0].1
+                .starts_with("<mailto:andy@example.com?subject=unsubscribe>, <http://crm.lan/u/"),
+            "{h:?}"
         );
     }
 }

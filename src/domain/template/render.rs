@@ -340,7 +340,15 @@ pub fn context(
         base.primary_phone.as_deref().map(crate::domain::phone::display),
     );
     put("company", base.company.clone());
-    put("unsubscribe_url", unsubscribe_url.map(str::to_string));
+    // Never empty (an `<a href="">` is no way out): without a one-click page (no `public_url`),
+    // a reply to the sender asking to be taken off.
+    put(
+        "unsubscribe_url",
+        Some(match unsubscribe_url {
+            Some(url) => url.to_string(),
+            None => format!("mailto:{}?subject=unsubscribe", sender.email),
+        }),
+    );
     let custom: BTreeMap<String, Value> = contact
         .custom
         .iter()
