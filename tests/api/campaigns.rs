@@ -239,6 +239,13 @@ async fn people(c: &mut Camp) {
     assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
 }
 
+/// The past clients, a reviewer required, and a draft to them: its id.
+async fn reviewed_draft(c: &mut Camp) -> String {
+    people(c).await;
+    require_approval(c).await;
+    c.campaign(past_clients(c)).await
+}
+
 async fn require_approval(c: &Camp) {
     let r = c
         .api()
@@ -296,9 +303,7 @@ async fn review_emails(c: &Camp) -> Vec<String> {
 #[tokio::test]
 async fn a_campaign_is_reviewed_through_its_link_and_sends_the_approved_words_once_to_each() {
     let mut c = camp().await;
-    people(&mut c).await;
-    require_approval(&c).await;
-    let id = c.campaign(past_clients(&c)).await;
+    let id = reviewed_draft(&mut c).await;
 
     // The live count: five past clients without "do not mail" Fay; Cy has no email, Dee is
     // unsubscribed.
@@ -499,9 +504,7 @@ async fn a_campaign_is_reviewed_through_its_link_and_sends_the_approved_words_on
 #[tokio::test]
 async fn rejection_editing_after_submit_and_decisions_recorded_by_the_owner() {
     let mut c = camp().await;
-    people(&mut c).await;
-    require_approval(&c).await;
-    let id = c.campaign(past_clients(&c)).await;
+    let id = reviewed_draft(&mut c).await;
 
     // Submitted, then its segment changes: the approval is void, the link says so, and it is
     // a draft again.
@@ -627,9 +630,7 @@ async fn rejection_editing_after_submit_and_decisions_recorded_by_the_owner() {
 #[tokio::test]
 async fn review_links_that_are_wrong_or_expired_say_so_and_decide_nothing() {
     let mut c = camp_at("2026-12-07T09:00:00Z").await;
-    people(&mut c).await;
-    require_approval(&c).await;
-    let id = c.campaign(past_clients(&c)).await;
+    let id = reviewed_draft(&mut c).await;
     let anon = c.app.anonymous();
     for bad in ["nope", &"0".repeat(64), "../../etc/passwd"] {
         let r = anon.get(c.app.url(&format!("/review/{bad}"))).send().await.unwrap();
@@ -1333,9 +1334,7 @@ async fn a_campaign_that_cannot_send_says_why_and_goes_once_it_can() {
 #[tokio::test]
 async fn the_reviewers_email_is_queued_with_its_approval_and_a_refusal_shows_on_the_campaign() {
     let mut c = camp().await;
-    people(&mut c).await;
-    require_approval(&c).await;
-    let id = c.campaign(past_clients(&c)).await;
+    let id = reviewed_draft(&mut c).await;
     // Mailgun refuses everything for now (a wrong key): nothing is retried, nothing lost.
     c.mailgun.reset().await;
     Mock::given(method("POST"))
@@ -1441,9 +1440,7 @@ async fn links_for_outsiders_come_from_public_url_only() {
 
     // With a public address, a spoofed Host changes nothing in the reviewer's link.
     let mut c = camp().await;
-    people(&mut c).await;
-    require_approval(&c).await;
-    let id = c.campaign(past_clients(&c)).await;
+    let id = reviewed_draft(&mut c).await;
     let r = c
         .api()
         .client

@@ -270,15 +270,50 @@ pub fn review_link(public_url: &str, token: &str) -> String {
     format!("{}/review/{token}", public_url.trim_end_matches('/'))
 }
 
-/// Why a link for someone outside the house cannot be made yet (409 `public_url_required`).
-pub fn public_url_required(what: &str) -> AppError {
-    AppError::refused(
-        "public_url_required",
-        format!(
-            "{what} needs pi-crm's public address, which people outside your home network can open: \
-             set public_url (docs/configuration.md, \"Receiving webhooks\") and restart pi-crm"
-        ),
-    )
+/// A link a campaign hands someone outside the house, made under `public_url` only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutsiderLink {
+    /// The reviewer's link, sent when the campaign is submitted.
+    Review,
+    /// The one-click unsubscribe link every campaign email carries.
+    Unsubscribe,
+}
+
+impl OutsiderLink {
+    /// Why it cannot be made yet (409 `public_url_required`).
+    pub fn required(self) -> AppError {
+        let what = match self {
+            OutsiderLink::Review => "the reviewer's link",
+            OutsiderLink::Unsubscribe => "an email campaign's unsubscribe link",
+        };
+        AppError::refused(
+            "public_url_required",
+            format!(
+                "{what} needs pi-crm's public address, which people outside your home network can open: \
+                 set public_url (docs/configuration.md, \"Receiving webhooks\") and restart pi-crm"
+            ),
+        )
+    }
+}
+
+/// The outsider link the campaign's next step (submitting it for review, or sending it) would
+/// need and cannot have, pi-crm having no public address: what its page warns about before the
+/// button, and why `submit` and `schedule` refuse.
+pub fn link_missing(state: &AppState, c: &Campaign, approval_required: bool) -> Option<OutsiderLink> {
+    let next_step_pending = matches!(
+        c.status(),
+        Status::Draft | Status::Rejected | Status::PendingApproval | Status::Approved
+    );
+    if state.config.public_url.is_some() || !next_step_pending {
+        return None;
+    }
+    if approval_required {
+        Some(OutsiderLink::Review)
+    } else if c.channel == crate::domain::messaging::Channel::Email {
+        Some(OutsiderLink::Unsubscribe)
+    } else {
+        None
+    }
 }
 
 /// Submits the campaign for review: freezes the snapshot and queues the reviewer's email with
@@ -288,7 +323,7 @@ pub async fn submit(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, id: &
     actor.require(Scope::WriteCampaigns)?;
     ws.require_editor()?;
     let Some(public_url) = state.config.public_url.as_deref() else {
-        return Err(public_url_required("the reviewer's link"));
+        return Err(OutsiderLink::Review.required());
     };
     let stored = super::load(state, ws, id).await?;
     if !matches!(

@@ -122,9 +122,7 @@ pub async fn schedule(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, id:
     }
     // Marketing email carries a one-click unsubscribe link, which must open from anywhere.
     if stored.via() == Channel::Email && state.config.public_url.is_none() {
-        return Err(super::approval::public_url_required(
-            "an email campaign's unsubscribe link",
-        ));
+        return Err(super::approval::OutsiderLink::Unsubscribe.required());
     }
     check_provider(state, ws, stored.via()).await?;
     let snapshot = match stored.status() {

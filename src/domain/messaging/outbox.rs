@@ -146,6 +146,39 @@ pub async fn queue_notice(
     Ok(id)
 }
 
+/// Queues a contact's message (`message`: what the provider is given, as JSON) for timeline
+/// entry `entry`, in the caller's transaction: a first send, or a person's "send again".
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn queue_message(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    entry: &str,
+    channel: &str,
+    recipient: &str,
+    message: &str,
+    at: &str,
+    campaign: Option<&str>,
+) -> AppResult<OutboxId> {
+    let id = OutboxId::generate();
+    storage::outbox::insert(
+        conn,
+        ws,
+        &storage::outbox::NewRow {
+            id: id.as_str(),
+            purpose: Purpose::Message.as_str(),
+            communication_id: Some(entry),
+            approval_id: None,
+            channel,
+            recipient,
+            message,
+            now: at,
+            campaign_id: campaign,
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
 /// What one drain did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Drained {

@@ -10,7 +10,7 @@ use super::{Channel, MessageStatus};
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::audit;
 use crate::domain::comms::Kind;
-use crate::domain::ids::{CommunicationId, ContactId, OutboxId, TemplateId};
+use crate::domain::ids::{CommunicationId, ContactId, TemplateId};
 use crate::domain::template::render::Rendered;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult, Invalids};
@@ -263,23 +263,8 @@ pub async fn queue(
         content["campaign_id"] = json!(campaign);
     }
     let id = crate::domain::comms::record(conn, actor, ws, contact, kind, content, Some("queued")).await?;
-    let outbox_id = OutboxId::generate();
-    storage::outbox::insert(
-        conn,
-        ws,
-        &storage::outbox::NewRow {
-            id: outbox_id.as_str(),
-            purpose: super::outbox::Purpose::Message.as_str(),
-            communication_id: Some(id.as_str()),
-            approval_id: None,
-            channel: via.as_str(),
-            recipient: to,
-            message: &serde_json::to_string(message).map_err(anyhow::Error::from)?,
-            now: at,
-            campaign_id: campaign,
-        },
-    )
-    .await?;
+    let message = serde_json::to_string(message).map_err(anyhow::Error::from)?;
+    super::outbox::queue_message(conn, ws, id.as_str(), via.as_str(), to, &message, at, campaign).await?;
     if campaign.is_none() {
         audit::in_workspace(conn, actor, ws.id(), "message.queue", "communication", id.as_str()).await?;
     }
@@ -311,20 +296,15 @@ pub async fn send_again(
         .ok_or(AppError::NotFound)?;
     suppression::refuse_if_suppressed(&mut tx, ws, Channel::stored(&channel), &recipient).await?;
     let now = state.clock.now_text();
-    storage::outbox::insert(
+    super::outbox::queue_message(
         &mut tx,
         ws,
-        &storage::outbox::NewRow {
-            id: OutboxId::generate().as_str(),
-            purpose: super::outbox::Purpose::Message.as_str(),
-            communication_id: Some(id.as_str()),
-            approval_id: None,
-            channel: &channel,
-            recipient: &recipient,
-            message: &message,
-            now: &now,
-            campaign_id: campaign.as_deref(),
-        },
+        id.as_str(),
+        &channel,
+        &recipient,
+        &message,
+        &now,
+        campaign.as_deref(),
     )
     .await?;
     storage::comms::set_status(&mut tx, ws, id.as_str(), "queued").await?;

@@ -54,9 +54,9 @@ struct ShowPage {
     can_edit: bool,
     is_owner: bool,
     approval_required: bool,
-    /// No `public_url`: a review link or an unsubscribe link would point nowhere, so submitting
-    /// and scheduling an email campaign are refused; the page says so before the button.
-    no_public_url: bool,
+    /// The link for outsiders the next step would need and cannot have (no `public_url`): the
+    /// page says so before the button.
+    link_missing: Option<approval::OutsiderLink>,
 }
 
 impl ShowPage {
@@ -137,6 +137,7 @@ pub async fn page(
         .map(|r| (r.contact_id.clone(), r.name.clone()))
         .collect();
     let approval_required = campaign::settings::load(&state.db, &ws).await?.approval.required;
+    let link_missing = approval::link_missing(&state, &c, approval_required);
     Ok(ShowPage {
         chrome: chrome.in_section("campaigns"),
         can_edit: ws.can_edit(),
@@ -153,7 +154,7 @@ pub async fn page(
         sample_contacts,
         preview_contact: params.contact,
         approval_required,
-        no_public_url: state.config.public_url.is_none(),
+        link_missing,
     }
     .into_response())
 }
