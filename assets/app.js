@@ -157,6 +157,28 @@
       box.checked = all.checked;
     });
   });
+  // A link made without a public address is a path: completed with the address this browser
+  // uses for pi-crm, which is where the person it is for (on the same home network) opens it.
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-link-from-here]").forEach(function (input) {
+      input.value = new URL(input.value, window.location.href).href;
+    });
+  });
+  // A "Copy" button copies its input; where the clipboard API is not offered (plain http on
+  // the home network is not a secure context) the text is selected for the person to copy.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (!button) return;
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) return;
+    input.select();
+    var done = function () { button.textContent = "Copied"; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(done, function () {});
+    } else if (document.execCommand && document.execCommand("copy")) {
+      done();
+    }
+  });
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("button[data-sending]").forEach(function (b) {
       b.disabled = false;

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Json, Router};
 use tokio::net::TcpListener;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -33,6 +33,8 @@ pub enum Workers {
 pub struct App {
     listener: TcpListener,
     router: Router,
+    /// The public listener (`public_bind`) and what it serves, when configured.
+    public: Option<(TcpListener, Router)>,
     state: AppState,
     /// Held while the server runs: one server per data directory, and no restore under it.
     _lock: crate::backup::lock::DataDirLock,
@@ -57,12 +59,22 @@ impl App {
                 config.data_dir.display()
             )
         })?;
+        let public_listener = match config.public_bind {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (public_bind): {e}"))?,
+            ),
+            None => None,
+        };
         let mut state = open_state(config).await?;
         state.clock = clock;
         let router = router(state.clone());
+        let public = public_listener.map(|l| (l, crate::public::router(state.clone())));
         Ok(App {
             listener,
             router,
+            public,
             state,
             _lock: lock,
         })
@@ -70,6 +82,11 @@ impl App {
 
     pub fn port(&self) -> u16 {
         self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Where the public listener is bound, when there is one.
+    pub fn public_address(&self) -> Option<std::net::SocketAddr> {
+        self.public.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -101,7 +118,21 @@ impl App {
         }
         password::warm_up();
         let limits = crate::serve::ConnectionLimits::from_config(&self.state.config);
-        crate::serve::serve(self.listener, self.router, limits, shutdown).await?;
+        match self.public {
+            None => crate::serve::serve(self.listener, self.router, limits, shutdown).await?,
+            Some((public_listener, public_router)) => {
+                // Both listeners stop on the one signal; the public one gets a share of the
+                // connections, so outsiders can never take every one from the household.
+                let (main_limits, public_limits) = limits.split_for_public();
+                let shutdown = futures_util::FutureExt::shared(Box::pin(shutdown));
+                let (main, public) = tokio::join!(
+                    crate::serve::serve(self.listener, self.router, main_limits, shutdown.clone()),
+                    crate::serve::serve(public_listener, public_router, public_limits, shutdown),
+                );
+                main?;
+                public?;
+            }
+        }
         for worker in running {
             worker.abort();
         }
@@ -140,6 +171,7 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
         providers_changed: Arc::default(),
         stats: Arc::default(),
         clock: crate::clock::Clock::system(),
+        reach: Arc::default(),
     })
 }
 
@@ -193,7 +225,7 @@ pub fn router(state: AppState) -> Router {
         // of every route, which would keep megabytes of code and data resident in an idle Pi.
         .merge(SwaggerUi::new("/api/docs").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")))
         .route("/api/v1/openapi.json", get(api::openapi::document))
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(crate::health::main))
         .route("/assets/{name}", get(assets::serve))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
@@ -207,27 +239,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The database answers, and how old the last good backup is (`null` before the first).
-async fn healthz(State(state): State<AppState>) -> Response {
-    match sqlx::query_scalar::<_, i64>("SELECT 1").fetch_one(&state.db).await {
-        Ok(_) => {
-            let backup = crate::backup::last_good(&state.config).await.map(|b| {
-                let age = crate::clock::parse(&b.created_at).map(|at| crate::clock::now().duration_since(at).as_secs());
-                serde_json::json!({"created_at": b.created_at, "age_seconds": age})
-            });
-            Json(serde_json::json!({"status": "ok", "db": "ok", "last_backup": backup})).into_response()
-        }
-        Err(e) => {
-            tracing::error!(error = %crate::telemetry::chain(&e), "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({"status": "error", "db": "error"})),
-            )
-                .into_response()
-        }
-    }
-}
-
 async fn not_found(req: Request) -> Response {
     if req.uri().path().starts_with("/api/") {
         api::error::ApiError(AppError::NotFound).into_response()
@@ -239,7 +250,7 @@ async fn not_found(req: Request) -> Response {
 /// 100 requests a minute (configurable) per valid API key, per live browser session, or per
 /// IP for anyone else: a made-up key or cookie counts against its IP, so inventing one buys no
 /// fresh budget. Static assets are exempt. Runs after the session and key are checked.
-async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     // Webhooks come in bursts from a provider's few addresses and carry their own proof (a
     // signature checked before anything changes): a per-IP budget would drop real events.
     if req.uri().path().starts_with("/assets/") || req.uri().path().starts_with("/webhooks/") {
@@ -286,7 +297,7 @@ fn limited(path: &str, wait: u64) -> Response {
 
 /// Headers on every response. The CSP allows no inline script anywhere; Swagger UI alone
 /// needs inline styles.
-async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let is_docs = req.uri().path().starts_with("/api/docs");
     let is_head_or_get = matches!(*req.method(), Method::GET | Method::HEAD);
     let mut response = next.run(req).await;

@@ -37,6 +37,10 @@ enum Command {
         /// Address and port to listen on.
         #[arg(long, env = "PI_CRM_BIND")]
         bind: Option<SocketAddr>,
+        /// Address and port of the public listener: only review and unsubscribe pages,
+        /// webhooks and /healthz (point a tunnel or proxy here, never at --bind).
+        #[arg(long, env = "PI_CRM_PUBLIC_BIND")]
+        public_bind: Option<SocketAddr>,
     },
     /// Apply pending database migrations (serve does this too).
     Migrate,
@@ -191,13 +195,14 @@ fn sentence(e: AppError) -> anyhow::Error {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let bind = match &cli.command {
-        Command::Serve { bind } => *bind,
-        _ => None,
+    let (bind, public_bind) = match &cli.command {
+        Command::Serve { bind, public_bind } => (*bind, *public_bind),
+        _ => (None, None),
     };
     let overrides = Overrides {
         data_dir: cli.data_dir.clone(),
         bind,
+        public_bind,
     };
     let config = Config::load(cli.config.as_deref(), &overrides)?;
     match cli.command {
@@ -306,6 +311,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "pi-crm is listening: open {}",
         address_to_open(bind, app.port())
     );
+    if let Some(public) = app.public_address() {
+        tracing::info!("the public listener is on {public}: review and unsubscribe pages, webhooks and /healthz only");
+    }
     app.run_until(shutdown_signal()).await
 }
 

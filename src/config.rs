@@ -16,6 +16,9 @@ pub struct Config {
     /// The address people reach pi-crm at (e.g. `https://crm.example.home`). When it is https,
     /// cookies are marked `Secure` and HSTS is sent.
     pub public_url: Option<String>,
+    /// A second listener serving only what outsiders need (review and unsubscribe pages,
+    /// webhooks, `/healthz`); a tunnel or proxy points at it, never at `bind`. None by default.
+    pub public_bind: Option<SocketAddr>,
     pub rate_limit_per_minute: u32,
     pub login_attempts_per_hour: u32,
     pub login_burst: u32,
@@ -65,6 +68,7 @@ impl Default for Config {
             bind: "127.0.0.1:8080".parse().expect("valid default address"),
             data_dir: PathBuf::from("./data"),
             public_url: None,
+            public_bind: None,
             rate_limit_per_minute: 100,
             login_attempts_per_hour: 20,
             login_burst: 10,
@@ -96,6 +100,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bind: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_bind: Option<SocketAddr>,
 }
 
 impl Config {
@@ -127,6 +133,12 @@ impl Config {
                 anyhow::bail!("public_url must start with http:// or https://");
             }
             self.public_url = Some(trimmed);
+        }
+        if let Some(public) = self.public_bind
+            && public == self.bind
+            && public.port() != 0
+        {
+            anyhow::bail!("public_bind must differ from bind: the public listener serves less than the main one");
         }
         if self.rate_limit_per_minute == 0 || self.login_attempts_per_hour == 0 {
             anyhow::bail!("rate limits must be at least 1");

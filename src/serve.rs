@@ -58,6 +58,24 @@ impl ConnectionLimits {
     }
 }
 
+impl ConnectionLimits {
+    /// The main listener's and the public listener's shares: a quarter for outsiders.
+    pub fn split_for_public(self) -> (ConnectionLimits, ConnectionLimits) {
+        let public = (self.max_connections / 4).max(1);
+        let main = ConnectionLimits {
+            max_connections: self.max_connections.saturating_sub(public).max(1),
+            ..self
+        };
+        (
+            main,
+            ConnectionLimits {
+                max_connections: public,
+                ..self
+            },
+        )
+    }
+}
+
 /// Serves `router` until `shutdown` resolves, then lets requests in flight finish (up to 15 s).
 pub async fn serve(
     listener: TcpListener,

@@ -34,6 +34,8 @@ pub struct AppState {
     pub clock: crate::clock::Clock,
     /// The dashboard's costly numbers, until the next write.
     pub stats: Arc<crate::domain::stats_cache::StatsCache>,
+    /// The one-time codes of reachability checks in flight (`/healthz` echoes them).
+    pub reach: Arc<crate::domain::reachability::Codes>,
 }
 
 pub struct Limits {

@@ -18,7 +18,7 @@ const JSON_LIMIT: usize = 1024 * 1024;
 pub fn router(max_upload: usize) -> Router<AppState> {
     use v1::{
         ai, audit, backups, campaigns, contacts, fields, imports, insights, invites, keys, lists, me, messages,
-        providers, templates, workspaces,
+        providers, reachability, templates, workspaces,
     };
     const WS: &str = "/api/v1/workspaces/{ws}";
     Router::new()
@@ -46,6 +46,8 @@ pub fn router(max_upload: usize) -> Router<AppState> {
         .route("/api/v1/insights", get(insights::list))
         .route("/api/v1/insights/{id}/dismiss", post(insights::dismiss))
         .route("/api/v1/backups", get(backups::list))
+        .route("/api/v1/reachability", get(reachability::last))
+        .route("/api/v1/reachability/check", post(reachability::check))
         .route(
             "/api/v1/custom-fields",
             get(fields::list_global).post(fields::create_global),

@@ -16,6 +16,7 @@ use super::v1;
         v1::me::get, v1::me::update,
         v1::invites::create, v1::invites::list, v1::invites::revoke,
         v1::backups::list,
+        v1::reachability::last, v1::reachability::check,
         v1::fields::list_global, v1::fields::create_global, v1::fields::update_global, v1::fields::delete_global,
         v1::fields::list_workspace, v1::fields::create_workspace, v1::fields::update_workspace, v1::fields::delete_workspace,
         v1::contacts::list, v1::contacts::create, v1::contacts::get, v1::contacts::update, v1::contacts::delete,

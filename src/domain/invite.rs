@@ -55,23 +55,13 @@ impl From<InviteRow> for Invite {
     }
 }
 
-/// Where pi-crm's own links point: `public_url`, else the host the request came to (a host
-/// that is not a plain name or address falls back to `localhost`).
-pub fn public_base(public_url: Option<&str>, request_host: Option<&str>) -> String {
-    match public_url {
-        Some(url) => url.trim_end_matches('/').to_string(),
-        None => {
-            let host = request_host
-                .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
-                .unwrap_or("localhost");
-            format!("http://{host}")
-        }
-    }
-}
-
-/// The invite's link.
-pub fn link(public_url: Option<&str>, request_host: Option<&str>, token: &str) -> String {
-    format!("{}/invite/{token}", public_base(public_url, request_host))
+/// The invite's link: under `public_url` when there is one. Without one it is the path alone,
+/// which the inviter's own browser completes with the address it uses (a household member is
+/// usually on the same home network); it is never built from a request's `Host`, which the
+/// requester chooses (SPEC §8).
+pub fn link(public_url: Option<&str>, token: &str) -> String {
+    let base = public_url.map(|u| u.trim_end_matches('/')).unwrap_or("");
+    format!("{base}/invite/{token}")
 }
 
 /// A new invite and the link's secret, which is never stored and never shown again.

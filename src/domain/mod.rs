@@ -25,6 +25,7 @@ pub mod list_view;
 pub mod merge;
 pub mod messaging;
 pub mod phone;
+pub mod reachability;
 pub mod search;
 pub mod session;
 pub mod stats_cache;

@@ -26,6 +26,7 @@ pub mod lists;
 pub mod outbox;
 pub mod paused_indexes;
 pub mod providers;
+pub mod reachability;
 pub mod segments;
 pub mod sessions;
 pub mod suppressions;

@@ -38,6 +38,8 @@ struct DashboardPage {
     approvals: Vec<crate::domain::campaign::approval::Waiting>,
     /// Marketing texts waiting for quiet hours or tomorrow's limit.
     held_texts: Vec<crate::domain::campaign::texts::HeldTexts>,
+    /// Campaigns rely on outsiders, who cannot reach pi-crm: why.
+    unreachable: Option<String>,
 }
 
 /// The dashboard's word on backups (SPEC §12): when the last good one was made, or that the
@@ -116,6 +118,12 @@ async fn page(
     lap.done("held texts");
     let backups = backup_line(state).await;
     lap.done("backups");
+    let unreachable = crate::domain::reachability::warning_for(state, &workspaces)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %crate::telemetry::chain(&e), "the dashboard could not read reachability");
+            None
+        });
     DashboardPage {
         approvals,
         held_texts,
@@ -130,6 +138,7 @@ async fn page(
         errors,
         new_name,
         backups,
+        unreachable,
     }
 }
 

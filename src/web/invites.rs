@@ -5,7 +5,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
 use serde::Deserialize;
@@ -83,7 +83,6 @@ pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
     chrome: Chrome,
-    headers: HeaderMap,
     Form(form): Form<InviteForm>,
 ) -> Result<Response, PageError> {
     let actor = user.actor();
@@ -107,8 +106,7 @@ pub async fn create(
     .await;
     match made {
         Ok(made) => {
-            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-            let link = invite::link(state.config.public_url.as_deref(), host, &made.token);
+            let link = invite::link(state.config.public_url.as_deref(), &made.token);
             people_page(&state, &user, chrome, FormErrors::none(), String::new(), Some(link)).await
         }
         Err(e) => {

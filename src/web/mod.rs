@@ -18,6 +18,7 @@ pub mod invites;
 pub mod lists;
 pub mod messaging;
 pub mod pipeline;
+pub mod reach;
 pub mod review;
 pub mod settings;
 pub mod templates;
@@ -65,6 +66,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/invite/{token}", get(invites::accept_page).post(invites::accept))
         .route("/settings/audit.csv", get(settings::audit_csv))
         .route("/settings/backups", get(backups::page).post(backups::back_up_now))
+        .route("/settings/reach", get(reach::page))
+        .route("/settings/reach/check", post(reach::check))
         .route("/settings/fields", get(fields::page).post(fields::create))
         .route("/settings/fields/{id}", get(fields::edit).post(fields::update))
         .route(

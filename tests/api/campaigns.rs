@@ -221,7 +221,7 @@ pub async fn camp() -> Camp {
 
 /// Past clients Ada, Bob (emails), Cy (no email), Dee (unsubscribed), Fay (also "do not
 /// mail"), and Eve outside the list.
-async fn people(c: &mut Camp) {
+pub async fn people(c: &mut Camp) {
     c.add_contact("Ada", Some("ada@example.com"), None, &["past"]).await;
     c.add_contact("Bob", Some("bob@example.com"), None, &["past"]).await;
     c.add_contact("Cy", None, Some("+14155550101"), &["past"]).await;
@@ -240,13 +240,13 @@ async fn people(c: &mut Camp) {
 }
 
 /// The past clients, a reviewer required, and a draft to them: its id.
-async fn reviewed_draft(c: &mut Camp) -> String {
+pub async fn reviewed_draft(c: &mut Camp) -> String {
     people(c).await;
     require_approval(c).await;
     c.campaign(past_clients(c)).await
 }
 
-async fn require_approval(c: &Camp) {
+pub async fn require_approval(c: &Camp) {
     let r = c
         .api()
         .patch(
@@ -263,14 +263,14 @@ async fn require_approval(c: &Camp) {
     assert_eq!(ws["daily_text_limit"], 500);
 }
 
-fn past_clients(c: &Camp) -> Value {
+pub fn past_clients(c: &Camp) -> Value {
     json!({"name": "December rates", "channel": "email", "template_id": c.template,
            "segment": {"lists_any": [c.lists["past"]], "lists_none": [c.lists["dnm"]]},
            "schedule": {"kind": "now"}})
 }
 
 /// The review link's token from the email the reviewer got.
-fn review_token(body: &str) -> String {
+pub fn review_token(body: &str) -> String {
     let text = multipart_field(body, "text").unwrap();
     let at = text
         .find("https://crm.example.com/review/")
@@ -290,7 +290,7 @@ async fn review_page(c: &Camp, token: &str) -> reqwest::Response {
 }
 
 /// The review emails the fake provider got, once the outbox has sent what it holds.
-async fn review_emails(c: &Camp) -> Vec<String> {
+pub async fn review_emails(c: &Camp) -> Vec<String> {
     c.app.drain_outbox().await;
     c.mail_to()
         .await

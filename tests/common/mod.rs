@@ -24,6 +24,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub base: String,
     pub port: u16,
+    /// The public listener's port, when `public_bind` was set.
+    pub public_port: Option<u16>,
     pub state: AppState,
     pub dir: TempDir,
     /// Whether the server's own workers run (browser tests); otherwise a test drains.
@@ -70,11 +72,18 @@ impl TestApp {
             ..Config::default()
         };
         adjust(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        // Port 0 unless the test named an address of its own.
+        let bind = if config.bind == Config::default().bind {
+            "127.0.0.1:0".parse().unwrap()
+        } else {
+            config.bind
+        };
+        let listener = tokio::net::TcpListener::bind(bind).await.expect("bind");
         let app = App::build_with_clock(config, listener, clock)
             .await
             .expect("app builds");
         let port = app.port();
+        let public_port = app.public_address().map(|a| a.port());
         let state = app.state().clone();
         let (tx, rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -90,6 +99,7 @@ impl TestApp {
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
             port,
+            public_port,
             state,
             dir,
             workers,
@@ -105,6 +115,12 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// `path` on the public listener.
+    pub fn public(&self, path: &str) -> String {
+        let port = self.public_port.expect("started with public_bind");
+        format!("http://127.0.0.1:{port}{path}")
     }
 
     /// A client with no cookies and no credentials, that does not follow redirects.

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -43,7 +43,6 @@ pub struct InvitePage {
 pub async fn create(
     State(state): State<AppState>,
     ApiCaller(actor): ApiCaller,
-    headers: HeaderMap,
     ApiJson(input): ApiJson<InviteInput>,
 ) -> ApiResult<Response> {
     let ws = match input.workspace_id.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
@@ -52,8 +51,7 @@ pub async fn create(
     };
     let role = input.role.as_deref().unwrap_or_default();
     let made = invite::create(&state.db, &actor, &input.email, ws.as_ref().map(|w| (w, role))).await?;
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let link = invite::link(state.config.public_url.as_deref(), host, &made.token);
+    let link = invite::link(state.config.public_url.as_deref(), &made.token);
     let body = MadeInvite {
         id: made.invite.id.clone(),
         link,

@@ -12,5 +12,6 @@ pub mod lists;
 pub mod me;
 pub mod messages;
 pub mod providers;
+pub mod reachability;
 pub mod templates;
 pub mod workspaces;

@@ -1,0 +1,325 @@
+//! Reaching a Pi at home (SPEC §8.5, issue 30): the public listener serves what outsiders need
+//! and nothing else, and the reachability check passes only when this very instance answers
+//! at `public_url` — not a dead port, not another web server, not another pi-crm.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::campaigns::{camp_with, review_emails, review_token, reviewed_draft};
+use crate::common::TestApp;
+
+/// A port nothing listens on now (bound, then let go), for a listener configured by address.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// An app whose public listener is where its `public_url` says.
+async fn reachable_app() -> TestApp {
+    let port = free_port();
+    TestApp::spawn_with(|c| {
+        c.public_bind = Some(format!("127.0.0.1:{port}").parse().unwrap());
+        c.public_url = Some(format!("http://127.0.0.1:{port}"));
+    })
+    .await
+}
+
+async fn check(app: &TestApp, key: &str) -> Value {
+    let r = app.api(key).post("/api/v1/reachability/check", json!({})).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_public_listener_serves_outsiders_pages_and_webhooks_and_nothing_else() {
+    let mut c = camp_with(|c| c.public_bind = Some("127.0.0.1:0".parse().unwrap())).await;
+    let app = &c.app;
+    let andy_key = c.key.clone();
+    let outsider = app.anonymous();
+    // Every family of the app's own routes: a bare 404 there, no cookie, no hint of a page.
+    let ws = c.ws.clone();
+    let closed = [
+        ("GET", "/".to_string()),
+        ("GET", "/login".into()),
+        ("POST", "/login".into()),
+        ("GET", "/setup".into()),
+        ("GET", "/settings".into()),
+        ("GET", "/settings/reach".into()),
+        ("GET", "/invite/abc".into()),
+        ("GET", format!("/workspaces/{ws}/contacts")),
+        ("GET", format!("/workspaces/{ws}/campaigns")),
+        ("GET", "/api/v1/me".into()),
+        ("GET", "/api/v1/openapi.json".into()),
+        ("GET", "/api/docs/".into()),
+        ("POST", "/api/v1/keys".into()),
+        ("GET", format!("/api/v1/workspaces/{ws}/contacts")),
+        ("GET", "/assets/app.js".into()),
+        ("GET", "/assets/htmx.min.js".into()),
+        ("GET", "/nothing-at-all".into()),
+    ];
+    for (verb, route) in &closed {
+        let req = match *verb {
+            "GET" => outsider.get(app.public(route)),
+            _ => outsider.post(app.public(route)),
+        };
+        let r = req.header("x-api-key", &andy_key).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{verb} {route} on the public listener");
+        assert!(r.headers().get("set-cookie").is_none(), "{route}");
+        assert_eq!(r.text().await.unwrap(), "not found", "{route}");
+        // The main listener still serves it (or at least does not hide it).
+        if *verb == "GET" && route != "/nothing-at-all" {
+            let main = outsider
+                .get(app.url(route))
+                .header("x-api-key", &andy_key)
+                .send()
+                .await
+                .unwrap();
+            assert_ne!(main.text().await.unwrap(), "not found", "{route} on the main listener");
+        }
+    }
+    // What outsiders need is there.
+    let health: Value = outsider
+        .get(app.public("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        health,
+        json!({"status": "ok", "db": "ok"}),
+        "no backup details for the internet"
+    );
+    let css = outsider.get(app.public("/assets/app.css")).send().await.unwrap();
+    assert_eq!(css.status(), 200);
+    let nobody = outsider.get(app.public("/u/not-a-token")).send().await.unwrap();
+    assert_eq!(nobody.status(), 404);
+    assert!(
+        nobody.text().await.unwrap().contains("<html"),
+        "the unsubscribe page's own answer"
+    );
+    let signed_wrong = outsider
+        .post(app.public(&format!("/webhooks/mailgun/{ws}/events")))
+        .json(&json!({"signature": {"timestamp": "1", "token": "t", "signature": "s"}, "event-data": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        signed_wrong.status(),
+        403,
+        "the webhook is served and checks its signature"
+    );
+
+    // The reviewer decides on the public listener.
+    let id = reviewed_draft(&mut c).await;
+    let r = c.api().post(&c.url(&format!("campaigns/{id}/submit")), json!({})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let token = review_token(&review_emails(&c).await[0]);
+    let page = outsider
+        .get(c.app.public(&format!("/review/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let r = outsider
+        .post(c.app.public(&format!("/review/{token}")))
+        .form(&[("decision", "approve"), ("name", "Pat Reviewer"), ("notes", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Approved by Pat Reviewer"));
+    assert_eq!(c.get(&id).await["status"], "approved");
+    c.app.stop().await;
+}
+
+#[tokio::test]
+async fn the_check_passes_only_when_this_instance_answers_at_public_url() {
+    // This instance's public listener, over plain http.
+    let app = reachable_app().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let key = app.key(&andy, &["read:contacts"], None).await;
+    let before: Value = app.api(&key).get("/api/v1/reachability").await.json().await.unwrap();
+    assert_eq!(before["checked_at"], Value::Null);
+    assert_eq!(before["reachable"], false);
+    let passed = check(&app, &key).await;
+    assert_eq!(passed["reachable"], true, "{passed}");
+    assert_eq!(passed["https"], false);
+    assert_eq!(passed["public_url"], app.state.config.public_url.clone().unwrap());
+    assert!(passed["detail"].as_str().unwrap().contains("plain http"), "{passed}");
+    assert!(passed["checked_at"].is_string());
+    let kept: Value = app.api(&key).get("/api/v1/reachability").await.json().await.unwrap();
+    assert_eq!(kept, passed);
+    // Nobody signed in: 401 on both.
+    assert_eq!(
+        app.anonymous()
+            .post(app.url("/api/v1/reachability/check"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.anonymous()
+            .get(app.url("/api/v1/reachability"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    // A code this instance did not issue is not echoed.
+    let probe: Value = app
+        .anonymous()
+        .get(app.public("/healthz?nonce=0123456789abcdef"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(probe.get("nonce").is_none(), "{probe}");
+    app.stop().await;
+
+    // A dead port.
+    let dead = free_port();
+    let app = TestApp::spawn_with(|c| c.public_url = Some(format!("http://127.0.0.1:{dead}"))).await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let key = app.key(&andy, &["read:contacts"], None).await;
+    let failed = check(&app, &key).await;
+    assert_eq!(failed["reachable"], false);
+    assert!(failed["detail"].as_str().unwrap().contains("refused"), "{failed}");
+    app.stop().await;
+
+    // Another web server at that address, even one that says "ok" and echoes any nonce.
+    let other = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/healthz"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "ok", "nonce": "guess"})))
+        .mount(&other)
+        .await;
+    let app = TestApp::spawn_with(|c| c.public_url = Some(other.uri())).await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let key = app.key(&andy, &["read:contacts"], None).await;
+    let failed = check(&app, &key).await;
+    assert_eq!(failed["reachable"], false);
+    assert!(
+        failed["detail"].as_str().unwrap().contains("not this pi-crm"),
+        "{failed}"
+    );
+    // Another pi-crm at that address does not pass for this one.
+    let another = TestApp::spawn().await;
+    let app2 = TestApp::spawn_with(|c| c.public_url = Some(another.base.clone())).await;
+    let mona = app2.create_user("mona@example.com", "Mona").await;
+    let key2 = app2.key(&mona, &["read:contacts"], None).await;
+    let failed = check(&app2, &key2).await;
+    assert_eq!(failed["reachable"], false, "{failed}");
+    assert!(
+        failed["detail"].as_str().unwrap().contains("not this pi-crm"),
+        "{failed}"
+    );
+    // A redirect is reported, not followed.
+    let redirecting = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(301).insert_header("location", "https://elsewhere.example/healthz"))
+        .mount(&redirecting)
+        .await;
+    let app3 = TestApp::spawn_with(|c| c.public_url = Some(redirecting.uri())).await;
+    let zed = app3.create_user("zed@example.com", "Zed").await;
+    let key3 = app3.key(&zed, &["read:contacts"], None).await;
+    let failed = check(&app3, &key3).await;
+    assert!(
+        failed["detail"]
+            .as_str()
+            .unwrap()
+            .contains("redirect to https://elsewhere.example"),
+        "{failed}"
+    );
+    for a in [app, app2, another, app3] {
+        a.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn the_check_through_the_main_listener_says_to_use_the_public_one() {
+    // The main listener itself as public_url: reachable, but the detail warns.
+    let port = free_port();
+    let app = TestApp::spawn_with(|c| {
+        c.bind = format!("127.0.0.1:{port}").parse().unwrap();
+        c.public_url = Some(format!("http://127.0.0.1:{port}"));
+    })
+    .await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let key = app.key(&andy, &["read:contacts"], None).await;
+    let result = check(&app, &key).await;
+    assert_eq!(result["reachable"], true, "{result}");
+    assert!(result["detail"].as_str().unwrap().contains("main listener"), "{result}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_reach_page_checks_and_the_dashboard_warns_when_campaigns_need_outsiders() {
+    let app = TestApp::spawn().await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let page = b.get("/settings/reach").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("not set"), "{}", page.body);
+    assert_eq!(
+        b.post_raw("/settings/reach/check", &[]).await.status,
+        403,
+        "no CSRF token"
+    );
+    // No campaign yet: the dashboard has nothing to say about it.
+    let ws = app.workspace(&andy, "Loans").await;
+    assert!(!b.get("/").await.body.contains("id=\"unreachable\""));
+    let key = app
+        .key(
+            &andy,
+            &["write:campaigns", "read:campaigns", "write:templates", "read:templates"],
+            None,
+        )
+        .await;
+    let t = app
+        .api(&key)
+        .post(
+            &format!("/api/v1/workspaces/{ws}/templates"),
+            json!({"name": "Hello", "channel": "email", "subject": "Hi", "body": "<p>Hi</p>"}),
+        )
+        .await;
+    assert_eq!(t.status(), 201, "{}", t.text().await.unwrap());
+    let t: Value = t.json().await.unwrap();
+    let r = app
+        .api(&key)
+        .post(
+            &format!("/api/v1/workspaces/{ws}/campaigns"),
+            json!({"name": "Rates", "channel": "email", "template_id": t["id"], "segment": {},
+                   "schedule": {"kind": "now"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let home = b.get("/").await;
+    assert!(home.body.contains("id=\"unreachable\""), "{}", home.body);
+    assert!(home.body.contains("no public address"));
+    // Another person's dashboard, without campaigns, says nothing.
+    let (_, mona) = app.user_browser("mona@example.com").await;
+    assert!(!mona.get("/").await.body.contains("id=\"unreachable\""));
+    app.stop().await;
+
+    // With the public listener where public_url says, the page's Check passes.
+    let app = reachable_app().await;
+    let (_, b) = app.user_browser("andy@example.com").await;
+    let page = b.get("/settings/reach").await;
+    assert!(page.body.contains("not checked"), "{}", page.body);
+    let checked = b.submit("/settings/reach", "/settings/reach/check", &[]).await;
+    assert_eq!(checked.status, 303, "{}", checked.body);
+    let done = b.get("/settings/reach").await;
+    assert!(done.body.contains("Outsiders can reach pi-crm."), "{}", done.body);
+    assert!(done.body.contains("badge-green"), "{}", done.body);
+    app.stop().await;
+}
