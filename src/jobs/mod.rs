@@ -6,6 +6,7 @@ pub mod campaigns;
 pub mod imports;
 pub mod insights;
 pub mod outbox;
+pub mod provider_events;
 pub mod scheduler;
 pub mod weekly_summary;
 
@@ -24,15 +25,18 @@ pub enum Job {
     WeeklySummary,
     /// Starts scheduled campaigns and sends each day's yearly occurrences (every minute).
     YearlyCampaigns,
+    /// Asks Mailgun and Twilio for what their webhooks would push (every minute).
+    ProviderEvents,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [
+    pub const ALL: [Job; 6] = [
         Job::Backup,
         Job::Outbox,
         Job::Insights,
         Job::WeeklySummary,
         Job::YearlyCampaigns,
+        Job::ProviderEvents,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +46,7 @@ impl Job {
             Job::Insights => "insights",
             Job::WeeklySummary => "weekly-summary",
             Job::YearlyCampaigns => "yearly-campaigns",
+            Job::ProviderEvents => "provider-events",
         }
     }
 
@@ -58,6 +63,7 @@ impl Job {
             Job::Insights => insights::next_after(after, config),
             Job::WeeklySummary => Ok(weekly_summary::next_after(after)),
             Job::YearlyCampaigns => Ok(campaigns::next_after(after)),
+            Job::ProviderEvents => provider_events::next_after(after),
         }
     }
 
@@ -65,7 +71,7 @@ impl Job {
     pub fn retry_after_failure(self) -> jiff::SignedDuration {
         match self {
             Job::Backup => backup::RETRY_AFTER_FAILURE,
-            Job::Outbox | Job::YearlyCampaigns => jiff::SignedDuration::from_mins(1),
+            Job::Outbox | Job::YearlyCampaigns | Job::ProviderEvents => jiff::SignedDuration::from_mins(1),
             Job::WeeklySummary => jiff::SignedDuration::from_mins(10),
             Job::Insights => jiff::SignedDuration::from_mins(30),
         }
@@ -75,7 +81,7 @@ impl Job {
     pub fn lease(self) -> jiff::SignedDuration {
         match self {
             Job::Backup => jiff::SignedDuration::from_hours(1),
-            Job::Outbox | Job::Insights | Job::WeeklySummary | Job::YearlyCampaigns => {
+            Job::Outbox | Job::Insights | Job::WeeklySummary | Job::YearlyCampaigns | Job::ProviderEvents => {
                 jiff::SignedDuration::from_mins(30)
             }
         }
@@ -93,6 +99,7 @@ impl Job {
             Job::Insights => insights::run(state).await,
             Job::WeeklySummary => weekly_summary::run(state).await,
             Job::YearlyCampaigns => campaigns::run(state).await,
+            Job::ProviderEvents => provider_events::run(state).await,
         }
     }
 }

@@ -131,3 +131,19 @@ pub fn provider_message(body: &Value) -> Option<String> {
         .or_else(|| body.get("error").and_then(Value::as_str))?;
     Some(short(text))
 }
+
+/// Same scheme, host and port.
+pub fn same_origin(base: &str, url: &str) -> bool {
+    match (url::Url::parse(base), url::Url::parse(url)) {
+        (Ok(a), Ok(b)) => a.origin() == b.origin(),
+        _ => false,
+    }
+}
+
+/// What a failed call says, for the job's line and log.
+pub fn reason(o: &Outcome) -> String {
+    match o {
+        Outcome::Retry { reason, .. } | Outcome::Failed { reason, .. } | Outcome::Unknown { reason } => reason.clone(),
+        Outcome::Sent { .. } => "answered without a page".into(),
+    }
+}

@@ -25,6 +25,7 @@ pub mod list_columns;
 pub mod lists;
 pub mod outbox;
 pub mod paused_indexes;
+pub mod provider_events;
 pub mod providers;
 pub mod reachability;
 pub mod segments;

@@ -69,7 +69,15 @@ pub async fn events(
         .get("recipient")
         .and_then(Value::as_str)
         .and_then(|r| Channel::Email.normalise(r, "", "recipient").ok());
-    let event = inbound::mailgun_status(token, data, recipient);
+    // Applied once by the event's id, which polling the Events API sees too; the token is
+    // this delivery's own key, so a signature replayed with other event data changes nothing.
+    let delivery = format!("token:{token}");
+    let key = inbound::mailgun_event_key(data);
+    let event = match &key {
+        Some(key) => inbound::mailgun_status(key, Some(&delivery), data, recipient),
+        // An event without an id: the delivery's token is its only key.
+        None => inbound::mailgun_status(&delivery, None, data, recipient),
+    };
     inbound::apply_status(&state.db, &ws, event).await?;
     Ok(StatusCode::OK)
 }

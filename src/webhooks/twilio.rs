@@ -12,8 +12,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
 use super::{Refusal, public_address, workspace_of};
-use crate::domain::messaging::inbound::{self, InboundText, StatusEvent};
-use crate::domain::messaging::{Channel, MessageStatus};
+use crate::domain::messaging::inbound::{self, InboundText};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::providers::sms::SmsProvider;
 use crate::state::AppState;
@@ -127,32 +126,21 @@ pub async fn status(
     let reported = param(&params, "MessageStatus")
         .or_else(|| param(&params, "SmsStatus"))
         .unwrap_or_default();
-    let error_code = param(&params, "ErrorCode").filter(|c| !c.is_empty());
-    let status = match reported {
-        "sent" => Some(MessageStatus::Sent),
-        "delivered" | "read" => Some(MessageStatus::Delivered),
-        "undelivered" | "failed" => Some(MessageStatus::Failed),
-        _ => None,
-    };
     // Our id rides in the callback's query: it matches even when the create answer was lost.
     let outbox_id = uri.query().and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
             .find(|(k, _)| k == "outbox")
             .map(|(_, v)| v.into_owned())
     });
-    let key = format!("status:{sid}:{reported}");
-    let suppress = (error_code == Some("21610"))
-        .then(|| param(&params, "To").map(|to| (Channel::Text, to.to_string(), "stop")))
-        .flatten();
-    let event = StatusEvent {
-        provider: "twilio",
-        event_key: &key,
-        outbox_id: outbox_id.as_deref(),
-        provider_id: Some(sid),
-        status,
-        error: error_code.map(|c| format!("Twilio error {c}")),
-        suppress,
-    };
+    let key = inbound::twilio_status_key(sid, reported);
+    let event = inbound::twilio_status(
+        &key,
+        sid,
+        reported,
+        param(&params, "ErrorCode"),
+        param(&params, "To"),
+        outbox_id.as_deref(),
+    );
     inbound::apply_status(&state.db, &ws, event).await?;
     Ok(twiml())
 }

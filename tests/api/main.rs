@@ -33,6 +33,7 @@ mod messaging;
 mod messaging_ui;
 mod migrations;
 mod outbox_crash;
+mod provider_events;
 mod reach;
 mod templates;
 mod templates_ui;

@@ -29,6 +29,11 @@ pub async fn setup_with(adjust: impl FnOnce(&mut pi_crm::config::Config)) -> Set
         adjust(c);
     })
     .await;
+    setup_on(app).await
+}
+
+/// Andy, his workspace, a key and Ada, on `app`.
+pub async fn setup_on(app: TestApp) -> Setup {
     let andy = app.create_user("andy@example.com", "Andy").await;
     let ws = app.workspace(&andy, "Loans").await;
     let key = app

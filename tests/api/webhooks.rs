@@ -104,9 +104,10 @@ async fn mailgun_events_move_the_status_once_and_bounces_suppress() {
     let delivered = mailgun_body(data.clone(), "token-delivered-0001", SIGNING_KEY);
     assert_eq!(mailgun_post(&s, &delivered).await.status(), 200);
     assert_eq!(entry(&s, &id).await["status"], "delivered");
-    // Mailgun retries: the same token again is accepted and changes nothing.
+    // Mailgun retries: the same token again is accepted and changes nothing. The delivery
+    // (its token) and the event (its id, which polling sees too) are each kept once.
     assert_eq!(mailgun_post(&s, &delivered).await.status(), 200);
-    assert_eq!(s.app.count("SELECT count(*) FROM webhook_events").await, 1);
+    assert_eq!(s.app.count("SELECT count(*) FROM webhook_events").await, 2);
     // Signed with another key, or tampered after signing: 403, nothing changes.
     let mut opened = corpus("mailgun_event_opened.json")["event-data"].clone();
     opened["message"]["headers"]["message-id"] = json!("20261127.7.XYZ@mg.example.com");

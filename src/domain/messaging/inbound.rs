@@ -44,7 +44,13 @@ pub struct InboundText<'a> {
     pub body: &'a str,
 }
 
-pub async fn receive_text(db: &SqlitePool, region: &str, ws: &WorkspaceAccess, text: InboundText<'_>) -> AppResult<()> {
+/// Takes a text received; false when it was known already (by Twilio's id).
+pub async fn receive_text(
+    db: &SqlitePool,
+    region: &str,
+    ws: &WorkspaceAccess,
+    text: InboundText<'_>,
+) -> AppResult<bool> {
     let now = crate::clock::now_text();
     // Twilio writes numbers in E.164; a short code or alphanumeric sender stays as it came.
     let from = Phone::parse(text.from, region, "From")
@@ -59,7 +65,7 @@ pub async fn receive_text(db: &SqlitePool, region: &str, ws: &WorkspaceAccess, t
         .collect();
     let mut tx = storage::db::begin_write(db).await?;
     if !storage::webhook_events::first_time(&mut tx, ws, "twilio", &format!("sms:{}", text.sid), &now).await? {
-        return Ok(());
+        return Ok(false);
     }
     let word = text.body.trim().to_ascii_uppercase();
     if OPT_OUT_WORDS.contains(&word.as_str()) {
@@ -83,7 +89,7 @@ pub async fn receive_text(db: &SqlitePool, region: &str, ws: &WorkspaceAccess, t
         log_received(&mut tx, ws, &contact, &from, text.to, text.body, text.sid, &now).await?;
     }
     tx.commit().await?;
-    Ok(())
+    Ok(true)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -116,8 +122,12 @@ async fn log_received(
 /// and only ever moving the status forward.
 pub struct StatusEvent<'a> {
     pub provider: &'a str,
-    /// Unique per delivery of this event (providers retry).
+    /// The event's own identity, the same whichever path brought it (a webhook or polling):
+    /// applied once.
     pub event_key: &'a str,
+    /// The webhook delivery's own key, when it has one (Mailgun's signed token): a token seen
+    /// before is not accepted again, whatever event it now carries.
+    pub delivery_key: Option<&'a str>,
     pub outbox_id: Option<&'a str>,
     pub provider_id: Option<&'a str>,
     /// The status it means: `sent`, `delivered`, `opened`, `clicked`, `bounced`, `failed`, or
@@ -131,29 +141,44 @@ pub struct StatusEvent<'a> {
 
 /// Applies a status event; false when it was a repeat.
 pub async fn apply_status(db: &SqlitePool, ws: &WorkspaceAccess, event: StatusEvent<'_>) -> AppResult<bool> {
-    let now = crate::clock::now_text();
     let mut tx = storage::db::begin_write(db).await?;
-    if !storage::webhook_events::first_time(&mut tx, ws, event.provider, event.event_key, &now).await? {
+    let applied = apply_status_in(&mut tx, ws, &event).await?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// `apply_status` inside the caller's write transaction (polling applies a page at once).
+pub async fn apply_status_in(
+    tx: &mut sqlx::SqliteConnection,
+    ws: &WorkspaceAccess,
+    event: &StatusEvent<'_>,
+) -> AppResult<bool> {
+    let now = crate::clock::now_text();
+    if let Some(delivery) = event.delivery_key
+        && !storage::webhook_events::first_time(tx, ws, event.provider, delivery, &now).await?
+    {
+        return Ok(false);
+    }
+    if !storage::webhook_events::first_time(tx, ws, event.provider, event.event_key, &now).await? {
         return Ok(false);
     }
     if let Some((via, address, reason)) = &event.suppress {
-        suppression::suppress(&mut tx, ws, *via, address, reason).await?;
+        suppression::suppress(tx, ws, *via, address, reason).await?;
     }
-    let found = storage::outbox::communication_for(&mut tx, ws, event.outbox_id, event.provider_id).await?;
+    let found = storage::outbox::communication_for(tx, ws, event.outbox_id, event.provider_id).await?;
     if let (Some((outbox_id, communication)), Some(status)) = (found, event.status) {
         if status.went_out() {
-            storage::outbox::confirm_sent(&mut tx, &outbox_id, event.provider_id).await?;
+            storage::outbox::confirm_sent(tx, &outbox_id, event.provider_id).await?;
         }
-        if super::status::advance(&mut tx, ws, &communication, status).await? {
+        if super::status::advance(tx, ws, &communication, status).await? {
             if status.went_out() {
-                storage::comms::set_content_key(&mut tx, ws, &communication, "error", None).await?;
+                storage::comms::set_content_key(tx, ws, &communication, "error", None).await?;
             }
             if let Some(error) = &event.error {
-                storage::comms::set_content_key(&mut tx, ws, &communication, "error", Some(error)).await?;
+                storage::comms::set_content_key(tx, ws, &communication, "error", Some(error)).await?;
             }
         }
     }
-    tx.commit().await?;
     Ok(true)
 }
 
@@ -221,8 +246,22 @@ pub async fn create_contact_from(
     Ok(id)
 }
 
+/// The key a Mailgun event is applied once by: its `id`, which the webhook's `event-data` and
+/// the Events API's item share; `None` for an event without one.
+pub fn mailgun_event_key(data: &Value) -> Option<String> {
+    data.get("id")
+        .and_then(Value::as_str)
+        .filter(|id| !id.is_empty())
+        .map(|id| format!("event:{id}"))
+}
+
 /// Mailgun's `event-data` as the status event it means (SPEC §8.3).
-pub fn mailgun_status<'a>(token: &'a str, data: &'a Value, region_free_recipient: Option<String>) -> StatusEvent<'a> {
+pub fn mailgun_status<'a>(
+    event_key: &'a str,
+    delivery_key: Option<&'a str>,
+    data: &'a Value,
+    region_free_recipient: Option<String>,
+) -> StatusEvent<'a> {
     let event = data.get("event").and_then(Value::as_str).unwrap_or_default();
     let permanent = data.get("severity").and_then(Value::as_str) == Some("permanent");
     let reason = data
@@ -244,7 +283,8 @@ pub fn mailgun_status<'a>(token: &'a str, data: &'a Value, region_free_recipient
     };
     StatusEvent {
         provider: "mailgun",
-        event_key: token,
+        event_key,
+        delivery_key,
         outbox_id: data.pointer("/user-variables/outbox_id").and_then(Value::as_str),
         provider_id: data.pointer("/message/headers/message-id").and_then(Value::as_str),
         status,
@@ -254,5 +294,43 @@ pub fn mailgun_status<'a>(token: &'a str, data: &'a Value, region_free_recipient
             None
         },
         suppress: suppress_reason.and_then(|why| region_free_recipient.map(|r| (Channel::Email, r, why))),
+    }
+}
+
+/// The key a Twilio status report is applied once by, on either path.
+pub fn twilio_status_key(sid: &str, reported: &str) -> String {
+    format!("status:{sid}:{reported}")
+}
+
+/// A Twilio status report (`MessageStatus` and `ErrorCode`, from the status webhook or the
+/// Messages resource) as the status event it means.
+pub fn twilio_status<'a>(
+    key: &'a str,
+    sid: &'a str,
+    reported: &str,
+    error_code: Option<&str>,
+    to: Option<&str>,
+    outbox_id: Option<&'a str>,
+) -> StatusEvent<'a> {
+    let status = match reported {
+        "sent" => Some(MessageStatus::Sent),
+        "delivered" | "read" => Some(MessageStatus::Delivered),
+        "undelivered" | "failed" => Some(MessageStatus::Failed),
+        _ => None,
+    };
+    let error_code = error_code.map(str::trim).filter(|c| !c.is_empty() && *c != "null");
+    // 21610: the recipient replied STOP, and Twilio will not deliver to them.
+    let suppress = (error_code == Some("21610"))
+        .then(|| to.map(|to| (Channel::Text, to.to_string(), "stop")))
+        .flatten();
+    StatusEvent {
+        provider: "twilio",
+        event_key: key,
+        delivery_key: None,
+        outbox_id,
+        provider_id: Some(sid),
+        status,
+        error: error_code.map(|c| format!("Twilio error {c}")),
+        suppress,
     }
 }

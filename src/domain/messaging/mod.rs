@@ -8,11 +8,13 @@
 //! - `status`: a message's status on its timeline entry, and the rule that moves it;
 //! - `suppression`, `unsubscribe`: who must not be reached, and the one-click way off;
 //! - `inbound`: what providers report back (statuses, replies, STOP);
+//! - `polling`: the same, asked for when webhooks cannot reach pi-crm;
 //! - `providers`: each workspace's provider settings, and the adapters made from them.
 
 pub mod channel;
 pub mod inbound;
 pub mod outbox;
+pub mod polling;
 pub mod providers;
 pub mod send;
 pub mod senders;

@@ -5,6 +5,7 @@
 pub mod gmail;
 pub mod graph;
 pub mod mailgun;
+pub mod mailgun_events;
 pub mod mime;
 pub mod smtp;
 

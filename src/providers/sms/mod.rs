@@ -2,6 +2,7 @@
 
 pub mod segments;
 pub mod twilio;
+pub mod twilio_messages;
 
 use serde::{Deserialize, Serialize};
 
