@@ -1,7 +1,7 @@
 //! The benchmark harness behind `scripts/bench`: runs the release binary as a user would and
 //! prints each figure SPEC §14 asks for: the foundation's here, the contacts' in `contacts.rs`.
 //!
-//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|page|imports|busy|messaging|templates|campaigns]
+//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|page|imports|busy|messaging|provider-events|templates|campaigns]
 
 mod backup;
 mod busy_import;
@@ -9,6 +9,7 @@ mod campaigns;
 mod contacts;
 mod imports;
 mod messaging;
+mod provider_events;
 mod templates;
 
 use std::io::{Read, Write};
@@ -45,6 +46,9 @@ fn main() {
     }
     if only.is_empty() || only == "messaging" {
         messaging::run(&binary);
+    }
+    if only.is_empty() || only == "provider-events" {
+        provider_events::run(&binary);
     }
     if only.is_empty() || only == "templates" {
         templates::run(&binary);

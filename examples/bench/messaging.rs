@@ -13,7 +13,7 @@ use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const MESSAGES: usize = 10_000;
+pub const MESSAGES: usize = 10_000;
 const EVENTS: usize = 5_000;
 const SIGNING_KEY: &str = "bench-signing-key";
 
@@ -132,7 +132,7 @@ pub fn run(binary: &Path) {
 
 /// A workspace with Mailgun pointed at the fake, 10,000 contacts, and one queued email each,
 /// written through the domain as sends from the contact page are.
-async fn seed(data: &Path, fake: &str) -> String {
+pub async fn seed(data: &Path, fake: &str) -> String {
     let config = Config {
         data_dir: data.to_path_buf(),
         ..Config::default()

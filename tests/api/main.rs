@@ -13,6 +13,7 @@ mod campaign_crash;
 mod campaigns;
 mod campaigns_ui;
 mod cli;
+mod deploy;
 mod contacts;
 mod contacts_list;
 mod contacts_ui;
