@@ -29,7 +29,10 @@ fn the_shipped_caddyfile_is_valid_and_proxies_only_the_public_listener() {
     assert!(adapted.status.success());
     let json: serde_json::Value = serde_json::from_slice(&adapted.stdout).unwrap();
     let text = json.to_string();
-    assert!(text.contains("\"127.0.0.1:8081\""), "it proxies the public listener: {text}");
+    assert!(
+        text.contains("\"127.0.0.1:8081\""),
+        "it proxies the public listener: {text}"
+    );
     assert!(!text.contains("8080"), "never the main listener: {text}");
     for public in ["/review/*", "/u/*", "/webhooks/*", "/healthz"] {
         assert!(text.contains(public), "{public} passes: {text}");
@@ -42,7 +45,13 @@ fn the_shipped_caddyfile_is_valid_and_proxies_only_the_public_listener() {
     content.push_str("\nthis is { not valid\n");
     std::fs::write(&broken, content).unwrap();
     let refused = caddy(
-        &["validate", "--config", broken.to_str().unwrap(), "--adapter", "caddyfile"],
+        &[
+            "validate",
+            "--config",
+            broken.to_str().unwrap(),
+            "--adapter",
+            "caddyfile",
+        ],
         home.path(),
     );
     assert!(!refused.status.success());

@@ -1563,3 +1563,69 @@ async fn every_page_fits_a_phone_and_passes_axe() {
 async fn every_page_passes_axe_on_a_laptop() {
     run("every-page-laptop", false, |c, app| every_page_flow(c, app, false)).await;
 }
+
+/// Settings → Reach from outside: a check that fails says why, one that passes says so
+/// (issue 30), on the page as a person meets it.
+async fn reach_flow(c: Client, app: TestApp, phone: bool, passes: bool) {
+    let tag = if phone { "phone" } else { "laptop" };
+    let outcome = if passes { "passing" } else { "failing" };
+    app.create_user("andy@example.com", "Andy").await;
+    log_in_as_andy(&c, &app).await;
+    wait_for_text(&c, "Hello, Andy").await;
+    c.goto(&app.url("/settings/reach")).await.unwrap();
+    wait_for_text(&c, "not checked").await;
+    click(&c, "form[action='/settings/reach/check'] button[type=submit]").await;
+    if passes {
+        wait_for_text(&c, "Outsiders can reach pi-crm.").await;
+        wait_for_text(&c, "over plain http").await;
+    } else {
+        wait_for_text(&c, "Outsiders cannot reach pi-crm yet").await;
+        wait_for_text(&c, "the connection was refused").await;
+    }
+    checkpoint(&c, &format!("60-{tag}-reach-{outcome}")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the reach page fits a phone").await;
+    }
+    assert_accessible(&c, "the reach page").await;
+}
+
+fn unused_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn reach_check(phone: bool) {
+    let tag = if phone { "phone" } else { "laptop" };
+    let dead = unused_port();
+    run_with(
+        &format!("reach-failing-{tag}"),
+        phone,
+        |cfg| cfg.public_url = Some(format!("http://127.0.0.1:{dead}")),
+        move |c, app| reach_flow(c, app, phone, false),
+    )
+    .await;
+    let public = unused_port();
+    run_with(
+        &format!("reach-passing-{tag}"),
+        phone,
+        |cfg| {
+            cfg.public_bind = Some(format!("127.0.0.1:{public}").parse().unwrap());
+            cfg.public_url = Some(format!("http://127.0.0.1:{public}"));
+        },
+        move |c, app| reach_flow(c, app, phone, true),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reach_from_outside_checked_on_a_laptop() {
+    reach_check(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reach_from_outside_checked_on_a_phone() {
+    reach_check(true).await;
+}
