@@ -323,3 +323,31 @@ async fn the_reach_page_checks_and_the_dashboard_warns_when_campaigns_need_outsi
     assert!(done.body.contains("badge-green"), "{}", done.body);
     app.stop().await;
 }
+
+/// Under an `http://` public address a campaign's emails carry the unsubscribe link and a
+/// mailto, but not the one-click header RFC 8058 allows only over https; the page says why.
+#[tokio::test]
+async fn an_http_public_url_sends_no_one_click_header_and_the_page_says_why() {
+    let mut c = camp_with(|c| c.public_url = Some("http://crm.example.com".into())).await;
+    crate::campaigns::people(&mut c).await;
+    let id = c.campaign(crate::campaigns::past_clients(&c)).await;
+    let b = c.app.browser();
+    b.login("andy@example.com", crate::common::PASSWORD).await;
+    let page = b.get(&format!("/workspaces/{}/campaigns/{id}", c.ws)).await;
+    assert!(page.body.contains("id=\"no-one-click\""), "{}", page.body);
+    assert!(!page.body.contains("id=\"public-url-needed\""));
+    let r = c.act(&id, "schedule").await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    c.until_sent(&id).await;
+    let sent = c.mail_to().await;
+    assert_eq!(sent.len(), 2);
+    for (_, body) in &sent {
+        let header = crate::messaging::multipart_field(body, "h:List-Unsubscribe").unwrap();
+        assert!(header.contains("<http://crm.example.com/u/"), "{header}");
+        assert!(header.contains("<mailto:"), "{header}");
+        assert_eq!(crate::messaging::multipart_field(body, "h:List-Unsubscribe-Post"), None);
+        let html = crate::messaging::multipart_field(body, "html").unwrap();
+        assert!(!html.contains("href=\"\""), "{html}");
+    }
+    c.app.stop().await;
+}

@@ -290,7 +290,7 @@ impl OutsiderLink {
             "public_url_required",
             format!(
                 "{what} needs pi-crm's public address, which people outside your home network can open: \
-                 set public_url (docs/configuration.md, \"Receiving webhooks\") and restart pi-crm"
+                 set public_url and restart pi-crm (Settings → Reach from outside, and docs/deploy.md, say how)"
             ),
         )
     }
@@ -314,6 +314,18 @@ pub fn link_missing(state: &AppState, c: &Campaign, approval_required: bool) -> 
     } else {
         None
     }
+}
+
+/// True when the campaign's emails go without one-click unsubscribe because `public_url` is
+/// plain http (RFC 8058 §3.1 requires https): they still offer the link and a mail to the
+/// sender, and the campaign page says why.
+pub fn without_one_click(state: &AppState, c: &Campaign) -> bool {
+    c.channel == crate::domain::messaging::Channel::Email
+        && state
+            .config
+            .public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("http://"))
 }
 
 /// Submits the campaign for review: freezes the snapshot and queues the reviewer's email with

@@ -57,6 +57,8 @@ struct ShowPage {
     /// The link for outsiders the next step would need and cannot have (no `public_url`): the
     /// page says so before the button.
     link_missing: Option<approval::OutsiderLink>,
+    /// Its emails go without one-click unsubscribe (an http public address).
+    without_one_click: bool,
 }
 
 impl ShowPage {
@@ -138,6 +140,7 @@ pub async fn page(
         .collect();
     let approval_required = campaign::settings::load(&state.db, &ws).await?.approval.required;
     let link_missing = approval::link_missing(&state, &c, approval_required);
+    let without_one_click = approval::without_one_click(&state, &c);
     Ok(ShowPage {
         chrome: chrome.in_section("campaigns"),
         can_edit: ws.can_edit(),
@@ -154,6 +157,7 @@ pub async fn page(
         sample_contacts,
         preview_contact: params.contact,
         approval_required,
+        without_one_click,
         link_missing,
     }
     .into_response())
