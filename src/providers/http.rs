@@ -2,6 +2,12 @@
 //! connection that never opened, a 429 or a 503 sent nothing (retry); another 4xx is a
 //! refusal (failed); a timeout once the request went out, a reset, or another 5xx may have
 //! sent it (unknown).
+//!
+//! An owner chooses where a provider lives (a LAN model server is a real use), so these calls
+//! must not become a way to read the house's other services: no redirect is followed, an
+//! answer is read up to a cap, a connection failure is one sentence whatever the cause (no
+//! port scan by error message), and an answer's own words are shown only when they have the
+//! provider's documented error shape.
 
 use std::time::Duration;
 
@@ -12,18 +18,44 @@ use super::{Outcome, short};
 
 /// How long a provider may take to answer before the outcome is unknown.
 pub const ANSWER_WITHIN: Duration = Duration::from_secs(30);
+/// The most of a provider's answer that is read (its JSON is a few kilobytes).
+pub const ANSWER_CAP: usize = 1024 * 1024;
 
-/// One client for every provider call: its connections are pooled.
+/// One client for every provider call: its connections are pooled; it follows no redirect.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
         .timeout(ANSWER_WITHIN)
+        .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("pi-crm/", env!("CARGO_PKG_VERSION")))
         .build()
         .expect("the HTTP client builds (rustls with ring)")
 }
 
-/// A provider's answer, read whole.
+/// Why an answer could not be read.
+pub enum BodyError {
+    Transport(reqwest::Error),
+    /// Longer than the cap: the rest is not read.
+    TooLong,
+}
+
+/// Reads an answer's body up to `cap` bytes, chunk by chunk, so a huge answer never lands in
+/// memory whole.
+pub async fn body_capped(response: &mut Response, cap: usize) -> Result<String, BodyError> {
+    if response.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(BodyError::TooLong);
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(BodyError::Transport)? {
+        if bytes.len() + chunk.len() > cap {
+            return Err(BodyError::TooLong);
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A provider's answer, read whole (up to `ANSWER_CAP`).
 pub struct Reply {
     pub status: StatusCode,
     pub retry_after: Option<Duration>,
@@ -33,10 +65,22 @@ pub struct Reply {
 
 /// Reads the answer, or the outcome of a transport failure.
 pub async fn read(result: Result<Response, reqwest::Error>, provider: &str) -> Result<Reply, Outcome> {
-    let response = result.map_err(|e| transport_error(&e, provider))?;
+    let mut response = result.map_err(|e| transport_error(&e, provider))?;
     let status = response.status();
     let retry_after = retry_after(&response);
-    let text = response.text().await.map_err(|e| transport_error(&e, provider))?;
+    let text = match body_capped(&mut response, ANSWER_CAP).await {
+        Ok(text) => text,
+        Err(BodyError::Transport(e)) => return Err(transport_error(&e, provider)),
+        // The request went out and was answered: what it did is not known.
+        Err(BodyError::TooLong) => {
+            return Err(Outcome::Unknown {
+                reason: format!(
+                    "{provider} answered {status} with more than {} KiB, which pi-crm does not read: check the address in the settings",
+                    ANSWER_CAP / 1024
+                ),
+            });
+        }
+    };
     let body: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
     Ok(Reply {
         status,
@@ -53,18 +97,22 @@ impl Reply {
             return Ok(self.body);
         }
         let status = self.status;
-        let said = provider_message(&self.body).unwrap_or_else(|| short(&self.text));
-        let reason = if said.is_empty() {
-            format!("{provider} answered {status}")
+        let reason = if status.is_redirection() {
+            format!(
+                "{provider} answered {status}, a redirect, which pi-crm does not follow: check the address in the settings"
+            )
         } else {
-            format!("{provider} answered {status}: {said}")
+            match provider_message(provider, &self.body) {
+                Some(said) => format!("{provider} answered {status}: {said}"),
+                None => format!("{provider} answered {status}{}", not_its_words(provider, status)),
+            }
         };
         Err(match status {
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => Outcome::Retry {
                 reason,
                 after: self.retry_after,
             },
-            s if s.is_client_error() => Outcome::failed(reason),
+            s if s.is_client_error() || s.is_redirection() => Outcome::failed(reason),
             _ => Outcome::Unknown { reason },
         })
     }
@@ -78,8 +126,11 @@ pub async fn answer(result: Result<Response, reqwest::Error>, provider: &str) ->
 /// A failure below HTTP: before the connection opened nothing was sent; after, it may have been.
 pub fn transport_error(e: &reqwest::Error, provider: &str) -> Outcome {
     if e.is_connect() {
+        // One sentence for refused, unreachable, no such name and a failed handshake alike.
         return Outcome::Retry {
-            reason: format!("could not reach {provider}: {}", root_cause(e)),
+            reason: format!(
+                "could not connect to {provider} at the configured address (nothing answered there, it refused, or its certificate did not match)"
+            ),
             after: None,
         };
     }
@@ -120,16 +171,38 @@ fn retry_after(response: &Response) -> Option<Duration> {
     Some(Duration::from_secs(secs.min(3600)))
 }
 
-/// The sentence a provider put in its error body: `message` (Mailgun, Twilio),
-/// `error.message` (Graph, Google), `error_description` (OAuth), or `error` as text.
-pub fn provider_message(body: &Value) -> Option<String> {
-    let text = body
-        .get("message")
-        .and_then(Value::as_str)
-        .or_else(|| body.pointer("/error/message").and_then(Value::as_str))
-        .or_else(|| body.get("error_description").and_then(Value::as_str))
-        .or_else(|| body.get("error").and_then(Value::as_str))?;
-    Some(short(text))
+/// The sentence a provider put in its error body — only when the body has that provider's
+/// documented error shape, so an address pointed at some other service never echoes it:
+/// Mailgun `{"message"}` alone; Twilio `{"code", "message", "more_info"}`; Graph, Gmail and
+/// OpenAI-compatible servers `{"error": {"message", "code" | "type" | "status"}}`; OAuth sign-in
+/// `{"error", "error_description"}`.
+pub fn provider_message(provider: &str, body: &Value) -> Option<String> {
+    let obj = body.as_object()?;
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).map(short);
+    let said = match provider {
+        "Mailgun" => (obj.keys().all(|k| k == "message" || k == "id")).then(|| text(obj.get("message")))??,
+        "Twilio" => (obj.get("code").is_some_and(Value::is_number) && obj.contains_key("more_info"))
+            .then(|| text(obj.get("message")))??,
+        "Microsoft sign-in" | "Google sign-in" => {
+            (obj.get("error").is_some_and(Value::is_string)).then(|| text(obj.get("error_description")))??
+        }
+        _ => {
+            let error = obj.get("error")?.as_object()?;
+            let typed = ["code", "type", "status"].iter().any(|k| error.contains_key(*k));
+            typed.then(|| text(error.get("message")))??
+        }
+    };
+    Some(said)
+}
+
+/// What is said instead of an answer without the provider's error shape.
+fn not_its_words(provider: &str, status: StatusCode) -> String {
+    match status.as_u16() {
+        401 | 403 => " — check the key or password in the settings".into(),
+        _ => {
+            format!(", not in {provider}'s error format, so its answer is not shown: check the address in the settings")
+        }
+    }
 }
 
 /// Same scheme, host and port.

@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::email::{check_base, check_present, join};
-use super::http::provider_message;
-use super::short;
+use super::http::{BodyError, body_capped, provider_message};
 
 /// How long to wait for a connection: a LAN box or the internet answers quickly or not at all.
 const CONNECT_WITHIN: Duration = Duration::from_secs(5);
@@ -41,6 +40,10 @@ pub struct Settings {
     /// Seconds to wait for an answer (default 120).
     #[serde(default)]
     pub timeout_seconds: Option<u64>,
+    /// The most of an answer read, in KiB (default 1024): a longer one is an error, never
+    /// read into memory whole.
+    #[serde(default)]
+    pub max_answer_kib: Option<u32>,
 }
 
 impl AiProvider {
@@ -50,6 +53,11 @@ impl AiProvider {
 
     pub fn secret_fields(_kind: &str) -> &'static [&'static str] {
         &["api_key"]
+    }
+
+    /// The settings that say where the key goes (see `EmailProvider::destination_fields`).
+    pub fn destination_fields(_kind: &str) -> &'static [&'static str] {
+        &["base_url"]
     }
 
     pub fn settings(&self) -> &Settings {
@@ -83,6 +91,12 @@ impl Settings {
 
     fn answer_within(&self) -> Duration {
         Duration::from_secs(self.timeout_seconds.unwrap_or(ANSWER_WITHIN_SECS))
+    }
+
+    fn answer_cap(&self) -> usize {
+        self.max_answer_kib
+            .map(|k| (k.max(1) as usize) * 1024)
+            .unwrap_or(super::http::ANSWER_CAP)
     }
 }
 
@@ -138,6 +152,7 @@ fn client() -> &'static reqwest::Client {
     CLIENT.get_or_init(|| {
         reqwest::Client::builder()
             .connect_timeout(CONNECT_WITHIN)
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("pi-crm/", env!("CARGO_PKG_VERSION")))
             .build()
             .expect("the HTTP client builds (rustls with ring)")
@@ -153,31 +168,37 @@ pub async fn chat(settings: &Settings, messages: &[Message], max_tokens: u32) ->
     if !settings.api_key.trim().is_empty() {
         request = request.bearer_auth(settings.api_key.trim());
     }
-    let response = request.send().await.map_err(|e| transport(&e, settings))?;
+    let mut response = request.send().await.map_err(|e| transport(&e, settings))?;
     let status = response.status();
-    let text = response.text().await.map_err(|e| transport(&e, settings))?;
+    let text = match body_capped(&mut response, settings.answer_cap()).await {
+        Ok(text) => text,
+        Err(BodyError::Transport(e)) => return Err(transport(&e, settings)),
+        Err(BodyError::TooLong) => {
+            return Err(Failure::Failed(format!(
+                "the AI service's answer was longer than {} KiB, which pi-crm does not read (max_answer_kib raises it)",
+                settings.answer_cap() / 1024
+            )));
+        }
+    };
     let parsed: Option<Value> = serde_json::from_str(&text).ok();
     if !status.is_success() {
-        let said = parsed
-            .as_ref()
-            .and_then(provider_message)
-            .unwrap_or_else(|| short(&strip_tags(&text)));
         let hint = match status.as_u16() {
+            301..=308 => " (a redirect, which pi-crm does not follow: check the base URL)",
             401 | 403 => " (check the API key)",
             404 => " (check the base URL — it usually ends in /v1 — and the model name)",
             429 => " (the AI service's own rate limit or quota; try again later)",
             _ => "",
         };
-        return Err(Failure::Failed(format!(
-            "the AI service answered {status}{hint}: {said}"
-        )));
+        // Its own words only in the OpenAI error shape: a base URL pointed at another service
+        // never echoes that service's page.
+        let said = match parsed.as_ref().and_then(|b| provider_message("AI", b)) {
+            Some(said) => format!(": {said}"),
+            None => ", not in the OpenAI error format, so its answer is not shown".into(),
+        };
+        return Err(Failure::Failed(format!("the AI service answered {status}{hint}{said}")));
     }
-    let parsed = parsed.ok_or_else(|| {
-        Failure::Failed(format!(
-            "the AI service answered, but not with JSON: {}",
-            short(&strip_tags(&text))
-        ))
-    })?;
+    let parsed = parsed
+        .ok_or_else(|| Failure::Failed("the AI service answered, but not with JSON: check the base URL".into()))?;
     let content = parsed
         .pointer("/choices/0/message/content")
         .and_then(Value::as_str)
@@ -216,27 +237,9 @@ fn transport(e: &reqwest::Error, settings: &Settings) -> Failure {
     }
     if e.is_connect() {
         return Failure::Failed(format!(
-            "could not reach the AI service at {}: is it running, and is the address right?",
+            "could not connect to the AI service at {}: is it running, and is the address right?",
             settings.base_url
         ));
     }
-    Failure::Failed(format!("the connection to the AI service broke: {e}"))
-}
-
-/// An HTML error page (a proxy's 502) read as its words.
-fn strip_tags(text: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for c in text.chars() {
-        match c {
-            '<' => inside = true,
-            '>' => {
-                inside = false;
-                out.push(' ');
-            }
-            c if !inside => out.push(c),
-            _ => {}
-        }
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    Failure::Failed("the connection to the AI service broke before it answered".into())
 }

@@ -196,7 +196,7 @@ async fn every_failure_of_the_service_is_said_plainly() {
         e["error"]["message"]
             .as_str()
             .unwrap()
-            .contains("502 Bad Gateway nginx"),
+            .contains("answered 502 Bad Gateway, not in the OpenAI error format"),
         "{e}"
     );
     fake.reset().await;

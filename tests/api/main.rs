@@ -35,6 +35,7 @@ mod messaging_ui;
 mod migrations;
 mod outbox_crash;
 mod provider_events;
+mod providers_guarded;
 mod reach;
 mod templates;
 mod templates_ui;

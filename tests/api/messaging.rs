@@ -733,7 +733,12 @@ async fn the_test_button_reports_the_providers_own_error() {
     assert_eq!(r.status(), 502);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["ok"], false);
-    assert_eq!(body["error"], "Mailgun answered 401 Unauthorized: Forbidden");
+    // Mailgun's 401 is the bare word "Forbidden", not its JSON error shape: the status and
+    // what to check, never an answer's text that might be some other service's page.
+    assert_eq!(
+        body["error"],
+        "Mailgun answered 401 Unauthorized — check the key or password in the settings"
+    );
     let r = api.post(&path, json!({})).await;
     assert_eq!(r.status(), 200);
     assert_eq!(

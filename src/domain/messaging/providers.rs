@@ -50,6 +50,14 @@ impl Service {
             Service::Ai => AiProvider::secret_fields(kind),
         }
     }
+
+    fn destination_fields(self, kind: &str) -> &'static [&'static str] {
+        match self {
+            Service::Email => EmailProvider::destination_fields(kind),
+            Service::Sms => SmsProvider::destination_fields(kind),
+            Service::Ai => AiProvider::destination_fields(kind),
+        }
+    }
 }
 
 /// `GET …/providers`: each provider's public settings and which secrets are set.
@@ -147,14 +155,19 @@ pub async fn put(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    // A secret left out (or empty) keeps the one stored for the same kind of provider.
-    if let Some(stored) = stored_secrets(state, ws, channel).await?
-        && stored.0 == kind
-    {
+    // A secret left out (or empty) keeps the one stored for the same kind of provider — as
+    // long as it goes where it went: kept secrets are never sent to a new address.
+    let mut kept = Vec::new();
+    let stored = stored_secrets(state, ws, channel).await?.filter(|s| s.kind == kind);
+    if let Some(stored) = &stored {
         for field in channel.secret_fields(&kind) {
             let missing = given.get(*field).and_then(Value::as_str).is_none_or(str::is_empty);
-            if missing && let Some(v) = stored.1.get(*field) {
+            if missing
+                && let Some(v) = stored.secrets.get(*field)
+                && v.as_str().is_some_and(|v| !v.is_empty())
+            {
                 given.insert((*field).to_string(), v.clone());
+                kept.push(*field);
             }
         }
     }
@@ -185,6 +198,23 @@ pub async fn put(
             "provider settings serialise as an object"
         )));
     };
+    if let Some(stored) = &stored {
+        let moved: Vec<&str> = channel
+            .destination_fields(kind)
+            .iter()
+            .copied()
+            .filter(|f| all.get(*f) != stored.settings.get(*f))
+            .collect();
+        if !moved.is_empty() && !kept.is_empty() {
+            let why = format!(
+                "give it again: {} changed, and a stored secret is never sent to a new address",
+                moved.join(", ")
+            );
+            return Err(AppError::InvalidMany(
+                kept.iter().map(|f| ((*f).to_string(), format!("{f}: {why}"))).collect(),
+            ));
+        }
+    }
     all.remove("kind");
     let mut secrets = Map::new();
     for field in channel.secret_fields(kind) {
@@ -326,18 +356,29 @@ pub async fn set_secret(
     Ok(())
 }
 
-async fn stored_secrets(
-    state: &AppState,
-    ws: &WorkspaceAccess,
-    channel: Service,
-) -> AppResult<Option<(String, Map<String, Value>)>> {
+/// The provider stored for `channel`: its kind, public settings and opened secrets.
+struct Stored {
+    kind: String,
+    settings: Map<String, Value>,
+    secrets: Map<String, Value>,
+}
+
+async fn stored_secrets(state: &AppState, ws: &WorkspaceAccess, channel: Service) -> AppResult<Option<Stored>> {
     let Some(row) = storage::providers::get(&state.db, ws, channel.as_str()).await? else {
         return Ok(None);
+    };
+    let settings = match serde_json::from_str(&row.settings) {
+        Ok(Value::Object(m)) => m,
+        _ => Map::new(),
     };
     // Secrets that no longer open are as good as none: the owner is entering new ones.
     Ok(open_secrets(state, ws, channel, &row.secrets)
         .ok()
-        .map(|s| (row.kind, s)))
+        .map(|secrets| Stored {
+            kind: row.kind,
+            settings,
+            secrets,
+        }))
 }
 
 fn open_secrets(
@@ -425,7 +466,17 @@ pub async fn test_send(
                 headers: Vec::new(),
                 outbox_id: crate::domain::ids::OutboxId::generate().to_string(),
             };
-            mailer.send(&email).await
+            match (mailer.send(&email).await, &mailer.provider) {
+                // Below a refusal in the server's own SMTP words, one sentence: the test must not
+                // tell a closed port from an open one that speaks something else.
+                (
+                    crate::providers::Outcome::Retry { .. } | crate::providers::Outcome::Unknown { .. },
+                    crate::providers::email::EmailProvider::Smtp(_),
+                ) => crate::providers::Outcome::failed(
+                    "no SMTP exchange with the mail server at the configured host and port: nothing answered there, it refused, it is not a mail server, or TLS failed",
+                ),
+                (outcome, _) => outcome,
+            }
         }
         Service::Sms => {
             let texter = texter(state, ws)

@@ -90,7 +90,7 @@ impl Settings {
             ])
             .send()
             .await;
-        match answer(got, "Google").await {
+        match answer(got, "Google sign-in").await {
             Ok(body) => body
                 .get("refresh_token")
                 .and_then(|v| v.as_str())

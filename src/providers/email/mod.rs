@@ -44,6 +44,19 @@ impl EmailProvider {
         }
     }
 
+    /// The settings that say where the secrets go: when one changes, the secrets must be
+    /// given again, so a stored key is never sent to a new address.
+    pub fn destination_fields(kind: &str) -> &'static [&'static str] {
+        match kind {
+            "mailgun" => &["api_base"],
+            // A weaker `security` would send the password to the same host in the clear.
+            "smtp" => &["host", "port", "security"],
+            "graph" => &["tenant_id", "client_id", "api_base", "login_base"],
+            "gmail" => &["client_id", "auth_base", "token_base", "api_base"],
+            _ => &[],
+        }
+    }
+
     /// The address mail is sent from.
     pub fn from(&self) -> &str {
         match self {

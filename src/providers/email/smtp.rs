@@ -122,14 +122,17 @@ fn classify(e: &lettre::transport::smtp::Error) -> Outcome {
             after: None,
         };
     }
+    // One sentence for every failure below SMTP (refused, unreachable, no such name, TLS), so
+    // the host and port settings cannot be used to tell open ports from closed ones.
     if e.is_tls() || never_connected(e) {
         return Outcome::Retry {
-            reason: format!("could not reach the mail server: {said}"),
+            reason: "could not reach the mail server at the configured host and port (nothing answered there, it refused, or TLS failed)".into(),
             after: None,
         };
     }
     Outcome::Unknown {
-        reason: format!("the mail server's answer was lost: {said}"),
+        reason: "the connection to the mail server broke before its final answer: the message may have been sent"
+            .into(),
     }
 }
 

@@ -29,6 +29,14 @@ impl SmsProvider {
         }
     }
 
+    /// The settings that say where the secrets go (see `EmailProvider::destination_fields`).
+    pub fn destination_fields(kind: &str) -> &'static [&'static str] {
+        match kind {
+            "twilio" => &["account_sid", "api_base"],
+            _ => &[],
+        }
+    }
+
     pub fn from(&self) -> &str {
         match self {
             SmsProvider::Twilio(s) => &s.from,

@@ -90,7 +90,7 @@ pub async fn send(s: &Settings, http: &reqwest::Client, text: &Text) -> Outcome 
         return Outcome::Failed {
             reason: format!(
                 "Twilio: {}",
-                provider_message(&reply.body).unwrap_or_else(|| "the recipient replied STOP".into())
+                provider_message("Twilio", &reply.body).unwrap_or_else(|| "the recipient replied STOP".into())
             ),
             suppress: true,
         };
