@@ -235,6 +235,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn_with_state(state.clone(), session::load_layer))
         .layer(middleware::from_fn_with_state(state.clone(), security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::body_deadline::layer,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -272,7 +276,7 @@ pub(crate) async fn rate_limit(State(state): State<AppState>, req: Request, next
         None => {
             let (parts, body) = req.into_parts();
             let ip = client_ip(&parts, &state.config.trusted_proxies)
-                .map(|ip| ip.to_string())
+                .map(|ip| crate::auth::client_ip::source_of(ip).to_string())
                 .unwrap_or_default();
             return match state.limits.requests.take(&format!("ip:{ip}")) {
                 Ok(()) => next.run(Request::from_parts(parts, body)).await,

@@ -39,6 +39,9 @@ pub struct Config {
     pub header_read_timeout_secs: u64,
     /// A connection whose request body or response stalls this long is closed.
     pub idle_timeout_secs: u64,
+    /// A request body must arrive whole within this many seconds (webhooks, forms, JSON);
+    /// a large upload gets this plus its size at 32 KiB/s.
+    pub body_deadline_secs: u64,
     /// Open connections at most (further ones are closed at once); also kept below the
     /// process's open-file limit.
     pub max_connections: usize,
@@ -80,6 +83,7 @@ impl Default for Config {
             log: "info".into(),
             header_read_timeout_secs: 10,
             idle_timeout_secs: 60,
+            body_deadline_secs: 10,
             max_connections: 4096,
             timezone: String::new(),
             backup_dir: None,
@@ -146,7 +150,11 @@ impl Config {
         if self.session_idle_minutes <= 0 || self.session_absolute_hours <= 0 {
             anyhow::bail!("session timeouts must be positive");
         }
-        if self.header_read_timeout_secs == 0 || self.idle_timeout_secs == 0 || self.max_connections == 0 {
+        if self.header_read_timeout_secs == 0
+            || self.idle_timeout_secs == 0
+            || self.body_deadline_secs == 0
+            || self.max_connections == 0
+        {
             anyhow::bail!("connection timeouts and max_connections must be at least 1");
         }
         self.default_phone_region = self.default_phone_region.to_ascii_uppercase();

@@ -5,6 +5,7 @@ pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod backup;
+pub mod body_deadline;
 pub mod cli;
 pub mod clock;
 pub mod config;

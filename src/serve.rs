@@ -7,10 +7,14 @@
 //! - At most `max_connections` are open at once, kept below the open-file limit (raised to its
 //!   hard maximum at start); a connection beyond that is closed at once, so accepting never
 //!   fails for want of file descriptors and the server stays reachable.
+//! - One source (an IPv4 address, an IPv6 /64) holds at most an eighth of them: one client
+//!   cannot take every connection. Trusted proxies, which carry everyone's requests, are not
+//!   held to it. (A request body's total deadline is `body_deadline`, in the router.)
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -31,11 +35,15 @@ const RESERVED_FILES: u64 = 64;
 /// allows 20 s before it kills).
 const DRAIN: Duration = Duration::from_secs(15);
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ConnectionLimits {
     pub header_read: Duration,
     pub idle: Duration,
     pub max_connections: usize,
+    /// Open connections at most from one source.
+    pub per_source: usize,
+    /// Peers not held to `per_source` (the trusted proxies).
+    pub exempt: Arc<Vec<IpAddr>>,
 }
 
 impl ConnectionLimits {
@@ -50,10 +58,58 @@ impl ConnectionLimits {
                 "max_connections lowered to fit the open-file limit"
             );
         }
+        let max_connections = c.max_connections.min(fits);
         ConnectionLimits {
             header_read: Duration::from_secs(c.header_read_timeout_secs),
             idle: Duration::from_secs(c.idle_timeout_secs),
-            max_connections: c.max_connections.min(fits),
+            max_connections,
+            per_source: per_source(max_connections),
+            exempt: Arc::new(c.trusted_proxies.clone()),
+        }
+    }
+}
+
+/// An eighth of the connections (at least 16, a household's browsers and phones behind one
+/// router), never more than all of them.
+fn per_source(max_connections: usize) -> usize {
+    (max_connections / 8).max(16).min(max_connections)
+}
+
+/// Open connections per source.
+#[derive(Default)]
+struct Sources(Mutex<HashMap<IpAddr, usize>>);
+
+impl Sources {
+    /// Counts a connection from `ip`, or `None` when its source holds `cap` already.
+    fn admit(self: &Arc<Self>, ip: IpAddr, cap: usize) -> Option<SourceSlot> {
+        let source = crate::auth::client_ip::source_of(ip);
+        let mut open = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = open.entry(source).or_insert(0);
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(SourceSlot {
+            sources: self.clone(),
+            source,
+        })
+    }
+}
+
+/// A connection's place in its source's count, given back when the connection ends.
+struct SourceSlot {
+    sources: Arc<Sources>,
+    source: IpAddr,
+}
+
+impl Drop for SourceSlot {
+    fn drop(&mut self) {
+        let mut open = self.sources.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = open.get_mut(&self.source) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.source);
+            }
         }
     }
 }
@@ -62,14 +118,16 @@ impl ConnectionLimits {
     /// The main listener's and the public listener's shares: a quarter for outsiders.
     pub fn split_for_public(self) -> (ConnectionLimits, ConnectionLimits) {
         let public = (self.max_connections / 4).max(1);
-        let main = ConnectionLimits {
-            max_connections: self.max_connections.saturating_sub(public).max(1),
-            ..self
-        };
+        let main = self.max_connections.saturating_sub(public).max(1);
         (
-            main,
+            ConnectionLimits {
+                max_connections: main,
+                per_source: per_source(main),
+                ..self.clone()
+            },
             ConnectionLimits {
                 max_connections: public,
+                per_source: per_source(public),
                 ..self
             },
         )
@@ -86,6 +144,7 @@ pub async fn serve(
     let mut make_service: IntoMakeServiceWithConnectInfo<Router, SocketAddr> =
         router.into_make_service_with_connect_info::<SocketAddr>();
     let open = Arc::new(Semaphore::new(limits.max_connections));
+    let sources = Arc::new(Sources::default());
     let graceful = GracefulShutdown::new();
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.header_read);
@@ -104,6 +163,17 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let slot = if limits.exempt.contains(&peer.ip()) {
+            None
+        } else {
+            match sources.admit(peer.ip(), limits.per_source) {
+                Some(slot) => Some(slot),
+                None => {
+                    tracing::debug!(%peer, "this source holds its share of connections: closing a new one");
+                    continue;
+                }
+            }
+        };
         let Ok(permit) = open.clone().try_acquire_owned() else {
             tracing::debug!(%peer, "connection limit reached: closing a new connection");
             continue;
@@ -121,6 +191,7 @@ pub async fn serve(
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }
             drop(permit);
+            drop(slot);
         });
     }
     drop(listener);

@@ -49,6 +49,9 @@ pub struct Limits {
     pub login_per_account: Buckets,
     /// Sign-in attempts from one address at any account, against spraying many accounts.
     pub login_per_ip: Buckets,
+    /// Attempts at an account whose budget guessers spent, from a source with no failures:
+    /// a few an hour, each answered as throttled unless the password is right.
+    pub login_past_spent_account: Buckets,
 }
 
 impl Limits {
@@ -60,6 +63,7 @@ impl Limits {
             login_per_account: Buckets::new(c.login_burst * 10, login_rate * 10.0),
             // A household shares one IP behind its router: allow it twice an account's budget.
             login_per_ip: Buckets::new(c.login_burst * 2, login_rate * 2.0),
+            login_past_spent_account: Buckets::new(3, 3.0 / 3600.0),
         }
     }
 }

@@ -3,6 +3,7 @@
 pub mod api_key;
 pub mod client_ip;
 pub mod cookies;
+pub mod device;
 pub mod password;
 pub mod rate_limit;
 pub mod session;

@@ -64,6 +64,19 @@ impl Buckets {
         }
     }
 
+    /// True when `key` has spent nothing lately (its bucket is full).
+    pub fn is_full(&self, key: &str) -> bool {
+        let now = Instant::now();
+        let mut map = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get_mut(key) {
+            None => true,
+            Some(b) => {
+                self.refill(b, now);
+                b.tokens >= self.capacity - 1e-9
+            }
+        }
+    }
+
     /// Gives a token back (a login that succeeded should not count against the account).
     pub fn refund(&self, key: &str) {
         let mut map = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -73,50 +86,61 @@ impl Buckets {
     }
 }
 
-/// One sign-in attempt against its three budgets (see `Limits`): by this address at this
-/// account, at this account from anywhere, and from this address at any account. A guesser
-/// spends the budgets of their own address, so the owner signing in from another one is never
-/// locked out by them; spreading guesses over many addresses runs into the account's budget.
-/// A successful sign-in gives its tokens back.
+/// One sign-in attempt against its three budgets (see `Limits`): by this source at this
+/// account, at this account from anywhere, and from this source at any account (a source is an
+/// address, or an IPv6 /64). A guesser spends the budgets of their own source, so the owner
+/// signing in from another one is never locked out by them; spreading guesses over many
+/// sources runs into the account's budget. Once that is spent, the owner still gets through
+/// with the right password from a browser that signed in before (`Known::Device`), or — a few
+/// times an hour — from a source with no failures lately (`Known::CleanSource`): such an
+/// attempt `must_succeed`, and a wrong password there is answered as throttled, so it tells a
+/// guesser nothing. A successful sign-in gives its tokens back.
 pub struct LoginAttempt<'a> {
     limits: &'a Limits,
     keys: [String; 3],
+    took_account: bool,
+    /// Let past the spent account budget: a wrong password is answered as throttled.
+    pub must_succeed: Option<u64>,
 }
 
 impl<'a> LoginAttempt<'a> {
-    pub fn begin(limits: &'a Limits, account: &str, source: &str) -> Result<LoginAttempt<'a>, u64> {
-        let attempt = LoginAttempt {
+    pub fn begin(limits: &'a Limits, account: &str, source: &str, known_device: bool) -> Result<LoginAttempt<'a>, u64> {
+        let keys = [
+            format!("{account}\u{1f}{source}"),
+            account.to_string(),
+            source.to_string(),
+        ];
+        let clean_source = limits.login_per_source.is_full(&keys[0]) && limits.login_per_ip.is_full(&keys[2]);
+        limits.login_per_source.take(&keys[0])?;
+        if let Err(wait) = limits.login_per_ip.take(&keys[2]) {
+            limits.login_per_source.refund(&keys[0]);
+            return Err(wait);
+        }
+        let mut attempt = LoginAttempt {
             limits,
-            keys: [
-                format!("{account}\u{1f}{source}"),
-                account.to_string(),
-                source.to_string(),
-            ],
+            keys,
+            took_account: true,
+            must_succeed: None,
         };
-        let budgets = attempt.budgets();
-        for (i, (bucket, key)) in budgets.iter().enumerate() {
-            if let Err(wait) = bucket.take(key) {
-                for (earlier, key) in &budgets[..i] {
-                    earlier.refund(key);
-                }
+        if let Err(wait) = limits.login_per_account.take(&attempt.keys[1]) {
+            attempt.took_account = false;
+            let let_through =
+                known_device || (clean_source && limits.login_past_spent_account.take(&attempt.keys[1]).is_ok());
+            if !let_through {
+                limits.login_per_source.refund(&attempt.keys[0]);
+                limits.login_per_ip.refund(&attempt.keys[2]);
                 return Err(wait);
             }
+            attempt.must_succeed = Some(wait);
         }
         Ok(attempt)
     }
 
-    /// Each budget with this attempt's key in it.
-    fn budgets(&self) -> [(&'a Buckets, &str); 3] {
-        [
-            (&self.limits.login_per_source, &self.keys[0]),
-            (&self.limits.login_per_account, &self.keys[1]),
-            (&self.limits.login_per_ip, &self.keys[2]),
-        ]
-    }
-
     pub fn succeeded(self) {
-        for (bucket, key) in self.budgets() {
-            bucket.refund(key);
+        self.limits.login_per_source.refund(&self.keys[0]);
+        self.limits.login_per_ip.refund(&self.keys[2]);
+        if self.took_account {
+            self.limits.login_per_account.refund(&self.keys[1]);
         }
     }
 }

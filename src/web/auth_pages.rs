@@ -144,18 +144,25 @@ pub async fn login_submit(
     State(state): State<AppState>,
     chrome: Chrome,
     info: RequestInfo,
+    headers: HeaderMap,
     previous: Option<axum::Extension<Session>>,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
     let next = safe_next(form.next.as_deref());
     let account = form.email.trim().to_lowercase();
-    let source = info.ip.as_deref().unwrap_or("unknown");
-    let attempt = match LoginAttempt::begin(&state.limits, &account, source) {
+    let source = info.source.as_deref().unwrap_or("unknown");
+    let known_device = crate::auth::device::known(&state, &headers, &account);
+    let attempt = match LoginAttempt::begin(&state.limits, &account, source, known_device) {
         Ok(attempt) => attempt,
         Err(wait) => return Ok(too_many(chrome, form.email, next, wait)),
     };
     let Some(found) = user::authenticate(&state.db, &form.email, &form.password).await? else {
         tracing::info!(ip = info.ip.as_deref().unwrap_or("-"), "failed login");
+        if let Some(wait) = attempt.must_succeed {
+            // Past the account's spent budget only the right password counts: a wrong one
+            // is answered exactly as a throttled attempt.
+            return Ok(too_many(chrome, form.email, next, wait));
+        }
         let page = LoginPage {
             chrome,
             errors: FormErrors::general_message("That email and password do not match an account."),
@@ -179,6 +186,7 @@ pub async fn login_submit(
     let cookie = session::cookie_for(&state, &started);
     let mut response = Redirect::to(&next).into_response();
     session::add_cookie(&mut response, &cookie);
+    session::add_cookie(&mut response, &crate::auth::device::cookie(&state, &account));
     Ok(response)
 }
 
@@ -213,6 +221,8 @@ pub async fn logout(
 /// The client's address and browser, for session records and login throttling.
 pub struct RequestInfo {
     pub ip: Option<String>,
+    /// The source attempts are counted against (the address, or its IPv6 /64).
+    pub source: Option<String>,
     pub user_agent: Option<String>,
 }
 
@@ -220,8 +230,10 @@ impl axum::extract::FromRequestParts<AppState> for RequestInfo {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(parts, &state.config.trusted_proxies);
         Ok(RequestInfo {
-            ip: client_ip(parts, &state.config.trusted_proxies).map(|ip| ip.to_string()),
+            ip: ip.map(|ip| ip.to_string()),
+            source: ip.map(|ip| crate::auth::client_ip::source_of(ip).to_string()),
             user_agent: user_agent(&parts.headers),
         })
     }

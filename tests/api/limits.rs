@@ -201,3 +201,91 @@ async fn a_guesser_locks_only_their_own_address_out_of_an_account() {
     assert!(refused >= 3, "the account's budget ran out ({refused} refused)");
     assert_eq!(attempt("198.51.100.8", "wrong password").await, 429);
 }
+
+/// Signs in through `b`'s own cookie jar as `from` (behind a trusted proxy): the status.
+async fn sign_in_from(b: &crate::common::Browser, from: &str, password: &str) -> u16 {
+    let token = b.get("/login").await.csrf();
+    b.client
+        .post(format!("{}/login", b.base))
+        .header("x-forwarded-for", from)
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("email", "andy@example.com"),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Issue 31 point 6: an IPv6 /64 is one source, so a guesser cannot spread over the
+/// addresses of one home or phone to spend the account's budget.
+#[tokio::test]
+async fn guesses_from_one_ipv6_slash_64_are_one_source() {
+    let app = TestApp::spawn_with(|c| {
+        c.login_burst = 3;
+        c.login_attempts_per_hour = 20;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    app.create_user("andy@example.com", "Andy").await;
+    let mut refused = 0;
+    for i in 1..=40 {
+        let from = format!("2001:db8:1:2::{i:x}");
+        if sign_in_from(&app.browser(), &from, "wrong password").await == 429 {
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 37, "three guesses, then the whole /64 waits");
+    assert_eq!(
+        sign_in_from(&app.browser(), "198.51.100.7", PASSWORD).await,
+        303,
+        "the owner is not locked out"
+    );
+    app.stop().await;
+}
+
+/// Issue 31 point 6: guesses from many sources spend the account's budget; the owner still
+/// signs in from the browser they used before, or (a few times an hour) from a source with no
+/// failures — and there a wrong password is answered as throttled, so it tells a guesser
+/// nothing. The guessers' sources stay throttled.
+#[tokio::test]
+async fn the_owner_gets_past_a_spent_account_budget_and_the_guessers_do_not() {
+    let app = TestApp::spawn_with(|c| {
+        c.login_burst = 3;
+        c.login_attempts_per_hour = 20;
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    app.create_user("andy@example.com", "Andy").await;
+    let laptop = app.browser();
+    assert_eq!(sign_in_from(&laptop, "198.51.100.7", PASSWORD).await, 303);
+    // Signed out again: the session ends, the browser is still one that signed in before.
+    assert_eq!(laptop.submit("/settings", "/logout", &[]).await.status, 303);
+    // A botnet: ten addresses, three guesses each, spend the account's budget.
+    for n in 10..20 {
+        for _ in 0..3 {
+            assert_eq!(
+                sign_in_from(&app.browser(), &format!("203.0.113.{n}"), "wrong password").await,
+                401
+            );
+        }
+    }
+    assert_eq!(
+        sign_in_from(&app.browser(), "203.0.113.50", "wrong password").await,
+        429,
+        "a fresh guesser's wrong password reads as throttled"
+    );
+    assert_eq!(
+        sign_in_from(&app.browser(), "203.0.113.10", PASSWORD).await,
+        429,
+        "a guessing source waits, right password or not"
+    );
+    // The owner's laptop, from the coffee shop's address: in.
+    assert_eq!(sign_in_from(&laptop, "192.0.2.99", PASSWORD).await, 303);
+    // A new phone at home, whose address never failed: in.
+    assert_eq!(sign_in_from(&app.browser(), "198.51.100.8", PASSWORD).await, 303);
+    app.stop().await;
+}

@@ -37,6 +37,7 @@ mod outbox_crash;
 mod provider_events;
 mod providers_guarded;
 mod reach;
+mod slow_clients;
 mod templates;
 mod templates_ui;
 mod today;
