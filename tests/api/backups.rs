@@ -434,3 +434,86 @@ async fn each_backup_is_copied_and_checked_in_the_second_place() {
     assert_eq!(backup_files(&data.join("backups")), [second.as_str()]);
     assert_eq!(backup_files(&usb), [second]);
 }
+
+/// Issue 31 point 7: a database with writes still in its log (as the kept `before-restore`
+/// copy of a server stopped uncleanly is) restores with every one of them, and two restores
+/// within one second keep both databases they replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restore_reads_a_source_with_its_log_and_never_overwrites_a_kept_copy() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let api = app.api(&app.key(&andy, RW, None).await);
+    let data = data_dir(&app);
+    // A checkpoint now; the next 120 contacts live only in the log while it is copied.
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    sqlx::query("PRAGMA wal_autocheckpoint = 0")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    for i in 0..120 {
+        let r = api
+            .post(
+                &format!("/api/v1/workspaces/{ws}/contacts"),
+                json!({"first_name": format!("Logged {i}")}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let total = app.count("SELECT COUNT(*) FROM base_contacts").await;
+    assert_eq!(total, 120);
+    let source_dir = tempfile::tempdir().unwrap();
+    let source = source_dir.path().join("kept.db");
+    std::fs::copy(data.join("pi-crm.db"), &source).unwrap();
+    std::fs::copy(data.join("pi-crm.db-wal"), source_dir.path().join("kept.db-wal")).unwrap();
+    app.stop().await;
+    // Read without its log, the source's main file alone lacks those contacts.
+    let alone = {
+        use sqlx::{ConnectOptions, Connection};
+        let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&source)
+            .read_only(true)
+            .immutable(true)
+            .connect()
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM base_contacts")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+        n
+    };
+    assert!(alone < 120, "the writes are in the log: {alone} in the main file");
+
+    let target = tempfile::tempdir().unwrap();
+    let target_data = target.path().join("data");
+    let said = run_ok(&target_data, &["restore", source.to_str().unwrap()]);
+    assert!(said.starts_with("restored "), "{said}");
+    let restored = pi_crm::storage::db::open(&target_data.join("pi-crm.db")).await.unwrap();
+    let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM base_contacts")
+        .fetch_one(&restored)
+        .await
+        .unwrap();
+    restored.close().await;
+    assert_eq!(found, 120, "every write in the source's log was restored");
+    assert!(
+        std::fs::metadata(source_dir.path().join("kept.db-wal")).unwrap().len() > 0,
+        "the source was not touched"
+    );
+
+    // Twice more at once: each replaced database is kept under its own name.
+    for _ in 0..2 {
+        run_ok(&target_data, &["restore", source.to_str().unwrap()]);
+    }
+    let kept: Vec<String> = std::fs::read_dir(&target_data)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.contains(".before-restore-") && !n.ends_with("-wal") && !n.ends_with("-shm"))
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+}

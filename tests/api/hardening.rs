@@ -66,11 +66,29 @@ async fn reads_with_a_key_or_session_never_wait_on_a_writer() {
     );
 }
 
-/// Opens a connection that sends half a request head and then nothing.
-async fn half_open(port: u16) -> TcpStream {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+/// Opens a connection from `source` (any 127.x address reaches loopback) that sends half a
+/// request head and then nothing. One source holds at most an eighth of the connections, so
+/// a crowd comes from several.
+async fn half_open_from(port: u16, source: &str) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    let mut s = socket
+        .connect(format!("127.0.0.1:{port}").parse().unwrap())
+        .await
+        .unwrap();
     s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     s
+}
+
+/// Half-open connections from `n` sources after `first` (127.0.0.{first}…), `each` from each.
+async fn crowd(port: u16, first: u8, sources: u8, each: usize) -> Vec<TcpStream> {
+    let mut held = Vec::new();
+    for i in 0..sources {
+        for _ in 0..each {
+            held.push(half_open_from(port, &format!("127.0.0.{}", first + i)).await);
+        }
+    }
+    held
 }
 
 async fn closed_by_server(s: &mut TcpStream, within: Duration) -> bool {
@@ -85,10 +103,7 @@ async fn silent_and_half_open_connections_are_closed_and_never_crowd_out_others(
         c.max_connections = 40;
     })
     .await;
-    let mut slow = Vec::new();
-    for _ in 0..30 {
-        slow.push(half_open(app.port).await);
-    }
+    let mut slow = crowd(app.port, 2, 2, 15).await;
     // Others are still served while the slow ones wait.
     let started = Instant::now();
     let r = app.anonymous().get(app.url("/healthz")).send().await.unwrap();
@@ -103,12 +118,9 @@ async fn silent_and_half_open_connections_are_closed_and_never_crowd_out_others(
     }
 
     // Over the cap, a new connection is closed at once instead of waiting for a slot.
-    let mut held = Vec::new();
-    for _ in 0..40 {
-        held.push(half_open(app.port).await);
-    }
+    let mut held = crowd(app.port, 4, 4, 10).await;
     // The server accepts in the order connections came, so the held ones are counted first.
-    let mut extra = half_open(app.port).await;
+    let mut extra = half_open_from(app.port, "127.0.0.9").await;
     assert!(closed_by_server(&mut extra, Duration::from_millis(500)).await);
     // Once the held ones time out (their head is overdue after a second), it answers again.
     for s in &mut held {
