@@ -148,9 +148,11 @@ impl App {
 pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
     // rustls with ring for every TLS connection pi-crm makes (providers); aws-lc is not built.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    std::fs::create_dir_all(&config.data_dir)
+    crate::private_files::dir(&config.data_dir)
         .map_err(|e| anyhow::anyhow!("cannot create the data directory {}: {e}", config.data_dir.display()))?;
     let secret = SecretKey::load_or_create(&config.data_dir.join("secret.key"))?;
+    crate::private_files::database(&config.database_path())
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", config.database_path().display()))?;
     let pool = db::open(&config.database_path()).await?;
     db::migrate(&pool).await?;
     crate::domain::import::job::recover(&pool).await?;
@@ -178,7 +180,7 @@ pub async fn open_state(config: Config) -> anyhow::Result<AppState> {
 /// Upload files on disk match the imports that still need them: files of imports queued by an
 /// older version move out of the database, and files nobody waits for are removed.
 async fn keep_only_waiting_uploads(pool: &sqlx::SqlitePool, dir: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    crate::private_files::dir(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     storage::imports::move_out_legacy_files(pool, |id, bytes| {
         std::fs::write(storage::upload_files::path_for(dir, id), bytes)
     })

@@ -15,6 +15,7 @@ pub mod error;
 pub mod health;
 pub mod jobs;
 pub mod model;
+pub mod private_files;
 pub mod providers;
 pub mod public;
 pub mod schedule;

@@ -194,7 +194,7 @@ pub async fn make(pool: &SqlitePool, config: &Config, to: Option<&Path>) -> anyh
 /// `VACUUM INTO` a temporary name, check the copy, then give it its name: a file with a
 /// backup's name is always whole.
 async fn write_checked_copy(pool: &SqlitePool, dir: &Path, now: Timestamp) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir)
+    crate::private_files::dir(dir)
         .map_err(|e| anyhow::anyhow!("cannot create the backup directory {}: {e}", dir.display()))?;
     let stamp = stamp(now);
     // A later backup of the same second comes after every one made in it, kept or not yet
@@ -242,6 +242,7 @@ async fn keep_if_sound(partial: &Path, target: &Path) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(partial);
         return Err(e);
     }
+    crate::private_files::file(partial)?;
     sync_file(partial)?;
     std::fs::rename(partial, target)?;
     if let Some(dir) = target.parent() {
@@ -252,7 +253,7 @@ async fn keep_if_sound(partial: &Path, target: &Path) -> anyhow::Result<()> {
 
 /// Copies a checked backup into `dir` (a temporary name, then its own) and checks the copy.
 async fn copy_checked(path: &Path, dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    crate::private_files::dir(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
     let name = path.file_name().unwrap_or_default();
     let target = dir.join(name);
     let partial = dir.join(format!(".{}.partial", name.to_string_lossy()));
@@ -284,7 +285,8 @@ fn write_durably(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut partial = path.as_os_str().to_os_string();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
-    std::fs::write(&partial, bytes)?;
+    let _ = std::fs::remove_file(&partial);
+    std::io::Write::write_all(&mut crate::private_files::new_file().open(&partial)?, bytes)?;
     sync_file(&partial)?;
     std::fs::rename(&partial, path)?;
     if let Some(dir) = path.parent() {

@@ -63,6 +63,7 @@ pub async fn restore(config: &Config, file: &Path, force: bool) -> anyhow::Resul
 /// log in (a checkpoint on the copy: the source is not touched); then checks the copy whole.
 async fn copy_with_log(file: &Path, to: &Path) -> anyhow::Result<()> {
     std::fs::copy(file, to).map_err(|e| anyhow::anyhow!("copying {} failed: {e}", file.display()))?;
+    crate::private_files::file(to)?;
     let wal = sibling(file, "-wal");
     let has_log = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
     if has_log {

@@ -21,9 +21,9 @@ pub struct UploadFile {
 impl UploadFile {
     /// A new, empty file in `dir` (created if missing), open for writing.
     pub fn create(dir: &Path) -> io::Result<(UploadFile, std::fs::File)> {
-        std::fs::create_dir_all(dir)?;
+        crate::private_files::dir(dir)?;
         let path = dir.join(format!("{INCOMING}{}", uuid::Uuid::new_v4().simple()));
-        let file = std::fs::OpenOptions::new().write(true).create_new(true).open(&path)?;
+        let file = crate::private_files::new_file().open(&path)?;
         Ok((UploadFile { path, kept: false }, file))
     }
 

@@ -517,3 +517,35 @@ async fn restore_reads_a_source_with_its_log_and_never_overwrites_a_kept_copy() 
         .collect();
     assert_eq!(kept.len(), 2, "{kept:?}");
 }
+
+/// Issue 31 point 8: whatever the umask, pi-crm's directories are 0700 and its files 0600 —
+/// the database and its log, backups and their notes, the secret key, uploads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_data_and_backups_are_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let api = app.api(&app.key(&andy, RW, None).await);
+    let r = crate::imports::upload(&api, &ws, "", "few.csv", b"first_name\nAda\n".to_vec(), None, None).await;
+    assert!(r.status().is_success());
+    let data = data_dir(&app);
+    let backup = PathBuf::from(run_ok(&data, &["backup"]));
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    for file in ["pi-crm.db", "pi-crm.db-wal", "pi-crm.db-shm", "secret.key"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    assert_eq!(mode(&data.join("imports")), 0o700);
+    for upload in std::fs::read_dir(data.join("imports")).unwrap() {
+        let upload = upload.unwrap().path();
+        assert_eq!(mode(&upload), 0o600, "{}", upload.display());
+    }
+    let backups = backup.parent().unwrap();
+    assert_eq!(mode(backups), 0o700, "the backup directory");
+    for entry in std::fs::read_dir(backups).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+    app.stop().await;
+}
