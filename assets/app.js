@@ -80,7 +80,11 @@
     if (button && form.requestSubmit) form.requestSubmit(button);
   }
   function schedulePreview(event) {
-    var form = event.target.closest && event.target.closest("form[data-live-preview]");
+    // A field of the form placed outside it (form="…") counts too.
+    var owner = event.target.form;
+    var form = owner && owner.matches("form[data-live-preview]")
+      ? owner
+      : event.target.closest && event.target.closest("form[data-live-preview]");
     if (!form) return;
     clearTimeout(previewTimer);
     previewTimer = setTimeout(function () { refreshPreview(form); }, 700);

@@ -159,7 +159,11 @@ async fn decide(
 }
 
 /// The sample message as its own sandboxed document (its HTML never runs in this page).
-async fn sample(State(state): State<AppState>, Path(token): Path<String>) -> Result<Response, PageError> {
+async fn sample(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+    axum::extract::Query(params): axum::extract::Query<super::templates::preview::ImagesParam>,
+) -> Result<Response, PageError> {
     let r = match approval::review(&state, &token).await {
         Ok(r) => r,
         Err(AppError::NotFound) => return Ok(missing()),
@@ -175,5 +179,6 @@ async fn sample(State(state): State<AppState>, Path(token): Path<String>) -> Res
             body_text: s.body_text,
         })
         .ok_or(AppError::NotFound);
-    super::templates::preview::document(channel, rendered)
+    let images = super::templates::preview::Images::from_query(&params.images, "");
+    super::templates::preview::document(channel, rendered, images)
 }

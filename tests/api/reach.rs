@@ -351,3 +351,83 @@ async fn an_http_public_url_sends_no_one_click_header_and_the_page_says_why() {
     }
     c.app.stop().await;
 }
+
+/// Issue 31 point 8: the outside reviewer's sample is filled in for the fictional sample
+/// contact — never a real recipient's name, data or working unsubscribe link — and a sample
+/// or a shared template loads no remote image (no tracking pixel) until asked to.
+#[tokio::test]
+async fn the_reviewer_sees_a_fictional_sample_and_previews_load_no_remote_image_unasked() {
+    let mut c = camp_with(|_| {}).await;
+    c.add_contact("Maria", Some("maria.gonzalez@borrower.example"), None, &["past"])
+        .await;
+    crate::campaigns::require_approval(&c).await;
+    let r = c
+        .api()
+        .patch(
+            &c.url(&format!("templates/{}", c.template)),
+            json!({"body": "<p>Hi {{ first_name }} ({{ email }})</p><img src=\"https://tracker.example/open.gif?t=1\"><p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let id = c.campaign(crate::campaigns::past_clients(&c)).await;
+    let r = c.api().post(&c.url(&format!("campaigns/{id}/submit")), json!({})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let token = review_token(&review_emails(&c).await[0]);
+    let page = c
+        .app
+        .anonymous()
+        .get(c.app.url(&format!("/review/{token}")))
+        .send()
+        .await
+        .unwrap();
+    let page = page.text().await.unwrap();
+    assert!(!page.contains("Maria") && !page.contains("borrower.example"), "{page}");
+    let sample = c
+        .app
+        .anonymous()
+        .get(c.app.url(&format!("/review/{token}/sample")))
+        .send()
+        .await
+        .unwrap();
+    let policy = sample.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body = sample.text().await.unwrap();
+    assert!(!body.contains("Maria") && !body.contains("borrower.example"), "{body}");
+    assert!(body.contains("Hi Ada"), "the sample contact: {body}");
+    assert!(
+        body.contains("crm.example.com&#x2f;u&#x2f;sample\""),
+        "a link that unsubscribes nobody: {body}"
+    );
+    assert!(
+        policy.contains("img-src data:") && !policy.contains("https:"),
+        "{policy}"
+    );
+    assert!(
+        body.contains("Remote images are not loaded") && body.contains("images=1"),
+        "{body}"
+    );
+    let asked = c
+        .app
+        .anonymous()
+        .get(c.app.url(&format!("/review/{token}/sample?images=1")))
+        .send()
+        .await
+        .unwrap();
+    let policy = asked.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(policy.contains("img-src https: data:"), "{policy}");
+    assert!(!asked.text().await.unwrap().contains("Remote images are not loaded"));
+    // The campaign's own preview too.
+    let b = c.app.browser();
+    b.login("andy@example.com", crate::common::PASSWORD).await;
+    let preview = b.get(&format!("/workspaces/{}/campaigns/{id}/preview", c.ws)).await;
+    let policy = preview
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(!policy.contains("https:"), "{policy}");
+    c.app.stop().await;
+}

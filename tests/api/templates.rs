@@ -308,6 +308,27 @@ async fn copies_and_shares_reach_the_other_person_read_only() {
         )
         .await;
     assert_eq!(r.status(), 204);
+    // Her preview of it loads no remote image (a tracking pixel would tell Andy she opened
+    // it) until she asks.
+    let mona_browser = s.app.browser();
+    mona_browser.login("mona@example.com", crate::common::PASSWORD).await;
+    let preview = mona_browser.get(&format!("/templates/shared/{id}/preview")).await;
+    assert_eq!(preview.status, 200);
+    let policy = preview
+        .headers
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(
+        policy.contains("img-src data:") && !policy.contains("https:"),
+        "{policy}"
+    );
+    let loaded = mona_browser
+        .get(&format!("/templates/shared/{id}/preview?images=1"))
+        .await;
+    let policy = loaded.headers.get("content-security-policy").unwrap().to_str().unwrap();
+    assert!(policy.contains("img-src https: data:"), "{policy}");
     let shared: Value = mona_api.get("/api/v1/templates/shared").await.json().await.unwrap();
     assert_eq!(shared["items"].as_array().unwrap().len(), 1);
     assert_eq!(shared["items"][0]["shared_by"], "Andy");

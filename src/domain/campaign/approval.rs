@@ -221,12 +221,9 @@ pub(crate) async fn freeze(
         counted.has_value = Some(field.clone());
     }
     let audience = segment::audience(state, ws, &counted, &stored.row.channel).await?;
-    let first = storage::segments::first(&state.db, ws, &counted).await?;
-    let contact = match first {
-        Some(id) => storage::contacts::load(&state.db, ws, &id).await?,
-        None => None,
-    };
-    let sample_contact = contact.unwrap_or_else(|| template::sample_contact(filler.fields()));
+    // The reviewer is outside the house: the sample is filled in for the fictional sample
+    // contact, never a real one (their name, data, or a working unsubscribe link).
+    let sample_contact = template::sample_contact(filler.fields());
     let rendered = filler.fill(state, &sample_contact)?;
     let tz = ws.time_zone(&state.config)?;
     Ok(Snapshot {

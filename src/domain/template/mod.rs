@@ -642,14 +642,16 @@ impl Filler {
     }
 
     pub fn fill(&self, state: &AppState, contact: &ContactRecord) -> AppResult<Rendered> {
-        let unsubscribe = contact.base.primary_email.as_deref().and_then(|email| {
-            super::messaging::unsubscribe::link(
-                &state.secret,
-                state.config.public_url.as_deref(),
-                self.workspace.id(),
-                email,
-            )
-        });
+        let public_url = state.config.public_url.as_deref();
+        let unsubscribe = if contact.id.is_empty() {
+            // The fictional sample contact: a link that shows where it goes and unsubscribes
+            // nobody.
+            public_url.map(|u| format!("{}/u/sample", u.trim_end_matches('/')))
+        } else {
+            contact.base.primary_email.as_deref().and_then(|email| {
+                super::messaging::unsubscribe::link(&state.secret, public_url, self.workspace.id(), email)
+            })
+        };
         let context = render::context(
             contact,
             &self.fields,

@@ -101,6 +101,9 @@ pub struct ShowParams {
     cursor: String,
     #[serde(default)]
     contact: String,
+    /// A preview's "load images" (`1`).
+    #[serde(default)]
+    images: String,
 }
 
 pub async fn page(
@@ -180,7 +183,12 @@ pub async fn preview(
             body_html: p.body_html,
             body_text: p.body_text,
         });
-    crate::web::templates::preview::document(channel, rendered)
+    let query = format!(
+        "contact={}",
+        form_urlencoded::byte_serialize(params.contact.as_bytes()).collect::<String>()
+    );
+    let images = crate::web::templates::preview::Images::from_query(&params.images, &query);
+    crate::web::templates::preview::document(channel, rendered, images)
 }
 
 #[derive(Deserialize, Default)]
