@@ -397,11 +397,15 @@ pub async fn usage(state: &AppState, actor: &Actor, ws: &WorkspaceAccess) -> App
 }
 
 /// One call to the model, within the day's budget; its tokens are counted whatever it said.
+/// Before the call its estimate (the prompt at three characters a token, plus the answer's
+/// `max_tokens`) is reserved in one transaction, so calls made at once cannot each see the
+/// budget unspent; after it, the reservation becomes what the server said it used.
 async fn ask(state: &AppState, ws: &WorkspaceAccess, provider: &AiProvider, messages: &[Message]) -> AppResult<String> {
     let settings = provider.settings();
     let day = today(state, ws)?;
-    let spent = storage::ai_usage::spent(&state.db, ws, &day).await?;
-    if spent >= settings.daily_limit() {
+    let prompt_chars: usize = messages.iter().map(|m| m.content.chars().count()).sum();
+    let estimate = (prompt_chars as u64).div_ceil(3) + u64::from(MAX_ANSWER_TOKENS);
+    if !storage::ai_usage::reserve(&state.db, ws, &day, estimate, settings.daily_limit()).await? {
         return Err(AppError::OverLimit {
             code: "budget_exceeded",
             message: format!(
@@ -410,11 +414,11 @@ async fn ask(state: &AppState, ws: &WorkspaceAccess, provider: &AiProvider, mess
             ),
         });
     }
-    match llm::chat(settings, messages, MAX_ANSWER_TOKENS).await {
-        Ok(reply) => {
-            storage::ai_usage::add(&state.db, ws, &day, reply.total_tokens).await?;
-            Ok(reply.content)
-        }
+    let answer = llm::chat(settings, messages, MAX_ANSWER_TOKENS).await;
+    let used = answer.as_ref().map(|r| r.total_tokens).unwrap_or(0);
+    storage::ai_usage::settle(&state.db, ws, &day, estimate, used).await?;
+    match answer {
+        Ok(reply) => Ok(reply.content),
         Err(Failure::Timeout(message)) => Err(AppError::Upstream {
             code: "ai_timeout",
             message,

@@ -443,3 +443,38 @@ async fn a_personal_message_uses_only_that_contacts_facts_and_is_logged() {
     );
     s.app.stop().await;
 }
+
+/// Issue 31 point 5: thirty calls at once against a 1,500-token day: the first reserves its
+/// estimate before calling, so the others see the budget taken and get 429 — the model is
+/// asked once, and the day's count is what it said it used.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_made_at_once_cannot_overspend_the_daily_budget() {
+    let (s, fake, api) = ai_setup(Some("sk-test"), json!({"daily_token_limit": 1500})).await;
+    let mut answer = openai_answer(r#"{"body": "Hi Ada!"}"#);
+    answer["usage"] = json!({"prompt_tokens": 400, "completion_tokens": 600, "total_tokens": 1000});
+    answer_with(
+        &fake,
+        ResponseTemplate::new(200)
+            .set_body_json(answer)
+            .set_delay(std::time::Duration::from_millis(300)),
+    )
+    .await;
+    let body = json!({"contact_id": s.ada, "goal": "say hello", "channel": "text"});
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..30 {
+        let client = api.client.clone();
+        let url = s.app.url(&ai_path(&s, "messages"));
+        let body = body.clone();
+        calls.spawn(async move { client.post(url).json(&body).send().await.unwrap().status().as_u16() });
+    }
+    let statuses = calls.join_all().await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 29, "{statuses:?}");
+    assert_eq!(fake.received_requests().await.unwrap().len(), 1);
+    let spent: i64 = sqlx::query_scalar("SELECT tokens FROM ai_usage")
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(spent, 1000, "the reservation became what the model used");
+    s.app.stop().await;
+}

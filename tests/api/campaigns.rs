@@ -1064,6 +1064,80 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
     assert_eq!(c.get(&id).await["status"], "sent");
 }
 
+/// Issue 31 point 5: the daily text limit holds when many texts are in flight at once, and
+/// when two outbox pumps (the server's and `pi-crm jobs run outbox`) drain together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_text_limit_holds_under_concurrency() {
+    let mut c = camp_at("2026-12-07T12:00:00Z").await;
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("/2010-04-01/Accounts/{TWILIO_SID}/Messages.json")))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"sid": "SM0b6e2697aae04182a9f5b5c7a8994c7f", "status": "queued"}))
+                .set_delay(std::time::Duration::from_millis(100)),
+        )
+        .mount(&fake)
+        .await;
+    let r = c
+        .api()
+        .client
+        .put(c.app.url(&c.url("providers/sms")))
+        .json(
+            &json!({"kind": "twilio", "account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN,
+                      "from": "+1 415 555 0100", "api_base": fake.uri(), "per_minute": 0}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for i in 0..40 {
+        c.add_contact(
+            &format!("P{i}"),
+            None,
+            Some(&format!("+1415555{:04}", 1000 + i)),
+            &["past"],
+        )
+        .await;
+    }
+    let r = c
+        .api()
+        .post(
+            &c.url("templates"),
+            json!({"name": "Text", "channel": "text", "body": "Rates fell."}),
+        )
+        .await;
+    let text = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let r = c
+        .api()
+        .patch(
+            &format!("/api/v1/workspaces/{}", c.ws),
+            json!({"timezone": "UTC", "quiet_hours": {"start": "22:00", "end": "06:00"}, "daily_text_limit": 10}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let id = c
+        .campaign(json!({"name": "Rates text", "channel": "text", "template_id": text,
+                         "segment": {"lists_any": [c.lists["past"]]}}))
+        .await;
+    assert_eq!(c.act(&id, "schedule").await.status(), 200);
+    c.app.drain_campaigns().await;
+    let (a, b) = tokio::join!(
+        pi_crm::jobs::outbox::drain(&c.app.state),
+        pi_crm::jobs::outbox::drain(&c.app.state)
+    );
+    a.unwrap();
+    b.unwrap();
+    assert_eq!(
+        fake.received_requests().await.unwrap().len(),
+        10,
+        "exactly the day's limit went"
+    );
+    let held = c.get(&id).await;
+    assert_eq!(held["waiting"]["messages"], 30, "{held}");
+    c.app.stop().await;
+}
+
 #[tokio::test]
 async fn quiet_hours_and_the_daily_limit_with_a_fixed_clock() {
     let c = camp().await;
