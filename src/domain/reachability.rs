@@ -231,7 +231,11 @@ async fn fetch(public_url: &str, code: &str, ours: impl Fn(&str) -> bool) -> (bo
             ),
         );
     }
-    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    let mut response = response;
+    let body: serde_json::Value = match crate::providers::http::body_capped(&mut response, 64 * 1024).await {
+        Ok(text) => serde_json::from_str(&text).unwrap_or_default(),
+        Err(_) => serde_json::Value::Null,
+    };
     let echoed = body.get("nonce").and_then(|n| n.as_str());
     if echoed != Some(code) || !ours(code) {
         return (

@@ -80,6 +80,12 @@ impl AiProvider {
         if s.timeout_seconds.is_some_and(|n| !(5..=900).contains(&n)) {
             out.push(("timeout_seconds".into(), "timeout_seconds is between 5 and 900".into()));
         }
+        if s.max_answer_kib.is_some_and(|n| !(16..=65536).contains(&n)) {
+            out.push((
+                "max_answer_kib".into(),
+                "max_answer_kib is between 16 and 65536 (64 MiB)".into(),
+            ));
+        }
         out
     }
 }

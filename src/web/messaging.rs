@@ -244,7 +244,7 @@ fn settings_body(form: &Pairs) -> Map<String, Value> {
             continue;
         }
         let v = match key.as_str() {
-            "port" | "per_minute" | "daily_token_limit" | "timeout_seconds" => value
+            "port" | "per_minute" | "daily_token_limit" | "timeout_seconds" | "max_answer_kib" => value
                 .parse::<u64>()
                 .map(Value::from)
                 .unwrap_or_else(|_| Value::from(value)),
@@ -571,6 +571,13 @@ impl MessagingPage {
                 "Wait for an answer (seconds)",
                 "number",
                 "120 if empty; allow minutes for a model on this Pi",
+                false,
+            ),
+            (
+                "max_answer_kib",
+                "Longest answer read (KiB)",
+                "number",
+                "1024 if empty; a longer answer is refused, never read into memory whole",
                 false,
             ),
         ];

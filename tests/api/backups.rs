@@ -445,32 +445,51 @@ async fn restore_reads_a_source_with_its_log_and_never_overwrites_a_kept_copy() 
     let ws = app.workspace(&andy, "Borrowers").await;
     let api = app.api(&app.key(&andy, RW, None).await);
     let data = data_dir(&app);
-    // A checkpoint now; the next 120 contacts live only in the log while it is copied.
-    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(&app.state.db)
-        .await
-        .unwrap();
-    sqlx::query("PRAGMA wal_autocheckpoint = 0")
-        .execute(&app.state.db)
-        .await
-        .unwrap();
     for i in 0..120 {
         let r = api
             .post(
                 &format!("/api/v1/workspaces/{ws}/contacts"),
-                json!({"first_name": format!("Logged {i}")}),
+                json!({"first_name": format!("Ann {i}")}),
             )
             .await;
         assert_eq!(r.status(), 201);
     }
-    let total = app.count("SELECT COUNT(*) FROM base_contacts").await;
-    assert_eq!(total, 120);
+    // Everything in the main file, then a copy of it to work on.
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(&app.state.db)
+        .await
+        .unwrap();
+    let work_dir = tempfile::tempdir().unwrap();
+    let work = work_dir.path().join("work.db");
+    std::fs::copy(data.join("pi-crm.db"), &work).unwrap();
+    app.stop().await;
+    // A server stopped uncleanly: its last writes are only in the log. One connection that
+    // never checkpoints renames everyone, and the files are copied while it is open.
     let source_dir = tempfile::tempdir().unwrap();
     let source = source_dir.path().join("kept.db");
-    std::fs::copy(data.join("pi-crm.db"), &source).unwrap();
-    std::fs::copy(data.join("pi-crm.db-wal"), source_dir.path().join("kept.db-wal")).unwrap();
-    app.stop().await;
-    // Read without its log, the source's main file alone lacks those contacts.
+    {
+        use sqlx::{ConnectOptions, Connection};
+        let mut writer = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&work)
+            .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+            .pragma("wal_autocheckpoint", "0")
+            .connect()
+            .await
+            .unwrap();
+        sqlx::query("UPDATE base_contacts SET first_name = 'Logged ' || first_name")
+            .execute(&mut writer)
+            .await
+            .unwrap();
+        std::fs::copy(&work, &source).unwrap();
+        std::fs::copy(
+            work_dir.path().join("work.db-wal"),
+            source_dir.path().join("kept.db-wal"),
+        )
+        .unwrap();
+        writer.close().await.unwrap();
+    }
+    let logged = "SELECT COUNT(*) FROM base_contacts WHERE first_name LIKE 'Logged %'";
+    // Read without its log, the source's main file alone lacks those writes.
     let alone = {
         use sqlx::{ConnectOptions, Connection};
         let mut conn = sqlx::sqlite::SqliteConnectOptions::new()
@@ -480,24 +499,18 @@ async fn restore_reads_a_source_with_its_log_and_never_overwrites_a_kept_copy() 
             .connect()
             .await
             .unwrap();
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM base_contacts")
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
+        let n: i64 = sqlx::query_scalar(logged).fetch_one(&mut conn).await.unwrap();
         conn.close().await.unwrap();
         n
     };
-    assert!(alone < 120, "the writes are in the log: {alone} in the main file");
+    assert_eq!(alone, 0, "the writes are in the log only");
 
     let target = tempfile::tempdir().unwrap();
     let target_data = target.path().join("data");
     let said = run_ok(&target_data, &["restore", source.to_str().unwrap()]);
     assert!(said.starts_with("restored "), "{said}");
     let restored = pi_crm::storage::db::open(&target_data.join("pi-crm.db")).await.unwrap();
-    let found: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM base_contacts")
-        .fetch_one(&restored)
-        .await
-        .unwrap();
+    let found: i64 = sqlx::query_scalar(logged).fetch_one(&restored).await.unwrap();
     restored.close().await;
     assert_eq!(found, 120, "every write in the source's log was restored");
     assert!(

@@ -954,12 +954,21 @@ async fn a_birthday_campaign_sends_each_year_once_on_the_day_and_keeps_leap_days
 }
 
 async fn twilio_fake(c: &Camp) -> MockServer {
+    twilio_fake_answering(
+        c,
+        ResponseTemplate::new(201).set_body_json(json!({
+            "sid": "SM0b6e2697aae04182a9f5b5c7a8994c7f", "status": "queued", "num_segments": "1",
+            "error_code": null, "to": "+14155550123", "from": "+14155550100"})),
+    )
+    .await
+}
+
+/// A Twilio fake giving `answer` to every text, set as the workspace's provider.
+async fn twilio_fake_answering(c: &Camp, answer: ResponseTemplate) -> MockServer {
     let fake = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path(format!("/2010-04-01/Accounts/{TWILIO_SID}/Messages.json")))
-        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
-            "sid": "SM0b6e2697aae04182a9f5b5c7a8994c7f", "status": "queued", "num_segments": "1",
-            "error_code": null, "to": "+14155550123", "from": "+14155550100"})))
+        .respond_with(answer)
         .mount(&fake)
         .await;
     let r = c
@@ -1069,28 +1078,14 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_text_limit_holds_under_concurrency() {
     let mut c = camp_at("2026-12-07T12:00:00Z").await;
-    let fake = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path(format!("/2010-04-01/Accounts/{TWILIO_SID}/Messages.json")))
-        .respond_with(
-            ResponseTemplate::new(201)
-                .set_body_json(json!({"sid": "SM0b6e2697aae04182a9f5b5c7a8994c7f", "status": "queued"}))
-                .set_delay(std::time::Duration::from_millis(100)),
-        )
-        .mount(&fake)
-        .await;
-    let r = c
-        .api()
-        .client
-        .put(c.app.url(&c.url("providers/sms")))
-        .json(
-            &json!({"kind": "twilio", "account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN,
-                      "from": "+1 415 555 0100", "api_base": fake.uri(), "per_minute": 0}),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    // Each text takes Twilio a moment, so many are in flight at once.
+    let fake = twilio_fake_answering(
+        &c,
+        ResponseTemplate::new(201)
+            .set_body_json(json!({"sid": "SM0b6e2697aae04182a9f5b5c7a8994c7f", "status": "queued"}))
+            .set_delay(std::time::Duration::from_millis(100)),
+    )
+    .await;
     for i in 0..40 {
         c.add_contact(
             &format!("P{i}"),

@@ -26,6 +26,16 @@ async fn test_send(s: &Setup, channel: &str, body: Value) -> Value {
     r.json().await.unwrap()
 }
 
+/// The test send's error for `channel` once every POST to `server` gets `answer`.
+async fn error_when(s: &Setup, server: &MockServer, channel: &str, answer: ResponseTemplate) -> String {
+    server.reset().await;
+    Mock::given(method("POST")).respond_with(answer).mount(server).await;
+    test_send(s, channel, json!({})).await["error"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
 #[tokio::test]
 async fn a_test_send_never_reads_an_internal_page_back() {
     let s = setup().await;
@@ -57,54 +67,41 @@ async fn a_test_send_never_reads_an_internal_page_back() {
     );
 
     // An error page of another service: the status and a fixed sentence, not its words.
-    inside.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_string(format!("<html><body>{SECRET_PAGE}</body></html>")))
-        .mount(&inside)
-        .await;
-    let error = test_send(&s, "email", json!({})).await["error"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let error = error_when(
+        &s,
+        &inside,
+        "email",
+        ResponseTemplate::new(400).set_body_string(format!("<html><body>{SECRET_PAGE}</body></html>")),
+    )
+    .await;
     assert_eq!(
         error,
         "Mailgun answered 400 Bad Request, not in Mailgun's error format, so its answer is not shown: check the address in the settings"
     );
     // JSON with a message among other keys is not Mailgun's shape either.
-    inside.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"message": SECRET_PAGE, "ssid": "home"})))
-        .mount(&inside)
-        .await;
-    let error = test_send(&s, "email", json!({})).await["error"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let error = error_when(
+        &s,
+        &inside,
+        "email",
+        ResponseTemplate::new(400).set_body_json(json!({"message": SECRET_PAGE, "ssid": "home"})),
+    )
+    .await;
     assert!(!error.contains("wifi_password"), "{error}");
     // Mailgun's own error shape is shown, so real refusals stay useful.
-    inside.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"message": "'to' parameter is not a valid address. please check documentation"})),
-        )
-        .mount(&inside)
-        .await;
-    let error = test_send(&s, "email", json!({})).await["error"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let mailgun_refusal = json!({"message": "'to' parameter is not a valid address. please check documentation"});
+    let error = error_when(
+        &s,
+        &inside,
+        "email",
+        ResponseTemplate::new(400).set_body_json(mailgun_refusal),
+    )
+    .await;
     assert_eq!(
         error,
         "Mailgun answered 400 Bad Request: 'to' parameter is not a valid address. please check documentation"
     );
 
     // The AI provider (a LAN model server is allowed): no redirect, no foreign page.
-    inside.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500).set_body_string(SECRET_PAGE))
-        .mount(&inside)
-        .await;
     let r = put_provider(
         &s,
         "ai",
@@ -112,21 +109,24 @@ async fn a_test_send_never_reads_an_internal_page_back() {
     )
     .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    let error = test_send(&s, "ai", json!({})).await["error"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let error = error_when(
+        &s,
+        &inside,
+        "ai",
+        ResponseTemplate::new(500).set_body_string(SECRET_PAGE),
+    )
+    .await;
     assert!(!error.contains("wifi_password"), "{error}");
     assert!(error.contains("not in the OpenAI error format"), "{error}");
-    inside.reset().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error", "code": "invalid_api_key"}})))
-        .mount(&inside)
-        .await;
-    let error = test_send(&s, "ai", json!({})).await["error"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let openai_refusal = json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error",
+                                          "code": "invalid_api_key"}});
+    let error = error_when(
+        &s,
+        &inside,
+        "ai",
+        ResponseTemplate::new(401).set_body_json(openai_refusal),
+    )
+    .await;
     assert!(error.ends_with(": Incorrect API key provided"), "{error}");
     s.app.stop().await;
 }

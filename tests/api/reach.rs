@@ -156,24 +156,12 @@ async fn the_check_passes_only_when_this_instance_answers_at_public_url() {
     let kept: Value = app.api(&key).get("/api/v1/reachability").await.json().await.unwrap();
     assert_eq!(kept, passed);
     // Nobody signed in: 401 on both.
-    assert_eq!(
-        app.anonymous()
-            .post(app.url("/api/v1/reachability/check"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
-    assert_eq!(
-        app.anonymous()
-            .get(app.url("/api/v1/reachability"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    for route in [
+        app.anonymous().post(app.url("/api/v1/reachability/check")),
+        app.anonymous().get(app.url("/api/v1/reachability")),
+    ] {
+        assert_eq!(route.send().await.unwrap().status(), 401);
+    }
     // A code this instance did not issue is not echoed.
     let probe: Value = app
         .anonymous()
