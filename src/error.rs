@@ -21,6 +21,9 @@ pub enum AppError {
     /// so a client can tell the reasons apart.
     #[error("{message}")]
     Refused { code: &'static str, message: String },
+    /// The address exists but does not take this method (405 `method_not_allowed`).
+    #[error("this address does not take a {0} request")]
+    MethodNotAllowed(String),
     #[error("{message}")]
     Invalid { field: String, message: String },
     /// Several inputs at fault at once (a form shows each beside its input); `(field,
@@ -82,6 +85,7 @@ impl AppError {
             AppError::Conflict { .. } | AppError::Refused { .. } => StatusCode::CONFLICT,
             AppError::Invalid { .. } | AppError::InvalidMany(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } | AppError::OverLimit { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -100,6 +104,7 @@ impl AppError {
             AppError::Refused { code, .. } => code,
             AppError::Invalid { .. } | AppError::InvalidMany(_) => "invalid",
             AppError::BadRequest(_) => "bad_request",
+            AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::RateLimited { .. } => "rate_limited",

@@ -29,6 +29,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::app::security_headers,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::body_deadline::layer,
+        ))
+        .layer(crate::app::compression())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -184,3 +184,65 @@ async fn assets_are_embedded_and_cached_for_long() {
         404
     );
 }
+
+/// Issue 32 point 6: pages, JSON and assets are compressed for a client that accepts it;
+/// API answers are never cached; a wrong method is 405 `method_not_allowed`.
+#[tokio::test]
+async fn http_conventions_compression_caching_and_405() {
+    let app = TestApp::spawn().await;
+    let (andy, b) = app.user_browser("andy@example.com").await;
+    let ws = app.workspace(&andy, "Loans").await;
+    let key = app.key(&andy, &["read:contacts", "write:contacts"], None).await;
+    for i in 0..100 {
+        app.api(&key)
+            .post(
+                &format!("/api/v1/workspaces/{ws}/contacts"),
+                serde_json::json!({"first_name": format!("Borrower {i}"), "primary_email": format!("b{i}@example.com")}),
+            )
+            .await;
+    }
+    let page = format!("/workspaces/{ws}/contacts?limit=100");
+    let plain = b.client.get(app.url(&page)).send().await.unwrap();
+    assert!(plain.headers().get("content-encoding").is_none());
+    let plain_len = plain.bytes().await.unwrap().len();
+    for encoding in ["br", "gzip"] {
+        let r = b
+            .client
+            .get(app.url(&page))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-encoding"], encoding);
+        assert_eq!(r.headers()["cache-control"], "no-store");
+        let len = r.bytes().await.unwrap().len();
+        assert!(len * 4 < plain_len, "{encoding}: {len} bytes against {plain_len}");
+    }
+    let css = app
+        .anonymous()
+        .get(app.url("/assets/app.css"))
+        .header("accept-encoding", "br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.headers()["content-encoding"], "br");
+    assert_eq!(css.headers()["cache-control"], "public, max-age=31536000, immutable");
+    let json = app
+        .api(&key)
+        .client
+        .get(app.url(&format!("/api/v1/workspaces/{ws}/contacts?limit=100")))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json.headers()["content-encoding"], "gzip");
+    assert_eq!(json.headers()["cache-control"], "no-store");
+    // A method the address does not take.
+    let r = app.api(&key).client.put(app.url("/api/v1/me")).send().await.unwrap();
+    assert_eq!(r.status(), 405);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+    assert_eq!(body["error"]["message"], "this address does not take a PUT request");
+    app.stop().await;
+}

@@ -87,7 +87,11 @@ async fn slow_bodies_from_one_source_cannot_hold_the_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_upload_gets_time_for_its_size_and_a_trickle_still_ends() {
-    let app = TestApp::spawn_with(|c| c.body_deadline_secs = 1).await;
+    let app = TestApp::spawn_with(|c| {
+        c.body_deadline_secs = 1;
+        c.public_bind = Some("127.0.0.1:0".parse().unwrap());
+    })
+    .await;
     // 4 MiB declared: 1 s + 128 s at the slowest allowed rate — a real upload is not cut off
     // at the small-body deadline. Sent at once, it is read whole and queued.
     let andy = app.create_user("andy@example.com", "Andy").await;
@@ -106,6 +110,13 @@ async fn a_large_upload_gets_time_for_its_size_and_a_trickle_still_ends() {
     let said = answer(&mut trickle, Duration::from_secs(6))
         .await
         .expect("answered within the deadline");
+    assert!(said.starts_with("HTTP/1.1 4"), "{said}");
+    // The same on the public listener, which faces the internet.
+    let public_port = app.public_port.unwrap();
+    let mut trickle = slow_post(public_port, "127.0.0.3", "00000000-0000-0000-0000-000000000000").await;
+    let said = answer(&mut trickle, Duration::from_secs(6))
+        .await
+        .expect("answered within the deadline on the public listener");
     assert!(said.starts_with("HTTP/1.1 4"), "{said}");
     app.stop().await;
 }
