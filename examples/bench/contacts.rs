@@ -241,12 +241,13 @@ pub fn page_at_10k(binary: &Path) {
     let mut server = spawn_server(binary, &data, port);
     wait_healthy(port);
     let base = format!("http://127.0.0.1:{port}");
-    match rt.block_on(wrk_page(
-        &base,
-        &format!("/workspaces/{}/contacts?limit=100", seeded.workspace),
-    )) {
-        Some(line) => println!("{SMALL_OFFICE} contacts: {line}"),
-        None => println!("the contacts page at 10k: wrk is not installed; skipped"),
+    let path = format!("/workspaces/{}/contacts?limit=100", seeded.workspace);
+    println!("{SMALL_OFFICE} contacts: {}", rt.block_on(page_bytes(&base, &path)));
+    for encoding in [None, Some("br"), Some("gzip")] {
+        match rt.block_on(wrk_page_encoded(&base, &path, encoding)) {
+            Some(line) => println!("{SMALL_OFFICE} contacts: {line}"),
+            None => println!("the contacts page at 10k: wrk is not installed; skipped"),
+        }
     }
     stop(&mut server);
 }
@@ -506,16 +507,44 @@ fn report(what: &str, times: &[Duration]) {
 
 /// `wrk` on the contacts page (`path`, a signed-in session), 2 threads, 32 connections, 10 s.
 async fn wrk_page(base: &str, path: &str) -> Option<String> {
+    wrk_page_encoded(base, path, None).await
+}
+
+/// `wrk_page` asking for `encoding` (`br`, `gzip`), as a browser does.
+async fn wrk_page_encoded(base: &str, path: &str, encoding: Option<&str>) -> Option<String> {
     Command::new("wrk").arg("--version").output().ok()?;
     let cookie = session_cookie(base).await;
+    let accept = encoding
+        .map(|e| format!(", [\"Accept-Encoding\"] = \"{e}\""))
+        .unwrap_or_default();
     let lua = format!(
-        "request = function()\n  return wrk.format(\"GET\", \"{path}\", {{[\"Cookie\"] = \"{cookie}\"}})\nend\n"
+        "request = function()\n  return wrk.format(\"GET\", \"{path}\", {{[\"Cookie\"] = \"{cookie}\"{accept}}})\nend\n"
     );
+    let asked = encoding.map(|e| format!(", Accept-Encoding: {e}")).unwrap_or_default();
     wrk_with(
         base,
         &lua,
-        &format!("the contacts page {path} under wrk (2 threads, 32 connections, 10 s, signed in)"),
+        &format!("the contacts page {path} under wrk (2 threads, 32 connections, 10 s, signed in{asked})"),
     )
+}
+
+/// The contacts page's bytes on the wire for each encoding a browser may ask for.
+async fn page_bytes(base: &str, path: &str) -> String {
+    let cookie = session_cookie(base).await;
+    let client = reqwest::Client::new();
+    let mut out = Vec::new();
+    for encoding in ["identity", "gzip", "br"] {
+        let r = client
+            .get(format!("{base}{path}"))
+            .header("cookie", &cookie)
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        let bytes = r.bytes().await.unwrap().len();
+        out.push(format!("{encoding} {:.1} KB", bytes as f64 / 1000.0));
+    }
+    format!("the contacts page's bytes on the wire: {}", out.join(", "))
 }
 
 /// A signed-in session's cookie, `name=value`.
