@@ -248,10 +248,11 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// gzip or brotli for whatever the client accepts (HTML, JSON, CSS, JS): a 100-row contacts
-/// page shrinks several times over a phone's link. Quality 4: brotli's default (11) costs a
-/// Pi far more time than the bytes it saves on a page made per request.
+/// page shrinks from 84 KB to about 9 KB over a phone's link. The fastest level: pages are
+/// made per request on a 2-core Pi, and at level 4 compressing cost more than half the
+/// contacts page's throughput (`docs/benchmarks.md`); brotli's default (11) far more.
 pub(crate) fn compression() -> tower_http::compression::CompressionLayer {
-    tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(4))
+    tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest)
 }
 
 async fn method_not_allowed(req: Request) -> Response {

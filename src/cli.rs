@@ -81,6 +81,9 @@ enum Command {
     /// Scheduled jobs: list them, or run one now.
     #[command(subcommand)]
     Jobs(JobsCommand),
+    /// Print the API's OpenAPI 3.1 document (the same as GET /api/v1/openapi.json), for
+    /// generating a client without a running server.
+    Openapi,
     /// Write every contact of a workspace to stdout as CSV or vCard 4.0.
     Export {
         /// The email of the account whose workspace it is (or who it is shared with).
@@ -256,6 +259,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Jobs(cmd) => jobs_command(config, cmd).await,
+        Command::Openapi => {
+            println!("{}", serde_json::to_string_pretty(&crate::api::openapi::json())?);
+            Ok(())
+        }
     }
 }
 

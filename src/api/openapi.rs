@@ -62,6 +62,14 @@ impl Modify for Security {
 }
 
 /// `GET /api/v1/openapi.json`, built for each request (rare: the docs page and tools).
-pub async fn document() -> axum::Json<utoipa::openapi::OpenApi> {
-    axum::Json(ApiDoc::openapi())
+pub async fn document() -> axum::Json<serde_json::Value> {
+    axum::Json(json())
+}
+
+/// The document as tools read it: generated from the handlers' annotations, then completed
+/// where they leave things out (`openapi_tidy`).
+pub fn json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    super::openapi_tidy::tidy(&mut doc);
+    doc
 }

@@ -23,13 +23,26 @@ pub struct DryRun {
     dry_run: bool,
 }
 
+/// The upload's parts, as the OpenAPI document describes them.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ImportUpload {
+    /// The CSV or vCard file.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// How columns map to fields, as JSON (SPEC §11); the suggested mapping when left out.
+    mapping: Option<String>,
+    /// `skip`, `update` or `merge` for a row that matches a contact already there.
+    on_duplicate: Option<String>,
+}
+
 /// Upload a CSV or vCard file. With `?dry_run=true`: the preview (format, encoding,
 /// delimiter, columns, suggested mapping, sample rows, and the values that mapping — or the
 /// `mapping` given — cannot read, counted by column) and nothing written. Otherwise the
 /// import is queued: 202 with its id; follow it with `GET …/imports/{id}`.
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/imports", tag = "imports",
     params(("dry_run" = Option<bool>, Query)),
-    request_body(content_type = "multipart/form-data", description = "file, and optionally mapping (JSON, SPEC §11) and on_duplicate"),
+    request_body(content_type = "multipart/form-data", content = ImportUpload, description = "file, and optionally mapping (JSON, SPEC §11) and on_duplicate"),
     responses((status = 200, body = Preview), (status = 202, body = ImportView), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
