@@ -370,3 +370,88 @@ async fn gmail_links_with_pkce_and_sends_the_raw_message() {
     assert!(raw.contains("Subject: Your rate lock\r\n"), "{raw}");
     assert!(raw.contains("Content-Type: multipart/alternative;"), "{raw}");
 }
+
+/// A TCP server on loopback that answers `greeting` (if any) and then reads without ever
+/// answering: a mail server that stalls, or an implicit-TLS server waiting for a ClientHello
+/// that a STARTTLS client never sends.
+async fn silent_server(greeting: Option<&'static str>) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Some(g) = greeting {
+                    let _ = socket.write_all(g.as_bytes()).await;
+                }
+                let mut buf = [0u8; 1024];
+                while let Ok(n) = socket.read(&mut buf).await {
+                    if n == 0 {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// Issue 32 point 2: a server that stops answering after its greeting, or one that speaks
+/// implicit TLS on a STARTTLS setting, does not hold a send: each step has a deadline, the
+/// message (never begun) is retried rather than "may have been sent", and the test button
+/// answers within 15 seconds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_or_mis_set_mail_server_fails_each_step_in_time_and_nothing_is_unknown() {
+    // One try per drain: the retry waits an hour.
+    let s = crate::messaging::setup_with(|c| c.outbox_retry_base_seconds = 3600).await;
+    let stalls = silent_server(Some("220 stall.example ESMTP\r\n")).await;
+    let tls_only = silent_server(None).await;
+    for (port, security, waited_for) in [(stalls, "none", "EHLO"), (tls_only, "starttls", "greeting")] {
+        put_email(
+            &s,
+            json!({"kind": "smtp", "host": "127.0.0.1", "port": port, "security": security, "from": "andy@lee-family.example"}),
+        )
+        .await;
+        let started = std::time::Instant::now();
+        let r = s
+            .app
+            .api(&s.key)
+            .post(&format!("/api/v1/workspaces/{}/providers/email/test", s.ws), json!({}))
+            .await;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(15),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(r.status(), 502);
+        let said: Value = r.json().await.unwrap();
+        assert!(
+            said["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("no SMTP exchange with the mail server"),
+            "{said}"
+        );
+        let id = queue_email(&s).await;
+        s.app.drain_outbox().await;
+        assert_eq!(
+            entry(&s, &id).await["status"],
+            "queued",
+            "{waited_for}: nothing was sent, so it waits for a retry"
+        );
+        let error: String =
+            sqlx::query_scalar("SELECT last_error FROM outbox WHERE state = 'pending' ORDER BY id DESC LIMIT 1")
+                .fetch_one(&s.app.state.db)
+                .await
+                .unwrap();
+        assert!(
+            error.contains("did not answer") && error.contains("within 10 seconds"),
+            "{error}"
+        );
+        sqlx::query("DELETE FROM outbox")
+            .execute(&s.app.state.db)
+            .await
+            .unwrap();
+    }
+    s.app.stop().await;
+}

@@ -467,14 +467,16 @@ pub async fn test_send(
                 outbox_id: crate::domain::ids::OutboxId::generate().to_string(),
             };
             match (mailer.send(&email).await, &mailer.provider) {
-                // Below a refusal in the server's own SMTP words, one sentence: the test must not
-                // tell a closed port from an open one that speaks something else.
+                // Below a refusal in the server's own SMTP words, one sentence (and what the
+                // settings themselves suggest): the test must not tell a closed port from an
+                // open one that speaks something else.
                 (
                     crate::providers::Outcome::Retry { .. } | crate::providers::Outcome::Unknown { .. },
-                    crate::providers::email::EmailProvider::Smtp(_),
-                ) => crate::providers::Outcome::failed(
-                    "no SMTP exchange with the mail server at the configured host and port: nothing answered there, it refused, it is not a mail server, or TLS failed",
-                ),
+                    crate::providers::email::EmailProvider::Smtp(settings),
+                ) => crate::providers::Outcome::failed(format!(
+                    "no SMTP exchange with the mail server at the configured host and port: nothing answered there, it refused, it is not a mail server, or TLS failed{}",
+                    crate::providers::email::smtp::likely_cause(settings)
+                )),
                 (outcome, _) => outcome,
             }
         }

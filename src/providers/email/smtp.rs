@@ -5,8 +5,7 @@
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lettre::transport::smtp::client::{Certificate, TlsParameters};
 use serde::{Deserialize, Serialize};
 
 use super::check_present;
@@ -63,97 +62,200 @@ fn is_pem_certificates(text: &str) -> bool {
     matches!(all, Ok(certs) if !certs.is_empty()) && Certificate::from_pem(text.trim().as_bytes()).is_ok()
 }
 
+/// How long each step before the message may take: the greeting, STARTTLS, signing in, each
+/// command. lettre's own timeout covers only the connect (lettre issue #1027), so a server
+/// that stops answering would otherwise hold a send until the connection dropped.
+const STEP: Duration = Duration::from_secs(10);
+/// How long the server may take to give its final answer once it has the whole message.
+const FINAL_ANSWER: Duration = Duration::from_secs(60);
+
+/// One message through one SMTP exchange, step by step, each step with its deadline. Until
+/// the server has accepted DATA nothing can have been sent: any failure there is retried
+/// (or, for the server's own 5xx, a refusal). Once the message is on its way, a lost answer
+/// means it may have gone: `unknown`.
 pub async fn send(s: &Settings, email: &Email) -> Outcome {
     let message = match super::mime::build(email) {
         Ok(m) => m,
         Err(reason) => return Outcome::failed(reason),
     };
-    let transport = match transport(s) {
-        Ok(t) => t,
-        Err(reason) => return Outcome::failed(reason),
-    };
-    match transport.send(message).await {
-        Ok(_) => Outcome::Sent {
+    let envelope = message.envelope().clone();
+    let bytes = message.formatted();
+    match exchange(s, &envelope, &bytes).await {
+        Ok(()) => Outcome::Sent {
             provider_id: Some(super::mime::message_id(email).trim_matches(['<', '>']).to_string()),
         },
-        Err(e) => classify(&e),
+        Err(outcome) => outcome,
     }
 }
 
-fn transport(s: &Settings) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
+async fn exchange(s: &Settings, envelope: &lettre::address::Envelope, bytes: &[u8]) -> Result<(), Outcome> {
+    use lettre::transport::smtp::client::AsyncSmtpConnection;
+    use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
+    use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+
     let host = s.host.trim();
-    let tls = || {
-        let mut params = TlsParameters::builder(host.to_string());
-        if !s.ca_pem.trim().is_empty() {
-            let cert = Certificate::from_pem(s.ca_pem.trim().as_bytes())
-                .map_err(|e| format!("the certificate to trust does not read: {e}"))?;
-            params = params.add_root_certificate(cert);
+    let hello = ClientId::default();
+    let implicit = if s.security == "tls" {
+        Some(tls(s).map_err(Outcome::failed)?)
+    } else {
+        None
+    };
+    let mut conn = step(
+        s,
+        "its greeting",
+        AsyncSmtpConnection::connect_tokio1((host, s.port), Some(STEP), &hello, implicit, None),
+    )
+    .await?;
+    if s.security == "starttls" {
+        if !conn.can_starttls() {
+            return Err(Outcome::failed(format!(
+                "the mail server does not offer STARTTLS{}",
+                likely_cause(s)
+            )));
         }
-        params
-            .build_rustls()
-            .map_err(|e| format!("TLS for {host} could not be set up: {e}"))
-    };
-    let security = match s.security.as_str() {
-        "tls" => Tls::Wrapper(tls()?),
-        "starttls" => Tls::Required(tls()?),
-        _ => Tls::None,
-    };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-        .port(s.port)
-        .tls(security)
-        .timeout(Some(Duration::from_secs(30)));
+        let params = tls(s).map_err(Outcome::failed)?;
+        step(s, "STARTTLS", conn.starttls(params, &hello)).await?;
+    }
     if !s.username.trim().is_empty() {
-        builder = builder.credentials(Credentials::new(s.username.trim().to_string(), s.password.clone()));
+        use lettre::transport::smtp::authentication::Mechanism;
+        let credentials = Credentials::new(s.username.trim().to_string(), s.password.clone());
+        step(
+            s,
+            "signing in",
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], &credentials),
+        )
+        .await?;
     }
-    Ok(builder.build())
+    let mut options = Vec::new();
+    let non_ascii = envelope
+        .from()
+        .into_iter()
+        .chain(envelope.to())
+        .any(|a| !AsRef::<str>::as_ref(a).is_ascii());
+    if non_ascii {
+        if !conn.server_info().supports_feature(Extension::SmtpUtfEight) {
+            return Err(Outcome::failed(
+                "an address is not plain ASCII and the mail server does not take SMTPUTF8",
+            ));
+        }
+        options.push(MailParameter::SmtpUtfEight);
+    }
+    if !bytes.is_ascii() && conn.server_info().supports_feature(Extension::EightBitMime) {
+        options.push(MailParameter::Body(MailBodyParameter::EightBitMime));
+    }
+    step(
+        s,
+        "MAIL FROM",
+        conn.command(Mail::new(envelope.from().cloned(), options)),
+    )
+    .await?;
+    for to in envelope.to() {
+        step(s, "RCPT TO", conn.command(Rcpt::new(to.clone(), Vec::new()))).await?;
+    }
+    step(s, "DATA", conn.command(Data)).await?;
+    // The message goes now: past this point an answer that does not come may hide a delivery.
+    match tokio::time::timeout(FINAL_ANSWER, conn.message(bytes)).await {
+        Ok(Ok(_)) => {
+            let _ = tokio::time::timeout(STEP, conn.quit()).await;
+            Ok(())
+        }
+        Ok(Err(e)) if e.is_permanent() => Err(Outcome::failed(format!("the mail server refused it: {e}"))),
+        Ok(Err(e)) if e.is_transient() => Err(Outcome::Retry {
+            reason: format!("the mail server asked to try later: {e}"),
+            after: None,
+        }),
+        Ok(Err(_)) => Err(Outcome::Unknown {
+            reason: "the connection to the mail server broke before its final answer: the message may have been sent"
+                .into(),
+        }),
+        Err(_) => Err(Outcome::Unknown {
+            reason: format!(
+                "the mail server gave no final answer within {} seconds: the message may have been sent",
+                FINAL_ANSWER.as_secs()
+            ),
+        }),
+    }
 }
 
-/// A 5xx reply is a refusal; a 4xx reply means "try later" and nothing was accepted; a
-/// connection that never opened (or failed TLS) sent nothing; anything else may have lost the
-/// server's final answer after the message went out.
-fn classify(e: &lettre::transport::smtp::Error) -> Outcome {
-    let said = e.to_string();
-    if e.is_permanent() || e.is_client() {
-        return Outcome::failed(format!("the mail server refused it: {said}"));
-    }
-    if e.is_transient() {
-        return Outcome::Retry {
-            reason: format!("the mail server asked to try later: {said}"),
+/// One step before the message, within `STEP`: what its failure means (nothing was sent).
+async fn step<T>(
+    s: &Settings,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, lettre::transport::smtp::Error>>,
+) -> Result<T, Outcome> {
+    match tokio::time::timeout(STEP, fut).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) if e.is_permanent() => Err(Outcome::failed(format!("the mail server refused it: {e}"))),
+        Ok(Err(e)) if e.is_transient() => Err(Outcome::Retry {
+            reason: format!("the mail server asked to try later: {e}"),
             after: None,
-        };
-    }
-    // One sentence for every failure below SMTP (refused, unreachable, no such name, TLS), so
-    // the host and port settings cannot be used to tell open ports from closed ones.
-    if e.is_tls() || never_connected(e) {
-        return Outcome::Retry {
-            reason: "could not reach the mail server at the configured host and port (nothing answered there, it refused, or TLS failed)".into(),
+        }),
+        Ok(Err(e)) if e.is_client() => Err(Outcome::failed(format!("the mail server could not be used: {e}"))),
+        // One sentence for every failure below SMTP (refused, unreachable, no such name, TLS,
+        // not a mail server), so the settings cannot be used to tell open ports from closed.
+        Ok(Err(_)) => Err(Outcome::Retry {
+            reason: format!(
+                "could not reach the mail server at the configured host and port (nothing answered there, it refused, or TLS failed){}",
+                likely_cause(s)
+            ),
             after: None,
-        };
-    }
-    Outcome::Unknown {
-        reason: "the connection to the mail server broke before its final answer: the message may have been sent"
-            .into(),
+        }),
+        Err(_) => Err(Outcome::Retry {
+            reason: format!(
+                "the mail server did not answer {what} within {} seconds{}",
+                STEP.as_secs(),
+                likely_cause(s)
+            ),
+            after: None,
+        }),
     }
 }
 
-fn never_connected(e: &(dyn std::error::Error + 'static)) -> bool {
-    use std::io::ErrorKind::*;
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        // A TLS handshake that failed (an untrusted certificate) happens before any mail is
-        // sent, whether it comes as rustls's own error or wrapped in an I/O error.
-        if c.is::<rustls::Error>() {
-            return true;
-        }
-        if let Some(io) = c.downcast_ref::<std::io::Error>() {
-            return io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>())
-                || matches!(
-                    io.kind(),
-                    ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
-                )
-                || io.to_string().contains("lookup");
-        }
-        cause = c.source();
+/// What the port and security settings suggest when an exchange fails: the usual mismatch
+/// of implicit TLS and STARTTLS. Judged from the settings alone, never from what answered.
+pub fn likely_cause(s: &Settings) -> &'static str {
+    match (s.security.as_str(), s.port) {
+        ("starttls" | "none", 465) => "; port 465 expects TLS from the start, not STARTTLS: set security to tls",
+        ("tls", 587 | 25) => "; ports 587 and 25 expect STARTTLS, not TLS from the start: set security to starttls",
+        _ => "",
     }
-    false
+}
+
+fn tls(s: &Settings) -> Result<TlsParameters, String> {
+    let host = s.host.trim();
+    let mut params = TlsParameters::builder(host.to_string());
+    if !s.ca_pem.trim().is_empty() {
+        let cert = Certificate::from_pem(s.ca_pem.trim().as_bytes())
+            .map_err(|e| format!("the certificate to trust does not read: {e}"))?;
+        params = params.add_root_certificate(cert);
+    }
+    params
+        .build_rustls()
+        .map_err(|e| format!("TLS for {host} could not be set up: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(security: &str, port: u16) -> Settings {
+        Settings {
+            host: "mail.example.com".into(),
+            port,
+            security: security.into(),
+            username: String::new(),
+            password: String::new(),
+            from: "a@example.com".into(),
+            ca_pem: String::new(),
+            per_minute: None,
+        }
+    }
+
+    #[test]
+    fn the_usual_port_and_security_mismatches_are_named() {
+        assert!(likely_cause(&settings("starttls", 465)).contains("port 465 expects TLS"));
+        assert!(likely_cause(&settings("tls", 587)).contains("expect STARTTLS"));
+        assert_eq!(likely_cause(&settings("starttls", 587)), "");
+        assert_eq!(likely_cause(&settings("tls", 465)), "");
+    }
 }
