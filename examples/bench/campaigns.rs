@@ -12,8 +12,6 @@ use pi_crm::domain::api_key::{self, NewKey};
 use pi_crm::domain::messaging::providers;
 use pi_crm::domain::{contact, user, workspace};
 use serde_json::{Value, json};
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const RECIPIENTS: usize = 10_000;
 
@@ -21,17 +19,7 @@ pub fn run(binary: &Path) {
     let rt = super::runtime();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let fake = rt.block_on(async {
-        let fake = MockServer::builder().disable_request_recording().start().await;
-        Mock::given(method("POST"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"id": "<bench@mg.example.com>", "message": "Queued. Thank you."})),
-            )
-            .mount(&fake)
-            .await;
-        fake
-    });
+    let fake = rt.block_on(super::messaging::accepting_mailgun());
     let (ws, key) = rt.block_on(seed(&data, &fake.uri()));
     let port = super::free_port();
     let mut server = super::spawn_server(binary, &data, port);

@@ -21,17 +21,7 @@ pub fn run(binary: &Path) {
     let rt = super::runtime();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let fake = rt.block_on(async {
-        let fake = MockServer::builder().disable_request_recording().start().await;
-        Mock::given(method("POST"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"id": "<bench@mg.example.com>", "message": "Queued. Thank you."})),
-            )
-            .mount(&fake)
-            .await;
-        fake
-    });
+    let fake = rt.block_on(accepting_mailgun());
     let ws = rt.block_on(seed(&data, &fake.uri()));
 
     let port = super::free_port();
@@ -173,4 +163,17 @@ pub async fn seed(data: &Path, fake: &str) -> String {
     }
     state.db.close().await;
     ws.id().to_string()
+}
+
+/// A local Mailgun that accepts every message, recording none (10,000 would be memory).
+pub async fn accepting_mailgun() -> MockServer {
+    let fake = MockServer::builder().disable_request_recording().start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "<bench@mg.example.com>", "message": "Queued. Thank you."})),
+        )
+        .mount(&fake)
+        .await;
+    fake
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, path_regex};
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, Request, ResponseTemplate};
 
 const PAGE: usize = 300;
 
@@ -17,17 +17,7 @@ pub fn run(binary: &Path) {
     let rt = super::runtime();
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let fake = rt.block_on(async {
-        let fake = MockServer::builder().disable_request_recording().start().await;
-        Mock::given(method("POST"))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({"id": "<bench@mg.example.com>", "message": "Queued. Thank you."})),
-            )
-            .mount(&fake)
-            .await;
-        fake
-    });
+    let fake = rt.block_on(super::messaging::accepting_mailgun());
     rt.block_on(super::messaging::seed(&data, &fake.uri()));
     let jobs = |job: &str| {
         Command::new(binary)

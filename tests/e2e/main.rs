@@ -1500,8 +1500,7 @@ async fn every_page_flow(c: Client, app: TestApp, phone: bool) {
     let mut pages = vec![
         "/".to_string(),
         "/settings".into(),
-        "/settings/profile".into(),
-        "/settings/password".into(),
+        "/settings/reach".into(),
         "/settings/people".into(),
         "/settings/sessions".into(),
         "/settings/keys".into(),
@@ -1521,7 +1520,6 @@ async fn every_page_flow(c: Client, app: TestApp, phone: bool) {
         format!("/workspaces/{ws}/imports"),
         format!("/workspaces/{ws}/inbox"),
         format!("/workspaces/{ws}/messaging"),
-        format!("/workspaces/{ws}/messaging/suppressions"),
         format!("/workspaces/{ws}/templates"),
         format!("/workspaces/{ws}/templates/new"),
         format!("/workspaces/{ws}/campaigns"),
