@@ -280,13 +280,13 @@ pub fn review_token(body: &str) -> String {
 }
 
 /// The reviewer's page for `token`, as someone without an account opens it.
-async fn review_page(c: &Camp, token: &str) -> reqwest::Response {
-    c.app
-        .anonymous()
-        .get(c.app.url(&format!("/review/{token}")))
-        .send()
-        .await
-        .unwrap()
+pub async fn review_page(c: &Camp, token: &str) -> reqwest::Response {
+    outsider_get(c, &format!("/review/{token}")).await
+}
+
+/// `path`, as someone without an account opens it.
+pub async fn outsider_get(c: &Camp, path: &str) -> reqwest::Response {
+    c.app.anonymous().get(c.app.url(path)).send().await.unwrap()
 }
 
 /// The review emails the fake provider got, once the outbox has sent what it holds.
@@ -354,13 +354,7 @@ async fn a_campaign_is_reviewed_through_its_link_and_sends_the_approved_words_on
         html.contains("Andy Lee") && html.contains("<strong>2</strong> people"),
         "{html}"
     );
-    let sample = c
-        .app
-        .anonymous()
-        .get(c.app.url(&format!("/review/{token}/sample")))
-        .send()
-        .await
-        .unwrap();
+    let sample = outsider_get(&c, &format!("/review/{token}/sample")).await;
     assert!(
         sample.headers()["content-security-policy"]
             .to_str()

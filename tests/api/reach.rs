@@ -361,22 +361,10 @@ async fn the_reviewer_sees_a_fictional_sample_and_previews_load_no_remote_image_
     let r = c.api().post(&c.url(&format!("campaigns/{id}/submit")), json!({})).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let token = review_token(&review_emails(&c).await[0]);
-    let page = c
-        .app
-        .anonymous()
-        .get(c.app.url(&format!("/review/{token}")))
-        .send()
-        .await
-        .unwrap();
+    let page = crate::campaigns::outsider_get(&c, &format!("/review/{token}")).await;
     let page = page.text().await.unwrap();
     assert!(!page.contains("Maria") && !page.contains("borrower.example"), "{page}");
-    let sample = c
-        .app
-        .anonymous()
-        .get(c.app.url(&format!("/review/{token}/sample")))
-        .send()
-        .await
-        .unwrap();
+    let sample = crate::campaigns::outsider_get(&c, &format!("/review/{token}/sample")).await;
     let policy = sample.headers()["content-security-policy"]
         .to_str()
         .unwrap()
@@ -396,13 +384,7 @@ async fn the_reviewer_sees_a_fictional_sample_and_previews_load_no_remote_image_
         body.contains("Remote images are not loaded") && body.contains("images=1"),
         "{body}"
     );
-    let asked = c
-        .app
-        .anonymous()
-        .get(c.app.url(&format!("/review/{token}/sample?images=1")))
-        .send()
-        .await
-        .unwrap();
+    let asked = crate::campaigns::outsider_get(&c, &format!("/review/{token}/sample?images=1")).await;
     let policy = asked.headers()["content-security-policy"].to_str().unwrap().to_string();
     assert!(policy.contains("img-src https: data:"), "{policy}");
     assert!(!asked.text().await.unwrap().contains("Remote images are not loaded"));
