@@ -72,6 +72,19 @@ impl BaseFields {
 }
 
 impl ContactRecord {
+    /// "Ada Lovelace", or "Ada", or `None` without a first or last name.
+    pub fn full_name(&self) -> Option<String> {
+        let b = &self.base;
+        let name = [b.first_name.as_deref(), b.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        (!name.is_empty()).then_some(name)
+    }
+
     /// "Ada Lovelace", or the email, phone or company when there is no name.
     pub fn display_name(&self) -> String {
         let b = &self.base;

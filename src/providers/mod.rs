@@ -40,6 +40,9 @@ impl Outcome {
 pub struct Email {
     pub from: String,
     pub to: String,
+    /// The recipient's name for `To:` (RFC 2047-encoded in the header when not ASCII).
+    #[serde(default)]
+    pub to_name: Option<String>,
     pub subject: String,
     pub text: String,
     pub html: Option<String>,

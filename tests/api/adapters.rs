@@ -68,7 +68,7 @@ async fn smtp_delivers_a_multipart_message_with_our_message_id() {
             || data.contains("From: Andy Lee <andy@lee-family.example>\r\n"),
         "{data}"
     );
-    assert!(data.contains("To: ada@example.com\r\n"), "{data}");
+    assert!(data.contains("To: \"Ada Lovelace\" <ada@example.com>\r\n"), "{data}");
     assert!(data.contains("Subject: Your rate lock\r\n"), "{data}");
     assert!(
         data.contains(&format!("Message-ID: <{outbox_id}@lee-family.example>\r\n")),
@@ -244,7 +244,7 @@ async fn graph_makes_a_draft_then_sends_it_and_keeps_the_internet_message_id() {
     );
     assert_eq!(
         draft["toRecipients"],
-        json!([{"emailAddress": {"address": "ada@example.com"}}])
+        json!([{"emailAddress": {"address": "ada@example.com", "name": "Ada Lovelace"}}])
     );
     assert!(draft.get("internetMessageHeaders").is_none());
 }
@@ -366,7 +366,7 @@ async fn gmail_links_with_pkce_and_sends_the_raw_message() {
         .unwrap();
     let body: Value = serde_json::from_slice(&send_req.body).unwrap();
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(body["raw"].as_str().unwrap()).unwrap()).unwrap();
-    assert!(raw.contains("To: ada@example.com\r\n"), "{raw}");
+    assert!(raw.contains("To: \"Ada Lovelace\" <ada@example.com>\r\n"), "{raw}");
     assert!(raw.contains("Subject: Your rate lock\r\n"), "{raw}");
     assert!(raw.contains("Content-Type: multipart/alternative;"), "{raw}");
 }

@@ -27,7 +27,7 @@ fn deliveries(requests: &[wiremock::Request]) -> Vec<(String, String)> {
         .map(|r| {
             let body = String::from_utf8_lossy(&r.body).to_string();
             (
-                multipart_field(&body, "to").expect("a recipient"),
+                crate::campaigns::bare_address(&multipart_field(&body, "to").expect("a recipient")),
                 multipart_field(&body, "v:outbox_id").expect("our id"),
             )
         })

@@ -132,7 +132,7 @@ impl Camp {
             .iter()
             .map(|r| {
                 let body = String::from_utf8_lossy(&r.body).to_string();
-                (multipart_field(&body, "to").unwrap_or_default(), body)
+                (bare_address(&multipart_field(&body, "to").unwrap_or_default()), body)
             })
             .collect()
     }
@@ -1519,4 +1519,12 @@ async fn links_for_outsiders_come_from_public_url_only() {
     assert!(text.contains("https://crm.example.com/review/"), "{text}");
     assert!(!text.contains("attacker.example"), "{text}");
     c.app.stop().await;
+}
+
+/// `ada@example.com` from `"Ada Lovelace" <ada@example.com>` (the `To:` names the contact).
+pub fn bare_address(to: &str) -> String {
+    match (to.rfind('<'), to.rfind('>')) {
+        (Some(start), Some(end)) if start < end => to[start + 1..end].to_string(),
+        _ => to.to_string(),
+    }
 }

@@ -209,7 +209,8 @@ async fn an_email_goes_through_mailgun_and_is_logged_with_its_id() {
         multipart_field(&body, "from").unwrap(),
         "Andy Lee <andy@mg.example.com>"
     );
-    assert_eq!(multipart_field(&body, "to").unwrap(), "ada@example.com");
+    // The contact by name, as people expect to see themselves addressed.
+    assert_eq!(multipart_field(&body, "to").unwrap(), "Ada Lovelace <ada@example.com>");
     assert_eq!(multipart_field(&body, "subject").unwrap(), "Rates fell");
     assert_eq!(
         multipart_field(&body, "text").unwrap(),

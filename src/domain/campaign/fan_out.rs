@@ -138,6 +138,7 @@ fn plan(
     let message = filler
         .fill(state, contact)
         .and_then(|rendered| send::from_rendered(via, rendered, template_id))
+        .map(|m| m.to(via, contact))
         .map(|m| match via {
             Channel::Email => marketing_email(state, ws, from, &address, m),
             Channel::Text => marketing_text(m),

@@ -125,6 +125,7 @@ pub async fn queue_notice(
         html: Some(notice.html),
         headers: Vec::new(),
         template_id: None,
+        to_name: None,
     };
     let id = OutboxId::generate();
     storage::outbox::insert(
@@ -330,6 +331,7 @@ pub async fn deliver(
             let email = Email {
                 from: mailer.provider.from().to_string(),
                 to: row.row.recipient.clone(),
+                to_name: message.to_name,
                 subject: message.subject,
                 text: message.text,
                 html: message.html,

@@ -456,6 +456,7 @@ pub async fn test_send(
             let email = crate::providers::Email {
                 from: mailer.provider.from().to_string(),
                 to,
+                to_name: None,
                 subject: "pi-crm test message".into(),
                 text: format!(
                     "This is a test from pi-crm's workspace \"{}\". If you can read it, email through {} works.",

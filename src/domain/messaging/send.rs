@@ -54,6 +54,19 @@ pub struct Stored {
     /// The template it was filled in from (template performance insights).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub template_id: Option<String>,
+    /// The recipient's name for the `To:` header ("Ada Lovelace" <ada@…>), when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_name: Option<String>,
+}
+
+impl Stored {
+    /// This message, addressed by name to `contact` (an email; a text has no `To:` name).
+    pub fn to(mut self, via: Channel, contact: &crate::domain::contact::ContactRecord) -> Stored {
+        if via == Channel::Email {
+            self.to_name = contact.full_name();
+        }
+        self
+    }
 }
 
 pub async fn send(
@@ -73,7 +86,8 @@ pub async fn send(
     let stored = match template {
         None => compose(via, input.subject.as_deref(), input.body.as_deref())?,
         Some(id) => from_template(state, actor, ws, via, id, &contact, input.subject.as_deref()).await?,
-    };
+    }
+    .to(via, &contact);
     let from = match via {
         Channel::Email => super::providers::mailer(state, ws)
             .await?
@@ -195,6 +209,7 @@ fn compose(via: Channel, subject: Option<&str>, body: Option<&str>) -> AppResult
                 html: Some(text_to_html(body)),
                 headers: Vec::new(),
                 template_id: None,
+                to_name: None,
             })
         }
         Channel::Text => {
@@ -213,6 +228,7 @@ fn compose(via: Channel, subject: Option<&str>, body: Option<&str>) -> AppResult
                 html: None,
                 headers: Vec::new(),
                 template_id: None,
+                to_name: None,
             })
         }
     }

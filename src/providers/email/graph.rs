@@ -66,7 +66,7 @@ pub async fn send(s: &Settings, http: &reqwest::Client, email: &Email) -> Outcom
     let mut draft = json!({
         "subject": email.subject,
         "body": {"contentType": content_type, "content": content},
-        "toRecipients": [{"emailAddress": {"address": bare_address(&email.to)}}],
+        "toRecipients": [{"emailAddress": recipient(email)}],
     });
     if !headers.is_empty() {
         draft["internetMessageHeaders"] = json!(headers);
@@ -141,4 +141,13 @@ fn bare_address(mailbox: &str) -> String {
 
 fn urlencode(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Graph's `emailAddress`: the address, and the name when the contact has one.
+fn recipient(email: &Email) -> serde_json::Value {
+    let mut to = serde_json::json!({"address": bare_address(&email.to)});
+    if let Some(name) = email.to_name.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+        to["name"] = serde_json::json!(name);
+    }
+    to
 }

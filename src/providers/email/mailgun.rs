@@ -44,7 +44,12 @@ impl Settings {
 pub async fn send(s: &Settings, http: &reqwest::Client, email: &Email) -> Outcome {
     let mut form = reqwest::multipart::Form::new()
         .text("from", email.from.clone())
-        .text("to", email.to.clone())
+        .text(
+            "to",
+            super::mime::recipient(email)
+                .map(|m| m.to_string())
+                .unwrap_or_else(|_| email.to.clone()),
+        )
         .text("subject", email.subject.clone())
         .text("text", email.text.clone())
         // An opaque id only: Mailgun shows user variables to the recipient.

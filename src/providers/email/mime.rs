@@ -33,10 +33,7 @@ pub fn build(email: &Email) -> Result<Message, String> {
         .from
         .parse()
         .map_err(|e| format!("the sender address is not valid: {e}"))?;
-    let to: Mailbox = email
-        .to
-        .parse()
-        .map_err(|e| format!("the recipient address is not valid: {e}"))?;
+    let to = recipient(email)?;
     let mut builder = Message::builder()
         .from(from)
         .to(to)
@@ -51,4 +48,54 @@ pub fn build(email: &Email) -> Result<Message, String> {
         None => builder.singlepart(SinglePart::plain(email.text.clone())),
     };
     built.map_err(|e| format!("the message could not be built: {e}"))
+}
+
+/// The recipient with their name when there is one: lettre writes it RFC 2047-encoded when it
+/// is not ASCII.
+pub fn recipient(email: &Email) -> Result<Mailbox, String> {
+    let to: Mailbox = email
+        .to
+        .parse()
+        .map_err(|e| format!("the recipient address is not valid: {e}"))?;
+    let name = email
+        .to_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(str::to_string);
+    Ok(match name {
+        Some(name) => Mailbox::new(Some(name), to.email),
+        None => to,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn email(to_name: Option<&str>) -> Email {
+        Email {
+            from: "Andy Lee <andy@lee-family.example>".into(),
+            to: "zoe@example.com".into(),
+            to_name: to_name.map(str::to_string),
+            subject: "Hi".into(),
+            text: "Hello".into(),
+            html: None,
+            headers: Vec::new(),
+            outbox_id: "01a24e66-d12c-73ab-bf8b-17fb6f6c06d7".into(),
+        }
+    }
+
+    #[test]
+    fn the_recipient_is_named_and_a_name_beyond_ascii_is_rfc_2047_encoded() {
+        let sent = String::from_utf8(build(&email(Some("Zoë Müller"))).unwrap().formatted()).unwrap();
+        let to = sent.lines().find(|l| l.starts_with("To: ")).unwrap();
+        assert!(
+            to.starts_with("To: =?utf-8?b?") && to.ends_with(" <zoe@example.com>"),
+            "{to}"
+        );
+        let plain = String::from_utf8(build(&email(None)).unwrap().formatted()).unwrap();
+        assert!(plain.contains("To: zoe@example.com\r\n"), "{plain}");
+        assert_eq!(recipient(&email(Some("  "))).unwrap().to_string(), "zoe@example.com");
+    }
 }
