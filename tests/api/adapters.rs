@@ -161,11 +161,7 @@ async fn smtp_refusals_fail_and_an_unreachable_server_is_retried() {
     assert!(sink.messages().is_empty());
 
     // Nothing listens: refused before anything was sent, so it is retried, not unknown.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = crate::common::free_port();
     put_email(&s, json!({"kind": "smtp", "host": "127.0.0.1", "port": closed, "security": "none", "from": "andy@lee-family.example"})).await;
     let waiting = queue_email(&s).await;
     s.app.drain_outbox().await;

@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::common::free_port;
 use crate::messaging::multipart_field;
-use crate::outbox_crash::{andy_with_key, free_port, serve, wait_healthy};
+use crate::outbox_crash::{andy_with_key, serve, wait_healthy};
 
 const RECIPIENTS: usize = 10_000;
 /// Long enough that a send is not judged lost while it is still going, even on a debug build

@@ -75,6 +75,19 @@ impl Camp {
         id
     }
 
+    /// A text template saying `body`: its id.
+    pub async fn text_template(&self, body: &str) -> String {
+        let r = self
+            .api()
+            .post(
+                &self.url("templates"),
+                json!({"name": "Text", "channel": "text", "body": body}),
+            )
+            .await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+    }
+
     pub async fn campaign(&self, body: Value) -> String {
         let r = self.api().post(&self.url("campaigns"), body).await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
@@ -695,14 +708,7 @@ async fn bad_campaigns_are_refused_with_every_reason() {
         assert!(fields.iter().any(|x| x == f), "{f} in {fields:?}");
     }
     // A text template for an email campaign; a time that is not RFC 3339.
-    let r = c
-        .api()
-        .post(
-            &c.url("templates"),
-            json!({"name": "Text", "channel": "text", "body": "Hi {{ first_name }}"}),
-        )
-        .await;
-    let text_template = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let text_template = c.text_template("Hi {{ first_name }}").await;
     let r = c
         .api()
         .post(
@@ -999,14 +1005,7 @@ async fn marketing_texts_wait_for_quiet_hours_and_the_daily_limit() {
         c.add_contact(name, None, Some(&format!("+1415555020{i}")), &["past"])
             .await;
     }
-    let r = c
-        .api()
-        .post(
-            &c.url("templates"),
-            json!({"name": "Text", "channel": "text", "body": "Hi {{ first_name }}, rates fell."}),
-        )
-        .await;
-    let text = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let text = c.text_template("Hi {{ first_name }}, rates fell.").await;
     let r = c
         .api()
         .patch(
@@ -1089,14 +1088,7 @@ async fn the_daily_text_limit_holds_under_concurrency() {
         )
         .await;
     }
-    let r = c
-        .api()
-        .post(
-            &c.url("templates"),
-            json!({"name": "Text", "channel": "text", "body": "Rates fell."}),
-        )
-        .await;
-    let text = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let text = c.text_template("Rates fell.").await;
     let r = c
         .api()
         .patch(

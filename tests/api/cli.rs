@@ -244,11 +244,7 @@ fn config_file_env_and_flags_layer_in_that_order() {
 #[test]
 fn serve_starts_answers_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_pi-crm"))
         .current_dir(dir.path())
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])

@@ -369,11 +369,7 @@ fn an_import_survives_kill_9_and_resumes_on_restart() {
             .spawn()
             .unwrap()
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let mut server = serve(port);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let rows = 100_000;
@@ -463,11 +459,7 @@ fn an_import_survives_kill_9_and_resumes_on_restart() {
     assert!(written >= 1_000, "chunks were committed before the kill: {written}");
     assert_eq!(visible, 0, "nothing of a killed import is visible");
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::common::free_port();
     let mut server = serve(port);
     let finished = rt.block_on(async {
         let client = reqwest::Client::new();

@@ -12,19 +12,11 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::common::{PASSWORD, pi_crm};
+use crate::common::{PASSWORD, free_port, pi_crm};
 use crate::messaging::multipart_field;
 
 const API_KEY_SECRET: &str = "key-crash-test-0123456789abcdef";
 const SIGNING_SECRET: &str = "signing-crash-test-fedcba9876543210";
-
-pub(crate) fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// The real binary on `data`; a send still leased after `lease` seconds is judged `unknown`.
 pub(crate) fn serve(data: &std::path::Path, port: u16, log: &std::path::Path, lease: u32) -> Child {

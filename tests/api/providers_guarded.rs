@@ -135,11 +135,7 @@ async fn a_test_send_never_reads_an_internal_page_back() {
 async fn smtp_says_one_sentence_for_a_closed_port_and_an_open_one_that_is_not_smtp() {
     let s = setup().await;
     // Closed: bound, then let go.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = crate::common::free_port();
     // Open, but a web server's answer instead of an SMTP greeting.
     let open = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let open_port = open.local_addr().unwrap().port();

@@ -7,16 +7,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::campaigns::{camp_with, review_emails, review_token, reviewed_draft};
-use crate::common::TestApp;
-
-/// A port nothing listens on now (bound, then let go), for a listener configured by address.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::common::{TestApp, free_port};
 
 /// An app whose public listener is where its `public_url` says.
 async fn reachable_app() -> TestApp {

@@ -21,6 +21,16 @@ use tokio::sync::oneshot;
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// A port nothing listens on now (bound, then let go): for a listener configured by address,
+/// or an address where nothing answers.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 pub struct TestApp {
     pub base: String,
     pub port: u16,

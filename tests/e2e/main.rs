@@ -27,11 +27,7 @@ impl Drop for Driver {
 }
 
 fn start_driver() -> Driver {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let process = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -1587,17 +1583,9 @@ async fn reach_flow(c: Client, app: TestApp, phone: bool, passes: bool) {
     assert_accessible(&c, "the reach page").await;
 }
 
-fn unused_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn reach_check(phone: bool) {
     let tag = if phone { "phone" } else { "laptop" };
-    let dead = unused_port();
+    let dead = common::free_port();
     run_with(
         &format!("reach-failing-{tag}"),
         phone,
@@ -1605,7 +1593,7 @@ async fn reach_check(phone: bool) {
         move |c, app| reach_flow(c, app, phone, false),
     )
     .await;
-    let public = unused_port();
+    let public = common::free_port();
     run_with(
         &format!("reach-passing-{tag}"),
         phone,

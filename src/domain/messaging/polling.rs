@@ -54,44 +54,44 @@ pub async fn poll(state: &AppState, ws: &WorkspaceAccess, every: Option<SignedDu
     let now = state.clock.now();
     if let Some(mailer) = providers::mailer(state, ws).await?
         && let EmailProvider::Mailgun(settings) = &mailer.provider
-        && due(state, ws, "mailgun", now, every).await?
     {
-        done.add(poll_mailgun(state, ws, settings, now).await?);
+        let cursor = storage::provider_events::cursor(&state.db, ws, "mailgun").await?;
+        if due(cursor.as_ref(), now, every) {
+            done.add(poll_mailgun(state, ws, settings, cursor, now).await?);
+        }
     }
-    if let Some(texter) = providers::texter(state, ws).await?
-        && due(state, ws, "twilio", now, every).await?
-    {
+    if let Some(texter) = providers::texter(state, ws).await? {
         let SmsProvider::Twilio(settings) = &texter.provider;
-        done.add(poll_twilio(state, ws, settings, now).await?);
+        let cursor = storage::provider_events::cursor(&state.db, ws, "twilio").await?;
+        if due(cursor.as_ref(), now, every) {
+            done.add(poll_twilio(state, ws, settings, cursor, now).await?);
+        }
     }
     Ok(done)
 }
 
-async fn due(
-    state: &AppState,
-    ws: &WorkspaceAccess,
-    provider: &str,
-    now: Timestamp,
-    every: Option<SignedDuration>,
-) -> AppResult<bool> {
+/// Whether a provider last polled as `cursor` says is due: always without `every`.
+fn due(cursor: Option<&(String, String)>, now: Timestamp, every: Option<SignedDuration>) -> bool {
     let Some(every) = every else {
-        return Ok(true);
+        return true;
     };
-    let last = storage::provider_events::cursor(&state.db, ws, provider).await?;
-    Ok(match last.and_then(|(_, at)| crate::clock::parse(&at)) {
+    match cursor.and_then(|(_, at)| crate::clock::parse(at)) {
         Some(at) => now.duration_since(at) >= every - SignedDuration::from_secs(5),
         None => true,
-    })
+    }
 }
+
+/// Where a provider's polling left off (`position`) and when (`updated_at`).
+type Cursor = Option<(String, String)>;
 
 async fn poll_mailgun(
     state: &AppState,
     ws: &WorkspaceAccess,
     s: &mailgun::Settings,
+    cursor: Cursor,
     now: Timestamp,
 ) -> AppResult<Polled> {
     let mut done = Polled::default();
-    let cursor = storage::provider_events::cursor(&state.db, ws, "mailgun").await?;
     let newest_seen: Option<f64> = cursor.as_ref().and_then(|(p, _)| p.parse().ok());
     let start = match newest_seen {
         Some(t) => t - MAILGUN_LOOK_BACK.as_secs_f64(),
@@ -155,6 +155,7 @@ async fn poll_twilio(
     state: &AppState,
     ws: &WorkspaceAccess,
     s: &twilio::Settings,
+    cursor: Cursor,
     now: Timestamp,
 ) -> AppResult<Polled> {
     let mut done = Polled::default();
@@ -162,7 +163,6 @@ async fn poll_twilio(
     let sender = s.sender(region);
     // Texts received: from the day before the last poll (Twilio filters by UTC date), or the
     // last two days at first.
-    let cursor = storage::provider_events::cursor(&state.db, ws, "twilio").await?;
     let from_day = cursor
         .as_ref()
         .and_then(|(p, _)| p.parse::<jiff::civil::Date>().ok())
