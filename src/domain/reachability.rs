@@ -137,7 +137,6 @@ pub async fn is_reachable(state: &AppState) -> AppResult<bool> {
 /// What the dashboard says when the person's workspaces rely on outsiders (campaigns, a
 /// reviewer) and outsiders cannot reach pi-crm: no `public_url`, or the last check failed.
 pub async fn warning_for(state: &AppState, workspaces: &[WorkspaceAccess]) -> AppResult<Option<String>> {
-    let ids: Vec<&str> = workspaces.iter().map(|w| w.id().as_str()).collect();
     let problem = match state.config.public_url.as_deref() {
         None => "pi-crm has no public address, so the reviewer's and the unsubscribe links cannot open outside your home network".to_string(),
         Some(url) => match last(state).await? {
@@ -145,7 +144,7 @@ pub async fn warning_for(state: &AppState, workspaces: &[WorkspaceAccess]) -> Ap
             _ => return Ok(None),
         },
     };
-    if ids.is_empty() || !storage::reachability::outsiders_needed(&state.db, &ids).await? {
+    if workspaces.is_empty() || !storage::reachability::outsiders_needed(&state.db, workspaces).await? {
         return Ok(None);
     }
     Ok(Some(problem))

@@ -2,6 +2,8 @@
 
 use sqlx::{SqliteConnection, SqlitePool};
 
+use crate::model::access::WorkspaceAccess;
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Row {
     pub public_url: Option<String>,
@@ -34,10 +36,11 @@ pub async fn save(conn: &mut SqliteConnection, row: &Row) -> Result<(), sqlx::Er
     Ok(())
 }
 
-/// True when any of `workspace_ids` depends on outsiders reaching pi-crm: it has a campaign,
+/// True when any of `workspaces` depends on outsiders reaching pi-crm: it has a campaign,
 /// or a reviewer set for approvals.
-pub async fn outsiders_needed(db: &SqlitePool, workspace_ids: &[&str]) -> Result<bool, sqlx::Error> {
-    let ids = serde_json::to_string(workspace_ids).unwrap_or_else(|_| "[]".into());
+pub async fn outsiders_needed(db: &SqlitePool, workspaces: &[WorkspaceAccess]) -> Result<bool, sqlx::Error> {
+    let ids: Vec<&str> = workspaces.iter().map(|w| w.id().as_str()).collect();
+    let ids = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM campaigns WHERE workspace_id IN (SELECT value FROM json_each(?1)))
              OR EXISTS (SELECT 1 FROM workspace_campaign_settings
