@@ -3,12 +3,19 @@
 //! - every `{name}` in a path is declared as a required path parameter (a uuid for the ids);
 //! - a parameter declared "in path" that the path does not have is a query parameter;
 //! - every response has a description (its status's reason phrase when none was written);
-//! - operation ids are unique (`{tag}_{handler}`, the handler names repeat across resources).
+//! - operation ids are unique (`{tag}_{handler}`, the handler names repeat across resources);
+//! - every operation lists the errors any request can meet (a malformed query or body, no or a
+//!   bad key, a missing scope, an object that is not there or not the caller's, a refused value,
+//!   the rate limit; and for a body, too large or not JSON), so a client knows every status;
+//! - `limit` is bounded as `PageRequest` checks it.
 
 use std::collections::{BTreeSet, HashSet};
 
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
+
+use crate::model::ids::uuid_schema;
+use crate::model::page::{DEFAULT_LIMIT, MAX_LIMIT};
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 
@@ -27,6 +34,8 @@ pub fn tidy(doc: &mut Value) {
                 continue;
             };
             declare_path_parameters(op, &in_path);
+            bound_limits(op);
+            list_common_errors(op);
             describe_responses(op);
             unique_operation_id(op, method, &mut ids);
         }
@@ -69,17 +78,74 @@ fn declare_path_parameters(op: &mut Map<String, Value>, in_path: &[String]) {
 }
 
 fn path_parameter(name: &str) -> Value {
-    let (description, format) = match name {
-        "ws" => ("The workspace's id.", Some("uuid")),
-        "user_id" => ("The person's id.", Some("uuid")),
-        "channel" => ("`email`, `sms` or `ai`.", None),
-        _ => ("The object's id.", None),
+    let (description, schema) = match name {
+        "ws" => ("The workspace's id.", json!(uuid_schema())),
+        "user_id" => ("The person's id.", json!(uuid_schema())),
+        "channel" => (
+            "The provider: `email`, `sms` or `ai`.",
+            json!({"type": "string", "enum": ["email", "sms", "ai"]}),
+        ),
+        _ => ("The object's id.", json!(uuid_schema())),
     };
-    let mut schema = json!({"type": "string"});
-    if let Some(f) = format {
-        schema["format"] = json!(f);
-    }
     json!({"name": name, "in": "path", "required": true, "description": description, "schema": schema})
+}
+
+fn bound_limits(op: &mut Map<String, Value>) {
+    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for p in params {
+        if p.get("name").and_then(Value::as_str) == Some("limit") {
+            p["schema"] = json!({"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT});
+            p["description"] = json!(format!(
+                "How many to return, 1 to {MAX_LIMIT} ({DEFAULT_LIMIT} when left out)."
+            ));
+        }
+    }
+}
+
+/// The errors any operation can answer with, and when.
+const COMMON_ERRORS: [(&str, &str); 6] = [
+    ("400", "The query or body could not be read (`bad_request`)."),
+    (
+        "401",
+        "No key, or a key that is invalid, revoked or expired (`unauthorized`).",
+    ),
+    (
+        "403",
+        "The key lacks the scope, or the caller's role does not allow it (`forbidden`).",
+    ),
+    ("404", "Not there, or not the caller's (`not_found`)."),
+    ("422", "A value was refused; `field` names it (`invalid`)."),
+    (
+        "429",
+        "Too many requests; `Retry-After` says when to try again (`rate_limited`).",
+    ),
+];
+
+/// What only a request with a body can meet.
+const BODY_ERRORS: [(&str, &str); 2] = [
+    ("413", "The body is larger than the server takes (`payload_too_large`)."),
+    (
+        "415",
+        "The body is not of the declared type (`unsupported_media_type`).",
+    ),
+];
+
+fn list_common_errors(op: &mut Map<String, Value>) {
+    let has_body = op.contains_key("requestBody");
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let body_errors: &[(&str, &str)] = if has_body { &BODY_ERRORS } else { &[] };
+    for (status, description) in COMMON_ERRORS.iter().chain(body_errors) {
+        responses.entry(status.to_string()).or_insert_with(|| {
+            json!({
+                "description": description,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+            })
+        });
+    }
 }
 
 fn describe_responses(op: &mut Map<String, Value>) {
@@ -172,5 +238,39 @@ mod tests {
             doc["paths"]["/api/v1/workspaces/{ws}"]["get"]["operationId"],
             "workspaces_get"
         );
+    }
+
+    #[test]
+    fn every_operation_lists_the_errors_it_can_meet_and_limits_are_bounded() {
+        let mut doc = json!({"paths": {
+            "/api/v1/workspaces/{ws}/contacts": {
+                "get": {"operationId": "list", "tags": ["contacts"],
+                        "parameters": [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+                        "responses": {"200": {"description": "the page"}, "404": {"description": "no such workspace"}}},
+                "post": {"operationId": "create", "tags": ["contacts"], "requestBody": {"content": {}},
+                         "responses": {"201": {"description": "made"}}}
+            }
+        }});
+        tidy(&mut doc);
+        let list = &doc["paths"]["/api/v1/workspaces/{ws}/contacts"]["get"];
+        for status in ["400", "401", "403", "422", "429"] {
+            assert_eq!(
+                list["responses"][status]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody",
+                "{status}"
+            );
+        }
+        assert_eq!(
+            list["responses"]["404"]["description"], "no such workspace",
+            "a written one is kept"
+        );
+        assert!(list["responses"].get("413").is_none(), "no body, no 413");
+        let limit = &list["parameters"][0]["schema"];
+        assert_eq!(
+            (limit["minimum"].as_u64(), limit["maximum"].as_u64()),
+            (Some(1), Some(u64::from(MAX_LIMIT)))
+        );
+        let create = &doc["paths"]["/api/v1/workspaces/{ws}/contacts"]["post"];
+        assert!(create["responses"].get("413").is_some() && create["responses"].get("415").is_some());
     }
 }

@@ -28,6 +28,7 @@ const MAX_ANSWER_TOKENS: u32 = 1500;
 #[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct WizardInput {
     /// What the message should achieve ("tell past clients rates fell").
+    #[schema(pattern = "\\S")]
     pub goal: Option<String>,
     /// Who receives it ("past clients", "first-time buyers").
     pub audience: Option<String>,
@@ -44,7 +45,6 @@ pub struct WizardInput {
 /// `POST …/ai/messages`.
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 pub struct PersonalInput {
-    #[schema(value_type = String)]
     pub contact_id: Option<ContactId>,
     pub goal: Option<String>,
     /// `email` or `text`.
@@ -481,6 +481,7 @@ mod tests {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct WorkflowInput {
     /// `request_approval` or `draft_campaign`.
+    #[schema(pattern = "^(request_approval|draft_campaign)$")]
     pub action: String,
     pub campaign_id: Option<String>,
     pub template_id: Option<String>,

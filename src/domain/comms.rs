@@ -195,6 +195,7 @@ pub fn summary_of(kind: &str, content: &Value) -> String {
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct CommunicationInput {
     #[serde(rename = "type")]
+    #[schema(pattern = "^(email|text|call|ai|stage_change|note|system)$")]
     pub kind: String,
     /// A JSON object; notes and calls need a non-empty `body`.
     #[schema(value_type = Object)]

@@ -95,8 +95,11 @@ pub async fn list_global(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<FieldD
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct DefinitionInput {
+    /// Lower-case letters, digits and underscores, starting with a letter; not a base field.
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,63}$")]
     pub field_name: Option<String>,
     pub label: Option<String>,
+    #[schema(value_type = Option<crate::model::query::FieldType>)]
     pub field_type: Option<String>,
     pub is_required: Option<bool>,
     /// JSON `null` clears it.

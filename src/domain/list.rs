@@ -14,6 +14,11 @@ pub use crate::storage::lists::ContactList;
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ListInput {
+    /// 1 to 80 characters, no control characters.
+    #[schema(
+        max_length = 80,
+        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: Option<String>,
     pub is_primary: Option<bool>,
     pub position: Option<i64>,

@@ -15,7 +15,7 @@ use crate::domain::campaign::approval::{self, DecisionInput};
 use crate::domain::campaign::segment::{Audience, Segment};
 use crate::domain::campaign::{self, Campaign, CampaignInput, Recipient, Schedule, fan_out, sending};
 use crate::domain::ids::{CampaignId, ContactId, WorkspaceId};
-use crate::domain::page::Page;
+use crate::domain::page::{Page, PageRequest};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -167,7 +167,7 @@ pub async fn cancel(
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 pub struct RecipientQuery {
-    /// `queued`, `sent`, `delivered`, `opened`, `failed`, `unknown`, `skipped` or `cancelled`.
+    #[param(value_type = Option<String>, pattern = "^(|all|queued|sent|delivered|opened|failed|unknown|skipped|cancelled)$")]
     pub status: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<u32>,
@@ -190,7 +190,11 @@ pub async fn recipients(
             &id,
             q.status.as_deref().unwrap_or(""),
             q.cursor.as_deref(),
-            q.limit.unwrap_or(100),
+            PageRequest {
+                limit: q.limit,
+                cursor: None,
+            }
+            .limit()?,
         )
         .await?,
     ))
@@ -224,7 +228,7 @@ pub async fn preview(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AudienceInput {
-    /// `email` or `text`.
+    #[schema(value_type = crate::model::channel::Channel)]
     pub channel: String,
     #[serde(default)]
     pub segment: Segment,

@@ -279,8 +279,8 @@ pub struct ExportQuery {
 /// Every contact of the workspace as CSV (base fields, then one column per custom field) or
 /// vCard 4.0, streamed.
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/export", tag = "contacts",
-    params(("format" = Option<String>, Query, description = "csv (default) or vcf")),
-    responses((status = 200, description = "the file", content_type = "text/csv"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    params(("format" = Option<String>, Query, description = "csv (default) or vcf", pattern = "^(|csv|vcf)$")),
+    responses((status = 200, description = "the file", content(("text/csv"), ("text/vcard"))), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
     ApiWs { actor, ws, .. }: ApiWs,

@@ -17,8 +17,10 @@ use crate::state::AppState;
 pub struct InviteInput {
     pub email: String,
     /// One of your workspaces to share with them when they join.
+    #[schema(value_type = Option<crate::model::ids::WorkspaceId>)]
     pub workspace_id: Option<String>,
     /// `editor` (the default) or `viewer`.
+    #[schema(pattern = "^(editor|viewer)$")]
     pub role: Option<String>,
 }
 

@@ -18,7 +18,12 @@ use crate::state::AppState;
 pub struct KeyInput {
     #[serde(default)]
     pub description: String,
+    /// At least one of `read:contacts`, `write:contacts`, `read:templates`, `write:templates`,
+    /// `read:campaigns`, `write:campaigns`, `send:messages`, `execute:ai-workflow`, `read:audit`,
+    /// `manage:keys`, `manage:workspaces`.
+    #[schema(min_items = 1)]
     pub scopes: Vec<String>,
+    #[schema(value_type = Option<crate::model::ids::WorkspaceId>)]
     pub workspace_id: Option<String>,
     /// `YYYY-MM-DD` (valid through that day, UTC) or an RFC 3339 time.
     pub expires_at: Option<String>,

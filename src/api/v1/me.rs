@@ -22,7 +22,9 @@ pub struct MeInput {
     pub name: Option<String>,
     /// An IANA zone such as `America/Los_Angeles`; empty: the workspace's, else the server's.
     pub timezone: Option<String>,
-    /// Email addresses are changed by the CLI only; naming one here is refused.
+    /// Email addresses are changed by the CLI only; naming one here is refused, so it is not
+    /// part of the documented input.
+    #[schema(ignore)]
     pub email: Option<String>,
 }
 

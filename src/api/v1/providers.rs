@@ -59,7 +59,7 @@ pub struct TestInput {
 
 /// Sends one test message now; a refusal answers 502 with the provider's own words.
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/providers/{channel}/test", tag = "providers",
-    request_body = TestInput,
+    request_body = Option<TestInput>,
     responses((status = 200, body = TestResult), (status = 502, body = TestResult), (status = 409, body = ErrorBody)))]
 pub async fn test(
     State(state): State<AppState>,

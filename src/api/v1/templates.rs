@@ -96,7 +96,7 @@ pub struct CopyInput {
     pub workspace_id: Option<WorkspaceId>,
 }
 
-#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/templates/{id}/copy", tag = "templates", request_body = CopyInput,
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/templates/{id}/copy", tag = "templates", request_body = Option<CopyInput>,
     responses((status = 201, body = Template), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn copy(
     State(state): State<AppState>,
@@ -151,12 +151,11 @@ pub async fn unfavorite(
 #[derive(Deserialize, ToSchema, Default)]
 pub struct PreviewInput {
     /// The contact to fill it in for; a sample contact when left out.
-    #[schema(value_type = Option<String>)]
     pub contact_id: Option<ContactId>,
 }
 
 /// The template filled in for a contact: `{subject, body_html, body_text}`.
-#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/templates/{id}/preview", tag = "templates", request_body = PreviewInput,
+#[utoipa::path(post, path = "/api/v1/workspaces/{ws}/templates/{id}/preview", tag = "templates", request_body = Option<PreviewInput>,
     responses((status = 200, body = Rendered), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn preview(
     State(state): State<AppState>,
@@ -172,11 +171,11 @@ pub async fn preview(
 
 #[derive(Deserialize, ToSchema)]
 pub struct DraftPreviewInput {
+    #[schema(value_type = Channel)]
     pub channel: String,
     pub subject: Option<String>,
     pub preheader: Option<String>,
     pub body: String,
-    #[schema(value_type = Option<String>)]
     pub contact_id: Option<ContactId>,
 }
 

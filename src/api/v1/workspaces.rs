@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiCaller, ApiJson, ApiPath, ApiWs};
 use crate::auth::workspace::Owner;
-use crate::domain::campaign::settings::{self, CampaignSettings, SettingsInput};
+use crate::domain::campaign::settings::{self, Approval, CampaignSettings, QuietHours, SettingsInput};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::workspace::{self, Member, Role, WorkspaceAccess};
@@ -24,10 +24,14 @@ pub struct Workspace {
     pub role: Role,
     /// Its own IANA time zone; `null`: the server's `timezone`.
     pub timezone: Option<String>,
-    /// Campaign settings (`approval`, `quiet_hours`, `daily_text_limit`): in the answer for
-    /// one workspace, not in the list.
-    #[serde(flatten)]
-    pub campaigns: Option<CampaignSettings>,
+    /// Campaign settings: in the answer for one workspace, not in the list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quiet_hours: Option<QuietHours>,
+    /// Texts a campaign may send in a day.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub daily_text_limit: Option<u32>,
 }
 
 impl From<WorkspaceAccess> for Workspace {
@@ -37,7 +41,9 @@ impl From<WorkspaceAccess> for Workspace {
             name: w.name().to_string(),
             role: w.role(),
             timezone: w.timezone().map(str::to_string),
-            campaigns: None,
+            approval: None,
+            quiet_hours: None,
+            daily_text_limit: None,
         }
     }
 }
@@ -45,7 +51,9 @@ impl From<WorkspaceAccess> for Workspace {
 impl Workspace {
     fn with_settings(w: WorkspaceAccess, settings: CampaignSettings) -> Workspace {
         Workspace {
-            campaigns: Some(settings),
+            approval: Some(settings.approval),
+            quiet_hours: Some(settings.quiet_hours),
+            daily_text_limit: Some(settings.daily_text_limit),
             ..Workspace::from(w)
         }
     }
@@ -61,6 +69,7 @@ pub struct WorkspaceList {
 pub struct WorkspaceInput {
     /// Required to create; optional to change.
     #[serde(default)]
+    #[schema(pattern = "\\S")]
     pub name: Option<String>,
     /// An IANA zone (`America/Los_Angeles`); `""` goes back to the server's.
     #[serde(default)]
@@ -73,7 +82,7 @@ pub struct WorkspaceInput {
 #[derive(Deserialize, ToSchema)]
 pub struct MemberInput {
     pub email: String,
-    /// `editor` or `viewer`.
+    #[schema(pattern = "^(editor|viewer)$")]
     pub role: String,
 }
 

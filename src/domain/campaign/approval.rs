@@ -436,6 +436,7 @@ pub async fn submit(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, id: &
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 pub struct DecisionInput {
     /// Who decided (the reviewer's name).
+    #[schema(pattern = "\\S")]
     pub decided_by: Option<String>,
     pub notes: Option<String>,
 }

@@ -222,7 +222,7 @@ pub struct Waiting {
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 pub struct CampaignInput {
     pub name: Option<String>,
-    /// `email` or `text`.
+    #[schema(value_type = Option<Channel>)]
     pub channel: Option<String>,
     /// `""` clears it.
     pub template_id: Option<String>,
@@ -643,7 +643,7 @@ pub async fn recipients(
         ),
         None => None,
     };
-    let limit = limit.clamp(1, 500);
+    let limit = limit.clamp(1, super::page::MAX_LIMIT);
     let mut rows =
         storage::campaign_recipients::page(&state.db, ws, id.as_str(), statuses, after, i64::from(limit) + 1).await?;
     let more = rows.len() > limit as usize;

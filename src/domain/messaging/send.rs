@@ -24,7 +24,7 @@ const EMAIL_BODY_MAX: usize = 256 * 1024;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct MessageInput {
-    /// `email` or `text`.
+    #[schema(value_type = crate::model::channel::Channel)]
     pub channel: String,
     pub template_id: Option<String>,
     /// Email only.

@@ -35,6 +35,7 @@ pub async fn refuse_if_suppressed(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SuppressionInput {
     pub address: String,
+    #[schema(value_type = crate::model::channel::Channel)]
     pub channel: String,
     /// unsubscribed, bounced, complained, stop or manual (the default).
     pub reason: Option<String>,

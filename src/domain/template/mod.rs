@@ -92,7 +92,7 @@ pub struct SharedTemplate {
 #[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
 pub struct TemplateInput {
     pub name: Option<String>,
-    /// `email` or `text`.
+    #[schema(value_type = Option<Channel>)]
     pub channel: Option<String>,
     pub subject: Option<String>,
     pub preheader: Option<String>,
