@@ -131,6 +131,64 @@ async fn smtp_with_starttls_checks_the_servers_certificate() {
 }
 
 #[tokio::test]
+async fn a_home_servers_self_signed_certificate_pasted_is_pinned() {
+    let s = crate::messaging::setup_with(|c| c.outbox_retry_base_seconds = 600).await;
+    for implicit in [false, true] {
+        let sink = SmtpSink::start_self_signed(implicit).await;
+        let security = if implicit { "tls" } else { "starttls" };
+        let settings = |ca_pem: &str| {
+            json!({"kind": "smtp", "host": "localhost", "port": sink.port, "security": security,
+                   "username": "andy", "password": "relay-password", "from": "andy@lee-family.example",
+                   "ca_pem": ca_pem, "per_minute": 0})
+        };
+        // Another server's self-signed certificate pasted: this one is not trusted.
+        let other = SmtpSink::start_self_signed(implicit).await;
+        put_email(&s, settings(&other.ca_pem)).await;
+        let refused = queue_email(&s).await;
+        s.app.drain_outbox().await;
+        assert_eq!(
+            entry(&s, &refused).await["status"],
+            "queued",
+            "{security}: nothing sent, tried later"
+        );
+        assert!(sink.messages().is_empty(), "{security}");
+        // Its own certificate (CA:TRUE, no subjectAltName, as OpenSSL makes it): pinned.
+        put_email(&s, settings(&sink.ca_pem)).await;
+        let pinned = queue_email(&s).await;
+        s.app.drain_outbox().await;
+        assert_eq!(entry(&s, &pinned).await["status"], "sent", "{security}");
+        let got = sink.messages();
+        assert_eq!(got.len(), 1, "{security}");
+        assert!(got[0].encrypted, "{security}: over TLS");
+        assert_eq!(
+            got[0].auth,
+            Some(("andy".into(), "relay-password".into())),
+            "{security}"
+        );
+        assert!(got[0].data.contains("Subject: Your rate lock\r\n"), "{security}");
+    }
+    // PEM armour around something that is not a certificate is refused when pasted.
+    let garbage = "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n";
+    let r = put_provider(
+        &s,
+        "email",
+        json!({"kind": "smtp", "host": "localhost", "port": 25, "security": "starttls",
+        "from": "andy@lee-family.example", "ca_pem": garbage}),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let body = r.json::<Value>().await.unwrap();
+    assert_eq!(body["error"]["field"], "ca_pem", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not a readable certificate"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn smtp_refusals_fail_and_an_unreachable_server_is_retried() {
     // Retries wait ten minutes here, so each one stays visibly queued.
     let s = crate::messaging::setup_with(|c| c.outbox_retry_base_seconds = 600).await;

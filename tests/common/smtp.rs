@@ -31,6 +31,8 @@ pub struct SmtpSink {
     /// When set, the reply to the end of DATA (e.g. "550 5.1.1 no such user").
     pub refuse: Arc<Mutex<Option<String>>>,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    /// TLS from the first byte (port 465 style) instead of STARTTLS.
+    implicit: bool,
     /// The test CA's certificate (PEM), for the client to trust.
     pub ca_pem: String,
 }
@@ -69,6 +71,31 @@ impl SmtpSink {
         .await
     }
 
+    /// A sink whose certificate is what `openssl req -x509 -newkey rsa -subj /CN=localhost`
+    /// makes for a home server: self-signed, marked as a CA (basicConstraints CA:TRUE), the
+    /// host only in the common name (no subjectAltName). `ca_pem` is that certificate. With
+    /// `implicit`, TLS starts at the first byte (port 465); otherwise after STARTTLS.
+    pub async fn start_self_signed(implicit: bool) -> SmtpSink {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params.distinguished_name.push(rcgen::DnType::CommonName, "localhost");
+        let cert = params.self_signed(&key).unwrap();
+        let der = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert.der().clone()], der)
+            .unwrap();
+        SmtpSink::listen(SmtpSink {
+            tls: Some(tokio_rustls::TlsAcceptor::from(Arc::new(config))),
+            implicit,
+            ca_pem: cert.pem(),
+            ..SmtpSink::default()
+        })
+        .await
+    }
+
     async fn listen(mut sink: SmtpSink) -> SmtpSink {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         sink.port = listener.local_addr().unwrap().port();
@@ -77,7 +104,16 @@ impl SmtpSink {
             while let Ok((stream, _)) = listener.accept().await {
                 let sink = shared.clone();
                 tokio::spawn(async move {
-                    let _ = sink.session(Box::new(stream), false).await;
+                    match (&sink.tls, sink.implicit) {
+                        (Some(acceptor), true) => {
+                            if let Ok(tls) = acceptor.accept(stream).await {
+                                let _ = sink.session(Box::new(tls), true).await;
+                            }
+                        }
+                        _ => {
+                            let _ = sink.session(Box::new(stream), false).await;
+                        }
+                    }
                 });
             }
         });
@@ -102,7 +138,8 @@ impl SmtpSink {
             encrypted,
             ..Received::default()
         };
-        if !encrypted {
+        // No second greeting after STARTTLS; one at the start of an implicit-TLS session.
+        if !encrypted || self.implicit {
             lines.write_all(b"220 sink.test ESMTP ready\r\n").await?;
         }
         let mut line = String::new();

@@ -8,6 +8,7 @@ pub mod mailgun;
 pub mod mailgun_events;
 pub mod mime;
 pub mod smtp;
+pub mod smtp_tls;
 
 use serde::{Deserialize, Serialize};
 

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, TlsParameters};
+use lettre::transport::smtp::client::TlsParameters;
 use serde::{Deserialize, Serialize};
 
 use super::check_present;
@@ -39,11 +39,10 @@ impl Settings {
         if !matches!(self.security.as_str(), "starttls" | "tls" | "none") {
             out.push(("security".into(), "security is starttls, tls or none".into()));
         }
-        if !self.ca_pem.trim().is_empty() && !is_pem_certificates(&self.ca_pem) {
-            out.push((
-                "ca_pem".into(),
-                "paste the certificate as PEM, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----".into(),
-            ));
+        if !self.ca_pem.trim().is_empty()
+            && let Err(why) = super::smtp_tls::certificates(&self.ca_pem)
+        {
+            out.push(("ca_pem".into(), why));
         }
         if self.username.trim().is_empty() != self.password.is_empty() {
             out.push((
@@ -52,14 +51,6 @@ impl Settings {
             ));
         }
     }
-}
-
-/// One or more PEM certificates, each one readable.
-fn is_pem_certificates(text: &str) -> bool {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject;
-    let all: Result<Vec<_>, _> = CertificateDer::pem_slice_iter(text.trim().as_bytes()).collect();
-    matches!(all, Ok(certs) if !certs.is_empty()) && Certificate::from_pem(text.trim().as_bytes()).is_ok()
 }
 
 /// How long each step before the message may take: the greeting, STARTTLS, signing in, each
@@ -95,18 +86,29 @@ async fn exchange(s: &Settings, envelope: &lettre::address::Envelope, bytes: &[u
 
     let host = s.host.trim();
     let hello = ClientId::default();
-    let implicit = if s.security == "tls" {
-        Some(tls(s).map_err(Outcome::failed)?)
+    let pinned = !s.ca_pem.trim().is_empty() && s.security != "none";
+    let mut conn = if pinned {
+        let stream = pinned_connection(s, &hello).await?;
+        step(
+            s,
+            "its greeting",
+            AsyncSmtpConnection::connect_with_transport(Box::new(stream), &hello),
+        )
+        .await?
     } else {
-        None
+        let implicit = if s.security == "tls" {
+            Some(tls(s).map_err(Outcome::failed)?)
+        } else {
+            None
+        };
+        step(
+            s,
+            "its greeting",
+            AsyncSmtpConnection::connect_tokio1((host, s.port), Some(STEP), &hello, implicit, None),
+        )
+        .await?
     };
-    let mut conn = step(
-        s,
-        "its greeting",
-        AsyncSmtpConnection::connect_tokio1((host, s.port), Some(STEP), &hello, implicit, None),
-    )
-    .await?;
-    if s.security == "starttls" {
+    if s.security == "starttls" && !pinned {
         if !conn.can_starttls() {
             return Err(Outcome::failed(format!(
                 "the mail server does not offer STARTTLS{}",
@@ -177,6 +179,53 @@ async fn exchange(s: &Settings, envelope: &lettre::address::Envelope, bytes: &[u
     }
 }
 
+/// The connection to a server whose certificate was pasted: made and encrypted here, up to
+/// where lettre takes over (see `smtp_tls`).
+async fn pinned_connection(
+    s: &Settings,
+    hello: &lettre::transport::smtp::extension::ClientId,
+) -> Result<super::smtp_tls::Encrypted, Outcome> {
+    use super::smtp_tls::{Failure, connect_implicit, connect_starttls, pinned_config};
+    let config = pinned_config(&s.ca_pem).map_err(Outcome::failed)?;
+    let host = s.host.trim();
+    let connecting = async {
+        if s.security == "tls" {
+            connect_implicit(host, s.port, config).await
+        } else {
+            connect_starttls(host, s.port, &hello.to_string(), config).await
+        }
+    };
+    match tokio::time::timeout(STEP, connecting).await {
+        Ok(Ok(stream)) => Ok(stream),
+        Ok(Err(Failure::Unreachable)) => Err(unreachable(s)),
+        Ok(Err(Failure::NoStartTls)) => Err(Outcome::failed(format!(
+            "the mail server does not offer STARTTLS{}",
+            likely_cause(s)
+        ))),
+        Ok(Err(Failure::Refused(line))) => Err(Outcome::failed(format!("the mail server refused STARTTLS: {line}"))),
+        Err(_) => Err(Outcome::Retry {
+            reason: format!(
+                "the mail server did not finish its greeting and TLS within {} seconds{}",
+                STEP.as_secs(),
+                likely_cause(s)
+            ),
+            after: None,
+        }),
+    }
+}
+
+/// One sentence for every failure below SMTP (refused, unreachable, no such name, TLS, not a
+/// mail server), so the settings cannot be used to tell open ports from closed.
+fn unreachable(s: &Settings) -> Outcome {
+    Outcome::Retry {
+        reason: format!(
+            "could not reach the mail server at the configured host and port (nothing answered there, it refused, or TLS failed){}",
+            likely_cause(s)
+        ),
+        after: None,
+    }
+}
+
 /// One step before the message, within `STEP`: what its failure means (nothing was sent).
 async fn step<T>(
     s: &Settings,
@@ -191,15 +240,7 @@ async fn step<T>(
             after: None,
         }),
         Ok(Err(e)) if e.is_client() => Err(Outcome::failed(format!("the mail server could not be used: {e}"))),
-        // One sentence for every failure below SMTP (refused, unreachable, no such name, TLS,
-        // not a mail server), so the settings cannot be used to tell open ports from closed.
-        Ok(Err(_)) => Err(Outcome::Retry {
-            reason: format!(
-                "could not reach the mail server at the configured host and port (nothing answered there, it refused, or TLS failed){}",
-                likely_cause(s)
-            ),
-            after: None,
-        }),
+        Ok(Err(_)) => Err(unreachable(s)),
         Err(_) => Err(Outcome::Retry {
             reason: format!(
                 "the mail server did not answer {what} within {} seconds{}",
@@ -221,15 +262,10 @@ pub fn likely_cause(s: &Settings) -> &'static str {
     }
 }
 
+/// TLS with the system's trusted roots (no certificate pasted).
 fn tls(s: &Settings) -> Result<TlsParameters, String> {
     let host = s.host.trim();
-    let mut params = TlsParameters::builder(host.to_string());
-    if !s.ca_pem.trim().is_empty() {
-        let cert = Certificate::from_pem(s.ca_pem.trim().as_bytes())
-            .map_err(|e| format!("the certificate to trust does not read: {e}"))?;
-        params = params.add_root_certificate(cert);
-    }
-    params
+    TlsParameters::builder(host.to_string())
         .build_rustls()
         .map_err(|e| format!("TLS for {host} could not be set up: {e}"))
 }
