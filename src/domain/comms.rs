@@ -95,6 +95,27 @@ impl Communication {
             .map(str::to_string)
     }
 
+    /// An MMS's pictures and files: `(address, what it is)`.
+    pub fn media(&self) -> Vec<(String, String)> {
+        let Some(items) = self.content.get("media").and_then(Value::as_array) else {
+            return Vec::new();
+        };
+        items
+            .iter()
+            .filter_map(|m| {
+                let url = m.get("url").and_then(Value::as_str)?;
+                let kind = m.get("content_type").and_then(Value::as_str).unwrap_or_default();
+                let label = match kind.split('/').next() {
+                    Some("image") => "Picture",
+                    Some("video") => "Video",
+                    Some("audio") => "Voice message",
+                    _ => "Attachment",
+                };
+                Some((url.to_string(), format!("{label} ({kind})")))
+            })
+            .collect()
+    }
+
     /// A note's or call's follow-up day (`YYYY-MM-DD`), as written.
     pub fn follow_up_on(&self) -> Option<String> {
         self.detail("follow_up_on")

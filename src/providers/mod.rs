@@ -39,6 +39,9 @@ impl Outcome {
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Email {
     pub from: String,
+    /// `Reply-To:`, when replies go somewhere other than `from`.
+    #[serde(default)]
+    pub reply_to: Option<String>,
     pub to: String,
     /// The recipient's name for `To:` (RFC 2047-encoded in the header when not ASCII).
     #[serde(default)]

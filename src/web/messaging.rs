@@ -443,6 +443,13 @@ impl MessagingPage {
             ("domain", "Sending domain", "text", "e.g. mg.example.com", true),
             ("from", "From", "text", "e.g. Andy Lee <andy@mg.example.com>", true),
             (
+                "reply_to",
+                "Replies go to (optional)",
+                "text",
+                "e.g. andy@lee-family.example, when replies should reach another inbox than From",
+                false,
+            ),
+            (
                 "api_key",
                 "API key",
                 "password",
@@ -485,6 +492,13 @@ impl MessagingPage {
             ),
             ("from", "From", "text", "e.g. Andy Lee <andy@example.com>", true),
             (
+                "reply_to",
+                "Replies go to (optional)",
+                "text",
+                "e.g. andy@lee-family.example, when replies should reach another inbox than From",
+                false,
+            ),
+            (
                 "ca_pem",
                 "Certificate to trust (optional)",
                 "textarea",
@@ -517,6 +531,13 @@ impl MessagingPage {
                 true,
             ),
             ("from", "From", "text", "e.g. Andy Lee <andy@lee-family.example>", true),
+            (
+                "reply_to",
+                "Replies go to (optional)",
+                "text",
+                "e.g. andy@lee-family.example, when replies should reach another inbox than From",
+                false,
+            ),
             ("per_minute", "Messages per minute", "number", "30 if empty", false),
         ];
         const GMAIL: &[Spec] = &[
@@ -529,6 +550,13 @@ impl MessagingPage {
             ),
             ("client_secret", "OAuth client secret", "password", "", true),
             ("from", "From", "text", "e.g. Andy Lee <andy.lee@gmail.com>", true),
+            (
+                "reply_to",
+                "Replies go to (optional)",
+                "text",
+                "e.g. andy@lee-family.example, when replies should reach another inbox than From",
+                false,
+            ),
             ("per_minute", "Messages per minute", "number", "60 if empty", false),
         ];
         const TWILIO: &[Spec] = &[

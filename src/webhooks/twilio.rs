@@ -12,7 +12,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha1::Sha1;
 
 use super::{Refusal, public_address, workspace_of};
-use crate::domain::messaging::inbound::{self, InboundText};
+use crate::domain::messaging::inbound::{self, InboundText, MAX_MEDIA, Media};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::providers::sms::SmsProvider;
 use crate::state::AppState;
@@ -94,6 +94,20 @@ fn twiml() -> Response {
         .into_response()
 }
 
+/// An MMS's `MediaUrl{n}` and `MediaContentType{n}`, for n below `NumMedia` (at most ten).
+fn media(params: &[(String, String)]) -> Vec<Media> {
+    let count = param(params, "NumMedia")
+        .and_then(|n| n.trim().parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(MAX_MEDIA);
+    (0..count)
+        .filter_map(|n| {
+            let url = param(params, &format!("MediaUrl{n}"))?;
+            Media::parse(url, param(params, &format!("MediaContentType{n}")).unwrap_or_default())
+        })
+        .collect()
+}
+
 pub async fn inbound(
     State(state): State<AppState>,
     Path(ws): Path<String>,
@@ -109,6 +123,7 @@ pub async fn inbound(
         from,
         to: param(&params, "To").unwrap_or_default(),
         body: param(&params, "Body").unwrap_or_default(),
+        media: media(&params),
     };
     inbound::receive_text(&state.db, &state.config.default_phone_region, &ws, text).await?;
     Ok(twiml())

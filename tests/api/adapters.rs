@@ -37,7 +37,8 @@ async fn smtp_delivers_a_multipart_message_with_our_message_id() {
         &s,
         json!({"kind": "smtp", "host": "127.0.0.1", "port": sink.port, "security": "none",
                "username": "andy@lee-family.example", "password": "app-password-abcd efgh",
-               "from": "Andy Lee <andy@lee-family.example>", "per_minute": 0}),
+               "from": "Andy Lee <andy@lee-family.example>", "reply_to": "Andy <andy.lee@gmail.com>",
+               "per_minute": 0}),
     )
     .await;
     let id = queue_email(&s).await;
@@ -69,6 +70,7 @@ async fn smtp_delivers_a_multipart_message_with_our_message_id() {
         "{data}"
     );
     assert!(data.contains("To: \"Ada Lovelace\" <ada@example.com>\r\n"), "{data}");
+    assert!(data.contains("Reply-To: Andy <andy.lee@gmail.com>\r\n"), "{data}");
     assert!(data.contains("Subject: Your rate lock\r\n"), "{data}");
     assert!(
         data.contains(&format!("Message-ID: <{outbox_id}@lee-family.example>\r\n")),
@@ -78,6 +80,39 @@ async fn smtp_delivers_a_multipart_message_with_our_message_id() {
     assert!(data.contains("Content-Type: text/plain; charset=utf-8"), "{data}");
     assert!(data.contains("Content-Type: text/html; charset=utf-8"), "{data}");
     assert!(data.contains("Your rate is locked until 12/20."), "{data}");
+}
+
+#[tokio::test]
+async fn an_internationalised_domain_is_sent_as_punycode() {
+    let s = setup().await;
+    let sink = SmtpSink::start().await;
+    put_email(
+        &s,
+        json!({"kind": "smtp", "host": "127.0.0.1", "port": sink.port, "security": "none",
+               "from": "Andy Lee <andy@lee-family.example>", "per_minute": 0}),
+    )
+    .await;
+    let r = s
+        .app
+        .api(&s.key)
+        .patch(
+            &format!("/api/v1/workspaces/{}/contacts/{}", s.ws, s.ada),
+            json!({"primary_email": "ada@bücher.example"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let id = queue_email(&s).await;
+    s.app.drain_outbox().await;
+    assert_eq!(entry(&s, &id).await["status"], "sent");
+    let got = sink.messages();
+    assert_eq!(got[0].rcpt_to, ["ada@xn--bcher-kva.example"], "any relay carries it");
+    assert!(
+        got[0]
+            .data
+            .contains("To: \"Ada Lovelace\" <ada@xn--bcher-kva.example>\r\n"),
+        "{}",
+        got[0].data
+    );
 }
 
 #[tokio::test]
@@ -275,6 +310,7 @@ async fn graph_makes_a_draft_then_sends_it_and_keeps_the_internet_message_id() {
         &s,
         json!({"kind": "graph", "tenant_id": "tenant-1234", "client_id": "client-5678", "client_secret": "graph-secret-~123",
                "sender": "andy@lee-family.example", "from": "andy@lee-family.example",
+               "reply_to": "Andy Lee <andy.lee@gmail.com>",
                "api_base": fake.uri(), "login_base": fake.uri(), "per_minute": 0}),
     )
     .await;
@@ -299,6 +335,10 @@ async fn graph_makes_a_draft_then_sends_it_and_keeps_the_internet_message_id() {
     assert_eq!(
         draft["toRecipients"],
         json!([{"emailAddress": {"address": "ada@example.com", "name": "Ada Lovelace"}}])
+    );
+    assert_eq!(
+        draft["replyTo"],
+        json!([{"emailAddress": {"address": "andy.lee@gmail.com", "name": "Andy Lee"}}])
     );
     assert!(draft.get("internetMessageHeaders").is_none());
 }

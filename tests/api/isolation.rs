@@ -131,6 +131,7 @@ async fn andys_objects(app: &TestApp) -> (Objects, Api) {
         from: "+12025550188",
         to: "+14155550100",
         body: "hello?",
+        media: Vec::new(),
     };
     pi_crm::domain::messaging::inbound::receive_text(&app.state.db, "US", &access, text)
         .await

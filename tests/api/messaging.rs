@@ -78,7 +78,7 @@ pub async fn mailgun(s: &Setup, fake: &MockServer) {
         "email",
         json!({"kind": "mailgun", "domain": "mg.example.com", "api_key": MAILGUN_KEY,
                       "webhook_signing_key": SIGNING_KEY, "from": "Andy Lee <andy@mg.example.com>",
-                      "api_base": fake.uri(), "per_minute": 0}),
+                      "reply_to": "Andy Lee <andy@lee-family.example>", "api_base": fake.uri(), "per_minute": 0}),
     )
     .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
@@ -211,6 +211,11 @@ async fn an_email_goes_through_mailgun_and_is_logged_with_its_id() {
     );
     // The contact by name, as people expect to see themselves addressed.
     assert_eq!(multipart_field(&body, "to").unwrap(), "Ada Lovelace <ada@example.com>");
+    // Sent through Mailgun's domain, answered to Andy's own inbox.
+    assert_eq!(
+        multipart_field(&body, "h:Reply-To").unwrap(),
+        "Andy Lee <andy@lee-family.example>"
+    );
     assert_eq!(multipart_field(&body, "subject").unwrap(), "Rates fell");
     assert_eq!(
         multipart_field(&body, "text").unwrap(),
@@ -575,12 +580,22 @@ async fn bad_provider_settings_are_422s_naming_every_field() {
     let s = setup().await;
     let api = s.app.api(&s.key);
     let put = |body: Value| put_provider(&s, "email", body);
-    let r = put(json!({"kind": "mailgun", "domain": "", "from": "not an address", "api_base": "ftp://x"})).await;
+    let r = put(json!({"kind": "mailgun", "domain": "", "from": "not an address", "reply_to": "my inbox", "api_base": "ftp://x"})).await;
     assert_eq!(r.status(), 422);
     let e: Value = r.json().await.unwrap();
     let mut fields = crate::common::error_fields(&e);
     fields.sort();
-    assert_eq!(fields, ["api_base", "api_key", "domain", "from", "webhook_signing_key"]);
+    assert_eq!(
+        fields,
+        [
+            "api_base",
+            "api_key",
+            "domain",
+            "from",
+            "reply_to",
+            "webhook_signing_key"
+        ]
+    );
     let r = put(json!({"kind": "pigeon"})).await;
     assert_eq!(r.status(), 422);
     assert_eq!(r.json::<Value>().await.unwrap()["error"]["field"], "kind");

@@ -328,6 +328,7 @@ async fn suppressions_and_the_inbox_in_the_ui() {
         from: "+12025550188",
         to: "+14155550100",
         body: "Hi, it's Grace from the open house",
+        media: Vec::new(),
     };
     pi_crm::domain::messaging::inbound::receive_text(&u.app.state.db, "US", &access, text)
         .await

@@ -346,6 +346,72 @@ async fn twilio_21610_fails_the_text_and_suppresses_the_number() {
 }
 
 #[tokio::test]
+async fn an_mms_keeps_its_pictures_on_the_timeline_and_in_the_inbox() {
+    let s = with_public_url().await;
+    let fake = MockServer::start().await;
+    twilio(&s, &fake).await;
+    let sms = format!("/webhooks/twilio/{}/sms", s.ws);
+    // The corpus's MMS without a Body, from Ada's number, with media where Twilio keeps it.
+    let bodies = corpus("twilio_sms_webhook_bodies.json");
+    let mms = bodies["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "inbound_mms_no_body")
+        .unwrap();
+    let media = |n: &str| format!("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME{n}");
+    let params: Vec<(String, String)> = form_urlencoded::parse(mms["raw_body"].as_str().unwrap().as_bytes())
+        .into_owned()
+        .map(|(k, v)| match k.as_str() {
+            "From" => (k, "+14155550123".to_string()),
+            "MediaUrl0" => (k, media("0")),
+            "MediaUrl1" => (k, media("1")),
+            _ => (k, v),
+        })
+        .chain([
+            ("MediaContentType0".to_string(), "image/jpeg".to_string()),
+            ("MediaContentType1".to_string(), "video/mp4".to_string()),
+        ])
+        .collect();
+    assert!(!params.iter().any(|(k, _)| k == "Body"), "the corpus case has no Body");
+    let refs: Vec<(&str, &str)> = params.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(twilio_post(&s, &sms, &refs, Some(TWILIO_TOKEN)).await.status(), 200);
+    let content: String = sqlx::query_scalar("SELECT content FROM communication_logs WHERE type = 'text'")
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
+    let content: Value = serde_json::from_str(&content).unwrap();
+    assert_eq!(
+        content["media"],
+        json!([{"url": media("0"), "content_type": "image/jpeg"}, {"url": media("1"), "content_type": "video/mp4"}])
+    );
+    // On Ada's page: a link per picture, where the text would be empty.
+    let andy = s.app.browser();
+    andy.login("andy@example.com", crate::common::PASSWORD).await;
+    let page = andy.get(&format!("/workspaces/{}/contacts/{}", s.ws, s.ada)).await.body;
+    assert!(page.contains(&format!("href=\"{}\"", media("0"))), "{page}");
+    assert!(
+        page.contains("Picture (image/jpeg)") && page.contains("Video (video/mp4)"),
+        "{page}"
+    );
+    // From a number nobody has, the links are the inbox message's text.
+    let stranger: Vec<(&str, &str)> = refs
+        .iter()
+        .map(|&(k, v)| match k {
+            "From" => (k, "+12025550188"),
+            "MessageSid" | "SmsSid" | "SmsMessageSid" => (k, "MMstranger"),
+            _ => (k, v),
+        })
+        .collect();
+    assert_eq!(twilio_post(&s, &sms, &stranger, Some(TWILIO_TOKEN)).await.status(), 200);
+    let body: String = sqlx::query_scalar("SELECT body FROM inbox_messages")
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(body, format!("{}\n{}", media("0"), media("1")));
+}
+
+#[tokio::test]
 async fn inbound_texts_reach_every_contact_with_the_number_or_the_inbox() {
     let s = with_public_url().await;
     let fake = MockServer::start().await;

@@ -42,6 +42,28 @@ pub struct InboundText<'a> {
     pub from: &'a str,
     pub to: &'a str,
     pub body: &'a str,
+    /// An MMS's pictures and files: where Twilio keeps each, and its type.
+    pub media: Vec<Media>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Media {
+    pub url: String,
+    pub content_type: String,
+}
+
+/// Twilio sends at most ten media with one message.
+pub const MAX_MEDIA: usize = 10;
+
+impl Media {
+    /// A media link as Twilio gives it: an `https` address (anything else is not kept).
+    pub fn parse(url: &str, content_type: &str) -> Option<Media> {
+        let parsed = url::Url::parse(url.trim()).ok()?;
+        (parsed.scheme() == "https" && parsed.host_str().is_some()).then(|| Media {
+            url: parsed.to_string(),
+            content_type: content_type.trim().chars().take(100).collect(),
+        })
+    }
 }
 
 /// Takes a text received; false when it was known already (by Twilio's id).
@@ -75,40 +97,48 @@ pub async fn receive_text(
     }
     let contacts = storage::inbox::contacts_with_number(&mut tx, ws, &from, &phone_fields).await?;
     if contacts.is_empty() {
+        // The inbox keeps text only: the links follow the words, so a picture is not lost.
+        let links = text.media.iter().map(|m| m.url.as_str());
+        let body = std::iter::once(text.body.trim_end())
+            .filter(|b| !b.is_empty())
+            .chain(links)
+            .collect::<Vec<_>>()
+            .join("\n");
         let message = InboxMessage {
             id: InboxMessageId::generate().to_string(),
             from: from.clone(),
             to: Some(text.to.trim().to_string()).filter(|t| !t.is_empty()),
-            body: text.body.to_string(),
+            body,
             provider_message_id: Some(text.sid.to_string()),
             received_at: now.clone(),
         };
         storage::inbox::insert(&mut tx, ws, &message).await?;
     }
     for contact in contacts {
-        log_received(&mut tx, ws, &contact, &from, text.to, text.body, text.sid, &now).await?;
+        log_received(&mut tx, ws, &contact, &from, &text, &now).await?;
     }
     tx.commit().await?;
     Ok(true)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn log_received(
     conn: &mut sqlx::SqliteConnection,
     ws: &WorkspaceAccess,
     contact: &str,
     from: &str,
-    to: &str,
-    body: &str,
-    sid: &str,
+    text: &InboundText<'_>,
     at: &str,
 ) -> AppResult<()> {
+    let mut content = json!({"body": text.body, "from": from, "to": text.to, "provider_message_id": text.sid,
+                             "segments": segments::count(text.body).1});
+    if !text.media.is_empty() {
+        content["media"] = json!(text.media);
+    }
     let entry = Communication {
         id: CommunicationId::generate().to_string(),
         contact_id: contact.to_string(),
         kind: "text".into(),
-        content: json!({"body": body, "from": from, "to": to, "provider_message_id": sid,
-                        "segments": segments::count(body).1}),
+        content,
         status: Some("received".into()),
         timestamp: at.to_string(),
         pinned: false,
@@ -220,17 +250,15 @@ pub async fn create_contact_from(
     let moved = storage::inbox::take_from(&mut tx, ws, &message.from).await?;
     for m in &moved {
         let sid = m.provider_message_id.as_deref().unwrap_or_default();
-        log_received(
-            &mut tx,
-            ws,
-            &created.id,
-            &m.from,
-            m.to.as_deref().unwrap_or_default(),
-            &m.body,
+        // The inbox kept an MMS's links in its text; they stay there.
+        let text = InboundText {
             sid,
-            &m.received_at,
-        )
-        .await?;
+            from: &m.from,
+            to: m.to.as_deref().unwrap_or_default(),
+            body: &m.body,
+            media: Vec::new(),
+        };
+        log_received(&mut tx, ws, &created.id, &m.from, &text, &m.received_at).await?;
     }
     audit::in_workspace_with(
         &mut tx,

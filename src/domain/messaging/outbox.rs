@@ -329,14 +329,12 @@ pub async fn deliver(
         Sender::Missing(why) => Outcome::failed(why.clone()),
         Sender::Email(mailer) => {
             let email = Email {
-                from: mailer.provider.from().to_string(),
-                to: row.row.recipient.clone(),
                 to_name: message.to_name,
                 subject: message.subject,
                 text: message.text,
                 html: message.html,
                 headers: message.headers,
-                outbox_id: row.row.id.clone(),
+                ..mailer.provider.email(row.row.recipient.clone(), row.row.id.clone())
             };
             mailer.send(&email).await
         }

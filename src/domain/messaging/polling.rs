@@ -197,6 +197,9 @@ async fn poll_twilio(
                 from: field("from"),
                 to: field("to"),
                 body: field("body"),
+                // Twilio's list gives only a count of an MMS's pictures (each is a request
+                // of its own): a text that only polling brings keeps its words, not its links.
+                media: Vec::new(),
             };
             if inbound::receive_text(&state.db, region, ws, text).await? {
                 done.applied += 1;

@@ -454,18 +454,15 @@ pub async fn test_send(
                     .to_string(),
             };
             let email = crate::providers::Email {
-                from: mailer.provider.from().to_string(),
-                to,
-                to_name: None,
                 subject: "pi-crm test message".into(),
                 text: format!(
                     "This is a test from pi-crm's workspace \"{}\". If you can read it, email through {} works.",
                     ws.name(),
                     mailer.provider.kind()
                 ),
-                html: None,
-                headers: Vec::new(),
-                outbox_id: crate::domain::ids::OutboxId::generate().to_string(),
+                ..mailer
+                    .provider
+                    .email(to, crate::domain::ids::OutboxId::generate().to_string())
             };
             match (mailer.send(&email).await, &mailer.provider) {
                 // Below a refusal in the server's own SMTP words, one sentence (and what the

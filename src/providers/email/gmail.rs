@@ -17,6 +17,9 @@ pub struct Settings {
     #[serde(default)]
     pub client_secret: String,
     pub from: String,
+    /// Where replies go when not to `from` (e.g. Andy\'s own inbox); empty: to `from`.
+    #[serde(default)]
+    pub reply_to: String,
     /// Set once the account is linked (the paste-back step).
     #[serde(default)]
     pub refresh_token: String,

@@ -19,6 +19,9 @@ pub struct Settings {
     /// The mailbox that sends (its address or object id).
     pub sender: String,
     pub from: String,
+    /// Where replies go when not to `from` (e.g. Andy\'s own inbox); empty: to `from`.
+    #[serde(default)]
+    pub reply_to: String,
     #[serde(default = "api_base")]
     pub api_base: String,
     #[serde(default = "login_base")]
@@ -70,6 +73,17 @@ pub async fn send(s: &Settings, http: &reqwest::Client, email: &Email) -> Outcom
     });
     if !headers.is_empty() {
         draft["internetMessageHeaders"] = json!(headers);
+    }
+    if let Some(reply_to) = email
+        .reply_to
+        .as_deref()
+        .and_then(|r| r.parse::<lettre::message::Mailbox>().ok())
+    {
+        let mut address = json!({"address": reply_to.email.to_string()});
+        if let Some(name) = reply_to.name.filter(|n| !n.trim().is_empty()) {
+            address["name"] = json!(name);
+        }
+        draft["replyTo"] = json!([{"emailAddress": address}]);
     }
     let created = http
         .post(format!("{mailbox}/messages"))

@@ -19,6 +19,9 @@ pub struct Settings {
     #[serde(default)]
     pub webhook_signing_key: String,
     pub from: String,
+    /// Where replies go when not to `from` (e.g. Andy\'s own inbox); empty: to `from`.
+    #[serde(default)]
+    pub reply_to: String,
     #[serde(default = "us_base")]
     pub api_base: String,
     #[serde(default)]
@@ -57,6 +60,9 @@ pub async fn send(s: &Settings, http: &reqwest::Client, email: &Email) -> Outcom
         .text("h:Message-Id", super::mime::message_id(email));
     if let Some(html) = &email.html {
         form = form.text("html", html.clone());
+    }
+    if let Some(reply_to) = &email.reply_to {
+        form = form.text("h:Reply-To", reply_to.clone());
     }
     for (name, value) in &email.headers {
         form = form.text(format!("h:{name}"), value.clone());

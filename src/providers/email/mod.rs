@@ -68,6 +68,32 @@ impl EmailProvider {
         }
     }
 
+    /// Where replies go, when set apart from `from`.
+    pub fn reply_to(&self) -> Option<&str> {
+        let reply_to = match self {
+            EmailProvider::Mailgun(s) => &s.reply_to,
+            EmailProvider::Smtp(s) => &s.reply_to,
+            EmailProvider::Graph(s) => &s.reply_to,
+            EmailProvider::Gmail(s) => &s.reply_to,
+        };
+        Some(reply_to.trim()).filter(|r| !r.is_empty())
+    }
+
+    /// An email from this provider's sender (and its Reply-To) to `to`.
+    pub fn email(&self, to: String, outbox_id: String) -> Email {
+        Email {
+            from: self.from().to_string(),
+            reply_to: self.reply_to().map(str::to_string),
+            to,
+            to_name: None,
+            subject: String::new(),
+            text: String::new(),
+            html: None,
+            headers: Vec::new(),
+            outbox_id,
+        }
+    }
+
     /// Messages a minute the worker keeps to (`0`: no limit).
     pub fn per_minute(&self) -> u32 {
         match self {
@@ -82,6 +108,7 @@ impl EmailProvider {
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
         mime::check_from(&mut out, self.from());
+        mime::check_reply_to(&mut out, self.reply_to());
         match self {
             EmailProvider::Mailgun(s) => s.check(&mut out),
             EmailProvider::Smtp(s) => s.check(&mut out),

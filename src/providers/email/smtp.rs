@@ -22,6 +22,9 @@ pub struct Settings {
     #[serde(default)]
     pub password: String,
     pub from: String,
+    /// Where replies go when not to `from` (e.g. Andy\'s own inbox); empty: to `from`.
+    #[serde(default)]
+    pub reply_to: String,
     /// Certificates (PEM) to trust besides the system's: a mail server on the home network
     /// with a certificate of its own.
     #[serde(default)]
@@ -282,6 +285,7 @@ mod tests {
             username: String::new(),
             password: String::new(),
             from: "a@example.com".into(),
+            reply_to: String::new(),
             ca_pem: String::new(),
             per_minute: None,
         }
