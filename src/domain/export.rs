@@ -16,8 +16,24 @@ use super::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 
 const PAGE: u32 = 500;
-/// vCard properties for custom fields without a standard one: `X-PI-CRM-LOAN_AMOUNT:350000`.
+/// vCard properties for custom fields: `X-PI-CRM-LOAN_AMOUNT;X-PI-CRM-TYPE=number:350000`.
 pub const VCARD_EXTENSION: &str = "X-PI-CRM-";
+/// The parameter that carries a custom field's type in a vCard.
+pub const VCARD_TYPE_PARAM: &str = "X-PI-CRM-TYPE";
+
+/// A custom field's column in pi-crm's own export: its name, then its type in brackets
+/// (`loan_amount [number]`), so an import into any workspace makes the same field again.
+pub fn typed_header(name: &str, field_type: FieldType) -> String {
+    format!("{name} [{}]", field_type.as_str())
+}
+
+/// The field a column of pi-crm's own export stands for (`typed_header` read back).
+pub fn parse_typed_header(header: &str) -> Option<(String, FieldType)> {
+    let (name, rest) = header.trim().split_once(" [")?;
+    let field_type = FieldType::parse(rest.strip_suffix(']')?)?;
+    let name = super::field::parse_field_name(name).ok()?;
+    Some((name, field_type))
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -125,7 +141,7 @@ impl Export {
                 let names = BASE_FIELDS
                     .iter()
                     .map(|s| s.to_string())
-                    .chain(self.fields.0.iter().map(|d| d.field_name.clone()));
+                    .chain(self.fields.0.iter().map(|d| typed_header(&d.field_name, d.field_type)));
                 cells::csv_rows([names]).expect("writing to memory")
             }
             Format::Vcf => Vec::new(),
@@ -198,12 +214,20 @@ fn vcard(c: &ContactRecord, fields: &FieldSet) -> String {
     }
     for (name, value) in &c.custom {
         let field_type = fields.type_of(name);
-        let line = match (name.as_str(), field_type) {
-            ("birthday", Some(FieldType::Date)) => format!("BDAY:{value}"),
-            ("notes", Some(FieldType::LongText | FieldType::Text)) => format!("NOTE:{}", escape(value)),
-            _ => format!("{VCARD_EXTENSION}{}:{}", name.to_ascii_uppercase(), escape(value)),
-        };
-        lines.push(line);
+        // The standard property too, for every other program (phones show a birthday).
+        match (name.as_str(), field_type) {
+            ("birthday", Some(FieldType::Date)) => lines.push(format!("BDAY:{value}")),
+            ("notes", Some(FieldType::LongText | FieldType::Text)) => lines.push(format!("NOTE:{}", escape(value))),
+            _ => {}
+        }
+        let typed = field_type
+            .map(|t| format!(";{VCARD_TYPE_PARAM}={}", t.as_str()))
+            .unwrap_or_default();
+        lines.push(format!(
+            "{VCARD_EXTENSION}{}{typed}:{}",
+            name.to_ascii_uppercase(),
+            escape(value)
+        ));
     }
     lines.push("END:VCARD".into());
     let mut out = String::new();

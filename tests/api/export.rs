@@ -62,7 +62,9 @@ async fn csv_has_base_then_custom_columns_neutralises_formulas_and_reads_back_th
     );
     let text = String::from_utf8(bytes.clone()).unwrap();
     assert!(
-        text.starts_with("first_name,last_name,primary_email,primary_phone,company,birthday,notes,loan_amount\n"),
+        text.starts_with(
+            "first_name,last_name,primary_email,primary_phone,company,birthday [date],notes [long_text],loan_amount [number]\n"
+        ),
         "{text}"
     );
     assert!(text.contains("'=HYPERLINK"), "formulas are neutralised");
@@ -84,15 +86,15 @@ async fn csv_has_base_then_custom_columns_neutralises_formulas_and_reads_back_th
     );
     assert_eq!(column(&file.table, 0, "company"), "Analytical Engines, Ltd.");
     assert_eq!(
-        column(&file.table, 0, "notes"),
+        column(&file.table, 0, "notes [long_text]"),
         "Line one\nLine \"two\"; with, punctuation"
     );
-    assert_eq!(column(&file.table, 0, "loan_amount"), "350000");
+    assert_eq!(column(&file.table, 0, "loan_amount [number]"), "350000");
     assert_eq!(
         column(&file.table, 1, "first_name"),
         "=HYPERLINK(\"http://evil.example\")"
     );
-    assert_eq!(column(&file.table, 2, "notes"), "Café ☕ — ünïcode");
+    assert_eq!(column(&file.table, 2, "notes [long_text]"), "Café ☕ — ünïcode");
     let mapping = import::mapping::suggest(&file.table.columns);
     assert_eq!(
         mapping.columns["first_name"],
@@ -115,6 +117,10 @@ async fn vcard_40_reads_back_the_same() {
     assert!(text.lines().all(|l| l.len() <= 76), "lines are folded");
     assert!(text.contains("TEL;VALUE=uri;PREF=1:tel:+14155550123"));
     assert!(text.contains("BDAY:1815-12-10"));
+    assert!(
+        text.contains("X-PI-CRM-LOAN_AMOUNT;X-PI-CRM-TYPE=number:350000"),
+        "{text}"
+    );
     let file = import::read(&bytes).unwrap();
     assert_eq!(file.format, "vcf");
     assert_eq!(file.table.rows.len(), 3);
@@ -128,7 +134,8 @@ async fn vcard_40_reads_back_the_same() {
         column(&file.table, 0, "Notes"),
         "Line one\nLine \"two\"; with, punctuation"
     );
-    assert_eq!(column(&file.table, 0, "loan_amount"), "350000");
+    assert_eq!(column(&file.table, 0, "loan_amount [number]"), "350000");
+    assert_eq!(column(&file.table, 0, "birthday [date]"), "1815-12-10");
     assert_eq!(column(&file.table, 2, "Last name"), "Müller");
     assert_eq!(column(&file.table, 2, "Notes"), "Café ☕ — ünïcode");
 }

@@ -558,8 +558,13 @@ async fn vcards_import_and_exports_reimport_to_the_same_contacts() {
         .unwrap();
     let mut columns = serde_json::Map::new();
     for f in fields["items"].as_array().unwrap() {
+        // The export heads a custom column `name [type]`.
         columns.insert(
-            f["field_name"].as_str().unwrap().into(),
+            format!(
+                "{} [{}]",
+                f["field_name"].as_str().unwrap(),
+                f["field_type"].as_str().unwrap()
+            ),
             json!({"custom": f["field_name"], "type": f["field_type"]}),
         );
     }
@@ -1343,9 +1348,10 @@ async fn a_current_google_export_imports_with_nothing_mapped_by_hand() {
 }
 
 /// pi-crm's own exports, CSV and vCard, re-import with nothing lost and nothing mapped by
-/// hand: into a fresh workspace (each custom column becomes a field of the type its values
-/// show; a ZIP code with a leading zero stays text), and into a workspace that already has one
-/// of the fields under another label.
+/// hand: into a fresh workspace (each custom field made again with its own name and type, which
+/// the export carries: a ZIP code stays text, notes stay long text, `nickname`, `work_email`
+/// and `alt_email` stay themselves), and into a workspace that already has some of the fields
+/// under other labels (`work_email` goes to `work_email`, not to a new `alternate_email`).
 #[tokio::test]
 async fn our_own_csv_export_reimports_with_every_value() {
     reimport_own_export("csv").await;
@@ -1372,7 +1378,13 @@ async fn reimport_own_export(format: &str) {
         (&from, "zip", "text", "ZIP"),
         (&from, "first_time_buyer", "boolean", "First-time buyer"),
         (&from, "birthday", "date", "Birthday"),
+        (&from, "nickname", "text", "Nickname"),
+        (&from, "work_email", "email", "Work email"),
+        (&from, "alt_email", "email", "Alt email"),
+        (&from, "notes", "long_text", "Notes"),
+        (&from, "rate", "text", "Rate"),
         (&other, "closing", "date", "Closing date"),
+        (&other, "work_email", "email", "Office email"),
     ] {
         let r = api
             .post(
@@ -1385,8 +1397,11 @@ async fn reimport_own_export(format: &str) {
     for c in [
         json!({"first_name": "Ann", "last_name": "Lee", "primary_email": "ann@example.com", "primary_phone": "+14155550134",
                "company": "=Acme", "custom_fields": {"loan_amount": 350000, "closing": "2026-03-01", "realtor": "Bo Tate",
-               "zip": "02139", "first_time_buyer": true, "birthday": "--07-04"}}),
-        json!({"first_name": "Cy", "custom_fields": {"loan_amount": 1250.5, "first_time_buyer": false, "zip": "94401"}}),
+               "zip": "02139", "first_time_buyer": true, "birthday": "--07-04", "nickname": "Annie",
+               "work_email": "ann@acme.example", "alt_email": "ann.lee@gmail.example", "notes": "Prefers texts.\nCall after 5.",
+               "rate": "6.25"}}),
+        json!({"first_name": "Cy", "custom_fields": {"loan_amount": 1250.5, "first_time_buyer": false, "zip": "94401",
+               "nickname": "Cyclone", "rate": "7"}}),
     ] {
         let r = api.post(&format!("/api/v1/workspaces/{from}/contacts"), c).await;
         assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
@@ -1427,16 +1442,94 @@ async fn reimport_own_export(format: &str) {
             )
         })
         .collect();
-    for (name, t) in [
-        ("loan_amount", "number"),
-        ("closing", "date"),
-        ("realtor", "text"),
-        ("zip", "text"),
-        ("first_time_buyer", "boolean"),
+    let mut types = types;
+    types.sort();
+    let mut expected: Vec<(String, String)> = [
+        ("alt_email", "email"),
         ("birthday", "date"),
-    ] {
-        assert!(types.contains(&(name.into(), t.into())), "{name}: {types:?}");
-    }
+        ("closing", "date"),
+        ("first_time_buyer", "boolean"),
+        ("loan_amount", "number"),
+        ("nickname", "text"),
+        ("notes", "long_text"),
+        ("rate", "text"),
+        ("realtor", "text"),
+        ("work_email", "email"),
+        ("zip", "text"),
+    ]
+    .iter()
+    .map(|(n, t)| (n.to_string(), t.to_string()))
+    .collect();
+    expected.sort();
+    assert_eq!(
+        types, expected,
+        "every field again, with its own name and type, and no other"
+    );
+    // The workspace that had `work_email` under another label filled it, and made no
+    // `alternate_email` beside it.
+    let other_fields = api
+        .get(&format!("/api/v1/workspaces/{other}/custom-fields"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!other_fields.contains("alternate_email"), "{other_fields}");
+}
+
+/// A header that is an existing field's name maps to it, even where a guess would have made
+/// another field of it (SPEC §11.2: `work_email` is not a second address to call
+/// `alternate_email` in a workspace that has `work_email`).
+#[tokio::test]
+async fn a_header_naming_an_existing_field_maps_to_it() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/custom-fields"),
+            json!({"field_name": "work_email", "field_type": "email", "label": "Office email"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let csv = b"Name,Surname,Email,work_email\nMaria,Gonzalez,maria@example.com,maria@sunrise.example\n".to_vec();
+    let v = run(&api, &ws, "people.csv", csv, None, None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(
+        v["mapping"]["columns"]["work_email"],
+        json!({"custom": "work_email", "type": "email"}),
+        "{v}"
+    );
+    assert_eq!(v["mapping"]["columns"]["Email"], "primary_email", "{v}");
+}
+
+/// Other programs' vCards keep what pi-crm has no base field for: ANNIVERSARY and CATEGORIES
+/// become fields; a photo is a column the mapping skips, so the report names it.
+#[tokio::test]
+async fn a_vcards_anniversary_categories_and_photo_are_kept_or_named() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let card = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Maria Gonzalez\r\nN:Gonzalez;Maria;;;\r\n\
+                ANNIVERSARY:20100612\r\nCATEGORIES:Realtors,Past clients\r\n\
+                PHOTO:data:image/jpeg;base64,/9j/4AAQSkZJRg==\r\nTEL;TYPE=cell:+14155550134\r\nEND:VCARD\r\n";
+    let v = run(&api, &ws, "maria.vcf", card.as_bytes().to_vec(), None, None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(
+        v["mapping"]["columns"]["Anniversary"],
+        json!({"custom": "anniversary", "type": "date"}),
+        "{v}"
+    );
+    assert_eq!(
+        v["mapping"]["columns"]["Photo"], "skip",
+        "a photo is named in the mapping, as skipped: {v}"
+    );
+    let people = contacts_by_name(&api, &ws).await;
+    let maria = &people[0];
+    assert_eq!(maria["custom_fields"]["anniversary"], "2010-06-12", "{maria}");
+    assert_eq!(maria["custom_fields"]["groups"], "Realtors, Past clients", "{maria}");
+    assert_eq!(maria["primary_phone"], "+14155550134");
 }
 
 /// Every real-world file of the corpus imports under the default settings (issue 11): what

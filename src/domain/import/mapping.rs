@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::source::Scan;
+use crate::domain::export::parse_typed_header;
 use crate::domain::field::FieldType;
 use crate::domain::field_definition::FieldSet;
 
@@ -167,6 +168,8 @@ fn meaning(header: &str) -> Option<Meaning> {
         "groupmembership" | "categories" | "category" | "catégories" | "kategorien" | "labels" => {
             Custom("groups", T::Text)
         }
+        // A picture (Google's photo address, a vCard's embedded one): pi-crm keeps no photos.
+        "photo" => Bookkeeping,
         _ => {
             let emailish = k.contains("mail") || k.contains("messagerie") || k.contains("courriel");
             let about_an_email = ["type", "typ", "display", "angezeigt", "nomcomplet"]
@@ -300,6 +303,8 @@ pub fn suggest(columns: &[String]) -> Mapping {
     let meanings: Vec<Option<Meaning>> = columns
         .iter()
         .map(|c| match key(c).as_str() {
+            // pi-crm's own export names its field exactly (`suggest_for`).
+            _ if parse_typed_header(c).is_some() => None,
             "home" | "work" | "other" | "primary" if yahoo => Some(Meaning::Phone),
             _ => meaning(c),
         })
@@ -443,6 +448,16 @@ fn leak_name(prefix: &str, n: usize) -> &'static str {
 /// beside its `… Value` column only describes that one, and stays skipped.
 pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
     let mut mapping = suggest(&scan.columns);
+    claim_named_fields(&mut mapping, &scan.columns, fields);
+    // A column with nothing in it makes no field (SPEC §11.2): vCard's Title, say, when no
+    // card has one.
+    for (column, seen) in scan.columns.iter().zip(&scan.seen) {
+        if seen.filled == 0
+            && let Some(target @ Target::Custom { .. }) = mapping.columns.get_mut(column)
+        {
+            *target = Target::skip();
+        }
+    }
     let mut used: Vec<String> = mapping
         .columns
         .values()
@@ -454,6 +469,7 @@ pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
     for (column, seen) in scan.columns.iter().zip(&scan.seen) {
         let decided = mapping.columns.get(column).is_some_and(|t| *t != Target::skip());
         if column.is_empty()
+            || parse_typed_header(column).is_some()
             || decided
             || meaning(column).is_some()
             || describes_a_sibling(column, &scan.columns)
@@ -488,6 +504,51 @@ pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
         }
     }
     mapping
+}
+
+/// The columns that name a field exactly take it before any guess (SPEC §11.2):
+/// - pi-crm's own export (`loan_amount [number]`): that field, with that type when the
+///   workspace does not have it yet;
+/// - a header that is an existing custom field's name or label (ignoring case, spaces and
+///   punctuation): that field, where a guess would have made another (`work_email` is not an
+///   `alternate_email` in a workspace that has `work_email`).
+///
+/// A guessed column that meant the same field then gives way (`Nickname` beside pi-crm's own
+/// `nickname [text]`), so no field is filled twice.
+fn claim_named_fields(mapping: &mut Mapping, columns: &[String], fields: Option<&FieldSet>) {
+    let existing = |k: &str| {
+        fields.and_then(|f| {
+            f.0.iter()
+                .find(|d| key(&d.field_name) == k || key(&d.label) == k)
+                .map(|d| (d.field_name.clone(), d.field_type))
+        })
+    };
+    let mut claimed: Vec<(String, String)> = Vec::new();
+    for column in columns {
+        let guessed_base = matches!(mapping.columns.get(column), Some(Target::Field(_)));
+        let named = match parse_typed_header(column) {
+            Some((name, t)) => Some(existing(&key(&name)).filter(|(n, _)| *n == name).unwrap_or((name, t))),
+            None if !guessed_base => existing(&key(column)),
+            None => None,
+        };
+        if let Some((name, t)) = named.filter(|(name, _)| !claimed.iter().any(|(_, n)| n == name)) {
+            claimed.push((column.clone(), name.clone()));
+            mapping.columns.insert(
+                column.clone(),
+                Target::Custom {
+                    custom: name,
+                    field_type: t.as_str().into(),
+                },
+            );
+        }
+    }
+    for (column, target) in mapping.columns.iter_mut() {
+        if let Target::Custom { custom, .. } = target
+            && claimed.iter().any(|(c, n)| n == custom && c != column)
+        {
+            *target = Target::skip();
+        }
+    }
 }
 
 /// Outlook's "not said" in a column that otherwise says something (its Gender column holds it

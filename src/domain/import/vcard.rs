@@ -37,8 +37,14 @@ pub struct Card {
     phones: Vec<String>,
     addresses: Vec<String>,
     urls: Vec<String>,
-    /// pi-crm's own custom fields (`X-PI-CRM-LOAN_AMOUNT`), by field name.
+    /// pi-crm's own custom fields (`X-PI-CRM-LOAN_AMOUNT`), by column: `loan_amount [number]`
+    /// when the card says the type, else the field's name.
     custom: Vec<(String, String)>,
+    /// What other programs write that pi-crm has no base field for, kept as columns of their
+    /// own: `ANNIVERSARY`, `CATEGORIES` and `PHOTO` (an address, or a note that one was there).
+    anniversary: String,
+    categories: Vec<String>,
+    photo: String,
 }
 
 struct Property {
@@ -209,6 +215,11 @@ impl Property {
 
     /// Structured values (N, ADR, ORG): split on unescaped `;`.
     fn components(&self) -> Vec<String> {
+        self.components_on(';')
+    }
+
+    /// The value split on an unescaped `separator` (`,` for CATEGORIES' list).
+    fn components_on(&self, separator: char) -> Vec<String> {
         let raw = self.raw_text();
         let mut parts = Vec::new();
         let mut current = String::new();
@@ -221,7 +232,7 @@ impl Property {
                         current.push(next);
                     }
                 }
-                ';' => parts.push(unescape(&std::mem::take(&mut current))),
+                c if c == separator => parts.push(unescape(&std::mem::take(&mut current))),
                 c => current.push(c),
             }
         }
@@ -279,6 +290,15 @@ fn unescape(text: &str) -> String {
 }
 
 fn apply(card: &mut Card, p: &Property) {
+    if p.name == "PHOTO" && card.photo.is_empty() {
+        // An embedded picture is not imported, but the column says it was there.
+        card.photo = if p.is_binary() {
+            "a photo in the vCard (pi-crm keeps no photos)".into()
+        } else {
+            p.text()
+        };
+        return;
+    }
     if p.is_binary() {
         return;
     }
@@ -308,9 +328,24 @@ fn apply(card: &mut Card, p: &Property) {
             push_value(&mut card.addresses, parts.join(", "));
         }
         "URL" => push_value(&mut card.urls, p.text()),
+        "ANNIVERSARY" | "X-ANNIVERSARY" if card.anniversary.is_empty() => card.anniversary = normalise_date(&p.text()),
+        "CATEGORIES" => {
+            for category in p.components_on(',') {
+                push_value(&mut card.categories, category);
+            }
+        }
         other => {
-            if let Some(field) = other.strip_prefix(crate::domain::export::VCARD_EXTENSION) {
-                card.custom.push((field.to_ascii_lowercase(), p.text()));
+            use crate::domain::export::{VCARD_EXTENSION, VCARD_TYPE_PARAM, typed_header};
+            if let Some(field) = other.strip_prefix(VCARD_EXTENSION) {
+                let name = field.to_ascii_lowercase();
+                let typed = p
+                    .param(VCARD_TYPE_PARAM)
+                    .and_then(crate::model::query::FieldType::parse);
+                let column = match typed {
+                    Some(t) => typed_header(&name, t),
+                    None => name,
+                };
+                card.custom.push((column, p.text()));
             }
         }
     }
@@ -407,8 +442,9 @@ impl<R: BufRead> Iterator for Cards<R> {
 /// a first pass over the file, so the second can turn each card into a row as it is read.
 #[derive(Default)]
 pub struct Shape {
-    /// Whether any card has a middle name, a name prefix, a name suffix.
-    name_parts: [bool; 3],
+    /// Whether any card has a middle name, a name prefix, a name suffix, an anniversary,
+    /// categories, a photo.
+    name_parts: [bool; 6],
     emails: usize,
     phones: usize,
     addresses: usize,
@@ -416,8 +452,16 @@ pub struct Shape {
     custom: Vec<String>,
 }
 
-/// N's further parts, each a column only when some card of the file has it.
-const NAME_PARTS: [&str; 3] = ["Middle name", "Name prefix", "Name suffix"];
+/// N's further parts and what other programs add, each a column only when some card of the
+/// file has it.
+const NAME_PARTS: [&str; 6] = [
+    "Middle name",
+    "Name prefix",
+    "Name suffix",
+    "Anniversary",
+    "Categories",
+    "Photo",
+];
 
 const NAMED_COLUMNS: [&str; 8] = [
     "First name",
@@ -432,11 +476,14 @@ const NAMED_COLUMNS: [&str; 8] = [
 
 impl Shape {
     pub fn add(&mut self, card: &Card) {
-        for (seen, part) in self
-            .name_parts
-            .iter_mut()
-            .zip([&card.middle, &card.prefix, &card.suffix])
-        {
+        for (seen, part) in self.name_parts.iter_mut().zip([
+            &card.middle,
+            &card.prefix,
+            &card.suffix,
+            &card.anniversary,
+            &card.categories.join(", "),
+            &card.photo,
+        ]) {
             *seen |= !part.is_empty();
         }
         self.emails = self.emails.max(card.emails.len());
@@ -498,12 +545,14 @@ impl Shape {
             card.birthday,
             card.notes.join("\n\n"),
         ];
-        for ((seen, _), part) in self
-            .name_parts
-            .iter()
-            .zip(NAME_PARTS)
-            .zip([card.middle, card.prefix, card.suffix])
-        {
+        for ((seen, _), part) in self.name_parts.iter().zip(NAME_PARTS).zip([
+            card.middle,
+            card.prefix,
+            card.suffix,
+            card.anniversary,
+            card.categories.join(", "),
+            card.photo,
+        ]) {
             if *seen {
                 cells.push(part);
             }
