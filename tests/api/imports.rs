@@ -647,7 +647,7 @@ async fn junk_phone_numbers_are_reported_or_stop_the_file_as_asked() {
     assert!(
         errors
             .iter()
-            .any(|e| e["column"] == "Phone 1" && e["message"].as_str().unwrap().contains("123456789")),
+            .any(|e| e["column"] == "Mobile phone 1" && e["message"].as_str().unwrap().contains("123456789")),
         "{v}"
     );
     assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
@@ -667,7 +667,7 @@ async fn junk_phone_numbers_are_reported_or_stop_the_file_as_asked() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|p| p["column"] == "Phone 1" && p["value"] == "123456789"),
+            .any(|p| p["column"] == "Mobile phone 1" && p["value"] == "123456789"),
         "{v}"
     );
     assert!(v["report"]["created"].as_u64().unwrap() >= 1);
@@ -1739,7 +1739,8 @@ async fn an_apple_contacts_vcard_imports_with_nothing_mapped_by_hand() {
             json!([null, null, null, "+14085550199", "Cupertino Title Co.", {}]),
             json!(["Jane", "Appleseed", null, "+14085550151", null, {"birthday": "1982-03-10"}]),
             json!(["Johnny", "Appleseed", "johnny@example.com", "+14085550150", "Apple Realty", {"address": "1 Infinite Loop, Cupertino, CA, 95014, United States", "alternate_email": "j.appleseed@applerealty.example", "birthday": "--07-04", "job_title": "Broker", "middle_name": "Q.", "name_prefix": "Dr.", "name_suffix": "Jr.", "notes": "Met at the open house\nPrefers texts", "other_phone": "+14085550151", "phone_3": "+442079460958", "website": "https://applerealty.example/"}]),
-            json!(["Jörg", "Müller", "joerg.mueller@example.de", "+491701234567", null, {"birthday": "1975-12-31", "other_phone": "+4930901820"}]),
+            // TEL;type=WORK is kept as the work number it is.
+            json!(["Jörg", "Müller", "joerg.mueller@example.de", "+491701234567", null, {"birthday": "1975-12-31", "work_phone": "+4930901820"}]),
         ]
     );
 }

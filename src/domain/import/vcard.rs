@@ -34,7 +34,8 @@ pub struct Card {
     birthday: String,
     notes: Vec<String>,
     emails: Vec<String>,
-    phones: Vec<String>,
+    /// Each number with what its `TYPE` says it is (`PHONE_KINDS`).
+    phones: Vec<(usize, String)>,
     addresses: Vec<String>,
     urls: Vec<String>,
     /// pi-crm's own custom fields (`X-PI-CRM-LOAN_AMOUNT`), by column: `loan_amount [number]`
@@ -322,7 +323,12 @@ fn apply(card: &mut Card, p: &Property) {
         "BDAY" if card.birthday.is_empty() => card.birthday = normalise_date(&p.text()),
         "NOTE" => card.notes.push(p.text()),
         "EMAIL" => push_value(&mut card.emails, p.text().trim_start_matches("mailto:").to_string()),
-        "TEL" => push_value(&mut card.phones, p.text().trim_start_matches("tel:").to_string()),
+        "TEL" => {
+            let number = p.text().trim_start_matches("tel:").trim().to_string();
+            if !number.is_empty() && !card.phones.iter().any(|(_, n)| *n == number) {
+                card.phones.push((phone_kind(p), number));
+            }
+        }
         "ADR" => {
             let parts: Vec<String> = p.components().into_iter().filter(|s| !s.is_empty()).collect();
             push_value(&mut card.addresses, parts.join(", "));
@@ -348,6 +354,36 @@ fn apply(card: &mut Card, p: &Property) {
                 card.custom.push((column, p.text()));
             }
         }
+    }
+}
+
+/// The columns numbers go to, by what their `TYPE` says, in the order the mapping meets them:
+/// a mobile is the first choice for the primary phone; a work line, a fax and a pager are
+/// nobody's own number and become fields of their own (`mapping::suggest`). A number with no
+/// type keeps the plain, numbered `Phone 1`, `Phone 2` columns.
+const PHONE_KINDS: [&str; 6] = ["Mobile phone", "Home phone", "Phone", "Work phone", "Fax", "Pager"];
+const UNTYPED_PHONE: usize = 2;
+
+fn phone_kind(p: &Property) -> usize {
+    let types: Vec<String> = p
+        .params
+        .iter()
+        .filter(|(k, _)| k == "TYPE")
+        .flat_map(|(_, v)| v.split(',').map(|t| t.trim().to_ascii_lowercase()).collect::<Vec<_>>())
+        .collect();
+    let has = |names: &[&str]| types.iter().any(|t| names.contains(&t.as_str()));
+    if has(&["fax"]) {
+        4
+    } else if has(&["pager"]) {
+        5
+    } else if has(&["cell", "mobile", "iphone"]) {
+        0
+    } else if has(&["work"]) {
+        3
+    } else if has(&["home"]) {
+        1
+    } else {
+        UNTYPED_PHONE
     }
 }
 
@@ -446,7 +482,8 @@ pub struct Shape {
     /// categories, a photo.
     name_parts: [bool; 6],
     emails: usize,
-    phones: usize,
+    /// The most numbers of each kind (`PHONE_KINDS`) on one card.
+    phones: [usize; 6],
     addresses: usize,
     urls: usize,
     custom: Vec<String>,
@@ -487,7 +524,9 @@ impl Shape {
             *seen |= !part.is_empty();
         }
         self.emails = self.emails.max(card.emails.len());
-        self.phones = self.phones.max(card.phones.len());
+        for (kind, most) in self.phones.iter_mut().enumerate() {
+            *most = (*most).max(card.phones.iter().filter(|(k, _)| *k == kind).count());
+        }
         self.addresses = self.addresses.max(card.addresses.len());
         self.urls = self.urls.max(card.urls.len());
         for (name, _) in &card.custom {
@@ -504,12 +543,14 @@ impl Shape {
                 columns.push(label.to_string());
             }
         }
-        for (label, n) in [
-            ("Email", self.emails),
-            ("Phone", self.phones),
-            ("Address", self.addresses),
-            ("Website", self.urls),
-        ] {
+        columns.extend((1..=self.emails).map(|i| format!("Email {i}")));
+        for (kind, (label, n)) in PHONE_KINDS.iter().zip(self.phones).enumerate() {
+            match n {
+                1 if kind != UNTYPED_PHONE => columns.push(label.to_string()),
+                n => columns.extend((1..=n).map(|i| format!("{label} {i}"))),
+            }
+        }
+        for (label, n) in [("Address", self.addresses), ("Website", self.urls)] {
             columns.extend((1..=n).map(|i| format!("{label} {i}")));
         }
         // pi-crm's own custom fields, one column each, named after the field.
@@ -558,7 +599,15 @@ impl Shape {
             }
         }
         cells.extend(pad(card.emails, self.emails));
-        cells.extend(pad(card.phones, self.phones));
+        for (kind, n) in self.phones.iter().enumerate() {
+            let numbers = card
+                .phones
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, number)| number.clone())
+                .collect();
+            cells.extend(pad(numbers, *n));
+        }
         cells.extend(pad(card.addresses, self.addresses));
         cells.extend(pad(card.urls, self.urls));
         let mut custom = card.custom;
@@ -611,8 +660,13 @@ mod tests {
         assert_eq!(get("Last name"), "Müller");
         assert_eq!(get("Full name"), "J, M");
         assert_eq!(get("Email 1"), "jm@example.com");
-        assert_eq!(get("Phone 1"), "+49 30 1234");
+        assert_eq!(
+            get("Work phone"),
+            "+49 30 1234",
+            "vCard 2.1's bare TYPE says where it rings"
+        );
         assert_eq!(get("Notes"), "line one\nline two");
+        assert_eq!(get("Photo"), "a photo in the vCard (pi-crm keeps no photos)");
         assert_eq!(get("Birthday"), "1980-03-22");
         assert_eq!(t.rows[0].line, 2);
         assert!(parse("BEGIN:VCAR\nFN:x\nEND:VCARD").is_err());
