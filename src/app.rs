@@ -228,7 +228,7 @@ pub fn router(state: AppState) -> Router {
         .merge(SwaggerUi::new("/api/docs").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")))
         .route("/api/v1/openapi.json", get(api::openapi::document))
         .route("/healthz", get(crate::health::main))
-        .route("/assets/{name}", get(assets::serve))
+        .route("/assets/{name}", get(assets::serve).layer(asset_compression()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit))
@@ -247,12 +247,21 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// gzip or brotli for whatever the client accepts (HTML, JSON, CSS, JS): a 100-row contacts
-/// page shrinks from 84 KB to about 9 KB over a phone's link. The fastest level: pages are
-/// made per request on a 2-core Pi, and at level 4 compressing cost more than half the
-/// contacts page's throughput (`docs/benchmarks.md`); brotli's default (11) far more.
+/// Pages and API answers (HTML, JSON) are gzipped at the fastest level: a 100-row contacts page
+/// shrinks from 84 KB to 12.5 KB over a phone's link. They are made per request on a 2-core Pi:
+/// gzip (zlib-rs) costs the contacts page 12 % of its throughput where brotli's fastest costs
+/// 27 % (`docs/benchmarks.md`), so a browser that offers both gets gzip here.
 pub(crate) fn compression() -> tower_http::compression::CompressionLayer {
-    tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest)
+    tower_http::compression::CompressionLayer::new()
+        .no_br()
+        .quality(tower_http::CompressionLevel::Fastest)
+}
+
+/// The fingerprinted CSS and JS, fetched once per browser and kept for a year: brotli (or
+/// gzip) at a middle level, 15–20 % smaller than the pages' setting. The outer `compression`
+/// leaves an answer that is already encoded as it is.
+pub(crate) fn asset_compression() -> tower_http::compression::CompressionLayer {
+    tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Precise(5))
 }
 
 async fn method_not_allowed(req: Request) -> Response {

@@ -22,7 +22,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::unsubscribe::router())
         .merge(web::review::router())
         .route("/healthz", get(crate::health::public))
-        .route("/assets/{name}", get(asset))
+        .route("/assets/{name}", get(asset).layer(crate::app::asset_compression()))
         .fallback(nothing_here)
         .layer(middleware::from_fn_with_state(state.clone(), crate::app::rate_limit))
         .layer(middleware::from_fn_with_state(

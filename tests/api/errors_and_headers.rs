@@ -205,15 +205,18 @@ async fn http_conventions_compression_caching_and_405() {
     let plain = b.client.get(app.url(&page)).send().await.unwrap();
     assert!(plain.headers().get("content-encoding").is_none());
     let plain_len = plain.bytes().await.unwrap().len();
-    for encoding in ["br", "gzip"] {
+    // Pages are gzipped even for a browser that offers brotli too (brotli costs the Pi twice
+    // the CPU per page); the fingerprinted assets are brotli.
+    for accepts in ["gzip, deflate, br, zstd", "gzip"] {
         let r = b
             .client
             .get(app.url(&page))
-            .header("accept-encoding", encoding)
+            .header("accept-encoding", accepts)
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), 200);
+        let encoding = "gzip";
         assert_eq!(r.headers()["content-encoding"], encoding);
         assert_eq!(r.headers()["cache-control"], "no-store");
         let len = r.bytes().await.unwrap().len();
@@ -222,7 +225,7 @@ async fn http_conventions_compression_caching_and_405() {
     let css = app
         .anonymous()
         .get(app.url("/assets/app.css"))
-        .header("accept-encoding", "br")
+        .header("accept-encoding", "gzip, deflate, br")
         .send()
         .await
         .unwrap();
