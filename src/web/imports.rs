@@ -141,8 +141,14 @@ impl MapPage {
         self.mapping.on_problem == OnProblem::Stop
     }
 
-    fn base_choices(&self) -> &'static [(&'static str, &'static str)] {
-        &super::contacts::views::BASE_LABELS
+    /// The base fields, then a whole name to split into first and last.
+    fn base_choices(&self) -> Vec<(&'static str, &'static str)> {
+        let mut choices = super::contacts::views::BASE_LABELS.to_vec();
+        choices.push((
+            crate::domain::import::mapping::FULL_NAME,
+            "Full name (split into first and last)",
+        ));
+        choices
     }
 }
 

@@ -464,7 +464,10 @@ async fn duplicates_inside_one_file_are_counted() {
     assert_eq!(v["report"]["duplicates"], 2);
     let c = contacts_by_name(&api, &ws).await;
     let names: Vec<&str> = c.iter().map(|c| c["first_name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["Ada L", "Bob"], "update: later rows win");
+    // The lone "Name" column is split: "Ada L" is Ada, last name L.
+    // Sorted by name, last names first: Bob (none), then Ada L.
+    assert_eq!(names, ["Bob", "Ada"], "update: later rows win");
+    assert_eq!(c[1]["last_name"], "L", "update: later rows win");
     assert!(c.iter().all(|c| c["primary_phone"] == "+14155550123"));
 }
 
@@ -1715,10 +1718,11 @@ async fn a_hand_made_excel_sheet_imports_with_its_one_bad_date_reported() {
     assert_eq!(
         people,
         vec![
-            json!(["Bill Murphy", null, "bill@example.com", "+14155550190", null, {"birthday": "--07-04", "closing_date": "2024-03-15", "loan_amount": 350000, "notes": "Needs jumbo quote", "other_phone": "+14155550191", "spouse": "Sue"}]),
-            json!(["José Núñez", null, "jose@example.mx", "+525512345678", null, {"loan_amount": 1250000, "notes": "Referred by Bill"}]),
-            json!(["Lily Chen", null, "lily@example.com", "+16505550123", null, {"birthday": "--02-29", "loan_amount": 425000, "notes": "Call after 5pm, \"not before\""}]),
-            json!(["Sue Murphy", null, null, "+14155550191", null, {"birthday": "1981-12-01", "spouse": "Bill"}]),
+            // The sheet's one "Name" column is split into first and last names.
+            json!(["Lily", "Chen", "lily@example.com", "+16505550123", null, {"birthday": "--02-29", "loan_amount": 425000, "notes": "Call after 5pm, \"not before\""}]),
+            json!(["Bill", "Murphy", "bill@example.com", "+14155550190", null, {"birthday": "--07-04", "closing_date": "2024-03-15", "loan_amount": 350000, "notes": "Needs jumbo quote", "other_phone": "+14155550191", "spouse": "Sue"}]),
+            json!(["Sue", "Murphy", null, "+14155550191", null, {"birthday": "1981-12-01", "spouse": "Bill"}]),
+            json!(["José", "Núñez", "jose@example.mx", "+525512345678", null, {"loan_amount": 1250000, "notes": "Referred by Bill"}]),
         ]
     );
 }
@@ -1743,4 +1747,69 @@ async fn an_apple_contacts_vcard_imports_with_nothing_mapped_by_hand() {
             json!(["Jörg", "Müller", "joerg.mueller@example.de", "+491701234567", null, {"birthday": "1975-12-31", "work_phone": "+4930901820"}]),
         ]
     );
+}
+
+/// Names as people write them (issue 33): "Name" beside "Surname" is the first name; a whole
+/// name alone ("Full Name", "Name", "Contact") is split into first and last, `Smith, John` too;
+/// the localised exports' "Vorname/Nachname", "Prénom/Nom", "Nombre/Apellido".
+#[tokio::test]
+async fn names_are_read_as_people_write_them() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let names = |people: &[Value]| -> Vec<(Value, Value)> {
+        let mut out: Vec<(Value, Value)> = people
+            .iter()
+            .map(|c| (c["first_name"].clone(), c["last_name"].clone()))
+            .collect();
+        out.sort_by_key(|(f, l)| format!("{f}{l}"));
+        out
+    };
+    let pair = |f: &str, l: Option<&str>| (json!(f), l.map_or(Value::Null, |l| json!(l)));
+    type Names = Vec<(Value, Value)>;
+    let cases: [(&str, &[u8], Names); 5] = [
+        (
+            "hand-made.csv",
+            b"Name,Surname,E-Mail,Cell\nMaria,Gonzalez,maria@example.com,(415) 555-0134\nTom,O'Brien,tom@example.com,\n",
+            vec![pair("Maria", Some("Gonzalez")), pair("Tom", Some("O'Brien"))],
+        ),
+        (
+            "full-names.csv",
+            "Full Name,Email\n\"Smith, John\",john@example.com\nMary Ann Smith,mary@example.com\nLudwig van Beethoven,lvb@example.com\nCher,cher@example.com\nJohn Smith Jr.,jr@example.com\n".as_bytes(),
+            vec![
+                pair("Cher", None),
+                pair("John", Some("Smith Jr.")),
+                pair("John", Some("Smith")),
+                pair("Ludwig", Some("van Beethoven")),
+                pair("Mary Ann", Some("Smith")),
+            ],
+        ),
+        (
+            "kontakte.csv",
+            "Vorname;Nachname;E-Mail-Adresse\nJürgen;Weiß;juergen@example.de\n".as_bytes(),
+            vec![pair("Jürgen", Some("Weiß"))],
+        ),
+        (
+            "contactos.csv",
+            "Nombre,Apellido,Correo electrónico\nMaría,González Pérez,maria@example.es\n".as_bytes(),
+            vec![pair("María", Some("González Pérez"))],
+        ),
+        (
+            "contacts.csv",
+            "Contact,Phone\nElodie Lefèvre,+33612345678\n".as_bytes(),
+            vec![pair("Elodie", Some("Lefèvre"))],
+        ),
+    ];
+    for (i, (file, bytes, want)) in cases.into_iter().enumerate() {
+        let ws = app.workspace(&andy, &format!("Names {i}")).await;
+        let v = run(&api, &ws, file, bytes.to_vec(), None, None).await;
+        assert_eq!(v["status"], "done", "{file}: {v}");
+        assert_eq!(v["report"]["problems_total"], 0, "{file}: {v}");
+        assert_eq!(
+            names(&contacts_by_name(&api, &ws).await),
+            want,
+            "{file}: {}",
+            v["mapping"]
+        );
+    }
 }

@@ -113,9 +113,13 @@ fn meaning(header: &str) -> Option<Meaning> {
     let k = key(header);
     let k = k.as_str();
     Some(match k {
-        "firstname" | "givenname" | "first" | "vorname" | "prenom" | "prénom" | "nombre" | "ngiven" => First,
-        "lastname" | "familyname" | "surname" | "last" | "nachname" | "nom" | "apellidos" | "nfamily" => Last,
-        "name" | "fullname" | "displayname" | "anzeigename" | "nameanzeigen" | "nfn" => FullName,
+        "firstname" | "givenname" | "first" | "vorname" | "prenom" | "prénom" | "nombre" | "ngiven" | "forename" => {
+            First
+        }
+        "lastname" | "familyname" | "surname" | "last" | "nachname" | "nom" | "apellido" | "apellidos"
+        | "nomdefamille" | "nfamily" => Last,
+        "name" | "fullname" | "displayname" | "anzeigename" | "nameanzeigen" | "nfn" | "contact" | "contactname"
+        | "kontakt" | "nombrecompleto" | "vollständigername" | "vollstandigername" => FullName,
         "company" | "organization" | "organisation" | "organizationname" | "organization1name" | "firma"
         | "companyname" | "org" | "orgname" | "société" | "societe" | "entreprise" => Company,
         // French Outlook's "Anniversaire" is the birthday; its wedding day has a longer name.
@@ -295,6 +299,10 @@ pub fn field_name_of(header: &str) -> String {
     }
 }
 
+/// The mapping target of a column that holds whole names: split into the first and last name
+/// (`names::split`) on each row.
+pub const FULL_NAME: &str = "full_name";
+
 /// The suggested mapping for a header row.
 pub fn suggest(columns: &[String]) -> Mapping {
     // Yahoo names its phone columns by place alone ("Home", "Work", "Other", "Primary"),
@@ -312,6 +320,8 @@ pub fn suggest(columns: &[String]) -> Mapping {
     let has_split_name = meanings
         .iter()
         .any(|m| matches!(m, Some(Meaning::First | Meaning::Last)));
+    // A hand-made "Name, Surname" sheet: "Name" is the first name.
+    let has_first = meanings.iter().any(|m| matches!(m, Some(Meaning::First)));
     let mut taken: Vec<&str> = Vec::new();
     // Outlook has both "Title" (Mr., Ms.) and "Job Title" ("Titre" and "Fonction" in French):
     // then "Title" is the name's prefix.
@@ -345,10 +355,18 @@ pub fn suggest(columns: &[String]) -> Mapping {
                 taken.push("last_name");
                 Target::base("last_name")
             }
-            // A lone full-name column (no first/last columns) becomes the first name.
-            Some(Meaning::FullName) if !has_split_name && !taken.contains(&"first_name") => {
+            // "Name" beside a surname column (and no first-name column) is the first name.
+            Some(Meaning::FullName)
+                if has_split_name && !has_first && key(column) == "name" && !taken.contains(&"first_name") =>
+            {
                 taken.push("first_name");
                 Target::base("first_name")
+            }
+            // A lone full-name column (no first/last columns) is split into both.
+            Some(Meaning::FullName) if !has_split_name && !taken.contains(&"first_name") => {
+                taken.push("first_name");
+                taken.push("last_name");
+                Target::base(FULL_NAME)
             }
             Some(Meaning::Company) if !taken.contains(&"company") => {
                 taken.push("company");

@@ -6,6 +6,7 @@ pub mod cells;
 pub mod decode;
 pub mod job;
 pub mod mapping;
+pub mod names;
 pub mod plan;
 pub mod preview;
 pub mod problem_rows;

@@ -108,6 +108,8 @@ pub enum Parsed {
 
 pub enum Column {
     Base(&'static str),
+    /// Whole names, split into `first_name` and `last_name`.
+    FullName,
     Custom(FieldDefinition),
     Skip,
 }
@@ -136,11 +138,14 @@ pub fn resolve_columns(
         let column = match mapping.columns.get(name) {
             None => Column::Skip,
             Some(Target::Field(f)) if f == "skip" || f.is_empty() => Column::Skip,
+            Some(Target::Field(f)) if f == super::mapping::FULL_NAME => Column::FullName,
             Some(Target::Field(f)) => {
                 let base = BASE_FIELDS.iter().find(|b| **b == f.as_str()).ok_or_else(|| {
                     AppError::invalid(
                         "mapping",
-                        format!("{f:?} is not a contact field; use a base field, {{\"custom\": …}} or \"skip\""),
+                        format!(
+                    "{f:?} is not a contact field; use a base field, \"full_name\", {{\"custom\": …}} or \"skip\""
+                ),
                     )
                 })?;
                 if used_base.contains(base) {
@@ -280,6 +285,21 @@ pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str,
                 Err(e) if on_problem == OnProblem::SkipCell => planned.problems.push(problem(e.public_message())),
                 Err(e) => errors.push(error(e.public_message())),
             },
+            Column::FullName => {
+                let (first, last) = super::names::split(values[0]);
+                for (name, part) in [("first_name", first), ("last_name", last)] {
+                    if part.is_empty() || planned.base.get(name).is_some() {
+                        continue;
+                    }
+                    match parse_base(name, &part, region) {
+                        Ok(v) => planned.base.set(name, v),
+                        Err(e) if on_problem == OnProblem::SkipCell => {
+                            planned.problems.push(problem(e.public_message()))
+                        }
+                        Err(e) => errors.push(error(e.public_message())),
+                    }
+                }
+            }
             Column::Custom(def) => {
                 let text = match def.field_type {
                     FieldType::Text | FieldType::LongText => values.join(", "),
