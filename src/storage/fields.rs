@@ -216,6 +216,23 @@ pub async fn delete(conn: &mut SqliteConnection, owner: Owner<'_>, id: &str) -> 
     Ok(())
 }
 
+/// The workspace's own definition named `field_name`, and how many values it holds there.
+pub async fn workspace_field_in_use(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    field_name: &str,
+) -> Result<Option<(String, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT d.id, (SELECT COUNT(*) FROM custom_fields v WHERE v.workspace_id = d.workspace_id
+                                                           AND v.field_name = d.field_name)
+           FROM custom_field_definitions d WHERE d.workspace_id = ? AND d.field_name = ?",
+    )
+    .bind(ws.id())
+    .bind(field_name)
+    .fetch_optional(conn)
+    .await
+}
+
 pub async fn count_values_in(db: &SqlitePool, ws: &WorkspaceAccess, field_name: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT COUNT(*) FROM custom_fields WHERE workspace_id = ? AND field_name = ?")
         .bind(ws.id())

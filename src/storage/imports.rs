@@ -393,6 +393,22 @@ pub async fn set_status(
     Ok(())
 }
 
+/// Rewrites a finished import's report (a revert adds what it removed).
+pub async fn set_report(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &str,
+    report: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE imports SET report = ? WHERE id = ? AND workspace_id = ?")
+        .bind(report)
+        .bind(id)
+        .bind(ws.id())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// Records a contact an import changed, with its state before (to revert to) and its line.
 pub async fn add_updated(
     conn: &mut SqliteConnection,

@@ -1813,3 +1813,58 @@ async fn names_are_read_as_people_write_them() {
         );
     }
 }
+
+/// A revert takes back the fields its import made, when nothing holds a value in them any
+/// more; a field someone has used since stays, and the report says which went (issue 33).
+#[tokio::test]
+async fn a_revert_removes_the_fields_its_import_made_and_left_empty() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let csv = b"First Name,Last Name,Loan Amount,Realtor\nAda,Lovelace,350000,Bo Tate\n".to_vec();
+    let v = run(&api, &ws, "people.csv", csv, None, None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["fields_created"], json!(["loan_amount", "realtor"]), "{v}");
+    // Since the import, Andy has used the realtor field on a contact of his own.
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Grace", "custom_fields": {"realtor": "Sunrise Realty"}}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/imports/{}/revert", v["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let reverted: Value = r.json().await.unwrap();
+    assert_eq!(
+        reverted["report"]["fields_removed"],
+        json!(["loan_amount"]),
+        "{reverted}"
+    );
+    let fields: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/custom-fields"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = fields["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["realtor"], "the used one stays");
+    assert!(
+        app.audit_actions()
+            .await
+            .iter()
+            .any(|(action, _)| action == "custom_field.delete"),
+        "the deletion is in the audit log"
+    );
+}

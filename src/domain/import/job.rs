@@ -570,7 +570,8 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         field_definition::insert(&mut conn, &actor, field_definition::Home::Workspace(&ws), def).await?;
     }
     storage::imports::reveal(&mut conn, &row.id).await?;
-    let report = writer.finish(&mut conn, &headers).await?;
+    let mut report = writer.finish(&mut conn, &headers).await?;
+    report.fields_created = new_fields.iter().map(|d| d.field_name.clone()).collect();
     // The run's way of merging the search index ends with it (a failed run's, in `discard`).
     storage::imports::search_index_for(&mut conn, SearchIndexUse::Everyday).await?;
     storage::imports::finish(
@@ -665,8 +666,47 @@ async fn undo(tx: &mut SqliteConnection, actor: &Actor, ws: &WorkspaceAccess, ro
         }
         storage::contacts::refresh_search(&mut *tx, ws, &contact).await?;
     }
+    remove_emptied_fields(&mut *tx, actor, ws, row).await?;
     storage::imports::set_status(&mut *tx, ws, &row.id, "reverted").await?;
     audit::in_workspace(&mut *tx, actor, ws.id(), "import.revert", "import", &row.id).await?;
+    Ok(())
+}
+
+/// The fields the import made that hold no value once it is undone go with it (SPEC §11.2:
+/// a reverted import leaves the workspace as tidy as it found it); one someone has filled
+/// since stays. The report says which went.
+async fn remove_emptied_fields(
+    tx: &mut SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    row: &storage::imports::ImportRow,
+) -> AppResult<()> {
+    let Some(mut report) = row
+        .report
+        .as_deref()
+        .and_then(|r| serde_json::from_str::<Report>(r).ok())
+    else {
+        return Ok(());
+    };
+    for name in &report.fields_created {
+        if let Some((id, 0)) = storage::fields::workspace_field_in_use(&mut *tx, ws, name).await? {
+            storage::fields::delete(&mut *tx, storage::fields::Owner::Workspace(ws), &id).await?;
+            audit::record(
+                &mut *tx,
+                actor,
+                "custom_field.delete",
+                "custom_field_definition",
+                Some(&id),
+                Some(ws.id()),
+            )
+            .await?;
+            report.fields_removed.push(name.clone());
+        }
+    }
+    if !report.fields_removed.is_empty() {
+        let text = serde_json::to_string(&report).expect("serialises");
+        storage::imports::set_report(&mut *tx, ws, &row.id, &text).await?;
+    }
     Ok(())
 }
 

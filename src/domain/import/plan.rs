@@ -53,6 +53,12 @@ pub struct Report {
     pub problem_rows: u64,
     /// What stopped the file: with `on_problem: stop`, or a file that cannot be read.
     pub errors: Vec<RowError>,
+    /// The custom fields the import made (its revert deletes those it leaves empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields_created: Vec<String>,
+    /// The fields its revert deleted, because nothing held a value in them any more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields_removed: Vec<String>,
 }
 
 impl Report {
