@@ -1630,7 +1630,7 @@ async fn an_outlook_export_in_german_imports_with_nothing_mapped_by_hand() {
     let (v, people) = import_fixture("DE", "outlook_de.csv").await;
     assert_eq!(
         v["report"],
-        json!({"created": 4, "duplicates": 0, "errors": [], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["name_prefix", "department", "job_title", "strasse_geschaeftlich", "ort_geschaeftlich", "postleitzahl_geschaeftlich", "land_region_geschaeftlich", "strasse_privat", "ort_privat", "postleitzahl_privat", "telefon_assistent", "fax_geschaeftlich", "work_phone", "other_phone", "alternate_email", "birthday", "geschlecht", "hobby", "anniversary", "groups", "notes", "website"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
     );
     assert_eq!(
         people,
@@ -1651,7 +1651,7 @@ async fn an_outlook_export_in_french_imports_with_nothing_mapped_by_hand() {
     let (v, people) = import_fixture("FR", "outlook_fr.csv").await;
     assert_eq!(
         v["report"],
-        json!({"created": 4, "duplicates": 0, "errors": [], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["name_prefix", "job_title", "rue_bureau", "ville_bureau", "code_postal_bureau", "pays_region_bureau", "telephone_de_lassistant_e", "work_phone", "telephone_societe", "other_phone", "birthday", "anniversary", "groups", "notes", "website", "passe_temps", "sexe"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
     );
     assert_eq!(
         people,
@@ -1672,7 +1672,7 @@ async fn a_yahoo_export_imports_with_nothing_mapped_by_hand() {
     let (v, people) = import_fixture("US", "yahoo.csv").await;
     assert_eq!(
         v["report"],
-        json!({"created": 3, "duplicates": 0, "errors": [], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+        json!({"created": 3, "duplicates": 0, "errors": [], "fields_created": ["nickname", "groups", "other_phone", "work_phone", "alternate_email", "business_website", "job_title", "address", "work_city", "work_state", "work_zip", "work_country", "home_city", "home_state", "home_zip", "birthday", "anniversary", "custom_1", "notes"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
     );
     assert_eq!(
         people,
@@ -1692,7 +1692,7 @@ async fn a_hubspot_export_imports_with_nothing_mapped_by_hand() {
     let (v, people) = import_fixture("US", "hubspot.csv").await;
     assert_eq!(
         v["report"],
-        json!({"created": 3, "duplicates": 1, "errors": [], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 1, "updated": 0})
+        json!({"created": 3, "duplicates": 1, "errors": [], "fields_created": ["record_id", "other_phone", "job_title", "contact_owner", "lifecycle_stage", "lead_status", "create_date", "last_activity_date", "city", "state_region", "postal_code", "country_region", "birthday", "closing_anniversary", "marketing_contact_status"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 1, "updated": 0})
     );
     assert_eq!(
         people,
@@ -1713,7 +1713,7 @@ async fn a_hand_made_excel_sheet_imports_with_its_one_bad_date_reported() {
     let (v, people) = import_fixture("US", "handmade_excel.csv").await;
     assert_eq!(
         v["report"],
-        json!({"created": 4, "duplicates": 0, "errors": [], "problem_rows": 1, "problems": [{"column": "Birthday", "line": 5, "message": "\"31/12/1979\" is not a day of the calendar", "value": "31/12/1979"}], "problems_total": 1, "skipped": 0, "updated": 0})
+        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["other_phone", "spouse", "birthday", "loan_amount", "closing_date", "notes"], "problem_rows": 1, "problems": [{"column": "Birthday", "line": 5, "message": "\"31/12/1979\" is not a day of the calendar", "value": "31/12/1979"}], "problems_total": 1, "skipped": 0, "updated": 0})
     );
     assert_eq!(
         people,
@@ -1735,7 +1735,7 @@ async fn an_apple_contacts_vcard_imports_with_nothing_mapped_by_hand() {
     let (v, people) = import_fixture("US", "apple_contacts.vcf").await;
     assert_eq!(
         v["report"],
-        json!({"created": 4, "duplicates": 0, "errors": [], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["job_title", "birthday", "notes", "middle_name", "name_prefix", "name_suffix", "alternate_email", "other_phone", "phone_3", "work_phone", "address", "website"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
     );
     assert_eq!(
         people,

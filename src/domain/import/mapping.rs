@@ -699,7 +699,11 @@ mod tests {
         assert_eq!(outlook_de.columns["Mobiltelefon"], Target::base("primary_phone"));
         assert_eq!(outlook_de.columns["Firma"], Target::base("company"));
         let plain = suggest(&cols(&["email", "phone", "name"]));
-        assert_eq!(plain.columns["name"], Target::base(FULL_NAME), "a lone name column is split");
+        assert_eq!(
+            plain.columns["name"],
+            Target::base(FULL_NAME),
+            "a lone name column is split"
+        );
         let json = serde_json::to_value(&google).unwrap();
         assert_eq!(
             json["columns"]["Birthday"],
