@@ -100,6 +100,8 @@ pub struct ColumnChoice {
     pub new_type: String,
     /// The values the chosen mapping cannot read in this column.
     pub problems: Option<ColumnProblems>,
+    /// Skipped as noise for a CRM (phonetic names, Telex…): one choice takes it in.
+    pub noise: bool,
 }
 
 #[derive(Template, WebTemplate)]
@@ -112,6 +114,8 @@ struct MapPage {
     fields: Vec<FieldDefinition>,
     types: Vec<(&'static str, &'static str)>,
     rows_total: usize,
+    /// The custom fields these choices would make.
+    fields_to_create: Vec<String>,
     /// The mapping shown: stored with the draft, or being tried.
     mapping: Mapping,
     problems_total: u64,
@@ -144,10 +148,7 @@ impl MapPage {
     /// The base fields, then a whole name to split into first and last.
     fn base_choices(&self) -> Vec<(&'static str, &'static str)> {
         let mut choices = super::contacts::views::BASE_LABELS.to_vec();
-        choices.push((
-            crate::domain::import::mapping::FULL_NAME,
-            "Full name (split into first and last)",
-        ));
+        choices.push((crate::domain::import::mapping::FULL_NAME, "Whole name (split)"));
         choices
     }
 }
@@ -219,6 +220,7 @@ async fn map_page(
                 new_name,
                 new_type,
                 problems: preview.problems.iter().find(|p| p.column == *name).cloned(),
+                noise: preview.noise.contains(name),
             }
         })
         .collect();
@@ -240,6 +242,7 @@ async fn map_page(
         fields: fields.0,
         types,
         rows_total: preview.rows_total,
+        fields_to_create: preview.fields_to_create.clone(),
         problems_total: preview.problems_total,
         mapping,
         error,

@@ -486,11 +486,11 @@ async fn import_flow(c: Client, app: TestApp, phone: bool) {
     let file = dir.path().join("google-contacts.csv");
     std::fs::write(
         &file,
-        "Given Name,Family Name,E-mail 1 - Value,Phone 1 - Value,Birthday,Notes\n\
-         Ada,Lovelace,ada@example.com,+1 415 555 0123,1815-12-10,Met at the open house\n\
-         Grace,Hopper,grace@example.com,+1 415 555 0124,1906-12-09,\"Prefers email, not calls\"\n\
-         Alan,Turing,alan@example.com,+1 415 555 0125,sometime in June,Birthday unreadable\n\
-         Joan,Clarke,joan@example.com,+1 415 555 0126,--06-24,A birthday without a year\n",
+        "Given Name,Phonetic First Name,Family Name,E-mail 1 - Value,Phone 1 - Value,Birthday,Notes\n\
+         Ada,Ay-da,Lovelace,ada@example.com,+1 415 555 0123,1815-12-10,Met at the open house\n\
+         Grace,,Hopper,grace@example.com,+1 415 555 0124,1906-12-09,\"Prefers email, not calls\"\n\
+         Alan,,Turing,alan@example.com,+1 415 555 0125,sometime in June,Birthday unreadable\n\
+         Joan,,Clarke,joan@example.com,+1 415 555 0126,--06-24,A birthday without a year\n",
     )
     .unwrap();
     c.goto(&app.url(&format!("/workspaces/{ws}/imports"))).await.unwrap();
@@ -506,7 +506,13 @@ async fn import_flow(c: Client, app: TestApp, phone: bool) {
     // Before anything is written, the page says what the mapping cannot read, and where.
     wait_for_text(&c, "1 value cannot be read").await;
     wait_for_text(&c, "1 value can't be read").await;
+    // It says what it will add to the workspace, and what it leaves out as noise.
+    wait_for_text(&c, "This import will create 2 new fields: birthday, notes.").await;
+    wait_for_text(&c, "skipped: noise").await;
     checkpoint(&c, &format!("31-{tag}-mapping")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the mapping fits a phone").await;
+    }
     click(&c, "form[action$='/start'] button[type=submit]").await;
     wait_for_text(&c, "Revert this import").await;
     // The unreadable birthday is listed, the rest of the file went in.

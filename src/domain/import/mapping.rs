@@ -192,6 +192,36 @@ fn meaning(header: &str) -> Option<Meaning> {
     })
 }
 
+/// Columns of known exports that hold nothing a CRM uses (SPEC §11.2, "a tidy workspace"):
+/// phonetic and Yomi names, File As, Telex, ISDN, TTY/TDD, Callback, car and radio phones, a
+/// photo. They are suggested as skipped, and the dry run lists them as noise, so one choice on
+/// the mapping page takes any of them in.
+pub fn is_noise(header: &str) -> bool {
+    let k = key(header);
+    const NOISE: [&str; 19] = [
+        "phonetic",
+        "yomi",
+        "fileas",
+        "speichernunter",
+        "classersous",
+        "telex",
+        "isdn",
+        "ttytdd",
+        "hörbehinderte",
+        "callback",
+        "rückruf",
+        "rappel",
+        "carphone",
+        "autotelefon",
+        "téléphonevoiture",
+        "telephonevoiture",
+        "radiophone",
+        "funktelefon",
+        "radiotéléphone",
+    ];
+    k == "photo" || NOISE.iter().any(|w| k.contains(w))
+}
+
 /// A header that names a phone number's column: not its type or label column, and not
 /// Google's "Phonetic First Name", which only starts like one.
 fn is_phone_key(k: &str) -> bool {
@@ -313,6 +343,7 @@ pub fn suggest(columns: &[String]) -> Mapping {
         .map(|c| match key(c).as_str() {
             // pi-crm's own export names its field exactly (`suggest_for`).
             _ if parse_typed_header(c).is_some() => None,
+            _ if is_noise(c) => None,
             "home" | "work" | "other" | "primary" if yahoo => Some(Meaning::Phone),
             _ => meaning(c),
         })
@@ -488,6 +519,7 @@ pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
         let decided = mapping.columns.get(column).is_some_and(|t| *t != Target::skip());
         if column.is_empty()
             || parse_typed_header(column).is_some()
+            || is_noise(column)
             || decided
             || meaning(column).is_some()
             || describes_a_sibling(column, &scan.columns)
@@ -760,10 +792,14 @@ mod tests {
             outlook.columns["Business Fax"],
             Target::custom("business_fax", FieldType::Phone)
         );
-        assert_eq!(
-            outlook.columns["Car Phone"],
-            Target::custom("car_phone", FieldType::Phone)
-        );
+        // A car's, a radio's, a callback number and Telex are noise for a CRM: skipped.
+        for noise in ["Car Phone", "Radio Phone", "Callback", "Telex"] {
+            assert_eq!(outlook.columns[noise], Target::skip(), "{noise}");
+            assert!(is_noise(noise), "{noise}");
+        }
+        for kept in ["Home Phone", "Pager", "Business Fax", "Photographer"] {
+            assert!(!is_noise(kept), "{kept}");
+        }
         assert_eq!(
             outlook.columns["Company Main Phone"],
             Target::custom("company_main_phone", FieldType::Phone)

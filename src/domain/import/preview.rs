@@ -33,6 +33,10 @@ pub struct Preview {
     /// Per column, the values that mapping cannot read (they would be left empty).
     pub problems: Vec<ColumnProblems>,
     pub problems_total: u64,
+    /// The custom fields the import would make, by name.
+    pub fields_to_create: Vec<String>,
+    /// Columns with values that the mapping skips as noise for a CRM (`mapping::is_noise`).
+    pub noise: Vec<String>,
 }
 
 /// The values of one column that cannot be read as its field's type.
@@ -64,7 +68,18 @@ pub fn preview_of(source: &Source, target: PreviewFor<'_>) -> AppResult<Preview>
         Some(m) => m,
         None => mapping::suggest_for(&scan, Some(target.fields)),
     };
-    let (columns, _) = plan::resolve_columns(&scan.columns, &mapping, target.fields, target.ws)?;
+    let (columns, new_fields) = plan::resolve_columns(&scan.columns, &mapping, target.fields, target.ws)?;
+    let noise = scan
+        .columns
+        .iter()
+        .zip(&scan.seen)
+        .filter(|(c, seen)| {
+            seen.filled > 0
+                && mapping::is_noise(c)
+                && mapping.columns.get(*c).is_none_or(|t| *t == mapping::Target::skip())
+        })
+        .map(|(c, _)| c.clone())
+        .collect();
     let (headers, rows) = source.rows()?;
     let mut problems: Vec<ColumnProblems> = Vec::new();
     let mut total = 0;
@@ -106,6 +121,8 @@ pub fn preview_of(source: &Source, target: PreviewFor<'_>) -> AppResult<Preview>
         columns: scan.columns,
         problems,
         problems_total: total,
+        fields_to_create: new_fields.into_iter().map(|d| d.field_name).collect(),
+        noise,
     })
 }
 
