@@ -1883,3 +1883,72 @@ async fn a_revert_removes_the_fields_its_import_made_and_left_empty() {
         "the deletion is in the audit log"
     );
 }
+
+/// A column is of the type most of its values read as (≥ 80 %): a closing date column with one
+/// "TBD" is a date field; the TBD is reported with its line and kept as a note on its contact's
+/// timeline, so nothing in the file is lost (issue 33).
+#[tokio::test]
+async fn a_columns_type_is_its_values_majority_and_the_rest_is_kept_as_a_note() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let csv = "First Name,Last Name,Closing Date\n\
+               Ann,Lee,3/15/2025\nBo,Tate,2025-06-01\nCy,Young,\"June 30, 2025\"\nDee,Park,TBD\n\
+               Eve,Stone,7/1/2025\nFay,Wong,2025-08-15\nGus,Hill,9/30/2025\nHal,King,2025-10-01\n\
+               Ida,Moss,11/14/2025\nJo,Lane,12/1/2025\n";
+    let v = run(&api, &ws, "pipeline.csv", csv.as_bytes().to_vec(), None, None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(
+        v["mapping"]["columns"]["Closing Date"],
+        json!({"custom": "closing_date", "type": "date"}),
+        "{v}"
+    );
+    assert_eq!(v["report"]["created"], 10);
+    assert_eq!(v["report"]["problems_total"], 1, "{v}");
+    let problem = &v["report"]["problems"][0];
+    assert_eq!(
+        (
+            problem["line"].as_u64(),
+            problem["column"].as_str(),
+            problem["value"].as_str()
+        ),
+        (Some(5), Some("Closing Date"), Some("TBD"))
+    );
+    let people = contacts_by_name(&api, &ws).await;
+    let by_first = |name: &str| people.iter().find(|c| c["first_name"] == name).unwrap().clone();
+    assert_eq!(by_first("Cy")["custom_fields"]["closing_date"], "2025-06-30");
+    assert_eq!(by_first("Ann")["custom_fields"]["closing_date"], "2025-03-15");
+    let dee = by_first("Dee");
+    assert!(dee["custom_fields"].get("closing_date").is_none(), "{dee}");
+    let timeline: Value = api
+        .get(&format!(
+            "/api/v1/workspaces/{ws}/contacts/{}/communications",
+            dee["id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let notes: Vec<&str> = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "note")
+        .map(|e| e["content"]["body"].as_str().unwrap())
+        .collect();
+    assert_eq!(notes.len(), 1, "{timeline}");
+    assert!(notes[0].ends_with("\nClosing Date: TBD"), "{}", notes[0]);
+    // Contacts whose every value was read have no such note.
+    let ann = by_first("Ann");
+    let theirs: Value = api
+        .get(&format!(
+            "/api/v1/workspaces/{ws}/contacts/{}/communications",
+            ann["id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["items"].as_array().unwrap().len(), 0, "{theirs}");
+}

@@ -647,7 +647,13 @@ fn infer_type(header: &str, examples: &[String]) -> FieldType {
         || examples
             .iter()
             .any(|e| e.len() > 1 && e.starts_with('0') && !e.starts_with("0."));
-    let all = |f: &dyn Fn(&str) -> bool| !examples.is_empty() && examples.iter().all(|e| f(e));
+    // A column is of a type when at least 80 % of its values read as it (SPEC §11.2): one
+    // "TBD" among dates does not make a date column text. The rest are reported per cell and
+    // kept on their contact's timeline.
+    let all = |f: &dyn Fn(&str) -> bool| {
+        let read = examples.iter().filter(|e| f(e)).count();
+        !examples.is_empty() && read * 5 >= examples.len() * 4
+    };
     let spec = |t| crate::domain::field::FieldSpec {
         name: "x",
         field_type: t,

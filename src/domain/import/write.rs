@@ -169,7 +169,9 @@ impl Writer {
                     if !p.problems.is_empty() {
                         self.keep_problem_row(p.line, p.cells.clone(), &p.problems);
                     }
-                    self.report.add_problems(std::mem::take(&mut p.problems));
+                    // The problems stay on the row too: a new contact keeps their values as a
+                    // note (`keep_unread_values`).
+                    self.report.add_problems(p.problems.iter().cloned());
                     if let Some(key) = person_key(&p)
                         && !in_batch.insert(key.clone())
                     {
@@ -264,8 +266,48 @@ impl Writer {
         storage::contacts::insert_values(conn, &self.ws, &values).await?;
         let items: Vec<(&str, u64)> = created.iter().map(|(id, p)| (id.as_str(), p.line)).collect();
         storage::imports::add_created(conn, &self.ws, &self.import, &items).await?;
+        for (id, p) in created.iter().filter(|(_, p)| !p.problems.is_empty()) {
+            self.keep_unread_values(conn, id, &p.problems).await?;
+        }
         self.unsearchable.extend(created.iter().map(|(id, _)| id.clone()));
         self.report.created += created.len() as u64;
+        Ok(())
+    }
+
+    /// The values a new contact's row had that could not be read as their fields' types, kept
+    /// as a note on its timeline (they are in the report too): nothing in the file is lost. The
+    /// note goes with the contact if the import is reverted.
+    async fn keep_unread_values(
+        &self,
+        conn: &mut SqliteConnection,
+        contact: &str,
+        problems: &[super::plan::Problem],
+    ) -> AppResult<()> {
+        let lines: Vec<String> = problems
+            .iter()
+            .filter(|p| !p.value.is_empty())
+            .map(|p| format!("{}: {}", p.column.as_deref().unwrap_or("?"), p.value))
+            .collect();
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let entry = storage::comms::Communication {
+            id: crate::domain::ids::CommunicationId::generate().to_string(),
+            contact_id: contact.to_string(),
+            kind: "note".into(),
+            content: serde_json::json!({
+                "body": format!(
+                    "Kept from the import: these values could not be read as their fields' types.\n{}",
+                    lines.join("\n")
+                ),
+                "import_id": self.import,
+            }),
+            status: None,
+            timestamp: self.created_on.clone(),
+            pinned: false,
+            author: None,
+        };
+        storage::comms::insert(conn, &self.ws, None, &entry).await?;
         Ok(())
     }
 
