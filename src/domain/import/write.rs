@@ -165,7 +165,7 @@ impl Writer {
                     self.keep_problem_row(line, cells, &problems);
                     self.report.add_problems(problems);
                 }
-                Parsed::Contact(mut p) => {
+                Parsed::Contact(p) => {
                     if !p.problems.is_empty() {
                         self.keep_problem_row(p.line, p.cells.clone(), &p.problems);
                     }
