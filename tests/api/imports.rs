@@ -1952,3 +1952,42 @@ async fn a_columns_type_is_its_values_majority_and_the_rest_is_kept_as_a_note() 
         .unwrap();
     assert_eq!(theirs["items"].as_array().unwrap().len(), 0, "{theirs}");
 }
+
+/// Google's multi-value cells keep every value (issue 33): the first where the column maps,
+/// the rest in a field of their kind the row leaves empty (a second phone in `other_phone`);
+/// one with nowhere to go is reported and kept on the contact's timeline, never dropped.
+#[tokio::test]
+async fn every_value_of_a_multi_value_cell_is_kept_or_reported() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let csv = "First Name,Last Name,E-mail 1 - Value,Phone 1 - Value,Phone 2 - Value\n\
+               Ann,Lee,ann@example.com ::: ann.lee@work.example,+1 415-555-0134 ::: +1 415-555-0199,\n\
+               Bo,Tate,bo@example.com,+1 415-555-0177,+1 415-555-0178\n";
+    let v = run(&api, &ws, "contacts.csv", csv.as_bytes().to_vec(), None, None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    let people = contacts_by_name(&api, &ws).await;
+    let ann = people.iter().find(|c| c["first_name"] == "Ann").unwrap();
+    assert_eq!(ann["primary_phone"], "+14155550134");
+    assert_eq!(ann["custom_fields"]["other_phone"], "+14155550199", "{ann}");
+    assert_eq!(ann["primary_email"], "ann@example.com");
+    // The file has no second email column: the second address is reported, and kept.
+    assert_eq!(v["report"]["problems_total"], 1, "{v}");
+    let problem = &v["report"]["problems"][0];
+    assert_eq!(problem["column"], "E-mail 1 - Value");
+    assert_eq!(problem["value"], "ann.lee@work.example");
+    let timeline: Value = api
+        .get(&format!(
+            "/api/v1/workspaces/{ws}/contacts/{}/communications",
+            ann["id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let note = timeline["items"][0]["content"]["body"].as_str().unwrap();
+    assert!(note.ends_with("\nE-mail 1 - Value: ann.lee@work.example"), "{note}");
+    let bo = people.iter().find(|c| c["first_name"] == "Bo").unwrap();
+    assert_eq!(bo["custom_fields"]["other_phone"], "+14155550178");
+}

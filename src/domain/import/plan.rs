@@ -252,6 +252,58 @@ fn promote_phone(planned: &mut Planned, columns: &[Column]) {
     }
 }
 
+/// Each further value of a multi-value cell goes to a field of its kind that the row leaves
+/// empty (a second email to `alternate_email`, a second phone to `other_phone`…), the
+/// person's own extra fields first; one with nowhere to go, or that cannot be read, is a
+/// problem: reported, and kept on a new contact's timeline. Never dropped unseen.
+fn place_further_values(
+    planned: &mut Planned,
+    further: Vec<(&String, FieldType, &str)>,
+    columns: &[Column],
+    region: &str,
+    line: u64,
+) {
+    for (header, field_type, value) in further {
+        // A second company or name has no field of its kind: it is reported, not guessed into
+        // some text field.
+        let spillable = !matches!(field_type, FieldType::Text | FieldType::LongText);
+        let free = columns
+            .iter()
+            .filter(|_| spillable)
+            .filter_map(|c| match c {
+                Column::Custom(def)
+                    if def.field_type == field_type && !planned.custom.contains_key(&def.field_name) =>
+                {
+                    Some(def)
+                }
+                _ => None,
+            })
+            .min_by_key(|def| {
+                let extra =
+                    def.field_name == "alternate_email" || super::mapping::is_personal_phone_field(&def.field_name);
+                !extra
+            });
+        let problem = |message: String| Problem {
+            line,
+            column: Some(header.clone()),
+            value: value.chars().take(200).collect(),
+            message,
+        };
+        match free {
+            Some(def) => match def.spec(region).parse_text(value) {
+                Ok(v) if !v.is_empty() => {
+                    planned.custom.insert(def.field_name.clone(), v);
+                }
+                Ok(_) => {}
+                Err(e) => planned.problems.push(problem(e.public_message())),
+            },
+            None => planned.problems.push(problem(
+                "a further value in this cell, with no field of its kind left to take it".into(),
+            )),
+        }
+    }
+}
+
 /// Parses one row against the resolved columns (`headers` names them in errors). A cell that
 /// cannot be read is a problem: left out (`SkipCell`) or an error that stops the file (`Stop`).
 pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str, on_problem: OnProblem) -> Parsed {
@@ -264,6 +316,9 @@ pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str,
     };
     let mut errors = Vec::new();
     let mut any = false;
+    // A cell's further values (Google's `a ::: b`) where one value goes: placed once every
+    // column has been read (`place_further_values`).
+    let mut further: Vec<(&String, FieldType, &str)> = Vec::new();
     for ((cell, column), header) in row.cells.iter().zip(columns).zip(headers) {
         if matches!(column, Column::Skip) {
             continue;
@@ -273,6 +328,18 @@ pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str,
             continue;
         }
         any = true;
+        let single_type = match column {
+            Column::Base("primary_email") => Some(FieldType::Email),
+            Column::Base("primary_phone") => Some(FieldType::Phone),
+            Column::Base(_) | Column::FullName => Some(FieldType::Text),
+            Column::Custom(def) if !matches!(def.field_type, FieldType::Text | FieldType::LongText) => {
+                Some(def.field_type)
+            }
+            _ => None,
+        };
+        if let Some(t) = single_type {
+            further.extend(values.iter().skip(1).map(|v| (header, t, *v)));
+        }
         let error = |message: String| RowError {
             line: row.line,
             column: Some(header.clone()),
@@ -322,6 +389,7 @@ pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str,
             }
         }
     }
+    place_further_values(&mut planned, further, columns, region, row.line);
     promote_phone(&mut planned, columns);
     planned.cells = row.cells;
     let readable = !planned.base.is_empty() || !planned.custom.is_empty();
