@@ -155,6 +155,22 @@ pub async fn leave_stage(
     Ok(())
 }
 
+/// The workspace's list named `name` that no contact is on: its id.
+pub async fn empty_named(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    name: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM contact_lists l WHERE workspace_id = ? AND name = ? AND is_primary = 0
+            AND NOT EXISTS (SELECT 1 FROM contact_list_assignments a WHERE a.list_id = l.id)",
+    )
+    .bind(ws.id())
+    .bind(name)
+    .fetch_optional(conn)
+    .await
+}
+
 pub async fn assign(
     conn: &mut SqliteConnection,
     ws: &WorkspaceAccess,

@@ -149,6 +149,7 @@ impl MapPage {
     fn base_choices(&self) -> Vec<(&'static str, &'static str)> {
         let mut choices = super::contacts::views::BASE_LABELS.to_vec();
         choices.push((crate::domain::import::mapping::FULL_NAME, "Whole name (split)"));
+        choices.push((crate::domain::import::mapping::LISTS, "Lists (one per label)"));
         choices
     }
 }

@@ -1354,15 +1354,40 @@ async fn a_current_google_export_imports_with_nothing_mapped_by_hand() {
                        "address": "12 Elm St\nSan Mateo, CA 94401", "alternate_email": "maria@pacificrealty.example",
                        "address_1_city": "San Mateo", "address_1_postal_code": "94401", "address_1_region": "CA",
                        "address_1_street": "12 Elm St",
-                       "birthday": "--07-04", "groups": "* myContacts", "job_title": "Broker",
+                       "birthday": "--07-04", "job_title": "Broker",
                        "notes": "Met at the open house on Elm St", "other_phone": "+14155550199"}}),
             json!({"name": ["Tom", "O'Brien"], "email": null, "phone": "+14155550177", "company": null,
-                   "custom": {"birthday": "1975-12-09", "groups": "* myContacts, Realtors", "name_prefix": "Dr.",
+                   "custom": {"birthday": "1975-12-09", "name_prefix": "Dr.",
                               "nickname": "Tommy"}}),
             json!({"name": ["Wei", "Zhang"], "email": "wei.zhang@example.com", "phone": "+8613910998888",
-                   "company": null, "custom": {"birthday": "1980-03-22", "groups": "* myContacts"}}),
+                   "company": null, "custom": {"birthday": "1980-03-22"}}),
         ]
     );
+    // Labels are lists; Google's system label "* myContacts" is none.
+    let lists: Vec<(Value, Vec<Value>)> = contacts_by_name(&api, &ws)
+        .await
+        .iter()
+        .map(|c| {
+            (
+                c["first_name"].clone(),
+                c["lists"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|l| l["name"].clone())
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            (json!("Maria"), vec![]),
+            (json!("Tom"), vec![json!("Realtors")]),
+            (json!("Wei"), vec![])
+        ]
+    );
+    assert_eq!(v["report"]["lists_created"], json!(["Realtors"]), "{v}");
 }
 
 /// pi-crm's own exports, CSV and vCard, re-import with nothing lost and nothing mapped by
@@ -1546,7 +1571,13 @@ async fn a_vcards_anniversary_categories_and_photo_are_kept_or_named() {
     let people = contacts_by_name(&api, &ws).await;
     let maria = &people[0];
     assert_eq!(maria["custom_fields"]["anniversary"], "2010-06-12", "{maria}");
-    assert_eq!(maria["custom_fields"]["groups"], "Realtors, Past clients", "{maria}");
+    let on: Vec<&str> = maria["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(on, ["Realtors", "Past clients"], "CATEGORIES are lists: {maria}");
     assert_eq!(maria["primary_phone"], "+14155550134");
 }
 
@@ -1603,24 +1634,47 @@ async fn an_outlook_export_imports_with_nothing_mapped_by_hand() {
         vec![
             // No mobile: the first personal number is the primary phone, for this contact.
             json!(["Sam", "Lee", null, "+14155550150", null, {
-                "birthday": "1980-07-04", "groups": "Borrowers", "name_suffix": "Jr.", "phone_3": "+14155550151"}]),
+                "birthday": "1980-07-04", "name_suffix": "Jr.", "phone_3": "+14155550151"}]),
             json!(["Linda", "Park", "linda.park@example.com", "+16505550140", null, {
-                "assistants_phone": "+16505550190", "groups": "Borrowers", "home_city": "Palo Alto",
+                "assistants_phone": "+16505550190", "home_city": "Palo Alto",
                 "home_postal_code": "02139", "home_state": "CA", "home_street": "12 Oak Ave",
                 "name_prefix": "Ms.", "notes": "Pre-approved for $450,000"}]),
             json!(["Raj", "Patel", "raj@patelrealty.example", "+14085550111", "Patel Realty", {
                 "alternate_email": "raj.patel@example.com", "anniversary": "2015-06-15",
                 "assistants_phone": "+14085550100", "birthday": "1906-12-09", "business_fax": "+14085550199",
-                "company_main_phone": "+14085550100", "groups": "Realtors;VIP", "job_title": "Realtor",
+                "company_main_phone": "+14085550100", "job_title": "Realtor",
                 "middle_name": "K.", "pager": "+14085550112", "website": "http://patelrealty.example/",
                 "work_phone": "+14085550123"}]),
         ]
     );
+    let on_lists: Vec<(String, Vec<String>)> = contacts_by_name(&api, &ws)
+        .await
+        .iter()
+        .filter(|c| !c["lists"].as_array().unwrap().is_empty())
+        .map(|c| {
+            let names = c["lists"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["name"].as_str().unwrap().to_string())
+                .collect();
+            (c["first_name"].as_str().unwrap().to_string(), names)
+        })
+        .collect();
+    assert_eq!(
+        v["report"]["lists_created"],
+        json!(["Borrowers", "Realtors", "VIP"]),
+        "{v}"
+    );
+    assert_eq!(on_lists.len(), 3, "{on_lists:?}");
 }
 
 /// Imports one of our own fixtures (`tests/fixtures/imports/`) with the defaults, with the
 /// given default phone region, into a fresh workspace: the import and the contacts by name.
-async fn import_fixture(region: &str, name: &str) -> (Value, Vec<Value>) {
+/// A fixture imported into a fresh workspace: the job's view, each contact's base fields and
+/// custom values, and the lists each contact is on (`(first name, [list names])`, for the
+/// contacts on any).
+async fn import_fixture(region: &str, name: &str) -> (Value, Vec<Value>, Vec<(String, Vec<String>)>) {
     let region = region.to_string();
     let app = TestApp::spawn_with(move |c| c.default_phone_region = region).await;
     let (api, ws) = setup(&app).await;
@@ -1632,8 +1686,19 @@ async fn import_fixture(region: &str, name: &str) -> (Value, Vec<Value>) {
     .unwrap();
     let v = run(&api, &ws, name, bytes, None, None).await;
     assert_eq!(v["status"], "done", "{v}");
-    let people = base_and_custom(&contacts_by_name(&api, &ws).await);
-    (v, people)
+    let contacts = contacts_by_name(&api, &ws).await;
+    let lists = contacts
+        .iter()
+        .filter_map(|c| {
+            let names: Vec<String> = c["lists"]
+                .as_array()?
+                .iter()
+                .map(|l| l["name"].as_str().unwrap().to_string())
+                .collect();
+            (!names.is_empty()).then(|| (c["first_name"].as_str().unwrap_or_default().to_string(), names))
+        })
+        .collect();
+    (v, base_and_custom(&contacts), lists)
 }
 
 /// Outlook (German), Windows-1252: `D.M.YYYY` dates, `0.0.00` for no date, Exchange's year
@@ -1642,18 +1707,26 @@ async fn import_fixture(region: &str, name: &str) -> (Value, Vec<Value>) {
 /// (E-Mail-Typ, Priorität, Initialen…) left out, and an unknown column (Hobby) kept.
 #[tokio::test]
 async fn an_outlook_export_in_german_imports_with_nothing_mapped_by_hand() {
-    let (v, people) = import_fixture("DE", "outlook_de.csv").await;
+    let (v, people, lists) = import_fixture("DE", "outlook_de.csv").await;
     assert_eq!(
         v["report"],
-        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["name_prefix", "department", "job_title", "strasse_geschaeftlich", "ort_geschaeftlich", "postleitzahl_geschaeftlich", "land_region_geschaeftlich", "strasse_privat", "ort_privat", "postleitzahl_privat", "telefon_assistent", "fax_geschaeftlich", "work_phone", "other_phone", "alternate_email", "birthday", "geschlecht", "hobby", "anniversary", "groups", "notes", "website"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["name_prefix", "department", "job_title", "strasse_geschaeftlich", "ort_geschaeftlich", "postleitzahl_geschaeftlich", "land_region_geschaeftlich", "strasse_privat", "ort_privat", "postleitzahl_privat", "telefon_assistent", "fax_geschaeftlich", "work_phone", "other_phone", "alternate_email", "birthday", "geschlecht", "hobby", "anniversary", "notes", "website"], "lists_created": ["Kunden", "Familie"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
     );
     assert_eq!(
         people,
         vec![
             json!(["Pierre", "Dubois", "pierre.dubois@example.fr", "+33612345678", "Banque Exemple", {"alternate_email": "p.dubois@example.com", "anniversary": "2015-06-15", "birthday": "1975-12-31", "geschlecht": "Männlich", "name_prefix": "Herr", "notes": "Kontakt über Jürgen\nRückruf erbeten", "telefon_assistent": "+33142685310", "work_phone": "+33142685300"}]),
-            json!(["Anna", "Weiß", null, "+4940123456", null, {"birthday": "--03-12", "geschlecht": "Weiblich", "groups": "Kunden;Familie", "name_prefix": "Frau"}]),
-            json!(["Jürgen", "Weiß", "juergen.weiss@example.de", "+491712345678", "Müller & Söhne GmbH", {"birthday": "1980-07-04", "department": "Vertrieb", "fax_geschaeftlich": "+4940643213199", "geschlecht": "Männlich", "groups": "Kunden", "hobby": "Segeln", "job_title": "Geschäftsführer", "land_region_geschaeftlich": "Deutschland", "name_prefix": "Herr", "notes": "Finanzierung für Haus in Altona", "ort_geschaeftlich": "Hamburg", "ort_privat": "Hamburg", "other_phone": "+4940123456", "postleitzahl_geschaeftlich": "20457", "postleitzahl_privat": "22763", "strasse_geschaeftlich": "Pickhuben 2", "strasse_privat": "Elbchaussee 1", "website": "https://www.mueller-soehne.example/", "work_phone": "+494064321310"}]),
+            json!(["Anna", "Weiß", null, "+4940123456", null, {"birthday": "--03-12", "geschlecht": "Weiblich", "name_prefix": "Frau"}]),
+            json!(["Jürgen", "Weiß", "juergen.weiss@example.de", "+491712345678", "Müller & Söhne GmbH", {"birthday": "1980-07-04", "department": "Vertrieb", "fax_geschaeftlich": "+4940643213199", "geschlecht": "Männlich", "hobby": "Segeln", "job_title": "Geschäftsführer", "land_region_geschaeftlich": "Deutschland", "name_prefix": "Herr", "notes": "Finanzierung für Haus in Altona", "ort_geschaeftlich": "Hamburg", "ort_privat": "Hamburg", "other_phone": "+4940123456", "postleitzahl_geschaeftlich": "20457", "postleitzahl_privat": "22763", "strasse_geschaeftlich": "Pickhuben 2", "strasse_privat": "Elbchaussee 1", "website": "https://www.mueller-soehne.example/", "work_phone": "+494064321310"}]),
             json!(["Lena", "Weiß", null, "+4940123456", null, {"geschlecht": "Keine Angabe"}]),
+        ]
+    );
+    // Outlook's Categories are lists, not a text field.
+    assert_eq!(
+        lists,
+        [
+            ("Anna".to_string(), vec!["Kunden".to_string(), "Familie".to_string()]),
+            ("Jürgen".to_string(), vec!["Kunden".to_string()])
         ]
     );
 }
@@ -1663,19 +1736,23 @@ async fn an_outlook_export_in_german_imports_with_nothing_mapped_by_hand() {
 /// home number, a US number in a French book, a postal code with a leading zero.
 #[tokio::test]
 async fn an_outlook_export_in_french_imports_with_nothing_mapped_by_hand() {
-    let (v, people) = import_fixture("FR", "outlook_fr.csv").await;
+    let (v, people, lists) = import_fixture("FR", "outlook_fr.csv").await;
     assert_eq!(
         v["report"],
-        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["name_prefix", "job_title", "rue_bureau", "ville_bureau", "code_postal_bureau", "pays_region_bureau", "telephone_de_lassistant_e", "work_phone", "telephone_societe", "other_phone", "birthday", "anniversary", "groups", "notes", "website", "passe_temps", "sexe"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["name_prefix", "job_title", "rue_bureau", "ville_bureau", "code_postal_bureau", "pays_region_bureau", "telephone_de_lassistant_e", "work_phone", "telephone_societe", "other_phone", "birthday", "anniversary", "notes", "website", "passe_temps", "sexe"], "lists_created": ["Clients", "Famille"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
     );
     assert_eq!(
         people,
         vec![
             json!(["Chloé", "Lefèvre", null, "+33142685300", null, {"code_postal_bureau": "06000", "sexe": "Non spécifié", "ville_bureau": "Nice"}]),
             json!(["Marc", "Lefèvre", null, "+33142685300", null, {"birthday": "--11-23", "name_prefix": "M.", "sexe": "Masculin"}]),
-            json!(["Élodie", "Lefèvre", "elodie.lefevre@example.fr", "+33612345678", "Crédit Exemple", {"anniversary": "2015-06-15", "birthday": "1980-07-04", "code_postal_bureau": "75002", "groups": "Clients;Famille", "job_title": "Chargée de clientèle", "name_prefix": "Mme", "notes": "Prêt immobilier, appeler le mardi", "other_phone": "+33142685300", "passe_temps": "Voile", "pays_region_bureau": "France", "rue_bureau": "12 rue de la Paix", "sexe": "Féminin", "telephone_societe": "+33144556600", "ville_bureau": "Paris", "website": "https://credit-exemple.example/lefevre", "work_phone": "+33144556677"}]),
+            json!(["Élodie", "Lefèvre", "elodie.lefevre@example.fr", "+33612345678", "Crédit Exemple", {"anniversary": "2015-06-15", "birthday": "1980-07-04", "code_postal_bureau": "75002", "job_title": "Chargée de clientèle", "name_prefix": "Mme", "notes": "Prêt immobilier, appeler le mardi", "other_phone": "+33142685300", "passe_temps": "Voile", "pays_region_bureau": "France", "rue_bureau": "12 rue de la Paix", "sexe": "Féminin", "telephone_societe": "+33144556600", "ville_bureau": "Paris", "website": "https://credit-exemple.example/lefevre", "work_phone": "+33144556677"}]),
             json!(["Sophie", "Martin", "sophie@bayrealty.example", "+14155550177", "Bay Realty", {"birthday": "1990-02-01", "sexe": "Non spécifié", "telephone_de_lassistant_e": "+14155550178"}]),
         ]
+    );
+    assert_eq!(
+        lists,
+        [("Élodie".to_string(), vec!["Clients".to_string(), "Famille".to_string()])]
     );
 }
 
@@ -1684,19 +1761,20 @@ async fn an_outlook_export_in_french_imports_with_nothing_mapped_by_hand() {
 /// leading zero, a "Custom 1" column kept.
 #[tokio::test]
 async fn a_yahoo_export_imports_with_nothing_mapped_by_hand() {
-    let (v, people) = import_fixture("US", "yahoo.csv").await;
+    let (v, people, lists) = import_fixture("US", "yahoo.csv").await;
     assert_eq!(
         v["report"],
-        json!({"created": 3, "duplicates": 0, "errors": [], "fields_created": ["nickname", "groups", "other_phone", "work_phone", "alternate_email", "business_website", "job_title", "address", "work_city", "work_state", "work_zip", "work_country", "home_city", "home_state", "home_zip", "birthday", "anniversary", "custom_1", "notes"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+        json!({"created": 3, "duplicates": 0, "errors": [], "fields_created": ["nickname", "other_phone", "work_phone", "alternate_email", "business_website", "job_title", "address", "work_city", "work_state", "work_zip", "work_country", "home_city", "home_state", "home_zip", "birthday", "anniversary", "custom_1", "notes"], "lists_created": ["Realtors"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
     );
     assert_eq!(
         people,
         vec![
             json!(["Kate", "O'Brien", null, "+14155550101", null, {"anniversary": "2008-06-15", "birthday": "1982-12-25", "custom_1": "Tom's wife"}]),
-            json!(["Tom", "O'Brien", "tom.obrien@yahoo.example", "+14155550102", "O'Brien Homes", {"address": "500 Market St", "alternate_email": "tom@obrienhomes.example", "birthday": "--07-04", "business_website": "http://obrienhomes.example/", "custom_1": "Referred by Maria", "groups": "Realtors", "job_title": "Broker", "nickname": "Tommy", "notes": "Golf on Saturdays", "other_phone": "+14155550101", "work_city": "San Francisco", "work_country": "USA", "work_phone": "+14155550200", "work_state": "CA", "work_zip": "94105"}]),
+            json!(["Tom", "O'Brien", "tom.obrien@yahoo.example", "+14155550102", "O'Brien Homes", {"address": "500 Market St", "alternate_email": "tom@obrienhomes.example", "birthday": "--07-04", "business_website": "http://obrienhomes.example/", "custom_1": "Referred by Maria", "job_title": "Broker", "nickname": "Tommy", "notes": "Golf on Saturdays", "other_phone": "+14155550101", "work_city": "San Francisco", "work_country": "USA", "work_phone": "+14155550200", "work_state": "CA", "work_zip": "94105"}]),
             json!(["Hiroshi", "Tanaka", "hiroshi@example.jp", "+819012345678", null, {"birthday": "1970-01-02", "home_city": "Cambridge", "home_state": "MA", "home_zip": "02139"}]),
         ]
     );
+    assert_eq!(lists, [("Tom".to_string(), vec!["Realtors".to_string()])]);
 }
 
 /// HubSpot's contacts export: date-times (`2024-03-12 09:15`) as date-times, a year-less
@@ -1704,7 +1782,7 @@ async fn a_yahoo_export_imports_with_nothing_mapped_by_hand() {
 /// same phone, name with and without its accent): one contact and a duplicate.
 #[tokio::test]
 async fn a_hubspot_export_imports_with_nothing_mapped_by_hand() {
-    let (v, people) = import_fixture("US", "hubspot.csv").await;
+    let (v, people, lists) = import_fixture("US", "hubspot.csv").await;
     assert_eq!(
         v["report"],
         json!({"created": 3, "duplicates": 1, "errors": [], "fields_created": ["record_id", "other_phone", "job_title", "contact_owner", "lifecycle_stage", "lead_status", "create_date", "last_activity_date", "city", "state_region", "postal_code", "country_region", "birthday", "closing_anniversary", "marketing_contact_status"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 1, "updated": 0})
@@ -1717,6 +1795,7 @@ async fn a_hubspot_export_imports_with_nothing_mapped_by_hand() {
             json!(["Priya", "Sharma", "priya@example.in", "+919876543210", "Sharma Mortgage", {"city": "Fremont", "create_date": "2024-04-02T11:00:00Z", "lifecycle_stage": "Opportunity", "marketing_contact_status": "Marketing contact", "postal_code": "94538", "record_id": 53, "state_region": "CA"}]),
         ]
     );
+    assert!(lists.is_empty(), "{lists:?}");
 }
 
 /// A sheet typed by hand and saved from US Excel: Windows-1252, trailing empty columns, a
@@ -1725,7 +1804,7 @@ async fn a_hubspot_export_imports_with_nothing_mapped_by_hand() {
 /// cell is reported and left empty, the rest of the row goes in.
 #[tokio::test]
 async fn a_hand_made_excel_sheet_imports_with_its_one_bad_date_reported() {
-    let (v, people) = import_fixture("US", "handmade_excel.csv").await;
+    let (v, people, lists) = import_fixture("US", "handmade_excel.csv").await;
     assert_eq!(
         v["report"],
         json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["other_phone", "spouse", "birthday", "loan_amount", "closing_date", "notes"], "problem_rows": 1, "problems": [{"column": "Birthday", "line": 5, "message": "\"31/12/1979\" is not a day of the calendar", "value": "31/12/1979"}], "problems_total": 1, "skipped": 0, "updated": 0})
@@ -1740,6 +1819,7 @@ async fn a_hand_made_excel_sheet_imports_with_its_one_bad_date_reported() {
             json!(["José", "Núñez", "jose@example.mx", "+525512345678", null, {"loan_amount": 1250000, "notes": "Referred by Bill"}]),
         ]
     );
+    assert!(lists.is_empty(), "{lists:?}");
 }
 
 /// Apple Contacts' vCard 3.0: `X-APPLE-OMIT-YEAR` birthdays, `item1.` groups, a photo, a
@@ -1747,7 +1827,7 @@ async fn a_hand_made_excel_sheet_imports_with_its_one_bad_date_reported() {
 /// suffix, a London number, a couple's shared home line.
 #[tokio::test]
 async fn an_apple_contacts_vcard_imports_with_nothing_mapped_by_hand() {
-    let (v, people) = import_fixture("US", "apple_contacts.vcf").await;
+    let (v, people, lists) = import_fixture("US", "apple_contacts.vcf").await;
     assert_eq!(
         v["report"],
         json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["job_title", "birthday", "notes", "middle_name", "name_prefix", "name_suffix", "alternate_email", "other_phone", "phone_3", "work_phone", "address", "website"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
@@ -1762,6 +1842,7 @@ async fn an_apple_contacts_vcard_imports_with_nothing_mapped_by_hand() {
             json!(["Jörg", "Müller", "joerg.mueller@example.de", "+491701234567", null, {"birthday": "1975-12-31", "work_phone": "+4930901820"}]),
         ]
     );
+    assert!(lists.is_empty(), "{lists:?}");
 }
 
 /// Names as people write them (issue 33): "Name" beside "Surname" is the first name; a whole
@@ -1837,10 +1918,13 @@ async fn a_revert_removes_the_fields_its_import_made_and_left_empty() {
     let andy = app.create_user("andy@example.com", "Andy").await;
     let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
     let ws = app.workspace(&andy, "Borrowers").await;
-    let csv = b"First Name,Last Name,Loan Amount,Realtor\nAda,Lovelace,350000,Bo Tate\n".to_vec();
+    let csv =
+        b"First Name,Last Name,Loan Amount,Realtor,Labels\nAda,Lovelace,350000,Bo Tate,Past clients ::: * myContacts\n"
+            .to_vec();
     let v = run(&api, &ws, "people.csv", csv, None, None).await;
     assert_eq!(v["status"], "done", "{v}");
     assert_eq!(v["report"]["fields_created"], json!(["loan_amount", "realtor"]), "{v}");
+    assert_eq!(v["report"]["lists_created"], json!(["Past clients"]), "{v}");
     // Since the import, Andy has used the realtor field on a contact of his own.
     let r = api
         .post(
@@ -1861,6 +1945,16 @@ async fn a_revert_removes_the_fields_its_import_made_and_left_empty() {
         reverted["report"]["fields_removed"],
         json!(["loan_amount"]),
         "{reverted}"
+    );
+    assert_eq!(
+        reverted["report"]["lists_removed"],
+        json!(["Past clients"]),
+        "{reverted}"
+    );
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM contact_lists WHERE is_primary = 0")
+            .await,
+        0
     );
     let fields: Value = api
         .get(&format!("/api/v1/workspaces/{ws}/custom-fields"))

@@ -666,16 +666,16 @@ async fn undo(tx: &mut SqliteConnection, actor: &Actor, ws: &WorkspaceAccess, ro
         }
         storage::contacts::refresh_search(&mut *tx, ws, &contact).await?;
     }
-    remove_emptied_fields(&mut *tx, actor, ws, row).await?;
+    remove_what_it_made(&mut *tx, actor, ws, row).await?;
     storage::imports::set_status(&mut *tx, ws, &row.id, "reverted").await?;
     audit::in_workspace(&mut *tx, actor, ws.id(), "import.revert", "import", &row.id).await?;
     Ok(())
 }
 
-/// The fields the import made that hold no value once it is undone go with it (SPEC §11.2:
-/// a reverted import leaves the workspace as tidy as it found it); one someone has filled
+/// The fields and lists the import made that hold nothing once it is undone go with it (SPEC
+/// §11.2: a reverted import leaves the workspace as tidy as it found it); one someone has used
 /// since stays. The report says which went.
-async fn remove_emptied_fields(
+async fn remove_what_it_made(
     tx: &mut SqliteConnection,
     actor: &Actor,
     ws: &WorkspaceAccess,
@@ -703,7 +703,14 @@ async fn remove_emptied_fields(
             report.fields_removed.push(name.clone());
         }
     }
-    if !report.fields_removed.is_empty() {
+    for name in &report.lists_created {
+        if let Some(id) = storage::lists::empty_named(&mut *tx, ws, name).await? {
+            storage::lists::delete(&mut *tx, ws, &id).await?;
+            audit::in_workspace(&mut *tx, actor, ws.id(), "list.delete", "contact_list", &id).await?;
+            report.lists_removed.push(name.clone());
+        }
+    }
+    if !report.fields_removed.is_empty() || !report.lists_removed.is_empty() {
         let text = serde_json::to_string(&report).expect("serialises");
         storage::imports::set_report(&mut *tx, ws, &row.id, &text).await?;
     }

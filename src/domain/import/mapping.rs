@@ -90,6 +90,8 @@ fn default_policy() -> OnDuplicate {
 /// What a header means, before first/second occurrences are sorted out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Meaning {
+    /// Group memberships: Google's Labels, Outlook's Categories, vCard CATEGORIES.
+    Lists,
     First,
     Last,
     FullName,
@@ -169,9 +171,7 @@ fn meaning(header: &str) -> Option<Meaning> {
         | "pageweb" | "personalwebsite" | "website1" => Custom("website", T::Url),
         "address" | "address1formatted" | "homeaddress" | "address1" | "businessaddress" | "workaddress"
         | "adresse" => Custom("address", T::LongText),
-        "groupmembership" | "categories" | "category" | "catégories" | "kategorien" | "labels" => {
-            Custom("groups", T::Text)
-        }
+        "groupmembership" | "categories" | "category" | "catégories" | "kategorien" | "labels" => Lists,
         // A picture (Google's photo address, a vCard's embedded one): pi-crm keeps no photos.
         "photo" => Bookkeeping,
         _ => {
@@ -333,6 +333,29 @@ pub fn field_name_of(header: &str) -> String {
 /// (`names::split`) on each row.
 pub const FULL_NAME: &str = "full_name";
 
+/// The mapping target of a column of group names (`Labels`, `Categories`): each becomes a list
+/// the contact is on, made when the workspace has none of that name.
+pub const LISTS: &str = "lists";
+
+/// The lists a cell of group names stands for: Google's ` ::: ` and Outlook's `;` part them;
+/// Google's system labels are no lists (`* myContacts`), except `* starred`, a "Starred" list.
+pub fn group_names(cell: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for part in split_multi(cell).into_iter().flat_map(|p| p.split(';')) {
+        let part = part.trim();
+        let name = match part.strip_prefix('*').map(str::trim) {
+            Some(system) if system.eq_ignore_ascii_case("starred") => "Starred".to_string(),
+            Some(_) => continue,
+            None => part.to_string(),
+        };
+        let name: String = name.chars().filter(|c| !c.is_control()).take(80).collect();
+        if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
+            names.push(name);
+        }
+    }
+    names
+}
+
 /// The suggested mapping for a header row.
 pub fn suggest(columns: &[String]) -> Mapping {
     // Yahoo names its phone columns by place alone ("Home", "Work", "Other", "Primary"),
@@ -443,6 +466,10 @@ pub fn suggest(columns: &[String]) -> Mapping {
                 if title_is_prefix && matches!(key(column).as_str(), "title" | "titre") =>
             {
                 Target::custom("name_prefix", FieldType::Text)
+            }
+            Some(Meaning::Lists) if !taken.contains(&LISTS) => {
+                taken.push(LISTS);
+                Target::base(LISTS)
             }
             Some(Meaning::Custom(name, t)) if !taken.contains(&name) => {
                 taken.push(name);

@@ -59,6 +59,12 @@ pub struct Report {
     /// The fields its revert deleted, because nothing held a value in them any more.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields_removed: Vec<String>,
+    /// The lists the import made for its group names (its revert deletes those left empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists_created: Vec<String>,
+    /// The lists its revert deleted, because no contact was on them any more.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lists_removed: Vec<String>,
 }
 
 impl Report {
@@ -82,6 +88,8 @@ pub struct Planned {
     pub problems: Vec<Problem>,
     /// The row as read, for the problem rows' download.
     pub cells: Vec<String>,
+    /// The lists the contact is to be on, by name.
+    pub lists: Vec<String>,
 }
 
 impl Planned {
@@ -116,6 +124,8 @@ pub enum Column {
     Base(&'static str),
     /// Whole names, split into `first_name` and `last_name`.
     FullName,
+    /// Group names, each a list the contact is on.
+    Lists,
     Custom(FieldDefinition),
     Skip,
 }
@@ -145,6 +155,7 @@ pub fn resolve_columns(
             None => Column::Skip,
             Some(Target::Field(f)) if f == "skip" || f.is_empty() => Column::Skip,
             Some(Target::Field(f)) if f == super::mapping::FULL_NAME => Column::FullName,
+            Some(Target::Field(f)) if f == super::mapping::LISTS => Column::Lists,
             Some(Target::Field(f)) => {
                 let base = BASE_FIELDS.iter().find(|b| **b == f.as_str()).ok_or_else(|| {
                     AppError::invalid(
@@ -313,6 +324,7 @@ pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str,
         custom: BTreeMap::new(),
         problems: Vec::new(),
         cells: Vec::new(),
+        lists: Vec::new(),
     };
     let mut errors = Vec::new();
     let mut any = false;
@@ -358,6 +370,13 @@ pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str,
                 Err(e) if on_problem == OnProblem::SkipCell => planned.problems.push(problem(e.public_message())),
                 Err(e) => errors.push(error(e.public_message())),
             },
+            Column::Lists => {
+                for name in super::mapping::group_names(cell) {
+                    if !planned.lists.contains(&name) {
+                        planned.lists.push(name);
+                    }
+                }
+            }
             Column::FullName => {
                 let (first, last) = super::names::split(values[0]);
                 for (name, part) in [("first_name", first), ("last_name", last)] {
@@ -392,7 +411,7 @@ pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str,
     place_further_values(&mut planned, further, columns, region, row.line);
     promote_phone(&mut planned, columns);
     planned.cells = row.cells;
-    let readable = !planned.base.is_empty() || !planned.custom.is_empty();
+    let readable = !planned.base.is_empty() || !planned.custom.is_empty() || !planned.lists.is_empty();
     if !errors.is_empty() {
         Parsed::Invalid(errors)
     } else if !readable && !planned.problems.is_empty() {

@@ -591,7 +591,7 @@ impl Shape {
             card.prefix,
             card.suffix,
             card.anniversary,
-            card.categories.join(", "),
+            card.categories.join(" ::: "), // Google's separator, which the importer parts group names on
             card.photo,
         ]) {
             if *seen {

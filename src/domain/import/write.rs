@@ -55,6 +55,9 @@ pub struct Writer {
     deferred: i64,
     /// Contacts created in this transaction whose search documents are still to write.
     unsearchable: Vec<String>,
+    /// The new contacts' group names (`Labels`, `Categories`), put on lists in the last
+    /// transaction, so a list appears only with the import's contacts.
+    memberships: Vec<(String, Vec<String>)>,
 }
 
 /// A duplicate to update or merge when the import finishes, as kept meanwhile.
@@ -93,6 +96,7 @@ impl Writer {
             problem_rows: Vec::new(),
             deferred: 0,
             unsearchable: Vec::new(),
+            memberships: Vec::new(),
         }
     }
 
@@ -269,8 +273,49 @@ impl Writer {
         for (id, p) in created.iter().filter(|(_, p)| !p.problems.is_empty()) {
             self.keep_unread_values(conn, id, &p.problems).await?;
         }
+        self.memberships.extend(
+            created
+                .iter()
+                .filter(|(_, p)| !p.lists.is_empty())
+                .map(|(id, p)| (id.clone(), p.lists.clone())),
+        );
         self.unsearchable.extend(created.iter().map(|(id, _)| id.clone()));
         self.report.created += created.len() as u64;
+        Ok(())
+    }
+
+    /// Puts the new contacts on the lists their group names name, making each list the
+    /// workspace lacks (the report names them). A name that is a pipeline stage's is left out:
+    /// a stage is a contact's place in the pipeline, not a label.
+    async fn put_on_lists(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
+        let mut lists: BTreeMap<String, Option<storage::lists::ContactList>> = BTreeMap::new();
+        for (contact, names) in std::mem::take(&mut self.memberships) {
+            let Some(contact) = ContactId::parse(&contact) else {
+                continue;
+            };
+            for name in names {
+                if !lists.contains_key(&name) {
+                    let list = match storage::lists::find_by_name(&mut *conn, &self.ws, &name).await? {
+                        Some(found) => Some(found).filter(|l| !l.is_primary),
+                        None => {
+                            let made = storage::lists::ContactList {
+                                id: crate::domain::ids::ListId::generate().to_string(),
+                                name: name.clone(),
+                                is_primary: false,
+                                position: storage::lists::next_position(&mut *conn, &self.ws).await?,
+                            };
+                            storage::lists::insert(&mut *conn, &self.ws, &made).await?;
+                            self.report.lists_created.push(name.clone());
+                            Some(made)
+                        }
+                    };
+                    lists.insert(name.clone(), list);
+                }
+                if let Some(Some(list)) = lists.get(&name) {
+                    storage::lists::assign(&mut *conn, &self.ws, &contact, list).await?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -390,6 +435,7 @@ impl Writer {
                     custom: row.custom,
                     problems: Vec::new(),
                     cells: row.cells,
+                    lists: Vec::new(),
                 };
                 self.apply_duplicate(conn, p).await?;
             }
@@ -423,6 +469,7 @@ impl Writer {
             custom: before.custom.clone(),
             problems: Vec::new(),
             cells: Vec::new(),
+            lists: Vec::new(),
         };
         combine(&mut after, &p, &self.policy);
         if after.base == before.base && after.custom == before.custom {
@@ -453,6 +500,7 @@ impl Writer {
     /// search documents of the contacts they changed; the report is then final.
     pub async fn finish(mut self, conn: &mut SqliteConnection, columns: &[String]) -> AppResult<Report> {
         self.apply_deferred(conn).await?;
+        self.put_on_lists(conn).await?;
         storage::imports::refresh_updated_search(conn, &self.ws, &self.import).await?;
         self.report.problem_rows = storage::import_problems::count(&mut *conn, &self.ws, &self.import).await?;
         if self.report.problem_rows > 0 {
