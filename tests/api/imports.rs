@@ -84,6 +84,20 @@ async fn contacts_by_name(api: &Api, ws: &str) -> Vec<Value> {
     list["items"].as_array().unwrap().clone()
 }
 
+/// A contact's timeline entries, newest first, through the API.
+async fn timeline(api: &Api, ws: &str, contact: &Value) -> Vec<Value> {
+    let page: Value = api
+        .get(&format!(
+            "/api/v1/workspaces/{ws}/contacts/{}/communications",
+            contact["id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    page["items"].as_array().unwrap().clone()
+}
+
 /// Each contact's base fields and custom values, for exact comparisons.
 fn base_and_custom(contacts: &[Value]) -> Vec<Value> {
     contacts
@@ -2015,36 +2029,16 @@ async fn a_columns_type_is_its_values_majority_and_the_rest_is_kept_as_a_note() 
     assert_eq!(by_first("Ann")["custom_fields"]["closing_date"], "2025-03-15");
     let dee = by_first("Dee");
     assert!(dee["custom_fields"].get("closing_date").is_none(), "{dee}");
-    let timeline: Value = api
-        .get(&format!(
-            "/api/v1/workspaces/{ws}/contacts/{}/communications",
-            dee["id"].as_str().unwrap()
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let notes: Vec<&str> = timeline["items"]
-        .as_array()
-        .unwrap()
+    let entries = timeline(&api, &ws, &dee).await;
+    let notes: Vec<&str> = entries
         .iter()
         .filter(|e| e["type"] == "note")
         .map(|e| e["content"]["body"].as_str().unwrap())
         .collect();
-    assert_eq!(notes.len(), 1, "{timeline}");
+    assert_eq!(notes.len(), 1, "{entries:?}");
     assert!(notes[0].ends_with("\nClosing Date: TBD"), "{}", notes[0]);
     // Contacts whose every value was read have no such note.
-    let ann = by_first("Ann");
-    let theirs: Value = api
-        .get(&format!(
-            "/api/v1/workspaces/{ws}/contacts/{}/communications",
-            ann["id"].as_str().unwrap()
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(theirs["items"].as_array().unwrap().len(), 0, "{theirs}");
+    assert_eq!(timeline(&api, &ws, &by_first("Ann")).await, Vec::<Value>::new());
 }
 
 /// Google's multi-value cells keep every value (issue 33): the first where the column maps,
@@ -2071,16 +2065,8 @@ async fn every_value_of_a_multi_value_cell_is_kept_or_reported() {
     let problem = &v["report"]["problems"][0];
     assert_eq!(problem["column"], "E-mail 1 - Value");
     assert_eq!(problem["value"], "ann.lee@work.example");
-    let timeline: Value = api
-        .get(&format!(
-            "/api/v1/workspaces/{ws}/contacts/{}/communications",
-            ann["id"].as_str().unwrap()
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let note = timeline["items"][0]["content"]["body"].as_str().unwrap();
+    let entries = timeline(&api, &ws, ann).await;
+    let note = entries[0]["content"]["body"].as_str().unwrap();
     assert!(note.ends_with("\nE-mail 1 - Value: ann.lee@work.example"), "{note}");
     let bo = people.iter().find(|c| c["first_name"] == "Bo").unwrap();
     assert_eq!(bo["custom_fields"]["other_phone"], "+14155550178");
