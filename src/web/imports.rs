@@ -17,7 +17,7 @@ use crate::domain::field::FieldType;
 use crate::domain::field_definition::{self, FieldDefinition};
 use crate::domain::ids::{ImportId, WorkspaceId};
 use crate::domain::import::job::{self, ImportView};
-use crate::domain::import::mapping::{Mapping, OnDuplicate, OnProblem, Target};
+use crate::domain::import::mapping::{Mapping, NewFields, OnDuplicate, OnProblem, Target};
 use crate::domain::import::preview::ColumnProblems;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
@@ -139,6 +139,10 @@ impl MapPage {
             OnDuplicate::Merge => "merge",
         };
         name == policy
+    }
+
+    fn keeps_new_as_note(&self) -> bool {
+        self.mapping.new_fields == NewFields::Note
     }
 
     fn stops_on_problems(&self) -> bool {
@@ -295,10 +299,16 @@ fn mapping_from_form(form: &Pairs) -> Result<Mapping, AppError> {
     } else {
         OnProblem::SkipCell
     };
+    let new_fields = if get("new_fields") == "note" {
+        NewFields::Note
+    } else {
+        NewFields::Create
+    };
     Ok(Mapping {
         columns,
         on_duplicate,
         on_problem,
+        new_fields,
     })
 }
 

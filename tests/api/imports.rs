@@ -2071,3 +2071,46 @@ async fn every_value_of_a_multi_value_cell_is_kept_or_reported() {
     let bo = people.iter().find(|c| c["first_name"] == "Bo").unwrap();
     assert_eq!(bo["custom_fields"]["other_phone"], "+14155550178");
 }
+
+/// "Create none of these fields": the columns that would have made new fields are kept as a
+/// note on each new contact's timeline instead, and the workspace gains no field (issue 33).
+#[tokio::test]
+async fn new_fields_can_be_kept_as_a_note_instead() {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    let ws = app.workspace(&andy, "Borrowers").await;
+    let csv = b"First Name,Last Name,Spouse,Hobby\nAda,Lovelace,William,Chess\nBo,Tate,,\n".to_vec();
+    let preview: Value = upload(&api, &ws, "?dry_run=true", "people.csv", csv.clone(), None, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(preview["fields_to_create"], json!(["spouse", "hobby"]), "{preview}");
+    let mut mapping = preview["suggested_mapping"].clone();
+    mapping["new_fields"] = json!("note");
+    let v = run(&api, &ws, "people.csv", csv, Some(mapping), None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert!(v["report"].get("fields_created").is_none(), "{v}");
+    let fields: Value = api
+        .get(&format!("/api/v1/workspaces/{ws}/custom-fields"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fields["items"], json!([]), "no field made");
+    let people = contacts_by_name(&api, &ws).await;
+    let ada = people.iter().find(|c| c["first_name"] == "Ada").unwrap();
+    let entries = timeline(&api, &ws, ada).await;
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    assert_eq!(
+        entries[0]["content"]["body"],
+        "From the import:\nSpouse: William\nHobby: Chess"
+    );
+    let bo = people.iter().find(|c| c["first_name"] == "Bo").unwrap();
+    assert_eq!(
+        timeline(&api, &ws, bo).await,
+        Vec::<Value>::new(),
+        "nothing to keep for Bo"
+    );
+}

@@ -70,6 +70,24 @@ pub struct Mapping {
     pub on_duplicate: OnDuplicate,
     #[serde(default)]
     pub on_problem: OnProblem,
+    /// `"note"`: make none of the new fields the columns ask for; their values are kept as a
+    /// note on each new contact's timeline instead. `"create"` (the default) makes them.
+    #[serde(default, skip_serializing_if = "NewFields::is_create")]
+    pub new_fields: NewFields,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NewFields {
+    #[default]
+    Create,
+    Note,
+}
+
+impl NewFields {
+    fn is_create(&self) -> bool {
+        *self == NewFields::Create
+    }
 }
 
 impl OnDuplicate {
@@ -483,6 +501,7 @@ pub fn suggest(columns: &[String]) -> Mapping {
         columns: mapped,
         on_duplicate: OnDuplicate::Skip,
         on_problem: OnProblem::SkipCell,
+        new_fields: NewFields::Create,
     }
 }
 

@@ -90,6 +90,8 @@ pub struct Planned {
     pub cells: Vec<String>,
     /// The lists the contact is to be on, by name.
     pub lists: Vec<String>,
+    /// `column: value` lines of the columns kept as a note rather than as fields.
+    pub note: Vec<String>,
 }
 
 impl Planned {
@@ -126,6 +128,8 @@ pub enum Column {
     FullName,
     /// Group names, each a list the contact is on.
     Lists,
+    /// A column whose field the mapping chose not to make: its values go in a note.
+    Note,
     Custom(FieldDefinition),
     Skip,
 }
@@ -181,6 +185,8 @@ pub fn resolve_columns(
                     .or_else(|| new_fields.iter().find(|d| d.field_name == field_name))
                 {
                     Column::Custom(def.clone())
+                } else if mapping.new_fields == super::mapping::NewFields::Note {
+                    Column::Note
                 } else {
                     let t = FieldType::parse(field_type.trim())
                         .ok_or_else(|| AppError::invalid("mapping", format!("unknown field type {field_type:?}")))?;
@@ -325,6 +331,7 @@ pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str,
         problems: Vec::new(),
         cells: Vec::new(),
         lists: Vec::new(),
+        note: Vec::new(),
     };
     let mut errors = Vec::new();
     let mut any = false;
@@ -370,6 +377,7 @@ pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str,
                 Err(e) if on_problem == OnProblem::SkipCell => planned.problems.push(problem(e.public_message())),
                 Err(e) => errors.push(error(e.public_message())),
             },
+            Column::Note => planned.note.push(format!("{header}: {}", cell.trim())),
             Column::Lists => {
                 for name in super::mapping::group_names(cell) {
                     if !planned.lists.contains(&name) {
@@ -411,7 +419,8 @@ pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str,
     place_further_values(&mut planned, further, columns, region, row.line);
     promote_phone(&mut planned, columns);
     planned.cells = row.cells;
-    let readable = !planned.base.is_empty() || !planned.custom.is_empty() || !planned.lists.is_empty();
+    let readable =
+        !planned.base.is_empty() || !planned.custom.is_empty() || !planned.lists.is_empty() || !planned.note.is_empty();
     if !errors.is_empty() {
         Parsed::Invalid(errors)
     } else if !readable && !planned.problems.is_empty() {

@@ -270,8 +270,11 @@ impl Writer {
         storage::contacts::insert_values(conn, &self.ws, &values).await?;
         let items: Vec<(&str, u64)> = created.iter().map(|(id, p)| (id.as_str(), p.line)).collect();
         storage::imports::add_created(conn, &self.ws, &self.import, &items).await?;
-        for (id, p) in created.iter().filter(|(_, p)| !p.problems.is_empty()) {
-            self.keep_unread_values(conn, id, &p.problems).await?;
+        for (id, p) in created
+            .iter()
+            .filter(|(_, p)| !p.problems.is_empty() || !p.note.is_empty())
+        {
+            self.keep_unread_values(conn, id, p).await?;
         }
         self.memberships.extend(
             created
@@ -319,21 +322,28 @@ impl Writer {
         Ok(())
     }
 
-    /// The values a new contact's row had that could not be read as their fields' types, kept
-    /// as a note on its timeline (they are in the report too): nothing in the file is lost. The
-    /// note goes with the contact if the import is reverted.
-    async fn keep_unread_values(
-        &self,
-        conn: &mut SqliteConnection,
-        contact: &str,
-        problems: &[super::plan::Problem],
-    ) -> AppResult<()> {
-        let lines: Vec<String> = problems
+    /// What a new contact's row had that is kept on no field, as a note on its timeline: the
+    /// columns the mapping chose to keep as a note, and the values that could not be read as
+    /// their fields' types (which are in the report too). Nothing in the file is lost. The note
+    /// goes with the contact if the import is reverted.
+    async fn keep_unread_values(&self, conn: &mut SqliteConnection, contact: &str, p: &Planned) -> AppResult<()> {
+        let unread: Vec<String> = p
+            .problems
             .iter()
             .filter(|p| !p.value.is_empty())
             .map(|p| format!("{}: {}", p.column.as_deref().unwrap_or("?"), p.value))
             .collect();
-        if lines.is_empty() {
+        let mut parts = Vec::new();
+        if !p.note.is_empty() {
+            parts.push(format!("From the import:\n{}", p.note.join("\n")));
+        }
+        if !unread.is_empty() {
+            parts.push(format!(
+                "Kept from the import: these values could not be read as their fields' types.\n{}",
+                unread.join("\n")
+            ));
+        }
+        if parts.is_empty() {
             return Ok(());
         }
         let entry = storage::comms::Communication {
@@ -341,10 +351,7 @@ impl Writer {
             contact_id: contact.to_string(),
             kind: "note".into(),
             content: serde_json::json!({
-                "body": format!(
-                    "Kept from the import: these values could not be read as their fields' types.\n{}",
-                    lines.join("\n")
-                ),
+                "body": parts.join("\n\n"),
                 "import_id": self.import,
             }),
             status: None,
@@ -436,6 +443,7 @@ impl Writer {
                     problems: Vec::new(),
                     cells: row.cells,
                     lists: Vec::new(),
+                    note: Vec::new(),
                 };
                 self.apply_duplicate(conn, p).await?;
             }
@@ -470,6 +478,7 @@ impl Writer {
             problems: Vec::new(),
             cells: Vec::new(),
             lists: Vec::new(),
+            note: Vec::new(),
         };
         combine(&mut after, &p, &self.policy);
         if after.base == before.base && after.custom == before.custom {
