@@ -1539,9 +1539,7 @@ async fn reimport_own_export(format: &str) {
 #[tokio::test]
 async fn a_header_naming_an_existing_field_maps_to_it() {
     let app = TestApp::spawn().await;
-    let andy = app.create_user("andy@example.com", "Andy").await;
-    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
-    let ws = app.workspace(&andy, "Borrowers").await;
+    let (api, ws) = setup(&app).await;
     let r = api
         .post(
             &format!("/api/v1/workspaces/{ws}/custom-fields"),
@@ -1565,9 +1563,7 @@ async fn a_header_naming_an_existing_field_maps_to_it() {
 #[tokio::test]
 async fn a_vcards_anniversary_categories_and_photo_are_kept_or_named() {
     let app = TestApp::spawn().await;
-    let andy = app.create_user("andy@example.com", "Andy").await;
-    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
-    let ws = app.workspace(&andy, "Borrowers").await;
+    let (api, ws) = setup(&app).await;
     let card = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Maria Gonzalez\r\nN:Gonzalez;Maria;;;\r\n\
                 ANNIVERSARY:20100612\r\nCATEGORIES:Realtors,Past clients\r\n\
                 PHOTO:data:image/jpeg;base64,/9j/4AAQSkZJRg==\r\nTEL;TYPE=cell:+14155550134\r\nEND:VCARD\r\n";
@@ -1929,9 +1925,7 @@ async fn names_are_read_as_people_write_them() {
 #[tokio::test]
 async fn a_revert_removes_the_fields_its_import_made_and_left_empty() {
     let app = TestApp::spawn().await;
-    let andy = app.create_user("andy@example.com", "Andy").await;
-    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
-    let ws = app.workspace(&andy, "Borrowers").await;
+    let (api, ws) = setup(&app).await;
     let csv =
         b"First Name,Last Name,Loan Amount,Realtor,Labels\nAda,Lovelace,350000,Bo Tate,Past clients ::: * myContacts\n"
             .to_vec();
@@ -1998,9 +1992,7 @@ async fn a_revert_removes_the_fields_its_import_made_and_left_empty() {
 #[tokio::test]
 async fn a_columns_type_is_its_values_majority_and_the_rest_is_kept_as_a_note() {
     let app = TestApp::spawn().await;
-    let andy = app.create_user("andy@example.com", "Andy").await;
-    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
-    let ws = app.workspace(&andy, "Borrowers").await;
+    let (api, ws) = setup(&app).await;
     let csv = "First Name,Last Name,Closing Date\n\
                Ann,Lee,3/15/2025\nBo,Tate,2025-06-01\nCy,Young,\"June 30, 2025\"\nDee,Park,TBD\n\
                Eve,Stone,7/1/2025\nFay,Wong,2025-08-15\nGus,Hill,9/30/2025\nHal,King,2025-10-01\n\
@@ -2047,9 +2039,7 @@ async fn a_columns_type_is_its_values_majority_and_the_rest_is_kept_as_a_note() 
 #[tokio::test]
 async fn every_value_of_a_multi_value_cell_is_kept_or_reported() {
     let app = TestApp::spawn().await;
-    let andy = app.create_user("andy@example.com", "Andy").await;
-    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
-    let ws = app.workspace(&andy, "Borrowers").await;
+    let (api, ws) = setup(&app).await;
     let csv = "First Name,Last Name,E-mail 1 - Value,Phone 1 - Value,Phone 2 - Value\n\
                Ann,Lee,ann@example.com ::: ann.lee@work.example,+1 415-555-0134 ::: +1 415-555-0199,\n\
                Bo,Tate,bo@example.com,+1 415-555-0177,+1 415-555-0178\n";
@@ -2077,9 +2067,7 @@ async fn every_value_of_a_multi_value_cell_is_kept_or_reported() {
 #[tokio::test]
 async fn new_fields_can_be_kept_as_a_note_instead() {
     let app = TestApp::spawn().await;
-    let andy = app.create_user("andy@example.com", "Andy").await;
-    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
-    let ws = app.workspace(&andy, "Borrowers").await;
+    let (api, ws) = setup(&app).await;
     let csv = b"First Name,Last Name,Spouse,Hobby\nAda,Lovelace,William,Chess\nBo,Tate,,\n".to_vec();
     let preview: Value = upload(&api, &ws, "?dry_run=true", "people.csv", csv.clone(), None, None)
         .await
