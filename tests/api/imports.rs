@@ -2102,3 +2102,102 @@ async fn new_fields_can_be_kept_as_a_note_instead() {
         "nothing to keep for Bo"
     );
 }
+
+/// Every non-empty cell of every real export ends somewhere a person can see it (issue 33):
+/// on its contact (the field or list its column maps to, or the note of kept values), named
+/// in the report as a problem on its line and column, or in a column the mapping skips (the
+/// mapping the import answers names it). Rows that duplicate another are counted as such.
+#[tokio::test]
+async fn every_non_empty_cell_of_every_fixture_is_stored_or_reported() {
+    for (region, name) in [
+        ("US", "google_contacts_current.csv"),
+        ("US", "outlook_en.csv"),
+        ("DE", "outlook_de.csv"),
+        ("FR", "outlook_fr.csv"),
+        ("US", "yahoo.csv"),
+        ("US", "hubspot.csv"),
+        ("US", "handmade_excel.csv"),
+        ("US", "apple_contacts.vcf"),
+    ] {
+        let region_owned = region.to_string();
+        let app = TestApp::spawn_with(move |c| c.default_phone_region = region_owned).await;
+        let (api, ws) = setup(&app).await;
+        let bytes = std::fs::read(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/imports")
+                .join(name),
+        )
+        .unwrap();
+        let file = pi_crm::domain::import::read(&bytes).unwrap();
+        let v = run(&api, &ws, name, bytes, None, None).await;
+        assert_eq!(v["status"], "done", "{name}: {v}");
+        let mapping = &v["mapping"]["columns"];
+        let problems = v["report"]["problems"].as_array().unwrap();
+        let contacts: Vec<Value> = contacts_by_name(&api, &ws).await;
+        let mut unaccounted = Vec::new();
+        for row in &file.table.rows {
+            let contact: Option<String> = sqlx::query_scalar("SELECT contact_id FROM import_items WHERE line = ?")
+                .bind(row.line as i64)
+                .fetch_optional(&app.state.db)
+                .await
+                .unwrap();
+            let Some(contact) = contact else {
+                // Not a contact of its own: a duplicate of another row, or a row left out.
+                let counted = v["report"]["duplicates"].as_u64().unwrap() + v["report"]["skipped"].as_u64().unwrap();
+                assert!(
+                    counted > 0,
+                    "{name}: line {} made no contact and is not counted: {v}",
+                    row.line
+                );
+                continue;
+            };
+            let c = contacts.iter().find(|c| c["id"] == contact.as_str()).unwrap();
+            let notes: Vec<String> = timeline(&api, &ws, c)
+                .await
+                .iter()
+                .filter_map(|e| e["content"]["body"].as_str().map(str::to_string))
+                .collect();
+            for (column, cell) in file.table.columns.iter().zip(&row.cells) {
+                // Outlook's `0/0/00` is its way of writing no date (SPEC §11.2).
+                if cell.trim().is_empty() || pi_crm::domain::dates::is_placeholder(cell) {
+                    continue;
+                }
+                let reported = problems
+                    .iter()
+                    .any(|p| p["line"].as_u64() == Some(row.line) && p["column"] == column.as_str());
+                let kept = match &mapping[column] {
+                    Value::Null => false,
+                    Value::String(t) if t == "skip" => true,
+                    Value::String(t) if t == "lists" => {
+                        !c["lists"].as_array().unwrap().is_empty()
+                            || pi_crm::domain::import::mapping::group_names(cell).is_empty()
+                    }
+                    Value::String(t) if t == "full_name" => !c["first_name"].is_null(),
+                    Value::String(base) => !c[base.as_str()].is_null(),
+                    custom => {
+                        c["custom_fields"].get(custom["custom"].as_str().unwrap()).is_some()
+                            // A further number becomes the primary phone on a row without
+                            // one in the primary column (`plan::promote_phone`).
+                            || (custom["type"] == "phone" && same_number(cell, &c["primary_phone"]))
+                    }
+                };
+                let in_note = notes.iter().any(|n| n.contains(&format!("{column}: ")));
+                if !(kept || reported || in_note) {
+                    unaccounted.push(format!("line {} {column:?} = {cell:?} → {}", row.line, mapping[column]));
+                }
+            }
+        }
+        assert!(
+            unaccounted.is_empty(),
+            "{name}: cells neither stored nor reported:\n{}",
+            unaccounted.join("\n")
+        );
+    }
+}
+
+/// Whether `cell` is the number `stored` (E.164) holds: the same last seven digits.
+fn same_number(cell: &str, stored: &Value) -> bool {
+    let digits = |t: &str| t.chars().filter(char::is_ascii_digit).collect::<String>();
+    let (written, stored) = (digits(cell), digits(stored.as_str().unwrap_or_default()));
+    written.len() >= 7 && stored.ends_with(&written[written.len() - 7..])
+}
