@@ -355,3 +355,44 @@ fn basic_twilio() -> String {
         base64::engine::general_purpose::STANDARD.encode(format!("{TWILIO_SID}:{TWILIO_TOKEN}"))
     )
 }
+
+/// An MMS that only polling brings keeps its pictures: the list gives `num_media`, and the
+/// message's Media list gives where each is kept, as a webhook's `MediaUrl{n}` would.
+#[tokio::test]
+async fn a_polled_mms_keeps_its_pictures() {
+    let s = setup_with(|_| {}).await;
+    let fake = MockServer::start().await;
+    let account = format!("/2010-04-01/Accounts/{TWILIO_SID}");
+    Mock::given(method("GET"))
+        .and(path(format!("{account}/Messages.json")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "messages": [{"sid": "MMin01", "from": "+14155550123", "to": "+14155550100", "body": "",
+                          "num_media": "1", "direction": "inbound", "status": "received"}],
+            "next_page_uri": null, "page": 0, "page_size": 100})))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{account}/Messages/MMin01/Media.json")))
+        .and(header("authorization", basic_twilio().as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "media_list": [{"sid": "ME01", "content_type": "image/jpeg",
+                            "uri": format!("{account}/Messages/MMin01/Media/ME01.json")}]})))
+        .mount(&fake)
+        .await;
+    twilio(&s, &fake).await;
+    assert_eq!(
+        run_job(&s).await,
+        "1 events and texts read from providers in 1 workspaces, 1 new"
+    );
+    let media: String =
+        sqlx::query_scalar("SELECT json_extract(content, '$.media') FROM communication_logs WHERE status = 'received'")
+            .fetch_one(&s.app.state.db)
+            .await
+            .unwrap();
+    let media: Value = serde_json::from_str(&media).unwrap();
+    assert_eq!(
+        media,
+        json!([{"url": format!("{}{account}/Messages/MMin01/Media/ME01", fake.uri()), "content_type": "image/jpeg"}])
+    );
+    s.app.stop().await;
+}

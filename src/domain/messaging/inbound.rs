@@ -56,13 +56,18 @@ pub struct Media {
 pub const MAX_MEDIA: usize = 10;
 
 impl Media {
-    /// A media link as Twilio gives it: an `https` address (anything else is not kept).
+    /// A media link as a webhook gives it: an `https` address (anything else is not kept).
     pub fn parse(url: &str, content_type: &str) -> Option<Media> {
         let parsed = url::Url::parse(url.trim()).ok()?;
-        (parsed.scheme() == "https" && parsed.host_str().is_some()).then(|| Media {
-            url: parsed.to_string(),
+        (parsed.scheme() == "https" && parsed.host_str().is_some()).then(|| Media::of(parsed.to_string(), content_type))
+    }
+
+    /// A media link pi-crm made itself on the provider's configured address (polling).
+    pub fn of(url: String, content_type: &str) -> Media {
+        Media {
+            url,
             content_type: content_type.trim().chars().take(100).collect(),
-        })
+        }
     }
 }
 

@@ -192,14 +192,27 @@ async fn poll_twilio(
                 continue;
             }
             done.read += 1;
+            // The list gives only a count of an MMS's pictures; their list is a request of its
+            // own. If it fails, the text still arrives, and the failure is said.
+            let mut media = Vec::new();
+            if field("num_media").parse::<usize>().unwrap_or(0) > 0 {
+                match twilio_messages::media(s, &state.http, field("sid")).await {
+                    Ok(found) => {
+                        media = found
+                            .into_iter()
+                            .take(inbound::MAX_MEDIA)
+                            .map(|(url, kind)| inbound::Media::of(url, &kind))
+                            .collect()
+                    }
+                    Err(e) => done.errors.push(e),
+                }
+            }
             let text = InboundText {
                 sid: field("sid"),
                 from: field("from"),
                 to: field("to"),
                 body: field("body"),
-                // Twilio's list gives only a count of an MMS's pictures (each is a request
-                // of its own): a text that only polling brings keeps its words, not its links.
-                media: Vec::new(),
+                media,
             };
             if inbound::receive_text(&state.db, region, ws, text).await? {
                 done.applied += 1;

@@ -63,6 +63,29 @@ pub async fn message(s: &Settings, http: &reqwest::Client, sid: &str) -> Result<
     get(s, http, &url).await
 }
 
+/// An MMS's pictures and files, from its Media list: where Twilio keeps each (the address a
+/// webhook's `MediaUrl{n}` gives, on the configured `api_base`) and its type.
+pub async fn media(s: &Settings, http: &reqwest::Client, sid: &str) -> Result<Vec<(String, String)>, String> {
+    if !sid.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!("{sid:?} is not a Twilio message id"));
+    }
+    let url = join(&s.api_base, &format!("{}/Messages/{sid}/Media.json", account_path(s)));
+    let body = get(s, http, &url).await?;
+    Ok(body
+        .get("media_list")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|m| {
+                    let uri = m.get("uri").and_then(Value::as_str)?;
+                    let kind = m.get("content_type").and_then(Value::as_str).unwrap_or_default();
+                    Some((join(&s.api_base, uri.trim_end_matches(".json")), kind.to_string()))
+                })
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
 async fn get(s: &Settings, http: &reqwest::Client, url: &str) -> Result<Value, String> {
     let got = http
         .get(url)
