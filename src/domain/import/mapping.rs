@@ -573,13 +573,7 @@ pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
         {
             continue;
         }
-        let k = key(column);
-        let existing = fields.and_then(|f| {
-            f.0.iter()
-                .find(|d| key(&d.field_name) == k || key(&d.label) == k)
-                .map(|d| (d.field_name.clone(), d.field_type))
-        });
-        let target = match existing {
+        let target = match existing_field(fields, &key(column)) {
             Some((name, t)) => Some((name, t)),
             None if seen.filled > 0 && !seen.examples.iter().all(|e| is_no_answer(e)) => {
                 let name = field_name_of(column);
@@ -602,6 +596,15 @@ pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
     mapping
 }
 
+/// The workspace's field whose name or label is `k` (a header's `key`), with its type.
+fn existing_field(fields: Option<&FieldSet>, k: &str) -> Option<(String, FieldType)> {
+    fields?
+        .0
+        .iter()
+        .find(|d| key(&d.field_name) == k || key(&d.label) == k)
+        .map(|d| (d.field_name.clone(), d.field_type))
+}
+
 /// The columns that name a field exactly take it before any guess (SPEC §11.2):
 /// - pi-crm's own export (`loan_amount [number]`): that field, with that type when the
 ///   workspace does not have it yet;
@@ -612,13 +615,7 @@ pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
 /// A guessed column that meant the same field then gives way (`Nickname` beside pi-crm's own
 /// `nickname [text]`), so no field is filled twice.
 fn claim_named_fields(mapping: &mut Mapping, columns: &[String], fields: Option<&FieldSet>) {
-    let existing = |k: &str| {
-        fields.and_then(|f| {
-            f.0.iter()
-                .find(|d| key(&d.field_name) == k || key(&d.label) == k)
-                .map(|d| (d.field_name.clone(), d.field_type))
-        })
-    };
+    let existing = |k: &str| existing_field(fields, k);
     let mut claimed: Vec<(String, String)> = Vec::new();
     for column in columns {
         let guessed_base = matches!(mapping.columns.get(column), Some(Target::Field(_)));

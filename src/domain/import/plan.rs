@@ -95,6 +95,19 @@ pub struct Planned {
 }
 
 impl Planned {
+    /// A contact with these values, nothing yet wrong with it, on no list and with no note.
+    pub fn of(line: u64, base: BaseFields, custom: BTreeMap<String, String>, cells: Vec<String>) -> Planned {
+        Planned {
+            line,
+            base,
+            custom,
+            problems: Vec::new(),
+            cells,
+            lists: Vec::new(),
+            note: Vec::new(),
+        }
+    }
+
     /// What was wrong with the row's cells, in a sentence for the problem rows' download.
     pub fn problem_text(&self) -> String {
         describe(&self.problems)
@@ -324,15 +337,7 @@ fn place_further_values(
 /// Parses one row against the resolved columns (`headers` names them in errors). A cell that
 /// cannot be read is a problem: left out (`SkipCell`) or an error that stops the file (`Stop`).
 pub fn parse_row(row: Row, headers: &[String], columns: &[Column], region: &str, on_problem: OnProblem) -> Parsed {
-    let mut planned = Planned {
-        line: row.line,
-        base: BaseFields::default(),
-        custom: BTreeMap::new(),
-        problems: Vec::new(),
-        cells: Vec::new(),
-        lists: Vec::new(),
-        note: Vec::new(),
-    };
+    let mut planned = Planned::of(row.line, BaseFields::default(), BTreeMap::new(), Vec::new());
     let mut errors = Vec::new();
     let mut any = false;
     // A cell's further values (Google's `a ::: b`) where one value goes: placed once every

@@ -362,7 +362,12 @@ fn apply(card: &mut Card, p: &Property) {
 /// nobody's own number and become fields of their own (`mapping::suggest`). A number with no
 /// type keeps the plain, numbered `Phone 1`, `Phone 2` columns.
 const PHONE_KINDS: [&str; 6] = ["Mobile phone", "Home phone", "Phone", "Work phone", "Fax", "Pager"];
+const MOBILE: usize = 0;
+const HOME: usize = 1;
 const UNTYPED_PHONE: usize = 2;
+const WORK: usize = 3;
+const FAX: usize = 4;
+const PAGER: usize = 5;
 
 fn phone_kind(p: &Property) -> usize {
     let types: Vec<String> = p
@@ -373,15 +378,15 @@ fn phone_kind(p: &Property) -> usize {
         .collect();
     let has = |names: &[&str]| types.iter().any(|t| names.contains(&t.as_str()));
     if has(&["fax"]) {
-        4
+        FAX
     } else if has(&["pager"]) {
-        5
+        PAGER
     } else if has(&["cell", "mobile", "iphone"]) {
-        0
+        MOBILE
     } else if has(&["work"]) {
-        3
+        WORK
     } else if has(&["home"]) {
-        1
+        HOME
     } else {
         UNTYPED_PHONE
     }

@@ -174,7 +174,7 @@ impl Writer {
                         self.keep_problem_row(p.line, p.cells.clone(), &p.problems);
                     }
                     // The problems stay on the row too: a new contact keeps their values as a
-                    // note (`keep_unread_values`).
+                    // note (`keep_as_note`).
                     self.report.add_problems(p.problems.iter().cloned());
                     if let Some(key) = person_key(&p)
                         && !in_batch.insert(key.clone())
@@ -274,7 +274,7 @@ impl Writer {
             .iter()
             .filter(|(_, p)| !p.problems.is_empty() || !p.note.is_empty())
         {
-            self.keep_unread_values(conn, id, p).await?;
+            self.keep_as_note(conn, id, p).await?;
         }
         self.memberships.extend(
             created
@@ -326,7 +326,7 @@ impl Writer {
     /// columns the mapping chose to keep as a note, and the values that could not be read as
     /// their fields' types (which are in the report too). Nothing in the file is lost. The note
     /// goes with the contact if the import is reverted.
-    async fn keep_unread_values(&self, conn: &mut SqliteConnection, contact: &str, p: &Planned) -> AppResult<()> {
+    async fn keep_as_note(&self, conn: &mut SqliteConnection, contact: &str, p: &Planned) -> AppResult<()> {
         let unread: Vec<String> = p
             .problems
             .iter()
@@ -436,16 +436,8 @@ impl Writer {
             for (_, row) in rows {
                 let row: DeferredRow = serde_json::from_str(&row)
                     .map_err(|e| AppError::Internal(anyhow::anyhow!("a kept import row cannot be read: {e}")))?;
-                let p = Planned {
-                    line: row.line,
-                    base: row.base,
-                    custom: row.custom,
-                    problems: Vec::new(),
-                    cells: row.cells,
-                    lists: Vec::new(),
-                    note: Vec::new(),
-                };
-                self.apply_duplicate(conn, p).await?;
+                self.apply_duplicate(conn, Planned::of(row.line, row.base, row.custom, row.cells))
+                    .await?;
             }
         }
         self.store_problem_rows(conn).await
@@ -471,15 +463,7 @@ impl Writer {
         let before = storage::contacts::load(&mut *conn, &self.ws, &id)
             .await?
             .ok_or(AppError::NotFound)?;
-        let mut after = Planned {
-            line: p.line,
-            base: before.base.clone(),
-            custom: before.custom.clone(),
-            problems: Vec::new(),
-            cells: Vec::new(),
-            lists: Vec::new(),
-            note: Vec::new(),
-        };
+        let mut after = Planned::of(p.line, before.base.clone(), before.custom.clone(), Vec::new());
         combine(&mut after, &p, &self.policy);
         if after.base == before.base && after.custom == before.custom {
             return Ok(());
