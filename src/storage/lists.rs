@@ -155,6 +155,23 @@ pub async fn leave_stage(
     Ok(())
 }
 
+/// The ids and names of the lists (not pipeline stages) a contact is on.
+pub async fn labels_of(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT l.id, l.name FROM contact_list_assignments a
+           JOIN contact_lists l ON l.id = a.list_id AND l.workspace_id = a.workspace_id
+          WHERE a.contact_id = ? AND a.workspace_id = ? AND a.is_primary = 0",
+    )
+    .bind(contact)
+    .bind(ws.id())
+    .fetch_all(conn)
+    .await
+}
+
 /// The workspace's list named `name` that no contact is on: its id.
 pub async fn empty_named(
     conn: &mut SqliteConnection,

@@ -199,7 +199,8 @@ async fn google_csv_imports_with_extra_fields_created() {
     // One row carries a number that is no phone number anywhere: left out of that contact and
     // reported, saying where; the file goes in.
     assert_eq!(v["status"], "done", "{v}");
-    assert_eq!(v["report"]["problems"][0]["column"], "Phone 1 - Value");
+    // Google's numbered phones are read under the kind their label names.
+    assert_eq!(v["report"]["problems"][0]["column"], "Mobile phone");
     assert_eq!(v["report"]["problems"][0]["line"], 4);
     assert_eq!(v["report"]["created"], 5, "{v}");
     assert_eq!(v["progress"]["rows_done"], 5);
@@ -1346,11 +1347,19 @@ async fn a_current_google_export_imports_with_nothing_mapped_by_hand() {
         v["mapping"]["columns"]["Phonetic First Name"], "skip",
         "no phone, and noise for a CRM"
     );
-    assert_eq!(
-        v["mapping"]["columns"]["Phone 1 - Label"], "skip",
-        "describes Phone 1 - Value"
-    );
-    assert_eq!(v["mapping"]["columns"]["Address 1 - Label"], "skip");
+    // Google's numbered phones and addresses are folded by their labels, row by row, into the
+    // columns a vCard's would be (`grouped`): the labels and an address's parts are no columns.
+    for folded in [
+        "Phone 1 - Label",
+        "Phone 1 - Value",
+        "Address 1 - Label",
+        "Address 1 - City",
+    ] {
+        assert!(v["mapping"]["columns"].get(folded).is_none(), "{folded}: {v}");
+    }
+    assert_eq!(v["mapping"]["columns"]["Mobile phone"], "primary_phone");
+    assert_eq!(v["mapping"]["columns"]["Work phone"]["custom"], "work_phone");
+    assert_eq!(v["mapping"]["columns"]["Address"]["custom"], "address");
     assert_eq!(v["mapping"]["columns"]["Photo"], "skip", "empty throughout");
     let people: Vec<Value> = contacts_by_name(&api, &ws)
         .await
@@ -1366,10 +1375,8 @@ async fn a_current_google_export_imports_with_nothing_mapped_by_hand() {
             json!({"name": ["Maria", "Gonzalez"], "email": "maria.gonzalez@example.com", "phone": "+14155550134",
                    "company": "Pacific Realty", "custom": {
                        "address": "12 Elm St\nSan Mateo, CA 94401", "alternate_email": "maria@pacificrealty.example",
-                       "address_1_city": "San Mateo", "address_1_postal_code": "94401", "address_1_region": "CA",
-                       "address_1_street": "12 Elm St",
                        "birthday": "--07-04", "job_title": "Broker",
-                       "notes": "Met at the open house on Elm St", "other_phone": "+14155550199"}}),
+                       "notes": "Met at the open house on Elm St", "work_phone": "+14155550199"}}),
             json!({"name": ["Tom", "O'Brien"], "email": null, "phone": "+14155550177", "company": null,
                    "custom": {"birthday": "1975-12-09", "name_prefix": "Dr.",
                               "nickname": "Tommy"}}),
@@ -1646,8 +1653,7 @@ async fn an_outlook_export_imports_with_nothing_mapped_by_hand() {
             json!(["Sam", "Lee", null, "+14155550150", null, {
                 "birthday": "1980-07-04", "name_suffix": "Jr.", "phone_3": "+14155550151"}]),
             json!(["Linda", "Park", "linda.park@example.com", "+16505550140", null, {
-                "assistants_phone": "+16505550190", "home_city": "Palo Alto",
-                "home_postal_code": "02139", "home_state": "CA", "home_street": "12 Oak Ave",
+                "address": "12 Oak Ave\nPalo Alto, CA 02139", "assistants_phone": "+16505550190",
                 "name_prefix": "Ms.", "notes": "Pre-approved for $450,000"}]),
             json!(["Raj", "Patel", "raj@patelrealty.example", "+14085550111", "Patel Realty", {
                 "alternate_email": "raj.patel@example.com", "anniversary": "2015-06-15",
@@ -1720,14 +1726,14 @@ async fn an_outlook_export_in_german_imports_with_nothing_mapped_by_hand() {
     let (v, people, lists) = import_fixture("DE", "outlook_de.csv").await;
     assert_eq!(
         v["report"],
-        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["name_prefix", "department", "job_title", "strasse_geschaeftlich", "ort_geschaeftlich", "postleitzahl_geschaeftlich", "land_region_geschaeftlich", "strasse_privat", "ort_privat", "postleitzahl_privat", "telefon_assistent", "fax_geschaeftlich", "work_phone", "other_phone", "alternate_email", "birthday", "geschlecht", "hobby", "anniversary", "notes", "website"], "lists_created": ["Kunden", "Familie"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["name_prefix", "department", "job_title", "work_address", "address", "telefon_assistent", "fax_geschaeftlich", "work_phone", "other_phone", "alternate_email", "birthday", "geschlecht", "hobby", "anniversary", "notes", "website"], "lists_created": ["Kunden", "Familie"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
     );
     assert_eq!(
         people,
         vec![
             json!(["Pierre", "Dubois", "pierre.dubois@example.fr", "+33612345678", "Banque Exemple", {"alternate_email": "p.dubois@example.com", "anniversary": "2015-06-15", "birthday": "1975-12-31", "geschlecht": "Männlich", "name_prefix": "Herr", "notes": "Kontakt über Jürgen\nRückruf erbeten", "telefon_assistent": "+33142685310", "work_phone": "+33142685300"}]),
             json!(["Anna", "Weiß", null, "+4940123456", null, {"birthday": "--03-12", "geschlecht": "Weiblich", "name_prefix": "Frau"}]),
-            json!(["Jürgen", "Weiß", "juergen.weiss@example.de", "+491712345678", "Müller & Söhne GmbH", {"birthday": "1980-07-04", "department": "Vertrieb", "fax_geschaeftlich": "+4940643213199", "geschlecht": "Männlich", "hobby": "Segeln", "job_title": "Geschäftsführer", "land_region_geschaeftlich": "Deutschland", "name_prefix": "Herr", "notes": "Finanzierung für Haus in Altona", "ort_geschaeftlich": "Hamburg", "ort_privat": "Hamburg", "other_phone": "+4940123456", "postleitzahl_geschaeftlich": "20457", "postleitzahl_privat": "22763", "strasse_geschaeftlich": "Pickhuben 2", "strasse_privat": "Elbchaussee 1", "website": "https://www.mueller-soehne.example/", "work_phone": "+494064321310"}]),
+            json!(["Jürgen", "Weiß", "juergen.weiss@example.de", "+491712345678", "Müller & Söhne GmbH", {"address": "Elbchaussee 1\n22763 Hamburg", "birthday": "1980-07-04", "department": "Vertrieb", "fax_geschaeftlich": "+4940643213199", "geschlecht": "Männlich", "hobby": "Segeln", "job_title": "Geschäftsführer", "name_prefix": "Herr", "notes": "Finanzierung für Haus in Altona", "other_phone": "+4940123456", "website": "https://www.mueller-soehne.example/", "work_address": "Pickhuben 2\n20457 Hamburg\nDeutschland", "work_phone": "+494064321310"}]),
             json!(["Lena", "Weiß", null, "+4940123456", null, {"geschlecht": "Keine Angabe"}]),
         ]
     );
@@ -1749,14 +1755,14 @@ async fn an_outlook_export_in_french_imports_with_nothing_mapped_by_hand() {
     let (v, people, lists) = import_fixture("FR", "outlook_fr.csv").await;
     assert_eq!(
         v["report"],
-        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["name_prefix", "job_title", "rue_bureau", "ville_bureau", "code_postal_bureau", "pays_region_bureau", "telephone_de_lassistant_e", "work_phone", "telephone_societe", "other_phone", "birthday", "anniversary", "notes", "website", "passe_temps", "sexe"], "lists_created": ["Clients", "Famille"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+        json!({"created": 4, "duplicates": 0, "errors": [], "fields_created": ["name_prefix", "job_title", "work_address", "telephone_de_lassistant_e", "work_phone", "telephone_societe", "other_phone", "birthday", "anniversary", "notes", "website", "passe_temps", "sexe"], "lists_created": ["Clients", "Famille"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
     );
     assert_eq!(
         people,
         vec![
-            json!(["Chloé", "Lefèvre", null, "+33142685300", null, {"code_postal_bureau": "06000", "sexe": "Non spécifié", "ville_bureau": "Nice"}]),
+            json!(["Chloé", "Lefèvre", null, "+33142685300", null, {"sexe": "Non spécifié", "work_address": "06000 Nice"}]),
             json!(["Marc", "Lefèvre", null, "+33142685300", null, {"birthday": "--11-23", "name_prefix": "M.", "sexe": "Masculin"}]),
-            json!(["Élodie", "Lefèvre", "elodie.lefevre@example.fr", "+33612345678", "Crédit Exemple", {"anniversary": "2015-06-15", "birthday": "1980-07-04", "code_postal_bureau": "75002", "job_title": "Chargée de clientèle", "name_prefix": "Mme", "notes": "Prêt immobilier, appeler le mardi", "other_phone": "+33142685300", "passe_temps": "Voile", "pays_region_bureau": "France", "rue_bureau": "12 rue de la Paix", "sexe": "Féminin", "telephone_societe": "+33144556600", "ville_bureau": "Paris", "website": "https://credit-exemple.example/lefevre", "work_phone": "+33144556677"}]),
+            json!(["Élodie", "Lefèvre", "elodie.lefevre@example.fr", "+33612345678", "Crédit Exemple", {"anniversary": "2015-06-15", "birthday": "1980-07-04", "job_title": "Chargée de clientèle", "name_prefix": "Mme", "notes": "Prêt immobilier, appeler le mardi", "other_phone": "+33142685300", "passe_temps": "Voile", "sexe": "Féminin", "telephone_societe": "+33144556600", "website": "https://credit-exemple.example/lefevre", "work_address": "12 rue de la Paix\n75002 Paris\nFrance", "work_phone": "+33144556677"}]),
             json!(["Sophie", "Martin", "sophie@bayrealty.example", "+14155550177", "Bay Realty", {"birthday": "1990-02-01", "sexe": "Non spécifié", "telephone_de_lassistant_e": "+14155550178"}]),
         ]
     );
@@ -1774,14 +1780,14 @@ async fn a_yahoo_export_imports_with_nothing_mapped_by_hand() {
     let (v, people, lists) = import_fixture("US", "yahoo.csv").await;
     assert_eq!(
         v["report"],
-        json!({"created": 3, "duplicates": 0, "errors": [], "fields_created": ["nickname", "other_phone", "work_phone", "alternate_email", "business_website", "job_title", "address", "work_city", "work_state", "work_zip", "work_country", "home_city", "home_state", "home_zip", "birthday", "anniversary", "custom_1", "notes"], "lists_created": ["Realtors"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
+        json!({"created": 3, "duplicates": 0, "errors": [], "fields_created": ["nickname", "other_phone", "work_phone", "alternate_email", "business_website", "job_title", "work_address", "address", "birthday", "anniversary", "custom_1", "notes"], "lists_created": ["Realtors"], "problem_rows": 0, "problems": [], "problems_total": 0, "skipped": 0, "updated": 0})
     );
     assert_eq!(
         people,
         vec![
             json!(["Kate", "O'Brien", null, "+14155550101", null, {"anniversary": "2008-06-15", "birthday": "1982-12-25", "custom_1": "Tom's wife"}]),
-            json!(["Tom", "O'Brien", "tom.obrien@yahoo.example", "+14155550102", "O'Brien Homes", {"address": "500 Market St", "alternate_email": "tom@obrienhomes.example", "birthday": "--07-04", "business_website": "http://obrienhomes.example/", "custom_1": "Referred by Maria", "job_title": "Broker", "nickname": "Tommy", "notes": "Golf on Saturdays", "other_phone": "+14155550101", "work_city": "San Francisco", "work_country": "USA", "work_phone": "+14155550200", "work_state": "CA", "work_zip": "94105"}]),
-            json!(["Hiroshi", "Tanaka", "hiroshi@example.jp", "+819012345678", null, {"birthday": "1970-01-02", "home_city": "Cambridge", "home_state": "MA", "home_zip": "02139"}]),
+            json!(["Tom", "O'Brien", "tom.obrien@yahoo.example", "+14155550102", "O'Brien Homes", {"alternate_email": "tom@obrienhomes.example", "birthday": "--07-04", "business_website": "http://obrienhomes.example/", "custom_1": "Referred by Maria", "job_title": "Broker", "nickname": "Tommy", "notes": "Golf on Saturdays", "other_phone": "+14155550101", "work_address": "500 Market St\nSan Francisco, CA 94105\nUSA", "work_phone": "+14155550200"}]),
+            json!(["Hiroshi", "Tanaka", "hiroshi@example.jp", "+819012345678", null, {"address": "Cambridge, MA 02139", "birthday": "1970-01-02"}]),
         ]
     );
     assert_eq!(lists, [("Tom".to_string(), vec!["Realtors".to_string()])]);
@@ -1847,7 +1853,7 @@ async fn an_apple_contacts_vcard_imports_with_nothing_mapped_by_hand() {
         vec![
             json!([null, null, null, "+14085550199", "Cupertino Title Co.", {}]),
             json!(["Jane", "Appleseed", null, "+14085550151", null, {"birthday": "1982-03-10"}]),
-            json!(["Johnny", "Appleseed", "johnny@example.com", "+14085550150", "Apple Realty", {"address": "1 Infinite Loop, Cupertino, CA, 95014, United States", "alternate_email": "j.appleseed@applerealty.example", "birthday": "--07-04", "job_title": "Broker", "middle_name": "Q.", "name_prefix": "Dr.", "name_suffix": "Jr.", "notes": "Met at the open house\nPrefers texts", "other_phone": "+14085550151", "phone_3": "+442079460958", "website": "https://applerealty.example/"}]),
+            json!(["Johnny", "Appleseed", "johnny@example.com", "+14085550150", "Apple Realty", {"address": "1 Infinite Loop\nCupertino, CA 95014\nUnited States", "alternate_email": "j.appleseed@applerealty.example", "birthday": "--07-04", "job_title": "Broker", "middle_name": "Q.", "name_prefix": "Dr.", "name_suffix": "Jr.", "notes": "Met at the open house\nPrefers texts", "other_phone": "+14085550151", "phone_3": "+442079460958", "website": "https://applerealty.example/"}]),
             // TEL;type=WORK is kept as the work number it is.
             json!(["Jörg", "Müller", "joerg.mueller@example.de", "+491701234567", null, {"birthday": "1975-12-31", "work_phone": "+4930901820"}]),
         ]
@@ -2200,4 +2206,140 @@ fn same_number(cell: &str, stored: &Value) -> bool {
     let digits = |t: &str| t.chars().filter(char::is_ascii_digit).collect::<String>();
     let (written, stored) = (digits(cell), digits(stored.as_str().unwrap_or_default()));
     written.len() >= 7 && stored.ends_with(&written[written.len() - 7..])
+}
+
+/// Three exports of the same 20 people — Google's CSV, Outlook's CSV (Windows-1252) and an
+/// iCloud vCard — imported one after another into one workspace, merging the duplicates:
+/// 20 contacts, and no more custom fields than the people's data needs (SPEC §11.2, "a tidy
+/// workspace"). Each export spells an address its own way (Google's formatted text beside
+/// its parts, Outlook's street/city/state/ZIP columns, a vCard's ADR) and each lands in one
+/// home and one work address field; each export's second email, home and work numbers land
+/// in the same fields as the others'.
+#[tokio::test]
+async fn three_exports_of_the_same_people_make_one_tidy_set_of_fields() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let mut made: Vec<String> = Vec::new();
+    let mut ids = Vec::new();
+    for name in ["same20_google.csv", "same20_outlook.csv", "same20_icloud.vcf"] {
+        let bytes = std::fs::read(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/imports")
+                .join(name),
+        )
+        .unwrap();
+        let v = run(&api, &ws, name, bytes, None, Some("merge")).await;
+        assert_eq!(v["status"], "done", "{v}");
+        assert_eq!(v["report"]["problems_total"], 0, "{name}: {v}");
+        ids.push(v["id"].as_str().unwrap().to_string());
+        for f in v["report"]["fields_created"].as_array().cloned().unwrap_or_default() {
+            made.push(f.as_str().unwrap().to_string());
+        }
+        eprintln!("{name}: {}", v["report"]);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 20);
+    made.sort();
+    assert_eq!(
+        made,
+        [
+            "address",
+            "alternate_email",
+            "birthday",
+            "job_title",
+            "middle_name",
+            "name_prefix",
+            "notes",
+            "other_phone",
+            "website",
+            "work_address",
+            "work_phone",
+        ],
+        "{} fields",
+        made.len()
+    );
+    assert!(made.len() <= 12);
+
+    let people = contacts_by_name(&api, &ws).await;
+    let jennifer = people.iter().find(|c| c["first_name"] == "Jennifer").unwrap();
+    assert_eq!(
+        jennifer["custom_fields"],
+        json!({
+            "address": "14 Maple Way\nCupertino, CA 95014",
+            "alternate_email": "jennifer@leerealty.example",
+            "job_title": "Realtor",
+            "other_phone": "+14085550178",
+            "website": "https://leerealty.example/",
+            "work_address": "200 Stevens Creek Blvd\nCupertino, CA 95014",
+            "work_phone": "+14085550179",
+        })
+    );
+    let lists: Vec<&str> = jennifer["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(lists, ["Starred", "Realtors", "VIP"]);
+
+    // Outlook's categories joined the contacts it duplicated to "VIP", a list it made;
+    // reverting it takes them off again and the list, empty, goes.
+    let r = api
+        .post(&format!("/api/v1/workspaces/{ws}/imports/{}/revert", ids[1]), json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["report"]["lists_removed"], json!(["VIP"]), "{v}");
+    let people = contacts_by_name(&api, &ws).await;
+    let jennifer = people.iter().find(|c| c["first_name"] == "Jennifer").unwrap();
+    let lists: Vec<&str> = jennifer["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(lists, ["Starred", "Realtors"]);
+
+    // Each export alone, into a workspace of its own, makes fields from the same set and puts
+    // Jennifer's numbers and addresses in the same ones.
+    let andy = app.user_by_email("andy@example.com").await;
+    for name in ["same20_outlook.csv", "same20_icloud.vcf"] {
+        let other = app.workspace(&andy, name).await;
+        let bytes = std::fs::read(
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/imports")
+                .join(name),
+        )
+        .unwrap();
+        let v = run(&api, &other, name, bytes, None, None).await;
+        assert_eq!(v["report"]["problems_total"], 0, "{name}: {v}");
+        let alone: Vec<&str> = v["report"]["fields_created"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f.as_str().unwrap())
+            .collect();
+        assert!(alone.iter().all(|f| made.contains(&f.to_string())), "{name}: {alone:?}");
+        let people = contacts_by_name(&api, &other).await;
+        let jennifer = people.iter().find(|c| c["first_name"] == "Jennifer").unwrap();
+        let custom = &jennifer["custom_fields"];
+        assert_eq!(
+            [&custom["other_phone"], &custom["work_phone"]],
+            ["+14085550178", "+14085550179"],
+            "{name}"
+        );
+        assert!(
+            custom["address"]
+                .as_str()
+                .unwrap()
+                .starts_with("14 Maple Way\nCupertino, CA 95014"),
+            "{name}: {custom}"
+        );
+        assert!(
+            custom["work_address"]
+                .as_str()
+                .unwrap()
+                .starts_with("200 Stevens Creek Blvd\nCupertino, CA 95014"),
+            "{name}: {custom}"
+        );
+    }
 }

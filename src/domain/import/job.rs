@@ -664,6 +664,14 @@ async fn undo(tx: &mut SqliteConnection, actor: &Actor, ws: &WorkspaceAccess, ro
         for (name, value) in &old {
             storage::contacts::set_value(&mut *tx, ws, &cid, name, value).await?;
         }
+        // The lists it joined the contact to (the ones it made go below, once empty).
+        if let Some(lists) = before.lists {
+            for (list, _) in storage::lists::labels_of(&mut *tx, ws, &cid).await? {
+                if !lists.contains(&list) {
+                    storage::lists::unassign(&mut *tx, ws, &cid, &list).await?;
+                }
+            }
+        }
         storage::contacts::refresh_search(&mut *tx, ws, &contact).await?;
     }
     remove_what_it_made(&mut *tx, actor, ws, row).await?;

@@ -187,8 +187,10 @@ fn meaning(header: &str) -> Option<Meaning> {
         }
         "website" | "webpage" | "webpage1" | "website1value" | "webseite" | "websitehome" | "websitework" | "url"
         | "pageweb" | "personalwebsite" | "website1" => Custom("website", T::Url),
-        "address" | "address1formatted" | "homeaddress" | "address1" | "businessaddress" | "workaddress"
-        | "adresse" => Custom("address", T::LongText),
+        // An address written over several columns arrives here folded into one (`grouped`).
+        "address" | "address1formatted" | "homeaddress" | "address1" | "adresse" => Custom("address", T::LongText),
+        "workaddress" | "businessaddress" => Custom("work_address", T::LongText),
+        "otheraddress" => Custom("other_address", T::LongText),
         "groupmembership" | "categories" | "category" | "catégories" | "kategorien" | "labels" => Lists,
         // A picture (Google's photo address, a vCard's embedded one): pi-crm keeps no photos.
         "photo" => Bookkeeping,
@@ -376,17 +378,25 @@ pub fn group_names(cell: &str) -> Vec<String> {
 
 /// The suggested mapping for a header row.
 pub fn suggest(columns: &[String]) -> Mapping {
+    suggest_filled(columns, &[])
+}
+
+/// The suggested mapping for a header row whose `empty` columns hold nothing: those take no
+/// email's or phone's place (an empty `Primary Phone` does not make the home number
+/// `phone_3`).
+fn suggest_filled(columns: &[String], empty: &[bool]) -> Mapping {
     // Yahoo names its phone columns by place alone ("Home", "Work", "Other", "Primary"),
     // beside one it calls "Yahoo Phone".
     let yahoo = columns.iter().any(|c| key(c) == "yahoophone");
     let meanings: Vec<Option<Meaning>> = columns
         .iter()
-        .map(|c| match key(c).as_str() {
+        .enumerate()
+        .map(|(i, c)| match key(c).as_str() {
             // pi-crm's own export names its field exactly (`suggest_for`).
             _ if parse_typed_header(c).is_some() => None,
             _ if is_noise(c) => None,
             "home" | "work" | "other" | "primary" if yahoo => Some(Meaning::Phone),
-            _ => meaning(c),
+            _ => meaning(c).filter(|m| !(empty.get(i) == Some(&true) && matches!(m, Meaning::Phone | Meaning::Email))),
         })
         .collect();
     let has_split_name = meanings
@@ -542,14 +552,20 @@ fn leak_name(prefix: &str, n: usize) -> &'static str {
 /// after it with the type its values suggest; else skipped. A `… Label` or `… Type` column
 /// beside its `… Value` column only describes that one, and stays skipped.
 pub fn suggest_for(scan: &Scan, fields: Option<&FieldSet>) -> Mapping {
-    let mut mapping = suggest(&scan.columns);
-    claim_named_fields(&mut mapping, &scan.columns, fields);
     // A column with nothing in it makes no field (SPEC §11.2): vCard's Title, say, when no
-    // card has one.
-    for (column, seen) in scan.columns.iter().zip(&scan.seen) {
-        if seen.filled == 0
-            && let Some(target @ Target::Custom { .. }) = mapping.columns.get_mut(column)
-        {
+    // card has one, or Outlook's Anniversary when every cell is its `0/0/00`.
+    let empty: Vec<bool> = scan
+        .seen
+        .iter()
+        .map(|seen| {
+            seen.filled as usize == seen.examples.len()
+                && seen.examples.iter().all(|e| crate::domain::dates::is_placeholder(e))
+        })
+        .collect();
+    let mut mapping = suggest_filled(&scan.columns, &empty);
+    claim_named_fields(&mut mapping, &scan.columns, fields);
+    for (column, empty) in scan.columns.iter().zip(&empty) {
+        if *empty && let Some(target @ Target::Custom { .. }) = mapping.columns.get_mut(column) {
             *target = Target::skip();
         }
     }
@@ -723,10 +739,16 @@ fn infer_type(header: &str, examples: &[String]) -> FieldType {
     }
 }
 
+/// What parts the values of Google's multi-value cells.
+pub const MULTI_SEPARATOR: &str = " ::: ";
+
 /// Google's multi-value cells: `home@x.com ::: work@x.com` → the first value (the rest are
 /// kept by the importer as further values).
 pub fn split_multi(cell: &str) -> Vec<&str> {
-    cell.split(" ::: ").map(str::trim).filter(|s| !s.is_empty()).collect()
+    cell.split(MULTI_SEPARATOR)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect()
 }
 
 #[cfg(test)]

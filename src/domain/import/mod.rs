@@ -4,6 +4,7 @@
 
 pub mod cells;
 pub mod decode;
+pub mod grouped;
 pub mod job;
 pub mod mapping;
 pub mod names;

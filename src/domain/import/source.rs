@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::decode::{self, DecodeReader, Detected};
+use super::grouped::Grouped;
 use super::table::{self, CsvRows, Row};
 use super::vcard;
 use crate::error::{AppError, AppResult};
@@ -100,7 +101,15 @@ impl Source {
         match self.format {
             Format::Csv { delimiter } => {
                 let (columns, rows) = CsvRows::open(text, delimiter)?;
-                Ok((columns, Box::new(rows)))
+                // An address over several columns, Google's labelled numbers: folded into
+                // the columns a person means, row by row.
+                Ok(match Grouped::of(&columns) {
+                    Some(grouped) => (
+                        grouped.columns(&columns),
+                        Box::new(rows.map(move |row| row.map(|r| grouped.row(r)))),
+                    ),
+                    None => (columns, Box::new(rows)),
+                })
             }
             Format::Vcard => {
                 // Two passes over the file on disk: the first gathers the columns, the second

@@ -37,6 +37,8 @@ pub struct Card {
     /// Each number with what its `TYPE` says it is (`PHONE_KINDS`).
     phones: Vec<(usize, String)>,
     addresses: Vec<String>,
+    /// Addresses whose `TYPE` says work: a column of their own, as Outlook's business address.
+    work_addresses: Vec<String>,
     urls: Vec<String>,
     /// pi-crm's own custom fields (`X-PI-CRM-LOAN_AMOUNT`), by column: `loan_amount [number]`
     /// when the card says the type, else the field's name.
@@ -193,6 +195,19 @@ fn bare_param_name(value: &str) -> String {
 }
 
 impl Property {
+    /// What its `TYPE` parameters say, lower-cased (`TYPE=WORK,VOICE` and `type=work;type=voice`).
+    fn types(&self) -> Vec<String> {
+        self.params
+            .iter()
+            .filter(|(k, _)| k == "TYPE")
+            .flat_map(|(_, v)| v.split(',').map(|t| t.trim().to_ascii_lowercase()).collect::<Vec<_>>())
+            .collect()
+    }
+
+    fn has_type(&self, name: &str) -> bool {
+        self.types().iter().any(|t| t == name)
+    }
+
     fn param(&self, name: &str) -> Option<&str> {
         self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
@@ -330,8 +345,28 @@ fn apply(card: &mut Card, p: &Property) {
             }
         }
         "ADR" => {
-            let parts: Vec<String> = p.components().into_iter().filter(|s| !s.is_empty()).collect();
-            push_value(&mut card.addresses, parts.join(", "));
+            use super::grouped::{AddressPart as A, write_address};
+            // PO box; extended address; street; locality; region; postal code; country.
+            let c = p.components();
+            let part = |i: usize| c.get(i).map(String::as_str).unwrap_or_default();
+            let written = write_address(&[
+                (A::Street, part(2)),
+                (A::Street, part(1)),
+                (A::PoBox, part(0)),
+                (A::City, part(3)),
+                (A::Region, part(4)),
+                (A::Postal, part(5)),
+                (A::Country, part(6)),
+            ]);
+            let work = p.has_type("work");
+            push_value(
+                if work {
+                    &mut card.work_addresses
+                } else {
+                    &mut card.addresses
+                },
+                written,
+            );
         }
         "URL" => push_value(&mut card.urls, p.text()),
         "ANNIVERSARY" | "X-ANNIVERSARY" if card.anniversary.is_empty() => card.anniversary = normalise_date(&p.text()),
@@ -370,12 +405,7 @@ const FAX: usize = 4;
 const PAGER: usize = 5;
 
 fn phone_kind(p: &Property) -> usize {
-    let types: Vec<String> = p
-        .params
-        .iter()
-        .filter(|(k, _)| k == "TYPE")
-        .flat_map(|(_, v)| v.split(',').map(|t| t.trim().to_ascii_lowercase()).collect::<Vec<_>>())
-        .collect();
+    let types = p.types();
     let has = |names: &[&str]| types.iter().any(|t| names.contains(&t.as_str()));
     if has(&["fax"]) {
         FAX
@@ -490,6 +520,7 @@ pub struct Shape {
     /// The most numbers of each kind (`PHONE_KINDS`) on one card.
     phones: [usize; 6],
     addresses: usize,
+    work_addresses: usize,
     urls: usize,
     custom: Vec<String>,
 }
@@ -533,6 +564,7 @@ impl Shape {
             *most = (*most).max(card.phones.iter().filter(|(k, _)| *k == kind).count());
         }
         self.addresses = self.addresses.max(card.addresses.len());
+        self.work_addresses = self.work_addresses.max(card.work_addresses.len());
         self.urls = self.urls.max(card.urls.len());
         for (name, _) in &card.custom {
             if !self.custom.contains(name) {
@@ -555,9 +587,12 @@ impl Shape {
                 n => columns.extend((1..=n).map(|i| format!("{label} {i}"))),
             }
         }
-        for (label, n) in [("Address", self.addresses), ("Website", self.urls)] {
-            columns.extend((1..=n).map(|i| format!("{label} {i}")));
+        columns.extend((1..=self.addresses).map(|i| format!("Address {i}")));
+        match self.work_addresses {
+            1 => columns.push("Work address".into()),
+            n => columns.extend((1..=n).map(|i| format!("Work address {i}"))),
         }
+        columns.extend((1..=self.urls).map(|i| format!("Website {i}")));
         // pi-crm's own custom fields, one column each, named after the field.
         columns.extend(self.custom.iter().cloned());
         columns
@@ -596,7 +631,7 @@ impl Shape {
             card.prefix,
             card.suffix,
             card.anniversary,
-            card.categories.join(" ::: "), // Google's separator, which the importer parts group names on
+            card.categories.join(super::mapping::MULTI_SEPARATOR), // the importer parts group names on it
             card.photo,
         ]) {
             if *seen {
@@ -614,6 +649,7 @@ impl Shape {
             cells.extend(pad(numbers, *n));
         }
         cells.extend(pad(card.addresses, self.addresses));
+        cells.extend(pad(card.work_addresses, self.work_addresses));
         cells.extend(pad(card.urls, self.urls));
         let mut custom = card.custom;
         cells.extend(self.custom.iter().map(|name| {

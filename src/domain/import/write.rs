@@ -36,6 +36,9 @@ pub struct Before {
     pub base: BaseFields,
     #[serde(default)]
     pub custom_fields: BTreeMap<String, String>,
+    /// The ids of the lists the contact was on (`None` in snapshots older than this).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lists: Option<Vec<String>>,
 }
 
 pub struct Writer {
@@ -67,6 +70,8 @@ struct DeferredRow {
     base: BaseFields,
     custom: BTreeMap<String, String>,
     cells: Vec<String>,
+    #[serde(default)]
+    lists: Vec<String>,
 }
 
 impl Writer {
@@ -417,6 +422,7 @@ impl Writer {
             base: p.base,
             custom: p.custom,
             cells: p.cells,
+            lists: p.lists,
         };
         let row = serde_json::to_string(&row).expect("a row serialises");
         storage::imports::defer_row(conn, &self.ws, &self.import, self.deferred, &row).await?;
@@ -436,8 +442,9 @@ impl Writer {
             for (_, row) in rows {
                 let row: DeferredRow = serde_json::from_str(&row)
                     .map_err(|e| AppError::Internal(anyhow::anyhow!("a kept import row cannot be read: {e}")))?;
-                self.apply_duplicate(conn, Planned::of(row.line, row.base, row.custom, row.cells))
-                    .await?;
+                let mut planned = Planned::of(row.line, row.base, row.custom, row.cells);
+                planned.lists = row.lists;
+                self.apply_duplicate(conn, planned).await?;
             }
         }
         self.store_problem_rows(conn).await
@@ -465,7 +472,16 @@ impl Writer {
             .ok_or(AppError::NotFound)?;
         let mut after = Planned::of(p.line, before.base.clone(), before.custom.clone(), Vec::new());
         combine(&mut after, &p, &self.policy);
-        if after.base == before.base && after.custom == before.custom {
+        // Group names join the contact to their lists whatever the policy: lists are not
+        // exclusive, so nothing the contact had is overwritten.
+        let on = storage::lists::labels_of(&mut *conn, &self.ws, &id).await?;
+        let joining: Vec<String> = p
+            .lists
+            .iter()
+            .filter(|name| !on.iter().any(|(_, n)| n.eq_ignore_ascii_case(name)))
+            .cloned()
+            .collect();
+        if after.base == before.base && after.custom == before.custom && joining.is_empty() {
             return Ok(());
         }
         if storage::imports::item(conn, &self.ws, &self.import, &target)
@@ -475,6 +491,7 @@ impl Writer {
             let snapshot = Before {
                 base: before.base.clone(),
                 custom_fields: before.custom.clone(),
+                lists: Some(on.into_iter().map(|(list, _)| list).collect()),
             };
             let snapshot = serde_json::to_string(&snapshot).expect("a contact serialises");
             storage::imports::add_updated(conn, &self.ws, &self.import, &target, &snapshot, p.line).await?;
@@ -485,6 +502,9 @@ impl Writer {
         storage::contacts::update_base(conn, &self.ws, &record).await?;
         for (name, value) in changed(&before.custom, &after.custom) {
             storage::contacts::set_value(conn, &self.ws, &id, name, value).await?;
+        }
+        if !joining.is_empty() {
+            self.memberships.push((target, joining));
         }
         Ok(())
     }
