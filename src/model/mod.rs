@@ -7,3 +7,4 @@ pub mod channel;
 pub mod ids;
 pub mod page;
 pub mod query;
+pub mod suppression;

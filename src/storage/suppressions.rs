@@ -4,17 +4,22 @@ use crate::model::access::WorkspaceAccess;
 use crate::model::ids::SuppressionId;
 use crate::model::page::PageSpec;
 
-/// Adds the address unless it is there already; true when it was added.
+/// Adds the address unless it is there already, or widens a `marketing` entry to `all` (a
+/// bounce after an unsubscribe); true when it was added or widened.
 pub async fn insert(conn: &mut SqliteConnection, ws: &WorkspaceAccess, s: &Suppression) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "INSERT INTO suppressions (id, workspace_id, channel, address, reason, created_at)
-         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (workspace_id, channel, address) DO NOTHING",
+        "INSERT INTO suppressions (id, workspace_id, channel, address, reason, scope, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (workspace_id, channel, address) DO UPDATE
+            SET scope = excluded.scope, reason = excluded.reason, created_at = excluded.created_at
+          WHERE suppressions.scope = 'marketing' AND excluded.scope = 'all'",
     )
     .bind(&s.id)
     .bind(ws.id())
     .bind(s.channel.as_str())
     .bind(&s.address)
     .bind(&s.reason)
+    .bind(s.scope.as_str())
     .bind(&s.created_at)
     .execute(conn)
     .await?;
@@ -28,7 +33,7 @@ pub async fn find(
     address: &str,
 ) -> Result<Option<Suppression>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, channel, address, reason, created_at FROM suppressions
+        "SELECT id, channel, address, reason, scope, created_at FROM suppressions
           WHERE workspace_id = ? AND channel = ? AND address = ?",
     )
     .bind(ws.id())
@@ -40,7 +45,7 @@ pub async fn find(
 
 pub async fn page(db: &SqlitePool, ws: &WorkspaceAccess, spec: &PageSpec) -> Result<Vec<Suppression>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, channel, address, reason, created_at FROM suppressions
+        "SELECT id, channel, address, reason, scope, created_at FROM suppressions
           WHERE workspace_id = ? AND (? IS NULL OR id < ?) ORDER BY id DESC LIMIT ?",
     )
     .bind(ws.id())
@@ -103,5 +108,8 @@ pub struct Suppression {
     pub channel: crate::model::channel::Channel,
     pub address: String,
     pub reason: String,
+    /// `marketing`: campaigns skip the address, one-to-one messages go; `all`: nothing goes.
+    #[sqlx(try_from = "String")]
+    pub scope: crate::model::suppression::SuppressionScope,
     pub created_at: String,
 }

@@ -365,6 +365,8 @@ pub struct SuppressForm {
     address: String,
     #[serde(default)]
     channel: String,
+    #[serde(default)]
+    scope: String,
 }
 
 pub async fn suppress(
@@ -377,13 +379,22 @@ pub async fn suppress(
         address: form.address,
         channel: form.channel,
         reason: Some("manual".into()),
+        scope: Some(form.scope),
     };
     match suppression::add(&state.db, &state.config.default_phone_region, &pw.actor, &pw.ws, input).await {
         Ok((s, true)) => Ok(flash::redirect(
             &state,
             &url(&pw.ws),
             "success",
-            &format!("Nothing will be sent to {} any more.", s.address),
+            &match s.scope {
+                suppression::SuppressionScope::All => format!("Nothing will be sent to {} any more.", s.address),
+                suppression::SuppressionScope::Marketing => {
+                    format!(
+                        "Campaigns will not be sent to {} any more; your own messages still go.",
+                        s.address
+                    )
+                }
+            },
         )),
         Ok((s, false)) => Ok(flash::redirect(
             &state,

@@ -292,7 +292,7 @@ async fn suppressions_and_the_inbox_in_the_ui() {
     let page = u.browser.get(&contact).await;
     assert!(
         page.body
-            .contains("ada@example.com is on the suppression list (manual)."),
+            .contains("ada@example.com is on the suppression list (manual); nothing is sent to it."),
         "{}",
         page.body
     );

@@ -696,3 +696,143 @@ async fn one_click_unsubscribe_asks_on_get_and_acts_on_post() {
     assert_eq!(client.get(s.app.url("/u/nonsense")).send().await.unwrap().status(), 404);
     assert_eq!(s.app.count("SELECT count(*) FROM suppressions").await, 1);
 }
+
+/// SPEC §8.4 (v3): an unsubscribe is from marketing. Campaigns skip Ada's address, yet Andy
+/// can still email her about her closing, and her page and the compose form say she
+/// unsubscribed and when; a hard bounce afterwards widens it to everything; a manual entry
+/// can be either; the list and the API say the scope.
+#[tokio::test]
+async fn an_unsubscribe_stops_campaigns_and_lets_one_to_one_email_through() {
+    let s = with_public_url().await;
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mg.example.com/messages"))
+        .respond_with(mailgun_accepts("20261206.1.ABC@mg.example.com"))
+        .mount(&fake)
+        .await;
+    mailgun(&s, &fake).await;
+    let ws = pi_crm::domain::ids::WorkspaceId::parse(&s.ws).unwrap();
+    let token = pi_crm::domain::messaging::unsubscribe::token(&s.app.state.secret, &ws, "ada@example.com");
+    let r = s
+        .app
+        .anonymous()
+        .post(s.app.url(&format!("/u/{token}")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let api = s.app.api(&s.key);
+    let list: Value = api
+        .get(&format!("/api/v1/workspaces/{}/suppressions", s.ws))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["scope"], "marketing", "{list}");
+    assert_eq!(list["items"][0]["reason"], "unsubscribed");
+
+    // A campaign's audience leaves her out…
+    let owner = s.app.user_by_email("andy@example.com").await;
+    let campaigns = s.app.api(&s.app.key(&owner, &["read:campaigns"], None).await);
+    let r = campaigns
+        .post(
+            &format!("/api/v1/workspaces/{}/campaigns/audience", s.ws),
+            json!({"channel": "email", "segment": {}}),
+        )
+        .await;
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"contacts": 1, "no_address": 0, "suppressed": 1, "reachable": 0})
+    );
+    // …while Andy's own email to her goes out.
+    let id = queue(
+        &s,
+        json!({"channel": "email", "subject": "Closing documents", "body": "Attached."}),
+    )
+    .await;
+    s.app.drain_outbox().await;
+    assert_eq!(entry(&s, &id).await["status"], "sent");
+    assert_eq!(fake.received_requests().await.unwrap().len(), 1);
+
+    // Her page and the compose form say so.
+    let andy = s.app.browser();
+    andy.login("andy@example.com", crate::common::PASSWORD).await;
+    let page = andy.get(&format!("/workspaces/{}/contacts/{}", s.ws, s.ada)).await;
+    assert!(page.body.contains("id=\"marketing-off\""), "{}", page.body);
+    let today = s.app.clock().now().strftime("%b %-d, %Y").to_string();
+    assert!(
+        page.body.contains(&format!(
+            "Unsubscribed from marketing on {today}: campaigns skip this address"
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Send email"), "the form is there");
+
+    // A hard bounce afterwards stops everything to her.
+    let outbox_id: String = sqlx::query_scalar("SELECT id FROM outbox WHERE communication_id = ?")
+        .bind(&id)
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
+    let mut bounce = corpus("mailgun_event_failed_permanent.json")["event-data"].clone();
+    bounce["recipient"] = json!("ada@example.com");
+    bounce["user-variables"] = json!({"outbox_id": outbox_id});
+    assert_eq!(
+        mailgun_post(&s, &mailgun_body(bounce, "tok-scope", SIGNING_KEY))
+            .await
+            .status(),
+        200
+    );
+    let (reason, scope): (String, String) = sqlx::query_as("SELECT reason, scope FROM suppressions")
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!((reason.as_str(), scope.as_str()), ("bounced", "all"));
+    let r = send(&s, json!({"channel": "email", "subject": "Hi", "body": "x"})).await;
+    assert_eq!(r.status(), 409);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "suppressed");
+    assert!(e["error"]["message"].as_str().unwrap().contains("(bounced)"), "{e}");
+    // A later unsubscribe does not narrow it again.
+    let r = s
+        .app
+        .anonymous()
+        .post(s.app.url(&format!("/u/{token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let scope: String = sqlx::query_scalar("SELECT scope FROM suppressions")
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(scope, "all");
+
+    // By hand: everything by default, campaigns only when asked; a scope that is neither is
+    // a 422 naming the field.
+    let add = |body: Value| {
+        let api = s.app.api(&s.key);
+        let url = format!("/api/v1/workspaces/{}/suppressions", s.ws);
+        async move { api.post(&url, body).await }
+    };
+    let r = add(json!({"address": "bob@example.com", "channel": "email"})).await;
+    assert_eq!(r.json::<Value>().await.unwrap()["scope"], "all");
+    let r = add(json!({"address": "cy@example.com", "channel": "email", "scope": "marketing"})).await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.json::<Value>().await.unwrap()["scope"], "marketing");
+    let r = add(json!({"address": "dee@example.com", "channel": "email", "scope": "some"})).await;
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["field"], "scope", "{e}");
+    // The settings page shows each entry's scope.
+    let page = andy.get(&format!("/workspaces/{}/messaging", s.ws)).await;
+    assert!(
+        page.body.contains("data-scope=\"marketing\">campaigns only"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("data-scope=\"all\">everything"));
+}

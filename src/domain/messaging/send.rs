@@ -119,7 +119,7 @@ pub async fn send(
         )
     })?;
     let mut tx = storage::db::begin_write(&state.db).await?;
-    suppression::refuse_if_suppressed(&mut tx, ws, via, &to).await?;
+    suppression::refuse_if_suppressed(&mut tx, ws, via, &to, suppression::SendKind::OneToOne).await?;
     let at = state.clock.now_text();
     let out = Outgoing {
         via,
@@ -310,7 +310,12 @@ pub async fn send_again(
     let (_, channel, recipient, message, campaign) = storage::outbox::last_for_communication(&mut tx, ws, id.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    suppression::refuse_if_suppressed(&mut tx, ws, Channel::stored(&channel), &recipient).await?;
+    let kind = if campaign.is_some() {
+        suppression::SendKind::Marketing
+    } else {
+        suppression::SendKind::OneToOne
+    };
+    suppression::refuse_if_suppressed(&mut tx, ws, Channel::stored(&channel), &recipient, kind).await?;
     let now = state.clock.now_text();
     super::outbox::queue_message(
         &mut tx,

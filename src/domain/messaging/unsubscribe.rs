@@ -68,9 +68,16 @@ pub async fn look_up(db: &SqlitePool, key: &SecretKey, token: &str) -> AppResult
         return Ok(None);
     };
     let mut conn = db.acquire().await?;
-    let already = suppression::is_suppressed(&mut conn, &ws, Channel::Email, &address)
-        .await?
-        .is_some();
+    // Off the marketing list already (or off every list, after a bounce).
+    let already = suppression::is_suppressed(
+        &mut conn,
+        &ws,
+        Channel::Email,
+        &address,
+        suppression::SendKind::Marketing,
+    )
+    .await?
+    .is_some();
     Ok(Some(Target { ws, address, already }))
 }
 

@@ -35,6 +35,9 @@ pub struct Typed {
 /// The send forms' state on the contact page: each channel is ready, or says why not.
 pub struct SendBox {
     pub email_blocked: Option<String>,
+    /// "Unsubscribed from marketing on Dec 6, 2026": said above the email form, which still
+    /// works (an unsubscribe stops campaigns, not one person writing to another).
+    pub email_marketing_off: Option<String>,
     pub text_blocked: Option<String>,
     /// Whether the person may set providers (the owner), for the "set one up" link.
     pub can_set_up: bool,
@@ -88,20 +91,28 @@ impl SendBox {
             blocked(sms, "text", c.base.primary_phone.as_ref(), Channel::Text),
         ];
         let mut out = Vec::new();
+        let mut email_marketing_off = None;
         for (reason, address, via) in checks {
-            let reason = match (reason, address) {
-                (Some(r), _) => Some(r),
-                (None, Some(a)) => suppression::is_suppressed(&mut conn, ws, via, &a)
-                    .await?
-                    .map(|why| format!("{a} is on the suppression list ({why}).")),
-                (None, None) => None,
+            let entry = match &address {
+                Some(a) => suppression::find(&mut conn, ws, via, a).await?,
+                None => None,
             };
+            let reason = reason.or_else(|| match &entry {
+                Some(e) if e.scope.stops(suppression::SendKind::OneToOne) => Some(format!("{}.", e.why_stopped())),
+                _ => None,
+            });
+            if let Some(e) =
+                entry.filter(|e| via == Channel::Email && e.scope == suppression::SuppressionScope::Marketing)
+            {
+                email_marketing_off = Some(marketing_off(&e));
+            }
             out.push(reason);
         }
         let text_blocked = out.pop().flatten();
         let email_blocked = out.pop().flatten();
         Ok(SendBox {
             email_blocked,
+            email_marketing_off,
             text_blocked,
             can_set_up: ws.is_owner(),
             typed,
@@ -111,6 +122,15 @@ impl SendBox {
             ai_ready,
         })
     }
+}
+
+/// "Unsubscribed from marketing on Dec 6, 2026: campaigns skip this address; email you write
+/// to them still goes."
+pub fn marketing_off(entry: &suppression::Suppression) -> String {
+    format!(
+        "Unsubscribed from marketing on {}: campaigns skip this address; email you write to them still goes.",
+        entry.day()
+    )
 }
 
 #[derive(Deserialize)]
