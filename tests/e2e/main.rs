@@ -93,16 +93,38 @@ async fn checkpoint(c: &Client, name: &str) {
     }
 }
 
-/// Nothing is wider than the screen: no sideways scrolling on a phone.
+/// Nothing is wider than the screen: no sideways scrolling on a phone, and nothing cut off at
+/// its right edge either (an element past the screen inside a box that hides its overflow is as
+/// unreadable). Only what sits in a box made to scroll sideways (a wide table) may extend.
 async fn assert_fits_the_screen(c: &Client, what: &str) {
-    let overflow = c
+    let beyond = c
         .execute(
-            "return document.documentElement.scrollWidth > window.innerWidth;",
+            r#"// On an emulated phone the layout viewport grows with a page too wide for it: the
+            // screen's width is the one that counts there; on a laptop, the window's less its
+            // scroll bar.
+            const w = screen.width <= 500 ? Math.min(screen.width, document.documentElement.clientWidth) : document.documentElement.clientWidth;
+            const out = [];
+            if (document.documentElement.scrollWidth > w) out.push('the page: ' + document.documentElement.scrollWidth + ' px');
+            for (const el of document.body.querySelectorAll('*')) {
+              const r = el.getBoundingClientRect();
+              if (r.width === 0 || r.height === 0 || r.right <= w + 1) continue;
+              let p = el.parentElement, fine = false;
+              while (p && !fine) {
+                const s = getComputedStyle(p);
+                fine = s.overflowX === 'auto' || s.overflowX === 'scroll' || s.textOverflow === 'ellipsis' || s.position === 'fixed';
+                p = p.parentElement;
+              }
+              if (fine || getComputedStyle(el).visibility === 'hidden') continue;
+              // The innermost ones say what is too wide; their boxes follow from them.
+              if ([...el.children].some(ch => ch.getBoundingClientRect().right > w + 1)) continue;
+              out.push('<' + el.tagName.toLowerCase() + ' class="' + el.className + '"> to ' + Math.round(r.right) + ' px: ' + (el.textContent || '').trim().slice(0, 60));
+            }
+            return out.slice(0, 12);"#,
             vec![],
         )
         .await
         .unwrap();
-    assert_eq!(overflow, json!(false), "{what}");
+    assert_eq!(beyond, json!([]), "{what} is wider than the screen");
 }
 
 /// axe-core (from npm, installed by `scripts/test`) run on the page as it is: its violations
@@ -791,7 +813,19 @@ async fn messaging_flow(c: Client, app: TestApp, phone: bool) {
         .await
         .unwrap();
     click(&c, "#send-email summary").await;
-    wait_for_text(&c, "ada@example.com is on the suppression list (unsubscribed).").await;
+    // An unsubscribe is from marketing (SPEC §8.4): Andy can still write to her himself, and
+    // her page and the form say she unsubscribed.
+    wait_for_text(&c, "Unsubscribed from marketing on").await;
+    c.find(Locator::Css("#marketing-off"))
+        .await
+        .expect("her email says she unsubscribed");
+    c.find(Locator::Css("#send-email form"))
+        .await
+        .expect("the email form is still there");
+    checkpoint(&c, &format!("66-{tag}-unsubscribed-from-marketing")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the contact page of an unsubscribed contact fits a phone").await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1469,7 +1503,8 @@ async fn every_page_flow(c: Client, app: TestApp, phone: bool) {
     let contact: serde_json::Value = api
         .post(
             &format!("/api/v1/workspaces/{ws}/contacts"),
-            json!({"first_name": "Ada", "last_name": "Lovelace", "primary_email": "ada@example.com", "primary_phone": "+14155550123", "custom_fields": {"loan_amount": 350000}}),
+            json!({"first_name": "Ada", "last_name": "Lovelace", "primary_email": "ada.lovelace.analytical.engine.notes@babbage-and-lovelace-computing.example", "primary_phone": "+14155550123",
+                   "company": "Supercalifragilisticexpialidocious-Realty-Partners-International-LLC", "custom_fields": {"loan_amount": 350000}}),
         )
         .await
         .json()
@@ -1479,6 +1514,19 @@ async fn every_page_flow(c: Client, app: TestApp, phone: bool) {
     api.post(
         &format!("/api/v1/workspaces/{ws}/contacts/{id}/communications"),
         json!({"type": "note", "content": {"body": "Prefers texts after 5pm", "follow_up_on": "2026-01-05"}}),
+    )
+    .await;
+    // What phones choke on (issue 34): a campaign email's unsubscribe link and a pasted
+    // tracking URL, each one unbroken word longer than the screen.
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/contacts/{id}/communications"),
+        json!({"type": "email", "content": {"subject": "December rates for Ada",
+               "body": "Rates fell this week.\n\nUnsubscribe: https://crm.lee-family.example/u/eyJ3cyI6IjAxOTNhYmNkLWVmMDEtNzIzNC04NTY3LTg5YWJjZGVmMDEyMyIsImEiOiJhZGFAZXhhbXBsZS5jb20ifQ.c2lnbmF0dXJlLW9mLXRoZS10b2tlbi10aGF0LWlzLWxvbmc"}}),
+    )
+    .await;
+    api.post(
+        &format!("/api/v1/workspaces/{ws}/contacts/{id}/communications"),
+        json!({"type": "note", "content": {"body": "Appraisal: https://appraisals.example.com/reports/2026/12/0193abcd-ef01-7234-8567-89abcdef0123/final-report-with-comparables.pdf?download=1&token=abcdef0123456789abcdef0123456789"}}),
     )
     .await;
     let template: serde_json::Value = api
@@ -1542,6 +1590,7 @@ async fn every_page_flow(c: Client, app: TestApp, phone: bool) {
             "{page} is an error page: {shown}"
         );
         if phone {
+            checkpoint(&c, &format!("every-page{}", page.replace('/', "_"))).await;
             assert_fits_the_screen(&c, page).await;
         }
         faults.extend(
