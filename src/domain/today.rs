@@ -1,7 +1,8 @@
 //! The dashboard's "Today" (issue 13): follow-ups due today or overdue — the values of date
 //! fields marked as follow-up fields — the pipeline per stage with its count and the sum of a
 //! money field, and the latest activity, across the person's workspaces (each item names its
-//! workspace). Birthdays and other yearly dates come as insights (`insights`).
+//! workspace), and birthdays and other yearly dates of the next two weeks, computed as the
+//! page is drawn (a birthday added this morning is there now, not after tomorrow's job).
 
 use jiff::civil::Date;
 
@@ -86,14 +87,78 @@ pub struct Activity {
     pub timestamp: String,
 }
 
+/// A birthday, anniversary or other yearly date coming round in the next `UPCOMING_DAYS`.
+pub struct YearlyDate {
+    pub workspace: WorkspaceAccess,
+    pub contact_id: String,
+    pub name: String,
+    /// The field's label ("Birthday").
+    pub label: String,
+    pub kind: YearlyKind,
+    /// "December 9".
+    pub on: String,
+    /// 0 today, 1 tomorrow…
+    pub in_days: i64,
+    /// How many years it will be, when the date has a year.
+    pub years: Option<i16>,
+    sort: Date,
+}
+
+/// What a yearly date is, by its field's name or label: each has its own icon on the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum YearlyKind {
+    Birthday,
+    Anniversary,
+    Closing,
+    Other,
+}
+
+impl YearlyKind {
+    fn of(name: &str, label: &str) -> YearlyKind {
+        let words = format!("{name} {label}").to_lowercase();
+        if words.contains("birth") || words.contains("bday") || words.contains("geburtstag") {
+            YearlyKind::Birthday
+        } else if words.contains("closing") || words.contains("home") || words.contains("house") {
+            YearlyKind::Closing
+        } else if words.contains("anniversar") || words.contains("wedding") {
+            YearlyKind::Anniversary
+        } else {
+            YearlyKind::Other
+        }
+    }
+
+    pub fn icon(self) -> &'static str {
+        match self {
+            YearlyKind::Birthday => "🎂",
+            YearlyKind::Anniversary => "💍",
+            YearlyKind::Closing => "🏠",
+            YearlyKind::Other => "📅",
+        }
+    }
+}
+
+impl YearlyDate {
+    /// "today", "tomorrow", "in 5 days".
+    pub fn when(&self) -> String {
+        match self.in_days {
+            0 => "today".into(),
+            1 => "tomorrow".into(),
+            n => format!("in {n} days"),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct Today {
     pub follow_ups: Vec<FollowUp>,
+    /// Yearly dates of the next two weeks, soonest first.
+    pub yearly: Vec<YearlyDate>,
     pub pipelines: Vec<Pipeline>,
     pub activity: Vec<Activity>,
 }
 
 const FOLLOW_UPS: i64 = 30;
+const YEARLY: usize = 30;
 const ACTIVITY: i64 = 8;
 
 pub async fn today(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAccess]) -> AppResult<Today> {
@@ -141,6 +206,7 @@ pub async fn today(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAcces
                 days_late: (today - due).get_days().into(),
             });
         }
+        out.yearly.extend(yearly(state, ws, &fields, today).await?);
         if let Some(pipeline) = pipeline(state, ws, &fields).await? {
             out.pipelines.push(pipeline);
         }
@@ -157,8 +223,67 @@ pub async fn today(state: &AppState, actor: &Actor, workspaces: &[WorkspaceAcces
         }
     }
     out.follow_ups.sort_by_key(|f| std::cmp::Reverse(f.days_late));
+    out.yearly
+        .sort_by(|a, b| a.sort.cmp(&b.sort).then_with(|| a.name.cmp(&b.name)));
+    out.yearly.truncate(YEARLY);
     out.activity.sort_by(|a, b| b.timestamp.cmp(&a.timestamp));
     out.activity.truncate(ACTIVITY as usize);
+    Ok(out)
+}
+
+/// The yearly dates of one workspace's date fields that come round from `today` to
+/// `UPCOMING_DAYS` ahead, by the month-day index (two ranges when the span crosses New Year).
+async fn yearly(
+    state: &AppState,
+    ws: &WorkspaceAccess,
+    fields: &field_definition::FieldSet,
+    today: Date,
+) -> AppResult<Vec<YearlyDate>> {
+    // A follow-up date is a day something is due, not one that comes round every year.
+    let dates: Vec<&field_definition::FieldDefinition> = fields
+        .0
+        .iter()
+        .filter(|d| d.field_type == FieldType::Date && !d.is_follow_up)
+        .collect();
+    let names: Vec<String> = dates.iter().map(|d| d.field_name.clone()).collect();
+    let last = today + jiff::Span::new().days(super::insights::UPCOMING_DAYS);
+    // 29 February comes round on the 28th in other years (`next_occurrence`).
+    let md = |d: Date| match (d.month(), d.day()) {
+        (2, 28) => "02-29".to_string(),
+        (m, day) => format!("{m:02}-{day:02}"),
+    };
+    let spans = if last.year() == today.year() {
+        vec![(md(today), md(last))]
+    } else {
+        vec![(md(today), "12-31".to_string()), ("01-01".to_string(), md(last))]
+    };
+    let mut out = Vec::new();
+    for (from, to) in spans {
+        for (contact_id, name, field, value) in
+            storage::today::yearly_between(&state.db, ws, &names, &from, &to, YEARLY as i64).await?
+        {
+            let Some((on, years)) = super::insights::next_occurrence(&value, today) else {
+                continue;
+            };
+            let in_days: i64 = (on - today).get_days().into();
+            if !(0..=i64::from(super::insights::UPCOMING_DAYS)).contains(&in_days) {
+                continue;
+            }
+            let def = dates.iter().find(|d| d.field_name == field);
+            let label = def.map_or(field.clone(), |d| d.label.clone());
+            out.push(YearlyDate {
+                workspace: ws.clone(),
+                contact_id,
+                name: named(&name),
+                kind: YearlyKind::of(&field, &label),
+                label,
+                on: on.strftime("%B %-d").to_string(),
+                in_days,
+                years: years.filter(|n| *n > 0),
+                sort: on,
+            });
+        }
+    }
     Ok(out)
 }
 

@@ -112,3 +112,34 @@ pub async fn in_stage_since(
     super::db::push_list(&mut q, contacts);
     q.build_query_as().fetch_all(db).await
 }
+
+/// Values of the date `fields` whose month and day fall from `from` to `to` (`MM-DD`, `from` <=
+/// `to`; a span over New Year is two calls): `(contact id, name, field, value)`. One range of
+/// the `custom_fields_month_day` index, whose condition the query repeats so SQLite uses it.
+pub async fn yearly_between(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    fields: &[String],
+    from: &str,
+    to: &str,
+    limit: i64,
+) -> Result<Vec<(String, String, String, String)>, sqlx::Error> {
+    if fields.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut q = sqlx::QueryBuilder::new(
+        "SELECT c.id, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.last_name, '')), v.field_name, v.field_value
+           FROM custom_fields v JOIN contacts c ON c.id = v.contact_id
+          WHERE v.workspace_id = ",
+    );
+    q.push_bind(ws.id().to_string());
+    q.push(" AND v.field_value GLOB '*[0-9][0-9]-[0-9][0-9]' AND substr(v.field_value, -5) BETWEEN ");
+    q.push_bind(from.to_string());
+    q.push(" AND ");
+    q.push_bind(to.to_string());
+    q.push(" AND v.field_name IN ");
+    super::db::push_list(&mut q, fields);
+    q.push(" ORDER BY substr(v.field_value, -5) LIMIT ");
+    q.push_bind(limit);
+    q.build_query_as().fetch_all(db).await
+}

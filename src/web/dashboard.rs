@@ -84,12 +84,17 @@ async fn page(
     });
     lap.done("messages needing a look");
     let actor = user.actor();
-    let insights = crate::domain::insights::list(state, &actor, &Default::default(), 12)
+    // Yearly dates are shown live, beside follow-ups (`today`); the job's copies would repeat them.
+    let insights: Vec<_> = crate::domain::insights::list(state, &actor, &Default::default(), 24)
         .await
         .unwrap_or_else(|e| {
             tracing::warn!(error = %crate::telemetry::chain(&e), "the dashboard could not read insights");
             Vec::new()
-        });
+        })
+        .into_iter()
+        .filter(|i| i.kind != "upcoming_date")
+        .take(12)
+        .collect();
     lap.done("insights");
     let week = crate::domain::weekly::numbers(state, &actor, state.clock.now())
         .await

@@ -400,3 +400,89 @@ async fn the_dashboards_kept_numbers_follow_every_write() {
     assert!(moved.contains("2 in the pipeline · Loan amount 425,000"), "{moved}");
     u.app.stop().await;
 }
+
+/// Birthdays and other yearly dates are on the dashboard as soon as they are saved (issue 34):
+/// computed live for the next 14 days — across New Year, year-less ones too — soonest first,
+/// each with its kind's icon; a follow-up date is not among them, and the insights list does
+/// not repeat them.
+#[tokio::test]
+async fn yearly_dates_of_the_next_two_weeks_are_on_the_dashboard_at_once() {
+    let app = crate::common::TestApp::spawn_at("2026-12-24T18:00:00Z", |_| {}).await;
+    let (andy, browser) = app.user_browser("andy@example.com").await;
+    let ws = app.workspace(&andy, "Loans").await;
+    let api = app.api(&app.key(&andy, &["read:contacts", "write:contacts"], None).await);
+    for (name, label, follow_up) in [
+        ("birthday", "Birthday", false),
+        ("wedding_anniversary", "Wedding anniversary", false),
+        ("closing_date", "Closing date", false),
+        ("next_call", "Next call", true),
+    ] {
+        let r = api
+            .post(
+                &format!("/api/v1/workspaces/{ws}/custom-fields"),
+                json!({"field_name": name, "label": label, "field_type": "date", "is_follow_up": follow_up}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    for (first, values) in [
+        ("Maria", json!({"birthday": "--12-24"})),
+        ("Tom", json!({"birthday": "1980-01-03"})),
+        ("Wei", json!({"wedding_anniversary": "2015-12-31"})),
+        ("Hana", json!({"closing_date": "2020-12-26"})),
+        ("Far", json!({"birthday": "--01-10"})),
+        ("Past", json!({"birthday": "1990-12-20"})),
+        ("Due", json!({"next_call": "2026-12-25"})),
+    ] {
+        let r = api
+            .post(
+                &format!("/api/v1/workspaces/{ws}/contacts"),
+                json!({"first_name": first, "custom_fields": values}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let page = browser.get("/").await;
+    let yearly = section(&page.body, "yearly-dates");
+    let rows: Vec<String> = yearly
+        .split("<li ")
+        .skip(1)
+        .map(|li| {
+            let text: String = li
+                .split('<')
+                .filter_map(|t| t.split_once('>').map(|(_, text)| text.trim()))
+                .filter(|t| !t.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            text.split(" Loans").next().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "🎂 Maria Birthday: December 24 today",
+            "🏠 Hana Closing date: December 26 (6 years) in 2 days",
+            "💍 Wei Wedding anniversary: December 31 (11 years) in 7 days",
+            "🎂 Tom Birthday: January 3 (47 years) in 10 days",
+        ],
+        "{yearly}"
+    );
+    // The insights job has not run: nothing came from it, and its facts would not be repeated.
+    assert_eq!(app.count("SELECT COUNT(*) FROM ai_insights").await, 0);
+    let worth = section(&page.body, "insights");
+    assert!(!worth.contains("Maria"), "{worth}");
+    // The lookup is one range of the month-day index.
+    let plan: Vec<(i64, i64, i64, String)> = sqlx::query_as(
+        "EXPLAIN QUERY PLAN SELECT v.contact_id FROM custom_fields v
+          WHERE v.workspace_id = ? AND v.field_value GLOB '*[0-9][0-9]-[0-9][0-9]'
+            AND substr(v.field_value, -5) BETWEEN '12-24' AND '12-31' AND v.field_name IN ('birthday')",
+    )
+    .bind(&ws)
+    .fetch_all(&app.state.db)
+    .await
+    .unwrap();
+    assert!(
+        plan.iter().any(|(_, _, _, d)| d.contains("custom_fields_month_day")),
+        "{plan:?}"
+    );
+}
