@@ -26,6 +26,18 @@ async fn workspaces_are_created_renamed_shared_and_deleted_in_the_ui() {
         "and only once"
     );
 
+    // The workspace's settings (approval, reviewer, time zone, sharing) are a tab of its bar,
+    // marked as the current page there.
+    assert!(
+        page.body.contains(&format!(
+            "<a href=\"{ws_path}\" class=\"nav-link \" id=\"workspace-settings-tab\">Settings</a>"
+        )),
+        "{}",
+        page.body
+    );
+    let settings = andy.get(&ws_path).await;
+    assert!(settings.body.contains("id=\"workspace-settings-tab\" aria-current=\"page\">Settings</a>"));
+
     let dup = andy.submit("/", "/workspaces", &[("name", "Loan Factory")]).await;
     assert_eq!(dup.status, 422);
     assert!(dup.body.contains("already have a workspace with this name"));
