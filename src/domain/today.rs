@@ -45,6 +45,8 @@ pub struct Pipeline {
     pub workspace: WorkspaceAccess,
     /// The number field summed (its label), when the workspace has one.
     pub value_label: Option<String>,
+    /// That field's name, for each contact's own amount (the pipeline's cards show it).
+    pub value_field: Option<String>,
     pub stages: Vec<Stage>,
 }
 
@@ -328,6 +330,7 @@ pub async fn pipeline(
     Ok(Some(Pipeline {
         workspace: ws.clone(),
         value_label: money.map(|d| d.label.clone()),
+        value_field: field.clone(),
         stages: stages
             .into_iter()
             .map(|(id, name, contacts, value)| Stage {

@@ -28,6 +28,8 @@ pub struct Card {
     pub id: String,
     pub name: String,
     pub company: String,
+    /// The workspace's money field on this contact ("350,000"), when it has one.
+    pub value: Option<String>,
     /// Whole days in this stage.
     pub days: Option<i64>,
 }
@@ -106,6 +108,7 @@ pub async fn board(
     // How long each card shown has been in its stage: one read for the whole board.
     let shown_ids: Vec<String> = pages.iter().flatten().map(|c| c.id.clone()).collect();
     let days = crate::domain::today::days_in_stage(&state, &ws, &shown_ids).await?;
+    let value_field = sums.as_ref().and_then(|p| p.value_field.clone());
     let mut columns = Vec::with_capacity(stages.len());
     for (i, ((stage, total), page)) in stages.iter().zip(pages).enumerate() {
         let cards = page
@@ -114,6 +117,10 @@ pub async fn board(
                 id: c.id.clone(),
                 name: c.display_name(),
                 company: c.base.company.clone().unwrap_or_default(),
+                value: value_field
+                    .as_ref()
+                    .and_then(|f| c.custom.get(f))
+                    .map(|v| crate::domain::field::readable(crate::domain::field::FieldType::Number, v)),
                 days: days.get(&c.id).copied(),
             })
             .collect();

@@ -1433,6 +1433,31 @@ async fn morning_flow(c: Client, app: TestApp, phone: bool) {
         assert_fits_the_screen(&c, "another stage fits a phone").await;
     } else {
         checkpoint(&c, &format!("43-{tag}-morning-board")).await;
+        // All six stages side by side at 1,280 px: Closed is a drop away, no sideways scroll.
+        let stages = c
+            .execute(
+                "const w = document.documentElement.clientWidth;
+                 return [...document.querySelectorAll('section[data-stage]')]
+                   .map(s => [s.getAttribute('aria-label'), s.getBoundingClientRect().right <= w]);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            stages,
+            json!([["Lead", true], ["Pre-approved", true], ["Application", true], ["Underwriting", true],
+                   ["Clear to close", true], ["Closed", true]]),
+            "every stage fits a 1,280 px window"
+        );
+        // Each card shows its loan amount.
+        let amount = c
+            .find(Locator::Css(&format!("li[data-card='{grace}'] [data-card-value]")))
+            .await
+            .expect("Grace's card shows her loan amount")
+            .text()
+            .await
+            .unwrap();
+        assert!(amount.chars().any(|ch| ch.is_ascii_digit()), "{amount}");
         // Chromium's native drag gesture is not driven by WebDriver; the events it would fire
         // are, with a real DataTransfer, so the page's own handlers do the move.
         c.execute(
