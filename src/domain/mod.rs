@@ -26,6 +26,7 @@ pub mod merge;
 pub mod messaging;
 pub mod phone;
 pub mod reachability;
+pub mod replies;
 pub mod search;
 pub mod session;
 pub mod stats_cache;

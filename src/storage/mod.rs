@@ -28,6 +28,7 @@ pub mod paused_indexes;
 pub mod provider_events;
 pub mod providers;
 pub mod reachability;
+pub mod replies;
 pub mod segments;
 pub mod sessions;
 pub mod suppressions;

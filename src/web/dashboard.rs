@@ -34,6 +34,8 @@ struct DashboardPage {
     week: Vec<crate::domain::weekly::WorkspaceWeek>,
     /// Follow-ups due, the pipelines, recent activity.
     today: crate::domain::today::Today,
+    /// Replies from contacts nobody has opened yet.
+    replies: Vec<crate::domain::replies::Reply>,
     /// Campaigns waiting for the reviewer, and decisions nobody has opened yet.
     approvals: Vec<crate::domain::campaign::approval::Waiting>,
     /// Marketing texts waiting for quiet hours or tomorrow's limit.
@@ -107,6 +109,13 @@ async fn page(
             Default::default()
         });
     lap.done("follow-ups, pipelines, activity");
+    let replies = crate::domain::replies::for_dashboard(state, &actor, &workspaces)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!(error = %crate::telemetry::chain(&e), "the dashboard could not read replies");
+            Vec::new()
+        });
+    lap.done("replies");
     let approvals = crate::domain::campaign::approval::waiting(state, &actor, &workspaces)
         .await
         .unwrap_or_else(|e| {
@@ -137,6 +146,7 @@ async fn page(
         insights,
         week,
         today,
+        replies,
         chrome: chrome.in_section("home"),
         first_name: user.name.split_whitespace().next().unwrap_or(&user.name).to_string(),
         workspaces,

@@ -36,7 +36,11 @@ async fn workspaces_are_created_renamed_shared_and_deleted_in_the_ui() {
         page.body
     );
     let settings = andy.get(&ws_path).await;
-    assert!(settings.body.contains("id=\"workspace-settings-tab\" aria-current=\"page\">Settings</a>"));
+    assert!(
+        settings
+            .body
+            .contains("id=\"workspace-settings-tab\" aria-current=\"page\">Settings</a>")
+    );
 
     let dup = andy.submit("/", "/workspaces", &[("name", "Loan Factory")]).await;
     assert_eq!(dup.status, 422);

@@ -836,3 +836,74 @@ async fn an_unsubscribe_stops_campaigns_and_lets_one_to_one_email_through() {
     );
     assert!(page.body.contains("data-scope=\"all\">everything"));
 }
+
+/// Replies are hard to miss (issue 34): a text from Ada is marked on the contact list and the
+/// dashboard's Replies until someone opens her page, which shows it as new that once; nobody
+/// outside the workspace sees it.
+#[tokio::test]
+async fn an_unread_reply_is_marked_until_her_page_is_opened() {
+    let s = with_public_url().await;
+    let fake = MockServer::start().await;
+    twilio(&s, &fake).await;
+    let sms = format!("/webhooks/twilio/{}/sms", s.ws);
+    let params = [
+        ("MessageSid", "SM0123456789abcdef0123456789abcdef"),
+        ("AccountSid", TWILIO_SID),
+        ("From", "+14155550123"),
+        ("To", "+14155550100"),
+        ("Body", "Can we talk about the rate lock?"),
+        ("NumMedia", "0"),
+    ];
+    assert_eq!(twilio_post(&s, &sms, &params, Some(TWILIO_TOKEN)).await.status(), 200);
+
+    let andy = s.app.browser();
+    andy.login("andy@example.com", crate::common::PASSWORD).await;
+    let (_, mona) = s.app.user_browser("mona@example.com").await;
+    let list = andy.get(&format!("/workspaces/{}/contacts", s.ws)).await;
+    assert!(
+        list.body.contains("data-new-replies=\"1\">1 new reply</span>"),
+        "{}",
+        list.body
+    );
+    let home = andy.get("/").await;
+    let replies = home
+        .body
+        .split("id=\"replies\"")
+        .nth(1)
+        .unwrap()
+        .split("</section>")
+        .next()
+        .unwrap();
+    assert!(
+        replies.contains("Ada Lovelace") && replies.contains("Can we talk about the rate lock?"),
+        "{replies}"
+    );
+    // Not Monalisa's: her dashboard has none.
+    let theirs = mona.get("/").await;
+    assert!(!theirs.body.contains("rate lock"), "{}", theirs.body);
+
+    // Another workspace's contact page is a 404 for Monalisa, and marks nothing seen.
+    let r = mona.get(&format!("/workspaces/{}/contacts/{}", s.ws, s.ada)).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(
+        s.app
+            .count("SELECT COUNT(*) FROM communication_logs WHERE status = 'received' AND read_at IS NULL")
+            .await,
+        1
+    );
+
+    // Andy opens Ada's page: the reply is new this once, then read everywhere.
+    let page = andy.get(&format!("/workspaces/{}/contacts/{}", s.ws, s.ada)).await;
+    assert_eq!(
+        page.body.matches("data-new-reply>New reply</span>").count(),
+        1,
+        "{}",
+        page.body
+    );
+    let again = andy.get(&format!("/workspaces/{}/contacts/{}", s.ws, s.ada)).await;
+    assert!(!again.body.contains("data-new-reply>"));
+    let list = andy.get(&format!("/workspaces/{}/contacts", s.ws)).await;
+    assert!(!list.body.contains("data-new-replies"));
+    let home = andy.get("/").await;
+    assert!(home.body.contains("No unread replies."), "{}", home.body);
+}

@@ -1445,8 +1445,14 @@ async fn morning_flow(c: Client, app: TestApp, phone: bool) {
             .unwrap();
         assert_eq!(
             stages,
-            json!([["Lead", true], ["Pre-approved", true], ["Application", true], ["Underwriting", true],
-                   ["Clear to close", true], ["Closed", true]]),
+            json!([
+                ["Lead", true],
+                ["Pre-approved", true],
+                ["Application", true],
+                ["Underwriting", true],
+                ["Clear to close", true],
+                ["Closed", true]
+            ]),
             "every stage fits a 1,280 px window"
         );
         // Each card shows its loan amount.

@@ -222,10 +222,15 @@ pub async fn list_page(
     };
     // `at` rides along in the next page's link; a hand-edited one only mislabels the range.
     let at: usize = get("at").parse().unwrap_or(0);
-    let (rows, next_cursor) = match page {
+    let (mut rows, next_cursor): (Vec<views::ContactRow>, _) = match page {
         Some(p) => (p.items.iter().map(|c| views::row(c, &shown)).collect(), p.next_cursor),
         None => (Vec::new(), None),
     };
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let unread = crate::domain::replies::unread_among(&state, &actor, &ws, &ids).await?;
+    for r in &mut rows {
+        r.new_replies = unread.get(&r.id).copied().unwrap_or(0);
+    }
     let base_query = |cursor: Option<&str>, start: usize| {
         let mut q = form_urlencoded::Serializer::new(String::new());
         for (k, v) in raw.iter().filter(|(k, _)| k != "cursor" && k != "at") {
@@ -406,11 +411,17 @@ struct ShowPage {
     send: messages::SendBox,
     /// A message on the page is still on its way: the timeline refreshes itself.
     pending: bool,
+    /// Replies shown for the first time (marked read as the page is drawn).
+    new_replies: Vec<String>,
 }
 
 impl ShowPage {
     fn in_list(&self, id: &str) -> bool {
         self.c.lists.iter().any(|l| l.id == id)
+    }
+
+    fn is_new(&self, entry: &str) -> bool {
+        self.new_replies.iter().any(|id| id == entry)
     }
 }
 
@@ -433,6 +444,7 @@ pub async fn show_contact(
     let (values, orphans) = views::custom_values(&c, &fields);
     let (stages, tags) = lists.into_iter().partition(|l| l.is_primary);
     let send = messages::SendBox::for_contact(state, actor, ws, &c, typed).await?;
+    let new_replies = crate::domain::replies::seen(state, actor, ws, &c.id).await?;
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -458,6 +470,7 @@ pub async fn show_contact(
         stages,
         tags,
         send,
+        new_replies,
         c,
         ws: ws.clone(),
         errors,

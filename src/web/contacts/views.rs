@@ -194,6 +194,8 @@ pub struct ContactRow {
     pub company: String,
     pub stage: String,
     pub columns: Vec<String>,
+    /// Replies from the contact nobody has seen yet.
+    pub new_replies: i64,
 }
 
 pub fn row(c: &ContactRecord, columns: &[&FieldDefinition]) -> ContactRow {
@@ -204,6 +206,7 @@ pub fn row(c: &ContactRecord, columns: &[&FieldDefinition]) -> ContactRow {
         phone: c.base.primary_phone.as_deref().map(phone::display).unwrap_or_default(),
         company: c.base.company.clone().unwrap_or_default(),
         stage: c.stage().map(|l| l.name.clone()).unwrap_or_default(),
+        new_replies: 0,
         columns: columns
             .iter()
             .map(|d| {
