@@ -224,3 +224,66 @@ pub async fn accept(db: &SqlitePool, token: &str, name: &str, new_password: &str
     tx.commit().await?;
     Ok(user)
 }
+
+/// Emails the invite's link to the invited person through the inviter's first workspace with
+/// an email provider. `Ok(None)` when it is queued; `Ok(Some(why))` when it cannot go (no
+/// public address to build the link from, no email provider): the link is still shown to copy.
+pub async fn email_link(state: &crate::state::AppState, actor: &Actor, made: &Made) -> AppResult<Option<&'static str>> {
+    use super::messaging::outbox::{self, Notice, Purpose};
+    let Some(public_url) = state.config.public_url.as_deref() else {
+        return Ok(Some(
+            "Not emailed: pi-crm has no public address to put in the link. Copy it and send it yourself.",
+        ));
+    };
+    let Some(ws) = storage::password_resets::sending_workspace(&state.db, actor.user_id.as_str())
+        .await?
+        .and_then(|id| WorkspaceId::parse(&id))
+    else {
+        return Ok(Some(
+            "Not emailed: none of your workspaces has an email provider yet. Copy the link and send it yourself.",
+        ));
+    };
+    let ws = workspace::resolve(&state.db, actor, &ws).await?;
+    let inviter = storage::users::find(&state.db, &actor.user_id)
+        .await?
+        .map(|u| u.name)
+        .unwrap_or_else(|| "Someone".into());
+    let url = link(Some(public_url), &made.token);
+    let html_escape = super::template::render::html_escape;
+    let text = format!(
+        "Hello,\n\n{inviter} invited you to their household's pi-crm. Open this link within 7 days to choose your name and password:\n\n{url}\n\nIt works once. If you were not expecting it, ignore this email.\n"
+    );
+    let html = format!(
+        "<p>Hello,</p><p>{} invited you to their household's pi-crm. Open this link within 7 days to choose your name and password:</p><p><a href=\"{}\">Accept the invite</a></p><p>It works once. If you were not expecting it, ignore this email.</p>",
+        html_escape(&inviter),
+        html_escape(&url)
+    );
+    let now = state.clock.now_text();
+    let mut tx = storage::db::begin_write(&state.db).await?;
+    outbox::queue_notice(
+        &mut tx,
+        &ws,
+        Purpose::Account,
+        None,
+        Notice {
+            to: &made.invite.email,
+            subject: format!("{inviter} invited you to pi-crm"),
+            text,
+            html,
+        },
+        &now,
+    )
+    .await?;
+    audit::record(
+        &mut tx,
+        actor,
+        "invite.email",
+        "invite",
+        Some(&made.invite.id),
+        Some(ws.id()),
+    )
+    .await?;
+    tx.commit().await?;
+    state.outbox.notify_one();
+    Ok(None)
+}

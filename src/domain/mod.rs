@@ -24,6 +24,7 @@ pub mod list;
 pub mod list_view;
 pub mod merge;
 pub mod messaging;
+pub mod password_reset;
 pub mod phone;
 pub mod reachability;
 pub mod replies;

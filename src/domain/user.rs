@@ -172,6 +172,12 @@ pub async fn change_password(
     set_password_hash(db, actor, &actor.user_id, &hash, keep_session).await
 }
 
+/// A new password checked as every form checks it (`field` names it in the error), hashed.
+pub async fn hash_new_password(raw: &str, field: &str) -> AppResult<String> {
+    let new = NewPassword::parse(raw, field)?;
+    Ok(password::hash(new.0).await?)
+}
+
 /// Sets a password without knowing the old one (operator reset from the CLI).
 pub async fn reset_password(db: &SqlitePool, actor: &Actor, email: &str, new: &str) -> AppResult<()> {
     let new = NewPassword::parse(new, "password")?;

@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod list_columns;
 pub mod lists;
 pub mod outbox;
+pub mod password_resets;
 pub mod paused_indexes;
 pub mod provider_events;
 pub mod providers;

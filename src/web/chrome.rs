@@ -64,6 +64,12 @@ impl Chrome {
         super::times::when(stored, &self.zone)
     }
 
+    /// A message shown at the top of this page (not carried to the next, as `flash::redirect`'s).
+    pub fn with_flash(mut self, kind: &'static str, message: String) -> Chrome {
+        self.flash = Some(super::flash::Flash { kind, message });
+        self
+    }
+
     pub fn in_section(mut self, section: &'static str) -> Chrome {
         self.section = section;
         self

@@ -35,6 +35,10 @@ struct PeoplePage {
     email: String,
     /// The link just made, shown this once.
     link: Option<String>,
+    /// A reset link just made for someone the person invited, shown this once.
+    reset_link: Option<String>,
+    /// The people the person invited: `(id, name, email)`, each can get a reset link.
+    invited: Vec<(String, String, String)>,
 }
 
 async fn people_page(
@@ -45,7 +49,39 @@ async fn people_page(
     email: String,
     link: Option<String>,
 ) -> Result<Response, PageError> {
+    people_page_full(state, user, chrome, errors, email, link, None).await
+}
+
+/// The People page with a reset link just made for someone (`password_reset::make_link`).
+pub async fn people_page_with_reset(
+    state: &AppState,
+    user: &CurrentUser,
+    chrome: Chrome,
+    reset_link: String,
+) -> Result<Response, PageError> {
+    people_page_full(
+        state,
+        user,
+        chrome,
+        FormErrors::none(),
+        String::new(),
+        None,
+        Some(reset_link),
+    )
+    .await
+}
+
+async fn people_page_full(
+    state: &AppState,
+    user: &CurrentUser,
+    chrome: Chrome,
+    errors: FormErrors,
+    email: String,
+    link: Option<String>,
+    reset_link: Option<String>,
+) -> Result<Response, PageError> {
     let invites = invite::list(&state.db, &user.actor()).await?;
+    let invited = crate::domain::password_reset::invited_people(&state.db, &user.actor()).await?;
     let owned = chrome.workspaces.iter().filter(|w| w.is_owner()).cloned().collect();
     let status = if errors.is_empty() {
         StatusCode::OK
@@ -60,6 +96,8 @@ async fn people_page(
         errors,
         email,
         link,
+        reset_link,
+        invited,
     };
     Ok((status, page).into_response())
 }
@@ -77,6 +115,9 @@ pub struct InviteForm {
     workspace: String,
     #[serde(default)]
     role: String,
+    /// "Email it to them" ticked.
+    #[serde(default)]
+    send: Option<String>,
 }
 
 pub async fn create(
@@ -107,6 +148,17 @@ pub async fn create(
     match made {
         Ok(made) => {
             let link = invite::link(state.config.public_url.as_deref(), &made.token);
+            let emailed = match form.send {
+                Some(_) => Some(invite::email_link(&state, &actor, &made).await?),
+                None => None,
+            };
+            let chrome = match emailed {
+                Some(None) => {
+                    chrome.with_flash("success", format!("The invite is on its way to {}.", made.invite.email))
+                }
+                Some(Some(why)) => chrome.with_flash("warning", why.to_string()),
+                None => chrome,
+            };
             people_page(&state, &user, chrome, FormErrors::none(), String::new(), Some(link)).await
         }
         Err(e) => {

@@ -17,6 +17,7 @@ pub mod inbox;
 pub mod invites;
 pub mod lists;
 pub mod messaging;
+pub mod password_reset;
 pub mod pipeline;
 pub mod reach;
 pub mod review;
@@ -64,6 +65,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/settings/people", get(invites::page).post(invites::create))
         .route("/settings/people/invites/{id}/revoke", post(invites::revoke))
         .route("/invite/{token}", get(invites::accept_page).post(invites::accept))
+        .route("/forgot", get(password_reset::forgot_page).post(password_reset::forgot))
+        .route(
+            "/reset/{token}",
+            get(password_reset::reset_page).post(password_reset::reset),
+        )
+        .route("/settings/people/{id}/reset-link", post(password_reset::make_link))
         .route("/settings/audit.csv", get(settings::audit_csv))
         .route("/settings/backups", get(backups::page).post(backups::back_up_now))
         .route("/settings/reach", get(reach::page))

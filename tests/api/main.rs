@@ -34,6 +34,7 @@ mod messaging;
 mod messaging_ui;
 mod migrations;
 mod outbox_crash;
+mod password_reset;
 mod provider_events;
 mod providers_guarded;
 mod reach;

@@ -81,6 +81,8 @@ pub enum Purpose {
     Review,
     /// A person's weekly summary.
     Summary,
+    /// About a person's account: a password reset link.
+    Account,
 }
 
 impl Purpose {
@@ -89,6 +91,7 @@ impl Purpose {
             Purpose::Message => "message",
             Purpose::Review => "review",
             Purpose::Summary => "summary",
+            Purpose::Account => "account",
         }
     }
 
@@ -96,6 +99,7 @@ impl Purpose {
         match text {
             "review" => Purpose::Review,
             "summary" => Purpose::Summary,
+            "account" => Purpose::Account,
             _ => Purpose::Message,
         }
     }
@@ -454,7 +458,7 @@ async fn follow(
             };
             storage::weekly::settle(conn, outbox_id, state, detail).await?;
         }
-        (Purpose::Review, _) | (Purpose::Message, None) => {}
+        (Purpose::Review | Purpose::Account, _) | (Purpose::Message, None) => {}
     }
     Ok(())
 }
