@@ -198,7 +198,7 @@ pub async fn facts(state: &AppState, ws: &WorkspaceAccess, today: Date, now: jif
     for (contact, name, stage, since, last) in storage::insights::in_stages(&state.db, ws).await? {
         let who = display_name(&name);
         if let Some(last_at) = timestamp(&last).filter(|t| *t < stale_before) {
-            let quiet = (now - last_at).get_hours() / 24;
+            let quiet = now.duration_since(last_at).as_hours() / 24;
             out.push(Fact {
                 kind: "stale_contact",
                 key: format!("stale_contact:{contact}:{last}"),
@@ -211,7 +211,7 @@ pub async fn facts(state: &AppState, ws: &WorkspaceAccess, today: Date, now: jif
             });
         }
         if let Some(since_at) = timestamp(&since).filter(|t| *t < stall_before) {
-            let days = (now - since_at).get_hours() / 24;
+            let days = now.duration_since(since_at).as_hours() / 24;
             out.push(Fact {
                 kind: "pipeline_stall",
                 key: format!("pipeline_stall:{contact}:{stage}:{since}"),

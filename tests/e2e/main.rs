@@ -1054,12 +1054,27 @@ async fn templates_flow(c: Client, app: TestApp, phone: bool) {
         assert_fits_the_screen(&c, "shared templates fit a phone").await;
     }
 
-    // The dashboard: Ada's birthday, found by the insights job, dismissed.
-    pi_crm::jobs::insights::run(&app.state).await.unwrap();
+    // The dashboard: Ada's birthday shows live, before any morning job has run.
+    c.goto(&app.url("/")).await.unwrap();
+    wait_for_text(&c, "Birthdays and anniversaries").await;
+    let yearly = c
+        .find(Locator::Css("#yearly-dates li"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        yearly.contains("Ada Lovelace") && yearly.contains("in 3 days"),
+        "Ada's birthday is listed live: {yearly}"
+    );
+    wait_for_text(&c, "1 day late").await;
+    // Three weeks on, the morning job finds her deal stalled; it is dismissed.
+    let later = app.state.clock.now() + jiff::SignedDuration::from_hours(24 * 22);
+    pi_crm::jobs::insights::run_at(&app.state, later).await.unwrap();
     c.goto(&app.url("/")).await.unwrap();
     wait_for_text(&c, "Worth a look today").await;
-    wait_for_text(&c, "Ada Lovelace — birthday in 3 days").await;
-    wait_for_text(&c, "1 day late").await;
+    wait_for_text(&c, "Ada Lovelace has been in Application for 22 days").await;
     wait_for_text(&c, "1 in the pipeline · Loan amount 425,000").await;
     checkpoint(&c, &format!("73-{tag}-dashboard")).await;
     if phone {
