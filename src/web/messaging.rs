@@ -587,7 +587,7 @@ impl MessagingPage {
                 "base_url",
                 "Address",
                 "text",
-                "https://api.openai.com/v1 · Ollama: http://localhost:11434/v1 · llama.cpp: http://localhost:8080/v1",
+                "https://api.openai.com/v1 · Ollama: http://localhost:11434/v1 · llama.cpp: http://localhost:8081/v1 (run it with --port 8081: pi-crm has 8080)",
                 true,
             ),
             ("model", "Model", "text", "e.g. gpt-4o-mini, llama3.2", true),
