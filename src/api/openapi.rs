@@ -73,3 +73,52 @@ pub fn json() -> serde_json::Value {
     super::openapi_tidy::tidy(&mut doc);
     doc
 }
+
+#[cfg(test)]
+mod tests {
+    /// utoipa names a schema after its type and keeps the last of two with one name, so an
+    /// operation silently answers with another type's shape (the import preview once came out
+    /// as the campaign preview). Every type that derives `ToSchema` has a name of its own, or a
+    /// `#[schema(as = …)]` that gives it one.
+    #[test]
+    fn every_schema_has_a_name_of_its_own() {
+        let mut names: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                let mut pending: Option<Option<String>> = None;
+                for line in text.lines().map(str::trim) {
+                    if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                        pending = Some(None);
+                    } else if let Some(renamed) = line.strip_prefix("#[schema(as = ") {
+                        if let Some(p) = pending.as_mut() {
+                            *p = Some(renamed.trim_end_matches(")]").to_string());
+                        }
+                    } else if let Some(p) =
+                        pending.take_if(|_| line.starts_with("pub struct ") || line.starts_with("pub enum "))
+                    {
+                        let declared = line.split_whitespace().nth(2).unwrap_or("");
+                        let declared: String = declared
+                            .chars()
+                            .take_while(|c| c.is_alphanumeric() || *c == '_')
+                            .collect();
+                        let name = p.unwrap_or(declared);
+                        names.entry(name).or_default().push(path.display().to_string());
+                    }
+                }
+            }
+        }
+        assert!(names.len() > 50, "the scan found the schemas: {}", names.len());
+        let twice: Vec<_> = names.iter().filter(|(_, at)| at.len() > 1).collect();
+        assert!(twice.is_empty(), "schema names used twice: {twice:?}");
+    }
+}

@@ -514,3 +514,113 @@ async fn templates_are_not_shared_across_workspaces_by_accident() {
     assert_eq!(r.status(), 404);
     app.stop().await;
 }
+
+/// A shared template that names a field the other workspace lacks is not a dead end: the page
+/// names the fields and makes them (as the sharer has them) with the copy, in one step; the
+/// API does the same with `create_missing_fields`.
+#[tokio::test]
+async fn copying_a_shared_template_offers_to_make_the_fields_it_needs() {
+    let (s, api) = with_templates().await;
+    let id = api.post(&templates(&s), rates()).await.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mona = s.app.create_user("mona@example.com", "Monalisa").await;
+    let hers = s.app.workspace(&mona, "Mona's").await;
+    let second = s.app.workspace(&mona, "Mona's club").await;
+    let r = api
+        .post(
+            &format!("{}/{id}/share", templates(&s)),
+            json!({"email": "mona@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status(), 204);
+    let browser = s.app.browser();
+    browser.login("mona@example.com", crate::common::PASSWORD).await;
+
+    // A plain copy comes back to the shared page with the offer, naming the field and its type.
+    let p = browser
+        .submit(
+            "/templates/shared",
+            &format!("/templates/shared/{id}/copy"),
+            &[("workspace_id", hers.as_str())],
+        )
+        .await;
+    assert_eq!(p.status, 303);
+    let offer_at = p.location.unwrap();
+    assert_eq!(offer_at, format!("/templates/shared?copy={id}&into={hers}#offer-{id}"));
+    let page = browser.get(offer_at.split('#').next().unwrap()).await;
+    assert!(
+        page.body.contains("has no field for what this template fills in"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Birthday (Date)"), "{}", page.body);
+    assert!(page.body.contains("Create this field and copy"));
+    let mona_api = s.app.api(&s.app.key(&mona, ALL, None).await);
+    let fields = |ws: String| {
+        let api = &mona_api;
+        async move {
+            let list: Value = api
+                .get(&format!("/api/v1/workspaces/{ws}/custom-fields"))
+                .await
+                .json()
+                .await
+                .unwrap();
+            list["items"].as_array().unwrap().clone()
+        }
+    };
+    assert!(
+        fields(hers.to_string()).await.is_empty(),
+        "nothing is made before she agrees"
+    );
+
+    // She agrees: the field is made like Andy's, and the copy is hers.
+    let p = browser
+        .submit(
+            &format!("/templates/shared?copy={id}&into={hers}"),
+            &format!("/templates/shared/{id}/copy"),
+            &[("workspace_id", hers.as_str()), ("create_fields", "1")],
+        )
+        .await;
+    assert_eq!(p.status, 303, "{}", p.body);
+    assert!(
+        p.location
+            .unwrap()
+            .starts_with(&format!("/workspaces/{hers}/templates/"))
+    );
+    let made = fields(hers.to_string()).await;
+    assert_eq!(made.len(), 1);
+    assert_eq!(made[0]["field_name"], "birthday");
+    assert_eq!(made[0]["label"], "Birthday");
+    assert_eq!(made[0]["field_type"], "date");
+
+    // The API: a 422 without the flag, the field and the copy with it.
+    let r = mona_api
+        .post(
+            &format!("/api/v1/templates/shared/{id}/copy"),
+            json!({"workspace_id": second}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    assert!(fields(second.to_string()).await.is_empty());
+    let r = mona_api
+        .post(
+            &format!("/api/v1/templates/shared/{id}/copy"),
+            json!({"workspace_id": second, "create_missing_fields": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(fields(second.to_string()).await[0]["field_type"], "date");
+    // Into a workspace she cannot edit, nothing is offered or made.
+    let r = mona_api
+        .post(
+            &format!("/api/v1/templates/shared/{id}/copy"),
+            json!({"workspace_id": s.ws, "create_missing_fields": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let page = browser.get(&format!("/templates/shared?copy={id}&into={}", s.ws)).await;
+    assert!(!page.body.contains("and copy</button>"));
+    s.app.stop().await;
+}

@@ -228,6 +228,10 @@ pub struct CopySharedInput {
     /// One of your workspaces, where you edit (required).
     #[schema(value_type = String)]
     pub workspace_id: Option<WorkspaceId>,
+    /// Make the custom fields the template names that the workspace lacks (as the sharer has
+    /// them), in the same transaction as the copy. Without it such a copy is a 422 naming them.
+    #[serde(default)]
+    pub create_missing_fields: bool,
 }
 
 /// Copies a template shared with you into one of your workspaces.
@@ -239,6 +243,13 @@ pub async fn copy_shared(
     ApiPath(id): ApiPath<TemplateId>,
     ApiJson(input): ApiJson<CopySharedInput>,
 ) -> ApiResult<Response> {
-    let copied = template::copy_shared(&state, &actor, &id, input.workspace_id.as_ref()).await?;
+    let copied = template::copy_shared(
+        &state,
+        &actor,
+        &id,
+        input.workspace_id.as_ref(),
+        input.create_missing_fields,
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(copied)).into_response())
 }

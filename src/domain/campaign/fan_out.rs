@@ -353,6 +353,7 @@ async fn finish(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) -> AppR
 
 /// A campaign's message as one recipient gets it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = CampaignPreview)]
 pub struct Preview {
     pub contact_id: Option<String>,
     pub contact_name: String,

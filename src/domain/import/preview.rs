@@ -17,6 +17,7 @@ pub const SAMPLE_ROWS: usize = 5;
 const EXAMPLES: usize = 3;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ImportPreview)]
 pub struct Preview {
     /// `csv` or `vcf`.
     pub format: String,

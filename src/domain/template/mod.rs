@@ -4,6 +4,7 @@
 //! part and the line — and filled in by the sandbox in `render`.
 
 pub mod guard;
+pub mod needs;
 pub mod plain;
 pub mod render;
 
@@ -142,6 +143,16 @@ struct Checked {
 
 /// Checks a whole template: every problem at once, placeholders against the workspace's fields.
 async fn check(state: &AppState, ws: &WorkspaceAccess, input: TemplateInput) -> AppResult<Checked> {
+    check_with(state, ws, input, &[]).await
+}
+
+/// `check`, as if the workspace also had the fields `adding` (made in the same transaction).
+async fn check_with(
+    state: &AppState,
+    ws: &WorkspaceAccess,
+    input: TemplateInput,
+    adding: &[field_definition::FieldDefinition],
+) -> AppResult<Checked> {
     let mut bad = Invalids::default();
     let name = input.name.as_deref().unwrap_or("").trim().to_string();
     if name.is_empty() {
@@ -181,7 +192,8 @@ async fn check(state: &AppState, ws: &WorkspaceAccess, input: TemplateInput) -> 
         preheader,
         body,
     };
-    let fields = field_definition::applicable(&state.db, ws).await?;
+    let mut fields = field_definition::applicable(&state.db, ws).await?;
+    fields.0.extend(adding.iter().cloned());
     verify(&checked.source(), &fields)?;
     Ok(checked)
 }
@@ -380,10 +392,12 @@ pub async fn copy(
 ) -> AppResult<Template> {
     actor.require(Scope::ReadTemplates)?;
     let original = find(state, actor, ws, id).await?;
-    copy_into(state, actor, original, target.unwrap_or(ws.id())).await
+    let target = copy_target(state, actor, target.unwrap_or(ws.id())).await?;
+    copy_into(state, actor, original, &target, &[]).await
 }
 
-async fn copy_into(state: &AppState, actor: &Actor, original: Template, target: &WorkspaceId) -> AppResult<Template> {
+/// A workspace the caller edits, to copy a template into.
+async fn copy_target(state: &AppState, actor: &Actor, target: &WorkspaceId) -> AppResult<WorkspaceAccess> {
     actor.require(Scope::WriteTemplates)?;
     let target = workspace::resolve(&state.db, actor, target)
         .await
@@ -392,6 +406,20 @@ async fn copy_into(state: &AppState, actor: &Actor, original: Template, target: 
             other => other,
         })?;
     target.require_editor()?;
+    Ok(target)
+}
+
+/// Copies `original` into `target`, making the fields `adding` there in the same transaction.
+async fn copy_into(
+    state: &AppState,
+    actor: &Actor,
+    original: Template,
+    target: &WorkspaceAccess,
+    adding: &[field_definition::FieldDefinition],
+) -> AppResult<Template> {
+    if !adding.is_empty() {
+        actor.require(Scope::WriteContacts)?;
+    }
     let name = if target.id().as_str() == original.workspace_id {
         format!("Copy of {}", original.name)
     } else {
@@ -405,12 +433,15 @@ async fn copy_into(state: &AppState, actor: &Actor, original: Template, target: 
         preheader: Some(original.preheader.clone()),
         body: Some(original.body.clone()),
     };
-    let checked = check(state, &target, input).await?;
+    let checked = check_with(state, target, input, adding).await?;
     let new_id = TemplateId::generate();
     let mut tx = storage::db::begin_write(&state.db).await?;
-    insert(&mut tx, actor, &target, &new_id, &checked, original.ai_generated).await?;
+    for def in adding {
+        field_definition::insert(&mut tx, actor, field_definition::Home::Workspace(target), def).await?;
+    }
+    insert(&mut tx, actor, target, &new_id, &checked, original.ai_generated).await?;
     tx.commit().await?;
-    find(state, actor, &target, &new_id).await
+    find(state, actor, target, &new_id).await
 }
 
 /// Shows the template, read-only, to another person of this pi-crm (by email).
@@ -487,16 +518,37 @@ fn shared(r: storage::templates::SharedRow) -> SharedTemplate {
     }
 }
 
-/// Copies a template shared with the caller into one of their workspaces.
+/// Copies a template shared with the caller into one of their workspaces. With
+/// `create_missing_fields`, the custom fields its placeholders name that the workspace lacks are
+/// made there first, like the sharer's (see `needs`); without, such a copy is a 422 naming them.
 pub async fn copy_shared(
     state: &AppState,
     actor: &Actor,
     id: &TemplateId,
     target: Option<&WorkspaceId>,
+    create_missing_fields: bool,
 ) -> AppResult<Template> {
     let original = shared_one(state, actor, id).await?.template;
     let target = target.ok_or_else(|| AppError::invalid("workspace_id", "choose the workspace to copy it into"))?;
-    copy_into(state, actor, original, target).await
+    let target = copy_target(state, actor, target).await?;
+    let adding = if create_missing_fields {
+        needs::fields_to_make(state, actor, &original, &target).await?
+    } else {
+        Vec::new()
+    };
+    copy_into(state, actor, original, &target, &adding).await
+}
+
+/// The fields a shared template's copy into `target` would need made there (empty when none).
+pub async fn shared_copy_needs(
+    state: &AppState,
+    actor: &Actor,
+    id: &TemplateId,
+    target: &WorkspaceId,
+) -> AppResult<Vec<field_definition::FieldDefinition>> {
+    let original = shared_one(state, actor, id).await?.template;
+    let target = copy_target(state, actor, target).await?;
+    needs::fields_to_make(state, actor, &original, &target).await
 }
 
 pub async fn set_favorite(

@@ -86,20 +86,39 @@ impl Compiled {
 
     /// Placeholders that are not pi-crm's (`custom` names the workspace's custom fields).
     pub fn unknown_placeholders(&self, custom: &BTreeSet<String>) -> Vec<Problem> {
-        let mut problems = Vec::new();
+        self.used()
+            .into_iter()
+            .filter_map(|(part, placeholder)| unknown(&placeholder, custom).map(|m| (part.to_string(), m)))
+            .collect()
+    }
+
+    /// The custom fields the template names that are not in `custom`, each once, in the order
+    /// of the parts.
+    pub fn missing_custom_fields(&self, custom: &BTreeSet<String>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (_, placeholder) in self.used() {
+            if let Some(field) = placeholder.strip_prefix("custom.") {
+                let field = field.split('.').next().unwrap_or(field);
+                if !custom.contains(field) && !out.iter().any(|f| f == field) {
+                    out.push(field.to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// Every variable each part reads, per part, sorted.
+    fn used(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
         for (part, name) in self.names() {
             let Ok(template) = self.env.get_template(name) else {
                 continue;
             };
             let mut used: Vec<String> = template.undeclared_variables(true).into_iter().collect();
             used.sort();
-            for placeholder in used {
-                if let Some(message) = unknown(&placeholder, custom) {
-                    problems.push((part.to_string(), message));
-                }
-            }
+            out.extend(used.into_iter().map(|u| (part, u)));
         }
-        problems
+        out
     }
 
     /// Fills the template in with `context`.

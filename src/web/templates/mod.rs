@@ -10,7 +10,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::Form;
 use serde::Deserialize;
 
@@ -385,39 +385,106 @@ struct SharedPage {
     chrome: Chrome,
     items: Vec<SharedTemplate>,
     targets: Vec<WorkspaceAccess>,
+    offer: Option<FieldOffer>,
 }
 
-pub async fn shared(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
+/// A copy that needs fields the chosen workspace lacks: which, to make them with one click.
+struct FieldOffer {
+    template_id: String,
+    workspace: WorkspaceAccess,
+    fields: String,
+    count: usize,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SharedQuery {
+    #[serde(default)]
+    copy: String,
+    #[serde(default)]
+    into: String,
+}
+
+pub async fn shared(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Query(q): Query<SharedQuery>,
+) -> Result<Response, PageError> {
     let actor = user.actor();
     let items = template::shared_with_me(&state, &actor).await?;
-    let targets = crate::domain::workspace::list(&state.db, &actor)
+    let targets: Vec<WorkspaceAccess> = crate::domain::workspace::list(&state.db, &actor)
         .await?
         .into_iter()
         .filter(WorkspaceAccess::can_edit)
         .collect();
+    let offer = match (
+        TemplateId::parse(&q.copy),
+        targets.iter().find(|w| w.id().as_str() == q.into),
+    ) {
+        (Some(id), Some(ws)) => {
+            let fields = template::shared_copy_needs(&state, &actor, &id, ws.id()).await?;
+            (!fields.is_empty()).then(|| FieldOffer {
+                template_id: id.to_string(),
+                workspace: ws.clone(),
+                fields: template::needs::describe(&fields),
+                count: fields.len(),
+            })
+        }
+        _ => None,
+    };
     Ok(SharedPage {
         chrome: chrome.in_section("home"),
         items,
         targets,
+        offer,
     }
     .into_response())
 }
 
+#[derive(Deserialize, Default)]
+pub struct SharedCopyForm {
+    #[serde(default)]
+    workspace_id: String,
+    /// "1" from the offer to make the fields the template needs.
+    #[serde(default)]
+    create_fields: String,
+}
+
+/// Copies a shared template. When it names fields the workspace lacks, the page comes back
+/// with an offer naming them ("create these fields and copy") instead of a dead end.
 pub async fn copy_shared(
     State(state): State<AppState>,
     user: CurrentUser,
     PagePath(id): PagePath<TemplateId>,
-    Form(form): Form<CopyForm>,
+    Form(form): Form<SharedCopyForm>,
 ) -> Result<Response, PageError> {
     let actor = user.actor();
     let target = WorkspaceId::parse(form.workspace_id.trim());
-    match template::copy_shared(&state, &actor, &id, target.as_ref()).await {
-        Ok(t) => Ok(flash::redirect(
-            &state,
-            &format!("/workspaces/{}/templates/{}", t.workspace_id, t.id),
-            "success",
-            "Copied into your workspace. It is yours to change.",
-        )),
+    let create = form.create_fields == "1";
+    match template::copy_shared(&state, &actor, &id, target.as_ref(), create).await {
+        Ok(t) => {
+            let made = if create {
+                " The fields it needed were made there too."
+            } else {
+                ""
+            };
+            Ok(flash::redirect(
+                &state,
+                &format!("/workspaces/{}/templates/{}", t.workspace_id, t.id),
+                "success",
+                &format!("Copied into your workspace. It is yours to change.{made}"),
+            ))
+        }
+        Err(e @ AppError::InvalidMany(_)) => match target {
+            Some(into)
+                if !template::shared_copy_needs(&state, &actor, &id, &into)
+                    .await?
+                    .is_empty() =>
+            {
+                Ok(Redirect::to(&format!("/templates/shared?copy={id}&into={into}#offer-{id}")).into_response())
+            }
+            _ => refused(&state, "/templates/shared", "Not copied", e),
+        },
         Err(e) => refused(&state, "/templates/shared", "Not copied", e),
     }
 }
