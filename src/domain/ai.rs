@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::actor::{Actor, Scope};
+use super::ai_reply::{paragraphs_as_html, read_labelled, read_object};
 use super::audit;
 use super::comms::Kind;
 use super::field::FieldType;
@@ -210,7 +211,10 @@ pub async fn draft_template(
     let prompt = wizard_prompt(state, actor, ws, input).await?;
     let provider = provider(state, ws).await?;
     let reply = ask(state, ws, &provider, &prompt.messages).await?;
-    let answer = read_object(&reply).ok_or_else(|| bad_answer(&reply, "it is not the JSON object asked for"))?;
+    let answer = match read_object(&reply) {
+        Some(answer) => answer,
+        None => plain_draft(&reply, prompt.channel)?,
+    };
     let text = |k: &str| {
         answer
             .get(k)
@@ -242,6 +246,25 @@ pub async fn draft_template(
         }
         other => other,
     }
+}
+
+/// A draft answered as plain words rather than the JSON asked for (small local models do):
+/// an email from its `Subject:` line and the paragraphs after it, a text from its words.
+fn plain_draft(reply: &str, channel: Channel) -> AppResult<Map<String, Value>> {
+    let mut answer = match channel {
+        Channel::Email => read_labelled(reply).ok_or_else(|| {
+            bad_answer(
+                reply,
+                "it is neither the JSON object asked for nor a \"Subject:\" line followed by the email",
+            )
+        })?,
+        Channel::Text => Map::from_iter([("body".to_string(), Value::String(reply.trim().to_string()))]),
+    };
+    if channel == Channel::Email {
+        let body = paragraphs_as_html(answer["body"].as_str().unwrap_or_default());
+        answer.insert("body".into(), Value::String(body));
+    }
+    Ok(answer)
 }
 
 /// `POST …/ai/messages`: a draft for one contact, logged as `ai` on their timeline.
@@ -294,7 +317,10 @@ pub async fn personal_message(
     let user = format!("Goal: {goal}\nAbout the person:\n{}", facts(&contact, &fields));
     let messages = vec![Message::system(system), Message::user(user)];
     let reply = ask(state, ws, &provider, &messages).await?;
-    let answer = read_object(&reply);
+    let answer = read_object(&reply).or_else(|| match channel {
+        Channel::Email => read_labelled(&reply),
+        Channel::Text => None,
+    });
     let (subject, body) = match (&answer, channel) {
         (Some(a), _) => (
             a.get("subject")
@@ -308,7 +334,12 @@ pub async fn personal_message(
         ),
         // A text asked as JSON but answered as plain words is still the text.
         (None, Channel::Text) => (None, reply.trim().to_string()),
-        (None, Channel::Email) => return Err(bad_answer(&reply, "it is not the JSON object asked for")),
+        (None, Channel::Email) => {
+            return Err(bad_answer(
+                &reply,
+                "it is neither the JSON object asked for nor a \"Subject:\" line followed by the email",
+            ));
+        }
     };
     if body.is_empty() {
         return Err(bad_answer(&reply, "it has no body"));
@@ -439,19 +470,6 @@ pub async fn ask_for_system(state: &AppState, ws: &WorkspaceAccess, prompt: &str
     ask(state, ws, &provider, &[Message::user(prompt)]).await.map(Some)
 }
 
-/// The JSON object in a model's answer, also inside a ```json fence or after some words.
-pub fn read_object(reply: &str) -> Option<Map<String, Value>> {
-    let start = reply.find('{')?;
-    let end = reply.rfind('}')?;
-    if end <= start {
-        return None;
-    }
-    match serde_json::from_str::<Value>(&reply[start..=end]).ok()? {
-        Value::Object(map) => Some(map),
-        _ => None,
-    }
-}
-
 fn bad_answer(reply: &str, why: &str) -> AppError {
     AppError::Upstream {
         code: "ai_bad_answer",
@@ -459,19 +477,6 @@ fn bad_answer(reply: &str, why: &str) -> AppError {
             "the model's answer could not be used ({why}); try again or reword the goal. It said: {}",
             crate::providers::short(reply)
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::read_object;
-
-    #[test]
-    fn the_object_is_found_in_fences_and_chatter() {
-        let fenced = "Sure! Here it is:\n```json\n{\"subject\": \"Hi\", \"body\": \"<p>x</p>\"}\n```";
-        assert_eq!(read_object(fenced).unwrap()["subject"], "Hi");
-        assert!(read_object("no json here").is_none());
-        assert!(read_object("[1, 2]").is_none());
     }
 }
 

@@ -345,7 +345,7 @@ pub fn ideas_prompt(facts: &[Fact]) -> Option<String> {
 
 /// The model's ideas as facts of `today` (keyed by the day, so a second run adds none).
 pub fn ideas_from(answer: &str, today: Date) -> Vec<Fact> {
-    let Some(object) = super::ai::read_object(answer) else {
+    let Some(object) = super::ai_reply::read_object(answer) else {
         return Vec::new();
     };
     let Some(Value::Array(ideas)) = object.get("ideas") else {

@@ -6,6 +6,7 @@ pub use crate::model::{ids, page};
 pub mod activity;
 pub mod actor;
 pub mod ai;
+pub mod ai_reply;
 pub mod api_key;
 pub mod audit;
 pub mod audit_export;

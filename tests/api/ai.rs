@@ -124,6 +124,38 @@ async fn the_wizard_drafts_a_template_marked_as_ai_generated() {
     s.app.stop().await;
 }
 
+/// Small local models answer as a person would: "Subject: …", then the email. That is a draft
+/// too — the subject from the first Subject line, the rest the body, as paragraphs.
+#[tokio::test]
+async fn a_plain_subject_answer_from_a_small_model_is_a_draft() {
+    let (s, fake, api) = ai_setup(None, json!({})).await;
+    let answer = "Sure! Here's a short email:\n\n**Subject:** Rates just fell, {{ first_name | default(\"friend\") }}\n\nHi {{ first_name | default(\"there\") }},\n\nRates fell this week & it may be time to look again.\nA 15-minute call is all it takes.\n\n{{ sender.name }}";
+    answer_with(&fake, ResponseTemplate::new(200).set_body_json(openai_answer(answer))).await;
+    let r = api.post(&ai_path(&s, "templates"), wizard()).await;
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let t: Value = r.json().await.unwrap();
+    assert_eq!(t["ai_generated"], true);
+    assert_eq!(t["subject"], "Rates just fell, {{ first_name | default(\"friend\") }}");
+    assert_eq!(
+        t["body"],
+        "<p>Hi {{ first_name | default(\"there\") }},</p>\n<p>Rates fell this week &amp; it may be time to look again.<br>\nA 15-minute call is all it takes.</p>\n<p>{{ sender.name }}</p>"
+    );
+    // The goal names it, as when the model gives no name.
+    assert_eq!(t["name"], "tell past clients that rates fell this week");
+    // The personal message reads the same shape.
+    let r = api
+        .post(
+            &ai_path(&s, "messages"),
+            json!({"contact_id": s.ada, "channel": "email", "goal": "rates fell"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let m: Value = r.json().await.unwrap();
+    assert_eq!(m["subject"], "Rates just fell, {{ first_name | default(\"friend\") }}");
+    assert!(m["body"].as_str().unwrap().starts_with("Hi {{ first_name"), "{m}");
+    s.app.stop().await;
+}
+
 #[tokio::test]
 async fn a_local_server_without_key_or_usage_works_and_tokens_are_estimated() {
     let (s, fake, api) = ai_setup(None, json!({})).await;
