@@ -243,6 +243,66 @@ async fn an_email_goes_through_mailgun_and_is_logged_with_its_id() {
     );
 }
 
+/// Placeholders typed by hand in a one-to-one email are filled in for that contact — in the
+/// subject, the text and the HTML part — and one that cannot be filled is refused, naming it,
+/// before anything is queued.
+#[tokio::test]
+async fn placeholders_typed_in_a_message_are_filled_for_the_contact_or_refused() {
+    let s = setup().await;
+    let fake = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v3/mg.example.com/messages"))
+        .respond_with(mailgun_accepts("20261207.1.ABC@mg.example.com"))
+        .mount(&fake)
+        .await;
+    mailgun(&s, &fake).await;
+    let r = send(
+        &s,
+        json!({"channel": "email", "subject": "Your closing documents, {{ first_name }}",
+               "body": "Hi {{ first_name }},\n\nThe documents for {{ company | default('you') }} are ready.\n\n{{ sender.name }}"}),
+    )
+    .await;
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    s.app.drain_outbox().await;
+    let requests = fake.received_requests().await.unwrap();
+    let body = String::from_utf8_lossy(&requests[0].body).to_string();
+    assert_eq!(
+        multipart_field(&body, "subject").unwrap(),
+        "Your closing documents, Ada"
+    );
+    assert_eq!(
+        multipart_field(&body, "text").unwrap(),
+        "Hi Ada,\n\nThe documents for you are ready.\n\nAndy"
+    );
+    let html = multipart_field(&body, "html").unwrap();
+    assert!(html.contains("<p>Hi Ada,</p>") && !html.contains("{{"), "{html}");
+
+    // An unknown name and a broken tag: refused, each named, nothing queued.
+    let before = s.app.count("SELECT count(*) FROM outbox").await;
+    let r = send(
+        &s,
+        json!({"channel": "email", "subject": "Hi {{ nickname }}", "body": "Hello {{ first_name"}),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    let e: Value = r.json().await.unwrap();
+    let text = e.to_string();
+    assert!(text.contains("unknown placeholder {{ nickname }}"), "{text}");
+    assert!(
+        text.contains("\"subject\"") && text.contains("\"body\""),
+        "both parts are named: {text}"
+    );
+    assert_eq!(s.app.count("SELECT count(*) FROM outbox").await, before);
+    // Words without placeholders go exactly as typed, braces of other kinds included.
+    let r = send(
+        &s,
+        json!({"channel": "email", "subject": "Plain {one}", "body": "A { brace } and a }} alone"}),
+    )
+    .await;
+    assert_eq!(r.status(), 202);
+    s.app.stop().await;
+}
+
 #[tokio::test]
 async fn a_503_twice_then_200_is_one_delivery_and_sent() {
     let s = setup().await;

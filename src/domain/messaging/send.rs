@@ -84,7 +84,18 @@ pub async fn send(
         .ok_or(AppError::NotFound)?;
     let template = input.template_id.as_deref().map(str::trim).filter(|t| !t.is_empty());
     let stored = match template {
-        None => compose(via, input.subject.as_deref(), input.body.as_deref())?,
+        None => {
+            let (subject, body) = crate::domain::template::written::fill(
+                state,
+                actor,
+                ws,
+                &contact,
+                input.subject.as_deref().unwrap_or(""),
+                input.body.as_deref().unwrap_or(""),
+            )
+            .await?;
+            compose(via, Some(&subject), Some(&body))?
+        }
         Some(id) => from_template(state, actor, ws, via, id, &contact, input.subject.as_deref()).await?,
     }
     .to(via, &contact);
@@ -160,7 +171,8 @@ async fn from_template(
         return Err(AppError::invalid("template_id", hint));
     }
     if let Some(subject) = subject.map(str::trim).filter(|s| !s.is_empty()) {
-        rendered.subject = subject.to_string();
+        let (subject, _) = crate::domain::template::written::fill(state, actor, ws, contact, subject, "").await?;
+        rendered.subject = subject;
     }
     from_rendered(via, rendered, &template.id)
 }

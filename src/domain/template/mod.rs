@@ -7,6 +7,7 @@ pub mod guard;
 pub mod needs;
 pub mod plain;
 pub mod render;
+pub mod written;
 
 use std::collections::BTreeSet;
 
