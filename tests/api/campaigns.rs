@@ -354,11 +354,16 @@ async fn a_campaign_is_reviewed_through_its_link_and_sends_the_approved_words_on
             .contains("December rates")
     );
     let token = review_token(&emails[0]);
+    // The subject in the email is filled in for the sample, as on the page: no raw braces.
+    let email_html = multipart_field(&emails[0], "html").unwrap();
+    assert!(email_html.contains("Rates for Ada<br>"), "{email_html}");
+    assert!(!email_html.contains("{{"), "{email_html}");
 
     // The reviewer's page works without an account and shows the frozen sample.
     let page = review_page(&c, &token).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
+    assert!(html.contains("Rates for Ada<span"), "the subject filled in for the sample");
     assert!(
         html.contains("December rates") && html.contains("Pat Reviewer"),
         "{html}"
