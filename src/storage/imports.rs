@@ -628,3 +628,43 @@ pub async fn search_index_for(conn: &mut SqliteConnection, usage: SearchIndexUse
     }
     Ok(())
 }
+
+/// What reverting `import` would touch now: the contacts it made that are still here, the ones
+/// it updated, and the names of the first few it made (for the confirmation).
+pub async fn revert_scope(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    import: &str,
+) -> Result<(i64, i64, Vec<String>), sqlx::Error> {
+    let (created, updated): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE i.action = 'created'), count(*) FILTER (WHERE i.action = 'updated')
+           FROM import_items i JOIN base_contacts c ON c.id = i.contact_id AND c.workspace_id = i.workspace_id
+          WHERE i.import_id = ?1 AND i.workspace_id = ?2",
+    )
+    .bind(import)
+    .bind(ws.id())
+    .fetch_one(db)
+    .await?;
+    let names: Vec<(Option<String>, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT c.first_name, c.last_name, c.primary_email, c.company
+           FROM import_items i JOIN base_contacts c ON c.id = i.contact_id AND c.workspace_id = i.workspace_id
+          WHERE i.import_id = ?1 AND i.workspace_id = ?2 AND i.action = 'created'
+          ORDER BY c.id LIMIT 5",
+    )
+    .bind(import)
+    .bind(ws.id())
+    .fetch_all(db)
+    .await?;
+    let names = names
+        .into_iter()
+        .map(|(first, last, email, company)| {
+            let full = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            [Some(full), email, company]
+                .into_iter()
+                .flatten()
+                .find(|s| !s.trim().is_empty())
+                .unwrap_or_else(|| "(no name)".into())
+        })
+        .collect();
+    Ok((created, updated, names))
+}

@@ -366,7 +366,6 @@ struct ProgressBlock {
     ws: WorkspaceAccess,
     import: ImportView,
     can_edit: bool,
-    csrf: String,
 }
 
 impl ShowPage {
@@ -407,17 +406,40 @@ pub async fn show(
 /// The progress block alone, for htmx to poll while the import runs.
 pub async fn progress(
     State(state): State<AppState>,
-    PageWs { actor, ws, chrome, .. }: PageWs,
+    PageWs { actor, ws, .. }: PageWs,
     PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
 ) -> Result<Response, PageError> {
-    let csrf = chrome.csrf.clone();
     let import = job::get(&state.db, &state.imports, &actor, &ws, &id).await?;
     let can_edit = ws.require_editor().is_ok();
     Ok(ProgressBlock {
         ws: ws.clone(),
         import,
         can_edit,
-        csrf,
+    }
+    .into_response())
+}
+
+/// `GET …/imports/{id}/revert`: what the revert would remove, to confirm first.
+#[derive(Template, WebTemplate)]
+#[template(path = "imports/revert.html")]
+struct RevertPage {
+    chrome: Chrome,
+    ws: WorkspaceAccess,
+    id: String,
+    scope: crate::domain::import::revert_scope::RevertScope,
+}
+
+pub async fn confirm_revert(
+    State(state): State<AppState>,
+    PageWs { actor, ws, chrome, .. }: PageWs<Editor>,
+    PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
+) -> Result<Response, PageError> {
+    let scope = crate::domain::import::revert_scope::of(&state.db, &actor, &ws, &id).await?;
+    Ok(RevertPage {
+        chrome: chrome.in_section("imports"),
+        ws: ws.clone(),
+        id: id.to_string(),
+        scope,
     }
     .into_response())
 }

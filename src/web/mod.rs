@@ -162,7 +162,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/workspaces/{ws}/imports/{id}/start", post(imports::start))
         .route("/workspaces/{ws}/imports/{id}/progress", get(imports::progress))
-        .route("/workspaces/{ws}/imports/{id}/revert", post(imports::revert))
+        .route(
+            "/workspaces/{ws}/imports/{id}/revert",
+            get(imports::confirm_revert).post(imports::revert),
+        )
         .route("/workspaces/{ws}/imports/{id}/problems.csv", get(imports::problem_rows))
         .route("/workspaces/{ws}/inbox", get(inbox::page))
         .route("/workspaces/{ws}/inbox/{id}/contact", post(inbox::create_contact))

@@ -363,7 +363,10 @@ async fn a_campaign_is_reviewed_through_its_link_and_sends_the_approved_words_on
     let page = review_page(&c, &token).await;
     assert_eq!(page.status(), 200);
     let html = page.text().await.unwrap();
-    assert!(html.contains("Rates for Ada<span"), "the subject filled in for the sample");
+    assert!(
+        html.contains("Rates for Ada<span"),
+        "the subject filled in for the sample"
+    );
     assert!(
         html.contains("December rates") && html.contains("Pat Reviewer"),
         "{html}"

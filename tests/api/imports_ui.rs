@@ -116,10 +116,31 @@ async fn upload_map_run_report_and_revert_in_the_ui() {
             .contains("google.csv")
     );
 
-    let reverted = b.submit(&show_url, &format!("{show_url}/revert"), &[]).await;
+    // Revert asks first, naming what goes: the two contacts and the two fields it made.
+    let confirm = b.get(&format!("{show_url}/revert")).await;
+    assert_eq!(confirm.status, 200);
+    assert!(confirm.body.contains("Revert google.csv?"), "{}", confirm.body);
+    assert!(
+        confirm.body.contains("<strong>Deletes 2 contacts</strong>")
+            && confirm.body.contains("Ada Lovelace, Grace Hopper"),
+        "{}",
+        confirm.body
+    );
+    assert!(confirm.body.contains("birthday, shoe_size"), "{}", confirm.body);
+    assert!(confirm.body.contains("Revert: delete 2 contacts"));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM base_contacts").await,
+        2,
+        "asking deletes nothing"
+    );
+    let reverted = b
+        .submit(&format!("{show_url}/revert"), &format!("{show_url}/revert"), &[])
+        .await;
     assert_eq!(reverted.status, 303);
     assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
     assert!(b.get(&show_url).await.body.contains("Reverted"));
+    // Once reverted there is nothing to confirm.
+    assert_eq!(b.get(&format!("{show_url}/revert")).await.status, 409);
 }
 
 #[tokio::test]
@@ -160,6 +181,7 @@ async fn a_bad_mapping_comes_back_with_the_reason_and_others_imports_are_404() {
         format!("/workspaces/{ws}/imports/{id}"),
         format!("/workspaces/{ws}/imports/{id}/map"),
         format!("/workspaces/{ws}/imports/{id}/progress"),
+        format!("/workspaces/{ws}/imports/{id}/revert"),
     ] {
         assert_eq!(mona.get(&path).await.status, 404, "{path}");
     }

@@ -353,6 +353,7 @@ fn ui_routes(o: &Objects) -> Vec<(&'static str, String)> {
         get(format!("/workspaces/{ws}/imports/{i}/map")),
         post(format!("/workspaces/{ws}/imports/{i}/start")),
         get(format!("/workspaces/{ws}/imports/{i}/progress")),
+        get(format!("/workspaces/{ws}/imports/{i}/revert")),
         post(format!("/workspaces/{ws}/imports/{i}/revert")),
         get(format!("/workspaces/{ws}/pipeline")),
         post(format!("/workspaces/{ws}/pipeline/move")),
