@@ -50,6 +50,25 @@ pub fn problem_rows(csv: ProblemRowsCsv) -> Response {
     attachment("text/csv; charset=utf-8", &filename, Body::from_stream(csv.stream()))
 }
 
+/// A backup file, read in 64 KiB pieces (it can be hundreds of megabytes).
+pub fn backup(filename: &str, file: tokio::fs::File) -> Response {
+    use tokio::io::AsyncReadExt;
+    let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(axum::body::Bytes::from(buf)), Some(file)))
+            }
+            // Said once; the body ends there and the client sees a broken download.
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    attachment("application/vnd.sqlite3", filename, Body::from_stream(chunks))
+}
+
 fn attachment(content_type: &str, filename: &str, body: Body) -> Response {
     (
         [

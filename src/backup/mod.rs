@@ -7,6 +7,7 @@
 //! the file had then. A file without its note, or that changed since, is not counted as good.
 //! So the list survives a restore, and a USB disk carries its own record.
 
+pub mod download;
 pub mod lock;
 pub mod restore;
 pub mod retention;

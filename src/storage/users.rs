@@ -31,8 +31,9 @@ pub async fn insert(
     let id = UserId::generate();
     let now = clock::now_text();
     sqlx::query(
-        "INSERT INTO users (id, email, password_hash, name, created_at, password_changed_at)
-         VALUES (?, ?, ?, ?, ?, ?)",
+        // The first account is the one who set up pi-crm (migration 0032).
+        "INSERT INTO users (id, email, password_hash, name, created_at, password_changed_at, is_installer)
+         VALUES (?, ?, ?, ?, ?, ?, NOT EXISTS (SELECT 1 FROM users))",
     )
     .bind(&id)
     .bind(email)
@@ -48,6 +49,22 @@ pub async fn insert(
         name: name.into(),
         created_at: now,
     })
+}
+
+/// Whether `user` set up pi-crm (see migration 0032).
+pub async fn is_installer(db: &SqlitePool, user: &UserId) -> Result<bool, sqlx::Error> {
+    let found: Option<bool> = sqlx::query_scalar("SELECT is_installer FROM users WHERE id = ?")
+        .bind(user)
+        .fetch_optional(db)
+        .await?;
+    Ok(found.unwrap_or(false))
+}
+
+/// The name of the person who set up pi-crm, while their account exists.
+pub async fn installer_name(db: &SqlitePool) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT name FROM users WHERE is_installer = 1")
+        .fetch_optional(db)
+        .await
 }
 
 pub async fn count<'c>(db: impl sqlx::SqliteExecutor<'c>) -> Result<i64, sqlx::Error> {

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 
 use super::chrome::{Chrome, CurrentUser};
@@ -23,6 +23,9 @@ struct BackupsPage {
     status: Status,
     dir: String,
     copy_to: Option<String>,
+    /// The person who set up pi-crm downloads backups; others are told who can.
+    can_download: bool,
+    installer: Option<String>,
 }
 
 impl BackupsPage {
@@ -35,9 +38,13 @@ impl BackupsPage {
     }
 }
 
-pub async fn page(State(state): State<AppState>, _user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
+pub async fn page(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
     let status = status::of(&state).await.map_err(AppError::Internal)?;
+    let can_download = crate::backup::download::allowed(&state, &user.actor()).await?;
+    let installer = crate::storage::users::installer_name(&state.db).await?;
     Ok(BackupsPage {
+        can_download,
+        installer,
         chrome: chrome.in_section("settings"),
         tab: "backups",
         status,
@@ -61,4 +68,15 @@ pub async fn back_up_now(State(state): State<AppState>, _user: CurrentUser) -> R
         ByHand::Ran(Err(e)) => ("error", format!("The backup failed: {e}")),
     };
     Ok(flash::redirect(&state, "/settings/backups", kind, &message))
+}
+
+/// `GET /settings/backups/{file}`: the backup file itself, streamed, for the person who set up
+/// pi-crm (anyone else: 404).
+pub async fn download(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(file): Path<String>,
+) -> Result<Response, PageError> {
+    let (backup, opened) = crate::backup::download::open(&state, &user.actor(), &file).await?;
+    Ok(crate::download::backup(&backup.file, opened))
 }

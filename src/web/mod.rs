@@ -73,6 +73,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/settings/people/{id}/reset-link", post(password_reset::make_link))
         .route("/settings/audit.csv", get(settings::audit_csv))
         .route("/settings/backups", get(backups::page).post(backups::back_up_now))
+        .route("/settings/backups/{file}", get(backups::download))
         .route("/settings/reach", get(reach::page))
         .route("/settings/reach/check", post(reach::check))
         .route("/settings/fields", get(fields::page).post(fields::create))

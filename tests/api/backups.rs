@@ -394,6 +394,80 @@ async fn the_backups_page_lists_them_and_backs_up_now_with_its_token() {
     assert_eq!(r.status(), 401);
 }
 
+/// The person who set up pi-crm downloads a backup — the exact file, audited; a household
+/// member sees who can and gets a 404 for the file, as does a made-up or traversing name.
+#[tokio::test]
+async fn only_the_person_who_set_up_pi_crm_downloads_a_backup() {
+    let app = TestApp::spawn().await;
+    let (_, andy) = app.user_browser("andy@example.com").await;
+    let (_, mona) = app.user_browser("mona@example.com").await;
+    let done = andy.submit("/settings/backups", "/settings/backups", &[]).await;
+    assert_eq!(done.status, 303);
+    let file = backup_files(&app.state.config.backup_dir()).remove(0);
+    let page = andy.get("/settings/backups").await;
+    assert!(
+        page.body
+            .contains(&format!("href=\"/settings/backups/{file}\" download")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("You set up pi-crm"));
+
+    let r = andy
+        .client
+        .get(format!("{}/settings/backups/{file}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/vnd.sqlite3");
+    assert_eq!(
+        r.headers()["content-disposition"],
+        format!("attachment; filename=\"{file}\"").as_str()
+    );
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let bytes = r.bytes().await.unwrap();
+    let on_disk = std::fs::read(app.state.config.backup_dir().join(&file)).unwrap();
+    assert_eq!(bytes.len(), on_disk.len());
+    assert!(bytes == on_disk, "the download is the backup, byte for byte");
+    assert!(bytes.starts_with(b"SQLite format 3\0"));
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_logs WHERE action = 'backup.download'")
+            .await,
+        1
+    );
+
+    // Monalisa: told who can, and the file is not there for her.
+    let page = mona.get("/settings/backups").await;
+    assert!(page.body.contains(&file), "she sees the list");
+    assert!(!page.body.contains(&format!("/settings/backups/{file}\"")));
+    assert!(
+        page.body.contains("only andy, who set up pi-crm, can download one"),
+        "{}",
+        page.body
+    );
+    assert_eq!(mona.get(&format!("/settings/backups/{file}")).await.status, 404);
+    // Nor a name that is not a listed backup, for anyone.
+    for bad in ["pi-crm.db", "..%2Fpi-crm.db", "pi-crm-20990101-000000.db", "key"] {
+        assert_eq!(andy.get(&format!("/settings/backups/{bad}")).await.status, 404, "{bad}");
+    }
+    // Signed out: the sign-in page, not the file.
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/settings/backups/{file}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection() || r.status() == 401, "{}", r.status());
+    assert_eq!(
+        app.count("SELECT count(*) FROM audit_logs WHERE action = 'backup.download'")
+            .await,
+        1
+    );
+}
+
 /// `backup_copy_to` (a USB disk): each backup is copied there, checked there, and kept by the
 /// same rule; the key travels too. Settings come from the environment, as on a Pi.
 #[tokio::test]
