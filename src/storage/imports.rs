@@ -645,8 +645,8 @@ pub async fn revert_scope(
     .bind(ws.id())
     .fetch_one(db)
     .await?;
-    let names: Vec<(Option<String>, Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT c.first_name, c.last_name, c.primary_email, c.company
+    let names: Vec<(String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), c.primary_email, c.company
            FROM import_items i JOIN base_contacts c ON c.id = i.contact_id AND c.workspace_id = i.workspace_id
           WHERE i.import_id = ?1 AND i.workspace_id = ?2 AND i.action = 'created'
           ORDER BY c.id LIMIT 5",
@@ -657,9 +657,8 @@ pub async fn revert_scope(
     .await?;
     let names = names
         .into_iter()
-        .map(|(first, last, email, company)| {
-            let full = [first, last].into_iter().flatten().collect::<Vec<_>>().join(" ");
-            [Some(full), email, company]
+        .map(|(name, email, company)| {
+            [Some(name), email, company]
                 .into_iter()
                 .flatten()
                 .find(|s| !s.trim().is_empty())
