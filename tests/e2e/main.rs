@@ -542,6 +542,7 @@ async fn import_flow(c: Client, app: TestApp, phone: bool) {
     wait_for_text(&c, "sometime in June").await;
     wait_for_text(&c, "Download the 1 row with problems (CSV)").await;
     checkpoint(&c, &format!("32-{tag}-report")).await;
+    let report_url = c.current_url().await.unwrap();
     assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 4);
     c.goto(&app.url(&format!("/workspaces/{ws}/contacts?q=hopper")))
         .await
@@ -550,6 +551,21 @@ async fn import_flow(c: Client, app: TestApp, phone: bool) {
     if phone {
         assert_fits_the_screen(&c, "fits a phone").await;
     }
+    // Reverting asks first, naming what goes; keeping it changes nothing, confirming reverts.
+    c.goto(report_url.as_str()).await.unwrap();
+    wait_for_text(&c, "Revert this import").await;
+    click(&c, "#revert-import").await;
+    wait_for_text(&c, "Revert google-contacts.csv?").await;
+    wait_for_text(&c, "Deletes 4 contacts").await;
+    wait_for_text(&c, "birthday, notes").await;
+    checkpoint(&c, &format!("33-{tag}-revert-confirm")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the revert confirmation fits a phone").await;
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 4);
+    click(&c, "#confirm-revert").await;
+    wait_for_text(&c, "Import reverted").await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -574,6 +590,18 @@ async fn backups_flow(c: Client, app: TestApp, phone: bool) {
     click(&c, "form[action='/settings/backups'] button[type=submit]").await;
     wait_for_text(&c, "Backup made and checked.").await;
     wait_for_text(&c, "Last good backup just now").await;
+    // Andy set pi-crm up: each backup has a Download link (the file itself is checked in
+    // tests/api/backups.rs; a browser download here would only land in a temp folder).
+    wait_for_text(&c, "You set up pi-crm").await;
+    let link = c
+        .find(Locator::Css("#backup-list a[download]"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(link.starts_with("/settings/backups/pi-crm-"), "{link}");
     checkpoint(&c, &format!("40-{tag}-backups")).await;
     if phone {
         assert_fits_the_screen(&c, "the backups page fits a phone").await;
@@ -938,12 +966,27 @@ async fn templates_flow(c: Client, app: TestApp, phone: bool) {
     // Monalisa has a template with a script in it, shared with Andy.
     let mona = app.create_user("mona@example.com", "Monalisa").await;
     let hers = app.workspace(&mona, "Mona's").await;
-    let mona_api = app.api(&app.key(&mona, &["read:templates", "write:templates"], None).await);
+    let mona_api = app.api(
+        &app.key(
+            &mona,
+            &["read:templates", "write:templates", "read:contacts", "write:contacts"],
+            None,
+        )
+        .await,
+    );
+    // It fills in a field of hers that Andy's workspace lacks.
+    let r = mona_api
+        .post(
+            &format!("/api/v1/workspaces/{hers}/custom-fields"),
+            json!({"field_name": "closing_date", "label": "Closing date", "field_type": "date"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
     let evil = mona_api
         .post(
             &format!("/api/v1/workspaces/{hers}/templates"),
             json!({"name": "Sneaky", "channel": "email", "subject": "Hi",
-                   "body": "<p>Hello</p><script>alert('pwned')</script><img src=x onerror=\"alert('img')\">"}),
+                   "body": "<p>Hello, closing on {{ custom.closing_date }}</p><script>alert('pwned')</script><img src=x onerror=\"alert('img')\">"}),
         )
         .await
         .json::<serde_json::Value>()
@@ -1053,6 +1096,22 @@ async fn templates_flow(c: Client, app: TestApp, phone: bool) {
     if phone {
         assert_fits_the_screen(&c, "shared templates fit a phone").await;
     }
+    // Copying it into Andy's workspace, which has no closing date: an offer, not a dead end.
+    click(&c, "form[action$='/copy'] button[type=submit]").await;
+    wait_for_text(&c, "has no field for what this template fills in").await;
+    wait_for_text(&c, "Closing date (Date)").await;
+    checkpoint(&c, &format!("72b-{tag}-create-fields")).await;
+    if phone {
+        assert_fits_the_screen(&c, "the offer fits a phone").await;
+    }
+    click(&c, "#create-fields").await;
+    wait_for_text(&c, "The fields it needed were made there too.").await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM custom_field_definitions WHERE field_name = 'closing_date'")
+            .await,
+        2,
+        "hers, and now one in Andy's workspace"
+    );
 
     // The dashboard: Ada's birthday shows live, before any morning job has run.
     c.goto(&app.url("/")).await.unwrap();
