@@ -7,6 +7,7 @@ mod backup;
 mod busy_import;
 mod campaigns;
 mod contacts;
+mod duplicates;
 mod imports;
 mod messaging;
 mod provider_events;
@@ -37,6 +38,9 @@ fn main() {
     }
     if only == "page" {
         contacts::page_at_10k(&binary);
+    }
+    if only.is_empty() || only == "duplicates" {
+        duplicates::run(&binary);
     }
     if only.is_empty() || only == "imports" {
         imports::run(&binary);

@@ -15,6 +15,11 @@ pub async fn allowed(state: &AppState, actor: &Actor) -> AppResult<bool> {
     Ok(matches!(actor.via, Via::Ui) && storage::users::is_installer(&state.db, &actor.user_id).await?)
 }
 
+/// The name of the person who may (while their account exists), to tell the others.
+pub async fn who_may(state: &AppState) -> AppResult<Option<String>> {
+    Ok(storage::users::installer_name(&state.db).await?)
+}
+
 /// The backup named `file` (one of the listed ones, so never a path of the caller's making),
 /// opened for `actor`, with the download in the audit log.
 pub async fn open(state: &AppState, actor: &Actor, file: &str) -> AppResult<(Backup, tokio::fs::File)> {

@@ -2,54 +2,41 @@ use sqlx::SqlitePool;
 
 use crate::model::access::WorkspaceAccess;
 
-/// One page of pairs `(a, b, reason)` of contacts that may be the same person, `a < b`, in
-/// `(a, b)` order after `after`. Bounded work, whatever the data:
-/// - namesakes (same first name, last name and company) pair as a chain, each contact with the
-///   next one of its name found through `base_contacts_same_person` with one seek: a thousand
-///   "John Smith, Acme" make 999 pairs (merging along the chain folds them all), never
-///   half a million;
-/// - contacts with the same primary phone (phones may be shared, SPEC §4) pair as a chain too,
-///   through `base_contacts_phone`;
-/// - a custom email value pairs with the contact whose primary email it is, and a custom
-///   phone value with the first contact whose primary phone it is (the chain joins the rest),
-///   through `custom_fields_lookup` and those indexes.
-///
-/// A pair found for several reasons is one pair, its reasons joined.
-pub async fn pairs(
-    db: &SqlitePool,
-    ws: &WorkspaceAccess,
-    after: Option<(&str, &str)>,
-    limit: i64,
-) -> Result<Vec<(String, String, String)>, sqlx::Error> {
-    let (after_a, after_b) = after.unwrap_or(("", ""));
-    sqlx::query_as(
-        "WITH typed AS (
+/// The query of `pairs` (public for the test of its plan).
+pub const PAIRS: &str = "WITH typed AS (
             SELECT field_name, field_type FROM custom_field_definitions
              WHERE field_type IN ('email', 'phone')
                AND (workspace_id = ?1
                     OR (workspace_id IS NULL AND user_id = (SELECT user_id FROM workspaces WHERE id = ?1)))
          ),
+         -- Each contact with the next of its name, and of its number, in one pass over each
+         -- index that reads no table row (linear in contacts, whatever their names). Contacts
+         -- of an import still running are in the indexes: pairs that hold one are dropped
+         -- below, through the view.
+         name_chain AS (
+            SELECT id AS a,
+                   lead(id) OVER (PARTITION BY lower(coalesce(last_name, '')), lower(coalesce(first_name, '')),
+                                               lower(coalesce(company, '')) ORDER BY id) AS b
+              FROM base_contacts
+             -- (Written against the indexed expressions, so the index alone answers it.)
+             WHERE workspace_id = ?1
+               AND NOT (lower(coalesce(last_name, '')) = '' AND lower(coalesce(first_name, '')) = '')
+         ),
+         phone_chain AS (
+            SELECT id AS a, lead(id) OVER (PARTITION BY primary_phone ORDER BY id) AS b
+              FROM base_contacts WHERE workspace_id = ?1 AND primary_phone IS NOT NULL
+         ),
          namesakes AS (
-            SELECT x.id AS a,
-                   (SELECT y.id FROM contacts y
-                     WHERE y.workspace_id = x.workspace_id
-                       AND lower(coalesce(y.last_name, '')) = lower(coalesce(x.last_name, ''))
-                       AND lower(coalesce(y.first_name, '')) = lower(coalesce(x.first_name, ''))
-                       AND lower(coalesce(y.company, '')) = lower(coalesce(x.company, ''))
-                       AND y.id > x.id
-                     ORDER BY lower(coalesce(y.last_name, '')), lower(coalesce(y.first_name, '')),
-                              lower(coalesce(y.company, '')), y.id
-                     LIMIT 1) AS b
-              FROM contacts x
-             WHERE x.workspace_id = ?1 AND x.id >= ?2 AND coalesce(x.first_name, x.last_name) IS NOT NULL
+            SELECT a, b FROM name_chain
+             WHERE b IS NOT NULL AND a >= ?2
+               AND EXISTS (SELECT 1 FROM contacts x WHERE x.id = a)
+               AND EXISTS (SELECT 1 FROM contacts y WHERE y.id = b)
          ),
          phone_sharers AS (
-            SELECT x.id AS a,
-                   (SELECT y.id FROM contacts y
-                     WHERE y.workspace_id = x.workspace_id AND y.primary_phone = x.primary_phone AND y.id > x.id
-                     ORDER BY y.id LIMIT 1) AS b
-              FROM contacts x
-             WHERE x.workspace_id = ?1 AND x.id >= ?2 AND x.primary_phone IS NOT NULL
+            SELECT a, b FROM phone_chain
+             WHERE b IS NOT NULL AND a >= ?2
+               AND EXISTS (SELECT 1 FROM contacts x WHERE x.id = a)
+               AND EXISTS (SELECT 1 FROM contacts y WHERE y.id = b)
          )
          SELECT a, b, group_concat(reason, ' and ') FROM (
             SELECT a, b, 'same name and company' AS reason FROM namesakes WHERE b IS NOT NULL
@@ -70,12 +57,34 @@ pub async fn pairs(
                             ORDER BY h.id LIMIT 1)
              WHERE v.workspace_id = ?1 AND v.field_name IN (SELECT field_name FROM typed WHERE field_type = 'phone')
                AND EXISTS (SELECT 1 FROM contacts z WHERE z.id = v.contact_id)
-         ) WHERE (a, b) > (?2, ?3) GROUP BY a, b ORDER BY a, b LIMIT ?4",
-    )
-    .bind(ws.id())
-    .bind(after_a)
-    .bind(after_b)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+         ) WHERE (a, b) > (?2, ?3) GROUP BY a, b ORDER BY a, b LIMIT ?4";
+
+/// One page of pairs `(a, b, reason)` of contacts that may be the same person, `a < b`, in
+/// `(a, b)` order after `after`. Bounded work, whatever the data:
+/// - namesakes (same first name, last name and company) pair as a chain, each contact with the
+///   next one of its name: a thousand "John Smith, Acme" make 999 pairs (merging along the
+///   chain folds them all), never half a million. The chain is one pass over
+///   `base_contacts_same_person` that reads no table row (issue 35: the old per-contact lookup
+///   sorted every later namesake, quadratic in namesakes);
+/// - contacts with the same primary phone (phones may be shared, SPEC §4) pair as a chain too,
+///   found the same way through `base_contacts_phone`;
+/// - a custom email value pairs with the contact whose primary email it is, and a custom
+///   phone value with the first contact whose primary phone it is (the chain joins the rest),
+///   through `custom_fields_lookup` and those indexes.
+///
+/// A pair found for several reasons is one pair, its reasons joined.
+pub async fn pairs(
+    db: &SqlitePool,
+    ws: &WorkspaceAccess,
+    after: Option<(&str, &str)>,
+    limit: i64,
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    let (after_a, after_b) = after.unwrap_or(("", ""));
+    sqlx::query_as(PAIRS)
+        .bind(ws.id())
+        .bind(after_a)
+        .bind(after_b)
+        .bind(limit)
+        .fetch_all(db)
+        .await
 }

@@ -41,7 +41,7 @@ impl BackupsPage {
 pub async fn page(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
     let status = status::of(&state).await.map_err(AppError::Internal)?;
     let can_download = crate::backup::download::allowed(&state, &user.actor()).await?;
-    let installer = crate::storage::users::installer_name(&state.db).await?;
+    let installer = crate::backup::download::who_may(&state).await?;
     Ok(BackupsPage {
         can_download,
         installer,
