@@ -213,7 +213,10 @@ pub fn spawn_server(binary: &Path, data: &Path, port: u16) -> Child {
         .arg("--data-dir")
         .arg(data)
         .args(["serve", "--bind", &format!("127.0.0.1:{port}")])
-        .env("PI_CRM_LOG", "warn")
+        .env(
+            "PI_CRM_LOG",
+            std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .env("PI_CRM_RATE_LIMIT_PER_MINUTE", "1000000")
         .env("PI_CRM_LOGIN_ATTEMPTS_PER_HOUR", "1000000")
         .env("PI_CRM_LOGIN_BURST", "1000000")

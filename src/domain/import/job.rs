@@ -526,13 +526,17 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     let mut done = 0u64;
     let mut wal_restarted = std::time::Instant::now();
     let mut open: Option<std::time::Instant> = None;
+    let mut waited = std::time::Instant::now();
     while let Some(chunk) = chunks.recv().await {
+        writer.steps.add("waiting for the reader", waited);
         let chunk = chunk?;
         done += chunk.len() as u64;
         let began = match open {
             Some(began) => began,
             None => {
+                let t = std::time::Instant::now();
                 run.begin(&mut conn).await?;
+                writer.steps.add("begin (waiting for the write lock)", t);
                 *open.insert(std::time::Instant::now())
             }
         };
@@ -541,15 +545,19 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
             break;
         }
         if !time_to_commit(began.elapsed()) {
+            waited = std::time::Instant::now();
             continue;
         }
         run.commit_rows(&mut conn, &mut writer).await?;
         open = None;
         jobs.set(&row.id, done);
         if wal_restarted.elapsed() >= WAL_RESTART_EVERY {
+            let t = std::time::Instant::now();
             storage::db::restart_wal(&mut conn).await?;
+            writer.steps.add("WAL restart", t);
             wal_restarted = std::time::Instant::now();
         }
+        waited = std::time::Instant::now();
     }
     if open.is_some() {
         run.commit_rows(&mut conn, &mut writer).await?;
@@ -565,11 +573,13 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     }
     // The last transaction: the new fields, every contact shown at once, the kept duplicates
     // applied to the contacts they duplicate.
+    let last = std::time::Instant::now();
     run.begin(&mut conn).await?;
     for def in &new_fields {
         field_definition::insert(&mut conn, &actor, field_definition::Home::Workspace(&ws), def).await?;
     }
     storage::imports::reveal(&mut conn, &row.id).await?;
+    let steps = std::mem::take(&mut writer.steps);
     let mut report = writer.finish(&mut conn, &headers).await?;
     report.fields_created = new_fields.iter().map(|d| d.field_name.clone()).collect();
     // The run's way of merging the search index ends with it (a failed run's, in `discard`).
@@ -584,6 +594,9 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     .await?;
     audit::in_workspace(&mut conn, &actor, ws.id(), "import.run", "import", &row.id).await?;
     run.commit(&mut conn).await?;
+    let mut steps = steps;
+    steps.add("last transaction (show, duplicates, lists)", last);
+    tracing::info!(import = %row.id, rows = done, %steps, "import written");
     drop(conn);
     unmark(db, &row.id).await?;
     Ok(report)
@@ -627,7 +640,10 @@ impl Run<'_> {
     /// Commits a transaction of rows, with what `writer` writes once per transaction.
     async fn commit_rows(&mut self, conn: &mut SqliteConnection, writer: &mut Writer) -> AppResult<()> {
         writer.before_commit(conn).await?;
-        self.commit(conn).await
+        let t = std::time::Instant::now();
+        self.commit(conn).await?;
+        writer.steps.add("commit", t);
+        Ok(())
     }
 
     /// Commits, and lets the writers who waited meanwhile go first.

@@ -13,6 +13,7 @@ pub mod preview;
 pub mod problem_rows;
 pub mod revert_scope;
 pub mod source;
+pub mod steps;
 pub mod table;
 pub mod vcard;
 pub mod write;

@@ -61,6 +61,8 @@ pub struct Writer {
     /// The new contacts' group names (`Labels`, `Categories`), put on lists in the last
     /// transaction, so a list appears only with the import's contacts.
     memberships: Vec<(String, Vec<String>)>,
+    /// Time spent per step, for the log.
+    pub steps: super::steps::Steps,
 }
 
 /// A duplicate to update or merge when the import finishes, as kept meanwhile.
@@ -102,6 +104,7 @@ impl Writer {
             deferred: 0,
             unsearchable: Vec::new(),
             memberships: Vec::new(),
+            steps: Default::default(),
         }
     }
 
@@ -210,7 +213,9 @@ impl Writer {
         if batch.is_empty() {
             return Ok(());
         }
+        let t = std::time::Instant::now();
         let by_phone = self.phone_namesakes(conn, &batch).await?;
+        self.steps.add("phone look-up", t);
         let mut new = Vec::with_capacity(batch.len());
         let mut one_by_one = Vec::new();
         for p in batch {
@@ -221,6 +226,7 @@ impl Writer {
                 one_by_one.push(p);
             }
         }
+        let t = std::time::Instant::now();
         let written = storage::contacts::insert_new(
             conn,
             &self.ws,
@@ -231,6 +237,7 @@ impl Writer {
                 .collect::<Vec<_>>(),
         )
         .await?;
+        self.steps.add("contacts insert", t);
         let mut created = Vec::with_capacity(written.len());
         for (id, mut p) in new {
             if written.contains(&id) {
@@ -244,9 +251,11 @@ impl Writer {
         }
         self.record_created(conn, &created).await?;
         one_by_one.sort_by_key(|p| p.line);
+        let t = std::time::Instant::now();
         for p in one_by_one {
             self.write_one(conn, p).await?;
         }
+        self.steps.add("duplicates", t);
         Ok(())
     }
 
@@ -272,9 +281,13 @@ impl Writer {
     async fn record_created(&mut self, conn: &mut SqliteConnection, created: &[(String, Planned)]) -> AppResult<()> {
         let values: Vec<(&str, &BTreeMap<String, String>)> =
             created.iter().map(|(id, p)| (id.as_str(), &p.custom)).collect();
+        let t = std::time::Instant::now();
         storage::contacts::insert_values(conn, &self.ws, &values).await?;
+        self.steps.add("custom values insert", t);
+        let t = std::time::Instant::now();
         let items: Vec<(&str, u64)> = created.iter().map(|(id, p)| (id.as_str(), p.line)).collect();
         storage::imports::add_created(conn, &self.ws, &self.import, &items).await?;
+        self.steps.add("import items", t);
         for (id, p) in created
             .iter()
             .filter(|(_, p)| !p.problems.is_empty() || !p.note.is_empty())
@@ -373,8 +386,10 @@ impl Writer {
     /// at the end of every statement that writes to it, so a statement per batch made a dozen
     /// segments per transaction, and merging them was most of the import's time.
     pub async fn before_commit(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
+        let t = std::time::Instant::now();
         let ids: Vec<&str> = self.unsearchable.iter().map(String::as_str).collect();
         storage::contacts::add_search_documents(conn, &self.ws, &ids).await?;
+        self.steps.add("search documents", t);
         self.unsearchable.clear();
         Ok(())
     }
