@@ -8,10 +8,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::contacts::api_client;
-use super::imports::{finished, seed};
+use super::imports::{finished, seed, start};
 use super::{free_port, rss_mb, spawn_server, stop, wait_healthy};
 
 const ROWS: usize = 1_000_000;
@@ -62,18 +62,8 @@ pub fn run(binary: &Path) {
             "Email": "primary_email", "Phone": "primary_phone",
             "Loan amount": {"custom": "loan_amount", "type": "number"},
             "City": {"custom": "city", "type": "text"}}, "on_duplicate": "skip"});
-        let form = reqwest::multipart::Form::new()
-            .text("mapping", mapping.to_string())
-            .part("file", reqwest::multipart::Part::bytes(file).file_name("million.csv"));
         let started = Instant::now();
-        let r = andy
-            .post(format!("{base}/api/v1/workspaces/{andy_ws}/imports"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
-        let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let id = start(&andy, &base, &andy_ws, &mapping, file, "million.csv").await;
 
         let importing = Arc::new(AtomicBool::new(true));
         let writers: Vec<_> = (0..WRITERS)

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use super::contacts::api_client;
-use super::imports::{finished, seed};
+use super::imports::{finished, seed, start};
 use super::{free_port, ms, percentile, spawn_server, stop, wait_healthy};
 
 const CONTACTS: usize = 100_000;
@@ -56,20 +56,7 @@ fn one(binary: &Path, namesakes: usize) {
         let andy = api_client(&key);
         let mapping = json!({"columns": {"First Name": "first_name", "Last Name": "last_name",
             "Email": "primary_email", "Phone": "primary_phone", "Company": "company"}, "on_duplicate": "skip"});
-        let form = reqwest::multipart::Form::new()
-            .text("mapping", mapping.to_string())
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(csv(namesakes)).file_name("people.csv"),
-            );
-        let r = andy
-            .post(format!("{base}/api/v1/workspaces/{ws}/imports"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
-        let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let id = start(&andy, &base, &ws, &mapping, csv(namesakes), "people.csv").await;
         let done = finished(&andy, &base, &ws, &id).await;
         assert_eq!(done["status"], "done", "{done}");
 

@@ -89,21 +89,8 @@ pub fn run(binary: &Path) {
         );
         let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
         let started = Instant::now();
-        let form = reqwest::multipart::Form::new()
-            .text("mapping", mapping().to_string())
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(file.into_bytes()).file_name("big.csv"),
-            );
-        let r = client
-            .post(format!("{base}/api/v1/workspaces/{ws}/imports"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+        let id = start(&client, &base, &ws, &mapping(), file.into_bytes(), "big.csv").await;
         let accepted = started.elapsed();
-        let id = r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
         let done = finished(&client, &base, &ws, &id).await;
         let elapsed = started.elapsed();
         assert_eq!(done["status"], "done", "{done}");
@@ -154,6 +141,31 @@ pub fn run(binary: &Path) {
 }
 
 /// Polls an import until it has run; its last state.
+/// Uploads `file` to `ws` with `mapping` through the API and gives the import's id (202).
+pub async fn start(
+    client: &reqwest::Client,
+    base: &str,
+    ws: &str,
+    mapping: &Value,
+    file: Vec<u8>,
+    name: &str,
+) -> String {
+    let form = reqwest::multipart::Form::new()
+        .text("mapping", mapping.to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(file).file_name(name.to_string()),
+        );
+    let r = client
+        .post(format!("{base}/api/v1/workspaces/{ws}/imports"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
 pub async fn finished(client: &reqwest::Client, base: &str, ws: &str, id: &str) -> Value {
     loop {
         let v: Value = client
