@@ -22,9 +22,17 @@ pub const PAIRS: &str = "WITH typed AS (
              WHERE workspace_id = ?1
                AND NOT (lower(coalesce(last_name, '')) = '' AND lower(coalesce(first_name, '')) = '')
          ),
+         -- Most numbers are one contact's: find the shared ones first (a covering pass that
+         -- needs no window), then chain only their holders.
+         shared_phones AS (
+            SELECT primary_phone AS phone FROM base_contacts
+             WHERE workspace_id = ?1 AND primary_phone IS NOT NULL
+             GROUP BY primary_phone HAVING count(*) > 1
+         ),
          phone_chain AS (
-            SELECT id AS a, lead(id) OVER (PARTITION BY primary_phone ORDER BY id) AS b
-              FROM base_contacts WHERE workspace_id = ?1 AND primary_phone IS NOT NULL
+            SELECT x.id AS a, lead(x.id) OVER (PARTITION BY x.primary_phone ORDER BY x.id) AS b
+              FROM shared_phones p CROSS JOIN base_contacts x
+             WHERE x.workspace_id = ?1 AND x.primary_phone = p.phone
          ),
          namesakes AS (
             SELECT a, b FROM name_chain
