@@ -133,7 +133,7 @@ pub async fn duplicates(
     Query(page): Query<PageRequest>,
 ) -> ApiResult<Json<Page<DuplicatePair>>> {
     let fields = field_definition::applicable(&state.db, &ws).await?;
-    let pairs = merge::possible_duplicates(&state.db, &actor, &ws, &page).await?;
+    let pairs = merge::possible_duplicates(&state, &actor, &ws, &page).await?;
     Ok(Json(pairs.map(|p| DuplicatePair {
         reason: p.reason,
         a: p.a.to_json(&fields),

@@ -192,7 +192,7 @@ pub async fn duplicates(
     Query(page): Query<PageRequest>,
 ) -> Result<Response, PageError> {
     let chrome = chrome.in_section("contacts");
-    let found = merge::possible_duplicates(&state.db, &actor, &ws, &page).await?;
+    let found = merge::possible_duplicates(&state, &actor, &ws, &page).await?;
     let next = found.next_cursor;
     let pairs = found
         .items
