@@ -667,3 +667,21 @@ pub async fn revert_scope(
         .collect();
     Ok((created, updated, names))
 }
+
+/// Deletes the notes `import` kept on contacts it did not create (their unread values and
+/// columns kept as a note), for its revert; those on contacts it created go with them.
+pub async fn delete_kept_notes(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    import: &str,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "DELETE FROM communication_logs
+          WHERE workspace_id = ? AND type = 'note' AND json_extract(content, '$.import_id') = ?",
+    )
+    .bind(ws.id())
+    .bind(import)
+    .execute(conn)
+    .await?
+    .rows_affected())
+}

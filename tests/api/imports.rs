@@ -2343,3 +2343,59 @@ async fn three_exports_of_the_same_people_make_one_tidy_set_of_fields() {
         );
     }
 }
+
+/// A row that updates an existing contact keeps what lands on no field as a note on that
+/// contact, as a new contact's row does (issue 33: nothing lost); the import's revert takes
+/// the note away with the update.
+#[tokio::test]
+async fn an_updating_row_keeps_its_unread_values_as_a_note_and_revert_removes_it() {
+    let app = TestApp::spawn().await;
+    let (api, ws) = setup(&app).await;
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/custom-fields"),
+            json!({"field_name": "closing_date", "label": "Closing date", "field_type": "date"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let r = api
+        .post(
+            &format!("/api/v1/workspaces/{ws}/contacts"),
+            json!({"first_name": "Ada", "primary_email": "ada@example.com"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let ada: Value = r.json().await.unwrap();
+    let csv = b"First Name,Email,Closing date,Company\nAda,ada@example.com,TBD,Analytical Engines\n".to_vec();
+    let mapping = json!({"columns": {"First Name": "first_name", "Email": "primary_email",
+        "Closing date": {"custom": "closing_date"}, "Company": "company"},
+        "on_duplicate": "update", "on_problem": "skip_cell"});
+    let v = run(&api, &ws, "update.csv", csv, Some(mapping), None).await;
+    assert_eq!(v["status"], "done", "{v}");
+    assert_eq!(v["report"]["updated"], 1, "{v}");
+    assert_eq!(v["report"]["problems_total"], 1, "{v}");
+    let entries = timeline(&api, &ws, &ada).await;
+    let notes: Vec<&Value> = entries.iter().filter(|e| e["type"] == "note").collect();
+    assert_eq!(notes.len(), 1, "{entries:?}");
+    assert_eq!(
+        notes[0]["content"]["body"],
+        "Kept from the import: these values could not be read as their fields' types.\nClosing date: TBD"
+    );
+    let id = v["id"].as_str().unwrap();
+    let r = api
+        .post(&format!("/api/v1/workspaces/{ws}/imports/{id}/revert"), json!({}))
+        .await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let entries = timeline(&api, &ws, &ada).await;
+    assert!(entries.iter().all(|e| e["type"] != "note"), "{entries:?}");
+    let back: Value = api
+        .get(&format!(
+            "/api/v1/workspaces/{ws}/contacts/{}",
+            ada["id"].as_str().unwrap()
+        ))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(back["company"], Value::Null, "the update is undone too");
+}

@@ -662,6 +662,7 @@ async fn undo(tx: &mut SqliteConnection, actor: &Actor, ws: &WorkspaceAccess, ro
     let paused = pause_indexes(&mut *tx, created, all.without(created)).await?;
     storage::imports::delete_created(&mut *tx, ws, &row.id).await?;
     paused.rebuild(&mut *tx).await?;
+    storage::imports::delete_kept_notes(&mut *tx, ws, &row.id).await?;
     for (contact, before) in storage::imports::updated_items(&mut *tx, ws, &row.id).await? {
         let (Some(cid), Ok(before)) = (ContactId::parse(&contact), serde_json::from_str::<Before>(&before)) else {
             continue;

@@ -74,6 +74,11 @@ struct DeferredRow {
     cells: Vec<String>,
     #[serde(default)]
     lists: Vec<String>,
+    /// Its unread values and the columns kept as a note: a note on the contact it updates.
+    #[serde(default)]
+    problems: Vec<Problem>,
+    #[serde(default)]
+    note: Vec<String>,
 }
 
 impl Writer {
@@ -438,6 +443,8 @@ impl Writer {
             custom: p.custom,
             cells: p.cells,
             lists: p.lists,
+            problems: p.problems,
+            note: p.note,
         };
         let row = serde_json::to_string(&row).expect("a row serialises");
         storage::imports::defer_row(conn, &self.ws, &self.import, self.deferred, &row).await?;
@@ -459,6 +466,8 @@ impl Writer {
                     .map_err(|e| AppError::Internal(anyhow::anyhow!("a kept import row cannot be read: {e}")))?;
                 let mut planned = Planned::of(row.line, row.base, row.custom, row.cells);
                 planned.lists = row.lists;
+                planned.problems = row.problems;
+                planned.note = row.note;
                 self.apply_duplicate(conn, planned).await?;
             }
         }
@@ -482,6 +491,9 @@ impl Writer {
             return Ok(());
         };
         let id = ContactId::parse(&target).ok_or(AppError::NotFound)?;
+        // What the row had that lands on no field is kept on the contact it updates, as on a
+        // new one (a revert deletes the note: it carries the import's id).
+        self.keep_as_note(conn, &target, &p).await?;
         let before = storage::contacts::load(&mut *conn, &self.ws, &id)
             .await?
             .ok_or(AppError::NotFound)?;
