@@ -200,12 +200,14 @@ async fn duplicate_email_is_a_409_naming_the_existing_contact_and_a_shared_phone
     assert_eq!(r.status(), 201);
     let spouse: Value = r.json().await.unwrap();
     assert_eq!(spouse["primary_phone"], "+14155550123");
-    let dups: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/duplicates"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let duplicates = || async {
+        api.get(&format!("/api/v1/workspaces/{ws}/duplicates"))
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let dups = duplicates().await;
     let items = dups["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{dups}");
     assert_eq!(items[0]["reason"], "shared phone number");
@@ -222,12 +224,7 @@ async fn duplicate_email_is_a_409_naming_the_existing_contact_and_a_shared_phone
         )
         .await;
     assert_eq!(r.status(), 200);
-    let dups: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/duplicates"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let dups = duplicates().await;
     assert_eq!(dups["items"].as_array().unwrap().len(), 0, "{dups}");
 
     // Updating another contact onto the same email is a conflict too.

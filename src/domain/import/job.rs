@@ -146,12 +146,13 @@ pub struct ImportView {
     pub mapping: Option<Mapping>,
 }
 
+/// The report kept on an import's row, once it has one.
+pub(super) fn stored_report(row: &ImportRow) -> Option<Report> {
+    row.report.as_deref().and_then(|r| serde_json::from_str(r).ok())
+}
+
 fn view(row: ImportRow, jobs: &Jobs) -> ImportView {
-    let report: Report = row
-        .report
-        .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok())
-        .unwrap_or_default();
+    let report = stored_report(&row).unwrap_or_default();
     let total = row.rows_total.max(0) as u64;
     let done = match row.status.as_str() {
         "done" | "failed" | "reverted" => total,
@@ -654,6 +655,25 @@ impl Run<'_> {
     }
 }
 
+/// The import `id` of `ws`, if `actor` may revert it now: a finished import, and an editor.
+pub(super) async fn revertible(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    id: &ImportId,
+) -> AppResult<ImportRow> {
+    actor.require(Scope::WriteContacts)?;
+    ws.require_editor()?;
+    let row = find(db, ws, id).await?;
+    if row.status != "done" {
+        return Err(AppError::conflict(format!(
+            "only a finished import can be reverted; this one is {}",
+            row.status
+        )));
+    }
+    Ok(row)
+}
+
 /// Deletes what an import created and puts back what it updated, inside the caller's
 /// transaction.
 async fn undo(tx: &mut SqliteConnection, actor: &Actor, ws: &WorkspaceAccess, row: &ImportRow) -> AppResult<()> {
@@ -706,11 +726,7 @@ async fn remove_what_it_made(
     ws: &WorkspaceAccess,
     row: &storage::imports::ImportRow,
 ) -> AppResult<()> {
-    let Some(mut report) = row
-        .report
-        .as_deref()
-        .and_then(|r| serde_json::from_str::<Report>(r).ok())
-    else {
+    let Some(mut report) = stored_report(row) else {
         return Ok(());
     };
     for name in &report.fields_created {
@@ -785,15 +801,7 @@ pub async fn revert(
     ws: &WorkspaceAccess,
     id: &ImportId,
 ) -> AppResult<ImportView> {
-    actor.require(Scope::WriteContacts)?;
-    ws.require_editor()?;
-    let row = find(db, ws, id).await?;
-    if row.status != "done" {
-        return Err(AppError::conflict(format!(
-            "only a finished import can be reverted; this one is {}",
-            row.status
-        )));
-    }
+    let row = revertible(db, actor, ws, id).await?;
     // Deleting an import's contacts touches most pages of the contact tables; the statements'
     // journal goes to a temporary file rather than memory (280 MB at 100k contacts).
     let mut conn = storage::db::own_connection(db).await?;

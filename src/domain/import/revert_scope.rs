@@ -5,11 +5,10 @@
 
 use sqlx::SqlitePool;
 
-use super::plan::Report;
-use crate::domain::actor::{Actor, Scope};
+use crate::domain::actor::Actor;
 use crate::domain::ids::ImportId;
 use crate::domain::workspace::WorkspaceAccess;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::storage;
 
 pub struct RevertScope {
@@ -27,20 +26,8 @@ pub struct RevertScope {
 }
 
 pub async fn of(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &ImportId) -> AppResult<RevertScope> {
-    actor.require(Scope::WriteContacts)?;
-    ws.require_editor()?;
-    let row = storage::imports::find(db, ws, id).await?.ok_or(AppError::NotFound)?;
-    if row.status != "done" {
-        return Err(AppError::conflict(format!(
-            "only a finished import can be reverted; this one is {}",
-            row.status
-        )));
-    }
-    let report: Report = row
-        .report
-        .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok())
-        .unwrap_or_default();
+    let row = super::job::revertible(db, actor, ws, id).await?;
+    let report = super::job::stored_report(&row).unwrap_or_default();
     let (removes, restores, names) = storage::imports::revert_scope(db, ws, id.as_str()).await?;
     Ok(RevertScope {
         filename: row.filename,

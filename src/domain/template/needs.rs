@@ -62,7 +62,7 @@ fn like_theirs(name: &str, theirs: Option<&FieldDefinition>, target: &WorkspaceA
     })
 }
 
-/// "Loan amount (Number), Closing date (Date)", for the offer and the 422.
+/// "Loan amount (Number), Closing date (Date)": the fields, as the offer names them.
 pub fn describe(fields: &[FieldDefinition]) -> String {
     fields
         .iter()
