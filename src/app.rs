@@ -221,6 +221,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::router(state.clone()))
         .merge(api::router(state.config.max_upload_bytes()))
         .merge(crate::webhooks::router())
+        .merge(crate::dav::router())
         .merge(web::unsubscribe::router())
         .merge(web::review::router())
         // The document is built when asked for, not at start: building it runs the schema code
@@ -314,7 +315,14 @@ pub(crate) async fn rate_limit(State(state): State<AppState>, req: Request, next
             };
         }
     };
-    match state.limits.requests.take(&bucket) {
+    // A phone's sync comes as many small requests (DAVx5 fetches ten cards at a time): its
+    // budget is the key's own, ten times the API's.
+    let budget = if req.uri().path().starts_with("/dav") {
+        &state.limits.dav
+    } else {
+        &state.limits.requests
+    };
+    match budget.take(&bucket) {
         Ok(()) => next.run(req).await,
         Err(wait) => limited(req.uri().path(), wait),
     }

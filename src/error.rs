@@ -34,6 +34,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A conditional request's condition does not hold (`If-Match` on a changed resource): 412.
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("too many requests; try again in {retry_after_secs} seconds")]
@@ -87,6 +90,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::RateLimited { .. } | AppError::OverLimit { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Upstream { .. } => StatusCode::BAD_GATEWAY,
@@ -106,6 +110,7 @@ impl AppError {
             AppError::BadRequest(_) => "bad_request",
             AppError::MethodNotAllowed(_) => "method_not_allowed",
             AppError::PayloadTooLarge(_) => "payload_too_large",
+            AppError::PreconditionFailed(_) => "precondition_failed",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::RateLimited { .. } => "rate_limited",
             AppError::OverLimit { code, .. } | AppError::Upstream { code, .. } => code,

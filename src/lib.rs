@@ -9,6 +9,7 @@ pub mod body_deadline;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod dav;
 pub mod domain;
 pub mod download;
 pub mod error;

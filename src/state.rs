@@ -41,6 +41,8 @@ pub struct AppState {
 pub struct Limits {
     /// Per API key, per session, or per IP when neither is presented.
     pub requests: Buckets,
+    /// Per app password, for CardDAV (`/dav/`): ten times `requests`.
+    pub dav: Buckets,
     /// Sign-in attempts at one account from one address: the budget a guesser spends and the
     /// owner, signing in from elsewhere, never shares.
     pub login_per_source: Buckets,
@@ -59,6 +61,7 @@ impl Limits {
         let login_rate = f64::from(c.login_attempts_per_hour) / 3600.0;
         Limits {
             requests: Buckets::per_minute(c.rate_limit_per_minute),
+            dav: Buckets::per_minute(c.rate_limit_per_minute.saturating_mul(10)),
             login_per_source: Buckets::new(c.login_burst, login_rate),
             login_per_account: Buckets::new(c.login_burst * 10, login_rate * 10.0),
             // A household shares one IP behind its router: allow it twice an account's budget.

@@ -28,7 +28,38 @@ pub fn presented(headers: &HeaderMap) -> Option<&str> {
 #[derive(Debug, Clone)]
 pub struct CheckedKey(pub Option<Actor>);
 
+/// A phone's CardDAV sign-in: `Authorization: Basic` with the account's email and an app
+/// password, read on `/dav/` only (nowhere else does pi-crm take a password in a header).
+fn basic_credentials(req: &Request) -> Option<(String, String)> {
+    use base64::Engine;
+    if !req.uri().path().starts_with("/dav") {
+        return None;
+    }
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (email, password) = text.split_once(':')?;
+    Some((email.to_string(), password.to_string()))
+}
+
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    if let Some((email, password)) = basic_credentials(&req) {
+        let checked = api_key::authenticate_app_password(&state.db, &state.activity, &email, &password).await;
+        match checked {
+            Ok(actor) => {
+                req.extensions_mut().insert(CheckedKey(Some(actor)));
+            }
+            Err(AppError::Unauthorized(_)) => {
+                req.extensions_mut().insert(CheckedKey(None));
+            }
+            Err(e) => tracing::error!(error = %crate::telemetry::chain(&e), "checking an app password failed"),
+        }
+        return next.run(req).await;
+    }
     if let Some(key) = presented(req.headers()) {
         match api_key::authenticate(&state.db, &state.activity, key).await {
             Ok(actor) => {

@@ -67,6 +67,9 @@ scopes! {
     ReadAudit => "read:audit",
     ManageKeys => "manage:keys",
     ManageWorkspaces => "manage:workspaces",
+    // An app password for a phone's CardDAV account (SPEC §16): reads and writes contacts
+    // through `/dav/` only, never the JSON API.
+    Dav => "dav",
 }
 
 impl fmt::Display for Scope {
@@ -99,6 +102,9 @@ pub struct KeyLimits {
     pub key_id: ApiKeyId,
     pub scopes: Vec<Scope>,
     pub pinned_workspace: Option<WorkspaceId>,
+    /// The key's description when it came in as a phone's app password (CardDAV): the audit
+    /// log and the timeline say which phone made a change ("Andy's iPhone").
+    pub device: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +134,11 @@ impl Actor {
         } else {
             Err(AppError::forbidden(format!("this API key lacks the {scope} scope")))
         }
+    }
+
+    /// The phone a CardDAV change came from (`KeyLimits::device`).
+    pub fn device(&self) -> Option<&str> {
+        self.key.as_ref().and_then(|k| k.device.as_deref())
     }
 
     pub fn pinned_workspace(&self) -> Option<&WorkspaceId> {

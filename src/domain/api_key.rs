@@ -172,6 +172,38 @@ pub fn refused() -> AppError {
 /// Turns a presented key into an actor. Anything wrong — malformed, unknown, revoked,
 /// expired — is the same 401, so a caller learns nothing about which keys exist.
 pub async fn authenticate(db: &SqlitePool, activity: &Activity, presented: &str) -> AppResult<Actor> {
+    let found = active(db, activity, presented).await?;
+    Ok(actor_of(found, None))
+}
+
+/// A phone's CardDAV sign-in (SPEC §16): the account's email and an app password — a key with
+/// the `dav` scope, never the account's password. Within CardDAV such a key reads and writes
+/// contacts (the scopes a phone's address book needs) and names the phone in every change it
+/// makes. Any mismatch is the same 401 as a bad key.
+pub async fn authenticate_app_password(
+    db: &SqlitePool,
+    activity: &Activity,
+    email: &str,
+    password: &str,
+) -> AppResult<Actor> {
+    let found = active(db, activity, password).await?;
+    if !found.scopes.iter().any(|s| s == Scope::Dav.as_str()) {
+        return Err(refused());
+    }
+    let owner = storage::users::find(db, &found.user_id).await?.ok_or_else(refused)?;
+    if !owner.email.eq_ignore_ascii_case(email.trim()) {
+        return Err(refused());
+    }
+    let device = found.description.trim();
+    let device = if device.is_empty() { "a phone" } else { device }.to_string();
+    let mut actor = actor_of(found, Some(device));
+    if let Some(key) = actor.key.as_mut() {
+        key.scopes = vec![Scope::ReadContacts, Scope::WriteContacts, Scope::Dav];
+    }
+    Ok(actor)
+}
+
+async fn active(db: &SqlitePool, activity: &Activity, presented: &str) -> AppResult<storage::api_keys::ActiveKey> {
     let presented = presented.trim();
     if !presented.starts_with("pcrm_") || presented.len() > 100 {
         return Err(refused());
@@ -184,14 +216,19 @@ pub async fn authenticate(db: &SqlitePool, activity: &Activity, presented: &str)
         return Err(refused());
     }
     activity.key_used(&found.id);
+    Ok(found)
+}
+
+fn actor_of(found: storage::api_keys::ActiveKey, device: Option<String>) -> Actor {
     let scopes = found.scopes.iter().filter_map(|s| Scope::parse(s)).collect();
-    Ok(Actor {
+    Actor {
         user_id: found.user_id,
         via: Via::Api,
         key: Some(KeyLimits {
             key_id: found.id,
             scopes,
             pinned_workspace: found.workspace_id,
+            device,
         }),
-    })
+    }
 }

@@ -92,6 +92,12 @@ async fn write(
     workspace: Option<&WorkspaceId>,
     details: Option<&str>,
 ) -> AppResult<()> {
+    // A phone's change (CardDAV) says which phone, whatever the entry.
+    let from_device = actor
+        .device()
+        .filter(|_| details.is_none())
+        .map(|device| serde_json::json!({"through": "carddav", "device": device}).to_string());
+    let details = details.or(from_device.as_deref());
     let entry = NewEntry {
         id: AuditId::generate(),
         user_id: Some(actor.user_id.as_str()),

@@ -335,6 +335,22 @@ pub async fn create(
     region: &str,
     input: ContactInput,
 ) -> AppResult<ContactRecord> {
+    let record = check_create(db, actor, ws, region, input).await?;
+    let mut tx = storage::db::begin_write(db).await?;
+    insert_checked(&mut tx, actor, ws, &record).await?;
+    tx.commit().await?;
+    Ok(record)
+}
+
+/// A new contact from `input`, checked (scope, role, every field) but not yet written: for a
+/// face that writes more beside it in the same transaction (`insert_checked`).
+pub async fn check_create(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    region: &str,
+    input: ContactInput,
+) -> AppResult<ContactRecord> {
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
     let fields = field_definition::applicable(db, ws).await?;
@@ -362,23 +378,27 @@ pub async fn create(
     }
     invalid.check(check_required(&custom, &fields, None, &input.custom_fields))?;
     invalid.finish()?;
-
-    let record = ContactRecord {
+    Ok(ContactRecord {
         id: ContactId::generate().to_string(),
         workspace_id: ws.id().to_string(),
         created_on: clock::now_text(),
         base,
         custom,
         lists: Vec::new(),
-    };
-    let mut tx = storage::db::begin_write(db).await?;
-    if let Err(e) = storage::contacts::insert(&mut tx, ws, &record).await {
-        let err = conflict_of(&mut tx, ws, &record.base, e).await;
-        return Err(err);
+    })
+}
+
+/// Writes a contact `check_create` made, with its audit entry, in the caller's transaction.
+pub async fn insert_checked(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    record: &ContactRecord,
+) -> AppResult<()> {
+    if let Err(e) = storage::contacts::insert(conn, ws, record).await {
+        return Err(conflict_of(conn, ws, &record.base, e).await);
     }
-    audit::in_workspace(&mut tx, actor, ws.id(), "contact.create", "contact", &record.id).await?;
-    tx.commit().await?;
-    Ok(record)
+    audit::in_workspace(conn, actor, ws.id(), "contact.create", "contact", &record.id).await
 }
 
 pub async fn get(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &ContactId) -> AppResult<ContactRecord> {
@@ -394,6 +414,30 @@ pub async fn update(
     id: &ContactId,
     input: ContactInput,
 ) -> AppResult<ContactRecord> {
+    let checked = check_update(db, actor, ws, region, id, input).await?;
+    let mut tx = storage::db::begin_write(db).await?;
+    write_update(&mut tx, actor, ws, &checked).await?;
+    tx.commit().await?;
+    Ok(checked.record)
+}
+
+/// An update checked (scope, role, every field) against the contact as it was read, not yet
+/// written: the contact before and after, and the custom fields that changed.
+pub struct CheckedUpdate {
+    pub before: ContactRecord,
+    pub record: ContactRecord,
+    pub changed: Vec<String>,
+    fields: FieldSet,
+}
+
+pub async fn check_update(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    region: &str,
+    id: &ContactId,
+    input: ContactInput,
+) -> AppResult<CheckedUpdate> {
     let mut record = get(db, actor, ws, id).await?;
     actor.require(Scope::WriteContacts)?;
     ws.require_editor()?;
@@ -424,19 +468,38 @@ pub async fn update(
         &input.custom_fields,
     ))?;
     invalid.finish()?;
+    Ok(CheckedUpdate {
+        before,
+        record,
+        changed,
+        fields,
+    })
+}
 
-    let contact_id = id.clone();
-    let mut tx = storage::db::begin_write(db).await?;
+/// Writes an update `check_update` made — values, tracked changes on the timeline, the search
+/// document, the audit entry — in the caller's transaction.
+pub async fn write_update(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    checked: &CheckedUpdate,
+) -> AppResult<()> {
+    let CheckedUpdate {
+        before,
+        record,
+        changed,
+        fields,
+    } = checked;
+    let contact_id = ContactId::parse(&record.id).ok_or(AppError::NotFound)?;
     if record.base != before.base
-        && let Err(e) = storage::contacts::update_base(&mut tx, ws, &record).await
+        && let Err(e) = storage::contacts::update_base(conn, ws, record).await
     {
-        let err = conflict_of(&mut tx, ws, &record.base, e).await;
-        return Err(err);
+        return Err(conflict_of(conn, ws, &record.base, e).await);
     }
-    for name in &changed {
+    for name in changed {
         match record.custom.get(name) {
-            Some(v) => storage::contacts::set_value(&mut tx, ws, &contact_id, name, v).await?,
-            None => storage::contacts::delete_value(&mut tx, ws, &contact_id, name).await?,
+            Some(v) => storage::contacts::set_value(conn, ws, &contact_id, name, v).await?,
+            None => storage::contacts::delete_value(conn, ws, &contact_id, name).await?,
         }
         if let Some(def) = fields.get(name).filter(|d| d.is_tracked) {
             let content = serde_json::json!({
@@ -448,13 +511,11 @@ pub async fn update(
                 "from": before.custom.get(name),
                 "to": record.custom.get(name),
             });
-            comms::record(&mut tx, actor, ws, &contact_id, comms::Kind::System, content, None).await?;
+            comms::record(conn, actor, ws, &contact_id, comms::Kind::System, content, None).await?;
         }
     }
-    storage::contacts::refresh_search(&mut tx, ws, &record.id).await?;
-    audit::in_workspace(&mut tx, actor, ws.id(), "contact.update", "contact", &record.id).await?;
-    tx.commit().await?;
-    Ok(record)
+    storage::contacts::refresh_search(conn, ws, &record.id).await?;
+    audit::in_workspace(conn, actor, ws.id(), "contact.update", "contact", &record.id).await
 }
 
 pub async fn delete(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, id: &ContactId) -> AppResult<()> {

@@ -170,7 +170,7 @@ impl Export {
 }
 
 /// Escapes a vCard text value (RFC 6350 §3.4).
-fn escape(value: &str) -> String {
+pub(crate) fn escape(value: &str) -> String {
     value
         .replace('\\', "\\\\")
         .replace(',', "\\,")
@@ -180,7 +180,7 @@ fn escape(value: &str) -> String {
 }
 
 /// Folds a content line at 75 octets, never inside a character, with CRLF line ends.
-fn fold(line: &str, out: &mut String) {
+pub(crate) fn fold(line: &str, out: &mut String) {
     let mut width = 0;
     for ch in line.chars() {
         let len = ch.len_utf8();

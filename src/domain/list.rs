@@ -24,7 +24,7 @@ pub struct ListInput {
     pub position: Option<i64>,
 }
 
-fn parse_name(raw: &str) -> AppResult<String> {
+pub(crate) fn parse_name(raw: &str) -> AppResult<String> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
         return Err(AppError::invalid("name", "a list name is 1 to 80 characters"));

@@ -15,6 +15,7 @@ pub mod campaign;
 pub mod comms;
 pub mod contact;
 pub mod dates;
+pub mod dav;
 pub mod export;
 pub mod field;
 pub mod field_definition;

@@ -109,6 +109,7 @@ pub struct ActiveKey {
     pub workspace_id: Option<WorkspaceId>,
     pub expires_at: Option<String>,
     pub last_used_at: Option<String>,
+    pub description: String,
 }
 
 pub async fn find_active_by_hash(db: &SqlitePool, hash: &str) -> Result<Option<ActiveKey>, sqlx::Error> {
@@ -119,22 +120,24 @@ pub async fn find_active_by_hash(db: &SqlitePool, hash: &str) -> Result<Option<A
         Option<WorkspaceId>,
         Option<String>,
         Option<String>,
+        String,
     );
     let row: Option<Row> = sqlx::query_as(
-        "SELECT id, user_id, scopes, workspace_id, expires_at, last_used_at FROM api_keys
+        "SELECT id, user_id, scopes, workspace_id, expires_at, last_used_at, description FROM api_keys
          WHERE key_hash = ? AND revoked_at IS NULL",
     )
     .bind(hash)
     .fetch_optional(db)
     .await?;
     Ok(row.map(
-        |(id, user_id, scopes, workspace_id, expires_at, last_used_at)| ActiveKey {
+        |(id, user_id, scopes, workspace_id, expires_at, last_used_at, description)| ActiveKey {
             id,
             user_id,
             scopes: serde_json::from_str(&scopes).unwrap_or_default(),
             workspace_id,
             expires_at,
             last_used_at,
+            description,
         },
     ))
 }

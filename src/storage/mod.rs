@@ -11,6 +11,7 @@ pub mod campaigns;
 pub mod comms;
 pub mod contact_search;
 pub mod contacts;
+pub mod dav;
 pub mod db;
 pub mod duplicates;
 pub mod fields;

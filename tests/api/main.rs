@@ -12,6 +12,7 @@ mod backups;
 mod campaign_crash;
 mod campaigns;
 mod campaigns_ui;
+mod carddav;
 mod cli;
 mod contacts;
 mod contacts_list;

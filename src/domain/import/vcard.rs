@@ -50,9 +50,10 @@ pub struct Card {
     photo: String,
 }
 
-struct Property {
-    name: String,
-    params: Vec<(String, String)>,
+/// One content line: its name (upper-case, group dropped), parameters and raw value.
+pub(crate) struct Property {
+    pub(crate) name: String,
+    pub(crate) params: Vec<(String, String)>,
     value: String,
 }
 
@@ -63,7 +64,7 @@ const MAX_LINE: usize = 256 * 1024;
 /// The file's logical lines, read as they come: folded lines (a line starting with a space or
 /// tab continues the one before) and quoted-printable soft breaks (`=` at the end of a line)
 /// are joined, and each logical line keeps the number of the line it starts on.
-struct LogicalLines<R> {
+pub(crate) struct LogicalLines<R> {
     reader: R,
     /// The logical line being gathered, its first line's number, and whether it grew too long.
     pending: Option<(u64, String, bool)>,
@@ -74,7 +75,7 @@ struct LogicalLines<R> {
 }
 
 impl<R: BufRead> LogicalLines<R> {
-    fn new(reader: R) -> Self {
+    pub(crate) fn new(reader: R) -> Self {
         LogicalLines {
             reader,
             pending: None,
@@ -162,7 +163,7 @@ fn is_qp(line: &str) -> bool {
 }
 
 /// Splits `item1.TEL;TYPE=work,voice;PREF=1:+1 555` into its parts.
-fn parse_property(line: &str) -> Option<Property> {
+pub(crate) fn parse_property(line: &str) -> Option<Property> {
     let mut quoted = false;
     let colon = line.char_indices().find(|(_, c)| {
         if *c == '"' {
@@ -196,7 +197,7 @@ fn bare_param_name(value: &str) -> String {
 
 impl Property {
     /// What its `TYPE` parameters say, lower-cased (`TYPE=WORK,VOICE` and `type=work;type=voice`).
-    fn types(&self) -> Vec<String> {
+    pub(crate) fn types(&self) -> Vec<String> {
         self.params
             .iter()
             .filter(|(k, _)| k == "TYPE")
@@ -204,11 +205,11 @@ impl Property {
             .collect()
     }
 
-    fn has_type(&self, name: &str) -> bool {
+    pub(crate) fn has_type(&self, name: &str) -> bool {
         self.types().iter().any(|t| t == name)
     }
 
-    fn param(&self, name: &str) -> Option<&str> {
+    pub(crate) fn param(&self, name: &str) -> Option<&str> {
         self.params.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
@@ -225,17 +226,17 @@ impl Property {
         encoding.decode_without_bom_handling(&bytes).0.into_owned()
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         unescape(&self.raw_text())
     }
 
     /// Structured values (N, ADR, ORG): split on unescaped `;`.
-    fn components(&self) -> Vec<String> {
+    pub(crate) fn components(&self) -> Vec<String> {
         self.components_on(';')
     }
 
     /// The value split on an unescaped `separator` (`,` for CATEGORIES' list).
-    fn components_on(&self, separator: char) -> Vec<String> {
+    pub(crate) fn components_on(&self, separator: char) -> Vec<String> {
         let raw = self.raw_text();
         let mut parts = Vec::new();
         let mut current = String::new();
@@ -256,7 +257,7 @@ impl Property {
         parts
     }
 
-    fn is_binary(&self) -> bool {
+    pub(crate) fn is_binary(&self) -> bool {
         matches!(
             self.param("ENCODING").map(str::to_ascii_uppercase).as_deref(),
             Some("B" | "BASE64")

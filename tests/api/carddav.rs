@@ -1,0 +1,674 @@
+//! CardDAV (SPEC §16) over real HTTP: discovery, sign-in with app passwords, the XML of each
+//! method, ETags and preconditions, sync tokens, isolation, and the request shapes iOS and
+//! DAVx5 send (`tests/fixtures/carddav/`).
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::common::{PASSWORD, TestApp};
+use pi_crm::domain::actor::{Actor, Via};
+use pi_crm::domain::api_key::{self, NewKey};
+
+pub struct Dav {
+    client: reqwest::Client,
+    base: String,
+    email: String,
+    password: String,
+}
+
+pub struct Answer {
+    pub status: u16,
+    pub etag: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Dav {
+    pub fn new(app: &TestApp, email: &str, password: &str) -> Dav {
+        Dav {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: app.url(""),
+            email: email.into(),
+            password: password.into(),
+        }
+    }
+
+    pub async fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+        let mut r = self
+            .client
+            .request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", self.base),
+            )
+            .basic_auth(&self.email, Some(&self.password))
+            .body(body.to_string());
+        for (k, v) in headers {
+            r = r.header(*k, *v);
+        }
+        let r = r.send().await.unwrap();
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let etag = headers.get("etag").map(|v| v.to_str().unwrap().to_string());
+        Answer {
+            status,
+            etag,
+            headers,
+            text: r.text().await.unwrap(),
+        }
+    }
+
+    pub async fn propfind(&self, path: &str, depth: &str, body: &str) -> Answer {
+        self.send(
+            "PROPFIND",
+            path,
+            &[("depth", depth), ("content-type", "application/xml")],
+            body,
+        )
+        .await
+    }
+}
+
+/// An app password for a phone: a key with the `dav` scope, described as the phone.
+pub async fn app_password(app: &TestApp, user: &pi_crm::domain::user::User, phone: &str) -> String {
+    let actor = Actor::person(user.id.clone(), Via::Cli);
+    let new = NewKey {
+        description: phone.into(),
+        scopes: vec!["dav".into()],
+        workspace_id: None,
+        expires_at: None,
+    };
+    api_key::create(&app.state.db, &actor, new).await.unwrap().key
+}
+
+/// Every `<d:href>` of a multistatus, in order.
+fn hrefs(xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
+    doc.descendants()
+        .filter(|n| {
+            n.has_tag_name(("DAV:", "href")) && n.parent().is_some_and(|p| p.has_tag_name(("DAV:", "response")))
+        })
+        .map(|n| n.text().unwrap_or("").to_string())
+        .collect()
+}
+
+/// The text of the first element `(ns, name)` in a response whose propstat is 200.
+fn prop(xml: &str, ns: &str, name: &str) -> Option<String> {
+    let doc = roxmltree::Document::parse(xml).expect("well-formed XML");
+    let found = doc.descendants().find(|n| {
+        n.has_tag_name((ns, name))
+            && n.ancestors()
+                .find(|a| a.has_tag_name(("DAV:", "propstat")))
+                .and_then(|p| p.children().find(|c| c.has_tag_name(("DAV:", "status"))))
+                .and_then(|s| s.text())
+                .is_some_and(|s| s.contains("200"))
+    })?;
+    Some(
+        found
+            .descendants()
+            .filter(|d| d.is_text())
+            .map(|d| d.text().unwrap_or(""))
+            .collect::<String>()
+            .trim()
+            .to_string(),
+    )
+}
+
+fn unfolded(card: &str) -> Vec<String> {
+    card.replace("\r\n ", "").lines().map(str::to_string).collect()
+}
+
+struct Setup {
+    app: TestApp,
+    andy: pi_crm::domain::user::User,
+    api: crate::common::Api,
+    ws: String,
+    dav: Dav,
+    book: String,
+}
+
+async fn setup() -> Setup {
+    let app = TestApp::spawn().await;
+    let andy = app.create_user("andy@example.com", "Andy").await;
+    let ws = app.workspace(&andy, "Loans").await;
+    let api = app.api(
+        &app.key(&andy, &["read:contacts", "write:contacts", "manage:workspaces"], None)
+            .await,
+    );
+    for field in [
+        json!({"field_name": "birthday", "field_type": "date"}),
+        json!({"field_name": "loan_amount", "field_type": "number"}),
+        json!({"field_name": "work_email", "field_type": "email"}),
+        json!({"field_name": "website", "field_type": "url"}),
+    ] {
+        let r = api.post(&format!("/api/v1/workspaces/{ws}/custom-fields"), field).await;
+        assert_eq!(r.status(), 201);
+    }
+    let password = app_password(&app, &andy, "Andy's iPhone").await;
+    let dav = Dav::new(&app, "andy@example.com", &password);
+    let book = format!("/dav/addressbooks/{}/{ws}/", andy.id);
+    Setup {
+        app,
+        andy,
+        api,
+        ws,
+        dav,
+        book,
+    }
+}
+
+async fn add_contact(s: &Setup, body: Value) -> String {
+    let r = s.api.post(&format!("/api/v1/workspaces/{}/contacts", s.ws), body).await;
+    assert_eq!(r.status(), 201);
+    r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+}
+
+const ETAG_AND_CARD: &str = r#"<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/><c:address-data/></d:prop></d:propfind>"#;
+
+#[tokio::test]
+async fn a_phone_finds_its_address_books_from_the_server_name_alone() {
+    let s = setup().await;
+    let other = s.app.workspace(&s.andy, "Family").await;
+    let anon = s.app.anonymous();
+    let r = anon
+        .request(
+            Method::from_bytes(b"PROPFIND").unwrap(),
+            s.app.url("/.well-known/carddav"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 301);
+    assert_eq!(r.headers()["location"], "/dav/");
+
+    let options = s.dav.send("OPTIONS", "/dav/", &[], "").await;
+    assert_eq!(options.status, 200);
+    assert_eq!(options.headers["dav"], "1, 3, addressbook");
+
+    let ios = include_str!("../fixtures/carddav/ios_propfind_root.xml");
+    let root = s.dav.propfind("/dav/", "0", ios).await;
+    assert_eq!(root.status, 207, "{}", root.text);
+    let principal = format!("/dav/principals/{}/", s.andy.id);
+    assert_eq!(prop(&root.text, "DAV:", "current-user-principal").unwrap(), principal);
+
+    let davx5 = include_str!("../fixtures/carddav/davx5_propfind_principal.xml");
+    let p = s.dav.propfind(&principal, "0", davx5).await;
+    assert_eq!(p.status, 207, "{}", p.text);
+    let home = format!("/dav/addressbooks/{}/", s.andy.id);
+    assert_eq!(
+        prop(&p.text, "urn:ietf:params:xml:ns:carddav", "addressbook-home-set").unwrap(),
+        home
+    );
+
+    let books = s
+        .dav
+        .propfind(&home, "1", include_str!("../fixtures/carddav/davx5_propfind_home.xml"))
+        .await;
+    assert_eq!(books.status, 207, "{}", books.text);
+    let listed = hrefs(&books.text);
+    for expected in [home.clone(), format!("{home}{}/", s.ws), format!("{home}{other}/")] {
+        assert!(listed.contains(&expected), "{expected} in {listed:?}");
+    }
+    assert_eq!(listed.len(), 3, "the home and one book per workspace: {listed:?}");
+    assert!(books.text.contains("<card:addressbook/>"));
+    assert!(books.text.contains(">Loans<") && books.text.contains(">Family<"));
+    // What DAVx5 asks that pi-crm has not (a calendar home) is a 404 propstat, not an error.
+    assert!(books.text.contains("404 Not Found"));
+
+    let ab = s
+        .dav
+        .propfind(
+            &s.book,
+            "0",
+            include_str!("../fixtures/carddav/ios_propfind_addressbook.xml"),
+        )
+        .await;
+    assert_eq!(ab.status, 207, "{}", ab.text);
+    assert!(
+        prop(&ab.text, "DAV:", "sync-token")
+            .unwrap()
+            .starts_with("http://pi-crm.invalid/sync/")
+    );
+    assert!(prop(&ab.text, "http://calendarserver.org/ns/", "getctag").is_some());
+    assert!(ab.text.contains("<card:addressbook-multiget/>") && ab.text.contains("<d:sync-collection/>"));
+    assert!(ab.text.contains("<d:write/>"), "an owner may write: {}", ab.text);
+}
+
+#[tokio::test]
+async fn only_an_app_password_signs_a_phone_in() {
+    let s = setup().await;
+    let anon = s.app.anonymous();
+    let r = anon
+        .request(Method::from_bytes(b"PROPFIND").unwrap(), s.app.url("/dav/"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic realm=")
+    );
+
+    let account_password = Dav::new(&s.app, "andy@example.com", PASSWORD);
+    assert_eq!(account_password.propfind("/dav/", "0", "").await.status, 401);
+    let api_key = s.app.key(&s.andy, &["read:contacts", "write:contacts"], None).await;
+    assert_eq!(
+        Dav::new(&s.app, "andy@example.com", &api_key)
+            .propfind("/dav/", "0", "")
+            .await
+            .status,
+        401,
+        "a key without the dav scope is no app password"
+    );
+    let app_password = app_password(&s.app, &s.andy, "Andy's iPhone").await;
+    assert_eq!(
+        Dav::new(&s.app, "monalisa@example.com", &app_password)
+            .propfind("/dav/", "0", "")
+            .await
+            .status,
+        401,
+        "the password is the account's own"
+    );
+    assert_eq!(
+        Dav::new(&s.app, "ANDY@example.com", &app_password)
+            .propfind("/dav/", "0", "")
+            .await
+            .status,
+        207
+    );
+    // And the app password opens nothing else.
+    let r = s
+        .app
+        .api(&app_password)
+        .get(&format!("/api/v1/workspaces/{}/contacts", s.ws))
+        .await;
+    assert_eq!(r.status(), 403);
+}
+
+#[tokio::test]
+async fn a_card_carries_every_field_and_comes_back_unchanged() {
+    let s = setup().await;
+    let id = add_contact(
+        &s,
+        json!({"first_name": "Maria", "last_name": "Gonzalez", "company": "Sunrise Realty",
+               "primary_email": "maria@example.com", "primary_phone": "(415) 555-0123",
+               "custom_fields": {"birthday": "--03-22", "loan_amount": "350000",
+                                 "work_email": "maria@sunrise.example", "website": "https://sunrise.example"}}),
+    )
+    .await;
+    let list = s
+        .api
+        .post(
+            &format!("/api/v1/workspaces/{}/lists", s.ws),
+            json!({"name": "Realtors"}),
+        )
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = s
+        .api
+        .client
+        .put(format!(
+            "{}/api/v1/workspaces/{}/contacts/{id}/lists/{list}",
+            s.api.base, s.ws
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+
+    let href = format!("{}{id}.vcf", s.book);
+    let got = s.dav.send("GET", &href, &[], "").await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.headers["content-type"], "text/vcard; charset=utf-8");
+    let lines = unfolded(&got.text);
+    for expected in [
+        "VERSION:3.0",
+        &format!("UID:{id}"),
+        "FN:Maria Gonzalez",
+        "N:Gonzalez;Maria;;;",
+        "ORG:Sunrise Realty",
+        "EMAIL;TYPE=INTERNET,pref:maria@example.com",
+        "TEL;TYPE=VOICE,pref:+14155550123",
+        "BDAY;X-APPLE-OMIT-YEAR=1604:1604-03-22",
+        "X-PICRM-LOAN-AMOUNT;TYPE=number:350000",
+        "EMAIL;TYPE=INTERNET;X-PICRM-FIELD=work_email:maria@sunrise.example",
+        "URL;X-PICRM-FIELD=website:https://sunrise.example/",
+        "CATEGORIES:Realtors",
+    ] {
+        assert!(lines.iter().any(|l| l == expected), "{expected} in\n{}", got.text);
+    }
+    let v4 = s
+        .dav
+        .send("GET", &href, &[("accept", "text/vcard; version=4.0")], "")
+        .await;
+    assert!(unfolded(&v4.text).contains(&"BDAY:--0322".to_string()), "{}", v4.text);
+    assert_eq!(v4.etag, got.etag, "one ETag per card, whatever its version");
+    let etag = got.etag.clone().unwrap();
+
+    // Given back as it came: nothing changes, not even the ETag, and nothing is logged.
+    let timeline_before = s.app.count("SELECT count(*) FROM communication_logs").await;
+    let same = s
+        .dav
+        .send(
+            "PUT",
+            &href,
+            &[("if-match", &etag), ("content-type", "text/vcard")],
+            &got.text,
+        )
+        .await;
+    assert_eq!(same.status, 204, "{}", same.text);
+    assert_eq!(same.etag.as_deref(), Some(etag.as_str()));
+    assert_eq!(
+        s.app.count("SELECT count(*) FROM communication_logs").await,
+        timeline_before
+    );
+
+    // The phone edits the company and adds what pi-crm has no field for.
+    let edited = got.text.replace("ORG:Sunrise Realty", "ORG:Sunset Realty").replace(
+        "END:VCARD",
+        "ADR;TYPE=work:;;1 Main St;Springfield;IL;62701;USA\r\nX-ABSHOWAS:PERSON\r\nEND:VCARD",
+    );
+    let stale = s.dav.send("PUT", &href, &[("if-match", "\"not-it\"")], &edited).await;
+    assert_eq!(stale.status, 412);
+    let created_only = s.dav.send("PUT", &href, &[("if-none-match", "*")], &edited).await;
+    assert_eq!(created_only.status, 412);
+    let put = s.dav.send("PUT", &href, &[("if-match", &etag)], &edited).await;
+    assert_eq!(put.status, 204, "{}", put.text);
+    assert_ne!(put.etag.as_deref(), Some(etag.as_str()));
+    let contact: Value = s
+        .api
+        .get(&format!("/api/v1/workspaces/{}/contacts/{id}", s.ws))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(contact["company"], "Sunset Realty");
+    assert_eq!(contact["custom_fields"]["loan_amount"], 350000);
+    assert_eq!(contact["custom_fields"]["birthday"], "--03-22");
+    assert_eq!(contact["lists"][0]["name"], "Realtors");
+    let again = s.dav.send("GET", &href, &[], "").await;
+    let lines = unfolded(&again.text);
+    assert!(
+        lines.contains(&"ADR;TYPE=work:;;1 Main St;Springfield;IL;62701;USA".to_string()),
+        "{}",
+        again.text
+    );
+    assert!(lines.contains(&"X-ABSHOWAS:PERSON".to_string()));
+    assert_eq!(again.etag, put.etag);
+
+    // On the timeline and in the audit log, naming the phone.
+    let said: Vec<String> = sqlx::query_scalar(
+        "SELECT json_extract(content, '$.message') FROM communication_logs WHERE contact_id = ? AND type = 'system'",
+    )
+    .bind(&id)
+    .fetch_all(&s.app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(said, vec!["Changed from Andy's iPhone (CardDAV)".to_string()]);
+    let details: String = sqlx::query_scalar(
+        "SELECT details FROM audit_logs WHERE action = 'contact.update' AND entity_id = ? ORDER BY id DESC LIMIT 1",
+    )
+    .bind(&id)
+    .fetch_one(&s.app.state.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&details).unwrap(),
+        json!({"through": "carddav", "device": "Andy's iPhone"})
+    );
+}
+
+#[tokio::test]
+async fn a_card_made_on_the_phone_becomes_a_contact_and_its_deletion_a_deletion() {
+    let s = setup().await;
+    let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:9C1F-PHONE\r\nN:Okafor;Chidi;;;\r\nFN:Chidi Okafor\r\n\
+                ORG:Okafor Homes;Sales\r\nTEL;TYPE=CELL:(415) 555-0199\r\nEMAIL;TYPE=HOME:chidi@example.com\r\n\
+                EMAIL;TYPE=WORK:chidi@okafor.example\r\nBDAY:1980-07-04\r\nCATEGORIES:Buyers,Referral partners\r\n\
+                item1.X-ABLabel:Nickname\r\nEND:VCARD\r\n";
+    let href = format!("{}9C1F-PHONE.vcf", s.book);
+    let r = s.dav.send("PUT", &href, &[("if-none-match", "*")], card).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let etag = r.etag.clone().expect("an ETag for the new card");
+
+    let found: Value = s
+        .api
+        .get(&format!("/api/v1/workspaces/{}/contacts?q=Okafor", s.ws))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let c = &found["items"][0];
+    assert_eq!(c["first_name"], "Chidi");
+    assert_eq!(c["company"], "Okafor Homes");
+    assert_eq!(c["primary_phone"], "+14155550199");
+    assert_eq!(c["primary_email"], "chidi@example.com");
+    assert_eq!(c["custom_fields"]["work_email"], "chidi@okafor.example");
+    assert_eq!(c["custom_fields"]["birthday"], "1980-07-04");
+    let mut lists: Vec<String> = c["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap().to_string())
+        .collect();
+    lists.sort();
+    assert_eq!(lists, ["Buyers", "Referral partners"]);
+
+    // Served under the name the phone gave it, with its own UID and what pi-crm keeps for it.
+    let got = s.dav.send("GET", &href, &[], "").await;
+    assert_eq!(got.etag.as_deref(), Some(etag.as_str()));
+    let lines = unfolded(&got.text);
+    assert!(lines.contains(&"UID:9C1F-PHONE".to_string()));
+    assert!(lines.contains(&"item1.X-ABLabel:Nickname".to_string()), "{}", got.text);
+    let listed = s.dav.propfind(&s.book, "1", ETAG_AND_CARD).await;
+    assert!(hrefs(&listed.text).contains(&href));
+
+    let stale = s.dav.send("DELETE", &href, &[("if-match", "\"old\"")], "").await;
+    assert_eq!(stale.status, 412);
+    assert_eq!(
+        s.dav.send("DELETE", &href, &[("if-match", &etag)], "").await.status,
+        204
+    );
+    assert_eq!(s.dav.send("GET", &href, &[], "").await.status, 404);
+    assert_eq!(s.app.count("SELECT count(*) FROM base_contacts").await, 0);
+    let details: String = sqlx::query_scalar("SELECT details FROM audit_logs WHERE action = 'contact.delete'")
+        .fetch_one(&s.app.state.db)
+        .await
+        .unwrap();
+    assert!(details.contains("Andy's iPhone"));
+
+    // A card that is no vCard is a 400, and nothing is made.
+    let bad = s.dav.send("PUT", &format!("{}x.vcf", s.book), &[], "hello").await;
+    assert_eq!(bad.status, 400);
+    let empty = s
+        .dav
+        .send(
+            "PUT",
+            &format!("{}x.vcf", s.book),
+            &[],
+            "BEGIN:VCARD\r\nVERSION:3.0\r\nEND:VCARD\r\n",
+        )
+        .await;
+    assert_eq!(empty.status, 422, "a card with nothing in it: {}", empty.text);
+    assert_eq!(s.app.count("SELECT count(*) FROM base_contacts").await, 0);
+}
+
+#[tokio::test]
+async fn sync_collection_sends_what_changed_and_what_went() {
+    let s = setup().await;
+    let a = add_contact(&s, json!({"first_name": "Ann"})).await;
+    let b = add_contact(&s, json!({"first_name": "Ben"})).await;
+    let c = add_contact(&s, json!({"first_name": "Cy"})).await;
+    let body = |token: &str| {
+        format!(
+            r#"<?xml version="1.0" encoding="utf-8"?><d:sync-collection xmlns:d="DAV:" xmlns:card="urn:ietf:params:xml:ns:carddav"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+        )
+    };
+    let first = s.dav.send("REPORT", &s.book, &[("depth", "1")], &body("")).await;
+    assert_eq!(first.status, 207, "{}", first.text);
+    let mut all = hrefs(&first.text);
+    all.sort();
+    let mut expected: Vec<String> = [&a, &b, &c].iter().map(|id| format!("{}{id}.vcf", s.book)).collect();
+    expected.sort();
+    assert_eq!(all, expected);
+    let doc = roxmltree::Document::parse(&first.text).unwrap();
+    let token = doc
+        .descendants()
+        .find(|n| n.has_tag_name(("DAV:", "sync-token")))
+        .and_then(|n| n.text())
+        .unwrap()
+        .to_string();
+
+    // Nothing changed: nothing to send, the same token.
+    let quiet = s.dav.send("REPORT", &s.book, &[], &body(&token)).await;
+    assert!(hrefs(&quiet.text).is_empty(), "{}", quiet.text);
+
+    let r = s
+        .api
+        .patch(
+            &format!("/api/v1/workspaces/{}/contacts/{a}", s.ws),
+            json!({"company": "Acme"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        s.api
+            .delete(&format!("/api/v1/workspaces/{}/contacts/{b}", s.ws))
+            .await
+            .status(),
+        204
+    );
+    let next = s.dav.send("REPORT", &s.book, &[], &body(&token)).await;
+    assert_eq!(next.status, 207);
+    let doc = roxmltree::Document::parse(&next.text).unwrap();
+    let responses: Vec<(String, Option<String>)> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name(("DAV:", "response")))
+        .map(|r| {
+            let href = r
+                .children()
+                .find(|c| c.has_tag_name(("DAV:", "href")))
+                .and_then(|h| h.text())
+                .unwrap()
+                .to_string();
+            let status = r
+                .children()
+                .find(|c| c.has_tag_name(("DAV:", "status")))
+                .and_then(|s| s.text())
+                .map(str::to_string);
+            (href, status)
+        })
+        .collect();
+    assert_eq!(
+        responses,
+        vec![
+            (format!("{}{a}.vcf", s.book), None),
+            (format!("{}{b}.vcf", s.book), Some("HTTP/1.1 404 Not Found".into())),
+        ]
+    );
+    let new_token = doc
+        .descendants()
+        .find(|n| n.has_tag_name(("DAV:", "sync-token")))
+        .and_then(|n| n.text())
+        .unwrap();
+    assert_ne!(new_token, token);
+
+    // A token pi-crm never gave: the client must start over.
+    let bad = s
+        .dav
+        .send("REPORT", &s.book, &[], &body("http://pi-crm.invalid/sync/99999"))
+        .await;
+    assert_eq!(bad.status, 403);
+    assert!(bad.text.contains("valid-sync-token"));
+
+    // multiget: cards by href, a 404 for one that is gone.
+    let multiget = format!(
+        r#"<?xml version="1.0"?><c:addressbook-multiget xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/><c:address-data/></d:prop><d:href>{0}{a}.vcf</d:href><d:href>{0}{b}.vcf</d:href></c:addressbook-multiget>"#,
+        s.book
+    );
+    let got = s.dav.send("REPORT", &s.book, &[("depth", "1")], &multiget).await;
+    assert_eq!(got.status, 207);
+    assert!(got.text.contains("ORG:Acme"), "{}", got.text);
+    assert_eq!(got.text.matches("404 Not Found").count(), 1);
+}
+
+#[tokio::test]
+async fn viewers_read_and_nobody_reaches_another_persons_book() {
+    let s = setup().await;
+    let id = add_contact(&s, json!({"first_name": "Ann"})).await;
+    let monalisa = s.app.create_user("monalisa@example.com", "Monalisa").await;
+    let own = s.app.workspace(&monalisa, "Mine").await;
+    let r = s
+        .api
+        .post(
+            &format!("/api/v1/workspaces/{}/members", s.ws),
+            json!({"email": "monalisa@example.com", "role": "viewer"}),
+        )
+        .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let phone = Dav::new(
+        &s.app,
+        "monalisa@example.com",
+        &app_password(&s.app, &monalisa, "Monalisa's Pixel").await,
+    );
+    let shared = format!("/dav/addressbooks/{}/{}/", monalisa.id, s.ws);
+    let card = format!("{shared}{id}.vcf");
+    let got = phone.send("GET", &card, &[], "").await;
+    assert_eq!(got.status, 200);
+    let ab = phone.propfind(&shared, "0", "").await;
+    assert!(
+        ab.text.contains("<d:read/>") && !ab.text.contains("<d:write/>"),
+        "{}",
+        ab.text
+    );
+    assert_eq!(
+        phone
+            .send("PUT", &card, &[], &got.text.replace("Ann", "Anna"))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(phone.send("DELETE", &card, &[], "").await.status, 403);
+    assert_eq!(
+        phone
+            .send("PUT", &format!("{shared}new.vcf"), &[], &got.text)
+            .await
+            .status,
+        403
+    );
+
+    // Andy's own path, Andy's principal, Monalisa's workspace under Andy: all 404.
+    assert_eq!(
+        phone.send("GET", &format!("{}{id}.vcf", s.book), &[], "").await.status,
+        404
+    );
+    assert_eq!(
+        phone
+            .propfind(&format!("/dav/principals/{}/", s.andy.id), "0", "")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        s.dav
+            .propfind(&format!("/dav/addressbooks/{}/{own}/", s.andy.id), "0", "")
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        s.dav
+            .send("GET", &format!("{}not-a-card.vcf", s.book), &[], "")
+            .await
+            .status,
+        404
+    );
+}
