@@ -3,7 +3,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Form;
 use serde::Deserialize;
@@ -179,7 +179,18 @@ struct KeysPage {
     keys: Vec<ApiKeyView>,
     all_scopes: Vec<&'static str>,
     created_key: Option<String>,
+    /// What to type into a phone, when the key just made is a phone's app password.
+    phone: Option<PhoneSetup>,
+    /// This server's address as the browser reached it: what a phone at home types in.
+    server: String,
+    email: String,
     errors: FormErrors,
+}
+
+/// The three things a phone's CardDAV account asks for (docs/carddav.md).
+struct PhoneSetup {
+    device: String,
+    password: String,
 }
 
 impl KeysPage {
@@ -193,11 +204,32 @@ impl KeysPage {
     }
 }
 
+/// `http://pi-crm.local:8080`: the address the browser used, which a phone on the same network
+/// reaches too.
+fn server_address(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c)))
+        .map(str::to_string)
+        .unwrap_or_else(|| state.config.bind.to_string());
+    let scheme = if state.config.is_tls() { "https" } else { "http" };
+    format!("{scheme}://{host}")
+}
+
+/// What the keys page shows after a key is made: the key, and for a phone how to use it.
+enum Made {
+    Nothing,
+    Key(String),
+    Phone { device: String, password: String },
+}
+
 async fn keys_page(
     state: &AppState,
     user: &CurrentUser,
     chrome: Chrome,
-    created_key: Option<String>,
+    headers: &HeaderMap,
+    made: Made,
     errors: FormErrors,
 ) -> Result<Response, PageError> {
     let keys = api_key::list(&state.db, &user.actor()).await?;
@@ -211,14 +243,28 @@ async fn keys_page(
         tab: "keys",
         keys,
         all_scopes: Scope::ALL.iter().map(|s| s.as_str()).collect(),
-        created_key,
+        created_key: match &made {
+            Made::Key(key) => Some(key.clone()),
+            _ => None,
+        },
+        phone: match made {
+            Made::Phone { device, password } => Some(PhoneSetup { device, password }),
+            _ => None,
+        },
+        server: server_address(state, headers),
+        email: user.email.clone(),
         errors,
     };
     Ok((status, page).into_response())
 }
 
-pub async fn keys(State(state): State<AppState>, user: CurrentUser, chrome: Chrome) -> Result<Response, PageError> {
-    keys_page(&state, &user, chrome, None, FormErrors::none()).await
+pub async fn keys(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    keys_page(&state, &user, chrome, &headers, Made::Nothing, FormErrors::none()).await
 }
 
 /// The new-key form: several `scopes` checkboxes share one name.
@@ -236,8 +282,10 @@ pub async fn create_key(
     State(state): State<AppState>,
     user: CurrentUser,
     chrome: Chrome,
+    headers: HeaderMap,
     Form(form): Form<KeyForm>,
 ) -> Result<Response, PageError> {
+    let for_phone = form.scopes == [Scope::Dav.as_str()];
     let new = NewKey {
         description: form.description,
         scopes: form.scopes,
@@ -246,10 +294,20 @@ pub async fn create_key(
     };
     match api_key::create(&state.db, &user.actor(), new).await {
         // The key is rendered into this response only: it is never stored or shown again.
-        Ok(created) => keys_page(&state, &user, chrome, Some(created.key), FormErrors::none()).await,
+        Ok(created) => {
+            let made = if for_phone {
+                Made::Phone {
+                    device: created.view.description,
+                    password: created.key,
+                }
+            } else {
+                Made::Key(created.key)
+            };
+            keys_page(&state, &user, chrome, &headers, made, FormErrors::none()).await
+        }
         Err(e) => {
             let errors = FormErrors::from_error(e)?;
-            keys_page(&state, &user, chrome, None, errors).await
+            keys_page(&state, &user, chrome, &headers, Made::Nothing, errors).await
         }
     }
 }

@@ -672,3 +672,46 @@ async fn viewers_read_and_nobody_reaches_another_persons_book() {
         404
     );
 }
+
+#[tokio::test]
+async fn settings_make_a_phones_app_password_and_say_what_to_type_in() {
+    let app = TestApp::spawn().await;
+    let (_andy, b) = app.user_browser("andy@example.com").await;
+    let ws = {
+        let andy = app.user_by_email("andy@example.com").await;
+        app.workspace(&andy, "Loans").await
+    };
+    let page = b.get("/settings/keys").await;
+    assert!(page.body.contains("For a phone"));
+    let server = app.url("/dav/");
+    assert!(page.body.contains(&server), "the server address to type in: {server}");
+
+    let made = b
+        .submit(
+            "/settings/keys",
+            "/settings/keys",
+            &[("scopes", "dav"), ("description", "Andy's iPhone")],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let start = made
+        .body
+        .find("id=\"app-password\"")
+        .expect("the password is shown once");
+    let rest = &made.body[start..];
+    let password = rest[rest.find('>').unwrap() + 1..rest.find("</code>").unwrap()].to_string();
+    assert!(password.starts_with("pcrm_"));
+    assert!(
+        made.body.contains("Andy&#39;s iPhone can now sign in") || made.body.contains("Andy's iPhone can now sign in")
+    );
+    assert!(made.body.contains(">andy@example.com<"));
+
+    let phone = Dav::new(&app, "andy@example.com", &password);
+    let books = phone
+        .propfind(&format!("/dav/addressbooks/{}/", _andy.id), "1", "")
+        .await;
+    assert_eq!(books.status, 207);
+    assert!(hrefs(&books.text).iter().any(|h| h.ends_with(&format!("{ws}/"))));
+    // Listed with the other keys, so it can be revoked when the phone is lost.
+    assert!(b.get("/settings/keys").await.body.contains("Andy&#39;s iPhone"));
+}

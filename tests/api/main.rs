@@ -13,6 +13,7 @@ mod campaign_crash;
 mod campaigns;
 mod campaigns_ui;
 mod carddav;
+mod carddav_vdirsyncer;
 mod cli;
 mod contacts;
 mod contacts_list;

@@ -279,7 +279,7 @@ async fn setup_login_workspace_key_logout_on_a_laptop() {
         fill(&c, "#description", "Zapier sync").await;
         click(&c, "input[value='read:contacts']").await;
         click(&c, "input[value='manage:workspaces']").await;
-        click(&c, "form[action='/settings/keys'] button[type=submit]").await;
+        click(&c, "#new-key-form button[type=submit]").await;
         wait_for_text(&c, "will not be shown again").await;
         checkpoint(&c, "04-key").await;
         let key = c.find(Locator::Css("#new-key")).await.unwrap().text().await.unwrap();
@@ -287,6 +287,27 @@ async fn setup_login_workspace_key_logout_on_a_laptop() {
         assert_eq!(listed.status(), 200, "the key shown in the page works");
         let body: serde_json::Value = listed.json().await.unwrap();
         assert_eq!(body["items"][0]["name"], "Loan Factory");
+
+        // A phone's app password: the page says what to type into the phone, and it works.
+        fill(&c, "#phone-description", "Andy's iPhone").await;
+        click(&c, "#phone-form button[type=submit]").await;
+        wait_for_text(&c, "can now sign in").await;
+        checkpoint(&c, "04b-phone-password").await;
+        let password = c
+            .find(Locator::Css("#app-password"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let home = reqwest::Client::new()
+            .request(reqwest::Method::from_bytes(b"PROPFIND").unwrap(), app.url("/dav/"))
+            .basic_auth("andy@example.com", Some(password.trim()))
+            .header("depth", "0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(home.status(), 207, "the app password shown in the page works");
 
         c.goto(&app.url("/settings/audit")).await.unwrap();
         wait_for_text(&c, "api_key.create").await;
@@ -342,6 +363,11 @@ async fn the_menu_and_forms_work_on_a_phone() {
         c.goto(&app.url("/settings/keys")).await.unwrap();
         checkpoint(&c, "14-phone-keys").await;
         assert_fits_the_screen(&c, "the keys page fits a phone").await;
+        fill(&c, "#phone-description", "Andy's iPhone").await;
+        click(&c, "#phone-form button[type=submit]").await;
+        wait_for_text(&c, "can now sign in").await;
+        checkpoint(&c, "14b-phone-app-password").await;
+        assert_fits_the_screen(&c, "the app password and server address fit a phone").await;
     })
     .await;
 }

@@ -20,7 +20,8 @@ pub struct KeyInput {
     pub description: String,
     /// At least one of `read:contacts`, `write:contacts`, `read:templates`, `write:templates`,
     /// `read:campaigns`, `write:campaigns`, `send:messages`, `execute:ai-workflow`, `read:audit`,
-    /// `manage:keys`, `manage:workspaces`.
+    /// `manage:keys`, `manage:workspaces`, or `dav` (an app password for a phone's CardDAV
+    /// account, which opens `/dav/` only).
     #[schema(min_items = 1)]
     pub scopes: Vec<String>,
     #[schema(value_type = Option<crate::model::ids::WorkspaceId>)]

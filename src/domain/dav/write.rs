@@ -130,11 +130,11 @@ pub async fn put(
     let device = actor.device().unwrap_or("a phone").to_string();
     // Every check before the write lock is taken.
     enum Change {
-        Create(ContactRecord),
+        Create(Box<ContactRecord>),
         Update(Box<contact::CheckedUpdate>),
     }
     let change = match &existing {
-        None => Change::Create(contact::check_create(db, actor, ws, region, input).await?),
+        None => Change::Create(Box::new(contact::check_create(db, actor, ws, region, input).await?)),
         Some((before, _, _)) => {
             let id = ContactId::parse(&before.id).ok_or(AppError::NotFound)?;
             Change::Update(Box::new(
