@@ -44,7 +44,9 @@ BEGIN
     ON CONFLICT (contact_id) DO UPDATE SET seq = excluded.seq, deleted = 0;
 END;
 
+-- A contact deleted with its whole workspace leaves no tombstone: nobody syncs that book again.
 CREATE TRIGGER contact_changes_on_delete AFTER DELETE ON base_contacts
+WHEN EXISTS (SELECT 1 FROM workspaces WHERE id = OLD.workspace_id)
 BEGIN
     INSERT INTO contact_changes (contact_id, workspace_id, seq, deleted)
     VALUES (OLD.id, OLD.workspace_id, (SELECT coalesce(max(seq), 0) + 1 FROM contact_changes), 1)
@@ -52,8 +54,8 @@ BEGIN
     UPDATE contact_cards SET extra = NULL, uid = NULL WHERE contact_id = OLD.id;
 END;
 
--- Values and memberships of a contact people can see; a cascade from a deleted contact finds
--- no contact and leaves the tombstone alone.
+-- Values and memberships of a contact people can see; a cascade from a deleted contact (or
+-- workspace) finds no contact (or workspace) and leaves the journal alone.
 CREATE TRIGGER contact_changes_on_value_insert AFTER INSERT ON custom_fields
 WHEN (SELECT import_pending FROM base_contacts WHERE id = NEW.contact_id) IS NULL
  AND EXISTS (SELECT 1 FROM base_contacts WHERE id = NEW.contact_id)
@@ -75,6 +77,7 @@ END;
 CREATE TRIGGER contact_changes_on_value_delete AFTER DELETE ON custom_fields
 WHEN (SELECT import_pending FROM base_contacts WHERE id = OLD.contact_id) IS NULL
  AND EXISTS (SELECT 1 FROM base_contacts WHERE id = OLD.contact_id)
+ AND EXISTS (SELECT 1 FROM workspaces WHERE id = OLD.workspace_id)
 BEGIN
     INSERT INTO contact_changes (contact_id, workspace_id, seq, deleted)
     VALUES (OLD.contact_id, OLD.workspace_id, (SELECT coalesce(max(seq), 0) + 1 FROM contact_changes), 0)
@@ -93,7 +96,8 @@ END;
 
 CREATE TRIGGER contact_changes_on_leave AFTER DELETE ON contact_list_assignments
 WHEN (SELECT import_pending FROM base_contacts WHERE id = OLD.contact_id) IS NULL
- AND EXISTS (SELECT 1 FROM base_contacts WHERE id = OLD.contact_id)
+ AND EXISTS (SELECT 1 FROM base_contacts c JOIN workspaces w ON w.id = c.workspace_id
+              WHERE c.id = OLD.contact_id)
 BEGIN
     INSERT INTO contact_changes (contact_id, workspace_id, seq, deleted)
     SELECT id, workspace_id, (SELECT coalesce(max(seq), 0) + 1 FROM contact_changes), 0

@@ -1,11 +1,12 @@
 //! The benchmark harness behind `scripts/bench`: runs the release binary as a user would and
 //! prints each figure SPEC §14 asks for: the foundation's here, the contacts' in `contacts.rs`.
 //!
-//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|page|imports|busy|messaging|provider-events|templates|campaigns]
+//!   cargo run --release --example bench -- target/release/pi-crm [foundation|contacts|page|imports|busy|messaging|provider-events|templates|campaigns|carddav]
 
 mod backup;
 mod busy_import;
 mod campaigns;
+mod carddav;
 mod contacts;
 mod duplicates;
 mod imports;
@@ -59,6 +60,9 @@ fn main() {
     }
     if only.is_empty() || only == "campaigns" {
         campaigns::run(&binary);
+    }
+    if only.is_empty() || only == "carddav" {
+        carddav::run(&binary);
     }
 }
 

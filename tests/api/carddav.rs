@@ -715,3 +715,91 @@ async fn settings_make_a_phones_app_password_and_say_what_to_type_in() {
     // Listed with the other keys, so it can be revoked when the phone is lost.
     assert!(b.get("/settings/keys").await.body.contains("Andy&#39;s iPhone"));
 }
+
+#[tokio::test]
+async fn imports_and_renamed_lists_reach_a_phone_on_its_next_sync() {
+    let s = setup().await;
+    let ann = add_contact(&s, json!({"first_name": "Ann"})).await;
+    let ben = add_contact(&s, json!({"first_name": "Ben"})).await;
+    let list: Value = s
+        .api
+        .post(&format!("/api/v1/workspaces/{}/lists", s.ws), json!({"name": "Buyers"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let list = list["id"].as_str().unwrap().to_string();
+    let r = s
+        .api
+        .client
+        .put(format!(
+            "{}/api/v1/workspaces/{}/contacts/{ann}/lists/{list}",
+            s.api.base, s.ws
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let sync = |token: &str| {
+        format!(
+            r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
+        )
+    };
+    let first = s.dav.send("REPORT", &s.book, &[], &sync("")).await;
+    let token = prop_token(&first.text);
+
+    let csv = b"first_name,last_name,email\nZoe,Zed,zoe@example.com\nYan,Yu,yan@example.com\n".to_vec();
+    let done = crate::imports::run(&s.api, &s.ws, "people.csv", csv, None, None).await;
+    assert_eq!(done["status"], "done", "{done}");
+    let r = s
+        .api
+        .patch(
+            &format!("/api/v1/workspaces/{}/lists/{list}", s.ws),
+            json!({"name": "Home buyers"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+
+    let next = s.dav.send("REPORT", &s.book, &[], &sync(&token)).await;
+    assert_eq!(next.status, 207, "{}", next.text);
+    let changed = hrefs(&next.text);
+    assert_eq!(
+        changed.len(),
+        3,
+        "the two imported and the one whose list was renamed: {changed:?}"
+    );
+    assert!(changed.contains(&format!("{}{ann}.vcf", s.book)));
+    assert!(!changed.contains(&format!("{}{ben}.vcf", s.book)), "Ben did not change");
+    let card = s.dav.send("GET", &format!("{}{ann}.vcf", s.book), &[], "").await;
+    assert!(card.text.contains("CATEGORIES:Home buyers"), "{}", card.text);
+}
+
+fn prop_token(xml: &str) -> String {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .find(|n| n.has_tag_name(("DAV:", "sync-token")))
+        .and_then(|n| n.text())
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_deleted_workspace_takes_its_address_book_and_journal_with_it() {
+    let s = setup().await;
+    add_contact(
+        &s,
+        json!({"first_name": "Ann", "custom_fields": {"loan_amount": 1, "birthday": "1980-01-02"}}),
+    )
+    .await;
+    let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:p1\r\nFN:Pat Phone\r\nN:Phone;Pat;;;\r\nCATEGORIES:Buyers\r\nX-EXTRA:kept\r\nEND:VCARD\r\n";
+    assert_eq!(
+        s.dav.send("PUT", &format!("{}p1.vcf", s.book), &[], card).await.status,
+        201
+    );
+    assert!(s.app.count("SELECT count(*) FROM contact_cards").await == 1);
+    let r = s.api.delete(&format!("/api/v1/workspaces/{}", s.ws)).await;
+    assert_eq!(r.status(), 204);
+    assert_eq!(s.app.count("SELECT count(*) FROM contact_changes").await, 0);
+    assert_eq!(s.app.count("SELECT count(*) FROM contact_cards").await, 0);
+    assert_eq!(s.dav.propfind(&s.book, "0", "").await.status, 404);
+}
