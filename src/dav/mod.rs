@@ -25,7 +25,9 @@ use xml::{CARDDAV, DAV, Multistatus};
 
 /// The largest card a phone may send: a contact photo fits, a video does not.
 const MAX_CARD_BYTES: usize = 2 * 1024 * 1024;
-const MAX_XML_BYTES: usize = 1024 * 1024;
+/// The largest PROPFIND or REPORT body: vdirsyncer asks for every card of a first sync in one
+/// `addressbook-multiget` (10,000 hrefs are 1.3 MB).
+const MAX_XML_BYTES: usize = 8 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -154,44 +156,57 @@ async fn propfind_of(req: Request, ctx: &Context, resources: Vec<Resource<'_>>) 
     Ok(multistatus(out.finish(None)))
 }
 
-async fn root(State(state): State<AppState>, req: Request) -> DavResult {
+/// How every DAV handler opens: `OPTIONS` is answered without a sign-in (clients probe with
+/// it first); anything else needs the phone's sign-in and, under `/principals/{user}/` or
+/// `/addressbooks/{user}/`, that user must be the caller — another person's is 404.
+enum Opening {
+    Options(Response),
+    Caller(Actor),
+}
+
+fn open(req: &Request, user: Option<&str>) -> Result<Opening, DavError> {
     if req.method() == Method::OPTIONS {
-        return Ok(options());
+        return Ok(Opening::Options(options()));
     }
-    let actor = caller(&req)?;
-    if !method_is(&req, "PROPFIND") {
-        return not_allowed(&req);
+    let actor = caller(req)?;
+    if user.is_some_and(|u| u != actor.user_id.as_str()) {
+        return Err(AppError::NotFound.into());
     }
+    Ok(Opening::Caller(actor))
+}
+
+/// `open` for a collection that only takes `PROPFIND` (besides `OPTIONS`).
+fn open_for_propfind(req: &Request, user: Option<&str>) -> Result<Opening, DavError> {
+    let opening = open(req, user)?;
+    if matches!(opening, Opening::Caller(_)) && !method_is(req, "PROPFIND") {
+        return Err(DavError(AppError::MethodNotAllowed(req.method().to_string())));
+    }
+    Ok(opening)
+}
+
+async fn root(State(state): State<AppState>, req: Request) -> DavResult {
+    let actor = match open_for_propfind(&req, None)? {
+        Opening::Options(r) => return Ok(r),
+        Opening::Caller(actor) => actor,
+    };
     let ctx = Context::of(&state, &actor).await?;
     propfind_of(req, &ctx, vec![Resource::Root]).await
 }
 
 async fn principal(State(state): State<AppState>, Path(user): Path<String>, req: Request) -> DavResult {
-    if req.method() == Method::OPTIONS {
-        return Ok(options());
-    }
-    let actor = caller(&req)?;
-    if user != actor.user_id.as_str() {
-        return Err(AppError::NotFound.into());
-    }
-    if !method_is(&req, "PROPFIND") {
-        return not_allowed(&req);
-    }
+    let actor = match open_for_propfind(&req, Some(&user))? {
+        Opening::Options(r) => return Ok(r),
+        Opening::Caller(actor) => actor,
+    };
     let ctx = Context::of(&state, &actor).await?;
     propfind_of(req, &ctx, vec![Resource::Principal]).await
 }
 
 async fn home(State(state): State<AppState>, Path(user): Path<String>, req: Request) -> DavResult {
-    if req.method() == Method::OPTIONS {
-        return Ok(options());
-    }
-    let actor = caller(&req)?;
-    if user != actor.user_id.as_str() {
-        return Err(AppError::NotFound.into());
-    }
-    if !method_is(&req, "PROPFIND") {
-        return not_allowed(&req);
-    }
+    let actor = match open_for_propfind(&req, Some(&user))? {
+        Opening::Options(r) => return Ok(r),
+        Opening::Caller(actor) => actor,
+    };
     let ctx = Context::of(&state, &actor).await?;
     let mut resources = vec![Resource::Home];
     if depth(req.headers()) == 1 {
@@ -203,20 +218,12 @@ async fn home(State(state): State<AppState>, Path(user): Path<String>, req: Requ
     propfind_of(req, &ctx, resources).await
 }
 
-/// The address book of the path's `{ws}`, when the path's user is the caller: else 404.
-async fn book_of(state: &AppState, actor: &Actor, user: &str, ws: &str) -> Result<WorkspaceAccess, DavError> {
-    if user != actor.user_id.as_str() {
-        return Err(AppError::NotFound.into());
-    }
-    Ok(dav::address_book(&state.db, actor, ws).await?)
-}
-
 async fn book(State(state): State<AppState>, Path((user, ws)): Path<(String, String)>, req: Request) -> DavResult {
-    if req.method() == Method::OPTIONS {
-        return Ok(options());
-    }
-    let actor = caller(&req)?;
-    let ws = book_of(&state, &actor, &user, &ws).await?;
+    let actor = match open(&req, Some(&user))? {
+        Opening::Options(r) => return Ok(r),
+        Opening::Caller(actor) => actor,
+    };
+    let ws = dav::address_book(&state.db, &actor, &ws).await?;
     let ctx = Context::of(&state, &actor).await?;
     if method_is(&req, "PROPFIND") {
         let token = dav::latest(&state.db).await?;
@@ -346,11 +353,11 @@ async fn card(
     Path((user, ws, name)): Path<(String, String, String)>,
     req: Request,
 ) -> DavResult {
-    if req.method() == Method::OPTIONS {
-        return Ok(options());
-    }
-    let actor = caller(&req)?;
-    let ws = book_of(&state, &actor, &user, &ws).await?;
+    let actor = match open(&req, Some(&user))? {
+        Opening::Options(r) => return Ok(r),
+        Opening::Caller(actor) => actor,
+    };
+    let ws = dav::address_book(&state.db, &actor, &ws).await?;
     let method = req.method().clone();
     if method == Method::GET || method == Method::HEAD {
         let version = version_accepted(req.headers());

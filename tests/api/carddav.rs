@@ -129,14 +129,20 @@ struct Setup {
     book: String,
 }
 
-async fn setup() -> Setup {
-    let app = TestApp::spawn().await;
+/// Andy, his workspace "Loans", and an API client for him with the scopes these tests use.
+pub async fn andy_and_his_workspace(app: &TestApp) -> (pi_crm::domain::user::User, String, crate::common::Api) {
     let andy = app.create_user("andy@example.com", "Andy").await;
     let ws = app.workspace(&andy, "Loans").await;
     let api = app.api(
         &app.key(&andy, &["read:contacts", "write:contacts", "manage:workspaces"], None)
             .await,
     );
+    (andy, ws, api)
+}
+
+async fn setup() -> Setup {
+    let app = TestApp::spawn().await;
+    let (andy, ws, api) = andy_and_his_workspace(&app).await;
     for field in [
         json!({"field_name": "birthday", "field_type": "date"}),
         json!({"field_name": "loan_amount", "field_type": "number"}),

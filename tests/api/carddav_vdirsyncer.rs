@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use super::carddav::app_password;
+use super::carddav::{andy_and_his_workspace, app_password};
 use crate::common::TestApp;
 
 struct Phone {
@@ -118,12 +118,7 @@ async fn contacts(app: &TestApp, api: &crate::common::Api, ws: &str) -> Vec<Valu
 #[tokio::test]
 async fn vdirsyncer_keeps_a_folder_and_an_address_book_in_step_both_ways() {
     let app = TestApp::spawn().await;
-    let andy = app.create_user("andy@example.com", "Andy").await;
-    let ws = app.workspace(&andy, "Loans").await;
-    let api = app.api(
-        &app.key(&andy, &["read:contacts", "write:contacts", "manage:workspaces"], None)
-            .await,
-    );
+    let (andy, ws, api) = andy_and_his_workspace(&app).await;
     let r = api
         .post(
             &format!("/api/v1/workspaces/{ws}/custom-fields"),
@@ -287,13 +282,8 @@ async fn vdirsyncer_keeps_a_folder_and_an_address_book_in_step_both_ways() {
 #[tokio::test]
 async fn a_viewers_sync_reads_and_changes_nothing() {
     let app = TestApp::spawn().await;
-    let andy = app.create_user("andy@example.com", "Andy").await;
+    let (_andy, ws, api) = andy_and_his_workspace(&app).await;
     let monalisa = app.create_user("monalisa@example.com", "Monalisa").await;
-    let ws = app.workspace(&andy, "Loans").await;
-    let api = app.api(
-        &app.key(&andy, &["read:contacts", "write:contacts", "manage:workspaces"], None)
-            .await,
-    );
     let r = api
         .post(
             &format!("/api/v1/workspaces/{ws}/members"),
