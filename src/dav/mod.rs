@@ -229,48 +229,86 @@ async fn book(State(state): State<AppState>, Path((user, ws)): Path<(String, Str
         let token = dav::latest(&state.db).await?;
         let depth = depth(req.headers());
         let wanted = xml::propfind(&body_text(req, MAX_XML_BYTES).await?)?;
-        let mut out = Multistatus::default();
-        out.push(&props::response(
-            &ctx,
-            &Resource::Book { ws: ws.clone(), token },
-            &wanted,
-        ));
-        if depth == 1 {
-            let version = props::wants_card(&wanted).then_some(Version::V3);
-            for entry in dav::all(&state.db, &actor, &ws, version).await? {
-                out.push(&props::response(&ctx, &Resource::Card { ws: &ws, entry }, &wanted));
-            }
+        let mut head = String::new();
+        props::response(&ctx, &Resource::Book { ws: ws.clone(), token }, &wanted).write(&mut head);
+        if depth == 0 {
+            return Ok(multistatus(format!("{}{head}{}", xml::opening(), xml::closing(None))));
         }
-        return Ok(multistatus(out.finish(None)));
+        let version = props::wants_card(&wanted).then_some(Version::V3);
+        let pages = dav::all(&state.db, &actor, &ws, version).await?;
+        return Ok(streamed(ctx, ws, wanted, head, pages, None));
     }
     if method_is(&req, "REPORT") {
-        return report(&state, &actor, &ctx, &ws, req).await;
+        return report(&state, &actor, ctx, ws, req).await;
     }
     not_allowed(&req)
 }
 
-async fn report(state: &AppState, actor: &Actor, ctx: &Context, ws: &WorkspaceAccess, req: Request) -> DavResult {
+/// A `multistatus` about many cards, written a page of contacts at a time as the client reads
+/// it: a first sync of 10,000 cards never sits in memory whole. A failure mid-way ends the
+/// body early, so the client sees a broken answer rather than a short one.
+fn streamed(
+    ctx: Context,
+    ws: WorkspaceAccess,
+    wanted: xml::Wanted,
+    head: String,
+    pages: dav::Pages,
+    sync_token: Option<String>,
+) -> Response {
+    enum Step {
+        Open(String),
+        Pages,
+        Done,
+    }
+    let state = (Step::Open(head), pages, ctx, ws, wanted, sync_token);
+    let stream = futures_util::stream::try_unfold(state, |(step, mut pages, ctx, ws, wanted, token)| async move {
+        let chunk = match step {
+            Step::Done => return Ok::<_, std::io::Error>(None),
+            Step::Open(head) => {
+                let chunk = format!("{}{head}", xml::opening());
+                return Ok(Some((Bytes::from(chunk), (Step::Pages, pages, ctx, ws, wanted, token))));
+            }
+            Step::Pages => pages.next().await.map_err(|e| std::io::Error::other(e.to_string()))?,
+        };
+        let Some(items) = chunk else {
+            let end = xml::closing(token.as_deref());
+            return Ok(Some((Bytes::from(end), (Step::Done, pages, ctx, ws, wanted, token))));
+        };
+        let mut out = String::new();
+        for item in items {
+            match item {
+                dav::Item::Card(entry) => {
+                    props::response(&ctx, &Resource::Card { ws: &ws, entry }, &wanted).write(&mut out)
+                }
+                dav::Item::Gone(name) => xml::gone(&ctx.card_href(&ws, &name), &mut out),
+            }
+        }
+        Ok(Some((Bytes::from(out), (Step::Pages, pages, ctx, ws, wanted, token))))
+    });
+    (
+        StatusCode::MULTI_STATUS,
+        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
+        Body::from_stream(stream),
+    )
+        .into_response()
+}
+
+async fn report(state: &AppState, actor: &Actor, ctx: Context, ws: WorkspaceAccess, req: Request) -> DavResult {
     let body = body_text(req, MAX_XML_BYTES).await?;
     let doc = xml::parse(&body)?;
     let root = doc.root_element();
     let wanted = xml::wanted_in(root);
     let version = Some(if xml::wants_v4(&doc) { Version::V4 } else { Version::V3 });
     let version = version.filter(|_| props::wants_card(&wanted));
-    let mut out = Multistatus::default();
     if root.has_tag_name((CARDDAV, "addressbook-multiget")) {
         let names: Vec<String> = root
             .children()
             .filter(|n| n.has_tag_name((DAV, "href")))
             .filter_map(|n| n.text())
-            .filter_map(|href| ctx.card_name_in(ws, href))
+            .filter_map(|href| ctx.card_name_in(&ws, href))
             .collect();
-        for (name, entry) in dav::some(&state.db, actor, ws, &names, version).await? {
-            match entry {
-                Some(entry) => out.push(&props::response(ctx, &Resource::Card { ws, entry }, &wanted)),
-                None => out.gone(&ctx.card_href(ws, &name)),
-            }
-        }
-        return Ok(multistatus(out.finish(None)));
+        let pages = dav::named(&state.db, actor, &ws, names, version).await?;
+        return Ok(streamed(ctx, ws, wanted, String::new(), pages, None));
     }
     if root.has_tag_name((DAV, "sync-collection")) {
         let latest = dav::latest(&state.db).await?;
@@ -294,14 +332,8 @@ async fn report(state: &AppState, actor: &Actor, ctx: &Context, ws: &WorkspaceAc
                 }
             },
         };
-        let changes = dav::changes(&state.db, actor, ws, since, version).await?;
-        for entry in changes.changed {
-            out.push(&props::response(ctx, &Resource::Card { ws, entry }, &wanted));
-        }
-        for name in changes.deleted {
-            out.gone(&ctx.card_href(ws, &name));
-        }
-        return Ok(multistatus(out.finish(Some(&changes.token.uri()))));
+        let (pages, token) = dav::changes(&state.db, actor, &ws, since, version).await?;
+        return Ok(streamed(ctx, ws, wanted, String::new(), pages, Some(token.uri())));
     }
     if root.has_tag_name((CARDDAV, "addressbook-query")) {
         // Every card: pi-crm evaluates no filters here (a client filters what it gets).
@@ -317,10 +349,8 @@ async fn report(state: &AppState, actor: &Actor, ctx: &Context, ws: &WorkspaceAc
             )
                 .into_response());
         }
-        for entry in dav::all(&state.db, actor, ws, version).await? {
-            out.push(&props::response(ctx, &Resource::Card { ws, entry }, &wanted));
-        }
-        return Ok(multistatus(out.finish(None)));
+        let pages = dav::all(&state.db, actor, &ws, version).await?;
+        return Ok(streamed(ctx, ws, wanted, String::new(), pages, None));
     }
     Ok((
         StatusCode::FORBIDDEN,

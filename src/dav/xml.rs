@@ -135,7 +135,7 @@ pub struct Response {
 }
 
 impl Response {
-    fn write(&self, out: &mut String) {
+    pub fn write(&self, out: &mut String) {
         out.push_str("<d:response><d:href>");
         out.push_str(&escape(&self.href));
         out.push_str("</d:href>");
@@ -173,23 +173,32 @@ impl Multistatus {
         response.write(&mut self.body);
     }
 
-    pub fn gone(&mut self, href: &str) {
-        self.body.push_str("<d:response><d:href>");
-        self.body.push_str(&escape(href));
-        self.body
-            .push_str("</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>");
-    }
-
     pub fn finish(self, sync_token: Option<&str>) -> String {
-        let token = sync_token
-            .map(|t| format!("<d:sync-token>{}</d:sync-token>", escape(t)))
-            .unwrap_or_default();
-        format!(
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"{DAV}\" xmlns:card=\"{CARDDAV}\" \
-             xmlns:cs=\"{CALENDARSERVER}\">{}{token}</d:multistatus>\n",
-            self.body
-        )
+        format!("{}{}{}", opening(), self.body, closing(sync_token))
     }
+}
+
+/// A resource that is not there (any more): a deletion in sync-collection, a name that is no
+/// card in multiget.
+pub fn gone(href: &str, out: &mut String) {
+    out.push_str("<d:response><d:href>");
+    out.push_str(&escape(href));
+    out.push_str("</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>");
+}
+
+/// A `multistatus` document's start and end, for one written in pieces (streamed).
+pub fn opening() -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<d:multistatus xmlns:d=\"{DAV}\" xmlns:card=\"{CARDDAV}\" \
+         xmlns:cs=\"{CALENDARSERVER}\">"
+    )
+}
+
+pub fn closing(sync_token: Option<&str>) -> String {
+    let token = sync_token
+        .map(|t| format!("<d:sync-token>{}</d:sync-token>", escape(t)))
+        .unwrap_or_default();
+    format!("{token}</d:multistatus>\n")
 }
 
 /// A DAV `error` body naming the precondition that failed (`<d:valid-sync-token/>`).

@@ -90,31 +90,9 @@ impl Cards {
     }
 }
 
+/// Contacts read (and cards written) at a time: an answer about 10,000 cards streams out a
+/// page at a time instead of sitting in memory whole.
 const PAGE: u32 = 500;
-
-/// Every card of an address book, oldest contact first, a page of contacts at a time.
-pub async fn all(
-    db: &SqlitePool,
-    actor: &Actor,
-    ws: &WorkspaceAccess,
-    version: Option<Version>,
-) -> AppResult<Vec<Entry>> {
-    actor.require(Scope::Dav)?;
-    let cards = Cards::of(db, ws, version).await?;
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let mut query = ContactQuery::newest(PAGE);
-        query.sort = Sort::Oldest;
-        query.after = after;
-        let page = search::run(db, actor, ws, &query).await?;
-        out.extend(page.items.iter().map(|c| cards.entry(c)));
-        match (&page.next_cursor, page.items.last()) {
-            (Some(_), Some(last)) => after = Some(After::Id(last.id.clone())),
-            _ => return Ok(out),
-        }
-    }
-}
 
 /// The resource name of a contact no phone named: `{id}.vcf`.
 pub fn default_name(contact_id: &str) -> String {
@@ -129,37 +107,149 @@ async fn contact_named(db: &SqlitePool, ws: &WorkspaceAccess, name: &str) -> App
     })
 }
 
-/// The named cards, in the order asked; a name that is no card (any more) is `None`.
-pub async fn some(
+/// One item of an answer: a card, or the name of one that is not there (any more).
+pub enum Item {
+    Card(Entry),
+    Gone(String),
+}
+
+/// Which cards an answer is about.
+enum Plan {
+    /// Every card, oldest contact first; `None` once the last page was read.
+    All(Option<Option<After>>),
+    /// Cards by name, in the order asked (multiget), with the contact each names.
+    Named(std::vec::IntoIter<(String, Option<String>)>),
+    /// The journal's changes since a token: a contact id, or a deleted card's name.
+    Changed(std::vec::IntoIter<storage::dav::Change>),
+}
+
+/// The cards of one answer, read a page at a time (`next`).
+pub struct Pages {
+    db: SqlitePool,
+    actor: Actor,
+    ws: WorkspaceAccess,
+    cards: Cards,
+    plan: Plan,
+}
+
+impl Pages {
+    async fn new(
+        db: &SqlitePool,
+        actor: &Actor,
+        ws: &WorkspaceAccess,
+        version: Option<Version>,
+        plan: Plan,
+    ) -> AppResult<Pages> {
+        actor.require(Scope::Dav)?;
+        Ok(Pages {
+            db: db.clone(),
+            actor: actor.clone(),
+            ws: ws.clone(),
+            cards: Cards::of(db, ws, version).await?,
+            plan,
+        })
+    }
+
+    /// The next page, or `None` at the end.
+    pub async fn next(&mut self) -> AppResult<Option<Vec<Item>>> {
+        match &mut self.plan {
+            Plan::All(None) => Ok(None),
+            Plan::All(Some(after)) => {
+                let mut query = ContactQuery::newest(PAGE);
+                query.sort = Sort::Oldest;
+                query.after = after.take();
+                let page = search::run(&self.db, &self.actor, &self.ws, &query).await?;
+                self.plan = Plan::All(match (&page.next_cursor, page.items.last()) {
+                    (Some(_), Some(last)) => Some(Some(After::Id(last.id.clone()))),
+                    _ => None,
+                });
+                Ok(Some(
+                    page.items.iter().map(|c| Item::Card(self.cards.entry(c))).collect(),
+                ))
+            }
+            Plan::Named(names) => {
+                let chunk: Vec<(String, Option<String>)> = names.by_ref().take(PAGE as usize).collect();
+                if chunk.is_empty() {
+                    return Ok(None);
+                }
+                let ids = chunk.iter().filter_map(|(_, id)| id.clone()).collect();
+                let found = load(&self.db, &self.actor, &self.ws, ids).await?;
+                Ok(Some(
+                    chunk
+                        .into_iter()
+                        .map(|(name, id)| match id.and_then(|id| found.get(&id)) {
+                            // Under the name asked for, which is how the client knows it.
+                            Some(c) => Item::Card(Entry {
+                                name,
+                                ..self.cards.entry(c)
+                            }),
+                            None => Item::Gone(name),
+                        })
+                        .collect(),
+                ))
+            }
+            Plan::Changed(changes) => {
+                let chunk: Vec<storage::dav::Change> = changes.by_ref().take(PAGE as usize).collect();
+                if chunk.is_empty() {
+                    return Ok(None);
+                }
+                let ids = chunk
+                    .iter()
+                    .filter(|c| !c.deleted)
+                    .map(|c| c.contact_id.clone())
+                    .collect();
+                let found = load(&self.db, &self.actor, &self.ws, ids).await?;
+                Ok(Some(
+                    chunk
+                        .into_iter()
+                        .map(|change| match found.get(&change.contact_id) {
+                            Some(c) => Item::Card(self.cards.entry(c)),
+                            // Deleted, or gone since the journal was read.
+                            None => Item::Gone(change.name),
+                        })
+                        .collect(),
+                ))
+            }
+        }
+    }
+}
+
+/// Every card of an address book.
+pub async fn all(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, version: Option<Version>) -> AppResult<Pages> {
+    Pages::new(db, actor, ws, version, Plan::All(Some(None))).await
+}
+
+/// The named cards, in the order asked (multiget).
+pub async fn named(
     db: &SqlitePool,
     actor: &Actor,
     ws: &WorkspaceAccess,
-    names: &[String],
+    names: Vec<String>,
     version: Option<Version>,
-) -> AppResult<Vec<(String, Option<Entry>)>> {
-    actor.require(Scope::Dav)?;
-    let cards = Cards::of(db, ws, version).await?;
+) -> AppResult<Pages> {
+    let mut pages = Pages::new(db, actor, ws, version, Plan::Named(Vec::new().into_iter())).await?;
     // The names phones gave, from the keepings already read: no query per name.
-    let named: HashMap<&str, &str> = cards.kept.iter().map(|(id, k)| (k.name.as_str(), id.as_str())).collect();
-    let ids: Vec<Option<String>> = names
+    let given: HashMap<&str, &str> = pages
+        .cards
+        .kept
         .iter()
-        .map(|name| match named.get(name.as_str()) {
-            Some(id) => Some(id.to_string()),
-            None => name
-                .strip_suffix(storage::dav::CARD_SUFFIX)
-                .and_then(ContactId::parse)
-                .map(|id| id.to_string()),
+        .map(|(id, k)| (k.name.as_str(), id.as_str()))
+        .collect();
+    let resolved: Vec<(String, Option<String>)> = names
+        .into_iter()
+        .map(|name| {
+            let id = match given.get(name.as_str()) {
+                Some(id) => Some(id.to_string()),
+                None => name
+                    .strip_suffix(storage::dav::CARD_SUFFIX)
+                    .and_then(ContactId::parse)
+                    .map(|id| id.to_string()),
+            };
+            (name, id)
         })
         .collect();
-    let found = load(db, actor, ws, ids.iter().flatten().cloned().collect()).await?;
-    Ok(names
-        .iter()
-        .zip(ids)
-        .map(|(name, id)| {
-            let entry = id.and_then(|id| found.get(&id)).map(|c| cards.entry(c));
-            (name.clone(), entry)
-        })
-        .collect())
+    pages.plan = Plan::Named(resolved.into_iter());
+    Ok(pages)
 }
 
 /// These contacts (those still there), by id.
@@ -169,15 +259,14 @@ async fn load(
     ws: &WorkspaceAccess,
     ids: Vec<String>,
 ) -> AppResult<HashMap<String, ContactRecord>> {
-    let mut found = HashMap::new();
-    for chunk in ids.chunks(PAGE as usize) {
-        let mut query = ContactQuery::newest(PAGE);
-        query.only = Some(chunk.to_vec());
-        for c in search::run(db, actor, ws, &query).await?.items {
-            found.insert(c.id.clone(), c);
-        }
-    }
-    Ok(found)
+    let mut query = ContactQuery::newest(PAGE);
+    query.only = Some(ids);
+    Ok(search::run(db, actor, ws, &query)
+        .await?
+        .items
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect())
 }
 
 /// One card, with the contact it is of.
@@ -200,51 +289,24 @@ pub async fn one(
     })
 }
 
-/// What changed in an address book since a token (RFC 6578): the cards changed or added, the
-/// names of those deleted, and the token to send next time.
-pub struct Changes {
-    pub changed: Vec<Entry>,
-    pub deleted: Vec<String>,
-    pub token: SyncToken,
-}
-
-/// Every card when `since` is `None` (a first sync), else the changes after it. The token is
-/// read before the changes, so a change made meanwhile is sent again next time, never missed.
+/// Every card when `since` is `None` (a first sync), else the changes after it (RFC 6578),
+/// with the token to send next time. The token is read before the changes, so a change made
+/// meanwhile is sent again next time, never missed.
 pub async fn changes(
     db: &SqlitePool,
     actor: &Actor,
     ws: &WorkspaceAccess,
     since: Option<SyncToken>,
     version: Option<Version>,
-) -> AppResult<Changes> {
+) -> AppResult<(Pages, SyncToken)> {
     actor.require(Scope::Dav)?;
     let token = latest(db).await?;
-    let Some(since) = since else {
-        return Ok(Changes {
-            changed: all(db, actor, ws, version).await?,
-            deleted: Vec::new(),
-            token,
-        });
-    };
-    let journal = storage::dav::changes_since(db, ws, since.0).await?;
-    let ids = journal
-        .iter()
-        .filter(|c| !c.deleted)
-        .map(|c| c.contact_id.clone())
-        .collect();
-    let found = load(db, actor, ws, ids).await?;
-    let cards = Cards::of(db, ws, version).await?;
-    let mut changes = Changes {
-        changed: Vec::new(),
-        deleted: Vec::new(),
-        token,
-    };
-    for change in journal {
-        match found.get(&change.contact_id) {
-            Some(c) => changes.changed.push(cards.entry(c)),
-            // Deleted, or gone since the journal was read.
-            None => changes.deleted.push(change.name),
+    let pages = match since {
+        None => all(db, actor, ws, version).await?,
+        Some(since) => {
+            let journal = storage::dav::changes_since(db, ws, since.0).await?;
+            Pages::new(db, actor, ws, version, Plan::Changed(journal.into_iter())).await?
         }
-    }
-    Ok(changes)
+    };
+    Ok((pages, token))
 }
