@@ -809,3 +809,120 @@ async fn a_deleted_workspace_takes_its_address_book_and_journal_with_it() {
     assert_eq!(s.app.count("SELECT count(*) FROM contact_cards").await, 0);
     assert_eq!(s.dav.propfind(&s.book, "0", "").await.status, 404);
 }
+
+#[tokio::test]
+async fn bad_requests_get_clear_answers_and_change_nothing() {
+    let s = setup().await;
+    let id = add_contact(&s, json!({"first_name": "Ann"})).await;
+    let card = format!("{}{id}.vcf", s.book);
+
+    let broken = s
+        .dav
+        .propfind(&s.book, "0", "<d:propfind xmlns:d=\"DAV:\"><d:prop>")
+        .await;
+    assert_eq!(broken.status, 400);
+    assert!(broken.text.contains("XML"), "{}", broken.text);
+    let not_propfind = s.dav.propfind(&s.book, "0", "<x xmlns=\"urn:x\"/>").await;
+    assert_eq!(not_propfind.status, 400);
+    let unknown_report = s
+        .dav
+        .send("REPORT", &s.book, &[], r#"<d:expand-property xmlns:d="DAV:"/>"#)
+        .await;
+    assert_eq!(unknown_report.status, 403);
+    assert!(unknown_report.text.contains("supported-report"));
+    let filtered = s
+        .dav
+        .send(
+            "REPORT",
+            &s.book,
+            &[],
+            r#"<c:addressbook-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/></d:prop><c:filter><c:prop-filter name="FN"/></c:filter></c:addressbook-query>"#,
+        )
+        .await;
+    assert_eq!(filtered.status, 501);
+    let unfiltered = s
+        .dav
+        .send(
+            "REPORT",
+            &s.book,
+            &[],
+            r#"<c:addressbook-query xmlns:d="DAV:" xmlns:c="urn:ietf:params:xml:ns:carddav"><d:prop><d:getetag/></d:prop></c:addressbook-query>"#,
+        )
+        .await;
+    assert_eq!(hrefs(&unfiltered.text), vec![card.clone()]);
+
+    // Methods an address book or a card does not take.
+    assert_eq!(s.dav.send("PUT", &s.book, &[], "x").await.status, 405);
+    assert_eq!(
+        s.dav.send("MKCOL", &format!("{}new/", s.book), &[], "").await.status,
+        404
+    );
+    assert_eq!(s.dav.send("POST", &card, &[], "").await.status, 405);
+    assert_eq!(s.dav.send("DELETE", &s.book, &[], "").await.status, 405);
+
+    // A card too large, not UTF-8, or two cards in one: refused, the contact as it was.
+    let huge = format!(
+        "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Ann\r\nNOTE:{}\r\nEND:VCARD\r\n",
+        "x".repeat(3 * 1024 * 1024)
+    );
+    assert_eq!(s.dav.send("PUT", &card, &[], &huge).await.status, 413);
+    let r = s
+        .dav
+        .client
+        .put(format!("{}{card}", s.dav.base))
+        .basic_auth(&s.dav.email, Some(&s.dav.password))
+        .body(vec![0xff, 0xfe, 0x00])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let two = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:3.0\r\nFN:B\r\nEND:VCARD\r\n";
+    assert_eq!(s.dav.send("PUT", &card, &[], two).await.status, 400);
+    let name_of = |v: Value| v["first_name"].clone();
+    let now: Value = s
+        .api
+        .get(&format!("/api/v1/workspaces/{}/contacts/{id}", s.ws))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(name_of(now), "Ann");
+
+    // HEAD answers the ETag without the card.
+    let head = s.dav.send("HEAD", &card, &[], "").await;
+    assert_eq!(head.status, 200);
+    assert!(head.etag.is_some() && head.text.is_empty());
+}
+
+#[tokio::test]
+async fn a_vcard_4_from_a_phone_reads_as_its_3_0_twin() {
+    let s = setup().await;
+    let card = "BEGIN:VCARD\r\nVERSION:4.0\r\nUID:urn:uuid:4f1c\r\nFN:Lan Nguyen\r\nN:Nguyen;Lan;;;\r\n\
+                TEL;VALUE=uri;PREF=1:tel:+1-415-555-0142\r\nEMAIL;PREF=1:lan@example.com\r\n\
+                BDAY:--0322\r\nX-PICRM-LOAN-AMOUNT;TYPE=number:500000\r\nEND:VCARD\r\n";
+    let href = format!("{}lan.vcf", s.book);
+    assert_eq!(
+        s.dav.send("PUT", &href, &[("if-none-match", "*")], card).await.status,
+        201
+    );
+    let found: Value = s
+        .api
+        .get(&format!("/api/v1/workspaces/{}/contacts?q=Nguyen", s.ws))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let c = &found["items"][0];
+    assert_eq!(c["primary_phone"], "+14155550142");
+    assert_eq!(c["primary_email"], "lan@example.com");
+    assert_eq!(c["custom_fields"]["birthday"], "--03-22");
+    assert_eq!(c["custom_fields"]["loan_amount"], 500000);
+    let v4 = s
+        .dav
+        .send("GET", &href, &[("accept", "text/vcard; version=4.0")], "")
+        .await;
+    let lines = unfolded(&v4.text);
+    assert!(lines.contains(&"UID:urn:uuid:4f1c".to_string()), "{}", v4.text);
+    assert!(lines.contains(&"BDAY:--0322".to_string()));
+    assert!(lines.contains(&"TEL;PREF=1:+14155550142".to_string()));
+}
