@@ -165,6 +165,25 @@ async fn setup() -> Setup {
     }
 }
 
+/// Makes the list `name` and puts the contact in it; the list's id.
+async fn in_a_new_list(s: &Setup, contact: &str, name: &str) -> String {
+    let made: Value = s
+        .api
+        .post(&format!("/api/v1/workspaces/{}/lists", s.ws), json!({"name": name}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let list = made["id"].as_str().unwrap().to_string();
+    let url = format!(
+        "{}/api/v1/workspaces/{}/contacts/{contact}/lists/{list}",
+        s.api.base, s.ws
+    );
+    let r = s.api.client.put(url).send().await.unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    list
+}
+
 async fn add_contact(s: &Setup, body: Value) -> String {
     let r = s.api.post(&format!("/api/v1/workspaces/{}/contacts", s.ws), body).await;
     assert_eq!(r.status(), 201);
@@ -306,30 +325,7 @@ async fn a_card_carries_every_field_and_comes_back_unchanged() {
                                  "work_email": "maria@sunrise.example", "website": "https://sunrise.example"}}),
     )
     .await;
-    let list = s
-        .api
-        .post(
-            &format!("/api/v1/workspaces/{}/lists", s.ws),
-            json!({"name": "Realtors"}),
-        )
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let r = s
-        .api
-        .client
-        .put(format!(
-            "{}/api/v1/workspaces/{}/contacts/{id}/lists/{list}",
-            s.api.base, s.ws
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success(), "{}", r.status());
+    in_a_new_list(&s, &id, "Realtors").await;
 
     let href = format!("{}{id}.vcf", s.book);
     let got = s.dav.send("GET", &href, &[], "").await;
@@ -727,25 +723,7 @@ async fn imports_and_renamed_lists_reach_a_phone_on_its_next_sync() {
     let s = setup().await;
     let ann = add_contact(&s, json!({"first_name": "Ann"})).await;
     let ben = add_contact(&s, json!({"first_name": "Ben"})).await;
-    let list: Value = s
-        .api
-        .post(&format!("/api/v1/workspaces/{}/lists", s.ws), json!({"name": "Buyers"}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let list = list["id"].as_str().unwrap().to_string();
-    let r = s
-        .api
-        .client
-        .put(format!(
-            "{}/api/v1/workspaces/{}/contacts/{ann}/lists/{list}",
-            s.api.base, s.ws
-        ))
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
+    let list = in_a_new_list(&s, &ann, "Buyers").await;
     let sync = |token: &str| {
         format!(
             r#"<d:sync-collection xmlns:d="DAV:"><d:sync-token>{token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>"#
