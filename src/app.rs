@@ -275,7 +275,9 @@ async fn method_not_allowed(req: Request) -> Response {
 }
 
 async fn not_found(req: Request) -> Response {
-    if req.uri().path().starts_with("/api/") {
+    if req.uri().path().starts_with("/dav") {
+        crate::dav::error_response(AppError::NotFound)
+    } else if req.uri().path().starts_with("/api/") {
         api::error::ApiError(AppError::NotFound).into_response()
     } else {
         web::error::PageError(AppError::NotFound).into_response()
@@ -330,7 +332,9 @@ pub(crate) async fn rate_limit(State(state): State<AppState>, req: Request, next
 
 fn limited(path: &str, wait: u64) -> Response {
     let e = AppError::RateLimited { retry_after_secs: wait };
-    if path.starts_with("/api/") {
+    if path.starts_with("/dav") {
+        crate::dav::error_response(e)
+    } else if path.starts_with("/api/") {
         api::error::ApiError(e).into_response()
     } else {
         web::error::PageError(e).into_response()

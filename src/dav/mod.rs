@@ -84,6 +84,12 @@ impl IntoResponse for DavError {
 
 type DavResult = Result<Response, DavError>;
 
+/// An error as a DAV client reads it, for answers made outside this face (the rate limit,
+/// the router's 404).
+pub fn error_response(e: AppError) -> Response {
+    DavError(e).into_response()
+}
+
 /// The phone's sign-in, as the key layer checked it. Anything else — no credentials, a wrong
 /// password, an API key without the `dav` scope — is the same 401.
 fn caller(req: &Request) -> Result<Actor, DavError> {

@@ -904,3 +904,32 @@ async fn a_vcard_4_from_a_phone_reads_as_its_3_0_twin() {
     assert!(lines.contains(&"BDAY:--0322".to_string()));
     assert!(lines.contains(&"TEL;PREF=1:+14155550142".to_string()));
 }
+
+#[tokio::test]
+async fn a_phone_has_a_rate_limit_of_its_own() {
+    let app = TestApp::spawn_with(|c| c.rate_limit_per_minute = 2).await;
+    let (andy, _ws, _api) = andy_and_his_workspace(&app).await;
+    let phone = Dav::new(
+        &app,
+        "andy@example.com",
+        &app_password(&app, &andy, "Andy's iPhone").await,
+    );
+    // Ten times the API's budget, counted per app password.
+    for n in 0..20 {
+        assert_eq!(phone.propfind("/dav/", "0", "").await.status, 207, "request {n}");
+    }
+    let limited = phone.propfind("/dav/", "0", "").await;
+    assert_eq!(limited.status, 429);
+    assert!(limited.headers.get("retry-after").is_some());
+    assert_eq!(limited.headers["content-type"], "text/plain; charset=utf-8");
+    let other = Dav::new(
+        &app,
+        "andy@example.com",
+        &app_password(&app, &andy, "Andy's iPad").await,
+    );
+    assert_eq!(
+        other.propfind("/dav/", "0", "").await.status,
+        207,
+        "another phone has its own"
+    );
+}
