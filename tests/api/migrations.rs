@@ -287,11 +287,19 @@ async fn the_duplicates_query_walks_the_indexes_once() {
         .unwrap();
     let lines: Vec<&str> = plan.iter().map(|p| p.3.as_str()).collect();
     let text = lines.join("\n");
+    // Names are grouped in the order of their index (the generated `person_key`, whose
+    // value SQLite reads back from the row), and their holders found through it.
     assert!(
         lines
             .iter()
-            .any(|l| l.contains("COVERING INDEX base_contacts_same_person")),
-        "names are grouped from their index alone:\n{text}"
+            .any(|l| l.contains("SEARCH base_contacts USING INDEX base_contacts_same_person (workspace_id=?)")),
+        "names are grouped along their index:\n{text}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("USING INDEX base_contacts_same_person (workspace_id=? AND person_key=?)")),
+        "only the holders of a shared name are chained:\n{text}"
     );
     assert!(
         lines.iter().any(|l| l.contains("COVERING INDEX base_contacts_phone")),
