@@ -110,9 +110,24 @@ pub async fn create(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, input:
     let name = parse_name(input.name.as_deref().unwrap_or(""))?;
     let is_primary = input.is_primary.unwrap_or(false);
     let mut tx = storage::db::begin_write(db).await?;
-    let position = match input.position {
+    let list = make(&mut tx, actor, ws, name, is_primary, input.position).await?;
+    tx.commit().await?;
+    Ok(list)
+}
+
+/// Makes a list whose name was checked (`parse_name`), with its audit entry, in the caller's
+/// transaction: last on the board unless `position` says where.
+pub(crate) async fn make(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    name: String,
+    is_primary: bool,
+    position: Option<i64>,
+) -> AppResult<ContactList> {
+    let position = match position {
         Some(p) => p,
-        None => storage::lists::next_position(&mut tx, ws).await?,
+        None => storage::lists::next_position(conn, ws).await?,
     };
     let list = ContactList {
         id: ListId::generate().to_string(),
@@ -120,9 +135,8 @@ pub async fn create(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, input:
         is_primary,
         position,
     };
-    storage::lists::insert(&mut tx, ws, &list).await.map_err(name_taken)?;
-    audit::in_workspace(&mut tx, actor, ws.id(), "list.create", "contact_list", &list.id).await?;
-    tx.commit().await?;
+    storage::lists::insert(conn, ws, &list).await.map_err(name_taken)?;
+    audit::in_workspace(conn, actor, ws.id(), "list.create", "contact_list", &list.id).await?;
     Ok(list)
 }
 
@@ -243,23 +257,30 @@ pub async fn remove_contact(
     list_id: &ListId,
 ) -> AppResult<()> {
     let (list, mut tx) = open_membership(db, actor, ws, contact, list_id).await?;
-    if !storage::lists::unassign(&mut tx, ws, contact, &list.id).await? {
+    if !leave(&mut tx, actor, ws, contact, &list).await? {
         return Err(AppError::NotFound);
     }
-    if list.is_primary {
-        log_stage_change(&mut tx, actor, ws, contact, Some(&list), None).await?;
-    }
-    audit::in_workspace(
-        &mut tx,
-        actor,
-        ws.id(),
-        "list.remove_contact",
-        "contact",
-        contact.as_str(),
-    )
-    .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// Takes a contact the caller checked exists out of `list`, inside the caller's transaction
+/// (a stage's leaving on the timeline): false when it was not in it.
+pub(crate) async fn leave(
+    conn: &mut SqliteConnection,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    contact: &ContactId,
+    list: &ContactList,
+) -> AppResult<bool> {
+    if !storage::lists::unassign(conn, ws, contact, &list.id).await? {
+        return Ok(false);
+    }
+    if list.is_primary {
+        log_stage_change(conn, actor, ws, contact, Some(list), None).await?;
+    }
+    audit::in_workspace(conn, actor, ws.id(), "list.remove_contact", "contact", contact.as_str()).await?;
+    Ok(true)
 }
 
 async fn log_stage_change(

@@ -14,7 +14,7 @@ use crate::domain::actor::{Actor, Scope};
 use crate::domain::comms;
 use crate::domain::contact::{self, ContactInput, ContactRecord};
 use crate::domain::field_definition::{self, FieldSet};
-use crate::domain::ids::{ContactId, ListId};
+use crate::domain::ids::ContactId;
 use crate::domain::list::{self, ContactList};
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
@@ -281,33 +281,14 @@ async fn set_lists(
                 let Ok(name) = list::parse_name(name) else {
                     continue;
                 };
-                let made = ContactList {
-                    id: ListId::generate().to_string(),
-                    name,
-                    is_primary: false,
-                    position: storage::lists::next_position(conn, ws).await?,
-                };
-                storage::lists::insert(conn, ws, &made).await?;
-                crate::domain::audit::in_workspace(conn, actor, ws.id(), "list.create", "contact_list", &made.id)
-                    .await?;
-                made
+                list::make(conn, actor, ws, name, false, None).await?
             }
         };
         changed |= list::join(conn, actor, ws, contact, &list).await?;
     }
     for list in before.iter().filter(|l| !l.is_primary) {
         if !names.iter().any(|n| n.trim().eq_ignore_ascii_case(&list.name)) {
-            storage::lists::unassign(conn, ws, contact, &list.id).await?;
-            crate::domain::audit::in_workspace(
-                conn,
-                actor,
-                ws.id(),
-                "list.remove_contact",
-                "contact",
-                contact.as_str(),
-            )
-            .await?;
-            changed = true;
+            changed |= list::leave(conn, actor, ws, contact, list).await?;
         }
     }
     Ok(changed)
