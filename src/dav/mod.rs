@@ -139,13 +139,18 @@ fn depth(headers: &HeaderMap) -> u8 {
     }
 }
 
-fn multistatus(body: String) -> Response {
+/// An XML answer: a multistatus (207), or a DAV error naming a failed precondition.
+fn xml_answer(status: StatusCode, body: impl Into<Body>) -> Response {
     (
-        StatusCode::MULTI_STATUS,
+        status,
         [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-        body,
+        body.into(),
     )
         .into_response()
+}
+
+fn multistatus(body: String) -> Response {
+    xml_answer(StatusCode::MULTI_STATUS, body)
 }
 
 async fn well_known() -> Response {
@@ -291,12 +296,7 @@ fn streamed(
         }
         Ok(Some((Bytes::from(out), (Step::Pages, pages, ctx, ws, wanted, token))))
     });
-    (
-        StatusCode::MULTI_STATUS,
-        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-        Body::from_stream(stream),
-    )
-        .into_response()
+    xml_answer(StatusCode::MULTI_STATUS, Body::from_stream(stream))
 }
 
 async fn report(state: &AppState, actor: &Actor, ctx: Context, ws: WorkspaceAccess, req: Request) -> DavResult {
@@ -304,8 +304,7 @@ async fn report(state: &AppState, actor: &Actor, ctx: Context, ws: WorkspaceAcce
     let doc = xml::parse(&body)?;
     let root = doc.root_element();
     let wanted = xml::wanted_in(root);
-    let version = Some(if xml::wants_v4(&doc) { Version::V4 } else { Version::V3 });
-    let version = version.filter(|_| props::wants_card(&wanted));
+    let version = props::wants_card(&wanted).then(|| if xml::wants_v4(&doc) { Version::V4 } else { Version::V3 });
     if root.has_tag_name((CARDDAV, "addressbook-multiget")) {
         let names: Vec<String> = root
             .children()
@@ -328,14 +327,7 @@ async fn report(state: &AppState, actor: &Actor, ctx: Context, ws: WorkspaceAcce
             None => None,
             Some(text) => match SyncToken::parse(text, latest) {
                 Some(token) => Some(token),
-                None => {
-                    return Ok((
-                        StatusCode::FORBIDDEN,
-                        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-                        xml::error(DAV, "valid-sync-token"),
-                    )
-                        .into_response());
-                }
+                None => return Ok(xml_answer(StatusCode::FORBIDDEN, xml::error(DAV, "valid-sync-token"))),
             },
         };
         let (pages, token) = dav::changes(&state.db, actor, &ws, since, version).await?;
@@ -358,12 +350,7 @@ async fn report(state: &AppState, actor: &Actor, ctx: Context, ws: WorkspaceAcce
         let pages = dav::all(&state.db, actor, &ws, version).await?;
         return Ok(streamed(ctx, ws, wanted, String::new(), pages, None));
     }
-    Ok((
-        StatusCode::FORBIDDEN,
-        [(header::CONTENT_TYPE, "application/xml; charset=utf-8")],
-        xml::error(DAV, "supported-report"),
-    )
-        .into_response())
+    Ok(xml_answer(StatusCode::FORBIDDEN, xml::error(DAV, "supported-report")))
 }
 
 fn preconditions(headers: &HeaderMap) -> Preconditions {

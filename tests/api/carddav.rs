@@ -388,11 +388,8 @@ async fn a_card_carries_every_field_and_comes_back_unchanged() {
     assert_ne!(put.etag.as_deref(), Some(etag.as_str()));
     let contact: Value = s
         .api
-        .get(&format!("/api/v1/workspaces/{}/contacts/{id}", s.ws))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/workspaces/{}/contacts/{id}", s.ws))
+        .await;
     assert_eq!(contact["company"], "Sunset Realty");
     assert_eq!(contact["custom_fields"]["loan_amount"], 350000);
     assert_eq!(contact["custom_fields"]["birthday"], "--03-22");
@@ -443,11 +440,8 @@ async fn a_card_made_on_the_phone_becomes_a_contact_and_its_deletion_a_deletion(
 
     let found: Value = s
         .api
-        .get(&format!("/api/v1/workspaces/{}/contacts?q=Okafor", s.ws))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/workspaces/{}/contacts?q=Okafor", s.ws))
+        .await;
     let c = &found["items"][0];
     assert_eq!(c["first_name"], "Chidi");
     assert_eq!(c["company"], "Okafor Homes");
@@ -859,11 +853,8 @@ async fn bad_requests_get_clear_answers_and_change_nothing() {
     let name_of = |v: Value| v["first_name"].clone();
     let now: Value = s
         .api
-        .get(&format!("/api/v1/workspaces/{}/contacts/{id}", s.ws))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/workspaces/{}/contacts/{id}", s.ws))
+        .await;
     assert_eq!(name_of(now), "Ann");
 
     // HEAD answers the ETag without the card.
@@ -885,11 +876,8 @@ async fn a_vcard_4_from_a_phone_reads_as_its_3_0_twin() {
     );
     let found: Value = s
         .api
-        .get(&format!("/api/v1/workspaces/{}/contacts?q=Nguyen", s.ws))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/workspaces/{}/contacts?q=Nguyen", s.ws))
+        .await;
     let c = &found["items"][0];
     assert_eq!(c["primary_phone"], "+14155550142");
     assert_eq!(c["primary_email"], "lan@example.com");

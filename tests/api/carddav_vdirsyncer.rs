@@ -104,14 +104,10 @@ fn remove(path: &Path) {
     std::fs::remove_file(path).unwrap();
 }
 
-async fn contacts(app: &TestApp, api: &crate::common::Api, ws: &str) -> Vec<Value> {
-    let _ = app;
+async fn contacts(api: &crate::common::Api, ws: &str) -> Vec<Value> {
     let page: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts?limit=200"))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/workspaces/{ws}/contacts?limit=200"))
+        .await;
     page["items"].as_array().unwrap().clone()
 }
 
@@ -168,7 +164,7 @@ async fn vdirsyncer_keeps_a_folder_and_an_address_book_in_step_both_ways() {
     );
     let up = phone.sync().await;
     assert!(up.ok, "{}", up.output);
-    let all = contacts(&app, &api, &ws).await;
+    let all = contacts(&api, &ws).await;
     let lan = all
         .iter()
         .find(|c| c["first_name"] == "Lan")
@@ -202,7 +198,7 @@ async fn vdirsyncer_keeps_a_folder_and_an_address_book_in_step_both_ways() {
     );
     let deletes = phone.sync().await;
     assert!(deletes.ok, "{}", deletes.output);
-    let left: Vec<String> = contacts(&app, &api, &ws)
+    let left: Vec<String> = contacts(&api, &ws)
         .await
         .iter()
         .map(|c| c["first_name"].as_str().unwrap().to_string())
@@ -238,11 +234,8 @@ async fn vdirsyncer_keeps_a_folder_and_an_address_book_in_step_both_ways() {
         conflict.output
     );
     let chidi_now: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts/{}", ids[1]))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/workspaces/{ws}/contacts/{}", ids[1]))
+        .await;
     assert_eq!(chidi_now["company"], "Server Edit LLC");
     assert_eq!(chidi_now["custom_fields"]["loan_amount"], 420000);
 
@@ -270,11 +263,8 @@ async fn vdirsyncer_keeps_a_folder_and_an_address_book_in_step_both_ways() {
     let phone_wins = phone.sync().await;
     assert!(phone_wins.ok, "{}", phone_wins.output);
     let chidi_now: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts/{}", ids[1]))
-        .await
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/api/v1/workspaces/{ws}/contacts/{}", ids[1]))
+        .await;
     assert_eq!(chidi_now["company"], "Phone Wins Ltd");
     assert_eq!(chidi_now["custom_fields"]["loan_amount"], 420000);
 }
@@ -314,12 +304,7 @@ async fn a_viewers_sync_reads_and_changes_nothing() {
     let refused = phone.sync().await;
     assert!(!refused.ok, "a viewer's upload fails: {}", refused.output);
     assert!(refused.output.contains("403"), "{}", refused.output);
-    let all: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/contacts"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let all: Value = api.get_json(&format!("/api/v1/workspaces/{ws}/contacts")).await;
     let items = all["items"].as_array().unwrap();
     assert_eq!(items.len(), 1);
     assert_eq!(items[0]["company"], "Sunrise Realty");

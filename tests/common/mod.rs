@@ -300,6 +300,10 @@ impl Api {
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{}", self.base, path)).send().await.unwrap()
     }
+    /// A GET's answer, read as JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.get(path).await.json().await.unwrap()
+    }
     pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.client
             .post(format!("{}{}", self.base, path))

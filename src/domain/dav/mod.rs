@@ -99,12 +99,41 @@ pub fn default_name(contact_id: &str) -> String {
     format!("{contact_id}{}", storage::dav::CARD_SUFFIX)
 }
 
-/// The contact a resource name stands for: a name a phone gave it, else `{id}.vcf`.
-async fn contact_named(db: &SqlitePool, ws: &WorkspaceAccess, name: &str) -> AppResult<Option<ContactId>> {
-    Ok(match storage::dav::contact_named(db, ws, name).await? {
-        Some(id) => ContactId::parse(&id),
+/// The contact a resource name stands for: the one a phone gave this name (`given`, from the
+/// keepings), else the contact whose id the name is (`{id}.vcf`).
+fn contact_of(name: &str, given: Option<&str>) -> Option<ContactId> {
+    match given {
+        Some(id) => ContactId::parse(id),
         None => name.strip_suffix(storage::dav::CARD_SUFFIX).and_then(ContactId::parse),
-    })
+    }
+}
+
+/// A card as stored: its contact, what it is written with, and its ETag.
+pub(crate) struct Found {
+    pub contact: ContactRecord,
+    pub fields: FieldSet,
+    pub kept: Option<Kept>,
+    pub etag: String,
+}
+
+/// The card at `name`, when there is one (a name whose contact was deleted is none).
+pub(crate) async fn found(db: &SqlitePool, ws: &WorkspaceAccess, name: &str) -> AppResult<Option<Found>> {
+    let given = storage::dav::contact_named(db, ws, name).await?;
+    let Some(id) = contact_of(name, given.as_deref()) else {
+        return Ok(None);
+    };
+    let Some(contact) = storage::contacts::load(db, ws, &id).await? else {
+        return Ok(None);
+    };
+    let fields = field_definition::applicable(db, ws).await?;
+    let kept = storage::dav::kept_of(db, ws, contact.id.as_str()).await?;
+    let etag = card::etag(&contact, &fields, kept.as_ref());
+    Ok(Some(Found {
+        contact,
+        fields,
+        kept,
+        etag,
+    }))
 }
 
 /// One item of an answer: a card, or the name of one that is not there (any more).
@@ -238,13 +267,7 @@ pub async fn named(
     let resolved: Vec<(String, Option<String>)> = names
         .into_iter()
         .map(|name| {
-            let id = match given.get(name.as_str()) {
-                Some(id) => Some(id.to_string()),
-                None => name
-                    .strip_suffix(storage::dav::CARD_SUFFIX)
-                    .and_then(ContactId::parse)
-                    .map(|id| id.to_string()),
-            };
+            let id = contact_of(&name, given.get(name.as_str()).copied()).map(|id| id.to_string());
             (name, id)
         })
         .collect();
@@ -278,14 +301,11 @@ pub async fn one(
     version: Version,
 ) -> AppResult<Entry> {
     actor.require(Scope::Dav)?;
-    let id = contact_named(db, ws, name).await?.ok_or(AppError::NotFound)?;
-    let contact = storage::contacts::load(db, ws, &id).await?.ok_or(AppError::NotFound)?;
-    let fields = field_definition::applicable(db, ws).await?;
-    let kept = storage::dav::kept_of(db, ws, contact.id.as_str()).await?;
+    let f = found(db, ws, name).await?.ok_or(AppError::NotFound)?;
     Ok(Entry {
         name: name.to_string(),
-        etag: card::etag(&contact, &fields, kept.as_ref()),
-        card: Some(card::render(&contact, &fields, kept.as_ref(), version)),
+        card: Some(card::render(&f.contact, &f.fields, f.kept.as_ref(), version)),
+        etag: f.etag,
     })
 }
 

@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::card::{self, PhoneCard};
-use super::contact_named;
+use super::found;
 use crate::domain::actor::{Actor, Scope};
 use crate::domain::comms;
 use crate::domain::contact::{self, ContactInput, ContactRecord};
@@ -72,23 +72,6 @@ pub fn check_name(name: &str) -> AppResult<()> {
     }
 }
 
-async fn current(
-    db: &SqlitePool,
-    ws: &WorkspaceAccess,
-    name: &str,
-) -> AppResult<Option<(ContactRecord, Option<Kept>, String)>> {
-    let Some(id) = contact_named(db, ws, name).await? else {
-        return Ok(None);
-    };
-    let Some(contact) = storage::contacts::load(db, ws, &id).await? else {
-        return Ok(None);
-    };
-    let fields = field_definition::applicable(db, ws).await?;
-    let kept = storage::dav::kept_of(db, ws, contact.id.as_str()).await?;
-    let etag = card::etag(&contact, &fields, kept.as_ref());
-    Ok(Some((contact, kept, etag)))
-}
-
 /// Stores a phone's card at `name`: a new contact, or the one already there.
 pub async fn put(
     db: &SqlitePool,
@@ -102,29 +85,23 @@ pub async fn put(
     actor.require(Scope::Dav)?;
     ws.require_editor()?;
     check_name(name)?;
-    let existing = current(db, ws, name).await?;
-    pre.check(existing.as_ref().map(|(_, _, etag)| etag.as_str()))?;
-    let fields = field_definition::applicable(db, ws).await?;
+    let existing = found(db, ws, name).await?;
+    pre.check(existing.as_ref().map(|f| f.etag.as_str()))?;
+    let fields = match &existing {
+        Some(f) => f.fields.clone(),
+        None => field_definition::applicable(db, ws).await?,
+    };
     let mut phone = card::parse(body, &fields)?;
-    let this = existing.as_ref().map(|(c, _, _)| c.id.clone());
-    let (input, refused) = input_of(
-        db,
-        ws,
-        region,
-        &mut phone,
-        &fields,
-        existing.as_ref().map(|(c, _, _)| c),
-        this.as_deref(),
-    )
-    .await?;
+    let before = existing.as_ref().map(|f| &f.contact);
+    let (input, refused) = input_of(db, ws, region, &mut phone, &fields, before).await?;
     phone.extra.extend(refused);
     let kept = Kept {
         name: existing
             .as_ref()
-            .and_then(|(_, k, _)| k.as_ref().map(|k| k.name.clone()))
+            .and_then(|f| f.kept.as_ref().map(|k| k.name.clone()))
             .unwrap_or_else(|| name.to_string()),
         // A UID that is the contact's id is what pi-crm serves anyway: nothing to keep.
-        uid: phone.uid.clone().filter(|u| Some(u) != this.as_ref()),
+        uid: phone.uid.clone().filter(|u| Some(u) != before.map(|c| &c.id)),
         extra: Some(phone.extra.join("\n")).filter(|e| !e.is_empty()),
     };
     let device = actor.device().unwrap_or("a phone").to_string();
@@ -133,20 +110,20 @@ pub async fn put(
         Create(Box<ContactRecord>),
         Update(Box<contact::CheckedUpdate>),
     }
-    let change = match &existing {
+    let change = match before {
         None => Change::Create(Box::new(contact::check_create(db, actor, ws, region, input).await?)),
-        Some((before, _, _)) => {
+        Some(before) => {
             let id = ContactId::parse(&before.id).ok_or(AppError::NotFound)?;
             Change::Update(Box::new(
                 contact::check_update(db, actor, ws, region, &id, input).await?,
             ))
         }
     };
-    let kept_changed = existing.as_ref().is_none_or(|(_, old, _)| {
-        let old = old.clone().unwrap_or_default();
+    let kept_changed = existing.as_ref().is_none_or(|f| {
+        let old = f.kept.clone().unwrap_or_default();
         (old.uid, old.extra) != (kept.uid.clone(), kept.extra.clone())
     });
-    let before_lists = existing.as_ref().map(|(c, _, _)| c.lists.clone()).unwrap_or_default();
+    let before_lists = before.map(|c| c.lists.clone()).unwrap_or_default();
     let mut tx = storage::db::begin_write(db).await?;
     let (id, mut changed) = match &change {
         Change::Create(record) => {
@@ -177,7 +154,7 @@ pub async fn put(
         comms::record(&mut tx, actor, ws, &contact_id, comms::Kind::System, content, None).await?;
     }
     tx.commit().await?;
-    let (_, _, etag) = current(db, ws, name).await?.ok_or(AppError::NotFound)?;
+    let etag = found(db, ws, name).await?.ok_or(AppError::NotFound)?.etag;
     Ok(Stored {
         etag,
         created: existing.is_none(),
@@ -195,8 +172,8 @@ async fn input_of(
     phone: &mut PhoneCard,
     fields: &FieldSet,
     existing: Option<&ContactRecord>,
-    this: Option<&str>,
 ) -> AppResult<(ContactInput, Vec<String>)> {
+    let this = existing.map(|c| c.id.as_str());
     let mut refused = Vec::new();
     let mut input = ContactInput {
         first_name: Some(phone.first_name.clone().map(|n| clip(&n, 100))),
@@ -304,8 +281,8 @@ pub async fn delete(
 ) -> AppResult<()> {
     actor.require(Scope::Dav)?;
     ws.require_editor()?;
-    let (contact, _, etag) = current(db, ws, name).await?.ok_or(AppError::NotFound)?;
-    pre.check(Some(&etag))?;
-    let id = ContactId::parse(&contact.id).ok_or(AppError::NotFound)?;
+    let f = found(db, ws, name).await?.ok_or(AppError::NotFound)?;
+    pre.check(Some(&f.etag))?;
+    let id = ContactId::parse(&f.contact.id).ok_or(AppError::NotFound)?;
     contact::delete(db, actor, ws, &id).await
 }
