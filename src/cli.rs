@@ -208,6 +208,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         public_bind,
     };
     let config = Config::load(cli.config.as_deref(), &overrides)?;
+    // A command run by hand prints its outcome; its log says only what failed, unless someone
+    // asks for more (`PI_CRM_LOG=pi_crm::domain::import=info`: an import's steps).
+    if !matches!(cli.command, Command::Serve { .. }) {
+        crate::telemetry::init(if std::env::var_os("PI_CRM_LOG").is_some() {
+            &config.log
+        } else {
+            "error"
+        });
+    }
     match cli.command {
         Command::Serve { .. } => serve(config).await,
         Command::Migrate => {

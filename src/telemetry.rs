@@ -5,8 +5,9 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-pub fn init(default_filter: &str) {
-    let filter = EnvFilter::try_from_env("PI_CRM_LOG_FILTER").unwrap_or_else(|_| EnvFilter::new(default_filter));
+/// Logs at `filter` (`tracing` syntax: the config's `log`, `PI_CRM_LOG`).
+pub fn init(filter: &str) {
+    let filter = EnvFilter::new(filter);
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

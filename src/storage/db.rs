@@ -116,7 +116,23 @@ pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static,
         let _waiting = Waiting::now();
         TURNS.read().await
     };
-    pool.begin_with(BEGIN_WRITE).await
+    let mut tx = pool.begin_with(BEGIN_WRITE).await?;
+    see_schema_changes(&mut tx).await?;
+    Ok(tx)
+}
+
+/// To run first in each write transaction: reads the schema again if another connection
+/// changed it (an import or a revert sets indexes and triggers aside and makes them again,
+/// `storage::paused_indexes`). Otherwise SQLite finds the change while it compiles the
+/// transaction's first statement, and for a `DELETE` of contacts — whose trigger removes
+/// their search documents from the FTS5 table while foreign keys cascade — the FTS5 table's
+/// own look-ups reset the schema half-way through and the statement fails once with "no such
+/// table: base_contacts" (SQLite 3.40 and 3.51 alike; `tests/api/migrations.rs`).
+pub async fn see_schema_changes(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT 1 FROM sqlite_schema LIMIT 0")
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// How many of this process's writers wait for their turn right now.

@@ -4,6 +4,7 @@ use crate::clock;
 use crate::model::access::WorkspaceAccess;
 use crate::model::ids::{ImportId, UserId};
 use crate::storage::contacts::RowCounts;
+use crate::storage::paused_indexes::{self, Paused};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ImportRow {
@@ -182,6 +183,19 @@ pub async fn requeue(conn: &mut SqliteConnection, id: &str, held: &str) -> Resul
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Sets aside, for one transaction that writes only contacts an import still hides (and their
+/// values), the CardDAV journal's triggers on new contacts and values: they skip such rows,
+/// but cost a trigger program per row to find that out (`storage::paused_indexes`). Once per
+/// transaction: each pause changes the schema, and this connection prepares its statements
+/// again after it.
+pub async fn pause_journal(conn: &mut SqliteConnection) -> Result<Paused, sqlx::Error> {
+    paused_indexes::pause(
+        conn,
+        &[paused_indexes::JOURNAL_NEW_CONTACTS, paused_indexes::JOURNAL_NEW_VALUES],
+    )
+    .await
 }
 
 /// Hides the contacts an import is about to write, until `reveal` (migration 0025).

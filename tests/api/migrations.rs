@@ -314,3 +314,46 @@ async fn the_duplicates_query_walks_the_indexes_once() {
         "no contact table scan:\n{text}"
     );
 }
+
+/// An import sets the journal's triggers aside in each of its transactions and makes them
+/// again: the schema reads back the same, and another connection that knew the old schema
+/// deletes a contact in its next write transaction at the first try (SQLite's FTS5 table,
+/// reached through the delete trigger while foreign keys cascade, made that first `DELETE`
+/// fail once with "no such table: base_contacts"; `storage::db::see_schema_changes`).
+#[tokio::test]
+async fn triggers_set_aside_and_made_again_leave_the_schema_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = db::open(&dir.path().join("pi-crm.db")).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+    let schema = || async {
+        sqlx::query_as::<_, (String, String)>("SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY name")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+    };
+    let before = schema().await;
+    // A statement this connection has not prepared before: one it has is prepared again
+    // another way, which works.
+    let delete = |n: usize| sqlx::AssertSqlSafe(format!("DELETE FROM base_contacts WHERE id = 'nobody {n}'"));
+    let mut tx = db::begin_write(&pool).await.unwrap();
+    sqlx::query(delete(0)).execute(&mut *tx).await.unwrap();
+    tx.commit().await.unwrap();
+    for n in 1..3 {
+        let mut conn = db::bulk_writer(&pool).await.unwrap();
+        sqlx::query(db::BEGIN_WRITE).execute(&mut *conn).await.unwrap();
+        let paused = pi_crm::storage::imports::pause_journal(&mut conn).await.unwrap();
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'contact_changes_on_%insert'")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+        assert_eq!(left, 0, "both triggers are set aside");
+        paused.rebuild(&mut conn).await.unwrap();
+        sqlx::query("COMMIT").execute(&mut *conn).await.unwrap();
+        drop(conn);
+        let mut tx = db::begin_write(&pool).await.unwrap();
+        sqlx::query(delete(n)).execute(&mut *tx).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(schema().await, before);
+    }
+}

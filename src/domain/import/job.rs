@@ -537,6 +537,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
             None => {
                 let t = std::time::Instant::now();
                 run.begin(&mut conn).await?;
+                writer.begin(&mut conn).await?;
                 writer.steps.add("begin (waiting for the write lock)", t);
                 *open.insert(std::time::Instant::now())
             }
@@ -624,6 +625,7 @@ impl Run<'_> {
     async fn begin(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
         self.turn = Some(storage::db::bulk_turn().await);
         sqlx::query(storage::db::BEGIN_WRITE).execute(&mut *conn).await?;
+        storage::db::see_schema_changes(conn).await?;
         let until = clock::text_from_now(LEASE);
         if !storage::imports::renew(conn, self.id, &self.claim, &until).await? {
             return Err(AppError::Internal(anyhow::anyhow!(
@@ -807,6 +809,7 @@ pub async fn revert(
     let mut conn = storage::db::own_connection(db).await?;
     storage::db::temp_on_disk(&mut conn, true).await?;
     let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
+    storage::db::see_schema_changes(&mut tx).await?;
     undo(&mut tx, actor, ws, &row).await?;
     tx.commit().await?;
     drop(conn);

@@ -63,6 +63,8 @@ pub struct Writer {
     memberships: Vec<(String, Vec<String>)>,
     /// Time spent per step, for the log.
     pub steps: super::steps::Steps,
+    /// The journal's triggers set aside for the open transaction (`begin`).
+    journal: Option<storage::paused_indexes::Paused>,
 }
 
 /// A duplicate to update or merge when the import finishes, as kept meanwhile.
@@ -110,6 +112,7 @@ impl Writer {
             unsearchable: Vec::new(),
             memberships: Vec::new(),
             steps: Default::default(),
+            journal: None,
         }
     }
 
@@ -287,8 +290,8 @@ impl Writer {
         let values: Vec<(&str, &BTreeMap<String, String>)> =
             created.iter().map(|(id, p)| (id.as_str(), &p.custom)).collect();
         let t = std::time::Instant::now();
-        storage::contacts::insert_values(conn, &self.ws, &values).await?;
-        self.steps.add("custom values insert", t);
+        storage::contacts::stage_values(conn, &values).await?;
+        self.steps.add("custom values staged", t);
         let t = std::time::Instant::now();
         let items: Vec<(&str, u64)> = created.iter().map(|(id, p)| (id.as_str(), p.line)).collect();
         storage::imports::add_created(conn, &self.ws, &self.import, &items).await?;
@@ -386,16 +389,33 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes the search documents of the contacts created since the last call, in one
-    /// statement: to call just before each commit. FTS5 writes its buffer out as a new segment
+    /// Writes the custom values staged and the search documents of the contacts created since
+    /// the last call, a statement each: to call just before each commit. One sorted statement
+    /// per transaction changes each page of the values' index once
+    /// (`storage::contacts::fold_staged_values`); FTS5 writes its buffer out as a new segment
     /// at the end of every statement that writes to it, so a statement per batch made a dozen
     /// segments per transaction, and merging them was most of the import's time.
     pub async fn before_commit(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
+        let t = std::time::Instant::now();
+        storage::contacts::fold_staged_values(conn, &self.ws).await?;
+        self.steps.add("custom values insert", t);
         let t = std::time::Instant::now();
         let ids: Vec<&str> = self.unsearchable.iter().map(String::as_str).collect();
         storage::contacts::add_search_documents(conn, &self.ws, &ids).await?;
         self.steps.add("search documents", t);
         self.unsearchable.clear();
+        if let Some(journal) = self.journal.take() {
+            journal.rebuild(conn).await?;
+        }
+        Ok(())
+    }
+
+    /// To call as each transaction of rows begins: everything it writes until `before_commit`
+    /// is a contact this import still hides, or theirs (duplicates of contacts people can see
+    /// wait for the last transaction), so the journal's triggers, which skip them, are set
+    /// aside meanwhile (`storage::imports::pause_journal`).
+    pub async fn begin(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
+        self.journal = Some(storage::imports::pause_journal(conn).await?);
         Ok(())
     }
 
