@@ -546,7 +546,8 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
         if writer.report.errors.len() >= MAX_ERRORS {
             break;
         }
-        if !time_to_commit(began.elapsed()) {
+        // The transaction lasts until its staged values are written too (`before_commit`).
+        if !time_to_commit(began.elapsed() + writer.still_to_write()) {
             waited = std::time::Instant::now();
             continue;
         }
