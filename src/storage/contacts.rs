@@ -572,12 +572,27 @@ const BULK_ROWS: usize = 500;
 /// statement's own).
 const MAX_PARAMETERS: usize = 32_000;
 
+/// Makes this connection's staging table for `stage_values`, once per import run (a bulk
+/// writer's connection, closed after the run, takes the table with it).
+pub async fn open_value_stage(conn: &mut SqliteConnection) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "CREATE TEMP TABLE IF NOT EXISTS staged_values (contact_id TEXT NOT NULL, field_name TEXT NOT NULL, field_value TEXT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    // Appended to and read once in order: a few pages of cache do (SQLite's default of 2 MB
+    // for the temporary database was 2 MB more of an import's peak memory).
+    sqlx::query("PRAGMA temp.cache_size = 32").execute(conn).await?;
+    Ok(())
+}
+
 /// Stages the custom values of new contacts, `(contact id, field name → value)`, for
 /// `fold_staged_values` to write before the transaction commits. Many contacts go to a
 /// statement: each contact is one row of a VALUES list with a column per field name, which
 /// the statement unfolds into a value per field (a fifth of the parameters of a row per value,
 /// where the field name would repeat each time). The staging table is a temporary one of this
-/// connection, on disk (`storage::db::bulk_writer`): appending to it touches no index.
+/// connection (`open_value_stage`), on disk (`storage::db::bulk_writer`): appending to it
+/// touches no index.
 pub async fn stage_values(
     conn: &mut SqliteConnection,
     contacts: &[(&str, &BTreeMap<String, String>)],
@@ -589,14 +604,6 @@ pub async fn stage_values(
     if names.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "CREATE TEMP TABLE IF NOT EXISTS staged_values (contact_id TEXT NOT NULL, field_name TEXT NOT NULL, field_value TEXT NOT NULL)",
-    )
-    .execute(&mut *conn)
-    .await?;
-    // Appended to and read once in order: a few pages of cache do (SQLite's default of 2 MB
-    // for the temporary database was 2 MB more of an import's peak memory).
-    sqlx::query("PRAGMA temp.cache_size = 32").execute(&mut *conn).await?;
     // A file may map hundreds of columns to fields: keep each statement within SQLite's
     // 32,766 parameters.
     let rows = (MAX_PARAMETERS / (names.len() + 1)).clamp(1, BULK_ROWS);
@@ -633,12 +640,6 @@ pub async fn stage_values(
 /// and the index is larger than the page cache: 100k rows × 10 values took 11.4 s that way.
 /// The new contacts' own rows, in the order of the table, are a few pages at its end.
 pub async fn fold_staged_values(conn: &mut SqliteConnection, ws: &WorkspaceAccess) -> Result<(), sqlx::Error> {
-    let staged: bool = sqlx::query_scalar("SELECT count(*) > 0 FROM temp.sqlite_schema WHERE name = 'staged_values'")
-        .fetch_one(&mut *conn)
-        .await?;
-    if !staged {
-        return Ok(());
-    }
     sqlx::query(
         "INSERT OR FAIL INTO custom_fields (contact_id, workspace_id, field_name, field_value, updated_at)
          SELECT contact_id, ?, field_name, field_value, ? FROM temp.staged_values ORDER BY 3, 4, 1",

@@ -513,6 +513,7 @@ async fn run_inner(db: &SqlitePool, jobs: &Jobs, region: &str, row: &ImportRow) 
     // so nobody can take the workspace or the person away before that commit, and the rows
     // need no key checks.
     let mut conn = storage::db::bulk_writer(db).await?;
+    storage::contacts::open_value_stage(&mut conn).await?;
     let mut run = Run {
         id: &row.id,
         actor: &actor,

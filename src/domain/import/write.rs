@@ -404,13 +404,13 @@ impl Writer {
     /// at the end of every statement that writes to it, so a statement per batch made a dozen
     /// segments per transaction, and merging them was most of the import's time.
     pub async fn before_commit(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
-        let t = std::time::Instant::now();
-        storage::contacts::fold_staged_values(conn, &self.ws).await?;
         if self.staged > 0 {
+            let t = std::time::Instant::now();
+            storage::contacts::fold_staged_values(conn, &self.ws).await?;
             self.per_value = t.elapsed() / u32::try_from(self.staged).unwrap_or(u32::MAX);
             self.staged = 0;
+            self.steps.add("custom values insert", t);
         }
-        self.steps.add("custom values insert", t);
         let t = std::time::Instant::now();
         let ids: Vec<&str> = self.unsearchable.iter().map(String::as_str).collect();
         storage::contacts::add_search_documents(conn, &self.ws, &ids).await?;
