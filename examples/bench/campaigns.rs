@@ -156,10 +156,10 @@ async fn seed(data: &Path, fake: &str) -> (String, String) {
     .await
     .unwrap();
     for i in 0..RECIPIENTS {
-        let input: contact::ContactInput = serde_json::from_value(json!({
+        let input: pi_crm::api::shapes::contacts::ContactInput = serde_json::from_value(json!({
             "first_name": format!("Borrower{i}"), "last_name": "Bench", "primary_email": format!("b{i}@example.com")}))
         .unwrap();
-        contact::create(db, &actor, &ws, "US", input).await.unwrap();
+        contact::create(db, &actor, &ws, "US", input.into()).await.unwrap();
     }
     let key = api_key::create(
         db,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use pi_crm::config::Config;
 use pi_crm::domain::actor::{Actor, Via};
 use pi_crm::domain::api_key::{self, NewKey};
-use pi_crm::domain::field_definition::{self, DefinitionInput, Home};
+use pi_crm::domain::field_definition::{self, Home};
 use pi_crm::domain::ids::{ContactId, ListId};
 use pi_crm::domain::{user, workspace};
 use serde_json::json;
@@ -284,8 +284,8 @@ async fn seed(data: &Path, contacts: usize) -> Seeded {
         json!({"field_name": "notes", "field_type": "long_text"}),
     ];
     for f in fields {
-        let input: DefinitionInput = serde_json::from_value(f).unwrap();
-        field_definition::create(db, &actor, Home::Workspace(&ws), "US", input)
+        let input: pi_crm::api::shapes::fields::DefinitionInput = serde_json::from_value(f).unwrap();
+        field_definition::create(db, &actor, Home::Workspace(&ws), "US", input.into())
             .await
             .unwrap();
     }

@@ -145,11 +145,11 @@ pub async fn seed(data: &Path, fake: &str) -> String {
     .await
     .unwrap();
     for i in 0..MESSAGES {
-        let input: contact::ContactInput = serde_json::from_value(
+        let input: pi_crm::api::shapes::contacts::ContactInput = serde_json::from_value(
             json!({"first_name": format!("Borrower {i}"), "primary_email": format!("b{i}@example.com")}),
         )
         .unwrap();
-        let c = contact::create(db, &actor, &ws, "US", input).await.unwrap();
+        let c = contact::create(db, &actor, &ws, "US", input.into()).await.unwrap();
         let id = pi_crm::domain::ids::ContactId::parse(&c.id).unwrap();
         let message = messages::MessageInput {
             channel: "email".into(),

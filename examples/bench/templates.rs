@@ -32,20 +32,20 @@ pub fn run(_binary: &std::path::Path) {
             .unwrap();
         let actor = Actor::person(owner.id.clone(), Via::Cli);
         let ws = workspace::create(db, &actor, "Campaigns").await.unwrap();
-        let def: field_definition::DefinitionInput =
+        let def: pi_crm::api::shapes::fields::DefinitionInput =
             serde_json::from_value(json!({"field_name": "birthday", "label": "Birthday", "field_type": "date"})).unwrap();
-        field_definition::create(db, &actor, field_definition::Home::Workspace(&ws), "US", def)
+        field_definition::create(db, &actor, field_definition::Home::Workspace(&ws), "US", def.into())
             .await
             .unwrap();
         for i in 0..CONTACTS {
-            let input: contact::ContactInput = serde_json::from_value(json!({
+            let input: pi_crm::api::shapes::contacts::ContactInput = serde_json::from_value(json!({
                 "first_name": if i % 10 == 0 { String::new() } else { format!("Borrower {i}") },
                 "last_name": "O'Brien & <Sons>",
                 "primary_email": format!("b{i}@example.com"),
                 "company": "Acme Lending",
                 "custom_fields": {"birthday": format!("--{:02}-{:02}", i % 12 + 1, i % 28 + 1)}}))
             .unwrap();
-            contact::create(db, &actor, &ws, "US", input).await.unwrap();
+            contact::create(db, &actor, &ws, "US", input.into()).await.unwrap();
         }
         let fields = field_definition::applicable(db, &ws).await.unwrap();
         let body = "<html><body><p>Hi {{ first_name | default(\"there\") }},</p>\

@@ -4,6 +4,7 @@ pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod openapi_tidy;
+pub mod shapes;
 pub mod v1;
 
 use axum::extract::DefaultBodyLimit;

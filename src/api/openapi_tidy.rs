@@ -14,7 +14,7 @@ use std::collections::{BTreeSet, HashSet};
 use axum::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use crate::model::ids::uuid_schema;
+use crate::api::shapes::ids::uuid_schema;
 use crate::model::page::{DEFAULT_LIMIT, MAX_LIMIT};
 
 const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];

@@ -29,8 +29,8 @@ const PREFIX: &str = "pi-crm-";
 const SUFFIX: &str = ".db";
 const NOTE: &str = ".verified";
 
-/// One backup file, as listed (`GET /api/v1/backups`).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// One backup file in a backup directory.
+#[derive(Debug, Clone)]
 pub struct Backup {
     pub file: String,
     /// When it was made, UTC.
@@ -40,7 +40,6 @@ pub struct Backup {
     pub verified: bool,
     /// The other directories it was copied to (and checked there).
     pub copied_to: Vec<String>,
-    #[serde(skip)]
     pub path: PathBuf,
 }
 

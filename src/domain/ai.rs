@@ -4,7 +4,6 @@
 //! a timeout, a refusal or an answer that cannot be read is a 502 with the reason. Prompts
 //! carry only what the task needs: the wizard's answers, or the one contact's own facts.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::actor::{Actor, Scope};
@@ -26,10 +25,9 @@ use crate::storage;
 const MAX_ANSWER_TOKENS: u32 = 1500;
 
 /// The wizard's answers (`POST …/ai/templates`).
-#[derive(Debug, Default, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Clone)]
 pub struct WizardInput {
     /// What the message should achieve ("tell past clients rates fell").
-    #[schema(pattern = "\\S")]
     pub goal: Option<String>,
     /// Who receives it ("past clients", "first-time buyers").
     pub audience: Option<String>,
@@ -44,7 +42,7 @@ pub struct WizardInput {
 }
 
 /// `POST …/ai/messages`.
-#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Clone)]
 pub struct PersonalInput {
     pub contact_id: Option<ContactId>,
     pub goal: Option<String>,
@@ -53,7 +51,7 @@ pub struct PersonalInput {
 }
 
 /// A personal message drafted for one contact: edit it, then send it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Draft {
     /// Email only.
     pub subject: Option<String>,
@@ -61,7 +59,7 @@ pub struct Draft {
 }
 
 /// Today's spending against the cap (the settings page).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Usage {
     pub day: String,
     pub tokens: u64,
@@ -483,10 +481,9 @@ fn bad_answer(reply: &str, why: &str) -> AppError {
 /// `POST …/ai/workflows` (SPEC §9.2): `request_approval` submits a campaign for review (as
 /// `submit` does); `draft_campaign` asks the model to name a campaign for a template and a goal
 /// and to choose, from the workspace's list names only, who it is for — a draft to check.
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct WorkflowInput {
     /// `request_approval` or `draft_campaign`.
-    #[schema(pattern = "^(request_approval|draft_campaign)$")]
     pub action: String,
     pub campaign_id: Option<String>,
     pub template_id: Option<String>,

@@ -2,7 +2,6 @@
 //! notices on top. People add notes and calls; pi-crm itself writes stage changes, tracked
 //! field changes, merges (and, with later features, emails, texts and AI actions).
 
-use serde::Deserialize;
 use serde_json::Value;
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -213,16 +212,13 @@ pub fn summary_of(kind: &str, content: &Value) -> String {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+/// An entry written by hand (or by another tool): `kind` is one of the timeline's kinds; notes
+/// and calls need a non-empty `body` in `content`.
+#[derive(Debug, Clone)]
 pub struct CommunicationInput {
-    #[serde(rename = "type")]
-    #[schema(pattern = "^(email|text|call|ai|stage_change|note|system)$")]
     pub kind: String,
-    /// A JSON object; notes and calls need a non-empty `body`.
-    #[schema(value_type = Object)]
     pub content: Value,
     pub status: Option<String>,
-    #[serde(default)]
     pub pinned: bool,
 }
 

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -110,85 +109,18 @@ impl ContactRecord {
     pub fn tags(&self) -> impl Iterator<Item = &ContactList> {
         self.lists.iter().filter(|l| !l.is_primary)
     }
-
-    /// The JSON face (SPEC §6): custom values keep their type (numbers, booleans, JSON).
-    pub fn to_json(&self, fields: &FieldSet) -> Contact {
-        Contact {
-            id: self.id.clone(),
-            workspace_id: self.workspace_id.clone(),
-            created_on: self.created_on.clone(),
-            first_name: self.base.first_name.clone(),
-            last_name: self.base.last_name.clone(),
-            primary_email: self.base.primary_email.clone(),
-            primary_phone: self.base.primary_phone.clone(),
-            company: self.base.company.clone(),
-            custom_fields: self
-                .custom
-                .iter()
-                .map(|(k, v)| (k.clone(), super::field::to_json(fields.type_of(k), v)))
-                .collect(),
-            lists: self
-                .lists
-                .iter()
-                .map(|l| ListRef {
-                    id: l.id.clone(),
-                    name: l.name.clone(),
-                    is_primary: l.is_primary,
-                })
-                .collect(),
-        }
-    }
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Contact {
-    pub id: String,
-    pub workspace_id: String,
-    pub created_on: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub primary_email: Option<String>,
-    pub primary_phone: Option<String>,
-    pub company: Option<String>,
-    #[schema(value_type = Object)]
-    pub custom_fields: Map<String, Value>,
-    pub lists: Vec<ListRef>,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ListRef {
-    pub id: String,
-    pub name: String,
-    pub is_primary: bool,
-}
-
-/// Input for create and update. For update, an absent base field is left alone and `null`
-/// (or "") clears it; in `custom_fields`, `null` removes a value (orphans included).
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+/// Input for create and update. For update, `None` leaves a base field alone and `Some(None)`
+/// (or an empty text) clears it; in `custom_fields`, `null` removes a value (orphans included).
+#[derive(Debug, Clone, Default)]
 pub struct ContactInput {
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
     pub first_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
     pub last_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
     pub primary_email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
     pub primary_phone: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
     pub company: Option<Option<String>>,
-    #[serde(default)]
-    #[schema(value_type = Object)]
     pub custom_fields: Map<String, Value>,
-}
-
-pub(crate) fn nullable<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 impl ContactInput {

@@ -2,7 +2,6 @@
 //! fields are its own definitions plus its owner's globals, a workspace definition overriding a
 //! global one of the same name. Another user's globals never apply.
 
-use serde::Deserialize;
 use serde_json::Value;
 use sqlx::{SqliteConnection, SqlitePool};
 
@@ -93,18 +92,14 @@ pub async fn list_global(db: &SqlitePool, actor: &Actor) -> AppResult<Vec<FieldD
     Ok(storage::fields::list_global(db, &actor.user_id).await?)
 }
 
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default)]
 pub struct DefinitionInput {
     /// Lower-case letters, digits and underscores, starting with a letter; not a base field.
-    #[schema(pattern = "^[a-z][a-z0-9_]{0,63}$")]
     pub field_name: Option<String>,
     pub label: Option<String>,
-    #[schema(value_type = Option<crate::model::query::FieldType>)]
     pub field_type: Option<String>,
     pub is_required: Option<bool>,
     /// JSON `null` clears it.
-    #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Object>)]
     pub default_value: Option<Value>,
     pub options: Option<Vec<String>>,
     pub is_tracked: Option<bool>,
@@ -124,10 +119,6 @@ fn check_follow_up(def: &FieldDefinition) -> AppResult<()> {
 }
 
 /// Distinguishes "absent" (None) from "null" (Some(Null)) for PATCH.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
-}
-
 fn parse_label(raw: &str) -> AppResult<String> {
     let label = raw.trim();
     if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control) {

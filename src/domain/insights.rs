@@ -27,21 +27,20 @@ pub const STALL_DAYS: i64 = 21;
 /// A template needs this many sends before its rates mean anything.
 const MIN_SENDS: i64 = 5;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Content {
     pub title: String,
     pub detail: String,
     pub contact_ids: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Insight {
     pub id: String,
     pub workspace_id: String,
     pub workspace_name: String,
     /// `upcoming_date`, `stale_contact`, `pipeline_stall`, `failed_messages`,
     /// `template_performance`, or `ai_idea`.
-    #[serde(rename = "type")]
     pub kind: String,
     pub content: Content,
     /// 1.0 for a computed fact; lower for an AI idea.
@@ -65,7 +64,7 @@ pub struct Fact {
     pub confidence: f64,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize)]
 pub struct InsightQuery {
     /// One workspace only.
     pub workspace_id: Option<String>,

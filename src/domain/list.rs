@@ -1,7 +1,6 @@
 //! Contact lists. Primary lists are pipeline stages: a contact is in at most one, and moving
 //! it writes a `stage_change` entry on its timeline. Other lists are tags, any number.
 
-use serde::Deserialize;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::actor::{Actor, Scope};
@@ -12,13 +11,9 @@ use crate::error::{AppError, AppResult, on_unique};
 use crate::storage;
 pub use crate::storage::lists::ContactList;
 
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default)]
 pub struct ListInput {
     /// 1 to 80 characters, no control characters.
-    #[schema(
-        max_length = 80,
-        pattern = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
-    )]
     pub name: Option<String>,
     pub is_primary: Option<bool>,
     pub position: Option<i64>,

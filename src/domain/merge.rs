@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 use super::actor::{Actor, Scope};
@@ -17,18 +16,16 @@ use super::{audit, comms};
 use crate::error::{AppError, AppResult};
 use crate::storage;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
     This,
     Other,
 }
 
-#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct MergeInput {
     pub other_id: String,
-    /// For each field where both have different values: `this` (the default) or `other`.
-    #[serde(default)]
+    /// For each field where both have different values: `This` (the default) or `Other`.
     pub prefer: BTreeMap<String, Side>,
 }
 

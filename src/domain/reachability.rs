@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use sqlx::SqlitePool;
 
 use crate::error::AppResult;
@@ -65,7 +64,7 @@ impl Listener {
 }
 
 /// A check's result.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Check {
     /// The address checked; null when none is configured.
     pub public_url: Option<String>,

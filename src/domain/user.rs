@@ -229,8 +229,8 @@ pub async fn rename(db: &SqlitePool, actor: &Actor, name: &str) -> AppResult<()>
     Ok(())
 }
 
-/// The caller's own profile (`GET|PATCH /api/v1/me`).
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+/// A person's own profile.
+#[derive(Debug, Clone)]
 pub struct Me {
     pub id: String,
     pub name: String,

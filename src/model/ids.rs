@@ -41,15 +41,6 @@ macro_rules! id_type {
             }
         }
 
-        /// In the OpenAPI document: the canonical form `parse` accepts.
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                uuid_schema().into()
-            }
-        }
-
-        impl utoipa::ToSchema for $name {}
-
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(&self.0)
@@ -58,16 +49,7 @@ macro_rules! id_type {
     )*};
 }
 
-/// A canonical id as a schema: a lower-case hyphenated UUID.
-pub fn uuid_schema() -> utoipa::openapi::schema::Object {
-    use utoipa::openapi::schema::{ObjectBuilder, SchemaFormat, Type};
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .format(Some(SchemaFormat::Custom("uuid".into())))
-        .pattern(Some(UUID_PATTERN))
-        .build()
-}
-
+/// The canonical form `parse` accepts, as a pattern (the OpenAPI document states it).
 pub const UUID_PATTERN: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
 
 id_type!(

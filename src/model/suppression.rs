@@ -3,8 +3,7 @@
 //! loan officer can still write to a client about her closing. A hard bounce, a complaint, STOP
 //! and an entry made by hand stop every send on the channel.
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SuppressionScope {
     Marketing,
     All,

@@ -165,7 +165,7 @@ pub async fn owner_of(db: &SqlitePool, id: &ApiKeyId) -> Result<Option<UserId>, 
         .await
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ApiKeyView {
     pub id: String,
     pub prefix: String,

@@ -80,7 +80,7 @@ pub async fn list(db: &SqlitePool, q: &Query, page: &PageSpec) -> Result<Vec<Ent
     sql.build_query_as().fetch_all(db).await
 }
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Entry {
     pub id: String,
     pub user_id: Option<String>,

@@ -274,13 +274,11 @@ pub struct Trouble {
     pub timestamp: String,
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Communication {
     pub id: String,
     pub contact_id: String,
-    #[serde(rename = "type")]
     pub kind: String,
-    #[schema(value_type = Object)]
     pub content: serde_json::Value,
     pub status: Option<String>,
     pub timestamp: String,

@@ -252,7 +252,7 @@ pub async fn count_values_for_owner(db: &SqlitePool, owner: &UserId, field_name:
     .await
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct FieldDefinition {
     pub id: String,
     /// `null`: user-global.

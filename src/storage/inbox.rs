@@ -97,7 +97,7 @@ pub async fn contacts_with_number(
 }
 
 /// A text from a number no contact has.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InboxMessage {
     pub id: String,
     pub from: String,

@@ -232,7 +232,7 @@ pub async fn member_counts(db: &SqlitePool, ws: &WorkspaceAccess) -> Result<Vec<
         .await
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ContactList {
     pub id: String,
     pub name: String,

@@ -101,7 +101,7 @@ pub async fn among(
     Ok(found.into_iter().collect())
 }
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Suppression {
     pub id: String,
     #[sqlx(try_from = "String")]

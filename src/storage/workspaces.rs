@@ -157,7 +157,7 @@ pub async fn owner_by_id(db: &SqlitePool, ws: &WorkspaceId) -> Result<Option<Use
         .await
 }
 
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Member {
     pub user_id: String,
     pub email: String,

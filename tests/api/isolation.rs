@@ -657,3 +657,33 @@ fn storage_and_the_model_never_reach_up() {
         offenders.join("\n")
     );
 }
+
+/// The API's JSON shapes and their OpenAPI descriptions live in `src/api` (its `shapes` and
+/// its handlers): the domain, storage and the model are plain Rust that the web pages, the
+/// jobs and the CLI share, so a change to how the API looks never reaches them, and what the
+/// document describes is what `src/api` serialises. (`app.rs` only mounts the docs page.)
+#[test]
+fn only_the_api_describes_its_shapes() {
+    let mut offenders = Vec::new();
+    let mut described = 0;
+    for (path, text) in sources("src") {
+        let shown = path.display().to_string();
+        for (n, line) in text.lines().enumerate() {
+            let describes = line.contains("utoipa") || line.contains("ToSchema") || line.contains("#[schema(");
+            if shown.starts_with("src/api/") {
+                described += usize::from(line.contains("ToSchema)]"));
+            } else if describes && shown != "src/app.rs" {
+                offenders.push(format!("{shown}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        described > 50,
+        "found only {described} API shapes: the guard would pass by finding nothing"
+    );
+    assert!(
+        offenders.is_empty(),
+        "API shapes belong in src/api:\n{}",
+        offenders.join("\n")
+    );
+}

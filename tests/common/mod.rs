@@ -460,8 +460,8 @@ pub fn cli_account(data: &std::path::Path, email: &str, ws: &str, contacts: &[se
         let actor = Actor::person(owner.id, Via::Cli);
         let ws = workspace::create(&state.db, &actor, ws).await.unwrap();
         for c in contacts {
-            let input: pi_crm::domain::contact::ContactInput = serde_json::from_value(c.clone()).unwrap();
-            pi_crm::domain::contact::create(&state.db, &actor, &ws, "US", input)
+            let input: pi_crm::api::shapes::contacts::ContactInput = serde_json::from_value(c.clone()).unwrap();
+            pi_crm::domain::contact::create(&state.db, &actor, &ws, "US", input.into())
                 .await
                 .unwrap();
         }

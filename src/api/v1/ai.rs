@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiJson, ApiWs};
+use crate::api::shapes::ai::{Draft, PersonalInput, Usage, WizardInput, WorkflowInput};
+use crate::api::shapes::campaigns::Campaign;
+use crate::api::shapes::templates::Template;
 use crate::auth::workspace::{Editor, Owner};
-use crate::domain::ai::{self, Draft, PersonalInput, Usage, WizardInput, WorkflowInput};
-use crate::domain::campaign::Campaign;
-use crate::domain::template::Template;
+use crate::domain::ai;
 use crate::state::AppState;
 
 /// Drafts a template with the workspace's AI from the wizard's answers; it is saved marked
@@ -26,8 +27,8 @@ pub async fn draft_template(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiJson(input): ApiJson<WizardInput>,
 ) -> ApiResult<Response> {
-    let created = ai::draft_template(&state, &actor, &ws, &input).await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    let created = ai::draft_template(&state, &actor, &ws, &input.into()).await?;
+    Ok((StatusCode::CREATED, Json(Template::from(created))).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -45,7 +46,7 @@ pub async fn prompt(
     ApiJson(input): ApiJson<WizardInput>,
 ) -> ApiResult<Json<PromptView>> {
     Ok(Json(PromptView {
-        prompt: ai::wizard_prompt(&state, &actor, &ws, &input).await?.as_text(),
+        prompt: ai::wizard_prompt(&state, &actor, &ws, &input.into()).await?.as_text(),
     }))
 }
 
@@ -58,7 +59,9 @@ pub async fn message(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiJson(input): ApiJson<PersonalInput>,
 ) -> ApiResult<Json<Draft>> {
-    Ok(Json(ai::personal_message(&state, &actor, &ws, &input).await?))
+    Ok(Json(
+        ai::personal_message(&state, &actor, &ws, &input.into()).await?.into(),
+    ))
 }
 
 /// Tokens spent today against the daily limit (owner; 404 without an AI provider).
@@ -67,7 +70,7 @@ pub async fn message(
 pub async fn usage(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs<Owner>) -> ApiResult<Json<Usage>> {
     ai::usage(&state, &actor, &ws)
         .await?
-        .map(Json)
+        .map(|u| Json(Usage::from(u)))
         .ok_or(crate::error::AppError::NotFound.into())
 }
 
@@ -81,11 +84,11 @@ pub async fn workflow(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiJson(input): ApiJson<WorkflowInput>,
 ) -> ApiResult<Response> {
-    let done = ai::workflow(&state, &actor, &ws, &input).await?;
+    let done = ai::workflow(&state, &actor, &ws, &input.into()).await?;
     let status = if done.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(done.campaign)).into_response())
+    Ok((status, Json(Campaign::from(done.campaign))).into_response())
 }

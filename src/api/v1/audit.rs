@@ -8,13 +8,14 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::ApiCaller;
-use crate::domain::audit::{self, Entry, Filter};
+use crate::api::shapes::account::AuditEntry;
+use crate::domain::audit::{self, Filter};
 use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
 pub struct AuditList {
-    pub items: Vec<Entry>,
+    pub items: Vec<AuditEntry>,
     pub next_cursor: Option<String>,
 }
 
@@ -34,7 +35,10 @@ pub async fn list(
     Query(filter): Query<Filter>,
 ) -> ApiResult<Response> {
     match filter.format.as_deref().map(str::trim) {
-        None | Some("" | "json") => Ok(Json(audit::list(&state.db, &actor, &filter).await?).into_response()),
+        None | Some("" | "json") => {
+            let page = audit::list(&state.db, &actor, &filter).await?;
+            Ok(Json(page.map(AuditEntry::from)).into_response())
+        }
         Some("csv") => {
             let csv = crate::domain::audit_export::prepare(&state.db, &actor, filter).await?;
             Ok(crate::download::audit_log(csv))

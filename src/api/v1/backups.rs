@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::ApiCaller;
-use crate::backup::Backup;
+use crate::api::shapes::{self, account::Backup};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -25,7 +25,7 @@ pub async fn list(State(state): State<AppState>, ApiCaller(_): ApiCaller) -> Api
     let dir = state.config.backup_dir();
     let items = crate::backup::list_in(dir).await.map_err(AppError::Internal)?;
     Ok(Json(BackupList {
-        items,
+        items: shapes::all(items),
         next_cursor: None,
     }))
 }

@@ -10,10 +10,12 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiJson, ApiPath, ApiWs};
+use crate::api::shapes;
+use crate::api::shapes::campaigns::{
+    Audience, Campaign, CampaignInput, CampaignPreview, DecisionInput, Recipient, Schedule, Segment,
+};
 use crate::auth::workspace::{Editor, Owner};
-use crate::domain::campaign::approval::{self, DecisionInput};
-use crate::domain::campaign::segment::{Audience, Segment};
-use crate::domain::campaign::{self, Campaign, CampaignInput, Recipient, Schedule, fan_out, sending};
+use crate::domain::campaign::{self, approval, fan_out, sending};
 use crate::domain::ids::{CampaignId, ContactId, WorkspaceId};
 use crate::domain::page::{Page, PageRequest};
 use crate::state::AppState;
@@ -37,7 +39,7 @@ type CampaignPath = ApiPath<(WorkspaceId, CampaignId)>;
     responses((status = 200, body = CampaignPage), (status = 404, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs) -> ApiResult<Json<Page<Campaign>>> {
     Ok(Json(Page {
-        items: campaign::list(&state, &actor, &ws).await?,
+        items: shapes::all(campaign::list(&state, &actor, &ws).await?),
         next_cursor: None,
     }))
 }
@@ -50,8 +52,8 @@ pub async fn create(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiJson(input): ApiJson<CampaignInput>,
 ) -> ApiResult<Response> {
-    let made = campaign::create(&state, &actor, &ws, input).await?;
-    Ok((StatusCode::CREATED, Json(made)).into_response())
+    let made = campaign::create(&state, &actor, &ws, input.into()).await?;
+    Ok((StatusCode::CREATED, Json(Campaign::from(made))).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/campaigns/{id}", tag = "campaigns",
@@ -61,7 +63,7 @@ pub async fn get(
     ApiWs { actor, ws, .. }: ApiWs,
     ApiPath((_, id)): CampaignPath,
 ) -> ApiResult<Json<Campaign>> {
-    Ok(Json(campaign::get(&state, &actor, &ws, &id).await?))
+    Ok(Json(campaign::get(&state, &actor, &ws, &id).await?.into()))
 }
 
 /// Changes a campaign that has not started; changing its template, segment or schedule after
@@ -74,7 +76,9 @@ pub async fn update(
     ApiPath((_, id)): CampaignPath,
     ApiJson(input): ApiJson<CampaignInput>,
 ) -> ApiResult<Json<Campaign>> {
-    Ok(Json(campaign::update(&state, &actor, &ws, &id, input).await?))
+    Ok(Json(
+        campaign::update(&state, &actor, &ws, &id, input.into()).await?.into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/campaigns/{id}", tag = "campaigns",
@@ -97,7 +101,7 @@ pub async fn submit(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiPath((_, id)): CampaignPath,
 ) -> ApiResult<Json<Campaign>> {
-    Ok(Json(approval::submit(&state, &actor, &ws, &id).await?))
+    Ok(Json(approval::submit(&state, &actor, &ws, &id).await?.into()))
 }
 
 /// The owner records an approval that came by phone or mail (`{"decided_by", "notes"}`).
@@ -109,7 +113,11 @@ pub async fn approve(
     ApiPath((_, id)): CampaignPath,
     ApiJson(input): ApiJson<DecisionInput>,
 ) -> ApiResult<Json<Campaign>> {
-    Ok(Json(approval::record(&state, &actor, &ws, &id, true, input).await?))
+    Ok(Json(
+        approval::record(&state, &actor, &ws, &id, true, input.into())
+            .await?
+            .into(),
+    ))
 }
 
 /// The owner records a rejection that came by phone or mail.
@@ -121,7 +129,11 @@ pub async fn reject(
     ApiPath((_, id)): CampaignPath,
     ApiJson(input): ApiJson<DecisionInput>,
 ) -> ApiResult<Json<Campaign>> {
-    Ok(Json(approval::record(&state, &actor, &ws, &id, false, input).await?))
+    Ok(Json(
+        approval::record(&state, &actor, &ws, &id, false, input.into())
+            .await?
+            .into(),
+    ))
 }
 
 /// Schedules it (409 `approval_required` when the workspace requires approval and it has none).
@@ -132,7 +144,7 @@ pub async fn schedule(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiPath((_, id)): CampaignPath,
 ) -> ApiResult<Json<Campaign>> {
-    Ok(Json(sending::schedule(&state, &actor, &ws, &id).await?))
+    Ok(Json(sending::schedule(&state, &actor, &ws, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/campaigns/{id}/pause", tag = "campaigns",
@@ -142,7 +154,7 @@ pub async fn pause(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiPath((_, id)): CampaignPath,
 ) -> ApiResult<Json<Campaign>> {
-    Ok(Json(sending::pause(&state, &actor, &ws, &id).await?))
+    Ok(Json(sending::pause(&state, &actor, &ws, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/campaigns/{id}/resume", tag = "campaigns",
@@ -152,7 +164,7 @@ pub async fn resume(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiPath((_, id)): CampaignPath,
 ) -> ApiResult<Json<Campaign>> {
-    Ok(Json(sending::resume(&state, &actor, &ws, &id).await?))
+    Ok(Json(sending::resume(&state, &actor, &ws, &id).await?.into()))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/campaigns/{id}/cancel", tag = "campaigns",
@@ -162,7 +174,7 @@ pub async fn cancel(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiPath((_, id)): CampaignPath,
 ) -> ApiResult<Json<Campaign>> {
-    Ok(Json(sending::cancel(&state, &actor, &ws, &id).await?))
+    Ok(Json(sending::cancel(&state, &actor, &ws, &id).await?.into()))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -196,7 +208,8 @@ pub async fn recipients(
             }
             .limit()?,
         )
-        .await?,
+        .await?
+        .map(Recipient::from),
     ))
 }
 
@@ -208,13 +221,13 @@ pub struct PreviewQuery {
 
 /// The message as one recipient gets it (what is frozen, once submitted or scheduled).
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/campaigns/{id}/preview", tag = "campaigns", params(PreviewQuery),
-    responses((status = 200, body = fan_out::Preview), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = CampaignPreview), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn preview(
     State(state): State<AppState>,
     ApiWs { actor, ws, .. }: ApiWs,
     ApiPath((_, id)): CampaignPath,
     Query(q): Query<PreviewQuery>,
-) -> ApiResult<Json<fan_out::Preview>> {
+) -> ApiResult<Json<CampaignPreview>> {
     let contact = match q.contact_id.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         Some(c) => Some(ContactId::parse(c).ok_or_else(|| {
             crate::error::AppError::invalid("contact_id", "there is no contact with this id in this workspace")
@@ -222,13 +235,15 @@ pub async fn preview(
         None => None,
     };
     Ok(Json(
-        fan_out::preview(&state, &actor, &ws, &id, contact.as_ref()).await?,
+        fan_out::preview(&state, &actor, &ws, &id, contact.as_ref())
+            .await?
+            .into(),
     ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AudienceInput {
-    #[schema(value_type = crate::model::channel::Channel)]
+    #[schema(value_type = crate::api::shapes::enums::Channel)]
     pub channel: String,
     #[serde(default)]
     pub segment: Segment,
@@ -243,15 +258,17 @@ pub async fn audience(
     ApiWs { actor, ws, .. }: ApiWs,
     ApiJson(input): ApiJson<AudienceInput>,
 ) -> ApiResult<Json<Audience>> {
+    let schedule = input.schedule.map(campaign::Schedule::from);
     Ok(Json(
         campaign::audience(
             &state,
             &actor,
             &ws,
             &input.channel,
-            &input.segment,
-            input.schedule.as_ref(),
+            &input.segment.into(),
+            schedule.as_ref(),
         )
-        .await?,
+        .await?
+        .into(),
     ))
 }

@@ -9,14 +9,12 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiJson, ApiPath, ApiWs};
+use crate::api::shapes::contacts::{Communication, CommunicationInput, Contact, ContactInput, MergeInput, nullable};
 use crate::auth::workspace::Editor;
-use crate::domain::comms::{self, Communication, CommunicationInput};
-use crate::domain::contact::{self, Contact, ContactInput};
-use crate::domain::field_definition;
 use crate::domain::ids::{CommunicationId, ContactId, ListId, WorkspaceId};
-use crate::domain::merge::{self, MergeInput};
 use crate::domain::page::{Page, PageRequest};
 use crate::domain::workspace::WorkspaceAccess;
+use crate::domain::{comms, contact, field_definition, merge};
 use crate::domain::{list, search};
 use crate::state::AppState;
 
@@ -29,10 +27,10 @@ pub struct ContactPage {
 async fn contact_json(
     state: &AppState,
     ws: &WorkspaceAccess,
-    record: &contact::ContactRecord,
+    record: contact::ContactRecord,
 ) -> ApiResult<Json<Contact>> {
     let fields = field_definition::applicable(&state.db, ws).await?;
-    Ok(Json(record.to_json(&fields)))
+    Ok(Json(Contact::new(record, &fields)))
 }
 
 /// Search and list. `q`, `list`, `field.NAME=VALUE`, `field.NAME.(eq|ne|gt|gte|lt|lte|contains)=VALUE`,
@@ -48,7 +46,7 @@ pub async fn list(
     Query(params): Query<search::Params>,
 ) -> ApiResult<Json<Page<Contact>>> {
     let (page, fields) = search::search(&state.db, &actor, &ws, &state.config.default_phone_region, &params).await?;
-    Ok(Json(page.map(|c| c.to_json(&fields))))
+    Ok(Json(page.map(|c| Contact::new(c, &fields))))
 }
 
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/contacts", tag = "contacts", request_body = ContactInput,
@@ -58,8 +56,8 @@ pub async fn create(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiJson(input): ApiJson<ContactInput>,
 ) -> ApiResult<Response> {
-    let record = contact::create(&state.db, &actor, &ws, &state.config.default_phone_region, input).await?;
-    Ok((StatusCode::CREATED, contact_json(&state, &ws, &record).await?).into_response())
+    let record = contact::create(&state.db, &actor, &ws, &state.config.default_phone_region, input.into()).await?;
+    Ok((StatusCode::CREATED, contact_json(&state, &ws, record).await?).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/contacts/{id}", tag = "contacts",
@@ -70,7 +68,7 @@ pub async fn get(
     ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
 ) -> ApiResult<Json<Contact>> {
     let record = contact::get(&state.db, &actor, &ws, &id).await?;
-    contact_json(&state, &ws, &record).await
+    contact_json(&state, &ws, record).await
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{ws}/contacts/{id}", tag = "contacts", request_body = ContactInput,
@@ -81,8 +79,16 @@ pub async fn update(
     ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
     ApiJson(input): ApiJson<ContactInput>,
 ) -> ApiResult<Json<Contact>> {
-    let record = contact::update(&state.db, &actor, &ws, &state.config.default_phone_region, &id, input).await?;
-    contact_json(&state, &ws, &record).await
+    let record = contact::update(
+        &state.db,
+        &actor,
+        &ws,
+        &state.config.default_phone_region,
+        &id,
+        input.into(),
+    )
+    .await?;
+    contact_json(&state, &ws, record).await
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/contacts/{id}", tag = "contacts",
@@ -105,8 +111,8 @@ pub async fn merge(
     ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
     ApiJson(input): ApiJson<MergeInput>,
 ) -> ApiResult<Json<Contact>> {
-    let record = merge::merge(&state.db, &actor, &ws, &id, input).await?;
-    contact_json(&state, &ws, &record).await
+    let record = merge::merge(&state.db, &actor, &ws, &id, input.into()).await?;
+    contact_json(&state, &ws, record).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -136,8 +142,8 @@ pub async fn duplicates(
     let pairs = merge::possible_duplicates(&state, &actor, &ws, &page).await?;
     Ok(Json(pairs.map(|p| DuplicatePair {
         reason: p.reason,
-        a: p.a.to_json(&fields),
-        b: p.b.to_json(&fields),
+        a: Contact::new(p.a, &fields),
+        b: Contact::new(p.b, &fields),
     })))
 }
 
@@ -187,7 +193,7 @@ pub async fn communications(
     Query(q): Query<TimelineQuery>,
 ) -> ApiResult<Json<Page<Communication>>> {
     let page = comms::timeline(&state.db, &actor, &ws, &id, q.limit, q.cursor.as_deref()).await?;
-    Ok(Json(page))
+    Ok(Json(page.map(Communication::from)))
 }
 
 /// Logs a note, a call, or an email or text that happened elsewhere.
@@ -200,8 +206,8 @@ pub async fn add_communication(
     ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
     ApiJson(input): ApiJson<CommunicationInput>,
 ) -> ApiResult<Response> {
-    let entry = comms::add(&state.db, &actor, &ws, &id, input).await?;
-    Ok((StatusCode::CREATED, Json(entry)).into_response())
+    let entry = comms::add(&state.db, &actor, &ws, &id, input.into()).await?;
+    Ok((StatusCode::CREATED, Json(Communication::from(entry))).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -214,7 +220,7 @@ pub struct PinInput {
     pub body: Option<String>,
     /// A note's or call's follow-up day, `YYYY-MM-DD` (open again if it was done); `null`
     /// takes the follow-up away.
-    #[serde(default, deserialize_with = "crate::domain::contact::nullable")]
+    #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub follow_up_on: Option<Option<String>>,
     /// `true` marks the follow-up done (it leaves the dashboard); `false` opens it again.

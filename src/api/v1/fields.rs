@@ -11,7 +11,8 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiCaller, ApiJson, ApiPath, ApiWs};
-use crate::domain::field_definition::{self, DefinitionInput, FieldDefinition, Home};
+use crate::api::shapes::fields::{DefinitionInput, FieldDefinition};
+use crate::domain::field_definition::{self, Home};
 use crate::domain::ids::{FieldDefinitionId, WorkspaceId};
 use crate::domain::page::Page;
 use crate::state::AppState;
@@ -22,15 +23,15 @@ pub struct DefinitionList {
     pub next_cursor: Option<String>,
 }
 
-fn page(items: Vec<FieldDefinition>) -> Json<Page<FieldDefinition>> {
+fn page(items: Vec<field_definition::FieldDefinition>) -> Json<Page<FieldDefinition>> {
     Json(Page {
-        items,
+        items: crate::api::shapes::all(items),
         next_cursor: None,
     })
 }
 
-fn created(def: FieldDefinition) -> Response {
-    (StatusCode::CREATED, Json(def)).into_response()
+fn created(def: field_definition::FieldDefinition) -> Response {
+    (StatusCode::CREATED, Json(FieldDefinition::from(def))).into_response()
 }
 
 #[utoipa::path(get, path = "/api/v1/custom-fields", tag = "custom fields",
@@ -54,7 +55,7 @@ pub async fn create_global(
         &actor,
         Home::Global,
         &state.config.default_phone_region,
-        input,
+        input.into(),
     )
     .await?;
     Ok(created(def))
@@ -70,7 +71,9 @@ pub async fn update_global(
 ) -> ApiResult<Json<FieldDefinition>> {
     let region = &state.config.default_phone_region;
     Ok(Json(
-        field_definition::update(&state.db, &actor, Home::Global, region, &id, input).await?,
+        field_definition::update(&state.db, &actor, Home::Global, region, &id, input.into())
+            .await?
+            .into(),
     ))
 }
 
@@ -106,7 +109,7 @@ pub async fn create_workspace(
 ) -> ApiResult<Response> {
     let region = &state.config.default_phone_region;
     Ok(created(
-        field_definition::create(&state.db, &actor, Home::Workspace(&ws), region, input).await?,
+        field_definition::create(&state.db, &actor, Home::Workspace(&ws), region, input.into()).await?,
     ))
 }
 
@@ -120,7 +123,9 @@ pub async fn update_workspace(
 ) -> ApiResult<Json<FieldDefinition>> {
     let region = &state.config.default_phone_region;
     Ok(Json(
-        field_definition::update(&state.db, &actor, Home::Workspace(&ws), region, &id, input).await?,
+        field_definition::update(&state.db, &actor, Home::Workspace(&ws), region, &id, input.into())
+            .await?
+            .into(),
     ))
 }
 

@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiPath, ApiWs};
+use crate::api::shapes;
+use crate::api::shapes::imports::{ImportPreview, ImportView};
 use crate::auth::workspace::Editor;
 use crate::domain::ids::{ImportId, WorkspaceId};
-use crate::domain::import::Preview;
-use crate::domain::import::job::{self, ImportView};
+use crate::domain::import::job;
 use crate::domain::page::Page;
 use crate::state::AppState;
 
@@ -43,7 +44,7 @@ pub struct ImportUpload {
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/imports", tag = "imports",
     params(("dry_run" = Option<bool>, Query)),
     request_body(content_type = "multipart/form-data", content = ImportUpload, description = "file, and optionally mapping (JSON, SPEC §11) and on_duplicate"),
-    responses((status = 200, body = Preview), (status = 202, body = ImportView), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = ImportPreview), (status = 202, body = ImportView), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
@@ -53,10 +54,11 @@ pub async fn create(
     let upload = crate::upload::read(multipart, &state.imports.uploads).await?;
     if q.dry_run {
         let region = &state.config.default_phone_region;
-        return Ok(Json(job::preview_upload(&state.db, &actor, &ws, &upload, region).await?).into_response());
+        let preview = job::preview_upload(&state.db, &actor, &ws, &upload, region).await?;
+        return Ok(Json(ImportPreview::from(preview)).into_response());
     }
     let view = job::create(&state.db, &state.imports, &actor, &ws, upload, false).await?;
-    Ok((StatusCode::ACCEPTED, Json(view)).into_response())
+    Ok((StatusCode::ACCEPTED, Json(ImportView::from(view))).into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -70,7 +72,7 @@ pub struct ImportList {
     responses((status = 200, body = ImportList), (status = 404, body = ErrorBody)))]
 pub async fn list(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs) -> ApiResult<Json<Page<ImportView>>> {
     Ok(Json(Page {
-        items: job::list(&state.db, &state.imports, &actor, &ws).await?,
+        items: shapes::all(job::list(&state.db, &state.imports, &actor, &ws).await?),
         next_cursor: None,
     }))
 }
@@ -82,7 +84,9 @@ pub async fn get(
     ApiWs { actor, ws, .. }: ApiWs,
     ApiPath((_, id)): ApiPath<(WorkspaceId, ImportId)>,
 ) -> ApiResult<Json<ImportView>> {
-    Ok(Json(job::get(&state.db, &state.imports, &actor, &ws, &id).await?))
+    Ok(Json(
+        job::get(&state.db, &state.imports, &actor, &ws, &id).await?.into(),
+    ))
 }
 
 /// Removes what the import created and restores what it updated.
@@ -93,7 +97,9 @@ pub async fn revert(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiPath((_, id)): ApiPath<(WorkspaceId, ImportId)>,
 ) -> ApiResult<Json<ImportView>> {
-    Ok(Json(job::revert(&state.db, &state.imports, &actor, &ws, &id).await?))
+    Ok(Json(
+        job::revert(&state.db, &state.imports, &actor, &ws, &id).await?.into(),
+    ))
 }
 
 /// The rows of the import that had a problem, as the file had them, with a last column

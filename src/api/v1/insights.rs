@@ -9,8 +9,10 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiCaller, ApiPath};
+use crate::api::shapes;
+use crate::api::shapes::insights::Insight;
 use crate::domain::ids::InsightId;
-use crate::domain::insights::{self, Insight, InsightQuery};
+use crate::domain::insights::{self, InsightQuery};
 use crate::domain::page::Page;
 use crate::state::AppState;
 
@@ -21,7 +23,7 @@ pub struct InsightPage {
 }
 
 /// Open insights, computed facts first (confidence 1.0), then AI ideas; newest first.
-#[utoipa::path(get, path = "/api/v1/insights", tag = "insights", params(InsightQuery),
+#[utoipa::path(get, path = "/api/v1/insights", tag = "insights", params(("workspace_id" = Option<String>, Query, description = "One workspace only."), ("dismissed" = Option<bool>, Query, description = "Dismissed ones too.")),
     responses((status = 200, body = InsightPage), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -29,7 +31,7 @@ pub async fn list(
     Query(query): Query<InsightQuery>,
 ) -> ApiResult<Json<Page<Insight>>> {
     Ok(Json(Page {
-        items: insights::list(&state, &actor, &query, 500).await?,
+        items: shapes::all(insights::list(&state, &actor, &query, 500).await?),
         next_cursor: None,
     }))
 }

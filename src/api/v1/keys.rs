@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiCaller, ApiJson, ApiPath};
-use crate::domain::api_key::{self, ApiKeyView, NewKey};
+use crate::api::shapes::account::ApiKeyView;
+use crate::domain::api_key::{self, NewKey};
 use crate::domain::ids::ApiKeyId;
 use crate::domain::page::{Page, PageRequest};
 use crate::state::AppState;
@@ -65,7 +66,7 @@ pub async fn create(
     Ok((
         StatusCode::CREATED,
         Json(CreatedKey {
-            view: created.view,
+            view: created.view.into(),
             key: created.key,
         }),
     )
@@ -84,7 +85,7 @@ pub async fn list(
     let spec = page.parse()?;
     let mut keys = api_key::list(&state.db, &actor).await?;
     keys.sort_by(|a, b| a.id.cmp(&b.id));
-    Ok(Json(Page::slice(keys, &spec, |k| k.id.clone())))
+    Ok(Json(Page::slice(keys, &spec, |k| k.id.clone()).map(ApiKeyView::from)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/keys/{id}", tag = "keys",

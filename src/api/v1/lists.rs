@@ -9,9 +9,13 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiJson, ApiPath, ApiWs};
+use crate::api::shapes::{
+    self,
+    fields::{ContactList, ListInput},
+};
 use crate::auth::workspace::Editor;
 use crate::domain::ids::{ListId, WorkspaceId};
-use crate::domain::list::{self, ContactList, ListInput};
+use crate::domain::list;
 use crate::domain::page::Page;
 use crate::state::AppState;
 
@@ -26,7 +30,7 @@ pub struct ListPage {
     responses((status = 200, body = ListPage), (status = 404, body = ErrorBody)))]
 pub async fn all(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiWs) -> ApiResult<Json<Page<ContactList>>> {
     Ok(Json(Page {
-        items: list::all(&state.db, &actor, &ws).await?,
+        items: shapes::all(list::all(&state.db, &actor, &ws).await?),
         next_cursor: None,
     }))
 }
@@ -38,8 +42,8 @@ pub async fn create(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiJson(input): ApiJson<ListInput>,
 ) -> ApiResult<Response> {
-    let created = list::create(&state.db, &actor, &ws, input).await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    let created = list::create(&state.db, &actor, &ws, input.into()).await?;
+    Ok((StatusCode::CREATED, Json(ContactList::from(created))).into_response())
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{ws}/lists/{id}", tag = "lists", request_body = ListInput,
@@ -50,7 +54,9 @@ pub async fn update(
     ApiPath((_, id)): ApiPath<(WorkspaceId, ListId)>,
     ApiJson(input): ApiJson<ListInput>,
 ) -> ApiResult<Json<ContactList>> {
-    Ok(Json(list::update(&state.db, &actor, &ws, &id, input).await?))
+    Ok(Json(
+        list::update(&state.db, &actor, &ws, &id, input.into()).await?.into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/lists/{id}", tag = "lists",

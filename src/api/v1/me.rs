@@ -7,14 +7,15 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiCaller, ApiJson};
+use crate::api::shapes::account::Me;
 use crate::domain::actor::Scope;
-use crate::domain::user::{self, Me};
+use crate::domain::user;
 use crate::state::AppState;
 
 /// Who the key (or session) belongs to. Any valid key may ask.
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 pub async fn get(State(state): State<AppState>, ApiCaller(actor): ApiCaller) -> ApiResult<Json<Me>> {
-    Ok(Json(user::me(&state.db, &actor).await?))
+    Ok(Json(user::me(&state.db, &actor).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -38,5 +39,7 @@ pub async fn update(
 ) -> ApiResult<Json<Me>> {
     actor.require(Scope::ManageWorkspaces)?;
     let (name, zone, email) = (input.name.as_deref(), input.timezone.as_deref(), input.email.as_deref());
-    Ok(Json(user::update_me(&state.db, &actor, name, zone, email).await?))
+    Ok(Json(
+        user::update_me(&state.db, &actor, name, zone, email).await?.into(),
+    ))
 }

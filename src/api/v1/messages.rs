@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiJson, ApiPath, ApiWs};
+use crate::api::shapes::contacts::ContactInput;
+use crate::api::shapes::messaging::{InboxMessage, MessageInput, Queued, Suppression, SuppressionInput};
 use crate::auth::workspace::Editor;
 use crate::domain::ids::{CommunicationId, ContactId, SuppressionId, WorkspaceId};
-use crate::domain::messaging::send::{self, MessageInput, Queued};
-use crate::domain::messaging::suppression::{self, Suppression, SuppressionInput};
+use crate::domain::messaging::{inbound, send, suppression};
 use crate::domain::page::PageRequest;
 use crate::state::AppState;
 
@@ -28,8 +29,8 @@ pub async fn send(
     ApiPath((_, id)): ApiPath<(WorkspaceId, ContactId)>,
     ApiJson(input): ApiJson<MessageInput>,
 ) -> ApiResult<Response> {
-    let queued = send::send(&state, &actor, &ws, &id, input).await?;
-    Ok((StatusCode::ACCEPTED, Json(queued)).into_response())
+    let queued = send::send(&state, &actor, &ws, &id, input.into()).await?;
+    Ok((StatusCode::ACCEPTED, Json(Queued::from(queued))).into_response())
 }
 
 /// Queues once more a message that failed or may not have been sent.
@@ -57,7 +58,8 @@ pub async fn suppressions(
     ApiWs { actor, ws, .. }: ApiWs,
     Query(page): Query<PageRequest>,
 ) -> ApiResult<Response> {
-    Ok(Json(suppression::list(&state.db, &actor, &ws, &page).await?).into_response())
+    let page = suppression::list(&state.db, &actor, &ws, &page).await?;
+    Ok(Json(page.map(Suppression::from)).into_response())
 }
 
 /// Adds an address or number by hand (201), or answers the entry already there (200).
@@ -69,9 +71,10 @@ pub async fn suppress(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiJson(input): ApiJson<SuppressionInput>,
 ) -> ApiResult<Response> {
-    let (entry, added) = suppression::add(&state.db, &state.config.default_phone_region, &actor, &ws, input).await?;
+    let (entry, added) =
+        suppression::add(&state.db, &state.config.default_phone_region, &actor, &ws, input.into()).await?;
     let status = if added { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(entry)).into_response())
+    Ok((status, Json(Suppression::from(entry))).into_response())
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/suppressions/{id}", tag = "messages",
@@ -87,7 +90,7 @@ pub async fn unsuppress(
 
 #[derive(Serialize, ToSchema)]
 pub struct InboxPage {
-    pub items: Vec<crate::domain::messaging::inbound::InboxMessage>,
+    pub items: Vec<InboxMessage>,
     pub next_cursor: Option<String>,
 }
 
@@ -99,22 +102,22 @@ pub async fn inbox(
     ApiWs { actor, ws, .. }: ApiWs,
     Query(page): Query<PageRequest>,
 ) -> ApiResult<Response> {
-    Ok(Json(crate::domain::messaging::inbound::inbox(&state.db, &actor, &ws, &page).await?).into_response())
+    let page = inbound::inbox(&state.db, &actor, &ws, &page).await?;
+    Ok(Json(page.map(InboxMessage::from)).into_response())
 }
 
 /// Makes a contact of an unknown sender (the body is a contact; its phone is the sender's);
 /// the sender's texts move onto the new contact's timeline.
 #[utoipa::path(post, path = "/api/v1/workspaces/{ws}/inbox/{id}/contact", tag = "messages",
-    request_body = crate::domain::contact::ContactInput,
+    request_body = ContactInput,
     responses((status = 201), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn inbox_to_contact(
     State(state): State<AppState>,
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiPath((_, id)): ApiPath<(WorkspaceId, crate::domain::ids::InboxMessageId)>,
-    ApiJson(input): ApiJson<crate::domain::contact::ContactInput>,
+    ApiJson(input): ApiJson<ContactInput>,
 ) -> ApiResult<Response> {
     let region = &state.config.default_phone_region;
-    let contact =
-        crate::domain::messaging::inbound::create_contact_from(&state.db, region, &actor, &ws, &id, input).await?;
+    let contact = inbound::create_contact_from(&state.db, region, &actor, &ws, &id, input.into()).await?;
     Ok((StatusCode::CREATED, Json(serde_json::json!({"contact_id": contact}))).into_response())
 }

@@ -11,9 +11,10 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiJson, ApiPath, ApiWs, optional_json};
+use crate::api::shapes::messaging::{ProvidersView, TestResult};
 use crate::auth::workspace::Owner;
 use crate::domain::ids::WorkspaceId;
-use crate::domain::messaging::providers::{self, ProvidersView, Service, TestResult};
+use crate::domain::messaging::providers::{self, Service};
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/providers", tag = "providers",
@@ -22,7 +23,7 @@ pub async fn view(
     State(state): State<AppState>,
     ApiWs { actor, ws, .. }: ApiWs<Owner>,
 ) -> ApiResult<Json<ProvidersView>> {
-    Ok(Json(providers::view(&state, &actor, &ws).await?))
+    Ok(Json(providers::view(&state, &actor, &ws).await?.into()))
 }
 
 /// Sets the email (`mailgun`, `smtp`, `graph`, `gmail`) or text (`twilio`) provider; a secret
@@ -75,7 +76,7 @@ pub async fn test(
     } else {
         StatusCode::BAD_GATEWAY
     };
-    Ok((status, Json(result)).into_response())
+    Ok((status, Json(TestResult::from(result))).into_response())
 }
 
 #[derive(serde::Serialize, ToSchema)]
@@ -112,5 +113,5 @@ pub async fn gmail_link(
     ApiJson(input): ApiJson<LinkInput>,
 ) -> ApiResult<Json<ProvidersView>> {
     providers::gmail_link(&state, &actor, &ws, &input.redirect_url).await?;
-    Ok(Json(providers::view(&state, &actor, &ws).await?))
+    Ok(Json(providers::view(&state, &actor, &ws).await?.into()))
 }

@@ -10,12 +10,14 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiCaller, ApiJson, ApiPath, ApiWs, optional_json};
+use crate::api::shapes;
+use crate::api::shapes::templates::{Rendered, SharedTemplate, Template, TemplateInput};
 use crate::auth::workspace::Editor;
 use crate::domain::ids::{ContactId, TemplateId, WorkspaceId};
 use crate::domain::messaging::Channel;
 use crate::domain::page::Page;
-use crate::domain::template::render::{Rendered, Source};
-use crate::domain::template::{self, ListQuery, SharedTemplate, Template, TemplateInput};
+use crate::domain::template::render::Source;
+use crate::domain::template::{self, ListQuery};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -32,7 +34,7 @@ pub struct SharedPage {
 }
 
 /// The workspace's templates by name; `q` searches name, subject and body.
-#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/templates", tag = "templates", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/workspaces/{ws}/templates", tag = "templates", params(("q" = Option<String>, Query, description = "Words in the name, subject or body."), ("favorites" = Option<bool>, Query, description = "Only the caller's favourites.")),
     responses((status = 200, body = TemplatePage), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
@@ -40,7 +42,7 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> ApiResult<Json<Page<Template>>> {
     Ok(Json(Page {
-        items: template::list(&state, &actor, &ws, &query).await?,
+        items: shapes::all(template::list(&state, &actor, &ws, &query).await?),
         next_cursor: None,
     }))
 }
@@ -53,8 +55,8 @@ pub async fn create(
     ApiWs { actor, ws, .. }: ApiWs<Editor>,
     ApiJson(input): ApiJson<TemplateInput>,
 ) -> ApiResult<Response> {
-    let created = template::create(&state, &actor, &ws, input, false).await?;
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    let created = template::create(&state, &actor, &ws, input.into(), false).await?;
+    Ok((StatusCode::CREATED, Json(Template::from(created))).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/workspaces/{ws}/templates/{id}", tag = "templates",
@@ -64,7 +66,7 @@ pub async fn get(
     ApiWs { actor, ws, .. }: ApiWs,
     ApiPath((_, id)): ApiPath<(WorkspaceId, TemplateId)>,
 ) -> ApiResult<Json<Template>> {
-    Ok(Json(template::get(&state, &actor, &ws, &id).await?))
+    Ok(Json(template::get(&state, &actor, &ws, &id).await?.into()))
 }
 
 #[utoipa::path(patch, path = "/api/v1/workspaces/{ws}/templates/{id}", tag = "templates", request_body = TemplateInput,
@@ -75,7 +77,9 @@ pub async fn update(
     ApiPath((_, id)): ApiPath<(WorkspaceId, TemplateId)>,
     ApiJson(input): ApiJson<TemplateInput>,
 ) -> ApiResult<Json<Template>> {
-    Ok(Json(template::update(&state, &actor, &ws, &id, input).await?))
+    Ok(Json(
+        template::update(&state, &actor, &ws, &id, input.into()).await?.into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/templates/{id}", tag = "templates",
@@ -106,7 +110,7 @@ pub async fn copy(
 ) -> ApiResult<Response> {
     let input: CopyInput = optional_json(&body)?;
     let copied = template::copy(&state, &actor, &ws, &id, input.workspace_id.as_ref()).await?;
-    Ok((StatusCode::CREATED, Json(copied)).into_response())
+    Ok((StatusCode::CREATED, Json(Template::from(copied))).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -135,7 +139,9 @@ pub async fn favorite(
     ApiWs { actor, ws, .. }: ApiWs,
     ApiPath((_, id)): ApiPath<(WorkspaceId, TemplateId)>,
 ) -> ApiResult<Json<Template>> {
-    Ok(Json(template::set_favorite(&state, &actor, &ws, &id, true).await?))
+    Ok(Json(
+        template::set_favorite(&state, &actor, &ws, &id, true).await?.into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/templates/{id}/favorite", tag = "templates",
@@ -145,7 +151,9 @@ pub async fn unfavorite(
     ApiWs { actor, ws, .. }: ApiWs,
     ApiPath((_, id)): ApiPath<(WorkspaceId, TemplateId)>,
 ) -> ApiResult<Json<Template>> {
-    Ok(Json(template::set_favorite(&state, &actor, &ws, &id, false).await?))
+    Ok(Json(
+        template::set_favorite(&state, &actor, &ws, &id, false).await?.into(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -165,13 +173,15 @@ pub async fn preview(
 ) -> ApiResult<Json<Rendered>> {
     let input: PreviewInput = optional_json(&body)?;
     Ok(Json(
-        template::preview(&state, &actor, &ws, &id, input.contact_id.as_ref()).await?,
+        template::preview(&state, &actor, &ws, &id, input.contact_id.as_ref())
+            .await?
+            .into(),
     ))
 }
 
 #[derive(Deserialize, ToSchema)]
 pub struct DraftPreviewInput {
-    #[schema(value_type = Channel)]
+    #[schema(value_type = crate::api::shapes::enums::Channel)]
     pub channel: String,
     pub subject: Option<String>,
     pub preheader: Option<String>,
@@ -196,7 +206,9 @@ pub async fn preview_draft(
         body: &input.body,
     };
     Ok(Json(
-        template::preview_source(&state, &actor, &ws, &source, input.contact_id.as_ref()).await?,
+        template::preview_source(&state, &actor, &ws, &source, input.contact_id.as_ref())
+            .await?
+            .into(),
     ))
 }
 
@@ -208,7 +220,7 @@ pub async fn shared(
     ApiCaller(actor): ApiCaller,
 ) -> ApiResult<Json<Page<SharedTemplate>>> {
     Ok(Json(Page {
-        items: template::shared_with_me(&state, &actor).await?,
+        items: shapes::all(template::shared_with_me(&state, &actor).await?),
         next_cursor: None,
     }))
 }
@@ -220,7 +232,7 @@ pub async fn shared_one(
     ApiCaller(actor): ApiCaller,
     ApiPath(id): ApiPath<TemplateId>,
 ) -> ApiResult<Json<SharedTemplate>> {
-    Ok(Json(template::shared_one(&state, &actor, &id).await?))
+    Ok(Json(template::shared_one(&state, &actor, &id).await?.into()))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -251,5 +263,5 @@ pub async fn copy_shared(
         input.create_missing_fields,
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(copied)).into_response())
+    Ok((StatusCode::CREATED, Json(Template::from(copied))).into_response())
 }

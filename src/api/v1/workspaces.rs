@@ -9,11 +9,14 @@ use utoipa::ToSchema;
 
 use crate::api::error::{ApiResult, ErrorBody};
 use crate::api::extract::{ApiCaller, ApiJson, ApiPath, ApiWs};
+use crate::api::shapes::account::Member;
+use crate::api::shapes::campaigns::{Approval, QuietHours, SettingsInput};
+use crate::api::shapes::enums::Role;
 use crate::auth::workspace::Owner;
-use crate::domain::campaign::settings::{self, Approval, CampaignSettings, QuietHours, SettingsInput};
+use crate::domain::campaign::settings::{self, CampaignSettings};
 use crate::domain::ids::{UserId, WorkspaceId};
 use crate::domain::page::{Page, PageRequest};
-use crate::domain::workspace::{self, Member, Role, WorkspaceAccess};
+use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -39,7 +42,7 @@ impl From<WorkspaceAccess> for Workspace {
         Workspace {
             id: w.id().to_string(),
             name: w.name().to_string(),
-            role: w.role(),
+            role: w.role().into(),
             timezone: w.timezone().map(str::to_string),
             approval: None,
             quiet_hours: None,
@@ -51,8 +54,8 @@ impl From<WorkspaceAccess> for Workspace {
 impl Workspace {
     fn with_settings(w: WorkspaceAccess, settings: CampaignSettings) -> Workspace {
         Workspace {
-            approval: Some(settings.approval),
-            quiet_hours: Some(settings.quiet_hours),
+            approval: Some(settings.approval.into()),
+            quiet_hours: Some(settings.quiet_hours.into()),
             daily_text_limit: Some(settings.daily_text_limit),
             ..Workspace::from(w)
         }
@@ -135,9 +138,10 @@ pub async fn rename(
     ApiJson(input): ApiJson<WorkspaceInput>,
 ) -> ApiResult<Json<Workspace>> {
     // Every part is checked before any is written: a bad setting changes no name.
-    let given = !input.campaigns.is_empty();
+    let campaigns = settings::SettingsInput::from(input.campaigns);
+    let given = !campaigns.is_empty();
     if given {
-        settings::apply(&settings::load(&state.db, &ws).await?, &input.campaigns)?;
+        settings::apply(&settings::load(&state.db, &ws).await?, &campaigns)?;
     }
     let ws = if input.name.is_some() || input.timezone.is_some() || !given {
         workspace::update(&state.db, &actor, &ws, input.name.as_deref(), input.timezone.as_deref()).await?
@@ -145,7 +149,7 @@ pub async fn rename(
         ws
     };
     let settings = if given {
-        settings::update(&state.db, &actor, &ws, &input.campaigns).await?
+        settings::update(&state.db, &actor, &ws, &campaigns).await?
     } else {
         settings::load(&state.db, &ws).await?
     };
@@ -165,7 +169,7 @@ pub async fn delete(State(state): State<AppState>, ApiWs { actor, ws, .. }: ApiW
 pub async fn members(State(state): State<AppState>, ApiWs { ws, .. }: ApiWs) -> ApiResult<Json<Page<Member>>> {
     let items = workspace::members(&state.db, &ws).await?;
     Ok(Json(Page {
-        items,
+        items: crate::api::shapes::all(items),
         next_cursor: None,
     }))
 }
@@ -180,7 +184,7 @@ pub async fn add_member(
 ) -> ApiResult<Response> {
     let (member, added) = workspace::add_member(&state.db, &actor, &ws, &input.email, &input.role).await?;
     let status = if added { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(member)).into_response())
+    Ok((status, Json(Member::from(member))).into_response())
 }
 
 #[utoipa::path(delete, path = "/api/v1/workspaces/{ws}/members/{user_id}", tag = "workspaces",

@@ -27,8 +27,7 @@ const NOTES_MAX: usize = 4000;
 
 /// Where a submission stands. `void` ones (replaced by a later submission, or by a change to
 /// the campaign) are never shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApprovalStatus {
     Pending,
     Approved,
@@ -82,8 +81,7 @@ impl PartialEq<&str> for LinkEmail {
 }
 
 /// How the email with the reviewer's link went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkEmail {
     /// Waiting in the outbox, or on its way.
     Sending,
@@ -105,7 +103,7 @@ impl LinkEmail {
 }
 
 /// The latest submission, as a campaign answers it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ApprovalView {
     pub status: ApprovalStatus,
     pub reviewer_email: String,
@@ -123,7 +121,6 @@ pub struct ApprovalView {
     /// Why it failed or may not have been sent.
     pub email_error: Option<String>,
     /// A decision nobody of the workspace has opened yet (the dashboard announces it).
-    #[serde(skip)]
     pub unseen: bool,
 }
 
@@ -433,10 +430,9 @@ pub async fn submit(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, id: &
 }
 
 /// A decision the owner records (it came by phone or mail).
-#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Clone)]
 pub struct DecisionInput {
     /// Who decided (the reviewer's name).
-    #[schema(pattern = "\\S")]
     pub decided_by: Option<String>,
     pub notes: Option<String>,
 }

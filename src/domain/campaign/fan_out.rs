@@ -352,8 +352,7 @@ async fn finish(state: &AppState, ws: &WorkspaceAccess, id: &CampaignId) -> AppR
 }
 
 /// A campaign's message as one recipient gets it.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-#[schema(as = CampaignPreview)]
+#[derive(Debug, Clone)]
 pub struct Preview {
     pub contact_id: Option<String>,
     pub contact_name: String,

@@ -29,8 +29,7 @@ use crate::storage;
 use segment::Segment;
 
 /// Where a campaign is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
     Draft,
     PendingApproval,
@@ -98,7 +97,7 @@ impl Status {
 }
 
 /// When it goes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Schedule {
     /// As soon as it is scheduled.
@@ -116,7 +115,7 @@ impl Schedule {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Skipped {
     pub suppressed: i64,
     pub no_address: i64,
@@ -125,7 +124,7 @@ pub struct Skipped {
 
 /// Where its messages are. `sent` counts every message the provider took (delivered and
 /// opened ones too), `delivered` those delivered or opened, `failed` failures and bounces.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Stats {
     pub recipients: i64,
     pub queued: i64,
@@ -179,8 +178,8 @@ impl Stats {
     }
 }
 
-/// A campaign as the API answers it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A campaign with what is known of it now: its approval, its counts, what waits and why.
+#[derive(Debug, Clone)]
 pub struct Campaign {
     pub id: String,
     pub workspace_id: String,
@@ -210,7 +209,7 @@ impl Campaign {
     }
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Waiting {
     pub messages: i64,
     /// When the first of them may go.
@@ -219,10 +218,9 @@ pub struct Waiting {
 }
 
 /// `POST` needs `name` and `channel`; `PATCH` takes any part.
-#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Clone)]
 pub struct CampaignInput {
     pub name: Option<String>,
-    #[schema(value_type = Option<Channel>)]
     pub channel: Option<String>,
     /// `""` clears it.
     pub template_id: Option<String>,
@@ -587,7 +585,7 @@ pub async fn audience(
 }
 
 /// One page of a campaign's per-recipient log.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Recipient {
     pub contact_id: String,
     pub name: String,

@@ -18,7 +18,7 @@ use crate::storage;
 const MAX_LISTS: usize = 50;
 const MAX_CONDITIONS: usize = 10;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
     #[serde(default)]
     pub lists_any: Vec<String>,
@@ -28,14 +28,13 @@ pub struct Segment {
     pub conditions: Vec<Condition>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Condition {
     /// A custom field's name.
     pub field: String,
     /// `eq` (the default), `ne`, `gt`, `gte`, `lt`, `lte` or `contains`.
     #[serde(default = "eq")]
     pub op: String,
-    #[schema(value_type = Object)]
     pub value: Value,
 }
 
@@ -134,7 +133,7 @@ pub async fn query(
 }
 
 /// How many contacts a segment reaches on a channel, and who of them will be skipped.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Audience {
     pub contacts: i64,
     pub no_address: i64,

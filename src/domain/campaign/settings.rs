@@ -4,7 +4,6 @@
 
 use jiff::Timestamp;
 use jiff::civil::Time;
-use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
 
 use crate::domain::actor::{Actor, Scope};
@@ -18,21 +17,21 @@ use crate::storage;
 pub const DEFAULT_DAILY_TEXT_LIMIT: u32 = 500;
 const MAX_DAILY_TEXT_LIMIT: u32 = 100_000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Approval {
     pub required: bool,
     pub reviewer_email: Option<String>,
     pub reviewer_name: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuietHours {
     /// `HH:MM` in the workspace's time zone; equal to `end`: no quiet hours.
     pub start: String,
     pub end: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CampaignSettings {
     pub approval: Approval,
     pub quiet_hours: QuietHours,
@@ -74,7 +73,7 @@ impl From<storage::campaign_settings::Row> for CampaignSettings {
 }
 
 /// What `PATCH /api/v1/workspaces/{ws}` and the settings page may change; absent parts stay.
-#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Clone)]
 pub struct SettingsInput {
     pub approval: Option<ApprovalInput>,
     pub quiet_hours: Option<QuietHours>,
@@ -87,7 +86,7 @@ impl SettingsInput {
     }
 }
 
-#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Clone)]
 pub struct ApprovalInput {
     pub required: Option<bool>,
     pub reviewer_email: Option<String>,

@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use serde::Serialize;
 use sqlx::{Connection, SqliteConnection, SqlitePool};
 use tokio::sync::Notify;
 
@@ -124,13 +123,13 @@ pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> AppResult<T> + S
         .map_err(|e| AppError::Internal(e.into()))?
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Progress {
     pub rows_done: u64,
     pub rows_total: u64,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ImportView {
     pub id: String,
     /// draft, queued, running, done, failed or reverted.
@@ -142,7 +141,6 @@ pub struct ImportView {
     pub finished_at: Option<String>,
     pub progress: Progress,
     pub report: Report,
-    #[schema(value_type = Object)]
     pub mapping: Option<Mapping>,
 }
 

@@ -16,7 +16,7 @@ use crate::domain::ids::FieldDefinitionId;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::{AppError, AppResult};
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct RowError {
     /// Line in the file (line 1 is the header); for vCard, the card's BEGIN line.
     pub line: u64,
@@ -26,7 +26,7 @@ pub struct RowError {
 
 /// A cell that could not be read, left empty on its contact (or a row left out for want of
 /// anything usable), reported instead of sinking the file.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Problem {
     pub line: u64,
     pub column: Option<String>,
@@ -37,7 +37,7 @@ pub struct Problem {
 /// Problems kept in a report; beyond them only `problems_total` counts.
 pub const MAX_PROBLEMS: usize = 1000;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Report {
     pub created: u64,
     pub updated: u64,

@@ -2,8 +2,6 @@
 //! through with that mapping — the values an import would have to leave empty, by column, so
 //! the mapping page can say "3 birthdays could not be read" before anything is written.
 
-use serde::Serialize;
-
 use super::mapping::{self, Mapping, OnProblem};
 use super::plan::{self, Parsed};
 use super::source::Source;
@@ -16,8 +14,7 @@ pub const SAMPLE_ROWS: usize = 5;
 /// Values shown per column with problems.
 const EXAMPLES: usize = 3;
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[schema(as = ImportPreview)]
+#[derive(Debug)]
 pub struct Preview {
     /// `csv` or `vcf`.
     pub format: String,
@@ -26,7 +23,6 @@ pub struct Preview {
     pub delimiter: Option<String>,
     pub columns: Vec<String>,
     /// The mapping the counts below are for: the one given, else the suggested one.
-    #[schema(value_type = Object)]
     pub suggested_mapping: Mapping,
     pub sample_rows: Vec<Vec<String>>,
     /// Data rows in the file (not counting the header).
@@ -41,7 +37,7 @@ pub struct Preview {
 }
 
 /// The values of one column that cannot be read as its field's type.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct ColumnProblems {
     pub column: String,
     pub count: u64,

@@ -3,7 +3,6 @@
 //! stored (`crate::sealed`), never answered, logged or audited; a `PUT` that leaves a secret
 //! out keeps the one stored for the same kind of provider.
 
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::domain::actor::{Actor, Scope};
@@ -60,20 +59,17 @@ impl Service {
     }
 }
 
-/// `GET …/providers`: each provider's public settings and which secrets are set.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+/// Each provider's public settings and which secrets are set.
+#[derive(Debug)]
 pub struct ProvidersView {
-    #[schema(value_type = Option<Object>)]
     pub email: Option<Value>,
-    #[schema(value_type = Option<Object>)]
     pub sms: Option<Value>,
-    #[schema(value_type = Option<Object>)]
     pub ai: Option<Value>,
     pub webhook_urls: WebhookUrls,
 }
 
 /// Where providers must post their webhooks (built from `public_url`; `null` without it).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug)]
 pub struct WebhookUrls {
     pub twilio_sms: Option<String>,
     pub twilio_status: Option<String>,
@@ -420,7 +416,7 @@ fn parse<P: serde::de::DeserializeOwned>(body: Value) -> AppResult<P> {
 }
 
 /// What a test send came to: the provider's id, or its own words for the refusal.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug)]
 pub struct TestResult {
     pub ok: bool,
     pub provider_message_id: Option<String>,

@@ -22,9 +22,8 @@ use crate::storage;
 pub const TEXT_MAX_CHARS: usize = 1600;
 const EMAIL_BODY_MAX: usize = 256 * 1024;
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug)]
 pub struct MessageInput {
-    #[schema(value_type = crate::model::channel::Channel)]
     pub channel: String,
     pub template_id: Option<String>,
     /// Email only.
@@ -33,7 +32,7 @@ pub struct MessageInput {
     pub body: Option<String>,
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug)]
 pub struct Queued {
     pub communication_id: String,
     pub status: MessageStatus,

@@ -6,8 +6,7 @@
 use crate::domain::workspace::WorkspaceAccess;
 use crate::storage;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MessageStatus {
     Queued,
     Unknown,

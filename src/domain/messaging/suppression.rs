@@ -1,7 +1,6 @@
 //! The suppression list (SPEC §8.4): addresses and numbers no send may reach, because they
 //! unsubscribed, bounced, complained, replied STOP, or someone put them there by hand.
 
-use serde::Deserialize;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use super::Channel;
@@ -57,16 +56,14 @@ impl Suppression {
     }
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug)]
 pub struct SuppressionInput {
     pub address: String,
-    #[schema(value_type = crate::model::channel::Channel)]
     pub channel: String,
     /// unsubscribed, bounced, complained, stop or manual (the default).
     pub reason: Option<String>,
     /// What it stops: `marketing` (campaigns only) or `all`. By default an unsubscribe is
     /// `marketing` and every other reason `all`.
-    #[schema(value_type = Option<crate::model::suppression::SuppressionScope>)]
     pub scope: Option<String>,
 }
 

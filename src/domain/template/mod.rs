@@ -11,7 +11,7 @@ pub mod written;
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 use super::actor::{Actor, Scope};
@@ -27,8 +27,8 @@ use crate::state::AppState;
 use crate::storage;
 use render::{Compiled, Rendered, Sender, Source};
 
-/// A template as the API answers it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A template, with whether it is a favourite of the one who asked.
+#[derive(Debug, Clone)]
 pub struct Template {
     pub id: String,
     pub workspace_id: String,
@@ -79,29 +79,26 @@ impl Template {
 }
 
 /// A template shared with the caller (read-only: they copy it to use it).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct SharedTemplate {
-    #[serde(flatten)]
     pub template: Template,
     pub shared_by: Option<String>,
     pub shared_at: String,
     /// The name of the workspace it lives in (`workspace.name` in its preview).
-    #[serde(skip)]
     pub workspace_name: String,
 }
 
 /// `POST` takes every field but `preheader`; `PATCH` takes any of them.
-#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, Clone)]
 pub struct TemplateInput {
     pub name: Option<String>,
-    #[schema(value_type = Option<Channel>)]
     pub channel: Option<String>,
     pub subject: Option<String>,
     pub preheader: Option<String>,
     pub body: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
     /// Words in the name, subject or body.
     pub q: Option<String>,

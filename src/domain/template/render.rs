@@ -42,7 +42,7 @@ pub struct Source<'a> {
 }
 
 /// A filled-in template.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Rendered {
     pub subject: String,
     /// Email only: the HTML part, with the preheader hidden at its top.
