@@ -12,7 +12,8 @@ pub const PAIRS: &str = "WITH typed AS (
          -- Names, and numbers, that two or more contacts share: each one GROUP BY over its
          -- index (linear in contacts, whatever their names); then only their holders are
          -- chained, each with the next of its name or number. Contacts of an import still
-         -- running are in the indexes: pairs that hold one are dropped below, through the view.
+         -- running are in the indexes but not in the chains (the row is read for the key
+         -- anyway), so the chain joins the visible ones on either side of them.
          shared_names AS (
             SELECT person_key AS k FROM base_contacts
              WHERE workspace_id = ?1
@@ -24,6 +25,7 @@ pub const PAIRS: &str = "WITH typed AS (
             SELECT x.id AS a, lead(x.id) OVER (PARTITION BY x.person_key ORDER BY x.id) AS b
               FROM shared_names s CROSS JOIN base_contacts x
              WHERE x.workspace_id = ?1 AND x.person_key = s.k
+               AND (x.import_pending IS NULL OR x.import_pending NOT IN (SELECT import_id FROM hidden_imports))
          ),
          shared_phones AS (
             SELECT primary_phone AS phone FROM base_contacts
@@ -34,18 +36,13 @@ pub const PAIRS: &str = "WITH typed AS (
             SELECT x.id AS a, lead(x.id) OVER (PARTITION BY x.primary_phone ORDER BY x.id) AS b
               FROM shared_phones p CROSS JOIN base_contacts x
              WHERE x.workspace_id = ?1 AND x.primary_phone = p.phone
+               AND (x.import_pending IS NULL OR x.import_pending NOT IN (SELECT import_id FROM hidden_imports))
          ),
          namesakes AS (
-            SELECT a, b FROM name_chain
-             WHERE b IS NOT NULL AND a >= ?2
-               AND EXISTS (SELECT 1 FROM contacts x WHERE x.id = a)
-               AND EXISTS (SELECT 1 FROM contacts y WHERE y.id = b)
+            SELECT a, b FROM name_chain WHERE b IS NOT NULL AND a >= ?2
          ),
          phone_sharers AS (
-            SELECT a, b FROM phone_chain
-             WHERE b IS NOT NULL AND a >= ?2
-               AND EXISTS (SELECT 1 FROM contacts x WHERE x.id = a)
-               AND EXISTS (SELECT 1 FROM contacts y WHERE y.id = b)
+            SELECT a, b FROM phone_chain WHERE b IS NOT NULL AND a >= ?2
          )
          SELECT a, b, group_concat(reason, ' and ') FROM (
             SELECT a, b, 'same name and company' AS reason FROM namesakes WHERE b IS NOT NULL

@@ -583,10 +583,18 @@ async fn each_person_chooses_the_lists_columns() {
 async fn rows_show_the_shown_columns_values_in_every_order() {
     let k = book().await;
     let from = k.contacts_page();
+    // The chosen fields' cells: each row's cells after its first six (tick, name, email,
+    // phone, company, stage).
     let cells = |body: &str| -> Vec<String> {
-        body.split("<td class=\"c-more\">")
+        let rows = body.split("<tbody>").nth(1).unwrap().split("</tbody>").next().unwrap();
+        rows.split("<tr>")
             .skip(1)
-            .map(|cell| cell.split("</td>").next().unwrap().to_string())
+            .flat_map(|row| {
+                row.split("<td>")
+                    .skip(7)
+                    .map(|cell| cell.split("</td>").next().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            })
             .collect()
     };
     let newest = k.b.get(&from).await.body;

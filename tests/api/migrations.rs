@@ -315,6 +315,67 @@ async fn the_duplicates_query_walks_the_indexes_once() {
     );
 }
 
+/// A contact of an import still running is in the indexes but nobody sees it yet: the
+/// duplicates view chains the visible namesakes (and sharers of a number) on either side of it,
+/// so they pair with each other, and never with it.
+#[tokio::test]
+async fn duplicates_chain_around_a_running_imports_contacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let pool = db::open(&dir.path().join("pi-crm.db")).await.unwrap();
+    db::migrate(&pool).await.unwrap();
+    sqlx::raw_sql(
+        "INSERT INTO users (id, email, password_hash, name, created_at, password_changed_at)
+              VALUES ('u1', 'andy@example.com', 'x', 'Andy', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z');
+         INSERT INTO workspaces (id, user_id, name, created_at) VALUES ('w1', 'u1', 'Borrowers', '2026-01-01T00:00:00Z');
+         INSERT INTO hidden_imports (import_id) VALUES ('i1');
+         INSERT INTO base_contacts (id, workspace_id, created_on, first_name, last_name, company, primary_phone, import_pending)
+              VALUES ('c1', 'w1', '2026-01-01', 'John', 'Smith', 'Acme', NULL, NULL),
+                     ('c2', 'w1', '2026-01-01', 'JOHN', 'Smith', 'acme', NULL, 'i1'),
+                     ('c3', 'w1', '2026-01-01', 'John', 'Smith', 'Acme', NULL, NULL),
+                     ('p1', 'w1', '2026-01-01', 'Ann', 'Lee', NULL, '+14155550123', NULL),
+                     ('p2', 'w1', '2026-01-01', 'Bo', 'Ng', NULL, '+14155550123', 'i1'),
+                     ('p3', 'w1', '2026-01-01', 'Cy', 'Ho', NULL, '+14155550123', NULL);",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let pairs: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(pi_crm::storage::duplicates::PAIRS))
+        .bind("w1")
+        .bind("")
+        .bind("")
+        .bind(50)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let pair = |a: &str, b: &str, why: &str| (a.to_string(), b.to_string(), why.to_string());
+    assert_eq!(
+        pairs,
+        [
+            pair("c1", "c3", "same name and company"),
+            pair("p1", "p3", "shared phone number")
+        ]
+    );
+    // Once the import is done, its contacts join the chains.
+    sqlx::query("DELETE FROM hidden_imports").execute(&pool).await.unwrap();
+    let pairs: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(pi_crm::storage::duplicates::PAIRS))
+        .bind("w1")
+        .bind("")
+        .bind("")
+        .bind(50)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        pairs,
+        [
+            pair("c1", "c2", "same name and company"),
+            pair("c2", "c3", "same name and company"),
+            pair("p1", "p2", "shared phone number"),
+            pair("p2", "p3", "shared phone number"),
+        ]
+    );
+}
+
 /// An import sets the journal's triggers aside in each of its transactions and makes them
 /// again: the schema reads back the same, and another connection that knew the old schema
 /// deletes a contact in its next write transaction at the first try (SQLite's FTS5 table,
