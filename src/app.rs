@@ -243,15 +243,16 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::body_deadline::layer,
         ))
+        .layer(middleware::from_fn(crate::compress::whole))
         .layer(compression())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
-/// Pages and API answers (HTML, JSON) are gzipped at the fastest level: a 100-row contacts page
-/// shrinks from 84 KB to 12.5 KB over a phone's link. They are made per request on a 2-core Pi:
-/// gzip (zlib-rs) costs the contacts page 12 % of its throughput where brotli's fastest costs
-/// 27 % (`docs/benchmarks.md`), so a browser that offers both gets gzip here.
+/// What `compress::whole` leaves (answers streamed or larger than 4 MB: exports, downloads) is
+/// gzipped here as it streams, at the fastest level. Pages are made per request on a 2-core
+/// Pi, where brotli's fastest cost the contacts page 27 % of its throughput against gzip's
+/// 12 % (`docs/benchmarks.md`), so a browser that offers both gets gzip.
 pub(crate) fn compression() -> tower_http::compression::CompressionLayer {
     tower_http::compression::CompressionLayer::new()
         .no_br()

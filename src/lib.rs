@@ -8,6 +8,7 @@ pub mod backup;
 pub mod body_deadline;
 pub mod cli;
 pub mod clock;
+pub mod compress;
 pub mod config;
 pub mod dav;
 pub mod domain;

@@ -33,6 +33,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             crate::body_deadline::layer,
         ))
+        .layer(middleware::from_fn(crate::compress::whole))
         .layer(crate::app::compression())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

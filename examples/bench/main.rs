@@ -104,7 +104,7 @@ fn foundation(binary: &Path) {
     let mut server = spawn_server(binary, &data, port);
     wait_healthy(port);
     std::thread::sleep(Duration::from_secs(2));
-    println!("idle RSS after start: {:.1} MB", rss_mb(server.id(), "VmRSS"));
+    println!("idle RSS after start: {}", imports::rss_parts(server.id()));
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

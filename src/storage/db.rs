@@ -15,7 +15,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long a connection beyond the first may sit unused before the pool closes it.
-pub const IDLE_CONNECTION: Duration = Duration::from_secs(60);
+pub const IDLE_CONNECTION: Duration = Duration::from_secs(30);
 
 /// Opens (creating if needed) the database at `path`. WAL lets readers run beside the one
 /// writer; `synchronous=NORMAL` is durable across power loss in WAL mode except for the last
@@ -37,9 +37,10 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
     let pool = SqlitePoolOptions::new()
         .max_connections(4)
         .min_connections(1)
-        // Each connection keeps up to 2 MB of pages: after a busy minute the pool goes back
-        // to one, so memory taken by a burst of work comes back (issue 35) and a page after
-        // a quiet spell opens a connection again (well under a millisecond on a local file).
+        // Each connection keeps up to 2 MB of pages: within a minute of a busy spell the pool
+        // is back to one (sqlx looks every `IDLE_CONNECTION`), so memory taken by a burst of
+        // work comes back (issue 35); the next burst opens connections again, well under a
+        // millisecond each on a local file.
         .idle_timeout(Some(IDLE_CONNECTION))
         // A file on local disk does not drop connections the way a server does; sqlx's ping
         // before every checkout was a round trip to the connection's thread per statement.

@@ -219,8 +219,38 @@ async fn http_conventions_compression_caching_and_405() {
         let encoding = "gzip";
         assert_eq!(r.headers()["content-encoding"], encoding);
         assert_eq!(r.headers()["cache-control"], "no-store");
-        let len = r.bytes().await.unwrap().len();
-        assert!(len * 4 < plain_len, "{encoding}: {len} bytes against {plain_len}");
+        assert_eq!(r.headers()["vary"], "accept-encoding");
+        // Compressed in one piece: its length is known before it is sent.
+        let stated: usize = r.headers()["content-length"].to_str().unwrap().parse().unwrap();
+        let packed = r.bytes().await.unwrap();
+        assert_eq!(packed.len(), stated);
+        assert!(
+            packed.len() * 4 < plain_len,
+            "{encoding}: {} bytes against {plain_len}",
+            packed.len()
+        );
+        let mut page = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&packed[..]), &mut page).unwrap();
+        assert!(
+            page.starts_with("<!doctype html>") && page.contains("Borrower 99"),
+            "{page}"
+        );
+        assert!(
+            page.len().abs_diff(plain_len) < 200,
+            "{} against {plain_len}",
+            page.len()
+        );
+    }
+    // A client that refuses gzip gets the page as it is.
+    for refuses in ["gzip;q=0", "identity", "br;q=0, *;q=0"] {
+        let r = b
+            .client
+            .get(app.url(&page))
+            .header("accept-encoding", refuses)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.headers().get("content-encoding").is_none(), "{refuses}");
     }
     let css = app
         .anonymous()
