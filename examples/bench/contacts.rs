@@ -245,10 +245,10 @@ pub fn page_at_10k(binary: &Path) {
     println!("{SMALL_OFFICE} contacts: {}", rt.block_on(page_bytes(&base, &path)));
     // Without compression, then with what a browser offers (the server answers it with gzip),
     // in turns: runs on this VM drift by ±10 % on their own, so each pair is measured side by
-    // side and the cost of compression is read off the medians of three turns.
+    // side and the cost of compression is read off the medians of five turns.
     let mut plain = Vec::new();
     let mut gzip = Vec::new();
-    for _ in 0..3 {
+    for _ in 0..5 {
         for (encoding, into) in [(None, &mut plain), (Some("gzip, deflate, br, zstd"), &mut gzip)] {
             let Some(line) = rt.block_on(wrk_page_encoded(&base, &path, encoding)) else {
                 println!("the contacts page at 10k: wrk is not installed; skipped");
@@ -261,7 +261,7 @@ pub fn page_at_10k(binary: &Path) {
     }
     let (plain, gzip) = (median(&mut plain), median(&mut gzip));
     println!(
-        "{SMALL_OFFICE} contacts: median of three turns: {plain:.0} req/s without compression, {gzip:.0} with gzip: \
+        "{SMALL_OFFICE} contacts: median of five turns: {plain:.0} req/s without compression, {gzip:.0} with gzip: \
          compression costs {:.1} % of req/s",
         100.0 * (1.0 - gzip / plain)
     );

@@ -44,17 +44,17 @@ pub const PAIRS: &str = "WITH typed AS (
          phone_sharers AS (
             SELECT a, b FROM phone_chain WHERE b IS NOT NULL AND a >= ?2
          )
-         SELECT a, b, group_concat(reason, ' and ') FROM (
+         SELECT a, b, replace(group_concat(DISTINCT reason ORDER BY reason), ',', ' and ') FROM (
             SELECT a, b, 'same name and company' AS reason FROM namesakes WHERE b IS NOT NULL
-            UNION
+            UNION ALL
             SELECT a, b, 'shared phone number' FROM phone_sharers WHERE b IS NOT NULL
-            UNION
+            UNION ALL
             SELECT min(c.id, v.contact_id) AS a, max(c.id, v.contact_id) AS b, 'shared email'
               FROM custom_fields v JOIN contacts c
                 ON c.workspace_id = v.workspace_id AND c.primary_email = v.field_value AND c.id <> v.contact_id
              WHERE v.workspace_id = ?1 AND v.field_name IN (SELECT field_name FROM typed WHERE field_type = 'email')
                AND EXISTS (SELECT 1 FROM contacts z WHERE z.id = v.contact_id)
-            UNION
+            UNION ALL
             SELECT min(c.id, v.contact_id), max(c.id, v.contact_id), 'shared phone number'
               FROM custom_fields v JOIN contacts c
                 ON c.id = (SELECT h.id FROM contacts h
@@ -79,7 +79,9 @@ pub const PAIRS: &str = "WITH typed AS (
 ///   phone value with the first contact whose primary phone it is (the chain joins the rest),
 ///   through `custom_fields_lookup` and those indexes.
 ///
-/// A pair found for several reasons is one pair, its reasons joined.
+/// A pair found for several reasons is one pair, its reasons joined in alphabetical order (the
+/// reasons are gathered without removing repeats, `UNION ALL`: the one grouping by pair does
+/// that, where each `UNION` sorted every pair once more).
 pub async fn pairs(
     db: &SqlitePool,
     ws: &WorkspaceAccess,
