@@ -1,12 +1,12 @@
 //! Pages and API answers gzipped in one piece.
 //!
 //! A page or a JSON answer is made whole before it is sent, so it is compressed whole: one
-//! deflate pass into one buffer, sent with its `Content-Length`. The compressor's state (some
-//! 300 KB: its window and hash tables) is made once per worker thread and reset for each
-//! answer. tower-http's streaming encoder, which the downloads keep (`app::compression`),
-//! makes that state afresh for every answer and keeps one alive per answer in flight: with
-//! 32 pages in flight on a 2-core Pi it cost twice the CPU of the deflate itself
-//! (`docs/benchmarks.md`, issue 32).
+//! deflate pass into one buffer, sent with its `Content-Length` (a streamed answer is sent in
+//! chunks of unknown total). The compressor's state (some 300 KB: its window and hash tables)
+//! is made once per worker thread and reset for each answer, where tower-http's streaming
+//! encoder makes it afresh for each answer; on the 62 KB contacts page that is 55–60 µs of
+//! deflate against 61–67 µs (`docs/benchmarks.md`). Downloads, which stream, keep tower-http's
+//! encoder (`app::compression`).
 
 use std::cell::RefCell;
 

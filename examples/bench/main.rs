@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 const PASSWORD: &str = "benchmark password";
 
 fn main() {
+    // The harness's own HTTP clients use rustls with ring, as pi-crm does (`app::open_state`
+    // installs it too, but the foundation figures run before anything opens a database).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let binary = PathBuf::from(
         std::env::args()
             .nth(1)

@@ -315,6 +315,18 @@ async fn the_duplicates_query_walks_the_indexes_once() {
     );
 }
 
+/// The first page of the duplicates view's pairs in workspace `w1`.
+async fn first_pairs(pool: &SqlitePool) -> Vec<(String, String, String)> {
+    sqlx::query_as(sqlx::AssertSqlSafe(pi_crm::storage::duplicates::PAIRS))
+        .bind("w1")
+        .bind("")
+        .bind("")
+        .bind(50)
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
 /// A contact of an import still running is in the indexes but nobody sees it yet: the
 /// duplicates view chains the visible namesakes (and sharers of a number) on either side of it,
 /// so they pair with each other, and never with it. A pair found twice is one pair.
@@ -339,14 +351,7 @@ async fn duplicates_chain_around_a_running_imports_contacts() {
     .execute(&pool)
     .await
     .unwrap();
-    let pairs: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(pi_crm::storage::duplicates::PAIRS))
-        .bind("w1")
-        .bind("")
-        .bind("")
-        .bind(50)
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let pairs = first_pairs(&pool).await;
     let pair = |a: &str, b: &str, why: &str| (a.to_string(), b.to_string(), why.to_string());
     assert_eq!(
         pairs,
@@ -357,14 +362,7 @@ async fn duplicates_chain_around_a_running_imports_contacts() {
     );
     // Once the import is done, its contacts join the chains.
     sqlx::query("DELETE FROM hidden_imports").execute(&pool).await.unwrap();
-    let pairs: Vec<(String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(pi_crm::storage::duplicates::PAIRS))
-        .bind("w1")
-        .bind("")
-        .bind("")
-        .bind(50)
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let pairs = first_pairs(&pool).await;
     assert_eq!(
         pairs,
         [
