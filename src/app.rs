@@ -111,6 +111,9 @@ impl App {
         if workers == Workers::All {
             running.push(tokio::spawn(sweep_sessions(self.state.clone())));
             running.push(tokio::spawn(record_activity(self.state.clone())));
+            running.push(tokio::spawn(crate::storage::db::shrink_when_quiet(
+                self.state.db.clone(),
+            )));
             running.push(crate::jobs::imports::spawn(self.state.clone()));
             running.push(crate::jobs::scheduler::spawn(self.state.clone()));
             running.push(crate::jobs::outbox::spawn(self.state.clone()));

@@ -51,6 +51,26 @@ pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
     Ok(pool)
 }
 
+/// Runs for the server's life: once the pool is down to one idle connection (the others close
+/// after `IDLE_CONNECTION` unused), that connection hands its page cache back too, so a quiet
+/// server keeps none of a busy spell's pages (issue 35: memory a minute after heavy use). The
+/// next request reads its pages again from the operating system's cache.
+pub async fn shrink_when_quiet(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(IDLE_CONNECTION);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        if pool.size() > 1 || pool.num_idle() < pool.size() as usize {
+            continue;
+        }
+        // Never waits: a connection taken by now means the quiet is over.
+        let Some(mut conn) = pool.try_acquire() else { continue };
+        if let Err(e) = sqlx::query("PRAGMA shrink_memory").execute(&mut *conn).await {
+            tracing::debug!(error = %e, "shrinking an idle connection's cache failed");
+        }
+    }
+}
+
 /// Applies the migrations that have not run yet.
 pub async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
     MIGRATOR
