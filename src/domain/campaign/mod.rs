@@ -271,13 +271,13 @@ async fn answer(state: &AppState, ws: &WorkspaceAccess, stored: Stored) -> AppRe
         })
     } else {
         let (messages, until, reason) = storage::outbox::campaign_waiting(&state.db, ws, &stored.row.id).await?;
-        until
-            .filter(|until| messages > 0 && *until > crate::clock::now_text())
-            .map(|until| Waiting {
-                messages,
-                until,
-                reason: reason.unwrap_or_else(|| "waiting for its turn".into()),
-            })
+        // The server's clock (a test's fixed one), as the outbox uses when it sends.
+        let now = state.clock.now_text();
+        until.filter(|until| messages > 0 && *until > now).map(|until| Waiting {
+            messages,
+            until,
+            reason: reason.unwrap_or_else(|| "waiting for its turn".into()),
+        })
     };
     let r = stored.row;
     Ok(Campaign {
