@@ -48,7 +48,9 @@ pub async fn whole(req: Request, next: Next) -> Response {
         // A body that fails while read in memory has nothing to send either.
         return Response::from_parts(parts, Body::empty());
     };
-    let packed = gzip(&bytes);
+    let Some(packed) = gzip(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
     parts.headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     parts.headers.remove(CONTENT_LENGTH);
     parts.headers.append(VARY, HeaderValue::from_static("accept-encoding"));
@@ -100,13 +102,13 @@ fn compressible(headers: &HeaderMap) -> bool {
 }
 
 /// `data` as a gzip member (RFC 1952): a fixed header, the deflate stream at the fastest
-/// level, the CRC-32 and the length.
-pub fn gzip(data: &[u8]) -> Vec<u8> {
+/// level, the CRC-32 and the length; `None` if deflate refused (the answer then goes as it is).
+pub fn gzip(data: &[u8]) -> Option<Vec<u8>> {
     // Header: magic, deflate, no flags, no time, fastest (`04`), unknown OS (`ff`).
     const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 4, 0xff];
     let mut out = Vec::with_capacity(data.len() / 4 + 64);
     out.extend_from_slice(&HEADER);
-    DEFLATE.with(|cell| {
+    let deflated = DEFLATE.with(|cell| {
         let mut slot = cell.borrow_mut();
         let deflate = slot.get_or_insert_with(|| Compress::new(Compression::fast(), false));
         deflate.reset();
@@ -118,33 +120,25 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
                 .unwrap_or(data.len())
                 .min(data.len());
             match deflate.compress_vec(&data[read..], &mut out, FlushCompress::Finish) {
-                Ok(Status::StreamEnd) => break,
+                Ok(Status::StreamEnd) => return true,
                 Ok(Status::Ok | Status::BufError) => {}
-                // Deflate fails only on a misuse of its state; start afresh rather than send
-                // half a stream.
+                // Deflate fails only on a misuse of its state: the next answer gets a new one.
                 Err(_) => {
                     *slot = None;
-                    out.truncate(HEADER.len());
-                    return gzip_afresh(data, &mut out);
+                    return false;
                 }
             }
         }
     });
+    if !deflated {
+        return None;
+    }
     let mut crc = Crc::new();
     crc.update(data);
     out.extend_from_slice(&crc.sum().to_le_bytes());
     // ISIZE is the length modulo 2^32 (RFC 1952 §2.3.1).
     out.extend_from_slice(&(data.len() as u32).to_le_bytes());
-    out
-}
-
-/// The deflate stream of `data` from a state of its own (after a failure of the kept one).
-fn gzip_afresh(data: &[u8], out: &mut Vec<u8>) {
-    use std::io::Write;
-    let mut encoder = flate2::write::DeflateEncoder::new(std::mem::take(out), Compression::fast());
-    // Writing to memory cannot fail.
-    encoder.write_all(data).ok();
-    *out = encoder.finish().unwrap_or_default();
+    Some(out)
 }
 
 #[cfg(test)]
@@ -171,10 +165,10 @@ mod tests {
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
         for data in [&b""[..], b"x", &page[..1000], &page, &noise, &page[..5000]] {
-            let packed = gzip(data);
+            let packed = gzip(data).unwrap();
             assert_eq!(unzip(&packed), data, "{} bytes", data.len());
         }
-        assert!(gzip(&page).len() * 5 < page.len());
+        assert!(gzip(&page).unwrap().len() * 5 < page.len());
     }
 
     fn headers(accept: &[&str]) -> HeaderMap {
