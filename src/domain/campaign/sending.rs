@@ -196,7 +196,7 @@ pub async fn resume(state: &AppState, actor: &Actor, ws: &WorkspaceAccess, id: &
     if !storage::campaigns::transition(&mut tx, ws, id.as_str(), &["paused"], to.as_str()).await? {
         return Err(AppError::conflict("only a paused campaign can be resumed"));
     }
-    storage::outbox::release_campaign(&mut tx, ws, id.as_str(), &crate::clock::now_text()).await?;
+    storage::outbox::release_campaign(&mut tx, ws, id.as_str(), &state.clock.now_text()).await?;
     audit::in_workspace(&mut tx, actor, ws.id(), "campaign.resume", "campaign", id.as_str()).await?;
     tx.commit().await?;
     state.outbox.notify_one();
