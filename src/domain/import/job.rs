@@ -408,8 +408,12 @@ fn time_to_commit(open_for: std::time::Duration) -> bool {
     open_for >= TRANSACTION_TIME && (storage::db::writers_waiting() || open_for >= TRANSACTION_TIME_ALONE)
 }
 
-/// How often a run starts the write-ahead log over (`storage::db::restart_wal`).
-const WAL_RESTART_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+/// How often a run starts the write-ahead log over (`storage::db::restart_wal`). Each restart
+/// copies every page the log holds into the database, and an import changes the same index
+/// pages transaction after transaction: every 2 s, a 100k-row import alone spent 2.0–2.1 s
+/// copying; every 6 s, 0.8–1.6 s, with the log at most three times as long (`./scripts/bench
+/// imports`, docs/benchmarks.md, session 23).
+const WAL_RESTART_EVERY: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// Claims the oldest queued import for a run (`storage::imports::claim_next`).
 pub async fn claim_next(db: &SqlitePool) -> AppResult<Option<ImportRow>> {
