@@ -11,7 +11,7 @@ use pi_crm::domain::{user, workspace};
 use serde_json::{Value, json};
 
 use super::contacts::{api_client, login};
-use super::{free_port, page_csrf, rss_mb, spawn_server, stop, wait_healthy};
+use super::{free_port, page_csrf, rss_mb, rss_parts, spawn_server, stop, wait_healthy};
 
 const ROWS: usize = 100_000;
 
@@ -222,16 +222,6 @@ fn settle(pid: u32) {
         started.elapsed().as_secs_f64(),
         rss_parts(pid)
     );
-}
-
-/// `VmRSS`, and its anonymous and file-backed parts.
-pub fn rss_parts(pid: u32) -> String {
-    format!(
-        "{:.1} MB ({:.1} MB anonymous, {:.1} MB mapped from files)",
-        rss_mb(pid, "VmRSS"),
-        rss_mb(pid, "RssAnon"),
-        rss_mb(pid, "RssFile")
-    )
 }
 
 /// A 45 MB file through the web form, as a person uploads it: the CSRF check reads only the

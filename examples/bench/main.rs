@@ -107,7 +107,7 @@ fn foundation(binary: &Path) {
     let mut server = spawn_server(binary, &data, port);
     wait_healthy(port);
     std::thread::sleep(Duration::from_secs(2));
-    println!("idle RSS after start: {}", imports::rss_parts(server.id()));
+    println!("idle RSS after start: {}", rss_parts(server.id()));
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -299,6 +299,16 @@ pub fn rss_mb(pid: u32, field: &str) -> f64 {
         .and_then(|v| v.parse().ok())
         .unwrap();
     kb / 1024.0
+}
+
+/// `VmRSS`, and its anonymous and file-backed parts.
+pub fn rss_parts(pid: u32) -> String {
+    format!(
+        "{:.1} MB ({:.1} MB anonymous, {:.1} MB mapped from files)",
+        rss_mb(pid, "VmRSS"),
+        rss_mb(pid, "RssAnon"),
+        rss_mb(pid, "RssFile")
+    )
 }
 
 pub fn percentile(sorted: &[Duration], p: usize) -> Duration {
