@@ -2,7 +2,7 @@
 //! A merge is one transaction: the survivor takes the union of custom fields (the caller says
 //! which side wins each conflict), the other's lists and timeline, and the other is deleted.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::SqlitePool;
 
@@ -15,6 +15,7 @@ use super::workspace::WorkspaceAccess;
 use super::{audit, comms};
 use crate::error::{AppError, AppResult};
 use crate::storage;
+use crate::storage::contacts::Values;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
@@ -163,15 +164,20 @@ pub async fn possible_duplicates(
             Ok(storage::duplicates::pairs(db, ws, after, spec.fetch()).await?)
         })
         .await?;
+    // The page's contacts in one statement: a hundred loads, one round trip each to the
+    // connection's thread, were a third of a page computed afresh.
+    let mut ids: Vec<String> = pairs.iter().flat_map(|(a, b, _)| [a.clone(), b.clone()]).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let found: HashMap<String, ContactRecord> = storage::contacts::load_many(db, ws, &ids, Values::All)
+        .await?
+        .into_iter()
+        .map(|c| (c.id.clone(), c))
+        .collect();
     let mut out = Vec::with_capacity(pairs.len());
     for (a, b, reason) in pairs {
-        let (Some(a), Some(b)) = (ContactId::parse(&a), ContactId::parse(&b)) else {
-            continue;
-        };
-        if let (Some(a), Some(b)) = (
-            storage::contacts::load(db, ws, &a).await?,
-            storage::contacts::load(db, ws, &b).await?,
-        ) {
+        // A contact in two pairs of the page is in both (a chain: A-B, B-C).
+        if let (Some(a), Some(b)) = (found.get(&a).cloned(), found.get(&b).cloned()) {
             out.push(PossibleDuplicate { reason, a, b });
         }
     }
