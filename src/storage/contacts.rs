@@ -654,32 +654,6 @@ pub async fn fold_staged_values(conn: &mut SqliteConnection, ws: &WorkspaceAcces
     Ok(())
 }
 
-/// A number of contacts and of custom values.
-#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
-pub struct RowCounts {
-    pub contacts: i64,
-    pub values: i64,
-}
-
-impl RowCounts {
-    /// These counts less `other`'s, never below zero.
-    pub fn without(self, other: RowCounts) -> RowCounts {
-        RowCounts {
-            contacts: (self.contacts - other.contacts).max(0),
-            values: (self.values - other.values).max(0),
-        }
-    }
-}
-
-/// How many contacts and custom values the whole database holds.
-pub async fn count_rows(conn: &mut SqliteConnection) -> Result<RowCounts, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT (SELECT count(*) FROM base_contacts) AS contacts, (SELECT count(*) FROM custom_fields) AS \"values\"",
-    )
-    .fetch_one(conn)
-    .await
-}
-
 /// Contacts by id, with their custom values and lists (a campaign's batch, a page sorted by a
 /// field), in no particular order; ids of another workspace, or deleted since, are simply
 /// not found.

@@ -151,7 +151,7 @@ pub async fn begin_write(pool: &SqlitePool) -> Result<sqlx::Transaction<'static,
 
 /// To run first in each write transaction: reads the schema again if another connection
 /// changed it (an import or a revert sets indexes and triggers aside and makes them again,
-/// `storage::paused_indexes`). Otherwise SQLite finds the change while it compiles the
+/// `storage::paused_triggers`). Otherwise SQLite finds the change while it compiles the
 /// transaction's first statement, and for a `DELETE` of contacts — whose trigger removes
 /// their search documents from the FTS5 table while foreign keys cascade — the FTS5 table's
 /// own look-ups reset the schema half-way through and the statement fails once with "no such

@@ -3,8 +3,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 use crate::clock;
 use crate::model::access::WorkspaceAccess;
 use crate::model::ids::{ImportId, UserId};
-use crate::storage::contacts::RowCounts;
-use crate::storage::paused_indexes::{self, Paused};
+use crate::storage::paused_triggers::{self, Paused};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ImportRow {
@@ -187,13 +186,16 @@ pub async fn requeue(conn: &mut SqliteConnection, id: &str, held: &str) -> Resul
 
 /// Sets aside, for one transaction that writes only contacts an import still hides (and their
 /// values), the CardDAV journal's triggers on new contacts and values: they skip such rows,
-/// but cost a trigger program per row to find that out (`storage::paused_indexes`). Once per
+/// but cost a trigger program per row to find that out (`storage::paused_triggers`). Once per
 /// transaction: each pause changes the schema, and this connection prepares its statements
 /// again after it.
 pub async fn pause_journal(conn: &mut SqliteConnection) -> Result<Paused, sqlx::Error> {
-    paused_indexes::pause(
+    paused_triggers::pause(
         conn,
-        &[paused_indexes::JOURNAL_NEW_CONTACTS, paused_indexes::JOURNAL_NEW_VALUES],
+        &[
+            paused_triggers::JOURNAL_NEW_CONTACTS,
+            paused_triggers::JOURNAL_NEW_VALUES,
+        ],
     )
     .await
 }
@@ -246,23 +248,26 @@ pub async fn forget_run(conn: &mut SqliteConnection, id: &str) -> Result<(), sql
 
 /// Clears the import mark of up to `limit` contacts of an import people can see now (they
 /// read the same either way; unmarked, a read need not ask whether the import is hidden);
-/// returns how many.
-pub async fn unmark_some(conn: &mut SqliteConnection, id: &str, limit: i64) -> Result<u64, sqlx::Error> {
+/// returns how many. Marks a revert is making (its claim runs past `now`) stay.
+pub async fn unmark_some(conn: &mut SqliteConnection, id: &str, limit: i64, now: &str) -> Result<u64, sqlx::Error> {
     let done = sqlx::query(
         "UPDATE base_contacts SET import_pending = NULL WHERE rowid IN
            (SELECT rowid FROM base_contacts WHERE import_pending = ?1 LIMIT ?2)
-           AND ?1 NOT IN (SELECT import_id FROM hidden_imports)",
+           AND ?1 NOT IN (SELECT import_id FROM hidden_imports)
+           AND ?1 NOT IN (SELECT id FROM imports WHERE status = 'done' AND lease_until >= ?3)",
     )
     .bind(id)
     .bind(limit)
+    .bind(now)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
 }
 
 /// Imports that still mark contacts although nobody hides them (a run stopped while clearing
-/// its marks): one seek per import.
-pub async fn marked_but_shown(db: &SqlitePool) -> Result<Vec<String>, sqlx::Error> {
+/// its marks, or a revert stopped while marking them): one seek per import. A finished import
+/// whose revert holds it still (its claim runs past `now`) is left to the revert.
+pub async fn marked_but_shown(db: &SqlitePool, now: &str) -> Result<Vec<String>, sqlx::Error> {
     let mut found = Vec::new();
     let mut after = String::new();
     loop {
@@ -272,15 +277,113 @@ pub async fn marked_but_shown(db: &SqlitePool) -> Result<Vec<String>, sqlx::Erro
                 .fetch_one(db)
                 .await?;
         let Some(next) = next else { return Ok(found) };
-        let hidden: Option<i64> = sqlx::query_scalar("SELECT 1 FROM hidden_imports WHERE import_id = ?")
-            .bind(&next)
-            .fetch_optional(db)
-            .await?;
+        let hidden: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM hidden_imports WHERE import_id = ?1
+             UNION ALL
+             SELECT 1 FROM imports WHERE id = ?1 AND status = 'done' AND lease_until >= ?2",
+        )
+        .bind(&next)
+        .bind(now)
+        .fetch_optional(db)
+        .await?;
         if hidden.is_none() {
             found.push(next.clone());
         }
         after = next;
     }
+}
+
+/// Claims a finished import for its revert until `until`, unless another revert holds it (a
+/// claim that runs past `now`); false then, or when it is no longer a finished import.
+pub async fn claim_revert(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    id: &str,
+    now: &str,
+    until: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE imports SET lease_until = ?
+          WHERE id = ? AND workspace_id = ? AND status = 'done' AND (lease_until IS NULL OR lease_until < ?)",
+    )
+    .bind(until)
+    .bind(id)
+    .bind(ws.id())
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Renews a revert's claim (`claim_revert`, as last written `held`) until `until`; false when
+/// it was lost (it lapsed and its marks were cleared: the revert starts again).
+pub async fn renew_revert(conn: &mut SqliteConnection, id: &str, held: &str, until: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE imports SET lease_until = ? WHERE id = ? AND status = 'done' AND lease_until = ?")
+        .bind(until)
+        .bind(id)
+        .bind(held)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks with the import's id up to `limit` of the contacts it created that are still here and
+/// unmarked, in id order after `after`: once the import is hidden, they are out of every view
+/// at once (`hide`). Returns the last id marked (`None`: none were left).
+pub async fn mark_created_some(
+    conn: &mut SqliteConnection,
+    ws: &WorkspaceAccess,
+    import: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    let last: Option<String> = sqlx::query_scalar(
+        "SELECT max(contact_id) FROM (SELECT contact_id FROM import_items
+          WHERE import_id = ? AND workspace_id = ? AND action = 'created' AND contact_id > ?
+          ORDER BY contact_id LIMIT ?)",
+    )
+    .bind(import)
+    .bind(ws.id())
+    .bind(after)
+    .bind(limit)
+    .fetch_one(&mut *conn)
+    .await?;
+    let Some(last) = last else { return Ok(None) };
+    sqlx::query(
+        "UPDATE base_contacts SET import_pending = ?1 WHERE workspace_id = ?2 AND id IN
+           (SELECT contact_id FROM import_items WHERE import_id = ?1 AND action = 'created'
+              AND contact_id > ?3 AND contact_id <= ?4)",
+    )
+    .bind(import)
+    .bind(ws.id())
+    .bind(after)
+    .bind(&last)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(last))
+}
+
+/// Reverted imports whose contacts are still hidden, not yet all deleted (a revert stopped
+/// half-way).
+pub async fn reverted_but_hidden(db: &SqlitePool) -> Result<Vec<ImportRow>, sqlx::Error> {
+    sqlx::query_as(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM imports WHERE status = 'reverted' AND id IN (SELECT import_id FROM hidden_imports)"
+    ))
+    .fetch_all(db)
+    .await
+}
+
+/// Marks a revert done as people see it (its contacts hidden in the same transaction), and
+/// lets go of its claim.
+pub async fn set_reverted(conn: &mut SqliteConnection, ws: &WorkspaceAccess, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE imports SET status = 'reverted', lease_until = NULL WHERE id = ? AND workspace_id = ?")
+        .bind(id)
+        .bind(ws.id())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Keeps a row an import writes only when it finishes (`import_deferred_rows`).
@@ -481,71 +584,6 @@ pub async fn item(
         .bind(ws.id())
         .fetch_optional(conn)
         .await
-}
-
-/// How many contacts an import created, and how many custom values they hold now.
-pub async fn created_rows(
-    conn: &mut SqliteConnection,
-    ws: &WorkspaceAccess,
-    import: &str,
-) -> Result<RowCounts, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT count(*) AS contacts, (SELECT count(*) FROM custom_fields WHERE +workspace_id = ?2 AND contact_id IN
-                (SELECT contact_id FROM import_items WHERE import_id = ?1 AND workspace_id = ?2 AND action = 'created'))
-                AS \"values\"
-           FROM import_items WHERE import_id = ?1 AND workspace_id = ?2 AND action = 'created'",
-    )
-    .bind(import)
-    .bind(ws.id())
-    .fetch_one(conn)
-    .await
-}
-
-/// Contacts deleted per statement by `delete_created`. Each statement's list of rows to delete,
-/// its cascades and the search entries it removes are held in memory until it ends; 5,000 at
-/// a time keep a 100k-contact revert 5 MB lower (47 MB) than one statement, and as fast.
-const DELETE_BATCH: i64 = 5_000;
-
-/// Deletes the contacts an import created (still in the workspace), in batches of
-/// `DELETE_BATCH` in id order; their values go with them (cascade) and their search documents
-/// too (a trigger), with FTS5's merging paused as for an import.
-pub async fn delete_created(
-    conn: &mut SqliteConnection,
-    ws: &WorkspaceAccess,
-    import: &str,
-) -> Result<u64, sqlx::Error> {
-    search_index_for(conn, SearchIndexUse::OneLongStatement).await?;
-    let mut deleted = 0;
-    let mut after = String::new();
-    loop {
-        let last: Option<String> = sqlx::query_scalar(
-            "SELECT max(contact_id) FROM (SELECT contact_id FROM import_items
-              WHERE import_id = ? AND workspace_id = ? AND action = 'created' AND contact_id > ?
-              ORDER BY contact_id LIMIT ?)",
-        )
-        .bind(import)
-        .bind(ws.id())
-        .bind(&after)
-        .bind(DELETE_BATCH)
-        .fetch_one(&mut *conn)
-        .await?;
-        let Some(last) = last else { break };
-        let done = sqlx::query(
-            "DELETE FROM base_contacts WHERE workspace_id = ? AND id IN
-               (SELECT contact_id FROM import_items WHERE import_id = ? AND action = 'created'
-                  AND contact_id > ? AND contact_id <= ?)",
-        )
-        .bind(ws.id())
-        .bind(import)
-        .bind(&after)
-        .bind(&last)
-        .execute(&mut *conn)
-        .await?;
-        deleted += done.rows_affected();
-        after = last;
-    }
-    search_index_for(conn, SearchIndexUse::Everyday).await?;
-    Ok(deleted)
 }
 
 /// The contacts an import updated, with the JSON of each as it was before.

@@ -26,7 +26,7 @@ pub mod list_columns;
 pub mod lists;
 pub mod outbox;
 pub mod password_resets;
-pub mod paused_indexes;
+pub mod paused_triggers;
 pub mod provider_events;
 pub mod providers;
 pub mod reachability;

@@ -19,6 +19,7 @@ use crate::domain::ids::{ImportId, WorkspaceId};
 use crate::domain::import::job::{self, ImportView};
 use crate::domain::import::mapping::{Mapping, NewFields, OnDuplicate, OnProblem, Target};
 use crate::domain::import::preview::ColumnProblems;
+use crate::domain::import::revert;
 use crate::domain::workspace::WorkspaceAccess;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -449,7 +450,7 @@ pub async fn revert(
     PageWs { actor, ws, .. }: PageWs<Editor>,
     PagePath((_, id)): PagePath<(WorkspaceId, ImportId)>,
 ) -> Result<Response, PageError> {
-    job::revert(&state.db, &state.imports, &actor, &ws, &id).await?;
+    revert::revert(&state.db, &state.imports, &actor, &ws, &id).await?;
     let url = format!("/workspaces/{}/imports/{id}", ws.id());
     Ok(flash::redirect(
         &state,

@@ -25,6 +25,7 @@ mod fuzz_inputs;
 mod fuzz_readers;
 mod hardening;
 mod import_reading;
+mod import_revert;
 mod imports;
 mod imports_ui;
 mod insights;

@@ -14,7 +14,7 @@ use crate::api::shapes;
 use crate::api::shapes::imports::{ImportPreview, ImportView};
 use crate::auth::workspace::Editor;
 use crate::domain::ids::{ImportId, WorkspaceId};
-use crate::domain::import::job;
+use crate::domain::import::{job, revert};
 use crate::domain::page::Page;
 use crate::state::AppState;
 
@@ -98,7 +98,9 @@ pub async fn revert(
     ApiPath((_, id)): ApiPath<(WorkspaceId, ImportId)>,
 ) -> ApiResult<Json<ImportView>> {
     Ok(Json(
-        job::revert(&state.db, &state.imports, &actor, &ws, &id).await?.into(),
+        revert::revert(&state.db, &state.imports, &actor, &ws, &id)
+            .await?
+            .into(),
     ))
 }
 

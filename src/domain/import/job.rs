@@ -14,53 +14,26 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
-use sqlx::{Connection, SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::Notify;
 
 use super::mapping::Mapping;
 use super::plan::{self, Parsed, Report, RowError};
 use super::source::Source;
-use super::write::{Before, Writer};
+use super::write::Writer;
 use crate::clock;
 use crate::domain::actor::{Actor, Scope, Via};
 use crate::domain::audit;
-use crate::domain::contact::ContactRecord;
 use crate::domain::field_definition;
-use crate::domain::ids::{ContactId, ImportId, UserId, WorkspaceId};
+use crate::domain::ids::{ImportId, UserId, WorkspaceId};
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
 use crate::storage;
-use crate::storage::contacts::RowCounts;
 use crate::storage::imports::{ImportRow, SearchIndexUse};
-use crate::storage::paused_indexes::{self, Paused};
 use crate::storage::upload_files::{self, UploadFile};
 
 /// Rows parsed ahead of the writer; one chunk may wait, so memory holds about a thousand rows.
 const CHUNK_ROWS: usize = 500;
-/// Adding or removing at least this many contacts, or custom values, in a database holding
-/// fewer than three times as many others, goes faster with the indexes their keys scatter over
-/// set aside and built again once (`storage::paused_indexes`) than through them row by row.
-const REBUILD_INDEX_FROM: i64 = 20_000;
-
-fn rebuild_pays(changed: i64, untouched: i64) -> bool {
-    changed >= REBUILD_INDEX_FROM && untouched < changed * 3
-}
-
-/// Sets aside the indexes that a change of this many contacts and values is better off
-/// building again afterwards, given how many it leaves alone.
-async fn pause_indexes(tx: &mut SqliteConnection, changed: RowCounts, untouched: RowCounts) -> AppResult<Paused> {
-    let mut names = Vec::new();
-    if rebuild_pays(changed.contacts, untouched.contacts) {
-        names.push(paused_indexes::CONTACT_NAMES);
-        names.push(paused_indexes::SAME_PERSON);
-    }
-    if rebuild_pays(changed.values, untouched.values) {
-        names.push(paused_indexes::CUSTOM_VALUES);
-        names.push(paused_indexes::CUSTOM_NUMBERS);
-    }
-    Ok(paused_indexes::pause(tx, &names).await?)
-}
-
 /// A file with this many bad rows has said enough.
 const MAX_ERRORS: usize = 1000;
 
@@ -386,10 +359,10 @@ pub async fn run(db: &SqlitePool, jobs: &Jobs, region: &str, row: ImportRow) -> 
 /// than a transaction can wait for the write lock (`storage::db::BULK_BUSY_TIMEOUT`), so a
 /// live run never lapses; short enough that a run whose process died is taken up again soon
 /// after a restart.
-const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
+pub(super) const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 /// Contacts deleted or unmarked per transaction when a run is discarded or finished: each such
 /// transaction stays short (a few tens of ms), so other writers get in between.
-const CLEANUP_BATCH: i64 = 2_000;
+pub(super) const CLEANUP_BATCH: i64 = 2_000;
 /// How long a run's transaction writes chunks before it commits and lets in the writers who
 /// wait. Each commit writes out every page the transaction changed, and an import's rows
 /// change pages all over the indexes (values by field and value, contacts by name, emails,
@@ -423,17 +396,24 @@ pub async fn claim_next(db: &SqlitePool) -> AppResult<Option<ImportRow>> {
 /// Deletes, a batch at a time, the contacts a run wrote while hidden, and what it recorded of
 /// them; then stops hiding the import (nothing of it is left to show).
 async fn discard(db: &SqlitePool, id: &str) -> AppResult<()> {
+    delete_hidden(db, id).await?;
+    let mut tx = storage::db::begin_write(db).await?;
+    storage::imports::forget_run(&mut tx, id).await?;
+    storage::imports::reveal(&mut tx, id).await?;
+    storage::imports::search_index_for(&mut tx, SearchIndexUse::Everyday).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes a hidden import's contacts, a batch per transaction, until none is left.
+pub(super) async fn delete_hidden(db: &SqlitePool, id: &str) -> AppResult<()> {
     loop {
         let mut tx = storage::db::begin_write(db).await?;
         let deleted = storage::imports::discard_some(&mut tx, id, CLEANUP_BATCH).await?;
+        tx.commit().await?;
         if deleted == 0 {
-            storage::imports::forget_run(&mut tx, id).await?;
-            storage::imports::reveal(&mut tx, id).await?;
-            storage::imports::search_index_for(&mut tx, SearchIndexUse::Everyday).await?;
-            tx.commit().await?;
             return Ok(());
         }
-        tx.commit().await?;
     }
 }
 
@@ -441,7 +421,7 @@ async fn discard(db: &SqlitePool, id: &str) -> AppResult<()> {
 async fn unmark(db: &SqlitePool, id: &str) -> AppResult<()> {
     loop {
         let mut tx = storage::db::begin_write(db).await?;
-        let cleared = storage::imports::unmark_some(&mut tx, id, CLEANUP_BATCH).await?;
+        let cleared = storage::imports::unmark_some(&mut tx, id, CLEANUP_BATCH, &clock::now_text()).await?;
         tx.commit().await?;
         if cleared == 0 {
             return Ok(());
@@ -450,7 +430,8 @@ async fn unmark(db: &SqlitePool, id: &str) -> AppResult<()> {
 }
 
 /// Takes back the runs whose process died (their claim lapsed): deletes what they wrote and
-/// queues them again; and clears the marks a finished run left. At start-up, and by the worker
+/// queues them again; finishes the reverts that stopped half-way; and clears the marks a
+/// finished run, or a revert that stopped, left. At start-up, and by the worker
 /// every few seconds (a run of another process may lapse at any time).
 pub async fn recover(db: &SqlitePool) -> AppResult<usize> {
     let now = clock::now_text();
@@ -471,7 +452,8 @@ pub async fn recover(db: &SqlitePool) -> AppResult<usize> {
         tx.commit().await?;
         requeued += 1;
     }
-    for id in storage::imports::marked_but_shown(db).await? {
+    super::revert::finish_stopped(db).await?;
+    for id in storage::imports::marked_but_shown(db, &now).await? {
         unmark(db, &id).await?;
     }
     Ok(requeued)
@@ -680,90 +662,6 @@ pub(super) async fn revertible(
     Ok(row)
 }
 
-/// Deletes what an import created and puts back what it updated, inside the caller's
-/// transaction.
-async fn undo(tx: &mut SqliteConnection, actor: &Actor, ws: &WorkspaceAccess, row: &ImportRow) -> AppResult<()> {
-    let created = storage::imports::created_rows(&mut *tx, ws, &row.id).await?;
-    let all = storage::contacts::count_rows(&mut *tx).await?;
-    let paused = pause_indexes(&mut *tx, created, all.without(created)).await?;
-    storage::imports::delete_created(&mut *tx, ws, &row.id).await?;
-    paused.rebuild(&mut *tx).await?;
-    storage::imports::delete_kept_notes(&mut *tx, ws, &row.id).await?;
-    for (contact, before) in storage::imports::updated_items(&mut *tx, ws, &row.id).await? {
-        let (Some(cid), Ok(before)) = (ContactId::parse(&contact), serde_json::from_str::<Before>(&before)) else {
-            continue;
-        };
-        let record = ContactRecord {
-            id: contact.clone(),
-            base: before.base,
-            ..ContactRecord::default()
-        };
-        storage::contacts::update_base(&mut *tx, ws, &record).await?;
-        let old = before.custom_fields;
-        let now = storage::contacts::values_of(&mut *tx, ws, &cid).await?;
-        for name in now.keys().filter(|k| !old.contains_key(*k)) {
-            storage::contacts::delete_value(&mut *tx, ws, &cid, name).await?;
-        }
-        for (name, value) in &old {
-            storage::contacts::set_value(&mut *tx, ws, &cid, name, value).await?;
-        }
-        // The lists it joined the contact to (the ones it made go below, once empty).
-        if let Some(lists) = before.lists {
-            for (list, _) in storage::lists::labels_of(&mut *tx, ws, &cid).await? {
-                if !lists.contains(&list) {
-                    storage::lists::unassign(&mut *tx, ws, &cid, &list).await?;
-                }
-            }
-        }
-        storage::contacts::refresh_search(&mut *tx, ws, &contact).await?;
-    }
-    remove_what_it_made(&mut *tx, actor, ws, row).await?;
-    storage::imports::set_status(&mut *tx, ws, &row.id, "reverted").await?;
-    audit::in_workspace(&mut *tx, actor, ws.id(), "import.revert", "import", &row.id).await?;
-    Ok(())
-}
-
-/// The fields and lists the import made that hold nothing once it is undone go with it (SPEC
-/// §11.2: a reverted import leaves the workspace as tidy as it found it); one someone has used
-/// since stays. The report says which went.
-async fn remove_what_it_made(
-    tx: &mut SqliteConnection,
-    actor: &Actor,
-    ws: &WorkspaceAccess,
-    row: &storage::imports::ImportRow,
-) -> AppResult<()> {
-    let Some(mut report) = stored_report(row) else {
-        return Ok(());
-    };
-    for name in &report.fields_created {
-        if let Some((id, 0)) = storage::fields::workspace_field_in_use(&mut *tx, ws, name).await? {
-            storage::fields::delete(&mut *tx, storage::fields::Owner::Workspace(ws), &id).await?;
-            audit::record(
-                &mut *tx,
-                actor,
-                "custom_field.delete",
-                "custom_field_definition",
-                Some(&id),
-                Some(ws.id()),
-            )
-            .await?;
-            report.fields_removed.push(name.clone());
-        }
-    }
-    for name in &report.lists_created {
-        if let Some(id) = storage::lists::empty_named(&mut *tx, ws, name).await? {
-            storage::lists::delete(&mut *tx, ws, &id).await?;
-            audit::in_workspace(&mut *tx, actor, ws.id(), "list.delete", "contact_list", &id).await?;
-            report.lists_removed.push(name.clone());
-        }
-    }
-    if !report.fields_removed.is_empty() || !report.lists_removed.is_empty() {
-        let text = serde_json::to_string(&report).expect("serialises");
-        storage::imports::set_report(&mut *tx, ws, &row.id, &text).await?;
-    }
-    Ok(())
-}
-
 /// The reader: parses rows on a blocking thread, a chunk at a time, while the writer writes
 /// the chunk before; it stops at the first error it sends, or when the writer hangs up.
 fn spawn_reader(
@@ -797,25 +695,4 @@ fn spawn_reader(
         }
     });
     (chunks, reader)
-}
-
-/// Undoes an import: deletes the contacts it created and puts back the ones it updated.
-pub async fn revert(
-    db: &SqlitePool,
-    jobs: &Jobs,
-    actor: &Actor,
-    ws: &WorkspaceAccess,
-    id: &ImportId,
-) -> AppResult<ImportView> {
-    let row = revertible(db, actor, ws, id).await?;
-    // Deleting an import's contacts touches most pages of the contact tables; the statements'
-    // journal goes to a temporary file rather than memory (280 MB at 100k contacts).
-    let mut conn = storage::db::own_connection(db).await?;
-    storage::db::temp_on_disk(&mut conn, true).await?;
-    let mut tx = conn.begin_with(storage::db::BEGIN_WRITE).await?;
-    storage::db::see_schema_changes(&mut tx).await?;
-    undo(&mut tx, actor, ws, &row).await?;
-    tx.commit().await?;
-    drop(conn);
-    get(db, jobs, actor, ws, id).await
 }

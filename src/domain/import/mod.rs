@@ -11,6 +11,7 @@ pub mod names;
 pub mod plan;
 pub mod preview;
 pub mod problem_rows;
+pub mod revert;
 pub mod revert_scope;
 pub mod source;
 pub mod steps;

@@ -64,7 +64,7 @@ pub struct Writer {
     /// Time spent per step, for the log.
     pub steps: super::steps::Steps,
     /// The journal's triggers set aside for the open transaction (`begin`).
-    journal: Option<storage::paused_indexes::Paused>,
+    journal: Option<storage::paused_triggers::Paused>,
     /// Custom values staged in the open transaction, still to write (`before_commit`).
     staged: u64,
     /// What writing a staged value took at the last `before_commit`.
