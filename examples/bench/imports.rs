@@ -124,17 +124,44 @@ pub fn run(binary: &Path) {
 
         let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
         let started = Instant::now();
-        let r = client
-            .post(format!("{base}/api/v1/workspaces/{ws}/imports/{id}/revert"))
-            .send()
-            .await
-            .unwrap();
+        let reverting = {
+            let (client, url) = (client.clone(), format!("{base}/api/v1/workspaces/{ws}/imports/{id}/revert"));
+            tokio::spawn(async move { client.post(url).send().await.unwrap() })
+        };
+        // Someone saving contacts in the same workspace meanwhile, 20 ms apart.
+        let (mut saves, mut errors) = (Vec::new(), 0);
+        while !reverting.is_finished() {
+            let t = Instant::now();
+            let r = client
+                .post(format!("{base}/api/v1/workspaces/{ws}/contacts"))
+                .json(&json!({"first_name": "Saved", "primary_email": format!("saved{}@example.com", saves.len() + errors)}))
+                .send()
+                .await
+                .unwrap();
+            if r.status() == 201 {
+                saves.push(t.elapsed());
+            } else {
+                errors += 1;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let r = reverting.await.unwrap();
         assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
         println!(
             "revert of that import ({ROWS} contacts removed): {:.1} s, peak server RSS {:.1} MB",
             started.elapsed().as_secs_f64(),
             rss_mb(pid, "VmHWM")
         );
+        saves.sort();
+        if let Some(max) = saves.last() {
+            println!(
+                "{} contacts saved beside the revert: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms, {errors} errors",
+                saves.len(),
+                super::ms(super::percentile(&saves, 50)),
+                super::ms(super::percentile(&saves, 99)),
+                super::ms(*max)
+            );
+        }
     });
     settle(pid);
     stop(&mut server);

@@ -232,10 +232,24 @@ async fn set_busy_timeout(conn: &mut sqlx::SqliteConnection, wait: Duration) -> 
 ///   (`restart_wal`), and most pages change again in its next transaction, to be copied once.
 pub async fn bulk_writer(pool: &SqlitePool) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
     let mut conn = unchecked_writer(pool).await?;
-    set_busy_timeout(&mut conn, BULK_BUSY_TIMEOUT).await?;
-    temp_on_disk(&mut conn, true).await?;
-    sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(&mut *conn).await?;
+    for_bulk_work(&mut conn).await?;
     Ok(conn)
+}
+
+/// A connection of its own (`own_connection`) for a job that deletes or marks many rows in
+/// short transactions of its own (a revert), with foreign keys checked (their cascades delete
+/// what hangs off each contact), and otherwise as a `bulk_writer`.
+pub async fn bulk_deleter(pool: &SqlitePool) -> Result<PoolConnection<Sqlite>, sqlx::Error> {
+    let mut conn = own_connection(pool).await?;
+    for_bulk_work(&mut conn).await?;
+    Ok(conn)
+}
+
+async fn for_bulk_work(conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+    set_busy_timeout(conn, BULK_BUSY_TIMEOUT).await?;
+    temp_on_disk(conn, true).await?;
+    sqlx::query("PRAGMA wal_autocheckpoint = 0").execute(conn).await?;
+    Ok(())
 }
 
 /// For a `bulk_writer` between its transactions: copies the write-ahead log into the database

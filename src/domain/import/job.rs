@@ -360,9 +360,9 @@ pub async fn run(db: &SqlitePool, jobs: &Jobs, region: &str, row: ImportRow) -> 
 /// live run never lapses; short enough that a run whose process died is taken up again soon
 /// after a restart.
 pub(super) const LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
-/// Contacts deleted or unmarked per transaction when a run is discarded or finished: each such
-/// transaction stays short (a few tens of ms), so other writers get in between.
-pub(super) const CLEANUP_BATCH: i64 = 2_000;
+/// Contacts unmarked per transaction when a run is finished: each such transaction stays short
+/// (a few tens of ms), so other writers get in between.
+const CLEANUP_BATCH: i64 = 2_000;
 /// How long a run's transaction writes chunks before it commits and lets in the writers who
 /// wait. Each commit writes out every page the transaction changed, and an import's rows
 /// change pages all over the indexes (values by field and value, contacts by name, emails,
@@ -386,17 +386,17 @@ fn time_to_commit(open_for: std::time::Duration) -> bool {
 /// pages transaction after transaction: every 2 s, a 100k-row import alone spent 2.0–2.1 s
 /// copying; every 6 s, 0.8–1.6 s, with the log at most three times as long (`./scripts/bench
 /// imports`, docs/benchmarks.md, session 23).
-const WAL_RESTART_EVERY: std::time::Duration = std::time::Duration::from_secs(6);
+pub(super) const WAL_RESTART_EVERY: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// Claims the oldest queued import for a run (`storage::imports::claim_next`).
 pub async fn claim_next(db: &SqlitePool) -> AppResult<Option<ImportRow>> {
     Ok(storage::imports::claim_next(db, &clock::text_from_now(LEASE)).await?)
 }
 
-/// Deletes, a batch at a time, the contacts a run wrote while hidden, and what it recorded of
+/// Deletes the contacts a run wrote while hidden (`delete_hidden`), and what it recorded of
 /// them; then stops hiding the import (nothing of it is left to show).
 async fn discard(db: &SqlitePool, id: &str) -> AppResult<()> {
-    delete_hidden(db, id).await?;
+    delete_hidden(&mut super::turns::Turns::open(db).await?, id).await?;
     let mut tx = storage::db::begin_write(db).await?;
     storage::imports::forget_run(&mut tx, id).await?;
     storage::imports::reveal(&mut tx, id).await?;
@@ -405,17 +405,25 @@ async fn discard(db: &SqlitePool, id: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Deletes a hidden import's contacts, a batch per transaction, until none is left.
-pub(super) async fn delete_hidden(db: &SqlitePool, id: &str) -> AppResult<()> {
+/// Deletes a hidden import's contacts, `DELETE_BATCH` to a statement, in turns with people's
+/// writes (`super::turns`), until none is left. Their search documents go as an import writes
+/// them (`SearchIndexUse::ManyTransactions`); the caller sets the index back for everyday use.
+pub(super) async fn delete_hidden(turns: &mut super::turns::Turns, id: &str) -> AppResult<()> {
+    let (conn, _) = turns.within().await?;
+    storage::imports::search_index_for(conn, SearchIndexUse::ManyTransactions).await?;
     loop {
-        let mut tx = storage::db::begin_write(db).await?;
-        let deleted = storage::imports::discard_some(&mut tx, id, CLEANUP_BATCH).await?;
-        tx.commit().await?;
+        let (conn, _) = turns.within().await?;
+        let deleted = storage::imports::discard_some(conn, id, DELETE_BATCH).await?;
+        turns.commit_if_due(deleted == 0).await?;
         if deleted == 0 {
             return Ok(());
         }
     }
 }
+
+/// Contacts deleted per statement by `delete_hidden`: a statement of about 10–20 ms, so a
+/// transaction ends close to its time.
+const DELETE_BATCH: i64 = 100;
 
 /// Clears a shown import's marks on its contacts, a batch at a time (migration 0025).
 async fn unmark(db: &SqlitePool, id: &str) -> AppResult<()> {

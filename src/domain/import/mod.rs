@@ -16,6 +16,7 @@ pub mod revert_scope;
 pub mod source;
 pub mod steps;
 pub mod table;
+pub mod turns;
 pub mod vcard;
 pub mod write;
 

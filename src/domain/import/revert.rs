@@ -6,21 +6,23 @@
 //! one transaction held it for 6–8 s, and every Save meanwhile failed once its busy timeout ran
 //! out. So a revert goes in steps, each a short transaction of its own:
 //! 1. it claims the import (a second revert is refused meanwhile) and marks the contacts it
-//!    created with the import's id, a batch at a time — still shown, as marks are only read for
-//!    a hidden import;
+//!    created with the import's id, in turns with people's writes (`super::turns`) — still
+//!    shown, as marks are only read for a hidden import;
 //! 2. one transaction hides them all (`storage::imports::hide`), puts back the updated ones
 //!    and calls the import reverted: that commit is the revert, as people see it;
-//! 3. the hidden contacts are deleted a batch at a time, then the import is shown again (it
-//!    has nothing left) and what it made is removed if empty.
+//! 3. the hidden contacts are deleted, in turns again, then the import is shown again (it has
+//!    nothing left) and what it made is removed if empty.
 //!
-//! Its work runs as a task of its own, so a request given up half-way does not stop it. A
+//! Its work runs as a task of its own, so a request given up half-way does not stop it; the
+//! request answers once step 3 is done, or `ANSWER_WITHIN` after step 2 (step 3 goes on). A
 //! process that dies in step 1 leaves marks under a lapsed claim, which `job::recover` clears
 //! (the revert did not happen); one that dies in step 3 leaves a reverted import hidden, whose
 //! contacts `job::recover` deletes.
 
 use sqlx::{SqliteConnection, SqlitePool};
 
-use super::job::{CLEANUP_BATCH, ImportView, Jobs, LEASE, delete_hidden, get, revertible, stored_report};
+use super::job::{ImportView, Jobs, LEASE, delete_hidden, get, revertible, stored_report};
+use super::turns::Turns;
 use super::write::Before;
 use crate::clock;
 use crate::domain::actor::{Actor, Via};
@@ -30,7 +32,10 @@ use crate::domain::ids::{ContactId, ImportId, UserId, WorkspaceId};
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
 use crate::storage;
-use crate::storage::imports::ImportRow;
+use crate::storage::imports::{ImportRow, SearchIndexUse};
+
+/// Contacts marked per statement: a statement of about 10 ms.
+const MARK_BATCH: i64 = 250;
 
 /// Undoes an import: deletes the contacts it created and puts back the ones it updated.
 pub async fn revert(
@@ -41,27 +46,80 @@ pub async fn revert(
     id: &ImportId,
 ) -> AppResult<ImportView> {
     let row = revertible(db, actor, ws, id).await?;
+    let (hidden, gone) = tokio::sync::oneshot::channel();
     let work = {
         let (db, actor, ws) = (db.clone(), actor.clone(), ws.clone());
-        tokio::spawn(async move { revert_row(&db, &actor, &ws, &row).await })
+        tokio::spawn(async move { revert_row(&db, &actor, &ws, &row, hidden).await })
     };
-    work.await.map_err(|e| AppError::Internal(e.into()))??;
+    if gone.await.is_err() {
+        // It stopped before hiding anything: the person hears why.
+        work.await.map_err(|e| AppError::Internal(e.into()))??;
+        return Err(AppError::Internal(anyhow::anyhow!("a revert stopped without a reason")));
+    }
+    match tokio::time::timeout(ANSWER_WITHIN, work).await {
+        Ok(Ok(Err(e))) => e.log_if_internal(),
+        Ok(Err(e)) => tracing::error!(error = %e, "a revert's deletions stopped; recovery finishes them"),
+        Ok(Ok(Ok(()))) | Err(_) => {}
+    }
     get(db, jobs, actor, ws, id).await
 }
 
-async fn revert_row(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, row: &ImportRow) -> AppResult<()> {
+/// How long a revert's request waits for its deletions once its contacts are out of view: a
+/// small import's revert answers with everything done; a big one answers once it is done as
+/// people see it, well inside a connection's idle timeout (60 s: a 100k revert takes 40–55 s
+/// on a 2-core VM), and goes on deleting.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Imports whose hidden contacts this process is deleting now, so recovery leaves them alone.
+static FINISHING: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// Holds an import in `FINISHING` while it lives.
+struct Finishing(String);
+
+impl Finishing {
+    /// `None` when this process is finishing it already.
+    fn take(id: &str) -> Option<Finishing> {
+        let mut ids = FINISHING.lock().unwrap_or_else(|e| e.into_inner());
+        if ids.iter().any(|i| i == id) {
+            return None;
+        }
+        ids.push(id.to_string());
+        Some(Finishing(id.to_string()))
+    }
+}
+
+impl Drop for Finishing {
+    fn drop(&mut self) {
+        FINISHING
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|i| *i != self.0);
+    }
+}
+
+/// The revert's three steps; `hidden` is told when its contacts are out of view.
+async fn revert_row(
+    db: &SqlitePool,
+    actor: &Actor,
+    ws: &WorkspaceAccess,
+    row: &ImportRow,
+    hidden: tokio::sync::oneshot::Sender<()>,
+) -> AppResult<()> {
     let mut claim = clock::text_from_now(LEASE);
     let mut tx = storage::db::begin_write(db).await?;
     if !storage::imports::claim_revert(&mut tx, ws, &row.id, &clock::now_text(), &claim).await? {
         return Err(AppError::conflict("this import is being reverted already"));
     }
     tx.commit().await?;
+    let mut turns = Turns::open(db).await?;
     let mut after = String::new();
     loop {
-        let mut tx = storage::db::begin_write(db).await?;
-        renew(&mut tx, &row.id, &mut claim).await?;
-        let last = storage::imports::mark_created_some(&mut tx, ws, &row.id, &after, CLEANUP_BATCH).await?;
-        tx.commit().await?;
+        let (conn, began) = turns.within().await?;
+        if began {
+            renew(conn, &row.id, &mut claim).await?;
+        }
+        let last = storage::imports::mark_created_some(conn, ws, &row.id, &after, MARK_BATCH).await?;
+        turns.commit_if_due(last.is_none()).await?;
         match last {
             Some(last) => after = last,
             None => break,
@@ -74,8 +132,13 @@ async fn revert_row(db: &SqlitePool, actor: &Actor, ws: &WorkspaceAccess, row: &
     put_back_updated(&mut tx, ws, row).await?;
     storage::imports::set_reverted(&mut tx, ws, &row.id).await?;
     audit::in_workspace(&mut tx, actor, ws.id(), "import.revert", "import", &row.id).await?;
+    let finishing = Finishing::take(&row.id);
     tx.commit().await?;
-    finish(db, Some((actor, ws)), row).await
+    let _ = hidden.send(());
+    if finishing.is_none() {
+        return Ok(());
+    }
+    finish(db, &mut turns, Some((actor, ws)), row).await
 }
 
 /// Renews the revert's claim, or stops: it lapsed, and its marks are being cleared.
@@ -92,10 +155,16 @@ async fn renew(tx: &mut SqliteConnection, id: &str, claim: &mut String) -> AppRe
 
 /// Step 3: deletes the hidden contacts, then shows the import again and removes what it made
 /// that is empty now (`by`: who reverted it, when still known).
-async fn finish(db: &SqlitePool, by: Option<(&Actor, &WorkspaceAccess)>, row: &ImportRow) -> AppResult<()> {
-    delete_hidden(db, &row.id).await?;
+async fn finish(
+    db: &SqlitePool,
+    turns: &mut Turns,
+    by: Option<(&Actor, &WorkspaceAccess)>,
+    row: &ImportRow,
+) -> AppResult<()> {
+    delete_hidden(turns, &row.id).await?;
     let mut tx = storage::db::begin_write(db).await?;
     storage::imports::reveal(&mut tx, &row.id).await?;
+    storage::imports::search_index_for(&mut tx, SearchIndexUse::Everyday).await?;
     if let Some((actor, ws)) = by {
         remove_what_it_made(&mut tx, actor, ws, row).await?;
     }
@@ -108,6 +177,9 @@ async fn finish(db: &SqlitePool, by: Option<(&Actor, &WorkspaceAccess)>, row: &I
 /// they can still edit its workspace.
 pub(super) async fn finish_stopped(db: &SqlitePool) -> AppResult<()> {
     for row in storage::imports::reverted_but_hidden(db).await? {
+        let Some(_finishing) = Finishing::take(&row.id) else {
+            continue;
+        };
         let actor = row
             .user_id
             .as_deref()
@@ -120,7 +192,8 @@ pub(super) async fn finish_stopped(db: &SqlitePool) -> AppResult<()> {
                 .filter(|ws| ws.require_editor().is_ok()),
             _ => None,
         };
-        finish(db, actor.as_ref().zip(ws.as_ref()), &row).await?;
+        let mut turns = Turns::open(db).await?;
+        finish(db, &mut turns, actor.as_ref().zip(ws.as_ref()), &row).await?;
     }
     Ok(())
 }
