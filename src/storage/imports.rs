@@ -648,11 +648,13 @@ pub enum SearchIndexUse {
     /// many segments. A revert of 100k contacts (`./scripts/bench imports`): 4.2 s instead
     /// of 7.3 (each deletion is an entry too).
     OneLongStatement,
-    /// An import's many short transactions, with other people writing between them: merging
-    /// only when a level holds 8 segments (FTS5's crisis merge), all 8 at once, instead of a
-    /// little after every write, 4 at a time (at automerge 4, merging was 30 % of a 100k-row
-    /// import's time; merging a bounded amount in each of the import's transactions instead
-    /// was slower still, and slowed others more). A crisis merge runs inside whichever write
+    /// An import's many short transactions (and a revert's deletions), with other people
+    /// writing between them: merging only when a level holds 8 segments (FTS5's crisis merge),
+    /// all 8 at once, instead of a little after every write, 4 at a time (at automerge 4,
+    /// merging was 30 % of a 100k-row import's time; merging a bounded amount in each of the
+    /// import's transactions instead was slower still, and slowed others more; automerge 8
+    /// made every import transaction, which each writer waits for, longer: writers beside a
+    /// 300k import p50 241–258 ms against 206–220). A crisis merge runs inside whichever write
     /// meets it and is the longest wait beside a million-row import: at 16 segments, writers'
     /// p99 was 1.0 s; at 8, 0.87 s. Merging never stops altogether: other writers' segments
     /// would pile up.

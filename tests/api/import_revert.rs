@@ -44,6 +44,18 @@ async fn visible(api: &crate::common::Api, ws: &str) -> usize {
     list["items"].as_array().unwrap().len()
 }
 
+/// Nothing of the import left: no contact, value, hiding or claim.
+async fn assert_nothing_left(app: &TestApp) {
+    for sql in [
+        "SELECT COUNT(*) FROM base_contacts",
+        "SELECT COUNT(*) FROM custom_fields",
+        "SELECT COUNT(*) FROM hidden_imports",
+        "SELECT COUNT(*) FROM imports WHERE lease_until IS NOT NULL",
+    ] {
+        assert_eq!(app.count(sql).await, 0, "{sql}");
+    }
+}
+
 async fn revert(api: &crate::common::Api, ws: &str, id: &str) -> reqwest::Response {
     api.post(&format!("/api/v1/workspaces/{ws}/imports/{id}/revert"), json!({}))
         .await
@@ -112,14 +124,7 @@ async fn a_revert_that_died_while_marking_is_left_alone_while_claimed_then_undon
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["status"], "reverted", "{v}");
     assert_eq!(v["report"]["fields_removed"], json!(["shoe_size"]), "{v}");
-    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM custom_fields").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM hidden_imports").await, 0);
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM imports WHERE lease_until IS NOT NULL")
-            .await,
-        0
-    );
+    assert_nothing_left(&app).await;
 }
 
 #[tokio::test]
@@ -140,9 +145,7 @@ async fn a_revert_that_died_after_hiding_is_finished_by_recovery() {
     assert_eq!(visible(&api, &ws).await, 0, "as people see it, the revert is done");
 
     pi_crm::domain::import::job::recover(&app.state.db).await.unwrap();
-    assert_eq!(app.count("SELECT COUNT(*) FROM base_contacts").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM custom_fields").await, 0);
-    assert_eq!(app.count("SELECT COUNT(*) FROM hidden_imports").await, 0);
+    assert_nothing_left(&app).await;
     // What the import made is removed for the person who started it.
     let v: Value = api
         .get(&format!("/api/v1/workspaces/{ws}/imports/{id}"))
