@@ -56,6 +56,15 @@ async fn assert_nothing_left(app: &TestApp) {
     }
 }
 
+/// The import as the API shows it.
+async fn import_view(api: &crate::common::Api, ws: &str, id: &str) -> Value {
+    api.get(&format!("/api/v1/workspaces/{ws}/imports/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn revert(api: &crate::common::Api, ws: &str, id: &str) -> reqwest::Response {
     api.post(&format!("/api/v1/workspaces/{ws}/imports/{id}/revert"), json!({}))
         .await
@@ -110,12 +119,7 @@ async fn a_revert_that_died_while_marking_is_left_alone_while_claimed_then_undon
         0
     );
     assert_eq!(visible(&api, &ws).await, 3);
-    let v: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/imports/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v = import_view(&api, &ws, &id).await;
     assert_eq!(v["status"], "done", "{v}");
 
     // And it can be reverted now, whole.
@@ -147,12 +151,7 @@ async fn a_revert_that_died_after_hiding_is_finished_by_recovery() {
     pi_crm::domain::import::job::recover(&app.state.db).await.unwrap();
     assert_nothing_left(&app).await;
     // What the import made is removed for the person who started it.
-    let v: Value = api
-        .get(&format!("/api/v1/workspaces/{ws}/imports/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let v = import_view(&api, &ws, &id).await;
     assert_eq!(v["status"], "reverted", "{v}");
     assert_eq!(v["report"]["fields_removed"], json!(["shoe_size"]), "{v}");
     // Phones learn of the deletions: each deleted contact is a tombstone in the journal.
