@@ -201,8 +201,20 @@ pub fn writers_waiting() -> bool {
 static TURNS: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 
 /// A bulk job's turn: hold it for one of its transactions, begin to commit.
-pub async fn bulk_turn() -> tokio::sync::RwLockWriteGuard<'static, ()> {
+async fn bulk_turn() -> tokio::sync::RwLockWriteGuard<'static, ()> {
     TURNS.write().await
+}
+
+/// Begins a bulk job's transaction on its own connection in the job's turn (`bulk_turn`),
+/// having read any change to the schema (`see_schema_changes`); the turn is held until the
+/// returned guard is dropped, after the commit.
+pub async fn begin_bulk(
+    conn: &mut sqlx::SqliteConnection,
+) -> Result<tokio::sync::RwLockWriteGuard<'static, ()>, sqlx::Error> {
+    let turn = bulk_turn().await;
+    sqlx::query(BEGIN_WRITE).execute(&mut *conn).await?;
+    see_schema_changes(conn).await?;
+    Ok(turn)
 }
 
 /// How long a bulk writer's transaction waits for a write lock someone else holds (a revert,

@@ -136,17 +136,40 @@ pub async fn claim_next(db: &SqlitePool, lease_until: &str) -> Result<Option<Imp
     Ok(claimed)
 }
 
-/// Extends a running import's claim from `held` (what this run last wrote) to `until`, inside
-/// the run's transaction; false when the claim is no longer this run's (it lapsed and the
-/// import was taken back: `lapsed_runs`), and the run must stop.
-pub async fn renew(conn: &mut SqliteConnection, id: &str, held: &str, until: &str) -> Result<bool, sqlx::Error> {
-    let done =
-        sqlx::query("UPDATE imports SET lease_until = ? WHERE id = ? AND status = 'running' AND lease_until = ?")
-            .bind(until)
-            .bind(id)
-            .bind(held)
-            .execute(conn)
-            .await?;
+/// What a claim on an import is for: a run holds it while the import is `running`, a revert
+/// while it is still `done`.
+#[derive(Clone, Copy)]
+pub enum Claim {
+    Run,
+    Revert,
+}
+
+impl Claim {
+    fn status(self) -> &'static str {
+        match self {
+            Claim::Run => "running",
+            Claim::Revert => "done",
+        }
+    }
+}
+
+/// Extends a claim on an import from `held` (what its holder last wrote) to `until`, inside
+/// the holder's transaction; false when the claim is no longer theirs (it lapsed and was taken
+/// back: `lapsed_runs`, `marked_but_shown`), and the holder must stop.
+pub async fn renew(
+    conn: &mut SqliteConnection,
+    id: &str,
+    claim: Claim,
+    held: &str,
+    until: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE imports SET lease_until = ? WHERE id = ? AND status = ? AND lease_until = ?")
+        .bind(until)
+        .bind(id)
+        .bind(claim.status())
+        .bind(held)
+        .execute(conn)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -312,18 +335,6 @@ pub async fn claim_revert(
     .bind(now)
     .execute(conn)
     .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Renews a revert's claim (`claim_revert`, as last written `held`) until `until`; false when
-/// it was lost (it lapsed and its marks were cleared: the revert starts again).
-pub async fn renew_revert(conn: &mut SqliteConnection, id: &str, held: &str, until: &str) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE imports SET lease_until = ? WHERE id = ? AND status = 'done' AND lease_until = ?")
-        .bind(until)
-        .bind(id)
-        .bind(held)
-        .execute(conn)
-        .await?;
     Ok(done.rows_affected() == 1)
 }
 

@@ -29,7 +29,7 @@ use crate::domain::ids::{ImportId, UserId, WorkspaceId};
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
 use crate::storage;
-use crate::storage::imports::{ImportRow, SearchIndexUse};
+use crate::storage::imports::{Claim, ImportRow, SearchIndexUse};
 use crate::storage::upload_files::{self, UploadFile};
 
 /// Rows parsed ahead of the writer; one chunk may wait, so memory holds about a thousand rows.
@@ -617,11 +617,9 @@ impl Run<'_> {
     /// hold the connection between chunks; a run that stops half-way drops its connection,
     /// which is closed (`storage::db::own_connection`), and SQLite rolls the transaction back.
     async fn begin(&mut self, conn: &mut SqliteConnection) -> AppResult<()> {
-        self.turn = Some(storage::db::bulk_turn().await);
-        sqlx::query(storage::db::BEGIN_WRITE).execute(&mut *conn).await?;
-        storage::db::see_schema_changes(conn).await?;
+        self.turn = Some(storage::db::begin_bulk(conn).await?);
         let until = clock::text_from_now(LEASE);
-        if !storage::imports::renew(conn, self.id, &self.claim, &until).await? {
+        if !storage::imports::renew(conn, self.id, Claim::Run, &self.claim, &until).await? {
             return Err(AppError::Internal(anyhow::anyhow!(
                 "import {} lost its claim: it was taken for dead",
                 self.id

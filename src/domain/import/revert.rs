@@ -32,7 +32,7 @@ use crate::domain::ids::{ContactId, ImportId, UserId, WorkspaceId};
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
 use crate::storage;
-use crate::storage::imports::{ImportRow, SearchIndexUse};
+use crate::storage::imports::{Claim, ImportRow, SearchIndexUse};
 
 /// Contacts marked per statement: a statement of about 10 ms.
 const MARK_BATCH: i64 = 250;
@@ -144,7 +144,7 @@ async fn revert_row(
 /// Renews the revert's claim, or stops: it lapsed, and its marks are being cleared.
 async fn renew(tx: &mut SqliteConnection, id: &str, claim: &mut String) -> AppResult<()> {
     let until = clock::text_from_now(LEASE);
-    if !storage::imports::renew_revert(tx, id, claim, &until).await? {
+    if !storage::imports::renew(tx, id, Claim::Revert, claim, &until).await? {
         return Err(AppError::conflict(
             "this revert took too long and was given up; try again",
         ));

@@ -46,9 +46,7 @@ impl Turns {
     pub async fn within(&mut self) -> AppResult<(&mut SqliteConnection, bool)> {
         let began = self.open.is_none();
         if began {
-            let turn = storage::db::bulk_turn().await;
-            sqlx::query(storage::db::BEGIN_WRITE).execute(&mut *self.conn).await?;
-            storage::db::see_schema_changes(&mut self.conn).await?;
+            let turn = storage::db::begin_bulk(&mut self.conn).await?;
             self.open = Some((turn, Instant::now()));
         }
         Ok((&mut self.conn, began))
