@@ -41,6 +41,7 @@ mod password_reset;
 mod provider_events;
 mod providers_guarded;
 mod reach;
+mod revert_crash;
 mod slow_clients;
 mod templates;
 mod templates_ui;

@@ -76,11 +76,12 @@ pub(crate) fn andy_with_key(data: &std::path::Path, scopes: &str) -> String {
         Some(&format!("{PASSWORD}\n")),
     );
     assert!(made.status.success());
-    let out = pi_crm(
-        data,
-        &["apikey", "create", "--user", "andy@example.com", "--scopes", scopes],
-        None,
-    );
+    api_key(data, "andy@example.com", scopes)
+}
+
+/// A new API key of the user `email` with `scopes` (comma-separated), made with the CLI.
+pub(crate) fn api_key(data: &std::path::Path, email: &str, scopes: &str) -> String {
+    let out = pi_crm(data, &["apikey", "create", "--user", email, "--scopes", scopes], None);
     assert!(out.status.success());
     String::from_utf8(out.stdout)
         .unwrap()
@@ -92,7 +93,7 @@ pub(crate) fn andy_with_key(data: &std::path::Path, scopes: &str) -> String {
 }
 
 /// An API client that sends `key`.
-fn keyed_client(key: &str) -> reqwest::Client {
+pub(crate) fn keyed_client(key: &str) -> reqwest::Client {
     reqwest::Client::builder()
         .default_headers(
             [("x-api-key".parse().unwrap(), key.parse().unwrap())]
