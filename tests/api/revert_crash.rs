@@ -116,6 +116,11 @@ fn a_revert_killed_while_deleting_is_finished_after_restart() {
             unreachable!()
         })
     };
+    let first_save = (0..10_000).any(|_| {
+        std::thread::sleep(Duration::from_millis(1));
+        seen("SELECT COUNT(*) FROM base_contacts WHERE first_name = 'Saved'") > 0
+    });
+    assert!(first_save, "the saves beside the revert did not begin");
     let revert_url = format!("{base}/api/v1/workspaces/{ws}/imports/{id}/revert");
     let asked = rt.spawn(client.post(&revert_url).json(&json!({})).send());
 
