@@ -13,7 +13,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::common::free_port;
 use crate::messaging::multipart_field;
-use crate::outbox_crash::{andy_with_key, serve, wait_healthy};
+use crate::outbox_crash::{andy_with_key, keyed_client, serve, wait_healthy};
 
 const RECIPIENTS: usize = 10_000;
 /// Long enough that a send is not judged lost while it is still going, even on a debug build
@@ -66,14 +66,7 @@ async fn a_kill_during_a_ten_thousand_recipient_campaign_sends_nobody_twice_and_
     let port = free_port();
     let mut server = serve(&data, port, &log, LEASE);
     wait_healthy(port).await;
-    let client = reqwest::Client::builder()
-        .default_headers(
-            [("x-api-key".parse().unwrap(), key.parse().unwrap())]
-                .into_iter()
-                .collect(),
-        )
-        .build()
-        .unwrap();
+    let client = keyed_client(&key);
     let base = format!("http://127.0.0.1:{port}");
     let made: Value = client
         .post(format!("{base}/api/v1/workspaces"))

@@ -92,6 +92,11 @@ pub(crate) fn api_key(data: &std::path::Path, email: &str, scopes: &str) -> Stri
         .to_string()
 }
 
+/// The JSON body of the answer to `request`.
+pub(crate) async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// An API client that sends `key`.
 pub(crate) fn keyed_client(key: &str) -> reqwest::Client {
     reqwest::Client::builder()

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use sqlx::SqlitePool;
 
 use crate::common::{cli_account, free_port, pi_crm};
-use crate::outbox_crash::{api_key, keyed_client, serve, wait_healthy};
+use crate::outbox_crash::{api_key, json_of, keyed_client, serve, wait_healthy};
 
 const ROWS: i64 = 20_000;
 /// The import's contacts people see (the other workspace's saves are not among them).
@@ -69,23 +69,9 @@ fn a_revert_killed_while_deleting_is_finished_after_restart() {
     let base = format!("http://127.0.0.1:{port}");
     let (ws, id) = rt.block_on(async {
         wait_healthy(port).await;
-        let ws: Value = client
-            .get(format!("{base}/api/v1/workspaces"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let ws: Value = json_of(client.get(format!("{base}/api/v1/workspaces"))).await;
         let ws = ws["items"][0]["id"].as_str().unwrap().to_string();
-        let imports: Value = client
-            .get(format!("{base}/api/v1/workspaces/{ws}/imports"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let imports: Value = json_of(client.get(format!("{base}/api/v1/workspaces/{ws}/imports"))).await;
         (ws, imports["items"][0]["id"].as_str().unwrap().to_string())
     });
     // Someone saves contacts in another workspace all along, so the revert deletes in turns
@@ -93,15 +79,12 @@ fn a_revert_killed_while_deleting_is_finished_after_restart() {
     let saving = {
         let (client, base) = (client.clone(), base.clone());
         rt.spawn(async move {
-            let other: Value = client
-                .post(format!("{base}/api/v1/workspaces"))
-                .json(&json!({"name": "Other"}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let other: Value = json_of(
+                client
+                    .post(format!("{base}/api/v1/workspaces"))
+                    .json(&json!({"name": "Other"})),
+            )
+            .await;
             let url = format!("{base}/api/v1/workspaces/{}/contacts", other["id"].as_str().unwrap());
             for n in 0.. {
                 let saved = client
@@ -183,14 +166,7 @@ fn a_revert_killed_while_deleting_is_finished_after_restart() {
         assert_eq!(seen(sql), expected, "{sql}");
     }
     let (view, again) = rt.block_on(async {
-        let view: Value = client
-            .get(format!("{base}/api/v1/workspaces/{ws}/imports/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let view: Value = json_of(client.get(format!("{base}/api/v1/workspaces/{ws}/imports/{id}"))).await;
         let again = client
             .post(format!("{base}/api/v1/workspaces/{ws}/imports/{id}/revert"))
             .json(&json!({}))
