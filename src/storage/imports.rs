@@ -654,10 +654,10 @@ pub enum SearchIndexUse {
     /// FTS5's defaults: each write merges a little (automerge 4, crisismerge 16), a 1 MiB
     /// buffer of pending entries.
     Everyday,
-    /// One long statement in one transaction (a revert, the end of an import): automatic
-    /// merging off, and a 4 MiB buffer instead of 1 MiB, so a bulk write flushes a quarter as
-    /// many segments. A revert of 100k contacts (`./scripts/bench imports`): 4.2 s instead
-    /// of 7.3 (each deletion is an entry too).
+    /// One long statement in one transaction (the search documents of the contacts an import
+    /// updated, at its end): automatic merging off, and a 4 MiB buffer instead of 1 MiB, so a
+    /// bulk write flushes a quarter as many segments. (It made the one-transaction revert of
+    /// 100k contacts 4.2 s instead of 7.3: each deletion is an entry too.)
     OneLongStatement,
     /// An import's many short transactions (and a revert's deletions), with other people
     /// writing between them: merging only when a level holds 8 segments (FTS5's crisis merge),

@@ -76,8 +76,10 @@ fn a_revert_killed_while_deleting_is_finished_after_restart() {
     });
     // Someone saves contacts in another workspace all along, so the revert deletes in turns
     // of 50 ms (`domain::import::turns`), each a commit of its own, until the kill.
+    let (began, first_save) = tokio::sync::oneshot::channel();
     let saving = {
         let (client, base) = (client.clone(), base.clone());
+        let mut began = Some(began);
         rt.spawn(async move {
             let other: Value = json_of(
                 client
@@ -95,19 +97,19 @@ fn a_revert_killed_while_deleting_is_finished_after_restart() {
                 if saved.is_err() {
                     return n;
                 }
+                if let Some(began) = began.take() {
+                    let _ = began.send(());
+                }
             }
             unreachable!()
         })
     };
-    let first_save = (0..10_000).any(|_| {
-        std::thread::sleep(Duration::from_millis(1));
-        seen("SELECT COUNT(*) FROM base_contacts WHERE first_name = 'Saved'") > 0
-    });
-    assert!(first_save, "the saves beside the revert did not begin");
+    rt.block_on(first_save).expect("the saves beside the revert began");
     let revert_url = format!("{base}/api/v1/workspaces/{ws}/imports/{id}/revert");
     let asked = rt.spawn(client.post(&revert_url).json(&json!({})).send());
 
-    // Kill it once the first contacts are gone (deletions begin after the hiding commit).
+    // Kill it once the first contacts are gone (deletions begin after the hiding commit); the
+    // server is another process, so its progress is read from the database file as it goes.
     // Meanwhile people see all of the import or none of it, never a part.
     let mut deleting = false;
     for _ in 0..20_000 {

@@ -400,22 +400,25 @@ async fn discard(db: &SqlitePool, id: &str) -> AppResult<()> {
     let mut tx = storage::db::begin_write(db).await?;
     storage::imports::forget_run(&mut tx, id).await?;
     storage::imports::reveal(&mut tx, id).await?;
-    storage::imports::search_index_for(&mut tx, SearchIndexUse::Everyday).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Deletes a hidden import's contacts, `DELETE_BATCH` to a statement, in turns with people's
 /// writes (`super::turns`), until none is left. Their search documents go as an import writes
-/// them (`SearchIndexUse::ManyTransactions`); the caller sets the index back for everyday use.
+/// them (`SearchIndexUse::ManyTransactions`), and the last turn sets the index back for
+/// everyday use.
 pub(super) async fn delete_hidden(turns: &mut super::turns::Turns, id: &str) -> AppResult<()> {
     let (conn, _) = turns.within().await?;
     storage::imports::search_index_for(conn, SearchIndexUse::ManyTransactions).await?;
     loop {
         let (conn, _) = turns.within().await?;
-        let deleted = storage::imports::discard_some(conn, id, DELETE_BATCH).await?;
-        turns.commit_if_due(deleted == 0).await?;
-        if deleted == 0 {
+        let done = storage::imports::discard_some(conn, id, DELETE_BATCH).await? == 0;
+        if done {
+            storage::imports::search_index_for(conn, SearchIndexUse::Everyday).await?;
+        }
+        turns.commit_if_due(done).await?;
+        if done {
             return Ok(());
         }
     }

@@ -32,7 +32,7 @@ use crate::domain::ids::{ContactId, ImportId, UserId, WorkspaceId};
 use crate::domain::workspace::{self, WorkspaceAccess};
 use crate::error::{AppError, AppResult};
 use crate::storage;
-use crate::storage::imports::{Claim, ImportRow, SearchIndexUse};
+use crate::storage::imports::{Claim, ImportRow};
 
 /// Contacts marked per statement: a statement of about 10 ms.
 const MARK_BATCH: i64 = 250;
@@ -164,7 +164,6 @@ async fn finish(
     delete_hidden(turns, &row.id).await?;
     let mut tx = storage::db::begin_write(db).await?;
     storage::imports::reveal(&mut tx, &row.id).await?;
-    storage::imports::search_index_for(&mut tx, SearchIndexUse::Everyday).await?;
     if let Some((actor, ws)) = by {
         remove_what_it_made(&mut tx, actor, ws, row).await?;
     }
@@ -246,13 +245,13 @@ async fn remove_what_it_made(
     for name in &report.fields_created {
         if let Some((id, 0)) = storage::fields::workspace_field_in_use(&mut *tx, ws, name).await? {
             storage::fields::delete(&mut *tx, storage::fields::Owner::Workspace(ws), &id).await?;
-            audit::record(
+            audit::in_workspace(
                 &mut *tx,
                 actor,
+                ws.id(),
                 "custom_field.delete",
                 "custom_field_definition",
-                Some(&id),
-                Some(ws.id()),
+                &id,
             )
             .await?;
             report.fields_removed.push(name.clone());
